@@ -1,0 +1,18 @@
+// The parameter grid: an ordered map of name -> values, expanded to its cartesian product
+// in the order a person reads it (last key varies fastest, like itertools.product).
+
+export type ParamValue = number | string | boolean;
+export type Grid = Record<string, ParamValue[]>;
+export type Params = Record<string, ParamValue>;
+
+export function gridSize(grid: Grid): number {
+  return Object.values(grid).reduce((n, values) => n * values.length, 1);
+}
+
+export function expandGrid(grid: Grid): Params[] {
+  let runs: Params[] = [{}];
+  for (const [name, values] of Object.entries(grid)) {
+    runs = runs.flatMap((run) => values.map((value) => ({ ...run, [name]: value })));
+  }
+  return runs;
+}

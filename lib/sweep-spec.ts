@@ -1,0 +1,270 @@
+// The sweep spec: one typed document, validated once at the boundary (CLI and the workflow's first step).
+// Pure: no Node APIs, so workflow code can import the types and defaults.
+import { Grid, ParamValue, gridSize } from './grid';
+
+export interface SweepSpec {
+  /** Human name; part of the sweep's workflow id. */
+  name: string;
+  data: {
+    /** A local folder of class subfolders, a .zip/.tar.gz (local path, http(s):// or s3://), or an s3:// prefix. */
+    source: string;
+    /** Class folder names to use, in label order; default: every class folder found, sorted. */
+    classes?: string[];
+    /** Fail ingestion when more than this fraction of files is unreadable (they are skipped and counted below it). */
+    maxBadFraction: number;
+  };
+  /** Images per class after balancing: oversampled with replacement below it, subsampled above. */
+  balance: { perClass: number };
+  split: { train: number; val: number; test: number };
+  /** Shorter side resized to `resize`, then cropped to `size` x `size`. */
+  image: { size: number; resize: number };
+  augmentation: {
+    enabled: boolean;
+    hflip: boolean;
+    rotationDeg: number;
+    /** Smallest area fraction of a random resized crop. */
+    minScale: number;
+    /** Max relative brightness/contrast/saturation change. */
+    colorJitter: number;
+    /** Distinct augmented views of the train set; epoch e uses view e mod views. 0 = one per epoch. */
+    views: number;
+  };
+  backbone: BackboneSpec;
+  /** Ordered map of hyperparameter name -> values; every permutation is one trial. */
+  grid: Grid;
+  seed: number;
+  /** Trials trained at the same time. */
+  concurrency: number;
+  taskQueues: { cpu: string; gpu: string };
+  /** Refuse grids larger than this before any work starts. */
+  maxTrials: number;
+  /** Reuse finished trials and artifacts from earlier sweeps with identical inputs. */
+  reuse: boolean;
+}
+
+export interface BackboneSpec {
+  /** file://, http(s)://, s3:// URL of a TF.js model.json, or a catalogue name. */
+  uri: string;
+  format: 'layers' | 'graph';
+  /** Layer (LayersModel) or node (GraphModel) whose output is the feature vector; default: the model's output. */
+  featureLayer?: string;
+  /** Pixel preprocessing: x = (rgb/255 - mean) / std per channel. */
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** Hyperparameters the head understands, with defaults when the grid leaves them out. */
+export const HEAD_PARAM_DEFAULTS = { hidden_units: 256, dropout: 0.5, lr: 0.001, batch_size: 25, n_epochs: 40 } as const;
+export type HeadParams = { -readonly [K in keyof typeof HEAD_PARAM_DEFAULTS]: number } & { num_classes: number };
+
+export class SpecError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid sweep spec:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SpecError';
+  }
+}
+
+type Json = unknown;
+
+/** Validates a raw (parsed JSON) spec and fills defaults; throws SpecError listing every problem. */
+export function parseSweepSpec(raw: Json): SweepSpec {
+  if (!isObject(raw)) throw new SpecError(['the spec must be a JSON object, e.g. {"name": ..., "data": {...}, "grid": {...}}']);
+  const problems: string[] = [];
+  const at = new Reader(raw, problems);
+
+  const data = at.object('data');
+  const classes = at.optionalStringList('data.classes', data?.classes);
+  const spec: SweepSpec = {
+    name: at.string('name', raw.name, 'sweep', /^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
+    data: {
+      source: at.string('data.source', data?.source, undefined, /\S/, 'a folder, .zip/.tar.gz file or URL, or s3:// prefix'),
+      classes,
+      maxBadFraction: at.number('data.maxBadFraction', data?.maxBadFraction, 0.05, { min: 0, max: 1 }),
+    },
+    balance: { perClass: at.number('balance.perClass', at.object('balance')?.perClass, 600, { min: 3, integer: true }) },
+    split: {
+      train: at.number('split.train', at.object('split')?.train, 0.7, { min: 0, max: 1, exclusiveMin: true }),
+      val: at.number('split.val', at.object('split')?.val, 0.15, { min: 0, max: 1, exclusiveMin: true }),
+      test: at.number('split.test', at.object('split')?.test, 0.15, { min: 0, max: 1, exclusiveMin: true }),
+    },
+    image: {
+      size: at.number('image.size', at.object('image')?.size, 224, { min: 8, max: 1024, integer: true }),
+      resize: 0,
+    },
+    augmentation: {
+      enabled: at.boolean('augmentation.enabled', at.object('augmentation')?.enabled, true),
+      hflip: at.boolean('augmentation.hflip', at.object('augmentation')?.hflip, true),
+      rotationDeg: at.number('augmentation.rotationDeg', at.object('augmentation')?.rotationDeg, 30, { min: 0, max: 180 }),
+      minScale: at.number('augmentation.minScale', at.object('augmentation')?.minScale, 0.5, { min: 0.05, max: 1 }),
+      colorJitter: at.number('augmentation.colorJitter', at.object('augmentation')?.colorJitter, 0.1, { min: 0, max: 1 }),
+      views: at.number('augmentation.views', at.object('augmentation')?.views, 0, { min: 0, integer: true }),
+    },
+    backbone: parseBackbone(at),
+    grid: parseGrid(at, raw.grid),
+    seed: at.number('seed', raw.seed, 42, { integer: true, min: 0 }),
+    concurrency: at.number('concurrency', raw.concurrency, 2, { min: 1, max: 256, integer: true }),
+    taskQueues: {
+      cpu: at.string('taskQueues.cpu', at.object('taskQueues')?.cpu, 'sweep-cpu', /^\S+$/, 'a task queue name'),
+      gpu: at.string('taskQueues.gpu', at.object('taskQueues')?.gpu, 'sweep-gpu', /^\S+$/, 'a task queue name'),
+    },
+    maxTrials: at.number('maxTrials', raw.maxTrials, 256, { min: 1, integer: true }),
+    reuse: at.boolean('reuse', raw.reuse, true),
+  };
+  spec.image.resize = at.number('image.resize', at.object('image')?.resize, Math.round(spec.image.size * 256 / 224), {
+    min: spec.image.size, max: 4096, integer: true,
+  });
+
+  const fractionSum = spec.split.train + spec.split.val + spec.split.test;
+  if (Math.abs(fractionSum - 1) > 1e-6) {
+    problems.push(`split: train + val + test must add up to 1, they add up to ${round(fractionSum)}; e.g. {"train": 0.7, "val": 0.15, "test": 0.15}`);
+  }
+  if (classes && classes.length < 2) problems.push('data.classes: need at least 2 classes to train a classifier');
+  if (classes && new Set(classes).size !== classes.length) problems.push('data.classes: a class is listed twice');
+  const numClasses = spec.grid.num_classes;
+  if (classes && numClasses && numClasses.some((n) => n !== classes.length)) {
+    problems.push(`grid.num_classes: ${JSON.stringify(numClasses)} disagrees with data.classes, which lists ${classes.length} classes; use [${classes.length}] or leave num_classes out`);
+  }
+  const trials = gridSize(spec.grid);
+  if (trials > spec.maxTrials) {
+    problems.push(`grid: ${trials} permutations is more than maxTrials (${spec.maxTrials}); shrink the grid or raise maxTrials`);
+  }
+  if (problems.length) throw new SpecError(problems);
+  return spec;
+}
+
+function parseBackbone(at: Reader): BackboneSpec {
+  const b = at.object('backbone');
+  const format = b?.format ?? 'layers';
+  if (format !== 'layers' && format !== 'graph') at.problem('backbone.format', `must be "layers" or "graph", not ${JSON.stringify(format)}`);
+  return {
+    uri: at.string('backbone.uri', b?.uri, undefined, /\S/, 'a model.json URL (file://, http(s)://, s3://)'),
+    format: format === 'graph' ? 'graph' : 'layers',
+    featureLayer: b?.featureLayer === undefined ? undefined : at.string('backbone.featureLayer', b.featureLayer, undefined, /\S/, 'a layer name'),
+    mean: at.triple('backbone.mean', b?.mean, IMAGENET_MEAN),
+    std: at.triple('backbone.std', b?.std, IMAGENET_STD, true),
+  };
+}
+
+function parseGrid(at: Reader, raw: Json): Grid {
+  if (!isObject(raw) || Object.keys(raw).length === 0) {
+    at.problem('grid', 'must be an object of hyperparameter name -> list of values, e.g. {"hidden_units": [256, 512], "dropout": [0.4, 0.5]}');
+    return {};
+  }
+  const grid: Grid = {};
+  for (const [name, values] of Object.entries(raw)) {
+    const field = `grid.${name}`;
+    if (!Array.isArray(values) || values.length === 0) {
+      at.problem(field, `must be a non-empty list of values, e.g. [${JSON.stringify(values ?? 1)}]`);
+      continue;
+    }
+    if (!values.every((v) => ['number', 'string', 'boolean'].includes(typeof v))) {
+      at.problem(field, 'values must be numbers, strings or booleans');
+      continue;
+    }
+    if (new Set(values).size !== values.length) at.problem(field, 'lists a value twice; each value makes a trial, so list it once');
+    const check = HEAD_PARAM_CHECKS[name];
+    for (const v of values as ParamValue[]) {
+      const why = check?.(v);
+      if (why) at.problem(field, `${JSON.stringify(v)} ${why}`);
+    }
+    grid[name] = values as ParamValue[];
+  }
+  return grid;
+}
+
+const positiveInteger = (v: ParamValue) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'must be a positive integer');
+const HEAD_PARAM_CHECKS: Record<string, (v: ParamValue) => string | undefined> = {
+  hidden_units: positiveInteger,
+  batch_size: positiveInteger,
+  n_epochs: positiveInteger,
+  num_classes: (v) => (Number.isInteger(v) && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'),
+  dropout: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'must be a number in [0, 1)'),
+  lr: (v) => (typeof v === 'number' && v > 0 && v <= 10 ? undefined : 'must be a number in (0, 10]'),
+};
+
+/** The head's hyperparameters of one trial: grid values over defaults. Other grid keys are labels. */
+export function headParams(params: Record<string, ParamValue>, numClasses: number): HeadParams {
+  const out = { ...HEAD_PARAM_DEFAULTS, num_classes: numClasses } as HeadParams;
+  for (const key of Object.keys(out) as Array<keyof HeadParams>) {
+    if (typeof params[key] === 'number') out[key] = params[key] as number;
+  }
+  return out;
+}
+
+function isObject(v: Json): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** Reads fields with defaults, recording a problem per bad field instead of stopping at the first. */
+class Reader {
+  constructor(private readonly raw: Record<string, any>, private readonly problems: string[]) {}
+
+  problem(field: string, what: string): void {
+    this.problems.push(`${field}: ${what}`);
+  }
+
+  object(field: string): Record<string, any> | undefined {
+    const v = field.split('.').reduce<any>((o, k) => (isObject(o) ? o[k] : undefined), this.raw);
+    if (v === undefined) return undefined;
+    if (!isObject(v)) {
+      this.problem(field, 'must be an object');
+      return undefined;
+    }
+    return v;
+  }
+
+  string(field: string, v: Json, fallback: string | undefined, pattern: RegExp, expected: string): string {
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'string' || !pattern.test(v)) {
+      this.problem(field, v === undefined ? `is required: ${expected}` : `${JSON.stringify(v)} is not valid: ${expected}`);
+      return fallback ?? '';
+    }
+    return v;
+  }
+
+  number(field: string, v: Json, fallback: number, r: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean }): number {
+    if (v === undefined) return fallback;
+    const ok = typeof v === 'number' && Number.isFinite(v) && (!r.integer || Number.isInteger(v)) &&
+      (r.min === undefined || (r.exclusiveMin ? v > r.min : v >= r.min)) && (r.max === undefined || v <= r.max);
+    if (!ok) {
+      const range = [r.min !== undefined ? `${r.exclusiveMin ? '>' : '>='} ${r.min}` : '', r.max !== undefined ? `<= ${r.max}` : ''].filter(Boolean).join(' and ');
+      this.problem(field, `${JSON.stringify(v)} is not valid: expected ${r.integer ? 'an integer' : 'a number'}${range ? ' ' + range : ''} (default ${fallback})`);
+      return fallback;
+    }
+    return v as number;
+  }
+
+  boolean(field: string, v: Json, fallback: boolean): boolean {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') {
+      this.problem(field, `${JSON.stringify(v)} is not valid: expected true or false`);
+      return fallback;
+    }
+    return v;
+  }
+
+  optionalStringList(field: string, v: Json): string[] | undefined {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s.length > 0 && !s.includes('/'))) {
+      this.problem(field, 'must be a list of class folder names, e.g. ["daisy", "rose", "sunflower", "tulip"]');
+      return undefined;
+    }
+    return v;
+  }
+
+  triple(field: string, v: Json, fallback: [number, number, number], positive = false): [number, number, number] {
+    if (v === undefined) return fallback;
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))) {
+      this.problem(field, `must be three ${positive ? 'positive ' : ''}numbers (R, G, B), e.g. ${JSON.stringify(fallback)}`);
+      return fallback;
+    }
+    return v as [number, number, number];
+  }
+}
