@@ -1,0 +1,127 @@
+// Image bytes -> normalised model input, with sharp (libvips). Every input mode (EXIF-rotated, grey,
+// grey+alpha, RGBA, CMYK, 16-bit, palette) is first decoded to upright 8-bit sRGB RGB, so the
+// geometry below only ever sees one pixel format. Same bytes and view, same floats.
+import sharp, { CreateRaw, ResizeOptions, SharpOptions } from 'sharp';
+import { AugmentParams, jitterColours } from '../lib/augmentation';
+
+export interface ImageSize {
+  /** Side of the square model input. */
+  size: number;
+  /** Eval view: shorter side resized to this before the centre crop. */
+  resize: number;
+}
+
+export interface Normalisation {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export type DecodeCheck = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
+
+// Formats a classifier data set may contain. Everything else sharp might open (svg, pdf, raw camera
+// files, ...) is a document or a capture, not a training image.
+const IMAGE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+// 'error' fails on truncated and corrupt pixel data but not on the harmless warnings many real JPEGs carry.
+const DECODE_OPTIONS: SharpOptions = { failOn: 'error' };
+
+/**
+ * Model input for one image: size*size*3 floats, NHWC, RGB, (v/255 - mean)/std.
+ * Without a view: the eval view (shorter side to `resize`, centre crop `size`, like torchvision's
+ * Resize + CenterCrop). With a view: rotate, random resized crop, resize to size x size, flip, colour jitter.
+ */
+export async function preprocessImage(bytes: Buffer, image: ImageSize, view: AugmentParams | undefined, norm: Normalisation): Promise<Float32Array> {
+  // Transparent pixels and rotated-in corners get the mean colour, which normalises to 0 (no signal).
+  const fill = { r: Math.round(norm.mean[0] * 255), g: Math.round(norm.mean[1] * 255), b: Math.round(norm.mean[2] * 255) };
+  const pixels = view ? await trainView(bytes, image.size, view, fill) : await evalView(bytes, image, fill);
+  const values = view ? jitterColours(pixels, view) : pixels;
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const c = i % 3;
+    out[i] = (values[i] / 255 - norm.mean[c]) / norm.std[c];
+  }
+  return out;
+}
+
+/** Fully decodes the image (so truncated or corrupt files fail here, not in training) and checks its format. */
+export async function decodeCheck(bytes: Buffer): Promise<DecodeCheck> {
+  try {
+    const meta = await sharp(bytes, DECODE_OPTIONS).metadata();
+    if (!meta.format || !IMAGE_FORMATS.has(meta.format)) {
+      return { ok: false, reason: `${meta.format ?? 'unknown'} is not a supported image format (use ${[...IMAGE_FORMATS].join(', ')})` };
+    }
+    // stats() reads every pixel without materialising the decoded image.
+    await sharp(bytes, DECODE_OPTIONS).stats();
+    return { ok: true, width: meta.autoOrient.width, height: meta.autoOrient.height, format: meta.format };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message.split('\n')[0] };
+  }
+}
+
+type Rgb = { r: number; g: number; b: number };
+interface RawImage { data: Buffer; width: number; height: number }
+
+async function evalView(bytes: Buffer, image: ImageSize, fill: Rgb): Promise<Buffer> {
+  // fit 'outside' scales so the shorter side is exactly `resize`.
+  const resized = await decodeRgb(bytes, fill, { width: image.resize, height: image.resize, fit: 'outside' });
+  const left = Math.round((resized.width - image.size) / 2);
+  const top = Math.round((resized.height - image.size) / 2);
+  return sharp(resized.data, { raw: rawInfo(resized) })
+    .extract({ left, top, width: image.size, height: image.size })
+    .raw()
+    .toBuffer();
+}
+
+async function trainView(bytes: Buffer, size: number, view: AugmentParams, fill: Rgb): Promise<Buffer> {
+  // Large photos are shrunk first to just enough pixels for the crop to still cover size x size.
+  const enough = Math.ceil(size / Math.min(view.crop.width, view.crop.height));
+  let image = await decodeRgb(bytes, fill, { width: enough, height: enough, fit: 'outside', withoutEnlargement: true });
+  const { width, height } = image;
+  let offsetX = 0;
+  let offsetY = 0;
+  if (view.rotationDeg !== 0) {
+    // sharp rotates clockwise onto a larger canvas; keeping the centre width x height is torchvision's expand=False.
+    const { data, info } = await sharp(image.data, { raw: rawInfo(image) })
+      .rotate(-view.rotationDeg, { background: fill })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    image = { data, width: info.width, height: info.height };
+    offsetX = Math.floor((info.width - width) / 2);
+    offsetY = Math.floor((info.height - height) / 2);
+  }
+  const cropWidth = clamp(Math.round(view.crop.width * width), 1, width);
+  const cropHeight = clamp(Math.round(view.crop.height * height), 1, height);
+  const region = {
+    left: offsetX + clamp(Math.round(view.crop.left * width), 0, width - cropWidth),
+    top: offsetY + clamp(Math.round(view.crop.top * height), 0, height - cropHeight),
+    width: cropWidth,
+    height: cropHeight,
+  };
+  return sharp(image.data, { raw: rawInfo(image) })
+    .extract(region)
+    .resize(size, size, { fit: 'fill' })
+    .flop(view.flip)
+    .raw()
+    .toBuffer();
+}
+
+/** Upright, 8-bit sRGB, 3 channels, alpha flattened onto `fill`, resized as asked. */
+async function decodeRgb(bytes: Buffer, fill: Rgb, resize: ResizeOptions): Promise<RawImage> {
+  const { data, info } = await sharp(bytes, DECODE_OPTIONS)
+    .autoOrient()
+    .flatten({ background: fill })
+    .resize(resize)
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+function rawInfo(image: RawImage): CreateRaw {
+  return { width: image.width, height: image.height, channels: 3 };
+}
+
+function clamp(v: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, v));
+}
