@@ -1,0 +1,82 @@
+// The data steps of the DAG after ingestion: validate the spec, balance, split. Each writes a small
+// manifest (references to content-addressed images, never copies) keyed by what produced it.
+import { ApplicationFailure } from '@temporalio/common';
+import { artifactKeys } from '../lib/artifact-keys';
+import { balanceClasses } from '../lib/balance';
+import { contentId } from '../lib/content-id';
+import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
+import { stratifiedSplit } from '../lib/split';
+import { SplitSummary } from '../lib/sweep-types';
+import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { getJson, getJsonIfExists, putJson } from './storage';
+
+/** The boundary check for specs arriving through Temporal directly (e.g. `temporal workflow start`). */
+export async function validateSweepSpec(raw: unknown): Promise<SweepSpec> {
+  try {
+    return parseSweepSpec(raw);
+  } catch (error) {
+    if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, 'SpecError', error.problems);
+    throw error;
+  }
+}
+
+export interface BalanceInput {
+  datasetKey: string;
+  perClass: number;
+  seed: number;
+  /** num_classes values from the grid, checked against the data before any training. */
+  numClassesInGrid: number[];
+}
+
+export interface BalanceResult {
+  balancedKey: string;
+  classes: string[];
+  perClass: number;
+  oversampledClasses: string[];
+}
+
+export async function balanceDataset(input: BalanceInput): Promise<BalanceResult> {
+  const dataset = await getJson<DatasetManifest>(input.datasetKey);
+  const wrong = input.numClassesInGrid.filter((n) => n !== dataset.classes.length);
+  if (wrong.length) {
+    throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, 'SpecError');
+  }
+  const balancedKey = `balanced/${contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed })}.json`;
+  const counts = dataset.classes.map((c) => dataset.images.filter((i) => i.label === c).length);
+  if (!(await getJsonIfExists(balancedKey))) {
+    let samples: Sample[];
+    try {
+      samples = balanceClasses(dataset.images, dataset.classes, input.perClass, input.seed);
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'DataError');
+    }
+    await putJson(balancedKey, { datasetId: dataset.datasetId, classes: dataset.classes, samples });
+  }
+  return {
+    balancedKey,
+    classes: dataset.classes,
+    perClass: input.perClass,
+    oversampledClasses: dataset.classes.filter((_, i) => counts[i] < input.perClass),
+  };
+}
+
+export interface SplitInput {
+  balancedKey: string;
+  fractions: SweepSpec['split'];
+  seed: number;
+}
+
+export async function splitDataset(input: SplitInput): Promise<SplitSummary> {
+  const balanced = await getJson<{ datasetId: string; classes: string[]; samples: Sample[] }>(input.balancedKey);
+  const splitId = contentId({ balanced: input.balancedKey, fractions: input.fractions, seed: input.seed });
+  const splitKey = artifactKeys.split(splitId);
+  let manifest = await getJsonIfExists<SplitManifest>(splitKey);
+  if (!manifest) {
+    manifest = { splitId, datasetId: balanced.datasetId, classes: balanced.classes, ...stratifiedSplit(balanced.samples, input.fractions, input.seed) };
+    for (const split of ['train', 'val', 'test'] as const) {
+      if (manifest[split].length === 0) throw ApplicationFailure.nonRetryable(`the ${split} split is empty; raise balance.perClass or split.${split}`, 'SpecError');
+    }
+    await putJson(splitKey, manifest);
+  }
+  return { splitId, splitKey, classes: manifest.classes, counts: { train: manifest.train.length, val: manifest.val.length, test: manifest.test.length } };
+}

@@ -1,0 +1,34 @@
+// Reading cached feature sets on a training worker: shards come from S3 once and are then kept
+// on local disk, so trials that share a worker share the download; only the sets in use are in memory.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { artifactKeys } from '../lib/artifact-keys';
+import { FeatureShard, concatFeatureShards, decodeFeatureShard } from '../lib/feature-shard';
+import { FeatureSetRef } from '../lib/sweep-types';
+import { getObject } from './storage';
+
+const CACHE_DIR = process.env.SWEEP_CACHE_DIR ?? path.join(os.tmpdir(), 'sweep-feature-cache');
+
+export async function loadFeatureSet(ref: FeatureSetRef): Promise<FeatureShard> {
+  const shards: FeatureShard[] = [];
+  for (let shard = 0; shard < ref.shards; shard++) shards.push(decodeFeatureShard(await cachedObject(artifactKeys.featureShard(ref.id, shard))));
+  const set = concatFeatureShards(shards);
+  if (set.count !== ref.rows || set.dim !== ref.dim) throw new Error(`feature set ${ref.id} has ${set.count} x ${set.dim}, expected ${ref.rows} x ${ref.dim}`);
+  return set;
+}
+
+async function cachedObject(key: string): Promise<Buffer> {
+  const file = path.join(CACHE_DIR, key);
+  try {
+    return await fs.readFile(file);
+  } catch {
+    const bytes = await getObject(key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    // Write then rename, so a crash never leaves a half-written shard in the cache.
+    const partial = `${file}.${process.pid}.partial`;
+    await fs.writeFile(partial, bytes);
+    await fs.rename(partial, file);
+    return bytes;
+  }
+}

@@ -1,0 +1,83 @@
+// Feature extraction: the frozen backbone's outputs for each split and view, computed once and
+// stored as content-addressed shards, so every trial (and every later sweep on the same data,
+// backbone and preprocessing) trains its head on them instead of re-running the backbone.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import * as tf from '@tensorflow/tfjs';
+import { artifactKeys } from '../lib/artifact-keys';
+import { drawAugmentation } from '../lib/augmentation';
+import { contentId } from '../lib/content-id';
+import { encodeFeatureShard } from '../lib/feature-shard';
+import { SplitManifest } from '../lib/manifest';
+import { randomStream } from '../lib/random';
+import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
+import { loadBackbone } from '../model/backbone';
+import { initTensorflow } from '../model/tf-backend';
+import { preprocessImage } from './image-preprocessing';
+import { getJson, getObject, objectExists, putObject } from './storage';
+
+const BACKBONE_BATCH = 16;
+
+export async function extractFeatures(request: FeatureShardRequest): Promise<FeatureShardResult> {
+  await initTensorflow();
+  const manifest = await getJson<SplitManifest>(request.splitKey);
+  const samples = manifest[request.split];
+  const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
+  if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
+  const backbone = await loadBackbone(request.backbone);
+  if (backbone.inputSize && backbone.inputSize !== request.image.size) {
+    throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
+  }
+  const featureSetIds = request.views.map((view) => contentId({
+    backbone: backbone.id,
+    image: request.image,
+    norm: [request.backbone.mean, request.backbone.std],
+    // Train views depend on the augmentation settings and seed; the eval view does not.
+    view: view === 'eval' ? 'eval' : { index: view, augmentation: request.augmentation, seed: request.seed },
+    samples: samples.map((s) => [s.sha256, s.copy, s.label]),
+  }));
+
+  let dim = 0;
+  let computed = false;
+  for (const [v, view] of request.views.entries()) {
+    const key = artifactKeys.featureShard(featureSetIds[v], request.shard);
+    Context.current().heartbeat({ view: v, views: request.views.length });
+    if (await objectExists(key)) continue;
+    const features = await embedSamples(rows, view, request, backbone);
+    dim = features.length / rows.length;
+    await putObject(key, encodeFeatureShard({ count: rows.length, dim, labels: Int32Array.from(rows.map((r) => r.label)), features }));
+    computed = true;
+  }
+  if (!computed) dim = await shardDim(artifactKeys.featureShard(featureSetIds[0], request.shard));
+  return { featureSetIds, rows: rows.length, dim, computed };
+}
+
+async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>): Promise<Float32Array> {
+  const { size } = request.image;
+  const pixels = size * size * 3;
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < rows.length; start += BACKBONE_BATCH) {
+    const batch = rows.slice(start, start + BACKBONE_BATCH);
+    const input = new Float32Array(batch.length * pixels);
+    await Promise.all(batch.map(async (sample, i) => {
+      const bytes = await getObject(artifactKeys.blob(sample.sha256));
+      // Each (image, copy, view) gets its own augmentation draw, independent of which worker computes it.
+      const augment = view === 'eval' ? undefined : drawAugmentation(request.augmentation, randomStream(request.seed, 'augment', sample.sha256, sample.copy, view));
+      input.set(await preprocessImage(bytes, request.image, augment, { mean: request.backbone.mean, std: request.backbone.std }), i * pixels);
+    }));
+    const images = tf.tensor4d(input, [batch.length, size, size, 3]);
+    parts.push(await backbone.embed(images));
+    images.dispose();
+    Context.current().heartbeat({ row: start + batch.length });
+  }
+  const dim = parts[0].length / Math.min(BACKBONE_BATCH, rows.length);
+  const out = new Float32Array(rows.length * dim);
+  let offset = 0;
+  for (const part of parts) { out.set(part, offset); offset += part.length; }
+  return out;
+}
+
+async function shardDim(key: string): Promise<number> {
+  const header = await getObject(key, undefined, 'bytes=0-11');
+  return new DataView(header.buffer, header.byteOffset).getUint32(8, true);
+}

@@ -1,0 +1,45 @@
+// The last step of the DAG: rank the trials and write the sweep's results (per-epoch rows in CSV
+// and JSON, the leaderboard) under the sweep's prefix.
+import { artifactKeys } from '../lib/artifact-keys';
+import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
+import { rankTrials } from '../lib/rank';
+import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
+import { SweepSpec } from '../lib/sweep-spec';
+import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
+
+export interface RankInput {
+  sweepId: string;
+  spec: SweepSpec;
+  trials: TrialSummary[];
+  status: Leaderboard['status'];
+}
+
+export async function rankSweep(input: RankInput): Promise<Leaderboard> {
+  const rows: EpochRow[] = [];
+  for (const trial of [...input.trials].sort((a, b) => a.run - b.run)) {
+    const result = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
+    for (const epoch of result?.epochs ?? []) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
+  }
+  const completed = input.trials.filter((t) => t.status === 'completed' && t.valAccuracy !== undefined) as Array<TrialSummary & { valAccuracy: number; valLoss: number }>;
+  const ranked = rankTrials(completed);
+  const file = (name: string) => artifactKeys.sweepResults(input.sweepId, name);
+  const leaderboard: Leaderboard = {
+    sweepId: input.sweepId,
+    status: input.status,
+    ranked,
+    failed: input.trials.filter((t) => t.status !== 'completed'),
+    best: ranked[0],
+    reusedTrials: input.trials.filter((t) => t.reused).length,
+    artifacts: {
+      prefix: s3Url(artifactKeys.sweep(input.sweepId) + '/'),
+      resultsCsv: s3Url(file('results.csv')),
+      resultsJson: s3Url(file('results.json')),
+      leaderboardJson: s3Url(file('leaderboard.json')),
+    },
+  };
+  await putObject(file('results.csv'), rowsAsCsv(rows), 'text/csv');
+  await putJson(file('results.json'), rowsAsRecords(rows));
+  await putJson(file('spec.json'), input.spec);
+  await putJson(file('leaderboard.json'), leaderboard);
+  return leaderboard;
+}

@@ -1,0 +1,140 @@
+// Training one trial's head on cached features, checkpointed every epoch. A retry on any worker
+// resumes from the last checkpoint, and because every random draw is keyed by (seed, trial, epoch,
+// batch) the resumed trial computes exactly what an uninterrupted one would have.
+import { CancelledFailure, Context } from '@temporalio/activity';
+import * as tf from '@tensorflow/tfjs';
+import { artifactKeys } from '../lib/artifact-keys';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { FeatureShard } from '../lib/feature-shard';
+import { randomStream, shuffled } from '../lib/random';
+import { TrainResult, TrialInput } from '../lib/sweep-types';
+import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, evaluateHead, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
+import { initTensorflow } from '../model/tf-backend';
+import { loadFeatureSet } from './feature-store';
+import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './storage';
+
+interface Checkpoint {
+  /** Epochs completed. */
+  epoch: number;
+  epochs: EpochMetrics[];
+  weightsKey: string;
+  adamStep: number;
+}
+
+export async function trainTrial(input: TrialInput): Promise<TrainResult> {
+  const backend = (await initTensorflow()).name;
+  const { trial } = input;
+  if (input.reuse) {
+    const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
+    if (finished) return { ...finished, run: trial.run, params: trial.params, reused: true };
+  }
+  const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
+  const checkpoint = await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trial.trialId));
+  const start = checkpoint
+    ? decodeState(shape, await getObject(checkpoint.weightsKey), checkpoint.adamStep)
+    : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
+  const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
+  const epochs = checkpoint?.epochs.slice() ?? [];
+  const val = await loadFeatureSet(input.val);
+  try {
+    for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
+      const began = Date.now();
+      const train = await loadFeatureSet(input.train[epoch % input.train.length]);
+      const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch);
+      const evaluation = await evaluateHead(trainer.params, val.features, val.labels, shape.inputDim, shape.numClasses);
+      const epochDuration = (Date.now() - began) / 1000;
+      epochs.push({
+        epoch: epoch + 1,
+        trainLoss: loss,
+        trainAccuracy: accuracy,
+        valLoss: evaluation.loss,
+        valAccuracy: evaluation.accuracy,
+        epochDuration,
+        runDuration: (epochs.at(-1)?.runDuration ?? 0) + epochDuration,
+      });
+      await saveCheckpoint(trial.trialId, epochs, trainer, checkpoint?.weightsKey);
+      Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
+    }
+    const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
+    await putObject(headKey, encodeState(await trainer.weights(), await trainer.adamState()));
+    const result: TrainResult = {
+      trialId: trial.trialId,
+      run: trial.run,
+      params: trial.params,
+      epochs,
+      backend,
+      resumedFromEpoch: checkpoint?.epoch ?? 0,
+      reused: false,
+      headKey,
+    };
+    await putJson(artifactKeys.trialResult(trial.trialId), result);
+    return result;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function trainEpoch(trainer: HeadTrainer, data: FeatureShard, input: TrialInput, epoch: number): Promise<{ loss: number; accuracy: number }> {
+  const { trial } = input;
+  const { dim } = data;
+  const batchSize = trial.head.batch_size;
+  const order = shuffled([...Array(data.count).keys()], randomStream(input.seed, trial.trialId, 'shuffle', epoch));
+  const batch = new Float32Array(batchSize * dim);
+  const labels = new Int32Array(batchSize);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0, b = 0; start < order.length; start += batchSize, b++) {
+    throwIfCancelled();
+    const rows = Math.min(batchSize, order.length - start);
+    for (let i = 0; i < rows; i++) {
+      const row = order[start + i];
+      batch.set(data.features.subarray(row * dim, (row + 1) * dim), i * dim);
+      labels[i] = data.labels[row];
+    }
+    const x = tf.tensor2d(batch.subarray(0, rows * dim), [rows, dim]);
+    const y = tf.tensor1d(labels.subarray(0, rows), 'int32');
+    const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, trial.head.dropout, input.seed, trial.trialId, epoch, b), [rows, trainer.shape.hiddenUnits]);
+    const stats = await trainer.trainBatch(x, y, mask);
+    tf.dispose([x, y, mask]);
+    lossSum += stats.lossSum;
+    correct += stats.correct;
+    Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1 });
+  }
+  return { loss: lossSum / data.count, accuracy: correct / data.count };
+}
+
+/** Cancellation reaches an activity through heartbeats; stop at the next batch. */
+function throwIfCancelled(): void {
+  const signal = Context.current().cancellationSignal;
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledFailure('trial cancelled');
+}
+
+async function saveCheckpoint(trialId: string, epochs: EpochMetrics[], trainer: HeadTrainer, previousKey: string | undefined): Promise<void> {
+  const weightsKey = artifactKeys.trialCheckpointWeights(trialId, epochs.length);
+  await putObject(weightsKey, encodeState(await trainer.weights(), await trainer.adamState()));
+  // The pointer moves only after the new weights are stored, so a crash never leaves it dangling.
+  const checkpoint: Checkpoint = { epoch: epochs.length, epochs, weightsKey, adamStep: trainer.step };
+  const previous = previousKey ?? (await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trialId)))?.weightsKey;
+  await putJson(artifactKeys.trialCheckpoint(trialId), checkpoint);
+  if (previous && previous !== weightsKey) await deleteObject(previous);
+}
+
+/** Weights, then Adam's first and second moments: twelve float32 arrays back to back. */
+export function encodeState(weights: HeadArrays, adam: AdamState): Uint8Array {
+  const arrays = [...weights, ...adam.firstMoment, ...adam.secondMoment];
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) { out.set(a, offset); offset += a.length; }
+  return new Uint8Array(out.buffer);
+}
+
+export function decodeState(shape: HeadShape, bytes: Uint8Array, adamStep: number): { weights: HeadArrays; adam: AdamState } {
+  const sizes = headTensorShapes(shape).map((s) => s.reduce((a, b) => a * b, 1));
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const expected = sizes.reduce((a, b) => a + b, 0) * 3;
+  if (all.length !== expected) throw new Error(`checkpoint holds ${all.length} values, the head needs ${expected}`);
+  let offset = 0;
+  const take = () => sizes.map((n) => all.slice(offset, (offset += n))) as HeadArrays;
+  const weights = take();
+  return { weights, adam: { step: adamStep, firstMoment: take(), secondMoment: take() } };
+}

@@ -1,0 +1,19 @@
+// Where every artifact lives in the bucket. Content-addressed keys (hash of what produced the
+// artifact) make steps idempotent and let later sweeps reuse earlier work.
+
+export const artifactKeys = {
+  blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
+  dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
+  split: (splitId: string) => `splits/${splitId}/manifest.json`,
+  features: (featureSetId: string) => `features/${featureSetId}`,
+  featureShard: (featureSetId: string, shard: number) => `features/${featureSetId}/shard-${String(shard).padStart(5, '0')}.bin`,
+  featureIndex: (featureSetId: string) => `features/${featureSetId}/index.json`,
+  trial: (trialId: string) => `trials/${trialId}`,
+  trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
+  trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialResult: (trialId: string) => `trials/${trialId}/result.json`,
+  trialHead: (trialId: string) => `trials/${trialId}/head`,
+  sweep: (sweepId: string) => `sweeps/${sweepId}`,
+  sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
+  tensorboardRun: (sweepId: string, run: string) => `sweeps/${sweepId}/tensorboard/${run}`,
+};

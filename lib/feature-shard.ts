@@ -1,0 +1,55 @@
+// Binary shard of cached backbone features: a small header, the labels, then row-major float32
+// features. Compact, and decodable without parsing JSON for every number.
+const MAGIC = 0x31465753; // "SWF1"
+
+export interface FeatureShard {
+  count: number;
+  dim: number;
+  labels: Int32Array;
+  features: Float32Array;
+}
+
+export function encodeFeatureShard(shard: FeatureShard): Uint8Array {
+  if (shard.labels.length !== shard.count || shard.features.length !== shard.count * shard.dim) {
+    throw new Error(`feature shard sizes disagree: ${shard.count} rows, ${shard.labels.length} labels, ${shard.features.length} values for dim ${shard.dim}`);
+  }
+  const bytes = new Uint8Array(12 + shard.count * 4 + shard.features.length * 4);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, shard.count, true);
+  view.setUint32(8, shard.dim, true);
+  let offset = 12;
+  for (const label of shard.labels) { view.setInt32(offset, label, true); offset += 4; }
+  for (const value of shard.features) { view.setFloat32(offset, value, true); offset += 4; }
+  return bytes;
+}
+
+export function decodeFeatureShard(bytes: Uint8Array): FeatureShard {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a feature shard (bad magic)');
+  const count = view.getUint32(4, true);
+  const dim = view.getUint32(8, true);
+  if (bytes.byteLength !== 12 + count * 4 + count * dim * 4) throw new Error(`feature shard is truncated: ${bytes.byteLength} bytes for ${count} x ${dim}`);
+  const labels = new Int32Array(count);
+  const features = new Float32Array(count * dim);
+  let offset = 12;
+  for (let i = 0; i < count; i++) { labels[i] = view.getInt32(offset, true); offset += 4; }
+  for (let i = 0; i < features.length; i++) { features[i] = view.getFloat32(offset, true); offset += 4; }
+  return { count, dim, labels, features };
+}
+
+/** Concatenates shards (in order) into one feature matrix. */
+export function concatFeatureShards(shards: readonly FeatureShard[]): FeatureShard {
+  const dim = shards[0]?.dim ?? 0;
+  const count = shards.reduce((n, s) => n + s.count, 0);
+  const labels = new Int32Array(count);
+  const features = new Float32Array(count * dim);
+  let row = 0;
+  for (const s of shards) {
+    if (s.dim !== dim) throw new Error(`feature shards disagree on dimension: ${s.dim} vs ${dim}`);
+    labels.set(s.labels, row);
+    features.set(s.features, row * dim);
+    row += s.count;
+  }
+  return { count, dim, labels, features };
+}

@@ -1,0 +1,129 @@
+// Payloads between the sweep workflow, its trial workflows and activities: small, JSON, references
+// to S3 objects and metrics - never images or tensors.
+import { EpochMetrics } from './epoch-rows';
+import { Params } from './grid';
+import { SplitName } from './manifest';
+import { HeadParams, SweepSpec } from './sweep-spec';
+
+export interface SplitSummary {
+  splitId: string;
+  splitKey: string;
+  classes: string[];
+  counts: Record<SplitName, number>;
+}
+
+/** One view of a split: 'eval' is resize + centre crop; a number is that train augmentation draw. */
+export type ViewName = 'eval' | number;
+
+export interface FeatureShardRequest {
+  splitKey: string;
+  split: SplitName;
+  views: ViewName[];
+  shard: number;
+  shardSize: number;
+  image: SweepSpec['image'];
+  augmentation: SweepSpec['augmentation'];
+  backbone: SweepSpec['backbone'];
+  seed: number;
+}
+
+export interface FeatureShardResult {
+  /** Feature set id per requested view, same order. */
+  featureSetIds: string[];
+  rows: number;
+  dim: number;
+  computed: boolean;
+}
+
+export interface FeatureSetRef {
+  id: string;
+  shards: number;
+  rows: number;
+  dim: number;
+}
+
+export interface TrialPlan {
+  trialId: string;
+  /** 1-based position in the grid, the reference's "run" column. */
+  run: number;
+  params: Params;
+  head: HeadParams;
+}
+
+export interface TrialInput {
+  sweepId: string;
+  trial: TrialPlan;
+  /** Train feature sets by view; epoch e trains on views[e mod length]. */
+  train: FeatureSetRef[];
+  val: FeatureSetRef;
+  test: FeatureSetRef;
+  classes: string[];
+  seed: number;
+  reuse: boolean;
+  /** How long a training attempt may go without a heartbeat before another worker takes over. */
+  heartbeatTimeoutSeconds: number;
+}
+
+export interface TrainResult {
+  trialId: string;
+  run: number;
+  params: Params;
+  epochs: EpochMetrics[];
+  backend: string;
+  /** Epoch a resumed attempt started from (0 when trained from scratch). */
+  resumedFromEpoch: number;
+  reused: boolean;
+  headKey: string;
+}
+
+export interface ClassScores {
+  className: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface Evaluation {
+  split: SplitName;
+  loss: number;
+  accuracy: number;
+  perClass: ClassScores[];
+  /** confusion[true][predicted] */
+  confusion: number[][];
+}
+
+export interface TrialOutcome extends TrainResult {
+  status: 'completed' | 'failed' | 'cancelled';
+  error?: string;
+  test?: Evaluation;
+}
+
+/** What a trial workflow reports to the sweep: final metrics only; per-epoch rows stay in S3. */
+export interface TrialSummary {
+  trialId: string;
+  run: number;
+  params: Params;
+  status: 'completed' | 'failed' | 'cancelled';
+  error?: string;
+  epochsDone: number;
+  trainLoss?: number;
+  trainAccuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  test?: Evaluation;
+  reused?: boolean;
+  resumedFromEpoch?: number;
+  backend?: string;
+}
+
+export interface Leaderboard {
+  sweepId: string;
+  status: 'completed' | 'cancelled';
+  /** Completed trials, best validation accuracy first. */
+  ranked: TrialSummary[];
+  failed: TrialSummary[];
+  best?: TrialSummary;
+  reusedTrials: number;
+  artifacts: { prefix: string; resultsCsv: string; resultsJson: string; leaderboardJson: string };
+}

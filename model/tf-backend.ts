@@ -1,0 +1,62 @@
+// Chooses the TensorFlow.js backend once per process: tfjs-node-gpu when installed and a GPU is
+// visible, then tfjs-node, then WebAssembly, then plain JS. SWEEP_TF_BACKEND forces one.
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  name: BackendName;
+  /** What was tried and why it was passed over, for the logs and the results. */
+  notes: string[];
+}
+
+let chosen: Promise<BackendInfo> | undefined;
+
+export function initTensorflow(): Promise<BackendInfo> {
+  chosen ??= chooseBackend();
+  return chosen;
+}
+
+const ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+async function chooseBackend(): Promise<BackendInfo> {
+  const forced = process.env.SWEEP_TF_BACKEND as BackendName | undefined;
+  if (forced && !ORDER.includes(forced)) throw new Error(`SWEEP_TF_BACKEND=${forced} is not one of ${ORDER.join(', ')}`);
+  const notes: string[] = [];
+  for (const name of forced ? [forced] : ORDER) {
+    try {
+      await activate(name);
+      return { name, notes };
+    } catch (error) {
+      notes.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+      if (forced) throw new Error(`SWEEP_TF_BACKEND=${forced} is not available here: ${notes.join('; ')}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend is available: ${notes.join('; ')}`);
+}
+
+async function activate(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'tensorflow-gpu': {
+      require('@tensorflow/tfjs-node-gpu');
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('backend did not initialise');
+      if (!usesGpu()) throw new Error('installed, but TensorFlow sees no GPU');
+      return;
+    }
+    case 'tensorflow':
+      require('@tensorflow/tfjs-node');
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('backend did not initialise');
+      return;
+    case 'wasm':
+      require('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) throw new Error('backend did not initialise');
+      return;
+    case 'cpu':
+      await tf.setBackend('cpu');
+  }
+}
+
+function usesGpu(): boolean {
+  const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
+  return backend.isUsingGpuDevice === true;
+}

@@ -1,0 +1,25 @@
+// Temporal connections from Temporal's own client config (env vars or temporal.toml profile),
+// so the same workers and CLI join a local dev server, a remote cluster or Temporal Cloud.
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import { loadStackEnv } from './config';
+
+function connectConfig() {
+  loadStackEnv();
+  const config = loadClientConnectConfig();
+  config.connectionOptions.address ??= '127.0.0.1:7233';
+  return config;
+}
+
+export async function connectClient(): Promise<Client> {
+  const { connectionOptions, namespace } = connectConfig();
+  const connection = await Connection.connect(connectionOptions);
+  return new Client({ connection, namespace: namespace ?? 'default' });
+}
+
+export async function connectWorker(): Promise<{ connection: NativeConnection; namespace: string }> {
+  const { connectionOptions, namespace } = connectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  return { connection, namespace: namespace ?? 'default' };
+}
