@@ -53,10 +53,9 @@ AWS_PROFILE_NAME=sweep-local
 # so SweepTrialsFailed is a Double. Changing a type later needs `stack-down.sh temporal --purge`.
 SEARCH_ATTRIBUTES=(
   SweepName=Keyword
-  SweepTrialsTotal=Int
   SweepTrialsDone=Int
   SweepTrialsRunning=Int
-  SweepTrialsFailed=Double
+  SweepTrialsFailed=Int
   SweepBestValAccuracy=Double
   SweepStatus=Keyword
 )
