@@ -7,18 +7,8 @@ import { contentId } from '../lib/content-id';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
-import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { SweepSpec } from '../lib/sweep-spec';
 import { getJson, getJsonIfExists, putJson } from './storage';
-
-/** The boundary check for specs arriving through Temporal directly (e.g. `temporal workflow start`). */
-export async function validateSweepSpec(raw: unknown): Promise<SweepSpec> {
-  try {
-    return parseSweepSpec(raw);
-  } catch (error) {
-    if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, 'SpecError', error.problems);
-    throw error;
-  }
-}
 
 export interface BalanceInput {
   datasetKey: string;

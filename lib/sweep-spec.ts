@@ -35,6 +35,8 @@ export interface SweepSpec {
   seed: number;
   /** Trials trained at the same time. */
   concurrency: number;
+  /** A training attempt silent this long is presumed dead and retried (resuming) on another worker. */
+  heartbeatTimeoutSeconds: number;
   taskQueues: { cpu: string; gpu: string };
   /** Refuse grids larger than this before any work starts. */
   maxTrials: number;
@@ -106,6 +108,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
     grid: parseGrid(at, raw.grid),
     seed: at.number('seed', raw.seed, 42, { integer: true, min: 0 }),
     concurrency: at.number('concurrency', raw.concurrency, 2, { min: 1, max: 256, integer: true }),
+    heartbeatTimeoutSeconds: at.number('heartbeatTimeoutSeconds', raw.heartbeatTimeoutSeconds, 60, { min: 5, max: 3600, integer: true }),
     taskQueues: {
       cpu: at.string('taskQueues.cpu', at.object('taskQueues')?.cpu, 'sweep-cpu', /^\S+$/, 'a task queue name'),
       gpu: at.string('taskQueues.gpu', at.object('taskQueues')?.gpu, 'sweep-gpu', /^\S+$/, 'a task queue name'),

@@ -1,0 +1,31 @@
+// Plain-text rendering of a leaderboard for terminals.
+import { Leaderboard, TrialSummary } from './sweep-types';
+
+const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+
+export function formatTrialTable(trials: readonly TrialSummary[]): string {
+  const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
+  const header = ['rank', 'run', ...paramNames, 'epochs', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_acc', 'note'];
+  const rows = trials.map((t, i) => [
+    String(i + 1), String(t.run), ...paramNames.map((p) => String(t.params[p] ?? '')), String(t.epochsDone),
+    num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
+    t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatLeaderboard(board: Leaderboard): string {
+  const lines = [`sweep ${board.sweepId}: ${board.status}, ${board.ranked.length} trials ranked by validation accuracy` +
+    (board.failed.length ? `, ${board.failed.length} not completed` : '') + (board.reusedTrials ? `, ${board.reusedTrials} reused from earlier runs` : ''), ''];
+  lines.push(formatTrialTable([...board.ranked, ...board.failed]));
+  if (board.best?.test) {
+    const test = board.best.test;
+    lines.push('', `best: run ${board.best.run} ${JSON.stringify(board.best.params)}`);
+    lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${c.className} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
+  }
+  lines.push(`artifacts: ${board.artifacts.prefix}`, `  ${board.artifacts.resultsCsv}`, `  ${board.artifacts.resultsJson}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,57 @@
+// Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
+// activities) and/or the GPU queue (feature extraction, training, evaluation).
+import { Runtime, Worker } from '@temporalio/worker';
+import { balanceDataset, extractFeatures, evaluateTrial, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial } from '../activities';
+import { initTensorflow } from '../model/tf-backend';
+import { workerConfig } from './config';
+import { connectWorker } from './temporal-connection';
+
+export type WorkerRole = 'cpu' | 'gpu';
+
+export async function createWorkers(roles: WorkerRole[]): Promise<Worker[]> {
+  const config = workerConfig();
+  const { connection, namespace } = await connectWorker();
+  const workers: Worker[] = [];
+  if (roles.includes('cpu')) {
+    workers.push(await Worker.create({
+      connection,
+      namespace,
+      taskQueue: config.cpuQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep },
+      maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
+    }));
+  }
+  if (roles.includes('gpu')) {
+    const backend = await initTensorflow();
+    console.log(`[worker] TensorFlow.js backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
+    workers.push(await Worker.create({
+      connection,
+      namespace,
+      taskQueue: config.gpuQueue,
+      activities: { extractFeatures, trainTrial, evaluateTrial },
+      maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
+    }));
+  }
+  return workers;
+}
+
+/** Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). */
+export async function runWorkers(roles: WorkerRole[]): Promise<void> {
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const workers = await createWorkers(roles);
+  console.log(`[worker] polling ${roles.map((r) => `${r} queue "${r === 'cpu' ? workerConfig().cpuQueue : workerConfig().gpuQueue}"`).join(' and ')}`);
+  await Promise.all(workers.map((w) => w.run()));
+}
+
+if (require.main === module) {
+  const roles = (process.argv[2] ?? 'cpu,gpu').split(',') as WorkerRole[];
+  if (!roles.every((r) => r === 'cpu' || r === 'gpu')) {
+    console.error('usage: workers/run-workers.ts [cpu|gpu|cpu,gpu]');
+    process.exit(2);
+  }
+  runWorkers(roles).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

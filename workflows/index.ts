@@ -1,0 +1,2 @@
+export { sweepWorkflow, progressQuery } from './sweep';
+export { trialWorkflow } from './trial';

@@ -1,0 +1,170 @@
+// The sweep, as the DAG it is:
+//   ingest -> balance -> split -> extract features (shared by all trials)
+//   -> one trial workflow per grid permutation (bounded concurrency) -> rank.
+// Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
+import { RetryPolicy, defineSearchAttributeKey } from '@temporalio/common';
+import {
+  ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, executeChild, isCancellation,
+  proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { mapBounded } from '../lib/bounded';
+import { rootMessage } from '../lib/errors';
+import { SplitName } from '../lib/manifest';
+import { FeatureSetRef, FeatureShardRequest, Leaderboard, SplitSummary, TrialPlan, TrialSummary, ViewName } from '../lib/sweep-types';
+import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { rankTrials } from '../lib/rank';
+import { trialWorkflow } from './trial';
+
+export interface SweepProgress {
+  stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'training' | 'ranking' | 'done' | 'cancelled';
+  trialsTotal: number;
+  trials: TrialSummary[];
+  running: number[];
+  bestValAccuracy?: number;
+}
+
+export const progressQuery = defineQuery<SweepProgress>('progress');
+
+export const SEARCH_ATTRIBUTES = {
+  name: defineSearchAttributeKey('SweepName', 'KEYWORD'),
+  status: defineSearchAttributeKey('SweepStatus', 'KEYWORD'),
+  done: defineSearchAttributeKey('SweepTrialsDone', 'INT'),
+  running: defineSearchAttributeKey('SweepTrialsRunning', 'INT'),
+  failed: defineSearchAttributeKey('SweepTrialsFailed', 'INT'),
+  best: defineSearchAttributeKey('SweepBestValAccuracy', 'DOUBLE'),
+};
+
+const FEATURE_SHARD_SIZE = 256;
+
+type Activities = ReturnType<typeof proxyActivities<typeof activities>>;
+
+/** Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works. */
+export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
+  const progress: SweepProgress = { stage: 'validating', trialsTotal: 0, trials: [], running: [] };
+  setHandler(progressQuery, () => progress);
+  const spec = validate(rawSpec);
+  const sweepId = workflowInfo().workflowId;
+  const publish = (stage?: SweepProgress['stage']) => {
+    if (stage) progress.stage = stage;
+    const ranked = rankTrials(progress.trials.filter(isRankable));
+    progress.bestValAccuracy = ranked[0]?.valAccuracy;
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.name, value: spec.name },
+      { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
+      { key: SEARCH_ATTRIBUTES.done, value: progress.trials.filter((t) => t.status === 'completed').length },
+      { key: SEARCH_ATTRIBUTES.running, value: progress.running.length },
+      { key: SEARCH_ATTRIBUTES.failed, value: progress.trials.filter((t) => t.status === 'failed').length },
+      ...(progress.bestValAccuracy === undefined ? [] : [{ key: SEARCH_ATTRIBUTES.best, value: progress.bestValAccuracy }]),
+    ]);
+  };
+
+  const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] };
+  const cpu = proxyActivities<typeof activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
+  const gpu: Activities = proxyActivities<typeof activities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry });
+
+  publish('ingesting');
+  const dataset = await cpu.ingestDataset(spec.data);
+  publish('balancing');
+  const balanced = await cpu.balanceDataset({
+    datasetKey: dataset.manifestKey,
+    perClass: spec.balance.perClass,
+    seed: spec.seed,
+    numClassesInGrid: (spec.grid.num_classes ?? []).map(Number),
+  });
+  publish('splitting');
+  const split = await cpu.splitDataset({ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed });
+  publish('extracting features');
+  const features = await extractFeatureSets(gpu, spec, split);
+  const plans = await cpu.planTrials({ spec, classes: split.classes, train: features.train, val: features.val });
+  progress.trialsTotal = plans.length;
+  publish('training');
+
+  const trials = await mapBounded(plans, spec.concurrency, async (plan) => {
+    progress.running.push(plan.run);
+    publish();
+    const summary = await runTrial(sweepId, spec, split, features, plan);
+    progress.running = progress.running.filter((run) => run !== plan.run);
+    progress.trials.push(summary);
+    publish();
+    return summary;
+  });
+
+  const cancelled = CancellationScope.current().consideredCancelled;
+  // Results of what finished are written even when the sweep was cancelled.
+  const leaderboard = await CancellationScope.nonCancellable(() =>
+    cpu.rankSweep({ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed' }));
+  publish(cancelled ? 'cancelled' : 'done');
+  if (cancelled) throw new CancelledFailure(`sweep cancelled; partial results in ${leaderboard.artifacts.prefix}`);
+  return leaderboard;
+}
+
+function validate(rawSpec: unknown): SweepSpec {
+  try {
+    return parseSweepSpec(rawSpec);
+  } catch (error) {
+    if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, 'SpecError', error.problems);
+    throw error;
+  }
+}
+
+async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, features: SweepFeatures, plan: TrialPlan): Promise<TrialSummary> {
+  try {
+    return await executeChild(trialWorkflow, {
+      workflowId: `${sweepId}.trial-${String(plan.run).padStart(3, '0')}`,
+      taskQueue: workflowInfo().taskQueue,
+      args: [{
+        sweepId,
+        trial: plan,
+        ...features,
+        classes: split.classes,
+        seed: spec.seed,
+        reuse: spec.reuse,
+        heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+        gpuQueue: spec.taskQueues.gpu,
+      }],
+    });
+  } catch (error) {
+    const status = isCancellation(error) ? 'cancelled' : 'failed';
+    return { trialId: plan.trialId, run: plan.run, params: plan.params, status, error: rootMessage(error), epochsDone: 0 };
+  }
+}
+
+interface SweepFeatures {
+  train: FeatureSetRef[];
+  val: FeatureSetRef;
+  test: FeatureSetRef;
+}
+
+/** Backbone features for every split and view, one activity per shard, all views of a shard together. */
+async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
+  const maxEpochs = Math.max(...(spec.grid.n_epochs ?? [40]).map(Number));
+  const trainViews: ViewName[] = spec.augmentation.enabled
+    ? Array.from({ length: spec.augmentation.views > 0 ? Math.min(spec.augmentation.views, maxEpochs) : maxEpochs }, (_, i) => i)
+    : ['eval'];
+  const jobs: Array<{ split: SplitName; views: ViewName[]; shard: number }> = [];
+  for (const name of ['train', 'val', 'test'] as const) {
+    const shards = Math.ceil(split.counts[name] / FEATURE_SHARD_SIZE);
+    for (let shard = 0; shard < shards; shard++) jobs.push({ split: name, views: name === 'train' ? trainViews : ['eval'], shard });
+  }
+  const results = await mapBounded(jobs, Math.max(2, spec.concurrency), (job) => gpu.extractFeatures({
+    splitKey: split.splitKey,
+    split: job.split,
+    views: job.views,
+    shard: job.shard,
+    shardSize: FEATURE_SHARD_SIZE,
+    image: spec.image,
+    augmentation: spec.augmentation,
+    backbone: spec.backbone,
+    seed: spec.seed,
+  } satisfies FeatureShardRequest));
+  const featureSet = (name: SplitName, viewIndex: number): FeatureSetRef => {
+    const parts = results.filter((_, i) => jobs[i].split === name);
+    return { id: parts[0].featureSetIds[viewIndex], shards: parts.length, rows: parts.reduce((n, p) => n + p.rows, 0), dim: parts[0].dim };
+  };
+  return { train: trainViews.map((_, v) => featureSet('train', v)), val: featureSet('val', 0), test: featureSet('test', 0) };
+}
+
+function isRankable(t: TrialSummary): t is TrialSummary & { valAccuracy: number; valLoss: number } {
+  return t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined;
+}

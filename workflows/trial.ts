@@ -1,0 +1,44 @@
+// One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
+// score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { TrialInput, TrialSummary } from '../lib/sweep-types';
+
+export interface TrialWorkflowInput extends TrialInput {
+  gpuQueue: string;
+}
+
+export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSummary> {
+  const gpu = proxyActivities<typeof activities>({
+    taskQueue: input.gpuQueue,
+    startToCloseTimeout: '24h',
+    // A dead worker stops heartbeating; the next attempt, on any worker, resumes from the checkpoint.
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
+    retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] },
+  });
+  const trained = await gpu.trainTrial(input);
+  if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', 'DataError');
+  const test = await gpu.evaluateTrial({
+    trained,
+    hiddenUnits: input.trial.head.hidden_units,
+    split: 'test',
+    features: input.test,
+    classes: input.classes,
+  });
+  const last = trained.epochs[trained.epochs.length - 1];
+  return {
+    trialId: trained.trialId,
+    run: input.trial.run,
+    params: input.trial.params,
+    status: 'completed',
+    epochsDone: trained.epochs.length,
+    trainLoss: last.trainLoss,
+    trainAccuracy: last.trainAccuracy,
+    valLoss: last.valLoss,
+    valAccuracy: last.valAccuracy,
+    test,
+    reused: trained.reused,
+    resumedFromEpoch: trained.resumedFromEpoch,
+    backend: trained.backend,
+  };
+}
