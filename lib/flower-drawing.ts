@@ -521,7 +521,7 @@ function paintRadial(c: Canvas, f: Frame, outer: number, layers: readonly PetalL
           shade *= 0.78 + 0.22 * Math.sin(r * k1 + theta * spiralA) * Math.sin(r * k1 - theta * spiralB);
           if (r > rc * 0.86) shade *= 1.25;
         } else {
-          shade *= 0.88 + 0.12 * Math.sin(r * 2.1 + theta * 11);
+          shade *= 0.88 + 0.12 * Math.sin(r * 2.4 + theta * 13) * Math.sin(r * 2.4 - theta * 21);
         }
         if (r < innerR) col = disc.innerColour;
         blend(px, i, col[0] * shade, col[1] * shade, col[2] * shade, alpha);
@@ -746,7 +746,7 @@ function paintRose(c: Canvas, cx: number, cy: number, R: number, random: () => n
       const alpha = rb - r + 0.5;
       if (alpha <= 0) continue;
       const uu = r / rb;
-      const s = uu * rings + (turn * theta) / TAU + wobble * Math.sin(3 * theta + p3) * uu + 0.6 * (rb / R - 1);
+      const s = Math.sqrt(uu) * rings + (turn * theta) / TAU + wobble * Math.sin(3 * theta + p3) * uu + 0.6 * (rb / R - 1);
       const frac = s - Math.floor(s);
       let shade = 0.6 + 0.5 * frac * frac;
       shade *= heart + (1 - heart) * clamp01(uu * 1.6);
