@@ -18,15 +18,27 @@ export async function loadFeatureSet(ref: FeatureSetRef): Promise<FeatureShard> 
   return set;
 }
 
-async function cachedObject(key: string): Promise<Buffer> {
+/** Trials running in one process and needing the same shard share one download. */
+const downloads = new Map<string, Promise<Buffer>>();
+
+function cachedObject(key: string): Promise<Buffer> {
+  let pending = downloads.get(key);
+  if (!pending) {
+    pending = readOrDownload(key).finally(() => downloads.delete(key));
+    downloads.set(key, pending);
+  }
+  return pending;
+}
+
+async function readOrDownload(key: string): Promise<Buffer> {
   const file = path.join(CACHE_DIR, key);
   try {
     return await fs.readFile(file);
   } catch {
     const bytes = await getObject(key);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    // Write then rename, so a crash never leaves a half-written shard in the cache.
-    const partial = `${file}.${process.pid}.partial`;
+    // Write then rename (atomic), so no reader, in this or another worker process, sees half a shard.
+    const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
     await fs.writeFile(partial, bytes);
     await fs.rename(partial, file);
     return bytes;
