@@ -50,8 +50,9 @@ export async function decodeCheck(bytes: Buffer): Promise<DecodeCheck> {
     if (!meta.format || !IMAGE_FORMATS.has(meta.format)) {
       return { ok: false, reason: `${meta.format ?? 'unknown'} is not a supported image format (use ${[...IMAGE_FORMATS].join(', ')})` };
     }
-    // stats() reads every pixel without materialising the decoded image.
-    await sharp(bytes, DECODE_OPTIONS).stats();
+    // Decoding to a thumbnail reads every pixel but keeps little in memory. (Not stats(): with several
+    // decodes in flight it sometimes misses a truncated JPEG.)
+    await sharp(bytes, DECODE_OPTIONS).resize(32, 32, { fit: 'inside' }).raw().toBuffer();
     return { ok: true, width: meta.autoOrient.width, height: meta.autoOrient.height, format: meta.format };
   } catch (error) {
     return { ok: false, reason: (error as Error).message.split('\n')[0] };

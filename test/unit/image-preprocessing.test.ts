@@ -194,6 +194,10 @@ describe('decodeCheck', () => {
     assert.equal(truncated.ok, false);
     assert.match((truncated as { reason: string }).reason, /premature end/i);
 
+    // Several at once, as ingestion runs them.
+    const checks = await Promise.all(Array.from({ length: 8 }, () => decodeCheck(Buffer.from(jpeg.subarray(0, jpeg.length / 2)))));
+    assert.deepEqual(checks.map((c) => c.ok), Array(8).fill(false));
+
     const png = await sharp(noise(300, 200), { raw: { width: 300, height: 200, channels: 3 } }).png().toBuffer();
     assert.equal((await decodeCheck(png.subarray(0, png.length - 1000))).ok, false);
 

@@ -1,0 +1,356 @@
+// Ingestion: a data set in any supported form -> one S3 blob per distinct image (keyed by its sha256)
+// and a dataset manifest referencing them. Streams throughout: archives go to a temp file, zips are
+// read entry by entry, tars are extracted to a temp folder, and at most CONCURRENCY images are in memory.
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Parser, ReadEntry } from 'tar';
+import yauzl from 'yauzl';
+import { artifactKeys } from '../lib/artifact-keys';
+import {
+  ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
+} from '../lib/dataset-layout';
+import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
+import { decodeCheck } from './image-preprocessing';
+import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject, s3 } from './storage';
+
+export interface IngestInput {
+  /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */
+  source: string;
+  /** Class folders to use, in label order; default every class folder, sorted. */
+  classes?: string[];
+  /** Fail when more than this fraction of the image files cannot be decoded. */
+  maxBadFraction: number;
+}
+
+/** Small on purpose: it travels through Temporal's history. The per-file detail is in the manifest. */
+export interface IngestSummary {
+  datasetId: string;
+  manifestKey: string;
+  classes: string[];
+  counts: Record<string, number>;
+  skipped: number;
+  skippedByReason: Record<string, number>;
+}
+
+// Decoding is CPU-bound in libvips' own threads; a few more in flight than cores hides S3 latency.
+const CONCURRENCY = Math.min(16, os.availableParallelism() + 2);
+// Far above any training image; guards the worker's memory against a mislabelled huge file.
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
+
+export async function ingestDataset(input: IngestInput): Promise<IngestSummary> {
+  const ctx = Context.current();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+  let opened: Source | undefined;
+  try {
+    opened = await openSource(input.source, work);
+    const layout = layOut(input, opened.files.map((f) => f.path));
+    const files = new Map(opened.files.map((f) => [f.path, f]));
+
+    const candidates: ImageRef[] = [];
+    const skippedFiles: SkippedFile[] = [...layout.skipped];
+    const uploads = new Map<string, Promise<void>>();
+    let processed = 0;
+    await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
+      ctx.cancellationSignal.throwIfAborted();
+      const file = files.get(source)!;
+      if (file.size > MAX_FILE_BYTES) {
+        skippedFiles.push(skipped(source, SKIP.tooLarge, `${file.size} bytes, more than ${MAX_FILE_BYTES}`));
+      } else {
+        const bytes = await file.read();
+        const check = await decodeCheck(bytes);
+        if (!check.ok) {
+          skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
+        } else {
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          candidates.push({ sha256, label, source });
+          // Content-addressed: one upload per distinct image, none if an earlier ingest stored it.
+          // (Copies later dropped as conflicting are stored too; harmless, nothing references them.)
+          if (!uploads.has(sha256)) uploads.set(sha256, uploadBlob(sha256, bytes, `image/${check.format}`));
+          await uploads.get(sha256);
+        }
+      }
+      ctx.heartbeat({ processed: ++processed, total: layout.files.length });
+    });
+
+    skippedFiles.sort(bySource);
+    const unreadable = skippedFiles.filter((s) => skipReasonOf(s) === SKIP.unreadable);
+    const imageFiles = unreadable.length + candidates.length;
+    if (imageFiles > 0 && unreadable.length / imageFiles > input.maxBadFraction) {
+      const examples = unreadable.slice(0, 5).map((s) => `${s.source} (${s.reason})`);
+      throw ApplicationFailure.nonRetryable(
+        `${input.source}: ${unreadable.length} of ${imageFiles} image files (${percent(unreadable.length / imageFiles)}) cannot be decoded, ` +
+        `more than data.maxBadFraction = ${input.maxBadFraction} (${percent(input.maxBadFraction)}); e.g. ${examples.join(', ')}. ` +
+        'Remove or re-export the broken files, or raise data.maxBadFraction to train without them',
+        'DataError',
+      );
+    }
+
+    const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);
+    skippedFiles.push(...dropped);
+    const counts = Object.fromEntries(layout.classes.map((c) => [c, images.filter((i) => i.label === c).length]));
+    const empty = layout.classes.filter((c) => counts[c] === 0);
+    if (empty.length) {
+      const labelOf = new Map(layout.files.map((f) => [f.path, f.label]));
+      const why = (c: string) => {
+        const reasons = skippedFiles.filter((s) => labelOf.get(s.source) === c).map(skipReasonOf);
+        const tally = [...new Set(reasons)].map((r) => `${reasons.filter((x) => x === r).length} ${r}`);
+        return `"${c}" (${reasons.length ? `${reasons.length} file${reasons.length > 1 ? 's' : ''}, skipped: ${tally.join(', ')}` : 'no files'})`;
+      };
+      throw ApplicationFailure.nonRetryable(
+        `${input.source}: no usable images in class ${empty.map(why).join(', ')}. Add images to the class folder or leave the class out of data.classes`,
+        'DataError',
+      );
+    }
+
+    skippedFiles.sort(bySource);
+    const datasetId = datasetIdOf(layout.classes, images);
+    const manifestKey = artifactKeys.dataset(datasetId);
+    // Same id, same classes and images: an existing manifest is already this one.
+    if (!(await objectExists(manifestKey))) {
+      const manifest: DatasetManifest = { datasetId, source: input.source, classes: layout.classes, images, skipped: skippedFiles };
+      await putJson(manifestKey, manifest);
+    }
+    const skippedByReason: Record<string, number> = {};
+    for (const s of skippedFiles) skippedByReason[skipReasonOf(s)] = (skippedByReason[skipReasonOf(s)] ?? 0) + 1;
+    return { datasetId, manifestKey, classes: layout.classes, counts, skipped: skippedFiles.length, skippedByReason };
+  } finally {
+    await opened?.close();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+function layOut(input: IngestInput, paths: string[]): ClassLayout {
+  try {
+    return layOutClasses(paths, input.classes);
+  } catch (error) {
+    if (error instanceof LayoutError) throw ApplicationFailure.nonRetryable(`${input.source}: ${error.message}`, 'DataError');
+    throw error;
+  }
+}
+
+function bySource(a: SkippedFile, b: SkippedFile): number {
+  return a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
+}
+
+async function uploadBlob(sha256: string, bytes: Buffer, contentType: string): Promise<void> {
+  const key = artifactKeys.blob(sha256);
+  if (!(await objectExists(key))) await putObject(key, bytes, contentType);
+}
+
+// ---- Sources: every form becomes a list of files with '/'-separated paths relative to the source.
+
+interface SourceFile {
+  path: string;
+  size: number;
+  read(): Promise<Buffer>;
+}
+
+interface Source {
+  files: SourceFile[];
+  close(): Promise<void>;
+}
+
+async function openSource(source: string, work: string): Promise<Source> {
+  if (/^s3:\/\//i.test(source)) {
+    const { bucket, key } = parseS3Url(source);
+    if (ARCHIVE_NAME.test(key)) return openArchive(await downloadS3(bucket, key, work), source, work);
+    return listS3Prefix(bucket, key);
+  }
+  if (/^https?:\/\//i.test(source)) return openArchive(await downloadHttp(source, work), source, work);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('file://')) {
+    throw ApplicationFailure.nonRetryable(`data.source ${source}: unsupported URL scheme; use a local path, file://, http(s):// or s3://`, 'SourceError');
+  }
+  const local = source.startsWith('file://') ? fileURLToPath(source) : path.resolve(source);
+  const stat = await fs.stat(local).catch(() => undefined);
+  if (!stat) {
+    throw ApplicationFailure.nonRetryable(
+      `data.source ${local} does not exist on worker ${os.hostname()} (relative paths resolve against the worker's working directory, ${process.cwd()}); ` +
+      'give a path the worker can read, or upload the data set and use an s3:// or https:// source',
+      'SourceError',
+    );
+  }
+  return stat.isDirectory() ? listFolder(local) : openArchive(local, source, work);
+}
+
+async function listFolder(root: string): Promise<Source> {
+  const files: SourceFile[] = [];
+  // Symlinked files are followed (the folder is the user's own); recursive readdir does not enter symlinked folders, so no cycles.
+  for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    const stat = await fs.stat(full).catch(() => undefined);
+    if (!stat?.isFile()) continue;
+    files.push({ path: path.relative(root, full).split(path.sep).join('/'), size: stat.size, read: () => fs.readFile(full) });
+  }
+  return { files, close: async () => undefined };
+}
+
+async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
+  const base = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
+  const files: SourceFile[] = [];
+  for await (const { key, size } of listKeys(base, bucket)) {
+    // Keys ending in '/' are folder markers some tools create.
+    if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => getObject(key, bucket) });
+  }
+  if (!files.length) {
+    throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${base} holds no objects; upload the class folders there (<prefix>/<class>/<image>) or fix the prefix`, 'SourceError');
+  }
+  return { files, close: async () => undefined };
+}
+
+async function downloadS3(bucket: string, key: string, work: string): Promise<string> {
+  try {
+    const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: Context.current().cancellationSignal });
+    return await saveStream(response.Body as Readable, work);
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+      throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${key} does not exist; upload the archive there or fix the URL`, 'SourceError');
+    }
+    throw error;
+  }
+}
+
+async function downloadHttp(url: string, work: string): Promise<string> {
+  const response = await fetch(url, { signal: Context.current().cancellationSignal });
+  if (!response.ok || !response.body) {
+    const message = `downloading data.source ${url} failed: HTTP ${response.status} ${response.statusText}`;
+    // Client errors will not go away on a retry; server errors and throttling may.
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+      throw ApplicationFailure.nonRetryable(`${message}; check the URL and that it needs no login`, 'SourceError');
+    }
+    throw new Error(message);
+  }
+  return saveStream(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), work);
+}
+
+/** Streams a download to a temp file, heartbeating the bytes so far. */
+async function saveStream(body: Readable, work: string): Promise<string> {
+  const file = path.join(work, 'download');
+  let downloadedBytes = 0;
+  await pipeline(
+    body,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        downloadedBytes += chunk.length;
+        Context.current().heartbeat({ downloadedBytes });
+        yield chunk;
+      }
+    },
+    createWriteStream(file),
+  );
+  return file;
+}
+
+async function openArchive(file: string, source: string, work: string): Promise<Source> {
+  const head = Buffer.alloc(512);
+  const handle = await fs.open(file);
+  const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
+  // Recognised by content, not name: download URLs often have no extension.
+  if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04')) || head.subarray(0, 4).equals(Buffer.from('PK\x05\x06'))) return openZip(file, source);
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const tar = bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  if (gzip || tar) {
+    const folder = path.join(work, 'extracted');
+    await extractTar(file, source, folder);
+    return listFolder(folder);
+  }
+  throw ApplicationFailure.nonRetryable(`data.source ${source} is neither a folder nor a .zip, .tar.gz or .tar archive; give one of those`, 'SourceError');
+}
+
+function unsafeEntry(source: string, entry: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `archive ${source} is unsafe to extract: entry "${entry}" ${problem}. ` +
+    'Re-create the archive from the data-set folder (e.g. zip -r data.zip flowers/ or tar czf data.tar.gz flowers/) without links or absolute paths',
+    'UnsafeArchive',
+  );
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const MADE_BY_UNIX = 3;
+
+/** Reads the whole central directory first, so an unsafe entry anywhere fails before any upload. */
+async function openZip(file: string, source: string): Promise<Source> {
+  // decodeStrings: false so the names are checked here, with errors that name the entry.
+  const zip = await yauzl.openPromise(file, { autoClose: false, decodeStrings: false }).catch((error: Error) => {
+    throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${error.message}); re-create it`, 'SourceError');
+  });
+  const files = new Map<string, SourceFile>();
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+      const safe = safeEntryPath(name);
+      if ('problem' in safe) throw unsafeEntry(source, name, safe.problem);
+      const mode = entry.versionMadeBy >> 8 === MADE_BY_UNIX ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0;
+      if (mode === S_IFLNK) throw unsafeEntry(source, name, 'is a symbolic link');
+      if (name.endsWith('/') || mode === S_IFDIR) continue;
+      if (mode !== 0 && mode !== S_IFREG) throw unsafeEntry(source, name, 'is not a regular file or folder');
+      if (entry.isEncrypted()) throw ApplicationFailure.nonRetryable(`archive ${source}: entry "${name}" is encrypted; extract it with its password and ingest the folder`, 'SourceError');
+      files.set(safe.path, { path: safe.path, size: entry.uncompressedSize, read: async () => buffer(await zip.openReadStreamPromise(entry)) });
+    }
+  } catch (error) {
+    zip.close();
+    throw error;
+  }
+  return { files: [...files.values()], close: async () => zip.close() };
+}
+
+const TAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+/** Extracts regular files only, each checked before it is written; links of any kind fail the ingest. */
+async function extractTar(file: string, source: string, into: string): Promise<void> {
+  // strict: a damaged header fails the ingest instead of silently dropping entries.
+  const parser = new Parser({ strict: true });
+  let extractedFiles = 0;
+  const writes: Promise<void>[] = [];
+  parser.on('entry', (entry: ReadEntry) => {
+    const safe = safeEntryPath(entry.path);
+    const problem = 'problem' in safe ? safe.problem
+      : entry.type === 'SymbolicLink' || entry.type === 'Link' ? `is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (to "${entry.linkpath}")`
+        : entry.type !== 'Directory' && !TAR_FILE_TYPES.has(entry.type) ? `is a ${entry.type}, not a regular file or folder` : undefined;
+    if (problem || entry.type === 'Directory' || !('path' in safe)) {
+      entry.resume();
+      if (problem) parser.abort(unsafeEntry(source, entry.path, problem));
+      return;
+    }
+    const dest = path.join(into, safe.path);
+    const write = fs.mkdir(path.dirname(dest), { recursive: true })
+      .then(() => pipeline(entry, createWriteStream(dest)))
+      .then(() => Context.current().heartbeat({ extractedFiles: ++extractedFiles }));
+    write.catch((error: Error) => parser.abort(error));
+    writes.push(write);
+  });
+  await pipeline(createReadStream(file), parser).catch((error: Error & { code?: string }) => {
+    // TAR_* (format) and Z_* (gzip) errors are a damaged archive; anything else (disk full, ...) may pass on a retry.
+    if (!(error instanceof ApplicationFailure) && /^(TAR|Z)_/.test(error.code ?? '')) {
+      throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, 'SourceError');
+    }
+    throw error;
+  });
+  await Promise.all(writes);
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}

@@ -1,0 +1,344 @@
+// ingestDataset against the local stack's MinIO (bash infra/stack-up.sh), through MockActivityEnvironment
+// so the activity has its Context (heartbeats, cancellation) without a Temporal server.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import zlib from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import sharp from 'sharp';
+import * as tar from 'tar';
+import { IngestInput, IngestSummary, ingestDataset } from '../../activities/ingest';
+import { artifactBucket, deleteObject, getJson, listKeys, objectExists, putObject } from '../../activities/storage';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { DatasetManifest } from '../../lib/manifest';
+import { randomStream } from '../../lib/random';
+
+const CLASSES = ['tulip', 'daisy', 'rose'];
+const run = randomUUID().slice(0, 8);
+const testPrefix = `test/ingest-${run}/`;
+let tmp: string;
+let messy: string;
+
+// Failures are what several tests expect; the SDK would log each as a warning.
+const quiet = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+
+async function ingest(input: IngestInput, beats: unknown[] = []): Promise<IngestSummary> {
+  const env = quiet();
+  env.on('heartbeat', (details) => beats.push(details));
+  return env.run(ingestDataset, input);
+}
+
+/** Asserts the ingest fails non-retryably with this failure type and a message matching `message`. */
+async function assertRejects(input: IngestInput, type: string, message: RegExp): Promise<void> {
+  await assert.rejects(ingest(input), (error: unknown) => {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${error}`);
+    assert.equal(error.type, type);
+    assert.equal(error.nonRetryable, true);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+function noise(width: number, height: number, seed: string, channels: 3 | 4 = 3) {
+  const random = randomStream(seed);
+  const data = Buffer.alloc(width * height * channels);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * 256);
+  return sharp(data, { raw: { width, height, channels } });
+}
+
+async function write(file: string, bytes: Buffer | string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, bytes);
+}
+
+/** The messy data set: every kind of file a real download contains. Returns the folder holding flowers/. */
+async function buildMessyFolder(root: string): Promise<void> {
+  const f = (p: string) => path.join(root, 'flowers', p);
+  const a = await noise(320, 240, 'a').jpeg().toBuffer();
+  const truncated = await noise(300, 200, 'truncated').jpeg().toBuffer();
+  const same = await noise(64, 64, 'same').jpeg().toBuffer();
+  await write(f('daisy/a.jpg'), a);
+  await write(f('daisy/z-copy.jpg'), a);
+  await write(f('daisy/b.png'), await noise(200, 300, 'b').png().toBuffer());
+  await write(f('daisy/c-exif.jpg'), await noise(160, 120, 'c').withMetadata({ orientation: 6 }).jpeg().toBuffer());
+  await write(f('daisy/d-grey.png'), await noise(90, 90, 'd').toColourspace('b-w').png().toBuffer());
+  await write(f('daisy/.DS_Store'), Buffer.from([0, 0, 0, 1, 66, 117, 100, 49]));
+  await write(f('daisy/notes.txt'), 'picked in May\n');
+  await write(f('daisy/truncated.jpg'), truncated.subarray(0, truncated.length / 2));
+  await write(f('daisy/empty.jpg'), Buffer.alloc(0));
+  await write(f('rose/e.jpg'), await noise(400, 300, 'e').jpeg().toBuffer());
+  await write(f('rose/f-alpha.png'), await noise(100, 80, 'f', 4).png().toBuffer());
+  await write(f('rose/g-cmyk.jpg'), await noise(120, 100, 'g').toColourspace('cmyk').jpeg().toBuffer());
+  await write(f('rose/Thumbs.db'), Buffer.alloc(64, 7));
+  await write(f('rose/same.jpg'), same);
+  await write(f('tulip/h.jpg'), await noise(250, 250, 'h').jpeg().toBuffer());
+  await write(f('tulip/i.webp'), await noise(150, 200, 'i').webp().toBuffer());
+  await write(f('tulip/k.gif'), await noise(50, 40, 'k').gif().toBuffer());
+  await write(f('tulip/same.jpg'), same);
+  await write(f('dandelion/j.jpg'), await noise(100, 100, 'j').jpeg().toBuffer());
+  await write(f('dandelion/broken.jpg'), truncated.subarray(0, 100));
+  await write(f('README.txt'), 'Flowers, 4 classes\n');
+  await write(path.join(root, '__MACOSX/flowers/daisy/._a.jpg'), Buffer.alloc(82, 1));
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/')).sort();
+}
+
+// ---- Minimal archive writers, so the tests control every header field (including malicious ones).
+
+interface ZipEntry { name: string; data?: Buffer; mode?: number }
+
+function zipArchive(entries: ZipEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data = Buffer.alloc(0), mode = 0o100644 } of entries) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const compressed = zlib.deflateRawSync(data);
+    const crc = zlib.crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(0x21, 12); // 1980-01-01
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode below counts
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE((mode << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, compressed);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + compressed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+interface TarEntry { name: string; data?: Buffer; type?: '0' | '1' | '2' | '5'; linkname?: string }
+
+function tarArchive(entries: TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const { name, data = Buffer.alloc(0), type = '0', linkname = '' } of entries) {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write('0000644\0', 100);
+    header.write('0000000\0', 108);
+    header.write('0000000\0', 116);
+    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+    header.write('00000000000\0', 136);
+    header.write('        ', 148);
+    header.write(type, 156);
+    header.write(linkname, 157, 100, 'utf8');
+    header.write('ustar\0', 257);
+    header.write('00', 263);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  return zlib.gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)]));
+}
+
+before(async () => {
+  try {
+    await objectExists(`${testPrefix}probe`);
+  } catch (error) {
+    throw new Error(`MinIO is not reachable (${(error as Error).message}); start the local stack with: bash infra/stack-up.sh`);
+  }
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-test-'));
+  messy = path.join(tmp, 'messy');
+  await buildMessyFolder(messy);
+});
+
+after(async () => {
+  for await (const { key } of listKeys(testPrefix)) await deleteObject(key);
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('ingestDataset', () => {
+  let folderSummary: IngestSummary;
+
+  test('a messy folder: keeps every decodable image once, skips the rest with a reason', async () => {
+    const beats: unknown[] = [];
+    folderSummary = await ingest({ source: messy, classes: CLASSES, maxBadFraction: 0.2 }, beats);
+    assert.deepEqual(folderSummary.classes, CLASSES);
+    assert.deepEqual(folderSummary.counts, { tulip: 3, daisy: 4, rose: 3 });
+    assert.deepEqual(folderSummary.skippedByReason, {
+      'hidden file': 3, 'not an image': 1, 'unreadable image': 2, duplicate: 1, 'conflicting labels': 2, 'not in a class folder': 1,
+    });
+    assert.equal(folderSummary.skipped, 10);
+    assert.equal(folderSummary.manifestKey, artifactKeys.dataset(folderSummary.datasetId));
+
+    const manifest = await getJson<DatasetManifest>(folderSummary.manifestKey);
+    assert.equal(manifest.datasetId, folderSummary.datasetId);
+    assert.deepEqual(manifest.classes, CLASSES);
+    assert.deepEqual(manifest.images.map((i) => `${i.label} ${i.source}`), [
+      'tulip flowers/tulip/h.jpg', 'tulip flowers/tulip/i.webp', 'tulip flowers/tulip/k.gif',
+      'daisy flowers/daisy/a.jpg', 'daisy flowers/daisy/b.png', 'daisy flowers/daisy/c-exif.jpg', 'daisy flowers/daisy/d-grey.png',
+      'rose flowers/rose/e.jpg', 'rose flowers/rose/f-alpha.png', 'rose flowers/rose/g-cmyk.jpg',
+    ]);
+    assert.deepEqual(manifest.skipped.map((s) => `${s.source} | ${s.reason.split(': ')[0]}`), [
+      '__MACOSX/flowers/daisy/._a.jpg | hidden file',
+      'flowers/README.txt | not in a class folder',
+      'flowers/daisy/.DS_Store | hidden file',
+      'flowers/daisy/empty.jpg | unreadable image',
+      'flowers/daisy/notes.txt | not an image',
+      'flowers/daisy/truncated.jpg | unreadable image',
+      'flowers/daisy/z-copy.jpg | duplicate',
+      'flowers/rose/Thumbs.db | hidden file',
+      'flowers/rose/same.jpg | conflicting labels',
+      'flowers/tulip/same.jpg | conflicting labels',
+    ]);
+    const reasons = Object.fromEntries(manifest.skipped.map((s) => [s.source, s.reason]));
+    assert.match(reasons['flowers/daisy/truncated.jpg'], /premature end/i);
+    assert.match(reasons['flowers/daisy/empty.jpg'], /empty/i);
+    assert.match(reasons['flowers/daisy/z-copy.jpg'], /same bytes as flowers\/daisy\/a\.jpg/);
+    assert.match(reasons['flowers/rose/same.jpg'], /flowers\/tulip\/same\.jpg/);
+
+    for (const image of manifest.images) {
+      assert.equal(image.sha256.length, 64);
+      assert.ok(await objectExists(artifactKeys.blob(image.sha256)), `blob of ${image.source} missing`);
+    }
+    // 16 files under the used class folders are read; the last heartbeat says all of them were.
+    assert.deepEqual(beats.at(-1), { processed: 16, total: 16 });
+  });
+
+  test('ingesting the same folder again is a no-op with the same summary', async () => {
+    assert.deepEqual(await ingest({ source: messy, classes: CLASSES, maxBadFraction: 0.2 }), folderSummary);
+  });
+
+  test('zip, tar.gz, file://, relative path, https, s3 archive and s3 prefix give the same data set', async () => {
+    const zipFile = path.join(tmp, 'messy.zip');
+    const tgzFile = path.join(tmp, 'messy.tar.gz');
+    const files = await filesUnder(messy);
+    await fs.writeFile(zipFile, zipArchive(await Promise.all(files.map(async (name) => ({ name, data: await fs.readFile(path.join(messy, name)) })))));
+    await tar.c({ gzip: true, file: tgzFile, cwd: messy }, ['flowers', '__MACOSX']);
+
+    await putObject(`${testPrefix}messy.zip`, await fs.readFile(zipFile));
+    for (const name of files) await putObject(`${testPrefix}prefix/${name}`, await fs.readFile(path.join(messy, name)));
+    const tgz = await fs.readFile(tgzFile);
+    const server = http.createServer((req, res) => {
+      if (req.url === '/download?id=flowers') res.end(tgz);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const sources = {
+        zip: zipFile,
+        tgz: tgzFile,
+        fileUrl: pathToFileURL(zipFile).href,
+        relative: path.relative(process.cwd(), messy),
+        http: `${url}/download?id=flowers`,
+        s3Archive: `s3://${artifactBucket()}/${testPrefix}messy.zip`,
+        s3Prefix: `s3://${artifactBucket()}/${testPrefix}prefix`,
+      };
+      for (const [form, source] of Object.entries(sources)) {
+        const summary = await ingest({ source, classes: CLASSES, maxBadFraction: 0.2 });
+        assert.deepEqual({ ...summary, form }, { ...folderSummary, form });
+      }
+      await assertRejects({ source: `${url}/missing.zip`, classes: CLASSES, maxBadFraction: 0.2 }, 'SourceError', /HTTP 404/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('without data.classes every class folder is used, sorted', async () => {
+    const summary = await ingest({ source: messy, maxBadFraction: 0.5 });
+    assert.deepEqual(summary.classes, ['daisy', 'dandelion', 'rose', 'tulip']);
+    assert.deepEqual(summary.counts, { daisy: 4, dandelion: 1, rose: 3, tulip: 3 });
+    assert.equal(summary.skippedByReason['unreadable image'], 3);
+    assert.notEqual(summary.datasetId, folderSummary.datasetId);
+  });
+
+  test('the class order is part of the data set id', async () => {
+    const summary = await ingest({ source: messy, classes: ['daisy', 'rose', 'tulip'], maxBadFraction: 0.2 });
+    assert.deepEqual(summary.counts, folderSummary.counts);
+    assert.notEqual(summary.datasetId, folderSummary.datasetId);
+  });
+
+  test('too many unreadable images fails with the counts and the fix', async () => {
+    await assertRejects({ source: messy, classes: CLASSES, maxBadFraction: 0.1 }, 'DataError',
+      /2 of 15 image files \(13\.3%\) cannot be decoded, more than data\.maxBadFraction = 0\.1 .*flowers\/daisy\/empty\.jpg.*raise data\.maxBadFraction/);
+  });
+
+  test('a listed class that is missing, or has no usable images, fails naming it', async () => {
+    await assertRejects({ source: messy, classes: ['daisy', 'lily'], maxBadFraction: 0.2 }, 'DataError',
+      /"lily".*no such class folder.*it has: daisy, dandelion, rose, tulip/);
+    const sparse = path.join(tmp, 'sparse');
+    await write(path.join(sparse, 'cat/1.png'), await noise(20, 20, 'cat').png().toBuffer());
+    await write(path.join(sparse, 'dog/notes.txt'), 'todo: photos');
+    await assertRejects({ source: sparse, maxBadFraction: 0 }, 'DataError', /no usable images in class "dog" \(1 file, skipped: 1 not an image\)/);
+    await assertRejects({ source: path.join(tmp, 'nowhere'), maxBadFraction: 0 }, 'SourceError', /does not exist.*working directory/);
+  });
+
+  const jpeg = () => noise(16, 16, 'evil').jpeg().toBuffer();
+  const good = async () => [
+    { name: 'flowers/daisy/1.jpg', data: await jpeg() }, { name: 'flowers/rose/2.jpg', data: await noise(16, 16, 'rose').jpeg().toBuffer() },
+  ];
+
+  for (const [what, entry, problem] of [
+    ['a ../ path', { name: '../evil.jpg' }, /entry "\.\.\/evil\.jpg" climbs out/],
+    ['a nested ../ path', { name: 'flowers/daisy/../../../evil.jpg' }, /climbs out/],
+    ['a ..\\ path', { name: 'flowers\\..\\..\\evil.jpg' }, /climbs out/],
+    ['an absolute path', { name: '/tmp/evil.jpg' }, /entry "\/tmp\/evil\.jpg" is an absolute path/],
+    ['a symlink', { name: 'flowers/daisy/link.jpg', mode: 0o120777, data: Buffer.from('/etc/passwd') }, /entry "flowers\/daisy\/link\.jpg" is a symbolic link/],
+  ] as const) {
+    test(`a zip with ${what} is rejected before anything is extracted`, async () => {
+      const file = path.join(tmp, `evil-${randomUUID()}.zip`);
+      await fs.writeFile(file, zipArchive([...(await good()), { data: await jpeg(), ...entry }]));
+      await assertRejects({ source: file, maxBadFraction: 0 }, 'UnsafeArchive', problem);
+    });
+  }
+
+  for (const [what, entry, problem] of [
+    ['an absolute path', { name: '/tmp/evil.jpg' }, /entry "\/tmp\/evil\.jpg" is an absolute path/],
+    ['a ../ path', { name: 'flowers/../../evil.jpg' }, /climbs out/],
+    ['a symlink', { name: 'flowers/daisy/link.jpg', type: '2', linkname: '/etc/passwd' }, /entry "flowers\/daisy\/link\.jpg" is a symbolic link \(to "\/etc\/passwd"\)/],
+    ['a relative symlink', { name: 'flowers/daisy/link.jpg', type: '2', linkname: '1.jpg' }, /is a symbolic link/],
+    ['a hard link', { name: 'flowers/daisy/hard.jpg', type: '1', linkname: '/etc/passwd' }, /entry "flowers\/daisy\/hard\.jpg" is a hard link/],
+  ] as const) {
+    test(`a tar.gz with ${what} is rejected and writes nothing outside`, async () => {
+      const file = path.join(tmp, `evil-${randomUUID()}.tar.gz`);
+      await fs.writeFile(file, tarArchive([...(await good()), { data: await jpeg(), ...entry }, { name: 'flowers/rose/3.jpg', data: await jpeg() }]));
+      await assertRejects({ source: file, maxBadFraction: 0 }, 'UnsafeArchive', problem);
+      await assert.rejects(fs.stat(path.join(os.tmpdir(), 'evil.jpg')));
+    });
+  }
+
+  test('cancellation stops the ingest', async () => {
+    const env = quiet();
+    const result = env.run(ingestDataset, { source: messy, classes: CLASSES, maxBadFraction: 0.2 });
+    env.cancel();
+    await assert.rejects(result, (error: Error) => error.name === 'CancelledFailure');
+  });
+});
