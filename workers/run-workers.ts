@@ -3,13 +3,13 @@
 import { Runtime, Worker } from '@temporalio/worker';
 import { balanceDataset, extractFeatures, evaluateTrial, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial } from '../activities';
 import { initTensorflow } from '../model/tf-backend';
-import { workerConfig } from './config';
+import { WorkerConfig, workerConfig } from './config';
 import { connectWorker } from './temporal-connection';
 
 export type WorkerRole = 'cpu' | 'gpu';
 
-export async function createWorkers(roles: WorkerRole[]): Promise<Worker[]> {
-  const config = workerConfig();
+export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> = {}): Promise<Worker[]> {
+  const config = { ...workerConfig(), ...overrides };
   const { connection, namespace } = await connectWorker();
   const workers: Worker[] = [];
   if (roles.includes('cpu')) {

@@ -1,0 +1,91 @@
+// Shared set-up for integration tests: the real local stack (started by `npm test` through
+// infra/stack-up.sh), workers on task queues of the test's own, tiny data sets and a tiny backbone.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { generateFlowerDataset } from '../../demo/generate-flowers';
+import { makeDemoBackbone } from '../../demo/make-demo-backbone';
+import { loadStackEnv } from '../../workers/config';
+import { WorkerRole, createWorkers } from '../../workers/run-workers';
+import { connectClient } from '../../workers/temporal-connection';
+
+loadStackEnv();
+// Workers log only what needs attention, so the test report stays readable.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export const TEST_IMAGE_SIZE = 32;
+const FIXTURES = path.join(os.tmpdir(), 'sweep-test-fixtures');
+
+/** A small, imbalanced four-class flower set (about 2% of the reference counts), made once per machine. */
+export async function tinyFlowerDataset(): Promise<string> {
+  const outDir = path.join(FIXTURES, 'flowers');
+  await generateFlowerDataset({ outDir, scale: 0.03, width: 80, height: 60, seed: 11 });
+  return outDir;
+}
+
+export async function tinyBackbone(): Promise<string> {
+  return makeDemoBackbone(path.join(FIXTURES, `backbone-${TEST_IMAGE_SIZE}`), TEST_IMAGE_SIZE);
+}
+
+export interface TestWorkers {
+  client: Client;
+  cpuQueue: string;
+  gpuQueue: string;
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+/** Workers on queues unique to this test run, so tests never pick up each other's (or the demo's) tasks. */
+export async function startTestWorkers(name: string, roles: WorkerRole[] = ['cpu', 'gpu']): Promise<TestWorkers> {
+  const suffix = `${name}-${process.pid}-${Date.now().toString(36)}`;
+  const cpuQueue = `test-cpu-${suffix}`;
+  const gpuQueue = `test-gpu-${suffix}`;
+  const workers = await createWorkers(roles, { cpuQueue, gpuQueue });
+  const running = workers.map((w) => w.run());
+  const client = await connectClient();
+  return {
+    client,
+    cpuQueue,
+    gpuQueue,
+    workers,
+    stop: async () => {
+      workers.forEach((w) => w.shutdown());
+      await Promise.all(running);
+      await client.connection.close();
+    },
+  };
+}
+
+/** A small spec on the given queues; `overrides` are merged one level deep. */
+export async function tinySpec(queues: { cpuQueue: string; gpuQueue: string }, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const base: Record<string, any> = {
+    name: 'it-sweep',
+    data: { source: await tinyFlowerDataset(), classes: ['daisy', 'rose', 'sunflower', 'tulip'] },
+    balance: { perClass: 24 },
+    image: { size: TEST_IMAGE_SIZE, resize: 36 },
+    augmentation: { views: 2 },
+    backbone: { uri: await tinyBackbone(), featureLayer: 'features' },
+    grid: { hidden_units: [16, 32], dropout: [0.4, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [3] },
+    seed: 7,
+    concurrency: 2,
+    taskQueues: { cpu: queues.cpuQueue, gpu: queues.gpuQueue },
+  };
+  for (const [key, value] of Object.entries(overrides)) {
+    base[key] = value && typeof value === 'object' && !Array.isArray(value) && base[key] && typeof base[key] === 'object'
+      ? { ...base[key], ...value }
+      : value;
+  }
+  return base;
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export function writeTempJson(value: unknown): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-spec-')), 'spec.json');
+  fs.writeFileSync(file, JSON.stringify(value, null, 2));
+  return file;
+}

@@ -1,0 +1,106 @@
+// A whole sweep on the real Temporal dev server and MinIO: the DAG completes, results are complete
+// and ranked, a second run of the same spec and seed is identical, and bad input fails fast.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { getJson, getObject, parseS3Url } from '../../activities/storage';
+import { Leaderboard } from '../../lib/sweep-types';
+import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+
+let env: TestWorkers;
+before(async () => { env = await startTestWorkers('sweep'); });
+after(async () => { await env.stop(); });
+
+async function runSweep(spec: unknown, id = uniqueId('it-sweep')): Promise<Leaderboard> {
+  return env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
+}
+
+async function trialWorkflowsOf(sweepId: string): Promise<number> {
+  let count = 0;
+  for await (const _ of env.client.workflow.list({ query: `WorkflowType = 'trialWorkflow' AND WorkflowId STARTS_WITH '${sweepId}.'` })) count++;
+  return count;
+}
+
+async function csvOf(board: Leaderboard): Promise<string[][]> {
+  const { bucket, key } = parseS3Url(board.artifacts.resultsCsv);
+  return (await getObject(key, bucket)).toString('utf8').trim().split('\n').map((line) => line.split(','));
+}
+
+describe('a sweep end to end', () => {
+  let first: Leaderboard;
+
+  test('completes every trial of the grid and ranks them by validation accuracy', async () => {
+    first = await runSweep(await tinySpec(env, { reuse: false }));
+    assert.equal(first.status, 'completed');
+    assert.equal(first.ranked.length, 4);
+    assert.equal(first.failed.length, 0);
+    const accuracies = first.ranked.map((t) => t.valAccuracy!);
+    assert.deepEqual(accuracies, [...accuracies].sort((a, b) => b - a));
+    assert.ok(first.best?.test, 'the best trial has test-set scores');
+    assert.equal(first.best!.test!.confusion.flat().reduce((a, b) => a + b, 0), first.best!.test!.perClass.reduce((n, c) => n + c.support, 0));
+    for (const trial of first.ranked) {
+      assert.ok(trial.valAccuracy! > 0 && trial.valAccuracy! <= 1);
+      assert.equal(trial.epochsDone, 3);
+    }
+  });
+
+  test('results.csv has one row per (trial, epoch) with every hyperparameter', async () => {
+    const [header, ...rows] = await csvOf(first);
+    assert.deepEqual(header.slice(0, 9), ['run', 'trial_id', 'epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'epoch_duration', 'run_duration']);
+    assert.deepEqual(header.slice(9), ['hidden_units', 'dropout', 'num_classes', 'lr', 'batch_size', 'n_epochs']);
+    assert.equal(rows.length, 4 * 3);
+    const pairs = new Set(rows.map((r) => `${r[0]}/${r[2]}`));
+    assert.equal(pairs.size, 12);
+    const json = await getJson<Array<Record<string, unknown>>>(parseS3Url(first.artifacts.resultsJson).key);
+    assert.equal(json.length, 12);
+    assert.equal(json[0].hidden_units, 16);
+  });
+
+  test('the same spec and seed give the same splits and the same metrics', async () => {
+    const again = await runSweep(await tinySpec(env, { reuse: false }));
+    const byRun = (board: Leaderboard) => board.ranked.slice().sort((a, b) => a.run - b.run);
+    assert.deepEqual(byRun(again).map((t) => t.trialId), byRun(first).map((t) => t.trialId));
+    assert.deepEqual(byRun(again).map((t) => [t.trainLoss, t.valLoss, t.valAccuracy, t.test?.accuracy]), byRun(first).map((t) => [t.trainLoss, t.valLoss, t.valAccuracy, t.test?.accuracy]));
+    assert.ok(byRun(again).every((t) => !t.reused), 'reuse: false retrains every trial');
+    const strip = (rows: string[][]) => rows.map((r) => [...r.slice(0, 7), ...r.slice(9)]);
+    assert.deepEqual(strip(await csvOf(again)), strip(await csvOf(first)), 'per-epoch metrics identical, durations aside');
+  });
+
+  test('a different seed gives a different split', async () => {
+    const other = await runSweep(await tinySpec(env, { seed: 8, grid: { hidden_units: [16], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [1] } }));
+    assert.notEqual(other.ranked[0].trialId, first.ranked.find((t) => t.params.hidden_units === 16)?.trialId);
+  });
+});
+
+describe('bad input fails before any training', () => {
+  async function expectFailure(spec: unknown, ...patterns: RegExp[]): Promise<void> {
+    const id = uniqueId('it-bad');
+    await assert.rejects(runSweep(spec, id), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError, `expected a failed workflow, got ${error}`);
+      let message = '';
+      for (let e: any = error; e; e = e.cause) message += ` ${e.message}`;
+      for (const pattern of patterns) assert.match(message, pattern);
+      return true;
+    });
+    assert.equal(await trialWorkflowsOf(id), 0, 'no trial was started');
+  }
+
+  test('an invalid spec names the field and the fix', async () => {
+    await expectFailure(await tinySpec(env, { split: { train: 0.8, val: 0.15, test: 0.15 }, grid: { dropout: [1.5] } }), /split: train \+ val \+ test must add up to 1/, /grid\.dropout: 1\.5 must be a number in \[0, 1\)/);
+  });
+
+  test('a missing data source says which path', async () => {
+    await expectFailure(await tinySpec(env, { data: { source: '/nonexistent/flowers' } }), /\/nonexistent\/flowers/);
+  });
+
+  test('a listed class with no images is named', async () => {
+    await expectFailure(await tinySpec(env, { data: { classes: ['daisy', 'rose', 'orchid'] }, grid: { num_classes: [3] } }), /orchid/);
+  });
+
+  test('num_classes that disagrees with the data is refused', async () => {
+    // No data.classes: the classes come from the data (4 folders), so only the data can say 5 is wrong.
+    const spec = await tinySpec(env, { grid: { hidden_units: [16], num_classes: [5], n_epochs: [1] } });
+    delete spec.data.classes;
+    await expectFailure(spec, /num_classes \[5\] disagrees with the data, which has 4 classes/);
+  });
+});
