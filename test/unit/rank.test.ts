@@ -1,0 +1,51 @@
+// lib/rank.ts: leaderboard order - val accuracy desc, then val loss asc, then trial id.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { rankTrials, RankableTrial } from '../../lib/rank';
+import { randomStream, shuffled } from '../../lib/random';
+
+const t = (trialId: string, valAccuracy: number, valLoss: number): RankableTrial => ({ trialId, valAccuracy, valLoss });
+const ids = (trials: RankableTrial[]) => trials.map((x) => x.trialId);
+
+describe('rankTrials', () => {
+  test('higher validation accuracy first, whatever the loss', () => {
+    assert.deepEqual(ids(rankTrials([t('a', 0.7, 0.1), t('b', 0.9, 2.0), t('c', 0.8, 0.5)])), ['b', 'c', 'a']);
+  });
+
+  test('equal accuracy: lower validation loss first', () => {
+    assert.deepEqual(ids(rankTrials([t('a', 0.9, 0.6), t('b', 0.9, 0.4), t('c', 0.95, 0.9), t('d', 0.9, 0.5)])), ['c', 'b', 'd', 'a']);
+  });
+
+  test('full tie: trial id order (code-unit order)', () => {
+    assert.deepEqual(ids(rankTrials([t('t-3', 0.9, 0.5), t('t-1', 0.9, 0.5), t('T-2', 0.9, 0.5), t('t-2', 0.9, 0.5)])), ['T-2', 't-1', 't-2', 't-3']);
+  });
+
+  test('does not mutate its input and keeps extra fields', () => {
+    const input = [{ ...t('a', 0.1, 1), run: 1 }, { ...t('b', 0.2, 1), run: 2 }];
+    const out = rankTrials(input);
+    assert.deepEqual(ids(input), ['a', 'b']);
+    assert.deepEqual(out.map((x) => x.run), [2, 1]);
+    assert.strictEqual(out[0], input[1]);
+  });
+
+  test('independent of input order: every shuffle gives the same ranking', () => {
+    const trials: RankableTrial[] = [];
+    // Many ties on accuracy and on (accuracy, loss) to exercise every tie-break.
+    for (let i = 0; i < 40; i++) trials.push(t(`trial-${String(i).padStart(2, '0')}`, [0.5, 0.75, 0.9][i % 3], [0.3, 0.6][i % 2]));
+    const expected = ids(rankTrials(trials));
+    // Check the expected order by its definition.
+    for (let i = 1; i < trials.length; i++) {
+      const [p, q] = [rankTrials(trials)[i - 1], rankTrials(trials)[i]];
+      assert.ok(p.valAccuracy > q.valAccuracy || (p.valAccuracy === q.valAccuracy && (p.valLoss < q.valLoss || (p.valLoss === q.valLoss && p.trialId < q.trialId))),
+        `${p.trialId} before ${q.trialId}`);
+    }
+    for (let seed = 0; seed < 25; seed++) {
+      assert.deepEqual(ids(rankTrials(shuffled(trials, randomStream('rank-test', seed)))), expected, `seed ${seed}`);
+    }
+  });
+
+  test('empty and single inputs', () => {
+    assert.deepEqual(rankTrials([]), []);
+    assert.deepEqual(ids(rankTrials([t('only', 0, 0)])), ['only']);
+  });
+});
