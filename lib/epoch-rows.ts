@@ -20,7 +20,8 @@ export interface EpochRow extends EpochMetrics {
   params: Record<string, ParamValue>;
 }
 
-const METRIC_COLUMNS = ['run', 'trial_id', 'epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'epoch_duration', 'run_duration'];
+/** Columns before the hyperparameters; grid keys may not reuse these names (the spec refuses them). */
+export const RESULT_COLUMNS = ['run', 'trial_id', 'epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'epoch_duration', 'run_duration'];
 
 /** Flat records (one object per row, hyperparameters as columns) for results.json. */
 export function rowsAsRecords(rows: readonly EpochRow[]): Array<Record<string, ParamValue>> {
@@ -41,7 +42,7 @@ export function rowsAsRecords(rows: readonly EpochRow[]): Array<Record<string, P
 export function rowsAsCsv(rows: readonly EpochRow[]): string {
   const paramColumns: string[] = [];
   for (const r of rows) for (const k of Object.keys(r.params)) if (!paramColumns.includes(k)) paramColumns.push(k);
-  const header = [...METRIC_COLUMNS, ...paramColumns];
+  const header = [...RESULT_COLUMNS, ...paramColumns];
   const lines = rowsAsRecords(rows).map((record) => header.map((column) => csvCell(record[column])).join(','));
   return [header.map(csvCell).join(','), ...lines].join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 // The sweep spec: one typed document, validated once at the boundary (CLI and the workflow's first step).
 // Pure: no Node APIs, so workflow code can import the types and defaults.
+import { RESULT_COLUMNS } from './epoch-rows';
 import { Grid, ParamValue, gridSize } from './grid';
 
 export interface SweepSpec {
@@ -167,8 +168,12 @@ function parseGrid(at: Reader, raw: Json): Grid {
       at.problem(field, 'values must be numbers, strings or booleans');
       continue;
     }
+    if (RESULT_COLUMNS.includes(name) || name === '__proto__') {
+      at.problem(field, `"${name}" is reserved (a results column or JavaScript name); rename the hyperparameter`);
+      continue;
+    }
     if (new Set(values).size !== values.length) at.problem(field, 'lists a value twice; each value makes a trial, so list it once');
-    const check = HEAD_PARAM_CHECKS[name];
+    const check = Object.hasOwn(HEAD_PARAM_CHECKS, name) ? HEAD_PARAM_CHECKS[name] : undefined;
     for (const v of values as ParamValue[]) {
       const why = check?.(v);
       if (why) at.problem(field, `${JSON.stringify(v)} ${why}`);

@@ -96,7 +96,7 @@ describe('parseSweepSpec: accepted specs', () => {
     assert.deepEqual(parseSweepSpec(spec({ grid: { num_classes: [4] } })).grid.num_classes, [4]);
   });
 
-  test('grid keys named like Object.prototype members are ordinary labels', { todo: 'HEAD_PARAM_CHECKS[name] in lib/sweep-spec.ts:171 finds inherited Object.prototype members: "constructor"/"toString" are rejected, "valueOf"/"hasOwnProperty"/"__proto__" crash with TypeError' }, () => {
+  test('grid keys named like Object.prototype members are ordinary labels', () => {
     for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
       const s = parseSweepSpec(JSON.parse(`{"data":{"source":"d"},"backbone":{"uri":"m.json"},"grid":{"${name}":[1,2],"lr":[0.01]}}`));
       assert.deepEqual(Object.keys(s.grid), [name, 'lr'], name);
@@ -105,6 +105,13 @@ describe('parseSweepSpec: accepted specs', () => {
 });
 
 describe('parseSweepSpec: rejected specs name the field', () => {
+  test('a grid key named like a results column (or __proto__) is refused, so results never lose a metric', () => {
+    for (const name of ['epoch', 'run', 'val_loss', 'trial_id', '__proto__']) {
+      const raw = JSON.parse(`{"data":{"source":"d"},"backbone":{"uri":"m.json"},"grid":{"${name}":[1,2],"lr":[0.01]}}`);
+      assertProblem(raw, `grid.${name}`, /reserved/);
+    }
+  });
+
   test('a spec that is not an object', () => {
     for (const raw of [null, undefined, 42, 'spec', [], [spec()]]) {
       const found = problems(raw);
