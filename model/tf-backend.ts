@@ -36,6 +36,8 @@ async function chooseBackend(): Promise<BackendInfo> {
 }
 
 async function activate(name: BackendName): Promise<void> {
+  // TensorFlow's C++ start-up chatter (oneDNN, CPU features) is noise in worker logs.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   switch (name) {
     case 'tensorflow-gpu': {
       require('@tensorflow/tfjs-node-gpu');
