@@ -11,7 +11,6 @@ import { REPO_ROOT, loadStackEnv, workerConfig } from '../workers/config';
 import { createWorkers } from '../workers/run-workers';
 import { connectClient } from '../workers/temporal-connection';
 import { generateFlowerDataset } from './generate-flowers';
-import { makeDemoBackbone } from './make-demo-backbone';
 
 const SPEC_FILE = path.join(REPO_ROOT, 'examples', 'demo-sweep.json');
 
@@ -28,8 +27,6 @@ async function main(): Promise<void> {
   step(`generating the demo flower images in ${spec.data.source}`);
   const data = await generateFlowerDataset({ outDir: spec.data.source, log: (line) => console.log(`  ${line}`) });
   console.log(`  ${data.files} images${data.skipped ? ' (already there)' : ''}: ${JSON.stringify(data.perClass)}`);
-  step(`making the demo backbone at ${spec.backbone.uri}`);
-  await makeDemoBackbone(path.dirname(spec.backbone.uri), spec.image.size);
 
   step('starting workers for the CPU and GPU queues in this process');
   const workers = await createWorkers(['cpu', 'gpu']);
