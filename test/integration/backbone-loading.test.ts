@@ -1,0 +1,53 @@
+// A backbone loads the same from a path, file://, http:// and s3://: same content id, same features.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { s3Url } from '../../activities/storage';
+import { loadBackbone } from '../../model/backbone';
+import { loadHandler, saveHandler } from '../../model/model-io';
+import { initTensorflow } from '../../model/tf-backend';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/sweep-spec';
+import { TEST_IMAGE_SIZE, tinyBackbone, uniqueId } from './harness';
+
+test('path, file://, http:// and s3:// give the same backbone', async () => {
+  await initTensorflow();
+  const modelJson = await tinyBackbone();
+  const folder = path.dirname(modelJson);
+  const s3Prefix = `test-backbones/${uniqueId('bb')}`;
+  const model = await tf.loadLayersModel(loadHandler(modelJson));
+  await model.save(saveHandler(s3Url(s3Prefix)));
+  const server = http.createServer((req, res) => {
+    const file = path.join(folder, path.basename(req.url ?? ''));
+    if (!fs.existsSync(file)) { res.statusCode = 404; res.end(); return; }
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const uris = [modelJson, pathToFileURL(modelJson).href, `http://127.0.0.1:${port}/model.json`, s3Url(`${s3Prefix}/model.json`)];
+    const input = tf.randomUniform([2, TEST_IMAGE_SIZE, TEST_IMAGE_SIZE, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const loaded = await Promise.all(uris.map((uri) => loadBackbone({ uri, format: 'layers', featureLayer: 'features', mean: IMAGENET_MEAN, std: IMAGENET_STD })));
+    const features = await Promise.all(loaded.map((b) => b.embed(input)));
+    for (const [i, backbone] of loaded.entries()) {
+      assert.equal(backbone.id, loaded[0].id, `${uris[i]} has the same content id`);
+      assert.equal(backbone.inputSize, TEST_IMAGE_SIZE);
+      assert.deepEqual(features[i], features[0], `${uris[i]} gives the same features`);
+    }
+    assert.equal(features[0].length, 2 * 128);
+    input.dispose();
+  } finally {
+    server.close();
+  }
+});
+
+test('an unknown feature layer names the layers there are', async () => {
+  await assert.rejects(
+    loadBackbone({ uri: await tinyBackbone(), format: 'layers', featureLayer: 'no_such_layer', mean: IMAGENET_MEAN, std: IMAGENET_STD }),
+    /featureLayer "no_such_layer" is not a layer of .*conv4, features/,
+  );
+});
