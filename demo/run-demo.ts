@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { formatLeaderboard } from '../lib/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { parseSweepSpec } from '../lib/sweep-spec';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   console.log(`  ${data.files} images${data.skipped ? ' (already there)' : ''}: ${JSON.stringify(data.perClass)}`);
 
   step('starting workers for the CPU and GPU queues in this process');
+  // Worker chatter would bury the demo's own output; warnings and errors still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const workers = await createWorkers(['cpu', 'gpu']);
   const running = workers.map((w) => w.run());
   try {
