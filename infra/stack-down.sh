@@ -12,9 +12,8 @@
 # Environment: STACK_STOP_TIMEOUT (seconds to wait after TERM before KILL, default 20).
 set -euo pipefail
 
-SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
-STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-20}"
 
 log() { printf '[stack-down] %s\n' "$*"; }
@@ -47,17 +46,6 @@ mkdir -p -- "$RUN_DIR"
 exec 9>"$RUN_DIR/stack.lock"
 flock -w 300 9 || die "timed out waiting for another stack-up/stack-down (lock $RUN_DIR/stack.lock)"
 
-# Prints the pid from run/<name>.pid if that process is alive and is our server binary.
-live_pid() {
-  local pidfile="$RUN_DIR/$1.pid" bin="$STACK_DIR/bin/$1" pid cmd
-  [[ -f "$pidfile" ]] || return 1
-  pid="$(tr -dc '0-9' <"$pidfile")"
-  [[ -n "$pid" ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == "$bin "* ]] || return 1
-  printf '%s\n' "$pid"
-}
 
 # A killed process stays a zombie until its parent (init) reaps it; count that as stopped.
 gone() {

@@ -15,9 +15,8 @@
 # sweep-local, mode 600) and, once, .stack/minio-credentials.env (MinIO root user, mode 600).
 set -euo pipefail
 
-SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
-REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
-STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p -- "$STACK_DIR"
 STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
 
@@ -96,18 +95,6 @@ flock -w 300 9 || die "timed out waiting for another stack-up/stack-down (lock $
 
 # --- helpers ------------------------------------------------------------------------------------
 
-# Prints the pid from $RUN_DIR/<name>.pid if that process is alive and is our server binary
-# (argv[0] is the full path of the binary, which rules out a recycled pid).
-live_pid() {
-  local pidfile="$RUN_DIR/$1.pid" bin="$2" pid cmd
-  [[ -f "$pidfile" ]] || return 1
-  pid="$(tr -dc '0-9' <"$pidfile")"
-  [[ -n "$pid" ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == "$bin "* ]] || return 1
-  printf '%s\n' "$pid"
-}
 
 port_in_use() {
   (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
@@ -143,7 +130,7 @@ spawn() {
   )
   local i
   for ((i = 0; i < 100; i++)); do
-    live_pid "$name" "$bin" >/dev/null && return 0
+    live_pid "$name" >/dev/null && return 0
     sleep 0.1
   done
   tail -n 20 -- "$logfile" >&2 || true
@@ -154,13 +141,13 @@ spawn() {
 wait_healthy() {
   local name="$1" bin="$2" check="$3" logfile="$LOG_DIR/$1.log" deadline=$((SECONDS + START_TIMEOUT))
   while ! "$check"; do
-    if ! live_pid "$name" "$bin" >/dev/null; then
+    if ! live_pid "$name" >/dev/null; then
       printf '[stack-up] last lines of %s:\n' "$logfile" >&2
       tail -n 20 -- "$logfile" >&2 || true
       die "$name exited during startup; see $logfile"
     fi
     if (( SECONDS >= deadline )); then
-      die "$name not healthy after ${START_TIMEOUT}s (pid $(live_pid "$name" "$bin")); see $logfile"
+      die "$name not healthy after ${START_TIMEOUT}s (pid $(live_pid "$name")); see $logfile"
     fi
     sleep 0.5
   done
@@ -169,7 +156,7 @@ wait_healthy() {
 # ensure_running <name> <binary> <port> <check-function> <start-function>
 ensure_running() {
   local name="$1" bin="$2" port="$3" check="$4" start="$5" pid
-  if pid="$(live_pid "$name" "$bin")"; then
+  if pid="$(live_pid "$name")"; then
     if "$check"; then
       log "$name: already running (pid $pid)"
       return 0
@@ -186,7 +173,7 @@ ensure_running() {
   local t0=$SECONDS
   "$start"
   wait_healthy "$name" "$bin" "$check"
-  log "$name: started (pid $(live_pid "$name" "$bin")) in $((SECONDS - t0))s; log $LOG_DIR/$name.log"
+  log "$name: started (pid $(live_pid "$name")) in $((SECONDS - t0))s; log $LOG_DIR/$name.log"
 }
 
 # --- Temporal -----------------------------------------------------------------------------------
