@@ -5,4 +5,5 @@ export { planTrials } from './plan';
 export { rankSweep } from './results';
 export { extractFeatures } from './features';
 export { trainTrial } from './train';
+export { writeTensorboardExperiment } from './tensorboard-events';
 export { evaluateTrial } from './evaluate';

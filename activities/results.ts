@@ -6,6 +6,7 @@ import { rankTrials } from '../lib/rank';
 import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
+import { writeSessionEnds } from './tensorboard-events';
 
 export interface RankInput {
   sweepId: string;
@@ -41,5 +42,6 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   await putJson(file('results.json'), rowsAsRecords(rows));
   await putJson(file('spec.json'), input.spec);
   await putJson(file('leaderboard.json'), leaderboard);
+  await writeSessionEnds(input.sweepId, input.trials);
   return leaderboard;
 }

@@ -12,6 +12,7 @@ import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, evaluateHea
 import { initTensorflow } from '../model/tf-backend';
 import { loadFeatureSet } from './feature-store';
 import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './storage';
+import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 interface Checkpoint {
   /** Epochs completed. */
@@ -24,11 +25,14 @@ interface Checkpoint {
 export async function trainTrial(input: TrialInput): Promise<TrainResult> {
   const backend = (await initTensorflow()).name;
   const { trial } = input;
+  const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
   if (input.reuse) {
     const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    if (finished) return { ...finished, run: trial.run, params: trial.params, reused: true };
+    if (finished) {
+      await writeReusedTrialEvents(input, finished, async () => decodeState(shape, await getObject(finished.headKey), 0).weights);
+      return { ...finished, run: trial.run, params: trial.params, reused: true };
+    }
   }
-  const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
   const checkpoint = await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trial.trialId));
   const start = checkpoint
     ? decodeState(shape, await getObject(checkpoint.weightsKey), checkpoint.adamStep)
@@ -36,6 +40,9 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   const epochs = checkpoint?.epochs.slice() ?? [];
   const val = await loadFeatureSet(input.val);
+  const events = new TrialEvents(input.sweepId, trial);
+  await events.writeHeader(input);
+  await events.removeStaleEpochs(epochs.length);
   try {
     for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
       const began = Date.now();
@@ -52,7 +59,11 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
         epochDuration,
         runDuration: (epochs.at(-1)?.runDuration ?? 0) + epochDuration,
       });
-      await saveCheckpoint(trial.trialId, epochs, trainer, checkpoint?.weightsKey);
+      // One read of the weights serves the histograms and the checkpoint. The epoch's events are stored
+      // before its checkpoint, so a crash in between retrains the epoch and rewrites the same file.
+      const weights = await trainer.weights();
+      await events.writeEpoch(epochs.at(-1)!, weights);
+      await saveCheckpoint(trial.trialId, epochs, weights, trainer, checkpoint?.weightsKey);
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
     const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
@@ -68,6 +79,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       headKey,
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
+    await events.writeEnd('success');
     return result;
   } finally {
     trainer.dispose();
@@ -109,9 +121,9 @@ function throwIfCancelled(): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledFailure('trial cancelled');
 }
 
-async function saveCheckpoint(trialId: string, epochs: EpochMetrics[], trainer: HeadTrainer, previousKey: string | undefined): Promise<void> {
+async function saveCheckpoint(trialId: string, epochs: EpochMetrics[], weights: HeadArrays, trainer: HeadTrainer, previousKey: string | undefined): Promise<void> {
   const weightsKey = artifactKeys.trialCheckpointWeights(trialId, epochs.length);
-  await putObject(weightsKey, encodeState(await trainer.weights(), await trainer.adamState()));
+  await putObject(weightsKey, encodeState(weights, await trainer.adamState()));
   // The pointer moves only after the new weights are stored, so a crash never leaves it dangling.
   const checkpoint: Checkpoint = { epoch: epochs.length, epochs, weightsKey, adamStep: trainer.step };
   const previous = previousKey ?? (await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trialId)))?.weightsKey;

@@ -15,5 +15,6 @@ export const artifactKeys = {
   trialHead: (trialId: string) => `trials/${trialId}/head`,
   sweep: (sweepId: string) => `sweeps/${sweepId}`,
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
+  tensorboard: (sweepId: string) => `sweeps/${sweepId}/tensorboard`,
   tensorboardRun: (sweepId: string, run: string) => `sweeps/${sweepId}/tensorboard/${run}`,
 };

@@ -77,6 +77,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   publish('extracting features');
   const features = await extractFeatureSets(gpu, spec, split);
   const plans = await cpu.planTrials({ spec, classes: split.classes, train: features.train, val: features.val });
+  await cpu.writeTensorboardExperiment({ sweepId, name: spec.name, grid: spec.grid });
   progress.trialsTotal = plans.length;
   publish('training');
 

@@ -4,8 +4,8 @@
 Needs only the `tensorboard` PyPI package (no TensorFlow). Prints one JSON document on stdout.
 
   read_events.py check                 exit 0 if tensorboard is importable (prints its version)
-  read_events.py read LOGDIR           what TensorBoard's loaders find in LOGDIR (runs, files, scalars,
-                                       histograms, graphs, hparams)
+  read_events.py read LOGDIR           what TensorBoard's loaders find in LOGDIR, a folder or s3://bucket/prefix
+                                       (runs, files, scalars, histograms, graphs, hparams)
   read_events.py descriptors           field numbers/types and enum values of the protos we encode
   read_events.py frame HEX             TFRecord framing of the bytes HEX, by tensorboard's RecordWriter
   read_events.py write PATH            a reference event file written by tensorboard's EventFileWriter
@@ -33,15 +33,19 @@ def read(logdir):
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.backend.event_processing import io_wrapper
     from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from tensorboard.compat import tf
     from tensorboard.plugins.hparams import metadata as hp_metadata
 
     out = {"runs": {}}
+    run_dirs = {}
 
     # 1. Raw records of every event file, with TensorBoard's loader (checks CRCs).
     for run_dir in sorted(io_wrapper.GetLogdirSubdirectories(logdir)):
         run = os.path.relpath(run_dir, logdir)
+        run_dirs[run] = run_dir
+        # tf.io.gfile: TensorBoard's file layer, which also reads s3:// (boto3, S3_ENDPOINT)
         files = sorted(
-            f for f in os.listdir(run_dir) if io_wrapper.IsTensorFlowEventsFile(f)
+            f for f in tf.io.gfile.listdir(run_dir) if io_wrapper.IsTensorFlowEventsFile(f)
         )
         entry = out["runs"].setdefault(run, {})
         entry["files"] = []
@@ -63,7 +67,7 @@ def read(logdir):
     # 2. Legacy accumulator: simple_value scalars and raw HistogramProto values, per run.
     for run in out["runs"]:
         acc = event_accumulator.EventAccumulator(
-            os.path.join(logdir, run),
+            run_dirs[run],
             size_guidance={
                 event_accumulator.SCALARS: 0,
                 event_accumulator.HISTOGRAMS: 0,

@@ -1,0 +1,111 @@
+// TensorBoard event files of a sweep, on S3 (layout and names: lib/tensorboard-layout.ts). Every file is
+// one complete object written with a single PUT, so `tensorboard --logdir s3://...` (or a copy of the
+// folder) never sees half a file, and a rewrite replaces an object instead of appending to it.
+import { artifactKeys } from '../lib/artifact-keys';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { ParamValue, Params } from '../lib/grid';
+import { TrainResult, TrialInput, TrialSummary } from '../lib/sweep-types';
+import { EventFileSeries, type SessionStatusName } from '../lib/tensorboard';
+import {
+  SWEEP_EVENT_SERIES, epochEventFile, experimentEventFile, replayWallTimes, sessionEndEventFile, sessionStatus,
+  trialEventSeries, trialHeaderEventFile, trialRunName,
+} from '../lib/tensorboard-layout';
+import { HEAD_TENSOR_NAMES, HeadArrays } from '../model/head';
+import { deleteObject, listKeys, putObject } from './storage';
+
+const now = () => Date.now() / 1000;
+
+/** One trial's run folder: sweeps/<sweepId>/tensorboard/<run name>/. */
+export class TrialEvents {
+  readonly prefix: string;
+  readonly series: EventFileSeries;
+
+  constructor(sweepId: string, trial: { trialId: string; run: number; params: Params }) {
+    this.prefix = artifactKeys.tensorboardRun(sweepId, trialRunName(trial.run, trial.params));
+    this.series = trialEventSeries(trial.trialId);
+  }
+
+  private async put(name: string, bytes: Uint8Array): Promise<void> {
+    await putObject(`${this.prefix}/${name}`, bytes);
+  }
+
+  /** The head's graph and the trial's hyperparameters (HParams session start). */
+  async writeHeader(input: TrialInput): Promise<void> {
+    const { head, params } = input.trial;
+    const graph = { featureDim: input.val.dim, hiddenUnits: head.hidden_units, numClasses: head.num_classes, dropoutRate: head.dropout };
+    await this.put(this.series.headerName(), trialHeaderEventFile(params, graph, now()));
+  }
+
+  /** An epoch's scalars, and a histogram of every head tensor when `weights` (after that epoch) are given. */
+  async writeEpoch(metrics: EpochMetrics, weights: HeadArrays | undefined, wallTime = now()): Promise<void> {
+    const histograms = weights ? HEAD_TENSOR_NAMES.map((name, i) => [name, weights[i]] as const) : [];
+    await this.put(this.series.epochName(metrics.epoch), epochEventFile(metrics, histograms, wallTime));
+  }
+
+  /** HParams session end. The footer sorts after every epoch file, so a live TensorBoard reads it last. */
+  async writeEnd(status: SessionStatusName): Promise<void> {
+    await this.put(this.series.footerName(), sessionEndEventFile(status, now()));
+  }
+
+  /** Names of this trial's files in the folder. */
+  async existing(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const { key } of listKeys(`${this.prefix}/`)) if (this.series.owns(key)) names.push(key.slice(this.prefix.length + 1));
+    return names;
+  }
+
+  /**
+   * Deletes epoch files after `lastEpoch`: written by an earlier attempt that got further than the
+   * checkpoint this attempt resumes from (an epoch's events are stored before its checkpoint).
+   * Returns their names.
+   */
+  async removeStaleEpochs(lastEpoch: number, existing?: string[]): Promise<string[]> {
+    const stale = this.series.staleEpochFiles(existing ?? (await this.existing()), lastEpoch);
+    for (const name of stale) await deleteObject(`${this.prefix}/${name}`);
+    return stale;
+  }
+}
+
+/**
+ * A trial reused from an earlier sweep: writes its events into this sweep's folder from the stored
+ * result. Scalars for every epoch come from result.json (with the original spacing in time); only the
+ * final weights are stored, so histograms are written for the last epoch alone. Epoch files already in
+ * the folder (this sweep ran the trial before) are kept as they are, histograms included.
+ */
+export async function writeReusedTrialEvents(input: TrialInput, result: TrainResult, finalWeights: () => Promise<HeadArrays>): Promise<void> {
+  const events = new TrialEvents(input.sweepId, input.trial);
+  const existing = new Set(await events.existing());
+  await events.writeHeader(input);
+  const missing = result.epochs.filter((e) => !existing.has(events.series.epochName(e.epoch)));
+  if (missing.length > 0) {
+    const wallTimes = replayWallTimes(result.epochs, now());
+    const last = result.epochs.at(-1)!;
+    const lastWeights = missing.includes(last) ? await finalWeights() : undefined;
+    for (const e of missing) await events.writeEpoch(e, e === last ? lastWeights : undefined, wallTimes[result.epochs.indexOf(e)]);
+  }
+  await events.writeEnd('success');
+}
+
+export interface TensorboardExperimentInput {
+  sweepId: string;
+  name: string;
+  grid: Record<string, ParamValue[]>;
+}
+
+/**
+ * The sweep's HParams experiment (every grid key with its values, the metric tags), in the folder's root,
+ * written when the trials are planned so the HPARAMS tab has every column from the first epoch on.
+ * Returns the folder's s3 key prefix.
+ */
+export async function writeTensorboardExperiment(input: TensorboardExperimentInput): Promise<string> {
+  const root = artifactKeys.tensorboard(input.sweepId);
+  await putObject(`${root}/${SWEEP_EVENT_SERIES.headerName()}`, experimentEventFile(input, now()));
+  return root;
+}
+
+/** Final HParams status of trials that did not complete (completed ones wrote "success" when training ended). */
+export async function writeSessionEnds(sweepId: string, trials: readonly TrialSummary[]): Promise<void> {
+  for (const trial of trials) {
+    if (trial.status !== 'completed') await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status));
+  }
+}
