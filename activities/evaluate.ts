@@ -1,12 +1,14 @@
-// Evaluating a trained head on a held-out split (the test split at the end of a trial).
+// Evaluating a trained head on a held-out split (the test split at the end of a trial): the scores,
+// every prediction, and the misclassified images by source path.
 import { artifactKeys } from '../lib/artifact-keys';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
-import { SplitName } from '../lib/manifest';
+import { DatasetManifest, SplitManifest, SplitName } from '../lib/manifest';
+import { misclassifiedImages } from '../lib/misclassified';
 import { Evaluation, FeatureSetRef, TrainResult } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { loadFeatureSet } from './feature-store';
-import { getObject, putJson } from './storage';
+import { getJson, getObject, putJson, s3Url } from './storage';
 import { decodeState } from './train';
 import * as tf from '@tensorflow/tfjs';
 
@@ -15,6 +17,8 @@ export interface EvaluateInput {
   hiddenUnits: number;
   split: SplitName;
   features: FeatureSetRef;
+  /** The split manifest whose `split` rows the features are, in the same order. */
+  splitKey: string;
   classes: string[];
 }
 
@@ -27,20 +31,36 @@ export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
   try {
     const result = await evaluateHead(params, data.features, data.labels, shape.inputDim, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
+    const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);
+    const listKey = artifactKeys.trialMisclassified(input.trained.trialId, input.split);
+    await putJson(listKey, { split: input.split, count: wrong.length, of: data.labels.length, images: wrong });
     const evaluation: Evaluation = {
       split: input.split,
       loss: result.loss,
       accuracy: result.accuracy,
       perClass: perClassScores(confusion, input.classes),
       confusion,
+      misclassified: { count: wrong.length, list: s3Url(listKey) },
     };
-    await putJson(`${artifactKeys.trial(input.trained.trialId)}/evaluation-${input.split}.json`, {
+    await putJson(artifactKeys.trialEvaluation(input.trained.trialId, input.split), {
       ...evaluation,
       predictions: Array.from(result.predictions),
       labels: Array.from(data.labels),
+      probabilities: Array.from(result.logProbs, Math.exp),
     });
     return evaluation;
   } finally {
     tf.dispose(params);
   }
+}
+
+/** The wrong predictions, named by the images' source paths (split manifest -> data set manifest). */
+async function misclassified(input: EvaluateInput, labels: Int32Array, predictions: Int32Array, logProbs: Float32Array) {
+  const split = await getJson<SplitManifest>(input.splitKey);
+  const rows = split[input.split];
+  if (rows.length !== labels.length || rows.some((r, i) => r.label !== labels[i])) {
+    throw new Error(`the ${input.split} features (${labels.length} rows) do not match ${input.splitKey} (${rows.length} rows): features and split come from different sweeps`);
+  }
+  const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(split.datasetId));
+  return misclassifiedImages(rows, predictions, logProbs, input.classes, new Map(dataset.images.map((i) => [i.sha256, i.source])));
 }

@@ -7,3 +7,4 @@ export { extractFeatures } from './features';
 export { trainTrial } from './train';
 export { writeTensorboardExperiment } from './tensorboard-events';
 export { evaluateTrial } from './evaluate';
+export { exportModel } from './export';

@@ -3,7 +3,7 @@
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { rankTrials } from '../lib/rank';
-import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
+import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
 import { writeSessionEnds } from './tensorboard-events';
@@ -13,6 +13,9 @@ export interface RankInput {
   spec: SweepSpec;
   trials: TrialSummary[];
   status: Leaderboard['status'];
+  /** The best trial's exported model, or why it could not be exported. */
+  model?: ExportedModel;
+  modelError?: string;
 }
 
 export async function rankSweep(input: RankInput): Promise<Leaderboard> {
@@ -30,6 +33,8 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     ranked,
     failed: input.trials.filter((t) => t.status !== 'completed'),
     best: ranked[0],
+    model: input.model,
+    modelError: input.modelError,
     reusedTrials: input.trials.filter((t) => t.reused).length,
     artifacts: {
       prefix: s3Url(artifactKeys.sweep(input.sweepId) + '/'),

@@ -10,6 +10,7 @@ import type { SweepProgress } from '../workflows/sweep';
 import { connectClient } from '../workers/temporal-connection';
 import { getObject, parseS3Url } from '../activities/storage';
 import { workerConfig } from '../workers/config';
+import { predict } from './predict';
 import { tensorboard } from './tensorboard';
 
 const USAGE = `usage:
@@ -17,6 +18,7 @@ const USAGE = `usage:
   sweep status <id> [--json]
   sweep results <id> [--json | --csv]
   sweep cancel <id>
+  sweep predict <id> <image...> [--json]
   sweep tensorboard <id> [--port 6006] [--host 127.0.0.1]`;
 
 export class UsageError extends Error {}
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'status': return status(target, flags.has('--json'));
     case 'results': return results(target, flags.has('--json') ? 'json' : flags.has('--csv') ? 'csv' : 'table');
     case 'cancel': return cancel(target);
+    case 'predict': return predict(target, rest.filter((a) => !a.startsWith('--')), flags.has('--json'));
     case 'tensorboard': return tensorboard(target, { port: option('--port'), host: option('--host') });
     default: throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }

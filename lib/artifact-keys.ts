@@ -13,8 +13,13 @@ export const artifactKeys = {
   trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
   trialHead: (trialId: string) => `trials/${trialId}/head`,
+  trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,
+  /** The split's images the trial's head got wrong, with their source paths. */
+  trialMisclassified: (trialId: string, split: string) => `trials/${trialId}/misclassified-${split}.json`,
   sweep: (sweepId: string) => `sweeps/${sweepId}`,
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
+  /** The best trial exported as one TF.js model: model.json, weights.bin, metadata.json. */
+  sweepModel: (sweepId: string) => `sweeps/${sweepId}/model`,
   tensorboard: (sweepId: string) => `sweeps/${sweepId}/tensorboard`,
   tensorboardRun: (sweepId: string, run: string) => `sweeps/${sweepId}/tensorboard/${run}`,
 };

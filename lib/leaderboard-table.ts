@@ -26,6 +26,8 @@ export function formatLeaderboard(board: Leaderboard): string {
     lines.push('', `best: run ${board.best.run} ${JSON.stringify(board.best.params)}`);
     lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${c.className} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
   }
+  if (board.model) lines.push(`model (run ${board.model.run}): ${board.model.modelJson}; classify images with: sweep predict ${board.sweepId} <image...>`);
+  if (board.modelError) lines.push(`model not exported: ${board.modelError}`);
   lines.push(`artifacts: ${board.artifacts.prefix}`, `  ${board.artifacts.resultsCsv}`, `  ${board.artifacts.resultsJson}`);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // The sweep spec: one typed document, validated once at the boundary (CLI and the workflow's first step).
 // Pure: no Node APIs, so workflow code can import the types and defaults.
 import { RESULT_COLUMNS } from './epoch-rows';
+import { catalogueBackbone, catalogueNameOf, catalogueNames, catalogueUri } from './backbone-catalogue';
 import { Grid, ParamValue, gridSize } from './grid';
 
 export interface SweepSpec {
@@ -46,7 +47,12 @@ export interface SweepSpec {
 }
 
 export interface BackboneSpec {
-  /** file://, http(s)://, s3:// URL of a TF.js model.json, or a catalogue name. */
+  /** A catalogue backbone (lib/backbone-catalogue.ts); it supplies the fields below unless they are set. */
+  name?: string;
+  /**
+   * file://, http(s)://, s3:// URL of a TF.js model.json. For a named backbone: "catalogue:<name>",
+   * each worker's own fetched copy, unless the spec points at a shared copy (e.g. on s3://).
+   */
   uri: string;
   format: 'layers' | 'graph';
   /** Layer (LayersModel) or node (GraphModel) whose output is the feature vector; default: the model's output. */
@@ -80,6 +86,8 @@ export function parseSweepSpec(raw: Json): SweepSpec {
 
   const data = at.object('data');
   const classes = at.optionalStringList('data.classes', data?.classes);
+  const backbone = parseBackbone(at);
+  const catalogued = backbone.name === undefined ? undefined : catalogueBackbone(backbone.name);
   const spec: SweepSpec = {
     name: at.string('name', raw.name, 'sweep', /^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
     data: {
@@ -94,7 +102,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
       test: at.number('split.test', at.object('split')?.test, 0.15, { min: 0, max: 1, exclusiveMin: true }),
     },
     image: {
-      size: at.number('image.size', at.object('image')?.size, 224, { min: 8, max: 1024, integer: true }),
+      size: at.number('image.size', at.object('image')?.size, catalogued?.inputSize ?? 224, { min: 8, max: 1024, integer: true }),
       resize: 0,
     },
     augmentation: {
@@ -105,7 +113,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
       colorJitter: at.number('augmentation.colorJitter', at.object('augmentation')?.colorJitter, 0.1, { min: 0, max: 1 }),
       views: at.number('augmentation.views', at.object('augmentation')?.views, 0, { min: 0, integer: true }),
     },
-    backbone: parseBackbone(at),
+    backbone,
     grid: parseGrid(at, raw.grid),
     seed: at.number('seed', raw.seed, 42, { integer: true, min: 0 }),
     concurrency: at.number('concurrency', raw.concurrency, 2, { min: 1, max: 256, integer: true }),
@@ -121,6 +129,9 @@ export function parseSweepSpec(raw: Json): SweepSpec {
     min: spec.image.size, max: 4096, integer: true,
   });
 
+  if (catalogued && spec.image.size < catalogued.minInputSize) {
+    problems.push(`image.size: ${spec.image.size} is too small for ${catalogued.name}, which needs at least ${catalogued.minInputSize} (it was trained at ${catalogued.inputSize}); raise image.size`);
+  }
   const fractionSum = spec.split.train + spec.split.val + spec.split.test;
   if (Math.abs(fractionSum - 1) > 1e-6) {
     problems.push(`split: train + val + test must add up to 1, they add up to ${round(fractionSum)}; e.g. {"train": 0.7, "val": 0.15, "test": 0.15}`);
@@ -139,16 +150,28 @@ export function parseSweepSpec(raw: Json): SweepSpec {
   return spec;
 }
 
+/** A user's model by uri, or a catalogue backbone by name, whose entry fills what the spec leaves out. */
 function parseBackbone(at: Reader): BackboneSpec {
   const b = at.object('backbone');
-  const format = b?.format ?? 'layers';
+  const known = catalogueNames().join(', ');
+  const name = b?.name === undefined ? undefined : at.string('backbone.name', b.name, '', /\S/, `a catalogue backbone: ${known}`);
+  const entry = name ? catalogueBackbone(name) : undefined;
+  if (name && !entry) at.problem('backbone.name', `"${name}" is not in the catalogue; known backbones: ${known}. For your own model set backbone.uri to its model.json instead`);
+  const format = b?.format ?? entry?.format ?? 'layers';
   if (format !== 'layers' && format !== 'graph') at.problem('backbone.format', `must be "layers" or "graph", not ${JSON.stringify(format)}`);
+  else if (entry && format !== entry.format) at.problem('backbone.format', `${entry.name} is a "${entry.format}" model; leave backbone.format out`);
+  const uri = name !== undefined && b?.uri === undefined
+    ? catalogueUri(name)
+    : at.string('backbone.uri', b?.uri, undefined, /\S/, `a model.json URL (file://, http(s)://, s3://), or give a catalogue backbone by name instead: {"name": "${catalogueNames()[0]}"} (${known})`);
+  const linked = catalogueNameOf(uri);
+  if (linked !== undefined && linked !== name) at.problem('backbone.uri', `"${uri}" is not a model location; name a catalogue backbone with {"name": "${linked}"}`);
   return {
-    uri: at.string('backbone.uri', b?.uri, undefined, /\S/, 'a model.json URL (file://, http(s)://, s3://)'),
+    ...(name === undefined ? {} : { name }),
+    uri,
     format: format === 'graph' ? 'graph' : 'layers',
-    featureLayer: b?.featureLayer === undefined ? undefined : at.string('backbone.featureLayer', b.featureLayer, undefined, /\S/, 'a layer name'),
-    mean: at.triple('backbone.mean', b?.mean, IMAGENET_MEAN),
-    std: at.triple('backbone.std', b?.std, IMAGENET_STD, true),
+    featureLayer: b?.featureLayer === undefined ? entry?.featureLayer : at.string('backbone.featureLayer', b.featureLayer, undefined, /\S/, 'a layer name'),
+    mean: at.triple('backbone.mean', b?.mean, entry?.mean ?? IMAGENET_MEAN),
+    std: at.triple('backbone.std', b?.std, entry?.std ?? IMAGENET_STD, true),
   };
 }
 

@@ -57,6 +57,8 @@ export interface TrialInput {
   train: FeatureSetRef[];
   val: FeatureSetRef;
   test: FeatureSetRef;
+  /** The split manifest: which image each feature row is, for the list of misclassified images. */
+  splitKey: string;
   classes: string[];
   seed: number;
   reuse: boolean;
@@ -91,6 +93,8 @@ export interface Evaluation {
   perClass: ClassScores[];
   /** confusion[true][predicted] */
   confusion: number[][];
+  /** Images predicted wrong: how many, and the s3:// URL of their list (source path, true and predicted class). */
+  misclassified: { count: number; list: string };
 }
 
 export interface TrialOutcome extends TrainResult {
@@ -124,6 +128,20 @@ export interface Leaderboard {
   ranked: TrialSummary[];
   failed: TrialSummary[];
   best?: TrialSummary;
+  /** The best trial as one loadable model; absent when nothing completed or the sweep was cancelled. */
+  model?: ExportedModel;
+  /** Why the best trial could not be exported (the results are written all the same). */
+  modelError?: string;
   reusedTrials: number;
   artifacts: { prefix: string; resultsCsv: string; resultsJson: string; leaderboardJson: string };
+}
+
+/** The best trial's backbone + head as one TF.js LayersModel, under sweeps/<id>/model/. */
+export interface ExportedModel {
+  trialId: string;
+  run: number;
+  /** s3:// URL of model.json (weights.bin beside it). */
+  modelJson: string;
+  /** s3:// URL of metadata.json: classes and the preprocessing the model expects. */
+  metadata: string;
 }

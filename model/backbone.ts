@@ -1,8 +1,14 @@
 // The frozen backbone: a TF.js LayersModel or GraphModel cut at the feature layer. Loaded once per
 // worker process and identified by the hash of its bytes, so cached features follow the weights.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
+import { catalogueBackbone, catalogueNameOf } from '../lib/backbone-catalogue';
 import { BackboneSpec } from '../lib/sweep-spec';
+import { REPO_ROOT } from '../workers/config';
 import { loadHandler } from './model-io';
 
 export interface Backbone {
@@ -26,24 +32,51 @@ export function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
   return loaded.get(cacheKey)!;
 }
 
+/** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
+export function backbonesDir(): string {
+  return process.env.SWEEP_BACKBONES_DIR ?? path.join(REPO_ROOT, '.stack', 'backbones');
+}
+
+/**
+ * The model.json this worker loads. A catalogue backbone ("catalogue:<name>") is this worker's own
+ * fetched copy, because a path on the machine that started the sweep means nothing here.
+ */
+export function modelLocation(spec: Pick<BackboneSpec, 'uri'>): string {
+  const name = catalogueNameOf(spec.uri);
+  if (name === undefined) return spec.uri;
+  const entry = catalogueBackbone(name);
+  if (!entry) throw ApplicationFailure.nonRetryable(`"${name}" is not a catalogue backbone`, 'SpecError');
+  const file = path.join(backbonesDir(), entry.folder, 'model.json');
+  if (!fs.existsSync(file)) {
+    throw ApplicationFailure.nonRetryable(`backbone ${name} has not been fetched on worker ${os.hostname()} (no ${file}): run \`${entry.fetchCommand}\` in the repository on this worker (or set SWEEP_BACKBONES_DIR to where it was fetched), or upload that folder once and set backbone.uri to the s3:// URL of its model.json`, 'BackboneMissing');
+  }
+  return file;
+}
+
+/** A LayersModel backbone whose output is the feature layer (the whole model when none is named). */
+export async function loadLayersFeatureModel(spec: BackboneSpec, handler = loadHandler(modelLocation(spec))): Promise<tf.LayersModel> {
+  const full = await tf.loadLayersModel(handler);
+  if (!spec.featureLayer) return full;
+  const layer = full.layers.find((l) => l.name === spec.featureLayer);
+  if (!layer) {
+    throw new Error(`backbone.featureLayer "${spec.featureLayer}" is not a layer of ${spec.uri}; its last layers are: ${full.layers.slice(-8).map((l) => l.name).join(', ')}`);
+  }
+  const cut = tf.model({ inputs: full.inputs, outputs: layer.output as tf.SymbolicTensor });
+  // Layers past the feature layer (e.g. ImageNet logits) are never run: free their weights.
+  for (const unused of full.layers.filter((l) => !cut.layers.includes(l))) unused.dispose();
+  return cut;
+}
+
 async function load(spec: BackboneSpec): Promise<Backbone> {
   const hash = createHash('sha256').update(`${spec.format}\n${spec.featureLayer ?? ''}\n`);
-  const handler = hashingHandler(loadHandler(spec.uri), hash);
+  const handler = hashingHandler(loadHandler(modelLocation(spec)), hash);
   if (spec.format === 'graph') {
     const model = await tf.loadGraphModel(handler);
     const output = spec.featureLayer ?? model.outputs[0].name;
     const inputShape = model.inputs[0].shape ?? [];
     return finish(hash.digest('hex'), inputShape, (x) => model.execute(x, output) as tf.Tensor);
   }
-  const full = await tf.loadLayersModel(handler);
-  let model: tf.LayersModel = full;
-  if (spec.featureLayer) {
-    const layer = full.layers.find((l) => l.name === spec.featureLayer);
-    if (!layer) {
-      throw new Error(`backbone.featureLayer "${spec.featureLayer}" is not a layer of ${spec.uri}; its last layers are: ${full.layers.slice(-8).map((l) => l.name).join(', ')}`);
-    }
-    model = tf.model({ inputs: full.inputs, outputs: layer.output as tf.SymbolicTensor });
-  }
+  const model = await loadLayersFeatureModel(spec, handler);
   model.trainable = false;
   return finish(hash.digest('hex'), model.inputs[0].shape, (x) => model.predict(x) as tf.Tensor);
 }

@@ -1,7 +1,7 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
 import { Runtime, Worker } from '@temporalio/worker';
-import { balanceDataset, extractFeatures, evaluateTrial, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeTensorboardExperiment } from '../activities';
+import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeTensorboardExperiment } from '../activities';
 import { initTensorflow } from '../model/tf-backend';
 import { WorkerConfig, workerConfig } from './config';
 import { connectWorker } from './temporal-connection';
@@ -29,7 +29,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       connection,
       namespace,
       taskQueue: config.gpuQueue,
-      activities: { extractFeatures, trainTrial, evaluateTrial },
+      activities: { extractFeatures, trainTrial, evaluateTrial, exportModel },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
     }));
   }

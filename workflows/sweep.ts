@@ -92,9 +92,11 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   });
 
   const cancelled = CancellationScope.current().consideredCancelled;
+  // Exported before ranking, so the leaderboard points at the model.
+  const exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, trials);
   // Results of what finished are written even when the sweep was cancelled.
   const leaderboard = await CancellationScope.nonCancellable(() =>
-    cpu.rankSweep({ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed' }));
+    cpu.rankSweep({ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', ...exported }));
   publish(cancelled ? 'cancelled' : 'done');
   if (cancelled) throw new CancelledFailure(`sweep cancelled; partial results in ${leaderboard.artifacts.prefix}`);
   return leaderboard;
@@ -118,6 +120,7 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
         sweepId,
         trial: plan,
         ...features,
+        splitKey: split.splitKey,
         classes: split.classes,
         seed: spec.seed,
         reuse: spec.reuse,
@@ -168,4 +171,16 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
 
 function isRankable(t: TrialSummary): t is TrialSummary & { valAccuracy: number; valLoss: number } {
   return t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined;
+}
+
+/** The best trial as one model for `sweep predict`. A failed export is reported in the leaderboard, not fatal. */
+async function exportBest(gpu: Activities, sweepId: string, spec: SweepSpec, split: SplitSummary, trials: TrialSummary[]): Promise<Pick<Leaderboard, 'model' | 'modelError'>> {
+  const best = rankTrials(trials.filter(isRankable))[0];
+  if (!best) return {};
+  try {
+    const input = { sweepId, best, classes: split.classes, image: spec.image, backbone: spec.backbone, splitKey: split.splitKey };
+    return { model: await gpu.exportModel.executeWithOptions({ summary: `export run ${best.run} as one model`, retry: { maximumAttempts: 5 } }, [input]) };
+  } catch (error) {
+    return { modelError: rootMessage(error) };
+  }
 }

@@ -23,6 +23,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     hiddenUnits: input.trial.head.hidden_units,
     split: 'test',
     features: input.test,
+    splitKey: input.splitKey,
     classes: input.classes,
   });
   const last = trained.epochs[trained.epochs.length - 1];
