@@ -1,11 +1,14 @@
-// Does ImageNet pretraining matter? The same sweep (data, split, augmentation, head grid) run twice
-// through the real engine on the demo flowers: once on EfficientNet-Lite0 with its ImageNet weights,
-// once on the same architecture randomly initialised. Prints and writes both leaderboards' numbers.
+// Does ImageNet pretraining matter? The demo sweep (examples/demo-sweep.json: data, split,
+// augmentation, head grid) run twice through the real engine: once on EfficientNet-Lite0 with its
+// ImageNet weights, once on the same architecture randomly initialised. Prints and writes both
+// leaderboards' numbers.
 //
-//   npx tsx bench/pretrained-vs-random.ts [--size 128] [--epochs 15] [--out .data/pretrained-vs-random]
+//   npx tsx bench/pretrained-vs-random.ts [--size N] [--out .data/pretrained-vs-random]
+//
+// --size replaces the demo's image.size (and scales image.resize with it).
 //
 // Needs the local stack (bash infra/stack-up.sh) and the fetched backbone (bash backbones/fetch-efficientnet-lite0.sh).
-// Workers run in this process on task queues of their own. Results: <out>/results.json and results.md.
+// Workers run in this process on task queues of their own. Results: <out>/results-<size>.json and .md.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -22,25 +25,20 @@ import { connectClient } from '../workers/temporal-connection';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
-const SIZE = Number(option('size', '128'));
-const EPOCHS = Number(option('epochs', '15'));
 const OUT = path.resolve(REPO_ROOT, option('out', '.data/pretrained-vs-random'));
-const DATA = path.join(REPO_ROOT, '.data', 'demo', 'flowers');
+const DEMO = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'demo-sweep.json'), 'utf8'));
+const DATA = path.resolve(REPO_ROOT, DEMO.data.source);
+const SIZE = Number(option('size', String(DEMO.image.size)));
 const RANDOM_SEED = 1;
 
-/** The demo sweep's settings (examples/demo-sweep.json) but for the backbone. */
+/** The demo sweep but for its name, backbone, task queues and (with --size) image size. */
 function benchSpec(name: string, backbone: Record<string, unknown>, queues: { cpu: string; gpu: string }) {
   return {
+    ...DEMO,
     name,
-    data: { source: DATA, classes: ['daisy', 'rose', 'sunflower', 'tulip'] },
-    balance: { perClass: 300 },
-    split: { train: 0.7, val: 0.15, test: 0.15 },
-    image: { size: SIZE, resize: Math.round(SIZE * 146 / 128) },
-    augmentation: { enabled: true, hflip: true, rotationDeg: 20, minScale: 0.6, colorJitter: 0.1, views: 4 },
+    data: { ...DEMO.data, source: DATA },
+    image: { size: SIZE, resize: Math.round(SIZE * DEMO.image.resize / DEMO.image.size) },
     backbone,
-    grid: { hidden_units: [256, 512], dropout: [0.4, 0.5], num_classes: [4], lr: [0.001], batch_size: [25], n_epochs: [EPOCHS] },
-    seed: 42,
-    concurrency: 2,
     taskQueues: queues,
   };
 }
@@ -136,9 +134,9 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...outcomes.map((o) => `| ${o.backbone} | run ${o.best.run} ${JSON.stringify(o.best.params)} | ${pct(o.best.valAccuracy)} | ${pct(o.best.testAccuracy)} | ${pct(o.meanTestAccuracy)} | ${o.seconds.toFixed(0)} s |`),
   ].join('\n');
-  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ specs, outcomes }, null, 2));
-  fs.writeFileSync(path.join(OUT, 'results.md'), table + '\n');
-  console.log(`\n${table}\n\nwritten: ${path.join(OUT, 'results.json')}`);
+  fs.writeFileSync(path.join(OUT, `results-${SIZE}.json`), JSON.stringify({ specs, outcomes }, null, 2));
+  fs.writeFileSync(path.join(OUT, `results-${SIZE}.md`), table + '\n');
+  console.log(`\n${table}\n\nwritten: ${path.join(OUT, `results-${SIZE}.json`)}`);
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
