@@ -3,6 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { catalogueBackbone } from '../../lib/backbone-catalogue';
 import { HEAD_PARAM_DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, SpecError, headParams, parseSweepSpec } from '../../lib/sweep-spec';
 
 const ROOT = join(__dirname, '..', '..');
@@ -52,7 +53,8 @@ describe('parseSweepSpec: accepted specs', () => {
     assert.deepEqual(s.image, raw.image);
     assert.deepEqual(s.grid, raw.grid);
     assert.deepEqual(Object.keys(s.grid), Object.keys(raw.grid));
-    assert.equal(s.backbone.featureLayer, raw.backbone.featureLayer);
+    // A catalogue backbone's feature layer comes from the catalogue unless the spec sets one.
+    assert.equal(s.backbone.featureLayer, raw.backbone.featureLayer ?? catalogueBackbone(raw.backbone.name)?.featureLayer);
     assert.equal(s.augmentation.views, raw.augmentation.views);
   });
 
