@@ -15,6 +15,8 @@ import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './
 import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 interface Checkpoint {
+  /** The sweep whose attempt wrote it. */
+  sweepId: string;
   /** Epochs completed. */
   epoch: number;
   epochs: EpochMetrics[];
@@ -33,7 +35,11 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       return { ...finished, run: trial.run, params: trial.params, reused: true };
     }
   }
-  const checkpoint = await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trial.trialId));
+  const saved = await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trial.trialId));
+  // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
+  // finished one) would make "retrain" a no-op.
+  const checkpoint = saved && (input.reuse || saved.sweepId === input.sweepId) ? saved : undefined;
+  let weightsKey = saved?.weightsKey;
   const start = checkpoint
     ? decodeState(shape, await getObject(checkpoint.weightsKey), checkpoint.adamStep)
     : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
@@ -63,7 +69,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       // before its checkpoint, so a crash in between retrains the epoch and rewrites the same file.
       const weights = await trainer.weights();
       await events.writeEpoch(epochs.at(-1)!, weights);
-      await saveCheckpoint(trial.trialId, epochs, weights, trainer, checkpoint?.weightsKey);
+      weightsKey = await saveCheckpoint(trial.trialId, input.sweepId, epochs, weights, trainer, weightsKey);
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
     const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
@@ -121,14 +127,15 @@ function throwIfCancelled(): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledFailure('trial cancelled');
 }
 
-async function saveCheckpoint(trialId: string, epochs: EpochMetrics[], weights: HeadArrays, trainer: HeadTrainer, previousKey: string | undefined): Promise<void> {
+/** Stores the state after `epochs`, then drops the previous checkpoint's weights; returns the new weights key. */
+async function saveCheckpoint(trialId: string, sweepId: string, epochs: EpochMetrics[], weights: HeadArrays, trainer: HeadTrainer, previousKey: string | undefined): Promise<string> {
   const weightsKey = artifactKeys.trialCheckpointWeights(trialId, epochs.length);
   await putObject(weightsKey, encodeState(weights, await trainer.adamState()));
   // The pointer moves only after the new weights are stored, so a crash never leaves it dangling.
-  const checkpoint: Checkpoint = { epoch: epochs.length, epochs, weightsKey, adamStep: trainer.step };
-  const previous = previousKey ?? (await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trialId)))?.weightsKey;
+  const checkpoint: Checkpoint = { sweepId, epoch: epochs.length, epochs, weightsKey, adamStep: trainer.step };
   await putJson(artifactKeys.trialCheckpoint(trialId), checkpoint);
-  if (previous && previous !== weightsKey) await deleteObject(previous);
+  if (previousKey && previousKey !== weightsKey) await deleteObject(previousKey);
+  return weightsKey;
 }
 
 /** Weights, then Adam's first and second moments: twelve float32 arrays back to back. */

@@ -74,6 +74,17 @@ export interface StatusDocument {
   bestValAccuracy?: number;
   trials?: SweepProgress['trials'];
   failure?: string;
+  /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
+  pendingActivities?: PendingActivity[];
+}
+
+export interface PendingActivity {
+  workflowId: string;
+  activity: string;
+  /** 1 for the first try; higher while Temporal retries it. */
+  attempt: number;
+  /** Why the previous attempt failed (innermost message), e.g. storage unreachable. */
+  lastFailure?: string;
 }
 
 export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
@@ -95,6 +106,17 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   } catch {
     // A closed workflow with no worker to answer the query still has a status.
   }
+  if (description.status.name === 'RUNNING') {
+    // Trials are child workflows: their activities (training) are pending there, not on the sweep.
+    const children = description.raw.pendingChildren ?? [];
+    const descriptions = [description, ...await Promise.all(children.map((c) => client.workflow.getHandle(c.workflowId!).describe().catch(() => undefined)))];
+    document.pendingActivities = descriptions.flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
+      workflowId: d!.workflowId,
+      activity: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
+    })));
+  }
   if (description.status.name === 'FAILED') {
     try { await handle.result(); } catch (error) { document.failure = rootMessage(error); }
   }
@@ -107,6 +129,8 @@ async function status(sweepId: string, json: boolean): Promise<void> {
     doc.trialsTotal ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}` : '',
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
+    ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
+      `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${a.lastFailure}`),
     doc.failure ? `failure: ${doc.failure}` : ''].filter(Boolean).join('\n');
   print(json, doc, text);
 }

@@ -31,6 +31,10 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       taskQueue: config.gpuQueue,
       activities: { extractFeatures, trainTrial, evaluateTrial, exportModel },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
+      // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
+      // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and
+      // a cancel, which an activity learns of from a heartbeat's reply, stops training within seconds.
+      maxHeartbeatThrottleInterval: '2s',
     }));
   }
   return workers;

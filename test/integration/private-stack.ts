@@ -1,0 +1,202 @@
+// A Temporal dev server and a MinIO of the test's own (own stack dir, own ports), for tests that stop,
+// restart or kill servers and workers without touching the shared stack. Workers and the CLI run as
+// separate processes pointed at it, so they can be killed with SIGKILL like a node that dies.
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { parseEnvFile } from '../../infra/create-bucket';
+import { REPO_ROOT } from '../../workers/config';
+
+const SHARED_BIN = path.join(REPO_ROOT, '.stack', 'bin');
+
+export type Component = 'temporal' | 'minio';
+
+export interface PrivateStack {
+  dir: string;
+  /** Environment for processes that use this stack: its stack.env over ours, and nothing of the shared stack's. */
+  env: NodeJS.ProcessEnv;
+  /** MinIO's root password, which is the S3 secret key every process uses. */
+  secretKey: string;
+  bucket: string;
+  client: Client;
+  s3: S3Client;
+  up(component?: Component): Promise<void>;
+  down(component?: Component): Promise<void>;
+  /** The JSON object at `key`, or undefined when it does not exist. */
+  getJson<T>(key: string): Promise<T | undefined>;
+  getBytes(key: string): Promise<Buffer>;
+  lastModified(key: string): Promise<Date | undefined>;
+  /** A worker process for `role`; `extraEnv` overrides the stack's environment (e.g. other credentials). */
+  spawnWorker(role: 'cpu' | 'gpu', queues: { cpuQueue: string; gpuQueue: string }, extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
+  /** Runs `sweep <args>` (bin/sweep.js) against this stack. */
+  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Everything every spawned process printed, to search for secrets. */
+  allOutput(): string;
+  destroy(): Promise<void>;
+}
+
+export interface WorkerProcess {
+  pid: number;
+  /** Resolves when the worker polls its queue. */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Starts both servers with the shared stack's installed binaries (no setup run), on free ports. */
+export async function startPrivateStack(): Promise<PrivateStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-private-stack-'));
+  fs.mkdirSync(path.join(dir, 'bin'));
+  for (const name of ['temporal', 'minio']) {
+    const binary = fs.realpathSync(path.join(SHARED_BIN, name));
+    fs.symlinkSync(binary, path.join(dir, 'bin', name));
+  }
+  const [temporalPort, uiPort, minioPort, consolePort] = await freePorts(4);
+  const scriptEnv: NodeJS.ProcessEnv = {
+    ...cleanEnv(),
+    SWEEP_STACK_DIR: dir,
+    TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    MINIO_PORT: String(minioPort),
+    MINIO_CONSOLE_PORT: String(consolePort),
+  };
+  const outputs: Array<() => string> = [];
+  const children: ChildProcess[] = [];
+  const script = async (name: string, args: string[]) => {
+    const result = await runProcess('bash', [path.join(REPO_ROOT, 'infra', name), ...args], scriptEnv);
+    if (result.code !== 0) throw new Error(`infra/${name} ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}${result.stderr}`);
+  };
+  await script('stack-up.sh', ['--no-setup']);
+  // Should this process die without destroy(), take the servers and workers with it.
+  const killAll = () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const name of ['temporal', 'minio']) {
+      const pidFile = path.join(dir, 'run', `${name}.pid`);
+      try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* not running */ }
+    }
+  };
+  process.once('exit', killAll);
+
+  const stackEnv = parseEnvFile(fs.readFileSync(path.join(dir, 'stack.env'), 'utf8'));
+  const minio = parseEnvFile(fs.readFileSync(path.join(dir, 'minio-credentials.env'), 'utf8'));
+  const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...stackEnv, SWEEP_STACK_ENV: path.join(dir, 'stack.env') };
+  const connection = await Connection.connect({ address: stackEnv.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
+  const s3 = new S3Client({
+    endpoint: stackEnv.S3_ENDPOINT,
+    region: stackEnv.AWS_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD },
+  });
+  const bucket = stackEnv.S3_BUCKET;
+
+  const stack: PrivateStack = {
+    dir,
+    env,
+    secretKey: minio.MINIO_ROOT_PASSWORD,
+    bucket,
+    client,
+    s3,
+    up: (component) => script('stack-up.sh', [...(component ? [component] : []), '--no-setup']),
+    down: (component) => script('stack-down.sh', component ? [component] : []),
+    async getJson<T>(key: string) {
+      try {
+        const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return JSON.parse(await response.Body!.transformToString()) as T;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+    async getBytes(key) {
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await response.Body!.transformToByteArray());
+    },
+    async lastModified(key) {
+      try {
+        return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).LastModified;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NotFound') return undefined;
+        throw error;
+      }
+    },
+    spawnWorker(role, queues, extraEnv = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', role], {
+        cwd: REPO_ROOT,
+        env: { ...env, SWEEP_CPU_QUEUE: queues.cpuQueue, SWEEP_GPU_QUEUE: queues.gpuQueue, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let text = '';
+      outputs.push(() => text);
+      let markReady: () => void;
+      const ready = new Promise<void>((resolve) => { markReady = resolve; });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const onData = (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('[worker] polling')) markReady();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      return {
+        pid: child.pid!,
+        ready: Promise.race([ready, exited.then((code) => { throw new Error(`${role} worker exited (${code}) before polling:\n${text}`); })]),
+        exited,
+        output: () => text,
+        kill: (signal) => { child.kill(signal); },
+      };
+    },
+    async cli(args) {
+      const result = await runProcess(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), ...args], env);
+      outputs.push(() => result.stdout + result.stderr);
+      return result;
+    },
+    allOutput: () => outputs.map((o) => o()).join('\n'),
+    async destroy() {
+      process.off('exit', killAll);
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await connection.close();
+      s3.destroy();
+      await script('stack-down.sh', ['--kill']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Our environment without anything that points at the shared stack (loadStackEnv fills those in). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  const shared = path.join(REPO_ROOT, '.stack', 'stack.env');
+  if (fs.existsSync(shared)) for (const key of Object.keys(parseEnvFile(fs.readFileSync(shared, 'utf8')))) delete env[key];
+  for (const key of ['SWEEP_STACK_ENV', 'SWEEP_STACK_DIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[key];
+  return env;
+}
+
+function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}

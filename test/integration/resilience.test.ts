@@ -1,0 +1,401 @@
+// The sweep's durability guarantees, shown by really breaking things on a private stack (its own
+// Temporal dev server and MinIO, workers as separate processes): kill -9 of the training worker,
+// a Temporal restart, a MinIO outage, the same sweep twice, cancellation, a huge grid, bad files
+// and secrets. Each test prints the figures docs/guarantees.md reports (lines starting "[figure]").
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { EpochMetrics } from '../../lib/epoch-rows';
+import { FeatureShardResult, Leaderboard, TrainResult, TrialInput } from '../../lib/sweep-types';
+import type { IngestSummary } from '../../activities/ingest';
+import type { PendingActivity, StatusDocument } from '../../cli/sweep';
+import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
+import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+
+/** One trial long enough to be interrupted mid-training; every run of it must give the same numbers. */
+const EPOCHS = 100;
+const HEARTBEAT_TIMEOUT_S = 5;
+const queues = { cpuQueue: 'resilience-cpu', gpuQueue: 'resilience-gpu' };
+
+let stack: PrivateStack;
+let gpuWorker: WorkerProcess;
+const figures: string[] = [];
+
+function figure(text: string): void {
+  figures.push(text);
+  console.log(`[figure] ${text}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** The reference trial's spec; `grid` overrides are merged into its grid. */
+async function spec(overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const grid = { hidden_units: [32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [2], n_epochs: [EPOCHS] };
+  return tinySpec(queues, {
+    name: 'resilience',
+    reuse: false,
+    heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
+    concurrency: 1,
+    ...overrides,
+    grid: { ...grid, ...(overrides.grid as object | undefined) },
+  });
+}
+
+function startSweep(rawSpec: unknown, prefix: string): Promise<WorkflowHandle> {
+  return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [rawSpec], workflowExecutionTimeout: '5m' });
+}
+
+interface Checkpoint { sweepId: string; epoch: number }
+
+/** Epochs checkpointed by this sweep's attempts so far (0 before the first, or while another sweep's checkpoint is there). */
+async function checkpointedEpochs(trialId: string, sweepId: string): Promise<number> {
+  const checkpoint = await stack.getJson<Checkpoint>(artifactKeys.trialCheckpoint(trialId));
+  return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
+}
+
+/** The (only) running trial workflow of a sweep. */
+async function runningTrial(sweep: WorkflowHandle): Promise<string> {
+  return waitFor('a running trial', async () => (await sweep.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined);
+}
+
+/**
+ * Polls `sweep status --json` until an activity of the sweep or its trials is being retried with a
+ * last failure matching `why`, and checks the plain-text status says so too.
+ */
+async function statusSaysWhy(sweep: WorkflowHandle, why: RegExp): Promise<PendingActivity> {
+  const failing = await waitFor(`\`sweep status\` to report a retried activity failing with ${why}`, async () => {
+    const out = await stack.cli(['status', sweep.workflowId, '--json']);
+    assert.equal(out.code, 0, out.stderr);
+    return (JSON.parse(out.stdout) as StatusDocument).pendingActivities?.find((a) => a.attempt > 1 && why.test(a.lastFailure ?? ''));
+  }, 60_000, 500);
+  const text = await stack.cli(['status', sweep.workflowId]);
+  assert.match(text.stdout, new RegExp(`retrying ${failing.activity} .*attempt \\d+: last failure: .*${why.source}`));
+  return failing;
+}
+
+/** The trial a trial workflow trains, from its input. */
+async function trialIdOf(workflowId: string): Promise<string> {
+  const [started] = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return defaultPayloadConverter.fromPayload<TrialInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]).trial.trialId;
+}
+
+/** Every completed activity of `type` in a workflow's history, with its decoded result. */
+async function activityResults<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [Number(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
+  return events
+    .filter((e) => e.activityTaskCompletedEventAttributes && scheduled.get(Number(e.activityTaskCompletedEventAttributes.scheduledEventId)) === type)
+    .map((e) => defaultPayloadConverter.fromPayload<T>(e.activityTaskCompletedEventAttributes!.result!.payloads![0]));
+}
+
+/** Every string in a decoded protobuf message, with byte fields (payload data) read as UTF-8. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value && typeof value === 'object') return Object.values(value).map(textOf).join('\n');
+  return '';
+}
+
+/** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
+const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
+
+interface RunOutcome {
+  board: Leaderboard;
+  result: TrainResult;
+  head: Buffer;
+}
+
+async function outcome(board: Leaderboard): Promise<RunOutcome> {
+  const trialId = board.ranked[0].trialId;
+  const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trialId)))!;
+  return { board, result, head: await stack.getBytes(result.headKey) };
+}
+
+/** The run lost nothing: same epochs, metrics, final weights and test scores as the uninterrupted one. */
+function assertSameAsReference(run: RunOutcome, what: string): void {
+  assert.equal(run.board.status, 'completed');
+  assert.deepEqual(run.board.failed, [], `${what}: no trial failed`);
+  assert.equal(run.result.epochs.length, EPOCHS, `${what}: every epoch is in the results`);
+  assert.deepEqual(run.result.epochs.map((e) => e.epoch), reference.result.epochs.map((e) => e.epoch));
+  assert.deepEqual(metricsOf(run.result.epochs), metricsOf(reference.result.epochs), `${what}: per-epoch metrics equal the uninterrupted run's`);
+  assert.ok(run.head.equals(reference.head), `${what}: final weights equal the uninterrupted run's, bit for bit`);
+  assert.deepEqual(run.board.ranked[0].test, reference.board.ranked[0].test, `${what}: test-set scores equal`);
+}
+
+let reference: RunOutcome;
+let referenceSweep: WorkflowHandle;
+
+before(async () => {
+  await tinyFlowerDataset();
+  stack = await startPrivateStack();
+  const cpuWorker = stack.spawnWorker('cpu', queues);
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+});
+
+after(async () => {
+  console.log(`[figure] summary\n  ${figures.join('\n  ')}`);
+  if (!stack) return;
+  // What the workers and the CLI printed, for when a test fails.
+  const log = path.join(os.tmpdir(), 'resilience-test-processes.log');
+  fs.writeFileSync(log, stack.allOutput());
+  console.log(`worker and CLI output: ${log}`);
+  await stack.destroy();
+});
+
+describe('crashes and outages lose nothing', () => {
+  test('reference: the trial run without interruption', async () => {
+    const began = Date.now();
+    referenceSweep = await startSweep(await spec(), 'res-reference');
+    reference = await outcome(await referenceSweep.result());
+    assert.equal(reference.result.epochs.length, EPOCHS);
+    assert.equal(reference.result.resumedFromEpoch, 0);
+    figure(`reference sweep (1 trial, ${EPOCHS} epochs, backend ${reference.result.backend}): ${seconds(Date.now() - began)}`);
+  });
+
+  test('kill -9 of the training worker mid-trial: a new worker resumes from the last checkpoint, exactly', async () => {
+    const trialId = reference.result.trialId;
+    const sweep = await startSweep(await spec(), 'res-kill');
+    const trialWorkflowId = await runningTrial(sweep);
+    await waitFor('two checkpointed epochs', async () => (await checkpointedEpochs(trialId, sweep.workflowId)) >= 2);
+    gpuWorker.kill('SIGKILL');
+    const killedAt = Date.now();
+    await gpuWorker.exited;
+    gpuWorker = stack.spawnWorker('gpu', queues);
+    // Nothing writes after the kill, so this is the last checkpoint the dead worker left.
+    const savedBeforeKill = await checkpointedEpochs(trialId, sweep.workflowId);
+    assert.ok(savedBeforeKill >= 2 && savedBeforeKill < EPOCHS, `killed mid-trial (after epoch ${savedBeforeKill} of ${EPOCHS})`);
+
+    await gpuWorker.ready;
+    const workerReadyMs = Date.now() - killedAt;
+    const retriedAt = await waitFor('the retry attempt to start', async () => {
+      const activity = (await stack.client.workflow.getHandle(trialWorkflowId).describe()).raw.pendingActivities?.[0];
+      return activity && (activity.attempt ?? 0) > 1 && activity.lastStartedTime ? Date.now() : undefined;
+    }, 60_000, 200);
+    const resumedAt = await waitFor('a new checkpoint after the kill', async () => (await checkpointedEpochs(trialId, sweep.workflowId)) > savedBeforeKill && Date.now());
+
+    const run = await outcome(await sweep.result());
+    assert.equal(run.result.resumedFromEpoch, savedBeforeKill, 'the retry started from the last checkpoint, not from epoch 0');
+    assert.equal(run.board.ranked[0].resumedFromEpoch, savedBeforeKill);
+    assertSameAsReference(run, 'killed trial');
+    figure(`kill -9 of the GPU worker after epoch ${savedBeforeKill}/${EPOCHS}: resumed from epoch ${run.result.resumedFromEpoch}; ` +
+      'epochs recomputed: at most the 1 in progress (the attempt restarts at the last checkpoint written before the kill)');
+    figure(`kill -> new worker polling ${seconds(workerReadyMs)}; kill -> retry attempt started ${seconds(retriedAt - killedAt)} ` +
+      `(heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s); kill -> first new epoch checkpointed ${seconds(resumedAt - killedAt)}`);
+  });
+
+  test('a Temporal server restart mid-training: the sweep continues and completes', async () => {
+    const sweep = await startSweep(await spec(), 'res-temporal');
+    await waitFor('training to start', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 1);
+    const stoppedAt = Date.now();
+    await stack.down('temporal');
+    await sleep(3000);
+    await stack.up('temporal');
+    const downMs = Date.now() - stoppedAt;
+    const atRestart = await checkpointedEpochs(reference.result.trialId, sweep.workflowId);
+    const run = await outcome(await sweep.result());
+    assertSameAsReference(run, 'trial across a Temporal restart');
+    figure(`Temporal dev server stopped and restarted (same SQLite file) mid-training: down ${seconds(downMs)}, ${atRestart}/${EPOCHS} epochs ` +
+      `checkpointed when it was back; sweep completed, resumedFromEpoch ${run.result.resumedFromEpoch}, results identical to the reference`);
+  });
+
+  test('MinIO down mid-training: activities retry, status says why, the sweep completes with nothing lost', async () => {
+    const sweep = await startSweep(await spec(), 'res-minio');
+    await waitFor('training to start', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 1);
+    const stoppedAt = Date.now();
+    await stack.down('minio');
+    let failing: PendingActivity;
+    try {
+      failing = await statusSaysWhy(sweep, /ECONNREFUSED/);
+    } finally {
+      await sleep(Math.max(0, 5000 - (Date.now() - stoppedAt)));
+      await stack.up('minio');
+    }
+    const downMs = Date.now() - stoppedAt;
+    const run = await outcome(await sweep.result());
+    assertSameAsReference(run, 'trial across a MinIO outage');
+    figure(`MinIO stopped mid-training for ${seconds(downMs)}: status showed "${failing.activity} attempt ${failing.attempt}: ${failing.lastFailure}"; ` +
+      `sweep completed, resumedFromEpoch ${run.result.resumedFromEpoch}, results identical to the reference`);
+  });
+});
+
+describe('idempotent steps', () => {
+  test('the same sweep started twice: the second run reuses every trial and computes nothing', async () => {
+    // A seed no other test uses, so the first run really computes features and trains.
+    const same = await spec({ reuse: true, seed: 21, grid: { hidden_units: [16, 32], n_epochs: [3] } });
+    const first = await startSweep(same, 'res-twice');
+    const firstBoard = await first.result() as Leaderboard;
+    assert.equal(firstBoard.reusedTrials, 0);
+    assert.ok((await activityResults<FeatureShardResult>(first, 'extractFeatures')).some((r) => r.computed), 'the first run computed features');
+    const resultKeys = firstBoard.ranked.map((t) => artifactKeys.trialResult(t.trialId));
+    const writtenBefore = await Promise.all(resultKeys.map((k) => stack.lastModified(k)));
+
+    const second = await startSweep(same, 'res-twice');
+    const secondBoard = await second.result() as Leaderboard;
+    assert.equal(secondBoard.ranked.length, 2);
+    assert.equal(secondBoard.reusedTrials, secondBoard.ranked.length, 'every trial reused');
+    assert.ok(secondBoard.ranked.every((t) => t.reused && t.resumedFromEpoch === 0));
+    const shards = await activityResults<FeatureShardResult>(second, 'extractFeatures');
+    assert.ok(shards.length > 0 && shards.every((r) => !r.computed), 'no feature shard recomputed');
+    assert.deepEqual(await Promise.all(resultKeys.map((k) => stack.lastModified(k))), writtenBefore, 'no trial result rewritten: nothing trained');
+    const strip = (b: Leaderboard) => b.ranked.map(({ reused: _r, ...t }) => t);
+    assert.deepEqual(strip(secondBoard), strip(firstBoard));
+    figure(`same sweep started twice: second run reused ${secondBoard.reusedTrials}/${secondBoard.ranked.length} trials, recomputed 0/${shards.length} feature shards`);
+  });
+});
+
+describe('bad input', () => {
+  test('a huge grid is refused before any work, with the count', async () => {
+    const huge = await spec({ name: uniqueId('res-huge'), grid: { hidden_units: [8, 16, 32, 64, 128, 256, 512, 1024], dropout: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], lr: [0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001, 0.00003] } });
+    const cli = await stack.cli(['start', writeTempJson(huge)]);
+    assert.equal(cli.code, 2);
+    assert.match(cli.stderr, /grid: 512 permutations is more than maxTrials \(256\); shrink the grid or raise maxTrials/);
+    // Started behind the CLI's back, the workflow refuses it as its first step.
+    const handle = await startSweep(huge, huge.name);
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      let message = '';
+      for (let e: any = error; e; e = e.cause) message += ` ${e.message}`;
+      assert.match(message, /512 permutations is more than maxTrials \(256\)/);
+      return true;
+    });
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.ok(!events.some((e) => e.activityTaskScheduledEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes), 'no activity or trial was started');
+    figure('a 512-trial grid (maxTrials 256): refused by `sweep start` (exit 2) and by the workflow before any activity, with the count');
+  });
+
+  test('unreadable and non-image files are skipped and counted; the rest of the sweep runs', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'resilience-bad-data-'));
+    fs.cpSync(await tinyFlowerDataset(), data, { recursive: true });
+    const daisy = path.join(data, 'daisy');
+    const sample = fs.readFileSync(path.join(daisy, fs.readdirSync(daisy).find((f) => f.endsWith('.jpg'))!));
+    fs.writeFileSync(path.join(daisy, 'truncated.jpg'), sample.subarray(0, sample.length / 3));
+    fs.writeFileSync(path.join(data, 'rose', 'not-an-image.png'), 'this is text, not a PNG\n');
+    fs.writeFileSync(path.join(data, 'tulip', 'empty.jpg'), Buffer.alloc(0));
+    const handle = await startSweep(await spec({ reuse: true, data: { source: data }, grid: { n_epochs: [2] } }), 'res-bad-files');
+    const board = await handle.result() as Leaderboard;
+    fs.rmSync(data, { recursive: true, force: true });
+    const [ingest] = await activityResults<IngestSummary>(handle, 'ingestDataset');
+    const [clean] = await activityResults<IngestSummary>(referenceSweep, 'ingestDataset');
+    assert.equal(ingest.skipped, clean.skipped + 3, JSON.stringify(ingest.skippedByReason));
+    assert.equal(ingest.skippedByReason['unreadable image'], (clean.skippedByReason['unreadable image'] ?? 0) + 3);
+    assert.deepEqual(ingest.counts, clean.counts, 'every good image is kept');
+    assert.equal(board.status, 'completed');
+    assert.equal(board.ranked.length, 1);
+    assert.equal(board.ranked[0].epochsDone, 2);
+    figure(`bad files in the data (truncated JPEG, text named .png, empty .jpg): skipped and counted ${JSON.stringify(ingest.skippedByReason)}; sweep completed`);
+  });
+
+  test('cancel: running trials stop promptly, finished results and checkpoints stay, a partial leaderboard is written', async () => {
+    // Run 1 is short and finishes; run 2 is long enough to be training whatever the machine's speed.
+    const cancelSpec = await spec({ seed: 33, grid: { n_epochs: [3, 1000] } });
+    // At the default heartbeat timeout (60 s), so promptness does not hinge on a short one.
+    delete cancelSpec.heartbeatTimeoutSeconds;
+    const sweep = await startSweep(cancelSpec, 'res-cancel');
+    const [done] = await waitFor('the first trial to finish', async () => {
+      const { trials } = await sweep.query<{ trials: Array<{ trialId: string }> }>('progress');
+      return trials.length ? trials : undefined;
+    }, 120_000, 200);
+    const trialId = await trialIdOf(await runningTrial(sweep));
+    await waitFor('the second trial to checkpoint', async () => (await checkpointedEpochs(trialId, sweep.workflowId)) >= 1);
+    // Follow the running trial's checkpoint from before the request, to see when training stops.
+    let epoch = await checkpointedEpochs(trialId, sweep.workflowId);
+    let lastChange = Date.now();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        await sleep(100);
+        const now = await checkpointedEpochs(trialId, sweep.workflowId);
+        if (now !== epoch) { epoch = now; lastChange = Date.now(); }
+      }
+    })();
+    const requestedAt = Date.now();
+    const cancelled = await stack.cli(['cancel', sweep.workflowId]);
+    const cliMs = Date.now() - requestedAt;
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    await assert.rejects(sweep.result(), WorkflowFailedError);
+    const closedMs = Date.now() - requestedAt;
+    assert.equal((await sweep.describe()).status.name, 'CANCELLED');
+    await waitFor('training to stop (no new checkpoint for 3 s)', async () => Date.now() - lastChange > 3000, 60_000);
+    watching = false;
+    await watcher;
+    const stoppedMs = Math.max(0, lastChange - requestedAt);
+    assert.ok(epoch >= 1 && epoch < 1000, `the cancelled trial stopped mid-way (epoch ${epoch} of 1000) and its checkpoint is kept`);
+    assert.ok(stoppedMs < cliMs + 10_000, `training stopped ${seconds(stoppedMs)} after \`sweep cancel\` was run (the command took ${seconds(cliMs)})`);
+    assert.equal(await stack.getJson(artifactKeys.trialResult(trialId)), undefined, 'the cancelled trial has no result');
+    assert.ok(await stack.getJson(artifactKeys.trialResult(done.trialId)), 'the finished trial keeps its result');
+
+    const board = (await stack.getJson<Leaderboard>(artifactKeys.sweepResults(sweep.workflowId, 'leaderboard.json')))!;
+    assert.equal(board.status, 'cancelled');
+    assert.deepEqual(board.ranked.map((t) => t.trialId), [done.trialId]);
+    assert.deepEqual(board.failed.map((t) => [t.trialId, t.status]), [[trialId, 'cancelled']]);
+    figure(`sweep cancel (heartbeat timeout 60 s, the default): the command took ${seconds(cliMs)}; sweep CANCELLED ${seconds(closedMs)} and the running ` +
+      `trial's last checkpoint ${seconds(stoppedMs)} after it was run, at epoch ${epoch}/1000 (checkpoint kept); 1 finished trial kept ` +
+      'and ranked in leaderboard.json');
+  });
+
+  test('wrong S3 credentials on the GPU worker: its activities retry, status says why, a fixed worker completes the sweep', async () => {
+    gpuWorker.kill('SIGKILL');
+    await gpuWorker.exited;
+    const wrong = path.join(stack.dir, 'wrong-aws-credentials');
+    const good = fs.readFileSync(stack.env.AWS_SHARED_CREDENTIALS_FILE!, 'utf8');
+    fs.writeFileSync(wrong, good.replace(/aws_secret_access_key = .*/, 'aws_secret_access_key = not-the-secret-key'), { mode: 0o600 });
+    gpuWorker = stack.spawnWorker('gpu', queues, { AWS_SHARED_CREDENTIALS_FILE: wrong });
+    await gpuWorker.ready;
+    const sweep = await startSweep(await spec({ seed: 44, grid: { n_epochs: [2] } }), 'res-wrong-credentials');
+    const failing = await statusSaysWhy(sweep, /signature we calculated does not match/);
+    gpuWorker.kill('SIGKILL');
+    await gpuWorker.exited;
+    const fixedAt = Date.now();
+    gpuWorker = stack.spawnWorker('gpu', queues);
+    const board = await sweep.result() as Leaderboard;
+    assert.equal(board.status, 'completed');
+    assert.equal(board.ranked[0].epochsDone, 2);
+    figure(`wrong S3 secret key on the GPU worker: status showed "${failing.activity} attempt ${failing.attempt}: ${failing.lastFailure}"; ` +
+      `after the worker was replaced with a correctly configured one the sweep completed ${seconds(Date.now() - fixedAt)} later`);
+  });
+
+  test('secrets: the S3 secret key is in no workflow history, result or log', async () => {
+    let histories = 0;
+    let haystack = '';
+    for await (const execution of stack.client.workflow.list()) {
+      const history = await stack.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      haystack += textOf(history);
+      histories++;
+    }
+    assert.ok(histories >= 10, `searched ${histories} histories`);
+    assert.ok(haystack.includes(reference.result.trialId), 'payloads were decoded');
+    let objects = 0;
+    let token: string | undefined;
+    do {
+      const page = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, ContinuationToken: token }));
+      for (const { Key } of page.Contents ?? []) {
+        if (!/\.(json|csv|html|txt)$/.test(Key!)) continue;
+        haystack += (await stack.getBytes(Key!)).toString('utf8');
+        objects++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    haystack += stack.allOutput();
+    assert.ok(!haystack.includes(stack.secretKey), 'the S3 secret key leaked');
+    assert.match(stack.allOutput(), /\[worker\] polling/, 'the search covers worker output');
+    figure(`secrets: S3 secret key absent from ${histories} workflow histories, ${objects} result/manifest objects and all worker/CLI output`);
+  });
+});
