@@ -3,6 +3,7 @@ export { ingestDataset } from './ingest';
 export { balanceDataset, splitDataset } from './dataset-steps';
 export { planTrials } from './plan';
 export { rankSweep } from './results';
+export { writeReport } from './report';
 export { extractFeatures } from './features';
 export { trainTrial } from './train';
 export { writeTensorboardExperiment } from './tensorboard-events';

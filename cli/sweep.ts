@@ -12,6 +12,9 @@ import { getObject, parseS3Url } from '../activities/storage';
 import { workerConfig } from '../workers/config';
 import { predict } from './predict';
 import { tensorboard } from './tensorboard';
+import { report } from './report';
+import { watch } from './watch';
+import { sweepStartMetadata } from '../lib/workflow-metadata';
 
 const USAGE = `usage:
   sweep start <spec.json> [--id ID] [--wait] [--json]
@@ -19,6 +22,8 @@ const USAGE = `usage:
   sweep results <id> [--json | --csv]
   sweep cancel <id>
   sweep predict <id> <image...> [--json]
+  sweep watch <id> [--interval SECONDS] [--plain]
+  sweep report <id> [--out FILE.html]
   sweep tensorboard <id> [--port 6006] [--host 127.0.0.1]`;
 
 export class UsageError extends Error {}
@@ -34,9 +39,18 @@ export async function main(argv: string[]): Promise<void> {
     case 'results': return results(target, flags.has('--json') ? 'json' : flags.has('--csv') ? 'csv' : 'table');
     case 'cancel': return cancel(target);
     case 'predict': return predict(target, rest.filter((a) => !a.startsWith('--')), flags.has('--json'));
+    case 'watch': return watch(target, { interval: seconds(option('--interval')), plain: flags.has('--plain') });
+    case 'report': return report(target, option('--out'));
     case 'tensorboard': return tensorboard(target, { port: option('--port'), host: option('--host') });
     default: throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   }
+}
+
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0.2 && n <= 600)) throw new UsageError(`--interval ${value}: give seconds between 0.2 and 600`);
+  return n;
 }
 
 export async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<void> {
@@ -51,7 +65,7 @@ export async function start(specFile: string, id: string | undefined, wait: bool
   const spec = parseSweepSpec(raw);
   const client = await connectClient();
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw] });
+  const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return;

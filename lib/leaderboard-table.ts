@@ -1,10 +1,11 @@
 // Plain-text rendering of a leaderboard for terminals.
 import { Leaderboard, TrialSummary } from './sweep-types';
 
-const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
-const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
 
-export function formatTrialTable(trials: readonly TrialSummary[]): string {
+/** The trial table as cells (also the HTML report's leaderboard): rank is the position in `trials`. */
+export function trialTableCells(trials: readonly TrialSummary[]): { header: string[]; rows: string[][] } {
   const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
   const header = ['rank', 'run', ...paramNames, 'epochs', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_acc', 'note'];
   const rows = trials.map((t, i) => [
@@ -12,6 +13,16 @@ export function formatTrialTable(trials: readonly TrialSummary[]): string {
     num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
     t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
   ]);
+  return { header, rows };
+}
+
+export function formatTrialTable(trials: readonly TrialSummary[]): string {
+  const { header, rows } = trialTableCells(trials);
+  return alignColumns(header, rows);
+}
+
+/** Right-aligned columns two spaces apart, for monospace output. */
+export function alignColumns(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');

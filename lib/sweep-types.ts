@@ -133,7 +133,8 @@ export interface Leaderboard {
   /** Why the best trial could not be exported (the results are written all the same). */
   modelError?: string;
   reusedTrials: number;
-  artifacts: { prefix: string; resultsCsv: string; resultsJson: string; leaderboardJson: string };
+  /** `report` is the HTML report, absent when it could not be written. */
+  artifacts: { prefix: string; resultsCsv: string; resultsJson: string; leaderboardJson: string; report?: string };
 }
 
 /** The best trial's backbone + head as one TF.js LayersModel, under sweeps/<id>/model/. */

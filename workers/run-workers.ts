@@ -1,7 +1,7 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
 import { Runtime, Worker } from '@temporalio/worker';
-import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeTensorboardExperiment } from '../activities';
+import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeReport, writeTensorboardExperiment } from '../activities';
 import { initTensorflow } from '../model/tf-backend';
 import { WorkerConfig, workerConfig } from './config';
 import { connectWorker } from './temporal-connection';
@@ -18,7 +18,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       namespace,
       taskQueue: config.cpuQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeTensorboardExperiment },
+      activities: { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeReport, writeTensorboardExperiment },
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
     }));
   }

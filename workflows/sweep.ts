@@ -4,16 +4,19 @@
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import { RetryPolicy, defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, executeChild, isCancellation,
-  proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, executeChild, isCancellation, log,
+  proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { mapBounded } from '../lib/bounded';
 import { rootMessage } from '../lib/errors';
+import { gridSize } from '../lib/grid';
+import { LiveLeaderboard, completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
 import { SplitName } from '../lib/manifest';
 import { FeatureSetRef, FeatureShardRequest, Leaderboard, SplitSummary, TrialPlan, TrialSummary, ViewName } from '../lib/sweep-types';
 import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { rankTrials } from '../lib/rank';
+import { sweepCurrentDetails, trialStartMetadata } from '../lib/workflow-metadata';
 import { trialWorkflow } from './trial';
 
 export interface SweepProgress {
@@ -25,6 +28,8 @@ export interface SweepProgress {
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');
+/** Ranked so far, plus what is training now; what `sweep watch` polls. */
+export const leaderboardQuery = defineQuery<LiveLeaderboard>('leaderboard');
 
 export const SEARCH_ATTRIBUTES = {
   name: defineSearchAttributeKey('SweepName', 'KEYWORD'),
@@ -45,10 +50,14 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   setHandler(progressQuery, () => progress);
   const spec = validate(rawSpec);
   const sweepId = workflowInfo().workflowId;
+  let plans: TrialPlan[] = [];
+  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans);
+  setHandler(leaderboardQuery, live);
   const publish = (stage?: SweepProgress['stage']) => {
     if (stage) progress.stage = stage;
-    const ranked = rankTrials(progress.trials.filter(isRankable));
-    progress.bestValAccuracy = ranked[0]?.valAccuracy;
+    const board = live();
+    progress.bestValAccuracy = board.ranked[0]?.valAccuracy;
+    setCurrentDetails(sweepCurrentDetails(board, spec.grid));
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
@@ -64,20 +73,22 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   const gpu: Activities = proxyActivities<typeof activities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry });
 
   publish('ingesting');
-  const dataset = await cpu.ingestDataset(spec.data);
+  const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
   publish('balancing');
-  const balanced = await cpu.balanceDataset({
+  const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
     datasetKey: dataset.manifestKey,
     perClass: spec.balance.perClass,
     seed: spec.seed,
     numClassesInGrid: (spec.grid.num_classes ?? []).map(Number),
-  });
+  }]);
   publish('splitting');
-  const split = await cpu.splitDataset({ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed });
+  const split = await cpu.splitDataset.executeWithOptions({ summary: `split ${spec.split.train}/${spec.split.val}/${spec.split.test} (seed ${spec.seed})` },
+    [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
   publish('extracting features');
   const features = await extractFeatureSets(gpu, spec, split);
-  const plans = await cpu.planTrials({ spec, classes: split.classes, train: features.train, val: features.val });
-  await cpu.writeTensorboardExperiment({ sweepId, name: spec.name, grid: spec.grid });
+  plans = await cpu.planTrials.executeWithOptions({ summary: `plan ${gridSize(spec.grid)} trials` },
+    [{ spec, classes: split.classes, train: features.train, val: features.val }]);
+  await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: spec.grid }]);
   progress.trialsTotal = plans.length;
   publish('training');
 
@@ -95,8 +106,11 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   // Exported before ranking, so the leaderboard points at the model.
   const exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, trials);
   // Results of what finished are written even when the sweep was cancelled.
-  const leaderboard = await CancellationScope.nonCancellable(() =>
-    cpu.rankSweep({ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', ...exported }));
+  const leaderboard = await CancellationScope.nonCancellable(async () => {
+    const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${trials.length} trials` },
+      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', ...exported }]);
+    return { ...board, artifacts: { ...board.artifacts, report: await writeReport(cpu, sweepId) } };
+  });
   publish(cancelled ? 'cancelled' : 'done');
   if (cancelled) throw new CancelledFailure(`sweep cancelled; partial results in ${leaderboard.artifacts.prefix}`);
   return leaderboard;
@@ -114,7 +128,8 @@ function validate(rawSpec: unknown): SweepSpec {
 async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, features: SweepFeatures, plan: TrialPlan): Promise<TrialSummary> {
   try {
     return await executeChild(trialWorkflow, {
-      workflowId: `${sweepId}.trial-${String(plan.run).padStart(3, '0')}`,
+      workflowId: trialWorkflowId(sweepId, plan.run),
+      ...trialStartMetadata(plan, gridSize(spec.grid), sweepId),
       taskQueue: workflowInfo().taskQueue,
       args: [{
         sweepId,
@@ -151,7 +166,9 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
     const shards = Math.ceil(split.counts[name] / FEATURE_SHARD_SIZE);
     for (let shard = 0; shard < shards; shard++) jobs.push({ split: name, views: name === 'train' ? trainViews : ['eval'], shard });
   }
-  const results = await mapBounded(jobs, Math.max(2, spec.concurrency), (job) => gpu.extractFeatures({
+  const results = await mapBounded(jobs, Math.max(2, spec.concurrency), (job) => gpu.extractFeatures.executeWithOptions({
+    summary: `features: ${job.split} shard ${job.shard} (${job.views.length} view${job.views.length === 1 ? '' : 's'})`,
+  }, [{
     splitKey: split.splitKey,
     split: job.split,
     views: job.views,
@@ -161,7 +178,7 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
     augmentation: spec.augmentation,
     backbone: spec.backbone,
     seed: spec.seed,
-  } satisfies FeatureShardRequest));
+  } satisfies FeatureShardRequest]));
   const featureSet = (name: SplitName, viewIndex: number): FeatureSetRef => {
     const parts = results.filter((_, i) => jobs[i].split === name);
     return { id: parts[0].featureSetIds[viewIndex], shards: parts.length, rows: parts.reduce((n, p) => n + p.rows, 0), dim: parts[0].dim };
@@ -169,13 +186,19 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
   return { train: trainViews.map((_, v) => featureSet('train', v)), val: featureSet('val', 0), test: featureSet('test', 0) };
 }
 
-function isRankable(t: TrialSummary): t is TrialSummary & { valAccuracy: number; valLoss: number } {
-  return t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined;
+/** The HTML report is a view of results already written: if it cannot be made, the sweep still succeeds. */
+async function writeReport(cpu: Activities, sweepId: string): Promise<string | undefined> {
+  try {
+    return await cpu.writeReport.executeWithOptions({ summary: 'write report.html', retry: { maximumAttempts: 3 } }, [{ sweepId }]);
+  } catch (error) {
+    log.warn('sweep report not written', { sweepId, error: rootMessage(error) });
+    return undefined;
+  }
 }
 
 /** The best trial as one model for `sweep predict`. A failed export is reported in the leaderboard, not fatal. */
 async function exportBest(gpu: Activities, sweepId: string, spec: SweepSpec, split: SplitSummary, trials: TrialSummary[]): Promise<Pick<Leaderboard, 'model' | 'modelError'>> {
-  const best = rankTrials(trials.filter(isRankable))[0];
+  const best = rankTrials(completedTrials(trials))[0];
   if (!best) return {};
   try {
     const input = { sweepId, best, classes: split.classes, image: spec.image, backbone: spec.backbone, splitKey: split.splitKey };

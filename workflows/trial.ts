@@ -1,7 +1,8 @@
 // One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
 // score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import { pct } from '../lib/leaderboard-table';
 import { TrialInput, TrialSummary } from '../lib/sweep-types';
 
 export interface TrialWorkflowInput extends TrialInput {
@@ -16,17 +17,21 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
     retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] },
   });
-  const trained = await gpu.trainTrial(input);
+  const { run, head } = input.trial;
+  setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
+  const trained = await gpu.trainTrial.executeWithOptions({ summary: `train run ${run}: ${head.n_epochs} epochs` }, [input]);
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', 'DataError');
-  const test = await gpu.evaluateTrial({
+  const last = trained.epochs[trained.epochs.length - 1];
+  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(last.valAccuracy)}`);
+  const test = await gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${run} on the test split` }, [{
     trained,
     hiddenUnits: input.trial.head.hidden_units,
     split: 'test',
     features: input.test,
     splitKey: input.splitKey,
     classes: input.classes,
-  });
-  const last = trained.epochs[trained.epochs.length - 1];
+  }]);
+  setCurrentDetails(`**done** · val accuracy ${pct(last.valAccuracy)} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
   return {
     trialId: trained.trialId,
     run: input.trial.run,

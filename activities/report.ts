@@ -1,0 +1,48 @@
+// The sweep's HTML report (sweeps/<id>/report.html), built from what rankSweep and the trials wrote
+// to S3: leaderboard.json, spec.json and each trial's per-epoch metrics. `sweep report` builds the
+// same page locally with buildSweepReport.
+import fs from 'node:fs';
+import path from 'node:path';
+import { artifactKeys } from '../lib/artifact-keys';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { TrialCurve, renderReportHtml } from '../lib/report-html';
+import { Leaderboard, TrainResult } from '../lib/sweep-types';
+import { getJsonIfExists, putObject, s3Url } from './storage';
+
+export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
+
+/** Writes the report to S3 and returns its s3:// URL. */
+export async function writeReport(input: { sweepId: string }): Promise<string> {
+  const html = await buildSweepReport(input.sweepId);
+  await putObject(reportKey(input.sweepId), html, 'text/html; charset=utf-8');
+  return s3Url(reportKey(input.sweepId));
+}
+
+export async function buildSweepReport(sweepId: string): Promise<string> {
+  const file = (name: string) => artifactKeys.sweepResults(sweepId, name);
+  const leaderboard = await getJsonIfExists<Leaderboard>(file('leaderboard.json'));
+  if (!leaderboard) {
+    throw new Error(`sweep ${sweepId} has no ${s3Url(file('leaderboard.json'))} yet: the report is made once the sweep has ranked its trials (a running sweep can be followed with \`sweep watch ${sweepId}\`)`);
+  }
+  const spec = await getJsonIfExists<unknown>(file('spec.json'));
+  const curves: TrialCurve[] = [];
+  for (const trial of [...leaderboard.ranked, ...leaderboard.failed]) {
+    curves.push({ run: trial.run, trialId: trial.trialId, epochs: await epochsOf(trial.trialId) });
+  }
+  return renderReportHtml({ leaderboard, spec, curves, generatedAt: new Date().toISOString() }, chartLibrary());
+}
+
+/** A finished trial's epochs are in its result; one that stopped early still has its last checkpoint's. */
+async function epochsOf(trialId: string): Promise<EpochMetrics[]> {
+  const result = await getJsonIfExists<Pick<TrainResult, 'epochs'>>(artifactKeys.trialResult(trialId));
+  if (result) return result.epochs;
+  return (await getJsonIfExists<{ epochs: EpochMetrics[] }>(artifactKeys.trialCheckpoint(trialId)))?.epochs ?? [];
+}
+
+let chartSource: string | undefined;
+
+/** Chart.js's UMD bundle from node_modules, inlined into every report. */
+function chartLibrary(): string {
+  chartSource ??= fs.readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  return chartSource;
+}

@@ -1,0 +1,16 @@
+// `sweep report <id> [--out file.html]`: the sweep's HTML report on this machine. It is built the
+// way the sweep's own report step builds sweeps/<id>/report.html, from the results in S3, so it
+// also works for sweeps that finished before the report step existed or whose report failed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildSweepReport, reportKey } from '../activities/report';
+import { objectExists, s3Url } from '../activities/storage';
+
+export async function report(sweepId: string, out = `${sweepId}-report.html`): Promise<void> {
+  const html = await buildSweepReport(sweepId);
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, html);
+  const stored = await objectExists(reportKey(sweepId));
+  console.log(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB, works offline)` +
+    (stored ? `; the sweep's copy is ${s3Url(reportKey(sweepId))}` : ''));
+}

@@ -1,0 +1,101 @@
+// `sweep watch <id>`: follows a sweep until it closes. Every interval it asks the sweep for its live
+// leaderboard (the `leaderboard` query) and reads the running trials' epochs from their trainTrial
+// activities' last heartbeat (describe() of each trial workflow). On a terminal it redraws progress
+// bars and the leaderboard in place; otherwise it prints one line per change. Then the final leaderboard.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { fromPayloadsAtIndex } from '@temporalio/common';
+import { rootMessage } from '../lib/errors';
+import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
+import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { Leaderboard } from '../lib/sweep-types';
+import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, withLastMetrics } from '../lib/watch-view';
+import { connectClient } from '../workers/temporal-connection';
+
+export interface WatchOptions {
+  /** Seconds between polls. */
+  interval: number;
+  /** Plain lines even on a terminal. */
+  plain: boolean;
+  out: NodeJS.WriteStream;
+}
+
+export async function watch(sweepId: string, options: Partial<WatchOptions> = {}): Promise<void> {
+  const { interval = 1, out = process.stdout } = options;
+  const tty = Boolean(out.isTTY) && !options.plain;
+  const client = await connectClient();
+  try {
+    let previous: WatchSnapshot | undefined;
+    let frameRows = 0;
+    for (;;) {
+      const description = await client.workflow.getHandle(sweepId).describe();
+      const snap = await snapshot(client, description, previous);
+      if (tty) {
+        const frame = renderFrame(snap, { width: out.columns || 120, maxRows: Math.max(10, (out.rows || 40) - 1), leaderboard: snap.status === 'RUNNING' });
+        // Back to the first line of the previous frame, clear below, draw the new one.
+        out.write(`${frameRows ? `\x1b[${frameRows}F\x1b[J` : ''}${frame.join('\n')}\n`);
+        frameRows = frame.length;
+      } else {
+        for (const line of changeLines(previous, snap)) out.write(`${line}\n`);
+      }
+      previous = snap;
+      if (description.status.name !== 'RUNNING') break;
+      await sleep(interval * 1000);
+    }
+    out.write(`\n${await finalReport(client, sweepId, previous!)}\n`);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function snapshot(client: Client, description: WorkflowExecutionDescription, previous: WatchSnapshot | undefined): Promise<WatchSnapshot> {
+  const sweepId = description.workflowId;
+  const snap: WatchSnapshot = {
+    sweepId,
+    status: description.status.name,
+    elapsed: ((description.closeTime ?? new Date()).getTime() - description.startTime.getTime()) / 1000,
+    board: previous?.board,
+    training: {},
+  };
+  try {
+    snap.board = await client.workflow.getHandle(sweepId).query<LiveLeaderboard>('leaderboard');
+  } catch {
+    // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
+  }
+  await Promise.all((snap.board?.running ?? []).map(async (trial) => {
+    const progress = await trainingProgress(client, trial.workflowId, trial.epochs);
+    if (progress) snap.training[trial.run] = withLastMetrics(progress, previous?.training[trial.run]);
+  }));
+  if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };
+  return snap;
+}
+
+/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one), or evaluating. */
+async function trainingProgress(client: Client, workflowId: string, epochs: number): Promise<TrialProgress | undefined> {
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await client.workflow.getHandle(workflowId).describe();
+  } catch {
+    return undefined; // Not started yet.
+  }
+  const pending = description.raw.pendingActivities ?? [];
+  const evaluating = pending.find((a) => a.activityType?.name === 'evaluateTrial');
+  if (evaluating) return { epochsDone: epochs, of: epochs, attempt: evaluating.attempt ?? 1, evaluating: true };
+  const training = pending.find((a) => a.activityType?.name === 'trainTrial');
+  if (!training?.heartbeatDetails?.payloads?.length) return undefined;
+  const details = fromPayloadsAtIndex(client.options.loadedDataConverter.payloadConverter, 0, training.heartbeatDetails.payloads);
+  return parseTrainHeartbeat(details, training.attempt ?? 1);
+}
+
+async function finalReport(client: Client, sweepId: string, last: WatchSnapshot): Promise<string> {
+  const handle = client.workflow.getHandle(sweepId);
+  if (last.status === 'COMPLETED') {
+    const board = (await handle.result()) as Leaderboard;
+    return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
+  }
+  let failure = '';
+  try { await handle.result(); } catch (error) { failure = rootMessage(error); }
+  const trials = last.board ? [...last.board.ranked, ...last.board.notCompleted] : [];
+  return [`sweep ${sweepId} ended ${last.status}${failure ? `: ${failure}` : ''}`,
+    trials.length ? formatTrialTable(trials) : 'no trial finished'].join('\n');
+}

@@ -1,0 +1,57 @@
+// The live leaderboard a running sweep answers its `leaderboard` query with: finished trials ranked,
+// the ones that did not complete, and the ones training now (with their workflow ids, so a watcher
+// can read their epoch heartbeats). Pure, so the workflow can build it.
+import { Params } from './grid';
+import { rankTrials } from './rank';
+import { TrialPlan, TrialSummary } from './sweep-types';
+
+export interface RunningTrial {
+  run: number;
+  trialId: string;
+  params: Params;
+  /** The trial's child workflow; its pending trainTrial activity heartbeats {epoch, of, batch|metrics}. */
+  workflowId: string;
+  epochs: number;
+}
+
+export interface LiveLeaderboard {
+  sweepId: string;
+  name: string;
+  /** The sweep's stage, as in the `progress` query. */
+  stage: string;
+  trialsTotal: number;
+  /** Completed trials, best validation accuracy first (the final leaderboard's order). */
+  ranked: TrialSummary[];
+  /** Failed or cancelled trials, by run. */
+  notCompleted: TrialSummary[];
+  running: RunningTrial[];
+}
+
+export function trialWorkflowId(sweepId: string, run: number): string {
+  return `${sweepId}.trial-${String(run).padStart(3, '0')}`;
+}
+
+export function completedTrials(trials: readonly TrialSummary[]): Array<TrialSummary & { valAccuracy: number; valLoss: number }> {
+  return trials.filter((t): t is TrialSummary & { valAccuracy: number; valLoss: number } =>
+    t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined);
+}
+
+export function liveLeaderboard(
+  sweep: { sweepId: string; name: string; stage: string; trialsTotal: number },
+  trials: readonly TrialSummary[],
+  runningRuns: readonly number[],
+  plans: readonly TrialPlan[],
+): LiveLeaderboard {
+  return {
+    ...sweep,
+    ranked: rankTrials(completedTrials(trials)),
+    notCompleted: trials.filter((t) => t.status !== 'completed').sort((a, b) => a.run - b.run),
+    running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({
+      run: p.run,
+      trialId: p.trialId,
+      params: p.params,
+      workflowId: trialWorkflowId(sweep.sweepId, p.run),
+      epochs: p.head.n_epochs,
+    })),
+  };
+}

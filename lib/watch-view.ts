@@ -1,0 +1,143 @@
+// What `sweep watch` shows: a frame of progress bars and the leaderboard so far (redrawn in place on
+// a terminal), or, when the output is not a terminal, one plain line per change between two polls.
+// Pure: the CLI gathers snapshots (leaderboard query + the running trials' heartbeats) and prints.
+import { EpochMetrics } from './epoch-rows';
+import { Params } from './grid';
+import { formatTrialTable, num, pct } from './leaderboard-table';
+import { LiveLeaderboard } from './live-leaderboard';
+import { formatParams } from './workflow-metadata';
+
+/** Where a running trial's training is, from its trainTrial activity's last heartbeat. */
+export interface TrialProgress {
+  /** Epochs finished. */
+  epochsDone: number;
+  of: number;
+  /** Batch reached in the epoch under way. */
+  batch?: number;
+  /** Metrics of the last finished epoch, when the last heartbeat carried them. */
+  metrics?: EpochMetrics;
+  /** Activity attempt: above 1 the trial is resuming from its checkpoint after a failure. */
+  attempt: number;
+  /** Training is over and the trial is scoring the test split. */
+  evaluating?: boolean;
+}
+
+export interface WatchSnapshot {
+  sweepId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, ... */
+  status: string;
+  /** Seconds since the sweep started. */
+  elapsed: number;
+  board?: LiveLeaderboard;
+  /** By run number, for trials training now. */
+  training: Record<number, TrialProgress>;
+}
+
+/**
+ * trainTrial heartbeats `{epoch, of, batch}` while an epoch is under way (epoch = the one being
+ * trained, 1-based) and `{epoch, of, metrics}` once it is finished.
+ */
+export function parseTrainHeartbeat(details: unknown, attempt = 1): TrialProgress | undefined {
+  if (!details || typeof details !== 'object') return undefined;
+  const { epoch, of, batch, metrics } = details as Record<string, unknown>;
+  if (typeof epoch !== 'number' || typeof of !== 'number') return undefined;
+  if (metrics && typeof metrics === 'object') return { epochsDone: epoch, of, metrics: metrics as EpochMetrics, attempt };
+  return { epochsDone: epoch - 1, of, batch: typeof batch === 'number' ? batch : undefined, attempt };
+}
+
+/**
+ * Heartbeats are throttled (one reaches the server every couple of seconds), so most carry a batch
+ * rather than an epoch's metrics: keep showing the last metrics seen for the trial.
+ */
+export function withLastMetrics(next: TrialProgress, previous: TrialProgress | undefined): TrialProgress {
+  return next.metrics || !previous?.metrics ? next : { ...next, metrics: previous.metrics };
+}
+
+export function progressBar(done: number, total: number, width: number): string {
+  const filled = total > 0 ? Math.round(Math.min(1, done / total) * width) : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export function formatElapsed(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * The terminal frame; `maxRows` bounds it so an in-place redraw never scrolls. `leaderboard: false`
+ * leaves the table out (the last frame, when the final leaderboard follows).
+ */
+export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows: number; leaderboard?: boolean }): string[] {
+  const board = snap.board;
+  // Only the hyperparameters that differ between trials, so the rows fit a terminal.
+  const shown = board ? variedParams([...board.ranked, ...board.notCompleted, ...board.running]) : (params: Params) => params;
+  const lines = [`sweep ${snap.sweepId} · ${snap.status}${board ? ` · ${board.stage}` : ''} · ${formatElapsed(snap.elapsed)}`];
+  if (board && board.trialsTotal > 0) {
+    lines.push(`trials   ${progressBar(board.ranked.length + board.notCompleted.length, board.trialsTotal, 30)} ${countsLine(board)}`);
+    for (const trial of board.running) {
+      const p = snap.training[trial.run];
+      const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
+        : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
+      const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
+      lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
+        `${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''} · ${formatParams(shown(trial.params))}`);
+    }
+  }
+  if (opts.leaderboard !== false && (board?.ranked.length || board?.notCompleted.length)) {
+    const room = Math.max(1, opts.maxRows - lines.length - 3);
+    const table = formatTrialTable([...board.ranked, ...board.notCompleted].map((t) => ({ ...t, params: shown(t.params) }))).split('\n');
+    lines.push('', 'leaderboard so far', ...table.slice(0, room + 1));
+    if (table.length > room + 1) lines.push(`  … ${table.length - room - 1} more (sweep status ${snap.sweepId})`);
+  }
+  return lines.map((line) => (line.length > opts.width ? `${line.slice(0, opts.width - 1)}…` : line));
+}
+
+/** Picks the parameters whose values differ between the trials (all of them when none do). */
+function variedParams(trials: ReadonlyArray<{ params: Params }>): (params: Params) => Params {
+  const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))]
+    .filter((name) => new Set(trials.map((t) => String(t.params[name]))).size > 1);
+  return names.length ? (params) => Object.fromEntries(names.filter((n) => n in params).map((n) => [n, params[n]])) : (params) => params;
+}
+
+/** Plain-line mode: what changed since the previous snapshot (everything, for the first). */
+export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot): string[] {
+  const lines: string[] = [];
+  const say = (text: string) => lines.push(`[${formatElapsed(next.elapsed).padStart(6)}] ${text}`);
+  const before = prev?.board;
+  const board = next.board;
+  if (prev?.status !== next.status) say(`sweep ${next.sweepId} ${next.status}`);
+  if (!board) return lines;
+  if (before?.stage !== board.stage) say(`stage: ${board.stage}${board.trialsTotal ? ` (${board.trialsTotal} trials)` : ''}`);
+  // Finished trials before newly started ones: the order in which they happened.
+  const seen = new Set([...(before?.ranked ?? []), ...(before?.notCompleted ?? [])].map((t) => t.run));
+  const finished = [...board.ranked, ...board.notCompleted].filter((t) => !seen.has(t.run)).sort((a, b) => a.run - b.run);
+  for (const trial of finished) {
+    say(trial.status === 'completed'
+      ? `run ${trial.run} completed: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
+        (trial.reused ? ' · reused from an earlier sweep' : '')
+      : `run ${trial.run} ${trial.status}: ${trial.error ?? ''}`);
+  }
+  if (finished.length) say(`trials: ${countsLine(board)}`);
+  const wasRunning = new Set(before?.running.map((t) => t.run));
+  for (const trial of board.running) {
+    if (!wasRunning.has(trial.run)) say(`run ${trial.run} started: ${formatParams(trial.params)} (${trial.epochs} epochs)`);
+    const was = prev?.training[trial.run];
+    const now = next.training[trial.run];
+    if (now?.evaluating && !was?.evaluating) say(`run ${trial.run} evaluating on the test split`);
+    else if (now && now.epochsDone > (was?.epochsDone ?? 0)) {
+      const m = now.metrics?.epoch === now.epochsDone ? now.metrics : undefined;
+      say(`run ${trial.run} epoch ${now.epochsDone}/${now.of} done` +
+        (m ? `: train loss ${num(m.trainLoss)} acc ${pct(m.trainAccuracy)} · val loss ${num(m.valLoss)} acc ${pct(m.valAccuracy)}` : ''));
+    }
+    if (now && now.attempt > (was?.attempt ?? 1)) say(`run ${trial.run} attempt ${now.attempt}: resuming from its last checkpoint`);
+  }
+  return lines;
+}
+
+function countsLine(board: LiveLeaderboard): string {
+  const best = board.ranked[0];
+  const count = (status: string) => board.notCompleted.filter((t) => t.status === status).length;
+  return `${board.ranked.length}/${board.trialsTotal} done · ${board.running.length} running · ${count('failed')} failed` +
+    (count('cancelled') ? ` · ${count('cancelled')} cancelled` : '') +
+    (best ? ` · best val acc ${pct(best.valAccuracy)} (run ${best.run})` : '');
+}

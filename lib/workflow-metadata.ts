@@ -1,0 +1,73 @@
+// What the Temporal Web UI shows for a sweep and its trials without anyone reading JSON: a one-line
+// static summary and markdown details at start, and the sweep's current details (stage, counts,
+// leaderboard so far) that the workflow refreshes as trials finish. Pure, used inside workflows.
+import { Grid, Params, gridSize } from './grid';
+import { alignColumns, num, pct } from './leaderboard-table';
+import { LiveLeaderboard } from './live-leaderboard';
+import { SweepSpec } from './sweep-spec';
+import { TrialPlan } from './sweep-types';
+
+/** How many leaderboard rows the current details show; the `leaderboard` query has them all. */
+const DETAILS_ROWS = 10;
+
+export function formatParams(params: Params, sep = ' '): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${v}`).join(sep);
+}
+
+/** Start options for the sweep workflow (`staticSummary`, `staticDetails`). */
+export function sweepStartMetadata(spec: SweepSpec): { staticSummary: string; staticDetails: string } {
+  const trials = gridSize(spec.grid);
+  return {
+    staticSummary: `sweep ${spec.name}: ${trials} trials over ${Object.keys(spec.grid).join(', ')} on ${backboneName(spec.backbone.uri)}`,
+    // Blank lines between blocks: the Web UI's markdown joins adjacent lines into one paragraph.
+    staticDetails: [
+      `**Data** ${spec.data.source} · ${spec.balance.perClass} images per class · split train ${spec.split.train}, val ${spec.split.val}, test ${spec.split.test} · seed ${spec.seed}`,
+      `**Backbone** ${spec.backbone.uri} · images ${spec.image.size}px · augmentation ${spec.augmentation.enabled ? `${spec.augmentation.views || 'one'} view(s)` : 'off'}`,
+      `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.join(', ')}`).join('\n')}`,
+      'Live progress: the `SweepTrials*` and `SweepBestValAccuracy` search attributes, Current Details, the `leaderboard` query, and `sweep watch <id>`.',
+    ].join('\n\n'),
+  };
+}
+
+/** Start options for a trial's child workflow. */
+export function trialStartMetadata(plan: TrialPlan, trialsTotal: number, sweepId: string): { staticSummary: string; staticDetails: string } {
+  return {
+    staticSummary: `run ${plan.run} of ${trialsTotal}: ${formatParams(plan.params)}`,
+    staticDetails: [
+      `**Trial** ${plan.trialId} (run ${plan.run} of ${trialsTotal}) in sweep ${sweepId}`,
+      Object.entries(plan.params).map(([name, value]) => `- ${name}: ${value}`).join('\n'),
+      `Trains ${plan.head.n_epochs} epochs (checkpointed each epoch), then scores the test split. The trainTrial activity's heartbeat details (Pending Activities) hold the current epoch and metrics.`,
+    ].join('\n\n'),
+  };
+}
+
+// The UI's markdown turns "2/2" into a fraction glyph, hence "2 of 2" in the texts below.
+
+/**
+ * The sweep's current details: stage and counts, then the leaderboard so far with a column for each
+ * hyperparameter the grid varies (the fixed ones are in the static details).
+ */
+export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid): string {
+  const done = board.ranked.length;
+  const best = board.ranked[0];
+  const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
+  const lines = [
+    `**${board.stage}** · ${done} of ${board.trialsTotal} trials done · ${board.running.length} running · ${board.notCompleted.length} not completed` +
+      (best ? ` · best val accuracy ${pct(best.valAccuracy)} (run ${best.run})` : ''),
+  ];
+  if (board.running.length) lines.push('', `Training: ${board.running.map((r) => `run ${r.run}`).join(', ')}`);
+  if (done) {
+    // A code block: the UI's markdown tables have no cell padding, a monospace block lines up.
+    const rows = board.ranked.slice(0, DETAILS_ROWS).map((t, i) =>
+      [String(i + 1), String(t.run), ...varied.map((name) => String(t.params[name])), pct(t.valAccuracy), num(t.valLoss), pct(t.test?.accuracy)]);
+    lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
+    if (done > DETAILS_ROWS) lines.push('', `… and ${done - DETAILS_ROWS} more (the \`leaderboard\` query has them all)`);
+  }
+  for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${t.error ?? ''}`);
+  return lines.join('\n');
+}
+
+function backboneName(uri: string): string {
+  const parts = uri.replace(/\/model\.json$/, '').split('/');
+  return parts[parts.length - 1] || uri;
+}

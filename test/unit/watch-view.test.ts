@@ -1,0 +1,172 @@
+// lib/live-leaderboard.ts, lib/watch-view.ts and lib/workflow-metadata.ts: the live leaderboard the
+// sweep answers queries with, what `sweep watch` prints from it, and the Web UI's texts.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseSweepSpec } from '../../lib/sweep-spec';
+import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
+import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
+import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame, withLastMetrics } from '../../lib/watch-view';
+import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../lib/workflow-metadata';
+
+const plan = (run: number, hidden: number): TrialPlan => ({
+  trialId: `t${run}`, run, params: { hidden_units: hidden, lr: 0.01 },
+  head: { hidden_units: hidden, dropout: 0.5, lr: 0.01, batch_size: 8, n_epochs: 5, num_classes: 4 },
+});
+const done = (run: number, valAccuracy: number, valLoss = 1): TrialSummary => ({
+  trialId: `t${run}`, run, params: plan(run, 16 * run).params, status: 'completed', epochsDone: 5, valAccuracy, valLoss, trainLoss: 1, trainAccuracy: 0.5,
+});
+const plans = [1, 2, 3, 4].map((run) => plan(run, 16 * run));
+const sweep = { sweepId: 's1', name: 'demo', stage: 'training', trialsTotal: 4 };
+
+describe('liveLeaderboard', () => {
+  test('ranks completed trials, lists the others by run, and describes the running ones', () => {
+    const failed: TrialSummary = { trialId: 't3', run: 3, params: {}, status: 'failed', error: 'boom', epochsDone: 0 };
+    const board = liveLeaderboard(sweep, [done(1, 0.6), failed, done(2, 0.8)], [4], plans);
+    assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
+    assert.deepEqual(board.notCompleted.map((t) => t.run), [3]);
+    assert.deepEqual(board.running, [{ run: 4, trialId: 't4', params: plans[3].params, workflowId: 's1.trial-004', epochs: 5 }]);
+    assert.equal(trialWorkflowId('s1', 12), 's1.trial-012');
+  });
+});
+
+describe('parseTrainHeartbeat', () => {
+  test('a batch heartbeat is the epoch under way; an epoch-end heartbeat is a finished epoch with metrics', () => {
+    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, batch: 7 }), { epochsDone: 2, of: 5, batch: 7, attempt: 1 });
+    const metrics = { epoch: 3, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 3 };
+    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, metrics }, 2), { epochsDone: 3, of: 5, metrics, attempt: 2 });
+  });
+
+  test('anything else is not a training heartbeat', () => {
+    for (const details of [undefined, null, 'x', { epoch: '1', of: 2 }, { of: 2 }]) assert.equal(parseTrainHeartbeat(details), undefined);
+  });
+});
+
+describe('withLastMetrics', () => {
+  test('a batch heartbeat keeps the metrics of the last finished epoch seen', () => {
+    const metrics = { epoch: 2, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 2 };
+    const previous = { epochsDone: 2, of: 5, metrics, attempt: 1 };
+    assert.deepEqual(withLastMetrics({ epochsDone: 3, of: 5, batch: 2, attempt: 1 }, previous), { epochsDone: 3, of: 5, batch: 2, attempt: 1, metrics });
+    const newer = { ...metrics, epoch: 4 };
+    assert.equal(withLastMetrics({ epochsDone: 4, of: 5, metrics: newer, attempt: 1 }, previous).metrics, newer);
+  });
+
+  test('an epoch seen only through batches is reported without metrics rather than with stale ones', () => {
+    const metrics = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 1 };
+    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 1, of: 5, metrics, attempt: 1 } });
+    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, batch: 4, metrics, attempt: 1 } });
+    assert.deepEqual(changeLines(a, b).map((l) => l.replace(/^\[\s*\S+\] /, '')), ['run 1 epoch 3/5 done']);
+  });
+
+  test('a trial that moved on to the test split says so (once), and a reused one is marked', () => {
+    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, attempt: 1 } });
+    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 5, of: 5, attempt: 1, evaluating: true } });
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
+    assert.deepEqual(strip(changeLines(a, b)), ['run 1 evaluating on the test split']);
+    assert.deepEqual(changeLines(b, { ...b, elapsed: 11 }), []);
+    const c = snap(liveLeaderboard(sweep, [{ ...done(1, 0.5), reused: true }], [], plans));
+    assert.deepEqual(strip(changeLines(b, c)).slice(0, 1), ['run 1 completed: val acc 50.0% · test acc - · rank 1 · reused from an earlier sweep']);
+  });
+});
+
+describe('progressBar', () => {
+  test('fills in proportion, clamped, and is always width + 2 wide', () => {
+    assert.equal(progressBar(0, 4, 8), '[........]');
+    assert.equal(progressBar(1, 4, 8), '[##......]');
+    assert.equal(progressBar(9, 4, 8), '[########]');
+    assert.equal(progressBar(0, 0, 8), '[........]');
+  });
+});
+
+function snap(board: LiveLeaderboard | undefined, training: WatchSnapshot['training'] = {}, status = 'RUNNING', elapsed = 10): WatchSnapshot {
+  return { sweepId: 's1', status, elapsed, board, training };
+}
+
+describe('changeLines (plain output)', () => {
+  const metrics = (epoch: number) => ({ epoch, trainLoss: 1.5, trainAccuracy: 0.25, valLoss: 1.25, valAccuracy: 0.5, epochDuration: 1, runDuration: epoch });
+
+  test('the first snapshot says everything; an unchanged one says nothing', () => {
+    const first = snap(liveLeaderboard(sweep, [], [1, 2], plans));
+    const lines = changeLines(undefined, first);
+    assert.match(lines[0], /sweep s1 RUNNING/);
+    assert.match(lines[1], /stage: training \(4 trials\)/);
+    assert.match(lines[2], /run 1 started: hidden_units=16 lr=0.01 \(5 epochs\)/);
+    assert.match(lines[3], /run 2 started/);
+    assert.equal(lines.length, 4);
+    assert.deepEqual(changeLines(first, { ...first, elapsed: 12 }), []);
+  });
+
+  test('a new finished epoch, a resumed attempt, finished trials with the counts', () => {
+    const a = snap(liveLeaderboard(sweep, [], [1, 2], plans), { 1: { epochsDone: 1, of: 5, metrics: metrics(1), attempt: 1 } });
+    const b = snap(liveLeaderboard(sweep, [done(2, 0.75)], [1, 3], plans), { 1: { epochsDone: 2, of: 5, metrics: metrics(2), attempt: 2 } }, 'RUNNING', 75);
+    const lines = changeLines(a, b);
+    assert.deepEqual(lines.map((l) => l.replace(/^\[\s*\S+\] /, '')), [
+      'run 2 completed: val acc 75.0% · test acc - · rank 1',
+      'trials: 1/4 done · 2 running · 0 failed · best val acc 75.0% (run 2)',
+      'run 1 epoch 2/5 done: train loss 1.5000 acc 25.0% · val loss 1.2500 acc 50.0%',
+      'run 1 attempt 2: resuming from its last checkpoint',
+      'run 3 started: hidden_units=48 lr=0.01 (5 epochs)',
+    ]);
+    assert.match(lines[0], /^\[ 1m15s\] /);
+  });
+});
+
+describe('renderFrame (terminal)', () => {
+  test('bars for the sweep and each running trial, then the leaderboard, every line within the width', () => {
+    const board = liveLeaderboard(sweep, [done(1, 0.6), done(2, 0.8)], [3, 4], plans);
+    const frame = renderFrame(snap(board, { 3: { epochsDone: 2, of: 5, batch: 4, attempt: 1 } }), { width: 120, maxRows: 40 });
+    assert.match(frame[0], /^sweep s1 · RUNNING · training · 10s$/);
+    assert.match(frame[1], /^trials +\[#{15}\.{15}\] 2\/4 done · 2 running · 0 failed · best val acc 80\.0% \(run 2\)$/);
+    assert.match(frame[2], /run +3 \[#{8}\.{12}\] epoch 3\/5 batch 4 · hidden_units=48$/, 'only the hyperparameters that vary (lr is 0.01 throughout)');
+    assert.match(frame[3], /run +4 \[\.{20}\] starting/);
+    const evaluating = renderFrame(snap(board, { 4: { epochsDone: 5, of: 5, attempt: 1, evaluating: true } }), { width: 120, maxRows: 40 });
+    assert.match(evaluating[3], /run +4 \[#{20}\] evaluating on the test split/);
+    const table = frame.slice(frame.indexOf('leaderboard so far') + 1);
+    assert.match(table[0], /^rank +run +hidden_units +epochs +train_loss/);
+    assert.match(table[1], /^ +1 +2 /, 'run 2 (80%) ranks first');
+    assert.ok(frame.every((line) => line.length <= 120));
+    const withMetrics = renderFrame(snap(board, { 3: { epochsDone: 4, of: 5, attempt: 1, metrics: { epoch: 2, trainLoss: 1, trainAccuracy: 0.5, valLoss: 0.75, valAccuracy: 0.625, epochDuration: 1, runDuration: 2 } } }), { width: 120, maxRows: 40 });
+    assert.match(withMetrics[2], /epoch 5\/5 · epoch 2 val acc 62\.5% loss 0\.7500 ·/, 'metrics say which epoch they are from');
+    assert.ok(!renderFrame(snap(board), { width: 120, maxRows: 40, leaderboard: false }).includes('leaderboard so far'));
+    const narrow = renderFrame(snap(board), { width: 30, maxRows: 40 });
+    assert.ok(narrow.every((line) => line.length <= 30), 'long lines are cut, so an in-place redraw never wraps');
+  });
+
+  test('a long leaderboard is cut to the rows available', () => {
+    const many = Array.from({ length: 30 }, (_, i) => done(i + 1, i / 100));
+    const frame = renderFrame(snap(liveLeaderboard({ ...sweep, trialsTotal: 30 }, many, [], plans)), { width: 120, maxRows: 15 });
+    assert.ok(frame.length <= 16, `${frame.length} rows`);
+    assert.match(frame[frame.length - 1], /more \(sweep status s1\)/);
+  });
+});
+
+describe('Web UI texts', () => {
+  const spec = parseSweepSpec({
+    name: 'demo', data: { source: '/data/flowers' }, backbone: { uri: '/b/demo-cnn/model.json' },
+    grid: { hidden_units: [16, 32], lr: [0.01, 0.001] },
+  });
+
+  test('the sweep summary names the grid size, the keys and the backbone', () => {
+    const { staticSummary, staticDetails } = sweepStartMetadata(spec);
+    assert.equal(staticSummary, 'sweep demo: 4 trials over hidden_units, lr on demo-cnn');
+    assert.ok(!staticSummary.includes('\n'), 'a summary is one line');
+    assert.match(staticDetails, /- hidden_units: 16, 32\n- lr: 0.01, 0.001/);
+  });
+
+  test('a trial summary names its run and parameters', () => {
+    assert.equal(trialStartMetadata(plans[1], 4, 's1').staticSummary, 'run 2 of 4: hidden_units=32 lr=0.01');
+  });
+
+  test('current details: counts, best, running runs and a markdown leaderboard', () => {
+    const failed: TrialSummary = { trialId: 't3', run: 3, params: {}, status: 'failed', error: 'out of memory', epochsDone: 0 };
+    const text = sweepCurrentDetails(liveLeaderboard(sweep, [done(1, 0.6), done(2, 0.8, 0.5), failed], [4], plans), { hidden_units: [16, 32, 48, 64], lr: [0.01] });
+    assert.match(text, /^\*\*training\*\* · 2 of 4 trials done · 1 running · 1 not completed · best val accuracy 80\.0% \(run 2\)/);
+    assert.match(text, /Training: run 4/);
+    assert.ok(text.includes([
+      '```',
+      'rank  run  hidden_units  val_acc  val_loss  test_acc',
+      '   1    2            32    80.0%    0.5000         -',
+      '   2    1            16    60.0%    1.0000         -',
+      '```'].join('\n')), `a column per varied hyperparameter (lr is fixed):\n${text}`);
+    assert.match(text, /run 3 failed: out of memory/);
+  });
+});
