@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { formatLeaderboard } from '../lib/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
+import { sweepStartMetadata } from '../lib/workflow-metadata';
 import { parseSweepSpec } from '../lib/sweep-spec';
 import { REPO_ROOT, loadStackEnv, workerConfig } from '../workers/config';
 import { createWorkers } from '../workers/run-workers';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   try {
     const client = await connectClient();
     const workflowId = `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-    const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw] });
+    const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
     step(`sweep ${workflowId} started: ${Object.keys(spec.grid).length}-key grid; watch it at ${process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${workflowId}`);
     const board = (await handle.result()) as Leaderboard;
     step('finished\n');
