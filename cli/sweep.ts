@@ -1,14 +1,15 @@
 // The `sweep` command: start, status, results, cancel. `--json` output is a stable, documented
 // shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
 import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
 import type { SweepProgress } from '../workflows/sweep';
 import { connectClient } from '../workers/temporal-connection';
-import { getObject, parseS3Url } from '../activities/storage';
+import { getJson, getObject, parseS3Url } from '../activities/storage';
+import { artifactKeys } from '../lib/artifact-keys';
 import { workerConfig } from '../workers/config';
 import { predict } from './predict';
 import { tensorboard } from './tensorboard';
@@ -53,6 +54,16 @@ function seconds(value: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * Validates a spec (so a bad one is reported before anything starts) and starts its sweep on the
+ * CPU queue, with the summary and details the Web UI shows. The id defaults to name + UTC time.
+ */
+export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const spec = parseSweepSpec(raw);
+  const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  return client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+}
+
 export async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<void> {
   if (!fs.existsSync(specFile)) throw new UsageError(`spec file ${specFile} does not exist; see examples/ for one`);
   let raw: unknown;
@@ -61,11 +72,7 @@ export async function start(specFile: string, id: string | undefined, wait: bool
   } catch (error) {
     throw new UsageError(`spec file ${specFile} is not valid JSON: ${(error as Error).message}`);
   }
-  // Validate here too, so a bad spec is reported before anything is started.
-  const spec = parseSweepSpec(raw);
-  const client = await connectClient();
-  const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+  const handle = await startSweep(await connectClient(), raw, id);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return;
@@ -151,7 +158,12 @@ async function status(sweepId: string, json: boolean): Promise<void> {
 
 async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promise<void> {
   const client = await connectClient();
-  const board = (await client.workflow.getHandle(sweepId).result()) as Leaderboard;
+  const handle = client.workflow.getHandle(sweepId);
+  const { status } = await handle.describe();
+  let board: Leaderboard;
+  if (status.name === 'COMPLETED') board = (await handle.result()) as Leaderboard;
+  else if (status.name === 'CANCELLED') board = await getJson<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
+  else throw new UsageError(`sweep ${sweepId} is ${status.name}, so it has no final results; \`sweep status ${sweepId}\` shows its progress`);
   if (format === 'csv') {
     const { bucket, key } = parseS3Url(board.artifacts.resultsCsv);
     process.stdout.write(await getObject(key, bucket));

@@ -5,11 +5,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startSweep } from '../cli/sweep';
 import { formatLeaderboard } from '../lib/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { sweepStartMetadata } from '../lib/workflow-metadata';
 import { parseSweepSpec } from '../lib/sweep-spec';
-import { REPO_ROOT, loadStackEnv, workerConfig } from '../workers/config';
+import { REPO_ROOT, loadStackEnv } from '../workers/config';
 import { createWorkers } from '../workers/run-workers';
 import { connectClient } from '../workers/temporal-connection';
 import { generateFlowerDataset } from './generate-flowers';
@@ -37,8 +37,8 @@ async function main(): Promise<void> {
   const running = workers.map((w) => w.run());
   try {
     const client = await connectClient();
-    const workflowId = `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-    const handle = await client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+    const handle = await startSweep(client, raw);
+    const workflowId = handle.workflowId;
     step(`sweep ${workflowId} started: ${Object.keys(spec.grid).length}-key grid; watch it at ${process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${workflowId}`);
     const board = (await handle.result()) as Leaderboard;
     step('finished\n');
