@@ -9,13 +9,13 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { mapBounded } from '../lib/bounded';
+import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
 import { rootMessage } from '../lib/errors';
 import { gridSize } from '../lib/grid';
 import { LiveLeaderboard, completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
-import { SplitName } from '../lib/manifest';
-import { FeatureSetRef, FeatureShardRequest, Leaderboard, SplitSummary, TrialPlan, TrialSummary, ViewName } from '../lib/sweep-types';
-import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { rankTrials } from '../lib/rank';
+import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
+import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { sweepCurrentDetails, trialStartMetadata } from '../lib/workflow-metadata';
 import { trialWorkflow } from './trial';
 
@@ -39,8 +39,6 @@ export const SEARCH_ATTRIBUTES = {
   failed: defineSearchAttributeKey('SweepTrialsFailed', 'INT'),
   best: defineSearchAttributeKey('SweepBestValAccuracy', 'DOUBLE'),
 };
-
-const FEATURE_SHARD_SIZE = 256;
 
 type Activities = ReturnType<typeof proxyActivities<typeof activities>>;
 
@@ -149,41 +147,13 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
   }
 }
 
-interface SweepFeatures {
-  train: FeatureSetRef[];
-  val: FeatureSetRef;
-  test: FeatureSetRef;
-}
-
 /** Backbone features for every split and view, one activity per shard, all views of a shard together. */
 async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
-  const maxEpochs = Math.max(...(spec.grid.n_epochs ?? [40]).map(Number));
-  const trainViews: ViewName[] = spec.augmentation.enabled
-    ? Array.from({ length: spec.augmentation.views > 0 ? Math.min(spec.augmentation.views, maxEpochs) : maxEpochs }, (_, i) => i)
-    : ['eval'];
-  const jobs: Array<{ split: SplitName; views: ViewName[]; shard: number }> = [];
-  for (const name of ['train', 'val', 'test'] as const) {
-    const shards = Math.ceil(split.counts[name] / FEATURE_SHARD_SIZE);
-    for (let shard = 0; shard < shards; shard++) jobs.push({ split: name, views: name === 'train' ? trainViews : ['eval'], shard });
-  }
-  const results = await mapBounded(jobs, Math.max(2, spec.concurrency), (job) => gpu.extractFeatures.executeWithOptions({
-    summary: `features: ${job.split} shard ${job.shard} (${job.views.length} view${job.views.length === 1 ? '' : 's'})`,
-  }, [{
-    splitKey: split.splitKey,
-    split: job.split,
-    views: job.views,
-    shard: job.shard,
-    shardSize: FEATURE_SHARD_SIZE,
-    image: spec.image,
-    augmentation: spec.augmentation,
-    backbone: spec.backbone,
-    seed: spec.seed,
-  } satisfies FeatureShardRequest]));
-  const featureSet = (name: SplitName, viewIndex: number): FeatureSetRef => {
-    const parts = results.filter((_, i) => jobs[i].split === name);
-    return { id: parts[0].featureSetIds[viewIndex], shards: parts.length, rows: parts.reduce((n, p) => n + p.rows, 0), dim: parts[0].dim };
-  };
-  return { train: trainViews.map((_, v) => featureSet('train', v)), val: featureSet('val', 0), test: featureSet('test', 0) };
+  const requests = featureShardRequests(spec, split);
+  const results = await mapBounded(requests, Math.max(2, spec.concurrency), (request) => gpu.extractFeatures.executeWithOptions({
+    summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
+  }, [request]));
+  return collectFeatureSets(requests, results);
 }
 
 /** The HTML report is a view of results already written: if it cannot be made, the sweep still succeeds. */
