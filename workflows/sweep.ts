@@ -152,6 +152,8 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
   const requests = featureShardRequests(spec, split);
   const results = await mapBounded(requests, Math.max(2, spec.concurrency), (request) => gpu.extractFeatures.executeWithOptions({
     summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
+    // It heartbeats every backbone batch, so a dead GPU worker is noticed as soon as in training, not after 5 minutes.
+    heartbeatTimeout: `${spec.heartbeatTimeoutSeconds}s`,
   }, [request]));
   return collectFeatureSets(requests, results);
 }
