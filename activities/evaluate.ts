@@ -1,5 +1,6 @@
 // Evaluating a trained head on a held-out split (the test split at the end of a trial): the scores,
 // every prediction, and the misclassified images by source path.
+import { Context } from '@temporalio/activity';
 import { artifactKeys } from '../lib/artifact-keys';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
 import { DatasetManifest, SplitManifest, SplitName } from '../lib/manifest';
@@ -24,7 +25,10 @@ export interface EvaluateInput {
 
 export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
   await initTensorflow();
+  // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.
+  Context.current().heartbeat('loading features');
   const data = await loadFeatureSet(input.features);
+  Context.current().heartbeat('evaluating');
   const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
   const { weights } = decodeState(shape, await getObject(input.trained.headKey), 0);
   const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
