@@ -53,7 +53,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
     for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
       const began = Date.now();
       const train = await loadFeatureSet(input.train[epoch % input.train.length]);
-      const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch);
+      const { loss, accuracy } = await trainEpoch(trainer, cachedRows(train), input, epoch);
       const evaluation = await evaluateHead(trainer.params, val.features, val.labels, shape.inputDim, shape.numClasses);
       const epochDuration = (Date.now() - began) / 1000;
       epochs.push({
@@ -92,9 +92,28 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
   }
 }
 
-async function trainEpoch(trainer: HeadTrainer, data: FeatureShard, input: TrialInput, epoch: number): Promise<{ loss: number; accuracy: number }> {
+/** An epoch's training rows: labels, and feature vectors fetched a batch at a time. */
+export interface EpochRows {
+  count: number;
+  labels: Int32Array;
+  /** Writes the feature vectors of `rows` (indices below `count`) into `out`, one after another. */
+  features(rows: number[], out: Float32Array): void | Promise<void>;
+}
+
+/** Rows read from a cached feature set. (bench/reference.ts computes them with the backbone instead.) */
+export function cachedRows(set: FeatureShard): EpochRows {
+  const { dim } = set;
+  return {
+    count: set.count,
+    labels: set.labels,
+    features: (rows, out) => rows.forEach((row, i) => out.set(set.features.subarray(row * dim, (row + 1) * dim), i * dim)),
+  };
+}
+
+/** One epoch of shuffled mini-batches; shuffling and dropout are keyed by (seed, trial, epoch, batch). */
+export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: TrialInput, epoch: number): Promise<{ loss: number; accuracy: number }> {
   const { trial } = input;
-  const { dim } = data;
+  const dim = trainer.shape.inputDim;
   const batchSize = trial.head.batch_size;
   const order = shuffled([...Array(data.count).keys()], randomStream(input.seed, trial.trialId, 'shuffle', epoch));
   const batch = new Float32Array(batchSize * dim);
@@ -103,12 +122,10 @@ async function trainEpoch(trainer: HeadTrainer, data: FeatureShard, input: Trial
   let correct = 0;
   for (let start = 0, b = 0; start < order.length; start += batchSize, b++) {
     throwIfCancelled();
-    const rows = Math.min(batchSize, order.length - start);
-    for (let i = 0; i < rows; i++) {
-      const row = order[start + i];
-      batch.set(data.features.subarray(row * dim, (row + 1) * dim), i * dim);
-      labels[i] = data.labels[row];
-    }
+    const batchRows = order.slice(start, start + batchSize);
+    const rows = batchRows.length;
+    await data.features(batchRows, batch);
+    batchRows.forEach((row, i) => { labels[i] = data.labels[row]; });
     const x = tf.tensor2d(batch.subarray(0, rows * dim), [rows, dim]);
     const y = tf.tensor1d(labels.subarray(0, rows), 'int32');
     const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, trial.head.dropout, input.seed, trial.trialId, epoch, b), [rows, trainer.shape.hiddenUnits]);

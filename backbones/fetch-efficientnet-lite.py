@@ -11,9 +11,11 @@ Steps (idempotent; a finished, unchanged output is left alone):
      write the tensors in Keras layout.
   4. build-efficientnet-lite.mjs: build the network with @tensorflow/tfjs, set the weights and
      save model.json + group1-shard*.bin.
-  5. Write backbone.json (preprocessing, feature layer, provenance, sha256 of the weights).
-Output: .stack/backbones/efficientnet-liteN/{model.json, group1-shard*.bin, backbone.json}
-Needs: python3 with pip, node, and the repo's node_modules (@tensorflow/tfjs).
+  5. layers-to-onnx.mjs: the same network up to the feature layer as model.onnx, which workers run
+     on onnxruntime-node when it is installed (model/onnx-backbone.ts).
+  6. Write backbone.json (preprocessing, feature layer, provenance, sha256 of the weights).
+Output: .stack/backbones/efficientnet-liteN/{model.json, group1-shard*.bin, model.onnx, backbone.json}
+Needs: python3 with pip, node, and the repo's node_modules (@tensorflow/tfjs, protobufjs).
 """
 import argparse
 import hashlib
@@ -80,7 +82,8 @@ def up_to_date(out_dir, v):
             meta = json.load(f)
         return (meta['source']['fileSha256'] == v['fileSha256']
                 and meta['converter'] == converter_version()
-                and weights_sha256(out_dir) == meta['weightsSha256'])
+                and weights_sha256(out_dir) == meta['weightsSha256']
+                and sha256_file(os.path.join(out_dir, meta['onnx']['file'])) == meta['onnx']['sha256'])
     except (OSError, KeyError, ValueError):
         return False
 
@@ -88,7 +91,7 @@ def up_to_date(out_dir, v):
 def converter_version():
     """Hash of the conversion scripts, so a changed converter rebuilds the output."""
     h = hashlib.sha256()
-    for name in ('pth_to_keras_tensors.py', 'build-efficientnet-lite.mjs', os.path.basename(__file__)):
+    for name in ('pth_to_keras_tensors.py', 'build-efficientnet-lite.mjs', 'layers-to-onnx.mjs', os.path.basename(__file__)):
         with open(os.path.join(HERE, name), 'rb') as f:
             h.update(f.read())
     return h.hexdigest()[:16]
@@ -139,6 +142,8 @@ def main():
         os.remove(os.path.join(staged, '.build.json'))
         sha = weights_sha256(staged)
         assert sha == build['weightsSha256'], 'weights changed between build and check'
+        subprocess.run(['node', os.path.join(HERE, 'layers-to-onnx.mjs'), staged, 'avg_pool',
+                        os.path.join(staged, 'model.onnx')], check=True, cwd=ROOT)
         meta = {
             'name': name,
             'format': 'layers',
@@ -166,6 +171,7 @@ def main():
             'converter': converter_version(),
             'weightsSha256': sha,
             'shards': build['shards'],
+            'onnx': {'file': 'model.onnx', 'output': 'avg_pool', 'sha256': sha256_file(os.path.join(staged, 'model.onnx'))},
         }
         with open(os.path.join(staged, 'backbone.json'), 'w') as f:
             json.dump(meta, f, indent=2)

@@ -10,6 +10,7 @@ import { catalogueBackbone, catalogueNameOf } from '../lib/backbone-catalogue';
 import { BackboneSpec } from '../lib/sweep-spec';
 import { REPO_ROOT } from '../workers/config';
 import { loadHandler } from './model-io';
+import { backboneEngine, loadOnnxBackbone } from './onnx-backbone';
 
 export interface Backbone {
   /** sha256 of model.json, the weights and the feature layer: the cache key of its features. */
@@ -18,12 +19,14 @@ export interface Backbone {
   inputSize?: number;
   /** Feature vectors (flattened) of a batch of NHWC images. */
   embed(images: tf.Tensor4D): Promise<Float32Array>;
+  /** What runs the forward pass: TF.js on its backend, or onnxruntime-node (model/onnx-backbone.ts). */
+  engine: 'tfjs' | 'onnxruntime';
 }
 
 const loaded = new Map<string, Promise<Backbone>>();
 
 export function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
-  const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer]);
+  const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer, backboneEngine()]);
   if (!loaded.has(cacheKey)) {
     const promise = load(spec);
     promise.catch(() => loaded.delete(cacheKey));
@@ -68,6 +71,8 @@ export async function loadLayersFeatureModel(spec: BackboneSpec, handler = loadH
 }
 
 async function load(spec: BackboneSpec): Promise<Backbone> {
+  const onnx = spec.format === 'layers' ? await loadOnnxBackbone(modelLocation(spec), spec.featureLayer) : undefined;
+  if (onnx) return onnx;
   const hash = createHash('sha256').update(`${spec.format}\n${spec.featureLayer ?? ''}\n`);
   const handler = hashingHandler(loadHandler(modelLocation(spec)), hash);
   if (spec.format === 'graph') {
@@ -85,6 +90,7 @@ async function finish(id: string, inputShape: Array<number | null>, run: (x: tf.
   const height = inputShape[1];
   return {
     id,
+    engine: 'tfjs',
     inputSize: height && height > 0 ? height : undefined,
     embed: async (images) => {
       const features = tf.tidy(() => {

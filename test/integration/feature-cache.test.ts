@@ -1,0 +1,105 @@
+// The feature cache (activities/features.ts) on the real MinIO, no Temporal server (activities run in a
+// mocked activity Context): a cached feature vector is what the reference method (bench/reference.ts,
+// backbone recomputed per image) computes for the same image and augmentation draw; and an
+// interrupted extraction resumes without recomputing or rewriting the shards it had finished.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { extractFeatures } from '../../activities/features';
+import { artifactBucket, getJson, getObject, s3 } from '../../activities/storage';
+import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
+import { ingestDataset } from '../../activities/ingest';
+import { computeFeatures } from '../../bench/reference';
+import { inActivity } from '../../bench/setup';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { decodeFeatureShard } from '../../lib/feature-shard';
+import { SplitManifest, SplitName } from '../../lib/manifest';
+import { FeatureShardRequest, SplitSummary, ViewName } from '../../lib/sweep-types';
+import { SweepSpec, parseSweepSpec } from '../../lib/sweep-spec';
+import { loadBackbone } from '../../model/backbone';
+import { initTensorflow } from '../../model/tf-backend';
+import { tinySpec } from './harness';
+
+const SHARD_SIZE = 16;
+
+let spec: SweepSpec;
+let split: SplitSummary;
+let manifest: SplitManifest;
+
+before(async () => {
+  await initTensorflow();
+  // A seed of this run's own: the train views' feature sets are new, so nothing is cached yet.
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  spec = parseSweepSpec(await tinySpec({ cpuQueue: 'unused', gpuQueue: 'unused' }, { seed }));
+  const dataset = await inActivity(ingestDataset, spec.data);
+  const balanced = await inActivity(balanceDataset, { datasetKey: dataset.manifestKey, perClass: spec.balance.perClass, seed, numClassesInGrid: [] });
+  split = await inActivity(splitDataset, { balancedKey: balanced.balancedKey, fractions: spec.split, seed });
+  manifest = await getJson<SplitManifest>(split.splitKey);
+});
+
+function request(name: SplitName, shard: number, views: ViewName[]): FeatureShardRequest {
+  return {
+    splitKey: split.splitKey, split: name, views, shard, shardSize: SHARD_SIZE,
+    image: spec.image, augmentation: spec.augmentation, backbone: spec.backbone, seed: spec.seed,
+  };
+}
+
+async function lastModified(key: string): Promise<{ modified: number; etag: string }> {
+  const head = await s3().send(new HeadObjectCommand({ Bucket: artifactBucket(), Key: key }));
+  return { modified: head.LastModified!.getTime(), etag: head.ETag! };
+}
+
+describe('feature cache', () => {
+  test('a cached feature vector equals the reference method\'s for the same image and view', async () => {
+    const views: ViewName[] = [0, 1];
+    const result = await inActivity(extractFeatures, request('train', 0, views));
+    assert.equal(result.computed, true);
+    const rows = manifest.train.slice(0, SHARD_SIZE);
+    const images = new Map(await Promise.all(rows.map(async (s) => [s.sha256, await getObject(artifactKeys.blob(s.sha256))] as const)));
+    const backbone = await loadBackbone(spec.backbone);
+    const cached = await Promise.all(result.featureSetIds.map(async (id) => decodeFeatureShard(await getObject(artifactKeys.featureShard(id, 0)))));
+    for (const [v, view] of views.entries()) {
+      // The reference path batches differently: the images in reverse order, in batches of 5.
+      const order = [...rows.keys()].reverse();
+      const recomputed = new Float32Array(rows.length * result.dim);
+      for (let start = 0; start < order.length; start += 5) {
+        const batch = order.slice(start, start + 5);
+        const features = await computeFeatures(backbone, spec, images, batch.map((i) => rows[i]), view);
+        batch.forEach((row, i) => recomputed.set(features.subarray(i * result.dim, (i + 1) * result.dim), row * result.dim));
+      }
+      let diff = 0;
+      recomputed.forEach((x, i) => { diff = Math.max(diff, Math.abs(x - cached[v].features[i])); });
+      assert.ok(diff < 1e-5, `view ${view}: max |cached - recomputed| = ${diff}`);
+      assert.deepEqual(Array.from(cached[v].labels), rows.map((s) => s.label));
+    }
+    // The views are real augmentations: different draws give different features.
+    const viewGap = cached[0].features.reduce((m, x, i) => Math.max(m, Math.abs(x - cached[1].features[i])), 0);
+    assert.ok(viewGap > 1e-3, `views 0 and 1 should differ, max gap ${viewGap}`);
+  });
+
+  test('an interrupted extraction resumes without recomputing the shards it finished', async () => {
+    const shards = Math.ceil(split.counts.train / SHARD_SIZE);
+    assert.ok(shards >= 3, `need several shards, the train split has ${split.counts.train} rows`);
+    const view: ViewName[] = [2];
+    // "Interrupted" after shard 0: only it was extracted.
+    const first = await inActivity(extractFeatures, request('train', 0, view));
+    assert.equal(first.computed, true);
+    const key0 = artifactKeys.featureShard(first.featureSetIds[0], 0);
+    const before0 = await lastModified(key0);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // LastModified has one-second resolution
+    // The retry extracts every shard: shard 0 is found, the others are computed.
+    const again = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, view))));
+    assert.deepEqual(again.map((r) => r.computed), [false, ...Array(shards - 1).fill(true)]);
+    assert.deepEqual(await lastModified(key0), before0, 'shard 0 was not rewritten');
+    assert.equal(again[0].featureSetIds[0], first.featureSetIds[0]);
+    assert.equal(again[0].dim, first.dim);
+    assert.equal(again.reduce((n, r) => n + r.rows, 0), split.counts.train);
+    // Interrupted between the views of one shard: the finished view stays, only the new one is computed.
+    const key1 = artifactKeys.featureShard(first.featureSetIds[0], 1);
+    const before1 = await lastModified(key1);
+    const more = await inActivity(extractFeatures, request('train', 1, [2, 3]));
+    assert.equal(more.computed, true);
+    assert.deepEqual(await lastModified(key1), before1, 'view 2 of shard 1 was not rewritten');
+    assert.equal(decodeFeatureShard(await getObject(artifactKeys.featureShard(more.featureSetIds[1], 1))).count, Math.min(SHARD_SIZE, split.counts.train - SHARD_SIZE));
+  });
+});
