@@ -37,13 +37,19 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
     samples: samples.map((s) => [s.sha256, s.copy, s.label]),
   }));
 
+  // Every view of the shard reads the same images: fetch each from S3 once, when first needed.
+  const fetched = new Map<string, Promise<Buffer>>();
+  const imageBytes = (sha256: string) => {
+    if (!fetched.has(sha256)) fetched.set(sha256, getObject(artifactKeys.blob(sha256)));
+    return fetched.get(sha256)!;
+  };
   let dim = 0;
   let computed = false;
   for (const [v, view] of request.views.entries()) {
     const key = artifactKeys.featureShard(featureSetIds[v], request.shard);
     Context.current().heartbeat({ view: v, views: request.views.length });
     if (await objectExists(key)) continue;
-    const features = await embedSamples(rows, view, request, backbone);
+    const features = await embedSamples(rows, view, request, backbone, imageBytes);
     dim = features.length / rows.length;
     await putObject(key, encodeFeatureShard({ count: rows.length, dim, labels: Int32Array.from(rows.map((r) => r.label)), features }));
     computed = true;
@@ -52,7 +58,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   return { featureSetIds, rows: rows.length, dim, computed };
 }
 
-async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>): Promise<Float32Array> {
+async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>): Promise<Float32Array> {
   const { size } = request.image;
   const pixels = size * size * 3;
   const parts: Float32Array[] = [];
@@ -60,7 +66,7 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
     const batch = rows.slice(start, start + BACKBONE_BATCH);
     const input = new Float32Array(batch.length * pixels);
     await Promise.all(batch.map(async (sample, i) => {
-      const bytes = await getObject(artifactKeys.blob(sample.sha256));
+      const bytes = await imageBytes(sample.sha256);
       // Each (image, copy, view) gets its own augmentation draw, independent of which worker computes it.
       const augment = view === 'eval' ? undefined : drawAugmentation(request.augmentation, randomStream(request.seed, 'augment', sample.sha256, sample.copy, view));
       input.set(await preprocessImage(bytes, request.image, augment, { mean: request.backbone.mean, std: request.backbone.std }), i * pixels);
