@@ -119,7 +119,7 @@ spawn() {
   local envs=()
   while [[ "$1" != "--" ]]; do envs+=("$1"); shift; done
   shift
-  local bin="$1" pidfile="$RUN_DIR/$name.pid" logfile="$LOG_DIR/$name.log"
+  local pidfile="$RUN_DIR/$name.pid" logfile="$LOG_DIR/$name.log"
   rm -f -- "$pidfile"
   printf '=== %s: starting %s (stack-up) ===\n' "$(date -u +%FT%TZ)" "$name" >>"$logfile"
   (
@@ -137,9 +137,9 @@ spawn() {
   die "$name did not start; see $logfile"
 }
 
-# wait_healthy <name> <binary> <check-function>
+# wait_healthy <name> <check-function>
 wait_healthy() {
-  local name="$1" bin="$2" check="$3" logfile="$LOG_DIR/$1.log" deadline=$((SECONDS + START_TIMEOUT))
+  local name="$1" check="$2" logfile="$LOG_DIR/$1.log" deadline=$((SECONDS + START_TIMEOUT))
   while ! "$check"; do
     if ! live_pid "$name" >/dev/null; then
       printf '[stack-up] last lines of %s:\n' "$logfile" >&2
@@ -153,16 +153,16 @@ wait_healthy() {
   done
 }
 
-# ensure_running <name> <binary> <port> <check-function> <start-function>
+# ensure_running <name> <port> <check-function> <start-function>
 ensure_running() {
-  local name="$1" bin="$2" port="$3" check="$4" start="$5" pid
+  local name="$1" port="$2" check="$3" start="$4" pid
   if pid="$(live_pid "$name")"; then
     if "$check"; then
       log "$name: already running (pid $pid)"
       return 0
     fi
     log "$name: pid $pid is up but not healthy yet; waiting ..."
-    wait_healthy "$name" "$bin" "$check"
+    wait_healthy "$name" "$check"
     log "$name: healthy (pid $pid)"
     return 0
   fi
@@ -172,7 +172,7 @@ ensure_running() {
   fi
   local t0=$SECONDS
   "$start"
-  wait_healthy "$name" "$bin" "$check"
+  wait_healthy "$name" "$check"
   log "$name: started (pid $(live_pid "$name")) in $((SECONDS - t0))s; log $LOG_DIR/$name.log"
 }
 
@@ -297,11 +297,11 @@ load_minio_credentials
 write_client_files
 
 if (( want_temporal )); then
-  ensure_running temporal "$TEMPORAL" "$TEMPORAL_PORT" temporal_healthy start_temporal
+  ensure_running temporal "$TEMPORAL_PORT" temporal_healthy start_temporal
   ensure_search_attributes
 fi
 if (( want_minio )); then
-  ensure_running minio "$MINIO" "$MINIO_PORT" minio_healthy start_minio
+  ensure_running minio "$MINIO_PORT" minio_healthy start_minio
   create_bucket
 fi
 
