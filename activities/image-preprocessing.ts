@@ -45,6 +45,16 @@ export async function preprocessImage(bytes: Buffer, image: ImageSize, view: Aug
 
 /** Fully decodes the image (so truncated or corrupt files fail here, not in training) and checks its format. */
 export async function decodeCheck(bytes: Buffer): Promise<DecodeCheck> {
+  let check = await decodeCheckOnce(bytes);
+  // libvips keeps one error buffer for all threads, so while other decodes run a failure can lose its
+  // message ("Unknown error"). Decoding again recovers the real reason for the user in practice.
+  for (let retry = 0; retry < 3 && !check.ok && check.reason === VIPS_LOST_MESSAGE; retry++) check = await decodeCheckOnce(bytes);
+  return check;
+}
+
+const VIPS_LOST_MESSAGE = 'Unknown error';
+
+async function decodeCheckOnce(bytes: Buffer): Promise<DecodeCheck> {
   try {
     const meta = await sharp(bytes, DECODE_OPTIONS).metadata();
     if (!meta.format || !IMAGE_FORMATS.has(meta.format)) {
