@@ -8,7 +8,7 @@ import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureShard } from '../lib/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
-import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, evaluateHead, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
+import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { loadFeatureSet } from './feature-store';
 import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './storage';
@@ -54,7 +54,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       const began = Date.now();
       const train = await loadFeatureSet(input.train[epoch % input.train.length]);
       const { loss, accuracy } = await trainEpoch(trainer, cachedRows(train), input, epoch);
-      const evaluation = await evaluateHead(trainer.params, val.features, val.labels, shape.inputDim, shape.numClasses);
+      const evaluation = await trainer.evaluate(val.features, val.labels);
       const epochDuration = (Date.now() - began) / 1000;
       epochs.push({
         epoch: epoch + 1,
@@ -127,10 +127,9 @@ export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: T
     await data.features(batchRows, batch);
     batchRows.forEach((row, i) => { labels[i] = data.labels[row]; });
     const x = tf.tensor2d(batch.subarray(0, rows * dim), [rows, dim]);
-    const y = tf.tensor1d(labels.subarray(0, rows), 'int32');
     const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, trial.head.dropout, input.seed, trial.trialId, epoch, b), [rows, trainer.shape.hiddenUnits]);
-    const stats = await trainer.trainBatch(x, y, mask);
-    tf.dispose([x, y, mask]);
+    const stats = await trainer.trainBatch(x, labels.subarray(0, rows), mask);
+    tf.dispose([x, mask]);
     lossSum += stats.lossSum;
     correct += stats.correct;
     Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1 });

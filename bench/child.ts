@@ -10,7 +10,7 @@ import { SplitSummary, TrialInput, TrialPlan } from '../lib/sweep-types';
 import { getJson, getObject } from '../activities/storage';
 import { mapBounded } from '../lib/bounded';
 import { loadBackbone } from '../model/backbone';
-import { HeadTrainer, dropoutMask, headForward, initHeadArrays, nllLoss, zeroAdamState } from '../model/head';
+import { HeadTrainer, dropoutMask, headGradients, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { extractAll, trainAll } from './product';
 import { BackboneMeter, computeFeatures, referenceTrial } from './reference';
@@ -101,7 +101,7 @@ async function headSteps(seconds: number) {
     const shape = { inputDim: 1280, hiddenUnits, numClasses: 4 };
     const trainer = new HeadTrainer(shape, 0.001, initHeadArrays(shape, 'bench'), zeroAdamState(shape));
     const x = tf.randomNormal([rows, 1280]) as tf.Tensor2D;
-    const y = tf.tensor1d(Array.from({ length: rows }, (_, i) => i % 4), 'int32');
+    const y = Int32Array.from({ length: rows }, (_, i) => i % 4);
     const mask = tf.tensor2d(dropoutMask(rows, hiddenUnits, 0.5, 'bench'), [rows, hiddenUnits]);
     await trainer.trainBatch(x, y, mask);
     let steps = 0;
@@ -112,8 +112,9 @@ async function headSteps(seconds: number) {
     }
     const msPerStep = (performance.now() - began) / steps;
     // The same step without the Adam update: forward, loss and gradients only.
-    // Ops run eagerly when called, so reading the loss (not the gradient arrays) is enough to wait for them.
-    const gradients = () => tf.tidy(() => tf.valueAndGrads((...p: tf.Tensor[]) => nllLoss(headForward(p, x, mask), y, 4))(trainer.params).value.dataSync()[0]);
+    // Ops run eagerly when called (TensorFlow, wasm and cpu backends), so returning is finishing.
+    const params = (await trainer.weights()).map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
+    const gradients = () => tf.dispose(headGradients(params, x, y, mask).grads);
     gradients();
     let gradSteps = 0;
     const gradBegan = performance.now();
@@ -123,7 +124,7 @@ async function headSteps(seconds: number) {
     }
     const msGradients = (performance.now() - gradBegan) / gradSteps;
     out.push({ rows, hiddenUnits, msPerStep, msGradients, gflops: headStepFlops(rows, shape) / (msPerStep / 1000) / 1e9 });
-    tf.dispose([x, y, mask]);
+    tf.dispose([x, mask, ...params]);
     trainer.dispose();
   }
   return out;

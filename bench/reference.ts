@@ -13,7 +13,7 @@ import { randomStream } from '../lib/random';
 import { SweepSpec } from '../lib/sweep-spec';
 import { TrialInput, ViewName } from '../lib/sweep-types';
 import { Backbone } from '../model/backbone';
-import { HeadShape, HeadTrainer, evaluateHead, initHeadArrays, zeroAdamState } from '../model/head';
+import { HeadShape, HeadTrainer, initHeadArrays, zeroAdamState } from '../model/head';
 
 /** Counts what went through the backbone and how long it took, preprocessing included. */
 export interface BackboneMeter {
@@ -71,7 +71,7 @@ export async function referenceTrial(
     for (let start = 0; start < samples.length; start += batch) {
       features.set(await computeFeatures(backbone, spec, images, samples.slice(start, start + batch), 'eval', meter), start * featureDim);
     }
-    return evaluateHead(trainer.params, features, Int32Array.from(samples, (s) => s.label), featureDim, shape.numClasses);
+    return trainer.evaluate(features, Int32Array.from(samples, (s) => s.label));
   };
   try {
     let val = { accuracy: 0, loss: 0 };

@@ -5,6 +5,7 @@
 // an interrupted and resumed trial computes exactly what an uninterrupted one does.
 import * as tf from '@tensorflow/tfjs';
 import { randomStream } from '../lib/random';
+import { AdamStore, adamStepScalars, createAdamStore } from './adam';
 
 export interface HeadShape {
   inputDim: number;
@@ -40,15 +41,59 @@ export function initHeadArrays(shape: HeadShape, ...streamKeys: Array<string | n
 
 /** Log-probabilities; `dropoutMask` (already scaled by 1/(1-p)) only when training. */
 export function headForward(params: tf.Tensor[], x: tf.Tensor2D, dropoutMask?: tf.Tensor2D): tf.Tensor2D {
-  const [w1, b1, w2, b2] = params;
-  let hidden = tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor2D), b1));
+  const [w1, b1, w2, b2] = params as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+  let hidden = tf.fused.matMul({ a: x, b: w1, bias: b1, activation: 'relu' });
   if (dropoutMask) hidden = tf.mul(hidden, dropoutMask);
-  return tf.logSoftmax(tf.add(tf.matMul(hidden as tf.Tensor2D, w2 as tf.Tensor2D), b2) as tf.Tensor2D);
+  return tf.logSoftmax(tf.fused.matMul({ a: hidden as tf.Tensor2D, b: w2, bias: b2 })) as tf.Tensor2D;
 }
 
-/** Mean negative log-likelihood of the true classes. */
-export function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, numClasses)), 1))) as tf.Scalar;
+/**
+ * The training-mode forward pass and the gradients of the mean NLL loss (in HeadArrays order), by
+ * hand: autodiff records about twice the ops, and at batch 25 a step's cost is mostly per-op
+ * overhead. The class dimension is tiny, so the loss end (log-softmax, NLL and its gradient) runs in
+ * JS on the logits, in double precision. The unit tests hold this to tf.grads.
+ */
+export function headGradients(params: tf.Tensor[], x: tf.Tensor2D, labels: Int32Array, mask: tf.Tensor2D): { logProbs: Float64Array; grads: tf.Tensor[] } {
+  const [w1, b1, w2, b2] = params as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+  const numClasses = w2.shape[1];
+  const [hidden, dropped, logits] = tf.tidy(() => {
+    // Not tf.fused.matMul: on tfjs-node it is these same ops plus its own bookkeeping.
+    const h = tf.relu(tf.add(tf.matMul(x, w1), b1));
+    const d = tf.mul(h, mask) as tf.Tensor2D;
+    return [h, d, tf.add(tf.matMul(d, w2), b2)];
+  });
+  const { logProbs, dLogits, dBias2 } = logSoftmaxGradient(logits.dataSync() as Float32Array, labels, numClasses);
+  const grads = tf.tidy(() => {
+    const dLogitsTensor = tf.tensor2d(dLogits, [labels.length, numClasses]);
+    // Through dropout and relu: hidden >= 0, so sign(hidden) is relu's gradient (0 at 0).
+    const dHidden = tf.mul(tf.matMul(dLogitsTensor, w2, false, true), tf.mul(mask, tf.sign(hidden)));
+    return [tf.matMul(x, dHidden, true, false), tf.sum(dHidden, 0), tf.matMul(dropped, dLogitsTensor, true, false), tf.tensor1d(dBias2)];
+  });
+  tf.dispose([hidden, dropped, logits]);
+  return { logProbs, grads };
+}
+
+/** Log-softmax of rows of logits, and the gradient of their mean NLL: (softmax - oneHot) / rows, and its column sums. */
+export function logSoftmaxGradient(logits: ArrayLike<number>, labels: Int32Array, numClasses: number): { logProbs: Float64Array; dLogits: Float32Array; dBias2: Float32Array } {
+  const rows = labels.length;
+  const logProbs = new Float64Array(rows * numClasses);
+  const dLogits = new Float32Array(rows * numClasses);
+  const dBias2 = new Float64Array(numClasses);
+  for (let r = 0; r < rows; r++) {
+    const at = r * numClasses;
+    let max = -Infinity;
+    for (let c = 0; c < numClasses; c++) max = Math.max(max, logits[at + c]);
+    let sum = 0;
+    for (let c = 0; c < numClasses; c++) sum += Math.exp(logits[at + c] - max);
+    const logSum = max + Math.log(sum);
+    for (let c = 0; c < numClasses; c++) {
+      logProbs[at + c] = logits[at + c] - logSum;
+      const grad = (Math.exp(logProbs[at + c]) - (c === labels[r] ? 1 : 0)) / rows;
+      dLogits[at + c] = grad;
+      dBias2[c] += grad;
+    }
+  }
+  return { logProbs, dLogits, dBias2: Float32Array.from(dBias2) };
 }
 
 /** Inverted-dropout mask for one batch, keyed so a resumed epoch draws the same masks. */
@@ -67,78 +112,83 @@ export interface AdamState {
   secondMoment: HeadArrays;
 }
 
-export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
 export function zeroAdamState(shape: HeadShape): AdamState {
   const zeros = () => headTensorShapes(shape).map((s) => new Float32Array(s.reduce((a, b) => a * b, 1))) as HeadArrays;
   return { step: 0, firstMoment: zeros(), secondMoment: zeros() };
 }
 
 /**
- * The head's trainable state as tensors. One instance per trial; no tf.Variable names are
- * registered, so many trials can train in one process without clashing.
+ * The head's trainable state: weights and Adam moments in an AdamStore (no tf.Variable names are
+ * registered, so many trials can train in one process without clashing), and the step count.
  */
 export class HeadTrainer {
-  params: tf.Tensor[];
-  private m: tf.Tensor[];
-  private v: tf.Tensor[];
+  private readonly store: AdamStore;
   step: number;
 
   constructor(readonly shape: HeadShape, readonly learningRate: number, weights: HeadArrays, adam: AdamState) {
-    const shapes = headTensorShapes(shape);
-    this.params = weights.map((w, i) => tf.tensor(w, shapes[i]));
-    this.m = adam.firstMoment.map((w, i) => tf.tensor(w, shapes[i]));
-    this.v = adam.secondMoment.map((w, i) => tf.tensor(w, shapes[i]));
+    this.store = createAdamStore({ shapes: headTensorShapes(shape), weights, first: adam.firstMoment, second: adam.secondMoment });
     this.step = adam.step;
   }
 
   /** One Adam step on a batch; returns the batch's summed loss and correct count. */
-  async trainBatch(x: tf.Tensor2D, labels: tf.Tensor1D, mask: tf.Tensor2D): Promise<{ lossSum: number; correct: number }> {
+  async trainBatch(x: tf.Tensor2D, labels: Int32Array, mask: tf.Tensor2D): Promise<{ lossSum: number; correct: number }> {
+    const params = this.store.read();
+    const { logProbs, grads } = headGradients(params, x, labels, mask);
+    // The weights are read before they are updated in place (see FusedAdamStore).
+    tf.dispose(params);
     this.step += 1;
-    const t = this.step;
     // Bias corrections in double precision from the step count alone, so a resumed run matches exactly.
-    const lrT = this.learningRate * Math.sqrt(1 - ADAM.beta2 ** t) / (1 - ADAM.beta1 ** t);
-    const epsT = ADAM.epsilon * Math.sqrt(1 - ADAM.beta2 ** t);
-    let correct: tf.Tensor | undefined;
-    const next = tf.tidy(() => {
-      const { value, grads } = tf.valueAndGrads((...params: tf.Tensor[]) => {
-        const logProbs = headForward(params, x, mask);
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logProbs, 1), labels), 'int32')));
-        return nllLoss(logProbs, labels, this.shape.numClasses);
-      })(this.params);
-      const updated = this.params.map((p, i) => {
-        const m = tf.add(tf.mul(this.m[i], ADAM.beta1), tf.mul(grads[i], 1 - ADAM.beta1));
-        const v = tf.add(tf.mul(this.v[i], ADAM.beta2), tf.mul(tf.square(grads[i]), 1 - ADAM.beta2));
-        const p2 = tf.sub(p, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), lrT));
-        return [p2, m, v];
-      });
-      return { value, updated };
-    });
-    tf.dispose([...this.params, ...this.m, ...this.v]);
-    this.params = next.updated.map((u) => u[0]);
-    this.m = next.updated.map((u) => u[1]);
-    this.v = next.updated.map((u) => u[2]);
-    const rows = x.shape[0];
-    const [loss, hits] = await Promise.all([next.value.data(), correct!.data()]);
-    tf.dispose([next.value, correct!]);
-    return { lossSum: loss[0] * rows, correct: hits[0] };
+    const { lrT, epsT } = adamStepScalars(this.learningRate, this.step);
+    this.store.update(grads, lrT, epsT);
+    tf.dispose(grads);
+    return scoreRows(logProbs, labels, this.shape.numClasses);
+  }
+
+  /** Loss, accuracy and predictions of the current weights on a feature set (eval mode). */
+  async evaluate(features: Float32Array, labels: Int32Array, batchSize?: number): ReturnType<typeof evaluateHead> {
+    const params = this.store.read();
+    try {
+      return await evaluateHead(params, features, labels, this.shape.inputDim, this.shape.numClasses, batchSize);
+    } finally {
+      tf.dispose(params);
+    }
   }
 
   async weights(): Promise<HeadArrays> {
-    return (await Promise.all(this.params.map((p) => p.data()))) as HeadArrays;
+    const params = this.store.read();
+    try {
+      return (await Promise.all(params.map((p) => p.data()))) as HeadArrays;
+    } finally {
+      tf.dispose(params);
+    }
   }
 
   async adamState(): Promise<AdamState> {
-    return {
-      step: this.step,
-      firstMoment: (await Promise.all(this.m.map((t) => t.data()))) as HeadArrays,
-      secondMoment: (await Promise.all(this.v.map((t) => t.data()))) as HeadArrays,
-    };
+    const { first, second } = await this.store.moments();
+    return { step: this.step, firstMoment: first as HeadArrays, secondMoment: second as HeadArrays };
   }
 
   dispose(): void {
-    tf.dispose([...this.params, ...this.m, ...this.v]);
+    this.store.dispose();
   }
+}
+
+/**
+ * Summed NLL and correct count of rows of log-probabilities; the predicted class (first maximum
+ * wins, as in tf.argMax) of each row goes into `predictions` when given.
+ */
+function scoreRows(logProbs: ArrayLike<number>, labels: Int32Array, numClasses: number, predictions?: Int32Array): { lossSum: number; correct: number } {
+  let lossSum = 0;
+  let correct = 0;
+  labels.forEach((label, row) => {
+    const at = row * numClasses;
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (logProbs[at + c] > logProbs[at + best]) best = c;
+    if (predictions) predictions[row] = best;
+    lossSum -= logProbs[at + label];
+    if (best === label) correct += 1;
+  });
+  return { lossSum, correct };
 }
 
 /** Loss and accuracy (and predictions) of a head on a whole feature set, in eval mode, batched. */
@@ -146,24 +196,12 @@ export async function evaluateHead(params: tf.Tensor[], features: Float32Array, 
   const n = labels.length;
   const predictions = new Int32Array(n);
   const logProbs = new Float32Array(n * numClasses);
-  let lossSum = 0;
-  let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const [lp, pred] = tf.tidy(() => {
-      const x = tf.tensor2d(features.subarray(start * inputDim, end * inputDim), [end - start, inputDim]);
-      const out = headForward(params, x);
-      return [out, tf.argMax(out, 1)];
-    });
-    const [lpData, predData] = await Promise.all([lp.data(), pred.data()]);
-    tf.dispose([lp, pred]);
-    logProbs.set(lpData as Float32Array, start * numClasses);
-    for (let i = 0; i < end - start; i++) {
-      const label = labels[start + i];
-      predictions[start + i] = predData[i];
-      lossSum -= lpData[i * numClasses + label];
-      if (predData[i] === label) correct += 1;
-    }
+    const batch = tf.tidy(() => headForward(params, tf.tensor2d(features.subarray(start * inputDim, end * inputDim), [end - start, inputDim])));
+    logProbs.set(await batch.data(), start * numClasses);
+    batch.dispose();
   }
+  const { lossSum, correct } = scoreRows(logProbs, labels, numClasses, predictions);
   return { loss: lossSum / n, accuracy: correct / n, predictions, logProbs };
 }

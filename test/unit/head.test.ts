@@ -4,7 +4,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, evaluateHead, headTensorShapes, initHeadArrays, zeroAdamState,
+  AdamState, HEAD_TENSOR_NAMES, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headForward, headGradients, headTensorShapes, initHeadArrays, zeroAdamState,
 } from '../../model/head';
 import { initTensorflow } from '../../model/tf-backend';
 import { randomStream, shuffled } from '../../lib/random';
@@ -47,10 +47,9 @@ async function trainEpoch(trainer: HeadTrainer, data: Data, epoch: number, batch
       labels[i] = data.labels[row];
     }
     const x = tf.tensor2d(batch, [rows, dim]);
-    const y = tf.tensor1d(labels, 'int32');
     const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, dropout, SEED, TRIAL, epoch, b), [rows, trainer.shape.hiddenUnits]);
-    const stats = await trainer.trainBatch(x, y, mask);
-    tf.dispose([x, y, mask]);
+    const stats = await trainer.trainBatch(x, labels, mask);
+    tf.dispose([x, mask]);
     lossSum += stats.lossSum;
     correct += stats.correct;
   }
@@ -76,7 +75,7 @@ describe('HeadTrainer', () => {
   test('learns a separable toy problem: loss falls, accuracy > 0.9', async () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
     try {
-      const before = await evaluateHead(trainer.params, VAL.features, VAL.labels, SHAPE.inputDim, SHAPE.numClasses);
+      const before = await trainer.evaluate(VAL.features, VAL.labels);
       const losses: number[] = [];
       let last = { loss: Infinity, accuracy: 0 };
       for (let epoch = 0; epoch < 6; epoch++) {
@@ -85,7 +84,7 @@ describe('HeadTrainer', () => {
       }
       assert.ok(losses.at(-1)! < losses[0] * 0.5, `train loss ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
       assert.ok(last.accuracy > 0.9, `train accuracy ${last.accuracy}`);
-      const after = await evaluateHead(trainer.params, VAL.features, VAL.labels, SHAPE.inputDim, SHAPE.numClasses);
+      const after = await trainer.evaluate(VAL.features, VAL.labels);
       assert.ok(after.loss < before.loss * 0.5, `val loss ${before.loss} -> ${after.loss}`);
       assert.ok(after.accuracy > 0.9, `val accuracy ${after.accuracy}`);
       assert.equal(trainer.step, 6 * Math.ceil(103 / 25));
@@ -101,12 +100,11 @@ describe('HeadTrainer', () => {
       const features = TRAIN.features.slice(0, rows * SHAPE.inputDim);
       const labels = TRAIN.labels.slice(0, rows);
       // Expected: loss and correct count of the pre-step weights, with an all-ones mask (no dropout).
-      const ref = await evaluateHead(trainer.params, features, labels, SHAPE.inputDim, SHAPE.numClasses);
+      const ref = await trainer.evaluate(features, labels);
       const x = tf.tensor2d(features, [rows, SHAPE.inputDim]);
-      const y = tf.tensor1d(labels, 'int32');
       const mask = tf.ones([rows, SHAPE.hiddenUnits]) as tf.Tensor2D;
-      const stats = await trainer.trainBatch(x, y, mask);
-      tf.dispose([x, y, mask]);
+      const stats = await trainer.trainBatch(x, labels, mask);
+      tf.dispose([x, mask]);
       assert.ok(Math.abs(stats.lossSum - ref.loss * rows) < 1e-4, `${stats.lossSum} vs ${ref.loss * rows}`);
       assert.equal(stats.correct, Math.round(ref.accuracy * rows));
       assert.equal(trainer.step, 1);
@@ -194,10 +192,10 @@ describe('HeadTrainer', () => {
     assert.notDeepEqual(Array.from(actual[0]), Array.from(expected[0]));
   });
 
-  test('no tensor leak across trainBatch calls, weights(), adamState() and evaluateHead', async () => {
+  test('no tensor leak across trainBatch calls, weights(), adamState() and evaluate', async () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, 'leak'), zeroAdamState(SHAPE));
     const x = tf.tensor2d(TRAIN.features.slice(0, 25 * SHAPE.inputDim), [25, SHAPE.inputDim]);
-    const y = tf.tensor1d(TRAIN.labels.slice(0, 25), 'int32');
+    const y = TRAIN.labels.slice(0, 25);
     const mask = tf.tensor2d(dropoutMask(25, SHAPE.hiddenUnits, 0.5, 'leak'), [25, SHAPE.hiddenUnits]);
     try {
       await trainer.trainBatch(x, y, mask);
@@ -207,18 +205,46 @@ describe('HeadTrainer', () => {
         await trainer.trainBatch(x, y, mask);
         await trainer.weights();
         await trainer.adamState();
-        await evaluateHead(trainer.params, VAL.features, VAL.labels, SHAPE.inputDim, SHAPE.numClasses, 16);
+        await trainer.evaluate(VAL.features, VAL.labels, 16);
         assert.equal(tf.memory().numTensors, baseline, `after call ${i + 2}`);
         assert.equal(tf.memory().numBytes, baselineBytes, `bytes after call ${i + 2}`);
       }
-      // Sanity: the counter does see tensors (12 trainer tensors + x, y, mask).
-      assert.ok(baseline >= 15, `numTensors ${baseline}`);
+      // Sanity: the counter does see tensors (12 trainer tensors + x, mask).
+      assert.ok(baseline >= 14, `numTensors ${baseline}`);
     } finally {
-      tf.dispose([x, y, mask]);
+      tf.dispose([x, mask]);
       const before = tf.memory().numTensors;
       trainer.dispose();
       assert.equal(tf.memory().numTensors, before - 12, 'dispose frees the 4 params and 8 moments');
     }
+  });
+});
+
+/** The loss headGradients differentiates by hand, for autodiff to differentiate as the reference. */
+function nllLoss(logProbs: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(logProbs, tf.oneHot(labels, numClasses)), 1))) as tf.Scalar;
+}
+
+describe('headGradients', () => {
+  test('equal the autodiff gradients of the mean NLL through headForward, with dropout, and its log-probabilities', () => {
+    const rows = 25;
+    const shapes = headTensorShapes(SHAPE);
+    tf.tidy(() => {
+      const params = initHeadArrays(SHAPE, 'grads').map((w, i) => tf.tensor(w, shapes[i]));
+      const x = tf.tensor2d(TRAIN.features.slice(0, rows * SHAPE.inputDim), [rows, SHAPE.inputDim]);
+      const labels = tf.tensor1d(TRAIN.labels.slice(0, rows), 'int32');
+      const mask = tf.tensor2d(dropoutMask(rows, SHAPE.hiddenUnits, 0.5, 'grads'), [rows, SHAPE.hiddenUnits]);
+      const expected = tf.grads((...p: tf.Tensor[]) => nllLoss(headForward(p, x, mask), labels, SHAPE.numClasses))(params);
+      const { logProbs, grads } = headGradients(params, x, TRAIN.labels.slice(0, rows), mask);
+      const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+      assert.ok(maxDiff(tf.tensor2d(Float32Array.from(logProbs), [rows, SHAPE.numClasses]), headForward(params, x, mask)) < 1e-5);
+      grads.forEach((grad, i) => {
+        assert.deepEqual(grad.shape, expected[i].shape, HEAD_TENSOR_NAMES[i]);
+        const scale = tf.max(tf.abs(expected[i])).dataSync()[0];
+        assert.ok(scale > 1e-4, `${HEAD_TENSOR_NAMES[i]}: the gradient is not trivially zero`);
+        assert.ok(maxDiff(grad, expected[i]) < 1e-5 * scale, `${HEAD_TENSOR_NAMES[i]}: ${maxDiff(grad, expected[i])} off (scale ${scale})`);
+      });
+    });
   });
 });
 
@@ -295,8 +321,8 @@ describe('evaluateHead', () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, 'eval'), zeroAdamState(SHAPE));
     try {
       const n = VAL.count;
-      const full = await evaluateHead(trainer.params, VAL.features, VAL.labels, SHAPE.inputDim, SHAPE.numClasses);
-      const small = await evaluateHead(trainer.params, VAL.features, VAL.labels, SHAPE.inputDim, SHAPE.numClasses, 7);
+      const full = await trainer.evaluate(VAL.features, VAL.labels);
+      const small = await trainer.evaluate(VAL.features, VAL.labels, 7);
       assert.equal(full.logProbs.length, n * SHAPE.numClasses);
       let nll = 0;
       let correct = 0;
@@ -325,7 +351,7 @@ describe('evaluateHead', () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, weights, zeroAdamState(SHAPE));
     try {
       const n = 9;
-      const out = await evaluateHead(trainer.params, VAL.features.subarray(0, n * SHAPE.inputDim), VAL.labels.subarray(0, n), SHAPE.inputDim, SHAPE.numClasses, 4);
+      const out = await trainer.evaluate(VAL.features.subarray(0, n * SHAPE.inputDim), VAL.labels.subarray(0, n), 4);
       const [w1, b1, w2, b2] = weights;
       const { inputDim: D, hiddenUnits: H, numClasses: C } = SHAPE;
       for (let i = 0; i < n; i++) {
