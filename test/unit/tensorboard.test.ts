@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
+import { defaultBucketIndex, upperBound } from '../../lib/tensorboard/histogram';
+import { randomStream } from '../../lib/random';
 import {
   EventFileSeries,
   EventFileWriter,
@@ -191,6 +193,18 @@ test('default bucket limits follow TF (symmetric, 0 in the middle, ±DBL_MAX end
   for (let i = 1; i < limits.length; i++) assert.ok(limits[i] > limits[i - 1]);
   for (let i = 0; i < limits.length; i++) assert.ok(limits[i] === -limits[limits.length - 1 - i], `limit ${i} mirrored`);
   assert.equal(limits.length, 1551); // 774 limits 1e-12·1.1^k < 1e20, then DBL_MAX; mirrored; plus 0
+});
+
+test('the O(1) bucket index equals the binary search, at every limit, beside it and across magnitudes', () => {
+  const limits = defaultBucketLimits();
+  const random = randomStream('histogram-index');
+  const values = [0, -0, 5e-324, -5e-324, 1e-13, -1e-13, 1e300, -1e300];
+  for (const limit of limits) values.push(limit, limit * (1 + 1e-15), limit * (1 - 1e-15), Math.fround(limit));
+  for (let i = 0; i < 20000; i++) values.push((random() < 0.5 ? -1 : 1) * 10 ** (random() * 70 - 40));
+  for (const v of values) assert.equal(defaultBucketIndex(v), upperBound(limits, v), `value ${v}`);
+  // The float32 fast path counts exactly as the generic one.
+  const floats = Float32Array.from(values);
+  assert.deepEqual(computeHistogram(floats), computeHistogram(Array.from(floats)));
 });
 
 test('histogram stats and TF buckets', () => {
