@@ -97,7 +97,7 @@ async function peak(seconds: number) {
  */
 async function headSteps(seconds: number) {
   const out = [];
-  for (const [rows, hiddenUnits] of [[25, 512], [100, 512], [25, 16 * 512]]) {
+  for (const [rows, hiddenUnits] of [[25, 512], [50, 512], [100, 512], [25, 16 * 512]]) {
     const shape = { inputDim: 1280, hiddenUnits, numClasses: 4 };
     const trainer = new HeadTrainer(shape, 0.001, initHeadArrays(shape, 'bench'), zeroAdamState(shape));
     const x = tf.randomNormal([rows, 1280]) as tf.Tensor2D;
