@@ -6,7 +6,7 @@ import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec, headParams } from '../lib/sweep-spec';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
-export const TRAINING_CODE_VERSION = 'head-v1';
+export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form
 
 export interface PlanInput {
   spec: SweepSpec;

@@ -1,2 +1,3 @@
 export { sweepWorkflow, progressQuery } from './sweep';
 export { trialWorkflow } from './trial';
+export { trainingLeaseWorkflow } from './training-lease';

@@ -1,9 +1,10 @@
 // One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
 // score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
-import { ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { pct } from '../lib/leaderboard-table';
 import { TrialInput, TrialSummary } from '../lib/sweep-types';
+import { acquireTrainingLease, releaseLeaseSignal } from './training-lease';
 
 export interface TrialWorkflowInput extends TrialInput {
   gpuQueue: string;
@@ -18,8 +19,13 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] },
   });
   const { run, head } = input.trial;
+  // patched(): trial workflows started by workers without the lease replay as they ran.
+  const lease = patched('training-lease') ? await acquireTrainingLease(input.trial.trialId, (holder) => {
+    setCurrentDetails(`**waiting**: another sweep is training this trial (it holds ${holder}); this one then reuses or retrains it`);
+  }) : undefined;
   setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
   const trained = await gpu.trainTrial.executeWithOptions({ summary: `train run ${run}: ${head.n_epochs} epochs` }, [input]);
+  await lease?.signal(releaseLeaseSignal);
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', 'DataError');
   const last = trained.epochs[trained.epochs.length - 1];
   setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(last.valAccuracy)}`);

@@ -72,6 +72,22 @@ describe('a sweep end to end', () => {
   });
 });
 
+describe('two sweeps that share trials', () => {
+  test('train each shared trial once: one sweep trains it, the other waits for its lease and reuses it', async () => {
+    // A seed no earlier run used, so that no result of these trials exists yet.
+    const seed = 1000 + Math.floor(Math.random() * 1e6);
+    const spec = await tinySpec(env, { seed });
+    const [a, b] = await Promise.all([runSweep(spec), runSweep(spec)]);
+    assert.equal(a.ranked.length, 4);
+    for (const trial of a.ranked) {
+      const twin = b.ranked.find((t) => t.trialId === trial.trialId);
+      assert.ok(twin, `run ${trial.run} is in both sweeps`);
+      assert.equal([trial, twin].filter((t) => !t.reused).length, 1, `seed ${seed}, run ${trial.run}: trained by exactly one of the sweeps`);
+      assert.deepEqual([twin.valLoss, twin.valAccuracy, twin.test?.accuracy], [trial.valLoss, trial.valAccuracy, trial.test?.accuracy]);
+    }
+  });
+});
+
 describe('bad input fails before any training', () => {
   async function expectFailure(spec: unknown, ...patterns: RegExp[]): Promise<void> {
     const id = uniqueId('it-bad');

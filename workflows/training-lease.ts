@@ -1,0 +1,44 @@
+// At most one training of a trial at a time, across sweeps. Trial ids are deterministic, so two
+// sweeps that share a trial would otherwise both train it, writing the same checkpoints. A trial
+// workflow trains only while it holds the trial's lease: a child workflow whose id is the trial id.
+// Temporal allows one running workflow per id, so a second holder cannot start; and the lease closes
+// with its holder (parent close policy), so a crashed, cancelled or terminated sweep never keeps it.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ChildWorkflowHandle, ParentClosePolicy, condition, defineSignal, setHandler, sleep, startChild, workflowInfo,
+} from '@temporalio/workflow';
+
+export const releaseLeaseSignal = defineSignal('release');
+
+/** Runs until released or until its holder closes. */
+export async function trainingLeaseWorkflow(): Promise<void> {
+  let released = false;
+  setHandler(releaseLeaseSignal, () => { released = true; });
+  await condition(() => released);
+}
+
+export function trainingLeaseId(trialId: string): string {
+  return `training-lease.${trialId}`;
+}
+
+/**
+ * Takes the trial's lease, waiting while another workflow holds it (backing off to a check every
+ * 30 s, so a long wait adds little history). `onWait` is told who holds it, once per wait.
+ */
+export async function acquireTrainingLease(trialId: string, onWait: (holderLeaseId: string) => void): Promise<ChildWorkflowHandle<typeof trainingLeaseWorkflow>> {
+  const workflowId = trainingLeaseId(trialId);
+  for (let seconds = 1; ; seconds = Math.min(30, seconds * 2)) {
+    try {
+      return await startChild(trainingLeaseWorkflow, {
+        workflowId,
+        taskQueue: workflowInfo().taskQueue,
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        staticSummary: `training lease of trial ${trialId}, held by ${workflowInfo().workflowId}`,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      if (seconds === 1) onWait(workflowId);
+      await sleep(`${seconds}s`);
+    }
+  }
+}
