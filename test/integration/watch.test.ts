@@ -11,7 +11,8 @@ import { REPO_ROOT } from '../../workers/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
 
 const SWEEP = path.join(REPO_ROOT, 'bin', 'sweep.js');
-const EPOCHS = 60;
+// Enough for each trial to train for several seconds, so heartbeats (at most 2 s apart) show epochs under way.
+const EPOCHS = 250;
 
 let env: TestWorkers;
 before(async () => { env = await startTestWorkers('watch'); });
@@ -23,7 +24,7 @@ async function sweepCli(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** A sweep whose trials train long enough (tens of epochs) for heartbeats to show epochs under way. */
+/** A sweep whose trials train long enough (hundreds of epochs) for heartbeats to show epochs under way. */
 async function startSweep(): Promise<string> {
   const id = uniqueId('it-watch');
   const spec = await tinySpec(env, { reuse: false, concurrency: 2, grid: { hidden_units: [16, 32, 64], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [EPOCHS] } });
