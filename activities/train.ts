@@ -53,7 +53,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
     for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
       const began = Date.now();
       const train = await loadFeatureSet(input.train[epoch % input.train.length]);
-      const { loss, accuracy } = await trainEpoch(trainer, cachedRows(train), input, epoch);
+      const { loss, accuracy } = await trainEpoch(trainer, cachedRows(train), input, epoch, epochs.at(-1));
       const evaluation = await trainer.evaluate(val.features, val.labels);
       const epochDuration = (Date.now() - began) / 1000;
       epochs.push({
@@ -110,8 +110,12 @@ export function cachedRows(set: FeatureShard): EpochRows {
   };
 }
 
-/** One epoch of shuffled mini-batches; shuffling and dropout are keyed by (seed, trial, epoch, batch). */
-export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: TrialInput, epoch: number): Promise<{ loss: number; accuracy: number }> {
+/**
+ * One epoch of shuffled mini-batches; shuffling and dropout are keyed by (seed, trial, epoch, batch).
+ * Every batch heartbeats its position with the previous epoch's metrics: heartbeats are throttled, so
+ * the one that reaches the server is usually a batch's, and watchers should still see current metrics.
+ */
+export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: TrialInput, epoch: number, previous?: EpochMetrics): Promise<{ loss: number; accuracy: number }> {
   const { trial } = input;
   const dim = trainer.shape.inputDim;
   const batchSize = trial.head.batch_size;
@@ -132,7 +136,7 @@ export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: T
     tf.dispose([x, mask]);
     lossSum += stats.lossSum;
     correct += stats.correct;
-    Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1 });
+    Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1, metrics: previous });
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count };
 }

@@ -9,7 +9,7 @@ import { rootMessage } from '../lib/errors';
 import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
 import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, withLastMetrics } from '../lib/watch-view';
+import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../lib/watch-view';
 import { connectClient } from '../workers/temporal-connection';
 
 export interface WatchOptions {
@@ -64,7 +64,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
   }
   await Promise.all((snap.board?.running ?? []).map(async (trial) => {
     const progress = await trainingProgress(client, trial.workflowId, trial.epochs);
-    if (progress) snap.training[trial.run] = withLastMetrics(progress, previous?.training[trial.run]);
+    if (progress) snap.training[trial.run] = progress;
   }));
   if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };
   return snap;

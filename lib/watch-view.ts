@@ -34,23 +34,17 @@ export interface WatchSnapshot {
 }
 
 /**
- * trainTrial heartbeats `{epoch, of, batch}` while an epoch is under way (epoch = the one being
- * trained, 1-based) and `{epoch, of, metrics}` once it is finished.
+ * trainTrial heartbeats `{epoch, of, batch, metrics?}` while an epoch is under way (epoch = the one
+ * being trained, 1-based; metrics = the previous epoch's, from the second epoch on) and
+ * `{epoch, of, metrics}` once it is finished.
  */
 export function parseTrainHeartbeat(details: unknown, attempt = 1): TrialProgress | undefined {
   if (!details || typeof details !== 'object') return undefined;
   const { epoch, of, batch, metrics } = details as Record<string, unknown>;
   if (typeof epoch !== 'number' || typeof of !== 'number') return undefined;
-  if (metrics && typeof metrics === 'object') return { epochsDone: epoch, of, metrics: metrics as EpochMetrics, attempt };
-  return { epochsDone: epoch - 1, of, batch: typeof batch === 'number' ? batch : undefined, attempt };
-}
-
-/**
- * Heartbeats are throttled (one reaches the server every couple of seconds), so most carry a batch
- * rather than an epoch's metrics: keep showing the last metrics seen for the trial.
- */
-export function withLastMetrics(next: TrialProgress, previous: TrialProgress | undefined): TrialProgress {
-  return next.metrics || !previous?.metrics ? next : { ...next, metrics: previous.metrics };
+  const lastMetrics = metrics && typeof metrics === 'object' ? { metrics: metrics as EpochMetrics } : {};
+  if (typeof batch === 'number') return { epochsDone: epoch - 1, of, batch, ...lastMetrics, attempt };
+  return { epochsDone: lastMetrics.metrics ? epoch : epoch - 1, of, ...lastMetrics, attempt };
 }
 
 export function progressBar(done: number, total: number, width: number): string {

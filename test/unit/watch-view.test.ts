@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame, withLastMetrics } from '../../lib/watch-view';
+import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame } from '../../lib/watch-view';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../lib/workflow-metadata';
 
 const plan = (run: number, hidden: number): TrialPlan => ({
@@ -30,41 +30,16 @@ describe('liveLeaderboard', () => {
 });
 
 describe('parseTrainHeartbeat', () => {
-  test('a batch heartbeat is the epoch under way; an epoch-end heartbeat is a finished epoch with metrics', () => {
-    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, batch: 7 }), { epochsDone: 2, of: 5, batch: 7, attempt: 1 });
-    const metrics = { epoch: 3, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 3 };
-    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, metrics }, 2), { epochsDone: 3, of: 5, metrics, attempt: 2 });
+  test('a batch heartbeat is the epoch under way, with the previous epoch\'s metrics; an epoch-end heartbeat is a finished epoch', () => {
+    assert.deepEqual(parseTrainHeartbeat({ epoch: 1, of: 5, batch: 7 }), { epochsDone: 0, of: 5, batch: 7, attempt: 1 });
+    const metrics = { epoch: 2, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 3 };
+    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, batch: 7, metrics }), { epochsDone: 2, of: 5, batch: 7, metrics, attempt: 1 });
+    const finished = { ...metrics, epoch: 3 };
+    assert.deepEqual(parseTrainHeartbeat({ epoch: 3, of: 5, metrics: finished }, 2), { epochsDone: 3, of: 5, metrics: finished, attempt: 2 });
   });
 
   test('anything else is not a training heartbeat', () => {
     for (const details of [undefined, null, 'x', { epoch: '1', of: 2 }, { of: 2 }]) assert.equal(parseTrainHeartbeat(details), undefined);
-  });
-});
-
-describe('withLastMetrics', () => {
-  test('a batch heartbeat keeps the metrics of the last finished epoch seen', () => {
-    const metrics = { epoch: 2, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 2 };
-    const previous = { epochsDone: 2, of: 5, metrics, attempt: 1 };
-    assert.deepEqual(withLastMetrics({ epochsDone: 3, of: 5, batch: 2, attempt: 1 }, previous), { epochsDone: 3, of: 5, batch: 2, attempt: 1, metrics });
-    const newer = { ...metrics, epoch: 4 };
-    assert.equal(withLastMetrics({ epochsDone: 4, of: 5, metrics: newer, attempt: 1 }, previous).metrics, newer);
-  });
-
-  test('an epoch seen only through batches is reported without metrics rather than with stale ones', () => {
-    const metrics = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 1 };
-    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 1, of: 5, metrics, attempt: 1 } });
-    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, batch: 4, metrics, attempt: 1 } });
-    assert.deepEqual(changeLines(a, b).map((l) => l.replace(/^\[\s*\S+\] /, '')), ['run 1 epoch 3/5 done']);
-  });
-
-  test('a trial that moved on to the test split says so (once), and a reused one is marked', () => {
-    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, attempt: 1 } });
-    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 5, of: 5, attempt: 1, evaluating: true } });
-    const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
-    assert.deepEqual(strip(changeLines(a, b)), ['run 1 evaluating on the test split']);
-    assert.deepEqual(changeLines(b, { ...b, elapsed: 11 }), []);
-    const c = snap(liveLeaderboard(sweep, [{ ...done(1, 0.5), reused: true }], [], plans));
-    assert.deepEqual(strip(changeLines(b, c)).slice(0, 1), ['run 1 completed: val acc 50.0% · test acc - · rank 1 · reused from an earlier sweep']);
   });
 });
 
