@@ -83,6 +83,23 @@ describe('changeLines (plain output)', () => {
     ]);
     assert.match(lines[0], /^\[ 1m15s\] /);
   });
+
+  test('an epoch seen only through batches is reported without metrics rather than with stale ones', () => {
+    const metrics = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, epochDuration: 1, runDuration: 1 };
+    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 1, of: 5, metrics, attempt: 1 } });
+    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, batch: 4, metrics, attempt: 1 } });
+    assert.deepEqual(changeLines(a, b).map((l) => l.replace(/^\[\s*\S+\] /, '')), ['run 1 epoch 3/5 done']);
+  });
+
+  test('a trial that moved on to the test split says so (once), and a reused one is marked', () => {
+    const a = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 3, of: 5, attempt: 1 } });
+    const b = snap(liveLeaderboard(sweep, [], [1], plans), { 1: { epochsDone: 5, of: 5, attempt: 1, evaluating: true } });
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
+    assert.deepEqual(strip(changeLines(a, b)), ['run 1 evaluating on the test split']);
+    assert.deepEqual(changeLines(b, { ...b, elapsed: 11 }), []);
+    const c = snap(liveLeaderboard(sweep, [{ ...done(1, 0.5), reused: true }], [], plans));
+    assert.deepEqual(strip(changeLines(b, c)).slice(0, 1), ['run 1 completed: val acc 50.0% · test acc - · rank 1 · reused from an earlier sweep']);
+  });
 });
 
 describe('renderFrame (terminal)', () => {
