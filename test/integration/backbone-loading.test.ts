@@ -1,6 +1,7 @@
 // A backbone loads the same from a path, file://, http:// and s3://: same content id, same features.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { loadBackbone } from '../../model/backbone';
 import { loadHandler, saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/sweep-spec';
+import { layersToGraphModel } from './graph-model-fixture';
 import { TEST_IMAGE_SIZE, tinyBackbone, uniqueId } from './harness';
 
 test('path, file://, http:// and s3:// give the same backbone', async () => {
@@ -50,4 +52,29 @@ test('an unknown feature layer names the layers there are', async () => {
     loadBackbone({ uri: await tinyBackbone(), format: 'layers', featureLayer: 'no_such_layer', mean: IMAGENET_MEAN, std: IMAGENET_STD }),
     /featureLayer "no_such_layer" is not a layer of .*conv4, features/,
   );
+});
+
+test('a GraphModel backbone computes the same features as the LayersModel it was converted from', async () => {
+  await initTensorflow();
+  const layersJson = await tinyBackbone();
+  const graphJson = await layersToGraphModel(layersJson, fs.mkdtempSync(path.join(os.tmpdir(), 'graph-backbone-')));
+  const common = { featureLayer: 'features', mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  const [layers, graph] = await Promise.all([
+    loadBackbone({ uri: layersJson, format: 'layers', ...common }),
+    loadBackbone({ uri: graphJson, format: 'graph', ...common }),
+  ]);
+  assert.equal(graph.engine, 'tfjs');
+  assert.equal(graph.inputSize, TEST_IMAGE_SIZE);
+  assert.notEqual(graph.id, layers.id, 'another model file is another cache id');
+  const input = tf.randomUniform([3, TEST_IMAGE_SIZE, TEST_IMAGE_SIZE, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+  const [expected, actual] = [await layers.embed(input), await graph.embed(input)];
+  input.dispose();
+  assert.equal(actual.length, expected.length);
+  const worst = Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i])));
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  // An intermediate node is a feature layer too.
+  const relu = await loadBackbone({ uri: graphJson, format: 'graph', ...common, featureLayer: 'conv2/Relu' });
+  const small = tf.zeros([1, TEST_IMAGE_SIZE, TEST_IMAGE_SIZE, 3]) as tf.Tensor4D;
+  assert.equal((await relu.embed(small)).length, (TEST_IMAGE_SIZE / 4) ** 2 * 64);
+  small.dispose();
 });

@@ -1,11 +1,15 @@
 // A whole sweep on the real Temporal dev server and MinIO: the DAG completes, results are complete
 // and ranked, a second run of the same spec and seed is identical, and bad input fails fast.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { getJson, getObject, parseS3Url } from '../../activities/storage';
 import { Leaderboard } from '../../lib/sweep-types';
-import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { layersToGraphModel } from './graph-model-fixture';
+import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';
 
 let env: TestWorkers;
 before(async () => { env = await startTestWorkers('sweep'); });
@@ -69,6 +73,18 @@ describe('a sweep end to end', () => {
   test('a different seed gives a different split', async () => {
     const other = await runSweep(await tinySpec(env, { seed: 8, grid: { hidden_units: [16], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [1] } }));
     assert.notEqual(other.ranked[0].trialId, first.ranked.find((t) => t.params.hidden_units === 16)?.trialId);
+  });
+});
+
+describe('a GraphModel backbone', () => {
+  test('a sweep on it trains and ranks every trial; the export says why it cannot merge backbone and head', async () => {
+    const graphJson = await layersToGraphModel(await tinyBackbone(), fs.mkdtempSync(path.join(os.tmpdir(), 'graph-backbone-')));
+    const board = await runSweep(await tinySpec(env, { backbone: { uri: graphJson, format: 'graph', featureLayer: 'features' } }));
+    assert.equal(board.status, 'completed');
+    assert.equal(board.ranked.length, 4);
+    assert.ok(board.best?.test, 'the best trial has test-set scores');
+    assert.equal(board.model, undefined);
+    assert.match(board.modelError ?? '', /only a LayersModel backbone can be exported together with its head; .* is a graph model\. The trained head of run \d+ is at s3:\/\//);
   });
 });
 
