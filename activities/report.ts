@@ -7,15 +7,20 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../lib/report-html';
 import { Leaderboard, TrainResult } from '../lib/sweep-types';
-import { getJsonIfExists, putObject, s3Url } from './storage';
+import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
 
-/** Writes the report to S3 and returns its s3:// URL. */
+/** Writes the report to S3, links it from leaderboard.json, and returns its s3:// URL. */
 export async function writeReport(input: { sweepId: string }): Promise<string> {
   const html = await buildSweepReport(input.sweepId);
   await putObject(reportKey(input.sweepId), html, 'text/html; charset=utf-8');
-  return s3Url(reportKey(input.sweepId));
+  const url = s3Url(reportKey(input.sweepId));
+  // leaderboard.json is written first (the report is built from it), so it learns the link only now.
+  const boardKey = artifactKeys.sweepResults(input.sweepId, 'leaderboard.json');
+  const board = await getJsonIfExists<Leaderboard>(boardKey);
+  if (board) await putJson(boardKey, { ...board, artifacts: { ...board.artifacts, report: url } });
+  return url;
 }
 
 export async function buildSweepReport(sweepId: string): Promise<string> {

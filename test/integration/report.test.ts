@@ -8,7 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { reportKey } from '../../activities/report';
-import { getObject, parseS3Url, s3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url, s3Url } from '../../activities/storage';
+import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT } from '../../workers/config';
 import { Browser, openChromium, screenshotPath } from './chromium';
@@ -44,6 +45,8 @@ describe('the sweep report', () => {
 
   test('the sweep writes report.html next to its results and returns where', async () => {
     assert.equal(board.artifacts.report, s3Url(reportKey(board.sweepId)));
+    const stored = await getJson<Leaderboard>(artifactKeys.sweepResults(board.sweepId, 'leaderboard.json'));
+    assert.equal(stored.artifacts.report, board.artifacts.report, 'leaderboard.json in S3 links the report too');
     html = (await getObject(parseS3Url(board.artifacts.report!).key)).toString('utf8');
     assert.match(html, /^<!doctype html>/);
     assert.ok(html.includes('Chart.js v4'), 'the chart library is inlined');
