@@ -8,7 +8,7 @@ import { misclassifiedImages } from '../lib/misclassified';
 import { Evaluation, FeatureSetRef, TrainResult } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
-import { loadFeatureSet } from './feature-store';
+import { openFeatureSet } from './feature-store';
 import { getJson, getObject, putJson, s3Url } from './storage';
 import { decodeState } from './train';
 import * as tf from '@tensorflow/tfjs';
@@ -27,13 +27,13 @@ export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
   await initTensorflow();
   // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.
   Context.current().heartbeat('loading features');
-  const data = await loadFeatureSet(input.features);
+  const data = await openFeatureSet(input.features);
   Context.current().heartbeat('evaluating');
   const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
   const { weights } = decodeState(shape, await getObject(input.trained.headKey), 0);
   const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
   try {
-    const result = await evaluateHead(params, data.features, data.labels, shape.inputDim, shape.numClasses);
+    const result = await evaluateHead(params, data, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
     const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);
     const listKey = artifactKeys.trialMisclassified(input.trained.trialId, input.split);
@@ -55,6 +55,7 @@ export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
     return evaluation;
   } finally {
     tf.dispose(params);
+    data.close();
   }
 }
 

@@ -1,21 +1,75 @@
 // Reading cached feature sets on a training worker: shards come from S3 once and are then kept
-// on local disk, so trials that share a worker share the download; only the sets in use are in memory.
+// on local disk, so trials that share a worker share the download. A set in use is in memory, or,
+// when larger than SWEEP_FEATURE_MEMORY_MB, read from those files a batch at a time.
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
-import { FeatureShard, concatFeatureShards, decodeFeatureShard } from '../lib/feature-shard';
+import {
+  FeatureRows, FeatureShard, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
+} from '../lib/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { getObject } from './storage';
 
 const CACHE_DIR = process.env.SWEEP_CACHE_DIR ?? path.join(os.tmpdir(), 'sweep-feature-cache');
 
+/** The feature bytes a worker holds in memory per set before it streams the set from disk instead. */
+export function featureMemoryLimitBytes(): number {
+  return Number(process.env.SWEEP_FEATURE_MEMORY_MB ?? 1024) * 2 ** 20;
+}
+
+/** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
+export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureMemoryLimitBytes()): Promise<FeatureRows> {
+  if (ref.rows * ref.dim * 4 <= memoryLimitBytes) return memoryRows(await loadFeatureSet(ref));
+  const files: string[] = [];
+  for (let shard = 0; shard < ref.shards; shard++) files.push(await localShardFile(artifactKeys.featureShard(ref.id, shard)));
+  return diskRows(ref, files);
+}
+
 export async function loadFeatureSet(ref: FeatureSetRef): Promise<FeatureShard> {
   const shards: FeatureShard[] = [];
   for (let shard = 0; shard < ref.shards; shard++) shards.push(decodeFeatureShard(await cachedObject(artifactKeys.featureShard(ref.id, shard))));
-  const set = concatFeatureShards(shards);
+  return checked(ref, concatFeatureShards(shards));
+}
+
+function checked<T extends { count: number; dim: number }>(ref: FeatureSetRef, set: T): T {
   if (set.count !== ref.rows || set.dim !== ref.dim) throw new Error(`feature set ${ref.id} has ${set.count} x ${set.dim}, expected ${ref.rows} x ${ref.dim}`);
   return set;
+}
+
+/** Rows read from the shard files with one positioned read per row; only the labels are in memory. */
+function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
+  const shards = files.map((file) => {
+    const fd = fsSync.openSync(file, 'r');
+    const header = Buffer.alloc(12);
+    fsSync.readSync(fd, header, 0, 12, 0);
+    const { count, dim } = decodeFeatureShardHeader(header);
+    const { labelsAt, featuresAt } = featureShardLayout(count);
+    const labels = new Int32Array(count);
+    fsSync.readSync(fd, new Uint8Array(labels.buffer), 0, count * 4, labelsAt);
+    return { fd, count, dim, labels, featuresAt };
+  });
+  // Row r of the set is row r - firstRow[s] of shard s.
+  const firstRow: number[] = [];
+  shards.reduce((row, shard) => { firstRow.push(row); return row + shard.count; }, 0);
+  const dim = shards[0]?.dim ?? ref.dim;
+  const set = {
+    count: shards.reduce((n, s) => n + s.count, 0),
+    dim,
+    labels: Int32Array.from(shards.flatMap((s) => Array.from(s.labels))),
+    read: (rows: ArrayLike<number>, out: Float32Array) => {
+      const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      for (let i = 0; i < rows.length; i++) {
+        let s = shards.length - 1;
+        while (firstRow[s] > rows[i]) s--;
+        const shard = shards[s];
+        fsSync.readSync(shard.fd, bytes, i * dim * 4, dim * 4, shard.featuresAt + (rows[i] - firstRow[s]) * dim * 4);
+      }
+    },
+    close: () => shards.forEach((s) => fsSync.closeSync(s.fd)),
+  };
+  return checked(ref, set);
 }
 
 /** Trials running in one process and needing the same shard share one download. */
@@ -35,12 +89,23 @@ async function readOrDownload(key: string): Promise<Buffer> {
   try {
     return await fs.readFile(file);
   } catch {
-    const bytes = await getObject(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    // Write then rename (atomic), so no reader, in this or another worker process, sees half a shard.
-    const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
-    await fs.writeFile(partial, bytes);
-    await fs.rename(partial, file);
-    return bytes;
+    return download(key, file);
   }
+}
+
+/** The shard's file in the local cache, downloaded first if it is not there. */
+async function localShardFile(key: string): Promise<string> {
+  const file = path.join(CACHE_DIR, key);
+  if (!fsSync.existsSync(file)) await download(key, file);
+  return file;
+}
+
+async function download(key: string, file: string): Promise<Buffer> {
+  const bytes = await getObject(key);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  // Write then rename (atomic), so no reader, in this or another worker process, sees half a shard.
+  const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
+  await fs.writeFile(partial, bytes);
+  await fs.rename(partial, file);
+  return bytes;
 }

@@ -5,12 +5,12 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
-import { FeatureShard } from '../lib/feature-shard';
+import { FeatureRows } from '../lib/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
-import { loadFeatureSet } from './feature-store';
+import { openFeatureSet } from './feature-store';
 import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './storage';
 import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
@@ -43,18 +43,18 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
   const start = checkpoint
     ? decodeState(shape, await getObject(checkpoint.weightsKey), checkpoint.adamStep)
     : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
-  const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   const epochs = checkpoint?.epochs.slice() ?? [];
-  const val = await loadFeatureSet(input.val);
   const events = new TrialEvents(input.sweepId, trial);
   await events.writeHeader(input);
   await events.removeStaleEpochs(epochs.length);
+  const val = await openFeatureSet(input.val);
+  const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   try {
     for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
       const began = Date.now();
-      const train = await loadFeatureSet(input.train[epoch % input.train.length]);
-      const { loss, accuracy } = await trainEpoch(trainer, cachedRows(train), input, epoch, epochs.at(-1));
-      const evaluation = await trainer.evaluate(val.features, val.labels);
+      const train = await openFeatureSet(input.train[epoch % input.train.length]);
+      const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1)).finally(() => train.close());
+      const evaluation = await trainer.evaluate(val);
       const epochDuration = (Date.now() - began) / 1000;
       epochs.push({
         epoch: epoch + 1,
@@ -89,25 +89,8 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
     return result;
   } finally {
     trainer.dispose();
+    val.close();
   }
-}
-
-/** An epoch's training rows: labels, and feature vectors fetched a batch at a time. */
-export interface EpochRows {
-  count: number;
-  labels: Int32Array;
-  /** Writes the feature vectors of `rows` (indices below `count`) into `out`, one after another. */
-  features(rows: number[], out: Float32Array): void | Promise<void>;
-}
-
-/** Rows read from a cached feature set. (bench/reference.ts computes them with the backbone instead.) */
-export function cachedRows(set: FeatureShard): EpochRows {
-  const { dim } = set;
-  return {
-    count: set.count,
-    labels: set.labels,
-    features: (rows, out) => rows.forEach((row, i) => out.set(set.features.subarray(row * dim, (row + 1) * dim), i * dim)),
-  };
 }
 
 /**
@@ -115,7 +98,7 @@ export function cachedRows(set: FeatureShard): EpochRows {
  * Every batch heartbeats its position with the previous epoch's metrics: heartbeats are throttled, so
  * the one that reaches the server is usually a batch's, and watchers should still see current metrics.
  */
-export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: TrialInput, epoch: number, previous?: EpochMetrics): Promise<{ loss: number; accuracy: number }> {
+export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input: TrialInput, epoch: number, previous?: EpochMetrics): Promise<{ loss: number; accuracy: number }> {
   const { trial } = input;
   const dim = trainer.shape.inputDim;
   const batchSize = trial.head.batch_size;
@@ -128,7 +111,7 @@ export async function trainEpoch(trainer: HeadTrainer, data: EpochRows, input: T
     throwIfCancelled();
     const batchRows = order.slice(start, start + batchSize);
     const rows = batchRows.length;
-    await data.features(batchRows, batch);
+    await data.read(batchRows, batch);
     batchRows.forEach((row, i) => { labels[i] = data.labels[row]; });
     const x = tf.tensor2d(batch.subarray(0, rows * dim), [rows, dim]);
     const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, trial.head.dropout, input.seed, trial.trialId, epoch, b), [rows, trainer.shape.hiddenUnits]);

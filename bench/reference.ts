@@ -6,7 +6,8 @@
 // accuracies are directly comparable.
 import * as tf from '@tensorflow/tfjs';
 import { preprocessImage } from '../activities/image-preprocessing';
-import { EpochRows, trainEpoch } from '../activities/train';
+import { trainEpoch } from '../activities/train';
+import { FeatureRows, memoryRows } from '../lib/feature-shard';
 import { drawAugmentation } from '../lib/augmentation';
 import { Sample, SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
@@ -71,15 +72,17 @@ export async function referenceTrial(
     for (let start = 0; start < samples.length; start += batch) {
       features.set(await computeFeatures(backbone, spec, images, samples.slice(start, start + batch), 'eval', meter), start * featureDim);
     }
-    return trainer.evaluate(features, Int32Array.from(samples, (s) => s.label));
+    return trainer.evaluate(memoryRows({ count: samples.length, dim: featureDim, labels: Int32Array.from(samples, (s) => s.label), features }));
   };
   try {
     let val = { accuracy: 0, loss: 0 };
     for (let epoch = 0; epoch < trial.head.n_epochs; epoch++) {
-      const rows: EpochRows = {
+      const rows: FeatureRows = {
         count: split.train.length,
+        dim: featureDim,
         labels: Int32Array.from(split.train, (s) => s.label),
-        features: async (indices, out) => out.set(await computeFeatures(backbone, spec, images, indices.map((i) => split.train[i]), epoch, meter)),
+        read: async (indices, out) => out.set(await computeFeatures(backbone, spec, images, Array.from(indices, (i) => split.train[i]), epoch, meter)),
+        close: () => undefined,
       };
       await trainEpoch(trainer, rows, input, epoch);
       val = await evaluate(split.val);

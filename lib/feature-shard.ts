@@ -26,9 +26,7 @@ export function encodeFeatureShard(shard: FeatureShard): Uint8Array {
 
 export function decodeFeatureShard(bytes: Uint8Array): FeatureShard {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a feature shard (bad magic)');
-  const count = view.getUint32(4, true);
-  const dim = view.getUint32(8, true);
+  const { count, dim } = decodeFeatureShardHeader(bytes);
   if (bytes.byteLength !== 12 + count * 4 + count * dim * 4) throw new Error(`feature shard is truncated: ${bytes.byteLength} bytes for ${count} x ${dim}`);
   const labels = new Int32Array(count);
   const features = new Float32Array(count * dim);
@@ -52,4 +50,43 @@ export function concatFeatureShards(shards: readonly FeatureShard[]): FeatureSha
     row += s.count;
   }
   return { count, dim, labels, features };
+}
+
+/**
+ * Rows of a feature set, read a batch at a time: what training and evaluation consume, whether the
+ * set is in memory, streamed from shard files on local disk, or computed on the fly (the benchmark).
+ */
+export interface FeatureRows {
+  count: number;
+  dim: number;
+  labels: Int32Array;
+  /** Writes the feature vectors of `rows` (indices below `count`) into `out`, one after another. */
+  read(rows: ArrayLike<number>, out: Float32Array): void | Promise<void>;
+  /** Releases what reading holds (open files); the rows are not read after. */
+  close(): void;
+}
+
+export function memoryRows(set: FeatureShard): FeatureRows {
+  const { dim, features } = set;
+  return {
+    count: set.count,
+    dim,
+    labels: set.labels,
+    read: (rows, out) => {
+      for (let i = 0; i < rows.length; i++) out.set(features.subarray(rows[i] * dim, (rows[i] + 1) * dim), i * dim);
+    },
+    close: () => undefined,
+  };
+}
+
+/** Byte offsets inside an encoded shard of `count` rows: where its labels and its features begin. */
+export function featureShardLayout(count: number): { labelsAt: number; featuresAt: number } {
+  return { labelsAt: 12, featuresAt: 12 + count * 4 };
+}
+
+/** The row count and dimension from a shard's 12-byte header. */
+export function decodeFeatureShardHeader(header: Uint8Array): { count: number; dim: number } {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  if (header.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a feature shard (bad magic)');
+  return { count: view.getUint32(4, true), dim: view.getUint32(8, true) };
 }

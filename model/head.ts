@@ -4,6 +4,7 @@
 // dropout masks) comes from our keyed streams and the optimizer state is plain data we checkpoint:
 // an interrupted and resumed trial computes exactly what an uninterrupted one does.
 import * as tf from '@tensorflow/tfjs';
+import { FeatureRows } from '../lib/feature-shard';
 import { randomStream } from '../lib/random';
 import { AdamStore, adamStepScalars, createAdamStore } from './adam';
 
@@ -145,10 +146,10 @@ export class HeadTrainer {
   }
 
   /** Loss, accuracy and predictions of the current weights on a feature set (eval mode). */
-  async evaluate(features: Float32Array, labels: Int32Array, batchSize?: number): ReturnType<typeof evaluateHead> {
+  async evaluate(data: FeatureRows, batchSize?: number): ReturnType<typeof evaluateHead> {
     const params = this.store.read();
     try {
-      return await evaluateHead(params, features, labels, this.shape.inputDim, this.shape.numClasses, batchSize);
+      return await evaluateHead(params, data, this.shape.numClasses, batchSize);
     } finally {
       tf.dispose(params);
     }
@@ -192,16 +193,19 @@ function scoreRows(logProbs: ArrayLike<number>, labels: Int32Array, numClasses: 
 }
 
 /** Loss and accuracy (and predictions) of a head on a whole feature set, in eval mode, batched. */
-export async function evaluateHead(params: tf.Tensor[], features: Float32Array, labels: Int32Array, inputDim: number, numClasses: number, batchSize = 256): Promise<{ loss: number; accuracy: number; predictions: Int32Array; logProbs: Float32Array }> {
-  const n = labels.length;
+export async function evaluateHead(params: tf.Tensor[], data: FeatureRows, numClasses: number, batchSize = 256): Promise<{ loss: number; accuracy: number; predictions: Int32Array; logProbs: Float32Array }> {
+  const n = data.count;
   const predictions = new Int32Array(n);
   const logProbs = new Float32Array(n * numClasses);
+  const batch = new Float32Array(Math.min(batchSize, n) * data.dim);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const batch = tf.tidy(() => headForward(params, tf.tensor2d(features.subarray(start * inputDim, end * inputDim), [end - start, inputDim])));
-    logProbs.set(await batch.data(), start * numClasses);
-    batch.dispose();
+    const rows = Array.from({ length: end - start }, (_, i) => start + i);
+    await data.read(rows, batch);
+    const out = tf.tidy(() => headForward(params, tf.tensor2d(batch.subarray(0, rows.length * data.dim), [rows.length, data.dim])));
+    logProbs.set(await out.data(), start * numClasses);
+    out.dispose();
   }
-  const { lossSum, correct } = scoreRows(logProbs, labels, numClasses, predictions);
+  const { lossSum, correct } = scoreRows(logProbs, data.labels, numClasses, predictions);
   return { loss: lossSum / n, accuracy: correct / n, predictions, logProbs };
 }

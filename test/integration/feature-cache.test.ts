@@ -1,8 +1,10 @@
 // The feature cache (activities/features.ts) on the real MinIO, no Temporal server (activities run in a
 // mocked activity Context): a cached feature vector is what the reference method (bench/reference.ts,
 // backbone recomputed per image) computes for the same image and augmentation draw; and an
-// interrupted extraction resumes without recomputing or rewriting the shards it had finished.
+// interrupted extraction resumes without recomputing or rewriting the shards it had finished; and a
+// set over the memory limit is read from the local shard files with the same rows and scores.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { extractFeatures } from '../../activities/features';
@@ -13,6 +15,10 @@ import { computeFeatures } from '../../bench/reference';
 import { inActivity } from '../../bench/setup';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { decodeFeatureShard } from '../../lib/feature-shard';
+import { openFeatureSet } from '../../activities/feature-store';
+import { randomStream, shuffled } from '../../lib/random';
+import { evaluateHead, headTensorShapes, initHeadArrays } from '../../model/head';
+import * as tf from '@tensorflow/tfjs';
 import { SplitManifest, SplitName } from '../../lib/manifest';
 import { FeatureShardRequest, SplitSummary, ViewName } from '../../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../../lib/sweep-spec';
@@ -101,5 +107,43 @@ describe('feature cache', () => {
     assert.equal(more.computed, true);
     assert.deepEqual(await lastModified(key1), before1, 'view 2 of shard 1 was not rewritten');
     assert.equal(decodeFeatureShard(await getObject(artifactKeys.featureShard(more.featureSetIds[1], 1))).count, Math.min(SHARD_SIZE, split.counts.train - SHARD_SIZE));
+  });
+  test('a feature set larger than the memory limit is read from the local shard files: the same rows, labels and scores', async () => {
+    const shards = Math.ceil(split.counts.train / SHARD_SIZE);
+    const parts = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, [4]))));
+    const ref = { id: parts[0].featureSetIds[0], shards, rows: split.counts.train, dim: parts[0].dim };
+    const [inMemory, onDisk] = [await openFeatureSet(ref, Infinity), await openFeatureSet(ref, 0)];
+    try {
+      assert.deepEqual(Array.from(onDisk.labels), Array.from(inMemory.labels));
+      // Rows in a shuffled order, across shard boundaries, a batch at a time, as training reads them;
+      // counting file reads shows which set reads the disk.
+      const order = shuffled([...Array(ref.rows).keys()], randomStream('disk-rows'));
+      const [a, b] = [new Float32Array(7 * ref.dim), new Float32Array(7 * ref.dim)];
+      const reads = { memory: 0, disk: 0 };
+      const readSync = fs.readSync;
+      let counting: keyof typeof reads = 'memory';
+      fs.readSync = ((...args: Parameters<typeof readSync>) => { reads[counting]++; return readSync(...args); }) as typeof readSync;
+      try {
+        for (let start = 0; start < order.length; start += 7) {
+          const rows = order.slice(start, start + 7);
+          counting = 'memory';
+          await inMemory.read(rows, a);
+          counting = 'disk';
+          await onDisk.read(rows, b);
+          assert.deepEqual(b.subarray(0, rows.length * ref.dim), a.subarray(0, rows.length * ref.dim), `rows ${rows}`);
+        }
+      } finally {
+        fs.readSync = readSync;
+      }
+      assert.deepEqual(reads, { memory: 0, disk: ref.rows }, 'one positioned read per row from the shard files, none for the set in memory');
+      const shape = { inputDim: ref.dim, hiddenUnits: 8, numClasses: 4 };
+      const params = initHeadArrays(shape, 'disk-rows').map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
+      const [fromMemory, fromDisk] = [await evaluateHead(params, inMemory, 4, 10), await evaluateHead(params, onDisk, 4, 10)];
+      tf.dispose(params);
+      assert.deepEqual(fromDisk, fromMemory);
+    } finally {
+      inMemory.close();
+      onDisk.close();
+    }
   });
 });

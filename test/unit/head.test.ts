@@ -7,6 +7,7 @@ import {
   AdamState, HEAD_TENSOR_NAMES, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headForward, headGradients, headTensorShapes, initHeadArrays, zeroAdamState,
 } from '../../model/head';
 import { initTensorflow } from '../../model/tf-backend';
+import { memoryRows } from '../../lib/feature-shard';
 import { randomStream, shuffled } from '../../lib/random';
 import { decodeState, encodeState } from '../../activities/train';
 
@@ -75,7 +76,7 @@ describe('HeadTrainer', () => {
   test('learns a separable toy problem: loss falls, accuracy > 0.9', async () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
     try {
-      const before = await trainer.evaluate(VAL.features, VAL.labels);
+      const before = await trainer.evaluate(memoryRows(VAL));
       const losses: number[] = [];
       let last = { loss: Infinity, accuracy: 0 };
       for (let epoch = 0; epoch < 6; epoch++) {
@@ -84,7 +85,7 @@ describe('HeadTrainer', () => {
       }
       assert.ok(losses.at(-1)! < losses[0] * 0.5, `train loss ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
       assert.ok(last.accuracy > 0.9, `train accuracy ${last.accuracy}`);
-      const after = await trainer.evaluate(VAL.features, VAL.labels);
+      const after = await trainer.evaluate(memoryRows(VAL));
       assert.ok(after.loss < before.loss * 0.5, `val loss ${before.loss} -> ${after.loss}`);
       assert.ok(after.accuracy > 0.9, `val accuracy ${after.accuracy}`);
       assert.equal(trainer.step, 6 * Math.ceil(103 / 25));
@@ -100,7 +101,7 @@ describe('HeadTrainer', () => {
       const features = TRAIN.features.slice(0, rows * SHAPE.inputDim);
       const labels = TRAIN.labels.slice(0, rows);
       // Expected: loss and correct count of the pre-step weights, with an all-ones mask (no dropout).
-      const ref = await trainer.evaluate(features, labels);
+      const ref = await trainer.evaluate(memoryRows({ count: rows, dim: SHAPE.inputDim, labels, features }));
       const x = tf.tensor2d(features, [rows, SHAPE.inputDim]);
       const mask = tf.ones([rows, SHAPE.hiddenUnits]) as tf.Tensor2D;
       const stats = await trainer.trainBatch(x, labels, mask);
@@ -205,7 +206,7 @@ describe('HeadTrainer', () => {
         await trainer.trainBatch(x, y, mask);
         await trainer.weights();
         await trainer.adamState();
-        await trainer.evaluate(VAL.features, VAL.labels, 16);
+        await trainer.evaluate(memoryRows(VAL), 16);
         assert.equal(tf.memory().numTensors, baseline, `after call ${i + 2}`);
         assert.equal(tf.memory().numBytes, baselineBytes, `bytes after call ${i + 2}`);
       }
@@ -321,8 +322,8 @@ describe('evaluateHead', () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, 'eval'), zeroAdamState(SHAPE));
     try {
       const n = VAL.count;
-      const full = await trainer.evaluate(VAL.features, VAL.labels);
-      const small = await trainer.evaluate(VAL.features, VAL.labels, 7);
+      const full = await trainer.evaluate(memoryRows(VAL));
+      const small = await trainer.evaluate(memoryRows(VAL), 7);
       assert.equal(full.logProbs.length, n * SHAPE.numClasses);
       let nll = 0;
       let correct = 0;
@@ -351,7 +352,7 @@ describe('evaluateHead', () => {
     const trainer = new HeadTrainer(SHAPE, 0.01, weights, zeroAdamState(SHAPE));
     try {
       const n = 9;
-      const out = await trainer.evaluate(VAL.features.subarray(0, n * SHAPE.inputDim), VAL.labels.subarray(0, n), 4);
+      const out = await trainer.evaluate(memoryRows({ count: n, dim: SHAPE.inputDim, labels: VAL.labels.subarray(0, n), features: VAL.features.subarray(0, n * SHAPE.inputDim) }), 4);
       const [w1, b1, w2, b2] = weights;
       const { inputDim: D, hiddenUnits: H, numClasses: C } = SHAPE;
       for (let i = 0; i < n; i++) {
