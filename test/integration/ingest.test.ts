@@ -1,6 +1,7 @@
 // ingestDataset against the local stack's MinIO (bash infra/stack-up.sh), through MockActivityEnvironment
 // so the activity has its Context (heartbeats, cancellation) without a Temporal server.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -8,6 +9,7 @@ import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -340,5 +342,31 @@ describe('ingestDataset', () => {
     const result = env.run(ingestDataset, { source: messy, classes: CLASSES, maxBadFraction: 0.2 });
     env.cancel();
     await assert.rejects(result, (error: Error) => error.name === 'CancelledFailure');
+  });
+  test('a data set far larger than the memory ingest uses: streamed file by file, peak memory independent of its size', async () => {
+    // 400 incompressible 512 x 512 PNGs (0.75 MiB each, 300 MiB), new content each run so every one is uploaded.
+    const big = path.join(tmp, 'big');
+    let dataBytes = 0;
+    for (let i = 0; i < 400; i++) {
+      const random = randomStream('big', run, i);
+      const raw = Buffer.alloc(512 * 512 * 3);
+      for (let j = 0; j < raw.length; j++) raw[j] = random() * 256;
+      const png = await sharp(raw, { raw: { width: 512, height: 512, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+      await fs.mkdir(path.join(big, i % 2 ? 'a' : 'b'), { recursive: true });
+      await fs.writeFile(path.join(big, i % 2 ? 'a' : 'b', `${i}.png`), png);
+      dataBytes += png.length;
+    }
+    const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', path.join(__dirname, 'ingest-memory-child.ts'), big], { maxBuffer: 16 << 20 });
+    const { summary, rssBefore, maxRss } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { summary: IngestSummary; rssBefore: number; maxRss: number };
+    try {
+      assert.deepEqual(summary.counts, { a: 200, b: 200 });
+      const grew = maxRss - rssBefore;
+      console.log(`[figure] ingest of ${(dataBytes / 2 ** 20).toFixed(0)} MiB (400 images): peak RSS grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
+      assert.ok(grew < dataBytes / 3, `ingesting ${dataBytes} bytes grew the peak RSS by ${grew} bytes: the data set is not streamed`);
+    } finally {
+      const manifest = await getJson<DatasetManifest>(summary.manifestKey);
+      for (const image of manifest.images) await deleteObject(artifactKeys.blob(image.sha256));
+      await deleteObject(summary.manifestKey);
+    }
   });
 });
