@@ -25,7 +25,8 @@ export interface PrivateStack {
   client: Client;
   s3: S3Client;
   up(component?: Component): Promise<void>;
-  down(component?: Component): Promise<void>;
+  /** Stops a component (or all) with TERM; `kill` sends KILL at once, as a crash would. */
+  down(component?: Component, options?: { kill?: boolean }): Promise<void>;
   /** The JSON object at `key`, or undefined when it does not exist. */
   getJson<T>(key: string): Promise<T | undefined>;
   getBytes(key: string): Promise<Buffer>;
@@ -103,7 +104,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     client,
     s3,
     up: (component) => script('stack-up.sh', [...(component ? [component] : []), '--no-setup']),
-    down: (component) => script('stack-down.sh', component ? [component] : []),
+    down: (component, options) => script('stack-down.sh', [...(component ? [component] : []), ...(options?.kill ? ['--kill'] : [])]),
     async getJson<T>(key: string) {
       try {
         const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

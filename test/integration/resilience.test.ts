@@ -208,11 +208,11 @@ describe('crashes and outages lose nothing', () => {
       `(heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s); kill -> first new epoch checkpointed ${seconds(resumedAt - killedAt)}`);
   });
 
-  test('a Temporal server restart mid-training: the sweep continues and completes', async () => {
+  test('a Temporal server killed (kill -9) and restarted mid-training: the sweep continues and completes', async () => {
     const sweep = await startSweep(await spec(), 'res-temporal');
     await waitFor('training to start', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 1);
     const stoppedAt = Date.now();
-    await stack.down('temporal');
+    await stack.down('temporal', { kill: true });
     await sleep(3000);
     await stack.up('temporal');
     const downMs = Date.now() - stoppedAt;
@@ -220,7 +220,7 @@ describe('crashes and outages lose nothing', () => {
     assert.ok(atRestart < EPOCHS, `the server was back while the trial still trained (${atRestart}/${EPOCHS} epochs checkpointed)`);
     const run = await outcome(await sweep.result());
     assertSameAsReference(run, 'trial across a Temporal restart');
-    figure(`Temporal dev server stopped and restarted (same SQLite file) mid-training: down ${seconds(downMs)}, ${atRestart}/${EPOCHS} epochs ` +
+    figure(`Temporal dev server killed (SIGKILL) and restarted (same SQLite file) mid-training: down ${seconds(downMs)}, ${atRestart}/${EPOCHS} epochs ` +
       `checkpointed when it was back; sweep completed, resumedFromEpoch ${run.result.resumedFromEpoch}, results identical to the reference`);
   });
 
