@@ -90,6 +90,13 @@ export class FusedAdamStore implements AdamStore {
   private readonly first: tf.Tensor[];
   private readonly second: tf.Tensor[];
   private readonly constants: tf.Scalar[];
+  // Op attributes, made once: read and update run every train step.
+  private readonly dtypeAttrs = [this.floatAttr('dtype')];
+  private readonly applyAttrs = [
+    this.floatAttr('T'),
+    { name: 'use_locking', type: this.backend.binding.TF_ATTR_BOOL, value: false },
+    { name: 'use_nesterov', type: this.backend.binding.TF_ATTR_BOOL, value: false },
+  ];
 
   constructor({ shapes, weights, first, second }: Initial) {
     this.weights = weights.map((w, i) => this.variable(w, shapes[i]));
@@ -106,10 +113,8 @@ export class FusedAdamStore implements AdamStore {
   update(grads: tf.Tensor[], lrT: number, epsT: number): void {
     const [zero, beta1, beta2] = this.constants;
     const [lr, epsilon] = [tf.scalar(lrT), tf.scalar(epsT)];
-    const { TF_ATTR_BOOL } = this.backend.binding;
-    const attrs = [this.floatAttr('T'), { name: 'use_locking', type: TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: TF_ATTR_BOOL, value: false }];
     grads.forEach((grad, i) => {
-      this.backend.executeMultipleOutputs('ResourceApplyAdam', attrs, [this.weights[i], this.first[i], this.second[i], zero, zero, lr, beta1, beta2, epsilon, grad], 0);
+      this.backend.executeMultipleOutputs('ResourceApplyAdam', this.applyAttrs, [this.weights[i], this.first[i], this.second[i], zero, zero, lr, beta1, beta2, epsilon, grad], 0);
     });
     tf.dispose([lr, epsilon]);
   }
@@ -123,7 +128,7 @@ export class FusedAdamStore implements AdamStore {
   }
 
   private readVariables(handles: tf.Tensor[]): tf.Tensor[] {
-    return handles.map((handle) => this.backend.executeSingleOutput('ReadVariableOp', [this.floatAttr('dtype')], [handle]));
+    return handles.map((handle) => this.backend.executeSingleOutput('ReadVariableOp', this.dtypeAttrs, [handle]));
   }
 
   private async readValues(handles: tf.Tensor[]): Promise<Float32Array[]> {
@@ -140,11 +145,11 @@ export class FusedAdamStore implements AdamStore {
     const handle = this.backend.executeSingleOutput('VarHandleOp', [
       { name: 'container', type: TF_ATTR_STRING, value: '' },
       { name: 'shared_name', type: TF_ATTR_STRING, value: ANONYMOUS_VARIABLE },
-      this.floatAttr('dtype'),
+      ...this.dtypeAttrs,
       { name: 'shape', type: TF_ATTR_SHAPE, value: shape },
     ], []);
     const value = tf.tensor(values, shape);
-    this.backend.executeMultipleOutputs('AssignVariableOp', [this.floatAttr('dtype')], [handle, value], 0);
+    this.backend.executeMultipleOutputs('AssignVariableOp', this.dtypeAttrs, [handle, value], 0);
     value.dispose();
     return handle;
   }
