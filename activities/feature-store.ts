@@ -21,15 +21,14 @@ export function featureMemoryLimitBytes(): number {
 
 /** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
 export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureMemoryLimitBytes()): Promise<FeatureRows> {
-  if (ref.rows * ref.dim * 4 <= memoryLimitBytes) return memoryRows(await loadFeatureSet(ref));
   const files: string[] = [];
   for (let shard = 0; shard < ref.shards; shard++) files.push(await localShardFile(artifactKeys.featureShard(ref.id, shard)));
-  return diskRows(ref, files);
+  return ref.rows * ref.dim * 4 <= memoryLimitBytes ? memoryRows(await loadShards(ref, files)) : diskRows(ref, files);
 }
 
-export async function loadFeatureSet(ref: FeatureSetRef): Promise<FeatureShard> {
+async function loadShards(ref: FeatureSetRef, files: string[]): Promise<FeatureShard> {
   const shards: FeatureShard[] = [];
-  for (let shard = 0; shard < ref.shards; shard++) shards.push(decodeFeatureShard(await cachedObject(artifactKeys.featureShard(ref.id, shard))));
+  for (const file of files) shards.push(decodeFeatureShard(await fs.readFile(file)));
   return checked(ref, concatFeatureShards(shards));
 }
 
@@ -73,39 +72,26 @@ function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
 }
 
 /** Trials running in one process and needing the same shard share one download. */
-const downloads = new Map<string, Promise<Buffer>>();
+const downloads = new Map<string, Promise<string>>();
 
-function cachedObject(key: string): Promise<Buffer> {
+/** The shard's file in the local cache, downloaded first if it is not there. */
+function localShardFile(key: string): Promise<string> {
+  const file = path.join(CACHE_DIR, key);
+  if (fsSync.existsSync(file)) return Promise.resolve(file);
   let pending = downloads.get(key);
   if (!pending) {
-    pending = readOrDownload(key).finally(() => downloads.delete(key));
+    pending = download(key, file).finally(() => downloads.delete(key));
     downloads.set(key, pending);
   }
   return pending;
 }
 
-async function readOrDownload(key: string): Promise<Buffer> {
-  const file = path.join(CACHE_DIR, key);
-  try {
-    return await fs.readFile(file);
-  } catch {
-    return download(key, file);
-  }
-}
-
-/** The shard's file in the local cache, downloaded first if it is not there. */
-async function localShardFile(key: string): Promise<string> {
-  const file = path.join(CACHE_DIR, key);
-  if (!fsSync.existsSync(file)) await download(key, file);
-  return file;
-}
-
-async function download(key: string, file: string): Promise<Buffer> {
+async function download(key: string, file: string): Promise<string> {
   const bytes = await getObject(key);
   await fs.mkdir(path.dirname(file), { recursive: true });
   // Write then rename (atomic), so no reader, in this or another worker process, sees half a shard.
   const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
   await fs.writeFile(partial, bytes);
   await fs.rename(partial, file);
-  return bytes;
+  return file;
 }
