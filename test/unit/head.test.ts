@@ -117,79 +117,56 @@ describe('HeadTrainer', () => {
     }
   });
 
+  /** Trains epochs [from, to) at `dropout`, then returns their stats and the final state, and disposes the trainer. */
+  async function runEpochs(trainer: HeadTrainer, from: number, to: number, dropout: number) {
+    const epochs: Array<{ loss: number; accuracy: number }> = [];
+    for (let epoch = from; epoch < to; epoch++) epochs.push(await trainEpoch(trainer, TRAIN, epoch, 25, dropout));
+    const state = { epochs, weights: await trainer.weights(), adam: await trainer.adamState() };
+    trainer.dispose();
+    return state;
+  }
+
+  /** A trainer with the trial's own initial weights and a fresh Adam state. */
+  const fresh = (lr: number) => new HeadTrainer(SHAPE, lr, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
+
   test('exact resume: 2 epochs + restore into a new trainer + 2 epochs == 4 straight epochs, bit for bit', async () => {
     const lr = 0.005;
-    const init = initHeadArrays(SHAPE, SEED, TRIAL);
-
-    const straight = new HeadTrainer(SHAPE, lr, init, zeroAdamState(SHAPE));
-    const straightEpochs: Array<{ loss: number; accuracy: number }> = [];
-    for (let epoch = 0; epoch < 4; epoch++) straightEpochs.push(await trainEpoch(straight, TRAIN, epoch, 25, 0.3));
-    const straightWeights = await straight.weights();
-    const straightAdam = await straight.adamState();
-    straight.dispose();
-
-    const first = new HeadTrainer(SHAPE, lr, init, zeroAdamState(SHAPE));
-    const resumedEpochs: Array<{ loss: number; accuracy: number }> = [];
-    for (let epoch = 0; epoch < 2; epoch++) resumedEpochs.push(await trainEpoch(first, TRAIN, epoch, 25, 0.3));
-    const savedWeights = await first.weights();
-    const savedAdam = await first.adamState();
-    first.dispose();
+    const straight = await runEpochs(fresh(lr), 0, 4, 0.3);
+    const saved = await runEpochs(fresh(lr), 0, 2, 0.3);
     // The first two epochs agree before any restore.
-    assert.deepEqual(resumedEpochs, straightEpochs.slice(0, 2));
-    assert.equal(savedAdam.step, 2 * Math.ceil(103 / 25));
+    assert.deepEqual(saved.epochs, straight.epochs.slice(0, 2));
+    assert.equal(saved.adam.step, 2 * Math.ceil(103 / 25));
 
     // Restore from plain arrays (copies, as a checkpoint would hold them).
     const copy = (arrays: HeadArrays) => arrays.map((a) => Float32Array.from(a)) as HeadArrays;
-    const second = new HeadTrainer(SHAPE, lr, copy(savedWeights), { step: savedAdam.step, firstMoment: copy(savedAdam.firstMoment), secondMoment: copy(savedAdam.secondMoment) });
-    for (let epoch = 2; epoch < 4; epoch++) resumedEpochs.push(await trainEpoch(second, TRAIN, epoch, 25, 0.3));
-    const resumedWeights = await second.weights();
-    const resumedAdam = await second.adamState();
-    second.dispose();
+    const adam = { step: saved.adam.step, firstMoment: copy(saved.adam.firstMoment), secondMoment: copy(saved.adam.secondMoment) };
+    const resumed = await runEpochs(new HeadTrainer(SHAPE, lr, copy(saved.weights), adam), 2, 4, 0.3);
 
-    assert.deepEqual(resumedEpochs, straightEpochs, 'per-epoch losses and accuracies');
-    for (let i = 0; i < 4; i++) assert.deepEqual(resumedWeights[i], straightWeights[i], `weights[${i}]`);
-    assert.equal(resumedAdam.step, straightAdam.step);
+    assert.deepEqual([...saved.epochs, ...resumed.epochs], straight.epochs, 'per-epoch losses and accuracies');
+    for (let i = 0; i < 4; i++) assert.deepEqual(resumed.weights[i], straight.weights[i], `weights[${i}]`);
+    assert.equal(resumed.adam.step, straight.adam.step);
     for (let i = 0; i < 4; i++) {
-      assert.deepEqual(resumedAdam.firstMoment[i], straightAdam.firstMoment[i], `m[${i}]`);
-      assert.deepEqual(resumedAdam.secondMoment[i], straightAdam.secondMoment[i], `v[${i}]`);
+      assert.deepEqual(resumed.adam.firstMoment[i], straight.adam.firstMoment[i], `m[${i}]`);
+      assert.deepEqual(resumed.adam.secondMoment[i], straight.adam.secondMoment[i], `v[${i}]`);
     }
     // Guard against a vacuous pass: training actually moved the weights after the checkpoint.
-    assert.notDeepEqual(Array.from(resumedWeights[2]), Array.from(savedWeights[2]));
+    assert.notDeepEqual(Array.from(resumed.weights[2]), Array.from(saved.weights[2]));
   });
 
   test('exact resume through the checkpoint bytes (encodeState -> decodeState)', async () => {
     const lr = 0.01;
-    const straight = new HeadTrainer(SHAPE, lr, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
-    for (let epoch = 0; epoch < 3; epoch++) await trainEpoch(straight, TRAIN, epoch, 25, 0.5);
-    const expected = await straight.weights();
-    straight.dispose();
-
-    const first = new HeadTrainer(SHAPE, lr, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
-    await trainEpoch(first, TRAIN, 0, 25, 0.5);
-    const bytes = encodeState(await first.weights(), await first.adamState());
-    const step = first.step;
-    first.dispose();
-    const restored = decodeState(SHAPE, Buffer.from(bytes), step);
-    const second = new HeadTrainer(SHAPE, lr, restored.weights, restored.adam);
-    for (let epoch = 1; epoch < 3; epoch++) await trainEpoch(second, TRAIN, epoch, 25, 0.5);
-    const actual = await second.weights();
-    second.dispose();
+    const expected = (await runEpochs(fresh(lr), 0, 3, 0.5)).weights;
+    const first = await runEpochs(fresh(lr), 0, 1, 0.5);
+    const restored = decodeState(SHAPE, Buffer.from(encodeState(first.weights, first.adam)), first.adam.step);
+    const actual = (await runEpochs(new HeadTrainer(SHAPE, lr, restored.weights, restored.adam), 1, 3, 0.5)).weights;
     for (let i = 0; i < 4; i++) assert.deepEqual(actual[i], expected[i], `weights[${i}]`);
   });
 
   test('a resume with the Adam state reset (step 0, zero moments) does NOT match: the state matters', async () => {
     const lr = 0.01;
-    const straight = new HeadTrainer(SHAPE, lr, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
-    for (let epoch = 0; epoch < 2; epoch++) await trainEpoch(straight, TRAIN, epoch, 25, 0.5);
-    const expected = await straight.weights();
-    straight.dispose();
-    const first = new HeadTrainer(SHAPE, lr, initHeadArrays(SHAPE, SEED, TRIAL), zeroAdamState(SHAPE));
-    await trainEpoch(first, TRAIN, 0, 25, 0.5);
-    const second = new HeadTrainer(SHAPE, lr, await first.weights(), zeroAdamState(SHAPE));
-    first.dispose();
-    await trainEpoch(second, TRAIN, 1, 25, 0.5);
-    const actual = await second.weights();
-    second.dispose();
+    const expected = (await runEpochs(fresh(lr), 0, 2, 0.5)).weights;
+    const first = await runEpochs(fresh(lr), 0, 1, 0.5);
+    const actual = (await runEpochs(new HeadTrainer(SHAPE, lr, first.weights, zeroAdamState(SHAPE)), 1, 2, 0.5)).weights;
     assert.notDeepEqual(Array.from(actual[0]), Array.from(expected[0]));
   });
 
