@@ -8,7 +8,8 @@ import { planTrials } from '../activities/plan';
 import { trainTrial } from '../activities/train';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
-import { SplitSummary, TrialInput, TrialPlan } from '../lib/sweep-types';
+import { SplitSummary, TrialPlan } from '../lib/sweep-types';
+import { trialInput } from '../lib/trial-input';
 import { SweepSpec } from '../lib/sweep-spec';
 import { inActivity } from './setup';
 
@@ -36,19 +37,7 @@ export interface ProductTrialResult {
 export async function trainAll(spec: SweepSpec, split: SplitSummary, features: ProductFeatures, sweepId: string): Promise<ProductTrialResult[]> {
   const plans = await planTrials({ spec, classes: split.classes, train: features.train, val: features.val });
   return mapBounded(plans, spec.concurrency, async (plan) => {
-    const input: TrialInput = {
-      sweepId,
-      trial: plan,
-      train: features.train,
-      val: features.val,
-      test: features.test,
-      splitKey: split.splitKey,
-      classes: split.classes,
-      seed: spec.seed,
-      reuse: spec.reuse,
-      heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
-    };
-    const trained = await inActivity(trainTrial, input);
+    const trained = await inActivity(trainTrial, trialInput(sweepId, spec, split, features, plan));
     const test = await inActivity(evaluateTrial, {
       trained, hiddenUnits: plan.head.hidden_units, split: 'test', features: features.test, splitKey: split.splitKey, classes: split.classes,
     });

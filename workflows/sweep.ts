@@ -16,6 +16,7 @@ import { LiveLeaderboard, completedTrials, liveLeaderboard, trialWorkflowId } fr
 import { rankTrials } from '../lib/rank';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { trialInput } from '../lib/trial-input';
 import { sweepCurrentDetails, trialStartMetadata } from '../lib/workflow-metadata';
 import { trialWorkflow } from './trial';
 
@@ -129,17 +130,7 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
       workflowId: trialWorkflowId(sweepId, plan.run),
       ...trialStartMetadata(plan, gridSize(spec.grid), sweepId),
       taskQueue: workflowInfo().taskQueue,
-      args: [{
-        sweepId,
-        trial: plan,
-        ...features,
-        splitKey: split.splitKey,
-        classes: split.classes,
-        seed: spec.seed,
-        reuse: spec.reuse,
-        heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
-        gpuQueue: spec.taskQueues.gpu,
-      }],
+      args: [{ ...trialInput(sweepId, spec, split, features, plan), gpuQueue: spec.taskQueues.gpu }],
     });
   } catch (error) {
     const status = isCancellation(error) ? 'cancelled' : 'failed';
