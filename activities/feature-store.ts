@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import {
-  FeatureRows, FeatureShard, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
+  FeatureRows, FeatureShard, HEADER_BYTES, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
 } from '../lib/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { getObject } from './storage';
@@ -41,10 +41,10 @@ function checked<T extends { count: number; dim: number }>(ref: FeatureSetRef, s
 function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
   const shards = files.map((file) => {
     const fd = fsSync.openSync(file, 'r');
-    const header = Buffer.alloc(12);
-    fsSync.readSync(fd, header, 0, 12, 0);
+    const header = Buffer.alloc(HEADER_BYTES);
+    fsSync.readSync(fd, header, 0, HEADER_BYTES, 0);
     const { count, dim } = decodeFeatureShardHeader(header);
-    const { labelsAt, featuresAt } = featureShardLayout(count);
+    const { labelsAt, featuresAt } = featureShardLayout(count, dim);
     const labels = new Int32Array(count);
     fsSync.readSync(fd, new Uint8Array(labels.buffer), 0, count * 4, labelsAt);
     return { fd, count, dim, labels, featuresAt };

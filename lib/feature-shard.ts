@@ -1,6 +1,8 @@
 // Binary shard of cached backbone features: a small header, the labels, then row-major float32
 // features. Compact, and decodable without parsing JSON for every number.
 const MAGIC = 0x31465753; // "SWF1"
+/** Magic, row count, dimension: three uint32. */
+export const HEADER_BYTES = 12;
 
 export interface FeatureShard {
   count: number;
@@ -13,12 +15,13 @@ export function encodeFeatureShard(shard: FeatureShard): Uint8Array {
   if (shard.labels.length !== shard.count || shard.features.length !== shard.count * shard.dim) {
     throw new Error(`feature shard sizes disagree: ${shard.count} rows, ${shard.labels.length} labels, ${shard.features.length} values for dim ${shard.dim}`);
   }
-  const bytes = new Uint8Array(12 + shard.count * 4 + shard.features.length * 4);
+  const { labelsAt, byteLength } = featureShardLayout(shard.count, shard.dim);
+  const bytes = new Uint8Array(byteLength);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, shard.count, true);
   view.setUint32(8, shard.dim, true);
-  let offset = 12;
+  let offset = labelsAt;
   for (const label of shard.labels) { view.setInt32(offset, label, true); offset += 4; }
   for (const value of shard.features) { view.setFloat32(offset, value, true); offset += 4; }
   return bytes;
@@ -27,10 +30,11 @@ export function encodeFeatureShard(shard: FeatureShard): Uint8Array {
 export function decodeFeatureShard(bytes: Uint8Array): FeatureShard {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { count, dim } = decodeFeatureShardHeader(bytes);
-  if (bytes.byteLength !== 12 + count * 4 + count * dim * 4) throw new Error(`feature shard is truncated: ${bytes.byteLength} bytes for ${count} x ${dim}`);
+  const { labelsAt, byteLength } = featureShardLayout(count, dim);
+  if (bytes.byteLength !== byteLength) throw new Error(`feature shard is truncated: ${bytes.byteLength} bytes for ${count} x ${dim}`);
   const labels = new Int32Array(count);
   const features = new Float32Array(count * dim);
-  let offset = 12;
+  let offset = labelsAt;
   for (let i = 0; i < count; i++) { labels[i] = view.getInt32(offset, true); offset += 4; }
   for (let i = 0; i < features.length; i++) { features[i] = view.getFloat32(offset, true); offset += 4; }
   return { count, dim, labels, features };
@@ -79,14 +83,15 @@ export function memoryRows(set: FeatureShard): FeatureRows {
   };
 }
 
-/** Byte offsets inside an encoded shard of `count` rows: where its labels and its features begin. */
-export function featureShardLayout(count: number): { labelsAt: number; featuresAt: number } {
-  return { labelsAt: 12, featuresAt: 12 + count * 4 };
+/** An encoded shard of `count` x `dim`: where its labels and its features begin, and its size. */
+export function featureShardLayout(count: number, dim: number): { labelsAt: number; featuresAt: number; byteLength: number } {
+  const featuresAt = HEADER_BYTES + count * 4;
+  return { labelsAt: HEADER_BYTES, featuresAt, byteLength: featuresAt + count * dim * 4 };
 }
 
-/** The row count and dimension from a shard's 12-byte header. */
+/** The row count and dimension from a shard's header (its first HEADER_BYTES). */
 export function decodeFeatureShardHeader(header: Uint8Array): { count: number; dim: number } {
   const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-  if (header.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a feature shard (bad magic)');
+  if (header.byteLength < HEADER_BYTES || view.getUint32(0, true) !== MAGIC) throw new Error('not a feature shard (bad magic)');
   return { count: view.getUint32(4, true), dim: view.getUint32(8, true) };
 }
