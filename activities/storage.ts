@@ -43,10 +43,63 @@ export async function putJson(key: string, value: unknown, bucket = artifactBuck
   await putObject(key, JSON.stringify(value, null, 1), 'application/json', bucket);
 }
 
+/**
+ * An object that does not exist where it must. Waiting cannot make it appear, so activities fail
+ * on it instead of retrying (workers/failure-interceptor.ts).
+ */
+export class MissingObjectError extends Error {
+  constructor(readonly bucket: string, readonly key: string) {
+    super(`s3://${bucket}/${key} does not exist`);
+    this.name = 'MissingObjectError';
+  }
+}
+
+/** A conditional write lost: the object changed (If-Match) or already existed (If-None-Match). */
+export class PreconditionFailedError extends Error {
+  constructor(readonly key: string) {
+    super(`conditional write of ${key} lost: the object changed since it was read`);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+function isNoSuchKey(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey';
+}
+
 /** The object's bytes; `range` as in HTTP ("bytes=0-11") to read only part of it. */
 export async function getObject(key: string, bucket = artifactBucket(), range?: string): Promise<Buffer> {
-  const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-  return Buffer.from(await response.Body!.transformToByteArray());
+  return (await getObjectVersion(key, bucket, range)).body;
+}
+
+/** The object's bytes and ETag, the token a conditional write (If-Match) compares against. */
+export async function getObjectVersion(key: string, bucket = artifactBucket(), range?: string): Promise<{ body: Buffer; etag: string }> {
+  try {
+    const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+    return { body: Buffer.from(await response.Body!.transformToByteArray()), etag: response.ETag ?? '' };
+  } catch (error) {
+    if (isNoSuchKey(error)) throw new MissingObjectError(bucket, key);
+    throw error;
+  }
+}
+
+/**
+ * Writes only if the object is still the version read (`ifMatch`: its ETag) or does not exist yet
+ * (`ifNoneMatch: '*'`); returns the new ETag. S3 and MinIO decide atomically (412, or 409 when two
+ * conditional writes race), so of two writers holding the same ETag exactly one wins.
+ */
+export async function putObjectIf(key: string, body: Uint8Array | string, condition: { ifMatch: string } | { ifNoneMatch: '*' }, bucket = artifactBucket()): Promise<string> {
+  try {
+    const response = await s3().send(new PutObjectCommand({
+      Bucket: bucket, Key: key, Body: body, ContentType: 'application/json',
+      IfMatch: 'ifMatch' in condition ? condition.ifMatch : undefined,
+      IfNoneMatch: 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
+    }));
+    return response.ETag ?? '';
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) throw new PreconditionFailedError(key);
+    throw error;
+  }
 }
 
 export async function getJson<T>(key: string, bucket = artifactBucket()): Promise<T> {
@@ -58,7 +111,7 @@ export async function getJsonIfExists<T>(key: string, bucket = artifactBucket())
   try {
     return await getJson<T>(key, bucket);
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (error instanceof MissingObjectError) return undefined;
     throw error;
   }
 }

@@ -11,6 +11,7 @@ export const artifactKeys = {
   trial: (trialId: string) => `trials/${trialId}`,
   trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
   trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialCheckpointWeightsPrefix: (trialId: string) => `trials/${trialId}/checkpoint-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
   trialHead: (trialId: string) => `trials/${trialId}/head`,
   trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,

@@ -85,5 +85,5 @@ function requireOrt(): Ort | undefined {
 
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
-  return e.code === 'ENOENT' || e.name === 'NoSuchKey' || /HTTP 404/.test(e.message ?? '');
+  return e.code === 'ENOENT' || e.name === 'MissingObjectError' || /HTTP 404/.test(e.message ?? '');
 }
