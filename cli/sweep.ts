@@ -7,13 +7,14 @@ import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
 import type { SweepProgress } from '../workflows/sweep';
-import { connectClient } from '../workers/temporal-connection';
+import { connectClient, temporalAddress } from '../workers/temporal-connection';
 import { getJson, getObject, parseS3Url } from '../activities/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { workerConfig } from '../workers/config';
 import { predict } from './predict';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
+import { stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { sweepStartMetadata } from '../lib/workflow-metadata';
 
@@ -72,13 +73,16 @@ export async function start(specFile: string, id: string | undefined, wait: bool
   } catch (error) {
     throw new UsageError(`spec file ${specFile} is not valid JSON: ${(error as Error).message}`);
   }
-  const handle = await startSweep(await connectClient(), raw, id);
+  const client = await connectClient();
+  const handle = await startSweep(client, raw, id);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return;
   }
   if (!json) console.log(`started sweep ${handle.workflowId}; waiting for it to finish`);
-  const board = (await handle.result()) as Leaderboard;
+  const stopHandling = stopWaitingOnInterrupt(handle.workflowId);
+  const board = (await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() })) as Leaderboard;
+  stopHandling();
   print(json, board, formatLeaderboard(board));
 }
 
