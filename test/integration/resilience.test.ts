@@ -479,8 +479,11 @@ describe('overlapping attempts and long Temporal outages', () => {
     const run = await outcome(board);
     assertSameAsReference(run, 'trial across 4 Temporal kills', uninterrupted);
     assert.equal(watcherKills, 0, 'checkpoint.json never named missing weights');
+    const workerLog = stack.allOutput();
+    const stops = { presumedDead: workerLog.split('PresumedDead').length - 1, fenced: workerLog.split('CheckpointFencedError').length - 1 };
     figure(`Temporal killed ${OUTAGES_S.length} times mid-training (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, ${CHAOS_EPOCHS} epochs; reference ${seconds(referenceMs)}): ` +
       `down ${outages.join(', ')}; checkpoint.json named missing weights 0 times (watcher kills ${watcherKills}); results identical to the reference; ` +
-      `resumedFromEpoch ${run.result.resumedFromEpoch}; \`sweep start --wait\` and \`sweep watch\` exited 0 with the leaderboard`);
+      `resumedFromEpoch ${run.result.resumedFromEpoch}; worker log: ${stops.presumedDead} attempts stopped as presumed dead, ${stops.fenced} fenced; ` +
+      '`sweep start --wait` and `sweep watch` exited 0 with the leaderboard');
   });
 });
