@@ -9,7 +9,7 @@ import { preprocessImage } from '../activities/image-preprocessing';
 import { getJsonIfExists, s3Url } from '../activities/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
-import { UsageError } from './sweep';
+import { UsageError } from './commands';
 
 const BATCH = 16;
 

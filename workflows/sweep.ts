@@ -10,6 +10,7 @@ import {
 import type * as activities from '../activities';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
+import { DataSummary, dataSummary } from '../lib/data-summary';
 import { rootMessage } from '../lib/errors';
 import { gridSize } from '../lib/grid';
 import { LiveLeaderboard, completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
@@ -26,6 +27,8 @@ export interface SweepProgress {
   trials: TrialSummary[];
   running: number[];
   bestValAccuracy?: number;
+  /** What ingestion found: images per class, files skipped per reason. */
+  data?: DataSummary;
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');
@@ -56,7 +59,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     if (stage) progress.stage = stage;
     const board = live();
     progress.bestValAccuracy = board.ranked[0]?.valAccuracy;
-    setCurrentDetails(sweepCurrentDetails(board, spec.grid));
+    setCurrentDetails(sweepCurrentDetails(board, spec.grid, progress.data));
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
@@ -73,6 +76,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
 
   publish('ingesting');
   const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
+  progress.data = dataSummary(dataset);
   publish('balancing');
   const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
     datasetKey: dataset.manifestKey,
@@ -107,7 +111,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   // Results of what finished are written even when the sweep was cancelled.
   const leaderboard = await CancellationScope.nonCancellable(async () => {
     const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${trials.length} trials` },
-      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', ...exported }]);
+      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', data: progress.data, ...exported }]);
     return { ...board, artifacts: { ...board.artifacts, report: await writeReport(cpu, sweepId) } };
   });
   publish(cancelled ? 'cancelled' : 'done');
