@@ -20,5 +20,5 @@ export function formatDataSummary(data: DataSummary): string {
   const skipped = data.skipped
     ? `skipped ${data.skipped.toLocaleString('en-US')}: ${Object.entries(data.skippedByReason).map(([reason, n]) => `${reason} ${n}`).join(', ')}`
     : 'nothing skipped';
-  return `${total.toLocaleString('en-US')} images in ${classes.length} classes (${classes.map(([name, n]) => `${name} ${n}`).join(', ')}); ${skipped}`;
+  return `${total.toLocaleString('en-US')} image${total === 1 ? '' : 's'} in ${classes.length} class${classes.length === 1 ? '' : 'es'} (${classes.map(([name, n]) => `${name} ${n}`).join(', ')}); ${skipped}`;
 }
