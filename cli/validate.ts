@@ -43,7 +43,9 @@ function ingestionProblem(data: DataSummary, maxBadFraction: number): string | u
   const empty = Object.entries(data.counts).filter(([, n]) => n === 0).map(([c]) => c);
   if (empty.length) return `no usable images in class ${empty.join(', ')}; add images to the class folder or leave the class out of data.classes`;
   const unreadable = data.skippedByReason[SKIP.unreadable] ?? 0;
-  const images = unreadable + Object.values(data.counts).reduce((a, b) => a + b, 0);
+  // As ingestion counts: every decodable file, duplicates included, plus the unreadable ones.
+  const decoded = Object.values(data.counts).reduce((a, b) => a + b, 0) + (data.skippedByReason[SKIP.duplicate] ?? 0) + (data.skippedByReason[SKIP.conflict] ?? 0);
+  const images = unreadable + decoded;
   if (images && unreadable / images > maxBadFraction) {
     return `${unreadable} of ${images} image files cannot be decoded, more than data.maxBadFraction = ${maxBadFraction}; ` +
       'remove or re-export the broken files, or raise data.maxBadFraction to train without them';
