@@ -46,45 +46,7 @@ mkdir -p -- "$RUN_DIR"
 exec 9>"$RUN_DIR/stack.lock"
 flock -w 300 9 || die "timed out waiting for another stack-up/stack-down (lock $RUN_DIR/stack.lock)"
 
-
-# A killed process stays a zombie until its parent (init) reaps it; count that as stopped.
-gone() {
-  local state
-  kill -0 "$1" 2>/dev/null || return 0
-  state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)"
-  [[ -z "$state" || "$state" == Z ]]
-}
-
-stop() {
-  local name="$1" pid deadline
-  if ! pid="$(live_pid "$name")"; then
-    if [[ -f "$RUN_DIR/$name.pid" ]]; then
-      log "$name: not running (removing stale pid file)"
-      rm -f -- "$RUN_DIR/$name.pid"
-    else
-      log "$name: not running"
-    fi
-    return 0
-  fi
-  log "$name: sending $signal to pid $pid ..."
-  kill "-$signal" "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while ! gone "$pid"; do
-    if (( SECONDS >= deadline )); then
-      log "$name: still running after ${STOP_TIMEOUT}s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      deadline=$((SECONDS + 10))
-      while ! gone "$pid"; do
-        (( SECONDS < deadline )) || die "$name: pid $pid survived KILL"
-        sleep 0.2
-      done
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f -- "$RUN_DIR/$name.pid"
-  log "$name: stopped"
-}
+# gone, stop: infra/common.sh
 
 for c in "${components[@]}"; do
   stop "$c"

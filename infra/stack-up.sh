@@ -46,18 +46,7 @@ AWS_CREDS_FILE="$STACK_DIR/aws-credentials"
 MINIO_CREDS_FILE="$STACK_DIR/minio-credentials.env"
 AWS_PROFILE_NAME=sweep-local
 
-# Search attributes the sweep workflows upsert; registered by the dev server at every start.
-# The dev server's SQLite visibility store has at most 3 custom attributes per numeric type
-# (a 4th Int fails the start with "cannot have more than 3 search attributes of type Int"),
-# so SweepTrialsFailed is a Double. Changing a type later needs `stack-down.sh temporal --purge`.
-SEARCH_ATTRIBUTES=(
-  SweepName=Keyword
-  SweepTrialsDone=Int
-  SweepTrialsRunning=Int
-  SweepTrialsFailed=Int
-  SweepBestValAccuracy=Double
-  SweepStatus=Keyword
-)
+# SEARCH_ATTRIBUTES: infra/common.sh
 
 log() { printf '[stack-up] %s\n' "$*"; }
 die() { printf '[stack-up] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -93,88 +82,7 @@ mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$DATA_DIR/temporal" "$DATA_DIR/minio" "$STACK
 exec 9>"$RUN_DIR/stack.lock"
 flock -w 300 9 || die "timed out waiting for another stack-up/stack-down (lock $RUN_DIR/stack.lock)"
 
-# --- helpers ------------------------------------------------------------------------------------
-
-
-port_in_use() {
-  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
-
-temporal_healthy() {
-  "$TEMPORAL" operator cluster health "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1 &&
-    "$TEMPORAL" operator namespace describe "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" \
-      --command-timeout 3s >/dev/null 2>&1
-}
-
-minio_healthy() {
-  curl -fsS --noproxy "*" --max-time 3 -o /dev/null "$S3_ENDPOINT/minio/health/live" 2>/dev/null
-}
-
-# spawn <name> <env-assignments...> -- <binary> <args...>
-# Runs the server in its own session, detached from this shell, appending to logs/<name>.log and
-# writing the server's own pid (the bash -c process execs into it) to run/<name>.pid.
-# Environment assignments are exported in a subshell, so they never appear on a command line.
-spawn() {
-  local name="$1"; shift
-  local envs=()
-  while [[ "$1" != "--" ]]; do envs+=("$1"); shift; done
-  shift
-  local pidfile="$RUN_DIR/$name.pid" logfile="$LOG_DIR/$name.log"
-  rm -f -- "$pidfile"
-  printf '=== %s: starting %s (stack-up) ===\n' "$(date -u +%FT%TZ)" "$name" >>"$logfile"
-  (
-    for kv in "${envs[@]}"; do export "${kv?}"; done
-    # shellcheck disable=SC2016  # $$ and $@ expand in the child bash
-    setsid nohup bash -c 'echo $$ >"$0.tmp" && mv -f -- "$0.tmp" "$0" && exec "$@"' \
-      "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null 9>&- &
-  )
-  local i
-  for ((i = 0; i < 100; i++)); do
-    live_pid "$name" >/dev/null && return 0
-    sleep 0.1
-  done
-  tail -n 20 -- "$logfile" >&2 || true
-  die "$name did not start; see $logfile"
-}
-
-# wait_healthy <name> <check-function>
-wait_healthy() {
-  local name="$1" check="$2" logfile="$LOG_DIR/$1.log" deadline=$((SECONDS + START_TIMEOUT))
-  while ! "$check"; do
-    if ! live_pid "$name" >/dev/null; then
-      printf '[stack-up] last lines of %s:\n' "$logfile" >&2
-      tail -n 20 -- "$logfile" >&2 || true
-      die "$name exited during startup; see $logfile"
-    fi
-    if (( SECONDS >= deadline )); then
-      die "$name not healthy after ${START_TIMEOUT}s (pid $(live_pid "$name")); see $logfile"
-    fi
-    sleep 0.5
-  done
-}
-
-# ensure_running <name> <port> <check-function> <start-function>
-ensure_running() {
-  local name="$1" port="$2" check="$3" start="$4" pid
-  if pid="$(live_pid "$name")"; then
-    if "$check"; then
-      log "$name: already running (pid $pid)"
-      return 0
-    fi
-    log "$name: pid $pid is up but not healthy yet; waiting ..."
-    wait_healthy "$name" "$check"
-    log "$name: healthy (pid $pid)"
-    return 0
-  fi
-  rm -f -- "$RUN_DIR/$name.pid"
-  if port_in_use "$port"; then
-    die "$name: port $HOST:$port is in use by a process this script did not start; stop it or set a different port"
-  fi
-  local t0=$SECONDS
-  "$start"
-  wait_healthy "$name" "$check"
-  log "$name: started (pid $(live_pid "$name")) in $((SECONDS - t0))s; log $LOG_DIR/$name.log"
-}
+# --- helpers: port_in_use, spawn, wait_healthy, ensure_running (infra/common.sh) -------------------
 
 # --- Temporal -----------------------------------------------------------------------------------
 
@@ -191,53 +99,9 @@ start_temporal() {
   spawn temporal -- "$TEMPORAL" "${args[@]}"
 }
 
-# The dev server registers them at start; this checks the types and registers any missing one.
-ensure_search_attributes() {
-  local list sa name type have
-  list="$("$TEMPORAL" operator search-attribute list "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
-    --namespace "$TEMPORAL_NAMESPACE" --command-timeout 10s -o json)" ||
-    die "temporal: could not list search attributes"
-  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
-    name="${sa%%=*}" type="${sa#*=}"
-    # JSON lines look like:   "SweepName": "INDEXED_VALUE_TYPE_KEYWORD",
-    have="$(sed -n "s/^ *\"$name\": *\"INDEXED_VALUE_TYPE_\([A-Z_]*\)\".*/\1/p" <<<"$list" | head -n 1)"
-    if [[ -z "$have" ]]; then
-      log "temporal: registering search attribute $name ($type)"
-      "$TEMPORAL" operator search-attribute create "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
-        --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type" --command-timeout 10s >/dev/null
-    elif [[ "$have" != "${type^^}" ]]; then
-      die "temporal: search attribute $name is $have, expected ${type^^}; recreate with: infra/stack-down.sh temporal --purge && infra/stack-up.sh"
-    fi
-  done
-}
+# ensure_search_attributes: infra/common.sh
 
 # --- MinIO --------------------------------------------------------------------------------------
-
-random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-
-MINIO_ROOT_USER=""
-MINIO_ROOT_PASSWORD=""
-load_minio_credentials() {
-  if [[ ! -s "$MINIO_CREDS_FILE" ]]; then
-    (
-      umask 077
-      printf 'MINIO_ROOT_USER=sweep-%s\nMINIO_ROOT_PASSWORD=%s\n' "$(random_hex 6)" "$(random_hex 24)" \
-        >"$MINIO_CREDS_FILE.tmp"
-      mv -f -- "$MINIO_CREDS_FILE.tmp" "$MINIO_CREDS_FILE"
-    )
-    log "minio: generated root credentials in $MINIO_CREDS_FILE"
-  fi
-  chmod 600 -- "$MINIO_CREDS_FILE"
-  local key value
-  while IFS='=' read -r key value; do
-    case "$key" in
-      MINIO_ROOT_USER) MINIO_ROOT_USER="$value" ;;
-      MINIO_ROOT_PASSWORD) MINIO_ROOT_PASSWORD="$value" ;;
-    esac
-  done <"$MINIO_CREDS_FILE"
-  [[ -n "$MINIO_ROOT_USER" && -n "$MINIO_ROOT_PASSWORD" ]] ||
-    die "$MINIO_CREDS_FILE lacks MINIO_ROOT_USER/MINIO_ROOT_PASSWORD"
-}
 
 start_minio() {
   log "minio: starting on $HOST:$MINIO_PORT (console $HOST:$MINIO_CONSOLE_PORT) ..."
@@ -250,46 +114,7 @@ start_minio() {
     --certs-dir "$STACK_DIR/config/minio-certs"
 }
 
-# --- client files -------------------------------------------------------------------------------
-
-write_client_files() {
-  (
-    umask 077
-    printf '[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
-      "$AWS_PROFILE_NAME" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >"$AWS_CREDS_FILE.tmp"
-    mv -f -- "$AWS_CREDS_FILE.tmp" "$AWS_CREDS_FILE"
-  )
-  chmod 600 -- "$AWS_CREDS_FILE"
-  cat >"$ENV_FILE.tmp" <<EOF
-TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS
-TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE
-TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT
-S3_ENDPOINT=$S3_ENDPOINT
-S3_FORCE_PATH_STYLE=true
-S3_BUCKET=$S3_BUCKET
-AWS_REGION=us-east-1
-AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE
-AWS_PROFILE=$AWS_PROFILE_NAME
-MINIO_CONSOLE_URL=http://$HOST:$MINIO_CONSOLE_PORT
-EOF
-  chmod 644 -- "$ENV_FILE.tmp"
-  mv -f -- "$ENV_FILE.tmp" "$ENV_FILE"
-}
-
-create_bucket() {
-  local tsx=(npx --no tsx)
-  [[ -x "$REPO_ROOT/node_modules/.bin/tsx" ]] && tsx=("$REPO_ROOT/node_modules/.bin/tsx")
-  # Static keys in the caller's environment would win over the profile in the default chain.
-  (
-    cd -- "$REPO_ROOT"
-    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-    set -a
-    # shellcheck disable=SC1090
-    . "$ENV_FILE"
-    set +a
-    "${tsx[@]}" infra/create-bucket.ts
-  ) || die "could not create bucket $S3_BUCKET; see $LOG_DIR/minio.log"
-}
+# load_minio_credentials, write_client_files, create_bucket: infra/common.sh
 
 # --- main ---------------------------------------------------------------------------------------
 

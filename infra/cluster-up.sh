@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# Starts the CLUSTER PROFILE: the stack as it runs in production, on one machine, detached, with
+# state under $SWEEP_CLUSTER_DIR (default <repo>/.stack/cluster). Starts only what is not already
+# running and healthy.
+#   network    bridge $CLUSTER_BRIDGE with $CLUSTER_SUBNET.1/24: the servers listen on that address,
+#              so worker nodes in network namespaces (infra/nodes-up.sh) reach them as remote hosts
+#   postgres   PostgreSQL (own data dir and port); databases temporal + temporal_visibility with the
+#              schemas applied by temporal-sql-tool (setup-schema, then update-schema)
+#   temporal   the Temporal server (temporal-server, all four services in one process) on postgres12
+#              persistence and visibility; namespace default and the sweep search attributes
+#   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one)
+#
+# Usage: infra/cluster-up.sh [network|postgres|temporal|minio ...] [--no-setup]
+#   no component   start all (and create the bucket)
+#   --no-setup     skip infra/setup-cluster.sh (tools must already be installed)
+#
+# Environment: CLUSTER_SUBNET (10.203.0: host address .1), CLUSTER_BRIDGE (swc0),
+#   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333; the internal ports are +1, +2, +6 and
+#   +100..+106), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
+#   CLUSTER_UI_PORT (8333, used only if temporal-ui-server is installed), S3_BUCKET
+#   (sweep-artifacts), STACK_START_TIMEOUT (seconds, 180).
+#
+# Writes <cluster dir>/stack.env (same variables as the dev profile's): point workers and the CLI at
+# it with SWEEP_STACK_ENV=<cluster dir>/stack.env. Secrets (PostgreSQL and MinIO passwords) stay in
+# mode-600 files of the cluster dir.
+set -euo pipefail
+
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=infra/cluster-common.sh
+source "$SCRIPT_DIR/cluster-common.sh"
+
+log() { printf '[cluster-up] %s\n' "$*"; }
+die() { printf '[cluster-up] ERROR: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
+PURGE_HINT="infra/cluster-down.sh --purge && infra/cluster-up.sh"
+# The schema files ship in the server's Go module (in the module cache since the build).
+SCHEMA_DIR="${TEMPORAL_SCHEMA_DIR:-$(cd / && "${GO:-go}" env GOMODCACHE)/$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION/schema/postgresql/v12}"
+TEMPORAL_UI_PORT=""   # set below when the UI server is installed
+
+want=()
+run_setup=1
+for arg in "$@"; do
+  case "$arg" in
+    network|postgres|temporal|minio) want+=("$arg") ;;
+    --no-setup) run_setup=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+(( ${#want[@]} )) || want=(network postgres temporal minio)
+wants() { [[ " ${want[*]} " == *" $1 "* ]]; }
+
+(( EUID == 0 )) || die "must run as root (it creates a bridge and runs PostgreSQL as the postgres user); use sudo"
+if (( run_setup )); then
+  bash "$SCRIPT_DIR/setup-cluster.sh"
+fi
+! wants postgres || [[ -d "$SCHEMA_DIR/temporal/versioned" ]] || die "Temporal schema files not found in $SCHEMA_DIR; run infra/setup-cluster.sh (or set TEMPORAL_SCHEMA_DIR)"
+need=()
+wants postgres && need+=(postgres initdb temporal-sql-tool)
+wants temporal && need+=(temporal-server temporal)
+wants minio && need+=(minio)
+for b in "${need[@]}"; do
+  [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b missing; run infra/setup-cluster.sh"
+done
+
+mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$CONFIG_DIR" "$DATA_DIR"
+exec 9>"$RUN_DIR/cluster.lock"
+flock -w 300 9 || die "timed out waiting for another cluster-up/cluster-down (lock $RUN_DIR/cluster.lock)"
+
+# --- network --------------------------------------------------------------------------------------
+
+ensure_network() {
+  if ! ip link show "$CLUSTER_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$CLUSTER_BRIDGE" type bridge || die "could not create bridge $CLUSTER_BRIDGE (needs root and the bridge module)"
+    log "network: created bridge $CLUSTER_BRIDGE"
+  fi
+  if ! ip -4 addr show dev "$CLUSTER_BRIDGE" | grep -q "inet $HOST/24"; then
+    ip addr add "$HOST/24" dev "$CLUSTER_BRIDGE" || die "could not add $HOST/24 to $CLUSTER_BRIDGE; is $CLUSTER_SUBNET.0/24 used elsewhere? set CLUSTER_SUBNET"
+  fi
+  ip link set "$CLUSTER_BRIDGE" up
+  log "network: $CLUSTER_BRIDGE up with $HOST/24 (nodes get $CLUSTER_SUBNET.10 and up)"
+}
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+PG_DATA="$DATA_DIR/postgres"
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+
+load_pg_password() {
+  if [[ ! -s "$PG_CREDS_FILE" ]]; then
+    (umask 077; random_hex 24 >"$PG_CREDS_FILE.tmp" && mv -f -- "$PG_CREDS_FILE.tmp" "$PG_CREDS_FILE")
+  fi
+  PG_PASSWORD="$(<"$PG_CREDS_FILE")"
+}
+
+init_postgres() {
+  [[ -s "$PG_DATA/PG_VERSION" ]] && return 0
+  log "postgres: initdb into $PG_DATA (superuser $PG_USER) ..."
+  rm -rf -- "$PG_DATA"
+  install -d -o postgres -g postgres -m 700 -- "$PG_DATA"
+  local pwfile="$PG_DATA/.pwfile"
+  (umask 077; printf '%s\n' "$PG_PASSWORD" >"$pwfile")
+  chown postgres: -- "$pwfile"
+  if ! as_postgres "$BIN_DIR/initdb" -D "$PG_DATA" -U "$PG_USER" --pwfile="$pwfile" --auth=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >>"$LOG_DIR/postgres.log" 2>&1; then
+    rm -rf -- "$PG_DATA"
+    die "initdb failed; see $LOG_DIR/postgres.log"
+  fi
+  rm -f -- "$pwfile"
+}
+
+postgres_healthy() {
+  "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -t 3
+}
+
+start_postgres() {
+  log "postgres: starting on $HOST:$PG_PORT ..."
+  # No unix socket (the system cluster owns /var/run/postgresql); TCP on the cluster address only.
+  spawn postgres -- setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    "$BIN_DIR/postgres" -D "$PG_DATA" -p "$PG_PORT" -c listen_addresses="$HOST" -c unix_socket_directories= \
+    -c max_connections=200 -c logging_collector=off
+}
+
+psql_q() { PGPASSWORD="$PG_PASSWORD" "$PG_BIN/psql" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d "$1" -tAq -c "$2"; }
+
+sql_tool() {
+  SQL_PASSWORD="$PG_PASSWORD" "$BIN_DIR/temporal-sql-tool" --plugin postgres12 --endpoint "$HOST" --port "$PG_PORT" \
+    --user "$PG_USER" --database "$1" "${@:2}" >>"$LOG_DIR/schema.log" 2>&1 ||
+    die "temporal-sql-tool ${*:2} on database $1 failed; see $LOG_DIR/schema.log"
+}
+
+# Creates the database and applies setup-schema (once) and update-schema (every time: it applies
+# only versions newer than the recorded one, so a newer server binary upgrades the schema here).
+ensure_schema() {
+  local db="$1" dir="$2"
+  if [[ "$(psql_q postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]]; then
+    sql_tool "$db" create-database
+    log "postgres: created database $db"
+  fi
+  if [[ "$(psql_q "$db" "SELECT to_regclass('schema_version') IS NOT NULL")" != t ]]; then
+    sql_tool "$db" setup-schema -v 0.0
+  fi
+  sql_tool "$db" update-schema -d "$SCHEMA_DIR/$dir/versioned"
+  log "postgres: $db schema at version $(psql_q "$db" "SELECT curr_version FROM schema_version LIMIT 1")"
+}
+
+# --- Temporal -------------------------------------------------------------------------------------
+
+write_temporal_config() {
+  local p=$TEMPORAL_PORT
+  (
+    umask 077
+    cat >"$CONFIG_DIR/temporal.yaml.tmp" <<EOF
+# Written by infra/cluster-up.sh; regenerated at every start.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: postgres-default
+  visibilityStore: postgres-visibility
+  numHistoryShards: 4
+  datastores:
+    postgres-default:
+      sql: &pg
+        pluginName: postgres12
+        databaseName: temporal
+        connectAddr: "$HOST:$PG_PORT"
+        connectProtocol: tcp
+        user: "$PG_USER"
+        password: "$PG_PASSWORD"
+        maxConns: 20
+        maxIdleConns: 20
+        maxConnLifetime: 1h
+    postgres-visibility:
+      sql:
+        <<: *pg
+        databaseName: temporal_visibility
+        maxConns: 4
+        maxIdleConns: 4
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "$HOST"
+services:
+  frontend:
+    rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$HOST", httpPort: $((p + 10)) }
+  history:
+    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)), bindOnIP: "$HOST" }
+  matching:
+    rpc: { grpcPort: $((p + 2)), membershipPort: $((p + 102)), bindOnIP: "$HOST" }
+  worker:
+    rpc: { grpcPort: $((p + 6)), membershipPort: $((p + 106)), bindOnIP: "$HOST" }
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "$HOST:$p"
+dcRedirectionPolicy:
+  policy: noop
+dynamicConfigClient:
+  filepath: "$CONFIG_DIR/dynamicconfig.yaml"
+  pollInterval: 10s
+EOF
+    mv -f -- "$CONFIG_DIR/temporal.yaml.tmp" "$CONFIG_DIR/temporal.yaml"
+  )
+  cat >"$CONFIG_DIR/dynamicconfig.yaml" <<EOF
+# Written by infra/cluster-up.sh. No calls home: this machine must only talk to itself.
+frontend.enableServerVersionCheck:
+  - value: false
+limit.maxIDLength:
+  - value: 255
+EOF
+}
+
+temporal_up() {
+  "$TEMPORAL" operator cluster health "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
+}
+
+start_temporal() {
+  write_temporal_config
+  log "temporal: starting temporal-server on $TEMPORAL_ADDRESS (postgres12 persistence and visibility) ..."
+  spawn temporal-server TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
+    "$BIN_DIR/temporal-server" --config-file "$CONFIG_DIR/temporal.yaml" --allow-no-auth start
+}
+
+ensure_namespace() {
+  if ! "$TEMPORAL" operator namespace describe "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+      --namespace "$TEMPORAL_NAMESPACE" --command-timeout 5s >/dev/null 2>&1; then
+    "$TEMPORAL" operator namespace create "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+      --namespace "$TEMPORAL_NAMESPACE" --retention 72h --command-timeout 10s >/dev/null ||
+      die "temporal: could not create namespace $TEMPORAL_NAMESPACE; see $LOG_DIR/temporal-server.log"
+    log "temporal: registered namespace $TEMPORAL_NAMESPACE"
+  fi
+  # The frontend's namespace cache refreshes every 2 s; wait until it serves the new namespace.
+  wait_healthy temporal-server temporal_healthy
+}
+
+# --- MinIO ----------------------------------------------------------------------------------------
+
+minio_cluster_healthy() {
+  # /minio/health/cluster answers 200 only when the erasure set has write quorum.
+  curl -fsS --noproxy "*" --max-time 3 -o /dev/null "$S3_ENDPOINT/minio/health/cluster" 2>/dev/null
+}
+
+start_minio() {
+  mkdir -p -- "${MINIO_DRIVES[@]}"
+  log "minio: starting erasure-coded over ${#MINIO_DRIVES[@]} drives on $HOST:$MINIO_PORT (console $HOST:$MINIO_CONSOLE_PORT) ..."
+  # The drives share the root file system here; MinIO refuses that for erasure sets unless told that
+  # only drives of <= 1 byte count as root drives. In production each drive is its own mount.
+  spawn minio \
+    "MINIO_ROOT_USER=$MINIO_ROOT_USER" "MINIO_ROOT_PASSWORD=$MINIO_ROOT_PASSWORD" \
+    MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off MINIO_ROOTDISK_THRESHOLD_SIZE=1B \
+    -- "$BIN_DIR/minio" server "$DATA_DIR/minio/drive{1...4}" \
+    --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT" \
+    --certs-dir "$CONFIG_DIR/minio-certs"
+}
+
+# --- Web UI (optional) ----------------------------------------------------------------------------
+
+start_ui() {
+  log "ui: starting temporal-ui-server on $HOST:$UI_PORT ..."
+  cat >"$CONFIG_DIR/ui.yaml" <<EOF
+temporalGrpcAddress: "$TEMPORAL_ADDRESS"
+host: "$HOST"
+port: $UI_PORT
+enableUi: true
+hideLogs: true
+EOF
+  spawn temporal-ui-server -- "$BIN_DIR/temporal-ui-server" --root "$CONFIG_DIR" --config . --env ui start
+}
+ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$HOST:$UI_PORT/" 2>/dev/null; }
+
+# --- main -----------------------------------------------------------------------------------------
+
+load_pg_password
+load_minio_credentials
+[[ -x "$BIN_DIR/temporal-ui-server" ]] && TEMPORAL_UI_PORT="$UI_PORT"
+write_client_files
+
+if wants network || ! ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24"; then
+  ensure_network
+fi
+if wants postgres; then
+  init_postgres
+  ensure_running postgres "$PG_PORT" postgres_healthy start_postgres
+  ensure_schema temporal temporal
+  ensure_schema temporal_visibility visibility
+fi
+if wants temporal; then
+  postgres_healthy || die "postgres is not running on $HOST:$PG_PORT; run infra/cluster-up.sh postgres first"
+  ensure_running temporal-server "$TEMPORAL_PORT" temporal_up start_temporal
+  ensure_namespace
+  ensure_search_attributes
+  if [[ -n "$TEMPORAL_UI_PORT" ]]; then
+    ensure_running temporal-ui-server "$UI_PORT" ui_healthy start_ui
+  fi
+fi
+if wants minio; then
+  ensure_running minio "$MINIO_PORT" minio_cluster_healthy start_minio
+  create_bucket
+fi
+
+cat <<EOF
+[cluster-up] ready:
+  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; temporal-server on PostgreSQL $HOST:$PG_PORT)
+  Web UI     ${TEMPORAL_UI_PORT:+http://$HOST:$TEMPORAL_UI_PORT}${TEMPORAL_UI_PORT:-none (see docs/deploy.md)}
+  MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
+  Env file   $ENV_FILE   (SWEEP_STACK_ENV=$ENV_FILE)
+  Nodes      infra/nodes-up.sh --gpu N --cpu M
+  Logs       $LOG_DIR
+EOF

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Starts worker NODES of the cluster profile on this machine: each node is a worker process
+# (workers/run-workers.ts gpu|cpu) in a network namespace of its own (swc-<node>), joined to the
+# cluster bridge by a veth pair, with an address of its own ($CLUSTER_SUBNET.11+ for gpu nodes,
+# .101+ for cpu nodes) and no route anywhere else, and a local cache dir of its own
+# (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets SWEEP_NODE_NAME=<node>.
+# Nodes already running are kept.
+#
+# Usage: infra/nodes-up.sh [--gpu N] [--cpu M]      (default: --gpu 1 --cpu 1)
+#
+# Environment passed to the workers as given: SWEEP_CPU_QUEUE, SWEEP_GPU_QUEUE,
+#   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY; SWEEP_NODE_BIN (node binary, default `node` on
+#   PATH); STACK_START_TIMEOUT (seconds until a worker polls, default 180).
+# Everything else about Temporal and S3 comes from the cluster's stack.env only.
+set -euo pipefail
+
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=infra/cluster-common.sh
+source "$SCRIPT_DIR/cluster-common.sh"
+START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
+
+log() { printf '[nodes-up] %s\n' "$*"; }
+die() { printf '[nodes-up] ERROR: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+gpu=1 cpu=1
+while (( $# )); do
+  case "$1" in
+    --gpu|--cpu)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "$1 needs a number of nodes, e.g. $1 2"
+      if [[ $1 == --gpu ]]; then gpu=$2; else cpu=$2; fi
+      shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+(( gpu <= 89 && cpu <= 99 )) || die "at most 89 gpu and 99 cpu nodes (addresses .11-.99 and .101-.199)"
+(( EUID == 0 )) || die "must run as root (ip netns); use sudo"
+[[ -s "$ENV_FILE" ]] || die "$ENV_FILE missing; start the cluster first: infra/cluster-up.sh"
+ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24" ||
+  die "bridge $CLUSTER_BRIDGE with $HOST/24 is not up; start the cluster first: infra/cluster-up.sh"
+NODE_BIN="$(command -v -- "${SWEEP_NODE_BIN:-node}")" || die "node not found (set SWEEP_NODE_BIN)"
+
+mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$NODES_DIR"
+exec 9>"$RUN_DIR/nodes.lock"
+flock -w 300 9 || die "timed out waiting for another nodes-up/nodes-down (lock $RUN_DIR/nodes.lock)"
+
+# The workers' Temporal and S3 settings: the cluster's stack.env, overriding the caller's own.
+stack_env=(SWEEP_STACK_ENV="$ENV_FILE")
+while IFS= read -r line; do
+  [[ "$line" =~ ^[A-Z0-9_]+= ]] && stack_env+=("$line")
+done <"$ENV_FILE"
+# Static keys in the caller's environment would win over the profile in the AWS credential chain.
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+
+# ensure_netns <node> <address>
+ensure_netns() {
+  local node="$1" addr="$2" ns="$NODE_PREFIX$1" veth="$NODE_PREFIX$1-h"
+  ip netns list | grep -qx "$ns\( (id: [0-9]*)\)\?" || ip netns add "$ns"
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip -n "$ns" link del eth0 2>/dev/null || true
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+  fi
+  ip link set "$veth" master "$CLUSTER_BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr replace "$addr/24" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+# start_node <node> <role> <address>
+start_node() {
+  local node="$1" role="$2" addr="$3" name="node-$1"
+  if pid="$(live_pid "$name")"; then
+    log "$node: already running (pid $pid)"
+    return 0
+  fi
+  ensure_netns "$node" "$addr"
+  mkdir -p -- "$NODES_DIR/$node/cache"
+  # argv[0] is bin/node-<node> (a link to node), so live_pid and ps tell the nodes apart.
+  ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
+  log "$node: starting $role worker in netns $NODE_PREFIX$node ($addr) ..."
+  (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" -- \
+    ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
+  started+=("$node")
+}
+
+# A node is up when its worker polls its queue (the log line after Worker.create succeeded).
+node_polling() { grep -q '^\[worker\] polling' <(sed -n "$(grep -n '^=== .* starting ' "$LOG_DIR/node-$current.log" | tail -n 1 | cut -d: -f1),\$p" "$LOG_DIR/node-$current.log"); }
+
+started=()
+t0=$SECONDS
+for ((i = 1; i <= gpu; i++)); do start_node "gpu$i" gpu "$CLUSTER_SUBNET.$((10 + i))"; done
+for ((i = 1; i <= cpu; i++)); do start_node "cpu$i" cpu "$CLUSTER_SUBNET.$((100 + i))"; done
+for current in "${started[@]}"; do
+  wait_healthy "node-$current" node_polling
+done
+(( ${#started[@]} )) && log "started ${#started[@]} node(s) in $((SECONDS - t0))s"
+
+printf '[nodes-up] nodes:\n'
+for f in "$RUN_DIR"/node-*.pid; do
+  [[ -e "$f" ]] || continue
+  n="$(basename -- "$f" .pid)"; n="${n#node-}"
+  pid="$(live_pid "node-$n" || echo dead)"
+  addr="$(ip -n "$NODE_PREFIX$n" -4 -o addr show dev eth0 2>/dev/null | awk '{ print $4 }')"
+  printf '  %-6s pid %-7s netns %-12s %-15s log %s\n' "$n" "$pid" "$NODE_PREFIX$n" "${addr:-?}" "$LOG_DIR/node-$n.log"
+done

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs the cluster profile's tools into $SWEEP_CLUSTER_DIR/bin (default <repo>/.stack/cluster/bin):
+#   temporal-server     the Temporal server, built from go.temporal.io/server/cmd/server
+#   temporal-sql-tool   its schema tool, built from go.temporal.io/server/cmd/tools/sql
+#   postgres            a link to Debian's PostgreSQL server binary ($PG_BIN, default the newest
+#                       /usr/lib/postgresql/*/bin)
+#   minio               a link to the dev profile's MinIO (.stack/bin/minio, installed by setup.sh)
+# Idempotent: the Go binaries are rebuilt only when `go version -m` does not report the pinned
+# module version. The temporal CLI (.stack/bin/temporal) is used from the dev profile as is.
+#
+# Needs: go (or $GO; the pinned toolchain $TEMPORAL_GOTOOLCHAIN is fetched from the Go module proxy
+# on the first build), PostgreSQL server binaries (Debian: postgresql-15), infra/setup.sh run once.
+set -euo pipefail
+
+# v1.32.2's go.mod needs Go >= 1.26.10; the go command downloads this toolchain from the proxy.
+TEMPORAL_GOTOOLCHAIN="${TEMPORAL_GOTOOLCHAIN:-go1.27.3}"
+
+# shellcheck source=infra/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+DEV_STACK_DIR="$STACK_DIR"
+# shellcheck source=infra/cluster-common.sh
+source "$SCRIPT_DIR/cluster-common.sh"
+mkdir -p -- "$BIN_DIR" "$RUN_DIR"
+GO="${GO:-go}"
+
+log() { printf '[setup-cluster] %s\n' "$*"; }
+die() { printf '[setup-cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+exec 8>"$RUN_DIR/setup.lock"
+flock -w 1800 8 || die "timed out waiting for another setup-cluster run (lock $RUN_DIR/setup.lock)"
+started=$SECONDS
+
+# module_version <binary> <package path>: the module version embedded in the binary when it was
+# built from that package, else nothing.
+module_version() {
+  [[ -x "$1" ]] || return 0
+  "$GO" version -m "$1" 2>/dev/null | awk -v p="$2" -v m="$TEMPORAL_SERVER_MODULE" '
+    $1 == "path" && $2 == p { ok = 1 }
+    $1 == "mod" && $2 == m && ok { print $3; exit }'
+}
+
+# go_install <package> <installed name>
+go_install() {
+  local pkg="$1" name="$2" have
+  have="$(module_version "$BIN_DIR/$name" "$pkg")"
+  if [[ "$have" == "$TEMPORAL_SERVER_VERSION" ]]; then
+    log "$name: $TEMPORAL_SERVER_VERSION already installed"
+    return
+  fi
+  [[ -n "$have" ]] && log "$name: found $have, want $TEMPORAL_SERVER_VERSION"
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build $pkg@$TEMPORAL_SERVER_VERSION"
+  log "$name: building $pkg@$TEMPORAL_SERVER_VERSION with $TEMPORAL_GOTOOLCHAIN under nice -n 19 (cold: many minutes on 2 cores) ..."
+  local tmpbin="$BIN_DIR/.gobin.tmp.$$" t0=$SECONDS
+  rm -rf -- "$tmpbin"
+  mkdir -p -- "$tmpbin"
+  # Outside the repository, so the go command ignores any go.mod/go.work around it.
+  if ! (cd / && GOBIN="$tmpbin" GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" nice -n 19 "$GO" install "$pkg@$TEMPORAL_SERVER_VERSION"); then
+    rm -rf -- "$tmpbin"
+    die "go install $pkg@$TEMPORAL_SERVER_VERSION failed (needs the Go module proxy for the module and toolchain $TEMPORAL_GOTOOLCHAIN)"
+  fi
+  mv -f -- "$tmpbin/$(basename -- "$pkg")" "$BIN_DIR/$name"
+  rm -rf -- "$tmpbin"
+  have="$(module_version "$BIN_DIR/$name" "$pkg")"
+  [[ "$have" == "$TEMPORAL_SERVER_VERSION" ]] || die "built $name reports module version '$have', expected $TEMPORAL_SERVER_VERSION"
+  log "$name: installed $TEMPORAL_SERVER_VERSION in $((SECONDS - t0))s"
+}
+
+# link <name> <target>: $BIN_DIR/<name> -> target. The servers are started through these paths, so
+# the pid checks in common.sh (argv[0] is $BIN_DIR/<name>) recognise them.
+link() {
+  [[ -x "$2" ]] || die "$2 missing; $3"
+  if [[ "$(readlink -- "$BIN_DIR/$1" 2>/dev/null || true)" != "$2" ]]; then
+    ln -sfn -- "$2" "$BIN_DIR/$1"
+    log "$1: linked -> $2"
+  fi
+}
+
+go_install "$TEMPORAL_SERVER_MODULE/cmd/server" temporal-server
+go_install "$TEMPORAL_SERVER_MODULE/cmd/tools/sql" temporal-sql-tool
+
+link postgres "${PG_BIN:-/usr/lib/postgresql/NN/bin}/postgres" "install PostgreSQL (Debian: apt-get install postgresql-15) or set PG_BIN"
+link initdb "$PG_BIN/initdb" "install PostgreSQL or set PG_BIN"
+link minio "$DEV_STACK_DIR/bin/minio" "run infra/setup.sh first (it builds MinIO)"
+link temporal "$(readlink -f -- "$DEV_STACK_DIR/bin/temporal" || true)" "run infra/setup.sh first (it installs the temporal CLI)"
+id postgres >/dev/null 2>&1 || die "no 'postgres' user (PostgreSQL refuses to run as root); install Debian's postgresql package"
+
+log "done in $((SECONDS - started))s; tools in $BIN_DIR"
