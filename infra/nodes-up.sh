@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Starts worker NODES of the cluster profile on this machine: each node is a worker process
 # (workers/run-workers.ts gpu|cpu) in a network namespace of its own (swc-<node>), joined to the
-# cluster bridge by a veth pair, with an address of its own ($CLUSTER_SUBNET.11+ for gpu nodes,
-# .101+ for cpu nodes) and no route anywhere else, and a local cache dir of its own
-# (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets SWEEP_NODE_NAME=<node>.
-# Nodes already running are kept.
+# cluster bridge by a veth pair, with an address of its own (the first free one of
+# $CLUSTER_SUBNET.11-.99 for gpu nodes, .101-.199 for cpu nodes) and no route anywhere else, and a
+# local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets
+# SWEEP_NODE_NAME=<node>. Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
 #
-# Usage: infra/nodes-up.sh [--gpu N] [--cpu M]      (default: --gpu 1 --cpu 1)
+# Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P]   (default: --gpu 1 --cpu 1, no prefix)
 #
 # Environment passed to the workers as given: SWEEP_CPU_QUEUE, SWEEP_GPU_QUEUE,
 #   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY; SWEEP_NODE_BIN (node binary, default `node` on
@@ -24,9 +24,13 @@ log() { printf '[nodes-up] %s\n' "$*"; }
 die() { printf '[nodes-up] ERROR: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-gpu=1 cpu=1
+gpu=1 cpu=1 prefix=""
 while (( $# )); do
   case "$1" in
+    --prefix)
+      [[ "${2:-}" =~ ^[a-z][a-z0-9]{0,3}$ ]] || die "--prefix needs 1-4 lower-case letters/digits (namespace names are short), e.g. --prefix t"
+      prefix=$2
+      shift 2 ;;
     --gpu|--cpu)
       [[ "${2:-}" =~ ^[0-9]+$ ]] || die "$1 needs a number of nodes, e.g. $1 2"
       if [[ $1 == --gpu ]]; then gpu=$2; else cpu=$2; fi
@@ -68,13 +72,31 @@ ensure_netns() {
   ip -n "$ns" link set eth0 up
 }
 
-# start_node <node> <role> <address>
+# node_address <node> <first> <last>: the node's address (kept in nodes/<node>/address), else the
+# first one in .first-.last that no other node has.
+node_address() {
+  local node="$1" i used
+  if [[ -s "$NODES_DIR/$node/address" ]]; then cat -- "$NODES_DIR/$node/address"; return; fi
+  used=" $(cat "$NODES_DIR"/*/address 2>/dev/null | tr '\n' ' ') "
+  for ((i = $2; i <= $3; i++)); do
+    if [[ "$used" != *" $CLUSTER_SUBNET.$i "* ]]; then
+      mkdir -p -- "$NODES_DIR/$node"
+      echo "$CLUSTER_SUBNET.$i" >"$NODES_DIR/$node/address"
+      echo "$CLUSTER_SUBNET.$i"
+      return
+    fi
+  done
+  die "no free address in $CLUSTER_SUBNET.$2-$3 for $node"
+}
+
+# start_node <node> <role> <first> <last>
 start_node() {
-  local node="$1" role="$2" addr="$3" name="node-$1"
+  local node="$1" role="$2" name="node-$1" addr
   if pid="$(live_pid "$name")"; then
     log "$node: already running (pid $pid)"
     return 0
   fi
+  addr="$(node_address "$node" "$3" "$4")"
   ensure_netns "$node" "$addr"
   mkdir -p -- "$NODES_DIR/$node/cache"
   # argv[0] is bin/node-<node> (a link to node), so live_pid and ps tell the nodes apart.
@@ -90,8 +112,8 @@ node_polling() { grep -q '^\[worker\] polling' <(sed -n "$(grep -n '^=== .* star
 
 started=()
 t0=$SECONDS
-for ((i = 1; i <= gpu; i++)); do start_node "gpu$i" gpu "$CLUSTER_SUBNET.$((10 + i))"; done
-for ((i = 1; i <= cpu; i++)); do start_node "cpu$i" cpu "$CLUSTER_SUBNET.$((100 + i))"; done
+for ((i = 1; i <= gpu; i++)); do start_node "${prefix}gpu$i" gpu 11 99; done
+for ((i = 1; i <= cpu; i++)); do start_node "${prefix}cpu$i" cpu 101 199; done
 for current in "${started[@]}"; do
   wait_healthy "node-$current" node_polling
 done
