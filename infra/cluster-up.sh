@@ -101,22 +101,43 @@ init_postgres() {
   log "postgres: initdb into $PG_DATA (superuser $PG_USER) ..."
   rm -rf -- "$PG_DATA"
   install -d -o postgres -g postgres -m 700 -- "$PG_DATA"
-  local pwfile="$PG_DATA/.pwfile"
+  local pwfile="$RUN_DIR/postgres-pwfile"
   (umask 077; printf '%s\n' "$PG_PASSWORD" >"$pwfile")
   chown postgres: -- "$pwfile"
   if ! as_postgres "$BIN_DIR/initdb" -D "$PG_DATA" -U "$PG_USER" --pwfile="$pwfile" --auth=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >>"$LOG_DIR/postgres.log" 2>&1; then
-    rm -rf -- "$PG_DATA"
+    rm -rf -- "$PG_DATA" "$pwfile"
     die "initdb failed; see $LOG_DIR/postgres.log"
   fi
   rm -f -- "$pwfile"
 }
 
+# Only the Temporal server (and the tools here) connect, from the host end of the bridge.
+ensure_pg_hba() {
+  local line="host all $PG_USER $HOST/32 scram-sha-256"
+  grep -qxF -- "$line" "$PG_DATA/pg_hba.conf" || printf '# cluster-up.sh\n%s\n' "$line" >>"$PG_DATA/pg_hba.conf"
+}
+
 postgres_healthy() {
-  "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -t 3
+  "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -t 3
+}
+
+# Processes of a killed server still running in the data dir (backends exit once they notice the
+# postmaster is gone); a new postmaster refuses to start while they hold the shared memory.
+pg_leftovers() {
+  local p
+  for p in /proc/[0-9]*; do
+    [[ "$(readlink -- "$p/cwd" 2>/dev/null)" == "$PG_DATA" ]] && return 0
+  done
+  return 1
 }
 
 start_postgres() {
+  local deadline=$((SECONDS + 30))
+  while pg_leftovers; do
+    (( SECONDS < deadline )) || die "postgres: processes of a previous server still run in $PG_DATA; stop them (infra/cluster-down.sh postgres --kill)"
+    sleep 0.2
+  done
   log "postgres: starting on $HOST:$PG_PORT ..."
   # No unix socket (the system cluster owns /var/run/postgresql); TCP on the cluster address only.
   spawn postgres -- setpriv --reuid=postgres --regid=postgres --init-groups -- \
@@ -291,6 +312,7 @@ if wants network || ! ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -
 fi
 if wants postgres; then
   init_postgres
+  ensure_pg_hba
   ensure_running postgres "$PG_PORT" postgres_healthy start_postgres
   ensure_schema temporal temporal
   ensure_schema temporal_visibility visibility
