@@ -2,6 +2,9 @@
 # Installs the cluster profile's tools into $SWEEP_CLUSTER_DIR/bin (default <repo>/.stack/cluster/bin):
 #   temporal-server     the Temporal server, built from go.temporal.io/server/cmd/server
 #   temporal-sql-tool   its schema tool, built from go.temporal.io/server/cmd/tools/sql
+#   temporal-ui-server  the Web UI (github.com/temporalio/ui-server/v2, which embeds the UI's assets;
+#                       the version the temporal CLI embeds); optional: a failed build is a warning,
+#                       SWEEP_CLUSTER_UI=0 skips it
 #   postgres            a link to Debian's PostgreSQL server binary ($PG_BIN, default the newest
 #                       /usr/lib/postgresql/*/bin)
 #   minio               a link to the dev profile's MinIO (.stack/bin/minio, installed by setup.sh)
@@ -30,39 +33,43 @@ exec 8>"$RUN_DIR/setup.lock"
 flock -w 1800 8 || die "timed out waiting for another setup-cluster run (lock $RUN_DIR/setup.lock)"
 started=$SECONDS
 
-# module_version <binary> <package path>: the module version embedded in the binary when it was
-# built from that package, else nothing.
+UI_SERVER_MODULE="github.com/temporalio/ui-server/v2"
+UI_SERVER_VERSION="v2.54.1"
+
+# module_version <binary> <package path> <module>: the module's version embedded in the binary when
+# it was built from that package, else nothing.
 module_version() {
   [[ -x "$1" ]] || return 0
-  "$GO" version -m "$1" 2>/dev/null | awk -v p="$2" -v m="$TEMPORAL_SERVER_MODULE" '
+  "$GO" version -m "$1" 2>/dev/null | awk -v p="$2" -v m="$3" '
     $1 == "path" && $2 == p { ok = 1 }
     $1 == "mod" && $2 == m && ok { print $3; exit }'
 }
 
-# go_install <package> <installed name>
+# go_install <module> <version> <package> <installed name>; returns 1 when the build fails.
 go_install() {
-  local pkg="$1" name="$2" have
-  have="$(module_version "$BIN_DIR/$name" "$pkg")"
-  if [[ "$have" == "$TEMPORAL_SERVER_VERSION" ]]; then
-    log "$name: $TEMPORAL_SERVER_VERSION already installed"
-    return
+  local module="$1" version="$2" pkg="$3" name="$4" have
+  have="$(module_version "$BIN_DIR/$name" "$pkg" "$module")"
+  if [[ "$have" == "$version" ]]; then
+    log "$name: $version already installed"
+    return 0
   fi
-  [[ -n "$have" ]] && log "$name: found $have, want $TEMPORAL_SERVER_VERSION"
-  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build $pkg@$TEMPORAL_SERVER_VERSION"
-  log "$name: building $pkg@$TEMPORAL_SERVER_VERSION with $TEMPORAL_GOTOOLCHAIN under nice -n 19 (cold: many minutes on 2 cores) ..."
+  [[ -n "$have" ]] && log "$name: found $have, want $version"
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build $pkg@$version"
+  log "$name: building $pkg@$version with $TEMPORAL_GOTOOLCHAIN under nice -n 19 (cold: many minutes on 2 cores) ..."
   local tmpbin="$BIN_DIR/.gobin.tmp.$$" t0=$SECONDS
   rm -rf -- "$tmpbin"
   mkdir -p -- "$tmpbin"
   # Outside the repository, so the go command ignores any go.mod/go.work around it.
-  if ! (cd / && GOBIN="$tmpbin" GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" nice -n 19 "$GO" install "$pkg@$TEMPORAL_SERVER_VERSION"); then
+  if ! (cd / && GOBIN="$tmpbin" GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" nice -n 19 "$GO" install "$pkg@$version"); then
     rm -rf -- "$tmpbin"
-    die "go install $pkg@$TEMPORAL_SERVER_VERSION failed (needs the Go module proxy for the module and toolchain $TEMPORAL_GOTOOLCHAIN)"
+    log "go install $pkg@$version failed (needs the Go module proxy for the module and toolchain $TEMPORAL_GOTOOLCHAIN)"
+    return 1
   fi
   mv -f -- "$tmpbin/$(basename -- "$pkg")" "$BIN_DIR/$name"
   rm -rf -- "$tmpbin"
-  have="$(module_version "$BIN_DIR/$name" "$pkg")"
-  [[ "$have" == "$TEMPORAL_SERVER_VERSION" ]] || die "built $name reports module version '$have', expected $TEMPORAL_SERVER_VERSION"
-  log "$name: installed $TEMPORAL_SERVER_VERSION in $((SECONDS - t0))s"
+  have="$(module_version "$BIN_DIR/$name" "$pkg" "$module")"
+  [[ "$have" == "$version" ]] || die "built $name reports module version '$have', expected $version"
+  log "$name: installed $version in $((SECONDS - t0))s"
 }
 
 # link <name> <target>: $BIN_DIR/<name> -> target. The servers are started through these paths, so
@@ -75,8 +82,14 @@ link() {
   fi
 }
 
-go_install "$TEMPORAL_SERVER_MODULE/cmd/server" temporal-server
-go_install "$TEMPORAL_SERVER_MODULE/cmd/tools/sql" temporal-sql-tool
+go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/server" temporal-server ||
+  die "could not build temporal-server"
+go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/tools/sql" temporal-sql-tool ||
+  die "could not build temporal-sql-tool"
+if [[ "${SWEEP_CLUSTER_UI:-1}" != 0 ]]; then
+  go_install "$UI_SERVER_MODULE" "$UI_SERVER_VERSION" "$UI_SERVER_MODULE/cmd/server" temporal-ui-server ||
+    log "warning: no Web UI for the cluster (the build failed; see above); everything else works without it"
+fi
 
 link postgres "${PG_BIN:-/usr/lib/postgresql/NN/bin}/postgres" "install PostgreSQL (Debian: apt-get install postgresql-15) or set PG_BIN"
 link initdb "$PG_BIN/initdb" "install PostgreSQL or set PG_BIN"
