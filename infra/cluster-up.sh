@@ -81,7 +81,7 @@ ensure_network() {
     ip addr add "$HOST/24" dev "$CLUSTER_BRIDGE" || die "could not add $HOST/24 to $CLUSTER_BRIDGE; is $CLUSTER_SUBNET.0/24 used elsewhere? set CLUSTER_SUBNET"
   fi
   ip link set "$CLUSTER_BRIDGE" up
-  log "network: $CLUSTER_BRIDGE up with $HOST/24 (nodes get $CLUSTER_SUBNET.10 and up)"
+  log "network: $CLUSTER_BRIDGE up with $HOST/24 (nodes get .11-.99 gpu, .101-.199 cpu)"
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
@@ -262,7 +262,12 @@ ensure_namespace() {
     log "temporal: registered namespace $TEMPORAL_NAMESPACE"
   fi
   # The frontend's namespace cache refreshes every 2 s; wait until it serves the new namespace.
-  wait_healthy temporal-server temporal_healthy
+  wait_healthy temporal-server namespace_served
+}
+
+namespace_served() {
+  temporal_healthy && "$TEMPORAL" operator search-attribute list "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+    --namespace "$TEMPORAL_NAMESPACE" --command-timeout 3s >/dev/null 2>&1
 }
 
 # --- MinIO ----------------------------------------------------------------------------------------
