@@ -228,7 +228,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     void board;
     // Visibility: the list API (served from PostgreSQL), a custom search attribute, and the row itself.
     const listed = await waitFor('the sweep in visibility as completed', async () => {
-      for await (const w of client.workflow.list({ query: `WorkflowId = '${sweep.workflowId}' AND ExecutionStatus = 'Completed' AND SweepStatus = 'completed'` })) return w;
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${sweep.workflowId}' AND ExecutionStatus = 'Completed' AND SweepTrialsDone = 4` })) return w;
       return undefined;
     }, 30_000, 500);
     assert.equal(listed.type, 'sweepWorkflow');
@@ -274,7 +274,12 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     await trainingNow(sweep);
     const before = await listKeys();
     const drive = path.join(CLUSTER_DIR, 'data', 'minio', 'drive2');
-    fs.rmSync(drive, { recursive: true, force: true });
+    const minioLog = path.join(CLUSTER_DIR, 'logs', 'minio.log');
+    const logBefore = fs.statSync(minioLog).size;
+    // Out of MinIO's way in one step (it keeps writing there), then gone.
+    const lost = `${drive}.lost-${process.pid}`;
+    fs.renameSync(drive, lost);
+    fs.rmSync(lost, { recursive: true, force: true, maxRetries: 5 });
     const lostAt = Date.now();
     await assertCompleted(sweep, 'after losing a MinIO drive');
     const sweepMs = Date.now() - began;
@@ -284,7 +289,12 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const bytes = await readAll(after);
     figure(`MinIO drive 2 of 4 deleted mid-training: sweep completed ${seconds(Date.now() - lostAt)} later (sweep ${seconds(sweepMs)}); ` +
       `all ${after.length} objects (${(bytes / 2 ** 20).toFixed(1)} MiB, ${before.length} written before the loss) read back in ${seconds(Date.now() - readStarted)} from 3 drives`);
-    // Give the drive back (an empty replacement disk): MinIO formats it and heals onto it.
+    // A replacement (empty) drive: MinIO formats it and heals every object onto it.
     fs.mkdirSync(drive, { recursive: true });
+    const healed = await waitFor('MinIO to heal the replaced drive', async () => {
+      const text = fs.readFileSync(minioLog, 'utf8').slice(logBefore);
+      return /Healing of drive '[^']*drive2' is finished \(healed: (\d+)/.exec(text)?.[1];
+    }, 180_000, 1000);
+    figure(`empty drive 2 put back: MinIO healed ${healed} objects onto it ${seconds(Date.now() - lostAt)} after the loss`);
   });
 });
