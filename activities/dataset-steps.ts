@@ -8,7 +8,7 @@ import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
-import { getJson, getJsonIfExists, putJson } from './storage';
+import { getJson, getJsonIfExists, putJson } from '../platform/storage';
 
 export interface BalanceInput {
   datasetKey: string;

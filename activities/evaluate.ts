@@ -8,8 +8,8 @@ import { misclassifiedImages } from '../lib/misclassified';
 import { Evaluation, FeatureSetRef, TrainResult } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
-import { openFeatureSet } from './feature-store';
-import { getJson, getObject, putJson, s3Url } from './storage';
+import { openFeatureSet } from '../platform/feature-cache';
+import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import { decodeState } from './train';
 import * as tf from '@tensorflow/tfjs';
 

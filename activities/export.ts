@@ -10,7 +10,7 @@ import { SweepSpec, headParams } from '../lib/sweep-spec';
 import { loadLayersFeatureModel } from '../model/backbone';
 import { saveHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
-import { getJson, getObject, putJson, s3Url } from './storage';
+import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import { decodeState } from './train';
 
 export interface ExportInput {

@@ -7,14 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { drawAugmentation } from '../lib/augmentation';
 import { contentId } from '../lib/content-id';
-import { encodeFeatureShard } from '../lib/feature-shard';
+import { encodeFeatureShard } from '../formats/feature-shard';
 import { SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
 import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
 import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
-import { preprocessImage } from './image-preprocessing';
-import { getJson, getObject, objectExists, putObject } from './storage';
+import { preprocessImage } from '../model/image-preprocessing';
+import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 
 const BACKBONE_BATCH = 16;
 

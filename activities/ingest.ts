@@ -20,8 +20,8 @@ import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
 import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
-import { decodeCheck } from './image-preprocessing';
-import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject, s3 } from './storage';
+import { decodeCheck } from '../model/image-preprocessing';
+import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject, s3 } from '../platform/storage';
 
 export interface IngestInput {
   /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */

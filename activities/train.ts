@@ -5,13 +5,13 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
-import { FeatureRows } from '../lib/feature-shard';
+import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
-import { openFeatureSet } from './feature-store';
-import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from './storage';
+import { openFeatureSet } from '../platform/feature-cache';
+import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from '../platform/storage';
 import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 interface Checkpoint {

@@ -19,9 +19,9 @@ import { parseSweepSpec } from '../lib/sweep-spec';
 import { loadHandler, saveHandler } from '../model/model-io';
 import { modelLocation } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
-import { REPO_ROOT, loadStackEnv } from '../workers/config';
+import { REPO_ROOT, loadStackEnv } from '../platform/config';
 import { createWorkers } from '../workers/run-workers';
-import { connectClient } from '../workers/temporal-connection';
+import { connectClient } from '../platform/temporal-connection';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };

@@ -5,9 +5,9 @@
 // (augmentation per image and epoch, shuffles, dropout masks, initial weights), so the two methods'
 // accuracies are directly comparable.
 import * as tf from '@tensorflow/tfjs';
-import { preprocessImage } from '../activities/image-preprocessing';
+import { preprocessImage } from '../model/image-preprocessing';
 import { trainEpoch } from '../activities/train';
-import { FeatureRows, memoryRows } from '../lib/feature-shard';
+import { FeatureRows, memoryRows } from '../formats/feature-shard';
 import { drawAugmentation } from '../lib/augmentation';
 import { Sample, SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';

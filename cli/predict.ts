@@ -1,12 +1,12 @@
 // `sweep predict <id> <image...> [--json]`: classifies image files with the sweep's exported model
 // (sweeps/<id>/model/), loaded from S3 and fed exactly as evaluation fed the backbone: the eval view
-// of activities/image-preprocessing.ts with the model's own size and normalisation. Needs only S3.
+// of model/image-preprocessing.ts with the model's own size and normalisation. Needs only S3.
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { ExportedModelMetadata, rankedClasses } from '../lib/exported-model';
-import { preprocessImage } from '../activities/image-preprocessing';
-import { getJsonIfExists, s3Url } from '../activities/storage';
+import { preprocessImage } from '../model/image-preprocessing';
+import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
 import { UsageError } from './sweep';

@@ -2,20 +2,20 @@
 // shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
 import { Client, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
-import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
+import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
 import type { SweepProgress } from '../workflows/sweep';
-import { connectClient } from '../workers/temporal-connection';
-import { getJson, getObject, parseS3Url } from '../activities/storage';
+import { connectClient } from '../platform/temporal-connection';
+import { getJson, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { workerConfig } from '../workers/config';
+import { workerConfig } from '../platform/config';
 import { predict } from './predict';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
 import { watch } from './watch';
-import { sweepStartMetadata } from '../lib/workflow-metadata';
+import { sweepStartMetadata } from '../views/workflow-metadata';
 
 const USAGE = `usage:
   sweep start <spec.json> [--id ID] [--wait] [--json]

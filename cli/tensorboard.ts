@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
-import { listKeys, s3Url } from '../activities/storage';
-import { REPO_ROOT, storageConfig } from '../workers/config';
-import { connectClient } from '../workers/temporal-connection';
+import { listKeys, s3Url } from '../platform/storage';
+import { REPO_ROOT, storageConfig } from '../platform/config';
+import { connectClient } from '../platform/temporal-connection';
 
 export interface TensorboardOptions {
   port?: string;

@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import { rootMessage } from '../lib/errors';
-import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
+import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../lib/watch-view';
-import { connectClient } from '../workers/temporal-connection';
+import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
+import { connectClient } from '../platform/temporal-connection';
 
 export interface WatchOptions {
   /** Seconds between polls. */

@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startSweep } from '../cli/sweep';
-import { formatLeaderboard } from '../lib/leaderboard-table';
+import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { parseSweepSpec } from '../lib/sweep-spec';
-import { REPO_ROOT, loadStackEnv } from '../workers/config';
+import { REPO_ROOT, loadStackEnv } from '../platform/config';
 import { createWorkers } from '../workers/run-workers';
-import { connectClient } from '../workers/temporal-connection';
+import { connectClient } from '../platform/temporal-connection';
 import { generateFlowerDataset } from './generate-flowers';
 
 const SPEC_FILE = path.join(REPO_ROOT, 'examples', 'demo-sweep.json');

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { catalogueBackbone, catalogueNameOf } from '../lib/backbone-catalogue';
 import { BackboneSpec } from '../lib/sweep-spec';
-import { REPO_ROOT } from '../workers/config';
+import { REPO_ROOT } from '../platform/config';
 import { loadHandler } from './model-io';
 import { backboneEngine, loadOnnxBackbone } from './onnx-backbone';
 

@@ -3,8 +3,8 @@
 import { Runtime, Worker } from '@temporalio/worker';
 import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeReport, writeTensorboardExperiment } from '../activities';
 import { initTensorflow } from '../model/tf-backend';
-import { WorkerConfig, workerConfig } from './config';
-import { connectWorker } from './temporal-connection';
+import { WorkerConfig, workerConfig } from '../platform/config';
+import { connectWorker } from '../platform/temporal-connection';
 
 export type WorkerRole = 'cpu' | 'gpu';
 

@@ -17,7 +17,7 @@ import { rankTrials } from '../lib/rank';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
-import { sweepCurrentDetails, trialStartMetadata } from '../lib/workflow-metadata';
+import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import { trialWorkflow } from './trial';
 
 export interface SweepProgress {

@@ -2,7 +2,7 @@
 // score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
 import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { pct } from '../lib/leaderboard-table';
+import { pct } from '../views/leaderboard-table';
 import { TrialInput, TrialSummary } from '../lib/sweep-types';
 import { acquireTrainingLease, releaseLeaseSignal } from './training-lease';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { getJson, getObject, parseS3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { ExportedModelMetadata } from '../../lib/exported-model';
 import { SplitManifest } from '../../lib/manifest';

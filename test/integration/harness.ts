@@ -7,9 +7,9 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { makeDemoBackbone } from '../../demo/make-demo-backbone';
-import { loadStackEnv } from '../../workers/config';
+import { loadStackEnv } from '../../platform/config';
 import { WorkerRole, createWorkers } from '../../workers/run-workers';
-import { connectClient } from '../../workers/temporal-connection';
+import { connectClient } from '../../platform/temporal-connection';
 
 loadStackEnv();
 // Workers log only what needs attention, so the test report stays readable.

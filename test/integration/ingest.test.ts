@@ -18,7 +18,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { IngestInput, IngestSummary, ingestDataset } from '../../activities/ingest';
-import { artifactBucket, deleteObject, getJson, listKeys, objectExists, putObject } from '../../activities/storage';
+import { artifactBucket, deleteObject, getJson, listKeys, objectExists, putObject } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest } from '../../lib/manifest';
 import { randomStream } from '../../lib/random';

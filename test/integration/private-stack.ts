@@ -9,7 +9,7 @@ import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { parseEnvFile } from '../../infra/create-bucket';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 
 const SHARED_BIN = path.join(REPO_ROOT, '.stack', 'bin');
 

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { reportKey } from '../../activities/report';
-import { getJson, getObject, parseS3Url, s3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url, s3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard } from '../../lib/sweep-types';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { Browser, openChromium, screenshotPath } from './chromium';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 

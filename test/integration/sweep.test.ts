@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { getJson, getObject, parseS3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { Leaderboard } from '../../lib/sweep-types';
 import { layersToGraphModel } from './graph-model-fixture';
 import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';

@@ -8,13 +8,13 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { deleteObject, getJson, listKeys, putJson, putObject } from '../../activities/storage';
+import { deleteObject, getJson, listKeys, putJson, putObject } from '../../platform/storage';
 import { tensorboardEnv, tensorboardLogdir } from '../../cli/tensorboard';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
-import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../lib/tensorboard-layout';
+import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES } from '../../model/head';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
 const PYTHON = path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'python');

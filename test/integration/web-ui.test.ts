@@ -8,7 +8,7 @@ import { FrameLocator, Page } from 'playwright-core';
 import { LiveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { Leaderboard } from '../../lib/sweep-types';
-import { sweepStartMetadata, trialStartMetadata } from '../../lib/workflow-metadata';
+import { sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 import { Browser, openChromium, screenshotPath } from './chromium';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 

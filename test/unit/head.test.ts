@@ -7,7 +7,7 @@ import {
   AdamState, HEAD_TENSOR_NAMES, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headForward, headGradients, headTensorShapes, initHeadArrays, zeroAdamState,
 } from '../../model/head';
 import { initTensorflow } from '../../model/tf-backend';
-import { memoryRows } from '../../lib/feature-shard';
+import { memoryRows } from '../../formats/feature-shard';
 import { randomStream, shuffled } from '../../lib/random';
 import { decodeState, encodeState } from '../../activities/train';
 

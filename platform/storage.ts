@@ -2,7 +2,7 @@
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { storageConfig } from '../workers/config';
+import { storageConfig } from './config';
 
 let client: S3Client | undefined;
 

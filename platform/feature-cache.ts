@@ -8,7 +8,7 @@ import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import {
   FeatureRows, FeatureShard, HEADER_BYTES, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
-} from '../lib/feature-shard';
+} from '../formats/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { getObject } from './storage';
 
