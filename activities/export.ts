@@ -9,9 +9,9 @@ import { ExportedModel, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, headParams } from '../lib/sweep-spec';
 import { loadLayersFeatureModel } from '../model/backbone';
 import { saveHandler } from '../model/model-io';
+import { decodeState } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
-import { decodeState } from './train';
 
 export interface ExportInput {
   sweepId: string;
