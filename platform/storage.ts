@@ -1,18 +1,22 @@
-// Artifact storage on S3 (MinIO locally). Thin helpers; every artifact key is built in artifact-keys.ts.
-import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
-} from '@aws-sdk/client-s3';
+// Artifact storage: the helpers activities, the CLI and the model loader use, on whichever object store
+// is installed (S3 by default; tests install a MemoryObjectStore). Every artifact key is built in
+// lib/artifact-keys.ts.
 import { storageConfig } from './config';
+import { ObjectNotFound, ObjectStore, StoredObject } from './object-store';
+import { S3ObjectStore } from './s3-store';
 
-let client: S3Client | undefined;
+let store: ObjectStore | undefined;
 
-export function s3(): S3Client {
-  if (!client) {
-    const config = storageConfig();
-    // Credentials come from the AWS SDK's default chain (env, shared credentials file, ...).
-    client = new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
-  }
-  return client;
+export function objectStore(): ObjectStore {
+  store ??= new S3ObjectStore();
+  return store;
+}
+
+/** Replaces the store for this process (tests); returns the previous one. */
+export function setObjectStore(next: ObjectStore): ObjectStore {
+  const previous = objectStore();
+  store = next;
+  return previous;
 }
 
 export function artifactBucket(): string {
@@ -36,7 +40,7 @@ export function s3Url(key: string, bucket = artifactBucket()): string {
 }
 
 export async function putObject(key: string, body: Uint8Array | string, contentType = 'application/octet-stream', bucket = artifactBucket()): Promise<void> {
-  await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  await objectStore().put(bucket, key, body, { contentType });
 }
 
 export async function putJson(key: string, value: unknown, bucket = artifactBucket()): Promise<void> {
@@ -45,8 +49,9 @@ export async function putJson(key: string, value: unknown, bucket = artifactBuck
 
 /** The object's bytes; `range` as in HTTP ("bytes=0-11") to read only part of it. */
 export async function getObject(key: string, bucket = artifactBucket(), range?: string): Promise<Buffer> {
-  const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-  return Buffer.from(await response.Body!.transformToByteArray());
+  const bytes = await objectStore().get(bucket, key, range);
+  if (!bytes) throw new ObjectNotFound(bucket, key);
+  return bytes;
 }
 
 export async function getJson<T>(key: string, bucket = artifactBucket()): Promise<T> {
@@ -55,33 +60,18 @@ export async function getJson<T>(key: string, bucket = artifactBucket()): Promis
 
 /** The object, or undefined when it does not exist (other errors propagate so activities retry). */
 export async function getJsonIfExists<T>(key: string, bucket = artifactBucket()): Promise<T | undefined> {
-  try {
-    return await getJson<T>(key, bucket);
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const bytes = await objectStore().get(bucket, key);
+  return bytes && (JSON.parse(bytes.toString('utf8')) as T);
 }
 
 export async function deleteObject(key: string, bucket = artifactBucket()): Promise<void> {
-  await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  await objectStore().delete(bucket, key);
 }
 
 export async function objectExists(key: string, bucket = artifactBucket()): Promise<boolean> {
-  try {
-    await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
-  } catch (error) {
-    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
-    throw error;
-  }
+  return objectStore().exists(bucket, key);
 }
 
-export async function* listKeys(prefix: string, bucket = artifactBucket()): AsyncGenerator<{ key: string; size: number }> {
-  let token: string | undefined;
-  do {
-    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const item of page.Contents ?? []) yield { key: item.Key!, size: item.Size ?? 0 };
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+export function listKeys(prefix: string, bucket = artifactBucket()): AsyncIterable<StoredObject> {
+  return objectStore().list(bucket, prefix);
 }
