@@ -3,6 +3,7 @@
 // metadata.json saying how to feed it. Runs on the GPU queue, where the backbone's weights are.
 import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
+import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../lib/exported-model';
 import { ExportedModel, TrainResult, TrialSummary } from '../lib/sweep-types';
@@ -27,7 +28,7 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   const { best, backbone } = input;
   const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
   if (backbone.format !== 'layers') {
-    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(trained.headKey)}`, 'ExportUnsupported');
+    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(trained.headKey)}`, FailureType.exportUnsupported);
   }
   const features = await loadLayersFeatureModel(backbone);
   const made: tf.Tensor[] = [];

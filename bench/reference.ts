@@ -13,7 +13,7 @@ import { Sample, SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
 import { SweepSpec } from '../lib/sweep-spec';
 import { TrialInput, ViewName } from '../lib/sweep-types';
-import { Backbone } from '../model/backbone';
+import { Backbone } from '../model/backbone-types';
 import { HeadShape, HeadTrainer, initHeadArrays, zeroAdamState } from '../model/head';
 
 /** Counts what went through the backbone and how long it took, preprocessing included. */
