@@ -6,12 +6,13 @@ import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table'
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
-import type { SweepProgress } from '../workflows/sweep';
+import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { connectClient } from '../platform/temporal-connection';
 import { getJson, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { workerConfig } from '../platform/config';
 import { predict } from './predict';
+import { UsageError } from './usage-error';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
 import { watch } from './watch';
@@ -26,8 +27,6 @@ const USAGE = `usage:
   sweep watch <id> [--interval SECONDS] [--plain]
   sweep report <id> [--out FILE.html]
   sweep tensorboard <id> [--port 6006] [--host 127.0.0.1]`;
-
-export class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<void> {
   const [command, target, ...rest] = argv;
@@ -61,7 +60,7 @@ function seconds(value: string | undefined): number | undefined {
 export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const spec = parseSweepSpec(raw);
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  return client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+  return client.workflow.start(sweepWorkflow, { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
 }
 
 export async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<void> {
@@ -114,7 +113,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const description = await handle.describe();
   const document: StatusDocument = { sweepId, status: description.status.name };
   try {
-    const progress = await handle.query<SweepProgress>('progress');
+    const progress = await handle.query(progressQuery);
     Object.assign(document, {
       stage: progress.stage,
       trialsTotal: progress.trialsTotal,

@@ -7,10 +7,10 @@ import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import { rootMessage } from '../lib/errors';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
-import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { Leaderboard } from '../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
 import { connectClient } from '../platform/temporal-connection';
+import { leaderboardQuery } from '../workflows';
 
 export interface WatchOptions {
   /** Seconds between polls. */
@@ -58,7 +58,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
     training: {},
   };
   try {
-    snap.board = await client.workflow.getHandle(sweepId).query<LiveLeaderboard>('leaderboard');
+    snap.board = await client.workflow.getHandle(sweepId).query(leaderboardQuery);
   } catch {
     // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
   }

@@ -1,7 +1,8 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
 import { Runtime, Worker } from '@temporalio/worker';
-import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeReport, writeTensorboardExperiment } from '../activities';
+import { cpuActivities, gpuActivities } from '../activities';
+import { failureInterceptors } from '../activities/failures';
 import { initTensorflow } from '../model/tf-backend';
 import { WorkerConfig, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
@@ -18,7 +19,8 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       namespace,
       taskQueue: config.cpuQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeReport, writeTensorboardExperiment },
+      activities: cpuActivities,
+      interceptors: { activity: [failureInterceptors] },
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
     }));
   }
@@ -29,7 +31,8 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       connection,
       namespace,
       taskQueue: config.gpuQueue,
-      activities: { extractFeatures, trainTrial, evaluateTrial, exportModel },
+      activities: gpuActivities,
+      interceptors: { activity: [failureInterceptors] },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
       // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
+import { progressQuery } from '../../workflows';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 let env: TestWorkers;
@@ -56,7 +57,7 @@ test('cancel stops a running sweep, which ends cancelled', async () => {
   const handle = env.client.workflow.getHandle(id);
   // Wait until training has begun, so the cancellation has a running trial to stop.
   for (let i = 0; i < 120; i++) {
-    const progress = await handle.query<{ stage: string }>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     if (progress?.stage === 'training') break;
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -14,6 +14,7 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT } from '../../platform/config';
 import { Browser, openChromium, screenshotPath } from './chromium';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { sweepWorkflow } from '../../workflows';
 
 let env: TestWorkers;
 let board: Leaderboard;
@@ -23,7 +24,7 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-report-'));
 before(async () => {
   env = await startTestWorkers('report');
   const spec = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [5] } });
-  board = await env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: uniqueId('it-report'), args: [spec], workflowExecutionTimeout: '5m' });
+  board = await env.client.workflow.execute(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: uniqueId('it-report'), args: [spec], workflowExecutionTimeout: '5m' });
   browser = await openChromium({ width: 1280, height: 900 });
 });
 after(async () => {

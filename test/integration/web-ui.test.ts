@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
 import { FrameLocator, Page } from 'playwright-core';
-import { LiveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { Leaderboard } from '../../lib/sweep-types';
 import { sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 import { Browser, openChromium, screenshotPath } from './chromium';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { leaderboardQuery, sweepWorkflow } from '../../workflows';
 
 const UI = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
 const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -25,7 +26,7 @@ let raw: Record<string, any>;
 before(async () => {
   env = await startTestWorkers('web-ui');
   raw = await tinySpec(env, { name: uniqueId('webui'), grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [3] } });
-  handle = await env.client.workflow.start('sweepWorkflow', {
+  handle = await env.client.workflow.start(sweepWorkflow, {
     taskQueue: env.cpuQueue, workflowId: uniqueId('it-webui'), args: [raw], workflowExecutionTimeout: '10m', ...sweepStartMetadata(parseSweepSpec(raw)),
   });
   board = await handle.result();
@@ -65,7 +66,7 @@ describe('a sweep in the Temporal Web UI', () => {
   });
 
   test('the leaderboard query answers with every trial, ranked as the final leaderboard', async () => {
-    const live = await handle.query<LiveLeaderboard>('leaderboard');
+    const live = await handle.query(leaderboardQuery);
     assert.equal(live.stage, 'done');
     assert.equal(live.trialsTotal, 2);
     assert.deepEqual(live.ranked.map((t) => t.trialId), board.ranked.map((t) => t.trialId));
