@@ -32,7 +32,7 @@ export async function balanceDataset(input: BalanceInput): Promise<BalanceResult
   if (wrong.length) {
     throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, FailureType.spec);
   }
-  const balancedKey = `balanced/${contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed })}.json`;
+  const balancedKey = artifactKeys.balanced(contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed }));
   const counts = dataset.classes.map((c) => dataset.images.filter((i) => i.label === c).length);
   if (!(await getJsonIfExists(balancedKey))) {
     let samples: Sample[];

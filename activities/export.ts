@@ -61,8 +61,9 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
       trial: { sweepId: input.sweepId, trialId: best.trialId, run: best.run, params: best.params, valAccuracy: best.valAccuracy, testAccuracy: best.test?.accuracy },
       splitKey: input.splitKey,
     };
-    await putJson(`${prefix}/metadata.json`, metadata);
-    return { trialId: best.trialId, run: best.run, modelJson: s3Url(`${prefix}/model.json`), metadata: s3Url(`${prefix}/metadata.json`) };
+    const metadataKey = artifactKeys.sweepModelFile(input.sweepId, 'metadata.json');
+    await putJson(metadataKey, metadata);
+    return { trialId: best.trialId, run: best.run, modelJson: s3Url(artifactKeys.sweepModelFile(input.sweepId, 'model.json')), metadata: s3Url(metadataKey) };
   } finally {
     tf.dispose(made);
     (model ?? features).dispose();

@@ -29,9 +29,10 @@ export interface PredictDocument {
 
 export async function predictImages(sweepId: string, files: string[]): Promise<PredictDocument> {
   const prefix = artifactKeys.sweepModel(sweepId);
-  const metadata = await getJsonIfExists<ExportedModelMetadata>(`${prefix}/metadata.json`);
+  const metadataKey = artifactKeys.sweepModelFile(sweepId, 'metadata.json');
+  const metadata = await getJsonIfExists<ExportedModelMetadata>(metadataKey);
   if (!metadata) {
-    throw new UsageError(`sweep ${sweepId} has no exported model (no ${s3Url(`${prefix}/metadata.json`)}): a sweep exports its best trial when it completes; see \`sweep results ${sweepId}\``);
+    throw new UsageError(`sweep ${sweepId} has no exported model (no ${s3Url(metadataKey)}): a sweep exports its best trial when it completes; see \`sweep results ${sweepId}\``);
   }
   await initTensorflow();
   const modelJson = s3Url(`${prefix}/${metadata.modelJson}`);

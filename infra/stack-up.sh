@@ -49,7 +49,8 @@ AWS_PROFILE_NAME=sweep-local
 # Search attributes the sweep workflows upsert; registered by the dev server at every start.
 # The dev server's SQLite visibility store has at most 3 custom attributes per numeric type
 # (a 4th Int fails the start with "cannot have more than 3 search attributes of type Int"),
-# so SweepTrialsFailed is a Double. Changing a type later needs `stack-down.sh temporal --purge`.
+# so the sweep keeps to three Ints (done, running, failed). They must match SEARCH_ATTRIBUTES in
+# workflows/contract.ts. Changing a type later needs `stack-down.sh temporal --purge`.
 SEARCH_ATTRIBUTES=(
   SweepName=Keyword
   SweepTrialsDone=Int
