@@ -1,9 +1,8 @@
 // Fake activities for workflow tests: the same names and types as the real ones (CpuActivities,
-// GpuActivities), instant, no storage and no ML. Each call is logged as "<task queue>:<activity>".
+// GpuActivities), instant, no ML; the few that write results use the in-memory object store. Each call is logged as "<task queue>:<activity>".
 import { Context } from '@temporalio/activity';
 import { planTrials } from '../../activities/plan';
-import { rankTrials } from '../../lib/rank';
-import { TrialSummary } from '../../lib/sweep-types';
+import { rankSweep } from '../../activities/results';
 import type { CpuActivities, GpuActivities } from '../../workflows';
 
 export interface Fakes {
@@ -31,21 +30,8 @@ export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities>
     splitDataset: async () => ({ splitId: 's', splitKey: 'splits/s.json', classes: CLASSES, counts: { train: 300, val: 50, test: 50 } }),
     planTrials,
     writeTensorboardExperiment: async (input) => `tensorboard/${input.sweepId}`,
-    rankSweep: async (input) => {
-      const completed = input.trials.filter((t): t is TrialSummary & { valAccuracy: number; valLoss: number } => t.status === 'completed');
-      const ranked = rankTrials(completed);
-      return {
-        sweepId: input.sweepId,
-        status: input.status,
-        ranked,
-        failed: input.trials.filter((t) => t.status !== 'completed'),
-        best: ranked[0],
-        model: input.model,
-        modelError: input.modelError,
-        reusedTrials: input.trials.filter((t) => t.reused).length,
-        artifacts: { prefix: `s3://test/sweeps/${input.sweepId}/`, resultsCsv: 'results.csv', resultsJson: 'results.json', leaderboardJson: 'leaderboard.json' },
-      };
-    },
+    // The real ranking, on the in-memory store the test installs: pure logic plus a few small writes.
+    rankSweep,
     writeReport: async (input) => `s3://test/sweeps/${input.sweepId}/report.html`,
   };
   const gpu: GpuActivities = {

@@ -1,6 +1,7 @@
 // The sweep and trial workflows with fake activities (test/workflows/fake-activities.ts) on a local
 // Temporal dev server started by the test from the installed CLI: the DAG's order, a failed trial,
-// cancellation, the training lease and reuse. No MinIO, no training; seconds, not minutes.
+// cancellation, the training lease and reuse. No MinIO (an in-memory object store), no training;
+// seconds, not minutes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { REPO_ROOT } from '../../platform/config';
+import { MemoryObjectStore } from '../../platform/memory-store';
+import { setObjectStore } from '../../platform/storage';
 import { TrialInput } from '../../lib/sweep-types';
 import { SEARCH_ATTRIBUTES, progressQuery, sweepWorkflow } from '../../workflows';
 import { CLASSES, Fakes, fakeActivities } from './fake-activities';
@@ -24,6 +27,7 @@ let queueCount = 0;
 before(async () => {
   assert.ok(fs.existsSync(TEMPORAL), `no Temporal CLI at ${TEMPORAL}: run \`npm run setup\` (or set SWEEP_TEMPORAL_BIN)`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
+  setObjectStore(new MemoryObjectStore());
   [env, bundle] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: TEMPORAL }, searchAttributes: Object.values(SEARCH_ATTRIBUTES) },
