@@ -3,7 +3,7 @@
 //   -> one trial workflow per grid permutation (bounded concurrency) -> rank.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
-  ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, log,
+  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, log,
   proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
