@@ -46,6 +46,13 @@ module.exports = {
       to: { path: '^activities/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'domain-and-model-know-no-temporal',
+      comment: 'lib/, formats/, views/ and model/ throw DomainError; activities translate it (activities/failures.ts).',
+      severity: 'error',
+      from: { path: '^(lib|formats|views|model)/' },
+      to: { path: '@temporalio/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
