@@ -61,7 +61,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|\\.stack|backbones)/' },
+    exclude: { path: '^(\\.stack|backbones)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     // Type-only imports count: a type cycle is still a cycle, and the workflows' activity types are checked.
     tsPreCompilationDeps: true,
