@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
-import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../lib/exported-model';
+import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../formats/exported-model';
 import { ExportedModel, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, headParams } from '../lib/sweep-spec';
 import { loadLayersFeatureModel } from '../model/backbone';

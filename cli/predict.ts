@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
-import { ExportedModelMetadata, rankedClasses } from '../lib/exported-model';
+import { ExportedModelMetadata, rankedClasses } from '../formats/exported-model';
 import { preprocessImage } from '../model/image-preprocessing';
 import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';

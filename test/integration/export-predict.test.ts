@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
-import { ExportedModelMetadata } from '../../lib/exported-model';
+import { ExportedModelMetadata } from '../../formats/exported-model';
 import { SplitManifest } from '../../lib/manifest';
 import { MisclassifiedImage } from '../../lib/misclassified';
 import { Evaluation, Leaderboard } from '../../lib/sweep-types';
