@@ -1,7 +1,10 @@
 // Training one trial's head on cached features, checkpointed every epoch. A retry on any worker
 // resumes from the last checkpoint, and because every random draw is keyed by (seed, trial, epoch,
-// batch) the resumed trial computes exactly what an uninterrupted one would have.
-import { CancelledFailure, Context } from '@temporalio/activity';
+// batch) the resumed trial computes exactly what an uninterrupted one would have. Attempts that
+// overlap (a retry started while an earlier attempt still runs) are fenced by the checkpoint protocol
+// (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat timeout stops.
+import { ApplicationFailure } from '@temporalio/common';
+import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
@@ -9,42 +12,38 @@ import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { decodeState, encodeState } from '../model/checkpoint';
-import { HeadArrays, HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
+import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { openFeatureSet } from '../platform/feature-cache';
-import { deleteObject, getJsonIfExists, getObject, putJson, putObject } from '../platform/storage';
+import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
+import { CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
+import { longestSilenceSince } from './temporal-contact';
 import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
-interface Checkpoint {
-  /** The sweep whose attempt wrote it. */
-  sweepId: string;
-  /** Epochs completed. */
-  epoch: number;
-  epochs: EpochMetrics[];
-  weightsKey: string;
-  adamStep: number;
-}
-
-export async function trainTrial(input: TrialInput): Promise<TrainResult> {
+export async function trainTrial(input: TrialInput, store: CheckpointStore = s3CheckpointStore()): Promise<TrainResult> {
   const backend = (await initTensorflow()).name;
   const { trial } = input;
   const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
   if (input.reuse) {
     const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    if (finished) {
+    // A result whose head weights are gone is trained again: the same bytes come out.
+    if (finished && await objectExists(finished.headKey)) {
       await writeReusedTrialEvents(input, finished, async () => decodeState(shape, await getObject(finished.headKey), 0).weights);
       return { ...finished, run: trial.run, params: trial.params, reused: true };
     }
   }
-  const saved = await getJsonIfExists<Checkpoint>(artifactKeys.trialCheckpoint(trial.trialId));
-  // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
-  // finished one) would make "retrain" a no-op.
-  const checkpoint = saved && (input.reuse || saved.sweepId === input.sweepId) ? saved : undefined;
-  let weightsKey = saved?.weightsKey;
-  const start = checkpoint
-    ? decodeState(shape, await getObject(checkpoint.weightsKey), checkpoint.adamStep)
+  const startedAt = Date.now();
+  const { info } = Context.current();
+  const { checkpoint, resume } = await TrialCheckpoint.claim(store, trial.trialId, input.sweepId,
+    attemptOwner(info.workflowExecution?.workflowId ?? info.activityId, info.activityId, info.attempt),
+    // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
+    // finished one) would make "retrain" a no-op.
+    (saved) => input.reuse || saved.sweepId === input.sweepId);
+  if (resume.repaired) log.warn(`trial ${trial.trialId}: ${resume.repaired}`);
+  const start = resume.weights
+    ? decodeState(shape, resume.weights, resume.pointer.adamStep)
     : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
-  const epochs = checkpoint?.epochs.slice() ?? [];
+  const epochs = resume.pointer.epochs.slice();
   const events = new TrialEvents(input.sweepId, trial);
   await events.writeHeader(input);
   await events.removeStaleEpochs(epochs.length);
@@ -54,7 +53,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
     for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
       const began = Date.now();
       const train = await openFeatureSet(input.train[epoch % input.train.length]);
-      const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1)).finally(() => train.close());
+      const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1), startedAt).finally(() => train.close());
       const evaluation = await trainer.evaluate(val);
       const epochDuration = (Date.now() - began) / 1000;
       epochs.push({
@@ -70,7 +69,8 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       // before its checkpoint, so a crash in between retrains the epoch and rewrites the same file.
       const weights = await trainer.weights();
       await events.writeEpoch(epochs.at(-1)!, weights);
-      weightsKey = await saveCheckpoint(trial.trialId, input.sweepId, epochs, weights, trainer, weightsKey);
+      throwIfPresumedDead(startedAt);
+      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, encodeState(weights, await trainer.adamState()));
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
     const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
@@ -81,11 +81,12 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
       params: trial.params,
       epochs,
       backend,
-      resumedFromEpoch: checkpoint?.epoch ?? 0,
+      resumedFromEpoch: resume.pointer.epoch,
       reused: false,
       headKey,
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
+    await checkpoint.removeOrphans();
     await events.writeEnd('success');
     return result;
   } finally {
@@ -99,7 +100,7 @@ export async function trainTrial(input: TrialInput): Promise<TrainResult> {
  * Every batch heartbeats its position with the previous epoch's metrics: heartbeats are throttled, so
  * the one that reaches the server is usually a batch's, and watchers should still see current metrics.
  */
-export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input: TrialInput, epoch: number, previous?: EpochMetrics): Promise<{ loss: number; accuracy: number }> {
+export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input: TrialInput, epoch: number, previous?: EpochMetrics, attemptStartedAt = Date.now()): Promise<{ loss: number; accuracy: number }> {
   const { trial } = input;
   const dim = trainer.shape.inputDim;
   const batchSize = trial.head.batch_size;
@@ -110,6 +111,7 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
   let correct = 0;
   for (let start = 0, b = 0; start < order.length; start += batchSize, b++) {
     throwIfCancelled();
+    throwIfPresumedDead(attemptStartedAt);
     const batchRows = order.slice(start, start + batchSize);
     const rows = batchRows.length;
     await data.read(batchRows, batch);
@@ -131,13 +133,16 @@ function throwIfCancelled(): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledFailure('trial cancelled');
 }
 
-/** Stores the state after `epochs`, then drops the previous checkpoint's weights; returns the new weights key. */
-async function saveCheckpoint(trialId: string, sweepId: string, epochs: EpochMetrics[], weights: HeadArrays, trainer: HeadTrainer, previousKey: string | undefined): Promise<string> {
-  const weightsKey = artifactKeys.trialCheckpointWeights(trialId, epochs.length);
-  await putObject(weightsKey, encodeState(weights, await trainer.adamState()));
-  // The pointer moves only after the new weights are stored, so a crash never leaves it dangling.
-  const checkpoint: Checkpoint = { sweepId, epoch: epochs.length, epochs, weightsKey, adamStep: trainer.step };
-  await putJson(artifactKeys.trialCheckpoint(trialId), checkpoint);
-  if (previousKey && previousKey !== weightsKey) await deleteObject(previousKey);
-  return weightsKey;
+/**
+ * Temporal presumes an attempt dead once it has had no heartbeat for the heartbeat timeout, and starts
+ * a retry. Where this process could not reach Temporal for that long since the attempt started, the
+ * retry may be running already: stop training and writing (the checkpoint protocol fences whatever
+ * was in flight). The failure is reported if Temporal still listens; the retry resumes either way.
+ */
+function throwIfPresumedDead(attemptStartedAt: number): void {
+  const limit = Context.current().info.heartbeatTimeoutMs;
+  const silent = longestSilenceSince(attemptStartedAt);
+  if (!limit || silent === undefined || silent <= limit) return;
+  throw ApplicationFailure.retryable(`this attempt could not reach Temporal for ${(silent / 1000).toFixed(1)} s, longer than its heartbeat timeout ` +
+    `(${limit / 1000} s), so Temporal has presumed it dead; it stopped, and a retry resumes from the last checkpoint`, 'PresumedDead');
 }

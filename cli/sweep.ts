@@ -7,7 +7,7 @@ import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
-import { connectClient } from '../platform/temporal-connection';
+import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getJson, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { workerConfig } from '../platform/config';
@@ -15,6 +15,7 @@ import { predict } from './predict';
 import { UsageError } from './usage-error';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
+import { stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 
@@ -71,13 +72,16 @@ export async function start(specFile: string, id: string | undefined, wait: bool
   } catch (error) {
     throw new UsageError(`spec file ${specFile} is not valid JSON: ${(error as Error).message}`);
   }
-  const handle = await startSweep(await connectClient(), raw, id);
+  const client = await connectClient();
+  const handle = await startSweep(client, raw, id);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return;
   }
   if (!json) console.log(`started sweep ${handle.workflowId}; waiting for it to finish`);
-  const board = (await handle.result()) as Leaderboard;
+  const stopHandling = stopWaitingOnInterrupt(handle.workflowId);
+  const board = (await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() })) as Leaderboard;
+  stopHandling();
   print(json, board, formatLeaderboard(board));
 }
 

@@ -9,8 +9,9 @@ import { rootMessage } from '../lib/errors';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
-import { connectClient } from '../platform/temporal-connection';
+import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
+import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 
 export interface WatchOptions {
   /** Seconds between polls. */
@@ -23,13 +24,17 @@ export interface WatchOptions {
 export async function watch(sweepId: string, options: Partial<WatchOptions> = {}): Promise<void> {
   const { interval = 1, out = process.stdout } = options;
   const tty = Boolean(out.isTTY) && !options.plain;
-  const client = await connectClient();
+  const patiently = <T>(call: () => Promise<T>) => untilTemporalAnswers(call, { address: temporalAddress() });
+  const client = await patiently(connectClient);
+  const stopHandling = stopWaitingOnInterrupt(sweepId);
   try {
     let previous: WatchSnapshot | undefined;
     let frameRows = 0;
     for (;;) {
-      const description = await client.workflow.getHandle(sweepId).describe();
-      const snap = await snapshot(client, description, previous);
+      const { description, snap } = await patiently(async () => {
+        const description = await client.workflow.getHandle(sweepId).describe();
+        return { description, snap: await snapshot(client, description, previous) };
+      });
       if (tty) {
         const frame = renderFrame(snap, { width: out.columns || 120, maxRows: Math.max(10, (out.rows || 40) - 1), leaderboard: snap.status === 'RUNNING' });
         // Back to the first line of the previous frame, clear below, draw the new one.
@@ -42,8 +47,9 @@ export async function watch(sweepId: string, options: Partial<WatchOptions> = {}
       if (description.status.name !== 'RUNNING') break;
       await sleep(interval * 1000);
     }
-    out.write(`\n${await finalReport(client, sweepId, previous!)}\n`);
+    out.write(`\n${await patiently(() => finalReport(client, sweepId, previous!))}\n`);
   } finally {
+    stopHandling();
     await client.connection.close();
   }
 }
@@ -94,7 +100,12 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
     return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
   }
   let failure = '';
-  try { await handle.result(); } catch (error) { failure = rootMessage(error); }
+  try {
+    await handle.result();
+  } catch (error) {
+    if (isTemporalUnreachable(error)) throw error;
+    failure = rootMessage(error);
+  }
   const trials = last.board ? [...last.board.ranked, ...last.board.notCompleted] : [];
   return [`sweep ${sweepId} ended ${last.status}${failure ? `: ${failure}` : ''}`,
     trials.length ? formatTrialTable(trials) : 'no trial finished'].join('\n');

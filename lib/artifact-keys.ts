@@ -9,6 +9,7 @@ export const artifactKeys = {
   featureShard: (featureSetId: string, shard: number) => `features/${featureSetId}/shard-${String(shard).padStart(5, '0')}.bin`,
   trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
   trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialCheckpointWeightsPrefix: (trialId: string) => `trials/${trialId}/checkpoint-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
   trialHead: (trialId: string) => `trials/${trialId}/head`,
   trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,

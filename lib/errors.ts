@@ -17,6 +17,8 @@ export const FailureType = {
   backboneMissing: 'BackboneMissing',
   /** The best trial cannot be exported as one model. */
   exportUnsupported: 'ExportUnsupported',
+  /** An artifact a step needs does not exist (deleted from the bucket, say). */
+  missingArtifact: 'MissingArtifact',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

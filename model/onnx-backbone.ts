@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { backboneEngineConfig } from '../platform/config';
-import { ObjectNotFound } from '../platform/object-store';
+import { MissingObjectError } from '../platform/object-store';
 import type { Backbone } from './backbone-types';
 import { modelFileReader } from './model-io';
 
@@ -79,5 +79,5 @@ function requireOrt(): Ort | undefined {
 
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
-  return error instanceof ObjectNotFound || e.code === 'ENOENT' || /HTTP 404/.test(e.message ?? '');
+  return error instanceof MissingObjectError || e.code === 'ENOENT' || /HTTP 404/.test(e.message ?? '');
 }

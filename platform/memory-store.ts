@@ -1,17 +1,23 @@
 // The object store in a Map: for tests of activity logic without MinIO.
-import { ObjectStore, PutOptions, StoredObject } from './object-store';
+import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 
 export class MemoryObjectStore implements ObjectStore {
-  readonly objects = new Map<string, { body: Buffer; contentType: string }>();
+  readonly objects = new Map<string, { body: Buffer; contentType: string; etag: string }>();
+  private writes = 0;
 
-  async get(bucket: string, key: string, range?: string): Promise<Buffer | undefined> {
-    const body = this.objects.get(`${bucket}/${key}`)?.body;
+  async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
+    const object = this.objects.get(`${bucket}/${key}`);
+    if (!object) return undefined;
     const match = range && /^bytes=(\d+)-(\d+)$/.exec(range);
-    return body && match ? body.subarray(Number(match[1]), Number(match[2]) + 1) : body;
+    return { body: match ? object.body.subarray(Number(match[1]), Number(match[2]) + 1) : object.body, etag: object.etag };
   }
 
-  async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
-    this.objects.set(`${bucket}/${key}`, { body: Buffer.from(body), contentType: options.contentType ?? 'application/octet-stream' });
+  async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<string> {
+    const current = this.objects.get(`${bucket}/${key}`);
+    if ((options.ifNoneMatch && current) || (options.ifMatch !== undefined && current?.etag !== options.ifMatch)) throw new PreconditionFailedError(key);
+    const etag = `"${++this.writes}"`;
+    this.objects.set(`${bucket}/${key}`, { body: Buffer.from(body), contentType: options.contentType ?? 'application/octet-stream', etag });
+    return etag;
   }
 
   async exists(bucket: string, key: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { storageConfig } from './config';
-import { ObjectStore, PutOptions, StoredObject } from './object-store';
+import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 
 let client: S3Client | undefined;
 
@@ -19,10 +19,10 @@ export function s3(): S3Client {
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
 
 export class S3ObjectStore implements ObjectStore {
-  async get(bucket: string, key: string, range?: string): Promise<Buffer | undefined> {
+  async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
     try {
       const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-      return Buffer.from(await response.Body!.transformToByteArray());
+      return { body: Buffer.from(await response.Body!.transformToByteArray()), etag: response.ETag ?? '' };
     } catch (error) {
       // Other errors propagate, so activities retry them.
       if (error instanceof NoSuchKey || named(error, 'NoSuchKey')) return undefined;
@@ -30,8 +30,19 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
-    await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream' }));
+  async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<string> {
+    try {
+      const response = await s3().send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream',
+        IfMatch: options.ifMatch, IfNoneMatch: options.ifNoneMatch,
+      }));
+      return response.ETag ?? '';
+    } catch (error) {
+      // S3 and MinIO decide conditions atomically: 412, or 409 when two conditional writes race.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((options.ifMatch || options.ifNoneMatch) && (status === 412 || status === 409)) throw new PreconditionFailedError(key);
+      throw error;
+    }
   }
 
   async exists(bucket: string, key: string): Promise<boolean> {

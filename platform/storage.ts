@@ -2,7 +2,7 @@
 // is installed (S3 by default; tests install a MemoryObjectStore). Every artifact key is built in
 // lib/artifact-keys.ts.
 import { storageConfig } from './config';
-import { ObjectNotFound, ObjectStore, StoredObject } from './object-store';
+import { MissingObjectError, ObjectStore, ObjectVersion, StoredObject } from './object-store';
 import { S3ObjectStore } from './s3-store';
 
 let store: ObjectStore | undefined;
@@ -49,9 +49,23 @@ export async function putJson(key: string, value: unknown, bucket = artifactBuck
 
 /** The object's bytes; `range` as in HTTP ("bytes=0-11") to read only part of it. */
 export async function getObject(key: string, bucket = artifactBucket(), range?: string): Promise<Buffer> {
-  const bytes = await objectStore().get(bucket, key, range);
-  if (!bytes) throw new ObjectNotFound(bucket, key);
-  return bytes;
+  return (await getObjectVersion(key, bucket, range)).body;
+}
+
+/** The object's bytes and ETag, the token a conditional write (If-Match) compares against. */
+export async function getObjectVersion(key: string, bucket = artifactBucket(), range?: string): Promise<ObjectVersion> {
+  const version = await objectStore().get(bucket, key, range);
+  if (!version) throw new MissingObjectError(bucket, key);
+  return version;
+}
+
+/**
+ * Writes only if the object is still the version read (`ifMatch`: its ETag) or does not exist yet
+ * (`ifNoneMatch: '*'`); returns the new ETag. Of two writers holding the same ETag exactly one wins;
+ * the other gets PreconditionFailedError.
+ */
+export async function putObjectIf(key: string, body: Uint8Array | string, condition: { ifMatch: string } | { ifNoneMatch: '*' }, bucket = artifactBucket()): Promise<string> {
+  return objectStore().put(bucket, key, body, { contentType: 'application/json', ...condition });
 }
 
 export async function getJson<T>(key: string, bucket = artifactBucket()): Promise<T> {
@@ -60,8 +74,8 @@ export async function getJson<T>(key: string, bucket = artifactBucket()): Promis
 
 /** The object, or undefined when it does not exist (other errors propagate so activities retry). */
 export async function getJsonIfExists<T>(key: string, bucket = artifactBucket()): Promise<T | undefined> {
-  const bytes = await objectStore().get(bucket, key);
-  return bytes && (JSON.parse(bytes.toString('utf8')) as T);
+  const version = await objectStore().get(bucket, key);
+  return version && (JSON.parse(version.body.toString('utf8')) as T);
 }
 
 export async function deleteObject(key: string, bucket = artifactBucket()): Promise<void> {

@@ -12,6 +12,11 @@ function connectConfig() {
   return config;
 }
 
+/** Where clients and workers connect, for messages. */
+export function temporalAddress(): string {
+  return connectConfig().connectionOptions.address!;
+}
+
 export async function connectClient(): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig();
   const connection = await Connection.connect(connectionOptions);

@@ -2,7 +2,8 @@
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
 import { Runtime, Worker } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
-import { failureInterceptors } from '../activities/failures';
+import { FailureInterceptor } from '../activities/failures';
+import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
 import { WorkerConfig, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
@@ -13,6 +14,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   const config = { ...workerConfig(), ...overrides };
   const { connection, namespace } = await connectWorker();
   const workers: Worker[] = [];
+  const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() })] };
   if (roles.includes('cpu')) {
     workers.push(await Worker.create({
       connection,
@@ -20,25 +22,30 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       taskQueue: config.cpuQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: cpuActivities,
-      interceptors: { activity: [failureInterceptors] },
+      interceptors,
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
     }));
   }
   if (roles.includes('gpu')) {
     const backend = await initTensorflow();
     console.log(`[worker] TensorFlow.js backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
-    workers.push(await Worker.create({
+    const gpuWorker = await Worker.create({
       connection,
       namespace,
       taskQueue: config.gpuQueue,
       activities: gpuActivities,
-      interceptors: { activity: [failureInterceptors] },
+      interceptors,
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
       // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and
       // a cancel, which an activity learns of from a heartbeat's reply, stops training within seconds.
       maxHeartbeatThrottleInterval: '2s',
-    }));
+    });
+    // Training attempts check that this process still reaches Temporal (activities/temporal-contact.ts).
+    watchTemporalContact(new TemporalContact(
+      (deadline) => connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({})),
+      () => gpuWorker.getState() === 'STOPPED'));
+    workers.push(gpuWorker);
   }
   return workers;
 }

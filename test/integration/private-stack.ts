@@ -32,8 +32,8 @@ export interface PrivateStack {
   lastModified(key: string): Promise<Date | undefined>;
   /** A worker process for `role`; `extraEnv` overrides the stack's environment (e.g. other credentials). */
   spawnWorker(role: 'cpu' | 'gpu', queues: { cpuQueue: string; gpuQueue: string }, extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
-  /** Runs `sweep <args>` (bin/sweep.js) against this stack. */
-  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Runs `sweep <args>` (bin/sweep.js) against this stack; `extraEnv` as for workers. */
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Everything every spawned process printed, to search for secrets. */
   allOutput(): string;
   destroy(): Promise<void>;
@@ -151,8 +151,8 @@ export async function startPrivateStack(): Promise<PrivateStack> {
         kill: (signal) => { child.kill(signal); },
       };
     },
-    async cli(args) {
-      const result = await runProcess(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), ...args], env);
+    async cli(args, extraEnv = {}) {
+      const result = await runProcess(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), ...args], { ...env, ...extraEnv });
       outputs.push(() => result.stdout + result.stderr);
       return result;
     },

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -136,14 +136,14 @@ async function outcome(board: Leaderboard): Promise<RunOutcome> {
 }
 
 /** The run lost nothing: same epochs, metrics, final weights and test scores as the uninterrupted one. */
-function assertSameAsReference(run: RunOutcome, what: string): void {
+function assertSameAsReference(run: RunOutcome, what: string, uninterrupted = reference): void {
   assert.equal(run.board.status, 'completed');
   assert.deepEqual(run.board.failed, [], `${what}: no trial failed`);
-  assert.equal(run.result.epochs.length, EPOCHS, `${what}: every epoch is in the results`);
-  assert.deepEqual(run.result.epochs.map((e) => e.epoch), reference.result.epochs.map((e) => e.epoch));
-  assert.deepEqual(metricsOf(run.result.epochs), metricsOf(reference.result.epochs), `${what}: per-epoch metrics equal the uninterrupted run's`);
-  assert.ok(run.head.equals(reference.head), `${what}: final weights equal the uninterrupted run's, bit for bit`);
-  assert.deepEqual(run.board.ranked[0].test, reference.board.ranked[0].test, `${what}: test-set scores equal`);
+  assert.equal(run.result.epochs.length, uninterrupted.result.epochs.length, `${what}: every epoch is in the results`);
+  assert.deepEqual(run.result.epochs.map((e) => e.epoch), uninterrupted.result.epochs.map((e) => e.epoch));
+  assert.deepEqual(metricsOf(run.result.epochs), metricsOf(uninterrupted.result.epochs), `${what}: per-epoch metrics equal the uninterrupted run's`);
+  assert.ok(run.head.equals(uninterrupted.head), `${what}: final weights equal the uninterrupted run's, bit for bit`);
+  assert.deepEqual(run.board.ranked[0].test, uninterrupted.board.ranked[0].test, `${what}: test-set scores equal`);
 }
 
 let reference: RunOutcome;
@@ -405,5 +405,85 @@ describe('bad input', () => {
     assert.ok(!haystack.includes(stack.secretKey), 'the S3 secret key leaked');
     assert.match(stack.allOutput(), /\[worker\] polling/, 'the search covers worker output');
     figure(`secrets: S3 secret key absent from ${histories} workflow histories, ${objects} result/manifest objects and all worker/CLI output`);
+  });
+});
+
+describe('overlapping attempts and long Temporal outages', () => {
+  // Outages longer than the heartbeat timeout make Temporal start a retry while the old attempt may
+  // still train; the 25 s one also outlasts the SDK's own retries in the CLI's wait.
+  const OUTAGES_S = [7, 8, 6, 25];
+  const CHAOS_EPOCHS = 1500;
+
+  test('Temporal killed 4 times mid-training (outages 6 to 25 s, heartbeat timeout 5 s): no dangling checkpoint, identical results, and `start --wait` and `watch` see it through', async () => {
+    const chaosSpec = await spec({ seed: 55, grid: { n_epochs: [CHAOS_EPOCHS] } });
+    const began = Date.now();
+    const uninterrupted = await outcome(await (await startSweep(chaosSpec, 'res-chaos-reference')).result());
+    const referenceMs = Date.now() - began;
+    const trialId = uninterrupted.result.trialId;
+    const sweepId = uniqueId('res-chaos');
+    const cliEnv = { SWEEP_CPU_QUEUE: queues.cpuQueue, SWEEP_GPU_QUEUE: queues.gpuQueue };
+    const waiting = stack.cli(['start', writeTempJson(chaosSpec), '--id', sweepId, '--wait', '--json'], cliEnv);
+    await waitFor('training to start', async () => (await checkpointedEpochs(trialId, sweepId)) >= 1);
+    const watching = stack.cli(['watch', sweepId, '--plain'], cliEnv);
+
+    // The watcher of the bug report: whenever checkpoint.json names weights that do not exist (read
+    // twice with the same ETag around the check, so a pointer moving on is not mistaken for one),
+    // kill -9 the training worker, as a node lost at the worst moment.
+    let watcherKills = 0;
+    let chaos = true;
+    const watcher = (async () => {
+      while (chaos) {
+        await sleep(50);
+        const before = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: artifactKeys.trialCheckpoint(trialId) })).catch(() => undefined);
+        if (!before) continue;
+        const pointer = JSON.parse(await before.Body!.transformToString()) as { weightsKey?: string };
+        if (!pointer.weightsKey || (await stack.lastModified(pointer.weightsKey))) continue;
+        const after = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: artifactKeys.trialCheckpoint(trialId) })).catch(() => undefined);
+        if (after?.ETag !== before.ETag) continue;
+        watcherKills++;
+        gpuWorker.kill('SIGKILL');
+        await gpuWorker.exited;
+        gpuWorker = stack.spawnWorker('gpu', queues);
+      }
+    })();
+
+    const outages: string[] = [];
+    try {
+      for (const outage of OUTAGES_S) {
+        const atKill = await checkpointedEpochs(trialId, sweepId);
+        const killedAt = Date.now();
+        await stack.down('temporal', { kill: true });
+        await sleep(outage * 1000);
+        await stack.up('temporal');
+        const downMs = Date.now() - killedAt;
+        const atRestart = await checkpointedEpochs(trialId, sweepId);
+        assert.ok(atRestart < CHAOS_EPOCHS, `the trial still trained when Temporal came back (${atRestart}/${CHAOS_EPOCHS})`);
+        // Training goes on after the restart (by the old attempt or its retry) before the next kill.
+        await waitFor('two more epochs after the restart', async () => (await checkpointedEpochs(trialId, sweepId)) >= atRestart + 2, 120_000);
+        outages.push(`${seconds(downMs)} (epochs ${atKill} -> ${atRestart} while down)`);
+      }
+    } finally {
+      chaos = false;
+      await watcher;
+    }
+
+    const started = await waiting;
+    assert.equal(started.code, 0, `sweep start --wait exits 0 with the sweep's outcome:\n${started.stderr}`);
+    assert.match(started.stderr, /Temporal at 127\.0\.0\.1:\d+ is unreachable .*waiting for it to come back/);
+    assert.match(started.stderr, /Temporal at 127\.0\.0\.1:\d+ is back after \d+ s/);
+    const board = JSON.parse(started.stdout) as Leaderboard;
+    const watched = await watching;
+    assert.equal(watched.code, 0, `sweep watch exits 0:\n${watched.stderr}`);
+    assert.match(watched.stdout, /val_acc/, 'watch ends with the final leaderboard');
+
+    const run = await outcome(board);
+    assertSameAsReference(run, 'trial across 4 Temporal kills', uninterrupted);
+    assert.equal(watcherKills, 0, 'checkpoint.json never named missing weights');
+    const workerLog = stack.allOutput();
+    const stops = { presumedDead: workerLog.split('PresumedDead').length - 1, fenced: workerLog.split('CheckpointFencedError').length - 1 };
+    figure(`Temporal killed ${OUTAGES_S.length} times mid-training (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, ${CHAOS_EPOCHS} epochs; reference ${seconds(referenceMs)}): ` +
+      `down ${outages.join(', ')}; checkpoint.json named missing weights 0 times (watcher kills ${watcherKills}); results identical to the reference; ` +
+      `resumedFromEpoch ${run.result.resumedFromEpoch}; worker log: ${stops.presumedDead} attempts stopped as presumed dead, ${stops.fenced} fenced; ` +
+      '`sweep start --wait` and `sweep watch` exited 0 with the leaderboard');
   });
 });

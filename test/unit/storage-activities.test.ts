@@ -12,8 +12,10 @@ import { DatasetManifest, SplitManifest } from '../../lib/manifest';
 import { encodeFeatureShard } from '../../formats/feature-shard';
 import { openFeatureSet } from '../../platform/feature-cache';
 import { MemoryObjectStore } from '../../platform/memory-store';
-import { ObjectNotFound, ObjectStore } from '../../platform/object-store';
-import { deleteObject, getJson, getJsonIfExists, getObject, listKeys, objectExists, putJson, putObject, setObjectStore } from '../../platform/storage';
+import { MissingObjectError, ObjectStore, PreconditionFailedError } from '../../platform/object-store';
+import {
+  deleteObject, getJson, getJsonIfExists, getObject, getObjectVersion, listKeys, objectExists, putJson, putObject, putObjectIf, setObjectStore,
+} from '../../platform/storage';
 
 const store = new MemoryObjectStore();
 let previous: ObjectStore;
@@ -34,9 +36,19 @@ describe('the in-memory object store', () => {
     assert.equal(await objectExists('a/2'), false);
   });
 
-  test('a missing object: undefined where asked for, ObjectNotFound where required', async () => {
+  test('a missing object: undefined where asked for, MissingObjectError where required', async () => {
     assert.equal(await getJsonIfExists('nope.json'), undefined);
-    await assert.rejects(getObject('nope.bin'), (error: unknown) => error instanceof ObjectNotFound && error.name === 'NoSuchKey' && /nope\.bin/.test(error.message));
+    await assert.rejects(getObject('nope.bin'), (error: unknown) => error instanceof MissingObjectError && /nope\.bin/.test(error.message));
+  });
+
+  test('conditional writes: If-None-Match creates once, If-Match needs the version read', async () => {
+    const etag = await putObjectIf('c.json', '1', { ifNoneMatch: '*' });
+    await assert.rejects(putObjectIf('c.json', '2', { ifNoneMatch: '*' }), PreconditionFailedError);
+    const read = await getObjectVersion('c.json');
+    assert.equal(read.etag, etag);
+    const next = await putObjectIf('c.json', '3', { ifMatch: etag });
+    await assert.rejects(putObjectIf('c.json', '4', { ifMatch: etag }), PreconditionFailedError, 'a stale version loses');
+    assert.deepEqual(await getObjectVersion('c.json'), { body: Buffer.from('3'), etag: next });
   });
 });
 

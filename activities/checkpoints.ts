@@ -1,0 +1,194 @@
+// The checkpoint protocol of one trial, safe with any number of concurrent attempts at any
+// interleaving and a crash at any point (docs/guarantees.md, "Checkpoints").
+//
+// Temporal can start a retry while an earlier attempt still runs (a Temporal outage or a hung node
+// outlasting the heartbeat timeout), so two attempts may write the same trial's keys. Three rules:
+// 1. Fencing. The pointer `checkpoint.json` names its owner, the attempt that last claimed it. An
+//    attempt claims it when it starts (a conditional write on the version it read) and moves it only
+//    with conditional writes on the version it wrote last. A later claim changes the version, so an
+//    earlier attempt's next move fails and that attempt stops: it never moves the pointer or deletes
+//    anything again. Claims are ordered by the store, so the newest claimer owns the trial.
+// 2. Deletes follow moves. Only the owner deletes, only its own previous weights, and only after the
+//    pointer names newer ones; a claimer resumes from what the pointer names at its claim, never older.
+// 3. Repair. A pointer whose weights are gone (left by the protocol before fencing, or by lost
+//    storage) falls back to the newest weights at or below its epoch, or to epoch 0; training is a
+//    pure function of (seed, trial, epoch, batch), so either way the trial ends with the same bytes.
+import { randomUUID } from 'node:crypto';
+import { artifactKeys } from '../lib/artifact-keys';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { MissingObjectError, PreconditionFailedError } from '../platform/object-store';
+import { deleteObject, getObjectVersion, listKeys, putObject, putObjectIf } from '../platform/storage';
+
+/** The few storage operations the protocol needs; S3 in production, in memory in tests. */
+export interface CheckpointStore {
+  /** Bytes and version (ETag), or undefined when the object does not exist. */
+  read(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Writes only if the object is at version `ifMatch` (or absent, for '*'), else throws PreconditionFailedError; returns the new version. */
+  putIf(key: string, body: Uint8Array, condition: { ifMatch: string } | { ifNoneMatch: '*' }): Promise<string>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+}
+
+/** The artifact bucket on S3. */
+export function s3CheckpointStore(): CheckpointStore {
+  return {
+    async read(key) {
+      try {
+        return await getObjectVersion(key);
+      } catch (error) {
+        if (error instanceof MissingObjectError) return undefined;
+        throw error;
+      }
+    },
+    put: (key, body) => putObject(key, body),
+    putIf: (key, body, condition) => putObjectIf(key, body, condition),
+    delete: (key) => deleteObject(key),
+    async list(prefix) {
+      const keys: string[] = [];
+      for await (const { key } of listKeys(prefix)) keys.push(key);
+      return keys;
+    },
+  };
+}
+
+/** What `checkpoint.json` holds. */
+export interface CheckpointPointer {
+  /** The sweep whose attempt wrote it. */
+  sweepId: string;
+  /** Epochs completed. */
+  epoch: number;
+  epochs: EpochMetrics[];
+  /** Weights and Adam moments after `epoch`; absent at epoch 0. */
+  weightsKey?: string;
+  adamStep: number;
+  /** The attempt that claimed the pointer last; only it may move the pointer. */
+  owner?: string;
+}
+
+/** Where an attempt starts: the claimed pointer's state, and its weights unless it starts from scratch. */
+export interface ResumePoint {
+  pointer: CheckpointPointer;
+  weights?: Uint8Array;
+  /** Set when the pointer named missing weights and an older checkpoint (or epoch 0) was used. */
+  repaired?: string;
+}
+
+/** This attempt no longer owns the trial's checkpoint: a newer attempt claimed it. */
+export class CheckpointFencedError extends Error {
+  constructor(trialId: string, owner: string) {
+    super(`a newer attempt (${owner}) owns the checkpoint of trial ${trialId}; this attempt stops without writing`);
+    this.name = 'CheckpointFencedError';
+  }
+}
+
+const CLAIM_TRIES = 5;
+const encoder = new TextEncoder();
+
+export class TrialCheckpoint {
+  private constructor(
+    private readonly store: CheckpointStore,
+    private readonly trialId: string,
+    private readonly owner: string,
+    private etag: string,
+    private weightsKey: string | undefined,
+  ) {}
+
+  /**
+   * Claims the trial's pointer for attempt `owner` and returns where to resume. `usable` says whether
+   * an existing pointer's progress may be kept (else the attempt starts at epoch 0 under `sweepId`).
+   * A claim loses only when the pointer moved between read and write (an earlier attempt finished an
+   * epoch); it then reads again, a few times at most.
+   */
+  static async claim(store: CheckpointStore, trialId: string, sweepId: string, owner: string, usable: (pointer: CheckpointPointer) => boolean): Promise<{ checkpoint: TrialCheckpoint; resume: ResumePoint }> {
+    const key = artifactKeys.trialCheckpoint(trialId);
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.read(key);
+      const found = current ? JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer : undefined;
+      const resume = found && usable(found) ? await resumePoint(store, trialId, found) : { pointer: { sweepId, epoch: 0, epochs: [], adamStep: 0 } };
+      const claimed: CheckpointPointer = { ...resume.pointer, owner };
+      try {
+        const etag = await store.putIf(key, pointerBytes(claimed), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+        // The previous owner's weights stay until this owner has moved past them (rule 2).
+        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey), resume: { ...resume, pointer: claimed } };
+      } catch (error) {
+        if (!(error instanceof PreconditionFailedError) || attempt >= CLAIM_TRIES) throw error;
+      }
+    }
+  }
+
+  /**
+   * Stores the state after `pointer.epoch` epochs: the weights first, then the pointer (only while this
+   * attempt owns it), then the previous weights. Throws CheckpointFencedError once a newer attempt owns it.
+   */
+  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner'>, weights: Uint8Array): Promise<void> {
+    const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
+    await this.store.put(weightsKey, weights);
+    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner };
+    try {
+      this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) throw new CheckpointFencedError(this.trialId, await this.currentOwner());
+      throw error;
+    }
+    const previous = this.weightsKey;
+    this.weightsKey = weightsKey;
+    if (previous && previous !== weightsKey) await this.store.delete(previous);
+  }
+
+  /**
+   * After the trial's result is stored: deletes checkpoint weights the pointer does not name (left by
+   * attempts that were fenced after writing weights), if this attempt still owns the pointer.
+   */
+  async removeOrphans(): Promise<string[]> {
+    const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
+    if (current?.etag !== this.etag) return [];
+    const orphans = (await this.store.list(artifactKeys.trialCheckpointWeightsPrefix(this.trialId))).filter((key) => key !== this.weightsKey);
+    for (const key of orphans) await this.store.delete(key);
+    return orphans;
+  }
+
+  private async currentOwner(): Promise<string> {
+    const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
+    return current ? (JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer).owner ?? 'unknown' : 'none';
+  }
+}
+
+function pointerBytes(pointer: CheckpointPointer): Uint8Array {
+  return encoder.encode(JSON.stringify(pointer, null, 1));
+}
+
+/**
+ * The pointer's state with its weights; when they are gone, the newest checkpoint weights at or below
+ * its epoch (every epoch runs the same number of Adam steps, so the step count scales with the epoch).
+ */
+async function resumePoint(store: CheckpointStore, trialId: string, pointer: CheckpointPointer): Promise<ResumePoint> {
+  if (!pointer.weightsKey || pointer.epoch === 0) return { pointer: { ...pointer, epoch: 0, epochs: [], adamStep: 0, weightsKey: undefined } };
+  const named = await store.read(pointer.weightsKey);
+  if (named) return { pointer, weights: named.body };
+  const stepsPerEpoch = pointer.adamStep / pointer.epoch;
+  const prefix = artifactKeys.trialCheckpointWeightsPrefix(trialId);
+  const older = (await store.list(prefix))
+    .map((key) => ({ key, epoch: Number(key.slice(prefix.length).replace(/\.bin$/, '')) }))
+    .filter((c) => Number.isInteger(c.epoch) && c.epoch >= 1 && c.epoch < pointer.epoch && Number.isInteger(stepsPerEpoch))
+    .sort((a, b) => b.epoch - a.epoch);
+  for (const { key, epoch } of older) {
+    const found = await store.read(key);
+    if (found) {
+      return {
+        pointer: { ...pointer, epoch, epochs: pointer.epochs.slice(0, epoch), adamStep: stepsPerEpoch * epoch, weightsKey: key },
+        weights: found.body,
+        repaired: `checkpoint.json named ${pointer.weightsKey}, which does not exist; resumed from ${key} (epoch ${epoch})`,
+      };
+    }
+  }
+  return {
+    pointer: { ...pointer, epoch: 0, epochs: [], adamStep: 0, weightsKey: undefined },
+    repaired: `checkpoint.json named ${pointer.weightsKey}, which does not exist, and no older checkpoint does; restarted from epoch 0`,
+  };
+}
+
+/** A unique name for this attempt: which activity attempt it is, plus a nonce (two processes may report the same attempt). */
+export function attemptOwner(workflowId: string, activityId: string, attempt: number): string {
+  return `${workflowId}/${activityId}#${attempt}.${randomUUID().slice(0, 8)}`;
+}

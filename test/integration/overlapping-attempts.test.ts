@@ -1,0 +1,152 @@
+// Overlapping and stale training attempts of one real trial. First, two attempts of one real trial on the same keys at once, interleaved deterministically by hooks in
+// the checkpoint store (not by timing), on the local stack's MinIO with real training: the race of
+// the bug report, then a crash of the newer attempt at the worst moment. The trial must complete
+// with exactly the metrics and weights of an uninterrupted run. (test/unit/checkpoints.test.ts
+// covers thousands of random interleavings of the protocol itself.) Then an attempt cut off from
+// Temporal stops by itself, and a missing object fails the attempt instead of being retried for ever.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { DefaultLogger } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
+import { MissingObjectError } from '../../platform/object-store';
+import { deleteObject, getObject, listKeys, putObject } from '../../platform/storage';
+import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
+import { trainTrial } from '../../activities/train';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { encodeFeatureShard } from '../../formats/feature-shard';
+import { randomStream } from '../../lib/random';
+import { FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
+import { initTensorflow } from '../../model/tf-backend';
+import { FailureInterceptor } from '../../activities/failures';
+import { uniqueId } from './harness';
+
+const EPOCHS = 6;
+const DIM = 12;
+
+/** A feature set of `rows` rows, 4 classes, written to S3 as one shard. */
+async function featureSet(name: string, rows: number): Promise<FeatureSetRef> {
+  const id = uniqueId(`overlap-${name}`);
+  const random = randomStream('overlap', name);
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % 4);
+  const features = Float32Array.from({ length: rows * DIM }, (_, i) => random() + (labels[Math.floor(i / DIM)] === i % 4 ? 1 : 0));
+  await putObject(artifactKeys.featureShard(id, 0), encodeFeatureShard({ count: rows, dim: DIM, labels, features }));
+  return { id, shards: 1, rows, dim: DIM };
+}
+
+let input: TrialInput;
+
+before(async () => {
+  await initTensorflow();
+  const [train, val, testSet] = [await featureSet('train', 48), await featureSet('val', 16), await featureSet('test', 16)];
+  input = {
+    sweepId: uniqueId('overlap-sweep'),
+    trial: { trialId: uniqueId('overlap-trial'), run: 1, params: { hidden_units: 8 }, head: { hidden_units: 8, dropout: 0.3, lr: 0.01, batch_size: 8, n_epochs: EPOCHS, num_classes: 4 } },
+    train: [train], val, test: testSet, splitKey: 'unused', classes: ['a', 'b', 'c', 'd'], seed: 9, reuse: false, heartbeatTimeoutSeconds: 5,
+  };
+});
+
+function attempt(number: number, store?: CheckpointStore): Promise<TrainResult> {
+  const env = new MockActivityEnvironment({ attempt: number, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
+  return env.run(trainTrial, input, store);
+}
+
+/** A store that stops an attempt before the first operation `pause` matches, until `release()`. */
+function pausing(pause: (op: string, key: string) => boolean) {
+  let paused: (() => void) | undefined;
+  let reached!: () => void;
+  const reachedPause = new Promise<void>((resolve) => { reached = resolve; });
+  const inner = s3CheckpointStore();
+  const gate = async (op: string, key: string) => {
+    if (!paused && pause(op, key)) {
+      await new Promise<void>((resolve) => { paused = resolve; reached(); });
+    }
+  };
+  const store: CheckpointStore = {
+    read: async (key) => { await gate('read', key); return inner.read(key); },
+    put: async (key, body) => { await gate('put', key); return inner.put(key, body); },
+    putIf: async (key, body, condition) => { await gate('putIf', key); return inner.putIf(key, body, condition); },
+    delete: async (key) => { await gate('delete', key); return inner.delete(key); },
+    list: async (prefix) => { await gate('list', prefix); return inner.list(prefix); },
+  };
+  return { store, reachedPause, release: () => paused?.() };
+}
+
+async function clearTrial(): Promise<void> {
+  for await (const { key } of listKeys(`trials/${input.trial.trialId}/`)) await deleteObject(key);
+}
+
+const metricsOf = (r: TrainResult) => r.epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
+const weights = (epoch: number) => artifactKeys.trialCheckpointWeights(input.trial.trialId, epoch);
+
+test('two attempts one epoch apart, the older fenced, the newer crashed after moving the pointer: the trial ends bit-identical', async () => {
+  const reference = await attempt(1);
+  const referenceHead = await getObject(reference.headKey);
+  assert.equal(reference.resumedFromEpoch, 0);
+  await clearTrial();
+
+  // O (attempt 1) stops just before storing epoch 3's weights: its pointer names epoch 2, epoch 1's weights are deleted.
+  const older = pausing((op, key) => op === 'put' && key === weights(3));
+  const o = attempt(1, older.store);
+  await older.reachedPause;
+  // R (attempt 2, Temporal's retry during an outage) claims the pointer at epoch 2, trains epoch 3, moves
+  // the pointer to it and crashes just before deleting epoch 2's weights.
+  const newer = pausing((op, key) => op === 'delete' && key === weights(2));
+  const r = attempt(2, newer.store);
+  r.catch(() => undefined);
+  await newer.reachedPause;
+  // O goes on: its epoch-3 weights land, its pointer move is refused, and it stops without deleting.
+  older.release();
+  await assert.rejects(o, CheckpointFencedError);
+  const pointer = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number; weightsKey: string; owner: string };
+  assert.equal(pointer.epoch, 3);
+  assert.match(pointer.owner, /#2\./, 'the newer attempt owns the pointer');
+  await getObject(pointer.weightsKey); // the pointer names weights that exist
+  // R is never released: it crashed. Temporal's next retry resumes from R's pointer and finishes.
+  const final = await attempt(3);
+  assert.equal(final.resumedFromEpoch, 3);
+  assert.deepEqual(metricsOf(final), metricsOf(reference), 'per-epoch metrics equal the uninterrupted run\'s');
+  assert.ok((await getObject(final.headKey)).equals(referenceHead), 'final weights equal the uninterrupted run\'s, bit for bit');
+  const left: string[] = [];
+  for await (const { key } of listKeys(artifactKeys.trialCheckpointWeightsPrefix(input.trial.trialId))) left.push(key);
+  assert.deepEqual(left, [weights(EPOCHS)], 'only the last checkpoint\'s weights are left');
+});
+
+test('an attempt that cannot reach Temporal for longer than its heartbeat timeout stops training and writing', async () => {
+  await clearTrial();
+  // A worker connection whose probe never answers: from the attempt's start on, Temporal is silent.
+  const silent = new TemporalContact(() => new Promise(() => undefined), () => false, 50);
+  watchTemporalContact(silent);
+  try {
+    const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 400 }, { logger: new DefaultLogger('ERROR') });
+    const slow = { ...input, trial: { ...input.trial, head: { ...input.trial.head, n_epochs: 100_000 } } };
+    const began = Date.now();
+    await assert.rejects(env.run(trainTrial, slow), (error: Error) => {
+      assert.match(error.message, /could not reach Temporal for \d+\.\d s, longer than its heartbeat timeout \(0\.4 s\).*stopped, and a retry resumes from the last checkpoint/);
+      return true;
+    });
+    const stoppedMs = Date.now() - began;
+    const pointer = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const later = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number };
+    assert.equal(later.epoch, pointer.epoch, 'nothing was written after it stopped');
+    assert.ok(stoppedMs < 5000, `stopped ${stoppedMs} ms after it started, heartbeat timeout 400 ms`);
+  } finally {
+    silent.stop();
+  }
+});
+
+test('a feature shard that is gone fails the attempt with the object named, and the worker does not retry it', async () => {
+  const gone = uniqueId('overlap-gone');
+  const missing = { ...input, trial: { ...input.trial, trialId: uniqueId('overlap-missing') }, val: { id: gone, shards: 1, rows: 16, dim: DIM } };
+  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
+  const error = await env.run(trainTrial, missing).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof MissingObjectError, String(error));
+  assert.equal(error.key, artifactKeys.featureShard(gone, 0));
+  const failure = await new FailureInterceptor().execute({} as never, async () => { throw error; }).catch((e: unknown) => e);
+  assert.ok(failure instanceof ApplicationFailure);
+  assert.equal(failure.nonRetryable, true);
+  assert.equal(failure.type, 'MissingArtifact');
+  assert.match(failure.message, new RegExp(`s3://[^/]+/${artifactKeys.featureShard(gone, 0)} does not exist: it cannot appear by waiting.*start the sweep again`));
+});

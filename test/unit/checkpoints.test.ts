@@ -1,0 +1,248 @@
+// The checkpoint protocol under concurrent attempts, driven through deterministic interleavings:
+// every storage operation of every attempt waits at a gate, and a seeded scheduler decides which
+// attempt's next operation runs, which attempt crashes (is never let through again) and when a new
+// attempt starts. After every operation the pointer must name weights that exist; at the end a
+// fresh attempt must finish with exactly the bytes of an uninterrupted run.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { CheckpointFencedError, CheckpointPointer, CheckpointStore, TrialCheckpoint } from '../../activities/checkpoints';
+import { PreconditionFailedError } from '../../platform/object-store';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { randomStream } from '../../lib/random';
+
+const TRIAL = 'trial-under-test';
+const SWEEP = 'sweep-under-test';
+const POINTER = artifactKeys.trialCheckpoint(TRIAL);
+const STEPS_PER_EPOCH = 3;
+
+/** S3's semantics as far as the protocol uses them: ETag = MD5 of the body, atomic conditional writes. */
+class MemoryStore implements CheckpointStore {
+  readonly objects = new Map<string, { body: Uint8Array; etag: string }>();
+  /** With true, conditions are ignored: the protocol without fencing, to show the checks catch it. */
+  constructor(private readonly ignoreConditions = false) {}
+  async read(key: string) { return this.objects.get(key); }
+  async put(key: string, body: Uint8Array) { this.objects.set(key, { body, etag: createHash('md5').update(body).digest('hex') }); }
+  async putIf(key: string, body: Uint8Array, condition: { ifMatch: string } | { ifNoneMatch: '*' }) {
+    const current = this.objects.get(key);
+    const holds = 'ifMatch' in condition ? current?.etag === condition.ifMatch : current === undefined;
+    if (!holds && !this.ignoreConditions) throw new PreconditionFailedError(key);
+    await this.put(key, body);
+    return this.objects.get(key)!.etag;
+  }
+  async delete(key: string) { this.objects.delete(key); }
+  async list(prefix: string) { return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort(); }
+  pointer(): CheckpointPointer | undefined {
+    const found = this.objects.get(POINTER);
+    return found && JSON.parse(new TextDecoder().decode(found.body));
+  }
+  /** The invariant: the pointer never names weights that do not exist. */
+  danglingPointer(): string | undefined {
+    const pointer = this.pointer();
+    return pointer?.weightsKey && !this.objects.has(pointer.weightsKey) ? pointer.weightsKey : undefined;
+  }
+}
+
+/** A stand-in for training: the state after epoch e is a hash chain over e, so any deviation shows. */
+const initialState = 'init';
+const nextState = (state: string, epoch: number) => createHash('sha256').update(`${state}/${epoch}`).digest('hex');
+const encode = (epoch: number, state: string) => new TextEncoder().encode(JSON.stringify({ epoch, state }));
+const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as { epoch: number; state: string };
+const metrics = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, trainAccuracy: 0, valLoss: 1 / epoch, valAccuracy: 0, epochDuration: 0, runDuration: 0 });
+
+function uninterrupted(epochs: number): string {
+  let state = initialState;
+  for (let e = 0; e < epochs; e++) state = nextState(state, e);
+  return state;
+}
+
+/** One attempt, using the protocol as trainTrial does. Returns its final state. */
+async function attempt(store: CheckpointStore, owner: string, epochs: number): Promise<string> {
+  const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, () => true);
+  let state = initialState;
+  if (resume.weights) {
+    const saved = decode(resume.weights);
+    assert.equal(saved.epoch, resume.pointer.epoch, 'resumed weights belong to the pointer\'s epoch');
+    state = saved.state;
+  }
+  assert.equal(resume.pointer.epochs.length, resume.pointer.epoch);
+  assert.equal(resume.pointer.adamStep, STEPS_PER_EPOCH * resume.pointer.epoch);
+  const history = resume.pointer.epochs.slice();
+  for (let e = resume.pointer.epoch; e < epochs; e++) {
+    state = nextState(state, e);
+    history.push(metrics(e + 1));
+    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state));
+  }
+  await checkpoint.removeOrphans();
+  return state;
+}
+
+type Status = 'running' | 'waiting' | 'done' | 'fenced' | 'crashed';
+
+/** Runs attempts whose every store operation waits for the scheduler's go. */
+class Interleaving {
+  private readonly gates = new Map<string, () => void>();
+  readonly status = new Map<string, Status>();
+  readonly log: string[] = [];
+
+  constructor(readonly store: MemoryStore, private readonly epochs: number) {}
+
+  start(name: string): void {
+    this.status.set(name, 'running');
+    const gated: CheckpointStore = Object.fromEntries((['read', 'put', 'putIf', 'delete', 'list'] as const).map((op) => [op, async (...args: unknown[]) => {
+      await new Promise<void>((resolve) => { this.gates.set(name, resolve); this.status.set(name, 'waiting'); });
+      this.log.push(`${name}: ${op} ${String(args[0]).replace(`trials/${TRIAL}/`, '')}`);
+      return (this.store[op] as (...a: unknown[]) => Promise<unknown>)(...args);
+    }])) as unknown as CheckpointStore;
+    attempt(gated, name, this.epochs).then(
+      (state) => { assert.equal(state, uninterrupted(this.epochs), `${name} finished with the uninterrupted run's state`); this.status.set(name, 'done'); },
+      (error) => {
+        if (!(error instanceof CheckpointFencedError) && !(error instanceof PreconditionFailedError)) throw error;
+        this.status.set(name, 'fenced');
+      },
+    );
+  }
+
+  /** Lets `name`'s pending operation run, then waits until it is at its next gate or has ended. */
+  async step(name: string): Promise<void> {
+    const go = this.gates.get(name)!;
+    this.gates.delete(name);
+    this.status.set(name, 'running');
+    go();
+    while (this.status.get(name) === 'running') await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  crash(name: string): void {
+    this.gates.delete(name);
+    this.status.set(name, 'crashed');
+    this.log.push(`${name}: crashed`);
+  }
+
+  waiting(): string[] {
+    return [...this.status].filter(([, s]) => s === 'waiting').map(([n]) => n);
+  }
+
+  async settle(): Promise<void> {
+    while ([...this.status.values()].includes('running')) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * A random schedule: up to `attempts` attempts start at random moments, operations interleave at
+ * random and up to `crashes` attempts crash at random points. Returns the first violation, if any.
+ */
+async function randomSchedule(seed: number, store: MemoryStore, options = { epochs: 4, attempts: 3, crashes: 2 }): Promise<string | undefined> {
+  const random = randomStream(seed, 'checkpoint-schedule');
+  const run = new Interleaving(store, options.epochs);
+  let started = 0;
+  let crashes = 0;
+  run.start(`A${started++}`);
+  await run.settle();
+  for (let steps = 0; steps < 500; steps++) {
+    const waiting = run.waiting();
+    const canStart = started < options.attempts;
+    if (!waiting.length && !canStart) break;
+    const roll = random();
+    if (canStart && (roll < 0.08 || !waiting.length)) {
+      run.start(`A${started++}`);
+      await run.settle();
+    } else if (crashes < options.crashes && roll < 0.12) {
+      run.crash(waiting[Math.floor(random() * waiting.length)]);
+      crashes++;
+    } else {
+      await run.step(waiting[Math.floor(random() * waiting.length)]);
+    }
+    const dangling = store.danglingPointer();
+    if (dangling) return `seed ${seed}: checkpoint.json names ${dangling}, which does not exist, after:\n${run.log.join('\n')}`;
+  }
+  // Temporal's last retry, alone: it must complete the trial with the uninterrupted run's bytes.
+  const final = await attempt(store, 'final', options.epochs);
+  if (final !== uninterrupted(options.epochs)) return `seed ${seed}: the final attempt ended with other weights`;
+  const left = (await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)));
+  assert.deepEqual(left, [store.pointer()!.weightsKey], `seed ${seed}: only the final checkpoint's weights are left`);
+  return undefined;
+}
+
+describe('checkpoint protocol', () => {
+  test('an uninterrupted attempt checkpoints every epoch and keeps only the last weights', async () => {
+    const store = new MemoryStore();
+    assert.equal(await attempt(store, 'only', 5), uninterrupted(5));
+    assert.equal(store.pointer()!.epoch, 5);
+    assert.deepEqual(await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)), [artifactKeys.trialCheckpointWeights(TRIAL, 5)]);
+  });
+
+  test('the race of the bug report: the retry one epoch behind, the old attempt deletes, the retry crashes', async () => {
+    // O trains; R starts (a retry during a Temporal outage) and resumes from O's pointer while O
+    // goes on. Before fencing, O's delete of its previous weights and R's pointer move crossed, and
+    // a crash of R left the pointer naming deleted weights.
+    const store = new MemoryStore();
+    const run = new Interleaving(store, 4);
+    run.start('O');
+    await run.settle();
+    const stepUntil = async (name: string, predicate: () => boolean) => { while (!predicate()) await run.step(name); };
+    await stepUntil('O', () => store.pointer()?.epoch === 2 && run.log.at(-1)!.includes('delete'));
+    run.start('R');
+    await run.settle();
+    // R reads the pointer (epoch 2), loads its weights and claims it: O is fenced from here on.
+    await stepUntil('R', () => store.pointer()?.owner === 'R');
+    // O finishes epoch 3: its weights land, its pointer move is refused, and it deletes nothing.
+    await run.step('O'); // put checkpoint-epoch-0003.bin
+    await run.step('O'); // putIf checkpoint.json: refused
+    while (run.status.get('O') === 'waiting') await run.step('O'); // reads the owner for its error
+    assert.equal(run.status.get('O'), 'fenced');
+    assert.equal(run.log.filter((l) => l.startsWith('O: delete')).length, 1, 'the fenced attempt deleted nothing after the claim');
+    // R writes epoch 3 and crashes right after moving the pointer, before its delete.
+    await stepUntil('R', () => store.pointer()?.epoch === 3);
+    run.crash('R');
+    assert.equal(store.danglingPointer(), undefined);
+    assert.equal(await attempt(store, 'retry', 4), uninterrupted(4));
+  });
+
+  test('2,000 random interleavings of up to 3 attempts with up to 2 crashes: the pointer never dangles and the trial ends identical', async () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const violation = await randomSchedule(seed, new MemoryStore());
+      assert.equal(violation, undefined, violation);
+    }
+  });
+
+  test('the same schedules without fencing do leave a dangling pointer (the checks above can fail)', async () => {
+    let found: string | undefined;
+    for (let seed = 1; seed <= 2000 && !found; seed++) found = await randomSchedule(seed, new MemoryStore(true)).catch((e: Error) => e.message);
+    assert.ok(found, 'an unfenced protocol broke the invariant in some schedule');
+  });
+
+  test('a pointer that names missing weights is repaired from the newest older checkpoint', async () => {
+    const store = new MemoryStore();
+    await attempt(store, 'first', 3);
+    // The state the protocol before fencing could leave: older weights kept, the named ones deleted.
+    await store.put(artifactKeys.trialCheckpointWeights(TRIAL, 2), encode(2, uninterrupted(2)));
+    await store.delete(artifactKeys.trialCheckpointWeights(TRIAL, 3));
+    const { resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'repairer', () => true);
+    assert.equal(resume.pointer.epoch, 2);
+    assert.equal(resume.pointer.epochs.length, 2);
+    assert.equal(resume.pointer.adamStep, 2 * STEPS_PER_EPOCH);
+    assert.match(resume.repaired!, /checkpoint-epoch-0003\.bin, which does not exist; resumed from .*checkpoint-epoch-0002\.bin \(epoch 2\)/);
+    assert.equal(store.pointer()!.weightsKey, artifactKeys.trialCheckpointWeights(TRIAL, 2), 'the repair is stored with the claim');
+    assert.equal(await attempt(store, 'after-repair', 5), uninterrupted(5));
+  });
+
+  test('with no older checkpoint the repair starts from epoch 0', async () => {
+    const store = new MemoryStore();
+    await attempt(store, 'first', 2);
+    await store.delete(artifactKeys.trialCheckpointWeights(TRIAL, 2));
+    const { resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'repairer', () => true);
+    assert.equal(resume.pointer.epoch, 0);
+    assert.equal(resume.weights, undefined);
+    assert.match(resume.repaired!, /restarted from epoch 0/);
+    assert.equal(await attempt(store, 'after-repair', 3), uninterrupted(3));
+  });
+
+  test('a pointer the caller may not use (another sweep without reuse) is claimed at epoch 0 under this sweep', async () => {
+    const store = new MemoryStore();
+    await attempt(store, 'other-sweep', 2);
+    const { resume } = await TrialCheckpoint.claim(store, TRIAL, 'new-sweep', 'mine', () => false);
+    assert.equal(resume.pointer.epoch, 0);
+    assert.equal(store.pointer()!.sweepId, 'new-sweep');
+    assert.equal(store.pointer()!.owner, 'mine');
+  });
+});
