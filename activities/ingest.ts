@@ -17,6 +17,7 @@ import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
+import { DataSummary } from '../lib/data-summary';
 import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
@@ -35,13 +36,10 @@ export interface IngestInput {
 }
 
 /** Small on purpose: it travels through Temporal's history. The per-file detail is in the manifest. */
-export interface IngestSummary {
+export interface IngestSummary extends DataSummary {
   datasetId: string;
   manifestKey: string;
   classes: string[];
-  counts: Record<string, number>;
-  skipped: number;
-  skippedByReason: Record<string, number>;
 }
 
 // Decoding is CPU-bound in libvips' own threads; a few more in flight than cores hides S3 latency.
@@ -126,6 +124,41 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     const skippedByReason: Record<string, number> = {};
     for (const s of skippedFiles) skippedByReason[skipReasonOf(s)] = (skippedByReason[skipReasonOf(s)] ?? 0) + 1;
     return { datasetId, manifestKey, classes: layout.classes, counts, skipped: skippedFiles.length, skippedByReason };
+  } finally {
+    await opened?.close();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What ingestion would find, without storing anything: every image decoded and checked as ingest
+ * does, counted per class, and skipped files counted per reason (`sweep validate`). Local folders and
+ * archives and s3:// prefixes are surveyed; a remote archive is only fetched by ingestion itself.
+ */
+export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'classes'>): Promise<DataSummary | { remote: string }> {
+  if (/^https?:\/\//i.test(input.source) || (/^s3:\/\//i.test(input.source) && ARCHIVE_NAME.test(input.source))) {
+    return { remote: `${input.source} is a remote archive: ingestion downloads and checks it when the sweep starts` };
+  }
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-'));
+  let opened: Source | undefined;
+  try {
+    opened = await openSource(input.source, work);
+    const layout = layOut({ maxBadFraction: 1, ...input }, opened.files.map((f) => f.path));
+    const files = new Map(opened.files.map((f) => [f.path, f]));
+    const candidates: ImageRef[] = [];
+    const skippedFiles: SkippedFile[] = [...layout.skipped];
+    await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
+      const bytes = await files.get(source)!.read();
+      const check = await decodeCheck(bytes);
+      if (check.ok) candidates.push({ sha256: createHash('sha256').update(bytes).digest('hex'), label, source });
+      else skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
+    });
+    const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);
+    skippedFiles.push(...dropped);
+    const counts = Object.fromEntries(layout.classes.map((c) => [c, images.filter((i) => i.label === c).length]));
+    const skippedByReason: Record<string, number> = {};
+    for (const s of skippedFiles) skippedByReason[skipReasonOf(s)] = (skippedByReason[skipReasonOf(s)] ?? 0) + 1;
+    return { counts, skipped: skippedFiles.length, skippedByReason };
   } finally {
     await opened?.close();
     await fs.rm(work, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // The last step of the DAG: rank the trials and write the sweep's results (per-epoch rows in CSV
 // and JSON, the leaderboard) under the sweep's prefix.
 import { artifactKeys } from '../lib/artifact-keys';
+import { DataSummary } from '../lib/data-summary';
 import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { rankTrials } from '../lib/rank';
 import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
@@ -16,6 +17,8 @@ export interface RankInput {
   /** The best trial's exported model, or why it could not be exported. */
   model?: ExportedModel;
   modelError?: string;
+  /** What ingestion found (absent for sweeps started by workers before it was recorded). */
+  data?: DataSummary;
 }
 
 export async function rankSweep(input: RankInput): Promise<Leaderboard> {
@@ -36,6 +39,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     model: input.model,
     modelError: input.modelError,
     reusedTrials: input.trials.filter((t) => t.reused).length,
+    ...(input.data ? { data: input.data } : {}),
     artifacts: {
       prefix: s3Url(artifactKeys.sweep(input.sweepId) + '/'),
       resultsCsv: s3Url(file('results.csv')),

@@ -9,7 +9,7 @@ import { preprocessImage } from '../model/image-preprocessing';
 import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
-import { UsageError } from './usage-error';
+import { UsageError } from './commands';
 
 const BATCH = 16;
 

@@ -1,7 +1,9 @@
-// The `sweep` command: start, status, results, cancel. `--json` output is a stable, documented
-// shape (docs/cli-json.md) for other tools to parse.
+// The `sweep` command (its commands, options and exit codes: cli/commands.ts). `--json` output is a
+// stable, documented shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
-import { Client, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
+import path from 'node:path';
+import { Client, WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
+import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
@@ -10,47 +12,60 @@ import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getJson, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { workerConfig } from '../platform/config';
+import { REPO_ROOT, workerConfig } from '../platform/config';
 import { predict } from './predict';
-import { UsageError } from './usage-error';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
-import { stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
+import { EXIT, UsageError, exitCodeOf, parseCommandLine } from './commands';
+import { list } from './list';
+import { describeSweepFailure, failureLine, SweepFailure } from './sweep-failure';
+import { readSpecFile } from './spec-file';
+import { validate } from './validate';
+import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 
-const USAGE = `usage:
-  sweep start <spec.json> [--id ID] [--wait] [--json]
-  sweep status <id> [--json]
-  sweep results <id> [--json | --csv]
-  sweep cancel <id>
-  sweep predict <id> <image...> [--json]
-  sweep watch <id> [--interval SECONDS] [--plain]
-  sweep report <id> [--out FILE.html]
-  sweep tensorboard <id> [--port 6006] [--host 127.0.0.1]`;
-
-export async function main(argv: string[]): Promise<void> {
-  const [command, target, ...rest] = argv;
-  const flags = new Set(rest.filter((a) => a.startsWith('--')));
-  const option = (name: string) => { const i = rest.indexOf(name); return i >= 0 ? rest[i + 1] : undefined; };
-  if (!command || !target) throw new UsageError(USAGE);
-  switch (command) {
-    case 'start': return start(target, option('--id'), flags.has('--wait'), flags.has('--json'));
-    case 'status': return status(target, flags.has('--json'));
-    case 'results': return results(target, flags.has('--json') ? 'json' : flags.has('--csv') ? 'csv' : 'table');
-    case 'cancel': return cancel(target);
-    case 'predict': return predict(target, rest.filter((a) => !a.startsWith('--')), flags.has('--json'));
-    case 'watch': return watch(target, { interval: seconds(option('--interval')), plain: flags.has('--plain') });
-    case 'report': return report(target, option('--out'));
-    case 'tensorboard': return tensorboard(target, { port: option('--port'), host: option('--host') });
-    default: throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+/** Runs one command line; resolves to the exit code (cli/commands.ts, EXIT). */
+export async function main(argv: string[]): Promise<number> {
+  const invocation = parseCommandLine(argv);
+  if (invocation.kind === 'help') {
+    console.log(invocation.text);
+    return EXIT.ok;
   }
+  if (invocation.kind === 'version') {
+    console.log(`sweep ${packageVersion()}`);
+    return EXIT.ok;
+  }
+  const [target, ...more] = invocation.positionals;
+  switch (invocation.command) {
+    case 'start': { const o = invocation.options; return start(target, o.id, Boolean(o.wait), Boolean(o.json)); }
+    case 'validate': return validate(target, Boolean(invocation.options.json));
+    case 'list': return list(positiveCount(invocation.options.limit), Boolean(invocation.options.json));
+    case 'status': return status(target, Boolean(invocation.options.json));
+    case 'results': { const o = invocation.options; return results(target, o.json ? 'json' : o.csv ? 'csv' : 'table'); }
+    case 'cancel': return cancel(target);
+    case 'predict': return predict(target, more, Boolean(invocation.options.json)).then(() => EXIT.ok);
+    case 'watch': return watch(target, { interval: seconds(invocation.options.interval), plain: Boolean(invocation.options.plain) });
+    case 'report': return report(target, invocation.options.out).then(() => EXIT.ok);
+    case 'tensorboard': return tensorboard(target, invocation.options).then(() => EXIT.ok);
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function seconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!(n >= 0.2 && n <= 600)) throw new UsageError(`--interval ${value}: give seconds between 0.2 and 600`);
+  return n;
+}
+
+function positiveCount(value: string | undefined): number {
+  if (value === undefined) return 20;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`--limit ${value}: give a whole number from 1 to 1000`);
   return n;
 }
 
@@ -64,25 +79,42 @@ export async function startSweep(client: Client, raw: unknown, id?: string): Pro
   return client.workflow.start(sweepWorkflow, { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
 }
 
-export async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<void> {
-  if (!fs.existsSync(specFile)) throw new UsageError(`spec file ${specFile} does not exist; see examples/ for one`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(specFile, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`spec file ${specFile} is not valid JSON: ${(error as Error).message}`);
-  }
+async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<number> {
+  const raw = readSpecFile(specFile);
   const client = await connectClient();
   const handle = await startSweep(client, raw, id);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
-    return;
+    return EXIT.ok;
   }
   if (!json) console.log(`started sweep ${handle.workflowId}; waiting for it to finish`);
   const stopHandling = stopWaitingOnInterrupt(handle.workflowId);
-  const board = (await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() })) as Leaderboard;
-  stopHandling();
-  print(json, board, formatLeaderboard(board));
+  try {
+    const board = (await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() })) as Leaderboard;
+    print(json, board, formatLeaderboard(board));
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    return reportClosedSweep(handle.workflowId, error, json);
+  } finally {
+    stopHandling();
+  }
+}
+
+/**
+ * A sweep that ended without a leaderboard: one line (or document) with the stage, the step, the
+ * reason and what to do for a failure; the status for a cancel, termination or timeout.
+ */
+async function reportClosedSweep(sweepId: string, error: WorkflowFailedError, json: boolean): Promise<number> {
+  const { status } = await untilTemporalAnswers(async () => (await (await connectClient()).workflow.getHandle(sweepId).describe()), { address: temporalAddress() });
+  if (status.name === 'FAILED') {
+    const failure = describeSweepFailure(sweepId, error.cause ?? error);
+    if (json) print(true, { sweepId, status: status.name, failure }, '');
+    else console.error(failureLine(failure));
+    return EXIT.sweepFailed;
+  }
+  print(json, { sweepId, status: status.name }, `sweep ${sweepId} ended ${status.name}; \`sweep results ${sweepId}\` shows what finished`);
+  return exitCodeOf(status.name);
 }
 
 /** The stable `sweep status --json` document. */
@@ -97,7 +129,11 @@ export interface StatusDocument {
   trialsFailed?: number;
   bestValAccuracy?: number;
   trials?: SweepProgress['trials'];
+  /** For a failed sweep: the one-line summary, and the same as a document. */
   failure?: string;
+  failureDetails?: SweepFailure;
+  /** What ingestion found: images per class, files skipped per reason (once ingestion is done). */
+  data?: DataSummary;
   /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
   pendingActivities?: PendingActivity[];
 }
@@ -126,6 +162,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       trialsFailed: progress.trials.filter((t) => t.status === 'failed').length,
       bestValAccuracy: progress.bestValAccuracy,
       trials: progress.trials,
+      ...(progress.data ? { data: progress.data } : {}),
     });
   } catch {
     // A closed workflow with no worker to answer the query still has a status.
@@ -142,24 +179,31 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     })));
   }
   if (description.status.name === 'FAILED') {
-    try { await handle.result(); } catch (error) { document.failure = rootMessage(error); }
+    try {
+      await handle.result();
+    } catch (error) {
+      document.failureDetails = describeSweepFailure(sweepId, (error as WorkflowFailedError).cause ?? error);
+      document.failure = failureLine(document.failureDetails);
+    }
   }
   return document;
 }
 
-async function status(sweepId: string, json: boolean): Promise<void> {
+async function status(sweepId: string, json: boolean): Promise<number> {
   const doc = await sweepStatus(sweepId);
   const text = [`sweep ${doc.sweepId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}`,
+    doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
     doc.trialsTotal ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}` : '',
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${a.lastFailure}`),
-    doc.failure ? `failure: ${doc.failure}` : ''].filter(Boolean).join('\n');
+    doc.failure ?? ''].filter(Boolean).join('\n');
   print(json, doc, text);
+  return exitCodeOf(doc.status);
 }
 
-async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promise<void> {
+async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promise<number> {
   const client = await connectClient();
   const handle = client.workflow.getHandle(sweepId);
   const { status } = await handle.describe();
@@ -170,30 +214,33 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   if (format === 'csv') {
     const { bucket, key } = parseS3Url(board.artifacts.resultsCsv);
     process.stdout.write(await getObject(key, bucket));
-    return;
+    return EXIT.ok;
   }
   print(format === 'json', board, formatLeaderboard(board));
+  return EXIT.ok;
 }
 
-async function cancel(sweepId: string): Promise<void> {
+async function cancel(sweepId: string): Promise<number> {
   const client = await connectClient();
   await client.workflow.getHandle(sweepId).cancel();
   console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, a partial leaderboard is written`);
+  return EXIT.ok;
 }
 
 function print(json: boolean, value: unknown, text: string): void {
   console.log(json ? JSON.stringify(value, null, 2) : text);
 }
 
-/** Entry point of the `sweep` bin: exit 2 for usage and spec errors, 1 for anything else. */
+/** Entry point of the `sweep` bin; exit codes as in `sweep --help` (cli/commands.ts, EXIT). */
 export function run(): void {
   main(process.argv.slice(2)).then(
-    () => process.exit(0),
+    (code) => process.exit(code),
     (error) => {
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message);
-      else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}`);
-      else console.error(error);
-      process.exit(error instanceof UsageError || error instanceof SpecError ? 2 : 1);
+      else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
+      else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)?`);
+      else console.error(`error: ${rootMessage(error)}`);
+      process.exit(error instanceof UsageError || error instanceof SpecError ? EXIT.usage : EXIT.error);
     },
   );
 }

@@ -3,14 +3,15 @@
 // activities' last heartbeat (describe() of each trial workflow). On a terminal it redraws progress
 // bars and the leaderboard in place; otherwise it prints one line per change. Then the final leaderboard.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { Client, WorkflowExecutionDescription, WorkflowFailedError } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
-import { rootMessage } from '../lib/errors';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
+import { exitCodeOf } from './commands';
+import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 
 export interface WatchOptions {
@@ -21,7 +22,8 @@ export interface WatchOptions {
   out: NodeJS.WriteStream;
 }
 
-export async function watch(sweepId: string, options: Partial<WatchOptions> = {}): Promise<void> {
+/** Follows the sweep until it closes; resolves to the exit code for how it ended. */
+export async function watch(sweepId: string, options: Partial<WatchOptions> = {}): Promise<number> {
   const { interval = 1, out = process.stdout } = options;
   const tty = Boolean(out.isTTY) && !options.plain;
   const patiently = <T>(call: () => Promise<T>) => untilTemporalAnswers(call, { address: temporalAddress() });
@@ -48,6 +50,7 @@ export async function watch(sweepId: string, options: Partial<WatchOptions> = {}
       await sleep(interval * 1000);
     }
     out.write(`\n${await patiently(() => finalReport(client, sweepId, previous!))}\n`);
+    return exitCodeOf(previous!.status);
   } finally {
     stopHandling();
     await client.connection.close();
@@ -99,14 +102,13 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
     const board = (await handle.result()) as Leaderboard;
     return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
   }
-  let failure = '';
+  let ending = `sweep ${sweepId} ended ${last.status}`;
   try {
     await handle.result();
   } catch (error) {
     if (isTemporalUnreachable(error)) throw error;
-    failure = rootMessage(error);
+    if (last.status === 'FAILED') ending = failureLine(describeSweepFailure(sweepId, (error as WorkflowFailedError).cause ?? error));
   }
   const trials = last.board ? [...last.board.ranked, ...last.board.notCompleted] : [];
-  return [`sweep ${sweepId} ended ${last.status}${failure ? `: ${failure}` : ''}`,
-    trials.length ? formatTrialTable(trials) : 'no trial finished'].join('\n');
+  return [ending, trials.length ? formatTrialTable(trials) : 'no trial finished'].join('\n');
 }

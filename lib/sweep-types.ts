@@ -1,5 +1,6 @@
 // Payloads between the sweep workflow, its trial workflows and activities: small, JSON, references
 // to S3 objects and metrics - never images or tensors.
+import { DataSummary } from './data-summary';
 import { EpochMetrics } from './epoch-rows';
 import { Params } from './grid';
 import { SplitName } from './manifest';
@@ -127,6 +128,8 @@ export interface Leaderboard {
   /** Why the best trial could not be exported (the results are written all the same). */
   modelError?: string;
   reusedTrials: number;
+  /** What ingestion found: images per class and files skipped per reason. */
+  data?: DataSummary;
   /** `report` is the HTML report, absent when it could not be written. */
   artifacts: { prefix: string; resultsCsv: string; resultsJson: string; leaderboardJson: string; report?: string };
 }

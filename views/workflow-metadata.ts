@@ -1,6 +1,7 @@
 // What the Temporal Web UI shows for a sweep and its trials without anyone reading JSON: a one-line
 // static summary and markdown details at start, and the sweep's current details (stage, counts,
 // leaderboard so far) that the workflow refreshes as trials finish. Pure, used inside workflows.
+import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { Grid, Params, gridSize } from '../lib/grid';
 import { alignColumns, num, pct } from './leaderboard-table';
 import { LiveLeaderboard } from '../lib/live-leaderboard';
@@ -47,7 +48,7 @@ export function trialStartMetadata(plan: TrialPlan, trialsTotal: number, sweepId
  * The sweep's current details: stage and counts, then the leaderboard so far with a column for each
  * hyperparameter the grid varies (the fixed ones are in the static details).
  */
-export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid): string {
+export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: DataSummary): string {
   const done = board.ranked.length;
   const best = board.ranked[0];
   const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
@@ -55,6 +56,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid): string 
     `**${board.stage}** · ${done} of ${board.trialsTotal} trials done · ${board.running.length} running · ${board.notCompleted.length} not completed` +
       (best ? ` · best val accuracy ${pct(best.valAccuracy)} (run ${best.run})` : ''),
   ];
+  if (data) lines.push('', `**Data** ${formatDataSummary(data)}`);
   if (board.running.length) lines.push('', `Training: ${board.running.map((r) => `run ${r.run}`).join(', ')}`);
   if (done) {
     // A code block: the UI's markdown tables have no cell padding, a monospace block lines up.

@@ -5,6 +5,7 @@
 import { RetryPolicy, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { cpuActivities, gpuActivities } from '../activities';
+import type { DataSummary } from '../lib/data-summary';
 import { FailureType } from '../lib/errors';
 import type { LiveLeaderboard } from '../lib/live-leaderboard';
 import type { TrialInput, TrialSummary } from '../lib/sweep-types';
@@ -23,6 +24,8 @@ export interface SweepProgress {
   trials: TrialSummary[];
   running: number[];
   bestValAccuracy?: number;
+  /** What ingestion found: images per class, files skipped per reason. */
+  data?: DataSummary;
 }
 
 export const progressQuery = defineQuery<SweepProgress>('progress');

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
+import { dataSummary } from '../lib/data-summary';
 import { FailureType, rootMessage } from '../lib/errors';
 import { gridSize } from '../lib/grid';
 import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
@@ -34,7 +35,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     if (stage) progress.stage = stage;
     const board = live();
     progress.bestValAccuracy = board.ranked[0]?.valAccuracy;
-    setCurrentDetails(sweepCurrentDetails(board, spec.grid));
+    setCurrentDetails(sweepCurrentDetails(board, spec.grid, progress.data));
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
@@ -50,6 +51,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
 
   publish('ingesting');
   const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
+  progress.data = dataSummary(dataset);
   publish('balancing');
   const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
     datasetKey: dataset.manifestKey,
@@ -84,7 +86,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   // Results of what finished are written even when the sweep was cancelled.
   const leaderboard = await CancellationScope.nonCancellable(async () => {
     const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${trials.length} trials` },
-      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', ...exported }]);
+      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', data: progress.data, ...exported }]);
     return { ...board, artifacts: { ...board.artifacts, report: await writeReport(cpu, sweepId) } };
   });
   publish(cancelled ? 'cancelled' : 'done');

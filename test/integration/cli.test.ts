@@ -1,11 +1,13 @@
-// The `sweep` CLI as a user runs it: start --wait --json, status --json, results --csv, cancel, and
-// the exit code and message for a bad spec.
+// The `sweep` CLI as a user runs it: start --wait --json, status --json, results --csv, cancel, list,
+// validate, help, bad flags, and the exit code and message for a bad spec and a failed sweep.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../platform/config';
-import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
+import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { progressQuery } from '../../workflows';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
@@ -15,9 +17,13 @@ after(async () => { await env.stop(); });
 
 /** Runs the CLI in a child process, asynchronously: this process's workers must keep running meanwhile. */
 function sweep(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return sweepWithEnv({}, ...args);
+}
+
+function sweepWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // The CLI starts sweeps on SWEEP_CPU_QUEUE, which must be the queue this test's workers poll.
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SWEEP_CPU_QUEUE: env.cpuQueue }, timeout: 300_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SWEEP_CPU_QUEUE: env.cpuQueue, ...extraEnv }, timeout: 300_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
@@ -48,6 +54,20 @@ test('start --wait --json, status --json and results --csv describe the same swe
 
   const table = await sweep('results', id);
   assert.match(table.stdout, /2 trials ranked by validation accuracy/);
+
+  // The data summary: in status (text and JSON) and in the leaderboard document.
+  assert.deepEqual(Object.keys(doc.data.counts), ['daisy', 'rose', 'sunflower', 'tulip']);
+  assert.deepEqual(board.data, doc.data);
+  assert.match((await sweep('status', id)).stdout, /^data: \d+ images in 4 classes \(daisy \d+, rose \d+, sunflower \d+, tulip \d+\); /m);
+
+  const listed = await sweep('list', '--limit=50', '--json');
+  assert.equal(listed.code, 0, listed.stderr);
+  const entry = (JSON.parse(listed.stdout) as Array<{ sweepId: string; status: string; trialsDone: number; bestValAccuracy: number }>).find((e) => e.sweepId === id);
+  assert.ok(entry, 'the sweep is listed');
+  assert.equal(entry.status, 'COMPLETED');
+  assert.equal(entry.trialsDone, 2);
+  assert.equal(entry.bestValAccuracy, board.ranked[0].valAccuracy);
+  assert.match((await sweep('list')).stdout, new RegExp(`^ *sweep +status +stage +done +running +failed +best_val_acc[\\s\\S]*^ *${id} +COMPLETED +done +2 +0 +0 `, 'm'));
 });
 
 test('cancel stops a running sweep, which ends cancelled', async () => {
@@ -73,3 +93,73 @@ test('a bad spec exits 2 with the field named, and starts nothing', async () => 
   assert.equal(result.code, 2);
   assert.match(result.stderr, /grid\.hidden_units: 0 must be a positive integer/);
 });
+
+test('help, version and bad flags', async () => {
+  const help = await sweep('--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: sweep <command>[\s\S]*validate[\s\S]*exit codes:/);
+  const startHelp = await sweep('start', '--help');
+  assert.equal(startHelp.code, 0);
+  assert.match(startHelp.stdout, /^usage: sweep start <spec.json> \[--id ID\] \[--wait\] \[--json\]/);
+  const version = await sweep('--version');
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^sweep \d+\.\d+\.\d+\n$/);
+  const bad = await sweep('status', 'some-id', '--jsno');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown option --jsno/);
+  assert.equal(bad.stdout, '');
+  const missing = await sweep('status', 'no-such-sweep-' + Date.now());
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no sweep with that id.*`sweep list` shows recent sweeps/);
+});
+
+test('validate checks the spec and the data and starts nothing (it needs no Temporal at all)', async () => {
+  const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const spec = writeTempJson(await tinySpec(env, { grid: { hidden_units: [16, 32, 64], dropout: [0.5], n_epochs: [2] } }));
+  const ok = await sweepWithEnv(offline, 'validate', spec);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /valid; sweep "it-sweep" would run 3 trials/);
+  assert.match(ok.stdout, /^data: \d+ images in 4 classes \(daisy \d+, rose \d+, sunflower \d+, tulip \d+\); /m);
+  const doc = JSON.parse((await sweepWithEnv(offline, 'validate', spec, '--json')).stdout);
+  assert.equal(doc.trials, 3);
+  assert.equal(Object.keys(doc.data.counts).length, 4);
+
+  const data = await brokenDataSet();
+  const broken = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: data, maxBadFraction: 0 } })));
+  assert.equal(broken.code, 2);
+  assert.match(broken.stdout, /skipped \d+: .*unreadable image 1/);
+  assert.match(broken.stderr, /1 of \d+ image files cannot be decoded, more than data.maxBadFraction = 0; remove or re-export/);
+  const nowhere = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: '/no/such/folder' } })));
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /data.source \/no\/such\/folder does not exist/);
+});
+
+test('a failed sweep: one line with stage, step, reason and fix; exit 3 from start --wait, status and watch', async () => {
+  const id = uniqueId('it-cli-failed');
+  const spec = writeTempJson(await tinySpec(env, { data: { source: await brokenDataSet(), maxBadFraction: 0 } }));
+  const started = await sweep('start', spec, '--id', id, '--wait');
+  assert.equal(started.code, 3, started.stderr);
+  const line = started.stderr.trim();
+  assert.equal(line.split('\n').length, 1, `one line: ${line}`);
+  assert.match(line, new RegExp(`^sweep ${id} failed while ingesting \\(step ingestDataset, DataError\\): .*cannot be decoded.* · what to do: fix the data`));
+  const json = await sweep('start', spec, '--id', `${id}-json`, '--wait', '--json');
+  assert.equal(json.code, 3);
+  assert.deepEqual(Object.keys(JSON.parse(json.stdout).failure), ['sweepId', 'stage', 'step', 'type', 'reason', 'fix']);
+  const status = await sweep('status', id, '--json');
+  assert.equal(status.code, 3);
+  assert.equal(JSON.parse(status.stdout).failureDetails.step, 'ingestDataset');
+  const watched = await sweep('watch', id, '--plain');
+  assert.equal(watched.code, 3);
+  assert.match(watched.stdout, /failed while ingesting \(step ingestDataset, DataError\)/);
+});
+
+/** The tiny flower set with one truncated JPEG added. */
+async function brokenDataSet(): Promise<string> {
+  const source = await tinyFlowerDataset();
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-broken-data-'));
+  fs.cpSync(source, data, { recursive: true });
+  const daisy = path.join(data, 'daisy');
+  const sample = fs.readFileSync(path.join(daisy, fs.readdirSync(daisy).find((f) => f.endsWith('.jpg'))!));
+  fs.writeFileSync(path.join(daisy, 'truncated.jpg'), sample.subarray(0, sample.length / 3));
+  return data;
+}

@@ -1,0 +1,63 @@
+// `sweep list`: the newest sweeps from Temporal's visibility store, with the search attributes each
+// sweep keeps current (stage, trial counts, best val accuracy), so no worker needs to answer a query.
+import { connectClient } from '../platform/temporal-connection';
+import { alignColumns, pct } from '../views/leaderboard-table';
+import { SEARCH_ATTRIBUTES, sweepWorkflow } from '../workflows';
+import { EXIT } from './commands';
+
+/** One row of the stable `sweep list --json` document. */
+export interface SweepListEntry {
+  sweepId: string;
+  name?: string;
+  /** Temporal's execution status. */
+  status: string;
+  /** The stage the sweep last reported (done, cancelled, training, ...). */
+  stage?: string;
+  trialsDone?: number;
+  trialsRunning?: number;
+  trialsFailed?: number;
+  bestValAccuracy?: number;
+  startTime: string;
+  closeTime?: string;
+}
+
+export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
+  const client = await connectClient();
+  try {
+    const entries: SweepListEntry[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}"` })) {
+      const attr = w.typedSearchAttributes;
+      entries.push({
+        sweepId: w.workflowId,
+        name: attr.get(SEARCH_ATTRIBUTES.name),
+        status: w.status.name,
+        stage: attr.get(SEARCH_ATTRIBUTES.status),
+        trialsDone: attr.get(SEARCH_ATTRIBUTES.done),
+        trialsRunning: attr.get(SEARCH_ATTRIBUTES.running),
+        trialsFailed: attr.get(SEARCH_ATTRIBUTES.failed),
+        bestValAccuracy: attr.get(SEARCH_ATTRIBUTES.best),
+        startTime: w.startTime.toISOString(),
+        ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
+      });
+      if (entries.length >= limit) break;
+    }
+    return entries;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function formatSweepList(entries: SweepListEntry[]): string {
+  if (!entries.length) return 'no sweeps yet; start one with: sweep start examples/demo-sweep.json';
+  const count = (n: number | undefined) => (n === undefined ? '-' : String(n));
+  return alignColumns(['sweep', 'status', 'stage', 'done', 'running', 'failed', 'best_val_acc', 'started (UTC)'], entries.map((e) => [
+    e.sweepId, e.status, e.stage ?? '-', count(e.trialsDone), count(e.trialsRunning), count(e.trialsFailed), pct(e.bestValAccuracy),
+    e.startTime.replace('T', ' ').slice(0, 19),
+  ]));
+}
+
+export async function list(limit: number, json: boolean): Promise<number> {
+  const entries = await listSweeps(limit);
+  console.log(json ? JSON.stringify(entries, null, 2) : formatSweepList(entries));
+  return EXIT.ok;
+}

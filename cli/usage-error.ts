@@ -1,2 +1,0 @@
-/** A mistake in how the CLI was called: printed without a stack trace, exit code 2. */
-export class UsageError extends Error {}

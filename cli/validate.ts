@@ -1,0 +1,54 @@
+// `sweep validate <spec>`: everything `sweep start` would check before starting, and a look at the
+// data, without starting anything: the spec (every problem at once), the trial count, and what
+// ingestion would find in the data source (images per class, files it would skip and why).
+import { surveyDataSource } from '../activities/ingest';
+import { DataSummary, formatDataSummary } from '../lib/data-summary';
+import { gridSize } from '../lib/grid';
+import { parseSweepSpec } from '../lib/sweep-spec';
+import { SKIP } from '../lib/dataset-layout';
+import { EXIT, UsageError } from './commands';
+import { readSpecFile } from './spec-file';
+
+/** The stable `sweep validate --json` document. */
+export interface ValidateDocument {
+  spec: string;
+  name: string;
+  trials: number;
+  /** What ingestion would find; absent for a remote archive, which only ingestion fetches. */
+  data?: DataSummary;
+  notes: string[];
+}
+
+export async function validate(specFile: string, json: boolean): Promise<number> {
+  const spec = parseSweepSpec(readSpecFile(specFile));
+  const trials = gridSize(spec.grid);
+  const survey = await surveyDataSource(spec.data).catch((error: Error) => { throw new UsageError(error.message); });
+  const doc: ValidateDocument = { spec: specFile, name: spec.name, trials, ...('remote' in survey ? {} : { data: survey }), notes: 'remote' in survey ? [survey.remote] : [] };
+  if (json) {
+    console.log(JSON.stringify(doc, null, 2));
+  } else {
+    console.log([
+      `${specFile}: valid; sweep "${spec.name}" would run ${trials} trial${trials === 1 ? '' : 's'} over ${Object.keys(spec.grid).join(', ')}, ${spec.concurrency} at a time`,
+      doc.data ? `data: ${formatDataSummary(doc.data)}` : `data: ${doc.notes[0]}`,
+      'nothing was started; `sweep start` runs it',
+    ].join('\n'));
+  }
+  const problem = doc.data && ingestionProblem(doc.data, spec.data.maxBadFraction);
+  if (problem) throw new UsageError(`${specFile}: ${problem}`);
+  return EXIT.ok;
+}
+
+/** What would make ingestion fail on this data, as ingestion would say it. */
+function ingestionProblem(data: DataSummary, maxBadFraction: number): string | undefined {
+  const empty = Object.entries(data.counts).filter(([, n]) => n === 0).map(([c]) => c);
+  if (empty.length) return `no usable images in class ${empty.join(', ')}; add images to the class folder or leave the class out of data.classes`;
+  const unreadable = data.skippedByReason[SKIP.unreadable] ?? 0;
+  // As ingestion counts: every decodable file, duplicates included, plus the unreadable ones.
+  const decoded = Object.values(data.counts).reduce((a, b) => a + b, 0) + (data.skippedByReason[SKIP.duplicate] ?? 0) + (data.skippedByReason[SKIP.conflict] ?? 0);
+  const images = unreadable + decoded;
+  if (images && unreadable / images > maxBadFraction) {
+    return `${unreadable} of ${images} image files cannot be decoded, more than data.maxBadFraction = ${maxBadFraction}; ` +
+      'remove or re-export the broken files, or raise data.maxBadFraction to train without them';
+  }
+  return undefined;
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { COMMANDS, EXIT, UsageError, commandHelp, exitCodeOf, parseCommandLine, programHelp } from '../../cli/commands';
+import { describeSweepFailure, failureLine } from '../../cli/sweep-failure';
+import { formatDataSummary } from '../../lib/data-summary';
+
+describe('parseCommandLine', () => {
+  test('help and version, for the program and every command', () => {
+    for (const argv of [[], ['--help'], ['-h'], ['help']]) assert.deepEqual(parseCommandLine(argv), { kind: 'help', text: programHelp() });
+    assert.deepEqual(parseCommandLine(['--version']), { kind: 'version' });
+    for (const name of Object.keys(COMMANDS) as Array<keyof typeof COMMANDS>) {
+      const parsed = parseCommandLine([name, '--help']);
+      assert.equal(parsed.kind, 'help');
+      assert.equal((parsed as { text: string }).text, commandHelp(name));
+      assert.match(commandHelp(name), new RegExp(`^usage: sweep ${name}`));
+    }
+    assert.match(programHelp(), /exit codes:[\s\S]*3 +the sweep failed/);
+  });
+
+  test('options in both spellings, positionals in place', () => {
+    assert.deepEqual(parseCommandLine(['start', 'spec.json', '--id=my-sweep', '--wait']), { kind: 'command', command: 'start', positionals: ['spec.json'], options: { id: 'my-sweep', wait: true } });
+    assert.deepEqual(parseCommandLine(['start', '--id', 'x', 'spec.json', '--json']), { kind: 'command', command: 'start', positionals: ['spec.json'], options: { id: 'x', json: true } });
+    assert.deepEqual(parseCommandLine(['predict', 'id', 'a.jpg', 'b.jpg']), { kind: 'command', command: 'predict', positionals: ['id', 'a.jpg', 'b.jpg'], options: {} });
+  });
+
+  test('what is wrong is named, with the usage and where the help is', () => {
+    const problem = (argv: string[]) => { try { parseCommandLine(argv); } catch (e) { assert.ok(e instanceof UsageError); return e.message; } assert.fail('accepted'); };
+    assert.match(problem(['status', 'id', '--jsno']), /^sweep status: unknown option --jsno\nusage: sweep status <id> \[--json\]\n\(see `sweep status --help`\)$/);
+    assert.match(problem(['start', 'spec.json', '--id']), /option --id.* needs a value/);
+    assert.match(problem(['start', 'spec.json', '--wait=yes']), /option --wait takes no value/);
+    assert.match(problem(['status']), /sweep status: missing <id>/);
+    assert.match(problem(['status', 'a', 'b']), /sweep status: unexpected argument "b"/);
+    assert.match(problem(['stats', 'a']), /unknown command "stats"; the commands are start, validate, list, status/);
+    assert.match(problem(['--verbose']), /unknown option --verbose; see `sweep --help`/);
+  });
+
+  test('exit codes by how the sweep ended', () => {
+    assert.equal(exitCodeOf('COMPLETED'), EXIT.ok);
+    assert.equal(exitCodeOf('RUNNING'), EXIT.ok);
+    assert.equal(exitCodeOf('FAILED'), EXIT.sweepFailed);
+    for (const s of ['CANCELLED', 'TERMINATED', 'TIMED_OUT']) assert.equal(exitCodeOf(s), EXIT.sweepStopped);
+  });
+});
+
+describe('describeSweepFailure', () => {
+  test('an activity failure: the stage of the step, the type, the innermost reason and the fix', () => {
+    const cause = ApplicationFailure.nonRetryable('data/: 12 of 40 image files (30%) cannot be decoded, more than data.maxBadFraction = 0.05 (5%); e.g. a.jpg.\nRemove or re-export them', 'DataError');
+    const error = new ActivityFailure('Activity task failed', 'ingestDataset', '1', RetryState.NON_RETRYABLE_FAILURE, undefined, cause);
+    const failure = describeSweepFailure('s1', error);
+    assert.deepEqual(failure, {
+      sweepId: 's1', stage: 'ingesting', step: 'ingestDataset', type: 'DataError',
+      reason: 'data/: 12 of 40 image files (30%) cannot be decoded, more than data.maxBadFraction = 0.05 (5%); e.g. a.jpg. Remove or re-export them',
+      fix: 'fix the data as the reason says, then start the sweep again: finished steps are reused',
+    });
+    const line = failureLine(failure);
+    assert.equal(line.split('\n').length, 1, 'one line');
+    assert.match(line, /^sweep s1 failed while ingesting \(step ingestDataset, DataError\): data\/: 12 of 40 .* · what to do: fix the data/);
+  });
+
+  test('a spec refused by the workflow itself fails while validating', () => {
+    const failure = describeSweepFailure('s2', ApplicationFailure.nonRetryable('invalid sweep spec:\n  - grid: required', 'SpecError'));
+    assert.equal(failure.stage, 'validating');
+    assert.equal(failure.step, 'sweepWorkflow');
+    assert.match(failure.fix, /sweep validate/);
+  });
+});
+
+test('formatDataSummary: totals, per class, skipped per reason', () => {
+  assert.equal(formatDataSummary({ counts: { daisy: 764, rose: 784 }, skipped: 3, skippedByReason: { 'unreadable image': 2, 'hidden file': 1 } }),
+    '1,548 images in 2 classes (daisy 764, rose 784); skipped 3: unreadable image 2, hidden file 1');
+  assert.equal(formatDataSummary({ counts: { a: 1 }, skipped: 0, skippedByReason: {} }), '1 image in 1 class (a 1); nothing skipped');
+});

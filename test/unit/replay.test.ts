@@ -1,0 +1,43 @@
+// Replay safety: histories of real sweeps (test/replay/histories, recorded by
+// test/replay/record-histories.ts from every path through the workflows) replayed against the current
+// workflow code. A change that would break sweeps already running (a command added, removed or
+// reordered without patched()) fails here, in CI, instead of in production.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+
+const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
+
+function histories(filter: (file: string) => boolean = () => true) {
+  const ids = JSON.parse(fs.readFileSync(path.join(HISTORIES, 'index.json'), 'utf8')) as Record<string, string>;
+  return Object.keys(ids).filter(filter).sort().map((file) => ({
+    workflowId: ids[file],
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'))),
+  }));
+}
+
+async function replay(workflowsPath: string, filter?: (file: string) => boolean): Promise<Array<{ workflowId: string; error?: Error }>> {
+  const results: Array<{ workflowId: string; error?: Error }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, histories(filter))) results.push(result);
+  return results;
+}
+
+// The replay of the broken variant makes core log each non-determinism it finds; the assertions say it.
+Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+
+test('every recorded sweep, trial and lease history replays on the current workflow code', async () => {
+  const results = await replay(require.resolve('../../workflows'));
+  assert.ok(results.length >= 15, `${results.length} histories`);
+  for (const id of ['.trial-001', 'training-lease.']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('a deliberately non-deterministic sweep workflow fails the replay', async () => {
+  const results = await replay(require.resolve('../replay/nondeterministic-workflows'), (file) => file.endsWith('-sweep.json') && !file.startsWith('spec-refused'));
+  assert.ok(results.length >= 4);
+  for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${result.error?.message ?? 'replayed without error'}`);
+});
