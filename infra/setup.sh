@@ -143,20 +143,24 @@ install_chromium() {
     log "chromium: $("$chromium" --version 2>/dev/null || echo "$chromium") already installed"
     return
   fi
-  if [[ -n "${SWEEP_CHROMIUM:-}" ]] || (( EUID != 0 )) || ! command -v apt-get >/dev/null 2>&1; then
-    log "chromium: not at $chromium and cannot install it here (needs root and apt-get); the browser tests will be skipped. Install Debian's chromium package or set SWEEP_CHROMIUM to a Chromium binary"
+  if [[ -n "${SWEEP_CHROMIUM:-}" ]]; then
+    log "chromium: SWEEP_CHROMIUM=$chromium is not an executable; the browser tests will be skipped"
+    return
+  fi
+  if (( EUID != 0 )) || ! command -v apt-get >/dev/null 2>&1; then
+    log "chromium: not installed, and installing it needs root and apt-get; the browser tests will be skipped. Install Debian's chromium package or set SWEEP_CHROMIUM to a Chromium binary"
     return
   fi
   local t0=$SECONDS apt_log="$STACK_DIR/logs/apt-chromium.log"
+  local apt=(apt-get -q -y -o DPkg::Lock::Timeout=300)
   mkdir -p -- "$STACK_DIR/logs"
   log "chromium: installing Debian's chromium package with apt-get (for the browser tests) ..."
   export DEBIAN_FRONTEND=noninteractive
-  local apt=(apt-get -q -y -o DPkg::Lock::Timeout=300)
-  # An empty or old package list has no candidate for chromium: refresh it first.
-  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    "${apt[@]}" update >>"$apt_log" 2>&1 || true
+  if ! "${apt[@]}" install chromium >>"$apt_log" 2>&1; then
+    # An empty or stale package list: refresh it and try once more.
+    { "${apt[@]}" update && "${apt[@]}" install chromium; } >>"$apt_log" 2>&1 || true
   fi
-  if "${apt[@]}" install chromium >>"$apt_log" 2>&1 && [[ -x "$chromium" ]]; then
+  if [[ -x "$chromium" ]]; then
     log "chromium: installed $("$chromium" --version 2>/dev/null) in $((SECONDS - t0))s"
   else
     log "warning: apt-get install chromium failed (see $apt_log); the browser tests will be skipped"
