@@ -199,6 +199,14 @@ else
     || die "Node's C headers are not at $NODEDIR/include/node (node-gyp would try to download them); set npm_config_nodedir to a Node install prefix that has include/node/node_api.h"
   PRE_GYP="$(cd -- "$PKG_DIR" && node -p "require.resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp')" 2>/dev/null)" \
     || die "@mapbox/node-pre-gyp (a dependency of tfjs-node) is not installed"
+  # node-pre-gyp looks for node-gyp inside an npm beside the node binary; the Node in .stack/node has
+  # no npm, so point it at the node-gyp that comes with the npm on PATH.
+  if [[ -z "${npm_config_node_gyp:-}" ]]; then
+    npm_config_node_gyp="$(dirname -- "$(readlink -f -- "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+    [[ -f "$npm_config_node_gyp" ]] \
+      || die "node-gyp is not at $npm_config_node_gyp (it comes with npm); set npm_config_node_gyp to node-gyp's bin/node-gyp.js"
+    export npm_config_node_gyp
+  fi
   log "addon: building tfjs_binding.node against libtensorflow $TF_WHEEL_VERSION (nodedir $NODEDIR) ..."
   build_log="$CACHE_DIR/build-$BUILD_KEY.log"
   if ! (cd -- "$PKG_DIR" && rm -rf build lib \
