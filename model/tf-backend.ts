@@ -48,8 +48,7 @@ async function activate(name: BackendName): Promise<void> {
       return;
     }
     case 'tensorflow':
-      restoreUtilForTfjsNode();
-      require('@tensorflow/tfjs-node');
+      requireTfjsNode();
       if (!(await tf.setBackend('tensorflow'))) throw new Error('backend did not initialise');
       return;
     case 'wasm':
@@ -59,6 +58,12 @@ async function activate(name: BackendName): Promise<void> {
     case 'cpu':
       await tf.setBackend('cpu');
   }
+}
+
+/** Loads tfjs-node, which registers the 'tensorflow' backend; anything that loads it goes through here. */
+export function requireTfjsNode(): void {
+  restoreUtilForTfjsNode();
+  require('@tensorflow/tfjs-node');
 }
 
 /**
