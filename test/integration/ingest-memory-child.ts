@@ -4,10 +4,10 @@
 // first (how far V8 lets it grow before collecting differs between Node versions), so the growth
 // measured is what the big data set adds.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ingestDataset } from '../../activities/ingest';
+import { IngestSummary, ingestDataset } from '../../activities/ingest';
 
 async function main(): Promise<void> {
-  const ingest = (source: string) => new MockActivityEnvironment().run(ingestDataset, { source, classes: ['a', 'b'], maxBadFraction: 0 });
+  const ingest = (source: string): Promise<IngestSummary> => new MockActivityEnvironment().run(ingestDataset, { source, classes: ['a', 'b'], maxBadFraction: 0 });
   const warm = await ingest(process.argv[2]);
   const rssBefore = process.memoryUsage().rss;
   const summary = await ingest(process.argv[3]);
