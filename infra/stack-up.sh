@@ -278,8 +278,6 @@ EOF
 }
 
 create_bucket() {
-  local tsx=(npx --no tsx)
-  [[ -x "$REPO_ROOT/node_modules/.bin/tsx" ]] && tsx=("$REPO_ROOT/node_modules/.bin/tsx")
   # Static keys in the caller's environment would win over the profile in the default chain.
   (
     cd -- "$REPO_ROOT"
@@ -288,7 +286,7 @@ create_bucket() {
     # shellcheck disable=SC1090
     . "$ENV_FILE"
     set +a
-    "${tsx[@]}" infra/create-bucket.ts
+    bash "$SCRIPT_DIR/node.sh" --import tsx infra/create-bucket.ts
   ) || die "could not create bucket $S3_BUCKET; see $LOG_DIR/minio.log"
 }
 

@@ -1,6 +1,6 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
-import { Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
@@ -50,9 +50,19 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   return workers;
 }
 
+/**
+ * The SDK's logger, less its warning that a worker has no workflows: the GPU-queue worker runs
+ * activities only, by design, so that warning is nothing a user can act on.
+ */
+export class WorkerLogger extends DefaultLogger {
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (!message.startsWith('No workflows registered')) super.log(level, message, meta);
+  }
+}
+
 /** Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger() });
   const workers = await createWorkers(roles);
   console.log(`[worker] polling ${roles.map((r) => `${r} queue "${r === 'cpu' ? workerConfig().cpuQueue : workerConfig().gpuQueue}"`).join(' and ')}`);
   await Promise.all(workers.map((w) => w.run()));

@@ -12,7 +12,7 @@ import { getJson, getObject, parseS3Url, s3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT } from '../../platform/config';
-import { Browser, openChromium, screenshotPath } from './chromium';
+import { Browser, NO_CHROMIUM, openChromium, screenshotPath } from './chromium';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow } from '../../workflows';
 
@@ -25,7 +25,7 @@ before(async () => {
   env = await startTestWorkers('report');
   const spec = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [5] } });
   board = await env.client.workflow.execute(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: uniqueId('it-report'), args: [spec], workflowExecutionTimeout: '5m' });
-  browser = await openChromium({ width: 1280, height: 900 });
+  if (!NO_CHROMIUM) browser = await openChromium({ width: 1280, height: 900 });
 });
 after(async () => {
   await browser?.close();
@@ -53,7 +53,7 @@ describe('the sweep report', () => {
     assert.ok(html.includes('Chart.js v4'), 'the chart library is inlined');
   });
 
-  test('it renders offline in Chromium: the ranked table, every curve and the per-class chart, no errors', async () => {
+  test('it renders offline in Chromium: the ranked table, every curve and the per-class chart, no errors', { skip: NO_CHROMIUM }, async () => {
     const { page, errors } = browser;
     const file = path.join(workDir, 'report.html');
     fs.writeFileSync(file, html);
