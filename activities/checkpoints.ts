@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
-import { MissingObjectError, PreconditionFailedError, deleteObject, getObjectVersion, listKeys, putObject, putObjectIf } from './storage';
+import { MissingObjectError, PreconditionFailedError } from '../platform/object-store';
+import { deleteObject, getObjectVersion, listKeys, putObject, putObjectIf } from '../platform/storage';
 
 /** The few storage operations the protocol needs; S3 in production, in memory in tests. */
 export interface CheckpointStore {

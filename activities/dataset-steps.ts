@@ -1,6 +1,7 @@
 // The data steps of the DAG after ingestion: validate the spec, balance, split. Each writes a small
 // manifest (references to content-addressed images, never copies) keyed by what produced it.
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { balanceClasses } from '../lib/balance';
 import { contentId } from '../lib/content-id';
@@ -8,7 +9,7 @@ import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
-import { getJson, getJsonIfExists, putJson } from './storage';
+import { getJson, getJsonIfExists, putJson } from '../platform/storage';
 
 export interface BalanceInput {
   datasetKey: string;
@@ -29,16 +30,16 @@ export async function balanceDataset(input: BalanceInput): Promise<BalanceResult
   const dataset = await getJson<DatasetManifest>(input.datasetKey);
   const wrong = input.numClassesInGrid.filter((n) => n !== dataset.classes.length);
   if (wrong.length) {
-    throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, 'SpecError');
+    throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, FailureType.spec);
   }
-  const balancedKey = `balanced/${contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed })}.json`;
+  const balancedKey = artifactKeys.balanced(contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed }));
   const counts = dataset.classes.map((c) => dataset.images.filter((i) => i.label === c).length);
   if (!(await getJsonIfExists(balancedKey))) {
     let samples: Sample[];
     try {
       samples = balanceClasses(dataset.images, dataset.classes, input.perClass, input.seed);
     } catch (error) {
-      throw ApplicationFailure.nonRetryable((error as Error).message, 'DataError');
+      throw ApplicationFailure.nonRetryable((error as Error).message, FailureType.data);
     }
     await putJson(balancedKey, { datasetId: dataset.datasetId, classes: dataset.classes, samples });
   }
@@ -64,7 +65,7 @@ export async function splitDataset(input: SplitInput): Promise<SplitSummary> {
   if (!manifest) {
     manifest = { splitId, datasetId: balanced.datasetId, classes: balanced.classes, ...stratifiedSplit(balanced.samples, input.fractions, input.seed) };
     for (const split of ['train', 'val', 'test'] as const) {
-      if (manifest[split].length === 0) throw ApplicationFailure.nonRetryable(`the ${split} split is empty; raise balance.perClass or split.${split}`, 'SpecError');
+      if (manifest[split].length === 0) throw ApplicationFailure.nonRetryable(`the ${split} split is empty; raise balance.perClass or split.${split}`, FailureType.spec);
     }
     await putJson(splitKey, manifest);
   }

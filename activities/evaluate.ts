@@ -7,10 +7,10 @@ import { DatasetManifest, SplitManifest, SplitName } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
 import { Evaluation, FeatureSetRef, TrainResult } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
+import { decodeState } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
-import { openFeatureSet } from './feature-store';
-import { getJson, getObject, putJson, s3Url } from './storage';
-import { decodeState } from './train';
+import { openFeatureSet } from '../platform/feature-cache';
+import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import * as tf from '@tensorflow/tfjs';
 
 export interface EvaluateInput {

@@ -3,15 +3,16 @@
 // metadata.json saying how to feed it. Runs on the GPU queue, where the backbone's weights are.
 import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
+import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
-import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../lib/exported-model';
+import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../formats/exported-model';
 import { ExportedModel, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, headParams } from '../lib/sweep-spec';
 import { loadLayersFeatureModel } from '../model/backbone';
 import { saveHandler } from '../model/model-io';
+import { decodeState } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
-import { getJson, getObject, putJson, s3Url } from './storage';
-import { decodeState } from './train';
+import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 
 export interface ExportInput {
   sweepId: string;
@@ -27,7 +28,7 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   const { best, backbone } = input;
   const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
   if (backbone.format !== 'layers') {
-    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(trained.headKey)}`, 'ExportUnsupported');
+    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(trained.headKey)}`, FailureType.exportUnsupported);
   }
   const features = await loadLayersFeatureModel(backbone);
   const made: tf.Tensor[] = [];
@@ -60,8 +61,9 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
       trial: { sweepId: input.sweepId, trialId: best.trialId, run: best.run, params: best.params, valAccuracy: best.valAccuracy, testAccuracy: best.test?.accuracy },
       splitKey: input.splitKey,
     };
-    await putJson(`${prefix}/metadata.json`, metadata);
-    return { trialId: best.trialId, run: best.run, modelJson: s3Url(`${prefix}/model.json`), metadata: s3Url(`${prefix}/metadata.json`) };
+    const metadataKey = artifactKeys.sweepModelFile(input.sweepId, 'metadata.json');
+    await putJson(metadataKey, metadata);
+    return { trialId: best.trialId, run: best.run, modelJson: s3Url(artifactKeys.sweepModelFile(input.sweepId, 'model.json')), metadata: s3Url(metadataKey) };
   } finally {
     tf.dispose(made);
     (model ?? features).dispose();

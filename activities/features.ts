@@ -7,14 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { drawAugmentation } from '../lib/augmentation';
 import { contentId } from '../lib/content-id';
-import { encodeFeatureShard } from '../lib/feature-shard';
+import { HEADER_BYTES, decodeFeatureShardHeader, encodeFeatureShard } from '../formats/feature-shard';
 import { SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
 import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
 import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
-import { preprocessImage } from './image-preprocessing';
-import { getJson, getObject, objectExists, putObject } from './storage';
+import { preprocessImage } from '../model/image-preprocessing';
+import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 
 const BACKBONE_BATCH = 16;
 
@@ -83,7 +83,7 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
   return out;
 }
 
+/** The dimension of a stored shard, from its header alone. */
 async function shardDim(key: string): Promise<number> {
-  const header = await getObject(key, undefined, 'bytes=0-11');
-  return new DataView(header.buffer, header.byteOffset).getUint32(8, true);
+  return decodeFeatureShardHeader(await getObject(key, undefined, `bytes=0-${HEADER_BYTES - 1}`)).dim;
 }

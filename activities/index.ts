@@ -1,11 +1,15 @@
 // Activities by task queue: data and ranking on CPU workers, backbone and head work on GPU workers.
-export { ingestDataset } from './ingest';
-export { balanceDataset, splitDataset } from './dataset-steps';
-export { planTrials } from './plan';
-export { rankSweep } from './results';
-export { writeReport } from './report';
-export { extractFeatures } from './features';
-export { trainTrial } from './train';
-export { writeTensorboardExperiment } from './tensorboard-events';
-export { evaluateTrial } from './evaluate';
-export { exportModel } from './export';
+// Each workflow proxy is typed by its own queue's group, so a GPU step sent to the CPU queue does not compile.
+import { balanceDataset, splitDataset } from './dataset-steps';
+import { evaluateTrial } from './evaluate';
+import { exportModel } from './export';
+import { extractFeatures } from './features';
+import { ingestDataset } from './ingest';
+import { planTrials } from './plan';
+import { writeReport } from './report';
+import { rankSweep } from './results';
+import { writeTensorboardExperiment } from './tensorboard-events';
+import { trainTrial } from './train';
+
+export const cpuActivities = { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeReport, writeTensorboardExperiment };
+export const gpuActivities = { extractFeatures, trainTrial, evaluateTrial, exportModel };

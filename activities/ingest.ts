@@ -15,14 +15,16 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
+import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { DataSummary } from '../lib/data-summary';
 import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
 import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
-import { decodeCheck } from './image-preprocessing';
-import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject, s3 } from './storage';
+import { decodeCheck } from '../model/image-preprocessing';
+import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject } from '../platform/storage';
+import { s3 } from '../platform/s3-store';
 
 export interface IngestInput {
   /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */
@@ -90,7 +92,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
         `${input.source}: ${unreadable.length} of ${imageFiles} image files (${percent(unreadable.length / imageFiles)}) cannot be decoded, ` +
         `more than data.maxBadFraction = ${input.maxBadFraction} (${percent(input.maxBadFraction)}); e.g. ${examples.join(', ')}. ` +
         'Remove or re-export the broken files, or raise data.maxBadFraction to train without them',
-        'DataError',
+        FailureType.data,
       );
     }
 
@@ -107,7 +109,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
       };
       throw ApplicationFailure.nonRetryable(
         `${input.source}: no usable images in class ${empty.map(why).join(', ')}. Add images to the class folder or leave the class out of data.classes`,
-        'DataError',
+        FailureType.data,
       );
     }
 
@@ -167,7 +169,7 @@ function layOut(input: IngestInput, paths: string[]): ClassLayout {
   try {
     return layOutClasses(paths, input.classes);
   } catch (error) {
-    if (error instanceof LayoutError) throw ApplicationFailure.nonRetryable(`${input.source}: ${error.message}`, 'DataError');
+    if (error instanceof LayoutError) throw ApplicationFailure.nonRetryable(`${input.source}: ${error.message}`, FailureType.data);
     throw error;
   }
 }
@@ -202,7 +204,7 @@ async function openSource(source: string, work: string): Promise<Source> {
   }
   if (/^https?:\/\//i.test(source)) return openArchive(await downloadHttp(source, work), source, work);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('file://')) {
-    throw ApplicationFailure.nonRetryable(`data.source ${source}: unsupported URL scheme; use a local path, file://, http(s):// or s3://`, 'SourceError');
+    throw ApplicationFailure.nonRetryable(`data.source ${source}: unsupported URL scheme; use a local path, file://, http(s):// or s3://`, FailureType.source);
   }
   const local = source.startsWith('file://') ? fileURLToPath(source) : path.resolve(source);
   const stat = await fs.stat(local).catch(() => undefined);
@@ -210,7 +212,7 @@ async function openSource(source: string, work: string): Promise<Source> {
     throw ApplicationFailure.nonRetryable(
       `data.source ${local} does not exist on worker ${os.hostname()} (relative paths resolve against the worker's working directory, ${process.cwd()}); ` +
       'give a path the worker can read, or upload the data set and use an s3:// or https:// source',
-      'SourceError',
+      FailureType.source,
     );
   }
   return stat.isDirectory() ? listFolder(local) : openArchive(local, source, work);
@@ -237,7 +239,7 @@ async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
     if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => getObject(key, bucket) });
   }
   if (!files.length) {
-    throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${base} holds no objects; upload the class folders there (<prefix>/<class>/<image>) or fix the prefix`, 'SourceError');
+    throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${base} holds no objects; upload the class folders there (<prefix>/<class>/<image>) or fix the prefix`, FailureType.source);
   }
   return { files, close: async () => undefined };
 }
@@ -248,7 +250,7 @@ async function downloadS3(bucket: string, key: string, work: string): Promise<st
     return await saveStream(response.Body as Readable, work);
   } catch (error) {
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-      throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${key} does not exist; upload the archive there or fix the URL`, 'SourceError');
+      throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${key} does not exist; upload the archive there or fix the URL`, FailureType.source);
     }
     throw error;
   }
@@ -260,7 +262,7 @@ async function downloadHttp(url: string, work: string): Promise<string> {
     const message = `downloading data.source ${url} failed: HTTP ${response.status} ${response.statusText}`;
     // Client errors will not go away on a retry; server errors and throttling may.
     if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-      throw ApplicationFailure.nonRetryable(`${message}; check the URL and that it needs no login`, 'SourceError');
+      throw ApplicationFailure.nonRetryable(`${message}; check the URL and that it needs no login`, FailureType.source);
     }
     throw new Error(message);
   }
@@ -298,7 +300,7 @@ async function openArchive(file: string, source: string, work: string): Promise<
     await extractTar(file, source, folder);
     return listFolder(folder);
   }
-  throw ApplicationFailure.nonRetryable(`data.source ${source} is neither a folder nor a .zip, .tar.gz or .tar archive; give one of those`, 'SourceError');
+  throw ApplicationFailure.nonRetryable(`data.source ${source} is neither a folder nor a .zip, .tar.gz or .tar archive; give one of those`, FailureType.source);
 }
 
 function unsafeEntry(source: string, entry: string, problem: string): ApplicationFailure {
@@ -319,7 +321,7 @@ const MADE_BY_UNIX = 3;
 async function openZip(file: string, source: string): Promise<Source> {
   // decodeStrings: false so the names are checked here, with errors that name the entry.
   const zip = await yauzl.openPromise(file, { autoClose: false, decodeStrings: false }).catch((error: Error) => {
-    throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${error.message}); re-create it`, 'SourceError');
+    throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${error.message}); re-create it`, FailureType.source);
   });
   const files = new Map<string, SourceFile>();
   try {
@@ -331,7 +333,7 @@ async function openZip(file: string, source: string): Promise<Source> {
       if (mode === S_IFLNK) throw unsafeEntry(source, name, 'is a symbolic link');
       if (name.endsWith('/') || mode === S_IFDIR) continue;
       if (mode !== 0 && mode !== S_IFREG) throw unsafeEntry(source, name, 'is not a regular file or folder');
-      if (entry.isEncrypted()) throw ApplicationFailure.nonRetryable(`archive ${source}: entry "${name}" is encrypted; extract it with its password and ingest the folder`, 'SourceError');
+      if (entry.isEncrypted()) throw ApplicationFailure.nonRetryable(`archive ${source}: entry "${name}" is encrypted; extract it with its password and ingest the folder`, FailureType.source);
       files.set(safe.path, { path: safe.path, size: entry.uncompressedSize, read: async () => buffer(await zip.openReadStreamPromise(entry)) });
     }
   } catch (error) {
@@ -369,7 +371,7 @@ async function extractTar(file: string, source: string, into: string): Promise<v
   await pipeline(createReadStream(file), parser).catch((error: Error & { code?: string }) => {
     // TAR_* (format) and Z_* (gzip) errors are a damaged archive; anything else (disk full, ...) may pass on a retry.
     if (!(error instanceof ApplicationFailure) && /^(TAR|Z)_/.test(error.code ?? '')) {
-      throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, 'SourceError');
+      throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, FailureType.source);
     }
     throw error;
   });

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
-import { TrialCurve, renderReportHtml } from '../lib/report-html';
+import { TrialCurve, renderReportHtml } from '../views/report-html';
 import { Leaderboard, TrainResult } from '../lib/sweep-types';
-import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
+import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
 

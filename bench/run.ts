@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { s3 } from '../activities/storage';
+import { s3 } from '../platform/s3-store';
 import { SplitSummary, TrialPlan } from '../lib/sweep-types';
-import { REPO_ROOT, loadStackEnv } from '../workers/config';
+import { REPO_ROOT, loadStackEnv } from '../platform/config';
 import { HeadMeter, RESULT_PREFIX, Task } from './child';
 import { BACKBONE_DIR, BenchConfig, benchConfig, deletePrefix, prepareData } from './setup';
 

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { balanceDataset, splitDataset } from '../activities/dataset-steps';
 import { ingestDataset } from '../activities/ingest';
-import { artifactBucket, listKeys, s3 } from '../activities/storage';
+import { artifactBucket, listKeys } from '../platform/storage';
+import { s3 } from '../platform/s3-store';
 import { generateFlowerDataset } from '../demo/generate-flowers';
 import { ensureBucket } from '../infra/create-bucket';
 import { Grid } from '../lib/grid';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
-import { REPO_ROOT } from '../workers/config';
+import { REPO_ROOT } from '../platform/config';
 
 export interface BenchConfig {
   mode: 'quick' | 'full';

@@ -1,8 +1,8 @@
 // `sweep list`: the newest sweeps from Temporal's visibility store, with the search attributes each
 // sweep keeps current (stage, trial counts, best val accuracy), so no worker needs to answer a query.
-import { connectClient } from '../workers/temporal-connection';
-import { alignColumns, pct } from '../lib/leaderboard-table';
-import { SEARCH_ATTRIBUTES } from '../workflows/sweep';
+import { connectClient } from '../platform/temporal-connection';
+import { alignColumns, pct } from '../views/leaderboard-table';
+import { SEARCH_ATTRIBUTES, sweepWorkflow } from '../workflows';
 import { EXIT } from './commands';
 
 /** One row of the stable `sweep list --json` document. */
@@ -25,7 +25,7 @@ export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
   const client = await connectClient();
   try {
     const entries: SweepListEntry[] = [];
-    for await (const w of client.workflow.list({ query: 'WorkflowType = "sweepWorkflow"' })) {
+    for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}"` })) {
       const attr = w.typedSearchAttributes;
       entries.push({
         sweepId: w.workflowId,

@@ -1,12 +1,12 @@
 // `sweep predict <id> <image...> [--json]`: classifies image files with the sweep's exported model
 // (sweeps/<id>/model/), loaded from S3 and fed exactly as evaluation fed the backbone: the eval view
-// of activities/image-preprocessing.ts with the model's own size and normalisation. Needs only S3.
+// of model/image-preprocessing.ts with the model's own size and normalisation. Needs only S3.
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
-import { ExportedModelMetadata, rankedClasses } from '../lib/exported-model';
-import { preprocessImage } from '../activities/image-preprocessing';
-import { getJsonIfExists, s3Url } from '../activities/storage';
+import { ExportedModelMetadata, rankedClasses } from '../formats/exported-model';
+import { preprocessImage } from '../model/image-preprocessing';
+import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
 import { UsageError } from './commands';
@@ -29,9 +29,10 @@ export interface PredictDocument {
 
 export async function predictImages(sweepId: string, files: string[]): Promise<PredictDocument> {
   const prefix = artifactKeys.sweepModel(sweepId);
-  const metadata = await getJsonIfExists<ExportedModelMetadata>(`${prefix}/metadata.json`);
+  const metadataKey = artifactKeys.sweepModelFile(sweepId, 'metadata.json');
+  const metadata = await getJsonIfExists<ExportedModelMetadata>(metadataKey);
   if (!metadata) {
-    throw new UsageError(`sweep ${sweepId} has no exported model (no ${s3Url(`${prefix}/metadata.json`)}): a sweep exports its best trial when it completes; see \`sweep results ${sweepId}\``);
+    throw new UsageError(`sweep ${sweepId} has no exported model (no ${s3Url(metadataKey)}): a sweep exports its best trial when it completes; see \`sweep results ${sweepId}\``);
   }
   await initTensorflow();
   const modelJson = s3Url(`${prefix}/${metadata.modelJson}`);

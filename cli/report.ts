@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildSweepReport, reportKey } from '../activities/report';
-import { objectExists, s3Url } from '../activities/storage';
+import { objectExists, s3Url } from '../platform/storage';
 
 export async function report(sweepId: string, out = `${sweepId}-report.html`): Promise<void> {
   const html = await buildSweepReport(sweepId);

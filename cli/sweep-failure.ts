@@ -2,6 +2,7 @@
 // read from the failure chain Temporal returns (workflow failure -> activity failure -> application
 // failure), instead of the raw error object with nested stack traces.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import { FailureType } from '../lib/errors';
 
 /** The stable failure document (`--json`). */
 export interface SweepFailure {
@@ -32,10 +33,10 @@ const STAGE_OF_STEP: Record<string, string> = {
 
 function fixFor(type: string | undefined, sweepId: string): string {
   switch (type) {
-    case 'SpecError': return 'fix the spec (`sweep validate <spec>` checks it without starting anything) and start it again';
-    case 'SourceError':
-    case 'DataError': return 'fix the data as the reason says, then start the sweep again: finished steps are reused';
-    case 'MissingArtifact': return 'start the sweep again with the same spec: missing outputs are made again and trials resume from their checkpoints';
+    case FailureType.spec: return 'fix the spec (`sweep validate <spec>` checks it without starting anything) and start it again';
+    case FailureType.source:
+    case FailureType.data: return 'fix the data as the reason says, then start the sweep again: finished steps are reused';
+    case FailureType.missingArtifact: return 'start the sweep again with the same spec: missing outputs are made again and trials resume from their checkpoints';
     default: return `see \`sweep status ${sweepId}\` and the workers' logs; starting the sweep again with the same spec reuses everything that finished`;
   }
 }
@@ -52,7 +53,7 @@ export function describeSweepFailure(sweepId: string, error: unknown): SweepFail
     reason = e.message || reason;
   }
   // A spec refused by the workflow's first step fails before any activity ran.
-  const stage = type === 'SpecError' ? 'validating' : STAGE_OF_STEP[step] ?? 'running';
+  const stage = type === FailureType.spec ? 'validating' : STAGE_OF_STEP[step] ?? 'running';
   return { sweepId, stage, step, ...(type ? { type } : {}), reason: reason.replace(/\s*\n\s*/g, ' '), fix: fixFor(type, sweepId) };
 }
 

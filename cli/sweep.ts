@@ -2,17 +2,17 @@
 // stable, documented shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
+import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
-import type { SweepProgress } from '../workflows/sweep';
-import { connectClient, temporalAddress } from '../workers/temporal-connection';
-import { getJson, getObject, parseS3Url } from '../activities/storage';
+import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
+import { connectClient, temporalAddress } from '../platform/temporal-connection';
+import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, workerConfig } from '../workers/config';
+import { REPO_ROOT, workerConfig } from '../platform/config';
 import { predict } from './predict';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
@@ -23,7 +23,7 @@ import { readSpecFile } from './spec-file';
 import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
-import { sweepStartMetadata } from '../lib/workflow-metadata';
+import { sweepStartMetadata } from '../views/workflow-metadata';
 
 /** Runs one command line; resolves to the exit code (cli/commands.ts, EXIT). */
 export async function main(argv: string[]): Promise<number> {
@@ -76,7 +76,7 @@ function positiveCount(value: string | undefined): number {
 export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const spec = parseSweepSpec(raw);
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  return client.workflow.start('sweepWorkflow', { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+  return client.workflow.start(sweepWorkflow, { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
 }
 
 async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<number> {
@@ -152,8 +152,12 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const handle = client.workflow.getHandle(sweepId);
   const description = await handle.describe();
   const document: StatusDocument = { sweepId, status: description.status.name };
-  try {
-    const progress = await handle.query<SweepProgress>('progress');
+  // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
+  // status needs no worker (a query to a closed workflow waits for one).
+  const progress = description.status.name === 'RUNNING'
+    ? await handle.query(progressQuery).catch(() => undefined)
+    : await closedProgress(handle, description.status.name);
+  if (progress) {
     Object.assign(document, {
       stage: progress.stage,
       trialsTotal: progress.trialsTotal,
@@ -164,8 +168,6 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       trials: progress.trials,
       ...(progress.data ? { data: progress.data } : {}),
     });
-  } catch {
-    // A closed workflow with no worker to answer the query still has a status.
   }
   if (description.status.name === 'RUNNING') {
     // Trials are child workflows: their activities (training) are pending there, not on the sweep.
@@ -187,6 +189,16 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     }
   }
   return document;
+}
+
+/** A closed sweep's progress, from its leaderboard (the result, or leaderboard.json for a cancelled one). */
+async function closedProgress(handle: WorkflowHandle, status: string): Promise<SweepProgress | undefined> {
+  const board = status === 'COMPLETED'
+    ? await handle.result() as Leaderboard
+    : status === 'CANCELLED' ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json')) : undefined;
+  if (!board) return undefined;
+  const trials = [...board.ranked, ...board.failed];
+  return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, data: board.data };
 }
 
 async function status(sweepId: string, json: boolean): Promise<number> {

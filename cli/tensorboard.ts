@@ -8,11 +8,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
-import { listKeys, s3Url } from '../activities/storage';
-import { REPO_ROOT, storageConfig } from '../workers/config';
-import { connectClient } from '../workers/temporal-connection';
+import { listKeys, s3Url } from '../platform/storage';
+import { storageConfig, tensorboardExecutable } from '../platform/config';
+import { connectClient } from '../platform/temporal-connection';
 
 export interface TensorboardOptions {
   port?: string;
@@ -25,7 +24,7 @@ export function tensorboardLogdir(sweepId: string): string {
 
 /** The TensorBoard executable: SWEEP_TENSORBOARD, else the stack's venv. */
 export function tensorboardBinary(): string {
-  const binary = process.env.SWEEP_TENSORBOARD ?? path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'tensorboard');
+  const binary = tensorboardExecutable();
   if (!fs.existsSync(binary)) {
     throw new Error(`TensorBoard not found at ${binary}: run \`npm run setup\` (installs tensorboard into .stack/venv) or set SWEEP_TENSORBOARD to a tensorboard executable`);
   }

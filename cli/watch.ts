@@ -5,11 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionDescription, WorkflowFailedError } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
-import { formatLeaderboard, formatTrialTable } from '../lib/leaderboard-table';
-import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../lib/watch-view';
-import { connectClient, temporalAddress } from '../workers/temporal-connection';
+import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
+import { connectClient, temporalAddress } from '../platform/temporal-connection';
+import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
@@ -67,7 +67,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
     training: {},
   };
   try {
-    snap.board = await client.workflow.getHandle(sweepId).query<LiveLeaderboard>('leaderboard');
+    snap.board = await client.workflow.getHandle(sweepId).query(leaderboardQuery);
   } catch {
     // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
   }

@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { drawFlower, FLOWER_CLASSES, FlowerClass, REFERENCE_CLASS_COUNTS } from '../lib/flower-drawing';
+import { drawFlower, FLOWER_CLASSES, FlowerClass, REFERENCE_CLASS_COUNTS } from './flower-drawing';
 import { randomStream } from '../lib/random';
 
 /** Bump when the drawing or the plan changes, so sets made by an older generator are regenerated. */

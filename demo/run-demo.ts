@@ -4,14 +4,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { startSweep } from '../cli/sweep';
-import { formatLeaderboard } from '../lib/leaderboard-table';
+import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { parseSweepSpec } from '../lib/sweep-spec';
-import { REPO_ROOT, loadStackEnv } from '../workers/config';
-import { createWorkers } from '../workers/run-workers';
-import { connectClient } from '../workers/temporal-connection';
+import { REPO_ROOT, loadStackEnv } from '../platform/config';
+import { WorkerLogger, createWorkers } from '../workers/run-workers';
+import { connectClient } from '../platform/temporal-connection';
 import { generateFlowerDataset } from './generate-flowers';
 
 const SPEC_FILE = path.join(REPO_ROOT, 'examples', 'demo-sweep.json');
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
 
   step('starting workers for the CPU and GPU queues in this process');
   // Worker chatter would bury the demo's own output; warnings and errors still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new WorkerLogger('WARN') });
   const workers = await createWorkers(['cpu', 'gpu']);
   const running = workers.map((w) => w.run());
   try {

@@ -8,7 +8,8 @@ STACK_DIR="${SWEEP_STACK_DIR:-$REPO_ROOT/.stack}"
 # cluster-up.sh once per namespace (PostgreSQL visibility also has 3 custom columns per numeric type).
 # The dev server's SQLite visibility store has at most 3 custom attributes per numeric type
 # (a 4th Int fails the start with "cannot have more than 3 search attributes of type Int"),
-# so SweepTrialsFailed is a Double. Changing a type later needs `stack-down.sh temporal --purge`.
+# so the sweep keeps to three Ints (done, running, failed). They must match SEARCH_ATTRIBUTES in
+# workflows/contract.ts. Changing a type later needs `stack-down.sh temporal --purge`.
 SEARCH_ATTRIBUTES=(
   SweepName=Keyword
   SweepTrialsDone=Int
@@ -188,8 +189,6 @@ EOF
 }
 
 create_bucket() {
-  local tsx=(npx --no tsx)
-  [[ -x "$REPO_ROOT/node_modules/.bin/tsx" ]] && tsx=("$REPO_ROOT/node_modules/.bin/tsx")
   # Static keys in the caller's environment would win over the profile in the default chain.
   (
     cd -- "$REPO_ROOT"
@@ -198,7 +197,7 @@ create_bucket() {
     # shellcheck disable=SC1090
     . "$ENV_FILE"
     set +a
-    "${tsx[@]}" infra/create-bucket.ts
+    bash "$REPO_ROOT/infra/node.sh" --import tsx infra/create-bucket.ts
   ) || die "could not create bucket $S3_BUCKET; see $LOG_DIR/minio.log"
 }
 

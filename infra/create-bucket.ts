@@ -5,37 +5,9 @@
 // Configuration comes from the environment: S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_BUCKET, AWS_REGION
 // and credentials from the AWS SDK default provider chain (infra/stack-up.sh sets
 // AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE). Keys missing from the environment are read from the
-// stack env file ($SWEEP_STACK_DIR/stack.env, default <repo>/.stack/stack.env) when it exists.
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
+// stack env file ($SWEEP_STACK_ENV, else $SWEEP_STACK_DIR/stack.env, default <repo>/.stack/stack.env) when it exists.
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-
-/** Parses KEY=VALUE lines (blank lines and # comments ignored, optional surrounding quotes). */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) {
-      value = value.slice(1, -1);
-    }
-    out[key] = value;
-  }
-  return out;
-}
-
-function loadStackEnvDefaults(): void {
-  const stackDir = process.env.SWEEP_STACK_DIR ?? path.resolve(__dirname, '..', '.stack');
-  const file = path.join(stackDir, 'stack.env');
-  if (!existsSync(file)) return;
-  for (const [key, value] of Object.entries(parseEnvFile(readFileSync(file, 'utf8')))) {
-    if (process.env[key] === undefined) process.env[key] = value;
-  }
-}
+import { loadStackEnv } from '../platform/config';
 
 interface AwsLikeError {
   name?: string;
@@ -91,7 +63,7 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<'e
 }
 
 async function main(): Promise<void> {
-  loadStackEnvDefaults();
+  loadStackEnv();
   // Node 20 is what this project targets; the SDK's "node >=22 from 2027" notice is only noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const endpoint = process.env.S3_ENDPOINT;

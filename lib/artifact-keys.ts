@@ -4,11 +4,9 @@
 export const artifactKeys = {
   blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
   dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
+  balanced: (balancedId: string) => `balanced/${balancedId}.json`,
   split: (splitId: string) => `splits/${splitId}/manifest.json`,
-  features: (featureSetId: string) => `features/${featureSetId}`,
   featureShard: (featureSetId: string, shard: number) => `features/${featureSetId}/shard-${String(shard).padStart(5, '0')}.bin`,
-  featureIndex: (featureSetId: string) => `features/${featureSetId}/index.json`,
-  trial: (trialId: string) => `trials/${trialId}`,
   trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
   trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
   trialCheckpointWeightsPrefix: (trialId: string) => `trials/${trialId}/checkpoint-epoch-`,
@@ -21,6 +19,7 @@ export const artifactKeys = {
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
   /** The best trial exported as one TF.js model: model.json, weights.bin, metadata.json. */
   sweepModel: (sweepId: string) => `sweeps/${sweepId}/model`,
+  sweepModelFile: (sweepId: string, file: 'model.json' | 'metadata.json') => `sweeps/${sweepId}/model/${file}`,
   tensorboard: (sweepId: string) => `sweeps/${sweepId}/tensorboard`,
   tensorboardRun: (sweepId: string, run: string) => `sweeps/${sweepId}/tensorboard/${run}`,
 };

@@ -4,3 +4,31 @@ export function rootMessage(error: unknown): string {
   while (e?.cause) e = e.cause as typeof e;
   return e?.message ?? String(error);
 }
+
+/** The failure types a sweep reports; workflows' retry policy names the ones no retry can fix. */
+export const FailureType = {
+  /** The spec asks for something impossible. */
+  spec: 'SpecError',
+  /** The data cannot make a sweep (too many bad images, empty classes, ...). */
+  data: 'DataError',
+  /** data.source cannot be read. */
+  source: 'SourceError',
+  /** A catalogue backbone was not fetched on the worker. */
+  backboneMissing: 'BackboneMissing',
+  /** The best trial cannot be exported as one model. */
+  exportUnsupported: 'ExportUnsupported',
+  /** An artifact a step needs does not exist (deleted from the bucket, say). */
+  missingArtifact: 'MissingArtifact',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/**
+ * A failure no retry can fix, raised by code that knows nothing of Temporal (model/, lib/).
+ * Activities turn it into a non-retryable ApplicationFailure of the same type (activities/failures.ts).
+ */
+export class DomainError extends Error {
+  constructor(message: string, readonly type: FailureType) {
+    super(message);
+    this.name = type;
+  }
+}

@@ -98,12 +98,6 @@ export interface Evaluation {
   misclassified: { count: number; list: string };
 }
 
-export interface TrialOutcome extends TrainResult {
-  status: 'completed' | 'failed' | 'cancelled';
-  error?: string;
-  test?: Evaluation;
-}
-
 /** What a trial workflow reports to the sweep: final metrics only; per-epoch rows stay in S3. */
 export interface TrialSummary {
   trialId: string;

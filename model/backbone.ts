@@ -4,40 +4,25 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { catalogueBackbone, catalogueNameOf } from '../lib/backbone-catalogue';
+import { DomainError, FailureType } from '../lib/errors';
 import { BackboneSpec } from '../lib/sweep-spec';
-import { REPO_ROOT } from '../workers/config';
+import { backboneEngineConfig, backbonesDir } from '../platform/config';
+import { Backbone } from './backbone-types';
 import { loadHandler } from './model-io';
-import { backboneEngine, loadOnnxBackbone } from './onnx-backbone';
-
-export interface Backbone {
-  /** sha256 of model.json, the weights and the feature layer: the cache key of its features. */
-  id: string;
-  /** Fixed input height/width, or undefined when the model accepts any size. */
-  inputSize?: number;
-  /** Feature vectors (flattened) of a batch of NHWC images. */
-  embed(images: tf.Tensor4D): Promise<Float32Array>;
-  /** What runs the forward pass: TF.js on its backend, or onnxruntime-node (model/onnx-backbone.ts). */
-  engine: 'tfjs' | 'onnxruntime';
-}
+import { loadOnnxBackbone } from './onnx-backbone';
 
 const loaded = new Map<string, Promise<Backbone>>();
 
 export function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
-  const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer, backboneEngine()]);
+  const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer, backboneEngineConfig().engine]);
   if (!loaded.has(cacheKey)) {
     const promise = load(spec);
     promise.catch(() => loaded.delete(cacheKey));
     loaded.set(cacheKey, promise);
   }
   return loaded.get(cacheKey)!;
-}
-
-/** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
-export function backbonesDir(): string {
-  return process.env.SWEEP_BACKBONES_DIR ?? path.join(REPO_ROOT, '.stack', 'backbones');
 }
 
 /**
@@ -48,10 +33,10 @@ export function modelLocation(spec: Pick<BackboneSpec, 'uri'>): string {
   const name = catalogueNameOf(spec.uri);
   if (name === undefined) return spec.uri;
   const entry = catalogueBackbone(name);
-  if (!entry) throw ApplicationFailure.nonRetryable(`"${name}" is not a catalogue backbone`, 'SpecError');
+  if (!entry) throw new DomainError(`"${name}" is not a catalogue backbone`, FailureType.spec);
   const file = path.join(backbonesDir(), entry.folder, 'model.json');
   if (!fs.existsSync(file)) {
-    throw ApplicationFailure.nonRetryable(`backbone ${name} has not been fetched on worker ${os.hostname()} (no ${file}): run \`${entry.fetchCommand}\` in the repository on this worker (or set SWEEP_BACKBONES_DIR to where it was fetched), or upload that folder once and set backbone.uri to the s3:// URL of its model.json`, 'BackboneMissing');
+    throw new DomainError(`backbone ${name} has not been fetched on worker ${os.hostname()} (no ${file}): run \`${entry.fetchCommand}\` in the repository on this worker (or set SWEEP_BACKBONES_DIR to where it was fetched), or upload that folder once and set backbone.uri to the s3:// URL of its model.json`, FailureType.backboneMissing);
   }
   return file;
 }

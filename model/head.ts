@@ -4,7 +4,7 @@
 // dropout masks) comes from our keyed streams and the optimizer state is plain data we checkpoint:
 // an interrupted and resumed trial computes exactly what an uninterrupted one does.
 import * as tf from '@tensorflow/tfjs';
-import { FeatureRows } from '../lib/feature-shard';
+import { FeatureRows } from '../formats/feature-shard';
 import { randomStream } from '../lib/random';
 import { AdamStore, adamStepScalars, createAdamStore } from './adam';
 

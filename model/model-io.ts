@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { getObject, parseS3Url, putObject } from '../activities/storage';
+import { getObject, parseS3Url, putObject } from '../platform/storage';
 
 type ReadFile = (relativePath: string) => Promise<Buffer>;
 

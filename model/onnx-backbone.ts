@@ -6,16 +6,10 @@
 // threads per forward pass (default: onnxruntime's own choice, one per core).
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import type { Backbone } from './backbone';
+import { backboneEngineConfig } from '../platform/config';
+import { MissingObjectError } from '../platform/object-store';
+import type { Backbone } from './backbone-types';
 import { modelFileReader } from './model-io';
-
-export type BackboneEngine = 'auto' | 'tfjs' | 'onnx';
-
-export function backboneEngine(): BackboneEngine {
-  const engine = process.env.SWEEP_BACKBONE_ENGINE ?? 'auto';
-  if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'onnx') throw new Error(`SWEEP_BACKBONE_ENGINE=${engine} is not one of auto, tfjs, onnx`);
-  return engine;
-}
 
 /** The subset of onnxruntime-node used here (typed locally: the package is optional). */
 interface Ort {
@@ -36,7 +30,7 @@ interface OrtSession {
  * undefined (use TF.js) when it has none or onnxruntime-node is missing, unless SWEEP_BACKBONE_ENGINE=onnx.
  */
 export async function loadOnnxBackbone(location: string, featureLayer: string | undefined): Promise<Backbone | undefined> {
-  const engine = backboneEngine();
+  const { engine, onnxThreads } = backboneEngineConfig();
   if (engine === 'tfjs') return undefined;
   const unavailable = (why: string): undefined => {
     if (engine === 'onnx') throw new Error(`SWEEP_BACKBONE_ENGINE=onnx, but ${why}`);
@@ -53,7 +47,7 @@ export async function loadOnnxBackbone(location: string, featureLayer: string | 
     if (!isMissing(error)) throw error;
     return unavailable(`there is no ${onnxName} next to ${location}; write it with \`node backbones/layers-to-onnx.mjs <model folder> ${featureLayer ?? '<feature layer>'}\``);
   }
-  const threads = process.env.SWEEP_ONNX_THREADS ? { intraOpNumThreads: Number(process.env.SWEEP_ONNX_THREADS) } : {};
+  const threads = onnxThreads ? { intraOpNumThreads: onnxThreads } : {};
   const session = await ort.InferenceSession.create(bytes, { ...threads, graphOptimizationLevel: 'all' });
   const output = session.outputNames[0];
   // The converter names the output after the layer (with _nhwc when it transposes a feature map back).
@@ -85,5 +79,5 @@ function requireOrt(): Ort | undefined {
 
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
-  return e.code === 'ENOENT' || e.name === 'MissingObjectError' || /HTTP 404/.test(e.message ?? '');
+  return error instanceof MissingObjectError || e.code === 'ENOENT' || /HTTP 404/.test(e.message ?? '');
 }

@@ -1,5 +1,6 @@
 // Chooses the TensorFlow.js backend once per process: tfjs-node-gpu when installed and a GPU is
 // visible, then tfjs-node, then WebAssembly, then plain JS. SWEEP_TF_BACKEND forces one.
+import util from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -40,13 +41,14 @@ async function activate(name: BackendName): Promise<void> {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   switch (name) {
     case 'tensorflow-gpu': {
+      restoreUtilForTfjsNode();
       require('@tensorflow/tfjs-node-gpu');
       if (!(await tf.setBackend('tensorflow'))) throw new Error('backend did not initialise');
       if (!usesGpu()) throw new Error('installed, but TensorFlow sees no GPU');
       return;
     }
     case 'tensorflow':
-      require('@tensorflow/tfjs-node');
+      requireTfjsNode();
       if (!(await tf.setBackend('tensorflow'))) throw new Error('backend did not initialise');
       return;
     case 'wasm':
@@ -56,6 +58,24 @@ async function activate(name: BackendName): Promise<void> {
     case 'cpu':
       await tf.setBackend('cpu');
   }
+}
+
+/** Loads tfjs-node, which registers the 'tensorflow' backend; anything that loads it goes through here. */
+export function requireTfjsNode(): void {
+  restoreUtilForTfjsNode();
+  require('@tensorflow/tfjs-node');
+}
+
+/**
+ * tfjs-node 4.22 (the latest release) calls util.isNullOrUndefined, which Node 23 removed, on every
+ * op that has a dtype attribute, and util.isArray, which Node 24 deprecates with a warning. Fixed
+ * upstream but not released; until then this puts back the one and quietens the other. Remove it
+ * when a tfjs-node release no longer calls them.
+ */
+function restoreUtilForTfjsNode(): void {
+  const u = util as unknown as Record<string, unknown>;
+  u.isNullOrUndefined ??= (value: unknown) => value === null || value === undefined;
+  u.isArray = Array.isArray;
 }
 
 function usesGpu(): boolean {

@@ -1,12 +1,12 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities) and/or the GPU queue (feature extraction, training, evaluation).
-import { Runtime, Worker } from '@temporalio/worker';
-import { balanceDataset, extractFeatures, evaluateTrial, exportModel, ingestDataset, planTrials, rankSweep, splitDataset, trainTrial, writeReport, writeTensorboardExperiment } from '../activities';
+import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker } from '@temporalio/worker';
+import { cpuActivities, gpuActivities } from '../activities';
+import { FailureInterceptor } from '../activities/failures';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { MissingObjectInterceptor } from './failure-interceptor';
-import { WorkerConfig, workerConfig } from './config';
-import { connectWorker } from './temporal-connection';
+import { WorkerConfig, workerConfig } from '../platform/config';
+import { connectWorker } from '../platform/temporal-connection';
 
 export type WorkerRole = 'cpu' | 'gpu';
 
@@ -14,14 +14,14 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   const config = { ...workerConfig(), ...overrides };
   const { connection, namespace } = await connectWorker();
   const workers: Worker[] = [];
-  const interceptors = { activity: [() => ({ inbound: new MissingObjectInterceptor() })] };
+  const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() })] };
   if (roles.includes('cpu')) {
     workers.push(await Worker.create({
       connection,
       namespace,
       taskQueue: config.cpuQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeReport, writeTensorboardExperiment },
+      activities: cpuActivities,
       interceptors,
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
     }));
@@ -33,7 +33,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       connection,
       namespace,
       taskQueue: config.gpuQueue,
-      activities: { extractFeatures, trainTrial, evaluateTrial, exportModel },
+      activities: gpuActivities,
       interceptors,
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
@@ -50,9 +50,19 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   return workers;
 }
 
+/**
+ * The SDK's logger, less its warning that a worker has no workflows: the GPU-queue worker runs
+ * activities only, by design, so that warning is nothing a user can act on.
+ */
+export class WorkerLogger extends DefaultLogger {
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (!message.startsWith('No workflows registered')) super.log(level, message, meta);
+  }
+}
+
 /** Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger() });
   const workers = await createWorkers(roles);
   console.log(`[worker] polling ${roles.map((r) => `${r} queue "${r === 'cpu' ? workerConfig().cpuQueue : workerConfig().gpuQueue}"`).join(' and ')}`);
   await Promise.all(workers.map((w) => w.run()));

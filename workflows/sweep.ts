@@ -2,49 +2,25 @@
 //   ingest -> balance -> split -> extract features (shared by all trials)
 //   -> one trial workflow per grid permutation (bounded concurrency) -> rank.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
-import { RetryPolicy, defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, executeChild, isCancellation, log,
+  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, log,
   proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type * as activities from '../activities';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
-import { DataSummary, dataSummary } from '../lib/data-summary';
-import { rootMessage } from '../lib/errors';
+import { dataSummary } from '../lib/data-summary';
+import { FailureType, rootMessage } from '../lib/errors';
 import { gridSize } from '../lib/grid';
-import { LiveLeaderboard, completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
+import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
-import { sweepCurrentDetails, trialStartMetadata } from '../lib/workflow-metadata';
+import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
+import {
+  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SweepProgress, leaderboardQuery, progressQuery,
+} from './contract';
 import { trialWorkflow } from './trial';
-
-export interface SweepProgress {
-  stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'training' | 'ranking' | 'done' | 'cancelled';
-  trialsTotal: number;
-  trials: TrialSummary[];
-  running: number[];
-  bestValAccuracy?: number;
-  /** What ingestion found: images per class, files skipped per reason. */
-  data?: DataSummary;
-}
-
-export const progressQuery = defineQuery<SweepProgress>('progress');
-/** Ranked so far, plus what is training now; what `sweep watch` polls. */
-export const leaderboardQuery = defineQuery<LiveLeaderboard>('leaderboard');
-
-export const SEARCH_ATTRIBUTES = {
-  name: defineSearchAttributeKey('SweepName', 'KEYWORD'),
-  status: defineSearchAttributeKey('SweepStatus', 'KEYWORD'),
-  done: defineSearchAttributeKey('SweepTrialsDone', 'INT'),
-  running: defineSearchAttributeKey('SweepTrialsRunning', 'INT'),
-  failed: defineSearchAttributeKey('SweepTrialsFailed', 'INT'),
-  best: defineSearchAttributeKey('SweepBestValAccuracy', 'DOUBLE'),
-};
-
-type Activities = ReturnType<typeof proxyActivities<typeof activities>>;
 
 /** Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works. */
 export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
@@ -70,9 +46,8 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     ]);
   };
 
-  const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] };
-  const cpu = proxyActivities<typeof activities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
-  const gpu: Activities = proxyActivities<typeof activities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry });
+  const cpu = proxyActivities<CpuActivities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: ACTIVITY_RETRY });
+  const gpu = proxyActivities<GpuActivities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry: ACTIVITY_RETRY });
 
   publish('ingesting');
   const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
@@ -123,7 +98,7 @@ function validate(rawSpec: unknown): SweepSpec {
   try {
     return parseSweepSpec(rawSpec);
   } catch (error) {
-    if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, 'SpecError', error.problems);
+    if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, FailureType.spec, error.problems);
     throw error;
   }
 }
@@ -143,7 +118,7 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
 }
 
 /** Backbone features for every split and view, one activity per shard, all views of a shard together. */
-async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
+async function extractFeatureSets(gpu: ActivityInterfaceFor<GpuActivities>, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
   const requests = featureShardRequests(spec, split);
   const results = await mapBounded(requests, Math.max(2, spec.concurrency), (request) => gpu.extractFeatures.executeWithOptions({
     summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
@@ -154,7 +129,7 @@ async function extractFeatureSets(gpu: Activities, spec: SweepSpec, split: Split
 }
 
 /** The HTML report is a view of results already written: if it cannot be made, the sweep still succeeds. */
-async function writeReport(cpu: Activities, sweepId: string): Promise<string | undefined> {
+async function writeReport(cpu: ActivityInterfaceFor<CpuActivities>, sweepId: string): Promise<string | undefined> {
   try {
     return await cpu.writeReport.executeWithOptions({ summary: 'write report.html', retry: { maximumAttempts: 3 } }, [{ sweepId }]);
   } catch (error) {
@@ -164,7 +139,7 @@ async function writeReport(cpu: Activities, sweepId: string): Promise<string | u
 }
 
 /** The best trial as one model for `sweep predict`. A failed export is reported in the leaderboard, not fatal. */
-async function exportBest(gpu: Activities, sweepId: string, spec: SweepSpec, split: SplitSummary, trials: TrialSummary[]): Promise<Pick<Leaderboard, 'model' | 'modelError'>> {
+async function exportBest(gpu: ActivityInterfaceFor<GpuActivities>, sweepId: string, spec: SweepSpec, split: SplitSummary, trials: TrialSummary[]): Promise<Pick<Leaderboard, 'model' | 'modelError'>> {
   const best = rankTrials(completedTrials(trials))[0];
   if (!best) return {};
   try {

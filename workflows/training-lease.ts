@@ -5,10 +5,9 @@
 // with its holder (parent close policy), so a crashed, cancelled or terminated sweep never keeps it.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ChildWorkflowHandle, ParentClosePolicy, condition, defineSignal, setHandler, sleep, startChild, workflowInfo,
+  ChildWorkflowHandle, ParentClosePolicy, condition, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
-
-export const releaseLeaseSignal = defineSignal('release');
+import { releaseLeaseSignal } from './contract';
 
 /** Runs until released or until its holder closes. */
 export async function trainingLeaseWorkflow(): Promise<void> {

@@ -1,22 +1,19 @@
 // One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
 // score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
 import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type * as activities from '../activities';
-import { pct } from '../lib/leaderboard-table';
-import { TrialInput, TrialSummary } from '../lib/sweep-types';
-import { acquireTrainingLease, releaseLeaseSignal } from './training-lease';
-
-export interface TrialWorkflowInput extends TrialInput {
-  gpuQueue: string;
-}
+import { FailureType } from '../lib/errors';
+import { pct } from '../views/leaderboard-table';
+import { TrialSummary } from '../lib/sweep-types';
+import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, releaseLeaseSignal } from './contract';
+import { acquireTrainingLease } from './training-lease';
 
 export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSummary> {
-  const gpu = proxyActivities<typeof activities>({
+  const gpu = proxyActivities<GpuActivities>({
     taskQueue: input.gpuQueue,
     startToCloseTimeout: '24h',
     // A dead worker stops heartbeating; the next attempt, on any worker, resumes from the checkpoint.
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds}s`,
-    retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'DataError'] },
+    retry: ACTIVITY_RETRY,
   });
   const { run, head } = input.trial;
   // patched(): trial workflows started by workers without the lease replay as they ran.
@@ -26,7 +23,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
   const trained = await gpu.trainTrial.executeWithOptions({ summary: `train run ${run}: ${head.n_epochs} epochs` }, [input]);
   await lease?.signal(releaseLeaseSignal);
-  if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', 'DataError');
+  if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', FailureType.data);
   const last = trained.epochs[trained.epochs.length - 1];
   setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(last.valAccuracy)}`);
   const test = await gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${run} on the test split` }, [{

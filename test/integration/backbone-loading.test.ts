@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { s3Url } from '../../activities/storage';
+import { s3Url } from '../../platform/storage';
 import { loadBackbone } from '../../model/backbone';
 import { loadHandler, saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';

@@ -4,9 +4,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BrowserContext, Page, chromium } from 'playwright-core';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 
 const CHROMIUM = process.env.SWEEP_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Why the tests that need a browser are skipped, or false when Chromium is there. infra/setup.sh
+ * installs Debian's package where it can (root with apt-get).
+ */
+export const NO_CHROMIUM: string | false = !fs.existsSync(CHROMIUM)
+  && `no Chromium at ${CHROMIUM}: setup installs Debian's chromium package where it runs as root with apt-get; otherwise install it or set SWEEP_CHROMIUM`;
 
 export interface Browser {
   page: Page;
@@ -17,9 +24,7 @@ export interface Browser {
 
 /** A fresh profile each time, nothing phoning home. */
 export async function openChromium(viewport = { width: 1400, height: 900 }): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does) or set SWEEP_CHROMIUM`);
-  }
+  if (NO_CHROMIUM) throw new Error(NO_CHROMIUM);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

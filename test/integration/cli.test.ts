@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
+import { progressQuery } from '../../workflows';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 let env: TestWorkers;
@@ -76,7 +77,7 @@ test('cancel stops a running sweep, which ends cancelled', async () => {
   const handle = env.client.workflow.getHandle(id);
   // Wait until training has begun, so the cancellation has a running trial to stop.
   for (let i = 0; i < 120; i++) {
-    const progress = await handle.query<{ stage: string }>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     if (progress?.stage === 'training') break;
     await new Promise((r) => setTimeout(r, 500));
   }

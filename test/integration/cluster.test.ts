@@ -12,9 +12,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { parseEnvFile } from '../../infra/create-bucket';
 import type { Leaderboard } from '../../lib/sweep-types';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT, readEnvFile } from '../../platform/config';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
@@ -190,10 +189,10 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     await tinyFlowerDataset();
     const upMs = await infra('cluster-up.sh');
     figure(`cluster-up.sh (PostgreSQL + schemas, temporal-server, MinIO 4 drives; already-running parts kept): ${seconds(upMs)}`);
-    stackEnv = parseEnvFile(fs.readFileSync(path.join(CLUSTER_DIR, 'stack.env'), 'utf8'));
+    stackEnv = readEnvFile(path.join(CLUSTER_DIR, 'stack.env'));
     const connection = await Connection.connect({ address: stackEnv.TEMPORAL_ADDRESS });
     client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
-    const minio = parseEnvFile(fs.readFileSync(path.join(CLUSTER_DIR, 'minio-credentials.env'), 'utf8'));
+    const minio = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env'));
     bucket = stackEnv.S3_BUCKET;
     s3 = new S3Client({
       endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,

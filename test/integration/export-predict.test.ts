@@ -10,15 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { getJson, getObject, parseS3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
-import { ExportedModelMetadata } from '../../lib/exported-model';
+import { ExportedModelMetadata } from '../../formats/exported-model';
 import { SplitManifest } from '../../lib/manifest';
 import { MisclassifiedImage } from '../../lib/misclassified';
 import { Evaluation, Leaderboard } from '../../lib/sweep-types';
-import { backbonesDir } from '../../model/backbone';
+import { backbonesDir } from '../../platform/config';
 import type { PredictDocument } from '../../cli/predict';
 import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } from './harness';
+import { sweepWorkflow } from '../../workflows';
 
 const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -61,7 +62,7 @@ for (const { what, backbone, skip } of cases) {
     test('a sweep exports its best trial and the leaderboard points at it', async () => {
       const spec = await tinySpec(env, { grid: { hidden_units: [16, 32], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [3] } });
       if (backbone) spec.backbone = backbone;
-      board = await env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: uniqueId('it-export'), args: [spec], workflowExecutionTimeout: '10m' });
+      board = await env.client.workflow.execute(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: uniqueId('it-export'), args: [spec], workflowExecutionTimeout: '10m' });
       assert.equal(board.modelError, undefined);
       assert.ok(board.model && board.best?.test);
       assert.equal(board.model.trialId, board.best.trialId);

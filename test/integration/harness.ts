@@ -4,16 +4,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Runtime, Worker } from '@temporalio/worker';
 import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { makeDemoBackbone } from '../../demo/make-demo-backbone';
-import { loadStackEnv } from '../../workers/config';
-import { WorkerRole, createWorkers } from '../../workers/run-workers';
-import { connectClient } from '../../workers/temporal-connection';
+import { loadStackEnv } from '../../platform/config';
+import { WorkerLogger, WorkerRole, createWorkers } from '../../workers/run-workers';
+import { connectClient } from '../../platform/temporal-connection';
 
 loadStackEnv();
 // Workers log only what needs attention, so the test report stays readable.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new WorkerLogger('WARN') });
 
 export const TEST_IMAGE_SIZE = 32;
 const FIXTURES = path.join(os.tmpdir(), 'sweep-test-fixtures');

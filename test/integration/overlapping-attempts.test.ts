@@ -10,15 +10,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
-import { MissingObjectError, deleteObject, getObject, listKeys, putObject } from '../../activities/storage';
+import { MissingObjectError } from '../../platform/object-store';
+import { deleteObject, getObject, listKeys, putObject } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
-import { encodeFeatureShard } from '../../lib/feature-shard';
+import { encodeFeatureShard } from '../../formats/feature-shard';
 import { randomStream } from '../../lib/random';
 import { FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
 import { initTensorflow } from '../../model/tf-backend';
-import { MissingObjectInterceptor } from '../../workers/failure-interceptor';
+import { FailureInterceptor } from '../../activities/failures';
 import { uniqueId } from './harness';
 
 const EPOCHS = 6;
@@ -143,7 +144,7 @@ test('a feature shard that is gone fails the attempt with the object named, and 
   const error = await env.run(trainTrial, missing).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof MissingObjectError, String(error));
   assert.equal(error.key, artifactKeys.featureShard(gone, 0));
-  const failure = await new MissingObjectInterceptor().execute({} as never, async () => { throw error; }).catch((e: unknown) => e);
+  const failure = await new FailureInterceptor().execute({} as never, async () => { throw error; }).catch((e: unknown) => e);
   assert.ok(failure instanceof ApplicationFailure);
   assert.equal(failure.nonRetryable, true);
   assert.equal(failure.type, 'MissingArtifact');

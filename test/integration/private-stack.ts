@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { parseEnvFile } from '../../infra/create-bucket';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT, readEnvFile } from '../../platform/config';
 
 const SHARED_BIN = path.join(REPO_ROOT, '.stack', 'bin');
 
@@ -83,8 +82,8 @@ export async function startPrivateStack(): Promise<PrivateStack> {
   };
   process.once('exit', killAll);
 
-  const stackEnv = parseEnvFile(fs.readFileSync(path.join(dir, 'stack.env'), 'utf8'));
-  const minio = parseEnvFile(fs.readFileSync(path.join(dir, 'minio-credentials.env'), 'utf8'));
+  const stackEnv = readEnvFile(path.join(dir, 'stack.env'));
+  const minio = readEnvFile(path.join(dir, 'minio-credentials.env'));
   const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...stackEnv, SWEEP_STACK_ENV: path.join(dir, 'stack.env') };
   const connection = await Connection.connect({ address: stackEnv.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
@@ -174,7 +173,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   const shared = path.join(REPO_ROOT, '.stack', 'stack.env');
-  if (fs.existsSync(shared)) for (const key of Object.keys(parseEnvFile(fs.readFileSync(shared, 'utf8')))) delete env[key];
+  if (fs.existsSync(shared)) for (const key of Object.keys(readEnvFile(shared))) delete env[key];
   for (const key of ['SWEEP_STACK_ENV', 'SWEEP_STACK_DIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[key];
   return env;
 }

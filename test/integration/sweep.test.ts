@@ -6,22 +6,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { getJson, getObject, parseS3Url } from '../../activities/storage';
+import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { Leaderboard } from '../../lib/sweep-types';
 import { layersToGraphModel } from './graph-model-fixture';
 import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';
+import { sweepWorkflow, trialWorkflow } from '../../workflows';
 
 let env: TestWorkers;
 before(async () => { env = await startTestWorkers('sweep'); });
 after(async () => { await env.stop(); });
 
 async function runSweep(spec: unknown, id = uniqueId('it-sweep')): Promise<Leaderboard> {
-  return env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
+  return env.client.workflow.execute(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
 }
 
 async function trialWorkflowsOf(sweepId: string): Promise<number> {
   let count = 0;
-  for await (const _ of env.client.workflow.list({ query: `WorkflowType = 'trialWorkflow' AND WorkflowId STARTS_WITH '${sweepId}.'` })) count++;
+  for await (const _ of env.client.workflow.list({ query: `WorkflowType = '${trialWorkflow.name}' AND WorkflowId STARTS_WITH '${sweepId}.'` })) count++;
   return count;
 }
 

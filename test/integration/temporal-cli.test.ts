@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Leaderboard } from '../../lib/sweep-types';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
 
 const TEMPORAL = path.join(REPO_ROOT, '.stack', 'bin', 'temporal');

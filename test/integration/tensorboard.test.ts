@@ -8,14 +8,15 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { deleteObject, getJson, listKeys, putJson, putObject } from '../../activities/storage';
+import { deleteObject, getJson, listKeys, putJson, putObject } from '../../platform/storage';
 import { tensorboardEnv, tensorboardLogdir } from '../../cli/tensorboard';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
-import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../lib/tensorboard-layout';
+import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES } from '../../model/head';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { sweepWorkflow } from '../../workflows';
 
 const PYTHON = path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'python');
 const READER = path.join(REPO_ROOT, 'test', 'python', 'read_events.py');
@@ -27,7 +28,7 @@ before(async () => { env = await startTestWorkers('tensorboard'); });
 after(async () => { await env.stop(); });
 
 async function runSweep(spec: unknown, id: string): Promise<Leaderboard> {
-  return env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
+  return env.client.workflow.execute(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
 }
 
 /** What TensorBoard's loaders find under the sweep's s3:// log directory (see read_events.py `read`). */
@@ -116,7 +117,7 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
   test('`sweep tensorboard`, started with the sweep, serves every trial and epoch as they arrive; Ctrl-C stops it', async () => {
     // A seed of its own: the resume test rewrites a trial's stored result, which no other test may reuse.
     spec = await tinySpec(env, { reuse: false, seed: 1000 + Math.floor(Math.random() * 1e6) });
-    const handle = await env.client.workflow.start('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: sweepId, args: [spec], workflowExecutionTimeout: '10m' });
+    const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: sweepId, args: [spec], workflowExecutionTimeout: '10m' });
     const port = await freePort();
     const cli = spawn(process.execPath, [SWEEP_BIN, 'tensorboard', sweepId, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Leaderboard } from '../../lib/sweep-types';
-import { REPO_ROOT } from '../../workers/config';
+import { REPO_ROOT } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
 
 const SWEEP = path.join(REPO_ROOT, 'bin', 'sweep.js');

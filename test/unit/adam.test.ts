@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ADAM, AdamStore, FusedAdamStore, TensorAdamStore, adamStepScalars } from '../../model/adam';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../../model/head';
 import { randomStream } from '../../lib/random';
+import { requireTfjsNode } from '../../model/tf-backend';
 
 // Before TensorFlow loads: its C++ start-up chatter is noise in test output.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
@@ -14,7 +15,7 @@ process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 let tensorflowMissing: string | false = false;
 before(async () => {
   try {
-    require('@tensorflow/tfjs-node');
+    requireTfjsNode();
   } catch (error) {
     tensorflowMissing = `tfjs-node is not built here (bash infra/setup-tfjs-node.sh): ${(error as Error).message.split('\n')[0]}`;
   }

@@ -13,6 +13,7 @@ import { IMAGENET_MEAN, SpecError, parseSweepSpec } from '../../lib/sweep-spec';
 import { loadLayersFeatureModel, modelLocation } from '../../model/backbone';
 import { saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';
+import { toFailure } from '../../activities/failures';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backbone-spec-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -101,7 +102,8 @@ describe('where a worker finds a backbone', () => {
 
   test('a catalogue backbone not fetched on this worker fails at once, saying what to run', () => {
     process.env.SWEEP_BACKBONES_DIR = tmp;
-    assert.throws(() => modelLocation({ uri: 'catalogue:efficientnet-lite0' }), (error: unknown) => {
+    // model/ throws a DomainError; the activity boundary reports it as this ApplicationFailure.
+    assert.throws(() => { try { modelLocation({ uri: 'catalogue:efficientnet-lite0' }); } catch (error) { throw toFailure(error); } }, (error: unknown) => {
       assert.ok(error instanceof ApplicationFailure);
       assert.equal(error.nonRetryable, true);
       assert.equal(error.type, 'BackboneMissing');

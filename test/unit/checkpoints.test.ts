@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CheckpointFencedError, CheckpointPointer, CheckpointStore, TrialCheckpoint } from '../../activities/checkpoints';
-import { PreconditionFailedError } from '../../activities/storage';
+import { PreconditionFailedError } from '../../platform/object-store';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { randomStream } from '../../lib/random';
 

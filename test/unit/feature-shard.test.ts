@@ -1,7 +1,7 @@
-// lib/feature-shard.ts: binary shards of cached features (header, int32 labels, float32 features).
+// formats/feature-shard.ts: binary shards of cached features (header, int32 labels, float32 features).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeatureShard, concatFeatureShards, decodeFeatureShard, encodeFeatureShard } from '../../lib/feature-shard';
+import { FeatureShard, concatFeatureShards, decodeFeatureShard, encodeFeatureShard } from '../../formats/feature-shard';
 
 function shard(count: number, dim: number, offset = 0): FeatureShard {
   const labels = Int32Array.from({ length: count }, (_, i) => (i + offset) % 5);

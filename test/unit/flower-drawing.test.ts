@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { drawFlower, FLOWER_CLASSES, FlowerClass, isFlowerClass, REFERENCE_CLASS_COUNTS } from '../../lib/flower-drawing';
+import { drawFlower, FLOWER_CLASSES, FlowerClass, isFlowerClass, REFERENCE_CLASS_COUNTS } from '../../demo/flower-drawing';
 import { randomStream } from '../../lib/random';
 import { COMPLETE_MARKER, flowerClassCounts, generateFlowerDataset, planFlowerDataset } from '../../demo/generate-flowers';
 

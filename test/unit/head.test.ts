@@ -1,5 +1,5 @@
 // model/head.ts on TF.js (wasm backend): learning, exact resume from exported weights + Adam state,
-// keyed init and dropout, evaluation, no tensor leaks; and the checkpoint encoding of activities/train.ts.
+// keyed init and dropout, evaluation, no tensor leaks; and the checkpoint encoding of model/checkpoint.ts.
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -7,9 +7,9 @@ import {
   AdamState, HEAD_TENSOR_NAMES, HeadArrays, HeadShape, HeadTrainer, dropoutMask, headForward, headGradients, headTensorShapes, initHeadArrays, zeroAdamState,
 } from '../../model/head';
 import { initTensorflow } from '../../model/tf-backend';
-import { memoryRows } from '../../lib/feature-shard';
+import { memoryRows } from '../../formats/feature-shard';
 import { randomStream, shuffled } from '../../lib/random';
-import { decodeState, encodeState } from '../../activities/train';
+import { decodeState, encodeState } from '../../model/checkpoint';
 
 process.env.SWEEP_TF_BACKEND ??= 'wasm';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { decodeCheck, preprocessImage } from '../../activities/image-preprocessing';
+import { decodeCheck, preprocessImage } from '../../model/image-preprocessing';
 import { AugmentParams, drawAugmentation, jitterColours } from '../../lib/augmentation';
 import { randomStream } from '../../lib/random';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/sweep-spec';

@@ -1,8 +1,8 @@
-// lib/report-html.ts: the report page's HTML (tables, embedded data, inlined chart library). That the
+// views/report-html.ts: the report page's HTML (tables, embedded data, inlined chart library). That the
 // page renders in a browser is checked in test/integration/report.test.ts with real Chromium.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReportChartData, ReportInput, renderReportHtml } from '../../lib/report-html';
+import { ReportChartData, ReportInput, renderReportHtml } from '../../views/report-html';
 import { Evaluation, Leaderboard, TrialSummary } from '../../lib/sweep-types';
 
 const test_: Evaluation = {

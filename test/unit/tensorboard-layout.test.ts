@@ -2,11 +2,11 @@
 // thing back with TensorBoard's readers): run names, file contents per epoch, hparams domains.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeHParamsPluginData, parseEventFileName, readEventFile, type HistogramData } from '../../lib/tensorboard';
+import { decodeHParamsPluginData, parseEventFileName, readEventFile, type HistogramData } from '../../formats/tensorboard';
 import {
   HPARAMS_METRICS, SCALAR_TAGS, epochEventFile, experimentEventFile, hparamSpecs, replayWallTimes, sessionStatus,
   trialEventSeries, trialHeaderEventFile, trialRunName,
-} from '../../lib/tensorboard-layout';
+} from '../../formats/tensorboard-layout';
 
 const metrics = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, trainAccuracy: 0.5, valLoss: 2 / epoch, valAccuracy: 0.25, epochDuration: 3, runDuration: 3 * epoch });
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
-import { defaultBucketIndex, upperBound } from '../../lib/tensorboard/histogram';
+import { defaultBucketIndex, upperBound } from '../../formats/tensorboard/histogram';
 import { randomStream } from '../../lib/random';
 import {
   EventFileSeries,
@@ -35,7 +35,7 @@ import {
   unmaskCrc,
   type GraphDefData,
   type HistogramData,
-} from '../../lib/tensorboard';
+} from '../../formats/tensorboard';
 
 // ---- python helper ----------------------------------------------------------------------------------
 

@@ -1,12 +1,12 @@
-// lib/live-leaderboard.ts, lib/watch-view.ts and lib/workflow-metadata.ts: the live leaderboard the
+// lib/live-leaderboard.ts, views/watch-view.ts and views/workflow-metadata.ts: the live leaderboard the
 // sweep answers queries with, what `sweep watch` prints from it, and the Web UI's texts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame } from '../../lib/watch-view';
-import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../lib/workflow-metadata';
+import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame } from '../../views/watch-view';
+import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
 const plan = (run: number, hidden: number): TrialPlan => ({
   trialId: `t${run}`, run, params: { hidden_units: hidden, lr: 0.01 },

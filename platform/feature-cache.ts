@@ -3,24 +3,17 @@
 // when larger than SWEEP_FEATURE_MEMORY_MB, read from those files a batch at a time.
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import {
   FeatureRows, FeatureShard, HEADER_BYTES, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
-} from '../lib/feature-shard';
+} from '../formats/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
+import { featureCacheConfig } from './config';
 import { getObject } from './storage';
 
-const CACHE_DIR = process.env.SWEEP_CACHE_DIR ?? path.join(os.tmpdir(), 'sweep-feature-cache');
-
-/** The feature bytes a worker holds in memory per set before it streams the set from disk instead. */
-export function featureMemoryLimitBytes(): number {
-  return Number(process.env.SWEEP_FEATURE_MEMORY_MB ?? 1024) * 2 ** 20;
-}
-
 /** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
-export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureMemoryLimitBytes()): Promise<FeatureRows> {
+export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureCacheConfig().memoryLimitBytes): Promise<FeatureRows> {
   const files: string[] = [];
   for (let shard = 0; shard < ref.shards; shard++) files.push(await localShardFile(artifactKeys.featureShard(ref.id, shard)));
   return ref.rows * ref.dim * 4 <= memoryLimitBytes ? memoryRows(await loadShards(ref, files)) : diskRows(ref, files);
@@ -76,7 +69,8 @@ const downloads = new Map<string, Promise<string>>();
 
 /** The shard's file in the local cache, downloaded first if it is not there. */
 function localShardFile(key: string): Promise<string> {
-  const file = path.join(CACHE_DIR, key);
+  // Read on each call, not at import: SWEEP_CACHE_DIR may come from the stack env file, loaded later.
+  const file = path.join(featureCacheConfig().dir, key);
   if (fsSync.existsSync(file)) return Promise.resolve(file);
   let pending = downloads.get(key);
   if (!pending) {

@@ -1,5 +1,5 @@
 // Plain-text rendering of a leaderboard for terminals.
-import { Leaderboard, TrialSummary } from './sweep-types';
+import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 
 export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));

@@ -1,10 +1,10 @@
 // What `sweep watch` shows: a frame of progress bars and the leaderboard so far (redrawn in place on
 // a terminal), or, when the output is not a terminal, one plain line per change between two polls.
 // Pure: the CLI gathers snapshots (leaderboard query + the running trials' heartbeats) and prints.
-import { EpochMetrics } from './epoch-rows';
-import { Params } from './grid';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { Params } from '../lib/grid';
 import { formatTrialTable, num, pct } from './leaderboard-table';
-import { LiveLeaderboard } from './live-leaderboard';
+import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { formatParams } from './workflow-metadata';
 
 /** Where a running trial's training is, from its trainTrial activity's last heartbeat. */

@@ -2,11 +2,11 @@
 // confusion matrix, per-class scores, spec) are rendered here as HTML; the curves and the per-class
 // chart are drawn in the browser by Chart.js, whose UMD bundle is inlined with the data as JSON.
 // Pure: the caller supplies the data and the chart library's source.
-import { EpochMetrics } from './epoch-rows';
-import { formatDataSummary } from './data-summary';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { formatDataSummary } from '../lib/data-summary';
 import { num, pct, trialTableCells } from './leaderboard-table';
 import { formatParams } from './workflow-metadata';
-import { Evaluation, Leaderboard, TrialSummary } from './sweep-types';
+import { Evaluation, Leaderboard, TrialSummary } from '../lib/sweep-types';
 
 export interface TrialCurve {
   run: number;

@@ -1,12 +1,12 @@
 // What the Temporal Web UI shows for a sweep and its trials without anyone reading JSON: a one-line
 // static summary and markdown details at start, and the sweep's current details (stage, counts,
 // leaderboard so far) that the workflow refreshes as trials finish. Pure, used inside workflows.
-import { DataSummary, formatDataSummary } from './data-summary';
-import { Grid, Params, gridSize } from './grid';
+import { DataSummary, formatDataSummary } from '../lib/data-summary';
+import { Grid, Params, gridSize } from '../lib/grid';
 import { alignColumns, num, pct } from './leaderboard-table';
-import { LiveLeaderboard } from './live-leaderboard';
-import { SweepSpec } from './sweep-spec';
-import { TrialPlan } from './sweep-types';
+import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { SweepSpec } from '../lib/sweep-spec';
+import { TrialPlan } from '../lib/sweep-types';
 
 /** How many leaderboard rows the current details show; the `leaderboard` query has them all. */
 const DETAILS_ROWS = 10;

@@ -7,12 +7,12 @@
 //       events.out.tfevents.0000000000.trial-<id>.0000000<e+1>  epoch e: scalars + weight histograms, step e
 //       events.out.tfevents.0000000000.trial-<id>.99999999   footer: HParams session end (status)
 //
-// File names are a pure function of the trial id (see lib/tensorboard/naming.ts): the "timestamp" field is
+// File names are a pure function of the trial id (see formats/tensorboard/naming.ts): the "timestamp" field is
 // 0 on purpose, and the host field is the trial id, so every attempt on every worker writes an epoch to
 // the same object and a resumed trial replaces files instead of adding duplicate steps.
-import { ParamValue, Params } from './grid';
-import { EpochMetrics } from './epoch-rows';
-import { TrialSummary } from './sweep-types';
+import { ParamValue, Params } from '../lib/grid';
+import { EpochMetrics } from '../lib/epoch-rows';
+import { TrialSummary } from '../lib/sweep-types';
 import {
   EventFileSeries,
   EventFileWriter,

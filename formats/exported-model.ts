@@ -1,7 +1,7 @@
 // metadata.json of an exported model (sweeps/<id>/model/): what any program needs to feed the model
 // and read its output, without the sweep engine.
-import { Params } from './grid';
-import { BackboneSpec, SweepSpec } from './sweep-spec';
+import { Params } from '../lib/grid';
+import { BackboneSpec, SweepSpec } from '../lib/sweep-spec';
 
 export interface ExportedModelMetadata {
   format: 'tfjs-layers-model';

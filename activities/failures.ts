@@ -1,0 +1,35 @@
+// Errors that no retry can fix become failures Temporal does not retry, at the activity boundary, so
+// model/, lib/ and platform/ stay free of Temporal. Workers install the interceptor; direct callers
+// (bench, tests) can use toFailure.
+import { ApplicationFailure } from '@temporalio/common';
+import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import { DomainError, FailureType } from '../lib/errors';
+import { MissingObjectError } from '../platform/object-store';
+
+/**
+ * A missing object: retrying would only repeat the same error every 30 s for ever while the sweep
+ * shows RUNNING; the failure instead names the object and what to do, and the step fails visibly.
+ */
+function missingObjectFailure(error: MissingObjectError): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${error.message}: it cannot appear by waiting, so this step stops instead of retrying. If it was deleted, start the sweep again ` +
+    'with the same spec: steps whose outputs exist are reused and missing outputs are made again; trials resume from their checkpoints.',
+    FailureType.missingArtifact, { bucket: error.bucket, key: error.key });
+}
+
+/** A DomainError or a missing object as the non-retryable ApplicationFailure it stands for; anything else as it is. */
+export function toFailure(error: unknown): unknown {
+  if (error instanceof DomainError) return ApplicationFailure.nonRetryable(error.message, error.type);
+  if (error instanceof MissingObjectError) return missingObjectFailure(error);
+  return error;
+}
+
+export class FailureInterceptor implements ActivityInboundCallsInterceptor {
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    try {
+      return await next(input);
+    } catch (error) {
+      throw toFailure(error);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// Configuration, read in one place. Temporal follows its client config (TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a temporal.toml profile) and S3 the AWS SDK
+// credential chain plus S3_ENDPOINT / S3_FORCE_PATH_STYLE; the SWEEP_* variables are read here.
+// Variables missing from the environment are read from the local stack's env file, so a user of the
+// local stack needs no exports; secrets stay in files and the environment, never in workflow inputs.
+// Every reader loads that file first, so a value set only there is never missed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** $SWEEP_STACK_ENV, else stack.env in $SWEEP_STACK_DIR (default <repo>/.stack). */
+export function stackEnvFile(): string {
+  return process.env.SWEEP_STACK_ENV ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'stack.env');
+}
+
+/** KEY=VALUE lines (comments, quotes and `export` as in dotenv), parsed by Node itself. */
+export function readEnvFile(file: string): Record<string, string> {
+  return parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+let loaded = false;
+
+/** Fills unset variables from the local stack's env file, once. */
+export function loadStackEnv(): void {
+  if (loaded) return;
+  loaded = true;
+  const file = stackEnvFile();
+  if (!fs.existsSync(file)) return;
+  for (const [key, value] of Object.entries(readEnvFile(file))) process.env[key] ??= value;
+}
+
+/** A variable, after the stack env file has been loaded. */
+function setting(name: string): string | undefined {
+  loadStackEnv();
+  const value = process.env[name];
+  return value === '' ? undefined : value;
+}
+
+export interface StorageConfig {
+  bucket: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  region: string;
+}
+
+export function storageConfig(): StorageConfig {
+  return {
+    bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
+    endpoint: setting('S3_ENDPOINT'),
+    forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
+    region: setting('AWS_REGION') ?? 'us-east-1',
+  };
+}
+
+export interface WorkerConfig {
+  cpuQueue: string;
+  gpuQueue: string;
+  cpuConcurrency: number;
+  gpuConcurrency: number;
+}
+
+export function workerConfig(): WorkerConfig {
+  return {
+    cpuQueue: setting('SWEEP_CPU_QUEUE') ?? 'sweep-cpu',
+    gpuQueue: setting('SWEEP_GPU_QUEUE') ?? 'sweep-gpu',
+    cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
+    gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
+  };
+}
+
+export interface FeatureCacheConfig {
+  /** Local copies of feature shards on a GPU worker. */
+  dir: string;
+  /** A feature set larger than this is streamed from the local files instead of loaded. */
+  memoryLimitBytes: number;
+}
+
+export function featureCacheConfig(): FeatureCacheConfig {
+  return {
+    dir: setting('SWEEP_CACHE_DIR') ?? path.join(os.tmpdir(), 'sweep-feature-cache'),
+    memoryLimitBytes: Number(setting('SWEEP_FEATURE_MEMORY_MB') ?? 1024) * 2 ** 20,
+  };
+}
+
+/** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
+export function backbonesDir(): string {
+  return setting('SWEEP_BACKBONES_DIR') ?? path.join(REPO_ROOT, '.stack', 'backbones');
+}
+
+export interface BackboneEngineConfig {
+  /** tfjs or onnx forces one engine; auto uses onnxruntime-node where the backbone has an ONNX file. */
+  engine: 'auto' | 'tfjs' | 'onnx';
+  onnxThreads?: number;
+}
+
+export function backboneEngineConfig(): BackboneEngineConfig {
+  const engine = setting('SWEEP_BACKBONE_ENGINE') ?? 'auto';
+  if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'onnx') throw new Error(`SWEEP_BACKBONE_ENGINE=${engine} is not one of auto, tfjs, onnx`);
+  const threads = setting('SWEEP_ONNX_THREADS');
+  return { engine, onnxThreads: threads ? Number(threads) : undefined };
+}
+
+/** The TensorBoard executable `sweep tensorboard` runs. */
+export function tensorboardExecutable(): string {
+  return setting('SWEEP_TENSORBOARD') ?? path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'tensorboard');
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = setting(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${raw} must be a positive integer`);
+  return value;
+}

@@ -1,0 +1,70 @@
+// The object store on S3 (MinIO locally). Credentials come from the AWS SDK's default chain.
+import {
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { storageConfig } from './config';
+import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
+
+let client: S3Client | undefined;
+
+/** The shared S3 client, for the few S3-specific needs (streamed downloads, bulk deletes, test probes). */
+export function s3(): S3Client {
+  if (!client) {
+    const config = storageConfig();
+    client = new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
+  }
+  return client;
+}
+
+const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
+
+export class S3ObjectStore implements ObjectStore {
+  async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
+    try {
+      const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+      return { body: Buffer.from(await response.Body!.transformToByteArray()), etag: response.ETag ?? '' };
+    } catch (error) {
+      // Other errors propagate, so activities retry them.
+      if (error instanceof NoSuchKey || named(error, 'NoSuchKey')) return undefined;
+      throw error;
+    }
+  }
+
+  async put(bucket: string, key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<string> {
+    try {
+      const response = await s3().send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream',
+        IfMatch: options.ifMatch, IfNoneMatch: options.ifNoneMatch,
+      }));
+      return response.ETag ?? '';
+    } catch (error) {
+      // S3 and MinIO decide conditions atomically: 412, or 409 when two conditional writes race.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((options.ifMatch || options.ifNoneMatch) && (status === 412 || status === 409)) throw new PreconditionFailedError(key);
+      throw error;
+    }
+  }
+
+  async exists(bucket: string, key: string): Promise<boolean> {
+    try {
+      await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound || named(error, 'NotFound')) return false;
+      throw error;
+    }
+  }
+
+  async *list(bucket: string, prefix: string): AsyncGenerator<StoredObject> {
+    let token: string | undefined;
+    do {
+      const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const item of page.Contents ?? []) yield { key: item.Key!, size: item.Size ?? 0 };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+}

@@ -1,0 +1,117 @@
+// Activity logic that depends on storage, on the in-memory object store (platform/memory-store.ts):
+// the store's contract, balancing and splitting (idempotent, content-keyed), and the feature cache.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { DatasetManifest, SplitManifest } from '../../lib/manifest';
+import { encodeFeatureShard } from '../../formats/feature-shard';
+import { openFeatureSet } from '../../platform/feature-cache';
+import { MemoryObjectStore } from '../../platform/memory-store';
+import { MissingObjectError, ObjectStore, PreconditionFailedError } from '../../platform/object-store';
+import {
+  deleteObject, getJson, getJsonIfExists, getObject, getObjectVersion, listKeys, objectExists, putJson, putObject, putObjectIf, setObjectStore,
+} from '../../platform/storage';
+
+const store = new MemoryObjectStore();
+let previous: ObjectStore;
+before(() => { previous = setObjectStore(store); });
+after(() => { setObjectStore(previous); });
+
+describe('the in-memory object store', () => {
+  test('stores, reads (whole or a byte range), lists by prefix in key order and deletes', async () => {
+    await putObject('a/2', 'second');
+    await putObject('a/1', new Uint8Array([1, 2, 3, 4]));
+    await putJson('b/x.json', { x: 1 });
+    assert.deepEqual([...(await getObject('a/1', undefined, 'bytes=1-2'))], [2, 3]);
+    assert.deepEqual(await getJson('b/x.json'), { x: 1 });
+    const keys: string[] = [];
+    for await (const { key } of listKeys('a/')) keys.push(key);
+    assert.deepEqual(keys, ['a/1', 'a/2']);
+    await deleteObject('a/2');
+    assert.equal(await objectExists('a/2'), false);
+  });
+
+  test('a missing object: undefined where asked for, MissingObjectError where required', async () => {
+    assert.equal(await getJsonIfExists('nope.json'), undefined);
+    await assert.rejects(getObject('nope.bin'), (error: unknown) => error instanceof MissingObjectError && /nope\.bin/.test(error.message));
+  });
+
+  test('conditional writes: If-None-Match creates once, If-Match needs the version read', async () => {
+    const etag = await putObjectIf('c.json', '1', { ifNoneMatch: '*' });
+    await assert.rejects(putObjectIf('c.json', '2', { ifNoneMatch: '*' }), PreconditionFailedError);
+    const read = await getObjectVersion('c.json');
+    assert.equal(read.etag, etag);
+    const next = await putObjectIf('c.json', '3', { ifMatch: etag });
+    await assert.rejects(putObjectIf('c.json', '4', { ifMatch: etag }), PreconditionFailedError, 'a stale version loses');
+    assert.deepEqual(await getObjectVersion('c.json'), { body: Buffer.from('3'), etag: next });
+  });
+});
+
+describe('balance and split on the store', () => {
+  const classes = ['daisy', 'rose'];
+  const images = classes.flatMap((label, c) => Array.from({ length: 10 + c * 5 }, (_, i) => ({ sha256: `${label}-${i}`.padEnd(64, '0'), label, source: `${label}/${i}.jpg` })));
+  const dataset: DatasetManifest = { datasetId: 'ds1', source: './flowers', classes, images, skipped: [] };
+  const datasetKey = artifactKeys.dataset(dataset.datasetId);
+
+  test('balancing writes one content-keyed manifest and reports oversampled classes', async () => {
+    await putJson(datasetKey, dataset);
+    const input = { datasetKey, perClass: 12, seed: 7, numClassesInGrid: [2] };
+    const first = await balanceDataset(input);
+    assert.deepEqual(first.oversampledClasses, ['daisy']);
+    const balanced = await getJson<{ samples: unknown[] }>(first.balancedKey);
+    assert.equal(balanced.samples.length, 24);
+    const objects = store.objects.size;
+    assert.deepEqual(await balanceDataset(input), first, 'the same inputs give the same key');
+    assert.equal(store.objects.size, objects, 'and write nothing new');
+  });
+
+  test('a grid num_classes that disagrees with the data is a non-retryable SpecError', async () => {
+    await assert.rejects(balanceDataset({ datasetKey, perClass: 12, seed: 7, numClassesInGrid: [3] }),
+      (error: unknown) => error instanceof ApplicationFailure && error.type === 'SpecError' && error.nonRetryable);
+  });
+
+  test('splitting is stratified, complete and keyed by its inputs', async () => {
+    const { balancedKey } = await balanceDataset({ datasetKey, perClass: 12, seed: 7, numClassesInGrid: [] });
+    const summary = await splitDataset({ balancedKey, fractions: { train: 0.5, val: 0.25, test: 0.25 }, seed: 7 });
+    const manifest = await getJson<SplitManifest>(summary.splitKey);
+    assert.equal(summary.splitKey, artifactKeys.split(summary.splitId));
+    assert.equal(manifest.train.length + manifest.val.length + manifest.test.length, 24);
+    assert.deepEqual(summary.counts, { train: manifest.train.length, val: manifest.val.length, test: manifest.test.length });
+    assert.deepEqual(await splitDataset({ balancedKey, fractions: { train: 0.5, val: 0.25, test: 0.25 }, seed: 7 }), summary);
+  });
+});
+
+describe('the feature cache on the store', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feature-cache-'));
+  const saved = process.env.SWEEP_CACHE_DIR;
+  after(() => {
+    if (saved === undefined) delete process.env.SWEEP_CACHE_DIR; else process.env.SWEEP_CACHE_DIR = saved;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('in memory and streamed from local files, a set reads the same; SWEEP_CACHE_DIR is read when used', async () => {
+    // Set after the module was imported: the cache must still use it.
+    process.env.SWEEP_CACHE_DIR = tmp;
+    const dim = 3;
+    const rows = (from: number, count: number) => Float32Array.from({ length: count * dim }, (_, i) => from * dim + i);
+    await putObject(artifactKeys.featureShard('fs1', 0), encodeFeatureShard({ count: 2, dim, labels: Int32Array.from([0, 1]), features: rows(0, 2) }));
+    await putObject(artifactKeys.featureShard('fs1', 1), encodeFeatureShard({ count: 1, dim, labels: Int32Array.from([1]), features: rows(2, 1) }));
+    const ref = { id: 'fs1', shards: 2, rows: 3, dim };
+    const read = async (memoryLimitBytes: number) => {
+      const set = await openFeatureSet(ref, memoryLimitBytes);
+      const out = new Float32Array(2 * dim);
+      await set.read([2, 0], out);
+      set.close();
+      return { labels: [...set.labels], out: [...out] };
+    };
+    const inMemory = await read(1024);
+    assert.deepEqual(inMemory, { labels: [0, 1, 1], out: [6, 7, 8, 0, 1, 2] });
+    assert.deepEqual(await read(0), inMemory);
+    assert.ok(fs.existsSync(path.join(tmp, artifactKeys.featureShard('fs1', 0))), 'shards are cached under SWEEP_CACHE_DIR');
+  });
+});

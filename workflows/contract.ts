@@ -1,0 +1,49 @@
+// The contract between workflows, workers and clients: queries, signals, search attributes, result
+// types, the activity groups each queue serves, and the one retry policy. Workflow code (deterministic,
+// no Node APIs), so it is shared by the workflow bundle and by the CLI, tests and benchmark.
+// Names here are part of running sweeps' histories: renaming any of them breaks replay.
+import { RetryPolicy, defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { cpuActivities, gpuActivities } from '../activities';
+import type { DataSummary } from '../lib/data-summary';
+import { FailureType } from '../lib/errors';
+import type { LiveLeaderboard } from '../lib/live-leaderboard';
+import type { TrialInput, TrialSummary } from '../lib/sweep-types';
+
+/** What CPU-queue workers run: data, planning, ranking, reports. */
+export type CpuActivities = typeof cpuActivities;
+/** What GPU-queue workers run: backbone features, training, evaluation, export. */
+export type GpuActivities = typeof gpuActivities;
+
+/** Every activity retries on this policy, except what no retry can fix. */
+export const ACTIVITY_RETRY: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.spec, FailureType.data] };
+
+export interface SweepProgress {
+  stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'training' | 'ranking' | 'done' | 'cancelled';
+  trialsTotal: number;
+  trials: TrialSummary[];
+  running: number[];
+  bestValAccuracy?: number;
+  /** What ingestion found: images per class, files skipped per reason. */
+  data?: DataSummary;
+}
+
+export const progressQuery = defineQuery<SweepProgress>('progress');
+/** Ranked so far, plus what is training now; what `sweep watch` polls. */
+export const leaderboardQuery = defineQuery<LiveLeaderboard>('leaderboard');
+
+export const SEARCH_ATTRIBUTES = {
+  name: defineSearchAttributeKey('SweepName', 'KEYWORD'),
+  status: defineSearchAttributeKey('SweepStatus', 'KEYWORD'),
+  done: defineSearchAttributeKey('SweepTrialsDone', 'INT'),
+  running: defineSearchAttributeKey('SweepTrialsRunning', 'INT'),
+  failed: defineSearchAttributeKey('SweepTrialsFailed', 'INT'),
+  best: defineSearchAttributeKey('SweepBestValAccuracy', 'DOUBLE'),
+};
+
+export interface TrialWorkflowInput extends TrialInput {
+  gpuQueue: string;
+}
+
+/** Sent by a trial to its training lease when it has finished training. */
+export const releaseLeaseSignal = defineSignal('release');
