@@ -339,7 +339,7 @@ fi
 cat <<EOF
 [cluster-up] ready:
   Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; temporal-server on PostgreSQL $HOST:$PG_PORT)
-  Web UI     ${TEMPORAL_UI_PORT:+http://$HOST:$TEMPORAL_UI_PORT}${TEMPORAL_UI_PORT:-none (see docs/deploy.md)}
+  Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$HOST:$TEMPORAL_UI_PORT" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
   Env file   $ENV_FILE   (SWEEP_STACK_ENV=$ENV_FILE)
   Nodes      infra/nodes-up.sh --gpu N --cpu M
