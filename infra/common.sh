@@ -172,7 +172,8 @@ write_client_files() {
     mv -f -- "$AWS_CREDS_FILE.tmp" "$AWS_CREDS_FILE"
   )
   chmod 600 -- "$AWS_CREDS_FILE"
-  cat >"$ENV_FILE.tmp" <<EOF
+  # (No TEMPORAL_UI_URL line when TEMPORAL_UI_PORT is empty: a cluster without the UI server.)
+  sed '/^$/d' >"$ENV_FILE.tmp" <<EOF
 TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS
 TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE
 ${TEMPORAL_UI_PORT:+TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT}
