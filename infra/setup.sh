@@ -109,9 +109,12 @@ install_minio() {
   rm -rf -- "$tmpbin"
   mkdir -p -- "$tmpbin"
   local t0=$SECONDS
-  if ! GOBIN="$tmpbin" "$GO" install "$MINIO_MODULE@$MINIO_VERSION"; then
+  # go prints a line per module it downloads (hundreds, cold): kept in a log, shown only on failure.
+  local build_log="$TOOLS_DIR/minio-build.log"
+  if ! GOBIN="$tmpbin" "$GO" install "$MINIO_MODULE@$MINIO_VERSION" >"$build_log" 2>&1; then
     rm -rf -- "$tmpbin"
-    die "go install $MINIO_MODULE@$MINIO_VERSION failed"
+    tail -n 30 -- "$build_log" >&2
+    die "go install $MINIO_MODULE@$MINIO_VERSION failed (whole output: $build_log)"
   fi
   mv -f -- "$tmpbin/minio" "$BIN_DIR/minio"
   rm -rf -- "$tmpbin"
