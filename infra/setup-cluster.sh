@@ -56,13 +56,15 @@ go_install() {
   [[ -n "$have" ]] && log "$name: found $have, want $version"
   command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build $pkg@$version"
   log "$name: building $pkg@$version with $TEMPORAL_GOTOOLCHAIN under nice -n 19 (cold: many minutes on 2 cores) ..."
-  local tmpbin="$BIN_DIR/.gobin.tmp.$$" t0=$SECONDS
+  local tmpbin="$BIN_DIR/.gobin.tmp.$$" t0=$SECONDS build_log="$LOG_DIR/$name-build.log"
   rm -rf -- "$tmpbin"
-  mkdir -p -- "$tmpbin"
-  # Outside the repository, so the go command ignores any go.mod/go.work around it.
-  if ! (cd / && GOBIN="$tmpbin" GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" nice -n 19 "$GO" install "$pkg@$version"); then
+  mkdir -p -- "$tmpbin" "$LOG_DIR"
+  # Outside the repository, so the go command ignores any go.mod/go.work around it. Its line per
+  # downloaded module (hundreds, cold) goes to a log, shown only on failure (as setup.sh does).
+  if ! (cd / && GOBIN="$tmpbin" GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" nice -n 19 "$GO" install "$pkg@$version") >"$build_log" 2>&1; then
     rm -rf -- "$tmpbin"
-    log "go install $pkg@$version failed (needs the Go module proxy for the module and toolchain $TEMPORAL_GOTOOLCHAIN)"
+    tail -n 30 -- "$build_log" >&2
+    log "go install $pkg@$version failed (needs the Go module proxy for the module and toolchain $TEMPORAL_GOTOOLCHAIN; whole output: $build_log)"
     return 1
   fi
   mv -f -- "$tmpbin/$(basename -- "$pkg")" "$BIN_DIR/$name"
