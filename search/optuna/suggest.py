@@ -8,9 +8,11 @@ Request (JSON, the same shape the TS side sends):
   {"space": {name: domain, ...},            # search/space.ts domains: choice, uniform, loguniform, int
    "seed": 42,
    "objective": {"metric": "valAccuracy", "direction": "maximize"},
-   "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it);
-                                                          # value null: a failed trial (TPE ignores it)
+   "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it)
    "count": 4}
+A finished trial's value is its objective; null marks a failed trial (TPE ignores it). With
+"stoppedAtEpoch": e it was stopped early, value being its objective at epoch e: it goes in as
+Optuna's PRUNED, which TPE ranks below every completed trial, then by how far it got.
 Returns a list of `count` parameter dicts.
 
 Run as a script it reads one request on stdin and prints the suggestions as JSON (tests use that).
@@ -55,13 +57,14 @@ def suggest(request: dict) -> list[dict]:
         missing = [name for name in distributions if name not in params]
         if missing:
             raise ValueError(f"finished[{i}]: params lack {', '.join(missing)}; every finished trial must carry the space's hyperparameters")
-        value = trial.get("value")
-        study.add_trial(create_trial(
-            state=TrialState.COMPLETE if value is not None else TrialState.FAIL,
-            value=value,
-            params={name: params[name] for name in distributions},
-            distributions=distributions,
-        ))
+        value, stopped_at = trial.get("value"), trial.get("stoppedAtEpoch")
+        if value is None:
+            outcome = {"state": TrialState.FAIL}
+        elif stopped_at is not None:
+            outcome = {"state": TrialState.PRUNED, "intermediate_values": {stopped_at: value}}
+        else:
+            outcome = {"state": TrialState.COMPLETE, "value": value}
+        study.add_trial(create_trial(params={name: params[name] for name in distributions}, distributions=distributions, **outcome))
     # Asked trials stay RUNNING; with constant_liar (the default) TPE spreads a batch out instead of
     # proposing the same point `count` times.
     asked = [study.ask(distributions).params for _ in range(request["count"])]

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from suggest import suggest
@@ -23,8 +24,13 @@ from suggest import suggest
 
 @activity.defn(name="suggestTrials")
 def suggest_trials(request: dict) -> list[dict]:
-    # Pure in its input, so Temporal's retries and a replayed sweep get the same suggestions.
-    return suggest(request)
+    # Pure in its input, so Temporal's retries and a replayed sweep get the same suggestions; and
+    # for the same reason a request Optuna refuses would be refused again: fail it without retry,
+    # as a SpecError (the trial workflows' non-retryable type).
+    try:
+        return suggest(request)
+    except (ValueError, KeyError, TypeError) as error:
+        raise ApplicationError(f"suggestTrials: {error}", type="SpecError", non_retryable=True) from error
 
 
 async def main() -> None:

@@ -21,7 +21,7 @@ const SPACE: SearchSpace = {
   batch_size: { type: 'choice', values: [16, 32, 64] },
 };
 
-interface Finished { params: Params; value: number | null }
+interface Finished { params: Params; value: number | null; stoppedAtEpoch?: number }
 
 function suggest(request: { space: SearchSpace; seed: number; finished: Finished[]; count: number }): Params[] {
   const input = JSON.stringify({ objective: { metric: 'valAccuracy', direction: 'maximize' }, ...request });
@@ -76,6 +76,21 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     assert.ok(near(configs) >= 6 && meanOff(configs) < 0.6, `TPE: ${near(configs)}/10 near, mean ${meanOff(configs).toFixed(2)} decades off`);
     const random = Array.from({ length: 10 }, (_, i) => sampleConfig(SPACE, 2, 100 + i));
     assert.ok(!(near(random) >= 6 && meanOff(random) < 0.6), 'the same check passes for random search; it would not show TPE learning');
+  });
+
+  test('early-stopped trials rank below completed ones, however high their value at the stop', () => {
+    // Completed trials near lr = 1e-3 score 0.6; trials stopped at epoch 1 near lr = 1e-5 read 0.99 there.
+    const at = (i: number, lr: number) => ({ ...sampleConfig(SPACE, 12, i), lr });
+    const finished: Finished[] = Array.from({ length: 12 }, (_, i) => i % 2
+      ? { params: at(i, 10 ** (-3.2 + 0.08 * i)), value: 0.6 }
+      : { params: at(i, 10 ** (-4.9 + 0.08 * i)), value: 0.99, stoppedAtEpoch: 1 });
+    const configs = suggest({ space: SPACE, seed: 3, finished, count: 6 });
+    assertInSpace(configs);
+    const nearStopped = configs.filter((c) => (c.lr as number) < 10 ** -4).length;
+    assert.ok(nearStopped <= 1, `${nearStopped}/6 suggestions went to the stopped trials' region: ${configs.map((c) => c.lr)}`);
+    // Read as completed, the same values pull TPE the other way: the check above could fail.
+    const asCompleted = suggest({ space: SPACE, seed: 3, finished: finished.map(({ params, value }) => ({ params, value })), count: 6 });
+    assert.ok(asCompleted.filter((c) => (c.lr as number) < 10 ** -4).length >= 3);
   });
 
   test('a finished trial missing a hyperparameter is refused by name', () => {
