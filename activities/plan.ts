@@ -3,7 +3,8 @@
 import { contentId } from '../lib/content-id';
 import { expandGrid } from '../lib/grid';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
-import { SweepSpec, headParams } from '../lib/sweep-spec';
+import { headParams } from '../lib/head-params';
+import { SweepSpec } from '../lib/sweep-spec';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
 export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form

@@ -65,10 +65,6 @@ export interface BackboneSpec {
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
-/** Hyperparameters the head understands, with defaults when the grid leaves them out. */
-export const HEAD_PARAM_DEFAULTS = { hidden_units: 256, dropout: 0.5, lr: 0.001, batch_size: 25, n_epochs: 40 } as const;
-export type HeadParams = { -readonly [K in keyof typeof HEAD_PARAM_DEFAULTS]: number } & { num_classes: number };
-
 export class SpecError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid sweep spec:\n  - ${problems.join('\n  - ')}`);
@@ -215,15 +211,6 @@ const HEAD_PARAM_CHECKS: Record<string, (v: ParamValue) => string | undefined> =
   dropout: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'must be a number in [0, 1)'),
   lr: (v) => (typeof v === 'number' && v > 0 && v <= 10 ? undefined : 'must be a number in (0, 10]'),
 };
-
-/** The head's hyperparameters of one trial: grid values over defaults. Other grid keys are labels. */
-export function headParams(params: Record<string, ParamValue>, numClasses: number): HeadParams {
-  const out = { ...HEAD_PARAM_DEFAULTS, num_classes: numClasses } as HeadParams;
-  for (const key of Object.keys(out) as Array<keyof HeadParams>) {
-    if (typeof params[key] === 'number') out[key] = params[key] as number;
-  }
-  return out;
-}
 
 function isObject(v: Json): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -4,7 +4,8 @@ import { DataSummary } from './data-summary';
 import { EpochMetrics } from './epoch-rows';
 import { Params } from './grid';
 import { SplitName } from './manifest';
-import { HeadParams, SweepSpec } from './sweep-spec';
+import { HeadParams } from './head-params';
+import { SweepSpec } from './sweep-spec';
 
 export interface SplitSummary {
   splitId: string;

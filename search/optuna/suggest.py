@@ -5,7 +5,7 @@ suggest(request) builds a fresh in-memory study, replays the finished trials int
 the same request gets the same answer, and the sweep workflow's history stays the only record.
 
 Request (JSON, the same shape the TS side sends):
-  {"space": {name: domain, ...},            # search/space.ts domains: choice, uniform, loguniform, int
+  {"space": {name: domain, ...},            # lib/search/space.ts domains: choice, uniform, loguniform, int
    "seed": 42,
    "objective": {"metric": "valAccuracy", "direction": "maximize"},
    "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it)

@@ -1,4 +1,4 @@
-// search/optuna/suggest.py through the search venv's python: Optuna's TPE as a pure function of
+// lib/search/optuna/suggest.py through the search venv's python: Optuna's TPE as a pure function of
 // (space, seed, objective, finished, count): same input, same output; bounds kept; and, given a
 // history whose good trials sit in one region, suggestions concentrate there (random search's don't).
 import { test, describe } from 'node:test';
@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Params } from '../../lib/grid';
-import { SearchSpace, sampleConfig } from '../../search/space';
+import { SearchSpace, sampleConfig } from '../../lib/search/space';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = join(ROOT, '.stack', 'search-venv', 'bin', 'python');

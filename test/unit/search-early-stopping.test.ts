@@ -1,9 +1,9 @@
-// search/early-stopping.ts: ASHA and median-rule decisions on hand-made histories, including the
+// lib/search/early-stopping.ts: ASHA and median-rule decisions on hand-made histories, including the
 // partial information a sweep has with several trials running, and tie-breaks by trial id.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_OBJECTIVE, Objective } from '../../search/objective';
-import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, medianDecision, parseEarlyStopping, stopDecision } from '../../search/early-stopping';
+import { DEFAULT_OBJECTIVE, Objective } from '../../lib/search/objective';
+import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, medianDecision, parseEarlyStopping, stopDecision } from '../../lib/search/early-stopping';
 
 const LOSS: Objective = { metric: 'valLoss', direction: 'minimize' };
 const ASHA: AshaConfig = { gracePeriod: 1, reductionFactor: 3, maxEpochs: 27 };

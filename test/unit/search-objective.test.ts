@@ -1,8 +1,8 @@
-// search/objective.ts: parsing with defaults, strict comparison in either direction, best epoch with earliest-tie rule.
+// lib/search/objective.ts: parsing with defaults, strict comparison in either direction, best epoch with earliest-tie rule.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { EpochMetrics } from '../../lib/epoch-rows';
-import { DEFAULT_OBJECTIVE, Objective, bestEpoch, better, objectiveValue, parseObjective } from '../../search/objective';
+import { DEFAULT_OBJECTIVE, Objective, bestEpoch, better, objectiveValue, parseObjective } from '../../lib/search/objective';
 
 const LOSS: Objective = { metric: 'valLoss', direction: 'minimize' };
 

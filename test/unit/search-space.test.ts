@@ -1,7 +1,7 @@
-// search/space.ts: validation that names field and fix, deterministic random sampling within bounds, the grid method.
+// lib/search/space.ts: validation that names field and fix, deterministic random sampling within bounds, the grid method.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { SearchSpace, gridOf, parseSearchSpace, sampleConfig } from '../../search/space';
+import { SearchSpace, gridOf, parseSearchSpace, sampleConfig } from '../../lib/search/space';
 import { expandGrid } from '../../lib/grid';
 
 /** The single problem of a one-key space; fails when there is not exactly one. */

@@ -1,5 +1,5 @@
 // What a search optimises: one per-epoch metric and a direction. Pure, so workflow code can import it.
-import { EpochMetrics } from '../lib/epoch-rows';
+import { EpochMetrics } from '../epoch-rows';
 
 export interface Objective {
   /** An EpochMetrics field (valAccuracy, valLoss, ...) or a metric a later trial reports under that name. */

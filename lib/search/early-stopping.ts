@@ -2,7 +2,7 @@
 // trial finishes an epoch, with every trial's per-epoch objective values, and records the answer.
 // Nothing here depends on arrival order beyond the histories passed in, so with concurrency > 1 a
 // decision is a function of the reported values, and ties go by trial id.
-import { HEAD_PARAM_DEFAULTS } from '../lib/sweep-spec';
+import { HEAD_PARAM_DEFAULTS } from '../head-params';
 import { Objective, better } from './objective';
 
 /** One trial's objective values so far: values[i] is the value after epoch i + 1. */

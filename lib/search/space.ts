@@ -1,9 +1,9 @@
 // The search space: per hyperparameter, a set of values (choice) or a range to sample from.
 // Pure: no Node APIs, no Math.random, no clock, so workflow code can import it and a replayed
 // sample is the same sample.
-import { RESULT_COLUMNS } from '../lib/epoch-rows';
-import { Grid, ParamValue, Params } from '../lib/grid';
-import { randomStream } from '../lib/random';
+import { RESULT_COLUMNS } from '../epoch-rows';
+import { Grid, ParamValue, Params } from '../grid';
+import { randomStream } from '../random';
 
 export type Domain =
   | { type: 'choice'; values: ParamValue[] }
