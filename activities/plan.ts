@@ -1,9 +1,11 @@
-// Planning the trials: one per permutation of the grid, each with a content id built from
-// everything that determines its result, so identical trials are recognised across sweeps.
+// Planning the trials: one per permutation of the grid, or one per random draw of the search space,
+// each with a content id built from everything that determines its result, so identical trials are
+// recognised across sweeps.
 import { contentId } from '../lib/content-id';
 import { expandGrid } from '../lib/grid';
-import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
 import { headParams } from '../lib/head-params';
+import { sampleConfig } from '../lib/search/space';
+import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
@@ -17,10 +19,20 @@ export interface PlanInput {
 }
 
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
-  return expandGrid(input.spec.grid).map((params, i) => {
+  const { spec } = input;
+  const configs = spec.search?.method === 'random'
+    ? Array.from({ length: spec.search.budget }, (_, i) => sampleConfig(spec.search!.space, spec.seed, i))
+    : expandGrid(spec.grid);
+  const stopping = spec.search?.earlyStopping;
+  // What a trial keeps beyond today's last epoch changes its stored result, so it is part of the id;
+  // absent (a grid spec's case), the id is what it always was.
+  const keep = spec.search?.keepBestEpoch ? { keep: spec.search.objective } : {};
+  return configs.map((params, i) => {
     const head = headParams(params, input.classes.length);
+    // With ASHA every trial may train to maxEpochs; the rungs decide how far it gets.
+    if (stopping?.rule === 'asha') head.n_epochs = stopping.maxEpochs;
     return {
-      trialId: contentId({ code: TRAINING_CODE_VERSION, seed: input.spec.seed, train: input.train.map((f) => f.id), val: input.val.id, params, head }),
+      trialId: contentId({ code: TRAINING_CODE_VERSION, seed: spec.seed, train: input.train.map((f) => f.id), val: input.val.id, params, head, ...keep }),
       run: i + 1,
       params,
       head,

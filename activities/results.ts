@@ -5,7 +5,7 @@ import { DataSummary } from '../lib/data-summary';
 import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { rankTrials } from '../lib/rank';
 import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
-import { SweepSpec } from '../lib/sweep-spec';
+import { SweepSpec, objectiveOf } from '../lib/sweep-spec';
 import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 import { writeSessionEnds } from './tensorboard-events';
 
@@ -28,7 +28,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     for (const epoch of result?.epochs ?? []) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
   }
   const completed = input.trials.filter((t) => t.status === 'completed' && t.valAccuracy !== undefined) as Array<TrialSummary & { valAccuracy: number; valLoss: number }>;
-  const ranked = rankTrials(completed);
+  const ranked = rankTrials(completed, objectiveOf(input.spec));
   const file = (name: string) => artifactKeys.sweepResults(input.sweepId, name);
   const leaderboard: Leaderboard = {
     sweepId: input.sweepId,

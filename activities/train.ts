@@ -10,6 +10,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
+import { bestEpoch } from '../lib/search/objective';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { decodeState, encodeState } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
@@ -44,6 +45,8 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     ? decodeState(shape, resume.weights, resume.pointer.adamStep)
     : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
   const epochs = resume.pointer.epochs.slice();
+  // A trial that keeps its best epoch carries the best weights so far (resumed with the checkpoint).
+  let bestWeights = resume.bestWeights;
   const events = new TrialEvents(input.sweepId, trial);
   await events.writeHeader(input);
   await events.removeStaleEpochs(epochs.length);
@@ -70,11 +73,14 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       const weights = await trainer.weights();
       await events.writeEpoch(epochs.at(-1)!, weights);
       throwIfPresumedDead(startedAt);
-      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, encodeState(weights, await trainer.adamState()));
+      const state = encodeState(weights, await trainer.adamState());
+      const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
+      if (best === epochs.length) bestWeights = state;
+      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, state, best);
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
     const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
-    await putObject(headKey, encodeState(await trainer.weights(), await trainer.adamState()));
+    await putObject(headKey, input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState()));
     const result: TrainResult = {
       trialId: trial.trialId,
       run: trial.run,
@@ -84,6 +90,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       resumedFromEpoch: resume.pointer.epoch,
       reused: false,
       headKey,
+      ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
     await checkpoint.removeOrphans();

@@ -3,6 +3,7 @@
 // can read their epoch heartbeats). Pure, so the workflow can build it.
 import { Params } from './grid';
 import { rankTrials } from './rank';
+import { Objective } from './search/objective';
 import { TrialPlan, TrialSummary } from './sweep-types';
 
 export interface RunningTrial {
@@ -20,7 +21,7 @@ export interface LiveLeaderboard {
   /** The sweep's stage, as in the `progress` query. */
   stage: string;
   trialsTotal: number;
-  /** Completed trials, best validation accuracy first (the final leaderboard's order). */
+  /** Completed trials, best objective value first (the final leaderboard's order). */
   ranked: TrialSummary[];
   /** Failed or cancelled trials, by run. */
   notCompleted: TrialSummary[];
@@ -41,10 +42,11 @@ export function liveLeaderboard(
   trials: readonly TrialSummary[],
   runningRuns: readonly number[],
   plans: readonly TrialPlan[],
+  objective?: Objective,
 ): LiveLeaderboard {
   return {
     ...sweep,
-    ranked: rankTrials(completedTrials(trials)),
+    ranked: rankTrials(completedTrials(trials), objective),
     notCompleted: trials.filter((t) => t.status !== 'completed').sort((a, b) => a.run - b.run),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({
       run: p.run,

@@ -3,6 +3,7 @@
 import { DataSummary } from './data-summary';
 import { EpochMetrics } from './epoch-rows';
 import { Params } from './grid';
+import { Objective } from './search/objective';
 import { SplitName } from './manifest';
 import { HeadParams } from './head-params';
 import { SweepSpec } from './sweep-spec';
@@ -66,6 +67,8 @@ export interface TrialInput {
   reuse: boolean;
   /** How long a training attempt may go without a heartbeat before another worker takes over. */
   heartbeatTimeoutSeconds: number;
+  /** Keep the best epoch by this objective (its weights become the trial's head) instead of the last. */
+  keepBest?: Objective;
 }
 
 export interface TrainResult {
@@ -77,7 +80,10 @@ export interface TrainResult {
   /** Epoch a resumed attempt started from (0 when trained from scratch). */
   resumedFromEpoch: number;
   reused: boolean;
+  /** The head's weights: after the last epoch, or after `bestEpoch` for a trial that keeps its best epoch. */
   headKey: string;
+  /** The epoch kept, by the objective (trials that keep their best epoch only). */
+  bestEpoch?: number;
 }
 
 export interface ClassScores {
@@ -107,6 +113,8 @@ export interface TrialSummary {
   status: 'completed' | 'failed' | 'cancelled';
   error?: string;
   epochsDone: number;
+  /** The epoch whose metrics (and weights) the trial keeps, when it keeps its best epoch rather than its last. */
+  bestEpoch?: number;
   trainLoss?: number;
   trainAccuracy?: number;
   valLoss?: number;

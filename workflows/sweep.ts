@@ -1,6 +1,6 @@
 // The sweep, as the DAG it is:
 //   ingest -> balance -> split -> extract features (shared by all trials)
-//   -> one trial workflow per grid permutation (bounded concurrency) -> rank.
+//   -> one trial workflow per planned trial (a grid permutation or a random draw; bounded concurrency) -> rank.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
   type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, log,
@@ -10,11 +10,11 @@ import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
 import { dataSummary } from '../lib/data-summary';
 import { FailureType, rootMessage } from '../lib/errors';
-import { gridSize } from '../lib/grid';
+import { valuesByName } from '../lib/grid';
 import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
-import { SpecError, SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
@@ -29,13 +29,15 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   const spec = validate(rawSpec);
   const sweepId = workflowInfo().workflowId;
   let plans: TrialPlan[] = [];
-  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans);
+  // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
+  let values = spec.grid;
+  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, objectiveOf(spec));
   setHandler(leaderboardQuery, live);
   const publish = (stage?: SweepProgress['stage']) => {
     if (stage) progress.stage = stage;
     const board = live();
     progress.bestValAccuracy = board.ranked[0]?.valAccuracy;
-    setCurrentDetails(sweepCurrentDetails(board, spec.grid, progress.data));
+    setCurrentDetails(sweepCurrentDetails(board, values, progress.data));
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
@@ -64,9 +66,10 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
   publish('extracting features');
   const features = await extractFeatureSets(gpu, spec, split);
-  plans = await cpu.planTrials.executeWithOptions({ summary: `plan ${gridSize(spec.grid)} trials` },
+  plans = await cpu.planTrials.executeWithOptions({ summary: `plan ${trialCount(spec)} trials` },
     [{ spec, classes: split.classes, train: features.train, val: features.val }]);
-  await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: spec.grid }]);
+  if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
+  await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values }]);
   progress.trialsTotal = plans.length;
   publish('training');
 
@@ -107,7 +110,7 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
   try {
     return await executeChild(trialWorkflow, {
       workflowId: trialWorkflowId(sweepId, plan.run),
-      ...trialStartMetadata(plan, gridSize(spec.grid), sweepId),
+      ...trialStartMetadata(plan, trialCount(spec), sweepId),
       taskQueue: workflowInfo().taskQueue,
       args: [{ ...trialInput(sweepId, spec, split, features, plan), gpuQueue: spec.taskQueues.gpu }],
     });
@@ -140,7 +143,7 @@ async function writeReport(cpu: ActivityInterfaceFor<CpuActivities>, sweepId: st
 
 /** The best trial as one model for `sweep predict`. A failed export is reported in the leaderboard, not fatal. */
 async function exportBest(gpu: ActivityInterfaceFor<GpuActivities>, sweepId: string, spec: SweepSpec, split: SplitSummary, trials: TrialSummary[]): Promise<Pick<Leaderboard, 'model' | 'modelError'>> {
-  const best = rankTrials(completedTrials(trials))[0];
+  const best = rankTrials(completedTrials(trials), objectiveOf(spec))[0];
   if (!best) return {};
   try {
     const input = { sweepId, best, classes: split.classes, image: spec.image, backbone: spec.backbone, splitKey: split.splitKey };

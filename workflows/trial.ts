@@ -24,8 +24,10 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   const trained = await gpu.trainTrial.executeWithOptions({ summary: `train run ${run}: ${head.n_epochs} epochs` }, [input]);
   await lease?.signal(releaseLeaseSignal);
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', FailureType.data);
-  const last = trained.epochs[trained.epochs.length - 1];
-  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(last.valAccuracy)}`);
+  // The epoch the trial keeps (its head's weights are that epoch's): its best by the objective, or its last.
+  const kept = trained.epochs.find((e) => e.epoch === trained.bestEpoch) ?? trained.epochs[trained.epochs.length - 1];
+  const keptText = trained.bestEpoch === undefined ? '' : ` (best at epoch ${kept.epoch})`;
+  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(kept.valAccuracy)}${keptText}`);
   const test = await gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${run} on the test split` }, [{
     trained,
     hiddenUnits: input.trial.head.hidden_units,
@@ -34,17 +36,18 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     splitKey: input.splitKey,
     classes: input.classes,
   }]);
-  setCurrentDetails(`**done** · val accuracy ${pct(last.valAccuracy)} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
+  setCurrentDetails(`**done** · val accuracy ${pct(kept.valAccuracy)}${keptText} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
   return {
     trialId: trained.trialId,
     run: input.trial.run,
     params: input.trial.params,
     status: 'completed',
     epochsDone: trained.epochs.length,
-    trainLoss: last.trainLoss,
-    trainAccuracy: last.trainAccuracy,
-    valLoss: last.valLoss,
-    valAccuracy: last.valAccuracy,
+    ...(trained.bestEpoch === undefined ? {} : { bestEpoch: trained.bestEpoch }),
+    trainLoss: kept.trainLoss,
+    trainAccuracy: kept.trainAccuracy,
+    valLoss: kept.valLoss,
+    valAccuracy: kept.valAccuracy,
     test,
     reused: trained.reused,
     resumedFromEpoch: trained.resumedFromEpoch,
