@@ -33,6 +33,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   const leaderboard: Leaderboard = {
     sweepId: input.sweepId,
     status: input.status,
+    ...(input.spec.search ? { objective: input.spec.search.objective } : {}),
     ranked,
     failed: input.trials.filter((t) => t.status !== 'completed'),
     best: ranked[0],

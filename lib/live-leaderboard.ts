@@ -21,6 +21,8 @@ export interface LiveLeaderboard {
   /** The sweep's stage, as in the `progress` query. */
   stage: string;
   trialsTotal: number;
+  /** What the trials are ranked by; absent: validation accuracy (a grid spec). */
+  objective?: Objective;
   /** Completed trials, best objective value first (the final leaderboard's order). */
   ranked: TrialSummary[];
   /** Failed or cancelled trials, by run. */
@@ -46,6 +48,7 @@ export function liveLeaderboard(
 ): LiveLeaderboard {
   return {
     ...sweep,
+    ...(objective ? { objective } : {}),
     ranked: rankTrials(completedTrials(trials), objective),
     notCompleted: trials.filter((t) => t.status !== 'completed').sort((a, b) => a.run - b.run),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({

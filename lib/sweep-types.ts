@@ -128,7 +128,9 @@ export interface TrialSummary {
 export interface Leaderboard {
   sweepId: string;
   status: 'completed' | 'cancelled';
-  /** Completed trials, best validation accuracy first. */
+  /** What the trials are ranked by; absent: validation accuracy (a grid spec). */
+  objective?: Objective;
+  /** Completed trials, best objective value first. */
   ranked: TrialSummary[];
   failed: TrialSummary[];
   best?: TrialSummary;

@@ -5,7 +5,7 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { Grid, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
-import { alignColumns, num, pct } from './leaderboard-table';
+import { alignColumns, num, pct, rankedBy } from './leaderboard-table';
 import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
@@ -77,7 +77,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
   const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
   const lines = [
     `**${board.stage}** · ${done} of ${board.trialsTotal} trials done · ${board.running.length} running · ${board.notCompleted.length} not completed` +
-      (best ? ` · best val accuracy ${pct(best.valAccuracy)} (run ${best.run})` : ''),
+      (best ? ` · best val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` at epoch ${best.bestEpoch}`} (run ${best.run}${board.objective ? `, ranked by ${rankedBy(board.objective)}` : ''})` : ''),
   ];
   if (data) lines.push('', `**Data** ${formatDataSummary(data)}`);
   if (board.running.length) lines.push('', `Training: ${board.running.map((r) => `run ${r.run}`).join(', ')}`);

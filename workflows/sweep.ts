@@ -31,7 +31,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;
-  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, objectiveOf(spec));
+  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, spec.search?.objective);
   setHandler(leaderboardQuery, live);
   const publish = (stage?: SweepProgress['stage']) => {
     if (stage) progress.stage = stage;
