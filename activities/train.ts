@@ -25,12 +25,19 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   const backend = (await initTensorflow()).name;
   const { trial } = input;
   const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
+  // Early stopping trains rung by rung; only the last epoch ends the trial's TensorBoard session.
+  const until = Math.min(input.untilEpoch ?? trial.head.n_epochs, trial.head.n_epochs);
+  const final = until === trial.head.n_epochs;
   if (input.reuse) {
     const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    // A result whose head weights are gone is trained again: the same bytes come out.
-    if (finished && await objectExists(finished.headKey)) {
-      await writeReusedTrialEvents(input, finished, async () => decodeState(shape, await getObject(finished.headKey), 0).weights);
-      return { ...finished, run: trial.run, params: trial.params, reused: true };
+    // A result whose head weights are gone is trained again: the same bytes come out. A result that
+    // went further than asked (an earlier sweep did not stop the trial here) serves its first epochs.
+    if (finished && finished.epochs.length >= until && await objectExists(finished.headKey)) {
+      const further = finished.epochs.length > until;
+      const reused = further ? { ...finished, epochs: finished.epochs.slice(0, until), storedEpochs: finished.epochs.length } : finished;
+      if (further && input.keepBest) reused.bestEpoch = bestEpoch(reused.epochs, input.keepBest)!.epoch;
+      await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeState(shape, await getObject(finished.headKey), 0).weights, final);
+      return { ...reused, run: trial.run, params: trial.params, reused: true };
     }
   }
   const startedAt = Date.now();
@@ -39,7 +46,8 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     attemptOwner(info.workflowExecution?.workflowId ?? info.activityId, info.activityId, info.attempt),
     // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
     // finished one) would make "retrain" a no-op.
-    (saved) => input.reuse || saved.sweepId === input.sweepId);
+    // A checkpoint past `until` (another sweep went further) cannot be wound back: train from scratch.
+    (saved) => (input.reuse || saved.sweepId === input.sweepId) && saved.epoch <= until);
   if (resume.repaired) log.warn(`trial ${trial.trialId}: ${resume.repaired}`);
   const start = resume.weights
     ? decodeState(shape, resume.weights, resume.pointer.adamStep)
@@ -53,7 +61,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   try {
-    for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
+    for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
       const train = await openFeatureSet(input.train[epoch % input.train.length]);
       const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1), startedAt).finally(() => train.close());
@@ -94,7 +102,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
     await checkpoint.removeOrphans();
-    await events.writeEnd('success');
+    if (final) await events.writeEnd('success');
     return result;
   } finally {
     trainer.dispose();

@@ -34,9 +34,10 @@ export function trialWorkflowId(sweepId: string, run: number): string {
   return `${sweepId}.trial-${String(run).padStart(3, '0')}`;
 }
 
+/** Trials with results to rank: completed, or stopped early (ranked by the epoch they kept). */
 export function completedTrials(trials: readonly TrialSummary[]): Array<TrialSummary & { valAccuracy: number; valLoss: number }> {
   return trials.filter((t): t is TrialSummary & { valAccuracy: number; valLoss: number } =>
-    t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined);
+    (t.status === 'completed' || t.status === 'stopped') && t.valAccuracy !== undefined && t.valLoss !== undefined);
 }
 
 export function liveLeaderboard(
@@ -50,7 +51,7 @@ export function liveLeaderboard(
     ...sweep,
     ...(objective ? { objective } : {}),
     ranked: rankTrials(completedTrials(trials), objective),
-    notCompleted: trials.filter((t) => t.status !== 'completed').sort((a, b) => a.run - b.run),
+    notCompleted: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled').sort((a, b) => a.run - b.run),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({
       run: p.run,
       trialId: p.trialId,

@@ -69,6 +69,8 @@ export interface TrialInput {
   heartbeatTimeoutSeconds: number;
   /** Keep the best epoch by this objective (its weights become the trial's head) instead of the last. */
   keepBest?: Objective;
+  /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */
+  untilEpoch?: number;
 }
 
 export interface TrainResult {
@@ -79,6 +81,8 @@ export interface TrainResult {
   backend: string;
   /** Epoch a resumed attempt started from (0 when trained from scratch). */
   resumedFromEpoch: number;
+  /** Set when the stored result went past the epochs asked for (`untilEpoch`): its head is of that later epoch. */
+  storedEpochs?: number;
   reused: boolean;
   /** The head's weights: after the last epoch, or after `bestEpoch` for a trial that keeps its best epoch. */
   headKey: string;
@@ -110,8 +114,11 @@ export interface TrialSummary {
   trialId: string;
   run: number;
   params: Params;
-  status: 'completed' | 'failed' | 'cancelled';
+  /** stopped: early stopping ended it before its last epoch; it is ranked, tested and kept like a completed trial. */
+  status: 'completed' | 'stopped' | 'failed' | 'cancelled';
   error?: string;
+  /** Why and where early stopping ended the trial (status stopped). */
+  stopped?: { epoch: number; rule: 'asha' | 'median'; reason: string };
   epochsDone: number;
   /** The epoch whose metrics (and weights) the trial keeps, when it keeps its best epoch rather than its last. */
   bestEpoch?: number;
@@ -130,8 +137,9 @@ export interface Leaderboard {
   status: 'completed' | 'cancelled';
   /** What the trials are ranked by; absent: validation accuracy (a grid spec). */
   objective?: Objective;
-  /** Completed trials, best objective value first. */
+  /** Completed and stopped trials, best objective value first. */
   ranked: TrialSummary[];
+  /** Failed and cancelled trials. */
   failed: TrialSummary[];
   best?: TrialSummary;
   /** The best trial as one loadable model; absent when nothing completed or the sweep was cancelled. */

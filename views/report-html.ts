@@ -90,12 +90,13 @@ function leaderboardTable(board: Leaderboard): string {
   const row = (t: TrialSummary, cells: string[]) =>
     `<tr class="${t.status}${t.run === board.best?.run ? ' best' : ''}"${t.error ? ` title="${esc(t.error)}"` : ''}>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   const errors = board.failed.filter((t) => t.error).map((t) => `<li>run ${t.run} ${esc(t.status)}: ${esc(t.error!)}</li>`);
+  const stops = board.ranked.filter((t) => t.stopped).map((t) => `<li>run ${t.run} ${esc(t.stopped!.reason)}</li>`);
   return `<table id="leaderboard">
 <thead><tr>${header.map((h) => `<th>${esc(h.replace(/_/g, ' '))}</th>`).join('')}</tr></thead>
 <tbody>
 ${trials.map((t, i) => row(t, rows[i])).join('\n')}
 </tbody>
-</table>${errors.length ? `\n<ul class="errors">${errors.join('')}</ul>` : ''}`;
+</table>${stops.length ? `\n<ul class="stops" id="stopped-trials">${stops.join('')}</ul>` : ''}${errors.length ? `\n<ul class="errors">${errors.join('')}</ul>` : ''}`;
 }
 
 function bestTrialSection(best: TrialSummary, test: Evaluation): string {

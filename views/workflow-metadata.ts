@@ -88,6 +88,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
     lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
     if (done > DETAILS_ROWS) lines.push('', `… and ${done - DETAILS_ROWS} more (the \`leaderboard\` query has them all)`);
   }
+  for (const t of board.ranked) if (t.stopped) lines.push('', `run ${t.run} ${t.stopped.reason}`);
   for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${t.error ?? ''}`);
   return lines.join('\n');
 }

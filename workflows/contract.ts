@@ -8,6 +8,9 @@ import type { cpuActivities, gpuActivities } from '../activities';
 import type { DataSummary } from '../lib/data-summary';
 import { FailureType } from '../lib/errors';
 import type { LiveLeaderboard } from '../lib/live-leaderboard';
+import type { EarlyStopping, StopDecision } from '../lib/search/early-stopping';
+import type { Objective } from '../lib/search/objective';
+import type { EpochReport } from '../lib/search/stop-ledger';
 import type { TrialInput, TrialSummary } from '../lib/sweep-types';
 
 /** What CPU-queue workers run: data, planning, ranking, reports. */
@@ -43,7 +46,14 @@ export const SEARCH_ATTRIBUTES = {
 
 export interface TrialWorkflowInput extends TrialInput {
   gpuQueue: string;
+  /** With early stopping the trial trains to each decision epoch, reports its objective values to the sweep and waits for its decision. */
+  stopping?: { rule: EarlyStopping; objective: Objective };
 }
+
+/** Sent by a trial to its sweep at each decision epoch (lib/search/stop-ledger.ts). */
+export const epochsReportedSignal = defineSignal<[EpochReport]>('epochsReported');
+/** The sweep's answer to a trial's report: go on, or stop and keep what it has. */
+export const stopDecisionSignal = defineSignal<[StopDecision]>('stopDecision');
 
 /** Sent by a trial to its training lease when it has finished training. */
 export const releaseLeaseSignal = defineSignal('release');

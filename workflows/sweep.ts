@@ -3,7 +3,7 @@
 //   -> one trial workflow per planned trial (a grid permutation or a random draw; bounded concurrency) -> rank.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
-  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, log,
+  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, getExternalWorkflowHandle, isCancellation, log,
   proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
@@ -13,12 +13,14 @@ import { FailureType, rootMessage } from '../lib/errors';
 import { valuesByName } from '../lib/grid';
 import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
+import { StopLedger } from '../lib/search/stop-ledger';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
-  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SweepProgress, leaderboardQuery, progressQuery,
+  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
+  stopDecisionSignal,
 } from './contract';
 import { trialWorkflow } from './trial';
 
@@ -41,12 +43,21 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
-      { key: SEARCH_ATTRIBUTES.done, value: progress.trials.filter((t) => t.status === 'completed').length },
+      { key: SEARCH_ATTRIBUTES.done, value: progress.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length },
       { key: SEARCH_ATTRIBUTES.running, value: progress.running.length },
       { key: SEARCH_ATTRIBUTES.failed, value: progress.trials.filter((t) => t.status === 'failed').length },
       ...(progress.bestValAccuracy === undefined ? [] : [{ key: SEARCH_ATTRIBUTES.best, value: progress.bestValAccuracy }]),
     ]);
   };
+
+  // Early stopping: trials report at each decision epoch; decisions go back as soon as they can be made.
+  const ledger = spec.search?.earlyStopping && new StopLedger(spec.search.earlyStopping, spec.search.objective);
+  if (ledger) {
+    setHandler(epochsReportedSignal, async (report) => {
+      ledger.report(report);
+      await sendStopDecisions(sweepId, ledger);
+    });
+  }
 
   const cpu = proxyActivities<CpuActivities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: ACTIVITY_RETRY });
   const gpu = proxyActivities<GpuActivities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry: ACTIVITY_RETRY });
@@ -77,6 +88,10 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     progress.running.push(plan.run);
     publish();
     const summary = await runTrial(sweepId, spec, split, features, plan);
+    if (ledger) {
+      ledger.end(plan.run);
+      await sendStopDecisions(sweepId, ledger);
+    }
     progress.running = progress.running.filter((run) => run !== plan.run);
     progress.trials.push(summary);
     publish();
@@ -112,12 +127,28 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
       workflowId: trialWorkflowId(sweepId, plan.run),
       ...trialStartMetadata(plan, trialCount(spec), sweepId),
       taskQueue: workflowInfo().taskQueue,
-      args: [{ ...trialInput(sweepId, spec, split, features, plan), gpuQueue: spec.taskQueues.gpu }],
+      args: [{
+        ...trialInput(sweepId, spec, split, features, plan),
+        gpuQueue: spec.taskQueues.gpu,
+        ...(spec.search?.earlyStopping ? { stopping: { rule: spec.search.earlyStopping, objective: spec.search.objective } } : {}),
+      }],
     });
   } catch (error) {
     const status = isCancellation(error) ? 'cancelled' : 'failed';
     return { trialId: plan.trialId, run: plan.run, params: plan.params, status, error: rootMessage(error), epochsDone: 0 };
   }
+}
+
+/** Signals every decision the ledger can make now to its trial, which is waiting for it. */
+async function sendStopDecisions(sweepId: string, ledger: StopLedger): Promise<void> {
+  await Promise.all(ledger.ready().map(async ({ run, decision }) => {
+    try {
+      await getExternalWorkflowHandle(trialWorkflowId(sweepId, run)).signal(stopDecisionSignal, decision);
+    } catch (error) {
+      // Only a trial that is gone (cancelled with the sweep) misses its decision.
+      log.warn('stop decision not delivered', { run, error: rootMessage(error) });
+    }
+  }));
 }
 
 /** Backbone features for every split and view, one activity per shard, all views of a shard together. */

@@ -162,3 +162,10 @@ function median(values: readonly number[]): number {
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Epochs after which a trial of `nEpochs` epochs waits for a decision: ASHA's rungs, or every epoch from minEpochs. */
+export function decisionEpochs(rule: EarlyStopping, nEpochs: number): number[] {
+  const epochs = rule.rule === 'asha' ? ashaRungs(rule) : Array.from({ length: nEpochs }, (_, i) => i + 1).filter((e) => e >= rule.minEpochs);
+  // Reaching the last epoch ends the trial anyway.
+  return epochs.filter((e) => e < nEpochs);
+}
