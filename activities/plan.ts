@@ -1,8 +1,8 @@
-// Planning the trials: one per permutation of the grid, or one per random draw of the search space,
-// each with a content id built from everything that determines its result, so identical trials are
-// recognised across sweeps.
+// Planning the trials: one per permutation of the grid, per random draw of the search space, or per
+// suggestion of a bayesian batch, each with a content id built from everything that determines its
+// result, so identical trials are recognised across sweeps.
 import { contentId } from '../lib/content-id';
-import { expandGrid } from '../lib/grid';
+import { Params, expandGrid } from '../lib/grid';
 import { headParams } from '../lib/head-params';
 import { sampleConfig } from '../lib/search/space';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
@@ -16,13 +16,16 @@ export interface PlanInput {
   classes: string[];
   train: FeatureSetRef[];
   val: FeatureSetRef;
+  /** A bayesian search's batch: its suggested configurations, planned as runs firstRun, firstRun + 1, ... */
+  suggested?: { configs: Params[]; firstRun: number };
 }
 
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
   const { spec } = input;
-  const configs = spec.search?.method === 'random'
+  const configs = input.suggested?.configs ?? (spec.search?.method === 'random'
     ? Array.from({ length: spec.search.budget }, (_, i) => sampleConfig(spec.search!.space, spec.seed, i))
-    : expandGrid(spec.grid);
+    : expandGrid(spec.grid));
+  const firstRun = input.suggested?.firstRun ?? 1;
   const stopping = spec.search?.earlyStopping;
   // What a trial keeps beyond today's last epoch changes its stored result, so it is part of the id;
   // absent (a grid spec's case), the id is what it always was.
@@ -33,7 +36,7 @@ export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
     if (stopping?.rule === 'asha') head.n_epochs = stopping.maxEpochs;
     return {
       trialId: contentId({ code: TRAINING_CODE_VERSION, seed: spec.seed, train: input.train.map((f) => f.id), val: input.val.id, params, head, ...keep }),
-      run: i + 1,
+      run: firstRun + i,
       params,
       head,
     };

@@ -47,7 +47,8 @@ export interface SweepSpec {
   concurrency: number;
   /** A training attempt silent this long is presumed dead and retried (resuming) on another worker. */
   heartbeatTimeoutSeconds: number;
-  taskQueues: { cpu: string; gpu: string };
+  /** suggest: where the Python suggestTrials worker listens (bayesian searches only). */
+  taskQueues: { cpu: string; gpu: string; suggest?: string };
   /** Refuse grids larger than this before any work starts. */
   maxTrials: number;
   /** Reuse finished trials and artifacts from earlier sweeps with identical inputs. */
@@ -131,6 +132,9 @@ export function parseSweepSpec(raw: Json): SweepSpec {
     taskQueues: {
       cpu: at.string('taskQueues.cpu', at.object('taskQueues')?.cpu, 'sweep-cpu', /^\S+$/, 'a task queue name'),
       gpu: at.string('taskQueues.gpu', at.object('taskQueues')?.gpu, 'sweep-gpu', /^\S+$/, 'a task queue name'),
+      ...(searched?.search?.method === 'bayesian'
+        ? { suggest: at.string('taskQueues.suggest', at.object('taskQueues')?.suggest, 'sweep-suggest', /^\S+$/, 'a task queue name') }
+        : {}),
     },
     maxTrials: at.number('maxTrials', raw.maxTrials, 256, { min: 1, integer: true }),
     reuse: at.boolean('reuse', raw.reuse, true),

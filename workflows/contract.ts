@@ -11,12 +11,19 @@ import type { LiveLeaderboard } from '../lib/live-leaderboard';
 import type { EarlyStopping, StopDecision } from '../lib/search/early-stopping';
 import type { Objective } from '../lib/search/objective';
 import type { EpochReport } from '../lib/search/stop-ledger';
+import type { SuggestRequest } from '../lib/search/bayesian';
+import type { Params } from '../lib/grid';
 import type { TrialInput, TrialSummary } from '../lib/sweep-types';
 
 /** What CPU-queue workers run: data, planning, ranking, reports. */
 export type CpuActivities = typeof cpuActivities;
 /** What GPU-queue workers run: backbone features, training, evaluation, export. */
 export type GpuActivities = typeof gpuActivities;
+
+/** What the Python suggest worker (search/optuna/suggest_worker.py) serves on a bayesian sweep's suggest queue. */
+export interface SuggestActivities {
+  suggestTrials(request: SuggestRequest): Promise<Params[]>;
+}
 
 /** Every activity retries on this policy, except what no retry can fix. */
 export const ACTIVITY_RETRY: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.spec, FailureType.data] };

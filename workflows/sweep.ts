@@ -1,6 +1,7 @@
 // The sweep, as the DAG it is:
 //   ingest -> balance -> split -> extract features (shared by all trials)
-//   -> one trial workflow per planned trial (a grid permutation or a random draw; bounded concurrency) -> rank.
+//   -> one trial workflow per planned trial (a grid permutation, a random draw, or a bayesian
+//      suggestion, batch by batch; bounded concurrency) -> rank.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
   type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, getExternalWorkflowHandle, isCancellation, log,
@@ -10,16 +11,17 @@ import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
 import { dataSummary } from '../lib/data-summary';
 import { FailureType, rootMessage } from '../lib/errors';
-import { valuesByName } from '../lib/grid';
+import { Params, valuesByName } from '../lib/grid';
 import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { StopLedger } from '../lib/search/stop-ledger';
+import { batchSizes, suggestRequest } from '../lib/search/bayesian';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
-  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
+  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SuggestActivities, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
   stopDecisionSignal,
 } from './contract';
 import { trialWorkflow } from './trial';
@@ -77,14 +79,7 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
   publish('extracting features');
   const features = await extractFeatureSets(gpu, spec, split);
-  plans = await cpu.planTrials.executeWithOptions({ summary: `plan ${trialCount(spec)} trials` },
-    [{ spec, classes: split.classes, train: features.train, val: features.val }]);
-  if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
-  await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values }]);
-  progress.trialsTotal = plans.length;
-  publish('training');
-
-  const trials = await mapBounded(plans, spec.concurrency, async (plan) => {
+  const runOne = async (plan: TrialPlan) => {
     progress.running.push(plan.run);
     publish();
     const summary = await runTrial(sweepId, spec, split, features, plan);
@@ -96,7 +91,31 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
     progress.trials.push(summary);
     publish();
     return summary;
-  });
+  };
+  /** Plans trials (all of them, or a bayesian batch), declares their hyperparameters to TensorBoard and runs them. */
+  const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
+    const planned = await cpu.planTrials.executeWithOptions({ summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : `plan ${trialCount(spec)} trials` },
+      [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : {}) }]);
+    plans = [...plans, ...planned];
+    if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
+    await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values }]);
+    progress.trialsTotal = suggested ? trialCount(spec) : plans.length;
+    publish('training');
+    return mapBounded(planned, spec.concurrency, runOne);
+  };
+
+  let trials: TrialSummary[] = [];
+  if (spec.search?.method === 'bayesian') {
+    const suggest = proxyActivities<SuggestActivities>({ taskQueue: spec.taskQueues.suggest!, startToCloseTimeout: '5m', retry: ACTIVITY_RETRY });
+    // Batch by batch, each suggested from exactly the trials of the batches before it.
+    for (const count of batchSizes(spec.search.budget, spec.concurrency)) {
+      const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${trials.length} finished (TPE)` },
+        [suggestRequest(spec.search, spec.seed, trials, count)]);
+      trials = [...trials, ...await planAndRun({ configs, firstRun: trials.length + 1 })];
+    }
+  } else {
+    trials = await planAndRun();
+  }
 
   const cancelled = CancellationScope.current().consideredCancelled;
   // Exported before ranking, so the leaderboard points at the model.

@@ -29,8 +29,8 @@ export function parseObjective(raw: unknown, field = 'objective'): { objective: 
   return { objective: { metric, direction }, problems };
 }
 
-/** The objective's value of one epoch; NaN when the epoch does not carry the metric. */
-export function objectiveValue(epoch: EpochMetrics, objective: Objective): number {
+/** The objective's value of one epoch (or of a trial's kept epoch); NaN when it does not carry the metric. */
+export function objectiveValue(epoch: Partial<EpochMetrics>, objective: Objective): number {
   const v = (epoch as unknown as Record<string, unknown>)[objective.metric];
   return typeof v === 'number' ? v : NaN;
 }

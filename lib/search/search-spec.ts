@@ -38,8 +38,6 @@ export function parseSearchSection(raw: unknown, field = 'search'): { search?: S
     .map((k) => `${field}.${k}: not a search field; the fields are ${FIELDS.join(', ')}`);
   const method = SEARCH_METHODS.find((m) => m === r.method);
   if (!method) problems.push(`${field}.method: ${JSON.stringify(r.method)} is not valid: expected "grid", "random" or "bayesian"`);
-  // The TPE side exists (search/optuna) but no sweep asks it yet: refuse rather than run something else.
-  if (method === 'bayesian') problems.push(`${field}.method: "bayesian" is not available in sweeps yet; use "random"`);
   const { space, problems: spaceProblems } = parseSearchSpace(r.space, `${field}.space`);
   const { objective, problems: objectiveProblems } = parseObjective(r.objective, `${field}.objective`);
   const { earlyStopping, problems: stoppingProblems } = parseEarlyStopping(r.earlyStopping, `${field}.earlyStopping`);

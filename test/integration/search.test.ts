@@ -11,10 +11,12 @@ import { readEventFile } from '../../formats/tensorboard/reader';
 import { trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { getJson, getObject, objectExists } from '../../platform/storage';
 import { sweepWorkflow } from '../../workflows';
+import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
+const noSuggestWorker = suggestWorkerMissing();
 let env: TestWorkers;
-before(async () => { env = await startTestWorkers('search'); });
+before(async () => { env = await startTestWorkers('search', noSuggestWorker ? ['cpu', 'gpu'] : ['cpu', 'gpu', 'suggest']); });
 after(async () => { await env.stop(); });
 
 async function runSweep(spec: unknown, prefix: string): Promise<Leaderboard> {
@@ -34,6 +36,21 @@ describe('search end to end', () => {
     assert.equal(board.ranked.length, 3);
     assert.equal(new Set(board.ranked.map((t) => t.params.hidden_units + '/' + t.params.lr)).size, 3, 'three different configurations');
     for (const t of board.ranked) assert.equal(t.epochsDone, 2);
+  });
+
+  test('a bayesian search runs batch by batch on the Python suggest worker; a rerun proposes and reuses the same trials', { skip: noSuggestWorker }, async () => {
+    const search = { method: 'bayesian', budget: 4, space: { ...SPACE, n_epochs: { type: 'choice', values: [2] } } };
+    const first = await runSweep(await tinySpec(env, { grid: undefined, reuse: false, concurrency: 2, search }), 'it-bayes');
+    assert.equal(first.status, 'completed');
+    assert.equal(first.ranked.length, 4);
+    for (const t of first.ranked) {
+      assert.ok(Number.isInteger(t.params.hidden_units) && (t.params.hidden_units as number) % 8 === 0 && (t.params.hidden_units as number) <= 32);
+      assert.ok((t.params.lr as number) >= 1e-3 && (t.params.lr as number) <= 1e-1);
+    }
+    const again = await runSweep(await tinySpec(env, { grid: undefined, concurrency: 2, search }), 'it-bayes-again');
+    assert.equal(again.reusedTrials, 4);
+    const ids = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.trialId]).sort();
+    assert.deepEqual(ids(again), ids(first));
   });
 
   describe('ASHA, keeping the best epoch', () => {
