@@ -18,7 +18,8 @@ import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, StopDecision, TrialHistory, ashaDecision, ashaRungs } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
-import { SEARCH_ATTRIBUTES, progressQuery, sweepWorkflow } from '../../workflows';
+import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, sweepWorkflow } from '../../workflows';
+import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, fakeActivities, fakeValAccuracy } from './fake-activities';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(REPO_ROOT, '.stack', 'bin', 'temporal');
@@ -51,18 +52,32 @@ function spec(patch: Record<string, unknown> = {}) {
     backbone: { uri: 'file:///models/fake/model.json' },
     grid: { hidden_units: [8, 16], n_epochs: [1] },
     augmentation: { enabled: false },
-    taskQueues: { cpu: `wf-cpu-${process.pid}-${queueCount}`, gpu: `wf-gpu-${process.pid}-${queueCount}` },
+    taskQueues: { cpu: `wf-cpu-${process.pid}-${queueCount}`, gpu: `wf-gpu-${process.pid}-${queueCount}`, suggest: `wf-suggest-${process.pid}-${queueCount}` },
     ...patch,
   };
 }
 
-/** Runs `body` with a CPU worker (workflows + CPU fakes) and a GPU worker (GPU fakes) on the spec's queues. */
-async function withWorkers<T>(raw: ReturnType<typeof spec>, fakes: Fakes, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with a CPU worker (workflows + CPU fakes), a GPU worker (GPU fakes) and a suggest
+ * worker (the fake TPE below, standing in for the Python one) on the spec's queues.
+ */
+async function withWorkers<T>(raw: ReturnType<typeof spec>, fakes: Fakes, body: () => Promise<T>, suggest: SuggestActivities = fakeSuggest([])): Promise<T> {
   const connection = env.nativeConnection;
   const cpu = await Worker.create({ connection, taskQueue: raw.taskQueues.cpu, workflowBundle: bundle, activities: fakes.cpu });
   // Heartbeats reach the server at once, so a cancel reaches a running fake within a second.
   const gpu = await Worker.create({ connection, taskQueue: raw.taskQueues.gpu, activities: fakes.gpu, maxHeartbeatThrottleInterval: '100ms' });
-  return cpu.runUntil(gpu.runUntil(body));
+  const suggester = await Worker.create({ connection, taskQueue: raw.taskQueues.suggest, activities: suggest });
+  return cpu.runUntil(gpu.runUntil(suggester.runUntil(body)));
+}
+
+/** A stand-in for TPE: random draws indexed by how many trials have finished; records each request. */
+function fakeSuggest(requests: SuggestRequest[]): SuggestActivities {
+  return {
+    suggestTrials: async (request) => {
+      requests.push(request);
+      return Array.from({ length: request.count }, (_, i) => sampleConfig(request.space, request.seed, request.finished.length + i));
+    },
+  };
 }
 
 const startSweep = (raw: ReturnType<typeof spec>, id: string) =>
@@ -205,7 +220,7 @@ function sequentialAsha(runs: number): Map<number, StopDecision | undefined> {
 }
 
 /** Runs `raw` with trainTrial taking `delayMs(run)` per call, and returns the board and the trainTrial inputs. */
-async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs: (run: number) => number, fakes?: Fakes) {
+async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs: (run: number) => number, fakes?: Fakes, suggest?: SuggestActivities) {
   const base = fakes ?? fakeActivities();
   const inputs: TrialInput[] = [];
   const timed = fakeActivities({
@@ -215,7 +230,7 @@ async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs
       return base.gpu.trainTrial(input);
     },
   });
-  const board: Leaderboard = await withWorkers(raw, timed, async () => (await startSweep(raw, id)).result());
+  const board: Leaderboard = await withWorkers(raw, timed, async () => (await startSweep(raw, id)).result(), suggest);
   return { board, inputs, calls: timed.calls };
 }
 
@@ -280,6 +295,24 @@ describe('search with fake activities', () => {
     const again = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-again', () => 0, fakes);
     assert.equal(again.board.reusedTrials, 4);
     assert.deepEqual(again.board.ranked.map((t) => [t.run, t.status, t.epochsDone]), first.board.ranked.map((t) => [t.run, t.status, t.epochsDone]));
+  });
+
+  test('bayesian: batches of `concurrency` trials, each suggested from exactly the earlier batches in run order, whatever the timing', async () => {
+    const search = { method: 'bayesian', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
+    const runs = await Promise.all([[(run: number) => 80 * (6 - run)], [(run: number) => 80 * run]].map(async ([delay], i) => {
+      const requests: SuggestRequest[] = [];
+      const { board } = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `bayes-${i}`, delay, undefined, fakeSuggest(requests));
+      return { board, requests };
+    }));
+    for (const { board, requests } of runs) {
+      assert.deepEqual(requests.map((r) => [r.count, r.finished.length]), [[2, 0], [2, 2], [1, 4]]);
+      // Each request lists the finished trials in run order, with their objective at the kept epoch.
+      const byRun = board.ranked.slice().sort((a, b) => a.run - b.run);
+      assert.deepEqual(requests[2].finished, byRun.slice(0, 4).map((t) => ({ params: t.params, value: t.valAccuracy })));
+      assert.equal(board.ranked.length, 5);
+    }
+    assert.deepEqual(runs[0].requests, runs[1].requests);
+    assert.deepEqual(runs[0].board.ranked.map((t) => [t.run, t.trialId]), runs[1].board.ranked.map((t) => [t.run, t.trialId]));
   });
 
   test('keepBestEpoch: trials rank by their best epoch, which the summary reports', async () => {
