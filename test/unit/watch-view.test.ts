@@ -179,7 +179,7 @@ describe('search results in the views', () => {
     assert.match(details, /best val accuracy 80\.0% at epoch 4 \(run 2, ranked by validation loss \(lower is better\)\)/);
     assert.match(details, /^run 3 stopped at epoch 1 by ASHA rung 0 .*the top 1 continue$/m);
     assert.match(formatTrialTable(board.ranked), /best_epoch[\s\S]*stopped@1 \(asha\)/);
-    assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', board, training: {} }).join('\n'), /run 3 stopped at epoch 1 \(asha\): val acc 70\.0%/);
+    assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board, training: {} }).join('\n'), /run 3 stopped at epoch 1 \(asha\): val acc 70\.0%/);
   });
 
   test('the start details of a search describe its method, objective, early stopping and space', () => {
