@@ -36,7 +36,14 @@ async function main(): Promise<void> {
     await cpu.runUntil(gpu.runUntil(env.client.workflow.execute(sweepWorkflow, { taskQueue: queues.cpu, workflowId: sweepId, args: [spec] })));
     const size = async (workflowId: string) => {
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-      return { events: history.events?.length ?? 0, bytes: temporal.api.history.v1.History.encode(history).finish().length };
+      const eventBytes = (history.events ?? []).map((e) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
+      const largest = eventBytes.indexOf(Math.max(...eventBytes));
+      return {
+        events: eventBytes.length,
+        bytes: temporal.api.history.v1.History.encode(history).finish().length,
+        // Temporal refuses a payload over 2 MB: the event carrying the biggest one shows how close a sweep gets.
+        largestEvent: { bytes: eventBytes[largest], type: temporal.api.enums.v1.EventType[history.events![largest].eventType!] },
+      };
     };
     const sweep = await size(sweepId);
     const trial = await size(`${sweepId}.trial-001`);
