@@ -75,12 +75,22 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise
   const { rule, objective } = input.stopping!;
   const { run, trialId, head } = input.trial;
   const decisions = new Map<number, StopDecision>();
+  // Each segment resumes from the previous one's checkpoint by design; only a resume past a
+  // segment's start (a retried attempt) is a resume worth reporting.
+  let resumed = 0;
+  const segment = async (from: number, trialInput: TrialWorkflowInput, summary: string) => {
+    const trained = await train(trialInput, summary);
+    if (trained.resumedFromEpoch > from) resumed = trained.resumedFromEpoch;
+    return { ...trained, resumedFromEpoch: resumed };
+  };
+  let from = 0;
   setHandler(stopDecisionSignal, (decision) => { decisions.set(decision.epoch, decision); });
   // No run id: the signal reaches whichever run of the sweep is current.
   const sweep = getExternalWorkflowHandle(workflowInfo().parent!.workflowId);
   for (const epoch of decisionEpochs(rule, head.n_epochs)) {
     setCurrentDetails(`**training** to epoch ${epoch} of ${head.n_epochs}; then the sweep decides whether it goes on (${rule.rule})`);
-    let trained = await train({ ...input, untilEpoch: epoch }, `train run ${run} to epoch ${epoch} of ${head.n_epochs}`);
+    let trained = await segment(from, { ...input, untilEpoch: epoch }, `train run ${run} to epoch ${epoch} of ${head.n_epochs}`);
+    from = epoch;
     const values = trained.epochs.map((e) => objectiveValue(e, objective)).map((v) => (Number.isNaN(v) ? null : v));
     await sweep.signal(epochsReportedSignal, { run, trialId, epoch, values });
     setCurrentDetails(`**waiting** at epoch ${epoch} for the sweep's ${rule.rule} decision: it is made once every earlier trial has reached epoch ${epoch}, stopped or ended`);
@@ -88,9 +98,9 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise
     const decision = decisions.get(epoch)!;
     if (decision.stop) {
       // A stored result that went further holds a later epoch's head: train this trial's own up to here.
-      if (trained.storedEpochs) trained = await train({ ...input, untilEpoch: epoch, reuse: false }, `train run ${run} again to epoch ${epoch}, where it stopped`);
+      if (trained.storedEpochs) trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false }, `train run ${run} again to epoch ${epoch}, where it stopped`);
       return { trained, stopped: { epoch, rule: rule.rule, reason: decision.reason } };
     }
   }
-  return { trained: await train(input, `train run ${run} on to epoch ${head.n_epochs}`) };
+  return { trained: await segment(from, input, `train run ${run} on to epoch ${head.n_epochs}`) };
 }

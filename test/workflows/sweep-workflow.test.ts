@@ -269,6 +269,7 @@ describe('search with fake activities', () => {
       if (stop) assert.ok((input.untilEpoch ?? ASHA.maxEpochs) <= stop.epoch, `run ${input.trial.run} trained to ${input.untilEpoch}`);
     }
     assert.equal(later.board.failed.length, 0, 'stopped trials are not failures');
+    assert.ok(later.board.ranked.every((t) => !t.resumedFromEpoch), 'training rung by rung is not reported as resuming');
   });
 
   test('a stopped trial says where and why, in the progress query and the leaderboard', async () => {
