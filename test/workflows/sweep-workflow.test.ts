@@ -15,7 +15,7 @@ import { REPO_ROOT } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { setObjectStore } from '../../platform/storage';
 import { Leaderboard, TrialInput } from '../../lib/sweep-types';
-import { AshaConfig, StopDecision, TrialHistory, ashaDecision, ashaRungs } from '../../lib/search/early-stopping';
+import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
 import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, sweepWorkflow } from '../../workflows';
@@ -198,18 +198,18 @@ const SPACE = {
 } as const;
 const ASHA: AshaConfig = { gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 };
 
-/** ASHA run as the rule says, one trial after another in plan order: what any timing must decide. */
-function sequentialAsha(runs: number): Map<number, StopDecision | undefined> {
-  const histories: Array<TrialHistory & { run: number }> = [];
+/** The rule run as it says, one trial after another in plan order: what any timing must decide. */
+function sequentialDecisions(runs: number, rule: EarlyStopping, nEpochs: number): Map<number, StopDecision | undefined> {
+  const histories: TrialHistory[] = [];
   const stops = new Map<number, StopDecision | undefined>();
   for (let run = 1; run <= runs; run++) {
     const values: number[] = [];
-    histories.push({ run, trialId: `run-${run}`, values });
+    histories.push({ trialId: `run-${run}`, values });
     stops.set(run, undefined);
-    for (let epoch = 1; epoch <= ASHA.maxEpochs; epoch++) {
+    for (let epoch = 1; epoch <= nEpochs; epoch++) {
       values.push(fakeValAccuracy({ run }, epoch));
-      if (!ashaRungs(ASHA).includes(epoch)) continue;
-      const decision = ashaDecision(`run-${run}`, epoch, histories, ASHA, DEFAULT_OBJECTIVE);
+      if (!decisionEpochs(rule, nEpochs).includes(epoch)) continue;
+      const decision = stopDecision(`run-${run}`, epoch, histories, rule, DEFAULT_OBJECTIVE);
       if (decision.stop) {
         stops.set(run, decision);
         break;
@@ -254,7 +254,7 @@ describe('search with fake activities', () => {
     const earlier = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-b', (run) => 60 * run);
     const outcome = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.stopped?.reason]);
     assert.deepEqual(outcome(later.board), outcome(earlier.board));
-    const expected = sequentialAsha(6);
+    const expected = sequentialDecisions(6, { rule: 'asha', ...ASHA }, ASHA.maxEpochs);
     for (const trial of later.board.ranked) {
       const stop = expected.get(trial.run);
       assert.equal(trial.status, stop ? 'stopped' : 'completed', `run ${trial.run}`);
@@ -270,6 +270,22 @@ describe('search with fake activities', () => {
     }
     assert.equal(later.board.failed.length, 0, 'stopped trials are not failures');
     assert.ok(later.board.ranked.every((t) => !t.resumedFromEpoch), 'training rung by rung is not reported as resuming');
+  });
+
+  test('the median rule, concurrency 2: every epoch judged against the earlier trials, the same under two timings', async () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1 };
+    const search = { method: 'random', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [3] } }, earlyStopping: rule };
+    const boards = await Promise.all([(run: number) => 60 * (6 - run), (run: number) => 60 * run].map(async (delay, i) =>
+      (await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `median-${i}`, delay)).board));
+    const expected = sequentialDecisions(5, rule, 3);
+    for (const board of boards) {
+      assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2, 3, 4, 5]);
+      for (const trial of board.ranked) {
+        const stop = expected.get(trial.run);
+        assert.deepEqual([trial.status, trial.epochsDone, trial.stopped?.reason], [stop ? 'stopped' : 'completed', stop ? stop.epoch : 3, stop?.reason], `run ${trial.run}`);
+      }
+    }
+    assert.ok([...expected.values()].some((d) => d?.rule === 'median'), 'the median rule stopped a trial');
   });
 
   test('a stopped trial says where and why, in the progress query and the leaderboard', async () => {
