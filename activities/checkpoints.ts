@@ -10,6 +10,9 @@
 //    anything again. Claims are ordered by the store, so the newest claimer owns the trial.
 // 2. Deletes follow moves. Only the owner deletes, only its own previous weights, and only after the
 //    pointer names newer ones; a claimer resumes from what the pointer names at its claim, never older.
+//    The best-so-far weights (a trial that keeps its best epoch) follow the same rule: stored under
+//    an immutable per-epoch key before the pointer names them, the previous best deleted only by the
+//    owner after the pointer names the new one.
 // 3. Repair. A pointer whose weights are gone (left by the protocol before fencing, or by lost
 //    storage) falls back to the newest weights at or below its epoch, or to epoch 0; training is a
 //    pure function of (seed, trial, epoch, batch), so either way the trial ends with the same bytes.
@@ -64,12 +67,16 @@ export interface CheckpointPointer {
   adamStep: number;
   /** The attempt that claimed the pointer last; only it may move the pointer. */
   owner?: string;
+  /** The best epoch so far by the trial's objective and its weights; only for trials that keep their best epoch. */
+  best?: { epoch: number; weightsKey: string };
 }
 
 /** Where an attempt starts: the claimed pointer's state, and its weights unless it starts from scratch. */
 export interface ResumePoint {
   pointer: CheckpointPointer;
   weights?: Uint8Array;
+  /** The weights `pointer.best` names. */
+  bestWeights?: Uint8Array;
   /** Set when the pointer named missing weights and an older checkpoint (or epoch 0) was used. */
   repaired?: string;
 }
@@ -92,6 +99,9 @@ export class TrialCheckpoint {
     private readonly owner: string,
     private etag: string,
     private weightsKey: string | undefined,
+    private best: CheckpointPointer['best'],
+    /** Best weights the store may still hold that the pointer no longer names; deleted once it names newer ones. */
+    private staleBestKey: string | undefined,
   ) {}
 
   /**
@@ -110,7 +120,8 @@ export class TrialCheckpoint {
       try {
         const etag = await store.putIf(key, pointerBytes(claimed), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
         // The previous owner's weights stay until this owner has moved past them (rule 2).
-        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey), resume: { ...resume, pointer: claimed } };
+        const staleBest = found?.best?.weightsKey === resume.pointer.best?.weightsKey ? undefined : found?.best?.weightsKey;
+        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey, resume.pointer.best, staleBest), resume: { ...resume, pointer: claimed } };
       } catch (error) {
         if (!(error instanceof PreconditionFailedError) || attempt >= CLAIM_TRIES) throw error;
       }
@@ -119,12 +130,20 @@ export class TrialCheckpoint {
 
   /**
    * Stores the state after `pointer.epoch` epochs: the weights first, then the pointer (only while this
-   * attempt owns it), then the previous weights. Throws CheckpointFencedError once a newer attempt owns it.
+   * attempt owns it), then the previous weights. `bestEpoch`, for a trial that keeps its best epoch, is
+   * the best epoch so far: when it is this one, the weights are stored as the best too. Throws
+   * CheckpointFencedError once a newer attempt owns it.
    */
-  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner'>, weights: Uint8Array): Promise<void> {
+  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
     await this.store.put(weightsKey, weights);
-    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner };
+    const previousBest = this.best;
+    if (bestEpoch !== undefined && bestEpoch !== previousBest?.epoch) {
+      if (bestEpoch !== pointer.epoch) throw new Error(`trial ${this.trialId}: best epoch ${bestEpoch} is neither the stored best (${previousBest?.epoch}) nor the epoch being saved (${pointer.epoch})`);
+      this.best = { epoch: bestEpoch, weightsKey: artifactKeys.trialBestWeights(this.trialId, bestEpoch) };
+      await this.store.put(this.best.weightsKey, weights);
+    }
+    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, ...(this.best ? { best: this.best } : {}) };
     try {
       this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
     } catch (error) {
@@ -134,6 +153,10 @@ export class TrialCheckpoint {
     const previous = this.weightsKey;
     this.weightsKey = weightsKey;
     if (previous && previous !== weightsKey) await this.store.delete(previous);
+    for (const old of [previousBest?.weightsKey, this.staleBestKey]) {
+      if (old && old !== this.best?.weightsKey) await this.store.delete(old);
+    }
+    this.staleBestKey = undefined;
   }
 
   /**
@@ -143,7 +166,11 @@ export class TrialCheckpoint {
   async removeOrphans(): Promise<string[]> {
     const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
     if (current?.etag !== this.etag) return [];
-    const orphans = (await this.store.list(artifactKeys.trialCheckpointWeightsPrefix(this.trialId))).filter((key) => key !== this.weightsKey);
+    const stored = [
+      ...await this.store.list(artifactKeys.trialCheckpointWeightsPrefix(this.trialId)),
+      ...await this.store.list(artifactKeys.trialBestWeightsPrefix(this.trialId)),
+    ];
+    const orphans = stored.filter((key) => key !== this.weightsKey && key !== this.best?.weightsKey);
     for (const key of orphans) await this.store.delete(key);
     return orphans;
   }
@@ -163,14 +190,21 @@ function pointerBytes(pointer: CheckpointPointer): Uint8Array {
  * its epoch (every epoch runs the same number of Adam steps, so the step count scales with the epoch).
  */
 async function resumePoint(store: CheckpointStore, trialId: string, pointer: CheckpointPointer): Promise<ResumePoint> {
-  if (!pointer.weightsKey || pointer.epoch === 0) return { pointer: { ...pointer, epoch: 0, epochs: [], adamStep: 0, weightsKey: undefined } };
+  const fresh = { ...pointer, epoch: 0, epochs: [], adamStep: 0, weightsKey: undefined, best: undefined };
+  if (!pointer.weightsKey || pointer.epoch === 0) return { pointer: fresh };
+  // Without its best weights a trial that keeps its best epoch cannot go on (the best may never be
+  // beaten again), so it trains again from scratch; older checkpoints serve only where the best is not after them.
+  const best = pointer.best && await store.read(pointer.best.weightsKey);
+  if (pointer.best && !best) {
+    return { pointer: fresh, repaired: `checkpoint.json named best weights ${pointer.best.weightsKey}, which do not exist; restarted from epoch 0` };
+  }
   const named = await store.read(pointer.weightsKey);
-  if (named) return { pointer, weights: named.body };
+  if (named) return { pointer, weights: named.body, bestWeights: best?.body };
   const stepsPerEpoch = pointer.adamStep / pointer.epoch;
   const prefix = artifactKeys.trialCheckpointWeightsPrefix(trialId);
   const older = (await store.list(prefix))
     .map((key) => ({ key, epoch: Number(key.slice(prefix.length).replace(/\.bin$/, '')) }))
-    .filter((c) => Number.isInteger(c.epoch) && c.epoch >= 1 && c.epoch < pointer.epoch && Number.isInteger(stepsPerEpoch))
+    .filter((c) => Number.isInteger(c.epoch) && c.epoch >= Math.max(1, pointer.best?.epoch ?? 1) && c.epoch < pointer.epoch && Number.isInteger(stepsPerEpoch))
     .sort((a, b) => b.epoch - a.epoch);
   for (const { key, epoch } of older) {
     const found = await store.read(key);
@@ -178,12 +212,13 @@ async function resumePoint(store: CheckpointStore, trialId: string, pointer: Che
       return {
         pointer: { ...pointer, epoch, epochs: pointer.epochs.slice(0, epoch), adamStep: stepsPerEpoch * epoch, weightsKey: key },
         weights: found.body,
+        bestWeights: best?.body,
         repaired: `checkpoint.json named ${pointer.weightsKey}, which does not exist; resumed from ${key} (epoch ${epoch})`,
       };
     }
   }
   return {
-    pointer: { ...pointer, epoch: 0, epochs: [], adamStep: 0, weightsKey: undefined },
+    pointer: fresh,
     repaired: `checkpoint.json named ${pointer.weightsKey}, which does not exist, and no older checkpoint does; restarted from epoch 0`,
   };
 }

@@ -1,9 +1,12 @@
-// Planning the trials: one per permutation of the grid, each with a content id built from
-// everything that determines its result, so identical trials are recognised across sweeps.
+// Planning the trials: one per permutation of the grid, per random draw of the search space, or per
+// suggestion of a bayesian batch, each with a content id built from everything that determines its
+// result, so identical trials are recognised across sweeps.
 import { contentId } from '../lib/content-id';
-import { expandGrid } from '../lib/grid';
+import { Params, expandGrid } from '../lib/grid';
+import { headParams } from '../lib/head-params';
+import { sampleConfig } from '../lib/search/space';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
-import { SweepSpec, headParams } from '../lib/sweep-spec';
+import { SweepSpec } from '../lib/sweep-spec';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
 export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form
@@ -13,14 +16,27 @@ export interface PlanInput {
   classes: string[];
   train: FeatureSetRef[];
   val: FeatureSetRef;
+  /** A bayesian search's batch: its suggested configurations, planned as runs firstRun, firstRun + 1, ... */
+  suggested?: { configs: Params[]; firstRun: number };
 }
 
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
-  return expandGrid(input.spec.grid).map((params, i) => {
+  const { spec } = input;
+  const configs = input.suggested?.configs ?? (spec.search?.method === 'random'
+    ? Array.from({ length: spec.search.budget }, (_, i) => sampleConfig(spec.search!.space, spec.seed, i))
+    : expandGrid(spec.grid));
+  const firstRun = input.suggested?.firstRun ?? 1;
+  const stopping = spec.search?.earlyStopping;
+  // What a trial keeps beyond today's last epoch changes its stored result, so it is part of the id;
+  // absent (a grid spec's case), the id is what it always was.
+  const keep = spec.search?.keepBestEpoch ? { keep: spec.search.objective } : {};
+  return configs.map((params, i) => {
     const head = headParams(params, input.classes.length);
+    // With ASHA every trial may train to maxEpochs; the rungs decide how far it gets.
+    if (stopping?.rule === 'asha') head.n_epochs = stopping.maxEpochs;
     return {
-      trialId: contentId({ code: TRAINING_CODE_VERSION, seed: input.spec.seed, train: input.train.map((f) => f.id), val: input.val.id, params, head }),
-      run: i + 1,
+      trialId: contentId({ code: TRAINING_CODE_VERSION, seed: spec.seed, train: input.train.map((f) => f.id), val: input.val.id, params, head, ...keep }),
+      run: firstRun + i,
       params,
       head,
     };

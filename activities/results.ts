@@ -3,9 +3,10 @@
 import { artifactKeys } from '../lib/artifact-keys';
 import { DataSummary } from '../lib/data-summary';
 import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
+import { completedTrials } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
-import { SweepSpec } from '../lib/sweep-spec';
+import { SweepSpec, objectiveOf } from '../lib/sweep-spec';
 import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 import { writeSessionEnds } from './tensorboard-events';
 
@@ -27,14 +28,14 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     const result = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
     for (const epoch of result?.epochs ?? []) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
   }
-  const completed = input.trials.filter((t) => t.status === 'completed' && t.valAccuracy !== undefined) as Array<TrialSummary & { valAccuracy: number; valLoss: number }>;
-  const ranked = rankTrials(completed);
+  const ranked = rankTrials(completedTrials(input.trials), objectiveOf(input.spec));
   const file = (name: string) => artifactKeys.sweepResults(input.sweepId, name);
   const leaderboard: Leaderboard = {
     sweepId: input.sweepId,
     status: input.status,
+    ...(input.spec.search ? { objective: input.spec.search.objective } : {}),
     ranked,
-    failed: input.trials.filter((t) => t.status !== 'completed'),
+    failed: input.trials.filter((t) => t.status === 'failed' || t.status === 'cancelled'),
     best: ranked[0],
     model: input.model,
     modelError: input.modelError,

@@ -69,10 +69,11 @@ export class TrialEvents {
 /**
  * A trial reused from an earlier sweep: writes its events into this sweep's folder from the stored
  * result. Scalars for every epoch come from result.json (with the original spacing in time); only the
- * final weights are stored, so histograms are written for the last epoch alone. Epoch files already in
- * the folder (this sweep ran the trial before) are kept as they are, histograms included.
+ * final weights are stored, so histograms are written for the last epoch alone (none when the stored
+ * weights are of a later epoch than `result` ends at). Epoch files already in the folder (this sweep
+ * ran the trial before) are kept as they are, histograms included. `end`: the trial ends here.
  */
-export async function writeReusedTrialEvents(input: TrialInput, result: TrainResult, finalWeights: () => Promise<HeadArrays>): Promise<void> {
+export async function writeReusedTrialEvents(input: TrialInput, result: TrainResult, finalWeights: (() => Promise<HeadArrays>) | undefined, end = true): Promise<void> {
   const events = new TrialEvents(input.sweepId, input.trial);
   const existing = new Set(await events.existing());
   await events.writeHeader(input);
@@ -80,10 +81,10 @@ export async function writeReusedTrialEvents(input: TrialInput, result: TrainRes
   if (missing.length > 0) {
     const wallTimes = replayWallTimes(result.epochs, now());
     const last = result.epochs.at(-1)!;
-    const lastWeights = missing.includes(last) ? await finalWeights() : undefined;
+    const lastWeights = missing.includes(last) ? await finalWeights?.() : undefined;
     for (const e of missing) await events.writeEpoch(e, e === last ? lastWeights : undefined, wallTimes[result.epochs.indexOf(e)]);
   }
-  await events.writeEnd('success');
+  if (end) await events.writeEnd('success');
 }
 
 export interface TensorboardExperimentInput {
@@ -103,7 +104,7 @@ export async function writeTensorboardExperiment(input: TensorboardExperimentInp
   return root;
 }
 
-/** Final HParams status of trials that did not complete (completed ones wrote "success" when training ended). */
+/** Final HParams status of trials that did not complete (completed ones wrote "success" when training ended; stopped ones end here). */
 export async function writeSessionEnds(sweepId: string, trials: readonly TrialSummary[]): Promise<void> {
   for (const trial of trials) {
     if (trial.status !== 'completed') await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status));

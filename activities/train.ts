@@ -10,6 +10,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
+import { bestEpoch } from '../lib/search/objective';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { decodeState, encodeState } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
@@ -24,12 +25,19 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   const backend = (await initTensorflow()).name;
   const { trial } = input;
   const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
+  // Early stopping trains rung by rung; only the last epoch ends the trial's TensorBoard session.
+  const until = Math.min(input.untilEpoch ?? trial.head.n_epochs, trial.head.n_epochs);
+  const final = until === trial.head.n_epochs;
   if (input.reuse) {
     const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    // A result whose head weights are gone is trained again: the same bytes come out.
-    if (finished && await objectExists(finished.headKey)) {
-      await writeReusedTrialEvents(input, finished, async () => decodeState(shape, await getObject(finished.headKey), 0).weights);
-      return { ...finished, run: trial.run, params: trial.params, reused: true };
+    // A result whose head weights are gone is trained again: the same bytes come out. A result that
+    // went further than asked (an earlier sweep did not stop the trial here) serves its first epochs.
+    if (finished && finished.epochs.length >= until && await objectExists(finished.headKey)) {
+      const further = finished.epochs.length > until;
+      const reused = further ? { ...finished, epochs: finished.epochs.slice(0, until), storedEpochs: finished.epochs.length } : finished;
+      if (further && input.keepBest) reused.bestEpoch = bestEpoch(reused.epochs, input.keepBest)!.epoch;
+      await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeState(shape, await getObject(finished.headKey), 0).weights, final);
+      return { ...reused, run: trial.run, params: trial.params, reused: true };
     }
   }
   const startedAt = Date.now();
@@ -38,19 +46,22 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     attemptOwner(info.workflowExecution?.workflowId ?? info.activityId, info.activityId, info.attempt),
     // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
     // finished one) would make "retrain" a no-op.
-    (saved) => input.reuse || saved.sweepId === input.sweepId);
+    // A checkpoint past `until` (another sweep went further) cannot be wound back: train from scratch.
+    (saved) => (input.reuse || saved.sweepId === input.sweepId) && saved.epoch <= until);
   if (resume.repaired) log.warn(`trial ${trial.trialId}: ${resume.repaired}`);
   const start = resume.weights
     ? decodeState(shape, resume.weights, resume.pointer.adamStep)
     : { weights: initHeadArrays(shape, input.seed, trial.trialId), adam: zeroAdamState(shape) };
   const epochs = resume.pointer.epochs.slice();
+  // A trial that keeps its best epoch carries the best weights so far (resumed with the checkpoint).
+  let bestWeights = resume.bestWeights;
   const events = new TrialEvents(input.sweepId, trial);
   await events.writeHeader(input);
   await events.removeStaleEpochs(epochs.length);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   try {
-    for (let epoch = epochs.length; epoch < trial.head.n_epochs; epoch++) {
+    for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
       const train = await openFeatureSet(input.train[epoch % input.train.length]);
       const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1), startedAt).finally(() => train.close());
@@ -70,11 +81,14 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       const weights = await trainer.weights();
       await events.writeEpoch(epochs.at(-1)!, weights);
       throwIfPresumedDead(startedAt);
-      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, encodeState(weights, await trainer.adamState()));
+      const state = encodeState(weights, await trainer.adamState());
+      const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
+      if (best === epochs.length) bestWeights = state;
+      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, state, best);
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
     const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
-    await putObject(headKey, encodeState(await trainer.weights(), await trainer.adamState()));
+    await putObject(headKey, input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState()));
     const result: TrainResult = {
       trialId: trial.trialId,
       run: trial.run,
@@ -84,10 +98,11 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       resumedFromEpoch: resume.pointer.epoch,
       reused: false,
       headKey,
+      ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
     await checkpoint.removeOrphans();
-    await events.writeEnd('success');
+    if (final) await events.writeEnd('success');
     return result;
   } finally {
     trainer.dispose();

@@ -125,6 +125,8 @@ export interface StatusDocument {
   stage?: SweepProgress['stage'];
   trialsTotal?: number;
   trialsCompleted?: number;
+  /** Of the completed: how many early stopping ended before their last epoch (each trial says where and why). */
+  trialsStopped?: number;
   trialsRunning?: number[];
   trialsFailed?: number;
   bestValAccuracy?: number;
@@ -161,7 +163,8 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     Object.assign(document, {
       stage: progress.stage,
       trialsTotal: progress.trialsTotal,
-      trialsCompleted: progress.trials.filter((t) => t.status === 'completed').length,
+      trialsCompleted: progress.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length,
+      trialsStopped: progress.trials.filter((t) => t.status === 'stopped').length,
       trialsRunning: progress.running,
       trialsFailed: progress.trials.filter((t) => t.status === 'failed').length,
       bestValAccuracy: progress.bestValAccuracy,
@@ -205,9 +208,10 @@ async function status(sweepId: string, json: boolean): Promise<number> {
   const doc = await sweepStatus(sweepId);
   const text = [`sweep ${doc.sweepId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}`,
     doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
-    doc.trialsTotal ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}` : '',
+    doc.trialsTotal ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done${doc.trialsStopped ? ` (${doc.trialsStopped} stopped early)` : ''}, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}` : '',
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
+    ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${a.lastFailure}`),
     doc.failure ?? ''].filter(Boolean).join('\n');

@@ -3,8 +3,7 @@
 // ingestion would find in the data source (images per class, files it would skip and why).
 import { surveyDataSource } from '../activities/ingest';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { gridSize } from '../lib/grid';
-import { parseSweepSpec } from '../lib/sweep-spec';
+import { parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { SKIP } from '../lib/dataset-layout';
 import { EXIT, UsageError } from './commands';
 import { readSpecFile } from './spec-file';
@@ -21,14 +20,14 @@ export interface ValidateDocument {
 
 export async function validate(specFile: string, json: boolean): Promise<number> {
   const spec = parseSweepSpec(readSpecFile(specFile));
-  const trials = gridSize(spec.grid);
+  const trials = trialCount(spec);
   const survey = await surveyDataSource(spec.data).catch((error: Error) => { throw new UsageError(error.message); });
   const doc: ValidateDocument = { spec: specFile, name: spec.name, trials, ...('remote' in survey ? {} : { data: survey }), notes: 'remote' in survey ? [survey.remote] : [] };
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
   } else {
     console.log([
-      `${specFile}: valid; sweep "${spec.name}" would run ${trials} trial${trials === 1 ? '' : 's'} over ${Object.keys(spec.grid).join(', ')}, ${spec.concurrency} at a time`,
+      `${specFile}: valid; sweep "${spec.name}" would run ${trials} trial${trials === 1 ? '' : 's'}${spec.search ? ` (${spec.search.method} search)` : ''} over ${searchedNames(spec).join(', ')}, ${spec.concurrency} at a time`,
       doc.data ? `data: ${formatDataSummary(doc.data)}` : `data: ${doc.notes[0]}`,
       'nothing was started; `sweep start` runs it',
     ].join('\n'));

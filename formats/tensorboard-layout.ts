@@ -99,7 +99,8 @@ export function sessionEndEventFile(status: SessionStatusName, wallTime: number)
 
 /** HParams has no "cancelled": a cancelled trial's outcome is unknown rather than a failure. */
 export function sessionStatus(status: TrialSummary['status']): SessionStatusName {
-  return status === 'completed' ? 'success' : status === 'failed' ? 'failure' : 'unknown';
+  // HParams has no "stopped": a trial stopped early ended normally with its metrics, so it counts as a success.
+  return status === 'completed' || status === 'stopped' ? 'success' : status === 'failed' ? 'failure' : 'unknown';
 }
 
 /**

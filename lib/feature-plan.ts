@@ -3,7 +3,7 @@
 // to feature sets. Pure, so the workflow and the benchmark plan the same work.
 import { SplitName } from './manifest';
 import { FeatureSetRef, FeatureShardRequest, FeatureShardResult, SplitSummary, ViewName } from './sweep-types';
-import { SweepSpec } from './sweep-spec';
+import { SweepSpec, maxTrialEpochs } from './sweep-spec';
 
 export const FEATURE_SHARD_SIZE = 256;
 
@@ -16,7 +16,7 @@ export interface SweepFeatures {
 /** Train views: one per epoch of the longest trial, capped by augmentation.views; 'eval' without augmentation. */
 export function trainViews(spec: SweepSpec): ViewName[] {
   if (!spec.augmentation.enabled) return ['eval'];
-  const maxEpochs = Math.max(...(spec.grid.n_epochs ?? [40]).map(Number));
+  const maxEpochs = maxTrialEpochs(spec);
   const views = spec.augmentation.views > 0 ? Math.min(spec.augmentation.views, maxEpochs) : maxEpochs;
   return Array.from({ length: views }, (_, i) => i);
 }

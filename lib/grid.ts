@@ -16,3 +16,15 @@ export function expandGrid(grid: Grid): Params[] {
   }
   return runs;
 }
+
+/** The distinct values each name takes over some trials' params, in first-seen order: the grid they span. */
+export function valuesByName(runs: readonly Params[]): Grid {
+  const grid: Grid = {};
+  for (const run of runs) {
+    for (const [name, value] of Object.entries(run)) {
+      grid[name] ??= [];
+      if (!grid[name].includes(value)) grid[name].push(value);
+    }
+  }
+  return grid;
+}

@@ -3,6 +3,7 @@
 // can read their epoch heartbeats). Pure, so the workflow can build it.
 import { Params } from './grid';
 import { rankTrials } from './rank';
+import { Objective } from './search/objective';
 import { TrialPlan, TrialSummary } from './sweep-types';
 
 export interface RunningTrial {
@@ -20,7 +21,9 @@ export interface LiveLeaderboard {
   /** The sweep's stage, as in the `progress` query. */
   stage: string;
   trialsTotal: number;
-  /** Completed trials, best validation accuracy first (the final leaderboard's order). */
+  /** What the trials are ranked by; absent: validation accuracy (a grid spec). */
+  objective?: Objective;
+  /** Completed trials, best objective value first (the final leaderboard's order). */
   ranked: TrialSummary[];
   /** Failed or cancelled trials, by run. */
   notCompleted: TrialSummary[];
@@ -31,9 +34,10 @@ export function trialWorkflowId(sweepId: string, run: number): string {
   return `${sweepId}.trial-${String(run).padStart(3, '0')}`;
 }
 
+/** Trials with results to rank: completed, or stopped early (ranked by the epoch they kept). */
 export function completedTrials(trials: readonly TrialSummary[]): Array<TrialSummary & { valAccuracy: number; valLoss: number }> {
   return trials.filter((t): t is TrialSummary & { valAccuracy: number; valLoss: number } =>
-    t.status === 'completed' && t.valAccuracy !== undefined && t.valLoss !== undefined);
+    (t.status === 'completed' || t.status === 'stopped') && t.valAccuracy !== undefined && t.valLoss !== undefined);
 }
 
 export function liveLeaderboard(
@@ -41,11 +45,13 @@ export function liveLeaderboard(
   trials: readonly TrialSummary[],
   runningRuns: readonly number[],
   plans: readonly TrialPlan[],
+  objective?: Objective,
 ): LiveLeaderboard {
   return {
     ...sweep,
-    ranked: rankTrials(completedTrials(trials)),
-    notCompleted: trials.filter((t) => t.status !== 'completed').sort((a, b) => a.run - b.run),
+    ...(objective ? { objective } : {}),
+    ranked: rankTrials(completedTrials(trials), objective),
+    notCompleted: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled').sort((a, b) => a.run - b.run),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({
       run: p.run,
       trialId: p.trialId,

@@ -3,6 +3,9 @@
 import { RESULT_COLUMNS } from './epoch-rows';
 import { catalogueBackbone, catalogueNameOf, catalogueNames, catalogueUri } from './backbone-catalogue';
 import { Grid, ParamValue, gridSize } from './grid';
+import { HEAD_PARAM_DEFAULTS } from './head-params';
+import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
+import { SearchSpec, parseSearchSection } from './search/search-spec';
 
 export interface SweepSpec {
   /** Human name; part of the sweep's workflow id. */
@@ -32,14 +35,20 @@ export interface SweepSpec {
     views: number;
   };
   backbone: BackboneSpec;
-  /** Ordered map of hyperparameter name -> values; every permutation is one trial. */
+  /**
+   * Ordered map of hyperparameter name -> values; every permutation is one trial. From `grid`, or from
+   * a `search` of method grid; empty for random and bayesian searches.
+   */
   grid: Grid;
+  /** Present when the spec has a `search` section instead of `grid`. */
+  search?: SearchSpec;
   seed: number;
   /** Trials trained at the same time. */
   concurrency: number;
   /** A training attempt silent this long is presumed dead and retried (resuming) on another worker. */
   heartbeatTimeoutSeconds: number;
-  taskQueues: { cpu: string; gpu: string };
+  /** suggest: where the Python suggestTrials worker listens (bayesian searches only). */
+  taskQueues: { cpu: string; gpu: string; suggest?: string };
   /** Refuse grids larger than this before any work starts. */
   maxTrials: number;
   /** Reuse finished trials and artifacts from earlier sweeps with identical inputs. */
@@ -65,10 +74,6 @@ export interface BackboneSpec {
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
-/** Hyperparameters the head understands, with defaults when the grid leaves them out. */
-export const HEAD_PARAM_DEFAULTS = { hidden_units: 256, dropout: 0.5, lr: 0.001, batch_size: 25, n_epochs: 40 } as const;
-export type HeadParams = { -readonly [K in keyof typeof HEAD_PARAM_DEFAULTS]: number } & { num_classes: number };
-
 export class SpecError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid sweep spec:\n  - ${problems.join('\n  - ')}`);
@@ -88,6 +93,11 @@ export function parseSweepSpec(raw: Json): SweepSpec {
   const classes = at.optionalStringList('data.classes', data?.classes);
   const backbone = parseBackbone(at);
   const catalogued = backbone.name === undefined ? undefined : catalogueBackbone(backbone.name);
+  const searched = raw.search === undefined ? undefined : parseSearchSection(raw.search);
+  problems.push(...searched?.problems ?? []);
+  if (searched && raw.grid !== undefined) {
+    at.problem('grid', 'a spec has either grid or search, not both; move the grid into search.space as choices ({"method": "grid", "space": {"lr": {"type": "choice", "values": [...]}}}) or drop one');
+  }
   const spec: SweepSpec = {
     name: at.string('name', raw.name, 'sweep', /^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
     data: {
@@ -114,13 +124,17 @@ export function parseSweepSpec(raw: Json): SweepSpec {
       views: at.number('augmentation.views', at.object('augmentation')?.views, 0, { min: 0, integer: true }),
     },
     backbone,
-    grid: parseGrid(at, raw.grid),
+    grid: searched ? searched.grid : parseGrid(at, raw.grid),
+    ...(searched?.search ? { search: searched.search } : {}),
     seed: at.number('seed', raw.seed, 42, { integer: true, min: 0 }),
     concurrency: at.number('concurrency', raw.concurrency, 2, { min: 1, max: 256, integer: true }),
     heartbeatTimeoutSeconds: at.number('heartbeatTimeoutSeconds', raw.heartbeatTimeoutSeconds, 60, { min: 5, max: 3600, integer: true }),
     taskQueues: {
       cpu: at.string('taskQueues.cpu', at.object('taskQueues')?.cpu, 'sweep-cpu', /^\S+$/, 'a task queue name'),
       gpu: at.string('taskQueues.gpu', at.object('taskQueues')?.gpu, 'sweep-gpu', /^\S+$/, 'a task queue name'),
+      ...(searched?.search?.method === 'bayesian'
+        ? { suggest: at.string('taskQueues.suggest', at.object('taskQueues')?.suggest, 'sweep-suggest', /^\S+$/, 'a task queue name') }
+        : {}),
     },
     maxTrials: at.number('maxTrials', raw.maxTrials, 256, { min: 1, integer: true }),
     reuse: at.boolean('reuse', raw.reuse, true),
@@ -142,9 +156,11 @@ export function parseSweepSpec(raw: Json): SweepSpec {
   if (classes && numClasses && numClasses.some((n) => n !== classes.length)) {
     problems.push(`grid.num_classes: ${JSON.stringify(numClasses)} disagrees with data.classes, which lists ${classes.length} classes; use [${classes.length}] or leave num_classes out`);
   }
-  const trials = gridSize(spec.grid);
+  const trials = trialCount(spec);
   if (trials > spec.maxTrials) {
-    problems.push(`grid: ${trials} permutations is more than maxTrials (${spec.maxTrials}); shrink the grid or raise maxTrials`);
+    problems.push(spec.search
+      ? `search.budget: ${trials} trials is more than maxTrials (${spec.maxTrials}); lower the budget or raise maxTrials`
+      : `grid: ${trials} permutations is more than maxTrials (${spec.maxTrials}); shrink the grid or raise maxTrials`);
   }
   if (problems.length) throw new SpecError(problems);
   return spec;
@@ -175,9 +191,33 @@ function parseBackbone(at: Reader): BackboneSpec {
   };
 }
 
+/** How many trials the sweep runs. */
+export function trialCount(spec: SweepSpec): number {
+  return spec.search?.budget ?? gridSize(spec.grid);
+}
+
+/** What trials are ranked by: the search's objective, else validation accuracy, maximised. */
+export function objectiveOf(spec: SweepSpec): Objective {
+  return spec.search?.objective ?? DEFAULT_OBJECTIVE;
+}
+
+/** The hyperparameters the sweep varies, in the spec's order. */
+export function searchedNames(spec: SweepSpec): string[] {
+  return Object.keys(spec.search?.space ?? spec.grid);
+}
+
+/** Epochs of the longest trial: ASHA's maxEpochs, else the largest n_epochs the grid or space allows. */
+export function maxTrialEpochs(spec: SweepSpec): number {
+  const stopping = spec.search?.earlyStopping;
+  if (stopping?.rule === 'asha') return stopping.maxEpochs;
+  const domain = spec.search?.space.n_epochs;
+  const values = domain ? (domain.type === 'choice' ? domain.values : [domain.high]) : spec.grid.n_epochs;
+  return Math.max(...(values ?? [HEAD_PARAM_DEFAULTS.n_epochs]).map(Number));
+}
+
 function parseGrid(at: Reader, raw: Json): Grid {
   if (!isObject(raw) || Object.keys(raw).length === 0) {
-    at.problem('grid', 'must be an object of hyperparameter name -> list of values, e.g. {"hidden_units": [256, 512], "dropout": [0.4, 0.5]}');
+    at.problem('grid', 'must be an object of hyperparameter name -> list of values, e.g. {"hidden_units": [256, 512], "dropout": [0.4, 0.5]}, or use a search section instead: {"method": "random", "budget": 20, "space": {...}}');
     return {};
   }
   const grid: Grid = {};
@@ -215,15 +255,6 @@ const HEAD_PARAM_CHECKS: Record<string, (v: ParamValue) => string | undefined> =
   dropout: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'must be a number in [0, 1)'),
   lr: (v) => (typeof v === 'number' && v > 0 && v <= 10 ? undefined : 'must be a number in (0, 10]'),
 };
-
-/** The head's hyperparameters of one trial: grid values over defaults. Other grid keys are labels. */
-export function headParams(params: Record<string, ParamValue>, numClasses: number): HeadParams {
-  const out = { ...HEAD_PARAM_DEFAULTS, num_classes: numClasses } as HeadParams;
-  for (const key of Object.keys(out) as Array<keyof HeadParams>) {
-    if (typeof params[key] === 'number') out[key] = params[key] as number;
-  }
-  return out;
-}
 
 function isObject(v: Json): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

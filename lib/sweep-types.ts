@@ -3,8 +3,10 @@
 import { DataSummary } from './data-summary';
 import { EpochMetrics } from './epoch-rows';
 import { Params } from './grid';
+import { Objective } from './search/objective';
 import { SplitName } from './manifest';
-import { HeadParams, SweepSpec } from './sweep-spec';
+import { HeadParams } from './head-params';
+import { SweepSpec } from './sweep-spec';
 
 export interface SplitSummary {
   splitId: string;
@@ -65,6 +67,10 @@ export interface TrialInput {
   reuse: boolean;
   /** How long a training attempt may go without a heartbeat before another worker takes over. */
   heartbeatTimeoutSeconds: number;
+  /** Keep the best epoch by this objective (its weights become the trial's head) instead of the last. */
+  keepBest?: Objective;
+  /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */
+  untilEpoch?: number;
 }
 
 export interface TrainResult {
@@ -75,8 +81,13 @@ export interface TrainResult {
   backend: string;
   /** Epoch a resumed attempt started from (0 when trained from scratch). */
   resumedFromEpoch: number;
+  /** Set when the stored result went past the epochs asked for (`untilEpoch`): its head is of that later epoch. */
+  storedEpochs?: number;
   reused: boolean;
+  /** The head's weights: after the last epoch, or after `bestEpoch` for a trial that keeps its best epoch. */
   headKey: string;
+  /** The epoch kept, by the objective (trials that keep their best epoch only). */
+  bestEpoch?: number;
 }
 
 export interface ClassScores {
@@ -103,9 +114,14 @@ export interface TrialSummary {
   trialId: string;
   run: number;
   params: Params;
-  status: 'completed' | 'failed' | 'cancelled';
+  /** stopped: early stopping ended it before its last epoch; it is ranked, tested and kept like a completed trial. */
+  status: 'completed' | 'stopped' | 'failed' | 'cancelled';
   error?: string;
+  /** Why and where early stopping ended the trial (status stopped). */
+  stopped?: { epoch: number; rule: 'asha' | 'median'; reason: string };
   epochsDone: number;
+  /** The epoch whose metrics (and weights) the trial keeps, when it keeps its best epoch rather than its last. */
+  bestEpoch?: number;
   trainLoss?: number;
   trainAccuracy?: number;
   valLoss?: number;
@@ -119,8 +135,11 @@ export interface TrialSummary {
 export interface Leaderboard {
   sweepId: string;
   status: 'completed' | 'cancelled';
-  /** Completed trials, best validation accuracy first. */
+  /** What the trials are ranked by; absent: validation accuracy (a grid spec). */
+  objective?: Objective;
+  /** Completed and stopped trials, best objective value first. */
   ranked: TrialSummary[];
+  /** Failed and cancelled trials. */
   failed: TrialSummary[];
   best?: TrialSummary;
   /** The best trial as one loadable model; absent when nothing completed or the sweep was cancelled. */

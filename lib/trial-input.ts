@@ -16,5 +16,6 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
     seed: spec.seed,
     reuse: spec.reuse,
     heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+    ...(spec.search?.keepBestEpoch ? { keepBest: spec.search.objective } : {}),
   };
 }

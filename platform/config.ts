@@ -58,6 +58,8 @@ export function storageConfig(): StorageConfig {
 export interface WorkerConfig {
   cpuQueue: string;
   gpuQueue: string;
+  /** Where the Python suggest worker serves bayesian sweeps' suggestTrials. */
+  suggestQueue: string;
   cpuConcurrency: number;
   gpuConcurrency: number;
 }
@@ -66,9 +68,15 @@ export function workerConfig(): WorkerConfig {
   return {
     cpuQueue: setting('SWEEP_CPU_QUEUE') ?? 'sweep-cpu',
     gpuQueue: setting('SWEEP_GPU_QUEUE') ?? 'sweep-gpu',
+    suggestQueue: setting('SWEEP_SUGGEST_QUEUE') ?? 'sweep-suggest',
     cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
   };
+}
+
+/** The Python of the search venv (infra/setup-search.sh), which runs the suggest worker. */
+export function searchPython(): string {
+  return setting('SWEEP_SEARCH_PYTHON') ?? path.join(REPO_ROOT, '.stack', 'search-venv', 'bin', 'python');
 }
 
 export interface FeatureCacheConfig {

@@ -17,6 +17,10 @@ export function temporalAddress(): string {
   return connectConfig().connectionOptions.address!;
 }
 
+export function temporalNamespace(): string {
+  return connectConfig().namespace ?? 'default';
+}
+
 export async function connectClient(): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig();
   const connection = await Connection.connect(connectionOptions);

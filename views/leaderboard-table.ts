@@ -1,17 +1,29 @@
 // Plain-text rendering of a leaderboard for terminals.
+import { DEFAULT_OBJECTIVE, Objective } from '../lib/search/objective';
 import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 
 export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
 
+const METRIC_NAMES: Record<string, string> = { valAccuracy: 'validation accuracy', valLoss: 'validation loss', trainAccuracy: 'train accuracy', trainLoss: 'train loss' };
+
+/** What "best" means on a leaderboard: "validation accuracy" (the default), else e.g. "validation loss (lower is better)". */
+export function rankedBy(objective: Objective = DEFAULT_OBJECTIVE): string {
+  const name = METRIC_NAMES[objective.metric] ?? objective.metric;
+  const usual = objective.direction === (/loss/i.test(objective.metric) ? 'minimize' : 'maximize');
+  return usual && objective.metric === DEFAULT_OBJECTIVE.metric ? name : `${name} (${objective.direction === 'maximize' ? 'higher' : 'lower'} is better)`;
+}
+
 /** The trial table as cells (also the HTML report's leaderboard): rank is the position in `trials`. */
 export function trialTableCells(trials: readonly TrialSummary[]): { header: string[]; rows: string[][] } {
   const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
-  const header = ['rank', 'run', ...paramNames, 'epochs', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_acc', 'note'];
+  // Trials that keep their best epoch show which one (its metrics are the row's).
+  const kept = trials.some((t) => t.bestEpoch !== undefined);
+  const header = ['rank', 'run', ...paramNames, 'epochs', ...(kept ? ['best_epoch'] : []), 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_acc', 'note'];
   const rows = trials.map((t, i) => [
-    String(i + 1), String(t.run), ...paramNames.map((p) => String(t.params[p] ?? '')), String(t.epochsDone),
+    String(i + 1), String(t.run), ...paramNames.map((p) => String(t.params[p] ?? '')), String(t.epochsDone), ...(kept ? [String(t.bestEpoch ?? '-')] : []),
     num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
-    t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
+    t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
   ]);
   return { header, rows };
 }
@@ -29,7 +41,7 @@ export function alignColumns(header: string[], rows: string[][]): string {
 }
 
 export function formatLeaderboard(board: Leaderboard): string {
-  const lines = [`sweep ${board.sweepId}: ${board.status}, ${board.ranked.length} trials ranked by validation accuracy` +
+  const lines = [`sweep ${board.sweepId}: ${board.status}, ${board.ranked.length} trials ranked by ${rankedBy(board.objective)}` +
     (board.failed.length ? `, ${board.failed.length} not completed` : '') + (board.reusedTrials ? `, ${board.reusedTrials} reused from earlier runs` : ''), ''];
   lines.push(formatTrialTable([...board.ranked, ...board.failed]));
   if (board.best?.test) {

@@ -4,7 +4,7 @@
 // Pure: the caller supplies the data and the chart library's source.
 import { EpochMetrics } from '../lib/epoch-rows';
 import { formatDataSummary } from '../lib/data-summary';
-import { num, pct, trialTableCells } from './leaderboard-table';
+import { num, pct, rankedBy, trialTableCells } from './leaderboard-table';
 import { formatParams } from './workflow-metadata';
 import { Evaluation, Leaderboard, TrialSummary } from '../lib/sweep-types';
 
@@ -56,9 +56,9 @@ export function renderReportHtml(input: ReportInput, chartLibrary: string): stri
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="meta">${esc(board.status)} · ${board.ranked.length} trials ranked by validation accuracy${board.failed.length ? ` · ${board.failed.length} not completed` : ''}${board.reusedTrials ? ` · ${board.reusedTrials} reused` : ''} · generated ${esc(input.generatedAt)}</p>
+<p class="meta">${esc(board.status)} · ${board.ranked.length} trials ranked by ${esc(rankedBy(board.objective))}${board.failed.length ? ` · ${board.failed.length} not completed` : ''}${board.reusedTrials ? ` · ${board.reusedTrials} reused` : ''} · generated ${esc(input.generatedAt)}</p>
 ${board.data ? `<p class="meta" id="data-summary">Data: ${esc(formatDataSummary(board.data))}</p>
-` : ''}${best ? `<p class="best">Best: run ${best.run} (${esc(formatParams(best.params, ', '))}) · val accuracy ${pct(best.valAccuracy)} · test accuracy ${pct(best.test?.accuracy)}</p>` : '<p class="best">No trial completed.</p>'}
+` : ''}${best ? `<p class="best">Best: run ${best.run} (${esc(formatParams(best.params, ', '))}) · val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` (best epoch ${best.bestEpoch})`} · val loss ${num(best.valLoss)} · test accuracy ${pct(best.test?.accuracy)}</p>` : '<p class="best">No trial completed.</p>'}
 
 <h2>Leaderboard</h2>
 ${leaderboardTable(board)}
@@ -90,12 +90,13 @@ function leaderboardTable(board: Leaderboard): string {
   const row = (t: TrialSummary, cells: string[]) =>
     `<tr class="${t.status}${t.run === board.best?.run ? ' best' : ''}"${t.error ? ` title="${esc(t.error)}"` : ''}>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   const errors = board.failed.filter((t) => t.error).map((t) => `<li>run ${t.run} ${esc(t.status)}: ${esc(t.error!)}</li>`);
+  const stops = board.ranked.filter((t) => t.stopped).map((t) => `<li>run ${t.run} ${esc(t.stopped!.reason)}</li>`);
   return `<table id="leaderboard">
 <thead><tr>${header.map((h) => `<th>${esc(h.replace(/_/g, ' '))}</th>`).join('')}</tr></thead>
 <tbody>
 ${trials.map((t, i) => row(t, rows[i])).join('\n')}
 </tbody>
-</table>${errors.length ? `\n<ul class="errors">${errors.join('')}</ul>` : ''}`;
+</table>${stops.length ? `\n<ul class="stops" id="stopped-trials">${stops.join('')}</ul>` : ''}${errors.length ? `\n<ul class="errors">${errors.join('')}</ul>` : ''}`;
 }
 
 function bestTrialSection(best: TrialSummary, test: Evaluation): string {

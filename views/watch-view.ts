@@ -106,8 +106,8 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
   const seen = new Set([...(before?.ranked ?? []), ...(before?.notCompleted ?? [])].map((t) => t.run));
   const finished = [...board.ranked, ...board.notCompleted].filter((t) => !seen.has(t.run)).sort((a, b) => a.run - b.run);
   for (const trial of finished) {
-    say(trial.status === 'completed'
-      ? `run ${trial.run} completed: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
+    say(trial.status === 'completed' || trial.status === 'stopped'
+      ? `run ${trial.run} ${trial.stopped ? `stopped at epoch ${trial.stopped.epoch} (${trial.stopped.rule})` : 'completed'}: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
         (trial.reused ? ' · reused from an earlier sweep' : '')
       : `run ${trial.run} ${trial.status}: ${trial.error ?? ''}`);
   }

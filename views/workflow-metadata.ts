@@ -2,10 +2,12 @@
 // static summary and markdown details at start, and the sweep's current details (stage, counts,
 // leaderboard so far) that the workflow refreshes as trials finish. Pure, used inside workflows.
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { Grid, Params, gridSize } from '../lib/grid';
-import { alignColumns, num, pct } from './leaderboard-table';
+import { Grid, Params } from '../lib/grid';
+import { Domain } from '../lib/search/space';
+import { SearchSpec } from '../lib/search/search-spec';
+import { alignColumns, num, pct, rankedBy } from './leaderboard-table';
 import { LiveLeaderboard } from '../lib/live-leaderboard';
-import { SweepSpec } from '../lib/sweep-spec';
+import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
 
 /** How many leaderboard rows the current details show; the `leaderboard` query has them all. */
@@ -17,17 +19,38 @@ export function formatParams(params: Params, sep = ' '): string {
 
 /** Start options for the sweep workflow (`staticSummary`, `staticDetails`). */
 export function sweepStartMetadata(spec: SweepSpec): { staticSummary: string; staticDetails: string } {
-  const trials = gridSize(spec.grid);
+  const trials = trialCount(spec);
   return {
-    staticSummary: `sweep ${spec.name}: ${trials} trials over ${Object.keys(spec.grid).join(', ')} on ${backboneName(spec.backbone.uri)}`,
+    staticSummary: `sweep ${spec.name}: ${trials} trials over ${searchedNames(spec).join(', ')} on ${backboneName(spec.backbone.uri)}`,
     // Blank lines between blocks: the Web UI's markdown joins adjacent lines into one paragraph.
     staticDetails: [
       `**Data** ${spec.data.source} · ${spec.balance.perClass} images per class · split train ${spec.split.train}, val ${spec.split.val}, test ${spec.split.test} · seed ${spec.seed}`,
       `**Backbone** ${spec.backbone.uri} · images ${spec.image.size}px · augmentation ${spec.augmentation.enabled ? `${spec.augmentation.views || 'one'} view(s)` : 'off'}`,
-      `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.join(', ')}`).join('\n')}`,
+      spec.search ? searchDetails(spec.search, spec.concurrency)
+        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.join(', ')}`).join('\n')}`,
       'Live progress: the `SweepTrials*` and `SweepBestValAccuracy` search attributes, Current Details, the `leaderboard` query, and `sweep watch <id>`.',
     ].join('\n\n'),
   };
+}
+
+function searchDetails(search: SearchSpec, concurrency: number): string {
+  const { objective, earlyStopping: stopping } = search;
+  const rule = !stopping ? 'none'
+    : stopping.rule === 'asha' ? `ASHA (grace ${stopping.gracePeriod}, reduction ${stopping.reductionFactor}, max ${stopping.maxEpochs} epochs)`
+      : `median rule (from epoch ${stopping.minEpochs}, ${stopping.minTrials} trials)`;
+  return [
+    `**Search** ${search.method}, ${search.budget} trials, ${concurrency} at a time · objective ${objective.metric} (${objective.direction}) · ` +
+      `keeps each trial's ${search.keepBestEpoch ? 'best' : 'last'} epoch · early stopping ${rule}`,
+    Object.entries(search.space).map(([name, domain]) => `- ${name}: ${describeDomain(domain)}`).join('\n'),
+  ].join('\n\n');
+}
+
+function describeDomain(domain: Domain): string {
+  switch (domain.type) {
+    case 'choice': return domain.values.join(', ');
+    case 'int': return `${domain.low} to ${domain.high}${domain.step === 1 ? '' : ` in steps of ${domain.step}`}`;
+    default: return `${domain.type} in [${domain.low}, ${domain.high})`;
+  }
 }
 
 /** Start options for a trial's child workflow. */
@@ -54,7 +77,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
   const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
   const lines = [
     `**${board.stage}** · ${done} of ${board.trialsTotal} trials done · ${board.running.length} running · ${board.notCompleted.length} not completed` +
-      (best ? ` · best val accuracy ${pct(best.valAccuracy)} (run ${best.run})` : ''),
+      (best ? ` · best val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` at epoch ${best.bestEpoch}`} (run ${best.run}${board.objective ? `, ranked by ${rankedBy(board.objective)}` : ''})` : ''),
   ];
   if (data) lines.push('', `**Data** ${formatDataSummary(data)}`);
   if (board.running.length) lines.push('', `Training: ${board.running.map((r) => `run ${r.run}`).join(', ')}`);
@@ -65,6 +88,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
     lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
     if (done > DETAILS_ROWS) lines.push('', `… and ${done - DETAILS_ROWS} more (the \`leaderboard\` query has them all)`);
   }
+  for (const t of board.ranked) if (t.stopped) lines.push('', `run ${t.run} ${t.stopped.reason}`);
   for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${t.error ?? ''}`);
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
-// activities) and/or the GPU queue (feature extraction, training, evaluation).
+// activities), the GPU queue (feature extraction, training, evaluation) and/or the suggest queue
+// (bayesian suggestions, a Python process: ./suggest-worker.ts).
 import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
@@ -7,8 +8,10 @@ import { TemporalContact, watchTemporalContact } from '../activities/temporal-co
 import { initTensorflow } from '../model/tf-backend';
 import { WorkerConfig, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
+import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 
-export type WorkerRole = 'cpu' | 'gpu';
+export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
+const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
 export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> = {}): Promise<Worker[]> {
   const config = { ...workerConfig(), ...overrides };
@@ -60,18 +63,27 @@ export class WorkerLogger extends DefaultLogger {
   }
 }
 
-/** Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). */
+/**
+ * Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). The suggest
+ * role is skipped with a notice where the search venv is missing: only bayesian sweeps need it.
+ */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger() });
+  const config = workerConfig();
+  const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
+  if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
+  const suggest = roles.includes('suggest') && !missing ? await startSuggestWorker(config.suggestQueue) : undefined;
   const workers = await createWorkers(roles);
-  console.log(`[worker] polling ${roles.map((r) => `${r} queue "${r === 'cpu' ? workerConfig().cpuQueue : workerConfig().gpuQueue}"`).join(' and ')}`);
+  const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
+  console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')}`);
   await Promise.all(workers.map((w) => w.run()));
+  await suggest?.stop();
 }
 
 if (require.main === module) {
   const roles = (process.argv[2] ?? 'cpu,gpu').split(',') as WorkerRole[];
-  if (!roles.every((r) => r === 'cpu' || r === 'gpu')) {
-    console.error('usage: workers/run-workers.ts [cpu|gpu|cpu,gpu]');
+  if (!roles.every((r) => ROLES.includes(r))) {
+    console.error('usage: workers/run-workers.ts [cpu|gpu|suggest, comma-separated, e.g. cpu,gpu,suggest]');
     process.exit(2);
   }
   runWorkers(roles).catch((error) => {

@@ -8,12 +8,22 @@ import type { cpuActivities, gpuActivities } from '../activities';
 import type { DataSummary } from '../lib/data-summary';
 import { FailureType } from '../lib/errors';
 import type { LiveLeaderboard } from '../lib/live-leaderboard';
+import type { EarlyStopping, StopDecision } from '../lib/search/early-stopping';
+import type { Objective } from '../lib/search/objective';
+import type { EpochReport } from '../lib/search/stop-ledger';
+import type { SuggestRequest } from '../lib/search/bayesian';
+import type { Params } from '../lib/grid';
 import type { TrialInput, TrialSummary } from '../lib/sweep-types';
 
 /** What CPU-queue workers run: data, planning, ranking, reports. */
 export type CpuActivities = typeof cpuActivities;
 /** What GPU-queue workers run: backbone features, training, evaluation, export. */
 export type GpuActivities = typeof gpuActivities;
+
+/** What the Python suggest worker (search/optuna/suggest_worker.py) serves on a bayesian sweep's suggest queue. */
+export interface SuggestActivities {
+  suggestTrials(request: SuggestRequest): Promise<Params[]>;
+}
 
 /** Every activity retries on this policy, except what no retry can fix. */
 export const ACTIVITY_RETRY: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.spec, FailureType.data] };
@@ -43,7 +53,14 @@ export const SEARCH_ATTRIBUTES = {
 
 export interface TrialWorkflowInput extends TrialInput {
   gpuQueue: string;
+  /** With early stopping the trial trains to each decision epoch, reports its objective values to the sweep and waits for its decision. */
+  stopping?: { rule: EarlyStopping; objective: Objective };
 }
+
+/** Sent by a trial to its sweep at each decision epoch (lib/search/stop-ledger.ts). */
+export const epochsReportedSignal = defineSignal<[EpochReport]>('epochsReported');
+/** The sweep's answer to a trial's report: go on, or stop and keep what it has. */
+export const stopDecisionSignal = defineSignal<[StopDecision]>('stopDecision');
 
 /** Sent by a trial to its training lease when it has finished training. */
 export const releaseLeaseSignal = defineSignal('release');

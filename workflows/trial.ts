@@ -1,11 +1,18 @@
 // One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
 // score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
-import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+// With early stopping it trains rung by rung, and the sweep decides at each rung whether it goes on.
+import {
+  ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo,
+} from '@temporalio/workflow';
 import { FailureType } from '../lib/errors';
+import { StopDecision, decisionEpochs } from '../lib/search/early-stopping';
+import { objectiveValue } from '../lib/search/objective';
 import { pct } from '../views/leaderboard-table';
-import { TrialSummary } from '../lib/sweep-types';
-import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, releaseLeaseSignal } from './contract';
+import { TrainResult, TrialSummary } from '../lib/sweep-types';
+import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, releaseLeaseSignal, stopDecisionSignal } from './contract';
 import { acquireTrainingLease } from './training-lease';
+
+type Train = (input: TrialWorkflowInput, summary: string) => Promise<TrainResult>;
 
 export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSummary> {
   const gpu = proxyActivities<GpuActivities>({
@@ -21,11 +28,16 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     setCurrentDetails(`**waiting**: another sweep is training this trial (it holds ${holder}); this one then reuses or retrains it`);
   }) : undefined;
   setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
-  const trained = await gpu.trainTrial.executeWithOptions({ summary: `train run ${run}: ${head.n_epochs} epochs` }, [input]);
+  const train: Train = (trialInput, summary) => gpu.trainTrial.executeWithOptions({ summary }, [trialInput]);
+  const { trained, stopped } = input.stopping
+    ? await trainRungByRung(input, train)
+    : { trained: await train(input, `train run ${run}: ${head.n_epochs} epochs`), stopped: undefined };
   await lease?.signal(releaseLeaseSignal);
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', FailureType.data);
-  const last = trained.epochs[trained.epochs.length - 1];
-  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(last.valAccuracy)}`);
+  // The epoch the trial keeps (its head's weights are that epoch's): its best by the objective, or its last.
+  const kept = trained.epochs.find((e) => e.epoch === trained.bestEpoch) ?? trained.epochs[trained.epochs.length - 1];
+  const keptText = trained.bestEpoch === undefined ? '' : ` (best at epoch ${kept.epoch})`;
+  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(kept.valAccuracy)}${keptText}`);
   const test = await gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${run} on the test split` }, [{
     trained,
     hiddenUnits: input.trial.head.hidden_units,
@@ -34,20 +46,61 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     splitKey: input.splitKey,
     classes: input.classes,
   }]);
-  setCurrentDetails(`**done** · val accuracy ${pct(last.valAccuracy)} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
+  const stoppedText = stopped ? ` · ${stopped.reason}` : '';
+  setCurrentDetails(`**${stopped ? 'stopped' : 'done'}**${stoppedText} · val accuracy ${pct(kept.valAccuracy)}${keptText} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
   return {
     trialId: trained.trialId,
     run: input.trial.run,
     params: input.trial.params,
-    status: 'completed',
+    status: stopped ? 'stopped' : 'completed',
+    ...(stopped ? { stopped } : {}),
     epochsDone: trained.epochs.length,
-    trainLoss: last.trainLoss,
-    trainAccuracy: last.trainAccuracy,
-    valLoss: last.valLoss,
-    valAccuracy: last.valAccuracy,
+    ...(trained.bestEpoch === undefined ? {} : { bestEpoch: trained.bestEpoch }),
+    trainLoss: kept.trainLoss,
+    trainAccuracy: kept.trainAccuracy,
+    valLoss: kept.valLoss,
+    valAccuracy: kept.valAccuracy,
     test,
     reused: trained.reused,
     resumedFromEpoch: trained.resumedFromEpoch,
     backend: trained.backend,
   };
+}
+
+/**
+ * Trains to each decision epoch, reports the objective's values to the sweep and waits for its
+ * decision; the trial ends at the first stop, or trains on to its last epoch.
+ */
+async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise<{ trained: TrainResult; stopped?: TrialSummary['stopped'] }> {
+  const { rule, objective } = input.stopping!;
+  const { run, trialId, head } = input.trial;
+  const decisions = new Map<number, StopDecision>();
+  // Each segment resumes from the previous one's checkpoint by design; only a resume past a
+  // segment's start (a retried attempt) is a resume worth reporting.
+  let resumed = 0;
+  const segment = async (from: number, trialInput: TrialWorkflowInput, summary: string) => {
+    const trained = await train(trialInput, summary);
+    if (trained.resumedFromEpoch > from) resumed = trained.resumedFromEpoch;
+    return { ...trained, resumedFromEpoch: resumed };
+  };
+  let from = 0;
+  setHandler(stopDecisionSignal, (decision) => { decisions.set(decision.epoch, decision); });
+  // No run id: the signal reaches whichever run of the sweep is current.
+  const sweep = getExternalWorkflowHandle(workflowInfo().parent!.workflowId);
+  for (const epoch of decisionEpochs(rule, head.n_epochs)) {
+    setCurrentDetails(`**training** to epoch ${epoch} of ${head.n_epochs}; then the sweep decides whether it goes on (${rule.rule})`);
+    let trained = await segment(from, { ...input, untilEpoch: epoch }, `train run ${run} to epoch ${epoch} of ${head.n_epochs}`);
+    from = epoch;
+    const values = trained.epochs.map((e) => objectiveValue(e, objective)).map((v) => (Number.isNaN(v) ? null : v));
+    await sweep.signal(epochsReportedSignal, { run, trialId, epoch, values });
+    setCurrentDetails(`**waiting** at epoch ${epoch} for the sweep's ${rule.rule} decision: it is made once every earlier trial has reached epoch ${epoch}, stopped or ended`);
+    await condition(() => decisions.has(epoch));
+    const decision = decisions.get(epoch)!;
+    if (decision.stop) {
+      // A stored result that went further holds a later epoch's head: train this trial's own up to here.
+      if (trained.storedEpochs) trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false }, `train run ${run} again to epoch ${epoch}, where it stopped`);
+      return { trained, stopped: { epoch, rule: rule.rule, reason: decision.reason } };
+    }
+  }
+  return { trained: await segment(from, input, `train run ${run} on to epoch ${head.n_epochs}`) };
 }

@@ -9,6 +9,7 @@ import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { makeDemoBackbone } from '../../demo/make-demo-backbone';
 import { loadStackEnv } from '../../platform/config';
 import { WorkerLogger, WorkerRole, createWorkers } from '../../workers/run-workers';
+import { startSuggestWorker } from '../../workers/suggest-worker';
 import { connectClient } from '../../platform/temporal-connection';
 
 loadStackEnv();
@@ -33,6 +34,8 @@ export interface TestWorkers {
   client: Client;
   cpuQueue: string;
   gpuQueue: string;
+  /** The Python suggest worker's queue (role 'suggest': callers skip when suggestWorkerMissing() says why it cannot run). */
+  suggestQueue: string;
   workers: Worker[];
   stop(): Promise<void>;
 }
@@ -42,24 +45,28 @@ export async function startTestWorkers(name: string, roles: WorkerRole[] = ['cpu
   const suffix = `${name}-${process.pid}-${Date.now().toString(36)}`;
   const cpuQueue = `test-cpu-${suffix}`;
   const gpuQueue = `test-gpu-${suffix}`;
+  const suggestQueue = `test-suggest-${suffix}`;
   const workers = await createWorkers(roles, { cpuQueue, gpuQueue });
+  const suggest = roles.includes('suggest') ? await startSuggestWorker(suggestQueue) : undefined;
   const running = workers.map((w) => w.run());
   const client = await connectClient();
   return {
     client,
     cpuQueue,
     gpuQueue,
+    suggestQueue,
     workers,
     stop: async () => {
       workers.forEach((w) => w.shutdown());
       await Promise.all(running);
+      await suggest?.stop();
       await client.connection.close();
     },
   };
 }
 
 /** A small spec on the given queues; `overrides` are merged one level deep. */
-export async function tinySpec(queues: { cpuQueue: string; gpuQueue: string }, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
+export async function tinySpec(queues: { cpuQueue: string; gpuQueue: string; suggestQueue?: string }, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
   const base: Record<string, any> = {
     name: 'it-sweep',
     data: { source: await tinyFlowerDataset(), classes: ['daisy', 'rose', 'sunflower', 'tulip'] },
@@ -70,7 +77,7 @@ export async function tinySpec(queues: { cpuQueue: string; gpuQueue: string }, o
     grid: { hidden_units: [16, 32], dropout: [0.4, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [3] },
     seed: 7,
     concurrency: 2,
-    taskQueues: { cpu: queues.cpuQueue, gpu: queues.gpuQueue },
+    taskQueues: { cpu: queues.cpuQueue, gpu: queues.gpuQueue, ...(queues.suggestQueue ? { suggest: queues.suggestQueue } : {}) },
   };
   for (const [key, value] of Object.entries(overrides)) {
     base[key] = value && typeof value === 'object' && !Array.isArray(value) && base[key] && typeof base[key] === 'object'

@@ -1,8 +1,9 @@
 // The checkpoint protocol under concurrent attempts, driven through deterministic interleavings:
 // every storage operation of every attempt waits at a gate, and a seeded scheduler decides which
 // attempt's next operation runs, which attempt crashes (is never let through again) and when a new
-// attempt starts. After every operation the pointer must name weights that exist; at the end a
-// fresh attempt must finish with exactly the bytes of an uninterrupted run.
+// attempt starts. After every operation the pointer must name weights that exist (the latest and,
+// for a trial that keeps its best epoch, the best so far); at the end a fresh attempt must finish
+// with exactly the bytes of an uninterrupted run, best weights included.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import { CheckpointFencedError, CheckpointPointer, CheckpointStore, TrialCheckpo
 import { PreconditionFailedError } from '../../platform/object-store';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { randomStream } from '../../lib/random';
+import { bestEpoch } from '../../lib/search/objective';
 
 const TRIAL = 'trial-under-test';
 const SWEEP = 'sweep-under-test';
@@ -36,10 +38,10 @@ class MemoryStore implements CheckpointStore {
     const found = this.objects.get(POINTER);
     return found && JSON.parse(new TextDecoder().decode(found.body));
   }
-  /** The invariant: the pointer never names weights that do not exist. */
+  /** The invariant: the pointer never names weights (latest or best) that do not exist. */
   danglingPointer(): string | undefined {
     const pointer = this.pointer();
-    return pointer?.weightsKey && !this.objects.has(pointer.weightsKey) ? pointer.weightsKey : undefined;
+    return [pointer?.weightsKey, pointer?.best?.weightsKey].find((key) => key && !this.objects.has(key));
   }
 }
 
@@ -48,7 +50,10 @@ const initialState = 'init';
 const nextState = (state: string, epoch: number) => createHash('sha256').update(`${state}/${epoch}`).digest('hex');
 const encode = (epoch: number, state: string) => new TextEncoder().encode(JSON.stringify({ epoch, state }));
 const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as { epoch: number; state: string };
-const metrics = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, trainAccuracy: 0, valLoss: 1 / epoch, valAccuracy: 0, epochDuration: 0, runDuration: 0 });
+// The best epoch moves (1, 2, 2, 4, 4, ...), so best weights are written, kept and replaced.
+const VAL_ACCURACY = [0.5, 0.7, 0.6, 0.8, 0.75];
+const metrics = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, trainAccuracy: 0, valLoss: 1 / epoch, valAccuracy: VAL_ACCURACY[(epoch - 1) % 5], epochDuration: 0, runDuration: 0 });
+const bestOf = (epochs: number) => bestEpoch(Array.from({ length: epochs }, (_, e) => metrics(e + 1)))!.epoch;
 
 function uninterrupted(epochs: number): string {
   let state = initialState;
@@ -56,8 +61,12 @@ function uninterrupted(epochs: number): string {
   return state;
 }
 
-/** One attempt, using the protocol as trainTrial does. Returns its final state. */
-async function attempt(store: CheckpointStore, owner: string, epochs: number): Promise<string> {
+/**
+ * One attempt, using the protocol as trainTrial does. Returns its final state. With `keepBest` it
+ * also keeps the best epoch's weights, as a trial that keeps its best epoch does, and checks that
+ * they end as the uninterrupted run's.
+ */
+async function attempt(store: CheckpointStore, owner: string, epochs: number, keepBest = false): Promise<string> {
   const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, () => true);
   let state = initialState;
   if (resume.weights) {
@@ -65,15 +74,20 @@ async function attempt(store: CheckpointStore, owner: string, epochs: number): P
     assert.equal(saved.epoch, resume.pointer.epoch, 'resumed weights belong to the pointer\'s epoch');
     state = saved.state;
   }
+  let best = resume.bestWeights && decode(resume.bestWeights);
+  assert.equal(best?.epoch, resume.pointer.best?.epoch, 'resumed best weights belong to the pointer\'s best epoch');
   assert.equal(resume.pointer.epochs.length, resume.pointer.epoch);
   assert.equal(resume.pointer.adamStep, STEPS_PER_EPOCH * resume.pointer.epoch);
   const history = resume.pointer.epochs.slice();
   for (let e = resume.pointer.epoch; e < epochs; e++) {
     state = nextState(state, e);
     history.push(metrics(e + 1));
-    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state));
+    const bestSoFar = keepBest ? bestEpoch(history)!.epoch : undefined;
+    if (bestSoFar === e + 1) best = { epoch: e + 1, state };
+    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state), bestSoFar);
   }
   await checkpoint.removeOrphans();
+  if (keepBest) assert.deepEqual(best, { epoch: bestOf(epochs), state: uninterrupted(bestOf(epochs)) }, `${owner} kept the uninterrupted run's best weights`);
   return state;
 }
 
@@ -85,7 +99,7 @@ class Interleaving {
   readonly status = new Map<string, Status>();
   readonly log: string[] = [];
 
-  constructor(readonly store: MemoryStore, private readonly epochs: number) {}
+  constructor(readonly store: MemoryStore, private readonly epochs: number, private readonly keepBest = false) {}
 
   start(name: string): void {
     this.status.set(name, 'running');
@@ -94,7 +108,7 @@ class Interleaving {
       this.log.push(`${name}: ${op} ${String(args[0]).replace(`trials/${TRIAL}/`, '')}`);
       return (this.store[op] as (...a: unknown[]) => Promise<unknown>)(...args);
     }])) as unknown as CheckpointStore;
-    attempt(gated, name, this.epochs).then(
+    attempt(gated, name, this.epochs, this.keepBest).then(
       (state) => { assert.equal(state, uninterrupted(this.epochs), `${name} finished with the uninterrupted run's state`); this.status.set(name, 'done'); },
       (error) => {
         if (!(error instanceof CheckpointFencedError) && !(error instanceof PreconditionFailedError)) throw error;
@@ -131,9 +145,9 @@ class Interleaving {
  * A random schedule: up to `attempts` attempts start at random moments, operations interleave at
  * random and up to `crashes` attempts crash at random points. Returns the first violation, if any.
  */
-async function randomSchedule(seed: number, store: MemoryStore, options = { epochs: 4, attempts: 3, crashes: 2 }): Promise<string | undefined> {
+async function randomSchedule(seed: number, store: MemoryStore, options = { epochs: 4, attempts: 3, crashes: 2, keepBest: false }): Promise<string | undefined> {
   const random = randomStream(seed, 'checkpoint-schedule');
-  const run = new Interleaving(store, options.epochs);
+  const run = new Interleaving(store, options.epochs, options.keepBest);
   let started = 0;
   let crashes = 0;
   run.start(`A${started++}`);
@@ -156,10 +170,12 @@ async function randomSchedule(seed: number, store: MemoryStore, options = { epoc
     if (dangling) return `seed ${seed}: checkpoint.json names ${dangling}, which does not exist, after:\n${run.log.join('\n')}`;
   }
   // Temporal's last retry, alone: it must complete the trial with the uninterrupted run's bytes.
-  const final = await attempt(store, 'final', options.epochs);
+  const final = await attempt(store, 'final', options.epochs, options.keepBest);
   if (final !== uninterrupted(options.epochs)) return `seed ${seed}: the final attempt ended with other weights`;
   const left = (await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)));
   assert.deepEqual(left, [store.pointer()!.weightsKey], `seed ${seed}: only the final checkpoint's weights are left`);
+  const bestLeft = await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL));
+  assert.deepEqual(bestLeft, options.keepBest ? [artifactKeys.trialBestWeights(TRIAL, bestOf(options.epochs))] : [], `seed ${seed}: only the final best weights are left`);
   return undefined;
 }
 
@@ -203,6 +219,41 @@ describe('checkpoint protocol', () => {
       const violation = await randomSchedule(seed, new MemoryStore());
       assert.equal(violation, undefined, violation);
     }
+  });
+
+  test('2,000 random interleavings keeping the best epoch: neither the latest nor the best weights the pointer names ever go missing, and the best ends identical', async () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const violation = await randomSchedule(seed, new MemoryStore(), { epochs: 5, attempts: 3, crashes: 2, keepBest: true });
+      assert.equal(violation, undefined, violation);
+    }
+  });
+
+  test('keeping the best epoch without fencing does leave a dangling pointer', async () => {
+    let found: string | undefined;
+    for (let seed = 1; seed <= 2000 && !found; seed++) found = await randomSchedule(seed, new MemoryStore(true), { epochs: 5, attempts: 3, crashes: 2, keepBest: true }).catch((e: Error) => e.message);
+    assert.ok(found);
+  });
+
+  test('best weights: written when the best moves, the old best deleted after the pointer names the new one', async () => {
+    const store = new MemoryStore();
+    await attempt(store, 'only', 5, true);
+    assert.deepEqual(store.pointer()!.best, { epoch: 4, weightsKey: artifactKeys.trialBestWeights(TRIAL, 4) });
+    assert.deepEqual(await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), [artifactKeys.trialBestWeights(TRIAL, 4)]);
+    // A trial that does not keep its best epoch writes no best weights and its pointer names none.
+    const plain = new MemoryStore();
+    await attempt(plain, 'plain', 5);
+    assert.equal(plain.pointer()!.best, undefined);
+    assert.deepEqual(await plain.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), []);
+  });
+
+  test('a pointer whose best weights are gone restarts from epoch 0, and the trial ends identical', async () => {
+    const store = new MemoryStore();
+    await attempt(store, 'first', 3, true);
+    await store.delete(artifactKeys.trialBestWeights(TRIAL, 2));
+    const { resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'repairer', () => true);
+    assert.equal(resume.pointer.epoch, 0);
+    assert.match(resume.repaired!, /best weights .*best-epoch-0002\.bin, which do not exist; restarted from epoch 0/);
+    assert.equal(await attempt(store, 'after-repair', 5, true), uninterrupted(5));
   });
 
   test('the same schedules without fencing do leave a dangling pointer (the checks above can fail)', async () => {

@@ -1,4 +1,4 @@
-// lib/rank.ts: leaderboard order - val accuracy desc, then val loss asc, then trial id.
+// lib/rank.ts: leaderboard order - the objective (default val accuracy desc), then val loss asc, then trial id.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { rankTrials, RankableTrial } from '../../lib/rank';
@@ -47,5 +47,16 @@ describe('rankTrials', () => {
   test('empty and single inputs', () => {
     assert.deepEqual(rankTrials([]), []);
     assert.deepEqual(ids(rankTrials([t('only', 0, 0)])), ['only']);
+  });
+
+  test('by another objective: its value first (either direction), then val loss, then trial id; NaN last', () => {
+    const trials = [
+      { ...t('a', 0.9, 0.5), trainLoss: 0.3 }, { ...t('b', 0.8, 0.4), trainLoss: 0.1 },
+      { ...t('c', 0.7, 0.2), trainLoss: 0.1 }, { ...t('d', 0.99, 0.1), trainLoss: NaN },
+    ];
+    assert.deepEqual(ids(rankTrials(trials, { metric: 'trainLoss', direction: 'minimize' })), ['c', 'b', 'a', 'd']);
+    assert.deepEqual(ids(rankTrials(trials, { metric: 'valLoss', direction: 'minimize' })), ['d', 'c', 'b', 'a']);
+    assert.deepEqual(ids(rankTrials(trials, { metric: 'valAccuracy', direction: 'maximize' })), ids(rankTrials(trials)));
+    assert.deepEqual(ids(rankTrials([t('a', NaN, 0.1), t('b', 0.1, 0.9)])), ['b', 'a'], 'a diverged trial never ranks first');
   });
 });

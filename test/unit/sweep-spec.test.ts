@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogueBackbone } from '../../lib/backbone-catalogue';
-import { HEAD_PARAM_DEFAULTS, IMAGENET_MEAN, IMAGENET_STD, SpecError, headParams, parseSweepSpec } from '../../lib/sweep-spec';
+import { HEAD_PARAM_DEFAULTS, headParams } from '../../lib/head-params';
+import { IMAGENET_MEAN, IMAGENET_STD, SpecError, parseSweepSpec } from '../../lib/sweep-spec';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -6,6 +6,7 @@ import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
 import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame } from '../../views/watch-view';
+import { formatTrialTable } from '../../views/leaderboard-table';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
 const plan = (run: number, hidden: number): TrialPlan => ({
@@ -160,5 +161,35 @@ describe('Web UI texts', () => {
       '   2    1            16    60.0%    1.0000         -',
       '```'].join('\n')), `a column per varied hyperparameter (lr is fixed):\n${text}`);
     assert.match(text, /run 3 failed: out of memory/);
+  });
+});
+
+describe('search results in the views', () => {
+  const stopped: TrialSummary = {
+    ...done(3, 0.7), status: 'stopped', epochsDone: 1, bestEpoch: 1,
+    stopped: { epoch: 1, rule: 'asha', reason: 'stopped at epoch 1 by ASHA rung 0 (value 0.7, cutoff 0.8): rank 2 of 2 reported at this rung, the top 1 continue' },
+  };
+  const objective = { metric: 'valLoss', direction: 'minimize' } as const;
+
+  test('a stopped trial is ranked (by the objective), not "not completed", and says where and why', () => {
+    const board = liveLeaderboard(sweep, [done(1, 0.6, 0.9), { ...done(2, 0.8, 0.5), bestEpoch: 4 }, stopped], [], plans, objective);
+    assert.deepEqual(board.ranked.map((t) => t.run), [2, 1, 3], 'lower validation loss first');
+    assert.deepEqual(board.notCompleted, []);
+    const details = sweepCurrentDetails(board, { hidden_units: [16, 32, 48] });
+    assert.match(details, /best val accuracy 80\.0% at epoch 4 \(run 2, ranked by validation loss \(lower is better\)\)/);
+    assert.match(details, /^run 3 stopped at epoch 1 by ASHA rung 0 .*the top 1 continue$/m);
+    assert.match(formatTrialTable(board.ranked), /best_epoch[\s\S]*stopped@1 \(asha\)/);
+    assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board, training: {} }).join('\n'), /run 3 stopped at epoch 1 \(asha\): val acc 70\.0%/);
+  });
+
+  test('the start details of a search describe its method, objective, early stopping and space', () => {
+    const spec = parseSweepSpec({
+      data: { source: './x', classes: ['a', 'b'] }, backbone: { uri: 'file:///m/model.json' },
+      search: { method: 'random', budget: 8, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, hidden_units: { type: 'int', low: 16, high: 64, step: 16 } }, earlyStopping: { rule: 'asha', maxEpochs: 9 }, keepBestEpoch: true },
+    });
+    const { staticSummary, staticDetails } = sweepStartMetadata(spec);
+    assert.match(staticSummary, /: 8 trials over lr, hidden_units on /);
+    assert.match(staticDetails, /\*\*Search\*\* random, 8 trials, 2 at a time · objective valAccuracy \(maximize\) · keeps each trial's best epoch · early stopping ASHA \(grace 1, reduction 3, max 9 epochs\)/);
+    assert.match(staticDetails, /- lr: loguniform in \[0\.0001, 0\.01\)\n- hidden_units: 16 to 64 in steps of 16/);
   });
 });

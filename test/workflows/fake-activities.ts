@@ -3,6 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { planTrials } from '../../activities/plan';
 import { rankSweep } from '../../activities/results';
+import { EpochMetrics } from '../../lib/epoch-rows';
+import { bestEpoch } from '../../lib/search/objective';
+import type { TrialPlan } from '../../lib/sweep-types';
 import type { CpuActivities, GpuActivities } from '../../workflows';
 
 export interface Fakes {
@@ -10,15 +13,30 @@ export interface Fakes {
   gpu: GpuActivities;
   /** Every call in order: "<task queue>:<activity name>". */
   calls: string[];
-  /** Trials already trained: a later trainTrial of the same id with reuse on reports it reused. */
-  trained: Set<string>;
+  /** Epochs trained per trial id: a later trainTrial of the same id with reuse on, asking no further, reports it reused. */
+  trained: Map<string, number>;
+}
+
+/**
+ * A trial's fake validation accuracy after `epoch`: a start and a slope of its own per run
+ * (some trials improve, some get worse), so early-stopping and best-epoch decisions have something to decide.
+ */
+export function fakeValAccuracy(trial: Pick<TrialPlan, 'run'>, epoch: number): number {
+  const first = 0.5 + ((trial.run * 37) % 11) / 100;
+  const slope = (((trial.run * 7919) % 13) - 6) / 100;
+  return Math.min(0.99, Math.max(0.01, first + slope * (epoch - 1)));
+}
+
+function fakeEpoch(trial: TrialPlan, epoch: number): EpochMetrics {
+  const valAccuracy = fakeValAccuracy(trial, epoch);
+  return { epoch, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1 - valAccuracy, valAccuracy, epochDuration: 0.1, runDuration: 0.1 * epoch };
 }
 
 export const CLASSES = ['daisy', 'rose'];
 
 export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities> = {}): Fakes {
   const calls: string[] = [];
-  const trained = new Set<string>();
+  const trained = new Map<string, number>();
   const logged = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
     calls.push(`${Context.current().info.taskQueue}:${name}`);
     return fn(...args);
@@ -42,18 +60,21 @@ export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities>
       computed: true,
     }),
     trainTrial: async (input) => {
-      const reused = input.reuse && trained.has(input.trial.trialId);
-      trained.add(input.trial.trialId);
-      const valAccuracy = 0.5 + input.trial.run / 100;
+      const until = Math.min(input.untilEpoch ?? input.trial.head.n_epochs, input.trial.head.n_epochs);
+      const before = trained.get(input.trial.trialId) ?? 0;
+      const reused = input.reuse && before >= until;
+      trained.set(input.trial.trialId, Math.max(before, until));
+      const epochs = Array.from({ length: until }, (_, e) => fakeEpoch(input.trial, e + 1));
       return {
         trialId: input.trial.trialId,
         run: input.trial.run,
         params: input.trial.params,
-        epochs: [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1 - valAccuracy, valAccuracy, epochDuration: 0.1, runDuration: 0.1 }],
+        epochs,
         backend: 'fake',
-        resumedFromEpoch: 0,
+        resumedFromEpoch: input.reuse ? Math.min(before, until) : 0,
         reused,
         headKey: `trials/${input.trial.trialId}/head/weights.bin`,
+        ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
       };
     },
     evaluateTrial: async (input) => ({ split: input.split, loss: 0.5, accuracy: 0.6, perClass: [], confusion: [], misclassified: { count: 0, list: 's3://test/misclassified.json' } }),

@@ -1,6 +1,6 @@
 // The sweep and trial workflows with fake activities (test/workflows/fake-activities.ts) on a local
 // Temporal dev server started by the test from the installed CLI: the DAG's order, a failed trial,
-// cancellation, the training lease and reuse. No MinIO (an in-memory object store), no training;
+// cancellation, the training lease and reuse; random search, ASHA and best epochs. No MinIO (an in-memory object store), no training;
 // seconds, not minutes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +14,13 @@ import { Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWork
 import { REPO_ROOT } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { setObjectStore } from '../../platform/storage';
-import { TrialInput } from '../../lib/sweep-types';
-import { SEARCH_ATTRIBUTES, progressQuery, sweepWorkflow } from '../../workflows';
-import { CLASSES, Fakes, fakeActivities } from './fake-activities';
+import { Leaderboard, TrialInput } from '../../lib/sweep-types';
+import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
+import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
+import { SearchSpace, sampleConfig } from '../../lib/search/space';
+import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, sweepWorkflow } from '../../workflows';
+import { SuggestRequest } from '../../lib/search/bayesian';
+import { CLASSES, Fakes, fakeActivities, fakeValAccuracy } from './fake-activities';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(REPO_ROOT, '.stack', 'bin', 'temporal');
 
@@ -48,18 +52,32 @@ function spec(patch: Record<string, unknown> = {}) {
     backbone: { uri: 'file:///models/fake/model.json' },
     grid: { hidden_units: [8, 16], n_epochs: [1] },
     augmentation: { enabled: false },
-    taskQueues: { cpu: `wf-cpu-${process.pid}-${queueCount}`, gpu: `wf-gpu-${process.pid}-${queueCount}` },
+    taskQueues: { cpu: `wf-cpu-${process.pid}-${queueCount}`, gpu: `wf-gpu-${process.pid}-${queueCount}`, suggest: `wf-suggest-${process.pid}-${queueCount}` },
     ...patch,
   };
 }
 
-/** Runs `body` with a CPU worker (workflows + CPU fakes) and a GPU worker (GPU fakes) on the spec's queues. */
-async function withWorkers<T>(raw: ReturnType<typeof spec>, fakes: Fakes, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with a CPU worker (workflows + CPU fakes), a GPU worker (GPU fakes) and a suggest
+ * worker (the fake TPE below, standing in for the Python one) on the spec's queues.
+ */
+async function withWorkers<T>(raw: ReturnType<typeof spec>, fakes: Fakes, body: () => Promise<T>, suggest: SuggestActivities = fakeSuggest([])): Promise<T> {
   const connection = env.nativeConnection;
   const cpu = await Worker.create({ connection, taskQueue: raw.taskQueues.cpu, workflowBundle: bundle, activities: fakes.cpu });
   // Heartbeats reach the server at once, so a cancel reaches a running fake within a second.
   const gpu = await Worker.create({ connection, taskQueue: raw.taskQueues.gpu, activities: fakes.gpu, maxHeartbeatThrottleInterval: '100ms' });
-  return cpu.runUntil(gpu.runUntil(body));
+  const suggester = await Worker.create({ connection, taskQueue: raw.taskQueues.suggest, activities: suggest });
+  return cpu.runUntil(gpu.runUntil(suggester.runUntil(body)));
+}
+
+/** A stand-in for TPE: random draws indexed by how many trials have finished; records each request. */
+function fakeSuggest(requests: SuggestRequest[]): SuggestActivities {
+  return {
+    suggestTrials: async (request) => {
+      requests.push(request);
+      return Array.from({ length: request.count }, (_, i) => sampleConfig(request.space, request.seed, request.finished.length + i));
+    },
+  };
 }
 
 const startSweep = (raw: ReturnType<typeof spec>, id: string) =>
@@ -173,3 +191,157 @@ describe('sweep workflow with fake activities', () => {
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2);
   });
 });
+
+const SPACE = {
+  lr: { type: 'loguniform', low: 1e-4, high: 1e-2 },
+  hidden_units: { type: 'int', low: 8, high: 64, step: 8 },
+} as const;
+const ASHA: AshaConfig = { gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 };
+
+/** The rule run as it says, one trial after another in plan order: what any timing must decide. */
+function sequentialDecisions(runs: number, rule: EarlyStopping, nEpochs: number): Map<number, StopDecision | undefined> {
+  const histories: TrialHistory[] = [];
+  const stops = new Map<number, StopDecision | undefined>();
+  for (let run = 1; run <= runs; run++) {
+    const values: number[] = [];
+    histories.push({ trialId: `run-${run}`, values });
+    stops.set(run, undefined);
+    for (let epoch = 1; epoch <= nEpochs; epoch++) {
+      values.push(fakeValAccuracy({ run }, epoch));
+      if (!decisionEpochs(rule, nEpochs).includes(epoch)) continue;
+      const decision = stopDecision(`run-${run}`, epoch, histories, rule, DEFAULT_OBJECTIVE);
+      if (decision.stop) {
+        stops.set(run, decision);
+        break;
+      }
+    }
+  }
+  return stops;
+}
+
+/** Runs `raw` with trainTrial taking `delayMs(run)` per call, and returns the board and the trainTrial inputs. */
+async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs: (run: number) => number, fakes?: Fakes, suggest?: SuggestActivities) {
+  const base = fakes ?? fakeActivities();
+  const inputs: TrialInput[] = [];
+  const timed = fakeActivities({
+    trainTrial: async (input) => {
+      inputs.push(input);
+      await Context.current().sleep(delayMs(input.trial.run));
+      return base.gpu.trainTrial(input);
+    },
+  });
+  const board: Leaderboard = await withWorkers(raw, timed, async () => (await startSweep(raw, id)).result(), suggest);
+  return { board, inputs, calls: timed.calls };
+}
+
+describe('search with fake activities', () => {
+  test('random search: budget trials drawn by (seed, index), each trained once and ranked', async () => {
+    const space = { ...SPACE, n_epochs: { type: 'choice', values: [1] } };
+    const raw = spec({ grid: undefined, seed: 11, search: { method: 'random', budget: 5, space, objective: { metric: 'valLoss' } } });
+    const { board, inputs } = await sweepWithDelays(raw, 'random', () => 0);
+    assert.deepEqual(inputs.map((i) => i.trial.run).sort(), [1, 2, 3, 4, 5]);
+    for (const input of inputs) assert.deepEqual(input.trial.params, sampleConfig(space as unknown as SearchSpace, 11, input.trial.run - 1));
+    assert.equal(board.ranked.length, 5);
+    // valLoss = 1 - valAccuracy in the fakes, so lower loss is higher accuracy.
+    const expected = [1, 2, 3, 4, 5].sort((a, b) => fakeValAccuracy({ run: b }, 1) - fakeValAccuracy({ run: a }, 1));
+    assert.deepEqual(board.ranked.map((t) => t.run), expected);
+    assert.deepEqual(board.objective, { metric: 'valLoss', direction: 'minimize' });
+  });
+
+  test('ASHA, concurrency 2: the same stops and leaderboard whatever the timing, as the rule run trial by trial decides', async () => {
+    const search = { method: 'random', budget: 6, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } };
+    const later = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-a', (run) => 60 * (7 - run));
+    const earlier = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-b', (run) => 60 * run);
+    const outcome = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.stopped?.reason]);
+    assert.deepEqual(outcome(later.board), outcome(earlier.board));
+    const expected = sequentialDecisions(6, { rule: 'asha', ...ASHA }, ASHA.maxEpochs);
+    for (const trial of later.board.ranked) {
+      const stop = expected.get(trial.run);
+      assert.equal(trial.status, stop ? 'stopped' : 'completed', `run ${trial.run}`);
+      assert.equal(trial.epochsDone, stop ? stop.epoch : ASHA.maxEpochs, `run ${trial.run}`);
+      assert.equal(trial.stopped?.reason, stop?.reason, `run ${trial.run}`);
+    }
+    assert.ok([...expected.values()].some((d) => d), 'some trial was stopped');
+    assert.ok([...expected.values()].some((d) => !d), 'some trial was promoted to the end');
+    // Training went rung by rung: a stopped trial was never trained past its rung.
+    for (const input of later.inputs) {
+      const stop = expected.get(input.trial.run);
+      if (stop) assert.ok((input.untilEpoch ?? ASHA.maxEpochs) <= stop.epoch, `run ${input.trial.run} trained to ${input.untilEpoch}`);
+    }
+    assert.equal(later.board.failed.length, 0, 'stopped trials are not failures');
+    assert.ok(later.board.ranked.every((t) => !t.resumedFromEpoch), 'training rung by rung is not reported as resuming');
+  });
+
+  test('the median rule, concurrency 2: every epoch judged against the earlier trials, the same under two timings', async () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1 };
+    const search = { method: 'random', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [3] } }, earlyStopping: rule };
+    const boards = await Promise.all([(run: number) => 60 * (6 - run), (run: number) => 60 * run].map(async (delay, i) =>
+      (await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `median-${i}`, delay)).board));
+    const expected = sequentialDecisions(5, rule, 3);
+    for (const board of boards) {
+      assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2, 3, 4, 5]);
+      for (const trial of board.ranked) {
+        const stop = expected.get(trial.run);
+        assert.deepEqual([trial.status, trial.epochsDone, trial.stopped?.reason], [stop ? 'stopped' : 'completed', stop ? stop.epoch : 3, stop?.reason], `run ${trial.run}`);
+      }
+    }
+    assert.ok([...expected.values()].some((d) => d?.rule === 'median'), 'the median rule stopped a trial');
+  });
+
+  test('a stopped trial says where and why, in the progress query and the leaderboard', async () => {
+    const raw = spec({ grid: undefined, concurrency: 2, search: { method: 'random', budget: 3, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } } });
+    const fakes = fakeActivities();
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'asha-stopped');
+      const board = await handle.result();
+      const progress = await handle.query(progressQuery);
+      const stopped = progress.trials.find((t) => t.run === 3)!;
+      assert.equal(stopped.status, 'stopped');
+      assert.deepEqual({ epoch: stopped.stopped!.epoch, rule: stopped.stopped!.rule }, { epoch: 1, rule: 'asha' });
+      assert.match(stopped.stopped!.reason, /^stopped at epoch 1 by ASHA rung 0 \(value 0\.51, cutoff 0\.58\): rank 3 of 3 reported at this rung, the top 1 continue$/);
+      assert.equal(stopped.epochsDone, 1);
+      assert.ok(stopped.test, 'a stopped trial is tested like a completed one');
+      assert.ok(board.ranked.some((t) => t.run === 3 && t.status === 'stopped'));
+    });
+  });
+
+  test('a rerun of an ASHA sweep with the same spec and seed reuses every trial', async () => {
+    const search = { method: 'random', budget: 4, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } };
+    const fakes = fakeActivities();
+    const first = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-first', () => 0, fakes);
+    const again = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'asha-again', () => 0, fakes);
+    assert.equal(again.board.reusedTrials, 4);
+    assert.deepEqual(again.board.ranked.map((t) => [t.run, t.status, t.epochsDone]), first.board.ranked.map((t) => [t.run, t.status, t.epochsDone]));
+  });
+
+  test('bayesian: batches of `concurrency` trials, each suggested from exactly the earlier batches in run order, whatever the timing', async () => {
+    const search = { method: 'bayesian', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
+    const runs = await Promise.all([[(run: number) => 80 * (6 - run)], [(run: number) => 80 * run]].map(async ([delay], i) => {
+      const requests: SuggestRequest[] = [];
+      const { board } = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `bayes-${i}`, delay, undefined, fakeSuggest(requests));
+      return { board, requests };
+    }));
+    for (const { board, requests } of runs) {
+      assert.deepEqual(requests.map((r) => [r.count, r.finished.length]), [[2, 0], [2, 2], [1, 4]]);
+      // Each request lists the finished trials in run order, with their objective at the kept epoch.
+      const byRun = board.ranked.slice().sort((a, b) => a.run - b.run);
+      assert.deepEqual(requests[2].finished, byRun.slice(0, 4).map((t) => ({ params: t.params, value: t.valAccuracy })));
+      assert.equal(board.ranked.length, 5);
+    }
+    assert.deepEqual(runs[0].requests, runs[1].requests);
+    assert.deepEqual(runs[0].board.ranked.map((t) => [t.run, t.trialId]), runs[1].board.ranked.map((t) => [t.run, t.trialId]));
+  });
+
+  test('keepBestEpoch: trials rank by their best epoch, which the summary reports', async () => {
+    const space = { hidden_units: { type: 'choice', values: [8, 16, 32, 64] }, n_epochs: { type: 'choice', values: [3] } };
+    const last = await sweepWithDelays(spec({ grid: undefined, search: { method: 'grid', space } }), 'last-epoch', () => 0);
+    const best = await sweepWithDelays(spec({ grid: undefined, search: { method: 'grid', space, keepBestEpoch: true } }), 'best-epoch', () => 0);
+    assert.deepEqual(last.board.ranked.map((t) => t.run), [4, 2, 3, 1]);
+    assert.deepEqual(best.board.ranked.map((t) => t.run), [4, 2, 1, 3]);
+    assert.deepEqual(best.board.ranked.map((t) => t.bestEpoch), [3, 1, 1, 1]);
+    assert.equal(best.board.ranked[1].valAccuracy, fakeValAccuracy({ run: 2 }, 1));
+    assert.ok(best.inputs.every((i) => i.keepBest), 'training is told to keep the best epoch');
+    assert.equal(best.board.model?.run, 4);
+  });
+});
+

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Creates the search venv, .stack/search-venv, and installs search/optuna/requirements.txt from PyPI:
+# Optuna (TPE suggestions), temporalio (the suggestTrials worker), scikit-learn and Pillow (the
+# digits benchmark data). Idempotent: when the venv already has exactly the pinned versions it only
+# checks them (about a second). Needs python3 (3.9+) with the venv module.
+set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+VENV="$STACK_DIR/search-venv"
+REQUIREMENTS="$REPO_ROOT/search/optuna/requirements.txt"
+
+die() { printf '[setup-search] ERROR: %s\n' "$*" >&2; exit 1; }
+
+command -v python3 >/dev/null || die "python3 not found; install Python 3.9+ with the venv module"
+mkdir -p "$STACK_DIR"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  python3 -m venv "$VENV" || die "python3 -m venv $VENV failed (on Debian: apt-get install python3-venv)"
+fi
+# Asking the venv's metadata is quicker than a pip run when every pin is already installed.
+pins_satisfied() {
+  "$VENV/bin/python" - "$REQUIREMENTS" <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+missing = []
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, pinned = line.split("==")
+    try:
+        if version(name) != pinned:
+            missing.append(line)
+    except PackageNotFoundError:
+        missing.append(line)
+sys.exit(1 if missing else 0)
+PY
+}
+if ! pins_satisfied; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS" || die "pip install -r $REQUIREMENTS failed"
+fi
+"$VENV/bin/python" -c 'import optuna, temporalio, sklearn, PIL' || die "the search venv does not import optuna, temporalio, sklearn, PIL"
+printf '[setup-search] %s ready: %s\n' "$VENV" "$(sed -n 's/#.*//; /==/p' "$REQUIREMENTS" | paste -sd' ')"

@@ -1,0 +1,36 @@
+// What a bayesian search asks the Python suggestTrials activity (search/optuna/suggest.py) for each
+// batch. Batches are deterministic: batch k (trials k*size+1 .. (k+1)*size, in plan order) is suggested
+// from exactly the trials of batches 0..k-1, in run order, so a rerun proposes the same trials.
+import { Params } from '../grid';
+import { TrialSummary } from '../sweep-types';
+import { objectiveValue } from './objective';
+import { SearchSpace } from './space';
+import { SearchSpec } from './search-spec';
+
+export interface SuggestRequest {
+  space: SearchSpace;
+  seed: number;
+  objective: SearchSpec['objective'];
+  /** Finished trials in run order: the objective at the kept epoch (null: failed), and where early stopping ended one. */
+  finished: Array<{ params: Params; value: number | null; stoppedAtEpoch?: number }>;
+  count: number;
+}
+
+/** The request for the batch that follows `finished` (every trial of the earlier batches). */
+export function suggestRequest(search: SearchSpec, seed: number, finished: readonly TrialSummary[], count: number): SuggestRequest {
+  return {
+    space: search.space,
+    seed,
+    objective: search.objective,
+    finished: finished.slice().sort((a, b) => a.run - b.run).map((t) => {
+      const value = t.status === 'completed' || t.status === 'stopped' ? objectiveValue(t, search.objective) : NaN;
+      return { params: t.params, value: Number.isNaN(value) ? null : value, ...(t.stopped ? { stoppedAtEpoch: t.stopped.epoch } : {}) };
+    }),
+    count,
+  };
+}
+
+/** Batch sizes: `concurrency` trials at a time, the last batch what remains of the budget. */
+export function batchSizes(budget: number, concurrency: number): number[] {
+  return Array.from({ length: Math.ceil(budget / concurrency) }, (_, k) => Math.min(concurrency, budget - k * concurrency));
+}

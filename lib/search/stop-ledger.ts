@@ -1,0 +1,62 @@
+// The sweep's book of early-stopping decisions, made the same way in every run of the same spec and
+// seed, whatever the timing: the decision for trial i at epoch e considers exactly the trials before
+// it in plan order (and itself) that reached e, and is made only once each earlier trial has reported
+// e, been stopped before e, or ended. Trials start in plan order, so the wait is for trials already
+// running. Pure, so the sweep workflow keeps it in memory and a replay rebuilds it from the signals.
+import { EarlyStopping, StopDecision, TrialHistory, stopDecision } from './early-stopping';
+import { Objective } from './objective';
+
+/** A trial's objective values after epochs 1..epoch (JSON null for NaN), sent when it reaches a decision epoch. */
+export interface EpochReport {
+  run: number;
+  trialId: string;
+  epoch: number;
+  values: Array<number | null>;
+}
+
+export class StopLedger {
+  private readonly histories = new Map<number, TrialHistory>();
+  private readonly stoppedAt = new Map<number, number>();
+  private readonly ended = new Set<number>();
+  /** Reports waiting for their decision, by run then epoch. */
+  private pending: EpochReport[] = [];
+
+  constructor(private readonly rule: EarlyStopping, private readonly objective: Objective) {}
+
+  report(report: EpochReport): void {
+    const values = report.values.map((v) => v ?? NaN);
+    const known = this.histories.get(report.run);
+    if (!known || known.values.length < values.length) this.histories.set(report.run, { trialId: report.trialId, values });
+    // A repeated report (a retried signal) is decided once.
+    if (!this.pending.some((p) => p.run === report.run && p.epoch === report.epoch)) this.pending.push(report);
+  }
+
+  /** Trial `run` has finished (completed, stopped, failed or cancelled): it reports nothing more. */
+  end(run: number): void {
+    this.ended.add(run);
+  }
+
+  /** The decisions that can be made now, in plan order; each is made once. */
+  ready(): Array<{ run: number; decision: StopDecision }> {
+    const made: Array<{ run: number; decision: StopDecision }> = [];
+    for (const report of this.pending.slice().sort((a, b) => a.run - b.run || a.epoch - b.epoch)) {
+      if (!this.settled(report.run, report.epoch)) continue;
+      const cohort = [...this.histories].filter(([run, h]) => run <= report.run && h.values.length >= report.epoch).map(([, h]) => h);
+      const decision = stopDecision(report.trialId, report.epoch, cohort, this.rule, this.objective);
+      if (decision.stop) this.stoppedAt.set(report.run, report.epoch);
+      this.pending = this.pending.filter((p) => p !== report);
+      made.push({ run: report.run, decision });
+    }
+    return made;
+  }
+
+  /** Whether every trial before `run` has reported `epoch`, been stopped before it, or ended. */
+  private settled(run: number, epoch: number): boolean {
+    for (let earlier = 1; earlier < run; earlier++) {
+      const reached = (this.histories.get(earlier)?.values.length ?? 0) >= epoch;
+      const stopped = (this.stoppedAt.get(earlier) ?? Infinity) < epoch;
+      if (!reached && !stopped && !this.ended.has(earlier)) return false;
+    }
+    return true;
+  }
+}

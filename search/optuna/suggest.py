@@ -1,0 +1,76 @@
+"""Bayesian suggestions: Optuna's TPE sampler as a pure function of its input.
+
+suggest(request) builds a fresh in-memory study, replays the finished trials into it and asks for
+`count` new configurations. Nothing is kept between calls, so a retried or replayed activity with
+the same request gets the same answer, and the sweep workflow's history stays the only record.
+
+Request (JSON, the same shape the TS side sends):
+  {"space": {name: domain, ...},            # lib/search/space.ts domains: choice, uniform, loguniform, int
+   "seed": 42,
+   "objective": {"metric": "valAccuracy", "direction": "maximize"},
+   "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it)
+   "count": 4}
+A finished trial's value is its objective; null marks a failed trial (TPE ignores it). With
+"stoppedAtEpoch": e it was stopped early, value being its objective at epoch e: it goes in as
+Optuna's PRUNED, which TPE ranks below every completed trial, then by how far it got.
+Returns a list of `count` parameter dicts.
+
+Run as a script it reads one request on stdin and prints the suggestions as JSON (tests use that).
+"""
+import json
+import sys
+
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.samplers import TPESampler
+from optuna.trial import TrialState, create_trial
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def distributions_of(space: dict) -> dict[str, BaseDistribution]:
+    """Optuna distributions for the space's domains, in the space's key order."""
+    out: dict[str, BaseDistribution] = {}
+    for name, d in space.items():
+        kind = d["type"]
+        if kind == "choice":
+            out[name] = CategoricalDistribution(d["values"])
+        elif kind in ("uniform", "loguniform"):
+            out[name] = FloatDistribution(d["low"], d["high"], log=kind == "loguniform")
+        elif kind == "int":
+            out[name] = IntDistribution(d["low"], d["high"], step=d.get("step", 1))
+        else:
+            raise ValueError(f"space.{name}: unknown domain type {kind!r}; use choice, uniform, loguniform or int")
+    return out
+
+
+def suggest(request: dict) -> list[dict]:
+    space = request["space"]
+    # Sorted names: the suggestions depend on the space's content, not on the key order a JSON
+    # encoder happened to write (Temporal's Python converter sorts keys, JSON.stringify does not).
+    distributions = distributions_of({name: space[name] for name in sorted(space)})
+    direction = request.get("objective", {}).get("direction", "maximize")
+    # Defaults (n_startup_trials=10 random suggestions before TPE models anything), seeded.
+    study = optuna.create_study(direction=direction, sampler=TPESampler(seed=request["seed"]))
+    for i, trial in enumerate(request.get("finished", [])):
+        params = trial["params"]
+        missing = [name for name in distributions if name not in params]
+        if missing:
+            raise ValueError(f"finished[{i}]: params lack {', '.join(missing)}; every finished trial must carry the space's hyperparameters")
+        value, stopped_at = trial.get("value"), trial.get("stoppedAtEpoch")
+        if value is None:
+            outcome = {"state": TrialState.FAIL}
+        elif stopped_at is not None:
+            outcome = {"state": TrialState.PRUNED, "intermediate_values": {stopped_at: value}}
+        else:
+            outcome = {"state": TrialState.COMPLETE, "value": value}
+        study.add_trial(create_trial(params={name: params[name] for name in distributions}, distributions=distributions, **outcome))
+    # Asked trials stay RUNNING; with constant_liar (the default) TPE spreads a batch out instead of
+    # proposing the same point `count` times.
+    asked = [study.ask(distributions).params for _ in range(request["count"])]
+    return [{name: params[name] for name in space} for params in asked]
+
+
+if __name__ == "__main__":
+    json.dump(suggest(json.load(sys.stdin)), sys.stdout)
+    sys.stdout.write("\n")

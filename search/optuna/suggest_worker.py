@@ -1,0 +1,49 @@
+"""Temporal worker for Bayesian suggestions: one activity, suggestTrials, on its own task queue.
+
+The TS sweep workflow schedules it by name on that queue (Temporal routes activities to workers of
+any language); both sides use the default JSON payload converter, so the request and the result
+are plain JSON (see suggest.py for their shape).
+
+  TEMPORAL_ADDRESS     default 127.0.0.1:7233
+  TEMPORAL_NAMESPACE   default "default"
+  SWEEP_SUGGEST_QUEUE  default sweep-suggest
+
+Run: .stack/search-venv/bin/python search/optuna/suggest_worker.py
+"""
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from suggest import suggest
+
+
+@activity.defn(name="suggestTrials")
+def suggest_trials(request: dict) -> list[dict]:
+    # Pure in its input, so Temporal's retries and a replayed sweep get the same suggestions; and
+    # for the same reason a request Optuna refuses would be refused again: fail it without retry,
+    # as a SpecError (the trial workflows' non-retryable type).
+    try:
+        return suggest(request)
+    except (ValueError, KeyError, TypeError) as error:
+        raise ApplicationError(f"suggestTrials: {error}", type="SpecError", non_retryable=True) from error
+
+
+async def main() -> None:
+    address = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
+    namespace = os.environ.get("TEMPORAL_NAMESPACE", "default")
+    queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
+    client = await Client.connect(address, namespace=namespace)
+    # Sync activity: TPE is CPU-bound numpy work, so it runs on threads, off the event loop.
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor)
+        print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)
+        await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

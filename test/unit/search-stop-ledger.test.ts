@@ -1,0 +1,73 @@
+// lib/search/stop-ledger.ts: a decision waits for every earlier trial (in plan order) to reach the
+// epoch, be stopped before it or end; it considers exactly those trials; arrival order does not matter.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EarlyStopping } from '../../lib/search/early-stopping';
+import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
+import { EpochReport, StopLedger } from '../../lib/search/stop-ledger';
+import { randomStream } from '../../lib/random';
+
+const ASHA: EarlyStopping = { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 };
+const report = (run: number, values: number[]): EpochReport => ({ run, trialId: `t${run}`, epoch: values.length, values });
+const decided = (ledger: StopLedger) => ledger.ready().map(({ run, decision }) => `${run}@${decision.epoch}:${decision.stop ? 'stop' : 'go'}`);
+
+describe('StopLedger', () => {
+  test('a later trial waits for the earlier ones; then it is judged among them only', () => {
+    const ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE);
+    ledger.report(report(2, [0.4]));
+    assert.deepEqual(decided(ledger), [], 'run 1 has not reported epoch 1');
+    ledger.report(report(1, [0.9]));
+    // Run 1 alone continues; run 2 ranks 2 of 2, the top 1 goes on.
+    assert.deepEqual(decided(ledger), ['1@1:go', '2@1:stop']);
+    ledger.report(report(3, [0.95]));
+    assert.deepEqual(decided(ledger), ['3@1:go'], 'a stopped trial settles later rungs; run 3 beats both');
+    ledger.report(report(3, [0.95, 0.5]));
+    assert.deepEqual(decided(ledger), [], 'run 1 is still training to epoch 2');
+    ledger.end(1);
+    assert.deepEqual(decided(ledger), ['3@2:go'], 'an ended trial settles every epoch');
+  });
+
+  test('a repeated report is decided once; a NaN (null) value ranks last', () => {
+    const ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE);
+    ledger.report({ run: 1, trialId: 't1', epoch: 1, values: [null] });
+    ledger.report({ run: 1, trialId: 't1', epoch: 1, values: [null] });
+    assert.deepEqual(decided(ledger), ['1@1:go']);
+    ledger.report(report(2, [0.1]));
+    const [{ decision }] = ledger.ready();
+    assert.equal(decision.stop, false, 'any number beats NaN');
+  });
+
+  test('the same decisions whatever the timing: trials report in any interleaving, each waiting for its decision', () => {
+    const values = (run: number) => [0.5 + ((run * 37) % 11) / 100, 0.5 + ((run * 53) % 13) / 100];
+    const runs = [1, 2, 3, 4, 5, 6];
+    /** Each step one trial that is not waiting for a decision (picked by `pick`) sends its next report. */
+    const outcome = (pick: (ready: number[]) => number) => {
+      const ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE);
+      const next = new Map(runs.map((run) => [run, 1]));
+      const waiting = new Set<number>();
+      const made: string[] = [];
+      for (;;) {
+        const ready = runs.filter((run) => !waiting.has(run) && next.get(run)! <= 2);
+        if (!ready.length) break;
+        const run = pick(ready);
+        ledger.report(report(run, values(run).slice(0, next.get(run)!)));
+        waiting.add(run);
+        for (const { run: decided, decision } of ledger.ready()) {
+          waiting.delete(decided);
+          // A stopped trial reports nothing more (and ends); one past its last rung trains to the end.
+          next.set(decided, decision.stop ? 3 : next.get(decided)! + 1);
+          if (decision.stop || next.get(decided)! > 2) ledger.end(decided);
+          made.push(`${decided}@${decision.epoch}:${decision.stop ? 'stop' : 'go'}`);
+        }
+      }
+      assert.equal(waiting.size, 0, 'no trial waits for ever');
+      return made.sort();
+    };
+    const expected = outcome((ready) => ready[0]);
+    for (let seed = 0; seed < 50; seed++) {
+      const random = randomStream('ledger-timing', seed);
+      assert.deepEqual(outcome((ready) => ready[Math.floor(random() * ready.length)]), expected, `seed ${seed}`);
+    }
+    assert.ok(expected.some((d) => d.endsWith('stop')) && expected.some((d) => d.endsWith('go')));
+  });
+});

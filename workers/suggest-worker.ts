@@ -1,0 +1,44 @@
+// The suggest worker serves bayesian sweeps' suggestTrials (Optuna TPE). It is Python
+// (search/optuna/suggest_worker.py, in the venv infra/setup-search.sh makes), so the TS launcher
+// runs it as a child process, pointed at the same Temporal and queue as the TS workers.
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, searchPython } from '../platform/config';
+import { temporalAddress, temporalNamespace } from '../platform/temporal-connection';
+
+export interface SuggestWorker {
+  process: ChildProcess;
+  /** Stops the worker (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Why the suggest worker cannot start here (no search venv), or undefined when it can. */
+export function suggestWorkerMissing(): string | undefined {
+  return fs.existsSync(searchPython()) ? undefined : `no search venv python at ${searchPython()}: run infra/setup-search.sh (bayesian sweeps wait for a suggest worker until one runs)`;
+}
+
+/** Starts the Python worker on `queue`; resolves once it polls (it prints a line when it does). */
+export async function startSuggestWorker(queue: string): Promise<SuggestWorker> {
+  const missing = suggestWorkerMissing();
+  if (missing) throw new Error(missing);
+  const child = spawn(searchPython(), [path.join(REPO_ROOT, 'search', 'optuna', 'suggest_worker.py')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), SWEEP_SUGGEST_QUEUE: queue, PYTHONUNBUFFERED: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      if (chunk.toString().includes('serving suggestTrials')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
+  });
+  return {
+    process: child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
