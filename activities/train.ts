@@ -15,6 +15,7 @@ import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { decodeState, encodeState } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
+import { nodeName } from '../platform/config';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
 import { CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
@@ -95,6 +96,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       params: trial.params,
       epochs,
       backend,
+      node: nodeName(),
       resumedFromEpoch: resume.pointer.epoch,
       reused: false,
       headKey,

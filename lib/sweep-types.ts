@@ -79,6 +79,8 @@ export interface TrainResult {
   params: Params;
   epochs: EpochMetrics[];
   backend: string;
+  /** The worker node that finished training it: SWEEP_NODE_NAME, else the host name. */
+  node?: string;
   /** Epoch a resumed attempt started from (0 when trained from scratch). */
   resumedFromEpoch: number;
   /** Set when the stored result went past the epochs asked for (`untilEpoch`): its head is of that later epoch. */
@@ -130,6 +132,8 @@ export interface TrialSummary {
   reused?: boolean;
   resumedFromEpoch?: number;
   backend?: string;
+  /** The worker node that finished training it (SWEEP_NODE_NAME, else the host name). */
+  node?: string;
 }
 
 export interface Leaderboard {

@@ -111,6 +111,11 @@ export function backboneEngineConfig(): BackboneEngineConfig {
   return { engine, onnxThreads: threads ? Number(threads) : undefined };
 }
 
+/** This worker node's name in results: SWEEP_NODE_NAME (set per node by infra/nodes-up.sh), else the host name. */
+export function nodeName(): string {
+  return setting('SWEEP_NODE_NAME') ?? os.hostname();
+}
+
 /** The TensorBoard executable `sweep tensorboard` runs. */
 export function tensorboardExecutable(): string {
   return setting('SWEEP_TENSORBOARD') ?? path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'tensorboard');

@@ -64,6 +64,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     reused: trained.reused,
     resumedFromEpoch: trained.resumedFromEpoch,
     backend: trained.backend,
+    ...(trained.node ? { node: trained.node } : {}),
   };
 }
 

@@ -37,6 +37,7 @@ test('start --wait --json, status --json and results --csv describe the same swe
   const board = JSON.parse(started.stdout);
   assert.equal(board.sweepId, id);
   assert.equal(board.ranked.length, 2);
+  assert.ok(board.ranked.every((t: { node?: string }) => t.node === os.hostname()), 'each trial records the node that trained it');
 
   const status = await sweep('status', id, '--json');
   assert.equal(status.code, 0, status.stderr);
