@@ -85,6 +85,13 @@ describe('renderReportHtml', () => {
     assert.match(html, /<pre id="spec">\{\n {2}&quot;name&quot;: &quot;demo&quot;,\n {2}&quot;grid&quot;: \{\n {4}&quot;hidden_units&quot;: \[16, 32, 48\]\n/);
   });
 
+  test('the data summary: images per class and what was skipped, when the leaderboard has it', () => {
+    const data = { counts: { daisy: 764, rose: 784 }, skipped: 3, skippedByReason: { 'unreadable image': 3 } };
+    const withData = renderReportHtml(input({ data }), CHART_LIB);
+    assert.match(withData, /<p class="meta" id="data-summary">Data: 1,548 images in 2 classes \(daisy 764, rose 784\); skipped 3: unreadable image 3<\/p>/);
+    assert.doesNotMatch(html, /id="data-summary"/, 'no line for a leaderboard written before the summary was recorded');
+  });
+
   test('a sweep where nothing completed still renders, saying so', () => {
     const empty = renderReportHtml({ ...input({ ranked: [], best: undefined }), curves: [] }, CHART_LIB);
     assert.match(empty, /No trial completed\./);

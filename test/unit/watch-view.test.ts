@@ -161,6 +161,8 @@ describe('Web UI texts', () => {
       '   2    1            16    60.0%    1.0000         -',
       '```'].join('\n')), `a column per varied hyperparameter (lr is fixed):\n${text}`);
     assert.match(text, /run 3 failed: out of memory/);
+    const withData = sweepCurrentDetails(liveLeaderboard(sweep, [done(1, 0.6)], [], plans), { hidden_units: [16, 32] }, { counts: { a: 5, b: 7 }, skipped: 1, skippedByReason: { duplicate: 1 } });
+    assert.match(withData, /\n\n\*\*Data\*\* 12 images in 2 classes \(a 5, b 7\); skipped 1: duplicate 1/);
   });
 });
 
