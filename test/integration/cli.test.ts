@@ -31,7 +31,8 @@ function sweepWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<{
 
 test('start --wait --json, status --json and results --csv describe the same sweep', async () => {
   const id = uniqueId('it-cli-bin');
-  const spec = writeTempJson(await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } }));
+  // reuse off: the trials train here, so they record this machine as their node.
+  const spec = writeTempJson(await tinySpec(env, { reuse: false, grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } }));
   const started = await sweep('start', spec, '--id', id, '--wait', '--json');
   assert.equal(started.code, 0, started.stderr);
   const board = JSON.parse(started.stdout);
