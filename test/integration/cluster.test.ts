@@ -15,6 +15,7 @@ import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import type { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT, readEnvFile } from '../../platform/config';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
+import { Figures, seconds, sleep, waitFor as waitUntil } from './fault-figures';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
@@ -32,24 +33,12 @@ let client: Client;
 let s3: S3Client;
 let bucket: string;
 let stackEnv: Record<string, string>;
-const figures: string[] = [];
+const figures = new Figures();
+const figure = (text: string) => figures.add(text);
 
-function figure(text: string): void {
-  figures.push(text);
-  console.log(`[figure] ${text}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await sleep(intervalMs);
-  }
+/** Waits as fault-figures' waitFor does, with a probe error counting as "not yet" (a server may be down). */
+function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
+  return waitUntil(what, () => probe().catch(() => undefined), timeoutMs, intervalMs);
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
@@ -203,7 +192,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   after(async () => {
-    console.log(`[figure] summary\n  ${figures.join('\n  ')}`);
+    console.log(figures.summary());
     if (!ENABLED) return;
     await infra('nodes-down.sh', ...NODES, '--kill', '--purge').catch((e) => console.error(String(e)));
     await client?.connection.close();

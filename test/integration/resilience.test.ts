@@ -16,6 +16,7 @@ import { FeatureShardResult, Leaderboard, TrainResult, TrialInput } from '../../
 import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/sweep';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
+import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 
 /**
@@ -28,25 +29,8 @@ const queues = { cpuQueue: 'resilience-cpu', gpuQueue: 'resilience-gpu' };
 
 let stack: PrivateStack;
 let gpuWorker: WorkerProcess;
-const figures: string[] = [];
-
-function figure(text: string): void {
-  figures.push(text);
-  console.log(`[figure] ${text}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
+const figures = new Figures();
+const figure = (text: string) => figures.add(text);
 
 /** The reference trial's spec; `grid` overrides are merged into its grid. */
 async function spec(overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
@@ -158,7 +142,7 @@ before(async () => {
 });
 
 after(async () => {
-  console.log(`[figure] summary\n  ${figures.join('\n  ')}`);
+  console.log(figures.summary());
   if (!stack) return;
   // What the workers and the CLI printed, for when a test fails.
   const log = path.join(os.tmpdir(), 'resilience-test-processes.log');
