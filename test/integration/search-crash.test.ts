@@ -1,0 +1,122 @@
+// Early stopping survives a crash: an ASHA sweep whose training worker is killed with kill -9 while a
+// trial trains past its first rung ends with the same decisions (which trials stopped, where and
+// why), the same leaderboard and the same per-trial metrics and head weights, bit for bit, as the
+// same sweep run without interruption; the killed trial resumes from its checkpoint, not from epoch 0.
+// Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { WorkflowHandle } from '@temporalio/client';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { EpochMetrics } from '../../lib/epoch-rows';
+import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
+import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
+import { Figures, seconds, waitFor } from './fault-figures';
+import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+
+const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
+// Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
+// (epochs 40 and 80 of 160), long enough to be killed mid-segment.
+const MAX_EPOCHS = 160;
+const FIRST_RUNG = 40;
+const search = {
+  method: 'random',
+  budget: 4,
+  space: {
+    hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
+    lr: { type: 'loguniform', low: 1e-3, high: 3e-2 },
+    batch_size: { type: 'choice', values: [2] },
+  },
+  earlyStopping: { rule: 'asha', gracePeriod: FIRST_RUNG, reductionFactor: 2, maxEpochs: MAX_EPOCHS },
+  keepBestEpoch: true,
+};
+
+let stack: PrivateStack;
+let gpuWorker: WorkerProcess;
+const figures = new Figures();
+
+before(async () => {
+  await tinyFlowerDataset();
+  stack = await startPrivateStack();
+  const cpuWorker = stack.spawnWorker('cpu', queues);
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+});
+
+after(async () => {
+  console.log(figures.summary());
+  await stack?.destroy();
+});
+
+async function startSweep(prefix: string): Promise<WorkflowHandle> {
+  // reuse off: each run trains, so the killed one is compared with a run that really trained too.
+  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, concurrency: 2, search });
+  return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
+}
+
+/** Epochs this sweep's attempts have checkpointed for a trial (0 before, or while another sweep's checkpoint is there). */
+async function checkpointedEpochs(trialId: string, sweepId: string): Promise<number> {
+  const checkpoint = await stack.getJson<{ sweepId: string; epoch: number }>(artifactKeys.trialCheckpoint(trialId));
+  return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
+}
+
+/** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
+const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
+/** What ASHA decided for each trial and what the trial kept, in ranking order. */
+const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
+  run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
+  valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test,
+}));
+
+async function trialOutcomes(board: Leaderboard): Promise<Map<string, { epochs: unknown[]; head: Buffer }>> {
+  const outcomes = new Map<string, { epochs: unknown[]; head: Buffer }>();
+  for (const trial of board.ranked) {
+    const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
+    outcomes.set(trial.trialId, { epochs: metricsOf(result.epochs), head: await stack.getBytes(result.headKey) });
+  }
+  return outcomes;
+}
+
+test('kill -9 of the training worker during an ASHA sweep: the same decisions, leaderboard, metrics and weights as an uninterrupted run', async () => {
+  const began = Date.now();
+  const reference = await (await startSweep('search-crash-reference')).result() as Leaderboard;
+  const referenceMs = Date.now() - began;
+  assert.equal(reference.status, 'completed');
+  assert.equal(reference.ranked.length, search.budget);
+  assert.ok(reference.ranked.some((t) => t.status === 'stopped'), 'ASHA stopped at least one trial (otherwise nothing is tested)');
+  const referenceOutcomes = await trialOutcomes(reference);
+
+  const sweep = await startSweep('search-crash-killed');
+  // Kill while a trial trains past its first rung: after a decision, mid-segment.
+  const victim = await waitFor('a trial training past its first rung', async () => {
+    for (const trial of reference.ranked) {
+      const epoch = await checkpointedEpochs(trial.trialId, sweep.workflowId);
+      if (epoch > FIRST_RUNG + 2 && epoch < trial.epochsDone - 2) return { trial, epoch };
+    }
+    return undefined;
+  }, 120_000, 50);
+  gpuWorker.kill('SIGKILL');
+  const killedAt = Date.now();
+  await gpuWorker.exited;
+  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweep.workflowId);
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await gpuWorker.ready;
+  const resumedAt = await waitFor('a new checkpoint of the killed trial', async () =>
+    (await checkpointedEpochs(victim.trial.trialId, sweep.workflowId)) > savedBeforeKill && Date.now(), 120_000, 100);
+
+  const run = await sweep.result() as Leaderboard;
+  assert.equal(run.status, 'completed');
+  assert.deepEqual(run.failed, []);
+  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  const outcomes = await trialOutcomes(run);
+  for (const [trialId, expected] of referenceOutcomes) {
+    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
+    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
+  }
+  const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
+  assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_RUNG,
+    `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from its rung or epoch 0`);
+  const stops = run.ranked.filter((t) => t.status === 'stopped').map((t) => `run ${t.run} at ${t.stopped!.epoch}`);
+  figures.add(`ASHA sweep (${search.budget} trials, rungs ${FIRST_RUNG}/${FIRST_RUNG * 2} of ${MAX_EPOCHS}; reference ${seconds(referenceMs)}): ` +
+    `kill -9 of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill}; resumed from ${killed.resumedFromEpoch}, ` +
+    `first new checkpoint ${seconds(resumedAt - killedAt)} after the kill; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
+});
