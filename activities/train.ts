@@ -88,7 +88,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, state, best);
       Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
     }
-    const headKey = `${artifactKeys.trialHead(trial.trialId)}/weights.bin`;
+    const headKey = artifactKeys.trialHeadWeights(trial.trialId);
     await putObject(headKey, input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState()));
     const result: TrainResult = {
       trialId: trial.trialId,

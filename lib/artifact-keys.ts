@@ -14,7 +14,8 @@ export const artifactKeys = {
   trialBestWeights: (trialId: string, epoch: number) => `trials/${trialId}/best-epoch-${String(epoch).padStart(4, '0')}.bin`,
   trialBestWeightsPrefix: (trialId: string) => `trials/${trialId}/best-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
-  trialHead: (trialId: string) => `trials/${trialId}/head`,
+  /** The weights the trial keeps (its best or last epoch), which evaluation and export read. */
+  trialHeadWeights: (trialId: string) => `trials/${trialId}/head/weights.bin`,
   trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,
   /** The split's images the trial's head got wrong, with their source paths. */
   trialMisclassified: (trialId: string, split: string) => `trials/${trialId}/misclassified-${split}.json`,
