@@ -7,7 +7,7 @@ import { ParamValue, Params } from '../lib/grid';
 import { TrainResult, TrialInput, TrialSummary } from '../lib/sweep-types';
 import { EventFileSeries, type SessionStatusName } from '../formats/tensorboard';
 import {
-  SWEEP_EVENT_SERIES, epochEventFile, experimentEventFile, replayWallTimes, sessionEndEventFile, sessionStatus,
+  SWEEP_EVENT_SERIES, epochEventFile, experimentEventFile, replayWallTimes, sessionEndEventFile, sessionStatus, trialOutcomeText,
   trialEventSeries, trialHeaderEventFile, trialRunName,
 } from '../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES, HeadArrays } from '../model/head';
@@ -43,8 +43,8 @@ export class TrialEvents {
   }
 
   /** HParams session end. The footer sorts after every epoch file, so a live TensorBoard reads it last. */
-  async writeEnd(status: SessionStatusName): Promise<void> {
-    await this.put(this.series.footerName(), sessionEndEventFile(status, now()));
+  async writeEnd(status: SessionStatusName, outcome?: { text: string; step: number }): Promise<void> {
+    await this.put(this.series.footerName(), sessionEndEventFile(status, now(), outcome));
   }
 
   /** Names of this trial's files in the folder. */
@@ -107,6 +107,6 @@ export async function writeTensorboardExperiment(input: TensorboardExperimentInp
 /** Final HParams status of trials that did not complete (completed ones wrote "success" when training ended; stopped ones end here). */
 export async function writeSessionEnds(sweepId: string, trials: readonly TrialSummary[]): Promise<void> {
   for (const trial of trials) {
-    if (trial.status !== 'completed') await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status));
+    if (trial.status !== 'completed') await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status), trialOutcomeText(trial));
   }
 }

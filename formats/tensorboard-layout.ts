@@ -93,13 +93,27 @@ export function epochEventFile(metrics: EpochMetrics, weights: ReadonlyArray<rea
   return writer.drain();
 }
 
-export function sessionEndEventFile(status: SessionStatusName, wallTime: number): Buffer {
-  return new EventFileWriter().addHParamsSessionEnd({ status, endTimeSecs: Math.floor(wallTime) }, wallTime).drain();
+/** Tag of the text that says how a trial ended when its HParams status cannot (stopped early, failed). */
+export const OUTCOME_TEXT_TAG = 'trial/outcome';
+
+/** HParams session end, with `outcome` (markdown, at step `step`) in the Text tab when given. */
+export function sessionEndEventFile(status: SessionStatusName, wallTime: number, outcome?: { text: string; step: number }): Buffer {
+  const writer = new EventFileWriter().addHParamsSessionEnd({ status, endTimeSecs: Math.floor(wallTime) }, wallTime);
+  if (outcome) writer.addText(OUTCOME_TEXT_TAG, outcome.text, outcome.step, wallTime);
+  return writer.drain();
+}
+
+/** What the Text tab says about a trial that did not simply complete; nothing for a completed one. */
+export function trialOutcomeText(trial: Pick<TrialSummary, 'status' | 'stopped' | 'error' | 'epochsDone'>): { text: string; step: number } | undefined {
+  if (trial.status === 'stopped' && trial.stopped) return { text: `**stopped early**: ${trial.stopped.reason} (${trial.stopped.rule})`, step: trial.stopped.epoch };
+  if (trial.status === 'failed' || trial.status === 'cancelled') return { text: `**${trial.status}**${trial.error ? `: ${trial.error}` : ''}`, step: trial.epochsDone };
+  return undefined;
 }
 
 /** HParams has no "cancelled": a cancelled trial's outcome is unknown rather than a failure. */
 export function sessionStatus(status: TrialSummary['status']): SessionStatusName {
-  // HParams has no "stopped": a trial stopped early ended normally with its metrics, so it counts as a success.
+  // HParams has no "stopped": a trial stopped early ended normally with its metrics, so it counts as a
+  // success; the Text tab says it stopped (trialOutcomeText).
   return status === 'completed' || status === 'stopped' ? 'success' : status === 'failed' ? 'failure' : 'unknown';
 }
 

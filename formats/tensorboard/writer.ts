@@ -9,7 +9,7 @@ import {
   type SessionEndSpec,
   type SessionStartSpec,
 } from './hparams';
-import { encodeEvent, encodeGraphDef, type EventData, type GraphDefData, type SummaryData } from './proto';
+import { DataType, encodeEvent, encodeGraphDef, type EventData, type GraphDefData, type SummaryData } from './proto';
 import { encodeRecord } from './tfrecord';
 
 export const FILE_VERSION = 'brain.Event:2';
@@ -82,6 +82,15 @@ export class EventFileWriter {
     if (entries.length === 0) return this;
     for (const [tag, value] of entries) if (typeof value !== 'number') throw new TypeError(`scalar ${tag}: value must be a number`);
     return this.addSummary({ value: entries.map(([tag, value]) => ({ tag, simple_value: value })) }, step, wallTime);
+  }
+
+  /**
+   * Markdown text (TensorBoard's Text tab), as tf.summary.text writes it: a scalar DT_STRING tensor
+   * under the "text" plugin.
+   */
+  addText(tag: string, markdown: string, step: number, wallTime?: number): this {
+    const tensor = { dtype: DataType.DT_STRING, tensor_shape: {}, string_val: [Buffer.from(markdown, 'utf8')] };
+    return this.addSummary({ value: [{ tag, tensor, metadata: { plugin_data: { plugin_name: 'text' } } }] }, step, wallTime);
   }
 
   /** A histogram of `values` (e.g. a layer's weights); non-finite values are left out. */

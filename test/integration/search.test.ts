@@ -8,7 +8,7 @@ import { artifactKeys } from '../../lib/artifact-keys';
 import { CheckpointPointer } from '../../activities/checkpoints';
 import { Leaderboard, TrainResult } from '../../lib/sweep-types';
 import { readEventFile } from '../../formats/tensorboard/reader';
-import { trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
+import { OUTCOME_TEXT_TAG, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { getJson, getObject, objectExists } from '../../platform/storage';
 import { sweepWorkflow } from '../../workflows';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
@@ -93,6 +93,8 @@ describe('search end to end', () => {
       const runFolder = artifactKeys.tensorboardRun(sweepId, trialRunName(stopped.run, stopped.params));
       const footer = readEventFile(await getObject(`${runFolder}/${trialEventSeries(stopped.trialId).footerName()}`));
       assert.ok(footer.some((e) => e.summary?.value.some((v) => v.tag === '_hparams_/session_end_info')), 'the HParams session ended');
+      const outcome = footer.flatMap((e) => e.summary?.value ?? []).find((v) => v.tag === OUTCOME_TEXT_TAG);
+      assert.match(Buffer.from(outcome!.tensor!.string_val![0]).toString('utf8'), /^\*\*stopped early\*\*: stopped at epoch \d by ASHA/, "TensorBoard's Text tab says it stopped");
       for (let epoch = 1; epoch <= stopped.epochsDone; epoch++) {
         assert.ok(await objectExists(`${runFolder}/${trialEventSeries(stopped.trialId).epochName(epoch)}`), `epoch ${epoch} events`);
       }

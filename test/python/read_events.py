@@ -128,6 +128,14 @@ def read(logdir):
                 for t in mux.Tensors(run, tag)
             ]
     out["plugin_histograms"] = histos
+    texts = {}
+    for run, tag_to_content in mux.PluginRunToTagToContent("text").items():
+        for tag in tag_to_content:
+            texts.setdefault(run, {})[tag] = [
+                [t.step, tensor_util.make_ndarray(t.tensor_proto).item().decode("utf-8")]
+                for t in mux.Tensors(run, tag)
+            ]
+    out["plugin_text"] = texts
 
     hparams = {}
     for run, tag_to_content in mux.PluginRunToTagToContent(hp_metadata.PLUGIN_NAME).items():

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeHParamsPluginData, parseEventFileName, readEventFile, type HistogramData } from '../../formats/tensorboard';
 import {
-  HPARAMS_METRICS, SCALAR_TAGS, epochEventFile, experimentEventFile, hparamSpecs, replayWallTimes, sessionStatus,
-  trialEventSeries, trialHeaderEventFile, trialRunName,
+  HPARAMS_METRICS, OUTCOME_TEXT_TAG, SCALAR_TAGS, epochEventFile, experimentEventFile, hparamSpecs, replayWallTimes, sessionEndEventFile,
+  sessionStatus, trialEventSeries, trialHeaderEventFile, trialOutcomeText, trialRunName,
 } from '../../formats/tensorboard-layout';
 
 const metrics = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, trainAccuracy: 0.5, valLoss: 2 / epoch, valAccuracy: 0.25, epochDuration: 3, runDuration: 3 * epoch });
@@ -66,4 +66,16 @@ test('the experiment declares every grid key with its values, and the metrics', 
 test('statuses and replayed wall times', () => {
   assert.deepEqual(['completed', 'failed', 'cancelled'].map((s) => sessionStatus(s as 'completed')), ['success', 'failure', 'unknown']);
   assert.deepEqual(replayWallTimes([metrics(1), metrics(2), metrics(3)], 100), [94, 97, 100]);
+});
+
+test("a trial's outcome text: stopped and failed ones say how they ended, at the step they ended; completed ones say nothing", () => {
+  const stopped = { status: 'stopped' as const, epochsDone: 2, stopped: { epoch: 2, rule: 'asha' as const, reason: 'stopped at epoch 2 by ASHA rung 1 (val accuracy 0.4 below the top 1/3)' } };
+  assert.deepEqual(trialOutcomeText(stopped), { text: `**stopped early**: ${stopped.stopped.reason} (asha)`, step: 2 });
+  assert.deepEqual(trialOutcomeText({ status: 'failed', epochsDone: 0, error: 'out of memory' }), { text: '**failed**: out of memory', step: 0 });
+  assert.equal(trialOutcomeText({ status: 'completed', epochsDone: 3 }), undefined);
+  const footer = readEventFile(sessionEndEventFile('success', 10, trialOutcomeText(stopped)));
+  const text = footer.flatMap((e) => e.summary?.value ?? []).find((v) => v.tag === OUTCOME_TEXT_TAG)!;
+  assert.equal(text.metadata!.plugin_data!.plugin_name, 'text');
+  assert.equal(Buffer.from(text.tensor!.string_val![0]).toString('utf8'), `**stopped early**: ${stopped.stopped.reason} (asha)`);
+  assert.equal(footer.find((e) => e.summary?.value.some((v) => v.tag === OUTCOME_TEXT_TAG))!.step, 2);
 });

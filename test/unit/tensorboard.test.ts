@@ -361,7 +361,9 @@ const metricsAt = (trial: number, epoch: number, attempt: number) => ({
 const weightsAt = (trial: number, epoch: number) =>
   Float32Array.from({ length: 500 }, (_, k) => Math.sin(k * 0.37 + trial) * (1 + epoch * 0.5));
 
-test('end to end: TensorBoard reads scalars, histograms, graph and hparams of a rotated run dir', withPython(() => {
+const STOPPED_TEXT = '**stopped early**: stopped at epoch 3 by ASHA rung 1 — ünïcode kept';
+
+test('end to end: TensorBoard reads scalars, histograms, graph, hparams and text of a rotated run dir', withPython(() => {
   const logdir = mkdtempSync(join(tmpdir(), 'tb-e2e-'));
   try {
     const trials: TrialPlan[] = [
@@ -427,6 +429,7 @@ test('end to end: TensorBoard reads scalars, histograms, graph and hparams of a 
         for (const stale of series.staleEpochFiles(readdirSync(join(logdir, trial.run)), lastEpoch)) unlinkSync(join(logdir, trial.run, stale));
       }
       w.addHParamsSessionEnd({ status: 'success', endTimeSecs: start + 99 });
+      if (ti === 0) w.addText('trial/outcome', STOPPED_TEXT, lastEpoch, start + 99);
       put(trial.run, series.footerName(), w.drain());
 
       const scalars: Record<string, Array<[number, number]>> = {};
@@ -441,7 +444,7 @@ test('end to end: TensorBoard reads scalars, histograms, graph and hparams of a 
     const found = py('read', logdir);
 
     assert.deepEqual(found.plugin_runs, ['.', 'trial-000', 'trial-001']);
-    for (const p of ['graphs', 'histograms', 'hparams', 'scalars']) assert.ok(found.active_plugins.includes(p), `plugin ${p} active`);
+    for (const p of ['graphs', 'histograms', 'hparams', 'scalars', 'text']) assert.ok(found.active_plugins.includes(p), `plugin ${p} active`);
 
     for (const [run, info] of Object.entries<any>(found.runs)) {
       for (const f of info.files) {
@@ -491,6 +494,8 @@ test('end to end: TensorBoard reads scalars, histograms, graph and hparams of a 
       assert.deepEqual(hp['_hparams_/session_start_info'].hparams, trial.hparams);
       assert.deepEqual(hp['_hparams_/session_end_info'].status, 'STATUS_SUCCESS');
     }
+    // text: how a trial that stopped early ended, which HParams' status cannot say
+    assert.deepEqual(found.plugin_text, { 'trial-000': { 'trial/outcome': [[3, STOPPED_TEXT]] } });
     assert.equal(found.runs['.'].has_graph, false);
     const exp = found.hparams['.']['_hparams_/experiment'];
     assert.equal(exp.name, 'e2e sweep');
