@@ -18,6 +18,7 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { WorkerRole, createWorkers } from '../../workers/run-workers';
 import { connectClient } from '../../platform/temporal-connection';
 import { progressQuery, sweepWorkflow } from '../../workflows';
+import { waitFor } from './fault-figures';
 import { tinySpec, uniqueId } from './harness';
 import { BUILD_B_MEMO } from './redeploy-build-b';
 
@@ -44,22 +45,6 @@ async function startWorkers(roles: WorkerRole[], version: DeploymentVersion, wor
   return { stop: async () => { workers.forEach((w) => w.shutdown()); await done; } };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-      last = undefined;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
 /** The task queues the server has recorded for a version (workers join it by polling). */
 async function versionQueues(version: DeploymentVersion): Promise<string[]> {
   const response = await client.workflowService.describeWorkerDeploymentVersion({ namespace: client.options.namespace, deploymentVersion: version });
@@ -68,15 +53,16 @@ async function versionQueues(version: DeploymentVersion): Promise<string[]> {
 
 /** What `temporal worker deployment set-current-version` does: new workflows on the deployment's queues go to `version`. */
 async function setCurrent(version: DeploymentVersion): Promise<number> {
-  await waitFor(`version ${version.buildId} to be settable as current`, async () => {
-    await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: client.options.namespace, ...version, identity: 'redeploy.test' });
-    return true;
-  });
+  // The server knows a version once one of its workers has polled; until then it answers NOT_FOUND.
+  await waitFor(`version ${version.buildId} to be settable as current`, () => client.workflowService
+    .setWorkerDeploymentCurrentVersion({ namespace: client.options.namespace, ...version, identity: 'redeploy.test' })
+    .then(() => true, () => false), 120_000, 500);
   return Date.now();
 }
 
-async function stage(handle: WorkflowHandle): Promise<string> {
-  return (await handle.query(progressQuery)).stage;
+/** The sweep's stage; undefined while it cannot answer yet (before its first workflow task). */
+async function stage(handle: WorkflowHandle): Promise<string | undefined> {
+  return handle.query(progressQuery).then((progress) => progress.stage, () => undefined);
 }
 
 async function runningOn(version: DeploymentVersion): Promise<number> {
@@ -125,28 +111,28 @@ test('a sweep started on build A finishes on A after build B is deployed; a new 
   const cpuA = await startWorkers(['cpu'], A);
   const gpuA = await startWorkers(['gpu'], A);
   await waitFor('both queues in version A', async () => {
-    const names = await versionQueues(A);
-    return names.includes(queues.cpuQueue) && names.includes(queues.gpuQueue) ? names : undefined;
-  });
+    const names = await versionQueues(A).catch((): string[] => []);
+    return names.includes(queues.cpuQueue) && names.includes(queues.gpuQueue);
+  }, 120_000, 500);
   await gpuA.stop();
   await setCurrent(A);
 
   const spec = await tinySpec({ ...queues }, { reuse: false });
   const sweepA = await client.workflow.start(sweepWorkflow, { taskQueue: queues.cpuQueue, workflowId: uniqueId('it-redeploy-a'), args: [spec], workflowExecutionTimeout: '10m' });
-  await waitFor('sweep A to wait for a build-A GPU worker', async () => (await stage(sweepA)) === 'extracting features' || undefined);
+  await waitFor('sweep A to wait for a build-A GPU worker', async () => (await stage(sweepA)) === 'extracting features', 120_000, 500);
   assert.ok(await runningOn(A) >= 1, 'visibility lists sweep A as running on version A');
 
   // Build B: new workflow code, CPU and GPU workers; made current while sweep A runs.
   await startWorkers(['cpu', 'gpu'], B, require.resolve('./redeploy-build-b'));
   const bCurrentAt = await setCurrent(B);
   const sweepB = await client.workflow.start(sweepWorkflow, { taskQueue: queues.cpuQueue, workflowId: uniqueId('it-redeploy-b'), args: [spec], workflowExecutionTimeout: '10m' });
-  await waitFor('sweep B to train on build B', async () => (await stage(sweepB)) === 'training' || undefined, 300_000);
+  await waitFor('sweep B to train on build B', async () => (await stage(sweepB)) === 'training', 300_000, 500);
   assert.equal(await stage(sweepA), 'extracting features', "build B's GPU worker did not take sweep A's feature extraction");
 
   // Build A's GPU worker comes back (as it would have stayed up in production) and sweep A finishes on A.
   await startWorkers(['gpu'], A);
   const [boardA, boardB] = await Promise.all([sweepA.result(), sweepB.result()]);
-  await waitFor('no workflow left running on version A (what an operator checks before stopping A)', async () => (await runningOn(A)) === 0 || undefined);
+  await waitFor('no workflow left running on version A (what an operator checks before stopping A)', async () => (await runningOn(A)) === 0, 60_000, 500);
   await cpuA.stop();
 
   for (const board of [boardA, boardB]) {
