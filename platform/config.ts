@@ -62,6 +62,14 @@ export interface WorkerConfig {
   suggestQueue: string;
   cpuConcurrency: number;
   gpuConcurrency: number;
+  /** Worker versioning: the Temporal worker deployment version this build's workers join; unset, they are unversioned. */
+  deployment?: DeploymentVersion;
+}
+
+/** A Temporal worker deployment version: the deployment (this service) and the build of its code. */
+export interface DeploymentVersion {
+  deploymentName: string;
+  buildId: string;
 }
 
 export function workerConfig(): WorkerConfig {
@@ -71,7 +79,26 @@ export function workerConfig(): WorkerConfig {
     suggestQueue: setting('SWEEP_SUGGEST_QUEUE') ?? 'sweep-suggest',
     cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
+    deployment: deploymentVersion(),
   };
+}
+
+/**
+ * SWEEP_BUILD_ID turns worker versioning on (docs/deploy.md, "Redeploying"); SWEEP_DEPLOYMENT_NAME
+ * names the deployment (default sweep-engine). Checked here because the server would refuse the
+ * worker's polls only later, and a deployment name without a build id is a half-done deploy.
+ */
+function deploymentVersion(): DeploymentVersion | undefined {
+  const buildId = setting('SWEEP_BUILD_ID');
+  const deploymentName = setting('SWEEP_DEPLOYMENT_NAME');
+  if (buildId === undefined) {
+    if (deploymentName !== undefined) throw new Error(`SWEEP_DEPLOYMENT_NAME=${deploymentName} is set but SWEEP_BUILD_ID is not: set SWEEP_BUILD_ID to this build's id (e.g. the git commit) to turn worker versioning on, or unset SWEEP_DEPLOYMENT_NAME`);
+    return undefined;
+  }
+  const name = deploymentName ?? 'sweep-engine';
+  if (name.includes('.')) throw new Error(`SWEEP_DEPLOYMENT_NAME=${name} contains '.', which Temporal does not allow in a deployment name: use '-' instead`);
+  if (buildId.trim() !== buildId) throw new Error(`SWEEP_BUILD_ID=${JSON.stringify(buildId)} has leading or trailing spaces: remove them`);
+  return { deploymentName: name, buildId };
 }
 
 /** The Python of the search venv (infra/setup-search.sh), which runs the suggest worker. */

@@ -1,29 +1,38 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities), the GPU queue (feature extraction, training, evaluation) and/or the suggest queue
 // (bayesian suggestions, a Python process: ./suggest-worker.ts).
-import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker } from '@temporalio/worker';
+import os from 'node:os';
+import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { WorkerConfig, workerConfig } from '../platform/config';
+import { DeploymentVersion, WorkerConfig, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
-export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> = {}): Promise<Worker[]> {
-  const config = { ...workerConfig(), ...overrides };
+/** What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's build B). */
+export interface WorkerCodeOverrides {
+  workflowsPath?: string;
+}
+
+export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> & WorkerCodeOverrides = {}): Promise<Worker[]> {
+  const { workflowsPath = require.resolve('../workflows'), ...configOverrides } = overrides;
+  const config = { ...workerConfig(), ...configOverrides };
   const { connection, namespace } = await connectWorker();
   const workers: Worker[] = [];
   const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() })] };
+  const versioning = versioningOptions(config.deployment);
   if (roles.includes('cpu')) {
     workers.push(await Worker.create({
       connection,
       namespace,
+      ...versioning,
       taskQueue: config.cpuQueue,
-      workflowsPath: require.resolve('../workflows'),
+      workflowsPath,
       activities: cpuActivities,
       interceptors,
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
@@ -35,6 +44,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
     const gpuWorker = await Worker.create({
       connection,
       namespace,
+      ...versioning,
       taskQueue: config.gpuQueue,
       activities: gpuActivities,
       interceptors,
@@ -51,6 +61,21 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
     workers.push(gpuWorker);
   }
   return workers;
+}
+
+/**
+ * With a deployment version, the worker joins it and every workflow it runs is PINNED: a sweep, its
+ * trials and their leases run all their workflow tasks on the build that started the sweep, and
+ * activities they schedule on a queue this build also polls (the GPU queue) go to this build's
+ * workers. The identity names the build, so histories and the Web UI's pollers show which build
+ * ran a task. Why pinned rather than auto-upgrade: docs/deploy.md, "Redeploying".
+ */
+export function versioningOptions(deployment: DeploymentVersion | undefined): Pick<WorkerOptions, 'workerDeploymentOptions' | 'identity'> {
+  if (!deployment) return {};
+  return {
+    workerDeploymentOptions: { useWorkerVersioning: true, version: deployment, defaultVersioningBehavior: 'PINNED' },
+    identity: `${process.pid}@${os.hostname()} ${deployment.deploymentName}:${deployment.buildId}`,
+  };
 }
 
 /**
@@ -75,6 +100,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const suggest = roles.includes('suggest') && !missing ? await startSuggestWorker(config.suggestQueue) : undefined;
   const workers = await createWorkers(roles);
   const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
+  if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
   console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')}`);
   await Promise.all(workers.map((w) => w.run()));
   await suggest?.stop();
