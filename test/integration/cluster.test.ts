@@ -215,6 +215,44 @@ function clusterNodeOf(identity: string): string | undefined {
   });
 }
 
+interface NodeLoss {
+  lost: Training;
+  /** The last epoch the lost node checkpointed. */
+  atKill: number;
+  killedAt: number;
+  resumed: { node: string; startedAt: number; resumedAt: number };
+  run: SweepOutcome;
+  ms: number;
+}
+
+/**
+ * Runs a sweep and, while one of its trials trains on a GPU node, `kill`s that node (its processes
+ * gone and its cache deleted when `kill` returns). The trial must resume on another node from the
+ * last checkpoint the lost node wrote, and the sweep's results equal the uninterrupted run's.
+ */
+async function sweepLosingANode(target: Target, prefix: string, kill: (node: string) => Promise<void>): Promise<NodeLoss> {
+  const began = Date.now();
+  const sweep = await startSweep(prefix, target);
+  const lost = await trainingOnNode(target, sweep);
+  const killedAt = Date.now();
+  await kill(lost.node);
+  // Nothing of the node writes any more: this is the last checkpoint it left.
+  const atKill = await checkpointedEpochs(target, lost.trialId, sweep.workflowId);
+  assert.ok(atKill >= 2 && atKill < EPOCHS, `killed mid-training (after epoch ${atKill} of ${EPOCHS})`);
+  const resumed = await resumedElsewhere(target, sweep, lost, atKill);
+  const run = await outcome(target, await assertCompleted(sweep, `${prefix}: after losing ${lost.node}`));
+  const trial = run.board.ranked.find((t) => t.trialId === lost.trialId)!;
+  assert.equal(trial.resumedFromEpoch, atKill, 'the trial resumed from the last checkpoint the lost node wrote, not from epoch 0');
+  assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
+  assertSameAsReference(run, `${prefix}: after losing ${lost.node}`);
+  return { lost, atKill, killedAt, resumed, run, ms: Date.now() - began };
+}
+
+const describeLoss = ({ killedAt, resumed, run, ms }: NodeLoss) =>
+  `retry started on ${resumed.node} ${seconds(resumed.startedAt - killedAt)} after the kill (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), ` +
+  `first resumed epoch checkpointed ${seconds(resumed.resumedAt - killedAt)} after the kill; sweep ${seconds(ms)} (${trialsPerMinute(ms)}), ` +
+  `trials' nodes ${describeNodes(nodesOf(run))}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run`;
+
 async function assertCompleted(sweep: WorkflowHandle, what: string): Promise<Leaderboard> {
   const board = await sweep.result() as Leaderboard;
   assert.equal(board.status, 'completed', what);
@@ -368,30 +406,16 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   test('a whole GPU node lost mid-sweep (kill -9 of every process, local cache deleted): its trial resumes on another node; the leaderboard is identical', async () => {
-    const began = Date.now();
-    const sweep = await startSweep('cluster-node-loss');
-    const lost = await trainingOnNode(cluster, sweep);
-    const killed = await signalNode(lost.node, 'SIGKILL');
-    const killedAt = Date.now();
-    fs.rmSync(path.join(CLUSTER_DIR, 'nodes', lost.node, 'cache'), { recursive: true, force: true });
-    await waitFor(`${lost.node}'s processes to be gone`, async () => (await nodePids(lost.node)).length === 0, 30_000);
-    // Nothing of the node writes any more: this is the last checkpoint it left.
-    const atKill = await checkpointedEpochs(cluster, lost.trialId, sweep.workflowId);
-    assert.ok(atKill >= 2 && atKill < EPOCHS, `killed mid-training (after epoch ${atKill} of ${EPOCHS})`);
-    const resumed = await resumedElsewhere(cluster, sweep, lost, atKill);
-    const run = await outcome(cluster, await assertCompleted(sweep, 'after losing a GPU node'));
-    const ms = Date.now() - began;
-    const trial = run.board.ranked.find((t) => t.trialId === lost.trialId)!;
-    assert.equal(trial.resumedFromEpoch, atKill, 'the trial resumed from the last checkpoint the lost node wrote, not from epoch 0');
-    assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
-    assertSameAsReference(run, 'after losing a GPU node');
-    figure(`cluster: GPU node ${lost.node} lost (kill -9 of its ${killed} process(es), cache deleted) after epoch ${atKill}/${EPOCHS} of a trial: ` +
-      `retry started on ${resumed.node} ${seconds(resumed.startedAt - killedAt)} after the kill (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), ` +
-      `first resumed epoch checkpointed ${seconds(resumed.resumedAt - killedAt)} after the kill; resumedFromEpoch ${trial.resumedFromEpoch}; ` +
-      `sweep ${seconds(ms)} (${trialsPerMinute(ms)}), nodes ${describeNodes(nodesOf(run))}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run`);
+    let killed = 0;
+    const loss = await sweepLosingANode(cluster, 'cluster-node-loss', async (node) => {
+      killed = await signalNode(node, 'SIGKILL');
+      fs.rmSync(path.join(CLUSTER_DIR, 'nodes', node, 'cache'), { recursive: true, force: true });
+      await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+    });
+    figure(`cluster: GPU node ${loss.lost.node} lost (kill -9 of its ${killed} process(es), cache deleted) after epoch ${loss.atKill}/${EPOCHS} of a trial: ${describeLoss(loss)}`);
     // A replacement machine joins under the same name, with an empty cache.
     const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
-    figure(`cluster: replacement ${lost.node} (empty cache) polling ${seconds(replacedMs)} after nodes-up.sh`);
+    figure(`cluster: replacement ${loss.lost.node} (empty cache) polling ${seconds(replacedMs)} after nodes-up.sh`);
   });
 
   test('a GPU node hung (SIGSTOP) past the heartbeat timeout, then woken: its trial resumes on another node, the stale attempt writes nothing; the leaderboard is identical', async () => {
@@ -551,25 +575,12 @@ describe('the same spec on the Temporal dev server (a private stack, GPU workers
   });
 
   test('kill -9 of the GPU worker process training a trial, its cache deleted: the trial resumes on another worker; the leaderboard is identical', async () => {
-    const began = Date.now();
-    const sweep = await startSweep('dev-worker-loss', dev);
-    const lost = await trainingOnNode(dev, sweep);
-    const worker = gpuWorkers.get(lost.node)!;
-    worker.kill('SIGKILL');
-    const killedAt = Date.now();
-    await worker.exited;
-    fs.rmSync(cacheOf(lost.node), { recursive: true, force: true });
-    const atKill = await checkpointedEpochs(dev, lost.trialId, sweep.workflowId);
-    assert.ok(atKill >= 2 && atKill < EPOCHS, `killed mid-training (after epoch ${atKill} of ${EPOCHS})`);
-    const resumed = await resumedElsewhere(dev, sweep, lost, atKill);
-    const run = await outcome(dev, await assertCompleted(sweep, 'after losing a GPU worker'));
-    const ms = Date.now() - began;
-    const trial = run.board.ranked.find((t) => t.trialId === lost.trialId)!;
-    assert.equal(trial.resumedFromEpoch, atKill, 'the trial resumed from the last checkpoint the lost worker wrote');
-    assert.equal(trial.node, resumed.node);
-    assertSameAsReference(run, 'after losing a GPU worker on the dev server');
-    figure(`dev server: GPU worker ${lost.node} killed (kill -9, cache deleted) after epoch ${atKill}/${EPOCHS}: retry started on ${resumed.node} ` +
-      `${seconds(resumed.startedAt - killedAt)} after the kill (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), first resumed epoch ${seconds(resumed.resumedAt - killedAt)} after it; ` +
-      `sweep ${seconds(ms)} (${trialsPerMinute(ms)}); leaderboard identical to the cluster's uninterrupted run`);
+    const loss = await sweepLosingANode(dev, 'dev-worker-loss', async (node) => {
+      const worker = gpuWorkers.get(node)!;
+      worker.kill('SIGKILL');
+      await worker.exited;
+      fs.rmSync(cacheOf(node), { recursive: true, force: true });
+    });
+    figure(`dev server: GPU worker ${loss.lost.node} killed (kill -9, cache deleted) after epoch ${loss.atKill}/${EPOCHS} of a trial: ${describeLoss(loss)}`);
   });
 });
