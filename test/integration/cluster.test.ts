@@ -15,6 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
@@ -152,6 +153,17 @@ async function runningAttempt(target: Target, trialWorkflowId: string): Promise<
   const pending = (await target.client.workflow.getHandle(trialWorkflowId).describe()).raw.pendingActivities ?? [];
   const attempt = pending.find((a) => a.activityType?.name === 'trainTrial' && a.state === STARTED);
   return attempt && { node: target.nodeOf(attempt.lastWorkerIdentity ?? ''), attempt: attempt.attempt ?? 1 };
+}
+
+/** When a node's worker last began polling the GPU queue (it polls only while it has a free slot). */
+async function lastPolled(target: Target, node: string): Promise<number | undefined> {
+  const { pollers } = await target.client.workflowService.describeTaskQueue({
+    namespace: target.client.options.namespace,
+    taskQueue: { name: target.queues.gpuQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  const poller = pollers?.find((p) => target.nodeOf(p.identity ?? '') === node);
+  return poller?.lastAccessTime ? tsToMs(poller.lastAccessTime) : undefined;
 }
 
 interface Training { node: string; trialId: string; workflowId: string; attempt: number }
@@ -432,14 +444,18 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       const resumed = await resumedElsewhere(cluster, sweep, hung, atStop);
       // Woken while the retry still trains: the stale attempt must notice, not race it.
       assert.ok(await checkpointedEpochs(cluster, hung.trialId, sweep.workflowId) < EPOCHS, 'the retry still trains when the hung node wakes');
+      // While it trained (and while stopped) the node did not poll: it has one slot, and that was taken.
+      assert.ok((await lastPolled(cluster, hung.node) ?? 0) < stoppedAt, `${hung.node} polled no work while its only slot trained`);
       await signalNode(hung.node, 'SIGCONT');
       woken = true;
       const wokenAt = Date.now();
-      // The stale attempt stops at its next batch (it could not reach Temporal for longer than the
-      // heartbeat timeout: PresumedDead) or at its next checkpoint write (fenced by the retry's claim).
-      const how = await waitFor(`the stale attempt on ${hung.node} to stop`,
-        async () => /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0], 120_000);
+      // The stale attempt stops at its next batch: as presumed dead (it could not reach Temporal for
+      // longer than the heartbeat timeout), as cancelled (its first heartbeat's reply: the attempt is
+      // gone; logged at debug level only), or fenced at its next checkpoint write. Either way the node,
+      // which trains one trial at a time, polls for work again only once that attempt has ended.
+      await waitFor(`${hung.node} to poll for work again (its stale attempt ended)`, async () => (await lastPolled(cluster, hung.node) ?? 0) > wokenAt, 120_000);
       const stoppedAfter = Date.now() - wokenAt;
+      const how = /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0] ?? 'no failure logged (cancelled)';
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a hung GPU node'));
       const ms = Date.now() - began;
       const trial = run.board.ranked.find((t) => t.trialId === hung.trialId)!;
@@ -452,7 +468,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assertSameAsReference(run, 'after a hung GPU node');
       figure(`cluster: GPU node ${hung.node} stopped (SIGSTOP, ${stopped} process(es)) after epoch ${atStop}/${EPOCHS} of a trial: retry started on ${resumed.node} ` +
         `${seconds(resumed.startedAt - stoppedAt)} after the stop (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), first resumed epoch ${seconds(resumed.resumedAt - stoppedAt)} after it; ` +
-        `SIGCONT after ${seconds(wokenAt - stoppedAt)}: the stale attempt stopped with ${how} ${seconds(stoppedAfter)} later; sweep ${seconds(ms)}; ` +
+        `SIGCONT after ${seconds(wokenAt - stoppedAt)}: the stale attempt ended (${how}) and the node polled again ${seconds(stoppedAfter)} later; sweep ${seconds(ms)}; ` +
         'no dangling checkpoint; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run');
     } finally {
       if (!woken) await signalNode(hung.node, 'SIGCONT').catch(() => undefined);
