@@ -173,15 +173,17 @@ interface Training { node: string; trialId: string; workflowId: string; attempt:
  * checkpointed, so a fault to that node now lands while it trains, with progress to resume from.
  */
 async function trainingOnNode(target: Target, sweep: WorkflowHandle): Promise<Training> {
+  // The trials are probed at once: on a quiet machine a trial passes the window in a second or two.
+  const probe = async (workflowId: string): Promise<Training | undefined> => {
+    const running = await runningAttempt(target, workflowId);
+    if (!running?.node) return undefined;
+    const trialId = await trialIdOf(target.client.workflow.getHandle(workflowId));
+    const epoch = await checkpointedEpochs(target, trialId, sweep.workflowId);
+    return epoch >= 2 && epoch <= EPOCHS / 2 ? { node: running.node, attempt: running.attempt, trialId, workflowId } : undefined;
+  };
   return waitFor(`a trial with 2-${EPOCHS / 2} of ${EPOCHS} epochs checkpointed, training on a GPU node`, async () => {
-    for (const child of (await sweep.describe()).raw.pendingChildren ?? []) {
-      const running = await runningAttempt(target, child.workflowId!);
-      if (!running?.node) continue;
-      const trialId = await trialIdOf(target.client.workflow.getHandle(child.workflowId!));
-      const epoch = await checkpointedEpochs(target, trialId, sweep.workflowId);
-      if (epoch >= 2 && epoch <= EPOCHS / 2) return { node: running.node, attempt: running.attempt, trialId, workflowId: child.workflowId! };
-    }
-    return undefined;
+    const children = (await sweep.describe()).raw.pendingChildren ?? [];
+    return (await Promise.all(children.map((c) => probe(c.workflowId!)))).find(Boolean);
   }, 300_000);
 }
 
