@@ -183,7 +183,7 @@ async function trainingOnNode(target: Target, sweep: WorkflowHandle): Promise<Tr
   };
   return waitFor(`a trial with 2-${EPOCHS / 2} of ${EPOCHS} epochs checkpointed, training on a GPU node`, async () => {
     const children = (await sweep.describe()).raw.pendingChildren ?? [];
-    return (await Promise.all(children.map((c) => probe(c.workflowId!)))).find(Boolean);
+    return (await Promise.all(children.map((c) => probe(c.workflowId!).catch(() => undefined)))).find(Boolean);
   }, 300_000);
 }
 
