@@ -457,7 +457,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       // which trains one trial at a time, polls for work again only once that attempt has ended.
       await waitFor(`${hung.node} to poll for work again (its stale attempt ended)`, async () => (await lastPolled(cluster, hung.node) ?? 0) > wokenAt, 120_000);
       const stoppedAfter = Date.now() - wokenAt;
-      const how = /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0] ?? 'no failure logged (cancelled)';
+      const how = /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0] ?? 'cancelled: no failure logged';
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a hung GPU node'));
       const ms = Date.now() - began;
       const trial = run.board.ranked.find((t) => t.trialId === hung.trialId)!;
