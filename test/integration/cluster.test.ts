@@ -1,8 +1,11 @@
 // The cluster profile, run like production on one machine: the Temporal server built from its Go
 // module on PostgreSQL, MinIO erasure-coded over 4 drives, and worker nodes in network namespaces of
 // their own (infra/cluster-up.sh, infra/nodes-up.sh). A sweep completes on 3 GPU nodes and 1 CPU
-// node, and again after kill -9 of the Temporal server, kill -9 of PostgreSQL and the loss of a MinIO
-// drive, each mid-sweep. Prints the figures docs/deploy.md reports (lines starting "[figure]").
+// node, and again after the loss of a whole GPU node (kill -9 of its processes, its cache deleted), a
+// GPU node hung (SIGSTOP) past the heartbeat timeout, kill -9 of the Temporal server, kill -9 of
+// PostgreSQL and the loss of a MinIO drive, each mid-sweep; after a node fault the leaderboard equals
+// the uninterrupted run's bit for bit. The same spec then runs on a Temporal dev server (a private
+// stack) for comparison. Prints the figures docs/deploy.md reports (lines starting "[figure]").
 //
 // Opt-in (root, ip netns, PostgreSQL, infra/setup-cluster.sh):  SWEEP_CLUSTER_TESTS=1 npm run test:cluster
 import assert from 'node:assert/strict';
@@ -12,10 +15,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import type { Leaderboard } from '../../lib/sweep-types';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { artifactKeys } from '../../lib/artifact-keys';
+import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { REPO_ROOT, readEnvFile } from '../../platform/config';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { Figures, seconds, sleep, waitFor as waitUntil } from './fault-figures';
+import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
+import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
@@ -24,10 +31,16 @@ const CLUSTER_DIR = process.env.SWEEP_CLUSTER_DIR ?? path.join(process.env.SWEEP
 const GPU_NODES = 3;
 const CPU_NODES = 1;
 const PREFIX = 'it';
-const NODES = [...Array.from({ length: GPU_NODES }, (_, i) => `${PREFIX}gpu${i + 1}`), ...Array.from({ length: CPU_NODES }, (_, i) => `${PREFIX}cpu${i + 1}`)];
+const GPU_NODE_NAMES = Array.from({ length: GPU_NODES }, (_, i) => `${PREFIX}gpu${i + 1}`);
+const NODES = [...GPU_NODE_NAMES, ...Array.from({ length: CPU_NODES }, (_, i) => `${PREFIX}cpu${i + 1}`)];
+const NODES_UP = ['--gpu', String(GPU_NODES), '--cpu', String(CPU_NODES), '--prefix', PREFIX];
 const queues = { cpuQueue: `cluster-it-cpu-${process.pid}`, gpuQueue: `cluster-it-gpu-${process.pid}` };
 /** Epochs per trial: long enough (a few seconds) that a fault lands while trials train. */
 const EPOCHS = 60;
+const TRIALS = 4;
+/** Short, so a lost or hung node's trial is retried elsewhere soon; long enough for heartbeats from loaded cores. */
+const HEARTBEAT_TIMEOUT_S = 10;
+const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 
 let client: Client;
 let s3: S3Client;
@@ -35,6 +48,17 @@ let bucket: string;
 let stackEnv: Record<string, string>;
 const figures = new Figures();
 const figure = (text: string) => figures.add(text);
+
+/** A stack the sweeps run on (the cluster, or the dev server they are compared with) and its nodes. */
+interface Target {
+  client: Client;
+  s3: S3Client;
+  bucket: string;
+  queues: { cpuQueue: string; gpuQueue: string };
+  /** The node a live worker identity ("pid@host") belongs to, if it is a GPU node's. */
+  nodeOf(identity: string): string | undefined;
+}
+let cluster: Target;
 
 /** Waits as fault-figures' waitFor does, with a probe error counting as "not yet" (a server may be down). */
 function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
@@ -70,18 +94,21 @@ function psql(db: string, sql: string): Promise<string> {
     .then(({ code, out }) => { assert.equal(code, 0, out); return out.trim(); });
 }
 
-async function spec(name: string): Promise<Record<string, any>> {
-  return tinySpec(queues, {
+/** Every sweep of this file: the same trials (trial ids are content ids, not per sweep), retrained (reuse off). */
+async function spec(name: string, on = queues): Promise<Record<string, any>> {
+  return tinySpec(on, {
     name,
     reuse: false,
-    heartbeatTimeoutSeconds: 10,
+    heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
     concurrency: GPU_NODES,
     grid: { hidden_units: [16, 32], dropout: [0.3, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [EPOCHS] },
   });
 }
 
-function startSweep(rawSpec: unknown, prefix: string): Promise<WorkflowHandle> {
-  return client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [rawSpec], workflowExecutionTimeout: '15m' });
+async function startSweep(prefix: string, target = cluster): Promise<WorkflowHandle> {
+  return target.client.workflow.start('sweepWorkflow', {
+    taskQueue: target.queues.cpuQueue, workflowId: uniqueId(prefix), args: [await spec(prefix, target.queues)], workflowExecutionTimeout: '15m',
+  });
 }
 
 /** Trial workflows of the sweep that have completed, from its history (needs no visibility). */
@@ -101,53 +128,205 @@ async function trainingNow(sweep: WorkflowHandle): Promise<void> {
   }, 300_000, 500);
 }
 
-/** The node each worker identity ("pid@host") belongs to, from the nodes' pid files. */
-function nodeOfIdentity(identity: string): string {
-  const pid = identity.split('@')[0];
-  for (const node of NODES) {
-    try {
-      if (fs.readFileSync(path.join(CLUSTER_DIR, 'run', `node-${node}.pid`), 'utf8').trim() === pid) return node;
-    } catch { /* not running */ }
-  }
-  return identity;
+async function getBytes(target: Target, key: string): Promise<Buffer> {
+  const response = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
 }
 
-/** Nodes that ran trainTrial for the sweep's trials (the identity of the completing attempt). */
-async function trainingNodes(sweep: WorkflowHandle): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const sweepEvents = (await sweep.fetchHistory()).events ?? [];
-  for (const e of sweepEvents) {
-    const trial = e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId;
-    if (!trial) continue;
-    const events = (await client.workflow.getHandle(trial).fetchHistory()).events ?? [];
-    const scheduled = new Map(events.filter((x) => x.activityTaskScheduledEventAttributes).map((x) => [String(x.eventId), x.activityTaskScheduledEventAttributes!.activityType?.name]));
-    for (const x of events) {
-      const started = x.activityTaskStartedEventAttributes;
-      if (started && scheduled.get(String(started.scheduledEventId)) === 'trainTrial') {
-        const node = nodeOfIdentity(started.identity ?? '?');
-        counts.set(node, (counts.get(node) ?? 0) + 1);
-      }
-    }
+async function getJsonIfExists<T>(target: Target, key: string): Promise<T | undefined> {
+  try {
+    return JSON.parse((await getBytes(target, key)).toString('utf8')) as T;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
   }
-  return counts;
 }
+
+/** Epochs this sweep's attempts have checkpointed for a trial (0 before the first). */
+async function checkpointedEpochs(target: Target, trialId: string, sweepId: string): Promise<number> {
+  const pointer = await getJsonIfExists<{ sweepId: string; epoch: number }>(target, artifactKeys.trialCheckpoint(trialId));
+  return pointer?.sweepId === sweepId ? pointer.epoch : 0;
+}
+
+/** The trial workflow's trainTrial attempt that is running now, and on which node. */
+async function runningAttempt(target: Target, trialWorkflowId: string): Promise<{ node?: string; attempt: number } | undefined> {
+  const pending = (await target.client.workflow.getHandle(trialWorkflowId).describe()).raw.pendingActivities ?? [];
+  const attempt = pending.find((a) => a.activityType?.name === 'trainTrial' && a.state === STARTED);
+  return attempt && { node: target.nodeOf(attempt.lastWorkerIdentity ?? ''), attempt: attempt.attempt ?? 1 };
+}
+
+/** When a node's worker last began polling the GPU queue (it polls only while it has a free slot). */
+async function lastPolled(target: Target, node: string): Promise<number | undefined> {
+  const { pollers } = await target.client.workflowService.describeTaskQueue({
+    namespace: target.client.options.namespace,
+    taskQueue: { name: target.queues.gpuQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  const poller = pollers?.find((p) => target.nodeOf(p.identity ?? '') === node);
+  return poller?.lastAccessTime ? tsToMs(poller.lastAccessTime) : undefined;
+}
+
+interface Training { node: string; trialId: string; workflowId: string; attempt: number }
+
+/**
+ * A trial of the sweep mid-training on a GPU node: at least 2 and at most half of its epochs
+ * checkpointed, so a fault to that node now lands while it trains, with progress to resume from.
+ */
+async function trainingOnNode(target: Target, sweep: WorkflowHandle): Promise<Training> {
+  // The trials are probed at once: on a quiet machine a trial passes the window in a second or two.
+  const probe = async (workflowId: string): Promise<Training | undefined> => {
+    const running = await runningAttempt(target, workflowId);
+    if (!running?.node) return undefined;
+    const trialId = await trialIdOf(target.client.workflow.getHandle(workflowId));
+    const epoch = await checkpointedEpochs(target, trialId, sweep.workflowId);
+    return epoch >= 2 && epoch <= EPOCHS / 2 ? { node: running.node, attempt: running.attempt, trialId, workflowId } : undefined;
+  };
+  return waitFor(`a trial with 2-${EPOCHS / 2} of ${EPOCHS} epochs checkpointed, training on a GPU node`, async () => {
+    const children = (await sweep.describe()).raw.pendingChildren ?? [];
+    return (await Promise.all(children.map((c) => probe(c.workflowId!).catch(() => undefined)))).find(Boolean);
+  }, 300_000);
+}
+
+/**
+ * Waits for the retry of a trial whose node was lost (it must run on another node), then for the
+ * retry's first epoch past `lostAt`, the last checkpoint the lost node wrote.
+ */
+async function resumedElsewhere(target: Target, sweep: WorkflowHandle, lost: Training, lostAt: number): Promise<{ node: string; startedAt: number; resumedAt: number }> {
+  const retry = await waitFor(`trial ${lost.trialId}'s retry to start`, async () => {
+    const running = await runningAttempt(target, lost.workflowId);
+    return running && running.attempt > lost.attempt ? { ...running, startedAt: Date.now() } : undefined;
+  }, 300_000);
+  assert.ok(retry.node && retry.node !== lost.node, `the retry runs on another GPU node, not ${retry.node ?? 'an unknown worker'}`);
+  const resumedAt = await waitFor(`trial ${lost.trialId}'s first epoch after ${lostAt} on ${retry.node}`,
+    async () => (await checkpointedEpochs(target, lost.trialId, sweep.workflowId)) > lostAt && Date.now(), 300_000);
+  return { node: retry.node, startedAt: retry.startedAt, resumedAt };
+}
+
+/** Every process in a cluster node's network namespace: the node's worker and anything it started. */
+async function nodePids(node: string): Promise<number[]> {
+  const { code, out } = await run('ip', ['netns', 'pids', `swc-${node}`]);
+  assert.equal(code, 0, out);
+  return out.split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Sends `signal` to every process of a cluster node; returns how many there were. */
+async function signalNode(node: string, signal: NodeJS.Signals): Promise<number> {
+  const pids = await nodePids(node);
+  assert.ok(pids.length > 0, `${node} has processes`);
+  for (const pid of pids) process.kill(pid, signal);
+  return pids.length;
+}
+
+/** The cluster node whose worker has this identity ("pid@host"; the nodes' pids are in run/node-<node>.pid). */
+function clusterNodeOf(identity: string): string | undefined {
+  const pid = identity.split('@')[0];
+  return GPU_NODE_NAMES.find((node) => {
+    try {
+      return fs.readFileSync(path.join(CLUSTER_DIR, 'run', `node-${node}.pid`), 'utf8').trim() === pid;
+    } catch {
+      return false; // not running
+    }
+  });
+}
+
+interface NodeLoss {
+  lost: Training;
+  /** The last epoch the lost node checkpointed. */
+  atKill: number;
+  killedAt: number;
+  resumed: { node: string; startedAt: number; resumedAt: number };
+  run: SweepOutcome;
+  ms: number;
+}
+
+/**
+ * Runs a sweep and, while one of its trials trains on a GPU node, `kill`s that node (its processes
+ * gone and its cache deleted when `kill` returns). The trial must resume on another node from the
+ * last checkpoint the lost node wrote, and the sweep's results equal the uninterrupted run's.
+ */
+async function sweepLosingANode(target: Target, prefix: string, kill: (node: string) => Promise<void>): Promise<NodeLoss> {
+  const began = Date.now();
+  const sweep = await startSweep(prefix, target);
+  const lost = await trainingOnNode(target, sweep);
+  const killedAt = Date.now();
+  await kill(lost.node);
+  // Nothing of the node writes any more: this is the last checkpoint it left.
+  const atKill = await checkpointedEpochs(target, lost.trialId, sweep.workflowId);
+  assert.ok(atKill >= 2 && atKill < EPOCHS, `killed mid-training (after epoch ${atKill} of ${EPOCHS})`);
+  const resumed = await resumedElsewhere(target, sweep, lost, atKill);
+  const run = await outcome(target, await assertCompleted(sweep, `${prefix}: after losing ${lost.node}`));
+  const trial = run.board.ranked.find((t) => t.trialId === lost.trialId)!;
+  assert.equal(trial.resumedFromEpoch, atKill, 'the trial resumed from the last checkpoint the lost node wrote, not from epoch 0');
+  assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
+  assertSameAsReference(run, `${prefix}: after losing ${lost.node}`);
+  return { lost, atKill, killedAt, resumed, run, ms: Date.now() - began };
+}
+
+const describeLoss = ({ killedAt, resumed, run, ms }: NodeLoss) =>
+  `retry started on ${resumed.node} ${seconds(resumed.startedAt - killedAt)} after the kill (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), ` +
+  `first resumed epoch checkpointed ${seconds(resumed.resumedAt - killedAt)} after the kill; sweep ${seconds(ms)} (${trialsPerMinute(ms)}), ` +
+  `trials' nodes ${describeNodes(nodesOf(run))}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run`;
 
 async function assertCompleted(sweep: WorkflowHandle, what: string): Promise<Leaderboard> {
   const board = await sweep.result() as Leaderboard;
   assert.equal(board.status, 'completed', what);
   assert.deepEqual(board.failed, [], `${what}: no trial failed`);
-  assert.equal(board.ranked.length, 4, `${what}: all 4 trials ranked`);
+  assert.equal(board.ranked.length, TRIALS, `${what}: all ${TRIALS} trials ranked`);
   return board;
+}
+
+interface SweepOutcome {
+  board: Leaderboard;
+  /** Each ranked trial's result.json and head weights. */
+  trials: Map<string, { result: TrainResult; head: Buffer }>;
+}
+
+/** The results of a sweep, read before the next sweep of the same trials rewrites them. */
+async function outcome(target: Target, board: Leaderboard): Promise<SweepOutcome> {
+  const trials = new Map<string, { result: TrainResult; head: Buffer }>();
+  for (const { trialId } of board.ranked) {
+    const result = (await getJsonIfExists<TrainResult>(target, artifactKeys.trialResult(trialId)))!;
+    trials.set(trialId, { result, head: await getBytes(target, result.headKey) });
+  }
+  return { board, trials };
+}
+
+/** Which node finished each trial, from the `node` each trial records (result.json, the leaderboard). */
+function nodesOf(run: SweepOutcome): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const trial of run.board.ranked) {
+    assert.equal(run.trials.get(trial.trialId)!.result.node, trial.node, `trial ${trial.trialId}: the same node in result.json and the leaderboard`);
+    counts.set(trial.node!, (counts.get(trial.node!) ?? 0) + 1);
+  }
+  return counts;
+}
+const describeNodes = (counts: Map<string, number>) => [...counts].map(([n, c]) => `${n} x${c}`).join(', ');
+const trialsPerMinute = (ms: number) => `${(TRIALS / (ms / 60_000)).toFixed(1)} trials/min`;
+
+/** The uninterrupted run of the spec on the cluster (reuse off), which every faulted run must equal. */
+let reference: SweepOutcome;
+
+/** Where a trial ran and where it resumed from may differ between runs; nothing else may. */
+const withoutPlacement = ({ node: _n, resumedFromEpoch: _r, ...rest }: TrialSummary) => rest;
+
+function assertSameAsReference(run: SweepOutcome, what: string): void {
+  assert.ok(reference, 'the uninterrupted reference sweep ran first');
+  assert.deepEqual(run.board.ranked.map(withoutPlacement), reference.board.ranked.map(withoutPlacement), `${what}: the leaderboard (order, metrics, test scores) equals the uninterrupted run's`);
+  for (const [trialId, expected] of reference.trials) {
+    const got = run.trials.get(trialId)!;
+    assert.deepEqual(metricsOf(got.result.epochs), metricsOf(expected.result.epochs), `${what}: trial ${trialId}'s per-epoch metrics equal the uninterrupted run's`);
+    assert.ok(got.head.equals(expected.head), `${what}: trial ${trialId}'s head weights equal the uninterrupted run's, bit for bit`);
+  }
 }
 
 interface Listed { etag: string; modified: number }
 
-/** Every object in the bucket with its ETag (the MD5 of the content for single-part uploads). */
-async function listObjects(): Promise<Map<string, Listed>> {
+/** Every object in the bucket (under `prefix`) with its ETag (the MD5 of the content for single-part uploads). */
+async function listObjects(prefix?: string): Promise<Map<string, Listed>> {
   const objects = new Map<string, Listed>();
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) objects.set(o.Key!, { etag: o.ETag!, modified: o.LastModified!.getTime() });
     token = page.NextContinuationToken;
   } while (token);
@@ -172,6 +351,8 @@ async function readAll(objects: Map<string, Listed>): Promise<number> {
 /** Training replaces its epoch checkpoints (the older weights files are deleted). */
 const isCheckpointWeights = (key: string) => /\/checkpoint-epoch-\d+\.bin$/.test(key);
 
+after(() => console.log(figures.summary()));
+
 describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded MinIO, nodes in network namespaces', { skip: SKIP }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the cluster test needs root (bridge, network namespaces, PostgreSQL as the postgres user)');
@@ -187,12 +368,12 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,
       credentials: { accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD },
     });
-    const nodesMs = await infra('nodes-up.sh', '--gpu', String(GPU_NODES), '--cpu', String(CPU_NODES), '--prefix', PREFIX);
+    cluster = { client, s3, bucket, queues, nodeOf: clusterNodeOf };
+    const nodesMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`nodes-up.sh --gpu ${GPU_NODES} --cpu ${CPU_NODES}: all workers polling after ${seconds(nodesMs)}`);
   });
 
   after(async () => {
-    console.log(figures.summary());
     if (!ENABLED) return;
     await infra('nodes-down.sh', ...NODES, '--kill', '--purge').catch((e) => console.error(String(e)));
     await client?.connection.close();
@@ -216,19 +397,21 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
   });
 
-  test('a sweep completes across 3 GPU nodes; it is in PostgreSQL-backed visibility', async () => {
+  test('a sweep completes across 3 GPU nodes, each trial records its node; it is in PostgreSQL-backed visibility', async () => {
     const began = Date.now();
-    const sweep = await startSweep(await spec('cluster-baseline'), 'cluster-baseline');
+    const sweep = await startSweep('cluster-baseline');
     const board = await assertCompleted(sweep, 'baseline');
     const ms = Date.now() - began;
-    const nodes = await trainingNodes(sweep);
-    figure(`baseline sweep (4 trials x ${EPOCHS} epochs, concurrency ${GPU_NODES}): ${seconds(ms)}, ${(4 / (ms / 60_000)).toFixed(1)} trials/min; ` +
-      `trainTrial ran on ${[...nodes].map(([n, c]) => `${n} x${c}`).join(', ')}`);
-    assert.ok(nodes.size >= 2, `trials spread over several GPU nodes: ${JSON.stringify([...nodes])}`);
-    void board;
+    reference = await outcome(cluster, board);
+    const nodes = nodesOf(reference);
+    for (const node of nodes.keys()) assert.ok(GPU_NODE_NAMES.includes(node), `${node}, recorded as a trial's node, is one of the GPU nodes ${GPU_NODE_NAMES.join(', ')}`);
+    assert.ok(nodes.size >= 2, `trials spread over several GPU nodes: ${describeNodes(nodes)}`);
+    assert.ok(board.ranked.every((t) => t.resumedFromEpoch === 0), 'uninterrupted: no trial resumed');
+    figure(`cluster: baseline sweep (${TRIALS} trials x ${EPOCHS} epochs, concurrency ${GPU_NODES}, 3 GPU nodes): ${seconds(ms)}, ${trialsPerMinute(ms)}; ` +
+      `trials' recorded nodes: ${describeNodes(nodes)}`);
     // Visibility: the list API (served from PostgreSQL), a custom search attribute, and the row itself.
     const listed = await waitFor('the sweep in visibility as completed', async () => {
-      for await (const w of client.workflow.list({ query: `WorkflowId = '${sweep.workflowId}' AND ExecutionStatus = 'Completed' AND SweepTrialsDone = 4` })) return w;
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${sweep.workflowId}' AND ExecutionStatus = 'Completed' AND SweepTrialsDone = ${TRIALS}` })) return w;
       return undefined;
     }, 30_000, 500);
     assert.equal(listed.type, 'sweepWorkflow');
@@ -236,9 +419,67 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assert.equal(row, '2', 'executions_visibility row with status 2 (completed)');
   });
 
+  test('a whole GPU node lost mid-sweep (kill -9 of every process, local cache deleted): its trial resumes on another node; the leaderboard is identical', async () => {
+    let killed = 0;
+    const loss = await sweepLosingANode(cluster, 'cluster-node-loss', async (node) => {
+      killed = await signalNode(node, 'SIGKILL');
+      fs.rmSync(path.join(CLUSTER_DIR, 'nodes', node, 'cache'), { recursive: true, force: true });
+      await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+    });
+    figure(`cluster: GPU node ${loss.lost.node} lost (kill -9 of its ${killed} process(es), cache deleted) after epoch ${loss.atKill}/${EPOCHS} of a trial: ${describeLoss(loss)}`);
+    // A replacement machine joins under the same name, with an empty cache.
+    const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
+    figure(`cluster: replacement ${loss.lost.node} (empty cache) polling ${seconds(replacedMs)} after nodes-up.sh`);
+  });
+
+  test('a GPU node hung (SIGSTOP) past the heartbeat timeout, then woken: its trial resumes on another node, the stale attempt writes nothing; the leaderboard is identical', async () => {
+    const began = Date.now();
+    const sweep = await startSweep('cluster-node-hang');
+    const hung = await trainingOnNode(cluster, sweep);
+    const log = path.join(CLUSTER_DIR, 'logs', `node-${hung.node}.log`);
+    const logFrom = fs.statSync(log).size;
+    const stopped = await signalNode(hung.node, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    let woken = false;
+    try {
+      const atStop = await checkpointedEpochs(cluster, hung.trialId, sweep.workflowId);
+      const resumed = await resumedElsewhere(cluster, sweep, hung, atStop);
+      // Woken while the retry still trains: the stale attempt must notice, not race it.
+      assert.ok(await checkpointedEpochs(cluster, hung.trialId, sweep.workflowId) < EPOCHS, 'the retry still trains when the hung node wakes');
+      // While it trained (and while stopped) the node did not poll: it has one slot, and that was taken.
+      assert.ok((await lastPolled(cluster, hung.node) ?? 0) < stoppedAt, `${hung.node} polled no work while its only slot trained`);
+      await signalNode(hung.node, 'SIGCONT');
+      woken = true;
+      const wokenAt = Date.now();
+      // The stale attempt stops at its next batch: as presumed dead (it could not reach Temporal for
+      // longer than the heartbeat timeout), as cancelled (its first heartbeat's reply: the attempt is
+      // gone; logged at debug level only), or fenced at its next checkpoint write. Either way the node,
+      // which trains one trial at a time, polls for work again only once that attempt has ended.
+      await waitFor(`${hung.node} to poll for work again (its stale attempt ended)`, async () => (await lastPolled(cluster, hung.node) ?? 0) > wokenAt, 120_000);
+      const stoppedAfter = Date.now() - wokenAt;
+      const how = /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0] ?? 'cancelled: no failure logged';
+      const run = await outcome(cluster, await assertCompleted(sweep, 'after a hung GPU node'));
+      const ms = Date.now() - began;
+      const trial = run.board.ranked.find((t) => t.trialId === hung.trialId)!;
+      assert.equal(trial.resumedFromEpoch, atStop, 'the retry resumed from the last checkpoint before the hang');
+      assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
+      // Nothing dangling: the pointer names weights that exist, and no other checkpoint weights of the trial are left.
+      const pointer = (await getJsonIfExists<{ weightsKey: string }>(cluster, artifactKeys.trialCheckpoint(hung.trialId)))!;
+      assert.deepEqual([...(await listObjects(artifactKeys.trialCheckpointWeightsPrefix(hung.trialId))).keys()], [pointer.weightsKey],
+        'checkpoint.json names the trial\'s only checkpoint weights');
+      assertSameAsReference(run, 'after a hung GPU node');
+      figure(`cluster: GPU node ${hung.node} stopped (SIGSTOP, ${stopped} process(es)) after epoch ${atStop}/${EPOCHS} of a trial: retry started on ${resumed.node} ` +
+        `${seconds(resumed.startedAt - stoppedAt)} after the stop (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s), first resumed epoch ${seconds(resumed.resumedAt - stoppedAt)} after it; ` +
+        `SIGCONT after ${seconds(wokenAt - stoppedAt)}: the stale attempt ended (${how}) and the node polled again ${seconds(stoppedAfter)} later; sweep ${seconds(ms)}; ` +
+        'no dangling checkpoint; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run');
+    } finally {
+      if (!woken) await signalNode(hung.node, 'SIGCONT').catch(() => undefined);
+    }
+  });
+
   test('kill -9 of the Temporal server mid-sweep, restarted: the sweep completes', async () => {
     const began = Date.now();
-    const sweep = await startSweep(await spec('cluster-temporal-kill'), 'cluster-temporal-kill');
+    const sweep = await startSweep('cluster-temporal-kill');
     await trainingNow(sweep);
     const doneBefore = await trialsDone(sweep);
     const killedAt = Date.now();
@@ -248,13 +489,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const answering = Date.now() - killedAt;
     const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
     await assertCompleted(sweep, 'after a Temporal server kill -9');
-    figure(`temporal-server kill -9 mid-training (${doneBefore}/4 trials done), restarted after 2 s: serving again ${seconds(answering)} after the kill; ` +
+    figure(`temporal-server kill -9 mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s: serving again ${seconds(answering)} after the kill; ` +
       `next trial completed ${seconds(progressed - killedAt)} after the kill; sweep ${seconds(Date.now() - began)}`);
   });
 
   test('kill -9 of PostgreSQL mid-sweep, restarted: the sweep completes', async () => {
     const began = Date.now();
-    const sweep = await startSweep(await spec('cluster-postgres-kill'), 'cluster-postgres-kill');
+    const sweep = await startSweep('cluster-postgres-kill');
     await trainingNow(sweep);
     const doneBefore = await trialsDone(sweep);
     const killedAt = Date.now();
@@ -264,13 +505,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const answering = Date.now() - killedAt;
     const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
     await assertCompleted(sweep, 'after a PostgreSQL kill -9');
-    figure(`PostgreSQL kill -9 mid-training (${doneBefore}/4 trials done), restarted after 2 s (crash recovery + start ${seconds(restartMs)}): accepting connections ` +
+    figure(`PostgreSQL kill -9 mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s (crash recovery + start ${seconds(restartMs)}): accepting connections ` +
       `${seconds(answering)} after the kill; next trial completed ${seconds(progressed - killedAt)} after the kill; sweep ${seconds(Date.now() - began)}`);
   });
 
   test('a MinIO drive directory deleted mid-sweep: the sweep completes and every object is readable', async () => {
     const began = Date.now();
-    const sweep = await startSweep(await spec('cluster-drive-loss'), 'cluster-drive-loss');
+    const sweep = await startSweep('cluster-drive-loss');
     await trainingNow(sweep);
     const before = await listObjects();
     // LastModified has 1 s resolution: anything stamped in this second or later counts as rewritten.
@@ -311,5 +552,53 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       return /Healing of drive '[^']*drive2' is finished \(healed: (\d+)/.exec(text)?.[1];
     }, 180_000, 1000);
     figure(`drive 2 healed: MinIO reported ${healed} objects healed onto the re-created drive; seen ${seconds(Date.now() - lostAt)} after the loss`);
+  });
+});
+
+describe('the same spec on the Temporal dev server (a private stack, GPU workers as processes of their own)', { skip: SKIP }, () => {
+  const devQueues = { cpuQueue: `dev-it-cpu-${process.pid}`, gpuQueue: `dev-it-gpu-${process.pid}` };
+  const gpuWorkers = new Map<string, WorkerProcess>();
+  let stack: PrivateStack;
+  let dev: Target;
+  const cacheOf = (name: string) => path.join(stack.dir, 'nodes', name, 'cache');
+  /** A GPU worker with its own name and cache, as a cluster node has, one training at a time. */
+  const spawnGpu = (name: string) => {
+    const worker = stack.spawnWorker('gpu', devQueues, { SWEEP_NODE_NAME: name, SWEEP_CACHE_DIR: cacheOf(name), SWEEP_GPU_CONCURRENCY: '1' });
+    gpuWorkers.set(name, worker);
+    return worker;
+  };
+
+  before(async () => {
+    stack = await startPrivateStack();
+    const cpu = stack.spawnWorker('cpu', devQueues);
+    const gpus = Array.from({ length: GPU_NODES }, (_, i) => spawnGpu(`devgpu${i + 1}`));
+    await Promise.all([cpu.ready, ...gpus.map((w) => w.ready)]);
+    dev = {
+      client: stack.client, s3: stack.s3, bucket: stack.bucket, queues: devQueues,
+      nodeOf: (identity) => [...gpuWorkers].find(([, w]) => String(w.pid) === identity.split('@')[0])?.[0],
+    };
+  });
+
+  after(async () => {
+    await stack?.destroy();
+  });
+
+  test('a sweep on 3 GPU worker processes: trials per minute; the leaderboard equals the cluster\'s', async () => {
+    const began = Date.now();
+    const run = await outcome(dev, await assertCompleted(await startSweep('dev-baseline', dev), 'dev server baseline'));
+    const ms = Date.now() - began;
+    assertSameAsReference(run, 'on the dev server');
+    figure(`dev server: baseline sweep (the same spec, 3 GPU worker processes): ${seconds(ms)}, ${trialsPerMinute(ms)}; ` +
+      `nodes ${describeNodes(nodesOf(run))}; leaderboard identical to the cluster's`);
+  });
+
+  test('kill -9 of the GPU worker process training a trial, its cache deleted: the trial resumes on another worker; the leaderboard is identical', async () => {
+    const loss = await sweepLosingANode(dev, 'dev-worker-loss', async (node) => {
+      const worker = gpuWorkers.get(node)!;
+      worker.kill('SIGKILL');
+      await worker.exited;
+      fs.rmSync(cacheOf(node), { recursive: true, force: true });
+    });
+    figure(`dev server: GPU worker ${loss.lost.node} killed (kill -9, cache deleted) after epoch ${loss.atKill}/${EPOCHS} of a trial: ${describeLoss(loss)}`);
   });
 });

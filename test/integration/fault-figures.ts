@@ -1,5 +1,11 @@
 // Shared by the tests that break things on purpose (resilience.test.ts, cluster.test.ts): waiting
-// for a condition with a deadline, and the "[figure]" lines the docs report.
+// for a condition with a deadline, the "[figure]" lines the docs report, and what two runs of the
+// same trial must have in common.
+import os from 'node:os';
+import { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { EpochMetrics } from '../../lib/epoch-rows';
+import { TrialInput } from '../../lib/sweep-types';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -15,13 +21,26 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** Figures printed as they are measured and kept for the summary at the end of the file. */
+/** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
+export const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
+
+/** The trial a trial workflow trains, from its input. */
+export async function trialIdOf(trialWorkflow: WorkflowHandle): Promise<string> {
+  const [started] = (await trialWorkflow.fetchHistory()).events ?? [];
+  return defaultPayloadConverter.fromPayload<TrialInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]).trial.trialId;
+}
+
+/**
+ * Figures printed as they are measured and kept for the summary at the end of the file. Each carries
+ * the machine's 1-minute load average when it was taken: timings here vary with the load.
+ */
 export class Figures {
   private readonly lines: string[] = [];
 
   add(text: string): void {
-    this.lines.push(text);
-    console.log(`[figure] ${text}`);
+    const line = `${text} [load ${os.loadavg()[0].toFixed(1)}]`;
+    this.lines.push(line);
+    console.log(`[figure] ${line}`);
   }
 
   summary(): string {

@@ -11,12 +11,11 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { artifactKeys } from '../../lib/artifact-keys';
-import { EpochMetrics } from '../../lib/epoch-rows';
-import { FeatureShardResult, Leaderboard, TrainResult, TrialInput } from '../../lib/sweep-types';
+import { FeatureShardResult, Leaderboard, TrainResult } from '../../lib/sweep-types';
 import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/sweep';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
-import { Figures, seconds, sleep, waitFor } from './fault-figures';
+import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 
 /**
@@ -81,12 +80,6 @@ async function statusSaysWhy(sweep: WorkflowHandle, why: RegExp): Promise<Pendin
   return failing;
 }
 
-/** The trial a trial workflow trains, from its input. */
-async function trialIdOf(workflowId: string): Promise<string> {
-  const [started] = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  return defaultPayloadConverter.fromPayload<TrialInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]).trial.trialId;
-}
-
 /** Every completed activity of `type` in a workflow's history, with its decoded result. */
 async function activityResults<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -103,9 +96,6 @@ function textOf(value: unknown): string {
   if (value && typeof value === 'object') return Object.values(value).map(textOf).join('\n');
   return '';
 }
-
-/** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
-const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
 
 interface RunOutcome {
   board: Leaderboard;
@@ -305,7 +295,7 @@ describe('bad input', () => {
       const { trials } = await sweep.query<{ trials: Array<{ trialId: string }> }>('progress');
       return trials.length ? trials : undefined;
     }, 120_000, 200);
-    const trialId = await trialIdOf(await runningTrial(sweep));
+    const trialId = await trialIdOf(stack.client.workflow.getHandle(await runningTrial(sweep)));
     await waitFor('the second trial to checkpoint', async () => (await checkpointedEpochs(trialId, sweep.workflowId)) >= 1);
     // Follow the running trial's checkpoint from before the request, to see when training stops.
     let epoch = await checkpointedEpochs(trialId, sweep.workflowId);
