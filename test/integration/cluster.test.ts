@@ -19,7 +19,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
-import { REPO_ROOT, readEnvFile } from '../../platform/config';
+import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -27,7 +27,7 @@ import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack'
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
 
-const CLUSTER_DIR = process.env.SWEEP_CLUSTER_DIR ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'cluster');
+const CLUSTER_DIR = clusterDir();
 const GPU_NODES = 3;
 const CPU_NODES = 1;
 const PREFIX = 'it';
@@ -38,6 +38,9 @@ const queues = { cpuQueue: `cluster-it-cpu-${process.pid}`, gpuQueue: `cluster-i
 /** Epochs per trial: long enough (a few seconds) that a fault lands while trials train. */
 const EPOCHS = 60;
 const TRIALS = 4;
+/** The spread test's sweep: many short trials (2 epochs), so a node that takes no work shows. */
+const MANY_TRIALS = 32;
+const MANY_GRID = { hidden_units: [8, 16, 24, 32], dropout: [0.2, 0.3, 0.4, 0.5], num_classes: [4], lr: [0.01, 0.03], batch_size: [8], n_epochs: [2] };
 /** Short, so a lost or hung node's trial is retried elsewhere soon; long enough for heartbeats from loaded cores. */
 const HEARTBEAT_TIMEOUT_S = 10;
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
@@ -76,13 +79,22 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   });
 }
 
-/** Runs infra/<script>; throws with its output when it fails. */
-async function infra(script: string, ...args: string[]): Promise<number> {
+/** Runs infra/<script> for nodes on `on`'s queues, with `env` besides; throws with its output when it fails. */
+async function infraWith(on: typeof queues, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<number> {
   const began = Date.now();
-  const env = { ...process.env, SWEEP_CLUSTER_DIR: CLUSTER_DIR, SWEEP_CPU_QUEUE: queues.cpuQueue, SWEEP_GPU_QUEUE: queues.gpuQueue, SWEEP_GPU_CONCURRENCY: '1' };
-  const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', script), ...args], env);
+  const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', script), ...args], {
+    ...process.env, SWEEP_CLUSTER_DIR: CLUSTER_DIR, SWEEP_CPU_QUEUE: on.cpuQueue, SWEEP_GPU_QUEUE: on.gpuQueue, SWEEP_GPU_CONCURRENCY: '1', ...env,
+  });
   if (code !== 0) throw new Error(`infra/${script} ${args.join(' ')} failed (exit ${code}):\n${out}`);
   return Date.now() - began;
+}
+const infra = (script: string, ...args: string[]) => infraWith(queues, {}, script, ...args);
+
+/** The cluster's temporal CLI against its frontend; throws with its output when it fails. */
+async function temporalCli(...args: string[]): Promise<string> {
+  const { code, out } = await run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env']);
+  if (code !== 0) throw new Error(`temporal ${args.join(' ')} failed (exit ${code}):\n${out}`);
+  return out;
 }
 
 function psql(db: string, sql: string): Promise<string> {
@@ -95,19 +107,20 @@ function psql(db: string, sql: string): Promise<string> {
 }
 
 /** Every sweep of this file: the same trials (trial ids are content ids, not per sweep), retrained (reuse off). */
-async function spec(name: string, on = queues): Promise<Record<string, any>> {
+async function spec(name: string, on = queues, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
   return tinySpec(on, {
     name,
     reuse: false,
     heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
     concurrency: GPU_NODES,
     grid: { hidden_units: [16, 32], dropout: [0.3, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [EPOCHS] },
+    ...overrides,
   });
 }
 
-async function startSweep(prefix: string, target = cluster): Promise<WorkflowHandle> {
+async function startSweep(prefix: string, target = cluster, overrides: Record<string, unknown> = {}): Promise<WorkflowHandle> {
   return target.client.workflow.start('sweepWorkflow', {
-    taskQueue: target.queues.cpuQueue, workflowId: uniqueId(prefix), args: [await spec(prefix, target.queues)], workflowExecutionTimeout: '15m',
+    taskQueue: target.queues.cpuQueue, workflowId: uniqueId(prefix), args: [await spec(prefix, target.queues, overrides)], workflowExecutionTimeout: '15m',
   });
 }
 
@@ -267,11 +280,11 @@ const describeLoss = ({ killedAt, resumed, run, ms }: NodeLoss) =>
   `first resumed epoch checkpointed ${seconds(resumed.resumedAt - killedAt)} after the kill; sweep ${seconds(ms)} (${trialsPerMinute(ms)}), ` +
   `trials' nodes ${describeNodes(nodesOf(run))}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run`;
 
-async function assertCompleted(sweep: WorkflowHandle, what: string): Promise<Leaderboard> {
+async function assertCompleted(sweep: WorkflowHandle, what: string, trials = TRIALS): Promise<Leaderboard> {
   const board = await sweep.result() as Leaderboard;
   assert.equal(board.status, 'completed', what);
   assert.deepEqual(board.failed, [], `${what}: no trial failed`);
-  assert.equal(board.ranked.length, TRIALS, `${what}: all ${TRIALS} trials ranked`);
+  assert.equal(board.ranked.length, trials, `${what}: all ${trials} trials ranked`);
   return board;
 }
 
@@ -301,7 +314,7 @@ function nodesOf(run: SweepOutcome): Map<string, number> {
   return counts;
 }
 const describeNodes = (counts: Map<string, number>) => [...counts].map(([n, c]) => `${n} x${c}`).join(', ');
-const trialsPerMinute = (ms: number) => `${(TRIALS / (ms / 60_000)).toFixed(1)} trials/min`;
+const trialsPerMinute = (ms: number, trials = TRIALS) => `${(trials / (ms / 60_000)).toFixed(1)} trials/min`;
 
 /** The uninterrupted run of the spec on the cluster (reuse off), which every faulted run must equal. */
 let reference: SweepOutcome;
@@ -417,6 +430,71 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assert.equal(listed.type, 'sweepWorkflow');
     const row = await psql('temporal_visibility', `SELECT status FROM executions_visibility WHERE workflow_id = '${sweep.workflowId}'`);
     assert.equal(row, '2', 'executions_visibility row with status 2 (completed)');
+  });
+
+  test(`a sweep of ${MANY_TRIALS} short trials spreads over all ${GPU_NODES} GPU nodes; result.json and the leaderboard record each trial's node`, async () => {
+    const began = Date.now();
+    // Twice as many trials in flight as GPU slots: a node that frees its slot finds work waiting.
+    const sweep = await startSweep('cluster-spread', cluster, { grid: MANY_GRID, concurrency: 2 * GPU_NODES });
+    const board = await assertCompleted(sweep, 'the spread sweep', MANY_TRIALS);
+    const ms = Date.now() - began;
+    const nodes = nodesOf(await outcome(cluster, board));
+    assert.equal(new Set(board.ranked.map((t) => t.trialId)).size, MANY_TRIALS, `${MANY_TRIALS} distinct trials`);
+    assert.deepEqual([...nodes.keys()].sort(), [...GPU_NODE_NAMES].sort(), `every GPU node trained trials, and only they did: ${describeNodes(nodes)}`);
+    figure(`cluster: spread sweep (${MANY_TRIALS} trials x 2 epochs, concurrency ${2 * GPU_NODES}, ${GPU_NODES} GPU nodes of 1 slot): ${seconds(ms)}, ` +
+      `${trialsPerMinute(ms, MANY_TRIALS)}; trials per node (result.json = leaderboard): ${describeNodes(nodes)}`);
+  });
+
+  test('a redeploy on the cluster: build B\'s nodes start, B is made current while a sweep runs on A; it finishes on A\'s nodes, a new sweep runs on B\'s; A drains and its nodes stop', async () => {
+    // Queues and a deployment of its own: versioned and unversioned workers must not share a queue.
+    const on = { cpuQueue: `cluster-it-v-cpu-${process.pid}`, gpuQueue: `cluster-it-v-gpu-${process.pid}` };
+    const versioned: Target = { ...cluster, queues: on };
+    const deployment = `cluster-it-${process.pid}`;
+    const builds = { A: { prefix: 'va', buildId: 'build-a' }, B: { prefix: 'vb', buildId: 'build-b' } };
+    const nodeNames = (prefix: string) => [`${prefix}gpu1`, `${prefix}cpu1`];
+    const nodesUp = ({ prefix, buildId }: { prefix: string; buildId: string }) =>
+      infraWith(on, { SWEEP_DEPLOYMENT_NAME: deployment }, 'nodes-up.sh', '--gpu', '1', '--cpu', '1', '--prefix', prefix, '--build-id', buildId);
+    // What docs/deploy.md says to run; the server knows a version only once its workers have polled.
+    const setCurrent = (buildId: string) => waitFor(`${buildId} set as current`, () =>
+      temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deployment, '--build-id', buildId, '--yes').then(() => Date.now()), 120_000, 1000);
+    const pinnedTo = async (sweep: WorkflowHandle) => {
+      const info = (await sweep.describe()).raw.workflowExecutionInfo?.versioningInfo;
+      return info?.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED ? info.deploymentVersion?.buildId : undefined;
+    };
+    const runningOn = async (buildId: string) =>
+      (await client.workflow.count(`TemporalWorkerDeploymentVersion = '${deployment}:${buildId}' AND ExecutionStatus = 'Running'`)).count;
+    try {
+      const began = Date.now();
+      const upA = await nodesUp(builds.A);
+      const upB = await nodesUp(builds.B);
+      await setCurrent(builds.A.buildId);
+      // Sweep A trains its 4 trials one at a time on A's one GPU slot, the baseline's trials.
+      const sweepA = await startSweep('cluster-build-a', versioned);
+      await trainingNow(sweepA);
+      const bCurrentAt = await setCurrent(builds.B.buildId);
+      const doneAtSwitch = await trialsDone(sweepA);
+      assert.ok(doneAtSwitch < TRIALS, `sweep A is still running when B becomes current (${doneAtSwitch}/${TRIALS} trials done)`);
+      // Other trials than A's (trial ids are content ids): one trial trains in one sweep at a time.
+      const sweepB = await startSweep('cluster-build-b', versioned, { grid: { ...MANY_GRID, hidden_units: [16, 32], dropout: [0.35, 0.45], lr: [0.01], n_epochs: [EPOCHS] } });
+      const [boardA, boardB] = await Promise.all([assertCompleted(sweepA, 'sweep A'), assertCompleted(sweepB, 'sweep B')]);
+      assert.equal(await pinnedTo(sweepA), builds.A.buildId, 'sweep A is pinned to build A');
+      assert.equal(await pinnedTo(sweepB), builds.B.buildId, 'sweep B is pinned to build B');
+      // B's GPU node was free while A's trials waited for A's only slot: none of them went to it.
+      const runA = await outcome(versioned, boardA);
+      const nodesA = nodesOf(runA);
+      assert.deepEqual([...nodesA.keys()], [`${builds.A.prefix}gpu1`], `every trial of sweep A trained on A's GPU node: ${describeNodes(nodesA)}`);
+      const nodesB = nodesOf(await outcome(versioned, boardB));
+      assert.deepEqual([...nodesB.keys()], [`${builds.B.prefix}gpu1`], `every trial of sweep B trained on B's GPU node: ${describeNodes(nodesB)}`);
+      assertSameAsReference(runA, 'sweep A, on versioned nodes');
+      // The drain: nothing open on A (sweep, trials, leases), by visibility; then A's nodes go (TERM).
+      await waitFor('no workflow running on build A in visibility', async () => (await runningOn(builds.A.buildId)) === 0 && (await runningOn(builds.B.buildId)) === 0, 60_000, 1000);
+      const downA = await infraWith(on, {}, 'nodes-down.sh', ...nodeNames(builds.A.prefix));
+      figure(`cluster redeploy: build A's nodes polling ${seconds(upA)} after nodes-up.sh --build-id, build B's ${seconds(upB)}; B made current with ${doneAtSwitch}/${TRIALS} of sweep A's trials done, ` +
+        `${seconds(bCurrentAt - began)} in; sweep A (all ${TRIALS} trials on ${builds.A.prefix}gpu1, pinned to A) and sweep B (all on ${builds.B.prefix}gpu1, pinned to B) done ` +
+        `${seconds(Date.now() - began)} in; A's nodes stopped (TERM) in ${seconds(downA)}`);
+    } finally {
+      await infraWith(on, {}, 'nodes-down.sh', ...nodeNames(builds.A.prefix), ...nodeNames(builds.B.prefix), '--kill', '--purge').catch((e) => console.error(String(e)));
+    }
   });
 
   test('a whole GPU node lost mid-sweep (kill -9 of every process, local cache deleted): its trial resumes on another node; the leaderboard is identical', async () => {
