@@ -598,14 +598,15 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   test('a MinIO drive directory deleted mid-sweep: the sweep completes and every object is readable', async () => {
+    // The bucket as earlier sweeps left it, listed before this sweep starts: with thousands of objects
+    // that takes many seconds, and the drive must go while the sweep trains. LastModified has 1 s
+    // resolution and is stamped when a PUT begins: anything stamped from 5 s before the listing on
+    // counts as rewritten (this sweep retrains the baseline's trials, whose objects it rewrites).
+    const snapshotSecond = Math.floor(Date.now() / 1000) * 1000 - 5000;
+    const before = await listObjects();
     const began = Date.now();
     const sweep = await startSweep('cluster-drive-loss');
     await trainingNow(sweep);
-    // LastModified has 1 s resolution and is stamped when a PUT begins, so a PUT in flight while the
-    // bucket is listed (seconds, with thousands of objects) can land after its key was listed with an
-    // older stamp: anything stamped from 5 s before the listing on counts as rewritten.
-    const snapshotSecond = Math.floor(Date.now() / 1000) * 1000 - 5000;
-    const before = await listObjects();
     const drive = path.join(CLUSTER_DIR, 'data', 'minio', 'drive2');
     const minioLog = path.join(CLUSTER_DIR, 'logs', 'minio.log');
     const logBefore = fs.statSync(minioLog).size;
@@ -614,11 +615,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     fs.renameSync(drive, lost);
     fs.rmSync(lost, { recursive: true, force: true, maxRetries: 5 });
     const lostAt = Date.now();
+    const doneAtLoss = await trialsDone(sweep);
+    assert.ok(doneAtLoss < TRIALS, `the drive was lost mid-sweep (${doneAtLoss}/${TRIALS} trials done)`);
     await assertCompleted(sweep, 'after losing a MinIO drive');
     const completedAt = Date.now();
     const after = await listObjects();
     // The sweep rewrites some objects (checkpoints, its trials' results) and deletes superseded
-    // checkpoint weights; every other object written before the loss must be there, unchanged.
+    // checkpoint weights; every other object of the earlier sweeps must be there, unchanged.
     let kept = 0;
     for (const [key, { etag }] of before) {
       const now = after.get(key);
@@ -632,8 +635,8 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
     const readStarted = Date.now();
     const bytes = await readAll(after);
-    figure(`MinIO drive 2 of 4 deleted mid-training: sweep completed ${seconds(completedAt - lostAt)} later (sweep ${seconds(completedAt - began)}); ` +
-      `all ${after.size} objects (${(bytes / 2 ** 20).toFixed(1)} MiB; ${kept} written before the loss, same ETags) read back from 3 drives in ${seconds(Date.now() - readStarted)}`);
+    figure(`MinIO drive 2 of 4 deleted mid-training (${doneAtLoss}/${TRIALS} trials done): sweep completed ${seconds(completedAt - lostAt)} later (sweep ${seconds(completedAt - began)}); ` +
+      `all ${after.size} objects (${(bytes / 2 ** 20).toFixed(1)} MiB; ${kept} of earlier sweeps not rewritten by this one, same ETags) read back from 3 drives in ${seconds(Date.now() - readStarted)}`);
     // MinIO re-creates a missing drive directory, formats it and heals every object onto it (the
     // mkdir stands for an empty replacement disk, should it not have done so yet).
     fs.mkdirSync(drive, { recursive: true });
