@@ -610,14 +610,16 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const drive = path.join(CLUSTER_DIR, 'data', 'minio', 'drive2');
     const minioLog = path.join(CLUSTER_DIR, 'logs', 'minio.log');
     const logBefore = fs.statSync(minioLog).size;
-    // Out of MinIO's way in one step (it keeps writing there), then gone.
+    // Out of MinIO's way in one step (it keeps writing there), then gone: deleted in the background,
+    // as thousands of objects take a while to delete.
     const lost = `${drive}.lost-${process.pid}`;
     fs.renameSync(drive, lost);
-    fs.rmSync(lost, { recursive: true, force: true, maxRetries: 5 });
     const lostAt = Date.now();
+    const deleted = fs.promises.rm(lost, { recursive: true, force: true, maxRetries: 5 });
     const doneAtLoss = await trialsDone(sweep);
     assert.ok(doneAtLoss < TRIALS, `the drive was lost mid-sweep (${doneAtLoss}/${TRIALS} trials done)`);
     await assertCompleted(sweep, 'after losing a MinIO drive');
+    await deleted;
     const completedAt = Date.now();
     const after = await listObjects();
     // The sweep rewrites some objects (checkpoints, its trials' results) and deletes superseded
