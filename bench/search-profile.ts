@@ -1,15 +1,23 @@
 // Where a sweep's time goes around the training, measured in the benchmark's own worker process: every
 // activity's time by type (an activity interceptor), every S3 request by command (client middleware),
+// the steps inside trainTrial (checkpoint, events, head: their methods wrapped in this process),
 // and from the workflows' histories the time tasks waited for a worker (schedule to start) and the
 // time workflow tasks ran.
 import { Client } from '@temporalio/client';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
 import { s3 } from '../platform/s3-store';
+import { TrialCheckpoint } from '../activities/checkpoints';
+import { TrialEvents } from '../activities/tensorboard-events';
+import { HeadTrainer } from '../model/head';
 
 export interface Tally { count: number; seconds: number }
 export interface SweepProfile {
   activities: Record<string, Tally>;
   s3: Record<string, number>;
+  /** Seconds of S3 requests by command (concurrent requests add up). */
+  s3Seconds: Record<string, number>;
+  /** Steps inside trainTrial by method (concurrent trials add up). */
+  sections: Record<string, Tally>;
   /** From the sweep's and its trials' histories. */
   history?: HistoryProfile;
 }
@@ -30,13 +38,44 @@ const add = (tallies: Record<string, Tally>, key: string, seconds: number) => {
 
 /** Counts what the workers do between reset() and take(). */
 export class Profiler {
-  private current: SweepProfile = { activities: {}, s3: {} };
+  private current: SweepProfile = Profiler.empty();
+
+  private static empty(): SweepProfile {
+    return { activities: {}, s3: {}, s3Seconds: {}, sections: {} };
+  }
 
   constructor() {
     s3().middlewareStack.add((next, context) => async (args) => {
-      this.current.s3[context.commandName ?? 'unknown'] = (this.current.s3[context.commandName ?? 'unknown'] ?? 0) + 1;
-      return next(args);
+      const command = context.commandName ?? 'unknown';
+      const began = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        this.current.s3[command] = (this.current.s3[command] ?? 0) + 1;
+        this.current.s3Seconds[command] = (this.current.s3Seconds[command] ?? 0) + (performance.now() - began) / 1000;
+      }
     }, { step: 'initialize', name: 'benchCountRequests' });
+    const sections: Array<[string, { prototype: object } | object, string[]]> = [
+      ['checkpoint', TrialCheckpoint, ['claim']],
+      ['checkpoint', TrialCheckpoint.prototype, ['save', 'removeOrphans']],
+      ['events', TrialEvents.prototype, ['writeHeader', 'writeEpoch', 'writeEnd', 'removeStaleEpochs']],
+      ['head', HeadTrainer.prototype, ['trainBatch', 'evaluate', 'weights', 'adamState']],
+    ];
+    for (const [label, target, names] of sections) for (const name of names) this.time(target as Record<string, unknown>, name, `${label}.${name}`);
+  }
+
+  /** Wraps an async method of the product's classes (in this process only) to add up its time. */
+  private time(target: Record<string, unknown>, name: string, label: string): void {
+    const original = target[name] as (...args: unknown[]) => Promise<unknown>;
+    const profiler = this;
+    target[name] = async function (this: unknown, ...args: unknown[]) {
+      const began = performance.now();
+      try {
+        return await original.apply(this, args);
+      } finally {
+        add(profiler.current.sections, label, (performance.now() - began) / 1000);
+      }
+    };
   }
 
   readonly interceptor: ActivityInterceptorsFactory = (ctx) => {
@@ -55,7 +94,7 @@ export class Profiler {
   };
 
   reset(): void {
-    this.current = { activities: {}, s3: {} };
+    this.current = Profiler.empty();
   }
 
   take(): SweepProfile {

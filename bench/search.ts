@@ -220,7 +220,8 @@ export function searchReport(result: SearchBenchResult): string {
   }
   const g = byMethod('grid-warm')[0];
   lines.push('', `Activity time in the warm grid sweep (seed ${config.seeds[0]}, ${g.trials.length} trials): ${Object.entries(g.profile.activities).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 0)} ms = ${f(t.seconds)} s`).join('; ')}.`);
-  lines.push(`S3 requests in it: ${Object.entries(g.profile.s3).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace(/Command$/, '')} ${n}`).join(', ')}.`);
+  lines.push(`Inside trainTrial: ${Object.entries(g.profile.sections).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 1)} ms = ${f(t.seconds, 2)} s`).join('; ')}.`);
+  lines.push(`S3 requests in it: ${Object.entries(g.profile.s3).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace(/Command$/, '')} ${n} (${f(g.profile.s3Seconds[c], 1)} s)`).join(', ')}.`);
   lines.push(`One reference trial (backbone per image and epoch, ${config.epochs} epochs): ${f(reference.wallSeconds)} s (load ${f(reference.load[0])}→${f(reference.load[1])}).`);
   return lines.join('\n');
 }
