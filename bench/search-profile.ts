@@ -67,13 +67,13 @@ export class Profiler {
   /** Wraps an async method of the product's classes (in this process only) to add up its time. */
   private time(target: Record<string, unknown>, name: string, label: string): void {
     const original = target[name] as (...args: unknown[]) => Promise<unknown>;
-    const profiler = this;
+    const record = (seconds: number) => add(this.current.sections, label, seconds);
     target[name] = async function (this: unknown, ...args: unknown[]) {
       const began = performance.now();
       try {
         return await original.apply(this, args);
       } finally {
-        add(profiler.current.sections, label, (performance.now() - began) / 1000);
+        record((performance.now() - began) / 1000);
       }
     };
   }
