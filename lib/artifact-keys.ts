@@ -3,6 +3,7 @@
 
 export const artifactKeys = {
   blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
+  blobPrefix: 'blobs/',
   dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
   balanced: (balancedId: string) => `balanced/${balancedId}.json`,
   split: (splitId: string) => `splits/${splitId}/manifest.json`,
