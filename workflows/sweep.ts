@@ -39,7 +39,9 @@ const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
  */
 export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuation = {}): Promise<Leaderboard> {
   const { carry } = continued;
-  const progress: SweepProgress = { stage: 'validating', trialsTotal: 0, trials: [...carry?.listed ?? []], running: [], ...(carry ? { unlisted: carry.unlisted, data: carry.prepared.data } : {}) };
+  const progress: SweepProgress = carry
+    ? { stage: 'training', trialsTotal: 0, trials: [...carry.listed], unlisted: carry.unlisted, running: [], data: carry.prepared.data }
+    : { stage: 'validating', trialsTotal: 0, trials: [], running: [] };
   setHandler(progressQuery, () => progress);
   const spec = validate(rawSpec);
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
