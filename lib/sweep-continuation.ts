@@ -12,7 +12,10 @@ import type { LedgerState } from './search/stop-ledger';
 import { SpecError } from './sweep-spec';
 import type { Leaderboard, SplitSummary, TrialSummary } from './sweep-types';
 
-/** Trials per run unless a caller says otherwise: ~800 events and ~500 KB of history per run. */
+/**
+ * Trials per run unless a caller says otherwise: ~800 events and ~500 KB of history per run (ASHA: ~1,600
+ * and ~700 KB). Running sweeps replay with it, so a change needs a patch of its own.
+ */
 export const DEFAULT_TRIALS_PER_RUN = 100;
 /** Best and not-completed trials carried (for the live leaderboard and the best trial); the others are counted. */
 export const CARRIED_ROWS = 20;
