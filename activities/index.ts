@@ -7,9 +7,9 @@ import { extractFeatures } from './features';
 import { ingestDataset } from './ingest';
 import { planTrials } from './plan';
 import { writeReport } from './report';
-import { rankSweep } from './results';
+import { rankSweep, writeTrialPart } from './results';
 import { writeTensorboardExperiment } from './tensorboard-events';
 import { trainTrial } from './train';
 
-export const cpuActivities = { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeReport, writeTensorboardExperiment };
+export const cpuActivities = { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeTrialPart, writeReport, writeTensorboardExperiment };
 export const gpuActivities = { extractFeatures, trainTrial, evaluateTrial, exportModel };

@@ -18,14 +18,17 @@ export interface PlanInput {
   val: FeatureSetRef;
   /** A bayesian search's batch: its suggested configurations, planned as runs firstRun, firstRun + 1, ... */
   suggested?: { configs: Params[]; firstRun: number };
+  /** A grid or random search planned a chunk at a time (a sweep that continues as new): runs first .. first + count - 1. */
+  runs?: { first: number; count: number };
 }
 
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
   const { spec } = input;
+  const firstRun = input.suggested?.firstRun ?? input.runs?.first ?? 1;
+  const count = input.runs?.count ?? (spec.search?.method === 'random' ? spec.search.budget : Infinity);
   const configs = input.suggested?.configs ?? (spec.search?.method === 'random'
-    ? Array.from({ length: spec.search.budget }, (_, i) => sampleConfig(spec.search!.space, spec.seed, i))
-    : expandGrid(spec.grid));
-  const firstRun = input.suggested?.firstRun ?? 1;
+    ? Array.from({ length: count }, (_, i) => sampleConfig(spec.search!.space, spec.seed, firstRun - 1 + i))
+    : expandGrid(spec.grid).slice(firstRun - 1, firstRun - 1 + count));
   const stopping = spec.search?.earlyStopping;
   // What a trial keeps beyond today's last epoch changes its stored result, so it is part of the id;
   // absent (a grid spec's case), the id is what it always was.

@@ -1,19 +1,24 @@
 // The last step of the DAG: rank the trials and write the sweep's results (per-epoch rows in CSV
-// and JSON, the leaderboard) under the sweep's prefix.
+// and JSON, the leaderboard) under the sweep's prefix. A sweep that continues as new writes each
+// run's trial summaries first, and ranking reads them back.
 import { artifactKeys } from '../lib/artifact-keys';
 import { DataSummary } from '../lib/data-summary';
 import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { completedTrials } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
+import { resultLeaderboard } from '../lib/sweep-continuation';
 import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, objectiveOf } from '../lib/sweep-spec';
-import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
+import { getJson, getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 import { writeSessionEnds } from './tensorboard-events';
 
 export interface RankInput {
   sweepId: string;
   spec: SweepSpec;
+  /** The trials of this run; with `earlierParts`, those of the earlier runs are read from S3. */
   trials: TrialSummary[];
+  /** How many trial summary parts earlier runs wrote (writeTrialPart); absent: none. */
+  earlierParts?: number;
   status: Leaderboard['status'];
   /** The best trial's exported model, or why it could not be exported. */
   model?: ExportedModel;
@@ -22,24 +27,34 @@ export interface RankInput {
   data?: DataSummary;
 }
 
+/** One run's trial summaries, before the sweep continues as new. */
+export async function writeTrialPart(input: { sweepId: string; part: number; trials: TrialSummary[] }): Promise<string> {
+  const key = artifactKeys.sweepTrialPart(input.sweepId, input.part);
+  await putJson(key, input.trials);
+  return key;
+}
+
+/** Ranks and writes the results; returns the leaderboard, its lists cut to RESULT_ROWS when longer. */
 export async function rankSweep(input: RankInput): Promise<Leaderboard> {
+  const earlier = await Promise.all(Array.from({ length: input.earlierParts ?? 0 }, (_, part) => getJson<TrialSummary[]>(artifactKeys.sweepTrialPart(input.sweepId, part))));
+  const trials = [...earlier.flat(), ...input.trials];
   const rows: EpochRow[] = [];
-  for (const trial of [...input.trials].sort((a, b) => a.run - b.run)) {
+  for (const trial of [...trials].sort((a, b) => a.run - b.run)) {
     const result = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
     for (const epoch of result?.epochs ?? []) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
   }
-  const ranked = rankTrials(completedTrials(input.trials), objectiveOf(input.spec));
+  const ranked = rankTrials(completedTrials(trials), objectiveOf(input.spec));
   const file = (name: string) => artifactKeys.sweepResults(input.sweepId, name);
   const leaderboard: Leaderboard = {
     sweepId: input.sweepId,
     status: input.status,
     ...(input.spec.search ? { objective: input.spec.search.objective } : {}),
     ranked,
-    failed: input.trials.filter((t) => t.status === 'failed' || t.status === 'cancelled'),
+    failed: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled'),
     best: ranked[0],
     model: input.model,
     modelError: input.modelError,
-    reusedTrials: input.trials.filter((t) => t.reused).length,
+    reusedTrials: trials.filter((t) => t.reused).length,
     ...(input.data ? { data: input.data } : {}),
     artifacts: {
       prefix: s3Url(artifactKeys.sweep(input.sweepId) + '/'),
@@ -52,6 +67,6 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   await putJson(file('results.json'), rowsAsRecords(rows));
   await putJson(file('spec.json'), input.spec);
   await putJson(file('leaderboard.json'), leaderboard);
-  await writeSessionEnds(input.sweepId, input.trials);
-  return leaderboard;
+  await writeSessionEnds(input.sweepId, trials);
+  return resultLeaderboard(leaderboard);
 }

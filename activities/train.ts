@@ -61,6 +61,10 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   await events.removeStaleEpochs(epochs.length);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
+  // The previous epoch's checkpoint, still being stored while this epoch trains in memory. Nothing of
+  // this epoch is written before it is stored (a fenced save stops the attempt before its next write),
+  // so each epoch's writes keep their order: events, weights, pointer, then the next epoch's.
+  let saving: Promise<void> = Promise.resolve();
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
@@ -68,6 +72,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1), startedAt).finally(() => train.close());
       const evaluation = await trainer.evaluate(val);
       const epochDuration = (Date.now() - began) / 1000;
+      await saving;
       epochs.push({
         epoch: epoch + 1,
         trainLoss: loss,
@@ -85,9 +90,14 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       const state = encodeState(weights, await trainer.adamState());
       const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
       if (best === epochs.length) bestWeights = state;
-      await checkpoint.save({ sweepId: input.sweepId, epoch: epochs.length, epochs, adamStep: trainer.step }, state, best);
-      Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, metrics: epochs.at(-1) });
+      const saved = { sweepId: input.sweepId, epoch: epochs.length, epochs: epochs.slice(), adamStep: trainer.step };
+      saving = checkpoint.save(saved, state, best).then(() => {
+        Context.current().heartbeat({ epoch: saved.epoch, of: trial.head.n_epochs, metrics: saved.epochs.at(-1) });
+      });
+      // Marked handled here; the next epoch (or the end of training) awaits it and sees its error.
+      saving.catch(() => undefined);
     }
+    await saving;
     const headKey = artifactKeys.trialHeadWeights(trial.trialId);
     await putObject(headKey, input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState()));
     const result: TrainResult = {
@@ -107,6 +117,8 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     if (final) await events.writeEnd('success');
     return result;
   } finally {
+    // A save in flight when training failed ends before the attempt does (its own error, if any, is the lesser).
+    await saving.catch(() => undefined);
     trainer.dispose();
     val.close();
   }

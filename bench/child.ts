@@ -15,6 +15,8 @@ import { initTensorflow } from '../model/tf-backend';
 import { extractAll, trainAll } from './product';
 import { BackboneMeter, computeFeatures, referenceTrial } from './reference';
 import { BenchConfig, benchSpec, inActivity } from './setup';
+import { FloorTrial, floorRun } from './floor';
+import { SweepSpec } from '../lib/sweep-spec';
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 
@@ -22,7 +24,8 @@ export type Task =
   | { kind: 'peak'; seconds: number }
   | { kind: 'engine'; config: BenchConfig; dataDir: string; seconds: number }
   | { kind: 'product'; config: BenchConfig; dataDir: string; split: SplitSummary; grid: string; views: number; sweepId: string }
-  | { kind: 'reference'; config: BenchConfig; dataDir: string; split: SplitSummary; grid: string; plans: TrialPlan[] };
+  | { kind: 'reference'; spec: SweepSpec; split: SplitSummary; plans: TrialPlan[] }
+  | { kind: 'floor'; spec: SweepSpec; split: SplitSummary; trials: FloorTrial[] };
 
 /** Matmul FLOPs of one head step: forward 2BDH + 2BHC, backward (weights and hidden) 2BDH + 4BHC. */
 export function headStepFlops(rows: number, shape: { inputDim: number; hiddenUnits: number; numClasses: number }): number {
@@ -176,14 +179,19 @@ async function product(task: Extract<Task, { kind: 'product' }>) {
   };
 }
 
-async function reference(task: Extract<Task, { kind: 'reference' }>) {
-  const backend = await initTensorflow();
-  const spec = benchSpec(task.config, task.dataDir, task.config.grids.find((g) => g.name === task.grid)!.grid);
-  const split = await getJson<SplitManifest>(task.split.splitKey);
-  // The reference reads the JPEG bytes from memory (its most favourable case), loaded before the clock starts.
+/** The split's image bytes in memory (the most favourable case for the in-process methods), loaded before any clock starts. */
+async function loadImages(splitKey: string): Promise<{ split: SplitManifest; images: Map<string, Buffer> }> {
+  const split = await getJson<SplitManifest>(splitKey);
   const images = new Map<string, Buffer>();
   const hashes = [...new Set([...split.train, ...split.val, ...split.test].map((s) => s.sha256))];
   await mapBounded(hashes, 16, async (sha) => { images.set(sha, await getObject(artifactKeys.blob(sha))); });
+  return { split, images };
+}
+
+async function reference(task: Extract<Task, { kind: 'reference' }>) {
+  const backend = await initTensorflow();
+  const { spec } = task;
+  const { split, images } = await loadImages(task.split.splitKey);
   const head = meterHeadSteps();
   const meter: BackboneMeter = { images: 0, seconds: 0 };
   const began = performance.now();
@@ -215,6 +223,22 @@ async function reference(task: Extract<Task, { kind: 'reference' }>) {
   return { backend: backend.name, engine: backbone.engine, wallSeconds, cpuSeconds: cpuSeconds(cpu), backboneImages: meter.images, backboneSeconds: meter.seconds, trials, head };
 }
 
+async function floor(task: Extract<Task, { kind: 'floor' }>) {
+  await initTensorflow();
+  const { spec } = task;
+  const { split, images } = await loadImages(task.split.splitKey);
+  const began = performance.now();
+  const backbone = await loadBackbone(spec.backbone);
+  const loaded = performance.now();
+  const input = {
+    sweepId: 'bench-floor', train: [], val: { id: '', shards: 0, rows: 0, dim: 0 }, test: { id: '', shards: 0, rows: 0, dim: 0 },
+    splitKey: task.split.splitKey, classes: task.split.classes, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+  };
+  const result = await floorRun(backbone, spec, images, split, task.trials, input);
+  // Cold: the backbone loaded and the features computed; warm: the heads alone.
+  return { ...result, backboneLoadSeconds: (loaded - began) / 1000, coldSeconds: (performance.now() - began) / 1000 };
+}
+
 /**
  * CPU seconds of this process (all threads) since `since`. The machine is shared, so wall time moves
  * with other people's load; CPU time much less.
@@ -231,7 +255,8 @@ async function main(): Promise<void> {
   const result = task.kind === 'peak' ? await peak(task.seconds)
     : task.kind === 'engine' ? await engine(task.config, task.dataDir, task.seconds)
       : task.kind === 'product' ? await product(task)
-        : await reference(task);
+        : task.kind === 'reference' ? await reference(task)
+          : await floor(task);
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ ...result, maxRssMiB, load: [loadBefore, os.loadavg()[0]] })}\n`);
 }

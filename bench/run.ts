@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick]`: the reference method (backbone recomputed per image, per epoch, per
+// `npm run bench [-- --quick] [--search]`: the search benchmark (bench/search.ts; alone with --search), and the reference method (backbone recomputed per image, per epoch, per
 // trial) against this product's (features computed once per view and cached, heads trained on them),
 // on the same demo data, backbone (EfficientNet-Lite0) and backend, for the reference's 4-trial grid
 // and a 16-trial grid; plus the capped-views run, the matmul peak and the backbone engines. Each
@@ -13,7 +13,10 @@ import { s3 } from '../platform/s3-store';
 import { SplitSummary, TrialPlan } from '../lib/sweep-types';
 import { REPO_ROOT, loadStackEnv } from '../platform/config';
 import { HeadMeter, RESULT_PREFIX, Task } from './child';
-import { BACKBONE_DIR, BenchConfig, benchConfig, deletePrefix, prepareData } from './setup';
+import { runSearchBench, searchPlot, searchReport } from './search';
+import { ensureBucket } from '../infra/create-bucket';
+import { artifactBucket } from '../platform/storage';
+import { BACKBONE_DIR, BenchConfig, benchConfig, benchSpec, deletePrefix, prepareData } from './setup';
 
 interface TrialRow { trialId: string; run: number; params: Record<string, unknown>; valAccuracy: number; testAccuracy: number }
 /** The reference measures each trial on its own, so a sub-grid's figures can be summed from them. */
@@ -63,6 +66,7 @@ const best = (xs: number[]) => Math.max(...xs);
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const searchOnly = process.argv.includes('--search');
   const config = benchConfig(quick);
   if (!fs.existsSync(path.join(BACKBONE_DIR, 'model.json'))) {
     throw new Error(`EfficientNet-Lite0 is not fetched (${BACKBONE_DIR}): run \`bash backbones/fetch-efficientnet-lite0.sh\``);
@@ -74,6 +78,31 @@ async function main(): Promise<void> {
   const began = Date.now();
   const log = (line: string) => console.log(`[bench ${f((Date.now() - began) / 1000, 0)}s] ${line}`);
   try {
+    await ensureBucket(s3(), artifactBucket());
+    if (!searchOnly) await transferBench(config, log, began);
+    log(`search benchmark (${config.mode}): digits, grid / random / bayesian / random + ASHA`);
+    const seeds = Number(process.argv.find((a) => a.startsWith('--seeds='))?.slice('--seeds='.length) ?? 5);
+    if (!Number.isInteger(seeds) || seeds < 1 || seeds > 5) throw new Error('--seeds=N: N is how many of the 5 seeds to run, 1 to 5');
+    const search = await runSearchBench(quick, seeds, (task) => runChild(task as Task), log);
+    const report = searchReport(search);
+    console.log(`\n${report}`);
+    const out = path.join(REPO_ROOT, '.data', 'bench', `search-${config.mode}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ ...search, machine: machine() }, null, 1));
+    fs.writeFileSync(out.replace(/\.json$/, '.md'), `${report}\n`);
+    const plot = path.join(REPO_ROOT, 'docs', `benchmark-search-${config.mode}.svg`);
+    fs.writeFileSync(plot, searchPlot(search));
+    log(`search results: ${path.relative(REPO_ROOT, out)} (and .md), plot ${path.relative(REPO_ROOT, plot)}`);
+  } finally {
+    await deletePrefix('');
+    await s3().send(new DeleteBucketCommand({ Bucket: process.env.S3_BUCKET })).catch(() => undefined);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The reference method against the product's on the demo flowers (everything but the search benchmark). */
+async function transferBench(config: BenchConfig, log: (line: string) => void, began: number): Promise<void> {
+  {
     log(`${config.mode} mode: demo flowers, EfficientNet-Lite0 at ${config.imageSize}x${config.imageSize}, ${config.epochs} epochs, bucket ${process.env.S3_BUCKET}`);
     const { dataDir, split } = await prepareData(config);
     log(`data: ${split.counts.train} train / ${split.counts.val} val / ${split.counts.test} test images (${config.perClass} per class after balancing)`);
@@ -102,7 +131,7 @@ async function main(): Promise<void> {
     log(`${largest} product with views=${config.cappedViews}: ${f(capped.wallSeconds)} s`);
     // The reference trains the largest grid. A smaller grid's trials are among those (same trial ids: the
     // same computation), so its reference figures are the sums over them rather than a second, identical run.
-    const reference = await runChild<MethodResult>({ kind: 'reference', config, dataDir, split, grid: largest, plans: products.get(largest)!.plans! });
+    const reference = await runChild<MethodResult>({ kind: 'reference', spec: benchSpec(config, dataDir, config.grids.at(-1)!.grid), split, plans: products.get(largest)!.plans! });
     log(`${largest} reference: ${f(reference.wallSeconds)} s (${reference.backboneImages} images through the backbone)`);
     const runs = config.grids.map(({ name }) => ({
       grid: name,
@@ -117,10 +146,6 @@ async function main(): Promise<void> {
     fs.writeFileSync(out, JSON.stringify({ config, split, peak, engines, runs, capped, machine: machine() }, null, 1));
     fs.writeFileSync(out.replace(/\.json$/, '.md'), `${report}\n`);
     log(`results: ${path.relative(REPO_ROOT, out)} (and .md)`);
-  } finally {
-    await deletePrefix('');
-    await s3().send(new DeleteBucketCommand({ Bucket: process.env.S3_BUCKET })).catch(() => undefined);
-    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -69,12 +69,15 @@ export async function prepareData(config: BenchConfig): Promise<{ dataDir: strin
   const { scale, width, height } = config.data;
   const dataDir = path.join(REPO_ROOT, '.data', 'bench', `flowers-${scale}-${width}x${height}`);
   await generateFlowerDataset({ outDir: dataDir, scale, width, height, seed: 7 });
-  const spec = benchSpec(config, dataDir, REFERENCE_GRID);
   await ensureBucket(s3(), artifactBucket());
+  return { dataDir, split: await splitOf(benchSpec(config, dataDir, REFERENCE_GRID)) };
+}
+
+/** The spec's data ingested, balanced and split in the current bucket by the sweep's own activities (content-addressed: the sweep's keys). */
+export async function splitOf(spec: SweepSpec): Promise<SplitSummary> {
   const dataset = await inActivity(ingestDataset, spec.data);
-  const balanced = await inActivity(balanceDataset, { datasetKey: dataset.manifestKey, perClass: spec.balance.perClass, seed: spec.seed, numClassesInGrid: [4] });
-  const split = await inActivity(splitDataset, { balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed });
-  return { dataDir, split };
+  const balanced = await inActivity(balanceDataset, { datasetKey: dataset.manifestKey, perClass: spec.balance.perClass, seed: spec.seed, numClassesInGrid: [spec.data.classes!.length] });
+  return inActivity(splitDataset, { balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed });
 }
 
 /** Deletes every object under `prefix` in the current bucket (the benchmark's own). */

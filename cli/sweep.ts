@@ -14,6 +14,7 @@ import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/sto
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, workerConfig } from '../platform/config';
 import { predict } from './predict';
+import { fullLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
 import { EXIT, UsageError, exitCodeOf, parseCommandLine } from './commands';
@@ -90,7 +91,7 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
   if (!json) console.log(`started sweep ${handle.workflowId}; waiting for it to finish`);
   const stopHandling = stopWaitingOnInterrupt(handle.workflowId);
   try {
-    const board = (await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() })) as Leaderboard;
+    const board = await fullLeaderboard(await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() }) as Leaderboard);
     print(json, board, formatLeaderboard(board));
     return EXIT.ok;
   } catch (error) {
@@ -197,7 +198,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
 /** A closed sweep's progress, from its leaderboard (the result, or leaderboard.json for a cancelled one). */
 async function closedProgress(handle: WorkflowHandle, status: string): Promise<SweepProgress | undefined> {
   const board = status === 'COMPLETED'
-    ? await handle.result() as Leaderboard
+    ? await fullLeaderboard(await handle.result() as Leaderboard)
     : status === 'CANCELLED' ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json')) : undefined;
   if (!board) return undefined;
   const trials = [...board.ranked, ...board.failed];
@@ -224,7 +225,7 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   const handle = client.workflow.getHandle(sweepId);
   const { status } = await handle.describe();
   let board: Leaderboard;
-  if (status.name === 'COMPLETED') board = (await handle.result()) as Leaderboard;
+  if (status.name === 'COMPLETED') board = await fullLeaderboard(await handle.result() as Leaderboard);
   else if (status.name === 'CANCELLED') board = await getJson<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
   else throw new UsageError(`sweep ${sweepId} is ${status.name}, so it has no final results; \`sweep status ${sweepId}\` shows its progress`);
   if (format === 'csv') {

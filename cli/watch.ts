@@ -11,6 +11,7 @@ import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderF
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
+import { fullLeaderboard } from './full-leaderboard';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 
@@ -99,7 +100,7 @@ async function trainingProgress(client: Client, workflowId: string, epochs: numb
 async function finalReport(client: Client, sweepId: string, last: WatchSnapshot): Promise<string> {
   const handle = client.workflow.getHandle(sweepId);
   if (last.status === 'COMPLETED') {
-    const board = (await handle.result()) as Leaderboard;
+    const board = await fullLeaderboard(await handle.result() as Leaderboard);
     return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
   }
   let ending = `sweep ${sweepId} ended ${last.status}`;

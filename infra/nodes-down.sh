@@ -62,6 +62,6 @@ for n in "${nodes[@]}"; do
   ip link del "$ns-h" 2>/dev/null || true
   rm -f -- "$BIN_DIR/node-$n"
   # The address is free again; --purge also drops the node's cache.
-  rm -f -- "$NODES_DIR/$n/address"
+  rm -f -- "$NODES_DIR/$n/address" "$NODES_DIR/$n/build-id"
   if (( purge )) && [[ -d "$NODES_DIR/$n" ]]; then rm -rf -- "${NODES_DIR:?}/$n"; log "$n: purged $NODES_DIR/$n"; fi
 done

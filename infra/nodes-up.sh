@@ -6,12 +6,18 @@
 # local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets
 # SWEEP_NODE_NAME=<node>. Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
 #
-# Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P]   (default: --gpu 1 --cpu 1, no prefix)
+# Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P] [--build-id B]
+#   (default: --gpu 1 --cpu 1, no prefix, unversioned)
+#   --build-id B   the nodes' workers join worker deployment version $SWEEP_DEPLOYMENT_NAME:B
+#                  (SWEEP_BUILD_ID=B; docs/deploy.md, "Redeploying"); default $SWEEP_BUILD_ID, else
+#                  unversioned. A running node of another build is an error: give each build's nodes
+#                  their own --prefix.
 #
 # Environment passed to the workers as given: SWEEP_CPU_QUEUE, SWEEP_GPU_QUEUE,
-#   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY; SWEEP_NODE_BIN (node binary, default the project's
-#   Node from `infra/node.sh --which`); STACK_START_TIMEOUT (seconds until a worker polls, default 180).
-# Everything else about Temporal and S3 comes from the cluster's stack.env only.
+#   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY, SWEEP_DEPLOYMENT_NAME; SWEEP_NODE_BIN (node binary,
+#   default the project's Node from `infra/node.sh --which`); STACK_START_TIMEOUT (seconds until a
+#   worker polls, default 180). Everything else about Temporal and S3 comes from the cluster's
+#   stack.env only.
 set -euo pipefail
 
 # shellcheck source=infra/common.sh
@@ -22,14 +28,18 @@ START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
 
 log() { printf '[nodes-up] %s\n' "$*"; }
 die() { printf '[nodes-up] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-gpu=1 cpu=1 prefix=""
+gpu=1 cpu=1 prefix="" build="${SWEEP_BUILD_ID:-}"
 while (( $# )); do
   case "$1" in
     --prefix)
       [[ "${2:-}" =~ ^[a-z][a-z0-9]{0,3}$ ]] || die "--prefix needs 1-4 lower-case letters/digits (namespace names are short), e.g. --prefix t"
       prefix=$2
+      shift 2 ;;
+    --build-id)
+      [[ "${2:-}" =~ ^[^[:space:]]+$ ]] || die "--build-id needs this build's id, without spaces (e.g. the git commit: --build-id \$(git rev-parse --short HEAD))"
+      build=$2
       shift 2 ;;
     --gpu|--cpu)
       [[ "${2:-}" =~ ^[0-9]+$ ]] || die "$1 needs a number of nodes, e.g. $1 2"
@@ -90,11 +100,17 @@ node_address() {
   die "no free address in $CLUSTER_SUBNET.$2-$3 for $node"
 }
 
+# The build a node's worker runs ("" unversioned), as nodes-up started it.
+node_build() { cat -- "$NODES_DIR/$1/build-id" 2>/dev/null || true; }
+describe_build() { [[ -n "$1" ]] && echo "build $1" || echo unversioned; }
+
 # start_node <node> <role> <first> <last>
 start_node() {
   local node="$1" role="$2" name="node-$1" addr
   if pid="$(live_pid "$name")"; then
-    log "$node: already running (pid $pid)"
+    [[ "$(node_build "$node")" == "$build" ]] ||
+      die "$node is running ($(describe_build "$(node_build "$node")")), not $(describe_build "$build"): start this build's nodes under a --prefix of their own, or stop $node first (infra/nodes-down.sh $node)"
+    log "$node: already running (pid $pid, $(describe_build "$build"))"
     return 0
   fi
   addr="$(node_address "$node" "$3" "$4")"
@@ -102,8 +118,9 @@ start_node() {
   mkdir -p -- "$NODES_DIR/$node/cache"
   # argv[0] is bin/node-<node> (a link to node), so live_pid and ps tell the nodes apart.
   ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
-  log "$node: starting $role worker in netns $NODE_PREFIX$node ($addr) ..."
-  (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" -- \
+  printf '%s' "$build" >"$NODES_DIR/$node/build-id"
+  log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
+  (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" -- \
     ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
   started+=("$node")
 }
@@ -126,5 +143,5 @@ for f in "$RUN_DIR"/node-*.pid; do
   n="$(basename -- "$f" .pid)"; n="${n#node-}"
   pid="$(live_pid "node-$n" || echo dead)"
   addr="$(ip -n "$NODE_PREFIX$n" -4 -o addr show dev eth0 2>/dev/null | awk '{ print $4 }')"
-  printf '  %-6s pid %-7s netns %-12s %-15s log %s\n' "$n" "$pid" "$NODE_PREFIX$n" "${addr:-?}" "$LOG_DIR/node-$n.log"
+  printf '  %-6s pid %-7s netns %-12s %-15s %-16s log %s\n' "$n" "$pid" "$NODE_PREFIX$n" "${addr:-?}" "$(describe_build "$(node_build "$n")")" "$LOG_DIR/node-$n.log"
 done

@@ -20,7 +20,10 @@ TEMPORAL_GOTOOLCHAIN="${TEMPORAL_GOTOOLCHAIN:-go1.27.3}"
 
 # shellcheck source=infra/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
-DEV_STACK_DIR="$STACK_DIR"
+# Resolved: a worktree's .stack is often a link to the main checkout's, and the links made here
+# must outlive that worktree.
+mkdir -p -- "$STACK_DIR"
+DEV_STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
 # shellcheck source=infra/cluster-common.sh
 source "$SCRIPT_DIR/cluster-common.sh"
 mkdir -p -- "$BIN_DIR" "$RUN_DIR"

@@ -3,6 +3,7 @@
 
 export const artifactKeys = {
   blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
+  blobPrefix: 'blobs/',
   dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
   balanced: (balancedId: string) => `balanced/${balancedId}.json`,
   split: (splitId: string) => `splits/${splitId}/manifest.json`,
@@ -21,6 +22,8 @@ export const artifactKeys = {
   trialMisclassified: (trialId: string, split: string) => `trials/${trialId}/misclassified-${split}.json`,
   sweep: (sweepId: string) => `sweeps/${sweepId}`,
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
+  /** The trial summaries of one run of a sweep that continued as new (part 0: the first run). */
+  sweepTrialPart: (sweepId: string, part: number) => `sweeps/${sweepId}/trials/part-${String(part).padStart(4, '0')}.json`,
   /** The best trial exported as one TF.js model: model.json, weights.bin, metadata.json. */
   sweepModel: (sweepId: string) => `sweeps/${sweepId}/model`,
   sweepModelFile: (sweepId: string, file: 'model.json' | 'metadata.json') => `sweeps/${sweepId}/model/${file}`,

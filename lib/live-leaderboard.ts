@@ -28,6 +28,29 @@ export interface LiveLeaderboard {
   /** Failed or cancelled trials, by run. */
   notCompleted: TrialSummary[];
   running: RunningTrial[];
+  /** Trials finished in earlier runs of a long sweep (continue-as-new) that the lists above leave out. */
+  unlisted?: UnlistedCounts;
+}
+
+/** Finished trials by outcome; in a long sweep's later runs, also those earlier runs stopped listing (lib/sweep-continuation.ts). */
+export interface UnlistedCounts {
+  ranked: number;
+  failed: number;
+  cancelled: number;
+}
+
+export function trialCounts(listed: readonly TrialSummary[], unlisted?: UnlistedCounts): UnlistedCounts {
+  const count = (status: TrialSummary['status']) => listed.filter((t) => t.status === status).length;
+  return {
+    ranked: (unlisted?.ranked ?? 0) + count('completed') + count('stopped'),
+    failed: (unlisted?.failed ?? 0) + count('failed'),
+    cancelled: (unlisted?.cancelled ?? 0) + count('cancelled'),
+  };
+}
+
+/** A live leaderboard's finished trials by outcome, listed or not. */
+export function boardCounts(board: Pick<LiveLeaderboard, 'ranked' | 'notCompleted' | 'unlisted'>): UnlistedCounts {
+  return trialCounts([...board.ranked, ...board.notCompleted], board.unlisted);
 }
 
 export function trialWorkflowId(sweepId: string, run: number): string {
@@ -46,10 +69,12 @@ export function liveLeaderboard(
   runningRuns: readonly number[],
   plans: readonly TrialPlan[],
   objective?: Objective,
+  unlisted?: UnlistedCounts,
 ): LiveLeaderboard {
   return {
     ...sweep,
     ...(objective ? { objective } : {}),
+    ...(unlisted ? { unlisted } : {}),
     ranked: rankTrials(completedTrials(trials), objective),
     notCompleted: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled').sort((a, b) => a.run - b.run),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({

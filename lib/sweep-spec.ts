@@ -51,7 +51,7 @@ export interface SweepSpec {
   taskQueues: { cpu: string; gpu: string; suggest?: string };
   /** Refuse grids larger than this before any work starts. */
   maxTrials: number;
-  /** Reuse finished trials and artifacts from earlier sweeps with identical inputs. */
+  /** Reuse finished trials from earlier sweeps with identical inputs (feature shards are content-addressed and reused either way). */
   reuse: boolean;
 }
 

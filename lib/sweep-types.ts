@@ -151,6 +151,8 @@ export interface Leaderboard {
   /** Why the best trial could not be exported (the results are written all the same). */
   modelError?: string;
   reusedTrials: number;
+  /** Set when the workflow's result lists only the first rows of `ranked` and `failed`: their full lengths (leaderboard.json has every row). */
+  truncated?: { ranked: number; failed: number };
   /** What ingestion found: images per class and files skipped per reason. */
   data?: DataSummary;
   /** `report` is the HTML report, absent when it could not be written. */

@@ -16,6 +16,11 @@ export function stackEnvFile(): string {
   return process.env.SWEEP_STACK_ENV ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'stack.env');
 }
 
+/** The cluster profile's state (infra/cluster-common.sh): $SWEEP_CLUSTER_DIR, else cluster/ in the stack dir. */
+export function clusterDir(): string {
+  return process.env.SWEEP_CLUSTER_DIR ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'cluster');
+}
+
 /** KEY=VALUE lines (comments, quotes and `export` as in dotenv), parsed by Node itself. */
 export function readEnvFile(file: string): Record<string, string> {
   return parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>;

@@ -4,7 +4,7 @@
 import { EpochMetrics } from '../lib/epoch-rows';
 import { Params } from '../lib/grid';
 import { formatTrialTable, num, pct } from './leaderboard-table';
-import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { formatParams } from './workflow-metadata';
 
 /** Where a running trial's training is, from its trainTrial activity's last heartbeat. */
@@ -67,7 +67,8 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
   const shown = board ? variedParams([...board.ranked, ...board.notCompleted, ...board.running]) : (params: Params) => params;
   const lines = [`sweep ${snap.sweepId} · ${snap.status}${board ? ` · ${board.stage}` : ''} · ${formatElapsed(snap.elapsed)}`];
   if (board && board.trialsTotal > 0) {
-    lines.push(`trials   ${progressBar(board.ranked.length + board.notCompleted.length, board.trialsTotal, 30)} ${countsLine(board)}`);
+    const counts = boardCounts(board);
+    lines.push(`trials   ${progressBar(counts.ranked + counts.failed + counts.cancelled, board.trialsTotal, 30)} ${countsLine(board)}`);
     for (const trial of board.running) {
       const p = snap.training[trial.run];
       const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
@@ -130,8 +131,8 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
 
 function countsLine(board: LiveLeaderboard): string {
   const best = board.ranked[0];
-  const count = (status: string) => board.notCompleted.filter((t) => t.status === status).length;
-  return `${board.ranked.length}/${board.trialsTotal} done · ${board.running.length} running · ${count('failed')} failed` +
-    (count('cancelled') ? ` · ${count('cancelled')} cancelled` : '') +
+  const counts = boardCounts(board);
+  return `${counts.ranked}/${board.trialsTotal} done · ${board.running.length} running · ${counts.failed} failed` +
+    (counts.cancelled ? ` · ${counts.cancelled} cancelled` : '') +
     (best ? ` · best val acc ${pct(best.valAccuracy)} (run ${best.run})` : '');
 }

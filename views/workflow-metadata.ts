@@ -6,7 +6,7 @@ import { Grid, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
 import { alignColumns, num, pct, rankedBy } from './leaderboard-table';
-import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
 
@@ -72,11 +72,12 @@ export function trialStartMetadata(plan: TrialPlan, trialsTotal: number, sweepId
  * hyperparameter the grid varies (the fixed ones are in the static details).
  */
 export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: DataSummary): string {
+  const counts = boardCounts(board);
   const done = board.ranked.length;
   const best = board.ranked[0];
   const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
   const lines = [
-    `**${board.stage}** · ${done} of ${board.trialsTotal} trials done · ${board.running.length} running · ${board.notCompleted.length} not completed` +
+    `**${board.stage}** · ${counts.ranked} of ${board.trialsTotal} trials done · ${board.running.length} running · ${counts.failed + counts.cancelled} not completed` +
       (best ? ` · best val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` at epoch ${best.bestEpoch}`} (run ${best.run}${board.objective ? `, ranked by ${rankedBy(board.objective)}` : ''})` : ''),
   ];
   if (data) lines.push('', `**Data** ${formatDataSummary(data)}`);
@@ -86,7 +87,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
     const rows = board.ranked.slice(0, DETAILS_ROWS).map((t, i) =>
       [String(i + 1), String(t.run), ...varied.map((name) => String(t.params[name])), pct(t.valAccuracy), num(t.valLoss), pct(t.test?.accuracy)]);
     lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
-    if (done > DETAILS_ROWS) lines.push('', `… and ${done - DETAILS_ROWS} more (the \`leaderboard\` query has them all)`);
+    if (counts.ranked > DETAILS_ROWS) lines.push('', `… and ${counts.ranked - DETAILS_ROWS} more (${board.unlisted ? 'leaderboard.json has them all when the sweep ends' : 'the `leaderboard` query has them all'})`);
   }
   for (const t of board.ranked) if (t.stopped) lines.push('', `run ${t.run} ${t.stopped.reason}`);
   for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${t.error ?? ''}`);

@@ -2,7 +2,7 @@
 // activities), the GPU queue (feature extraction, training, evaluation) and/or the suggest queue
 // (bayesian suggestions, a Python process: ./suggest-worker.ts).
 import os from 'node:os';
-import { DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { ActivityInterceptorsFactory, DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
@@ -15,17 +15,21 @@ import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
-/** What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's build B). */
+/**
+ * What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's
+ * build B); activity interceptors run after the failure interceptor (the benchmark times activities).
+ */
 export interface WorkerCodeOverrides {
   workflowsPath?: string;
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> & WorkerCodeOverrides = {}): Promise<Worker[]> {
-  const { workflowsPath = require.resolve('../workflows'), ...configOverrides } = overrides;
+  const { workflowsPath = require.resolve('../workflows'), activityInterceptors = [], ...configOverrides } = overrides;
   const config = { ...workerConfig(), ...configOverrides };
   const { connection, namespace } = await connectWorker();
   const workers: Worker[] = [];
-  const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() })] };
+  const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() }), ...activityInterceptors] };
   const versioning = versioningOptions(config.deployment);
   if (roles.includes('cpu')) {
     workers.push(await Worker.create({

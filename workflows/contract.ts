@@ -13,6 +13,7 @@ import type { Objective } from '../lib/search/objective';
 import type { EpochReport } from '../lib/search/stop-ledger';
 import type { SuggestRequest } from '../lib/search/bayesian';
 import type { Params } from '../lib/grid';
+import type { UnlistedCounts } from '../lib/live-leaderboard';
 import type { TrialInput, TrialSummary } from '../lib/sweep-types';
 
 /** What CPU-queue workers run: data, planning, ranking, reports. */
@@ -31,7 +32,9 @@ export const ACTIVITY_RETRY: RetryPolicy = { initialInterval: '1s', maximumInter
 export interface SweepProgress {
   stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'training' | 'ranking' | 'done' | 'cancelled';
   trialsTotal: number;
+  /** Finished trials; in a sweep's later runs (continue-as-new) only the best and latest not completed of earlier runs, the rest counted in `unlisted`. */
   trials: TrialSummary[];
+  unlisted?: UnlistedCounts;
   running: number[];
   bestValAccuracy?: number;
   /** What ingestion found: images per class, files skipped per reason. */

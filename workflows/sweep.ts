@@ -2,20 +2,24 @@
 //   ingest -> balance -> split -> extract features (shared by all trials)
 //   -> one trial workflow per planned trial (a grid permutation, a random draw, or a bayesian
 //      suggestion, batch by batch; bounded concurrency) -> rank.
+// A sweep of more than `trialsPerRun` trials trains them a chunk per workflow run: each run drains its
+// chunk, writes its trial summaries to S3 and continues as new with a compact carry
+// (lib/sweep-continuation.ts); the last run ranks them all.
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
-  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, executeChild, getExternalWorkflowHandle, isCancellation, log,
-  proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, executeChild, getExternalWorkflowHandle, isCancellation, log,
+  patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
 import { dataSummary } from '../lib/data-summary';
 import { FailureType, rootMessage } from '../lib/errors';
 import { Params, valuesByName } from '../lib/grid';
-import { completedTrials, liveLeaderboard, trialWorkflowId } from '../lib/live-leaderboard';
+import { completedTrials, liveLeaderboard, trialCounts, trialWorkflowId } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { StopLedger } from '../lib/search/stop-ledger';
-import { batchSizes, suggestRequest } from '../lib/search/bayesian';
+import { batchSizes, finishedTrials, suggestRequest } from '../lib/search/bayesian';
+import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../lib/sweep-continuation';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
@@ -26,34 +30,45 @@ import {
 } from './contract';
 import { trialWorkflow } from './trial';
 
-/** Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works. */
-export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
-  const progress: SweepProgress = { stage: 'validating', trialsTotal: 0, trials: [], running: [] };
+/** Marks the sweeps that may continue as new: those started before it ran every trial in one run. */
+const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
+
+/**
+ * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
+ * is what a run passes the next when it continues as new (and tests, a smaller `trialsPerRun`).
+ */
+export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuation = {}): Promise<Leaderboard> {
+  const { carry } = continued;
+  const progress: SweepProgress = carry
+    ? { stage: 'training', trialsTotal: 0, trials: [...carry.listed], unlisted: carry.unlisted, running: [], data: carry.prepared.data }
+    : { stage: 'validating', trialsTotal: 0, trials: [], running: [] };
   setHandler(progressQuery, () => progress);
   const spec = validate(rawSpec);
+  const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   const sweepId = workflowInfo().workflowId;
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;
-  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, spec.search?.objective);
+  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, spec.search?.objective, progress.unlisted);
   setHandler(leaderboardQuery, live);
   const publish = (stage?: SweepProgress['stage']) => {
     if (stage) progress.stage = stage;
     const board = live();
     progress.bestValAccuracy = board.ranked[0]?.valAccuracy;
     setCurrentDetails(sweepCurrentDetails(board, values, progress.data));
+    const counts = trialCounts(progress.trials, progress.unlisted);
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.name, value: spec.name },
       { key: SEARCH_ATTRIBUTES.status, value: progress.stage },
-      { key: SEARCH_ATTRIBUTES.done, value: progress.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length },
+      { key: SEARCH_ATTRIBUTES.done, value: counts.ranked },
       { key: SEARCH_ATTRIBUTES.running, value: progress.running.length },
-      { key: SEARCH_ATTRIBUTES.failed, value: progress.trials.filter((t) => t.status === 'failed').length },
+      { key: SEARCH_ATTRIBUTES.failed, value: counts.failed },
       ...(progress.bestValAccuracy === undefined ? [] : [{ key: SEARCH_ATTRIBUTES.best, value: progress.bestValAccuracy }]),
     ]);
   };
 
   // Early stopping: trials report at each decision epoch; decisions go back as soon as they can be made.
-  const ledger = spec.search?.earlyStopping && new StopLedger(spec.search.earlyStopping, spec.search.objective);
+  const ledger = spec.search?.earlyStopping && new StopLedger(spec.search.earlyStopping, spec.search.objective, carry?.ledger);
   if (ledger) {
     setHandler(epochsReportedSignal, async (report) => {
       ledger.report(report);
@@ -66,21 +81,27 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   const cpu = proxyActivities<CpuActivities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '20s', retry: ACTIVITY_RETRY });
   const gpu = proxyActivities<GpuActivities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry: ACTIVITY_RETRY });
 
-  publish('ingesting');
-  const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
-  progress.data = dataSummary(dataset);
-  publish('balancing');
-  const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
-    datasetKey: dataset.manifestKey,
-    perClass: spec.balance.perClass,
-    seed: spec.seed,
-    numClassesInGrid: (spec.grid.num_classes ?? []).map(Number),
-  }]);
-  publish('splitting');
-  const split = await cpu.splitDataset.executeWithOptions({ summary: `split ${spec.split.train}/${spec.split.val}/${spec.split.test} (seed ${spec.seed})` },
-    [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
-  publish('extracting features');
-  const features = await extractFeatureSets(gpu, spec, split);
+  const { split, features } = carry ? carry.prepared : await prepare();
+  async function prepare() {
+    publish('ingesting');
+    const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
+    progress.data = dataSummary(dataset);
+    publish('balancing');
+    const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
+      datasetKey: dataset.manifestKey,
+      perClass: spec.balance.perClass,
+      seed: spec.seed,
+      numClassesInGrid: (spec.grid.num_classes ?? []).map(Number),
+    }]);
+    publish('splitting');
+    const split = await cpu.splitDataset.executeWithOptions({ summary: `split ${spec.split.train}/${spec.split.val}/${spec.split.test} (seed ${spec.seed})` },
+      [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
+    publish('extracting features');
+    return { split, features: await extractFeatureSets(gpu, spec, split) };
+  }
+  // A sweep started before continue-as-new existed keeps running every trial in one run.
+  const chunked = !!carry || (trialCount(spec) > trialsPerRun && patched(CONTINUE_AS_NEW_PATCH));
+  const chunk = chunked ? runChunk(carry?.nextRun ?? 1, trialCount(spec), trialsPerRun, spec.search?.method === 'bayesian' ? spec.concurrency : 1) : undefined;
   const runOne = async (plan: TrialPlan) => {
     progress.running.push(plan.run);
     publish();
@@ -96,12 +117,13 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   };
   /** Plans trials (all of them, or a bayesian batch), declares their hyperparameters to TensorBoard and runs them. */
   const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
-    const planned = await cpu.planTrials.executeWithOptions({ summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : `plan ${trialCount(spec)} trials` },
-      [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : {}) }]);
+    const planned = await cpu.planTrials.executeWithOptions({
+      summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : chunk ? `plan runs ${chunk.first} to ${chunk.first + chunk.count - 1}` : `plan ${trialCount(spec)} trials`,
+    }, [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}) }]);
     plans = [...plans, ...planned];
     if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
     await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values }]);
-    progress.trialsTotal = suggested ? trialCount(spec) : plans.length;
+    progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
     return mapBounded(planned, spec.concurrency, runOne);
   };
@@ -110,22 +132,48 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   if (spec.search?.method === 'bayesian') {
     const suggest = proxyActivities<SuggestActivities>({ taskQueue: spec.taskQueues.suggest!, startToCloseTimeout: '5m', retry: ACTIVITY_RETRY });
     // Batch by batch, each suggested from exactly the trials of the batches before it.
-    for (const count of batchSizes(spec.search.budget, spec.concurrency)) {
-      const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${trials.length} finished (TPE)` },
-        [suggestRequest(spec.search, spec.seed, trials, count)]);
-      trials = [...trials, ...await planAndRun({ configs, firstRun: trials.length + 1 })];
+    const first = chunk?.first ?? 1;
+    for (const count of batchSizes(chunk?.count ?? spec.search.budget, spec.concurrency)) {
+      const finished = [...carry?.finished ?? [], ...finishedTrials(trials, spec.search.objective)];
+      const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
+        [suggestRequest(spec.search, spec.seed, finished, count)]);
+      trials = [...trials, ...await planAndRun({ configs, firstRun: first + trials.length })];
     }
   } else {
     trials = await planAndRun();
   }
 
-  const cancelled = CancellationScope.current().consideredCancelled;
-  // Exported before ranking, so the leaderboard points at the model.
-  const exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, trials);
+  let cancelled = CancellationScope.current().consideredCancelled;
+  let earlierParts = carry?.parts;
+  const nextRun = chunk && chunk.first + chunk.count;
+  if (nextRun && nextRun <= trialCount(spec) && !cancelled) {
+    // The chunk has drained (no trial running, no stop decision pending): its summaries go to S3 and a fresh run takes over.
+    const part = earlierParts ?? 0;
+    await CancellationScope.nonCancellable(() => cpu.writeTrialPart.executeWithOptions({ summary: `write the summaries of runs ${chunk.first} to ${nextRun - 1}` }, [{ sweepId, part, trials }]));
+    cancelled = CancellationScope.current().consideredCancelled;
+    if (!cancelled) {
+      return continueAsNew<typeof sweepWorkflow>(rawSpec, {
+        ...(continued.trialsPerRun === undefined ? {} : { trialsPerRun }),
+        carry: nextCarry(carry, {
+          prepared: { split, features, ...(progress.data ? { data: progress.data } : {}) },
+          nextRun,
+          listed: progress.trials,
+          objective: spec.search?.objective,
+          ...(ledger ? { ledger: ledger.state(nextRun) } : {}),
+          ...(spec.search?.method === 'bayesian' ? { finished: [...carry?.finished ?? [], ...finishedTrials(trials, spec.search.objective)] } : {}),
+        }),
+      });
+    }
+    // Cancelled while writing them: rank with this run's part read back like the others.
+    earlierParts = part + 1;
+  }
+  // Exported before ranking, so the leaderboard points at the model (the best of earlier runs is among those carried).
+  const exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, [...carry?.listed ?? [], ...trials]);
   // Results of what finished are written even when the sweep was cancelled.
   const leaderboard = await CancellationScope.nonCancellable(async () => {
-    const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${trials.length} trials` },
-      [{ sweepId, spec, trials, status: cancelled ? 'cancelled' : 'completed', data: progress.data, ...exported }]);
+    const current = earlierParts === carry?.parts ? trials : [];
+    const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${current.length} trials${earlierParts ? ` and those of ${earlierParts} earlier runs` : ''}` },
+      [{ sweepId, spec, trials: current, ...(earlierParts ? { earlierParts } : {}), status: cancelled ? 'cancelled' : 'completed', data: progress.data, ...exported }]);
     return { ...board, artifacts: { ...board.artifacts, report: await writeReport(cpu, sweepId) } };
   });
   publish(cancelled ? 'cancelled' : 'done');
@@ -133,9 +181,9 @@ export async function sweepWorkflow(rawSpec: unknown): Promise<Leaderboard> {
   return leaderboard;
 }
 
-function validate(rawSpec: unknown): SweepSpec {
+function validate<T = SweepSpec>(raw: unknown, parse: (raw: unknown) => T = parseSweepSpec as (raw: unknown) => T): T {
   try {
-    return parseSweepSpec(rawSpec);
+    return parse(raw);
   } catch (error) {
     if (error instanceof SpecError) throw ApplicationFailure.nonRetryable(error.message, FailureType.spec, error.problems);
     throw error;

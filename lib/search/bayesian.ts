@@ -11,23 +11,29 @@ export interface SuggestRequest {
   space: SearchSpace;
   seed: number;
   objective: SearchSpec['objective'];
-  /** Finished trials in run order: the objective at the kept epoch (null: failed), and where early stopping ended one. */
-  finished: Array<{ params: Params; value: number | null; stoppedAtEpoch?: number }>;
+  /** Finished trials in run order. */
+  finished: FinishedTrial[];
   count: number;
 }
 
-/** The request for the batch that follows `finished` (every trial of the earlier batches). */
-export function suggestRequest(search: SearchSpec, seed: number, finished: readonly TrialSummary[], count: number): SuggestRequest {
-  return {
-    space: search.space,
-    seed,
-    objective: search.objective,
-    finished: finished.slice().sort((a, b) => a.run - b.run).map((t) => {
-      const value = t.status === 'completed' || t.status === 'stopped' ? objectiveValue(t, search.objective) : NaN;
-      return { params: t.params, value: Number.isNaN(value) ? null : value, ...(t.stopped ? { stoppedAtEpoch: t.stopped.epoch } : {}) };
-    }),
-    count,
-  };
+/** A finished trial as TPE sees it: the objective at the kept epoch (null: failed), and where early stopping ended it. */
+export interface FinishedTrial {
+  params: Params;
+  value: number | null;
+  stoppedAtEpoch?: number;
+}
+
+/** Trials in run order, as TPE sees them. */
+export function finishedTrials(trials: readonly TrialSummary[], objective: SearchSpec['objective']): FinishedTrial[] {
+  return trials.slice().sort((a, b) => a.run - b.run).map((t) => {
+    const value = t.status === 'completed' || t.status === 'stopped' ? objectiveValue(t, objective) : NaN;
+    return { params: t.params, value: Number.isNaN(value) ? null : value, ...(t.stopped ? { stoppedAtEpoch: t.stopped.epoch } : {}) };
+  });
+}
+
+/** The request for the batch that follows `finished` (every trial of the earlier batches, in run order). */
+export function suggestRequest(search: SearchSpec, seed: number, finished: FinishedTrial[], count: number): SuggestRequest {
+  return { space: search.space, seed, objective: search.objective, finished, count };
 }
 
 /** Batch sizes: `concurrency` trials at a time, the last batch what remains of the budget. */

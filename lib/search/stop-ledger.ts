@@ -14,14 +14,37 @@ export interface EpochReport {
   values: Array<number | null>;
 }
 
+/**
+ * The ledger carried to the sweep's next run (continue-as-new): taken when no trial is running, so every
+ * run before `endedBefore` has ended and only the objective values reported so far matter.
+ */
+export interface LedgerState {
+  endedBefore: number;
+  /** [run, trial id, values (JSON null for NaN)] */
+  histories: Array<[number, string, Array<number | null>]>;
+}
+
 export class StopLedger {
   private readonly histories = new Map<number, TrialHistory>();
   private readonly stoppedAt = new Map<number, number>();
   private readonly ended = new Set<number>();
   /** Reports waiting for their decision, by run then epoch. */
   private pending: EpochReport[] = [];
+  private endedBefore = 1;
 
-  constructor(private readonly rule: EarlyStopping, private readonly objective: Objective) {}
+  constructor(private readonly rule: EarlyStopping, private readonly objective: Objective, state?: LedgerState) {
+    if (!state) return;
+    this.endedBefore = state.endedBefore;
+    for (const [run, trialId, values] of state.histories) this.histories.set(run, { trialId, values: values.map((v) => v ?? NaN) });
+  }
+
+  /** Its carried form, taken between runs: no trial is running, so a report still pending is a repeat from an ended trial. */
+  state(endedBefore: number): LedgerState {
+    return {
+      endedBefore,
+      histories: [...this.histories].sort(([a], [b]) => a - b).map(([run, h]) => [run, h.trialId, h.values.map((v) => (Number.isNaN(v) ? null : v))]),
+    };
+  }
 
   report(report: EpochReport): void {
     const values = report.values.map((v) => v ?? NaN);
@@ -52,7 +75,7 @@ export class StopLedger {
 
   /** Whether every trial before `run` has reported `epoch`, been stopped before it, or ended. */
   private settled(run: number, epoch: number): boolean {
-    for (let earlier = 1; earlier < run; earlier++) {
+    for (let earlier = this.endedBefore; earlier < run; earlier++) {
       const reached = (this.histories.get(earlier)?.values.length ?? 0) >= epoch;
       const stopped = (this.stoppedAt.get(earlier) ?? Infinity) < epoch;
       if (!reached && !stopped && !this.ended.has(earlier)) return false;

@@ -2,14 +2,16 @@
 // stack, one per path through the workflows (completed, a trial waiting for another sweep's training
 // lease, cancelled, failed at ingestion, a spec refused), with every trial and lease workflow they
 // started. Run it again after a deliberate, versioned workflow change, and keep the old files: they are
-// what sweeps started by earlier workers look like.
-//   node --import tsx test/replay/record-histories.ts
+// what sweeps started by earlier workers look like. Name sets to record only those (the others' files and
+// index entries are kept as they are), e.g. the searches alone:
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } from '../integration/harness';
+import { suggestWorkerMissing } from '../../workers/suggest-worker';
+import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } from '../integration/harness';
 
 const OUT = path.join(__dirname, 'histories');
 
@@ -22,7 +24,8 @@ async function family(client: Client, workflowId: string): Promise<Array<[string
 }
 
 /** File name -> workflow id: replay needs the recorded id, since child workflow ids derive from it. */
-const index: Record<string, string> = {};
+const INDEX = path.join(OUT, 'index.json');
+const index: Record<string, string> = fs.existsSync(INDEX) ? JSON.parse(fs.readFileSync(INDEX, 'utf8')) : {};
 
 async function save(client: Client, name: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
@@ -36,37 +39,66 @@ async function save(client: Client, name: string, handle: WorkflowHandle): Promi
   console.log(`${name}: ${histories.length} histories`);
 }
 
+type Start = (spec: unknown, prefix: string) => Promise<WorkflowHandle>;
+
+/** The grid paths: completed, a trial waiting for another sweep's lease, cancelled, failed at ingestion, a spec refused. */
+async function recordGrid(env: TestWorkers, start: Start): Promise<void> {
+  const small = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } });
+
+  await save(env.client, 'completed', await start(small, 'replay-completed'));
+
+  // Two sweeps of one spec at once, on a seed of their own: one trains each trial, the other waits for its lease.
+  const shared = { ...small, seed: Math.floor(Math.random() * 2 ** 31), reuse: true };
+  const [a, b] = await Promise.all([start(shared, 'replay-lease-a'), start(shared, 'replay-lease-b')]);
+  await Promise.all([save(env.client, 'lease-a', a), save(env.client, 'lease-b', b)]);
+
+  const long = await start(await tinySpec(env, { grid: { hidden_units: [16], n_epochs: [500] }, concurrency: 1, reuse: false }), 'replay-cancelled');
+  for (let i = 0; i < 240; i++) {
+    const progress = await long.query<{ stage: string }>('progress').catch(() => undefined);
+    if (progress?.stage === 'training') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  await long.cancel();
+  await save(env.client, 'cancelled', long);
+
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-broken-'));
+  fs.cpSync(await tinyFlowerDataset(), broken, { recursive: true });
+  fs.writeFileSync(path.join(broken, 'rose', 'broken.jpg'), 'not a jpeg');
+  await save(env.client, 'failed-ingest', await start({ ...small, data: { ...small.data, source: broken, maxBadFraction: 0 } }, 'replay-failed'));
+
+  await save(env.client, 'spec-refused', await start({ ...small, grid: { hidden_units: [0] } }, 'replay-spec-refused'));
+}
+
+/** The search paths: random, bayesian (when the suggest worker can run) and random with ASHA keeping the best epoch. */
+async function recordSearch(env: TestWorkers, start: Start): Promise<void> {
+  const space = {
+    hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
+    lr: { type: 'loguniform', low: 1e-3, high: 1e-1 },
+    batch_size: { type: 'choice', values: [8] },
+  };
+  const twoEpochs = { ...space, n_epochs: { type: 'choice', values: [2] } };
+  // reuse off: the trials train (and the trial histories show it) even if the bucket holds them.
+  const search = (overrides: Record<string, unknown>) => tinySpec(env, { grid: undefined, reuse: false, search: overrides });
+  await save(env.client, 'random', await start(await search({ method: 'random', budget: 3, space: twoEpochs }), 'replay-random'));
+  if (suggestWorkerMissing()) console.log(`bayesian: not recorded (${suggestWorkerMissing()})`);
+  else await save(env.client, 'bayesian', await start(await search({ method: 'bayesian', budget: 4, space: twoEpochs }), 'replay-bayesian'));
+  const asha = { method: 'random', budget: 4, space, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 }, keepBestEpoch: true };
+  await save(env.client, 'asha', await start(await search(asha), 'replay-asha'));
+}
+
+const SETS = { grid: recordGrid, search: recordSearch };
+
 async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((name) => !(name in SETS));
+  if (unknown.length) throw new Error(`unknown history set ${unknown.join(', ')}: name some of ${Object.keys(SETS).join(', ')} (or none for all)`);
   fs.mkdirSync(OUT, { recursive: true });
-  const env = await startTestWorkers('replay-record');
+  const env = await startTestWorkers('replay-record', suggestWorkerMissing() ? ['cpu', 'gpu'] : ['cpu', 'gpu', 'suggest']);
   try {
-    const start = (spec: unknown, prefix: string) => env.client.workflow.start('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: uniqueId(prefix), args: [spec] });
-    const small = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } });
-
-    await save(env.client, 'completed', await start(small, 'replay-completed'));
-
-    // Two sweeps of one spec at once, on a seed of their own: one trains each trial, the other waits for its lease.
-    const shared = { ...small, seed: Math.floor(Math.random() * 2 ** 31), reuse: true };
-    const [a, b] = await Promise.all([start(shared, 'replay-lease-a'), start(shared, 'replay-lease-b')]);
-    await Promise.all([save(env.client, 'lease-a', a), save(env.client, 'lease-b', b)]);
-
-    const long = await start(await tinySpec(env, { grid: { hidden_units: [16], n_epochs: [500] }, concurrency: 1, reuse: false }), 'replay-cancelled');
-    for (let i = 0; i < 240; i++) {
-      const progress = await long.query<{ stage: string }>('progress').catch(() => undefined);
-      if (progress?.stage === 'training') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-    await long.cancel();
-    await save(env.client, 'cancelled', long);
-
-    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-broken-'));
-    fs.cpSync(await tinyFlowerDataset(), broken, { recursive: true });
-    fs.writeFileSync(path.join(broken, 'rose', 'broken.jpg'), 'not a jpeg');
-    await save(env.client, 'failed-ingest', await start({ ...small, data: { ...small.data, source: broken, maxBadFraction: 0 } }, 'replay-failed'));
-
-    await save(env.client, 'spec-refused', await start({ ...small, grid: { hidden_units: [0] } }, 'replay-spec-refused'));
-    fs.writeFileSync(path.join(OUT, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
+    const start: Start = (spec, prefix) => env.client.workflow.start('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: uniqueId(prefix), args: [spec] });
+    for (const [name, record] of Object.entries(SETS)) if (!names.length || names.includes(name)) await record(env, start);
+    fs.writeFileSync(INDEX, `${JSON.stringify(index, null, 1)}\n`);
   } finally {
     await env.stop();
   }

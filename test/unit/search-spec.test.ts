@@ -140,4 +140,12 @@ describe('planTrials for a random search', () => {
     assert.deepEqual(best.map((p) => p.params), last.map((p) => p.params));
     assert.notEqual(best[0].trialId, last[0].trialId);
   });
+  test('a chunk of runs (a sweep that continues as new) plans exactly those runs of the whole plan, random or grid', async () => {
+    const whole = await planTrials(input({ method: 'random', budget: 9, space: SPACE }));
+    assert.deepEqual(await planTrials({ ...input({ method: 'random', budget: 9, space: SPACE }), runs: { first: 4, count: 3 } }), whole.slice(3, 6));
+    const grid = { ...input({ method: 'random', budget: 1, space: SPACE }), spec: parseSweepSpec({ ...base, grid: { hidden_units: [8, 16, 32], lr: [0.1, 0.01] } }) };
+    const wholeGrid = await planTrials(grid);
+    assert.equal(wholeGrid.length, 6);
+    assert.deepEqual(await planTrials({ ...grid, runs: { first: 5, count: 2 } }), wholeGrid.slice(4));
+  });
 });

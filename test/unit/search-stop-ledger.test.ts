@@ -70,4 +70,27 @@ describe('StopLedger', () => {
     }
     assert.ok(expected.some((d) => d.endsWith('stop')) && expected.some((d) => d.endsWith('go')));
   });
+  test('carried between runs (continue-as-new), it decides later trials as the ledger that saw them all', () => {
+    const values = (run: number) => [0.5 + ((run * 37) % 11) / 100, 0.5 + ((run * 53) % 13) / 100, NaN];
+    /** Trials one after another, each reporting until stopped; from `carryAt` on, a ledger rebuilt from the carried state. */
+    const outcome = (carryAt?: number) => {
+      let ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE);
+      const made: string[] = [];
+      for (let run = 1; run <= 8; run++) {
+        if (run === carryAt) ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE, JSON.parse(JSON.stringify(ledger.state(run))));
+        for (let epoch = 1; epoch <= 3; epoch++) {
+          ledger.report({ run, trialId: `t${run}`, epoch, values: values(run).slice(0, epoch).map((v) => (Number.isNaN(v) ? null : v)) });
+          const [{ decision }] = ledger.ready();
+          made.push(`${run}@${epoch}:${decision.stop ? 'stop' : 'go'}`);
+          if (decision.stop) break;
+        }
+        ledger.end(run);
+      }
+      return made;
+    };
+    const expected = outcome();
+    assert.ok(expected.some((d) => d.endsWith('stop')) && expected.some((d) => d.includes('@2:go')));
+    for (const carryAt of [2, 4, 7]) assert.deepEqual(outcome(carryAt), expected, `carried at run ${carryAt}`);
+    assert.deepEqual(new StopLedger(ASHA, DEFAULT_OBJECTIVE).state(1), { endedBefore: 1, histories: [] });
+  });
 });

@@ -130,6 +130,13 @@ describe('renderFrame (terminal)', () => {
     assert.ok(frame.length <= 16, `${frame.length} rows`);
     assert.match(frame[frame.length - 1], /more \(sweep status s1\)/);
   });
+  test('a later run of a long sweep (continue-as-new) counts the trials earlier runs no longer list', () => {
+    const board = liveLeaderboard({ ...sweep, trialsTotal: 300 }, [done(1, 0.6), done(2, 0.8)], [3], plans, undefined, { ranked: 150, failed: 4, cancelled: 1 });
+    const frame = renderFrame(snap(board), { width: 120, maxRows: 40 });
+    assert.match(frame[1], /\] 152\/300 done · 1 running · 4 failed · 1 cancelled · best val acc 80\.0% \(run 2\)$/);
+    const details = sweepCurrentDetails(board, { hidden_units: [16, 32] });
+    assert.match(details, /^\*\*training\*\* · 152 of 300 trials done · 1 running · 5 not completed/);
+  });
 });
 
 describe('Web UI texts', () => {

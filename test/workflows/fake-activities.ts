@@ -2,7 +2,7 @@
 // GpuActivities), instant, no ML; the few that write results use the in-memory object store. Each call is logged as "<task queue>:<activity>".
 import { Context } from '@temporalio/activity';
 import { planTrials } from '../../activities/plan';
-import { rankSweep } from '../../activities/results';
+import { rankSweep, writeTrialPart } from '../../activities/results';
 import { EpochMetrics } from '../../lib/epoch-rows';
 import { bestEpoch } from '../../lib/search/objective';
 import type { TrialPlan } from '../../lib/sweep-types';
@@ -50,6 +50,7 @@ export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities>
     writeTensorboardExperiment: async (input) => `tensorboard/${input.sweepId}`,
     // The real ranking, on the in-memory store the test installs: pure logic plus a few small writes.
     rankSweep,
+    writeTrialPart,
     writeReport: async (input) => `s3://test/sweeps/${input.sweepId}/report.html`,
   };
   const gpu: GpuActivities = {

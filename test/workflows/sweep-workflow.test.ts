@@ -9,11 +9,13 @@ import path from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { REPO_ROOT } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
-import { setObjectStore } from '../../platform/storage';
+import { getJson, setObjectStore } from '../../platform/storage';
+import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
@@ -80,8 +82,9 @@ function fakeSuggest(requests: SuggestRequest[]): SuggestActivities {
   };
 }
 
-const startSweep = (raw: ReturnType<typeof spec>, id: string) =>
-  env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `${id}-${process.pid}-${queueCount}`, args: [raw] });
+/** `trialsPerRun`: continue as new after that many trials (lib/sweep-continuation.ts). */
+const startSweep = (raw: ReturnType<typeof spec>, id: string, trialsPerRun?: number) =>
+  env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `${id}-${process.pid}-${queueCount}`, args: trialsPerRun ? [raw, { trialsPerRun }] : [raw] });
 
 /** Index of the first and last call of `activity` in the log; -1 when never called. */
 function span(calls: string[], activity: string): [number, number] {
@@ -220,7 +223,7 @@ function sequentialDecisions(runs: number, rule: EarlyStopping, nEpochs: number)
 }
 
 /** Runs `raw` with trainTrial taking `delayMs(run)` per call, and returns the board and the trainTrial inputs. */
-async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs: (run: number) => number, fakes?: Fakes, suggest?: SuggestActivities) {
+async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs: (run: number) => number, fakes?: Fakes, suggest?: SuggestActivities, trialsPerRun?: number) {
   const base = fakes ?? fakeActivities();
   const inputs: TrialInput[] = [];
   const timed = fakeActivities({
@@ -230,8 +233,18 @@ async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs
       return base.gpu.trainTrial(input);
     },
   });
-  const board: Leaderboard = await withWorkers(raw, timed, async () => (await startSweep(raw, id)).result(), suggest);
-  return { board, inputs, calls: timed.calls };
+  let runs = 0;
+  const board: Leaderboard = await withWorkers(raw, timed, async () => {
+    const handle = await startSweep(raw, id, trialsPerRun);
+    const result = await handle.result();
+    // Follow the chain of runs from the first, each continued as new by the one before.
+    for (let runId: string | undefined = handle.firstExecutionRunId; runId; runs++) {
+      const events: temporal.api.history.v1.IHistoryEvent[] = (await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+      runId = events[events.length - 1].workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    return result;
+  }, suggest);
+  return { board, inputs, calls: timed.calls, runs };
 }
 
 describe('search with fake activities', () => {
@@ -345,3 +358,88 @@ describe('search with fake activities', () => {
   });
 });
 
+describe('a long sweep continues as new', () => {
+  const search = { method: 'random', budget: 9, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } };
+  const outcome = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.trialId, t.status, t.epochsDone, t.stopped?.reason, t.valAccuracy]);
+
+  test('ASHA, 4 trials per run: three runs, every trial ranked, the same decisions as one run; a rerun reuses them all', async () => {
+    const fakes = fakeActivities();
+    const chunked = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'can-asha', (run) => 30 * (run % 3), fakes, undefined, 4);
+    assert.equal(chunked.runs, 3);
+    assert.equal(chunked.calls.filter((c) => c.endsWith(':ingestDataset')).length, 1, 'later runs reuse the prepared data');
+    assert.equal(chunked.calls.filter((c) => c.endsWith(':writeTrialPart')).length, 2);
+    assert.equal(chunked.board.ranked.length + chunked.board.failed.length, 9);
+    const single = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search, reuse: false }), 'can-asha-single', () => 0);
+    assert.equal(single.runs, 1);
+    assert.deepEqual(outcome(chunked.board), outcome(single.board));
+    assert.ok(chunked.board.ranked.some((t) => t.status === 'stopped') && chunked.board.ranked.some((t) => t.status === 'completed'));
+    // Trial workflow ids are the sweep's id and the run, whichever run of the sweep started them.
+    assert.deepEqual(chunked.inputs.map((i) => i.trial.run).filter((r, i, all) => all.indexOf(r) === i).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const again = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'can-asha-again', () => 0, fakes, undefined, 4);
+    assert.equal(again.board.reusedTrials, 9);
+    assert.deepEqual(outcome(again.board), outcome(chunked.board));
+  });
+
+  test('bayesian, 2 trials per run: each batch suggested from the same finished trials as in one run', async () => {
+    const bayes = { method: 'bayesian', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
+    const [chunked, single] = await Promise.all([2, undefined].map(async (perRun, i) => {
+      const requests: SuggestRequest[] = [];
+      const run = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search: bayes }), `can-bayes-${i}`, () => 0, undefined, fakeSuggest(requests), perRun);
+      return { ...run, requests };
+    }));
+    assert.equal(chunked.runs, 3);
+    assert.deepEqual(chunked.requests, single.requests);
+    assert.deepEqual(chunked.requests.map((r) => [r.count, r.finished.length]), [[2, 0], [2, 2], [1, 4]]);
+    assert.deepEqual(outcome(chunked.board), outcome(single.board));
+  });
+
+  test('the live leaderboard, search attributes and cancellation work in a later run; partial results include earlier runs', async () => {
+    const raw = spec({ grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] } });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let reached!: () => void;
+    const reachedRun5 = new Promise<void>((resolve) => { reached = resolve; });
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      trainTrial: async (input) => {
+        if (input.trial.run === 5) {
+          reached();
+          await held;
+          for (;;) {
+            Context.current().heartbeat();
+            await Context.current().sleep(100);
+          }
+        }
+        return base.gpu.trainTrial(input);
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'can-cancel', 2);
+      await reachedRun5;
+      const progress = await handle.query(progressQuery);
+      assert.deepEqual(progress.unlisted, { ranked: 0, failed: 0, cancelled: 0 });
+      assert.deepEqual(progress.trials.map((t) => t.run).sort(), [1, 2, 3, 4], 'earlier runs\' trials are carried');
+      assert.equal(progress.trialsTotal, 5);
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      assert.equal(attributes.get(SEARCH_ATTRIBUTES.done), 4);
+      assert.equal(attributes.get(SEARCH_ATTRIBUTES.status), 'training');
+      release();
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+      assert.equal(board.status, 'cancelled');
+      assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2, 3, 4]);
+      assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[5, 'cancelled']]);
+    });
+  });
+
+  test('a trialsPerRun that is not a positive integer is refused before any work', async () => {
+    const raw = spec();
+    const fakes = fakeActivities();
+    await withWorkers(raw, fakes, async () => {
+      const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `can-bad-${process.pid}-${queueCount}`, args: [raw, { trialsPerRun: 0 }] });
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && /trialsPerRun .* must be a positive integer, got 0/.test((error.cause as ApplicationFailure).message));
+    });
+    assert.deepEqual(fakes.calls, []);
+  });
+});

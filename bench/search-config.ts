@@ -1,0 +1,80 @@
+// The search benchmark's configuration: scikit-learn's handwritten digits (real scans on which head
+// configurations really differ, unlike the demo flowers), one space, and the four methods on it with
+// the same budget: the full grid of a discretised space, random, bayesian (Optuna TPE) and random + ASHA.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BACKBONE_DIR } from './setup';
+
+export type SearchMethod = 'grid' | 'random' | 'bayesian' | 'asha';
+export const SEARCH_METHODS: SearchMethod[] = ['grid', 'random', 'bayesian', 'asha'];
+
+export interface SearchBenchConfig {
+  mode: 'quick' | 'full';
+  /** Side of the digit PNGs and of the backbone's input. */
+  imageSize: number;
+  perClass: number;
+  /** Every trial's epochs (ASHA's maxEpochs). */
+  epochs: number;
+  /** Seeds of the whole sweep (split, initial weights, draws, suggestions): each method runs once per seed. */
+  seeds: number[];
+  /** The grid method's values; its size is every method's budget. */
+  grid: Record<string, Array<number>>;
+  /** The continuous space of random, bayesian and ASHA, spanning the grid's values. */
+  space: Record<string, unknown>;
+  asha: { gracePeriod: number; reductionFactor: number };
+  /** Budget of the large ASHA search held against one reference trial. */
+  largeBudget: number;
+  concurrency: number;
+}
+
+/** `seeds`: how many of the five seeds to run (a smoke run takes 1; the targets need all five). */
+export function searchBenchConfig(quick: boolean, seeds = 5): SearchBenchConfig {
+  const space = {
+    lr: { type: 'loguniform', low: 1e-4, high: 1e-1 },
+    hidden_units: { type: 'int', low: 16, high: 256, step: 16 },
+    dropout: { type: 'uniform', low: 0, high: 0.7 },
+    batch_size: { type: 'choice', values: [32] },
+  };
+  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds) };
+  return quick
+    ? { ...common, mode: 'quick', imageSize: 32, perClass: 40, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128], dropout: [0.3] }, largeBudget: 20 }
+    : { ...common, mode: 'full', imageSize: 32, perClass: 170, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128, 256], dropout: [0, 0.5] }, largeBudget: 100 };
+}
+
+export function gridBudget(config: SearchBenchConfig): number {
+  return Object.values(config.grid).reduce((n, values) => n * values.length, 1);
+}
+
+/** The raw sweep spec of one method and seed, on the bench's own task queues (parsed by the workflow). */
+export function searchSpec(
+  config: SearchBenchConfig, dataDir: string, method: SearchMethod, seed: number,
+  queues: { cpu: string; gpu: string; suggest: string }, budget = gridBudget(config),
+): Record<string, unknown> {
+  const meta = JSON.parse(fs.readFileSync(path.join(BACKBONE_DIR, 'backbone.json'), 'utf8')) as { mean: number[]; std: number[]; featureLayer: string };
+  const grid = Object.fromEntries(Object.entries(config.grid).map(([k, values]) => [k, { type: 'choice', values }]));
+  const space = method === 'grid'
+    ? { ...grid, batch_size: config.space.batch_size, n_epochs: { type: 'choice', values: [config.epochs] } }
+    : method === 'asha' ? config.space : { ...config.space, n_epochs: { type: 'choice', values: [config.epochs] } };
+  return {
+    name: `bench-search-${method}`,
+    data: { source: dataDir, classes: Array.from({ length: 10 }, (_, i) => String(i)) },
+    balance: { perClass: config.perClass },
+    image: { size: config.imageSize },
+    // Digits are not mirror-symmetric and the scans are aligned: no augmentation, one view of the train split.
+    augmentation: { enabled: false },
+    backbone: { uri: path.join(BACKBONE_DIR, 'model.json'), featureLayer: meta.featureLayer, mean: meta.mean, std: meta.std },
+    search: {
+      method: method === 'asha' ? 'random' : method,
+      ...(method === 'grid' ? {} : { budget }),
+      space,
+      objective: { metric: 'valAccuracy', direction: 'maximize' },
+      ...(method === 'asha' ? { earlyStopping: { rule: 'asha', ...config.asha, maxEpochs: config.epochs } } : {}),
+      keepBestEpoch: true,
+    },
+    seed,
+    concurrency: config.concurrency,
+    // Every sweep trains: the methods share trials (random and ASHA draw the same configurations).
+    reuse: false,
+    taskQueues: method === 'bayesian' ? queues : { cpu: queues.cpu, gpu: queues.gpu },
+  };
+}

@@ -1,0 +1,232 @@
+// The search benchmark of `npm run bench` (bench/run.ts; `--search` runs it alone): grid, random,
+// bayesian and random + ASHA over the same space and budget, for several seeds, as real sweep workflows
+// on the local stack with workers this process starts (queues of its own, the bench's own bucket), so
+// the figures include orchestration; beside them the floor (bench/floor.ts) and one reference trial
+// (bench/reference.ts) on the same data, and a profile of the time around the training.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { artifactKeys } from '../lib/artifact-keys';
+import { headParams } from '../lib/head-params';
+import { Leaderboard, SplitSummary, TrainResult, TrialPlan } from '../lib/sweep-types';
+import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
+import { REPO_ROOT, searchPython } from '../platform/config';
+import { getJson } from '../platform/storage';
+import { connectClient } from '../platform/temporal-connection';
+import { Runtime } from '@temporalio/worker';
+import { WorkerLogger, createWorkers } from '../workers/run-workers';
+import { startSuggestWorker, suggestWorkerMissing } from '../workers/suggest-worker';
+import { sweepWorkflow } from '../workflows';
+import { FloorResult, FloorTrial } from './floor';
+import { SEARCH_METHODS, SearchBenchConfig, SearchMethod, gridBudget, searchBenchConfig, searchSpec } from './search-config';
+import { Profiler, SweepProfile, historyProfile } from './search-profile';
+import { deletePrefix, splitOf } from './setup';
+import { Series, stepChart } from './svg-plot';
+
+export interface SweepRun {
+  method: SearchMethod | 'grid-warm' | 'asha-large';
+  seed: number;
+  wallSeconds: number;
+  load: [number, number];
+  /** Epochs trained over all trials, and the seconds those epochs took (train + val pass, from result.json). */
+  epochs: number;
+  epochSeconds: number;
+  best: number;
+  /** Best objective so far against epochs spent, in run order. */
+  curve: Array<[number, number]>;
+  trials: FloorTrial[];
+  profile: SweepProfile;
+}
+
+interface FloorFigures extends FloorResult { coldSeconds: number; backboneLoadSeconds: number; load: [number, number] }
+interface ReferenceFigures { wallSeconds: number; load: [number, number] }
+
+export interface SearchBenchResult {
+  config: SearchBenchConfig;
+  split: SplitSummary;
+  runs: SweepRun[];
+  floors: Record<string, FloorFigures>;
+  reference: ReferenceFigures;
+}
+
+export type RunChild = <R>(task: unknown) => Promise<R>;
+
+const load = () => os.loadavg()[0];
+/** Optuna's TPESampler default n_startup_trials (search/optuna/suggest.py keeps the defaults): suggestions before it are random. */
+const TPE_STARTUP_TRIALS = 10;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const f = (x: number, digits = 1) => x.toFixed(digits);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The digits as PNGs (search/bench/make_digits.py in the search venv), made once per size. */
+function digitsDir(size: number): string {
+  const missing = suggestWorkerMissing();
+  if (missing) throw new Error(`the search benchmark needs the search venv (scikit-learn for the digits, Optuna for bayesian): ${missing}`);
+  const dir = path.join(REPO_ROOT, '.data', 'bench', `digits-${size}`);
+  execFileSync(searchPython(), [path.join(REPO_ROOT, 'search', 'bench', 'make_digits.py'), dir, '--size', String(size)], { stdio: 'ignore' });
+  return dir;
+}
+
+function curveOf(board: Leaderboard): Array<[number, number]> {
+  const trials = [...board.ranked, ...board.failed].sort((a, b) => a.run - b.run);
+  let spent = 0;
+  let best = 0;
+  return trials.map((t) => {
+    spent += t.epochsDone;
+    best = Math.max(best, t.valAccuracy ?? 0);
+    return [spent, best];
+  });
+}
+
+export async function runSearchBench(quick: boolean, seeds: number, runChild: RunChild, log: (line: string) => void): Promise<SearchBenchResult> {
+  const config = searchBenchConfig(quick, seeds);
+  const dataDir = digitsDir(config.imageSize);
+  const suffix = `${process.pid}-${Date.now().toString(36)}`;
+  const queues = { cpu: `bench-cpu-${suffix}`, gpu: `bench-gpu-${suffix}`, suggest: `bench-suggest-${suffix}` };
+  const profiler = new Profiler();
+  // Workers log only what needs attention, so the benchmark's own lines stay readable.
+  Runtime.install({ logger: new WorkerLogger('WARN') });
+  const workers = await createWorkers(['cpu', 'gpu'], { cpuQueue: queues.cpu, gpuQueue: queues.gpu, activityInterceptors: [profiler.interceptor] });
+  const running = workers.map((w) => w.run());
+  const suggest = await startSuggestWorker(queues.suggest);
+  const client = await connectClient();
+  const raw = (method: SearchMethod, seed: number, budget?: number) => searchSpec(config, dataDir, method, seed, queues, budget);
+  try {
+    const runs: SweepRun[] = [];
+    const sweep = async (method: SweepRun['method'], seed: number, spec: Record<string, unknown>, withHistory: boolean) => {
+      const loadBefore = load();
+      profiler.reset();
+      const sweepId = `bench-${method}-${seed}-${suffix}`;
+      const began = performance.now();
+      const board = await client.workflow.execute(sweepWorkflow, { taskQueue: queues.cpu, workflowId: sweepId, args: [spec], workflowExecutionTimeout: '2h' });
+      const wallSeconds = (performance.now() - began) / 1000;
+      const profile = profiler.take();
+      if (withHistory) profile.history = await historyProfile(client, sweepId);
+      const trials = [...board.ranked, ...board.failed];
+      const results = await Promise.all(trials.map((t) => getJson<TrainResult>(artifactKeys.trialResult(t.trialId))));
+      const curve = curveOf(board);
+      const run: SweepRun = {
+        method, seed, wallSeconds, load: [loadBefore, load()],
+        epochs: trials.reduce((n, t) => n + t.epochsDone, 0),
+        epochSeconds: results.reduce((n, r, i) => n + r.epochs.slice(0, trials[i].epochsDone).reduce((m, e) => m + e.epochDuration, 0), 0),
+        best: curve.at(-1)?.[1] ?? 0,
+        curve,
+        trials: trials.map((t) => ({ trialId: t.trialId, head: headParams(t.params, 10), epochs: t.epochsDone })),
+        profile,
+      };
+      runs.push(run);
+      log(`${method} seed ${seed}: ${f(wallSeconds)} s, ${run.epochs} epochs, best val ${pct(run.best)} (load ${f(run.load[0])}→${f(run.load[1])})`);
+      return run;
+    };
+
+    // Cold: nothing of this data in the bucket or the worker's disk cache; warm: the same sweep again
+    // (reuse false trains every trial; the feature shards are content-addressed and found).
+    const [first, ...others] = config.seeds;
+    process.env.SWEEP_CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-bench-cache-'));
+    await sweep('grid', first, raw('grid', first), true);
+    await sweep('grid-warm', first, raw('grid', first), true);
+    for (const method of SEARCH_METHODS.filter((m) => m !== 'grid')) await sweep(method, first, raw(method, first), true);
+    for (const seed of others) for (const method of SEARCH_METHODS) await sweep(method, seed, raw(method, seed), false);
+    await sweep('asha-large', first, raw('asha', first, config.largeBudget), true);
+
+    const gridSpec: SweepSpec = parseSweepSpec(raw('grid', first));
+    const split = await splitOf(gridSpec);
+    const floors: Record<string, FloorFigures> = {};
+    for (const run of runs.filter((r) => r.seed === first)) {
+      const loadBefore = load();
+      const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec: gridSpec, split, trials: run.trials });
+      floors[run.method] = { ...floor, load: [loadBefore, load()] };
+      log(`floor of ${run.method}: ${f(floor.coldSeconds)} s cold (features ${f(floor.featuresSeconds)} s), heads ${f(floor.headsSeconds)} s`);
+    }
+    // One reference trial: the seed's method (the backbone per image and epoch) for the grid's epochs.
+    const params = Object.fromEntries(Object.entries(config.grid).map(([k, v]) => [k, v[Math.floor(v.length / 2)]]));
+    const plan: TrialPlan = { trialId: 'bench-reference', run: 1, params, head: { ...headParams(params, 10), batch_size: 32, n_epochs: config.epochs } };
+    const loadBefore = load();
+    const reference = await runChild<{ wallSeconds: number }>({ kind: 'reference', spec: gridSpec, split, plans: [plan] });
+    log(`one reference trial: ${f(reference.wallSeconds)} s`);
+    return { config, split, runs, floors, reference: { wallSeconds: reference.wallSeconds, load: [loadBefore, load()] } };
+  } finally {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running);
+    await suggest.stop();
+    await client.connection.close();
+    for (const prefix of ['features/', 'trials/', 'sweeps/']) await deletePrefix(prefix);
+  }
+}
+
+const COLOURS: Record<string, string> = { grid: '#555555', random: '#1f77b4', bayesian: '#d62728', asha: '#2ca02c' };
+
+/** Mean over seeds of the best-so-far curves, sampled at every epoch count any seed reached. */
+function meanCurve(runs: SweepRun[]): Array<[number, number]> {
+  const xs = [...new Set(runs.flatMap((r) => r.curve.map(([x]) => x)))].sort((a, b) => a - b);
+  const at = (curve: Array<[number, number]>, x: number) => [...curve].reverse().find(([cx]) => cx <= x)?.[1] ?? curve[0][1];
+  return xs.map((x) => [x, mean(runs.map((r) => at(r.curve, x)))]);
+}
+
+export function searchPlot(result: SearchBenchResult): string {
+  const series: Series[] = SEARCH_METHODS.map((m) => ({
+    name: m === 'asha' ? 'random + ASHA' : m,
+    colour: COLOURS[m],
+    points: meanCurve(result.runs.filter((r) => r.method === m)).map(([x, y]) => [x, 100 * y]),
+  }));
+  return stepChart(series, {
+    title: `Best val accuracy vs epochs trained (digits, mean of ${result.config.seeds.length} seeds, ${result.config.mode})`,
+    xLabel: 'epochs trained (all trials, in run order)',
+    yLabel: 'best val accuracy so far (%)',
+  });
+}
+
+export function searchReport(result: SearchBenchResult): string {
+  const { config, runs, floors, reference, split } = result;
+  const byMethod = (m: SweepRun['method']) => runs.filter((r) => r.method === m);
+  const budget = gridBudget(config);
+  const lines = [
+    `### Search (${config.mode}): digits ${config.imageSize}px, ${split.counts.train} train / ${split.counts.val} val, budget ${budget} trials x ${config.epochs} epochs, concurrency ${config.concurrency}, seeds ${config.seeds.join(', ')}`,
+    '',
+    '| method | best val acc, mean (min-max) over seeds | epochs trained, mean | sweep wall s, mean | load (1-min) |',
+    '|---|---|---|---|---|',
+  ];
+  for (const m of SEARCH_METHODS) {
+    const rs = byMethod(m);
+    const bests = rs.map((r) => r.best);
+    lines.push(`| ${m === 'asha' ? 'random + ASHA' : m} | ${pct(mean(bests))} (${pct(Math.min(...bests))}-${pct(Math.max(...bests))}) | ${f(mean(rs.map((r) => r.epochs)), 1)} | ${f(mean(rs.map((r) => r.wallSeconds)))} | ${f(Math.min(...rs.map((r) => r.load[0])))}-${f(Math.max(...rs.map((r) => r.load[1])))} |`);
+  }
+  const grid = byMethod('grid');
+  const asha = byMethod('asha');
+  const gridBest = mean(grid.map((r) => r.best));
+  const ashaBest = mean(asha.map((r) => r.best));
+  const epochShare = mean(asha.map((r) => r.epochs)) / mean(grid.map((r) => r.epochs));
+  const random = mean(byMethod('random').map((r) => r.best));
+  const bayes = mean(byMethod('bayesian').map((r) => r.best));
+  const large = byMethod('asha-large')[0];
+  const cold = grid.find((r) => r.seed === config.seeds[0])!;
+  const warm = byMethod('grid-warm')[0];
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  lines.push(
+    '',
+    'Targets:',
+    `- ASHA within 1 point of the full grid's best val accuracy with <= 1/3 of its epochs: ${pct(ashaBest)} vs ${pct(gridBest)} (${f(100 * (gridBest - ashaBest), 2)} points below), ${f(epochShare, 3)} of the epochs: ${met(gridBest - ashaBest <= 0.01 && epochShare <= 1 / 3)}.`,
+    `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= TPE_STARTUP_TRIALS ? ` (a budget of ${budget} is within TPE's ${TPE_STARTUP_TRIALS} random start-up trials: this run cannot show the model's effect)` : ''}.`,
+    `- a ${config.largeBudget}-configuration ASHA search <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
+    `- a whole sweep <= 1.3x the floor cold: grid ${f(cold.wallSeconds)} s vs ${f(floors.grid.coldSeconds)} s = ${f(cold.wallSeconds / floors.grid.coldSeconds, 2)}x: ${met(cold.wallSeconds <= 1.3 * floors.grid.coldSeconds)}; <= 1.1x warm: ${f(warm.wallSeconds)} s vs ${f(floors['grid-warm'].headsSeconds)} s = ${f(warm.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x: ${met(warm.wallSeconds <= 1.1 * floors['grid-warm'].headsSeconds)}.`,
+    '',
+    '| sweep (seed ' + config.seeds[0] + ') | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const r of runs.filter((x) => x.seed === config.seeds[0])) {
+    const fl = floors[r.method];
+    const h = r.profile.history!;
+    const puts = (r.profile.s3.PutObjectCommand ?? 0);
+    const gets = (r.profile.s3.GetObjectCommand ?? 0);
+    const all = Object.values(r.profile.s3).reduce((a, b) => a + b, 0);
+    const ratio = r.method === 'grid' ? r.wallSeconds / fl.coldSeconds : r.wallSeconds / fl.headsSeconds;
+    lines.push(`| ${r.method} | ${f(r.wallSeconds)} | ${f(r.load[0])}→${f(r.load[1])} | ${f(fl.coldSeconds)} / ${f(fl.headsSeconds)} | ${f(ratio, 2)}x ${r.method === 'grid' ? '(cold)' : '(warm)'} | ${r.trials.length} | ${r.epochs} | ${f(r.epochSeconds)} | ${f(h.trialSeconds, 2)} | ${h.workflowTasks.count}, ${f(h.workflowTasks.seconds)}, ${f(h.workflowTasks.waitSeconds)} | ${h.activityTasks.count}, ${f(h.activityTasks.seconds)}, ${f(h.activityTasks.waitSeconds)} | ${f(puts / r.epochs, 1)} / ${f(gets / r.epochs, 1)} / ${f((all - puts - gets) / r.epochs, 1)} |`);
+  }
+  const g = byMethod('grid-warm')[0];
+  lines.push('', `Activity time in the warm grid sweep (seed ${config.seeds[0]}, ${g.trials.length} trials): ${Object.entries(g.profile.activities).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 0)} ms = ${f(t.seconds)} s`).join('; ')}.`);
+  lines.push(`Inside trainTrial: ${Object.entries(g.profile.sections).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 1)} ms = ${f(t.seconds, 2)} s`).join('; ')}.`);
+  lines.push(`S3 requests in it: ${Object.entries(g.profile.s3).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace(/Command$/, '')} ${n} (${f(g.profile.s3Seconds[c], 1)} s)`).join(', ')}.`);
+  lines.push(`One reference trial (backbone per image and epoch, ${config.epochs} epochs): ${f(reference.wallSeconds)} s (load ${f(reference.load[0])}→${f(reference.load[1])}).`);
+  return lines.join('\n');
+}
