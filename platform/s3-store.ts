@@ -11,7 +11,14 @@ let client: S3Client | undefined;
 export function s3(): S3Client {
   if (!client) {
     const config = storageConfig();
-    client = new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
+    client = new S3Client({
+      region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle,
+      // A connection that cannot be made, or a socket silent for a minute, fails the request (and so the
+      // activity, which Temporal retries) instead of hanging it: CPU activities heartbeat while they
+      // run (activities/heartbeat-while-running.ts), so a hung request would otherwise wait out the
+      // 2-hour start-to-close timeout. Transfers that move bytes are not cut short.
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
+    });
   }
   return client;
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { ActivityInterceptorsFactory, DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
+import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, WorkerConfig, workerConfig } from '../platform/config';
@@ -38,8 +39,12 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       taskQueue: config.cpuQueue,
       workflowsPath,
       activities: cpuActivities,
-      interceptors,
+      // Every CPU activity heartbeats while it runs, so a task the server lost on its way here is
+      // retried after the workflow's short heartbeat timeout (activities/heartbeat-while-running.ts).
+      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning() })] },
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
+      // Heartbeats reach the server every 2 s, well inside that timeout even when the server is slow.
+      maxHeartbeatThrottleInterval: '2s',
     }));
   }
   if (roles.includes('gpu')) {

@@ -76,7 +76,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     });
   }
 
-  const cpu = proxyActivities<CpuActivities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: ACTIVITY_RETRY });
+  // CPU workers heartbeat for every activity while it runs, so a task the server started but never
+  // delivered is retried after 20 s instead of stalling the sweep (docs/guarantees.md).
+  const cpu = proxyActivities<CpuActivities>({ taskQueue: spec.taskQueues.cpu, startToCloseTimeout: '2h', heartbeatTimeout: '20s', retry: ACTIVITY_RETRY });
   const gpu = proxyActivities<GpuActivities>({ taskQueue: spec.taskQueues.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m', retry: ACTIVITY_RETRY });
 
   const { split, features } = carry ? carry.prepared : await prepare();

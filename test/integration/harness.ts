@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Runtime, Worker } from '@temporalio/worker';
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { makeDemoBackbone } from '../../demo/make-demo-backbone';
 import { loadStackEnv } from '../../platform/config';
@@ -13,8 +13,15 @@ import { startSuggestWorker } from '../../workers/suggest-worker';
 import { connectClient } from '../../platform/temporal-connection';
 
 loadStackEnv();
-// Workers log only what needs attention, so the test report stays readable.
-Runtime.install({ logger: new WorkerLogger('WARN') });
+// Workers log only what needs attention, so the test report stays readable. SWEEP_TEST_CORE_LOG
+// (e.g. DEBUG) forwards the SDK core's own log at that level to this logger, to diagnose lost tasks.
+const coreLog = process.env.SWEEP_TEST_CORE_LOG as 'DEBUG' | 'TRACE' | undefined;
+/** Where the workers' log lines (the SDK's and, with SWEEP_TEST_CORE_LOG, core's) end up. */
+export const testLogger = new WorkerLogger('WARN');
+Runtime.install({
+  logger: testLogger,
+  ...(coreLog ? { telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: coreLog, other: 'WARN' }) } } } : {}),
+});
 
 export const TEST_IMAGE_SIZE = 32;
 const FIXTURES = path.join(os.tmpdir(), 'sweep-test-fixtures');

@@ -1,0 +1,40 @@
+// Activity tasks can be lost between the server and the worker: under load the dev server (and a
+// real one, temporalio/temporal#11733) can record an activity as started by a poller that never
+// receives it. Only the activity's heartbeat timeout notices; with 2 minutes and no heartbeats,
+// each loss was a silent 2-minute stall (docs/guarantees.md, "Undelivered activity tasks"). The
+// CPU worker therefore heartbeats for every activity while its code runs, so the workflow can give
+// those activities a heartbeat timeout of seconds, which is how long a lost task now costs.
+import { Context } from '@temporalio/activity';
+import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+
+/** Heartbeats this many times per heartbeat timeout (the worker's throttle decides what is sent). */
+const BEATS_PER_TIMEOUT = 4;
+
+/**
+ * Heartbeats at a quarter of the heartbeat timeout while the activity runs, re-sending the details
+ * of the activity's own last heartbeat, so its progress details are never replaced. Activities
+ * without a heartbeat timeout are left alone. It proves the worker process is alive, not that the
+ * activity makes progress: a hung network call is bounded by the S3 client's own timeouts.
+ */
+export class HeartbeatWhileRunning implements ActivityInboundCallsInterceptor {
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    // The SDK's heartbeat is a per-activity function property; wrapping it is how the latest details are seen.
+    const context = Context.current() as { -readonly [K in keyof Context]: Context[K] };
+    const timeoutMs = context.info.heartbeatTimeoutMs;
+    if (!timeoutMs) return next(input);
+    const own = context.heartbeat;
+    let details: unknown;
+    context.heartbeat = (latest?: unknown) => {
+      details = latest;
+      own(latest);
+    };
+    own();
+    const timer = setInterval(() => own(details), Math.max(100, timeoutMs / BEATS_PER_TIMEOUT));
+    try {
+      return await next(input);
+    } finally {
+      clearInterval(timer);
+      context.heartbeat = own;
+    }
+  }
+}
