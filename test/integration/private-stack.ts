@@ -49,6 +49,15 @@ export interface WorkerProcess {
 }
 
 /** Starts both servers with the shared stack's installed binaries (no setup run), on free ports. */
+/** A private stack with one CPU and one GPU worker process, both polling; the GPU worker is the one tests kill. */
+export async function startPrivateStackWithWorkers(queues: { cpuQueue: string; gpuQueue: string }): Promise<{ stack: PrivateStack; gpuWorker: WorkerProcess }> {
+  const stack = await startPrivateStack();
+  const cpuWorker = stack.spawnWorker('cpu', queues);
+  const gpuWorker = stack.spawnWorker('gpu', queues);
+  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+  return { stack, gpuWorker };
+}
+
 export async function startPrivateStack(): Promise<PrivateStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-private-stack-'));
   fs.mkdirSync(path.join(dir, 'bin'));

@@ -16,7 +16,7 @@ import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/sweep';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
-import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 
 /**
  * One trial long enough to be interrupted mid-training (~15 s on tfjs-node on 2 cores, so a server
@@ -125,10 +125,7 @@ let referenceSweep: WorkflowHandle;
 
 before(async () => {
   await tinyFlowerDataset();
-  stack = await startPrivateStack();
-  const cpuWorker = stack.spawnWorker('cpu', queues);
-  gpuWorker = stack.spawnWorker('gpu', queues);
-  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+  ({ stack, gpuWorker } = await startPrivateStackWithWorkers(queues));
 });
 
 after(async () => {

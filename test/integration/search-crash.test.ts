@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
 import { artifactKeys } from '../../lib/artifact-keys';
-import { EpochMetrics } from '../../lib/epoch-rows';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { Figures, seconds, waitFor } from './fault-figures';
-import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+import { Figures, metricsOf, seconds, waitFor } from './fault-figures';
+import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 
 const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
 // Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
@@ -36,10 +35,7 @@ const figures = new Figures();
 
 before(async () => {
   await tinyFlowerDataset();
-  stack = await startPrivateStack();
-  const cpuWorker = stack.spawnWorker('cpu', queues);
-  gpuWorker = stack.spawnWorker('gpu', queues);
-  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+  ({ stack, gpuWorker } = await startPrivateStackWithWorkers(queues));
 });
 
 after(async () => {
@@ -59,8 +55,6 @@ async function checkpointedEpochs(trialId: string, sweepId: string): Promise<num
   return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
 }
 
-/** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
-const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
 /** What ASHA decided for each trial and what the trial kept, in ranking order. */
 const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
   run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
