@@ -2,8 +2,10 @@
 // real one, temporalio/temporal#11733) can record an activity as started by a poller that never
 // receives it. Only the activity's heartbeat timeout notices; with 2 minutes and no heartbeats,
 // each loss was a silent 2-minute stall (docs/guarantees.md, "Undelivered activity tasks"). The
-// CPU worker therefore heartbeats for every activity while its code runs, so the workflow can give
-// those activities a heartbeat timeout of seconds, which is how long a lost task now costs.
+// CPU worker therefore heartbeats for every activity while its code runs (the GPU worker for the model
+// export, whose steps do not heartbeat), so the workflow can give those activities a heartbeat timeout
+// of seconds, which is how long a lost task now costs. Training and extraction heartbeat per batch
+// themselves: a heartbeat from a timer would keep a wedged training attempt alive.
 import { Context } from '@temporalio/activity';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 
@@ -17,11 +19,14 @@ const BEATS_PER_TIMEOUT = 4;
  * activity makes progress: a hung network call is bounded by the S3 client's own timeouts.
  */
 export class HeartbeatWhileRunning implements ActivityInboundCallsInterceptor {
+  /** `only`: the activity types it heartbeats for (default: all). */
+  constructor(private readonly only?: readonly string[]) {}
+
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     // The SDK's heartbeat is a per-activity function property; wrapping it is how the latest details are seen.
     const context = Context.current() as { -readonly [K in keyof Context]: Context[K] };
     const timeoutMs = context.info.heartbeatTimeoutMs;
-    if (!timeoutMs) return next(input);
+    if (!timeoutMs || (this.only && !this.only.includes(context.info.activityType))) return next(input);
     const own = context.heartbeat;
     let details: unknown;
     context.heartbeat = (latest?: unknown) => {

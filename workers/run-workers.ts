@@ -56,7 +56,8 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       ...versioning,
       taskQueue: config.gpuQueue,
       activities: gpuActivities,
-      interceptors,
+      // The export does not heartbeat by itself; training, extraction and evaluation do (per batch or step).
+      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning(['exportModel']) })] },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
       // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and

@@ -247,7 +247,8 @@ async function exportBest(gpu: ActivityInterfaceFor<GpuActivities>, sweepId: str
   if (!best) return {};
   try {
     const input = { sweepId, best, classes: split.classes, image: spec.image, backbone: spec.backbone, splitKey: split.splitKey };
-    return { model: await gpu.exportModel.executeWithOptions({ summary: `export run ${best.run} as one model`, retry: { maximumAttempts: 5 } }, [input]) };
+    // The GPU worker heartbeats while it exports, so a task lost on its way there costs seconds, not the GPU proxy's 5 minutes.
+    return { model: await gpu.exportModel.executeWithOptions({ summary: `export run ${best.run} as one model`, heartbeatTimeout: '20s', retry: { maximumAttempts: 5 } }, [input]) };
   } catch (error) {
     return { modelError: rootMessage(error) };
   }

@@ -11,8 +11,8 @@ import { HeartbeatWhileRunning } from '../../activities/heartbeat-while-running'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An activity environment with the interceptor (quiet: the failing activity below is meant to fail). */
-const environment = (heartbeatTimeoutMs: number | undefined) =>
-  new MockActivityEnvironment({ heartbeatTimeoutMs }, { interceptors: [() => ({ inbound: new HeartbeatWhileRunning() })], logger: new DefaultLogger('ERROR') });
+const environment = (heartbeatTimeoutMs: number | undefined, only?: string[], activityType = 'anActivity') =>
+  new MockActivityEnvironment({ heartbeatTimeoutMs, activityType }, { interceptors: [() => ({ inbound: new HeartbeatWhileRunning(only) })], logger: new DefaultLogger('ERROR') });
 
 /** Runs `fn` with a heartbeat timeout of `heartbeatTimeoutMs`; returns its result and every heartbeat's details. */
 async function run<T>(heartbeatTimeoutMs: number | undefined, fn: () => Promise<T>): Promise<{ result: T; beats: unknown[] }> {
@@ -60,6 +60,18 @@ describe('heartbeating while an activity runs', () => {
     const atEnd = beats;
     await sleep(300);
     assert.equal(beats, atEnd);
+  });
+
+  test('with a list of activity types, heartbeats for those only (the GPU worker: the export, not training)', async () => {
+    const counted = async (activityType: string) => {
+      const env = environment(400, ['exportModel'], activityType);
+      let beats = 0;
+      env.on('heartbeat', () => beats++);
+      await env.run(() => sleep(500));
+      return beats;
+    };
+    assert.ok(await counted('exportModel') >= 3);
+    assert.equal(await counted('trainTrial'), 0);
   });
 
   test('leaves an activity without a heartbeat timeout alone', async () => {
