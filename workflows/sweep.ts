@@ -129,12 +129,14 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   };
 
   let trials: TrialSummary[] = [];
+  /** A bayesian search's finished trials: those of earlier runs (carried) and this run's. */
+  const finishedSoFar = () => [...carry?.finished ?? [], ...finishedTrials(trials, spec.search!.objective)];
   if (spec.search?.method === 'bayesian') {
     const suggest = proxyActivities<SuggestActivities>({ taskQueue: spec.taskQueues.suggest!, startToCloseTimeout: '5m', retry: ACTIVITY_RETRY });
     // Batch by batch, each suggested from exactly the trials of the batches before it.
     const first = chunk?.first ?? 1;
     for (const count of batchSizes(chunk?.count ?? spec.search.budget, spec.concurrency)) {
-      const finished = [...carry?.finished ?? [], ...finishedTrials(trials, spec.search.objective)];
+      const finished = finishedSoFar();
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
         [suggestRequest(spec.search, spec.seed, finished, count)]);
       trials = [...trials, ...await planAndRun({ configs, firstRun: first + trials.length })];
@@ -160,7 +162,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
           listed: progress.trials,
           objective: spec.search?.objective,
           ...(ledger ? { ledger: ledger.state(nextRun) } : {}),
-          ...(spec.search?.method === 'bayesian' ? { finished: [...carry?.finished ?? [], ...finishedTrials(trials, spec.search.objective)] } : {}),
+          ...(spec.search?.method === 'bayesian' ? { finished: finishedSoFar() } : {}),
         }),
       });
     }
