@@ -131,18 +131,23 @@ export class TrialCheckpoint {
   /**
    * Stores the state after `pointer.epoch` epochs: the weights first, then the pointer (only while this
    * attempt owns it), then the previous weights. `bestEpoch`, for a trial that keeps its best epoch, is
-   * the best epoch so far: when it is this one, the weights are stored as the best too. Throws
-   * CheckpointFencedError once a newer attempt owns it.
+   * the best epoch so far: when it is this one, the weights are stored as the best too. `alongside`
+   * writes what must be stored before the pointer names the epoch (its event file). The writes before
+   * the move run in parallel, as do the deletes after it: each phase costs one round trip, not one per
+   * object. Throws CheckpointFencedError once a newer attempt owns it.
    */
-  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number): Promise<void> {
+  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number, alongside?: () => Promise<void>): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
-    await this.store.put(weightsKey, weights);
     const previousBest = this.best;
     if (bestEpoch !== undefined && bestEpoch !== previousBest?.epoch) {
       if (bestEpoch !== pointer.epoch) throw new Error(`trial ${this.trialId}: best epoch ${bestEpoch} is neither the stored best (${previousBest?.epoch}) nor the epoch being saved (${pointer.epoch})`);
       this.best = { epoch: bestEpoch, weightsKey: artifactKeys.trialBestWeights(this.trialId, bestEpoch) };
-      await this.store.put(this.best.weightsKey, weights);
     }
+    await allSettledOrThrow([
+      this.store.put(weightsKey, weights),
+      ...(this.best !== previousBest ? [this.store.put(this.best!.weightsKey, weights)] : []),
+      ...(alongside ? [alongside()] : []),
+    ]);
     const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, ...(this.best ? { best: this.best } : {}) };
     try {
       this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
@@ -150,13 +155,11 @@ export class TrialCheckpoint {
       if (error instanceof PreconditionFailedError) throw new CheckpointFencedError(this.trialId, await this.currentOwner());
       throw error;
     }
-    const previous = this.weightsKey;
+    const stale = [this.weightsKey, previousBest?.weightsKey, this.staleBestKey]
+      .filter((key): key is string => key !== undefined && key !== weightsKey && key !== this.best?.weightsKey);
     this.weightsKey = weightsKey;
-    if (previous && previous !== weightsKey) await this.store.delete(previous);
-    for (const old of [previousBest?.weightsKey, this.staleBestKey]) {
-      if (old && old !== this.best?.weightsKey) await this.store.delete(old);
-    }
     this.staleBestKey = undefined;
+    await allSettledOrThrow([...new Set(stale)].map((key) => this.store.delete(key)));
   }
 
   /**
@@ -179,6 +182,12 @@ export class TrialCheckpoint {
     const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
     return current ? (JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer).owner ?? 'unknown' : 'none';
   }
+}
+
+/** Waits for every write to end (none is left running behind a failure), then throws the first failure. */
+async function allSettledOrThrow(writes: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((w) => w.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function pointerBytes(pointer: CheckpointPointer): Uint8Array {

@@ -71,15 +71,17 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
         skippedFiles.push(skipped(source, SKIP.tooLarge, `${file.size} bytes, more than ${MAX_FILE_BYTES}`));
       } else {
         const bytes = await file.read();
-        const check = await decodeCheck(bytes);
-        if (!check.ok) {
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        // Only images that decoded are stored, keyed by their bytes' hash: a listed one needs no second
+        // decode (on a warm sweep, the decodes were most of ingest: docs/benchmark.md).
+        const check = (await stored)?.has(artifactKeys.blob(sha256)) ? undefined : await decodeCheck(bytes);
+        if (check && !check.ok) {
           skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
         } else {
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
           candidates.push({ sha256, label, source });
           // Content-addressed: one upload per distinct image, none if an earlier ingest stored it.
           // (Copies later dropped as conflicting are stored too; harmless, nothing references them.)
-          if (!uploads.has(sha256)) uploads.set(sha256, uploadBlob(sha256, bytes, `image/${check.format}`, stored));
+          if (check && !uploads.has(sha256)) uploads.set(sha256, uploadBlob(sha256, bytes, `image/${check.format}`, stored));
           await uploads.get(sha256);
         }
       }

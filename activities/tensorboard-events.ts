@@ -4,6 +4,7 @@
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { ParamValue, Params } from '../lib/grid';
+import { SearchSpace } from '../lib/search/space';
 import { TrainResult, TrialInput, TrialSummary } from '../lib/sweep-types';
 import { EventFileSeries, type SessionStatusName } from '../formats/tensorboard';
 import {
@@ -91,10 +92,12 @@ export interface TensorboardExperimentInput {
   sweepId: string;
   name: string;
   grid: Record<string, ParamValue[]>;
+  /** A search's space: declared instead of the values drawn so far (sweeps started before it was passed send none). */
+  space?: SearchSpace;
 }
 
 /**
- * The sweep's HParams experiment (every grid key with its values, the metric tags), in the folder's root,
+ * The sweep's HParams experiment (every grid key with its values, or the search space's domains; the metric tags), in the folder's root,
  * written when the trials are planned so the HPARAMS tab has every column from the first epoch on.
  * Returns the folder's s3 key prefix.
  */

@@ -57,13 +57,12 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // A trial that keeps its best epoch carries the best weights so far (resumed with the checkpoint).
   let bestWeights = resume.bestWeights;
   const events = new TrialEvents(input.sweepId, trial);
-  await events.writeHeader(input);
-  await events.removeStaleEpochs(epochs.length);
+  await Promise.all([events.writeHeader(input), events.removeStaleEpochs(epochs.length)]);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // The previous epoch's checkpoint, still being stored while this epoch trains in memory. Nothing of
   // this epoch is written before it is stored (a fenced save stops the attempt before its next write),
-  // so each epoch's writes keep their order: events, weights, pointer, then the next epoch's.
+  // so each epoch's writes keep their order: events and weights, pointer, then the next epoch's.
   let saving: Promise<void> = Promise.resolve();
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
@@ -83,15 +82,16 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
         runDuration: (epochs.at(-1)?.runDuration ?? 0) + epochDuration,
       });
       // One read of the weights serves the histograms and the checkpoint. The epoch's events are stored
-      // before its checkpoint, so a crash in between retrains the epoch and rewrites the same file.
+      // (alongside its weights) before the pointer names it, so a crash in between retrains the epoch
+      // and rewrites the same file.
       const weights = await trainer.weights();
-      await events.writeEpoch(epochs.at(-1)!, weights);
       throwIfPresumedDead(startedAt);
       const state = encodeState(weights, await trainer.adamState());
       const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
       if (best === epochs.length) bestWeights = state;
       const saved = { sweepId: input.sweepId, epoch: epochs.length, epochs: epochs.slice(), adamStep: trainer.step };
-      saving = checkpoint.save(saved, state, best).then(() => {
+      const metrics = epochs.at(-1)!;
+      saving = checkpoint.save(saved, state, best, () => events.writeEpoch(metrics, weights)).then(() => {
         Context.current().heartbeat({ epoch: saved.epoch, of: trial.head.n_epochs, metrics: saved.epochs.at(-1) });
       });
       // Marked handled here; the next epoch (or the end of training) awaits it and sees its error.
@@ -113,8 +113,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
-    await checkpoint.removeOrphans();
-    if (final) await events.writeEnd('success');
+    await Promise.all([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
     return result;
   } finally {
     // A save in flight when training failed ends before the attempt does (its own error, if any, is the lesser).

@@ -12,6 +12,7 @@
 // the same object and a resumed trial replaces files instead of adding duplicate steps.
 import { ParamValue, Params } from '../lib/grid';
 import { EpochMetrics } from '../lib/epoch-rows';
+import { SearchSpace } from '../lib/search/space';
 import { TrialSummary } from '../lib/sweep-types';
 import {
   EventFileSeries,
@@ -61,13 +62,24 @@ export function hparamSpecs(grid: Readonly<Record<string, readonly ParamValue[]>
     new Set(spec.values!.map((v) => typeof v)).size > 1 ? { name: spec.name } : spec);
 }
 
-export function experimentEventFile(sweep: { sweepId: string; name: string; grid: Readonly<Record<string, readonly ParamValue[]>> }, wallTime: number): Buffer {
+/**
+ * A search's space as hparams, the same in every run of a sweep that continues as new: a range as an
+ * interval (every value drawn from it falls inside), a choice as its values.
+ */
+export function hparamSpecsOfSpace(space: Readonly<SearchSpace>): HParamSpec[] {
+  return Object.entries(space).map(([name, domain]) => (domain.type === 'choice'
+    ? hparamSpecs({ [name]: domain.values })[0]
+    : { name, type: 'float', interval: { min: domain.low, max: domain.high } }));
+}
+
+/** `space`, for a search: its domains, rather than the values drawn so far (`grid`). */
+export function experimentEventFile(sweep: { sweepId: string; name: string; grid: Readonly<Record<string, readonly ParamValue[]>>; space?: Readonly<SearchSpace> }, wallTime: number): Buffer {
   return new EventFileWriter()
     .addHParamsExperiment({
       name: sweep.name,
       description: `sweep ${sweep.sweepId}`,
       timeCreatedSecs: Math.floor(wallTime),
-      hparams: hparamSpecs(sweep.grid),
+      hparams: sweep.space ? hparamSpecsOfSpace(sweep.space) : hparamSpecs(sweep.grid),
       metrics: HPARAMS_METRICS,
     }, wallTime)
     .drain();

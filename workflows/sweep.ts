@@ -122,7 +122,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }, [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}) }]);
     plans = [...plans, ...planned];
     if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
-    await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values }]);
+    await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values, ...(spec.search ? { space: spec.search.space } : {}) }]);
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
     return mapBounded(planned, spec.concurrency, runOne);

@@ -1,10 +1,11 @@
 // Records the histories the replay test (test/unit/replay.test.ts) replays: real sweeps on the local
 // stack, one per path through the workflows (completed, a trial waiting for another sweep's training
-// lease, cancelled, failed at ingestion, a spec refused), with every trial and lease workflow they
-// started. Run it again after a deliberate, versioned workflow change, and keep the old files: they are
-// what sweeps started by earlier workers look like. Name sets to record only those (the others' files and
-// index entries are kept as they are), e.g. the searches alone:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search]
+// lease, cancelled, failed at ingestion, a spec refused, the searches, a sweep that continued as new),
+// with every run of each and every trial and lease workflow they started. Run it again after a
+// deliberate, versioned workflow change, and keep the old files: they are what sweeps started by
+// earlier workers look like. Name sets to record only those (the others' files and index entries are
+// kept as they are), e.g. the searches alone:
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +16,21 @@ import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } 
 
 const OUT = path.join(__dirname, 'histories');
 
-/** The workflow and every workflow it started, depth first, as [workflowId, history JSON]. */
-async function family(client: Client, workflowId: string): Promise<Array<[string, string]>> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const children = (history.events ?? []).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+/**
+ * The workflow and every workflow it started, depth first, as [workflowId, history JSON]: every run of
+ * it from `runId` on (a sweep that continued as new has one history per run), then its children.
+ */
+async function family(client: Client, workflowId: string, runId?: string): Promise<Array<[string, string]>> {
+  const runs = [];
+  for (let next = runId; ;) {
+    const history = await client.workflow.getHandle(workflowId, next).fetchHistory();
+    runs.push(history);
+    next = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    if (!next) break;
+  }
+  const children = runs.flatMap((history) => (history.events ?? []).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
   const nested = await Promise.all([...new Set(children)].map((child) => family(client, child).catch(() => [])));
-  return [[workflowId, historyToJSON(history)], ...nested.flat()];
+  return [...runs.map((history): [string, string] => [workflowId, historyToJSON(history)]), ...nested.flat()];
 }
 
 /** File name -> workflow id: replay needs the recorded id, since child workflow ids derive from it. */
@@ -29,9 +39,9 @@ const index: Record<string, string> = fs.existsSync(INDEX) ? JSON.parse(fs.readF
 
 async function save(client: Client, name: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
-  const histories = await family(client, handle.workflowId);
+  const histories = await family(client, handle.workflowId, handle.firstExecutionRunId);
   histories.forEach(([workflowId, json], i) => {
-    const type = i === 0 ? 'sweep' : workflowId.includes('training-lease') ? 'lease' : 'trial';
+    const type = workflowId === handle.workflowId ? 'sweep' : workflowId.includes('training-lease') ? 'lease' : 'trial';
     const file = `${name}.${String(i).padStart(2, '0')}-${type}.json`;
     fs.writeFileSync(path.join(OUT, file), json);
     index[file] = workflowId;
@@ -39,7 +49,8 @@ async function save(client: Client, name: string, handle: WorkflowHandle): Promi
   console.log(`${name}: ${histories.length} histories`);
 }
 
-type Start = (spec: unknown, prefix: string) => Promise<WorkflowHandle>;
+/** `continued`: the sweep workflow's second argument (tests pass a small trialsPerRun). */
+type Start = (spec: unknown, prefix: string, continued?: unknown) => Promise<WorkflowHandle>;
 
 /** The grid paths: completed, a trial waiting for another sweep's lease, cancelled, failed at ingestion, a spec refused. */
 async function recordGrid(env: TestWorkers, start: Start): Promise<void> {
@@ -87,7 +98,13 @@ async function recordSearch(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'asha', await start(await search(asha), 'replay-asha'));
 }
 
-const SETS = { grid: recordGrid, search: recordSearch };
+/** A sweep that continues as new: 5 trials at 2 per run, so 3 runs of the sweep workflow, each recorded. */
+async function recordContinued(env: TestWorkers, start: Start): Promise<void> {
+  const spec = await tinySpec(env, { grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] }, reuse: false });
+  await save(env.client, 'continued', await start(spec, 'replay-continued', { trialsPerRun: 2 }));
+}
+
+const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
@@ -96,7 +113,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const env = await startTestWorkers('replay-record', suggestWorkerMissing() ? ['cpu', 'gpu'] : ['cpu', 'gpu', 'suggest']);
   try {
-    const start: Start = (spec, prefix) => env.client.workflow.start('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: uniqueId(prefix), args: [spec] });
+    const start: Start = (spec, prefix, continued) => env.client.workflow.start('sweepWorkflow', {
+      taskQueue: env.cpuQueue, workflowId: uniqueId(prefix), args: continued === undefined ? [spec] : [spec, continued],
+    });
     for (const [name, record] of Object.entries(SETS)) if (!names.length || names.includes(name)) await record(env, start);
     fs.writeFileSync(INDEX, `${JSON.stringify(index, null, 1)}\n`);
   } finally {

@@ -17,6 +17,8 @@ const TRIAL = 'trial-under-test';
 const SWEEP = 'sweep-under-test';
 const POINTER = artifactKeys.trialCheckpoint(TRIAL);
 const STEPS_PER_EPOCH = 3;
+/** Stands in for an epoch's TensorBoard event file, which trainTrial stores alongside its weights. */
+const eventsKey = (epoch: number) => `trials/${TRIAL}/events-epoch-${epoch}`;
 
 /** S3's semantics as far as the protocol uses them: ETag = MD5 of the body, atomic conditional writes. */
 class MemoryStore implements CheckpointStore {
@@ -38,10 +40,11 @@ class MemoryStore implements CheckpointStore {
     const found = this.objects.get(POINTER);
     return found && JSON.parse(new TextDecoder().decode(found.body));
   }
-  /** The invariant: the pointer never names weights (latest or best) that do not exist. */
+  /** The invariant: the pointer never names weights (latest or best) that do not exist, nor an epoch whose event file is not stored. */
   danglingPointer(): string | undefined {
     const pointer = this.pointer();
-    return [pointer?.weightsKey, pointer?.best?.weightsKey].find((key) => key && !this.objects.has(key));
+    const epochEvents = Array.from({ length: pointer?.epoch ?? 0 }, (_, e) => eventsKey(e + 1));
+    return [pointer?.weightsKey, pointer?.best?.weightsKey, ...epochEvents].find((key) => key && !this.objects.has(key));
   }
 }
 
@@ -84,18 +87,25 @@ async function attempt(store: CheckpointStore, owner: string, epochs: number, ke
     history.push(metrics(e + 1));
     const bestSoFar = keepBest ? bestEpoch(history)!.epoch : undefined;
     if (bestSoFar === e + 1) best = { epoch: e + 1, state };
-    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state), bestSoFar);
+    const events = encode(e + 1, state);
+    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state), bestSoFar, () => store.put(eventsKey(e + 1), events));
   }
   await checkpoint.removeOrphans();
   if (keepBest) assert.deepEqual(best, { epoch: bestOf(epochs), state: uninterrupted(bestOf(epochs)) }, `${owner} kept the uninterrupted run's best weights`);
   return state;
 }
 
-type Status = 'running' | 'waiting' | 'done' | 'fenced' | 'crashed';
+type Status = 'running' | 'done' | 'fenced' | 'crashed';
 
-/** Runs attempts whose every store operation waits for the scheduler's go. */
+/** One storage operation of an attempt, held until the scheduler lets it run. */
+interface Gate { attempt: string; go: () => void }
+
+/**
+ * Runs attempts whose every store operation waits for the scheduler's go. An attempt may have several
+ * operations waiting at once (a save writes its objects in parallel); they are let through in any order.
+ */
 class Interleaving {
-  private readonly gates = new Map<string, () => void>();
+  private readonly gates: Gate[] = [];
   readonly status = new Map<string, Status>();
   readonly log: string[] = [];
 
@@ -104,7 +114,7 @@ class Interleaving {
   start(name: string): void {
     this.status.set(name, 'running');
     const gated: CheckpointStore = Object.fromEntries((['read', 'put', 'putIf', 'delete', 'list'] as const).map((op) => [op, async (...args: unknown[]) => {
-      await new Promise<void>((resolve) => { this.gates.set(name, resolve); this.status.set(name, 'waiting'); });
+      await new Promise<void>((resolve) => { this.gates.push({ attempt: name, go: resolve }); });
       this.log.push(`${name}: ${op} ${String(args[0]).replace(`trials/${TRIAL}/`, '')}`);
       return (this.store[op] as (...a: unknown[]) => Promise<unknown>)(...args);
     }])) as unknown as CheckpointStore;
@@ -117,27 +127,32 @@ class Interleaving {
     );
   }
 
-  /** Lets `name`'s pending operation run, then waits until it is at its next gate or has ended. */
-  async step(name: string): Promise<void> {
-    const go = this.gates.get(name)!;
-    this.gates.delete(name);
-    this.status.set(name, 'running');
-    go();
-    while (this.status.get(name) === 'running') await new Promise((resolve) => setImmediate(resolve));
+  /** Lets the `index`th waiting operation of `name` run, then waits until every attempt is at a gate or has ended. */
+  async step(name: string, index = 0): Promise<void> {
+    const gate = this.gates.filter((g) => g.attempt === name)[index];
+    this.gates.splice(this.gates.indexOf(gate), 1);
+    gate.go();
+    await this.settle();
   }
 
   crash(name: string): void {
-    this.gates.delete(name);
+    this.gates.splice(0, this.gates.length, ...this.gates.filter((g) => g.attempt !== name));
     this.status.set(name, 'crashed');
     this.log.push(`${name}: crashed`);
   }
 
-  waiting(): string[] {
-    return [...this.status].filter(([, s]) => s === 'waiting').map(([n]) => n);
+  /** How many operations of `name` wait at a gate (a crashed attempt's never run). */
+  waitingOps(name: string): number {
+    return this.status.get(name) === 'crashed' ? 0 : this.gates.filter((g) => g.attempt === name).length;
   }
 
+  waiting(): string[] {
+    return [...this.status.keys()].filter((name) => this.waitingOps(name) > 0);
+  }
+
+  /** The memory store answers at once, so one turn of the event loop runs every continuation to its next gate. */
   async settle(): Promise<void> {
-    while ([...this.status.values()].includes('running')) await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -164,7 +179,8 @@ async function randomSchedule(seed: number, store: MemoryStore, options = { epoc
       run.crash(waiting[Math.floor(random() * waiting.length)]);
       crashes++;
     } else {
-      await run.step(waiting[Math.floor(random() * waiting.length)]);
+      const name = waiting[Math.floor(random() * waiting.length)];
+      await run.step(name, Math.floor(random() * run.waitingOps(name)));
     }
     const dangling = store.danglingPointer();
     if (dangling) return `seed ${seed}: checkpoint.json names ${dangling}, which does not exist, after:\n${run.log.join('\n')}`;
@@ -203,8 +219,9 @@ describe('checkpoint protocol', () => {
     await stepUntil('R', () => store.pointer()?.owner === 'R');
     // O finishes epoch 3: its weights land, its pointer move is refused, and it deletes nothing.
     await run.step('O'); // put checkpoint-epoch-0003.bin
+    await run.step('O'); // put events-epoch-3, in parallel with it
     await run.step('O'); // putIf checkpoint.json: refused
-    while (run.status.get('O') === 'waiting') await run.step('O'); // reads the owner for its error
+    while (run.waitingOps('O')) await run.step('O'); // reads the owner for its error
     assert.equal(run.status.get('O'), 'fenced');
     assert.equal(run.log.filter((l) => l.startsWith('O: delete')).length, 1, 'the fenced attempt deleted nothing after the claim');
     // R writes epoch 3 and crashes right after moving the pointer, before its delete.

@@ -1,5 +1,6 @@
 // Replay safety: histories of real sweeps (test/replay/histories, recorded by
-// test/replay/record-histories.ts from every path through the workflows: grid, random, bayesian, ASHA) replayed against the current
+// test/replay/record-histories.ts from every path through the workflows: grid, random, bayesian, ASHA,
+// a sweep that continued as new, every run of it) replayed against the current
 // workflow code. A change that would break sweeps already running (a command added, removed or
 // reordered without patched()) fails here, in CI, instead of in production.
 import assert from 'node:assert/strict';
@@ -32,7 +33,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { loggin
 test('every recorded sweep, trial and lease history replays on the current workflow code', async () => {
   const results = await replay(require.resolve('../../workflows'));
   assert.ok(results.length >= 40, `${results.length} histories`);
-  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
+  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-', 'replay-continued-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 

@@ -63,6 +63,25 @@ test('the experiment declares every grid key with its values, and the metrics', 
   assert.deepEqual(hparamSpecs({ a: [1, 'x'] }), [{ name: 'a' }]);
 });
 
+test("a search's experiment declares its space: ranges as intervals, choices as values, the same whatever was drawn", () => {
+  const space = {
+    lr: { type: 'loguniform' as const, low: 1e-4, high: 1e-1 },
+    hidden_units: { type: 'int' as const, low: 16, high: 256, step: 16 },
+    dropout: { type: 'uniform' as const, low: 0, high: 0.7 },
+    batch_size: { type: 'choice' as const, values: [32, 64] },
+  };
+  const drawn = { lr: [0.003], hidden_units: [48], dropout: [0.2], batch_size: [32] };
+  const events = readEventFile(experimentEventFile({ sweepId: 's1', name: 'digits', grid: drawn, space }, 10));
+  const experiment = decodeHParamsPluginData(events[1].summary!.value[0].metadata!.plugin_data!.content!).experiment!;
+  const byName = Object.fromEntries(experiment.hparam_infos!.map((h) => [h.name, h]));
+  // proto3 leaves a 0 out of the bytes: it reads back as absent.
+  const interval = (name: string) => [byName[name].domain_interval?.min_value ?? 0, byName[name].domain_interval?.max_value];
+  assert.deepEqual(interval('lr'), [1e-4, 1e-1]);
+  assert.deepEqual(interval('hidden_units'), [16, 256]);
+  assert.deepEqual(interval('dropout'), [0, 0.7]);
+  assert.equal(byName.batch_size.domain_discrete!.values!.length, 2, 'every value of a choice, not only those drawn');
+});
+
 test('statuses and replayed wall times', () => {
   assert.deepEqual(['completed', 'failed', 'cancelled'].map((s) => sessionStatus(s as 'completed')), ['success', 'failure', 'unknown']);
   assert.deepEqual(replayWallTimes([metrics(1), metrics(2), metrics(3)], 100), [94, 97, 100]);
