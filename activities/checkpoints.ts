@@ -10,9 +10,10 @@
 //    anything again. Claims are ordered by the store, so the newest claimer owns the trial.
 // 2. Deletes follow moves. Only the owner deletes, only its own previous weights, and only after the
 //    pointer names newer ones; a claimer resumes from what the pointer names at its claim, never older.
-//    The best-so-far weights (a trial that keeps its best epoch) follow the same rule: stored under
-//    an immutable per-epoch key before the pointer names them, the previous best deleted only by the
-//    owner after the pointer names the new one.
+//    The best-so-far weights (a trial that keeps its best epoch) are the best epoch's checkpoint: the
+//    pointer names that object as the best, so it is not deleted as the pointer moves on; the owner
+//    deletes it only after the pointer names a newer best. (Pointers written before this name a
+//    separate best-epoch-NNNN.bin copy; it follows the same rule.)
 // 3. Repair. A pointer whose weights are gone (left by the protocol before fencing, or by lost
 //    storage) falls back to the newest weights at or below its epoch, or to epoch 0; training is a
 //    pure function of (seed, trial, epoch, batch), so either way the trial ends with the same bytes.
@@ -131,23 +132,19 @@ export class TrialCheckpoint {
   /**
    * Stores the state after `pointer.epoch` epochs: the weights first, then the pointer (only while this
    * attempt owns it), then the previous weights. `bestEpoch`, for a trial that keeps its best epoch, is
-   * the best epoch so far: when it is this one, the weights are stored as the best too. `alongside`
-   * writes what must be stored before the pointer names the epoch (its event file). The writes before
-   * the move run in parallel, as do the deletes after it: each phase costs one round trip, not one per
-   * object. Throws CheckpointFencedError once a newer attempt owns it.
+   * the best epoch so far: when it is this one, the pointer names these weights as the best too (one
+   * object, no copy). `alongside` writes what must be stored before the pointer names the epoch (its
+   * event file), in parallel with the weights; the deletes after the move run in parallel too: each
+   * phase costs one round trip, not one per object. Throws CheckpointFencedError once a newer attempt owns it.
    */
   async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number, alongside?: () => Promise<void>): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
     const previousBest = this.best;
     if (bestEpoch !== undefined && bestEpoch !== previousBest?.epoch) {
       if (bestEpoch !== pointer.epoch) throw new Error(`trial ${this.trialId}: best epoch ${bestEpoch} is neither the stored best (${previousBest?.epoch}) nor the epoch being saved (${pointer.epoch})`);
-      this.best = { epoch: bestEpoch, weightsKey: artifactKeys.trialBestWeights(this.trialId, bestEpoch) };
+      this.best = { epoch: bestEpoch, weightsKey };
     }
-    await allSettledOrThrow([
-      this.store.put(weightsKey, weights),
-      ...(this.best !== previousBest ? [this.store.put(this.best!.weightsKey, weights)] : []),
-      ...(alongside ? [alongside()] : []),
-    ]);
+    await allSettledOrThrow([this.store.put(weightsKey, weights), ...(alongside ? [alongside()] : [])]);
     const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, ...(this.best ? { best: this.best } : {}) };
     try {
       this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
@@ -169,12 +166,12 @@ export class TrialCheckpoint {
   async removeOrphans(): Promise<string[]> {
     const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
     if (current?.etag !== this.etag) return [];
-    const stored = [
-      ...await this.store.list(artifactKeys.trialCheckpointWeightsPrefix(this.trialId)),
-      ...await this.store.list(artifactKeys.trialBestWeightsPrefix(this.trialId)),
-    ];
-    const orphans = stored.filter((key) => key !== this.weightsKey && key !== this.best?.weightsKey);
-    for (const key of orphans) await this.store.delete(key);
+    const stored = await Promise.all([
+      this.store.list(artifactKeys.trialCheckpointWeightsPrefix(this.trialId)),
+      this.store.list(artifactKeys.trialBestWeightsPrefix(this.trialId)),
+    ]);
+    const orphans = stored.flat().filter((key) => key !== this.weightsKey && key !== this.best?.weightsKey);
+    await allSettledOrThrow(orphans.map((key) => this.store.delete(key)));
     return orphans;
   }
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } from '../integration/harness';

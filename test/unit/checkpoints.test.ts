@@ -189,9 +189,9 @@ async function randomSchedule(seed: number, store: MemoryStore, options = { epoc
   const final = await attempt(store, 'final', options.epochs, options.keepBest);
   if (final !== uninterrupted(options.epochs)) return `seed ${seed}: the final attempt ended with other weights`;
   const left = (await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)));
-  assert.deepEqual(left, [store.pointer()!.weightsKey], `seed ${seed}: only the final checkpoint's weights are left`);
-  const bestLeft = await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL));
-  assert.deepEqual(bestLeft, options.keepBest ? [artifactKeys.trialBestWeights(TRIAL, bestOf(options.epochs))] : [], `seed ${seed}: only the final best weights are left`);
+  const kept = options.keepBest ? [artifactKeys.trialCheckpointWeights(TRIAL, bestOf(options.epochs))] : [];
+  assert.deepEqual(left, [...new Set([...kept, store.pointer()!.weightsKey!])].sort(), `seed ${seed}: only the final checkpoint's weights (and the best epoch's) are left`);
+  assert.deepEqual(await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), [], `seed ${seed}: no separate copy of the best weights`);
   return undefined;
 }
 
@@ -251,11 +251,12 @@ describe('checkpoint protocol', () => {
     assert.ok(found);
   });
 
-  test('best weights: written when the best moves, the old best deleted after the pointer names the new one', async () => {
+  test("best weights: the best epoch's checkpoint, kept while it is the best, deleted after the pointer names a newer one", async () => {
     const store = new MemoryStore();
     await attempt(store, 'only', 5, true);
-    assert.deepEqual(store.pointer()!.best, { epoch: 4, weightsKey: artifactKeys.trialBestWeights(TRIAL, 4) });
-    assert.deepEqual(await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), [artifactKeys.trialBestWeights(TRIAL, 4)]);
+    assert.deepEqual(store.pointer()!.best, { epoch: 4, weightsKey: artifactKeys.trialCheckpointWeights(TRIAL, 4) });
+    assert.deepEqual(await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)), [4, 5].map((e) => artifactKeys.trialCheckpointWeights(TRIAL, e)));
+    assert.deepEqual(await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), []);
     // A trial that does not keep its best epoch writes no best weights and its pointer names none.
     const plain = new MemoryStore();
     await attempt(plain, 'plain', 5);
@@ -266,11 +267,26 @@ describe('checkpoint protocol', () => {
   test('a pointer whose best weights are gone restarts from epoch 0, and the trial ends identical', async () => {
     const store = new MemoryStore();
     await attempt(store, 'first', 3, true);
-    await store.delete(artifactKeys.trialBestWeights(TRIAL, 2));
+    await store.delete(artifactKeys.trialCheckpointWeights(TRIAL, 2));
     const { resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'repairer', () => true);
     assert.equal(resume.pointer.epoch, 0);
-    assert.match(resume.repaired!, /best weights .*best-epoch-0002\.bin, which do not exist; restarted from epoch 0/);
+    assert.match(resume.repaired!, /best weights .*checkpoint-epoch-0002\.bin, which do not exist; restarted from epoch 0/);
     assert.equal(await attempt(store, 'after-repair', 5, true), uninterrupted(5));
+  });
+
+  test('a pointer written before the best shared its checkpoint (a best-epoch-NNNN.bin copy) resumes, and the copy goes once the best moves', async () => {
+    const store = new MemoryStore();
+    const legacyBest = artifactKeys.trialBestWeights(TRIAL, 2);
+    await store.put(legacyBest, encode(2, uninterrupted(2)));
+    await store.put(artifactKeys.trialCheckpointWeights(TRIAL, 3), encode(3, uninterrupted(3)));
+    const pointer: CheckpointPointer = {
+      sweepId: SWEEP, epoch: 3, epochs: [1, 2, 3].map(metrics), adamStep: 3 * STEPS_PER_EPOCH, owner: 'older-code',
+      weightsKey: artifactKeys.trialCheckpointWeights(TRIAL, 3), best: { epoch: 2, weightsKey: legacyBest },
+    };
+    await store.put(POINTER, new TextEncoder().encode(JSON.stringify(pointer)));
+    assert.equal(await attempt(store, 'newer-code', 5, true), uninterrupted(5));
+    assert.deepEqual(store.pointer()!.best, { epoch: 4, weightsKey: artifactKeys.trialCheckpointWeights(TRIAL, 4) });
+    assert.deepEqual(await store.list(artifactKeys.trialBestWeightsPrefix(TRIAL)), []);
   });
 
   test('the same schedules without fencing do leave a dangling pointer (the checks above can fail)', async () => {
