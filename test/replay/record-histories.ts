@@ -98,7 +98,7 @@ async function recordSearch(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'asha', await start(await search(asha), 'replay-asha'));
 }
 
-/** A sweep that continues as new: 5 trials at 2 per run, so 3 runs of the sweep workflow, each recorded. */
+/** A sweep that continues as new: 10 trials (5 widths x the base grid's 2 dropouts) at 2 per run, so 5 runs of the sweep workflow, each recorded. */
 async function recordContinued(env: TestWorkers, start: Start): Promise<void> {
   const spec = await tinySpec(env, { grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] }, reuse: false });
   await save(env.client, 'continued', await start(spec, 'replay-continued', { trialsPerRun: 2 }));
