@@ -17,6 +17,7 @@ Returns a list of `count` parameter dicts.
 
 Run as a script it reads one request on stdin and prints the suggestions as JSON (tests use that).
 """
+import hashlib
 import json
 import sys
 
@@ -44,15 +45,28 @@ def distributions_of(space: dict) -> dict[str, BaseDistribution]:
     return out
 
 
+def batch_seed(seed: int, finished: int) -> int:
+    """The sampler's seed for the batch after `finished` trials.
+
+    Each call builds a fresh study, so a sampler seeded with the sweep's seed alone would start its
+    random stream over every batch: the 10 random start-up trials came out as the first batch's 2
+    configurations 5 times over. One long-lived study draws on; a seed of (seed, trials so far) does
+    the same while keeping the call a pure function of its request.
+    """
+    digest = hashlib.sha256(f"{seed}/{finished}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 def suggest(request: dict) -> list[dict]:
     space = request["space"]
     # Sorted names: the suggestions depend on the space's content, not on the key order a JSON
     # encoder happened to write (Temporal's Python converter sorts keys, JSON.stringify does not).
     distributions = distributions_of({name: space[name] for name in sorted(space)})
     direction = request.get("objective", {}).get("direction", "maximize")
-    # Defaults (n_startup_trials=10 random suggestions before TPE models anything), seeded.
-    study = optuna.create_study(direction=direction, sampler=TPESampler(seed=request["seed"]))
-    for i, trial in enumerate(request.get("finished", [])):
+    finished = request.get("finished", [])
+    # Defaults (n_startup_trials=10 random suggestions before TPE models anything), seeded per batch.
+    study = optuna.create_study(direction=direction, sampler=TPESampler(seed=batch_seed(request["seed"], len(finished))))
+    for i, trial in enumerate(finished):
         params = trial["params"]
         missing = [name for name in distributions if name not in params]
         if missing:

@@ -61,6 +61,17 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     assert.deepEqual(suggest({ ...request, space: reordered }), first);
   });
 
+  test('batch after batch, as a sweep asks: no configuration is proposed twice (the start-up trials included)', () => {
+    // Each call is a fresh study; seeded with the sweep's seed alone, every batch of the random
+    // start-up phase repeated the first batch's draws.
+    const finished: Finished[] = [];
+    for (let batch = 0; batch < 8; batch++) {
+      for (const params of suggest({ space: SPACE, seed: 5, finished, count: 2 })) finished.push({ params, value: 1 - decadesOff(params) / 4 });
+    }
+    const distinct = new Set(finished.map((f) => JSON.stringify(f.params)));
+    assert.equal(distinct.size, finished.length, `${finished.length - distinct.size} of ${finished.length} suggestions repeat an earlier one`);
+  });
+
   test('without history (TPE\'s random start-up trials) suggestions respect bounds, steps and choices', () => {
     const configs = suggest({ space: SPACE, seed: 1, finished: [], count: 12 });
     assertInSpace(configs);
