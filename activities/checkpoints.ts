@@ -135,7 +135,8 @@ export class TrialCheckpoint {
    * the best epoch so far: when it is this one, the pointer names these weights as the best too (one
    * object, no copy). `alongside` writes what must be stored before the pointer names the epoch (its
    * event file), in parallel with the weights; the deletes after the move run in parallel too: each
-   * phase costs one round trip, not one per object. Throws CheckpointFencedError once a newer attempt owns it.
+   * phase costs one round trip, not one per object. Throws CheckpointFencedError once a newer
+   * attempt owns it.
    */
   async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number, alongside?: () => Promise<void>): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);

@@ -97,8 +97,9 @@ export interface TensorboardExperimentInput {
 }
 
 /**
- * The sweep's HParams experiment (every grid key with its values, or the search space's domains; the metric tags), in the folder's root,
- * written when the trials are planned so the HPARAMS tab has every column from the first epoch on.
+ * The sweep's HParams experiment (every grid key with its values, or the search space's domains; the
+ * metric tags), in the folder's root, written when the trials are planned so the HPARAMS tab has every
+ * column from the first epoch on.
  * Returns the folder's s3 key prefix.
  */
 export async function writeTensorboardExperiment(input: TensorboardExperimentInput): Promise<string> {
