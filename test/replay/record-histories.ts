@@ -4,7 +4,10 @@
 // with every run of each and every trial and lease workflow they started. Run it again after a
 // deliberate, versioned workflow change, and keep the old files: they are what sweeps started by
 // earlier workers look like. Name sets to record only those (the others' files and index entries are
-// kept as they are), e.g. the searches alone:
+// kept as they are), e.g. the searches alone. (before-chunking.* are not made here: a 10-trial sweep
+// started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
+// one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
+// E.g.:
 //   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued]
 import fs from 'node:fs';
 import os from 'node:os';

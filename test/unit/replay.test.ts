@@ -33,7 +33,22 @@ Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { loggin
 test('every recorded sweep, trial and lease history replays on the current workflow code', async () => {
   const results = await replay(require.resolve('../../workflows'));
   assert.ok(results.length >= 40, `${results.length} histories`);
-  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-', 'replay-continued-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
+  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-', 'replay-continued-', 'replay-before-chunking-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('a sweep started before continue-as-new, with more trials than a run now takes, replays as the one run it was', async () => {
+  // Recorded on the workflow code of c00201f (before continue-as-new), started with trialsPerRun 2,
+  // which that code ignored: 10 trials in one run. Today's code would chunk such a sweep; only
+  // patched('sweep-continue-as-new'), false for a history without its marker, keeps it one run.
+  const sweep = histories((file) => file === 'before-chunking.00-sweep.json')[0].history;
+  const events = sweep.events ?? [];
+  const [, continued] = events[0].workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => JSON.parse(new TextDecoder().decode(p.data!)));
+  const trials = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'trialWorkflow').length;
+  assert.ok(trials > continued.trialsPerRun, `the fixture has ${trials} trials, more than its trialsPerRun ${continued.trialsPerRun}`);
+  assert.ok(events.at(-1)!.workflowExecutionCompletedEventAttributes, 'it completed in one run');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('before-chunking.'));
+  assert.equal(results.length, 21);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
