@@ -18,6 +18,7 @@
 //    storage) falls back to the newest weights at or below its epoch, or to epoch 0; training is a
 //    pure function of (seed, trial, epoch, batch), so either way the trial ends with the same bytes.
 import { randomUUID } from 'node:crypto';
+import { allSettledOrThrow } from '../lib/bounded';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { MissingObjectError, PreconditionFailedError } from '../platform/object-store';
@@ -180,12 +181,6 @@ export class TrialCheckpoint {
     const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
     return current ? (JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer).owner ?? 'unknown' : 'none';
   }
-}
-
-/** Waits for every write to end (none is left running behind a failure), then throws the first failure. */
-async function allSettledOrThrow(writes: Array<Promise<void>>): Promise<void> {
-  const failed = (await Promise.allSettled(writes)).find((w) => w.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 function pointerBytes(pointer: CheckpointPointer): Uint8Array {

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
+import { allSettledOrThrow } from '../lib/bounded';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureRows } from '../formats/feature-shard';
@@ -57,7 +58,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // A trial that keeps its best epoch carries the best weights so far (resumed with the checkpoint).
   let bestWeights = resume.bestWeights;
   const events = new TrialEvents(input.sweepId, trial);
-  await Promise.all([events.writeHeader(input), events.removeStaleEpochs(epochs.length)]);
+  await allSettledOrThrow([events.writeHeader(input), events.removeStaleEpochs(epochs.length)]);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // The previous epoch's checkpoint, still being stored while this epoch trains in memory. Nothing of
@@ -113,7 +114,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
       ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
-    await Promise.all([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
+    await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
     return result;
   } finally {
     // A save in flight when training failed ends before the attempt does (its own error, if any, is the lesser).

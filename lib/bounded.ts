@@ -12,3 +12,12 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return results;
 }
+
+/**
+ * Promise.all that waits for every promise to settle before throwing the first failure, so no write is
+ * left running behind a failed one (a retry then starts from a store nothing else is still changing).
+ */
+export async function allSettledOrThrow(promises: ReadonlyArray<unknown>): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
