@@ -32,6 +32,8 @@ import { trialWorkflow } from './trial';
 
 /** Marks the sweeps that may continue as new: those started before it ran every trial in one run. */
 const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
+/** Marks the sweeps that write their HParams experiment once: those started before it rewrote it every batch and every run. */
+const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -122,7 +124,12 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }, [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}) }]);
     plans = [...plans, ...planned];
     if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
-    await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values, ...(spec.search ? { space: spec.search.space } : {}) }]);
+    // The experiment declares the grid or the search's space, which no later batch or run changes:
+    // the sweep's first plan writes it. (A search wrote the values drawn so far, so older sweeps rewrote it.)
+    const written = (carry || plans.length > planned.length) && patched(EXPERIMENT_ONCE_PATCH);
+    if (!written) {
+      await cpu.writeTensorboardExperiment.executeWithOptions({ summary: 'write TensorBoard HParams experiment' }, [{ sweepId, name: spec.name, grid: values, ...(spec.search ? { space: spec.search.space } : {}) }]);
+    }
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
     return mapBounded(planned, spec.concurrency, runOne);

@@ -52,6 +52,19 @@ test('a sweep started before continue-as-new, with more trials than a run now ta
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('sweeps that wrote their HParams experiment every batch and every run replay as they ran', async () => {
+  // Recorded before patched('sweep-experiment-once'): a bayesian sweep wrote the experiment once per
+  // batch, a continued sweep once per run. Today's code writes it once per sweep; only the patch, false
+  // for a history without its marker, keeps these writes in their replay.
+  const writes = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeTensorboardExperiment').length;
+  assert.ok(writes('bayesian.00-sweep.json') > 1, 'the bayesian fixture wrote the experiment in a later batch');
+  assert.ok(writes('continued.01-sweep.json') > 0, 'the continued fixture wrote the experiment in a later run');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('bayesian.') || file.startsWith('continued.'));
+  assert.equal(results.length, 34);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a deliberately non-deterministic sweep workflow fails the replay', async () => {
   const results = await replay(require.resolve('../replay/nondeterministic-workflows'), (file) => file.endsWith('-sweep.json') && !file.startsWith('spec-refused'));
   assert.ok(results.length >= 4);

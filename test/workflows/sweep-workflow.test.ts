@@ -331,11 +331,13 @@ describe('search with fake activities', () => {
     const search = { method: 'bayesian', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
     const runs = await Promise.all([[(run: number) => 80 * (6 - run)], [(run: number) => 80 * run]].map(async ([delay], i) => {
       const requests: SuggestRequest[] = [];
-      const { board } = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `bayes-${i}`, delay, undefined, fakeSuggest(requests));
-      return { board, requests };
+      const { board, calls } = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), `bayes-${i}`, delay, undefined, fakeSuggest(requests));
+      return { board, requests, calls };
     }));
-    for (const { board, requests } of runs) {
+    for (const { board, requests, calls } of runs) {
       assert.deepEqual(requests.map((r) => [r.count, r.finished.length]), [[2, 0], [2, 2], [1, 4]]);
+      // The experiment declares the space, which later batches do not change.
+      assert.equal(calls.filter((c) => c.endsWith(':writeTensorboardExperiment')).length, 1, 'the HParams experiment is written once, not per batch');
       // Each request lists the finished trials in run order, with their objective at the kept epoch.
       const byRun = board.ranked.slice().sort((a, b) => a.run - b.run);
       assert.deepEqual(requests[2].finished, byRun.slice(0, 4).map((t) => ({ params: t.params, value: t.valAccuracy })));
@@ -388,6 +390,7 @@ describe('a long sweep continues as new', () => {
       return { ...run, requests };
     }));
     assert.equal(chunked.runs, 3);
+    assert.equal(chunked.calls.filter((c) => c.endsWith(':writeTensorboardExperiment')).length, 1, 'the HParams experiment is written once, not per run');
     assert.deepEqual(chunked.requests, single.requests);
     assert.deepEqual(chunked.requests.map((r) => [r.count, r.finished.length]), [[2, 0], [2, 2], [1, 4]]);
     assert.deepEqual(outcome(chunked.board), outcome(single.board));
