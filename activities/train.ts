@@ -152,8 +152,18 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
     lossSum += stats.lossSum;
     correct += stats.correct;
     Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1, metrics: previous });
+    await yieldToEventLoop();
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count };
+}
+
+/**
+ * A head step is synchronous (tfjs-node), and awaiting it only queues a microtask, so without this an
+ * epoch would hold the event loop from its first batch to its last: the workflow tasks, heartbeats and
+ * S3 replies of everything else in this worker process would wait for it (hundreds of ms per epoch).
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Cancellation reaches an activity through heartbeats; stop at the next batch. */
