@@ -180,7 +180,7 @@ async function product(task: Extract<Task, { kind: 'product' }>) {
 }
 
 /** The split's image bytes in memory (the most favourable case for the in-process methods), loaded before any clock starts. */
-async function loadImages(splitKey: string): Promise<{ split: SplitManifest; images: Map<string, Buffer> }> {
+export async function loadImages(splitKey: string): Promise<{ split: SplitManifest; images: Map<string, Buffer> }> {
   const split = await getJson<SplitManifest>(splitKey);
   const images = new Map<string, Buffer>();
   const hashes = [...new Set([...split.train, ...split.val, ...split.test].map((s) => s.sha256))];

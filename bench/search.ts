@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import { headParams } from '../lib/head-params';
+import { defaultStartupTrials } from '../lib/search/bayesian';
+import { SearchSpace } from '../lib/search/space';
 import { Leaderboard, SplitSummary, TrainResult, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { REPO_ROOT, searchPython } from '../platform/config';
@@ -53,14 +55,12 @@ export interface SearchBenchResult {
 export type RunChild = <R>(task: unknown) => Promise<R>;
 
 const load = () => os.loadavg()[0];
-/** Optuna's TPESampler default n_startup_trials (search/optuna/suggest.py keeps the defaults): suggestions before it are random. */
-const TPE_STARTUP_TRIALS = 10;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const f = (x: number, digits = 1) => x.toFixed(digits);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The digits as PNGs (search/bench/make_digits.py in the search venv), made once per size. */
-function digitsDir(size: number): string {
+export function digitsDir(size: number): string {
   const missing = suggestWorkerMissing();
   if (missing) throw new Error(`the search benchmark needs the search venv (scikit-learn for the digits, Optuna for bayesian): ${missing}`);
   const dir = path.join(REPO_ROOT, '.data', 'bench', `digits-${size}`);
@@ -203,11 +203,13 @@ export function searchReport(result: SearchBenchResult): string {
   const cold = grid.find((r) => r.seed === config.seeds[0])!;
   const warm = byMethod('grid-warm')[0];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  // The bayesian sweeps leave startupTrials to its default (search/optuna/suggest.py draws that many at random first).
+  const startupTrials = defaultStartupTrials(config.space as SearchSpace);
   lines.push(
     '',
     'Targets:',
     `- ASHA within 1 point of the full grid's best val accuracy with <= 1/3 of its epochs: ${pct(ashaBest)} vs ${pct(gridBest)} (${f(100 * (gridBest - ashaBest), 2)} points below), ${f(epochShare, 3)} of the epochs: ${met(gridBest - ashaBest <= 0.01 && epochShare <= 1 / 3)}.`,
-    `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= TPE_STARTUP_TRIALS ? ` (a budget of ${budget} is within TPE's ${TPE_STARTUP_TRIALS} random start-up trials: this run cannot show the model's effect)` : ''}.`,
+    `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= startupTrials ? ` (a budget of ${budget} is within TPE's ${startupTrials} random start-up trials: this run cannot show the model's effect)` : ''}.`,
     `- a ${config.largeBudget}-configuration ASHA search <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
     `- a whole sweep <= 1.3x the floor cold: grid ${f(cold.wallSeconds)} s vs ${f(floors.grid.coldSeconds)} s = ${f(cold.wallSeconds / floors.grid.coldSeconds, 2)}x: ${met(cold.wallSeconds <= 1.3 * floors.grid.coldSeconds)}; <= 1.1x warm: ${f(warm.wallSeconds)} s vs ${f(floors['grid-warm'].headsSeconds)} s = ${f(warm.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x: ${met(warm.wallSeconds <= 1.1 * floors['grid-warm'].headsSeconds)}.`,
     '',

@@ -14,6 +14,8 @@ export interface SuggestRequest {
   /** Finished trials in run order. */
   finished: FinishedTrial[];
   count: number;
+  /** TPE's random start-up trials (absent from the requests of workers before it was sent: Optuna's 10). */
+  startupTrials?: number;
 }
 
 /** A finished trial as TPE sees it: the objective at the kept epoch (null: failed), and where early stopping ended it. */
@@ -33,7 +35,17 @@ export function finishedTrials(trials: readonly TrialSummary[], objective: Searc
 
 /** The request for the batch that follows `finished` (every trial of the earlier batches, in run order). */
 export function suggestRequest(search: SearchSpec, seed: number, finished: FinishedTrial[], count: number): SuggestRequest {
-  return { space: search.space, seed, objective: search.objective, finished, count };
+  return { space: search.space, seed, objective: search.objective, finished, count, startupTrials: search.startupTrials ?? defaultStartupTrials(search.space) };
+}
+/**
+ * TPE's random start-up trials for a space: twice the hyperparameters actually searched (a choice of one
+ * value is not), at least 5, as Ax sizes its initial design. Optuna's fixed 10 is meant for open-ended
+ * studies; at a sweep's budget of a few dozen trials it leaves the model little to do (at 24 trials, 10
+ * are random). Measured on the search benchmark's data: docs/search.md, "Start-up trials".
+ */
+export function defaultStartupTrials(space: SearchSpace): number {
+  const searched = Object.values(space).filter((d) => d.type !== 'choice' || d.values.length > 1).length;
+  return Math.max(5, 2 * searched);
 }
 
 /** Batch sizes: `concurrency` trials at a time, the last batch what remains of the budget. */

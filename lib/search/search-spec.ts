@@ -17,12 +17,14 @@ export interface SearchSpec {
   earlyStopping?: EarlyStopping;
   /** Keep each trial's best epoch by the objective (its weights are ranked, tested and exported) instead of its last. */
   keepBestEpoch: boolean;
+  /** Bayesian: trials drawn at random before TPE models anything (Optuna's n_startup_trials); default defaultStartupTrials(space). */
+  startupTrials?: number;
 }
 
 /** Per-epoch metrics a trial reports, so the ones an objective can name. */
 export const OBJECTIVE_METRICS = ['valAccuracy', 'valLoss', 'trainAccuracy', 'trainLoss'];
 
-const FIELDS = ['method', 'budget', 'space', 'objective', 'earlyStopping', 'keepBestEpoch'];
+const FIELDS = ['method', 'budget', 'space', 'objective', 'earlyStopping', 'keepBestEpoch', 'startupTrials'];
 const EXAMPLE = '{"method": "random", "budget": 20, "space": {"lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2}}}';
 
 /**
@@ -51,6 +53,13 @@ export function parseSearchSection(raw: unknown, field = 'search'): { search?: S
   const keepBestEpoch = r.keepBestEpoch ?? false;
   if (typeof keepBestEpoch !== 'boolean') problems.push(`${field}.keepBestEpoch: ${JSON.stringify(keepBestEpoch)} is not valid: expected true or false (default false: the last epoch)`);
 
+  const startupTrials = r.startupTrials;
+  if (startupTrials !== undefined && method !== 'bayesian') {
+    problems.push(`${field}.startupTrials: only the bayesian method has start-up trials (random draws before TPE models the results); leave it out, or use "method": "bayesian"`);
+  } else if (startupTrials !== undefined && (typeof startupTrials !== 'number' || !Number.isInteger(startupTrials) || startupTrials < 1)) {
+    problems.push(`${field}.startupTrials: ${JSON.stringify(startupTrials)} is not valid: expected an integer >= 1 (default: twice the hyperparameters searched, at least 5)`);
+  }
+
   let grid: Grid = {};
   if (method === 'grid' && !spaceProblems.length) {
     try {
@@ -67,5 +76,12 @@ export function parseSearchSection(raw: unknown, field = 'search'): { search?: S
     problems.push(`${field}.budget: the grid method runs every combination, ${size} here; leave budget out, or use the random method for ${budget} trials`);
   }
   if (problems.length || !method) return { grid: {}, problems };
-  return { search: { method, budget: budget as number, space, objective, ...(earlyStopping ? { earlyStopping } : {}), keepBestEpoch: keepBestEpoch as boolean }, grid, problems };
+  return {
+    search: {
+      method, budget: budget as number, space, objective, ...(earlyStopping ? { earlyStopping } : {}), keepBestEpoch: keepBestEpoch as boolean,
+      ...(startupTrials === undefined ? {} : { startupTrials: startupTrials as number }),
+    },
+    grid,
+    problems,
+  };
 }

@@ -9,7 +9,8 @@ Request (JSON, the same shape the TS side sends):
    "seed": 42,
    "objective": {"metric": "valAccuracy", "direction": "maximize"},
    "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it)
-   "count": 4}
+   "count": 4,
+   "startupTrials": 6}                     # random suggestions before TPE models anything (absent: Optuna's 10)
 A finished trial's value is its objective; null marks a failed trial (TPE ignores it). With
 "stoppedAtEpoch": e it was stopped early, value being its objective at epoch e: it goes in as
 Optuna's PRUNED, which TPE ranks below every completed trial, then by how far it got.
@@ -64,8 +65,9 @@ def suggest(request: dict) -> list[dict]:
     distributions = distributions_of({name: space[name] for name in sorted(space)})
     direction = request.get("objective", {}).get("direction", "maximize")
     finished = request.get("finished", [])
-    # Defaults (n_startup_trials=10 random suggestions before TPE models anything), seeded per batch.
-    study = optuna.create_study(direction=direction, sampler=TPESampler(seed=batch_seed(request["seed"], len(finished))))
+    # Optuna's defaults (multivariate TPE, constant liar) after `startupTrials` random suggestions, seeded per batch.
+    sampler = TPESampler(seed=batch_seed(request["seed"], len(finished)), n_startup_trials=request.get("startupTrials", 10))
+    study = optuna.create_study(direction=direction, sampler=sampler)
     for i, trial in enumerate(finished):
         params = trial["params"]
         missing = [name for name in distributions if name not in params]

@@ -23,7 +23,7 @@ const SPACE: SearchSpace = {
 
 interface Finished { params: Params; value: number | null; stoppedAtEpoch?: number }
 
-function suggest(request: { space: SearchSpace; seed: number; finished: Finished[]; count: number }): Params[] {
+function suggest(request: { space: SearchSpace; seed: number; finished: Finished[]; count: number; startupTrials?: number }): Params[] {
   const input = JSON.stringify({ objective: { metric: 'valAccuracy', direction: 'maximize' }, ...request });
   const run = spawnSync(PYTHON, [SCRIPT], { input, encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, `suggest.py failed: ${run.stderr}`);
@@ -87,6 +87,20 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     assert.ok(near(configs) >= 6 && meanOff(configs) < 0.6, `TPE: ${near(configs)}/10 near, mean ${meanOff(configs).toFixed(2)} decades off`);
     const random = Array.from({ length: 10 }, (_, i) => sampleConfig(SPACE, 2, 100 + i));
     assert.ok(!(near(random) >= 6 && meanOff(random) < 0.6), 'the same check passes for random search; it would not show TPE learning');
+  });
+
+  test('startupTrials: TPE models the results once that many trials have finished, not before', () => {
+    // 8 of HISTORY's trials: below Optuna's default 10, TPE still draws at random; with 6 it models them.
+    const request = { space: SPACE, seed: 4, finished: HISTORY.slice(0, 8), count: 6 };
+    const random = suggest(request);
+    assert.deepEqual(suggest({ ...request, startupTrials: 10 }), random, 'absent means Optuna\'s 10');
+    const modelled = suggest({ ...request, startupTrials: 6 });
+    assertInSpace(modelled);
+    assert.notDeepEqual(modelled, random);
+    assert.deepEqual(suggest({ ...request, startupTrials: 6 }), modelled);
+    // Below both, both draw at random, the same draws: a rerun under another setting reuses those trials.
+    const early = { ...request, finished: HISTORY.slice(0, 4) };
+    assert.deepEqual(suggest({ ...early, startupTrials: 6 }), suggest(early));
   });
 
   test('early-stopped trials rank below completed ones, however high their value at the stop', () => {

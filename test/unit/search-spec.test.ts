@@ -41,6 +41,14 @@ describe('search section', () => {
     assert.equal(trialCount(spec), 12);
   });
 
+  test('bayesian startupTrials: carried when set (absent, the suggest request sizes it); only for bayesian', () => {
+    const bayes = (search: Record<string, unknown>) => parseSweepSpec({ ...base, search: { method: 'bayesian', budget: 20, space: SPACE, ...search } }).search!.startupTrials;
+    assert.equal(bayes({ startupTrials: 3 }), 3);
+    assert.equal(bayes({}), undefined, 'a spec without it parses as before it existed');
+    assert.match(problems({ ...base, search: { method: 'random', budget: 4, space: SPACE, startupTrials: 3 } }).join('\n'), /search\.startupTrials: only the bayesian method has start-up trials/);
+    assert.match(problems({ ...base, search: { method: 'bayesian', budget: 4, space: SPACE, startupTrials: 0 } }).join('\n'), /search\.startupTrials: 0 is not valid: expected an integer >= 1/);
+  });
+
   test('objective, ASHA and keepBestEpoch are carried; ASHA sets the longest trial', () => {
     const spec = parseSweepSpec({ ...base, search: { method: 'random', budget: 9, space: SPACE, objective: { metric: 'valLoss' }, earlyStopping: { rule: 'asha', maxEpochs: 9 }, keepBestEpoch: true } });
     assert.deepEqual(objectiveOf(spec), { metric: 'valLoss', direction: 'minimize' });
@@ -64,7 +72,7 @@ describe('search section', () => {
     });
     const fields = found.map((p) => p.split(':')[0]).sort();
     assert.deepEqual(fields, ['search.budget', 'search.earlyStoping', 'search.keepBestEpoch', 'search.method', 'search.objective.metric', 'search.space.lr'], found.join('\n'));
-    assert.match(found.find((p) => p.startsWith('search.earlyStoping'))!, /not a search field; the fields are method, budget, space, objective, earlyStopping, keepBestEpoch/);
+    assert.match(found.find((p) => p.startsWith('search.earlyStoping'))!, /not a search field; the fields are method, budget, space, objective, earlyStopping, keepBestEpoch, startupTrials/);
     assert.match(found.find((p) => p.startsWith('search.objective.metric'))!, /use one of valAccuracy, valLoss, trainAccuracy, trainLoss/);
   });
 

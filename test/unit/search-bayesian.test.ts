@@ -1,0 +1,37 @@
+// lib/search/bayesian.ts: what a bayesian batch asks the suggest worker: the finished trials in run
+// order, the batch sizes, and TPE's start-up trials sized by the space.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { batchSizes, defaultStartupTrials, suggestRequest } from '../../lib/search/bayesian';
+import { SearchSpec } from '../../lib/search/search-spec';
+import { SearchSpace } from '../../lib/search/space';
+
+const SPACE: SearchSpace = {
+  lr: { type: 'loguniform', low: 1e-4, high: 1e-1 },
+  hidden_units: { type: 'int', low: 16, high: 256, step: 16 },
+  dropout: { type: 'uniform', low: 0, high: 0.7 },
+  batch_size: { type: 'choice', values: [32] },
+};
+const search = (extra: Partial<SearchSpec> = {}): SearchSpec => ({ method: 'bayesian', budget: 24, space: SPACE, objective: { metric: 'valAccuracy', direction: 'maximize' }, keepBestEpoch: true, ...extra });
+
+describe('TPE start-up trials', () => {
+  test('twice the hyperparameters searched, at least 5; a choice of one value is not searched', () => {
+    assert.equal(defaultStartupTrials(SPACE), 6);
+    assert.equal(defaultStartupTrials({ ...SPACE, n_epochs: { type: 'choice', values: [4, 8] }, label: { type: 'choice', values: ['a', 'b'] } }), 10);
+    assert.equal(defaultStartupTrials({ lr: SPACE.lr }), 5);
+    assert.equal(defaultStartupTrials({ batch_size: SPACE.batch_size }), 5);
+  });
+
+  test('the request carries the spec\'s startupTrials, or the default for its space', () => {
+    assert.equal(suggestRequest(search(), 1, [], 2).startupTrials, 6);
+    assert.equal(suggestRequest(search({ startupTrials: 2 }), 1, [], 2).startupTrials, 2);
+  });
+});
+
+describe('batches', () => {
+  test('concurrency trials at a time, the last what remains of the budget', () => {
+    assert.deepEqual(batchSizes(5, 2), [2, 2, 1]);
+    assert.deepEqual(batchSizes(24, 2), Array(12).fill(2));
+    assert.deepEqual(batchSizes(3, 4), [3]);
+  });
+});
