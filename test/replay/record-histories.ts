@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,7 +107,19 @@ async function recordContinued(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'continued', await start(spec, 'replay-continued', { trialsPerRun: 2 }));
 }
 
-const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued };
+/**
+ * A bayesian sweep that continues as new: 4 trials, batches of 2, 2 per run. Recorded on the code that
+ * writes the HParams experiment once (its first run holds the patch's marker; bayesian.* and continued.*
+ * are from before it), so the replay test also replays that branch.
+ */
+async function recordBayesianContinued(env: TestWorkers, start: Start): Promise<void> {
+  if (suggestWorkerMissing()) throw new Error(`bayesian-continued needs the suggest worker: ${suggestWorkerMissing()}`);
+  const space = { hidden_units: { type: 'int', low: 8, high: 32, step: 8 }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, reuse: false, concurrency: 2, search: { method: 'bayesian', budget: 4, space } });
+  await save(env.client, 'bayesian-continued', await start(spec, 'replay-bayesian-continued', { trialsPerRun: 2 }));
+}
+
+const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

@@ -1,6 +1,6 @@
 // Replay safety: histories of real sweeps (test/replay/histories, recorded by
 // test/replay/record-histories.ts from every path through the workflows: grid, random, bayesian, ASHA,
-// a sweep that continued as new, every run of it) replayed against the current
+// a sweep that continued as new, every run of it, and a bayesian one) replayed against the current
 // workflow code. A change that would break sweeps already running (a command added, removed or
 // reordered without patched()) fails here, in CI, instead of in production.
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { loggin
 test('every recorded sweep, trial and lease history replays on the current workflow code', async () => {
   const results = await replay(require.resolve('../../workflows'));
   assert.ok(results.length >= 40, `${results.length} histories`);
-  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-', 'replay-continued-', 'replay-before-chunking-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
+  for (const id of ['.trial-001', 'training-lease.', 'replay-random-', 'replay-bayesian-', 'replay-asha-', 'replay-continued-', 'replay-before-chunking-', 'replay-bayesian-continued-']) assert.ok(results.some((r) => r.workflowId.includes(id)), `a history with ${id} in its id`);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
@@ -63,6 +63,13 @@ test('sweeps that wrote their HParams experiment every batch and every run repla
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('bayesian.') || file.startsWith('continued.'));
   assert.equal(results.length, 34);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+  // Recorded after the patch: a later run holds its marker and writes nothing (the replay of every
+  // fixture, in the first test, covers that branch too).
+  const patches = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}))
+    .flatMap((payloads) => (payloads.payloads ?? []).map((p) => new TextDecoder().decode(p.data ?? new Uint8Array())));
+  assert.ok(patches('bayesian-continued.01-sweep.json').some((text) => text.includes('sweep-experiment-once')), 'the second run holds the patch marker');
+  assert.equal(writes('bayesian-continued.01-sweep.json'), 0);
 });
 
 test('a deliberately non-deterministic sweep workflow fails the replay', async () => {
