@@ -83,8 +83,34 @@ def suggest(request: dict) -> list[dict]:
         study.add_trial(create_trial(params={name: params[name] for name in distributions}, distributions=distributions, **outcome))
     # Asked trials stay RUNNING; with constant_liar (the default) TPE spreads a batch out instead of
     # proposing the same point `count` times.
-    asked = [study.ask(distributions).params for _ in range(request["count"])]
+    tried = {config_key(trial["params"], distributions) for trial in finished}
+    asked = []
+    for _ in range(request["count"]):
+        params = ask_untried(study, distributions, tried)
+        tried.add(config_key(params, distributions))
+        asked.append(params)
     return [{name: params[name] for name in space} for params in asked]
+
+
+# A configuration already tried would be the same trial (its id is a hash of its inputs): the sweep
+# would reuse it and spend budget without training anything. TPE proposes such repeats in spaces of
+# choices and integers, more often as it converges. A repeat is left RUNNING, which the constant liar
+# scores as the worst result, so TPE turns away from it, and TPE is asked again. Past this many
+# redraws the space has few untried configurations left, and the repeat stands.
+MAX_REDRAWS = 50
+
+
+def config_key(params: dict, distributions: dict[str, BaseDistribution]) -> str:
+    # Optuna's internal form (a float, or a choice's index), so 1 and 1.0 are one value, as in the trial id.
+    return json.dumps([d.to_internal_repr(params[name]) for name, d in distributions.items()])
+
+
+def ask_untried(study: optuna.Study, distributions: dict[str, BaseDistribution], tried: set[str]) -> dict:
+    for _ in range(MAX_REDRAWS):
+        trial = study.ask(distributions)
+        if config_key(trial.params, distributions) not in tried:
+            return trial.params
+    return study.ask(distributions).params
 
 
 if __name__ == "__main__":

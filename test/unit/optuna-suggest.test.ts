@@ -72,6 +72,25 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     assert.equal(distinct.size, finished.length, `${finished.length - distinct.size} of ${finished.length} suggestions repeat an earlier one`);
   });
 
+  test('a space of choices: no configuration is proposed twice while untried ones remain; then repeats stand', () => {
+    // 9 configurations. Random draws (the start-up trials) and a converging TPE both repeat here: 8
+    // random draws of 9 are all distinct less than 1% of the time.
+    const choices: SearchSpace = { hidden_units: { type: 'choice', values: [8, 16, 32] }, batch_size: { type: 'choice', values: [16, 32, 64] } };
+    const score = (p: Params) => (p.hidden_units as number) / 32 + (p.batch_size as number) / 640;
+    const run = (batches: number) => {
+      const finished: Finished[] = [];
+      for (let batch = 0; batch < batches; batch++) {
+        for (const params of suggest({ space: choices, seed: 9, finished, count: 2, startupTrials: 4 })) finished.push({ params, value: score(params) });
+      }
+      return finished.map((f) => JSON.stringify(f.params));
+    };
+    const eight = run(4);
+    assert.equal(new Set(eight).size, 8, `repeats among ${eight.join(' ')}`);
+    // Budget past the space: all 9 are tried, and the 10th is a repeat rather than a failure.
+    const ten = run(5);
+    assert.equal(new Set(ten).size, 9);
+  });
+
   test('without history (TPE\'s random start-up trials) suggestions respect bounds, steps and choices', () => {
     const configs = suggest({ space: SPACE, seed: 1, finished: [], count: 12 });
     assertInSpace(configs);
