@@ -19,12 +19,9 @@ import { FinishedTrial, batchSizes, suggestRequest } from '../lib/search/bayesia
 import { sampleConfig } from '../lib/search/space';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { loadBackbone } from '../model/backbone';
-import { HeadShape, HeadTrainer, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
-import { trainEpoch } from '../activities/train';
 import { FeatureRows, memoryRows } from '../formats/feature-shard';
 import { REPO_ROOT, searchPython } from '../platform/config';
-import { getJson } from '../platform/storage';
 import { ensureBucket } from '../infra/create-bucket';
 import { s3 } from '../platform/s3-store';
 import { artifactBucket } from '../platform/storage';
@@ -32,7 +29,8 @@ import { loadImages } from './child';
 import { computeFeatures } from './reference';
 import { digitsDir } from './search';
 import { searchBenchConfig, searchSpec } from './search-config';
-import { inActivity, splitOf } from './setup';
+import { splitOf } from './setup';
+import { floorInput, trainFloorHead } from './floor';
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const range = (text: string) => {
@@ -78,8 +76,7 @@ async function main(): Promise<void> {
       const spec = specOf(seed);
       const search = spec.search!;
       const summary = await splitOf(spec);
-      const { images } = await loadImages(summary.splitKey);
-      const split = await getJson<SplitManifest>(summary.splitKey);
+      const { split, images } = await loadImages(summary.splitKey);
       const rows = async (samples: SplitManifest['train']): Promise<FeatureRows> => {
         const missing = samples.filter((s) => !rowOf.has(s.sha256));
         for (let i = 0; i < missing.length; i += 64) {
@@ -95,10 +92,7 @@ async function main(): Promise<void> {
       };
       const train = await rows(split.train);
       const val = await rows(split.val);
-      const input = {
-        sweepId: 'bench-bayesian-study', train: [], val: { id: '', shards: 0, rows: 0, dim: 0 }, test: { id: '', shards: 0, rows: 0, dim: 0 },
-        splitKey: summary.splitKey, classes: summary.classes, seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
-      };
+      const input = floorInput('bench-bayesian-study', spec, summary);
       const cache = new Map<string, number>();
       /** The best val accuracy over the configuration's epochs (keepBestEpoch's objective). */
       const value = async (params: Params): Promise<number> => {
@@ -106,17 +100,7 @@ async function main(): Promise<void> {
         const known = cache.get(trialId);
         if (known !== undefined) return known;
         const head = headParams(params, summary.classes.length);
-        const shape: HeadShape = { inputDim: train.dim, hiddenUnits: head.hidden_units, numClasses: head.num_classes };
-        const trainer = new HeadTrainer(shape, head.lr, initHeadArrays(shape, seed, trialId), zeroAdamState(shape));
-        let best = 0;
-        try {
-          for (let epoch = 0; epoch < head.n_epochs; epoch++) {
-            await inActivity(trainEpoch, trainer, train, { ...input, trial: { trialId, run: 0, params, head } }, epoch);
-            best = Math.max(best, (await trainer.evaluate(val)).accuracy);
-          }
-        } finally {
-          trainer.dispose();
-        }
+        const best = await trainFloorHead({ trialId, head, epochs: head.n_epochs }, train, val, input);
         cache.set(trialId, best);
         return best;
       };

@@ -15,7 +15,7 @@ import { initTensorflow } from '../model/tf-backend';
 import { extractAll, trainAll } from './product';
 import { BackboneMeter, computeFeatures, referenceTrial } from './reference';
 import { BenchConfig, benchSpec, inActivity } from './setup';
-import { FloorTrial, floorRun } from './floor';
+import { FloorTrial, floorInput, floorRun } from './floor';
 import { SweepSpec } from '../lib/sweep-spec';
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
@@ -230,11 +230,7 @@ async function floor(task: Extract<Task, { kind: 'floor' }>) {
   const began = performance.now();
   const backbone = await loadBackbone(spec.backbone);
   const loaded = performance.now();
-  const input = {
-    sweepId: 'bench-floor', train: [], val: { id: '', shards: 0, rows: 0, dim: 0 }, test: { id: '', shards: 0, rows: 0, dim: 0 },
-    splitKey: task.split.splitKey, classes: task.split.classes, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
-  };
-  const result = await floorRun(backbone, spec, images, split, task.trials, input);
+  const result = await floorRun(backbone, spec, images, split, task.trials, floorInput('bench-floor', spec, task.split));
   // Cold: the backbone loaded and the features computed; warm: the heads alone.
   return { ...result, backboneLoadSeconds: (loaded - began) / 1000, coldSeconds: (performance.now() - began) / 1000 };
 }

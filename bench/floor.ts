@@ -6,7 +6,7 @@ import { FeatureRows, memoryRows } from '../formats/feature-shard';
 import { Sample, SplitManifest } from '../lib/manifest';
 import { HeadParams } from '../lib/head-params';
 import { SweepSpec } from '../lib/sweep-spec';
-import { TrialInput } from '../lib/sweep-types';
+import { SplitSummary, TrialInput } from '../lib/sweep-types';
 import { Backbone } from '../model/backbone-types';
 import { HeadShape, HeadTrainer, initHeadArrays, zeroAdamState } from '../model/head';
 import { trainEpoch } from '../activities/train';
@@ -41,19 +41,35 @@ export async function floorRun(
   let best = 0;
   let epochs = 0;
   for (const trial of trials) {
-    const shape: HeadShape = { inputDim: train.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
-    const plan = { trialId: trial.trialId, run: 0, params: {}, head: trial.head };
-    const trainer = new HeadTrainer(shape, trial.head.lr, initHeadArrays(shape, input.seed, trial.trialId), zeroAdamState(shape));
-    try {
-      for (let epoch = 0; epoch < trial.epochs; epoch++) {
-        // trainEpoch heartbeats through the activity Context; the mocked one costs next to nothing.
-        await inActivity(trainEpoch, trainer, train, { ...input, trial: plan }, epoch);
-        best = Math.max(best, (await trainer.evaluate(val)).accuracy);
-        epochs += 1;
-      }
-    } finally {
-      trainer.dispose();
-    }
+    best = Math.max(best, await trainFloorHead(trial, train, val, input));
+    epochs += trial.epochs;
   }
   return { featuresSeconds: (featured - began) / 1000, headsSeconds: (performance.now() - featured) / 1000, epochs, bestValAccuracy: best };
+}
+
+/** One trial's head trained for its epochs on rows in memory, val evaluated after each epoch: its best val accuracy. */
+export async function trainFloorHead(trial: FloorTrial, train: FeatureRows, val: FeatureRows, input: Omit<TrialInput, 'trial'>): Promise<number> {
+  const shape: HeadShape = { inputDim: train.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
+  const plan = { trialId: trial.trialId, run: 0, params: {}, head: trial.head };
+  const trainer = new HeadTrainer(shape, trial.head.lr, initHeadArrays(shape, input.seed, trial.trialId), zeroAdamState(shape));
+  let best = 0;
+  try {
+    for (let epoch = 0; epoch < trial.epochs; epoch++) {
+      // trainEpoch heartbeats through the activity Context; the mocked one costs next to nothing.
+      await inActivity(trainEpoch, trainer, train, { ...input, trial: plan }, epoch);
+      best = Math.max(best, (await trainer.evaluate(val)).accuracy);
+    }
+  } finally {
+    trainer.dispose();
+  }
+  return best;
+}
+
+/** What trainEpoch reads besides the trial, for heads trained outside a sweep: the split, the seed, no stored feature sets. */
+export function floorInput(sweepId: string, spec: SweepSpec, split: SplitSummary): Omit<TrialInput, 'trial'> {
+  const none = { id: '', shards: 0, rows: 0, dim: 0 };
+  return {
+    sweepId, train: [], val: none, test: none,
+    splitKey: split.splitKey, classes: split.classes, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+  };
 }

@@ -37,6 +37,7 @@ export function finishedTrials(trials: readonly TrialSummary[], objective: Searc
 export function suggestRequest(search: SearchSpec, seed: number, finished: FinishedTrial[], count: number): SuggestRequest {
   return { space: search.space, seed, objective: search.objective, finished, count, startupTrials: search.startupTrials ?? defaultStartupTrials(search.space) };
 }
+
 /**
  * TPE's random start-up trials for a space: twice the hyperparameters actually searched (a choice of one
  * value is not), at least 5, as Ax sizes its initial design. Optuna's fixed 10 is meant for open-ended
