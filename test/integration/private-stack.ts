@@ -3,12 +3,12 @@
 // separate processes pointed at it, so they can be killed with SIGKILL like a node that dies.
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT, readEnvFile } from '../../platform/config';
+import { freePorts } from './free-ports';
 
 const SHARED_BIN = path.join(REPO_ROOT, '.stack', 'bin');
 
@@ -48,7 +48,6 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts both servers with the shared stack's installed binaries (no setup run), on free ports. */
 /** A private stack with one CPU and one GPU worker process, both polling; the GPU worker is the one tests kill. */
 export async function startPrivateStackWithWorkers(queues: { cpuQueue: string; gpuQueue: string }): Promise<{ stack: PrivateStack; gpuWorker: WorkerProcess }> {
   const stack = await startPrivateStack();
@@ -58,6 +57,7 @@ export async function startPrivateStackWithWorkers(queues: { cpuQueue: string; g
   return { stack, gpuWorker };
 }
 
+/** Starts both servers with the shared stack's installed binaries (no setup run), on free ports. */
 export async function startPrivateStack(): Promise<PrivateStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-private-stack-'));
   fs.mkdirSync(path.join(dir, 'bin'));
@@ -65,22 +65,33 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     const binary = fs.realpathSync(path.join(SHARED_BIN, name));
     fs.symlinkSync(binary, path.join(dir, 'bin', name));
   }
-  const [temporalPort, uiPort, minioPort, consolePort] = await freePorts(4);
-  const scriptEnv: NodeJS.ProcessEnv = {
-    ...cleanEnv(),
-    SWEEP_STACK_DIR: dir,
-    TEMPORAL_PORT: String(temporalPort),
-    TEMPORAL_UI_PORT: String(uiPort),
-    MINIO_PORT: String(minioPort),
-    MINIO_CONSOLE_PORT: String(consolePort),
-  };
   const outputs: Array<() => string> = [];
   const children: ChildProcess[] = [];
+  let scriptEnv: NodeJS.ProcessEnv = {};
   const script = async (name: string, args: string[]) => {
     const result = await runProcess('bash', [path.join(REPO_ROOT, 'infra', name), ...args], scriptEnv);
     if (result.code !== 0) throw new Error(`infra/${name} ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}${result.stderr}`);
   };
-  await script('stack-up.sh', ['--no-setup']);
+  // Another listener can still take a chosen port (or one the dev server picks itself) before the
+  // server binds it: then stop what started and try again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const [temporalPort, uiPort, minioPort, consolePort] = await freePorts(4);
+    scriptEnv = {
+      ...cleanEnv(),
+      SWEEP_STACK_DIR: dir,
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      MINIO_PORT: String(minioPort),
+      MINIO_CONSOLE_PORT: String(consolePort),
+    };
+    try {
+      await script('stack-up.sh', ['--no-setup']);
+      break;
+    } catch (error) {
+      if (attempt === 3 || !/already in use/i.test(String(error))) throw error;
+      await script('stack-down.sh', ['--kill']);
+    }
+  }
   // Should this process die without destroy(), take the servers and workers with it.
   const killAll = () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -197,15 +208,4 @@ function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }

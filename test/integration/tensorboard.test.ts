@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deleteObject, getJson, listKeys, putJson, putObject } from '../../platform/storage';
@@ -15,6 +14,7 @@ import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES } from '../../model/head';
 import { REPO_ROOT } from '../../platform/config';
+import { freePorts } from './free-ports';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow } from '../../workflows';
 
@@ -55,15 +55,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Steps of one run's scalar events, per event file (header/footer events are at step 0). */
@@ -118,7 +109,7 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
     // A seed of its own: the resume test rewrites a trial's stored result, which no other test may reuse.
     spec = await tinySpec(env, { reuse: false, seed: 1000 + Math.floor(Math.random() * 1e6) });
     const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: sweepId, args: [spec], workflowExecutionTimeout: '10m' });
-    const port = await freePort();
+    const [port] = await freePorts(1);
     const cli = spawn(process.execPath, [SWEEP_BIN, 'tensorboard', sweepId, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     cli.stdout.on('data', (d) => { output += d; });
