@@ -2,6 +2,7 @@
 // visible, then tfjs-node, then WebAssembly, then plain JS. SWEEP_TF_BACKEND forces one.
 import util from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { tensorflowThreads } from '../platform/config';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -39,6 +40,8 @@ async function chooseBackend(): Promise<BackendInfo> {
 async function activate(name: BackendName): Promise<void> {
   // TensorFlow's C++ start-up chatter (oneDNN, CPU features) is noise in worker logs.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  // Read by the native library when it loads, so set before tfjs-node is required.
+  process.env.TF_NUM_INTRAOP_THREADS = String(tensorflowThreads());
   switch (name) {
     case 'tensorflow-gpu': {
       restoreUtilForTfjsNode();

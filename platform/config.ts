@@ -143,6 +143,17 @@ export function backboneEngineConfig(): BackboneEngineConfig {
   return { engine, onnxThreads: threads ? Number(threads) : undefined };
 }
 
+/**
+ * TensorFlow's intra-op threads in a worker (SWEEP_TF_THREADS, default 1). A head's ops are small
+ * (a batch of rows times a hidden layer), and handing each one to a pool costs more than it saves: on
+ * 2 cores the same heads trained in 13 s on one thread and 24-26 s on TensorFlow's default of one per
+ * core (docs/benchmark.md, cut 7). The bits are the same for any count. More cores are put to work by
+ * more worker processes, each training its own trials.
+ */
+export function tensorflowThreads(): number {
+  return positiveInt('SWEEP_TF_THREADS', 1);
+}
+
 /** This worker node's name in results: SWEEP_NODE_NAME (set per node by infra/nodes-up.sh), else the host name. */
 export function nodeName(): string {
   return setting('SWEEP_NODE_NAME') ?? os.hostname();

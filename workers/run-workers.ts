@@ -49,7 +49,8 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   }
   if (roles.includes('gpu')) {
     const backend = await initTensorflow();
-    console.log(`[worker] TensorFlow.js backend: ${backend.name}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
+    const threads = backend.name.startsWith('tensorflow') ? `, ${process.env.TF_NUM_INTRAOP_THREADS} intra-op thread(s) (SWEEP_TF_THREADS)` : '';
+    console.log(`[worker] TensorFlow.js backend: ${backend.name}${threads}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
     const gpuWorker = await Worker.create({
       connection,
       namespace,

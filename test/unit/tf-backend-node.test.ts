@@ -9,9 +9,11 @@ import { describe, test } from 'node:test';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
 
-function run(script: string) {
+function run(script: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const env = { ...process.env };
   delete env.SWEEP_TF_BACKEND;
+  delete env.SWEEP_TF_THREADS;
+  Object.assign(env, extraEnv);
   return spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 120_000 });
 }
 
@@ -44,6 +46,35 @@ describe('tfjs-node on the project Node', () => {
     assert.deepEqual(out.joined, [1, 0]);
     assert.equal(out.epochs, 2);
     assert.doesNotMatch(result.stderr, /Warning|deprecated|node backend/i);
+  });
+
+  // SWEEP_TF_THREADS defaults to one thread because that is faster for heads (platform/config.ts); that is
+  // safe only because a trial's bits do not depend on the count, so a trial resumed on a worker with
+  // another setting still ends as an uninterrupted one would.
+  test('TensorFlow runs on SWEEP_TF_THREADS intra-op threads (default 1), and a head trains to the same bits on 1 and 3', () => {
+    const script = `
+      const { createHash } = require('node:crypto');
+      const { initTensorflow } = require('./model/tf-backend.ts');
+      const { HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } = require('./model/head.ts');
+      const tf = require('@tensorflow/tfjs');
+      (async () => {
+        await initTensorflow();
+        const shape = { inputDim: 640, hiddenUnits: 96, numClasses: 5 };
+        const trainer = new HeadTrainer(shape, 1e-2, initHeadArrays(shape, 1, 't'), zeroAdamState(shape));
+        const x = tf.tensor2d(Float32Array.from({ length: 64 * 640 }, (_, i) => Math.sin(i)), [64, 640]);
+        const labels = Int32Array.from({ length: 64 }, (_, i) => i % 5);
+        for (let b = 0; b < 20; b++) await trainer.trainBatch(x, labels, tf.tensor2d(dropoutMask(64, 96, 0.3, 1, 't', 0, b), [64, 96]));
+        const hash = createHash('sha256');
+        for (const w of await trainer.weights()) hash.update(Buffer.from(w.buffer));
+        console.log(JSON.stringify({ threads: process.env.TF_NUM_INTRAOP_THREADS, hash: hash.digest('hex') }));
+      })().catch((e) => { console.error(e.stack); process.exit(1); });
+    `;
+    const results = [run(script), run(script, { SWEEP_TF_THREADS: '3' })].map((result) => {
+      assert.equal(result.status, 0, result.stderr);
+      return JSON.parse(result.stdout.trim().split('\n').pop()!) as { threads: string; hash: string };
+    });
+    assert.deepEqual(results.map((r) => r.threads), ['1', '3']);
+    assert.equal(results[0].hash, results[1].hash);
   });
 
   // The reason for the shim in model/tf-backend.ts. When a tfjs-node release stops calling
