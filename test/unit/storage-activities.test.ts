@@ -114,4 +114,25 @@ describe('the feature cache on the store', () => {
     assert.deepEqual(await read(0), inMemory);
     assert.ok(fs.existsSync(path.join(tmp, artifactKeys.featureShard('fs1', 0))), 'shards are cached under SWEEP_CACHE_DIR');
   });
+
+  test('decoded sets are kept between opens, the least recently opened dropped first to stay within the memory limit', async () => {
+    process.env.SWEEP_CACHE_DIR = tmp;
+    const dim = 2;
+    const refs = ['kept-a', 'kept-b', 'kept-c'].map((id) => ({ id, shards: 1, rows: 4, dim }));
+    for (const [i, ref] of refs.entries()) {
+      await putObject(artifactKeys.featureShard(ref.id, 0), encodeFeatureShard({ count: 4, dim, labels: Int32Array.from([i, i, i, i]), features: new Float32Array(8).fill(i) }));
+    }
+    // Rows in memory share the decoded set's arrays, so the same labels array means the set was kept.
+    const labelsOf = async (ref: (typeof refs)[number], limit: number) => (await openFeatureSet(ref, limit)).labels;
+    const twoSets = 2 * 4 * dim * 4;
+    const a = await labelsOf(refs[0], twoSets);
+    assert.equal(await labelsOf(refs[0], twoSets), a, 'opened again: the decoded set is kept');
+    const b = await labelsOf(refs[1], twoSets);
+    assert.equal(await labelsOf(refs[0], twoSets), a, 'two sets fit');
+    await labelsOf(refs[2], twoSets);
+    assert.equal(await labelsOf(refs[0], twoSets), a, 'a, opened after b, is kept');
+    const bAgain = await labelsOf(refs[1], twoSets);
+    assert.notEqual(bAgain, b, 'b was the least recently opened, so c pushed it out');
+    assert.deepEqual([...bAgain], [1, 1, 1, 1]);
+  });
 });
