@@ -8,7 +8,7 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, WorkerConfig, workerConfig } from '../platform/config';
+import { DeploymentVersion, WorkerConfig, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 
@@ -49,7 +49,7 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
   }
   if (roles.includes('gpu')) {
     const backend = await initTensorflow();
-    const threads = backend.name.startsWith('tensorflow') ? `, ${process.env.TF_NUM_INTRAOP_THREADS} intra-op thread(s) (SWEEP_TF_THREADS)` : '';
+    const threads = backend.name.startsWith('tensorflow') ? `, ${tensorflowThreads()} intra-op thread(s) (SWEEP_TF_THREADS)` : '';
     console.log(`[worker] TensorFlow.js backend: ${backend.name}${threads}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
     const gpuWorker = await Worker.create({
       connection,
