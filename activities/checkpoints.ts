@@ -132,21 +132,27 @@ export class TrialCheckpoint {
 
   /**
    * Stores the state after `pointer.epoch` epochs: the weights first, then the pointer (only while this
-   * attempt owns it), then the previous weights. `bestEpoch`, for a trial that keeps its best epoch, is
-   * the best epoch so far: when it is this one, the pointer names these weights as the best too (one
-   * object, no copy). `alongside` writes what must be stored before the pointer names the epoch (its
-   * event file), in parallel with the weights; the deletes after the move run in parallel too: each
-   * phase costs one round trip, not one per object. Throws CheckpointFencedError once a newer
-   * attempt owns it.
+   * attempt owns it), then the previous weights. `best`, for a trial that keeps its best epoch, is the
+   * best epoch so far and its state: when it is newer than the stored best, the pointer names it as the
+   * best too: this epoch's own object when it is this epoch (no copy), else its state stored beside
+   * (an epoch trained since the last checkpoint). `alongside` writes what must be stored before the
+   * pointer names the epoch (its event files), in parallel with the weights; the deletes after the move
+   * run in parallel too: each phase costs one round trip, not one per object. Throws
+   * CheckpointFencedError once a newer attempt owns it.
    */
-  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, bestEpoch?: number, alongside?: () => Promise<void>): Promise<void> {
+  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, best?: { epoch: number; weights: Uint8Array }, alongside?: () => Promise<void>): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
     const previousBest = this.best;
-    if (bestEpoch !== undefined && bestEpoch !== previousBest?.epoch) {
-      if (bestEpoch !== pointer.epoch) throw new Error(`trial ${this.trialId}: best epoch ${bestEpoch} is neither the stored best (${previousBest?.epoch}) nor the epoch being saved (${pointer.epoch})`);
-      this.best = { epoch: bestEpoch, weightsKey };
+    const writes = [this.store.put(weightsKey, weights)];
+    if (best && best.epoch !== previousBest?.epoch) {
+      if (best.epoch > pointer.epoch || best.epoch < (previousBest?.epoch ?? 0)) {
+        throw new Error(`trial ${this.trialId}: best epoch ${best.epoch} is not between the stored best (${previousBest?.epoch}) and the epoch being saved (${pointer.epoch})`);
+      }
+      const bestKey = best.epoch === pointer.epoch ? weightsKey : artifactKeys.trialCheckpointWeights(this.trialId, best.epoch);
+      if (bestKey !== weightsKey) writes.push(this.store.put(bestKey, best.weights));
+      this.best = { epoch: best.epoch, weightsKey: bestKey };
     }
-    await allSettledOrThrow([this.store.put(weightsKey, weights), ...(alongside ? [alongside()] : [])]);
+    await allSettledOrThrow([...writes, ...(alongside ? [alongside()] : [])]);
     const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, ...(this.best ? { best: this.best } : {}) };
     try {
       this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });

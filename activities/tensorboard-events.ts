@@ -2,6 +2,7 @@
 // one complete object written with a single PUT, so `tensorboard --logdir s3://...` (or a copy of the
 // folder) never sees half a file, and a rewrite replaces an object instead of appending to it.
 import { artifactKeys } from '../lib/artifact-keys';
+import { mapBounded } from '../lib/bounded';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { ParamValue, Params } from '../lib/grid';
 import { SearchSpace } from '../lib/search/space';
@@ -15,6 +16,11 @@ import { HEAD_TENSOR_NAMES, HeadArrays } from '../model/head';
 import { deleteObject, listKeys, putObject } from '../platform/storage';
 
 const now = () => Date.now() / 1000;
+
+/** Event files stored at once; a checkpoint after many short epochs has one per epoch. */
+const PARALLEL_PUTS = 16;
+
+export interface EpochEventFile { name: string; bytes: Uint8Array }
 
 /** One trial's run folder: sweeps/<sweepId>/tensorboard/<run name>/. */
 export class TrialEvents {
@@ -39,8 +45,18 @@ export class TrialEvents {
 
   /** An epoch's scalars, and a histogram of every head tensor when `weights` (after that epoch) are given. */
   async writeEpoch(metrics: EpochMetrics, weights: HeadArrays | undefined, wallTime = now()): Promise<void> {
+    await this.writeEpochFiles([this.epochFile(metrics, weights, wallTime)]);
+  }
+
+  /** An epoch's file, made now (histograms of the weights as they are after that epoch), to store later. */
+  epochFile(metrics: EpochMetrics, weights: HeadArrays | undefined, wallTime = now()): EpochEventFile {
     const histograms = weights ? HEAD_TENSOR_NAMES.map((name, i) => [name, weights[i]] as const) : [];
-    await this.put(this.series.epochName(metrics.epoch), epochEventFile(metrics, histograms, wallTime));
+    return { name: this.series.epochName(metrics.epoch), bytes: epochEventFile(metrics, histograms, wallTime) };
+  }
+
+  /** Stores epoch files, a few at a time (a checkpoint stores those of every epoch trained since the last). */
+  async writeEpochFiles(files: readonly EpochEventFile[]): Promise<void> {
+    await mapBounded(files, PARALLEL_PUTS, (file) => this.put(file.name, file.bytes));
   }
 
   /** HParams session end. The footer sorts after every epoch file, so a live TensorBoard reads it last. */

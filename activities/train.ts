@@ -1,6 +1,6 @@
-// Training one trial's head on cached features, checkpointed every epoch. A retry on any worker
-// resumes from the last checkpoint, and because every random draw is keyed by (seed, trial, epoch,
-// batch) the resumed trial computes exactly what an uninterrupted one would have. Attempts that
+// Training one trial's head on cached features, checkpointed every few seconds of training. A retry
+// on any worker resumes from the last checkpoint, and because every random draw is keyed by (seed,
+// trial, epoch, batch) the resumed trial computes exactly what an uninterrupted one would have. Attempts that
 // overlap (a retry started while an earlier attempt still runs) are fenced by the checkpoint protocol
 // (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat timeout stops.
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,6 +12,7 @@ import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { bestEpoch } from '../lib/search/objective';
+import { DEFAULT_CHECKPOINT_EVERY_SECONDS } from '../lib/sweep-spec';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { decodeState, encodeState } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
@@ -19,9 +20,19 @@ import { initTensorflow } from '../model/tf-backend';
 import { nodeName } from '../platform/config';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
-import { CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
+import { CheckpointPointer, CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
-import { TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
+import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
+
+/** Epochs trained since the last checkpoint: what the next one stores. */
+interface Unsaved {
+  pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>;
+  /** Weights and Adam moments after `pointer.epoch`. */
+  state: Uint8Array;
+  /** The best epoch so far and its state (a trial that keeps its best epoch). */
+  best?: { epoch: number; weights: Uint8Array };
+  files: EpochEventFile[];
+}
 
 export async function trainTrial(input: TrialInput, store: CheckpointStore = s3CheckpointStore()): Promise<TrainResult> {
   const backend = (await initTensorflow()).name;
@@ -61,10 +72,20 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   await allSettledOrThrow([events.writeHeader(input), events.removeStaleEpochs(epochs.length)]);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
-  // The previous epoch's checkpoint, still being stored while this epoch trains in memory. Nothing of
-  // this epoch is written before it is stored (a fenced save stops the attempt before its next write),
-  // so each epoch's writes keep their order: events and weights, pointer, then the next epoch's.
+  // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since
+  // the one before (and always at `until`): with short epochs, storing each one would cost more than
+  // training it, and a resumed trial computes the same bytes from any checkpoint. The epochs in between
+  // are held here: their event files, and for a trial that keeps its best epoch, the best one's state.
+  const everyMs = (input.checkpointEverySeconds ?? DEFAULT_CHECKPOINT_EVERY_SECONDS) * 1000;
+  let unsaved: Unsaved | undefined;
+  let savedAt = Date.now();
+  // The last checkpoint, still being stored while the next epochs train in memory. Nothing of those
+  // epochs is written before it is stored (a fenced save stops the attempt before its next write), so
+  // the writes keep their order: event files and weights, pointer, then the next checkpoint's.
   let saving: Promise<void> = Promise.resolve();
+  const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => {
+    Context.current().heartbeat({ epoch: u.pointer.epoch, of: trial.head.n_epochs, metrics: u.pointer.epochs.at(-1) });
+  });
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
@@ -82,21 +103,29 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
         epochDuration,
         runDuration: (epochs.at(-1)?.runDuration ?? 0) + epochDuration,
       });
-      // One read of the weights serves the histograms and the checkpoint. The epoch's events are stored
-      // (alongside its weights) before the pointer names it, so a crash in between retrains the epoch
-      // and rewrites the same file.
+      // One read of the weights serves the histograms and the checkpoint. An epoch's events are stored
+      // (alongside the checkpoint's weights) before the pointer names a later epoch, so a crash in
+      // between retrains the epoch and rewrites the same file.
       const weights = await trainer.weights();
       throwIfPresumedDead(startedAt);
       const state = encodeState(weights, await trainer.adamState());
       const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
       if (best === epochs.length) bestWeights = state;
-      const saved = { sweepId: input.sweepId, epoch: epochs.length, epochs: epochs.slice(), adamStep: trainer.step };
-      const metrics = epochs.at(-1)!;
-      saving = checkpoint.save(saved, state, best, () => events.writeEpoch(metrics, weights)).then(() => {
-        Context.current().heartbeat({ epoch: saved.epoch, of: trial.head.n_epochs, metrics: saved.epochs.at(-1) });
-      });
+      unsaved = {
+        pointer: { sweepId: input.sweepId, epoch: epochs.length, epochs: epochs.slice(), adamStep: trainer.step },
+        state,
+        ...(best === undefined ? {} : { best: { epoch: best, weights: bestWeights! } }),
+        files: [...unsaved?.files ?? [], events.epochFile(epochs.at(-1)!, weights)],
+      };
+      if (epochs.length < until && Date.now() - savedAt < everyMs) {
+        Context.current().heartbeat({ epoch: epochs.length, of: trial.head.n_epochs, metrics: epochs.at(-1) });
+        continue;
+      }
+      saving = save(unsaved);
       // Marked handled here; the next epoch (or the end of training) awaits it and sees its error.
       saving.catch(() => undefined);
+      unsaved = undefined;
+      savedAt = Date.now();
     }
     await saving;
     const headKey = artifactKeys.trialHeadWeights(trial.trialId);
@@ -116,6 +145,14 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
     await putJson(artifactKeys.trialResult(trial.trialId), result);
     await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
     return result;
+  } catch (error) {
+    // A cancelled attempt (the sweep cancelled, the worker shutting down) keeps the epochs it finished:
+    // they are stored before it stops, so a later start resumes after them. A crash loses them.
+    const pending = unsaved;
+    if (pending && Context.current().cancellationSignal.aborted) {
+      await saving.then(() => save(pending)).catch((saveError: Error) => log.warn(`trial ${trial.trialId}: epochs since the last checkpoint not stored on cancellation: ${saveError.message}`));
+    }
+    throw error;
   } finally {
     // A save in flight when training failed ends before the attempt does (its own error, if any, is the lesser).
     await saving.catch(() => undefined);

@@ -7,6 +7,9 @@ import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
 import { SearchSpec, parseSearchSection } from './search/search-spec';
 
+/** Seconds of training between checkpoints, unless the spec says otherwise (and for trials started before the setting). */
+export const DEFAULT_CHECKPOINT_EVERY_SECONDS = 10;
+
 export interface SweepSpec {
   /** Human name; part of the sweep's workflow id. */
   name: string;
@@ -47,6 +50,12 @@ export interface SweepSpec {
   concurrency: number;
   /** A training attempt silent this long is presumed dead and retried (resuming) on another worker. */
   heartbeatTimeoutSeconds: number;
+  /**
+   * Training stores a checkpoint once this many seconds have passed since the last (and always at a
+   * trial's last epoch and at every early-stopping rung); 0 stores every epoch. A crash loses at most
+   * this much training, never a result: a resumed trial computes the same bytes from any checkpoint.
+   */
+  checkpointEverySeconds: number;
   /** suggest: where the Python suggestTrials worker listens (bayesian searches only). */
   taskQueues: { cpu: string; gpu: string; suggest?: string };
   /** Refuse grids larger than this before any work starts. */
@@ -129,6 +138,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
     seed: at.number('seed', raw.seed, 42, { integer: true, min: 0 }),
     concurrency: at.number('concurrency', raw.concurrency, 2, { min: 1, max: 256, integer: true }),
     heartbeatTimeoutSeconds: at.number('heartbeatTimeoutSeconds', raw.heartbeatTimeoutSeconds, 60, { min: 5, max: 3600, integer: true }),
+    checkpointEverySeconds: at.number('checkpointEverySeconds', raw.checkpointEverySeconds, DEFAULT_CHECKPOINT_EVERY_SECONDS, { min: 0, max: 3600 }),
     taskQueues: {
       cpu: at.string('taskQueues.cpu', at.object('taskQueues')?.cpu, 'sweep-cpu', /^\S+$/, 'a task queue name'),
       gpu: at.string('taskQueues.gpu', at.object('taskQueues')?.gpu, 'sweep-gpu', /^\S+$/, 'a task queue name'),

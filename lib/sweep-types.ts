@@ -67,6 +67,8 @@ export interface TrialInput {
   reuse: boolean;
   /** How long a training attempt may go without a heartbeat before another worker takes over. */
   heartbeatTimeoutSeconds: number;
+  /** Seconds of training between checkpoints (0: every epoch); absent in trials started before it: the spec's default. */
+  checkpointEverySeconds?: number;
   /** Keep the best epoch by this objective (its weights become the trial's head) instead of the last. */
   keepBest?: Objective;
   /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */

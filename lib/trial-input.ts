@@ -16,6 +16,7 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
     seed: spec.seed,
     reuse: spec.reuse,
     heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+    checkpointEverySeconds: spec.checkpointEverySeconds,
     ...(spec.search?.keepBestEpoch ? { keepBest: spec.search.objective } : {}),
   };
 }

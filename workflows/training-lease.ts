@@ -2,14 +2,15 @@
 // sweeps that share a trial would otherwise both train it, writing the same checkpoints. A trial
 // workflow trains only while it holds the trial's lease: a child workflow whose id is the trial id.
 // Temporal allows one running workflow per id, so a second holder cannot start; and the lease closes
-// with its holder (parent close policy), so a crashed, cancelled or terminated sweep never keeps it.
+// with its holder (parent close policy: terminated when the trial ends, however it ends), so a
+// crashed, cancelled or terminated sweep never keeps it.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ChildWorkflowHandle, ParentClosePolicy, condition, setHandler, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import { releaseLeaseSignal } from './contract';
 
-/** Runs until released or until its holder closes. */
+/** Runs until its holder closes (or, for trials started before they held it to their end, until released). */
 export async function trainingLeaseWorkflow(): Promise<void> {
   let released = false;
   setHandler(releaseLeaseSignal, () => { released = true; });

@@ -12,6 +12,9 @@ import { TrainResult, TrialSummary } from '../lib/sweep-types';
 import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, releaseLeaseSignal, stopDecisionSignal } from './contract';
 import { acquireTrainingLease } from './training-lease';
 
+/** Marks the trials whose lease ends when they do: those started before it released it by signal after training. */
+const LEASE_CLOSES_WITH_TRIAL_PATCH = 'trial-lease-closes-with-trial';
+
 type Train = (input: TrialWorkflowInput, summary: string) => Promise<TrainResult>;
 
 export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSummary> {
@@ -32,7 +35,9 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   const { trained, stopped } = input.stopping
     ? await trainRungByRung(input, train)
     : { trained: await train(input, `train run ${run}: ${head.n_epochs} epochs`), stopped: undefined };
-  await lease?.signal(releaseLeaseSignal);
+  // The lease closes with this workflow (parent close policy), so it is held through the test evaluation.
+  // Trials started before that released it here by signal: one more workflow task for both workflows.
+  if (!patched(LEASE_CLOSES_WITH_TRIAL_PATCH)) await lease?.signal(releaseLeaseSignal);
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', FailureType.data);
   // The epoch the trial keeps (its head's weights are that epoch's): its best by the objective, or its last.
   const kept = trained.epochs.find((e) => e.epoch === trained.bestEpoch) ?? trained.epochs[trained.epochs.length - 1];

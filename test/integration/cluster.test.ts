@@ -114,6 +114,8 @@ async function spec(name: string, on = queues, overrides: Record<string, unknown
     name,
     reuse: false,
     heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
+    // Every epoch: the node tests kill and hang nodes right after a checkpoint they have seen.
+    checkpointEverySeconds: 0,
     concurrency: GPU_NODES,
     grid: { hidden_units: [16, 32], dropout: [0.3, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [EPOCHS] },
     ...overrides,

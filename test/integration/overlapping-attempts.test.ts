@@ -44,12 +44,13 @@ before(async () => {
     sweepId: uniqueId('overlap-sweep'),
     trial: { trialId: uniqueId('overlap-trial'), run: 1, params: { hidden_units: 8 }, head: { hidden_units: 8, dropout: 0.3, lr: 0.01, batch_size: 8, n_epochs: EPOCHS, num_classes: 4 } },
     train: [train], val, test: testSet, splitKey: 'unused', classes: ['a', 'b', 'c', 'd'], seed: 9, reuse: false, heartbeatTimeoutSeconds: 5,
+    // Every epoch, so the interleavings below can stop an attempt at a given epoch's writes.
+    checkpointEverySeconds: 0,
   };
 });
 
-function attempt(number: number, store?: CheckpointStore): Promise<TrainResult> {
-  const env = new MockActivityEnvironment({ attempt: number, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
-  return env.run(trainTrial, input, store);
+function attempt(number: number, store?: CheckpointStore, trialInput = input, env = new MockActivityEnvironment({ attempt: number, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') })): Promise<TrainResult> {
+  return env.run(trainTrial, trialInput, store);
 }
 
 /** A store that stops an attempt before the first operation `pause` matches, until `release()`. */
@@ -111,6 +112,40 @@ test('two attempts one epoch apart, the older fenced, the newer crashed after mo
   const left: string[] = [];
   for await (const { key } of listKeys(artifactKeys.trialCheckpointWeightsPrefix(input.trial.trialId))) left.push(key);
   assert.deepEqual(left, [weights(EPOCHS)], 'only the last checkpoint\'s weights are left');
+});
+
+test('checkpoints far apart: a cancelled attempt stores the epochs it finished, a crash before the next checkpoint costs retraining only, and the trial ends bit-identical', async () => {
+  const reference = await attempt(1);
+  const referenceHead = await getObject(reference.headKey);
+  await clearTrial();
+  const pointerEpoch = async () => (JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number }).epoch;
+  // No checkpoint falls due within the trial: only its last epoch, a cancellation or the end store one.
+  const sparse = { ...input, checkpointEverySeconds: 3600 };
+
+  // Cancelled once epoch 3 is trained (its heartbeat, which carries no batch): it stores epochs 1-3 as it stops.
+  const cancelled = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
+  let pointerBeforeCancel: number | undefined;
+  cancelled.on('heartbeat', (details: { epoch: number; batch?: number }) => {
+    if (details.epoch !== 3 || details.batch !== undefined || pointerBeforeCancel !== undefined) return;
+    pointerBeforeCancel = -1;
+    void pointerEpoch().then((epoch) => { pointerBeforeCancel = epoch; cancelled.cancel(); });
+  });
+  await assert.rejects(attempt(1, undefined, sparse, cancelled));
+  assert.equal(pointerBeforeCancel, 0, 'no checkpoint fell due during epochs 1-3');
+  assert.ok(await pointerEpoch() >= 3, 'the cancelled attempt stored the epochs it had finished');
+  const stored = await pointerEpoch();
+
+  // The next attempt crashes just before its final checkpoint (its last weights never land): the pointer stays.
+  const crashing = pausing((op, key) => op === 'put' && key === weights(EPOCHS));
+  attempt(2, crashing.store, sparse).catch(() => undefined);
+  await crashing.reachedPause;
+  assert.equal(await pointerEpoch(), stored, 'no checkpoint between the claim and the last epoch');
+
+  // Temporal's retry resumes from the cancelled attempt's checkpoint and ends with the per-epoch run's bytes.
+  const final = await attempt(3, undefined, sparse);
+  assert.equal(final.resumedFromEpoch, stored);
+  assert.deepEqual(metricsOf(final), metricsOf(reference), 'per-epoch metrics equal the uninterrupted run\'s');
+  assert.ok((await getObject(final.headKey)).equals(referenceHead), 'final weights equal the uninterrupted run\'s (checkpointed every epoch), bit for bit');
 });
 
 test('an attempt that cannot reach Temporal for longer than its heartbeat timeout stops training and writing', async () => {

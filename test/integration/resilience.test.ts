@@ -38,6 +38,8 @@ async function spec(overrides: Record<string, unknown> = {}): Promise<Record<str
     name: 'resilience',
     reuse: false,
     heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
+    // Checkpoints a few epochs apart: kills land between them, as they do with the default interval.
+    checkpointEverySeconds: 0.25,
     concurrency: 1,
     ...overrides,
     grid: { ...grid, ...(overrides.grid as object | undefined) },

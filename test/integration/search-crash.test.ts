@@ -45,7 +45,7 @@ after(async () => {
 
 async function startSweep(prefix: string): Promise<WorkflowHandle> {
   // reuse off: each run trains, so the killed one is compared with a run that really trained too.
-  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, concurrency: 2, search });
+  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search });
   return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
 }
 

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,21 +84,23 @@ async function recordGrid(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'spec-refused', await start({ ...small, grid: { hidden_units: [0] } }, 'replay-spec-refused'));
 }
 
+const SEARCH_SPACE = {
+  hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
+  lr: { type: 'loguniform', low: 1e-3, high: 1e-1 },
+  batch_size: { type: 'choice', values: [8] },
+};
+const ASHA_SEARCH = { method: 'random', budget: 4, space: SEARCH_SPACE, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 }, keepBestEpoch: true };
+
 /** The search paths: random, bayesian (when the suggest worker can run) and random with ASHA keeping the best epoch. */
 async function recordSearch(env: TestWorkers, start: Start): Promise<void> {
-  const space = {
-    hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
-    lr: { type: 'loguniform', low: 1e-3, high: 1e-1 },
-    batch_size: { type: 'choice', values: [8] },
-  };
+  const space = SEARCH_SPACE;
   const twoEpochs = { ...space, n_epochs: { type: 'choice', values: [2] } };
   // reuse off: the trials train (and the trial histories show it) even if the bucket holds them.
   const search = (overrides: Record<string, unknown>) => tinySpec(env, { grid: undefined, reuse: false, search: overrides });
   await save(env.client, 'random', await start(await search({ method: 'random', budget: 3, space: twoEpochs }), 'replay-random'));
   if (suggestWorkerMissing()) console.log(`bayesian: not recorded (${suggestWorkerMissing()})`);
   else await save(env.client, 'bayesian', await start(await search({ method: 'bayesian', budget: 4, space: twoEpochs }), 'replay-bayesian'));
-  const asha = { method: 'random', budget: 4, space, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 }, keepBestEpoch: true };
-  await save(env.client, 'asha', await start(await search(asha), 'replay-asha'));
+  await save(env.client, 'asha', await start(await search(ASHA_SEARCH), 'replay-asha'));
 }
 
 /** A sweep that continues as new: 10 trials (5 widths x the base grid's 2 dropouts) at 2 per run, so 5 runs of the sweep workflow, each recorded. */
@@ -119,7 +121,21 @@ async function recordBayesianContinued(env: TestWorkers, start: Start): Promise<
   await save(env.client, 'bayesian-continued', await start(spec, 'replay-bayesian-continued', { trialsPerRun: 2 }));
 }
 
-const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued };
+/**
+ * Recorded on the code whose trials hold their training lease to their end (patch
+ * 'trial-lease-closes-with-trial'; the sets above are from before it and release it by signal after
+ * training): two sweeps sharing their trials, one waiting for the other's leases, and an ASHA search,
+ * whose stopped trials end holding theirs too.
+ */
+async function recordLeaseToEnd(env: TestWorkers, start: Start): Promise<void> {
+  const small = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] }, seed: Math.floor(Math.random() * 2 ** 31), reuse: true });
+  const [a, b] = await Promise.all([start(small, 'replay-lease-end-a'), start(small, 'replay-lease-end-b')]);
+  await Promise.all([save(env.client, 'lease-end-a', a), save(env.client, 'lease-end-b', b)]);
+  const asha = await tinySpec(env, { grid: undefined, reuse: false, search: ASHA_SEARCH });
+  await save(env.client, 'lease-end-asha', await start(asha, 'replay-lease-end-asha'));
+}
+
+const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

@@ -67,9 +67,11 @@ function uninterrupted(epochs: number): string {
 /**
  * One attempt, using the protocol as trainTrial does. Returns its final state. With `keepBest` it
  * also keeps the best epoch's weights, as a trial that keeps its best epoch does, and checks that
- * they end as the uninterrupted run's.
+ * they end as the uninterrupted run's. `every`: it stores a checkpoint after every `every`th epoch
+ * and the last (trainTrial's interval in seconds, made deterministic), with the event files of the
+ * epochs in between.
  */
-async function attempt(store: CheckpointStore, owner: string, epochs: number, keepBest = false): Promise<string> {
+async function attempt(store: CheckpointStore, owner: string, epochs: number, keepBest = false, every = 1): Promise<string> {
   const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, () => true);
   let state = initialState;
   if (resume.weights) {
@@ -82,13 +84,18 @@ async function attempt(store: CheckpointStore, owner: string, epochs: number, ke
   assert.equal(resume.pointer.epochs.length, resume.pointer.epoch);
   assert.equal(resume.pointer.adamStep, STEPS_PER_EPOCH * resume.pointer.epoch);
   const history = resume.pointer.epochs.slice();
+  let unsavedEvents: Array<[number, Uint8Array]> = [];
   for (let e = resume.pointer.epoch; e < epochs; e++) {
     state = nextState(state, e);
     history.push(metrics(e + 1));
-    const bestSoFar = keepBest ? bestEpoch(history)!.epoch : undefined;
-    if (bestSoFar === e + 1) best = { epoch: e + 1, state };
-    const events = encode(e + 1, state);
-    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history, adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state), bestSoFar, () => store.put(eventsKey(e + 1), events));
+    if (keepBest && bestEpoch(history)!.epoch === e + 1) best = { epoch: e + 1, state };
+    unsavedEvents.push([e + 1, encode(e + 1, state)]);
+    if ((e + 1) % every !== 0 && e + 1 !== epochs) continue;
+    const events = unsavedEvents;
+    unsavedEvents = [];
+    await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: history.slice(), adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, state),
+      keepBest ? { epoch: best!.epoch, weights: encode(best!.epoch, best!.state) } : undefined,
+      () => Promise.all(events.map(([epoch, bytes]) => store.put(eventsKey(epoch), bytes))).then(() => undefined));
   }
   await checkpoint.removeOrphans();
   if (keepBest) assert.deepEqual(best, { epoch: bestOf(epochs), state: uninterrupted(bestOf(epochs)) }, `${owner} kept the uninterrupted run's best weights`);
@@ -109,7 +116,7 @@ class Interleaving {
   readonly status = new Map<string, Status>();
   readonly log: string[] = [];
 
-  constructor(readonly store: MemoryStore, private readonly epochs: number, private readonly keepBest = false) {}
+  constructor(readonly store: MemoryStore, private readonly epochs: number, private readonly keepBest = false, private readonly every = 1) {}
 
   start(name: string): void {
     this.status.set(name, 'running');
@@ -118,7 +125,7 @@ class Interleaving {
       this.log.push(`${name}: ${op} ${String(args[0]).replace(`trials/${TRIAL}/`, '')}`);
       return (this.store[op] as (...a: unknown[]) => Promise<unknown>)(...args);
     }])) as unknown as CheckpointStore;
-    attempt(gated, name, this.epochs, this.keepBest).then(
+    attempt(gated, name, this.epochs, this.keepBest, this.every).then(
       (state) => { assert.equal(state, uninterrupted(this.epochs), `${name} finished with the uninterrupted run's state`); this.status.set(name, 'done'); },
       (error) => {
         if (!(error instanceof CheckpointFencedError) && !(error instanceof PreconditionFailedError)) throw error;
@@ -160,9 +167,9 @@ class Interleaving {
  * A random schedule: up to `attempts` attempts start at random moments, operations interleave at
  * random and up to `crashes` attempts crash at random points. Returns the first violation, if any.
  */
-async function randomSchedule(seed: number, store: MemoryStore, options = { epochs: 4, attempts: 3, crashes: 2, keepBest: false }): Promise<string | undefined> {
+async function randomSchedule(seed: number, store: MemoryStore, options: { epochs: number; attempts: number; crashes: number; keepBest: boolean; every?: number } = { epochs: 4, attempts: 3, crashes: 2, keepBest: false }): Promise<string | undefined> {
   const random = randomStream(seed, 'checkpoint-schedule');
-  const run = new Interleaving(store, options.epochs, options.keepBest);
+  const run = new Interleaving(store, options.epochs, options.keepBest, options.every);
   let started = 0;
   let crashes = 0;
   run.start(`A${started++}`);
@@ -186,7 +193,7 @@ async function randomSchedule(seed: number, store: MemoryStore, options = { epoc
     if (dangling) return `seed ${seed}: checkpoint.json names ${dangling}, which does not exist, after:\n${run.log.join('\n')}`;
   }
   // Temporal's last retry, alone: it must complete the trial with the uninterrupted run's bytes.
-  const final = await attempt(store, 'final', options.epochs, options.keepBest);
+  const final = await attempt(store, 'final', options.epochs, options.keepBest, options.every);
   if (final !== uninterrupted(options.epochs)) return `seed ${seed}: the final attempt ended with other weights`;
   const left = (await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)));
   const kept = options.keepBest ? [artifactKeys.trialCheckpointWeights(TRIAL, bestOf(options.epochs))] : [];
@@ -243,6 +250,24 @@ describe('checkpoint protocol', () => {
       const violation = await randomSchedule(seed, new MemoryStore(), { epochs: 5, attempts: 3, crashes: 2, keepBest: true });
       assert.equal(violation, undefined, violation);
     }
+  });
+
+  test('2,000 random interleavings checkpointing every third epoch and keeping the best: a best epoch between checkpoints is stored beside the next, and nothing dangles', async () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const violation = await randomSchedule(seed, new MemoryStore(), { epochs: 5, attempts: 3, crashes: 2, keepBest: true, every: 3 });
+      assert.equal(violation, undefined, violation);
+    }
+  });
+
+  test('checkpoints every third epoch: the best epochs in between (2, then 4) are stored beside the checkpoints after them, and only the last best is kept', async () => {
+    const store = new MemoryStore();
+    const puts: string[] = [];
+    const watched: CheckpointStore = { ...store, read: (k) => store.read(k), putIf: (k, b, c) => store.putIf(k, b, c), delete: (k) => store.delete(k), list: (p) => store.list(p), put: (k, b) => { puts.push(k.replace(`trials/${TRIAL}/`, '')); return store.put(k, b); } };
+    assert.equal(await attempt(watched, 'only', 5, true, 3), uninterrupted(5));
+    assert.deepEqual(puts.filter((k) => k.startsWith('checkpoint-epoch')), ['checkpoint-epoch-0003.bin', 'checkpoint-epoch-0002.bin', 'checkpoint-epoch-0005.bin', 'checkpoint-epoch-0004.bin']);
+    assert.deepEqual(store.pointer()!.best, { epoch: 4, weightsKey: artifactKeys.trialCheckpointWeights(TRIAL, 4) });
+    assert.deepEqual(await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)), [4, 5].map((e) => artifactKeys.trialCheckpointWeights(TRIAL, e)));
+    assert.deepEqual([1, 2, 3, 4, 5].filter((e) => store.objects.has(eventsKey(e))), [1, 2, 3, 4, 5], 'every epoch\'s event file is stored');
   });
 
   test('keeping the best epoch without fencing does leave a dangling pointer', async () => {

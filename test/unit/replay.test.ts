@@ -77,3 +77,20 @@ test('a deliberately non-deterministic sweep workflow fails the replay', async (
   assert.ok(results.length >= 4);
   for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${result.error?.message ?? 'replayed without error'}`);
 });
+
+test('trials that released their training lease by signal replay with it; trials that hold it to their end replay without it', async () => {
+  // Recorded before patched('trial-lease-closes-with-trial'): a trial signalled its lease after training
+  // (completed.*, lease-*, the searches). Recorded after it (lease-end-*): no signal; the lease is
+  // terminated when its trial closes. Only the patch, false for a history without its marker, keeps both.
+  const released = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'release');
+  assert.ok(released('completed.01-trial.json'), 'the older trial fixture releases its lease by signal');
+  assert.ok(!released('lease-end-a.01-trial.json') && !released('lease-end-asha.03-trial.json'), 'the newer ones do not');
+  const lease = histories((f) => f === 'lease-end-a.02-lease.json')[0].history.events ?? [];
+  assert.ok(lease.at(-1)!.workflowExecutionTerminatedEventAttributes, 'the lease ended with its trial (parent close policy)');
+  const waited = histories((f) => f === 'lease-end-b.01-trial.json')[0].history.events ?? [];
+  assert.ok(waited.some((e) => e.startChildWorkflowExecutionFailedEventAttributes), 'a trial of the second sweep waited for the first one\'s lease');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('completed.') || file.startsWith('lease-') || file.startsWith('asha.'));
+  assert.equal(results.length, 43);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});

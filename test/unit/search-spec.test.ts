@@ -88,6 +88,7 @@ describe('search section', () => {
 });
 
 describe('grid specs are untouched', () => {
+  // The fixture has every setting added since (checkpointEverySeconds: 10) at its default.
   test('the example specs parse to exactly what they parsed to before the search section existed', () => {
     const before = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'parsed-example-specs.json'), 'utf8')) as Record<string, unknown>;
     for (const [file, parsed] of Object.entries(before)) {
@@ -106,7 +107,10 @@ describe('grid specs are untouched', () => {
       const completed = events.find((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId === scheduled.eventId);
       const input = payload(scheduled.activityTaskScheduledEventAttributes.input.payloads[0]);
       const rawSpec = payload(events[0].workflowExecutionStartedEventAttributes.input.payloads[0]);
-      assert.deepEqual(JSON.parse(JSON.stringify(parseSweepSpec(rawSpec))), input.spec, file);
+      // Settings added after a history was recorded are not in what its planTrials was given.
+      const parsed = JSON.parse(JSON.stringify(parseSweepSpec(rawSpec)));
+      if (!('checkpointEverySeconds' in input.spec)) delete parsed.checkpointEverySeconds;
+      assert.deepEqual(parsed, input.spec, file);
       assert.deepEqual(await planTrials(input), payload(completed.activityTaskCompletedEventAttributes.result.payloads[0]), file);
       checked++;
     }

@@ -73,6 +73,7 @@ describe('parseSweepSpec: accepted specs', () => {
     assert.equal(s.seed, 42);
     assert.equal(s.concurrency, 2);
     assert.equal(s.heartbeatTimeoutSeconds, 60);
+    assert.equal(s.checkpointEverySeconds, 10);
     assert.deepEqual(s.taskQueues, { cpu: 'sweep-cpu', gpu: 'sweep-gpu' });
     assert.equal(s.maxTrials, 256);
     assert.equal(s.reuse, true);
@@ -210,6 +211,8 @@ describe('parseSweepSpec: rejected specs name the field', () => {
   test('wrongly typed scalars and sections', () => {
     assertProblem(spec({ seed: -1 }), 'seed');
     assertProblem(spec({ concurrency: 0 }), 'concurrency');
+    assertProblem(spec({ checkpointEverySeconds: -1 }), 'checkpointEverySeconds');
+    assertProblem(spec({ checkpointEverySeconds: '10s' }), 'checkpointEverySeconds');
     assertProblem(spec({ reuse: 'yes' }), 'reuse');
     assertProblem(spec({ balance: { perClass: 2 } }), 'balance.perClass');
     assertProblem(spec({ augmentation: 'on' }), 'augmentation', /must be an object/);
