@@ -67,6 +67,8 @@ export interface WorkerConfig {
   suggestQueue: string;
   cpuConcurrency: number;
   gpuConcurrency: number;
+  /** GPU-role worker processes `run-workers.ts` runs on this node (each with gpuConcurrency); on a CPU node, about one per core. */
+  gpuProcesses: number;
   /** Worker versioning: the Temporal worker deployment version this build's workers join; unset, they are unversioned. */
   deployment?: DeploymentVersion;
 }
@@ -84,6 +86,7 @@ export function workerConfig(): WorkerConfig {
     suggestQueue: setting('SWEEP_SUGGEST_QUEUE') ?? 'sweep-suggest',
     cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
+    gpuProcesses: positiveInt('SWEEP_GPU_PROCESSES', 1),
     deployment: deploymentVersion(),
   };
 }

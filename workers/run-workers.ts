@@ -1,6 +1,7 @@
 // Starts Temporal workers for the CPU queue (sweep and trial workflows, data and ranking
 // activities), the GPU queue (feature extraction, training, evaluation) and/or the suggest queue
 // (bayesian suggestions, a Python process: ./suggest-worker.ts).
+import { fork } from 'node:child_process';
 import os from 'node:os';
 import { ActivityInterceptorsFactory, DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
@@ -102,6 +103,7 @@ export class WorkerLogger extends DefaultLogger {
 /**
  * Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). The suggest
  * role is skipped with a notice where the search venv is missing: only bayesian sweeps need it.
+ * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one.
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger() });
@@ -113,11 +115,34 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
   if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
   console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')}`);
+  const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1) : undefined;
+  if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each`);
   await Promise.all(workers.map((w) => w.run()));
+  await others?.stop();
   await suggest?.stop();
 }
 
+/**
+ * `count` more GPU-role worker processes (this file, role gpu, the same settings). Head training runs
+ * on its process's JavaScript thread (tfjs-node runs ops synchronously, on one intra-op thread by
+ * default), so on a CPU node trials train side by side only in separate processes. Each one stops
+ * with this process however it ends: SIGTERM from stop() drains it; if this process dies, its IPC
+ * channel closes and the child ends at once, as the node's other processes would.
+ */
+export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = process.env): { stop(): Promise<void> } {
+  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: { ...env, SWEEP_GPU_PROCESSES: '1' } }));
+  return {
+    stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }))).then(() => undefined),
+  };
+}
+
 if (require.main === module) {
+  // A process started by startGpuProcesses ends with the one that started it.
+  if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   const roles = (process.argv[2] ?? 'cpu,gpu').split(',') as WorkerRole[];
   if (!roles.every((r) => ROLES.includes(r))) {
     console.error('usage: workers/run-workers.ts [cpu|gpu|suggest, comma-separated, e.g. cpu,gpu,suggest]');

@@ -1,0 +1,80 @@
+// SWEEP_GPU_PROCESSES: `run-workers.ts gpu` on a CPU node starts more GPU worker processes beside
+// itself, so trials train side by side (one JavaScript thread per process), and they end with it.
+// Against the local stack: an in-process CPU worker runs the workflows, the GPU role is one
+// `run-workers.ts gpu` process with SWEEP_GPU_PROCESSES=2.
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
+import { Leaderboard } from '../../lib/sweep-types';
+import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+
+const REPO_ROOT = path.join(__dirname, '..', '..');
+let env: TestWorkers;
+let gpu: ChildProcess;
+let output = '';
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; GPU worker output:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The processes polling the GPU queue for activities, by pid (identities are pid@host). */
+async function gpuPollerPids(): Promise<number[]> {
+  const { pollers } = await env.client.workflowService.describeTaskQueue({
+    namespace: env.client.options.namespace,
+    taskQueue: { name: env.gpuQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return [...new Set((pollers ?? []).map((p) => Number((p.identity ?? '').split('@')[0])))].filter(Number.isInteger);
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+before(async () => {
+  env = await startTestWorkers('gpu-processes', ['cpu']);
+  gpu = spawn(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SWEEP_GPU_QUEUE: env.gpuQueue, SWEEP_CPU_QUEUE: env.cpuQueue, SWEEP_GPU_PROCESSES: '2', SWEEP_GPU_CONCURRENCY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  gpu.stdout!.on('data', (chunk) => { output += chunk; });
+  gpu.stderr!.on('data', (chunk) => { output += chunk; });
+});
+
+after(async () => {
+  if (gpu.exitCode === null && gpu.signalCode === null) gpu.kill('SIGKILL');
+  await env.stop();
+});
+
+test('SWEEP_GPU_PROCESSES=2: two processes poll the GPU queue and two trials train at once, one in each', async () => {
+  const pids = await waitFor('two GPU pollers', async () => { const found = await gpuPollerPids(); return found.length === 2 && found; });
+  assert.ok(pids.includes(gpu.pid!), 'the started process is one of them');
+  assert.match(output, /starting 1 more GPU worker process\(es\) beside this one \(SWEEP_GPU_PROCESSES=2\), 1 activities at once each/);
+
+  const spec = await tinySpec(env, { name: 'gpu-processes', reuse: false, concurrency: 2, grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [30] } });
+  const sweepId = uniqueId('gpu-processes');
+  const board = await env.client.workflow.execute('sweepWorkflow', { taskQueue: env.cpuQueue, workflowId: sweepId, args: [spec], workflowExecutionTimeout: '5m' }) as Leaderboard;
+  assert.equal(board.ranked.length, 2);
+  // Each process runs one activity at a time, so two trials training at once are in two processes.
+  const trainedBy = await Promise.all([1, 2].map(async (run) => {
+    const history = await env.client.workflow.getHandle(trialWorkflowId(sweepId, run)).fetchHistory();
+    return (history.events ?? []).find((e) => e.activityTaskStartedEventAttributes && history.events!.some((s) => s.eventId?.toString() === e.activityTaskStartedEventAttributes!.scheduledEventId?.toString() && s.activityTaskScheduledEventAttributes?.activityType?.name === 'trainTrial'))?.activityTaskStartedEventAttributes?.identity;
+  }));
+  assert.equal(new Set(trainedBy.map((identity) => Number(identity!.split('@')[0]))).size, 2, `trials trained by ${trainedBy.join(' and ')}`);
+});
+
+test('kill -9 of the process that started them: the other GPU process ends too', async () => {
+  const pids = await gpuPollerPids();
+  const other = pids.find((pid) => pid !== gpu.pid);
+  assert.ok(other && alive(other), `the second GPU process (${pids.join(', ')}) is running`);
+  gpu.kill('SIGKILL');
+  await waitFor('the second GPU process to end', async () => !alive(other), 10_000);
+});
