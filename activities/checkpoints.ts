@@ -10,8 +10,9 @@
 //    anything again. Claims are ordered by the store, so the newest claimer owns the trial.
 // 2. Deletes follow moves. Only the owner deletes, only its own previous weights, and only after the
 //    pointer names newer ones; a claimer resumes from what the pointer names at its claim, never older.
-//    The best-so-far weights (a trial that keeps its best epoch) are the best epoch's checkpoint: the
-//    pointer names that object as the best, so it is not deleted as the pointer moves on; the owner
+//    The best-so-far weights (a trial that keeps its best epoch) are the best epoch's checkpoint (for a
+//    best epoch between checkpoints, its state stored beside the next one): the pointer names that
+//    object as the best, so it is not deleted as the pointer moves on; the owner
 //    deletes it only after the pointer names a newer best. (Pointers written before this name a
 //    separate best-epoch-NNNN.bin copy; it follows the same rule.)
 // 3. Repair. A pointer whose weights are gone (left by the protocol before fencing, or by lost

@@ -1,8 +1,9 @@
 // Training one trial's head on cached features, checkpointed every few seconds of training. A retry
 // on any worker resumes from the last checkpoint, and because every random draw is keyed by (seed,
-// trial, epoch, batch) the resumed trial computes exactly what an uninterrupted one would have. Attempts that
-// overlap (a retry started while an earlier attempt still runs) are fenced by the checkpoint protocol
-// (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat timeout stops.
+// trial, epoch, batch) the resumed trial computes exactly what an uninterrupted one would have.
+// Attempts that overlap (a retry started while an earlier attempt still runs) are fenced by the
+// checkpoint protocol (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat
+// timeout stops.
 import { ApplicationFailure } from '@temporalio/common';
 import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';

@@ -17,7 +17,9 @@ import { REPO_ROOT, searchPython } from '../platform/config';
 import { getJson } from '../platform/storage';
 import { connectClient } from '../platform/temporal-connection';
 import { Runtime } from '@temporalio/worker';
-import { WorkerLogger, createWorkers } from '../workers/run-workers';
+import { temporal } from '@temporalio/proto';
+import { Client } from '@temporalio/client';
+import { WorkerLogger, createWorkers, startGpuProcesses } from '../workers/run-workers';
 import { startSuggestWorker, suggestWorkerMissing } from '../workers/suggest-worker';
 import { sweepWorkflow } from '../workflows';
 import { FloorResult, FloorTrial } from './floor';
@@ -26,9 +28,14 @@ import { Profiler, SweepProfile, historyProfile } from './search-profile';
 import { deletePrefix, splitOf } from './setup';
 import { Series, stepChart } from './svg-plot';
 
+/** The sweeps of seed 1 run again with one GPU worker process, beside their runs with config.gpuProcesses. */
+const ONE_PROCESS = { 'grid-warm-1proc': 'grid-warm', 'asha-large-1proc': 'asha-large' } as const;
+
 export interface SweepRun {
-  method: SearchMethod | 'grid-warm' | 'asha-large';
+  method: SearchMethod | 'grid-warm' | 'asha-large' | keyof typeof ONE_PROCESS;
   seed: number;
+  /** GPU worker processes it trained in; with one, the benchmark's own (its profile times the GPU activities too). */
+  gpuProcesses: number;
   wallSeconds: number;
   load: [number, number];
   /** Epochs trained over all trials, and the seconds those epochs took (train + val pass, from result.json). */
@@ -84,14 +91,20 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
   const dataDir = digitsDir(config.imageSize);
   const suffix = `${process.pid}-${Date.now().toString(36)}`;
   const queues = { cpu: `bench-cpu-${suffix}`, gpu: `bench-gpu-${suffix}`, suggest: `bench-suggest-${suffix}` };
+  // The queue the GPU worker processes serve; `queues.gpu` is this process's own GPU worker.
+  const processQueues = { ...queues, gpu: `bench-gpus-${suffix}` };
   const profiler = new Profiler();
+  // Cold: nothing of this data in the bucket or the workers' disk caches (set before the processes start).
+  process.env.SWEEP_CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-bench-cache-'));
   // Workers log only what needs attention, so the benchmark's own lines stay readable.
   Runtime.install({ logger: new WorkerLogger('WARN') });
   const workers = await createWorkers(['cpu', 'gpu'], { cpuQueue: queues.cpu, gpuQueue: queues.gpu, activityInterceptors: [profiler.interceptor] });
   const running = workers.map((w) => w.run());
+  const gpuProcesses = startGpuProcesses(config.gpuProcesses, { ...process.env, SWEEP_CPU_QUEUE: queues.cpu, SWEEP_GPU_QUEUE: processQueues.gpu, SWEEP_GPU_CONCURRENCY: '1' });
   const suggest = await startSuggestWorker(queues.suggest);
   const client = await connectClient();
-  const raw = (method: SearchMethod, seed: number, budget?: number) => searchSpec(config, dataDir, method, seed, queues, budget);
+  await activityPollers(client, processQueues.gpu, config.gpuProcesses);
+  const raw = (method: SearchMethod, seed: number, budget?: number, oneProcess = false) => searchSpec(config, dataDir, method, seed, oneProcess ? queues : processQueues, budget);
   try {
     const runs: SweepRun[] = [];
     const sweep = async (method: SweepRun['method'], seed: number, spec: Record<string, unknown>, withHistory: boolean) => {
@@ -107,7 +120,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
       const results = await Promise.all(trials.map((t) => getJson<TrainResult>(artifactKeys.trialResult(t.trialId))));
       const curve = curveOf(board);
       const run: SweepRun = {
-        method, seed, wallSeconds, load: [loadBefore, load()],
+        method, seed, gpuProcesses: method in ONE_PROCESS ? 1 : config.gpuProcesses, wallSeconds, load: [loadBefore, load()],
         epochs: trials.reduce((n, t) => n + t.epochsDone, 0),
         epochSeconds: results.reduce((n, r, i) => n + r.epochs.slice(0, trials[i].epochsDone).reduce((m, e) => m + e.epochDuration, 0), 0),
         best: curve.at(-1)?.[1] ?? 0,
@@ -120,20 +133,22 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
       return run;
     };
 
-    // Cold: nothing of this data in the bucket or the worker's disk cache; warm: the same sweep again
+    // Cold: nothing of this data in the bucket or the workers' disk caches; warm: the same sweep again
     // (reuse false trains every trial; the feature shards are content-addressed and found).
     const [first, ...others] = config.seeds;
-    process.env.SWEEP_CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-bench-cache-'));
     await sweep('grid', first, raw('grid', first), true);
     await sweep('grid-warm', first, raw('grid', first), true);
+    await sweep('grid-warm-1proc', first, raw('grid', first, undefined, true), true);
     for (const method of SEARCH_METHODS.filter((m) => m !== 'grid')) await sweep(method, first, raw(method, first), true);
     for (const seed of others) for (const method of SEARCH_METHODS) await sweep(method, seed, raw(method, seed), false);
     await sweep('asha-large', first, raw('asha', first, config.largeBudget), true);
+    await sweep('asha-large-1proc', first, raw('asha', first, config.largeBudget, true), true);
 
     const gridSpec: SweepSpec = parseSweepSpec(raw('grid', first));
     const split = await splitOf(gridSpec);
     const floors: Record<string, FloorFigures> = {};
-    for (const run of runs.filter((r) => r.seed === first)) {
+    // A one-process run trains the same trials as its counterpart: one floor serves both.
+    for (const run of runs.filter((r) => r.seed === first && !(r.method in ONE_PROCESS))) {
       const loadBefore = load();
       const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec: gridSpec, split, trials: run.trials });
       floors[run.method] = { ...floor, load: [loadBefore, load()] };
@@ -149,10 +164,24 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
   } finally {
     workers.forEach((w) => w.shutdown());
     await Promise.all(running);
+    await gpuProcesses.stop();
     await suggest.stop();
     await client.connection.close();
     for (const prefix of ['features/', 'trials/', 'sweeps/']) await deletePrefix(prefix);
   }
+}
+
+/** Waits until `count` workers poll `taskQueue` for activities, so no sweep's wall time includes a worker's start. */
+async function activityPollers(client: Client, taskQueue: string, count: number): Promise<void> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    if (new Set((pollers ?? []).map((p) => p.identity)).size >= count) return;
+  }
+  throw new Error(`${count} GPU worker processes did not start polling ${taskQueue} within 2 minutes`);
 }
 
 const COLOURS: Record<string, string> = { grid: '#555555', random: '#1f77b4', bayesian: '#d62728', asha: '#2ca02c' };
@@ -182,7 +211,7 @@ export function searchReport(result: SearchBenchResult): string {
   const byMethod = (m: SweepRun['method']) => runs.filter((r) => r.method === m);
   const budget = gridBudget(config);
   const lines = [
-    `### Search (${config.mode}): digits ${config.imageSize}px, ${split.counts.train} train / ${split.counts.val} val, budget ${budget} trials x ${config.epochs} epochs, concurrency ${config.concurrency}, seeds ${config.seeds.join(', ')}`,
+    `### Search (${config.mode}): digits ${config.imageSize}px, ${split.counts.train} train / ${split.counts.val} val, budget ${budget} trials x ${config.epochs} epochs, concurrency ${config.concurrency}, ${config.gpuProcesses} GPU worker processes (1 in the rows marked 1proc), seeds ${config.seeds.join(', ')}`,
     '',
     '| method | best val acc, mean (min-max) over seeds | epochs trained, mean | sweep wall s, mean | load (1-min) |',
     '|---|---|---|---|---|',
@@ -202,6 +231,8 @@ export function searchReport(result: SearchBenchResult): string {
   const large = byMethod('asha-large')[0];
   const cold = grid.find((r) => r.seed === config.seeds[0])!;
   const warm = byMethod('grid-warm')[0];
+  const warmOne = byMethod('grid-warm-1proc')[0];
+  const largeOne = byMethod('asha-large-1proc')[0];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   // The bayesian sweeps leave startupTrials to its default (search/optuna/suggest.py draws that many at random first).
   const startupTrials = defaultStartupTrials(config.space as SearchSpace);
@@ -212,21 +243,24 @@ export function searchReport(result: SearchBenchResult): string {
     `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= startupTrials ? ` (a budget of ${budget} is within TPE's ${startupTrials} random start-up trials: this run cannot show the model's effect)` : ''}.`,
     `- a ${config.largeBudget}-configuration ASHA search <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
     `- a whole sweep <= 1.3x the floor cold: grid ${f(cold.wallSeconds)} s vs ${f(floors.grid.coldSeconds)} s = ${f(cold.wallSeconds / floors.grid.coldSeconds, 2)}x: ${met(cold.wallSeconds <= 1.3 * floors.grid.coldSeconds)}; <= 1.1x warm: ${f(warm.wallSeconds)} s vs ${f(floors['grid-warm'].headsSeconds)} s = ${f(warm.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x: ${met(warm.wallSeconds <= 1.1 * floors['grid-warm'].headsSeconds)}.`,
+    `- the same sweeps with one GPU worker process (${config.concurrency} trials in it), side by side: warm grid ${f(warmOne.wallSeconds)} s = ${f(warmOne.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x the floor; ${config.largeBudget}-configuration ASHA ${f(largeOne.wallSeconds)} s = ${f(largeOne.wallSeconds / reference.wallSeconds, 2)}x the reference trial.`,
     '',
-    '| sweep (seed ' + config.seeds[0] + ') | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| sweep (seed ' + config.seeds[0] + ') | GPU processes | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of runs.filter((x) => x.seed === config.seeds[0])) {
-    const fl = floors[r.method];
+    const fl = floors[r.method in ONE_PROCESS ? ONE_PROCESS[r.method as keyof typeof ONE_PROCESS] : r.method];
     const h = r.profile.history!;
     const puts = (r.profile.s3.PutObjectCommand ?? 0);
     const gets = (r.profile.s3.GetObjectCommand ?? 0);
     const all = Object.values(r.profile.s3).reduce((a, b) => a + b, 0);
     const ratio = r.method === 'grid' ? r.wallSeconds / fl.coldSeconds : r.wallSeconds / fl.headsSeconds;
-    lines.push(`| ${r.method} | ${f(r.wallSeconds)} | ${f(r.load[0])}→${f(r.load[1])} | ${f(fl.coldSeconds)} / ${f(fl.headsSeconds)} | ${f(ratio, 2)}x ${r.method === 'grid' ? '(cold)' : '(warm)'} | ${r.trials.length} | ${r.epochs} | ${f(r.epochSeconds)} | ${f(h.trialSeconds, 2)} | ${h.workflowTasks.count}, ${f(h.workflowTasks.seconds)}, ${f(h.workflowTasks.waitSeconds)} | ${h.activityTasks.count}, ${f(h.activityTasks.seconds)}, ${f(h.activityTasks.waitSeconds)} | ${f(puts / r.epochs, 1)} / ${f(gets / r.epochs, 1)} / ${f((all - puts - gets) / r.epochs, 1)} |`);
+    // This process counts S3 requests of the activities it runs: those of training only with one GPU process (its own).
+    const perEpoch = r.gpuProcesses === 1 ? `${f(puts / r.epochs, 1)} / ${f(gets / r.epochs, 1)} / ${f((all - puts - gets) / r.epochs, 1)}` : '-';
+    lines.push(`| ${r.method} | ${r.gpuProcesses} | ${f(r.wallSeconds)} | ${f(r.load[0])}→${f(r.load[1])} | ${f(fl.coldSeconds)} / ${f(fl.headsSeconds)} | ${f(ratio, 2)}x ${r.method === 'grid' ? '(cold)' : '(warm)'} | ${r.trials.length} | ${r.epochs} | ${f(r.epochSeconds)} | ${f(h.trialSeconds, 2)} | ${h.workflowTasks.count}, ${f(h.workflowTasks.seconds)}, ${f(h.workflowTasks.waitSeconds)} | ${h.activityTasks.count}, ${f(h.activityTasks.seconds)}, ${f(h.activityTasks.waitSeconds)} | ${perEpoch} |`);
   }
-  const g = byMethod('grid-warm')[0];
-  lines.push('', `Activity time in the warm grid sweep (seed ${config.seeds[0]}, ${g.trials.length} trials): ${Object.entries(g.profile.activities).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 0)} ms = ${f(t.seconds)} s`).join('; ')}.`);
+  const g = warmOne;
+  lines.push('', `Activity time in the warm grid sweep with one GPU process (seed ${config.seeds[0]}, ${g.trials.length} trials; the benchmark times the activities of its own process): ${Object.entries(g.profile.activities).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 0)} ms = ${f(t.seconds)} s`).join('; ')}.`);
   lines.push(`Inside trainTrial: ${Object.entries(g.profile.sections).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 1)} ms = ${f(t.seconds, 2)} s`).join('; ')}.`);
   lines.push(`S3 requests in it: ${Object.entries(g.profile.s3).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace(/Command$/, '')} ${n} (${f(g.profile.s3Seconds[c], 1)} s)`).join(', ')}.`);
   lines.push(`One reference trial (backbone per image and epoch, ${config.epochs} epochs): ${f(reference.wallSeconds)} s (load ${f(reference.load[0])}→${f(reference.load[1])}).`);
