@@ -141,8 +141,12 @@ export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = proces
 }
 
 if (require.main === module) {
-  // A process started by startGpuProcesses ends with the one that started it.
-  if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  // A process started by startGpuProcesses ends with the one that started it. Its IPC channel does
+  // not keep it alive (unref): like any worker process, it exits once its workers have drained.
+  if (process.send) {
+    process.channel?.unref();
+    process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  }
   const roles = (process.argv[2] ?? 'cpu,gpu').split(',') as WorkerRole[];
   if (!roles.every((r) => ROLES.includes(r))) {
     console.error('usage: workers/run-workers.ts [cpu|gpu|suggest, comma-separated, e.g. cpu,gpu,suggest]');

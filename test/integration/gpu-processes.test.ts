@@ -38,15 +38,21 @@ async function gpuPollerPids(): Promise<number[]> {
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
-before(async () => {
-  env = await startTestWorkers('gpu-processes', ['cpu']);
-  gpu = spawn(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
+/** `run-workers.ts gpu` with SWEEP_GPU_PROCESSES=2 on the test's queues. */
+function spawnGpuWorkers(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SWEEP_GPU_QUEUE: env.gpuQueue, SWEEP_CPU_QUEUE: env.cpuQueue, SWEEP_GPU_PROCESSES: '2', SWEEP_GPU_CONCURRENCY: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  gpu.stdout!.on('data', (chunk) => { output += chunk; });
-  gpu.stderr!.on('data', (chunk) => { output += chunk; });
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  return child;
+}
+
+before(async () => {
+  env = await startTestWorkers('gpu-processes', ['cpu']);
+  gpu = spawnGpuWorkers();
 });
 
 after(async () => {
@@ -77,4 +83,12 @@ test('kill -9 of the process that started them: the other GPU process ends too',
   assert.ok(other && alive(other), `the second GPU process (${pids.join(', ')}) is running`);
   gpu.kill('SIGKILL');
   await waitFor('the second GPU process to end', async () => !alive(other), 10_000);
+});
+
+test('SIGTERM (as Ctrl-C or a redeploy sends it): both GPU processes drain and exit', async () => {
+  const started = spawnGpuWorkers();
+  // Pollers of the processes killed above linger in the queue's list for a while: only live ones count.
+  const pids = await waitFor('two live GPU pollers', async () => { const found = (await gpuPollerPids()).filter(alive); return found.length === 2 && found; });
+  started.kill('SIGTERM');
+  await waitFor('both GPU processes to exit', async () => started.exitCode !== null && pids.every((pid) => !alive(pid)), 20_000);
 });
