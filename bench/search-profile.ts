@@ -58,7 +58,7 @@ export class Profiler {
     const sections: Array<[string, { prototype: object } | object, string[]]> = [
       ['checkpoint', TrialCheckpoint, ['claim']],
       ['checkpoint', TrialCheckpoint.prototype, ['save', 'removeOrphans']],
-      ['events', TrialEvents.prototype, ['writeHeader', 'writeEpoch', 'writeEnd', 'removeStaleEpochs']],
+      ['events', TrialEvents.prototype, ['writeHeader', 'writeEpochFiles', 'writeEnd', 'removeStaleEpochs']],
       ['head', HeadTrainer.prototype, ['trainBatch', 'evaluate', 'weights', 'adamState']],
     ];
     for (const [label, target, names] of sections) for (const name of names) this.time(target as Record<string, unknown>, name, `${label}.${name}`);
