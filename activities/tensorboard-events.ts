@@ -43,12 +43,10 @@ export class TrialEvents {
     await this.put(this.series.headerName(), trialHeaderEventFile(params, graph, now()));
   }
 
-  /** An epoch's scalars, and a histogram of every head tensor when `weights` (after that epoch) are given. */
-  async writeEpoch(metrics: EpochMetrics, weights: HeadArrays | undefined, wallTime = now()): Promise<void> {
-    await this.writeEpochFiles([this.epochFile(metrics, weights, wallTime)]);
-  }
-
-  /** An epoch's file, made now (histograms of the weights as they are after that epoch), to store later. */
+  /**
+   * An epoch's file: its scalars, and a histogram of every head tensor when `weights` (after that epoch)
+   * are given, made now and stored by writeEpochFiles.
+   */
   epochFile(metrics: EpochMetrics, weights: HeadArrays | undefined, wallTime = now()): EpochEventFile {
     const histograms = weights ? HEAD_TENSOR_NAMES.map((name, i) => [name, weights[i]] as const) : [];
     return { name: this.series.epochName(metrics.epoch), bytes: epochEventFile(metrics, histograms, wallTime) };
@@ -99,7 +97,7 @@ export async function writeReusedTrialEvents(input: TrialInput, result: TrainRes
     const wallTimes = replayWallTimes(result.epochs, now());
     const last = result.epochs.at(-1)!;
     const lastWeights = missing.includes(last) ? await finalWeights?.() : undefined;
-    for (const e of missing) await events.writeEpoch(e, e === last ? lastWeights : undefined, wallTimes[result.epochs.indexOf(e)]);
+    await events.writeEpochFiles(missing.map((e) => events.epochFile(e, e === last ? lastWeights : undefined, wallTimes[result.epochs.indexOf(e)])));
   }
   if (end) await events.writeEnd('success');
 }

@@ -84,9 +84,8 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // epochs is written before it is stored (a fenced save stops the attempt before its next write), so
   // the writes keep their order: event files and weights, pointer, then the next checkpoint's.
   let saving: Promise<void> = Promise.resolve();
-  const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => {
-    Context.current().heartbeat({ epoch: u.pointer.epoch, of: trial.head.n_epochs, metrics: u.pointer.epochs.at(-1) });
-  });
+  const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat({ epoch: done.length, of: trial.head.n_epochs, metrics: done.at(-1) });
+  const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => heartbeatEpoch(u.pointer.epochs));
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
@@ -119,7 +118,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
         files: [...unsaved?.files ?? [], events.epochFile(epochs.at(-1)!, weights)],
       };
       if (epochs.length < until && Date.now() - savedAt < everyMs) {
-        Context.current().heartbeat({ epoch: epochs.length, of: trial.head.n_epochs, metrics: epochs.at(-1) });
+        heartbeatEpoch(epochs);
         continue;
       }
       saving = save(unsaved);

@@ -15,9 +15,8 @@ import { Leaderboard, SplitSummary, TrainResult, TrialPlan } from '../lib/sweep-
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { REPO_ROOT, searchPython } from '../platform/config';
 import { getJson } from '../platform/storage';
-import { connectClient } from '../platform/temporal-connection';
+import { activityPollers, connectClient } from '../platform/temporal-connection';
 import { Runtime } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import { WorkerLogger, createWorkers, startGpuProcesses } from '../workers/run-workers';
 import { startSuggestWorker, suggestWorkerMissing } from '../workers/suggest-worker';
@@ -103,7 +102,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
   const gpuProcesses = startGpuProcesses(config.gpuProcesses, { ...process.env, SWEEP_CPU_QUEUE: queues.cpu, SWEEP_GPU_QUEUE: processQueues.gpu, SWEEP_GPU_CONCURRENCY: '1' });
   const suggest = await startSuggestWorker(queues.suggest);
   const client = await connectClient();
-  await activityPollers(client, processQueues.gpu, config.gpuProcesses);
+  await gpuProcessesPolling(client, processQueues.gpu, config.gpuProcesses);
   const raw = (method: SearchMethod, seed: number, budget?: number, oneProcess = false) => searchSpec(config, dataDir, method, seed, oneProcess ? queues : processQueues, budget);
   try {
     const runs: SweepRun[] = [];
@@ -172,14 +171,9 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
 }
 
 /** Waits until `count` workers poll `taskQueue` for activities, so no sweep's wall time includes a worker's start. */
-async function activityPollers(client: Client, taskQueue: string, count: number): Promise<void> {
+async function gpuProcessesPolling(client: Client, taskQueue: string, count: number): Promise<void> {
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
-    const { pollers } = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    });
-    if (new Set((pollers ?? []).map((p) => p.identity)).size >= count) return;
+    if (new Set((await activityPollers(client, taskQueue)).map((p) => p.identity)).size >= count) return;
   }
   throw new Error(`${count} GPU worker processes did not start polling ${taskQueue} within 2 minutes`);
 }

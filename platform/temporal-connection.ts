@@ -1,6 +1,7 @@
 // Temporal connections from Temporal's own client config (env vars or temporal.toml profile),
 // so the same workers and CLI join a local dev server, a remote cluster or Temporal Cloud.
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { loadStackEnv } from './config';
@@ -31,4 +32,14 @@ export async function connectWorker(): Promise<{ connection: NativeConnection; n
   const { connectionOptions, namespace } = connectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   return { connection, namespace: namespace ?? 'default' };
+}
+
+/** The workers polling `taskQueue` for activities, as the server last saw them (identity, last poll). */
+export async function activityPollers(client: Client, taskQueue: string): Promise<temporal.api.taskqueue.v1.IPollerInfo[]> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return pollers ?? [];
 }

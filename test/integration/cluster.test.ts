@@ -22,6 +22,7 @@ import { temporal } from '@temporalio/proto';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
+import { activityPollers } from '../../platform/temporal-connection';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -174,12 +175,7 @@ async function runningAttempt(target: Target, trialWorkflowId: string): Promise<
 
 /** When a node's worker last began polling the GPU queue (it polls only while it has a free slot). */
 async function lastPolled(target: Target, node: string): Promise<number | undefined> {
-  const { pollers } = await target.client.workflowService.describeTaskQueue({
-    namespace: target.client.options.namespace,
-    taskQueue: { name: target.queues.gpuQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-  });
-  const poller = pollers?.find((p) => target.nodeOf(p.identity ?? '') === node);
+  const poller = (await activityPollers(target.client, target.queues.gpuQueue)).find((p) => target.nodeOf(p.identity ?? '') === node);
   return poller?.lastAccessTime ? tsToMs(poller.lastAccessTime) : undefined;
 }
 

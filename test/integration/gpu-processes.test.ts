@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { temporal } from '@temporalio/proto';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { Leaderboard } from '../../lib/sweep-types';
+import { activityPollers } from '../../platform/temporal-connection';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -28,12 +28,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 
 /** The processes polling the GPU queue for activities, by pid (identities are pid@host). */
 async function gpuPollerPids(): Promise<number[]> {
-  const { pollers } = await env.client.workflowService.describeTaskQueue({
-    namespace: env.client.options.namespace,
-    taskQueue: { name: env.gpuQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-  });
-  return [...new Set((pollers ?? []).map((p) => Number((p.identity ?? '').split('@')[0])))].filter(Number.isInteger);
+  const pollers = await activityPollers(env.client, env.gpuQueue);
+  return [...new Set(pollers.map((p) => Number((p.identity ?? '').split('@')[0])))].filter(Number.isInteger);
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
