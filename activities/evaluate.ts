@@ -24,11 +24,20 @@ export interface EvaluateInput {
 }
 
 export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
-  await initTensorflow();
   // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.
-  Context.current().heartbeat('loading features');
+  return evaluateHeadOnSplit(input, (stage) => Context.current().heartbeat(stage));
+}
+
+/**
+ * The scores of a trained head on a split, its predictions and its misclassified images, stored beside
+ * the trial; `progress` is told each slow part as it begins. trainTrial calls it too, for the test split
+ * at a trial's end, without an activity of its own.
+ */
+export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage: string) => void = () => undefined): Promise<Evaluation> {
+  await initTensorflow();
+  progress('loading features');
   const data = await openFeatureSet(input.features);
-  Context.current().heartbeat('evaluating');
+  progress('evaluating');
   const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
   const { weights } = decodeState(shape, await getObject(input.trained.headKey), 0);
   const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));

@@ -23,6 +23,7 @@ import { openFeatureSet } from '../platform/feature-cache';
 import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
 import { CheckpointPointer, CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
+import { evaluateHeadOnSplit } from './evaluate';
 import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 /** Epochs trained since the last checkpoint: what the next one stores. */
@@ -36,6 +37,15 @@ interface Unsaved {
 }
 
 export async function trainTrial(input: TrialInput, store: CheckpointStore = s3CheckpointStore()): Promise<TrainResult> {
+  const trained = await trainHead(input, store);
+  // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
+  if (!input.evaluateTest || trained.storedEpochs) return trained;
+  // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
+  const test = await evaluateHeadOnSplit({ trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes });
+  return { ...trained, test };
+}
+
+async function trainHead(input: TrialInput, store: CheckpointStore): Promise<TrainResult> {
   const backend = (await initTensorflow()).name;
   const { trial } = input;
   const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };

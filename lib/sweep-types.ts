@@ -73,6 +73,8 @@ export interface TrialInput {
   keepBest?: Objective;
   /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */
   untilEpoch?: number;
+  /** Also score the head kept at `untilEpoch` on the test split; absent in trials started before it, which call evaluateTrial. */
+  evaluateTest?: boolean;
 }
 
 export interface TrainResult {
@@ -92,6 +94,8 @@ export interface TrainResult {
   headKey: string;
   /** The epoch kept, by the objective (trials that keep their best epoch only). */
   bestEpoch?: number;
+  /** The kept head's scores on the test split, when asked (`evaluateTest`); returned, not stored with the result. */
+  test?: Evaluation;
 }
 
 export interface ClassScores {

@@ -1,14 +1,14 @@
-// One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker), then
-// score it on the test split. Its summary goes back to the sweep; per-epoch rows stay in S3.
+// One trial, durable on its own: train the head (checkpointed, resumable on any GPU worker) and score
+// it on the test split, in one activity. Its summary goes back to the sweep; per-epoch rows stay in S3.
 // With early stopping it trains rung by rung, and the sweep decides at each rung whether it goes on.
 import {
-  ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo,
+  type ActivityInterfaceFor, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../lib/errors';
 import { StopDecision, decisionEpochs } from '../lib/search/early-stopping';
 import { objectiveValue } from '../lib/search/objective';
 import { pct } from '../views/leaderboard-table';
-import { TrainResult, TrialSummary } from '../lib/sweep-types';
+import { Evaluation, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, releaseLeaseSignal, stopDecisionSignal } from './contract';
 import { acquireTrainingLease } from './training-lease';
 
@@ -31,7 +31,9 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     setCurrentDetails(`**waiting**: another sweep is training this trial (it holds ${holder}); this one then reuses or retrains it`);
   }) : undefined;
   setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
-  const train: Train = (trialInput, summary) => gpu.trainTrial.executeWithOptions({ summary }, [trialInput]);
+  // Training scores the test split too. No patch: replay takes the branch below from the recorded
+  // result, and a trial started before (or trained by an older worker) gets none and calls evaluateTrial.
+  const train: Train = (trialInput, summary) => gpu.trainTrial.executeWithOptions({ summary }, [{ ...trialInput, evaluateTest: true }]);
   const { trained, stopped } = input.stopping
     ? await trainRungByRung(input, train)
     : { trained: await train(input, `train run ${run}: ${head.n_epochs} epochs`), stopped: undefined };
@@ -42,15 +44,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   // The epoch the trial keeps (its head's weights are that epoch's): its best by the objective, or its last.
   const kept = trained.epochs.find((e) => e.epoch === trained.bestEpoch) ?? trained.epochs[trained.epochs.length - 1];
   const keptText = trained.bestEpoch === undefined ? '' : ` (best at epoch ${kept.epoch})`;
-  setCurrentDetails(`**evaluating** on the test split; trained ${trained.epochs.length} epochs, val accuracy ${pct(kept.valAccuracy)}${keptText}`);
-  const test = await gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${run} on the test split` }, [{
-    trained,
-    hiddenUnits: input.trial.head.hidden_units,
-    split: 'test',
-    features: input.test,
-    splitKey: input.splitKey,
-    classes: input.classes,
-  }]);
+  const test = trained.test ?? await evaluateOnTest(gpu, input, trained, `trained ${trained.epochs.length} epochs, val accuracy ${pct(kept.valAccuracy)}${keptText}`);
   const stoppedText = stopped ? ` · ${stopped.reason}` : '';
   setCurrentDetails(`**${stopped ? 'stopped' : 'done'}**${stoppedText} · val accuracy ${pct(kept.valAccuracy)}${keptText} · test accuracy ${pct(test.accuracy)}${trained.reused ? ' · reused from an earlier sweep' : ''}`);
   return {
@@ -71,6 +65,18 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     backend: trained.backend,
     ...(trained.node ? { node: trained.node } : {}),
   };
+}
+
+async function evaluateOnTest(gpu: ActivityInterfaceFor<GpuActivities>, input: TrialWorkflowInput, trained: TrainResult, progress: string): Promise<Evaluation> {
+  setCurrentDetails(`**evaluating** on the test split; ${progress}`);
+  return gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${input.trial.run} on the test split` }, [{
+    trained,
+    hiddenUnits: input.trial.head.hidden_units,
+    split: 'test',
+    features: input.test,
+    splitKey: input.splitKey,
+    classes: input.classes,
+  }]);
 }
 
 /**

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { getJson, getObject, parseS3Url } from '../../platform/storage';
-import { Leaderboard } from '../../lib/sweep-types';
+import { evaluateHeadOnSplit } from '../../activities/evaluate';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
+import { Leaderboard, TrainResult } from '../../lib/sweep-types';
+import type { TrialWorkflowInput } from '../../workflows/contract';
 import { layersToGraphModel } from './graph-model-fixture';
 import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow, trialWorkflow } from '../../workflows';
@@ -47,6 +51,18 @@ describe('a sweep end to end', () => {
       assert.ok(trial.valAccuracy! > 0 && trial.valAccuracy! <= 1);
       assert.equal(trial.epochsDone, 3);
     }
+  });
+
+  test('training scores the test split itself: no evaluateTrial, and the same scores as evaluating the kept head apart', async () => {
+    const best = first.best!;
+    const history = await env.client.workflow.getHandle(trialWorkflowId(first.sweepId, best.run)).fetchHistory();
+    const events = history.events ?? [];
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    assert.deepEqual(activities, ['trainTrial']);
+    const [input] = events[0].workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => JSON.parse(new TextDecoder().decode(p.data!)) as TrialWorkflowInput);
+    const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
+    const apart = await evaluateHeadOnSplit({ trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes });
+    assert.deepEqual(best.test, apart);
   });
 
   test('results.csv has one row per (trial, epoch) with every hyperparameter', async () => {

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,7 +135,22 @@ async function recordLeaseToEnd(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'lease-end-asha', await start(asha, 'replay-lease-end-asha'));
 }
 
-const SETS = { grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd };
+/**
+ * Recorded on the code whose training scores the test split (trainTrial returns it; the sets above
+ * are from before, and call evaluateTrial after training): a completed grid, and an ASHA search, whose
+ * stopped trials are scored at the rung where they stop.
+ */
+async function recordTestInTraining(env: TestWorkers, start: Start): Promise<void> {
+  const small = await tinySpec(env, { grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] }, reuse: false });
+  await save(env.client, 'test-in-training', await start(small, 'replay-test-in-training'));
+  const asha = await tinySpec(env, { grid: undefined, reuse: false, search: ASHA_SEARCH });
+  await save(env.client, 'test-in-training-asha', await start(asha, 'replay-test-in-training-asha'));
+}
+
+const SETS = {
+  grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
+  'test-in-training': recordTestInTraining,
+};
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);

@@ -94,3 +94,19 @@ test('trials that released their training lease by signal replay with it; trials
   assert.equal(results.length, 43);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
+
+test('trials that called evaluateTrial after training replay with it; trials whose training scored the test split replay without it', async () => {
+  // No patch marks the change: a trial calls evaluateTrial only when trainTrial's recorded result has no
+  // test scores, so each history replays the branch it ran. Recorded before (lease-end-*): trainTrial,
+  // then evaluateTrial. Recorded after (test-in-training*): trainTrial alone, an ASHA trial stopped at
+  // its first rung included.
+  const activities = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  assert.deepEqual(activities('lease-end-a.01-trial.json'), ['trainTrial', 'evaluateTrial']);
+  assert.deepEqual(activities('test-in-training.01-trial.json'), ['trainTrial']);
+  assert.ok(histories((f) => f.startsWith('test-in-training-asha.') && f.endsWith('-trial.json'))
+    .some(({ history }) => (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length === 1), 'an ASHA trial stopped after one segment, scored by it');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('lease-end-') || file.startsWith('test-in-training'));
+  assert.equal(results.length, 33);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});

@@ -5,7 +5,8 @@ import { planTrials } from '../../activities/plan';
 import { rankSweep, writeTrialPart } from '../../activities/results';
 import { EpochMetrics } from '../../lib/epoch-rows';
 import { bestEpoch } from '../../lib/search/objective';
-import type { TrialPlan } from '../../lib/sweep-types';
+import type { SplitName } from '../../lib/manifest';
+import type { Evaluation, TrialPlan } from '../../lib/sweep-types';
 import type { CpuActivities, GpuActivities } from '../../workflows';
 
 export interface Fakes {
@@ -25,6 +26,10 @@ export function fakeValAccuracy(trial: Pick<TrialPlan, 'run'>, epoch: number): n
   const first = 0.5 + ((trial.run * 37) % 11) / 100;
   const slope = (((trial.run * 7919) % 13) - 6) / 100;
   return Math.min(0.99, Math.max(0.01, first + slope * (epoch - 1)));
+}
+
+function fakeEvaluation(split: SplitName): Evaluation {
+  return { split, loss: 0.5, accuracy: 0.6, perClass: [], confusion: [], misclassified: { count: 0, list: 's3://test/misclassified.json' } };
 }
 
 function fakeEpoch(trial: TrialPlan, epoch: number): EpochMetrics {
@@ -76,9 +81,10 @@ export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities>
         reused,
         headKey: `trials/${input.trial.trialId}/head/weights.bin`,
         ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
+        ...(input.evaluateTest ? { test: fakeEvaluation('test') } : {}),
       };
     },
-    evaluateTrial: async (input) => ({ split: input.split, loss: 0.5, accuracy: 0.6, perClass: [], confusion: [], misclassified: { count: 0, list: 's3://test/misclassified.json' } }),
+    evaluateTrial: async (input) => fakeEvaluation(input.split),
     exportModel: async (input) => ({ trialId: input.best.trialId, run: input.best.run, modelJson: 's3://test/model.json', metadata: 's3://test/metadata.json' }),
   };
   const all = { ...cpu, ...gpu, ...overrides };

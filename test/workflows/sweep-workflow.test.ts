@@ -97,15 +97,18 @@ describe('sweep workflow with fake activities', () => {
     const raw = spec();
     const fakes = fakeActivities();
     const board = await withWorkers(raw, fakes, async () => (await startSweep(raw, 'dag')).result());
-    const order = ['ingestDataset', 'balanceDataset', 'splitDataset', 'extractFeatures', 'planTrials', 'writeTensorboardExperiment', 'trainTrial', 'evaluateTrial', 'exportModel', 'rankSweep', 'writeReport'];
+    // The test split is scored by trainTrial itself: no evaluateTrial.
+    const order = ['ingestDataset', 'balanceDataset', 'splitDataset', 'extractFeatures', 'planTrials', 'writeTensorboardExperiment', 'trainTrial', 'exportModel', 'rankSweep', 'writeReport'];
     for (let i = 1; i < order.length; i++) {
       const [, lastBefore] = span(fakes.calls, order[i - 1]);
       const [first] = span(fakes.calls, order[i]);
       assert.ok(lastBefore >= 0 && first > lastBefore, `${order[i - 1]} before ${order[i]}: ${fakes.calls.join(', ')}`);
     }
-    // 2 train shards + val + test, one activity each; two trials, each trained and evaluated once.
+    // 2 train shards + val + test, one activity each; two trials, each trained (and scored on test) once.
     assert.equal(fakes.calls.filter((c) => c.endsWith(':extractFeatures')).length, 4);
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2);
+    assert.equal(fakes.calls.filter((c) => c.endsWith(':evaluateTrial')).length, 0);
+    assert.ok(board.ranked.every((t) => t.test?.accuracy === 0.6), 'every trial carries the test scores its training returned');
     for (const call of fakes.calls) {
       const gpuStep = /:(extractFeatures|trainTrial|evaluateTrial|exportModel)$/.test(call);
       assert.ok(call.startsWith(gpuStep ? raw.taskQueues.gpu : raw.taskQueues.cpu), call);
@@ -114,6 +117,20 @@ describe('sweep workflow with fake activities', () => {
     assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
     assert.equal(board.model?.run, 2);
     assert.match(board.artifacts.report ?? '', /report\.html$/);
+  });
+
+  test('a trial whose training returned no test scores (an older GPU worker) is scored by evaluateTrial', async () => {
+    const raw = spec();
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      trainTrial: async (input) => {
+        const { test: _scored, ...trained } = await base.gpu.trainTrial(input);
+        return trained;
+      },
+    });
+    const board = await withWorkers(raw, fakes, async () => (await startSweep(raw, 'older-gpu-worker')).result());
+    assert.equal(fakes.calls.filter((c) => c.endsWith(':evaluateTrial')).length, 2);
+    assert.ok(board.ranked.every((t) => t.test?.accuracy === 0.6));
   });
 
   test('a failed trial is reported and not retried; the others finish', async () => {
