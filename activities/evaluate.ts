@@ -3,25 +3,15 @@
 import { Context } from '@temporalio/activity';
 import { artifactKeys } from '../lib/artifact-keys';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
-import { DatasetManifest, SplitManifest, SplitName } from '../lib/manifest';
+import { DatasetManifest, SplitManifest } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
-import { Evaluation, FeatureSetRef, TrainResult } from '../lib/sweep-types';
+import { EvaluateInput, Evaluation } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { decodeState } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import * as tf from '@tensorflow/tfjs';
-
-export interface EvaluateInput {
-  trained: Pick<TrainResult, 'trialId' | 'headKey' | 'params'>;
-  hiddenUnits: number;
-  split: SplitName;
-  features: FeatureSetRef;
-  /** The split manifest whose `split` rows the features are, in the same order. */
-  splitKey: string;
-  classes: string[];
-}
 
 export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
   // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.

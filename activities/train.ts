@@ -15,6 +15,7 @@ import { randomStream, shuffled } from '../lib/random';
 import { bestEpoch } from '../lib/search/objective';
 import { DEFAULT_CHECKPOINT_EVERY_SECONDS } from '../lib/sweep-spec';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
+import { testEvaluationInput } from '../lib/trial-input';
 import { decodeState, encodeState } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
@@ -41,8 +42,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
   if (!input.evaluateTest || trained.storedEpochs) return trained;
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
-  const test = await evaluateHeadOnSplit({ trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes });
-  return { ...trained, test };
+  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained)) };
 }
 
 async function trainHead(input: TrialInput, store: CheckpointStore): Promise<TrainResult> {

@@ -98,6 +98,17 @@ export interface TrainResult {
   test?: Evaluation;
 }
 
+/** Scoring a trained head on a split (`evaluateTrial`, and trainTrial for the test split). */
+export interface EvaluateInput {
+  trained: Pick<TrainResult, 'trialId' | 'headKey' | 'params'>;
+  hiddenUnits: number;
+  split: SplitName;
+  features: FeatureSetRef;
+  /** The split manifest whose `split` rows the features are, in the same order. */
+  splitKey: string;
+  classes: string[];
+}
+
 export interface ClassScores {
   className: string;
   precision: number;

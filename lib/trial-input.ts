@@ -2,7 +2,7 @@
 // direct calls, so both train exactly the same trials. Pure, so workflows may import it.
 import type { SweepFeatures } from './feature-plan';
 import type { SweepSpec } from './sweep-spec';
-import type { SplitSummary, TrialInput, TrialPlan } from './sweep-types';
+import type { EvaluateInput, SplitSummary, TrialInput, TrialPlan } from './sweep-types';
 
 export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary, features: SweepFeatures, plan: TrialPlan): TrialInput {
   return {
@@ -19,4 +19,9 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
     checkpointEverySeconds: spec.checkpointEverySeconds,
     ...(spec.search?.keepBestEpoch ? { keepBest: spec.search.objective } : {}),
   };
+}
+
+/** Scoring a trial's kept head on the test split: done by trainTrial, or by evaluateTrial for trials trained before it was. */
+export function testEvaluationInput(input: TrialInput, trained: EvaluateInput['trained']): EvaluateInput {
+  return { trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes };
 }

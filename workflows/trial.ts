@@ -9,6 +9,7 @@ import { StopDecision, decisionEpochs } from '../lib/search/early-stopping';
 import { objectiveValue } from '../lib/search/objective';
 import { pct } from '../views/leaderboard-table';
 import { Evaluation, TrainResult, TrialSummary } from '../lib/sweep-types';
+import { testEvaluationInput } from '../lib/trial-input';
 import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, releaseLeaseSignal, stopDecisionSignal } from './contract';
 import { acquireTrainingLease } from './training-lease';
 
@@ -69,14 +70,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
 
 async function evaluateOnTest(gpu: ActivityInterfaceFor<GpuActivities>, input: TrialWorkflowInput, trained: TrainResult, progress: string): Promise<Evaluation> {
   setCurrentDetails(`**evaluating** on the test split; ${progress}`);
-  return gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${input.trial.run} on the test split` }, [{
-    trained,
-    hiddenUnits: input.trial.head.hidden_units,
-    split: 'test',
-    features: input.test,
-    splitKey: input.splitKey,
-    classes: input.classes,
-  }]);
+  return gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${input.trial.run} on the test split` }, [testEvaluationInput(input, trained)]);
 }
 
 /**

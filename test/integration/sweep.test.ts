@@ -10,6 +10,7 @@ import { getJson, getObject, parseS3Url } from '../../platform/storage';
 import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
+import { testEvaluationInput } from '../../lib/trial-input';
 import { Leaderboard, TrainResult } from '../../lib/sweep-types';
 import type { TrialWorkflowInput } from '../../workflows/contract';
 import { layersToGraphModel } from './graph-model-fixture';
@@ -61,7 +62,7 @@ describe('a sweep end to end', () => {
     assert.deepEqual(activities, ['trainTrial']);
     const [input] = events[0].workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => JSON.parse(new TextDecoder().decode(p.data!)) as TrialWorkflowInput);
     const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
-    const apart = await evaluateHeadOnSplit({ trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes });
+    const apart = await evaluateHeadOnSplit(testEvaluationInput(input, trained));
     assert.deepEqual(best.test, apart);
   });
 
