@@ -91,8 +91,8 @@ start_temporal() {
     --ip "$HOST" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
     --db-filename "$DATA_DIR/temporal/temporal.db"
     # Write-ahead log: a commit is one fsync of the log instead of the rollback journal's three or
-    # four, with the same durability (synchronous=full). It cut the server's CPU by a fifth and the
-    # 100-trial ASHA search by ~10% on the 2-core machine (docs/benchmark.md, cut 12).
+    # four, with the same durability (synchronous=full). It cut the server's CPU by a fifth to a
+    # third and a warm grid sweep by ~7% on the 2-core machine (docs/benchmark.md, cut 12).
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=full
     --namespace "$TEMPORAL_NAMESPACE"
     --ui-disable-news-fetch
