@@ -62,8 +62,7 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
   const { size } = request.image;
   const pixels = size * size * 3;
   const parts: Float32Array[] = [];
-  for (let start = 0; start < rows.length; start += BACKBONE_BATCH) {
-    const batch = rows.slice(start, start + BACKBONE_BATCH);
+  const prepare = async (batch: typeof rows): Promise<Float32Array> => {
     const input = new Float32Array(batch.length * pixels);
     await Promise.all(batch.map(async (sample, i) => {
       const bytes = await imageBytes(sample.sha256);
@@ -71,10 +70,23 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
       const augment = view === 'eval' ? undefined : drawAugmentation(request.augmentation, randomStream(request.seed, 'augment', sample.sha256, sample.copy, view));
       input.set(await preprocessImage(bytes, request.image, augment, { mean: request.backbone.mean, std: request.backbone.std }), i * pixels);
     }));
-    const images = tf.tensor4d(input, [batch.length, size, size, 3]);
-    parts.push(await backbone.embed(images));
-    images.dispose();
-    Context.current().heartbeat({ row: start + batch.length });
+    return input;
+  };
+  // The next batch is fetched and preprocessed while the backbone runs on this one. Marked handled:
+  // if the backbone fails first, the batch being prepared must not crash the worker as unhandled.
+  const prefetch = (start: number) => {
+    const batch = prepare(rows.slice(start, start + BACKBONE_BATCH));
+    batch.catch(() => undefined);
+    return batch;
+  };
+  let next = prefetch(0);
+  for (let start = 0; start < rows.length; start += BACKBONE_BATCH) {
+    const input = await next;
+    const count = input.length / pixels;
+    if (start + BACKBONE_BATCH < rows.length) next = prefetch(start + BACKBONE_BATCH);
+    const images = tf.tensor4d(input, [count, size, size, 3]);
+    parts.push(await backbone.embed(images).finally(() => images.dispose()));
+    Context.current().heartbeat({ row: start + count });
   }
   const dim = parts[0].length / Math.min(BACKBONE_BATCH, rows.length);
   const out = new Float32Array(rows.length * dim);
