@@ -1,6 +1,6 @@
 // Shared by the tests that break things on purpose (resilience.test.ts, cluster.test.ts): waiting
-// for a condition with a deadline, the "[figure]" lines the docs report, and what two runs of the
-// same trial must have in common.
+// for a condition with a deadline, the "[figure]" lines the docs report, what two runs of the same
+// trial must have in common, and what a trial workflow was started with (sweep.test.ts too).
 import os from 'node:os';
 import { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -24,10 +24,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 /** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
 export const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);
 
+/** What a trial workflow was started with, from its history. */
+export async function trialInputOf(trialWorkflow: WorkflowHandle): Promise<TrialInput> {
+  const [started] = (await trialWorkflow.fetchHistory()).events ?? [];
+  return defaultPayloadConverter.fromPayload<TrialInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]);
+}
+
 /** The trial a trial workflow trains, from its input. */
 export async function trialIdOf(trialWorkflow: WorkflowHandle): Promise<string> {
-  const [started] = (await trialWorkflow.fetchHistory()).events ?? [];
-  return defaultPayloadConverter.fromPayload<TrialInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]).trial.trialId;
+  return (await trialInputOf(trialWorkflow)).trial.trialId;
 }
 
 /**

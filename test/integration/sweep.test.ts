@@ -12,7 +12,7 @@ import { artifactKeys } from '../../lib/artifact-keys';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { testEvaluationInput } from '../../lib/trial-input';
 import { Leaderboard, TrainResult } from '../../lib/sweep-types';
-import type { TrialWorkflowInput } from '../../workflows/contract';
+import { trialInputOf } from './fault-figures';
 import { layersToGraphModel } from './graph-model-fixture';
 import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow, trialWorkflow } from '../../workflows';
@@ -56,11 +56,10 @@ describe('a sweep end to end', () => {
 
   test('training scores the test split itself: no evaluateTrial, and the same scores as evaluating the kept head apart', async () => {
     const best = first.best!;
-    const history = await env.client.workflow.getHandle(trialWorkflowId(first.sweepId, best.run)).fetchHistory();
-    const events = history.events ?? [];
-    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    const trial = env.client.workflow.getHandle(trialWorkflowId(first.sweepId, best.run));
+    const activities = ((await trial.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     assert.deepEqual(activities, ['trainTrial']);
-    const [input] = events[0].workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => JSON.parse(new TextDecoder().decode(p.data!)) as TrialWorkflowInput);
+    const input = await trialInputOf(trial);
     const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
     const apart = await evaluateHeadOnSplit(testEvaluationInput(input, trained));
     assert.deepEqual(best.test, apart);
