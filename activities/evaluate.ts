@@ -21,15 +21,16 @@ export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
 /**
  * The scores of a trained head on a split, its predictions and its misclassified images, stored beside
  * the trial; `progress` is told each slow part as it begins. trainTrial calls it too, for the test split
- * at a trial's end, without an activity of its own.
+ * at a trial's end, without an activity of its own, with `head`: the bytes it has just stored at
+ * `input.trained.headKey`, so they need not be read back.
  */
-export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage: string) => void = () => undefined): Promise<Evaluation> {
+export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage: string) => void = () => undefined, head?: Uint8Array): Promise<Evaluation> {
   await initTensorflow();
   progress('loading features');
   const data = await openFeatureSet(input.features);
   progress('evaluating');
   const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
-  const { weights } = decodeState(shape, await getObject(input.trained.headKey), 0);
+  const { weights } = decodeState(shape, head ?? await getObject(input.trained.headKey), 0);
   const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
   try {
     const result = await evaluateHead(params, data, shape.numClasses);
@@ -60,11 +61,32 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
 
 /** The wrong predictions, named by the images' source paths (split manifest -> data set manifest). */
 async function misclassified(input: EvaluateInput, labels: Int32Array, predictions: Int32Array, logProbs: Float32Array) {
-  const split = await getJson<SplitManifest>(input.splitKey);
-  const rows = split[input.split];
+  const { rows, sources } = await splitSources(input.splitKey, input.split);
   if (rows.length !== labels.length || rows.some((r, i) => r.label !== labels[i])) {
     throw new Error(`the ${input.split} features (${labels.length} rows) do not match ${input.splitKey} (${rows.length} rows): features and split come from different sweeps`);
   }
-  const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(split.datasetId));
-  return misclassifiedImages(rows, predictions, logProbs, input.classes, new Map(dataset.images.map((i) => [i.sha256, i.source])));
+  return misclassifiedImages(rows, predictions, logProbs, input.classes, sources);
+}
+
+/**
+ * The rows of a split and the source path of every image, for the split evaluated last in this process.
+ * Every trial of a sweep scores the same split, which meant two manifests read from S3 and parsed per
+ * trial; both are content-addressed (their keys are hashes of what made them), so a kept copy is never
+ * stale. One is kept: a worker serves one sweep at a time, and a data set's manifest can be large.
+ */
+let lastSplit: { key: string; split: EvaluateInput['split']; found: Promise<{ rows: SplitManifest['train']; sources: Map<string, string> }> } | undefined;
+
+function splitSources(splitKey: string, split: EvaluateInput['split']) {
+  if (lastSplit?.key !== splitKey || lastSplit.split !== split) {
+    const found = (async () => {
+      const manifest = await getJson<SplitManifest>(splitKey);
+      const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(manifest.datasetId));
+      return { rows: manifest[split], sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
+    })();
+    const entry = { key: splitKey, split, found };
+    lastSplit = entry;
+    // A failed read is not kept: the next evaluation reads again.
+    found.catch(() => { if (lastSplit === entry) lastSplit = undefined; });
+  }
+  return lastSplit!.found;
 }

@@ -38,14 +38,15 @@ interface Unsaved {
 }
 
 export async function trainTrial(input: TrialInput, store: CheckpointStore = s3CheckpointStore()): Promise<TrainResult> {
-  const trained = await trainHead(input, store);
+  const { trained, head } = await trainHead(input, store);
   // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
   if (!input.evaluateTest || trained.storedEpochs) return trained;
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
-  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained)) };
+  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head) };
 }
 
-async function trainHead(input: TrialInput, store: CheckpointStore): Promise<TrainResult> {
+/** The trial's result, and its head's bytes as stored at `headKey` when it trained them (not when reused). */
+async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ trained: TrainResult; head?: Uint8Array }> {
   const backend = (await initTensorflow()).name;
   const { trial } = input;
   const shape: HeadShape = { inputDim: input.val.dim, hiddenUnits: trial.head.hidden_units, numClasses: trial.head.num_classes };
@@ -61,7 +62,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<Tra
       const reused = further ? { ...finished, epochs: finished.epochs.slice(0, until), storedEpochs: finished.epochs.length } : finished;
       if (further && input.keepBest) reused.bestEpoch = bestEpoch(reused.epochs, input.keepBest)!.epoch;
       await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeState(shape, await getObject(finished.headKey), 0).weights, final);
-      return { ...reused, run: trial.run, params: trial.params, reused: true };
+      return { trained: { ...reused, run: trial.run, params: trial.params, reused: true } };
     }
   }
   const startedAt = Date.now();
@@ -139,7 +140,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<Tra
     }
     await saving;
     const headKey = artifactKeys.trialHeadWeights(trial.trialId);
-    await putObject(headKey, input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState()));
+    const head = input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState());
+    await putObject(headKey, head);
     const result: TrainResult = {
       trialId: trial.trialId,
       run: trial.run,
@@ -154,7 +156,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<Tra
     };
     await putJson(artifactKeys.trialResult(trial.trialId), result);
     await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
-    return result;
+    return { trained: result, head };
   } catch (error) {
     // A cancelled attempt (the sweep cancelled, the worker shutting down) keeps the epochs it finished:
     // they are stored before it stops, so a later start resumes after them. A crash loses them.
@@ -172,9 +174,17 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<Tra
 }
 
 /**
+ * How often an epoch heartbeats its batch position. The worker sends at most one heartbeat per 2 s to
+ * the server anyway (maxHeartbeatThrottleInterval), but each call converts its details to a payload
+ * in this thread: once per batch (1-2 ms steps) that was a few percent of a trial's CPU.
+ */
+const BATCH_HEARTBEAT_MS = 100;
+
+/**
  * One epoch of shuffled mini-batches; shuffling and dropout are keyed by (seed, trial, epoch, batch).
- * Every batch heartbeats its position with the previous epoch's metrics: heartbeats are throttled, so
- * the one that reaches the server is usually a batch's, and watchers should still see current metrics.
+ * Batches heartbeat their position with the previous epoch's metrics (the first batch, then every
+ * BATCH_HEARTBEAT_MS): the one that reaches the server is usually a batch's, and watchers should
+ * still see current metrics.
  */
 export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input: TrialInput, epoch: number, previous?: EpochMetrics, attemptStartedAt = Date.now()): Promise<{ loss: number; accuracy: number }> {
   const { trial } = input;
@@ -185,6 +195,7 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
   const labels = new Int32Array(batchSize);
   let lossSum = 0;
   let correct = 0;
+  let heartbeatAt = -Infinity;
   for (let start = 0, b = 0; start < order.length; start += batchSize, b++) {
     throwIfCancelled();
     throwIfPresumedDead(attemptStartedAt);
@@ -198,7 +209,10 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
     tf.dispose([x, mask]);
     lossSum += stats.lossSum;
     correct += stats.correct;
-    Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1, metrics: previous });
+    if (performance.now() - heartbeatAt >= BATCH_HEARTBEAT_MS) {
+      heartbeatAt = performance.now();
+      Context.current().heartbeat({ epoch: epoch + 1, of: trial.head.n_epochs, batch: b + 1, metrics: previous });
+    }
     await yieldToEventLoop();
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count };

@@ -12,6 +12,8 @@ import { artifactKeys } from '../../lib/artifact-keys';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { testEvaluationInput } from '../../lib/trial-input';
 import { Leaderboard, TrainResult } from '../../lib/sweep-types';
+import { SplitManifest } from '../../lib/manifest';
+import { MisclassifiedImage } from '../../lib/misclassified';
 import { trialInputOf } from './fault-figures';
 import { layersToGraphModel } from './graph-model-fixture';
 import { TestWorkers, startTestWorkers, tinyBackbone, tinySpec, uniqueId } from './harness';
@@ -63,6 +65,12 @@ describe('a sweep end to end', () => {
     const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
     const apart = await evaluateHeadOnSplit(testEvaluationInput(input, trained));
     assert.deepEqual(best.test, apart);
+    // The split's manifests are kept per process between evaluations: another split's rows are not the test split's.
+    const val = await evaluateHeadOnSplit({ ...testEvaluationInput(input, trained), split: 'val', features: input.val });
+    const listed = await getJson<{ split: string; of: number; images: MisclassifiedImage[] }>(parseS3Url(val.misclassified.list).key);
+    const manifest = await getJson<SplitManifest>(input.splitKey);
+    assert.deepEqual([listed.split, listed.of], ['val', manifest.val.length]);
+    assert.ok(listed.images.every((image) => manifest.val[image.row].sha256 === image.sha256), 'every misclassified image is the val row it names');
   });
 
   test('results.csv has one row per (trial, epoch) with every hyperparameter', async () => {
