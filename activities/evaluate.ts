@@ -61,7 +61,8 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
 
 /** The wrong predictions, named by the images' source paths (split manifest -> data set manifest). */
 async function misclassified(input: EvaluateInput, labels: Int32Array, predictions: Int32Array, logProbs: Float32Array) {
-  const { rows, sources } = await splitSources(input.splitKey, input.split);
+  const { manifest, sources } = await splitSources(input.splitKey);
+  const rows = manifest[input.split];
   if (rows.length !== labels.length || rows.some((r, i) => r.label !== labels[i])) {
     throw new Error(`the ${input.split} features (${labels.length} rows) do not match ${input.splitKey} (${rows.length} rows): features and split come from different sweeps`);
   }
@@ -69,21 +70,22 @@ async function misclassified(input: EvaluateInput, labels: Int32Array, predictio
 }
 
 /**
- * The rows of a split and the source path of every image, for the split evaluated last in this process.
- * Every trial of a sweep scores the same split, which meant two manifests read from S3 and parsed per
- * trial; both are content-addressed (their keys are hashes of what made them), so a kept copy is never
- * stale. One is kept: a worker serves one sweep at a time, and a data set's manifest can be large.
+ * A split manifest and the source path of every image, for the split manifest evaluated last in this
+ * process. Every trial of a sweep scores the same split, which meant two manifests read from S3 and
+ * parsed per trial; both are content-addressed (their keys are hashes of what made them), so a kept
+ * copy is never stale. One is kept: a worker serves one sweep at a time, and a data set's manifest can
+ * be large.
  */
-let lastSplit: { key: string; split: EvaluateInput['split']; found: Promise<{ rows: SplitManifest['train']; sources: Map<string, string> }> } | undefined;
+let lastSplit: { key: string; found: Promise<{ manifest: SplitManifest; sources: Map<string, string> }> } | undefined;
 
-function splitSources(splitKey: string, split: EvaluateInput['split']) {
-  if (lastSplit?.key !== splitKey || lastSplit.split !== split) {
+function splitSources(splitKey: string) {
+  if (lastSplit?.key !== splitKey) {
     const found = (async () => {
       const manifest = await getJson<SplitManifest>(splitKey);
       const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(manifest.datasetId));
-      return { rows: manifest[split], sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
+      return { manifest, sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
     })();
-    const entry = { key: splitKey, split, found };
+    const entry = { key: splitKey, found };
     lastSplit = entry;
     // A failed read is not kept: the next evaluation reads again.
     found.catch(() => { if (lastSplit === entry) lastSplit = undefined; });

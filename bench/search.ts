@@ -152,9 +152,9 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     const [first, ...others] = config.seeds;
     const gridSpec: SweepSpec = parseSweepSpec(raw('grid', first));
     const floors: Record<string, FloorFigures> = {};
-    const floorOf = async (method: string, run: SweepRun): Promise<FloorFigures> => {
+    const floorOf = async (method: string, run: SweepRun, split: SplitSummary): Promise<FloorFigures> => {
       const loadBefore = load();
-      const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec: gridSpec, split: await splitOf(gridSpec), trials: run.trials });
+      const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec: gridSpec, split, trials: run.trials });
       log(`floor of ${method}: ${f(floor.coldSeconds)} s cold (features ${f(floor.featuresSeconds)} s), heads ${f(floor.headsSeconds)} s`);
       return { ...floor, load: [loadBefore, load()] };
     };
@@ -167,8 +167,10 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     await sweep('grid', first, raw('grid', first), true);
     const warmGrid = await sweep('grid-warm', first, raw('grid', first), true);
     await sweep('grid-warm-1proc', first, raw('grid', first, undefined, true), true);
+    // The split the grid sweeps trained on (ingest, balance and split again, in this process: found, not recomputed).
+    const split = await splitOf(gridSpec);
     // The cold and warm grid sweeps train the same trials: one floor, measured right after them, serves both.
-    const gridFloors = await repeated(() => floorOf('grid', warmGrid));
+    const gridFloors = await repeated(() => floorOf('grid', warmGrid, split));
     const samples = { coldSeconds: gridFloors.map((x) => x.coldSeconds), headsSeconds: gridFloors.map((x) => x.headsSeconds) };
     floors.grid = floors['grid-warm'] = {
       ...gridFloors[0],
@@ -184,7 +186,6 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     await sweep('asha-large', first, large(false), true);
     await sweep('asha-large-1proc', first, large(true), true);
     // One reference trial: the seed's method (the backbone per image and epoch) for the grid's epochs.
-    const split = await splitOf(gridSpec);
     const params = Object.fromEntries(Object.entries(config.grid).map(([k, v]) => [k, v[Math.floor(v.length / 2)]]));
     const plan: TrialPlan = { trialId: 'bench-reference', run: 1, params, head: { ...headParams(params, 10), batch_size: 32, n_epochs: config.epochs } };
     const loadBefore = load();
@@ -196,7 +197,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     const reference = { wallSeconds: median(references), load: [loadBefore, load()] as [number, number], samples: references };
 
     // The other floors, once each, for the table. A one-process run trains the same trials as its counterpart: one floor serves both.
-    for (const run of runs.filter((r) => r.seed === first && !(r.method in ONE_PROCESS) && !(r.method in floors))) floors[run.method] = await floorOf(run.method, run);
+    for (const run of runs.filter((r) => r.seed === first && !(r.method in ONE_PROCESS) && !(r.method in floors))) floors[run.method] = await floorOf(run.method, run, split);
     return { config, split, runs, floors, reference };
   } finally {
     workers.forEach((w) => w.shutdown());
