@@ -14,6 +14,7 @@ import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-
 import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
 import { preprocessImage } from '../model/image-preprocessing';
+import { imageReader } from '../platform/image-store';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 
 const BACKBONE_BATCH = 16;
@@ -37,10 +38,11 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
     samples: samples.map((s) => [s.sha256, s.copy, s.label]),
   }));
 
-  // Every view of the shard reads the same images: fetch each from S3 once, when first needed.
+  // Every view of the shard reads the same images: read each once, when first needed.
+  const readImage = await imageReader(manifest.datasetId);
   const fetched = new Map<string, Promise<Buffer>>();
   const imageBytes = (sha256: string) => {
-    if (!fetched.has(sha256)) fetched.set(sha256, getObject(artifactKeys.blob(sha256)));
+    if (!fetched.has(sha256)) fetched.set(sha256, readImage(sha256));
     return fetched.get(sha256)!;
   };
   let dim = 0;

@@ -1,6 +1,7 @@
-// Ingestion: a data set in any supported form -> one S3 blob per distinct image (keyed by its sha256)
-// and a dataset manifest referencing them. Streams throughout: archives go to a temp file, zips are
-// read entry by entry, tars are extracted to a temp folder, and at most CONCURRENCY images are in memory.
+// Ingestion: a data set in any supported form -> its distinct images stored in packs of many
+// (platform/image-store.ts) and a dataset manifest placing each one. Streams throughout: archives go
+// to a temp file, zips are read entry by entry, tars are extracted to a temp folder, and images are
+// in memory only until their pack is stored (a few packs' worth at most).
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -23,7 +24,8 @@ import {
 } from '../lib/dataset-layout';
 import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
 import { decodeCheck } from '../model/image-preprocessing';
-import { getObject, listKeys, objectExists, parseS3Url, putJson, putObject } from '../platform/storage';
+import { ImagePackWriter, storedImages } from '../platform/image-store';
+import { getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { s3 } from '../platform/s3-store';
 
 export interface IngestInput {
@@ -59,9 +61,9 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
 
     const candidates: ImageRef[] = [];
     const skippedFiles: SkippedFile[] = [...layout.skipped];
-    const uploads = new Map<string, Promise<void>>();
-    const stored = storedBlobs(layout.files.length);
-    // Awaited by every upload; marked handled so a failed listing with no image to upload cannot crash the worker.
+    const packs = new ImagePackWriter();
+    const stored = storedImages(layout.files.length);
+    // Awaited by every image; marked handled so a failed listing with no image to read cannot crash the worker.
     stored.catch(() => undefined);
     let processed = 0;
     await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
@@ -72,21 +74,23 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
       } else {
         const bytes = await file.read();
         const sha256 = createHash('sha256').update(bytes).digest('hex');
-        // Only images that decoded are stored, keyed by their bytes' hash: a listed one needs no second
+        // Only images that decoded are stored, keyed by their bytes' hash: a stored one needs no second
         // decode (on a warm sweep, the decodes were most of ingest: docs/benchmark.md).
-        const check = (await stored)?.has(artifactKeys.blob(sha256)) ? undefined : await decodeCheck(bytes);
+        const at = (await stored)?.get(sha256);
+        const check = at ? undefined : await decodeCheck(bytes);
         if (check && !check.ok) {
           skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
         } else {
-          candidates.push({ sha256, label, source });
-          // Content-addressed: one upload per distinct image, none if an earlier ingest stored it.
+          candidates.push({ sha256, label, source, ...(at ? { at } : {}) });
+          // Content-addressed: one copy per distinct image, none if an earlier ingest stored it.
           // (Copies later dropped as conflicting are stored too; harmless, nothing references them.)
-          if (check && !uploads.has(sha256)) uploads.set(sha256, uploadBlob(sha256, bytes, `image/${check.format}`, stored));
-          await uploads.get(sha256);
+          if (!at) await packs.add(sha256, bytes);
         }
       }
       ctx.heartbeat({ processed: ++processed, total: layout.files.length });
     });
+    const packed = await packs.close();
+    for (const image of candidates) image.at ??= packed.get(image.sha256);
 
     skippedFiles.sort(bySource);
     const unreadable = skippedFiles.filter((s) => skipReasonOf(s) === SKIP.unreadable);
@@ -181,28 +185,6 @@ function layOut(input: IngestInput, paths: string[]): ClassLayout {
 
 function bySource(a: SkippedFile, b: SkippedFile): number {
   return a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
-}
-
-/**
- * The keys under blobs/ when there are at most 2 per file to ingest (a listing page holds 1,000, so
- * listing then costs at most 1/500 of a request per file), else undefined: a bucket holding many other
- * data sets is asked per blob instead. Measured on the 1,797 digits (docs/benchmark.md): one HEAD per
- * image was most of a warm sweep's ingest.
- */
-async function storedBlobs(files: number): Promise<Set<string> | undefined> {
-  const keys = new Set<string>();
-  for await (const { key } of listKeys(artifactKeys.blobPrefix)) {
-    keys.add(key);
-    if (keys.size > 2 * files) return undefined;
-  }
-  return keys;
-}
-
-/** Stores an image unless it is there: listed (a listed key was written whole, by one PUT) or, without a listing, found by HEAD. */
-async function uploadBlob(sha256: string, bytes: Buffer, contentType: string, stored: Promise<Set<string> | undefined>): Promise<void> {
-  const key = artifactKeys.blob(sha256);
-  const listed = await stored;
-  if (listed ? !listed.has(key) : !(await objectExists(key))) await putObject(key, bytes, contentType);
 }
 
 // ---- Sources: every form becomes a list of files with '/'-separated paths relative to the source.

@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { artifactKeys } from '../lib/artifact-keys';
 import { SplitManifest } from '../lib/manifest';
 import { SplitSummary, TrialInput, TrialPlan } from '../lib/sweep-types';
-import { getJson, getObject } from '../platform/storage';
+import { imageReader } from '../platform/image-store';
+import { getJson } from '../platform/storage';
 import { mapBounded } from '../lib/bounded';
 import { loadBackbone } from '../model/backbone';
 import { HeadTrainer, dropoutMask, headGradients, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
@@ -184,7 +184,8 @@ export async function loadImages(splitKey: string): Promise<{ split: SplitManife
   const split = await getJson<SplitManifest>(splitKey);
   const images = new Map<string, Buffer>();
   const hashes = [...new Set([...split.train, ...split.val, ...split.test].map((s) => s.sha256))];
-  await mapBounded(hashes, 16, async (sha) => { images.set(sha, await getObject(artifactKeys.blob(sha))); });
+  const readImage = await imageReader(split.datasetId);
+  await mapBounded(hashes, 16, async (sha) => { images.set(sha, await readImage(sha)); });
   return { split, images };
 }
 

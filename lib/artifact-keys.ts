@@ -2,8 +2,12 @@
 // artifact) make steps idempotent and let later sweeps reuse earlier work.
 
 export const artifactKeys = {
+  /** An image stored on its own, as ingestion did before image packs (still read for data sets it ingested). */
   blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
-  blobPrefix: 'blobs/',
+  /** Many images' bytes end to end (formats/image-pack.ts), and beside it its index. */
+  imagePack: (pack: string) => `packs/${pack.slice(0, 2)}/${pack}.bin`,
+  imagePackIndex: (pack: string) => `packs/${pack.slice(0, 2)}/${pack}.json`,
+  imagePackPrefix: 'packs/',
   dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
   balanced: (balancedId: string) => `balanced/${balancedId}.json`,
   split: (splitId: string) => `splits/${splitId}/manifest.json`,

@@ -1,13 +1,22 @@
-// Data-set manifests: what was ingested, balanced and split. Image bytes live once in S3 under
-// their content hash; manifests only reference them, so balancing and splitting copy nothing.
+// Data-set manifests: what was ingested, balanced and split. Image bytes are stored once, in image
+// packs (formats/image-pack.ts); manifests only reference them, so balancing and splitting copy nothing.
+
+/** Where an image's bytes lie: its pack (named by the sha256 of the pack's bytes) and the byte range. */
+export interface ImageInPack {
+  pack: string;
+  offset: number;
+  length: number;
+}
 
 export interface ImageRef {
-  /** sha256 of the file's bytes; the S3 object is blobs/<sha256>. */
+  /** sha256 of the file's bytes. */
   sha256: string;
   /** Class name (folder). */
   label: string;
   /** Path inside the source, for people reading reports. */
   source: string;
+  /** Absent in data sets ingested before image packs, which stored each image as blobs/<sha256>. */
+  at?: ImageInPack;
 }
 
 export interface SkippedFile {

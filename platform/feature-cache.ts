@@ -1,17 +1,16 @@
 // Reading cached feature sets on a training worker: shards come from S3 once and are then kept
-// on local disk, so trials that share a worker share the download. A set in use is in memory, or,
+// on local disk (./local-copy.ts), so trials that share a worker share the download. A set in use is in memory, or,
 // when larger than SWEEP_FEATURE_MEMORY_MB, read from those files a batch at a time. Decoded sets
 // stay in memory between epochs and trials, within that same limit.
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import {
   FeatureRows, FeatureShard, HEADER_BYTES, concatFeatureShards, decodeFeatureShard, decodeFeatureShardHeader, featureShardLayout, memoryRows,
 } from '../formats/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { featureCacheConfig } from './config';
-import { getObject } from './storage';
+import { localCopy } from './local-copy';
 
 /** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
 export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureCacheConfig().memoryLimitBytes): Promise<FeatureRows> {
@@ -53,7 +52,7 @@ function decodedSet(ref: FeatureSetRef, memoryLimitBytes: number): Promise<Featu
 
 async function localShardFiles(ref: FeatureSetRef): Promise<string[]> {
   const files: string[] = [];
-  for (let shard = 0; shard < ref.shards; shard++) files.push(await localShardFile(artifactKeys.featureShard(ref.id, shard)));
+  for (let shard = 0; shard < ref.shards; shard++) files.push(await localCopy(artifactKeys.featureShard(ref.id, shard)));
   return files;
 }
 
@@ -100,30 +99,4 @@ function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
     close: () => shards.forEach((s) => fsSync.closeSync(s.fd)),
   };
   return checked(ref, set);
-}
-
-/** Trials running in one process and needing the same shard share one download. */
-const downloads = new Map<string, Promise<string>>();
-
-/** The shard's file in the local cache, downloaded first if it is not there. */
-function localShardFile(key: string): Promise<string> {
-  // Read on each call, not at import: SWEEP_CACHE_DIR may come from the stack env file, loaded later.
-  const file = path.join(featureCacheConfig().dir, key);
-  if (fsSync.existsSync(file)) return Promise.resolve(file);
-  let pending = downloads.get(key);
-  if (!pending) {
-    pending = download(key, file).finally(() => downloads.delete(key));
-    downloads.set(key, pending);
-  }
-  return pending;
-}
-
-async function download(key: string, file: string): Promise<string> {
-  const bytes = await getObject(key);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  // Write then rename (atomic), so no reader, in this or another worker process, sees half a shard.
-  const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
-  await fs.writeFile(partial, bytes);
-  await fs.rename(partial, file);
-  return file;
 }

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { getJson, getObject, parseS3Url } from '../../platform/storage';
+import { imageReader } from '../../platform/image-store';
+import { getJson, parseS3Url } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { ExportedModelMetadata } from '../../formats/exported-model';
 import { SplitManifest } from '../../lib/manifest';
@@ -81,9 +82,10 @@ for (const { what, backbone, skip } of cases) {
     test('sweep predict, loading the model fresh, gives the evaluation\'s prediction for every test image', async () => {
       const split = await getJson<SplitManifest>(metadata.splitKey);
       assert.equal(split.test.length, evaluation.predictions.length);
+      const readImage = await imageReader(split.datasetId);
       const files = await Promise.all(split.test.map(async (sample, row) => {
         const file = path.join(tmp, `${board.sweepId}-row-${String(row).padStart(3, '0')}`);
-        fs.writeFileSync(file, await getObject(artifactKeys.blob(sample.sha256)));
+        fs.writeFileSync(file, await readImage(sample.sha256));
         return file;
       }));
       const { code, stdout, stderr } = await sweepPredict(board.sweepId, ...files, '--json');

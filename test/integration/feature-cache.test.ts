@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { extractFeatures } from '../../activities/features';
+import { imageReader } from '../../platform/image-store';
 import { artifactBucket, getJson, getObject } from '../../platform/storage';
 import { s3 } from '../../platform/s3-store';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
@@ -62,7 +63,8 @@ describe('feature cache', () => {
     const result = await inActivity(extractFeatures, request('train', 0, views));
     assert.equal(result.computed, true);
     const rows = manifest.train.slice(0, SHARD_SIZE);
-    const images = new Map(await Promise.all(rows.map(async (s) => [s.sha256, await getObject(artifactKeys.blob(s.sha256))] as const)));
+    const readImage = await imageReader(manifest.datasetId);
+    const images = new Map(await Promise.all(rows.map(async (s) => [s.sha256, await readImage(s.sha256)] as const)));
     const backbone = await loadBackbone(spec.backbone);
     const cached = await Promise.all(result.featureSetIds.map(async (id) => decodeFeatureShard(await getObject(artifactKeys.featureShard(id, 0)))));
     for (const [v, view] of views.entries()) {

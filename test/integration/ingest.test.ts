@@ -2,7 +2,7 @@
 // so the activity has its Context (heartbeats, cancellation) without a Temporal server.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -18,8 +18,9 @@ import { DefaultLogger } from '@temporalio/worker';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { IngestInput, IngestSummary, ingestDataset } from '../../activities/ingest';
-import { artifactBucket, deleteObject, getJson, listKeys, objectExists, putObject } from '../../platform/storage';
+import { artifactBucket, deleteObject, getJson, listKeys, objectExists, objectStore, putObject, setObjectStore } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
+import { imageReader } from '../../platform/image-store';
 import { DatasetManifest } from '../../lib/manifest';
 import { randomStream } from '../../lib/random';
 
@@ -226,16 +227,29 @@ describe('ingestDataset', () => {
     assert.match(reasons['flowers/daisy/z-copy.jpg'], /same bytes as flowers\/daisy\/a\.jpg/);
     assert.match(reasons['flowers/rose/same.jpg'], /flowers\/tulip\/same\.jpg/);
 
+    const readImage = await imageReader(manifest.datasetId);
     for (const image of manifest.images) {
       assert.equal(image.sha256.length, 64);
-      assert.ok(await objectExists(artifactKeys.blob(image.sha256)), `blob of ${image.source} missing`);
+      assert.ok(image.at, `${image.source} has no place in a pack`);
+      assert.equal(createHash('sha256').update(await readImage(image.sha256)).digest('hex'), image.sha256, `${image.source} read back from its pack`);
     }
     // 16 files under the used class folders are read; the last heartbeat says all of them were.
     assert.deepEqual(beats.at(-1), { processed: 16, total: 16 });
   });
 
-  test('ingesting the same folder again is a no-op with the same summary', async () => {
-    assert.deepEqual(await ingest({ source: messy, classes: CLASSES, maxBadFraction: 0.2 }), folderSummary);
+  test('ingesting the same folder again is a no-op with the same summary: it writes nothing', async () => {
+    const s3 = objectStore();
+    const writes: string[] = [];
+    setObjectStore({
+      get: (...args) => s3.get(...args), exists: (...args) => s3.exists(...args), list: (...args) => s3.list(...args), delete: (...args) => s3.delete(...args),
+      put: (bucket, key, ...rest) => { writes.push(key); return s3.put(bucket, key, ...rest); },
+    });
+    try {
+      assert.deepEqual(await ingest({ source: messy, classes: CLASSES, maxBadFraction: 0.2 }), folderSummary);
+    } finally {
+      setObjectStore(s3);
+    }
+    assert.deepEqual(writes, [], 'the images are in packs already, and the manifest is stored');
   });
 
   test('zip, tar.gz, file://, relative path, https, s3 archive and s3 prefix give the same data set', async () => {
@@ -370,8 +384,11 @@ describe('ingestDataset', () => {
       console.log(`[figure] ingest of ${(dataBytes / 2 ** 20).toFixed(0)} MiB (400 images): peak RSS grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
       assert.ok(grew < dataBytes / 3, `ingesting ${dataBytes} bytes grew the peak RSS by ${grew} bytes: the data set is not streamed`);
     } finally {
-      const manifest = await getJson<DatasetManifest>(summary.manifestKey);
-      for (const image of manifest.images) await deleteObject(artifactKeys.blob(image.sha256));
+      const manifests = [await getJson<DatasetManifest>(summary.manifestKey), await getJson<DatasetManifest>(warmManifestKey)];
+      for (const pack of new Set(manifests.flatMap((m) => m.images.map((image) => image.at!.pack)))) {
+        await deleteObject(artifactKeys.imagePack(pack));
+        await deleteObject(artifactKeys.imagePackIndex(pack));
+      }
       await deleteObject(summary.manifestKey);
       await deleteObject(warmManifestKey);
     }
