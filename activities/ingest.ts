@@ -18,6 +18,7 @@ import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
+import { contentId } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
 import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
@@ -25,7 +26,7 @@ import {
 import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
 import { decodeCheck } from '../model/image-preprocessing';
 import { ImagePackWriter, storedImages } from '../platform/image-store';
-import { getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
+import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { s3 } from '../platform/s3-store';
 
 export interface IngestInput {
@@ -62,21 +63,30 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     const candidates: ImageRef[] = [];
     const skippedFiles: SkippedFile[] = [...layout.skipped];
     const packs = new ImagePackWriter();
-    const stored = storedImages(layout.files.length);
-    // Awaited by every image; marked handled so a failed listing with no image to read cannot crash the worker.
-    stored.catch(() => undefined);
+    const paths = opened.files.map((f) => f.path);
+    const stored = await storedImages(layout.files.length);
+    // Too many packs to list for this ingest: an earlier ingest of exactly these files answers for
+    // them, found by hashing them (without it, every ingest would decode and pack them again).
+    if (!stored) {
+      const recorded = await recordedIngest(input, paths, layout, files);
+      if (recorded) return recorded;
+    }
+    // What the ingest's record is keyed by: each file's sha256 (a file too large to read: its size).
+    const read = new Map<string, string>();
     let processed = 0;
     await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
       ctx.cancellationSignal.throwIfAborted();
       const file = files.get(source)!;
       if (file.size > MAX_FILE_BYTES) {
+        read.set(source, tooLarge(file.size));
         skippedFiles.push(skipped(source, SKIP.tooLarge, `${file.size} bytes, more than ${MAX_FILE_BYTES}`));
       } else {
         const bytes = await file.read();
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const sha256 = sha256Of(bytes);
+        read.set(source, sha256);
         // Only images that decoded are stored, keyed by their bytes' hash: a stored one needs no second
         // decode (on a warm sweep, the decodes were most of ingest: docs/benchmark.md).
-        const at = (await stored)?.get(sha256);
+        const at = stored?.get(sha256);
         const check = at ? undefined : await decodeCheck(bytes);
         if (check && !check.ok) {
           skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
@@ -132,11 +142,42 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     }
     const skippedByReason: Record<string, number> = {};
     for (const s of skippedFiles) skippedByReason[skipReasonOf(s)] = (skippedByReason[skipReasonOf(s)] ?? 0) + 1;
-    return { datasetId, manifestKey, classes: layout.classes, counts, skipped: skippedFiles.length, skippedByReason };
+    const summary: IngestSummary = { datasetId, manifestKey, classes: layout.classes, counts, skipped: skippedFiles.length, skippedByReason };
+    // Same fingerprint, same files: a stored record is already this one.
+    const recordKey = artifactKeys.ingestRecord(sourceFingerprint(input, paths, read));
+    if (!(await objectExists(recordKey))) await putJson(recordKey, summary);
+    return summary;
   } finally {
     await opened?.close();
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/** What an ingest's summary depends on: every path in the source, the bytes of the files it reads, the classes asked for, the bad-file limit. */
+function sourceFingerprint(input: IngestInput, paths: readonly string[], read: ReadonlyMap<string, string>): string {
+  return contentId({ classes: input.classes ?? null, maxBadFraction: input.maxBadFraction, files: [...paths].sort().map((p) => [p, read.get(p) ?? null]) });
+}
+
+/** The summary of an earlier ingest of exactly these files whose manifest is still stored, found by hashing them all. */
+async function recordedIngest(input: IngestInput, paths: readonly string[], layout: ClassLayout, files: ReadonlyMap<string, SourceFile>): Promise<IngestSummary | undefined> {
+  const ctx = Context.current();
+  const read = new Map<string, string>();
+  await forEachLimit(layout.files, CONCURRENCY, async ({ path: source }) => {
+    ctx.cancellationSignal.throwIfAborted();
+    const file = files.get(source)!;
+    read.set(source, file.size > MAX_FILE_BYTES ? tooLarge(file.size) : sha256Of(await file.read()));
+    ctx.heartbeat({ hashed: read.size, total: layout.files.length });
+  });
+  const recorded = await getJsonIfExists<IngestSummary>(artifactKeys.ingestRecord(sourceFingerprint(input, paths, read)));
+  return recorded && (await objectExists(recorded.manifestKey)) ? recorded : undefined;
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function tooLarge(size: number): string {
+  return `${size} bytes, not read`;
 }
 
 /**
@@ -159,7 +200,7 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
     await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
       const bytes = await files.get(source)!.read();
       const check = await decodeCheck(bytes);
-      if (check.ok) candidates.push({ sha256: createHash('sha256').update(bytes).digest('hex'), label, source });
+      if (check.ok) candidates.push({ sha256: sha256Of(bytes), label, source });
       else skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
     });
     const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);

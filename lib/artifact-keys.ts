@@ -9,6 +9,8 @@ export const artifactKeys = {
   imagePackIndex: (pack: string) => `packs/${pack.slice(0, 2)}/${pack}.json`,
   imagePackPrefix: 'packs/',
   dataset: (datasetId: string) => `datasets/${datasetId}/manifest.json`,
+  /** An ingest's summary, keyed by what it read (platform-independent paths, bytes, classes, bad-file limit). */
+  ingestRecord: (fingerprint: string) => `ingests/${fingerprint}.json`,
   balanced: (balancedId: string) => `balanced/${balancedId}.json`,
   split: (splitId: string) => `splits/${splitId}/manifest.json`,
   featureShard: (featureSetId: string, shard: number) => `features/${featureSetId}/shard-${String(shard).padStart(5, '0')}.bin`,
