@@ -16,6 +16,7 @@ import { HeadMeter, RESULT_PREFIX, Task } from './child';
 import { runSearchBench, searchPlot, searchReport } from './search';
 import { ensureBucket } from '../infra/create-bucket';
 import { artifactBucket } from '../platform/storage';
+import { HEAD_TRAINING_NODE_FLAGS } from '../workers/run-workers';
 import { BACKBONE_DIR, BenchConfig, benchConfig, benchSpec, deletePrefix, prepareData } from './setup';
 
 interface TrialRow { trialId: string; run: number; params: Record<string, unknown>; valAccuracy: number; testAccuracy: number }
@@ -42,7 +43,8 @@ let taskCount = 0;
 function runChild<R>(task: Task, env: Record<string, string> = {}): Promise<R> {
   const file = path.join(work, `task-${++taskCount}.json`);
   fs.writeFileSync(file, JSON.stringify(task));
-  const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, 'child.ts'), file], {
+  // With the flags the sweeps' GPU worker processes get: the yardsticks train and embed as they do (it makes them faster too).
+  const child = spawn(process.execPath, [...process.execArgv, ...HEAD_TRAINING_NODE_FLAGS, path.join(__dirname, 'child.ts'), file], {
     env: { ...process.env, SWEEP_CACHE_DIR: path.join(work, `cache-${taskCount}`), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -123,6 +123,15 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
 }
 
 /**
+ * Node flags of the processes started to train heads beside others, one per core: garbage collection
+ * on the process's own thread. There V8's parallel and concurrent collector threads only take CPU
+ * from the other busy processes, and cost more CPU in all: on 2 cores they were a fifth of a GPU
+ * process's CPU, and without them the GPU processes used 12-20% less CPU for the same warm grid,
+ * which took 3-16% less time (docs/benchmark.md, cut 20). A node's first process keeps V8's defaults.
+ */
+export const HEAD_TRAINING_NODE_FLAGS = ['--single-threaded-gc'];
+
+/**
  * `count` more GPU-role worker processes (this file, role gpu, the same settings). Head training runs
  * on its process's JavaScript thread (tfjs-node runs ops synchronously, on one intra-op thread by
  * default), so on a CPU node trials train side by side only in separate processes. Each one stops
@@ -130,7 +139,8 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
  * channel closes and the child ends at once, as the node's other processes would.
  */
 export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = process.env): { stop(): Promise<void> } {
-  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: { ...env, SWEEP_GPU_PROCESSES: '1' } }));
+  const execArgv = [...process.execArgv, ...HEAD_TRAINING_NODE_FLAGS];
+  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: { ...env, SWEEP_GPU_PROCESSES: '1' }, execArgv }));
   return {
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

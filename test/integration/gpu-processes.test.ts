@@ -4,6 +4,7 @@
 // `run-workers.ts gpu` process with SWEEP_GPU_PROCESSES=2.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
@@ -59,6 +60,8 @@ after(async () => {
 test('SWEEP_GPU_PROCESSES=2: two processes poll the GPU queue and two trials train at once, one in each', async () => {
   const pids = await waitFor('two GPU pollers', async () => { const found = await gpuPollerPids(); return found.length === 2 && found; });
   assert.ok(pids.includes(gpu.pid!), 'the started process is one of them');
+  const other = pids.find((pid) => pid !== gpu.pid)!;
+  assert.ok(fs.readFileSync(`/proc/${other}/cmdline`, 'utf8').split('\0').includes('--single-threaded-gc'), 'the process started beside it collects garbage on its own thread (cut 20)');
   assert.match(output, /starting 1 more GPU worker process\(es\) beside this one \(SWEEP_GPU_PROCESSES=2\), 1 activities at once each/);
 
   const spec = await tinySpec(env, { name: 'gpu-processes', reuse: false, concurrency: 2, grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [30] } });
