@@ -1,7 +1,7 @@
-// Reading cached feature sets on a training worker: shards come from S3 once and are then kept
-// on local disk (./local-copy.ts), so trials that share a worker share the download. A set in use is in memory, or,
-// when larger than SWEEP_FEATURE_MEMORY_MB, read from those files a batch at a time. Decoded sets
-// stay in memory between epochs and trials, within that same limit.
+// Reading cached feature sets on a training worker: shards come from S3 once and are then kept on
+// local disk (./local-copy.ts), so trials that share a worker share the download. A set in use is in
+// memory, or, when larger than SWEEP_FEATURE_MEMORY_MB, read from those files a batch at a time.
+// Decoded sets stay in memory between epochs and trials, within that same limit.
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { artifactKeys } from '../lib/artifact-keys';
