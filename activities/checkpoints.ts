@@ -105,6 +105,11 @@ export class TrialCheckpoint {
     private best: CheckpointPointer['best'],
     /** Best weights the store may still hold that the pointer no longer names; deleted once it names newer ones. */
     private staleBestKey: string | undefined,
+    /**
+     * No pointer existed at the claim: no attempt of any sweep had claimed the trial, and every write
+     * under the trial's keys follows a claim, so there is nothing earlier to clean up.
+     */
+    readonly firstClaim: boolean,
   ) {}
 
   /**
@@ -124,7 +129,7 @@ export class TrialCheckpoint {
         const etag = await store.putIf(key, pointerBytes(claimed), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
         // The previous owner's weights stay until this owner has moved past them (rule 2).
         const staleBest = found?.best?.weightsKey === resume.pointer.best?.weightsKey ? undefined : found?.best?.weightsKey;
-        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey, resume.pointer.best, staleBest), resume: { ...resume, pointer: claimed } };
+        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey, resume.pointer.best, staleBest, !current), resume: { ...resume, pointer: claimed } };
       } catch (error) {
         if (!(error instanceof PreconditionFailedError) || attempt >= CLAIM_TRIES) throw error;
       }
@@ -170,9 +175,12 @@ export class TrialCheckpoint {
 
   /**
    * After the trial's result is stored: deletes checkpoint weights the pointer does not name (left by
-   * attempts that were fenced after writing weights), if this attempt still owns the pointer.
+   * attempts that were fenced after writing weights), if this attempt still owns the pointer. The first
+   * claimer skips the read and the listings: only attempts that claimed before it can have been fenced,
+   * and its own previous weights are deleted as it saves (a failed delete fails the attempt).
    */
   async removeOrphans(): Promise<string[]> {
+    if (this.firstClaim) return [];
     const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
     if (current?.etag !== this.etag) return [];
     const stored = await Promise.all([

@@ -210,6 +210,24 @@ describe('checkpoint protocol', () => {
     assert.deepEqual(await store.list(artifactKeys.trialCheckpointWeightsPrefix(TRIAL)), [artifactKeys.trialCheckpointWeights(TRIAL, 5)]);
   });
 
+  test('the first claim of a trial skips the orphan clean-up (nothing earlier can exist); a later claim still does it', async () => {
+    const store = new MemoryStore();
+    const ops: string[] = [];
+    const counted: CheckpointStore = Object.fromEntries((['read', 'put', 'putIf', 'delete', 'list'] as const).map((op) => [op, (...args: unknown[]) => {
+      ops.push(op);
+      return (store[op] as (...a: unknown[]) => Promise<unknown>)(...args);
+    }])) as unknown as CheckpointStore;
+    await attempt(counted, 'first', 2);
+    assert.deepEqual(ops, ['read', 'putIf', 'put', 'put', 'putIf', 'put', 'put', 'putIf', 'delete'], 'claim, two saves, no read or listing after them');
+    // An orphan as a fenced attempt leaves it: weights the pointer does not name.
+    await store.put(artifactKeys.trialCheckpointWeights(TRIAL, 7), new Uint8Array([1]));
+    ops.length = 0;
+    const { checkpoint } = await TrialCheckpoint.claim(counted, TRIAL, SWEEP, 'second', () => true);
+    assert.equal(checkpoint.firstClaim, false);
+    assert.deepEqual(await checkpoint.removeOrphans(), [artifactKeys.trialCheckpointWeights(TRIAL, 7)]);
+    assert.ok(ops.filter((op) => op === 'list').length === 2, 'a later claimer lists what earlier attempts may have left');
+  });
+
   test('the race of the bug report: the retry one epoch behind, the old attempt deletes, the retry crashes', async () => {
     // O trains; R starts (a retry during a Temporal outage) and resumes from O's pointer while O
     // goes on. Before fencing, O's delete of its previous weights and R's pointer move crossed, and
