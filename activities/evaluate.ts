@@ -7,7 +7,7 @@ import { DatasetManifest, SplitManifest } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
 import { EvaluateInput, Evaluation } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
-import { decodeState } from '../model/checkpoint';
+import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
@@ -30,7 +30,7 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
   const data = await openFeatureSet(input.features);
   progress('evaluating');
   const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
-  const { weights } = decodeState(shape, head ?? await getObject(input.trained.headKey), 0);
+  const weights = decodeHeadWeights(shape, head ?? await getObject(input.trained.headKey));
   const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
   try {
     const result = await evaluateHead(params, data, shape.numClasses);

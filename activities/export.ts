@@ -11,7 +11,7 @@ import { headParams } from '../lib/head-params';
 import { SweepSpec } from '../lib/sweep-spec';
 import { loadLayersFeatureModel } from '../model/backbone';
 import { saveHandler } from '../model/model-io';
-import { decodeState } from '../model/checkpoint';
+import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 
@@ -41,7 +41,7 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
     const inputDim = x.shape[1]!;
     const head = headParams(best.params, input.classes.length);
     const shape = { inputDim, hiddenUnits: head.hidden_units, numClasses: input.classes.length };
-    const { weights } = decodeState(shape, await getObject(trained.headKey), 0);
+    const weights = decodeHeadWeights(shape, await getObject(trained.headKey));
     // The head of model/head.ts in inference mode (dropout is the identity); softmax instead of log-softmax, same argmax.
     const hidden = tf.layers.dense({ name: 'classifier_hidden', units: shape.hiddenUnits, activation: 'relu' });
     const output = tf.layers.dense({ name: 'classifier_output', units: shape.numClasses, activation: 'softmax' });

@@ -16,7 +16,7 @@ import { bestEpoch } from '../lib/search/objective';
 import { DEFAULT_CHECKPOINT_EVERY_SECONDS } from '../lib/sweep-spec';
 import { TrainResult, TrialInput } from '../lib/sweep-types';
 import { testEvaluationInput } from '../lib/trial-input';
-import { decodeState, encodeState } from '../model/checkpoint';
+import { decodeHeadWeights, decodeState, encodeHeadWeights, encodeState, headWeightsBytes } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { nodeName } from '../platform/config';
@@ -61,7 +61,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
       const further = finished.epochs.length > until;
       const reused = further ? { ...finished, epochs: finished.epochs.slice(0, until), storedEpochs: finished.epochs.length } : finished;
       if (further && input.keepBest) reused.bestEpoch = bestEpoch(reused.epochs, input.keepBest)!.epoch;
-      await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeState(shape, await getObject(finished.headKey), 0).weights, final);
+      await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeHeadWeights(shape, await getObject(finished.headKey)), final);
       return { trained: { ...reused, run: trial.run, params: trial.params, reused: true } };
     }
   }
@@ -141,7 +141,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     }
     await saving;
     const headKey = artifactKeys.trialHeadWeights(trial.trialId);
-    const head = input.keepBest ? bestWeights! : encodeState(await trainer.weights(), await trainer.adamState());
+    // The head is its weights alone: a third of its state's bytes (nothing resumes from it).
+    const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);
     const result: TrainResult = {
       trialId: trial.trialId,

@@ -9,7 +9,7 @@ import {
 import { initTensorflow } from '../../model/tf-backend';
 import { memoryRows } from '../../formats/feature-shard';
 import { randomStream, shuffled } from '../../lib/random';
-import { decodeState, encodeState } from '../../model/checkpoint';
+import { decodeHeadWeights, decodeState, encodeHeadWeights, encodeState, headWeightsBytes } from '../../model/checkpoint';
 
 process.env.SWEEP_TF_BACKEND ??= 'wasm';
 
@@ -387,6 +387,18 @@ describe('checkpoint state encoding (activities/train.ts)', () => {
     const back = decodeState(shape, big.subarray(1, 1 + bytes.byteLength), 3);
     assertArraysIdentical(back.weights, s.weights, 'weights');
     assertArraysIdentical(back.adam.secondMoment, s.adam.secondMoment, 'v');
+  });
+
+  test("a trial's head is stored as its weights alone, the first third of its state; heads stored whole before still decode", () => {
+    const shape: HeadShape = { inputDim: 10, hiddenUnits: 6, numClasses: 4 };
+    const s = state(shape, 'head');
+    const full = encodeState(s.weights, s.adam);
+    const head = encodeHeadWeights(s.weights);
+    assert.equal(head.byteLength * 3, full.byteLength);
+    assert.ok(Buffer.from(headWeightsBytes(shape, full)).equals(Buffer.from(head)), 'the weights part of a state is the head');
+    assertArraysIdentical(decodeHeadWeights(shape, head), s.weights, 'weights alone');
+    assertArraysIdentical(decodeHeadWeights(shape, full), s.weights, 'a whole state, as heads were stored before');
+    assert.throws(() => decodeHeadWeights({ ...shape, hiddenUnits: 7 }, head), /the head's weights hold \d+ values, the head needs \d+/);
   });
 
   test('a checkpoint for another head shape is refused', () => {
