@@ -81,8 +81,11 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // A trial that keeps its best epoch carries the best weights so far (resumed with the checkpoint).
   let bestWeights = resume.bestWeights;
   const events = new TrialEvents(input.sweepId, trial);
-  // Epoch files are written by attempts that claimed the trial: after the first claim there are none to remove.
-  await allSettledOrThrow([events.writeHeader(input), checkpoint.firstClaim || events.removeStaleEpochs(epochs.length)]);
+  // Epoch files are written by attempts that claimed the trial: after the first claim there are none to
+  // remove. An attempt stores the header before its first checkpoint, so a checkpoint of this sweep's
+  // (the next early-stopping segment) means the header is there.
+  const headerStored = resume.pointer.sweepId === input.sweepId && resume.pointer.epoch > 0;
+  await allSettledOrThrow([headerStored || events.writeHeader(input), checkpoint.firstClaim || events.removeStaleEpochs(epochs.length)]);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since

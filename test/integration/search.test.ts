@@ -98,6 +98,11 @@ describe('search end to end', () => {
       for (let epoch = 1; epoch <= stopped.epochsDone; epoch++) {
         assert.ok(await objectExists(`${runFolder}/${trialEventSeries(stopped.trialId).epochName(epoch)}`), `epoch ${epoch} events`);
       }
+      // Every trial's HParams session start, written by its first segment only (later ones find their checkpoint).
+      for (const trial of first.ranked) {
+        const folder = artifactKeys.tensorboardRun(sweepId, trialRunName(trial.run, trial.params));
+        assert.ok(await objectExists(`${folder}/${trialEventSeries(trial.trialId).headerName()}`), `run ${trial.run}: the session start`);
+      }
     });
 
     test('a rerun with the same spec and seed reuses every trial and decides the same', async () => {
