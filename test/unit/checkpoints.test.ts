@@ -225,7 +225,7 @@ describe('checkpoint protocol', () => {
     const { checkpoint } = await TrialCheckpoint.claim(counted, TRIAL, SWEEP, 'second', () => true);
     assert.equal(checkpoint.firstClaim, false);
     assert.deepEqual(await checkpoint.removeOrphans(), [artifactKeys.trialCheckpointWeights(TRIAL, 7)]);
-    assert.ok(ops.filter((op) => op === 'list').length === 2, 'a later claimer lists what earlier attempts may have left');
+    assert.equal(ops.filter((op) => op === 'list').length, 2, 'a later claimer lists what earlier attempts may have left');
   });
 
   test('the race of the bug report: the retry one epoch behind, the old attempt deletes, the retry crashes', async () => {
