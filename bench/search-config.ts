@@ -38,6 +38,11 @@ export interface SearchBenchConfig {
    * also run with one process (the benchmark's own, `concurrency` trials in it), side by side.
    */
   gpuProcesses: number;
+  /**
+   * The grid again with trials this many epochs long, cold and warm, on a seed (so a split and feature
+   * sets) of its own, against its own floor: how the cost ratios move with the length of a trial.
+   */
+  long: { epochs: number; seed: number };
 }
 
 /** `seeds`: how many of the five seeds to run (a smoke run takes 1; the targets need all five). */
@@ -48,7 +53,7 @@ export function searchBenchConfig(quick: boolean, seeds = 5): SearchBenchConfig 
     dropout: { type: 'uniform', low: 0, high: 0.7 },
     batch_size: { type: 'choice', values: [32] },
   };
-  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 2, largeConcurrency: 4, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds) };
+  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 2, largeConcurrency: 4, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds), long: { epochs: 27, seed: 101 } };
   return quick
     ? { ...common, mode: 'quick', imageSize: 32, perClass: 40, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128], dropout: [0.3] }, largeBudget: 20 }
     : { ...common, mode: 'full', imageSize: 32, perClass: 170, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128, 256], dropout: [0, 0.5] }, largeBudget: 100 };

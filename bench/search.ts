@@ -27,11 +27,14 @@ import { Profiler, SweepProfile, historyProfile } from './search-profile';
 import { deletePrefix, splitOf } from './setup';
 import { Series, stepChart } from './svg-plot';
 
+/** The sweeps held against their floor's cold time (nothing of their data stored before them); the others against its heads alone. */
+const COLD_SWEEPS = new Set<SweepRun['method']>(['grid', 'grid-long']);
+
 /** The sweeps of seed 1 run again with one GPU worker process, beside their runs with config.gpuProcesses. */
 const ONE_PROCESS = { 'grid-warm-1proc': 'grid-warm', 'asha-large-1proc': 'asha-large' } as const;
 
 export interface SweepRun {
-  method: SearchMethod | 'grid-warm' | 'asha-large' | keyof typeof ONE_PROCESS;
+  method: SearchMethod | 'grid-warm' | 'asha-large' | 'grid-long' | 'grid-long-warm' | keyof typeof ONE_PROCESS;
   seed: number;
   /** GPU worker processes it trained in; with one, the benchmark's own (its profile times the GPU activities too). */
   gpuProcesses: number;
@@ -152,9 +155,9 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     const [first, ...others] = config.seeds;
     const gridSpec: SweepSpec = parseSweepSpec(raw('grid', first));
     const floors: Record<string, FloorFigures> = {};
-    const floorOf = async (method: string, run: SweepRun, split: SplitSummary): Promise<FloorFigures> => {
+    const floorOf = async (method: string, run: SweepRun, split: SplitSummary, spec = gridSpec): Promise<FloorFigures> => {
       const loadBefore = load();
-      const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec: gridSpec, split, trials: run.trials });
+      const floor = await runChild<Omit<FloorFigures, 'load'>>({ kind: 'floor', spec, split, trials: run.trials });
       log(`floor of ${method}: ${f(floor.coldSeconds)} s cold (features ${f(floor.featuresSeconds)} s), heads ${f(floor.headsSeconds)} s`);
       return { ...floor, load: [loadBefore, load()] };
     };
@@ -180,6 +183,12 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
       load: [gridFloors[0].load[0], gridFloors.at(-1)!.load[1]],
       samples,
     };
+    // The grid with longer trials: the per-trial costs around the training stay, the training grows.
+    const longSpec = () => searchSpec({ ...config, epochs: config.long.epochs }, dataDir, 'grid', config.long.seed, processQueues);
+    await sweep('grid-long', config.long.seed, longSpec(), true);
+    const warmLong = await sweep('grid-long-warm', config.long.seed, longSpec(), true);
+    const longParsed = parseSweepSpec(longSpec());
+    floors['grid-long'] = floors['grid-long-warm'] = await floorOf('grid-long', warmLong, await splitOf(longParsed), longParsed);
     for (const method of SEARCH_METHODS.filter((m) => m !== 'grid')) await sweep(method, first, raw(method, first), true);
     for (const seed of others) for (const method of SEARCH_METHODS) await sweep(method, seed, raw(method, seed), false);
     const large = (oneProcess: boolean) => ({ ...raw('asha', first, config.largeBudget, oneProcess), concurrency: config.largeConcurrency });
@@ -269,6 +278,8 @@ export function searchReport(result: SearchBenchResult): string {
   const warm = byMethod('grid-warm')[0];
   const warmOne = byMethod('grid-warm-1proc')[0];
   const largeOne = byMethod('asha-large-1proc')[0];
+  const longCold = byMethod('grid-long')[0];
+  const longWarm = byMethod('grid-long-warm')[0];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   // The bayesian sweeps leave startupTrials to its default (search/optuna/suggest.py draws that many at random first).
   const startupTrials = defaultStartupTrials(config.space as SearchSpace);
@@ -280,21 +291,22 @@ export function searchReport(result: SearchBenchResult): string {
     `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.largeConcurrency}) <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
     `- the yardsticks, median of ${YARDSTICK_REPEATS} measurements each, right after the sweeps held against them: the grid's floor ${samplesText(floors.grid.samples!.coldSeconds)} s cold, ${samplesText(floors.grid.samples!.headsSeconds)} s heads only; the reference trial ${samplesText(reference.samples)} s.`,
     `- a whole sweep <= 1.3x the floor cold: grid ${f(cold.wallSeconds)} s vs ${f(floors.grid.coldSeconds)} s = ${f(cold.wallSeconds / floors.grid.coldSeconds, 2)}x: ${met(cold.wallSeconds <= 1.3 * floors.grid.coldSeconds)}; <= 1.1x warm: ${f(warm.wallSeconds)} s vs ${f(floors['grid-warm'].headsSeconds)} s = ${f(warm.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x: ${met(warm.wallSeconds <= 1.1 * floors['grid-warm'].headsSeconds)}.`,
+    `- beside the targets, the same grid with trials ${config.long.epochs} epochs long (seed ${config.long.seed}, its own split; its floor measured once): cold ${f(longCold.wallSeconds)} s vs ${f(floors['grid-long'].coldSeconds)} s = ${f(longCold.wallSeconds / floors['grid-long'].coldSeconds, 2)}x (1.3x: ${met(longCold.wallSeconds <= 1.3 * floors['grid-long'].coldSeconds)}); warm ${f(longWarm.wallSeconds)} s vs ${f(floors['grid-long-warm'].headsSeconds)} s = ${f(longWarm.wallSeconds / floors['grid-long-warm'].headsSeconds, 2)}x (1.1x: ${met(longWarm.wallSeconds <= 1.1 * floors['grid-long-warm'].headsSeconds)}).`,
     `- the same sweeps with one GPU worker process (all of a sweep's trials in it), side by side: warm grid ${f(warmOne.wallSeconds)} s = ${f(warmOne.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x the floor; ${config.largeBudget}-configuration ASHA ${f(largeOne.wallSeconds)} s = ${f(largeOne.wallSeconds / reference.wallSeconds, 2)}x the reference trial.`,
     '',
-    '| sweep (seed ' + config.seeds[0] + ') | GPU processes | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
+    '| sweep (seed ' + config.seeds[0] + '; the grid-long rows ' + config.long.seed + ') | GPU processes | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
-  for (const r of runs.filter((x) => x.seed === config.seeds[0])) {
+  for (const r of runs.filter((x) => x.seed === config.seeds[0] || x.seed === config.long.seed)) {
     const fl = floors[r.method in ONE_PROCESS ? ONE_PROCESS[r.method as keyof typeof ONE_PROCESS] : r.method];
     const h = r.profile.history!;
     const puts = (r.profile.s3.PutObjectCommand ?? 0);
     const gets = (r.profile.s3.GetObjectCommand ?? 0);
     const all = Object.values(r.profile.s3).reduce((a, b) => a + b, 0);
-    const ratio = r.method === 'grid' ? r.wallSeconds / fl.coldSeconds : r.wallSeconds / fl.headsSeconds;
+    const ratio = COLD_SWEEPS.has(r.method) ? r.wallSeconds / fl.coldSeconds : r.wallSeconds / fl.headsSeconds;
     // This process counts S3 requests of the activities it runs: those of training only with one GPU process (its own).
     const perEpoch = r.gpuProcesses === 1 ? `${f(puts / r.epochs, 1)} / ${f(gets / r.epochs, 1)} / ${f((all - puts - gets) / r.epochs, 1)}` : '-';
-    lines.push(`| ${r.method} | ${r.gpuProcesses} | ${f(r.wallSeconds)} | ${f(r.load[0])}→${f(r.load[1])} | ${f(fl.coldSeconds)} / ${f(fl.headsSeconds)} | ${f(ratio, 2)}x ${r.method === 'grid' ? '(cold)' : '(warm)'} | ${r.trials.length} | ${r.epochs} | ${f(r.epochSeconds)} | ${f(h.trialSeconds, 2)} | ${h.workflowTasks.count}, ${f(h.workflowTasks.seconds)}, ${f(h.workflowTasks.waitSeconds)} | ${h.activityTasks.count}, ${f(h.activityTasks.seconds)}, ${f(h.activityTasks.waitSeconds)} | ${perEpoch} |`);
+    lines.push(`| ${r.method} | ${r.gpuProcesses} | ${f(r.wallSeconds)} | ${f(r.load[0])}→${f(r.load[1])} | ${f(fl.coldSeconds)} / ${f(fl.headsSeconds)} | ${f(ratio, 2)}x ${COLD_SWEEPS.has(r.method) ? '(cold)' : '(warm)'} | ${r.trials.length} | ${r.epochs} | ${f(r.epochSeconds)} | ${f(h.trialSeconds, 2)} | ${h.workflowTasks.count}, ${f(h.workflowTasks.seconds)}, ${f(h.workflowTasks.waitSeconds)} | ${h.activityTasks.count}, ${f(h.activityTasks.seconds)}, ${f(h.activityTasks.waitSeconds)} | ${perEpoch} |`);
   }
   const g = warmOne;
   lines.push('', `Activity time in the warm grid sweep with one GPU process (seed ${config.seeds[0]}, ${g.trials.length} trials; the benchmark times the activities of its own process): ${Object.entries(g.profile.activities).sort((a, b) => b[1].seconds - a[1].seconds).map(([name, t]) => `${name} ${t.count} x ${f(1000 * t.seconds / t.count, 0)} ms = ${f(t.seconds)} s`).join('; ')}.`);
