@@ -1,12 +1,16 @@
 // Planning the trials: one per permutation of the grid, per random draw of the search space, or per
 // suggestion of a bayesian batch, each with a content id built from everything that determines its
-// result, so identical trials are recognised across sweeps.
+// result, so identical trials are recognised across sweeps. With reuse on, each plan also says
+// whether that trial's result is already stored.
+import { artifactKeys } from '../lib/artifact-keys';
+import { mapBounded } from '../lib/bounded';
 import { contentId } from '../lib/content-id';
 import { Params, expandGrid } from '../lib/grid';
 import { headParams } from '../lib/head-params';
 import { sampleConfig } from '../lib/search/space';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
+import { objectExists } from '../platform/storage';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
 export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form
@@ -22,7 +26,17 @@ export interface PlanInput {
   runs?: { first: number; count: number };
 }
 
+/** Existence checks in flight at once: a chunk of a large search has hundreds of trials. */
+const CHECKS_IN_FLIGHT = 16;
+
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
+  const plans = trialPlans(input);
+  if (!input.spec.reuse) return plans;
+  const found = await mapBounded(plans, CHECKS_IN_FLIGHT, (plan) => objectExists(artifactKeys.trialResult(plan.trialId)));
+  return plans.map((plan, i) => (found[i] ? { ...plan, resultFound: true } : plan));
+}
+
+function trialPlans(input: PlanInput): TrialPlan[] {
   const { spec } = input;
   const firstRun = input.suggested?.firstRun ?? input.runs?.first ?? 1;
   const count = input.runs?.count ?? (spec.search?.method === 'random' ? spec.search.budget : Infinity);

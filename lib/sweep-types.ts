@@ -51,6 +51,11 @@ export interface TrialPlan {
   run: number;
   params: Params;
   head: HeadParams;
+  /**
+   * A finished result of this trial was stored when it was planned (a sweep with reuse on): most likely
+   * it is reused, not trained, so it needs no training slot. Absent in plans made before it existed.
+   */
+  resultFound?: true;
 }
 
 export interface TrialInput {

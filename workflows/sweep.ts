@@ -1,7 +1,8 @@
 // The sweep, as the DAG it is:
 //   ingest -> balance -> split -> extract features (shared by all trials)
 //   -> one trial workflow per planned trial (a grid permutation, a random draw, or a bayesian
-//      suggestion, batch by batch; bounded concurrency) -> rank.
+//      suggestion, batch by batch; at most `concurrency` training at once, trials found finished
+//      beside them) -> rank.
 // A sweep of more than `trialsPerRun` trials trains them a chunk per workflow run: each run drains its
 // chunk, writes its trial summaries to S3 and continues as new with a compact carry
 // (lib/sweep-continuation.ts); the last run ranks them all.
@@ -23,6 +24,7 @@ import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../li
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
+import { runPlannedTrials } from '../lib/trial-schedule';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
   ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SuggestActivities, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
@@ -132,7 +134,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
-    return mapBounded(planned, spec.concurrency, runOne);
+    return runPlannedTrials(planned, spec.concurrency, runOne);
   };
 
   let trials: TrialSummary[] = [];

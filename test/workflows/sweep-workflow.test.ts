@@ -14,7 +14,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
 import { REPO_ROOT } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
-import { getJson, setObjectStore } from '../../platform/storage';
+import { getJson, putJson, setObjectStore } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
@@ -209,6 +209,33 @@ describe('sweep workflow with fake activities', () => {
     ]);
     assert.deepEqual(boards.map((b) => b.reusedTrials), [0, 0]);
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2);
+  });
+
+  test('trials whose result is stored run beside the concurrency bound; those that train stay within it', async () => {
+    const fakes = fakeActivities();
+    const first = spec();
+    await withWorkers(first, fakes, async () => (await startSweep(first, 'found-first')).result());
+    // What a real trainTrial leaves: the result planTrials looks for.
+    for (const trialId of fakes.trained.keys()) await putJson(artifactKeys.trialResult(trialId), { trialId });
+    let running = 0;
+    let most = 0;
+    const inputs: TrialInput[] = [];
+    const timed = fakeActivities({
+      trainTrial: async (input) => {
+        inputs.push(input);
+        most = Math.max(most, ++running);
+        await Context.current().sleep(input.trial.resultFound ? 200 : 1000);
+        running--;
+        return fakes.gpu.trainTrial(input);
+      },
+    });
+    // The two trials of the first sweep and a new one, one at a time.
+    const raw = spec({ grid: { hidden_units: [8, 16, 32], n_epochs: [1] }, concurrency: 1 });
+    const board = await withWorkers(raw, timed, async () => (await startSweep(raw, 'found-again')).result());
+    assert.deepEqual(inputs.map((i) => [i.trial.run, i.trial.resultFound ?? false]).sort(), [[1, true], [2, true], [3, false]]);
+    assert.equal(most, 3, 'the found trials ran beside the one that trained');
+    assert.equal(board.reusedTrials, 2);
+    assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2, 3]);
   });
 });
 
