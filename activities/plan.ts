@@ -36,7 +36,8 @@ export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
   return plans.map((plan, i) => (found[i] ? { ...plan, resultFound: true } : plan));
 }
 
-function trialPlans(input: PlanInput): TrialPlan[] {
+/** The trials of a plan, without I/O: the same input always gives the same plans. */
+export function trialPlans(input: PlanInput): TrialPlan[] {
   const { spec } = input;
   const firstRun = input.suggested?.firstRun ?? input.runs?.first ?? 1;
   const count = input.runs?.count ?? (spec.search?.method === 'random' ? spec.search.budget : Infinity);

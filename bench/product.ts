@@ -4,7 +4,7 @@
 // events) and evaluateTrial on the test split, with the sweep's concurrency.
 import { evaluateTrial } from '../activities/evaluate';
 import { extractFeatures } from '../activities/features';
-import { planTrials } from '../activities/plan';
+import { trialPlans } from '../activities/plan';
 import { trainTrial } from '../activities/train';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
@@ -35,7 +35,7 @@ export interface ProductTrialResult {
 
 /** Every trial of the grid, as trial workflows run them: trainTrial, then evaluateTrial on test. */
 export async function trainAll(spec: SweepSpec, split: SplitSummary, features: ProductFeatures, sweepId: string): Promise<ProductTrialResult[]> {
-  const plans = await planTrials({ spec, classes: split.classes, train: features.train, val: features.val });
+  const plans = trialPlans({ spec, classes: split.classes, train: features.train, val: features.val });
   return mapBounded(plans, spec.concurrency, async (plan) => {
     const trained = await inActivity(trainTrial, trialInput(sweepId, spec, split, features, plan));
     const test = await inActivity(evaluateTrial, {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { planTrials } from '../../activities/plan';
+import { trialPlans } from '../../activities/plan';
 import { SpecError, maxTrialEpochs, objectiveOf, parseSweepSpec, trialCount } from '../../lib/sweep-spec';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -96,7 +96,7 @@ describe('grid specs are untouched', () => {
     }
   });
 
-  test('recorded sweeps: the spec parses to what planTrials was given, and planTrials gives the same trial ids', async () => {
+  test('recorded sweeps: the spec parses to what planTrials was given, and it plans the same trial ids', async () => {
     const dir = path.join(ROOT, 'test', 'replay', 'histories');
     const payload = (p: { data: string }) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8'));
     let checked = 0;
@@ -111,14 +111,14 @@ describe('grid specs are untouched', () => {
       const parsed = JSON.parse(JSON.stringify(parseSweepSpec(rawSpec)));
       if (!('checkpointEverySeconds' in input.spec)) delete parsed.checkpointEverySeconds;
       assert.deepEqual(parsed, input.spec, file);
-      assert.deepEqual(await planTrials(input), payload(completed.activityTaskCompletedEventAttributes.result.payloads[0]), file);
+      assert.deepEqual(trialPlans(input), payload(completed.activityTaskCompletedEventAttributes.result.payloads[0]), file);
       checked++;
     }
     assert.ok(checked >= 3, `${checked} recorded sweeps planned trials`);
   });
 });
 
-describe('planTrials for a random search', () => {
+describe('trialPlans for a random search', () => {
   const input = (search: Record<string, unknown>, seed = 7) => ({
     spec: parseSweepSpec({ ...base, seed, search }),
     classes: ['daisy', 'rose'],
@@ -127,9 +127,9 @@ describe('planTrials for a random search', () => {
   });
 
   test('budget trials drawn by (seed, index), deterministic; a larger budget keeps the first ones', async () => {
-    const a = await planTrials(input({ method: 'random', budget: 6, space: SPACE }));
-    const again = await planTrials(input({ method: 'random', budget: 6, space: SPACE }));
-    const more = await planTrials(input({ method: 'random', budget: 9, space: SPACE }));
+    const a = trialPlans(input({ method: 'random', budget: 6, space: SPACE }));
+    const again = trialPlans(input({ method: 'random', budget: 6, space: SPACE }));
+    const more = trialPlans(input({ method: 'random', budget: 9, space: SPACE }));
     assert.equal(a.length, 6);
     assert.deepEqual(again, a);
     assert.deepEqual(more.slice(0, 6), a);
@@ -140,24 +140,24 @@ describe('planTrials for a random search', () => {
       assert.equal(p.head.lr, p.params.lr);
       assert.equal(p.head.hidden_units, p.params.hidden_units);
     }
-    const otherSeed = await planTrials(input({ method: 'random', budget: 6, space: SPACE }, 8));
+    const otherSeed = trialPlans(input({ method: 'random', budget: 6, space: SPACE }, 8));
     assert.notDeepEqual(otherSeed.map((p) => p.params), a.map((p) => p.params));
   });
 
   test('ASHA gives every trial maxEpochs; keeping the best epoch is part of the trial id', async () => {
-    const asha = await planTrials(input({ method: 'random', budget: 2, space: SPACE, earlyStopping: { rule: 'asha', maxEpochs: 9 } }));
+    const asha = trialPlans(input({ method: 'random', budget: 2, space: SPACE, earlyStopping: { rule: 'asha', maxEpochs: 9 } }));
     assert.deepEqual(asha.map((p) => p.head.n_epochs), [9, 9]);
-    const last = await planTrials(input({ method: 'random', budget: 2, space: SPACE }));
-    const best = await planTrials(input({ method: 'random', budget: 2, space: SPACE, keepBestEpoch: true }));
+    const last = trialPlans(input({ method: 'random', budget: 2, space: SPACE }));
+    const best = trialPlans(input({ method: 'random', budget: 2, space: SPACE, keepBestEpoch: true }));
     assert.deepEqual(best.map((p) => p.params), last.map((p) => p.params));
     assert.notEqual(best[0].trialId, last[0].trialId);
   });
   test('a chunk of runs (a sweep that continues as new) plans exactly those runs of the whole plan, random or grid', async () => {
-    const whole = await planTrials(input({ method: 'random', budget: 9, space: SPACE }));
-    assert.deepEqual(await planTrials({ ...input({ method: 'random', budget: 9, space: SPACE }), runs: { first: 4, count: 3 } }), whole.slice(3, 6));
+    const whole = trialPlans(input({ method: 'random', budget: 9, space: SPACE }));
+    assert.deepEqual(trialPlans({ ...input({ method: 'random', budget: 9, space: SPACE }), runs: { first: 4, count: 3 } }), whole.slice(3, 6));
     const grid = { ...input({ method: 'random', budget: 1, space: SPACE }), spec: parseSweepSpec({ ...base, grid: { hidden_units: [8, 16, 32], lr: [0.1, 0.01] } }) };
-    const wholeGrid = await planTrials(grid);
+    const wholeGrid = trialPlans(grid);
     assert.equal(wholeGrid.length, 6);
-    assert.deepEqual(await planTrials({ ...grid, runs: { first: 5, count: 2 } }), wholeGrid.slice(4));
+    assert.deepEqual(trialPlans({ ...grid, runs: { first: 5, count: 2 } }), wholeGrid.slice(4));
   });
 });

@@ -1,5 +1,6 @@
 // Activity logic that depends on storage, on the in-memory object store (platform/memory-store.ts):
-// the store's contract, balancing and splitting (idempotent, content-keyed), and the feature cache.
+// the store's contract, balancing and splitting (idempotent, content-keyed), the feature cache, and
+// planning (which marks the trials whose result is stored).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -7,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
+import { planTrials, trialPlans } from '../../activities/plan';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest, SplitManifest } from '../../lib/manifest';
+import { parseSweepSpec } from '../../lib/sweep-spec';
 import { encodeFeatureShard } from '../../formats/feature-shard';
 import { openFeatureSet } from '../../platform/feature-cache';
 import { MemoryObjectStore } from '../../platform/memory-store';
@@ -134,5 +137,23 @@ describe('the feature cache on the store', () => {
     const bAgain = await labelsOf(refs[1], twoSets);
     assert.notEqual(bAgain, b, 'b was the least recently opened, so c pushed it out');
     assert.deepEqual([...bAgain], [1, 1, 1, 1]);
+  });
+});
+
+describe('planTrials on the store', () => {
+  const input = (reuse: boolean) => ({
+    spec: parseSweepSpec({ data: { source: './flowers', classes: ['daisy', 'rose'] }, backbone: { uri: 'file:///m/model.json' }, grid: { hidden_units: [8, 16, 32] }, reuse }),
+    classes: ['daisy', 'rose'],
+    train: [{ id: 'plan-train', shards: 1, rows: 10, dim: 8 }],
+    val: { id: 'plan-val', shards: 1, rows: 4, dim: 8 },
+  });
+
+  test('with reuse on, the plans whose trial has a stored result are marked; otherwise the plans are trialPlans', async () => {
+    const plans = trialPlans(input(true));
+    await putJson(artifactKeys.trialResult(plans[1].trialId), { trialId: plans[1].trialId });
+    const marked = await planTrials(input(true));
+    assert.deepEqual(marked.map((p) => p.resultFound ?? false), [false, true, false]);
+    assert.deepEqual(marked.map(({ resultFound: _, ...p }) => p), plans, 'the same plans, marks aside');
+    assert.deepEqual(await planTrials(input(false)), trialPlans(input(false)), 'reuse off: nothing to find');
   });
 });
