@@ -12,7 +12,7 @@ export const REUSED_IN_FLIGHT = 16;
 /** Runs every plan with `run`; results in plan order. Trials to train start first. */
 export async function runPlannedTrials<R>(plans: readonly TrialPlan[], concurrency: number, run: (plan: TrialPlan) => Promise<R>): Promise<R[]> {
   const found = plans.filter((plan) => plan.resultFound);
-  // Plans made before `resultFound` existed take exactly the path they took then (replay).
+  // Without marks (reuse off, nothing stored), exactly the order of a plain bounded run.
   if (found.length === 0) return mapBounded(plans, concurrency, run);
   const toTrain = plans.filter((plan) => !plan.resultFound);
   const [trained, reused] = await Promise.all([mapBounded(toTrain, concurrency, run), mapBounded(found, REUSED_IN_FLIGHT, run)]);

@@ -36,6 +36,8 @@ import { trialWorkflow } from './trial';
 const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
 /** Marks the sweeps that write their HParams experiment once: those started before it rewrote it every batch and every run. */
 const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
+/** Marks the sweeps that run trials found finished beside the concurrency bound: those before ran every trial within it. */
+const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -134,7 +136,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
-    return runPlannedTrials(planned, spec.concurrency, runOne);
+    // Trials found finished run beside the bound. Older workers ignored the marks (a sweep planned by a
+    // newer CPU worker but run by an older workflow worker): such a sweep replays as it ran.
+    return patched(REUSED_BESIDE_BOUND_PATCH) ? runPlannedTrials(planned, spec.concurrency, runOne) : mapBounded(planned, spec.concurrency, runOne);
   };
 
   let trials: TrialSummary[] = [];

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,9 +147,23 @@ async function recordTestInTraining(env: TestWorkers, start: Start): Promise<voi
   await save(env.client, 'test-in-training-asha', await start(asha, 'replay-test-in-training-asha'));
 }
 
+/**
+ * A sweep run again with reuse on, one trial at a time: its plan marks both trials found finished.
+ * Recorded on the code that runs such trials beside the bound ('rerun': patch
+ * 'sweep-reused-beside-bound'), and once in a checkout of eba3ff7 (the workflow code before it) with
+ * today's activities/plan.ts and lib/sweep-types.ts copied in ('rerun-unpatched': a newer CPU worker
+ * planned, an older workflow worker ran every trial within the bound), for the replay test's patched()
+ * branch. Run as `rerun` in either checkout, then rename the older one's files.
+ */
+async function recordRerun(env: TestWorkers, start: Start): Promise<void> {
+  const spec = await tinySpec(env, { grid: { hidden_units: [16, 32], n_epochs: [1] }, seed: Math.floor(Math.random() * 2 ** 31), reuse: true, concurrency: 1 });
+  await (await start(spec, 'replay-rerun-first')).result();
+  await save(env.client, 'rerun', await start(spec, 'replay-rerun'));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
-  'test-in-training': recordTestInTraining,
+  'test-in-training': recordTestInTraining, rerun: recordRerun,
 };
 
 async function main(): Promise<void> {

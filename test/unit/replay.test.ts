@@ -72,6 +72,32 @@ test('sweeps that wrote their HParams experiment every batch and every run repla
   assert.equal(writes('bayesian-continued.01-sweep.json'), 0);
 });
 
+test('a rerun whose plan marked its trials found finished replays as it ran: within the bound before the patch, beside it after', async () => {
+  // Both sweeps ran 4 trials with stored results, concurrency 1, and a plan that marked all 4.
+  // rerun-unpatched.* ran on the workflow code before the patch (eba3ff7, which ignored the marks):
+  // one trial after another. rerun.* ran on today's: all four at once, under the patch's marker.
+  // Only patched('sweep-reused-beside-bound'), false for a history without the marker, replays the first.
+  const shape = (file: string) => {
+    const events = histories((f) => f === file)[0].history.events ?? [];
+    const planned = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'planTrials')!;
+    const plans = JSON.parse(new TextDecoder().decode(events.find((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === planned.eventId!.toString())!
+      .activityTaskCompletedEventAttributes!.result!.payloads![0].data!)) as Array<{ resultFound?: true }>;
+    // The most trial workflows started before one completed.
+    let running = 0;
+    let most = 0;
+    for (const e of events) {
+      if (e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'trialWorkflow') most = Math.max(most, ++running);
+      if (e.childWorkflowExecutionCompletedEventAttributes) running--;
+    }
+    return { found: plans.filter((p) => p.resultFound).length, most };
+  };
+  assert.deepEqual(shape('rerun-unpatched.00-sweep.json'), { found: 4, most: 1 });
+  assert.deepEqual(shape('rerun.00-sweep.json'), { found: 4, most: 4 });
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('rerun'));
+  assert.equal(results.length, 18);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a deliberately non-deterministic sweep workflow fails the replay', async () => {
   const results = await replay(require.resolve('../replay/nondeterministic-workflows'), (file) => file.endsWith('-sweep.json') && !file.startsWith('spec-refused'));
   assert.ok(results.length >= 4);
