@@ -27,6 +27,10 @@ import { Profiler, SweepProfile, historyProfile } from './search-profile';
 import { deletePrefix, splitOf } from './setup';
 import { Series, stepChart } from './svg-plot';
 
+/** The issue's cost targets: a whole sweep against its floor, cold and warm. */
+const COLD_LIMIT = 1.3;
+const WARM_LIMIT = 1.1;
+
 /** The sweeps held against their floor's cold time (nothing of their data stored before them); the others against its heads alone. */
 const COLD_SWEEPS = new Set<SweepRun['method']>(['grid', 'grid-long']);
 
@@ -281,6 +285,15 @@ export function searchReport(result: SearchBenchResult): string {
   const longCold = byMethod('grid-long')[0];
   const longWarm = byMethod('grid-long-warm')[0];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  /** A sweep's wall time against its floor's, and whether it is within `limit` times it. */
+  const against = (sweep: SweepRun, floorSeconds: number, limit: number) => ({
+    text: `${f(sweep.wallSeconds)} s vs ${f(floorSeconds)} s = ${f(sweep.wallSeconds / floorSeconds, 2)}x`,
+    met: met(sweep.wallSeconds <= limit * floorSeconds),
+  });
+  const coldTarget = against(cold, floors.grid.coldSeconds, COLD_LIMIT);
+  const warmTarget = against(warm, floors['grid-warm'].headsSeconds, WARM_LIMIT);
+  const longColdTarget = against(longCold, floors['grid-long'].coldSeconds, COLD_LIMIT);
+  const longWarmTarget = against(longWarm, floors['grid-long-warm'].headsSeconds, WARM_LIMIT);
   // The bayesian sweeps leave startupTrials to its default (search/optuna/suggest.py draws that many at random first).
   const startupTrials = defaultStartupTrials(config.space as SearchSpace);
   lines.push(
@@ -290,8 +303,8 @@ export function searchReport(result: SearchBenchResult): string {
     `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= startupTrials ? ` (a budget of ${budget} is within TPE's ${startupTrials} random start-up trials: this run cannot show the model's effect)` : ''}.`,
     `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.largeConcurrency}) <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
     `- the yardsticks, median of ${YARDSTICK_REPEATS} measurements each, right after the sweeps held against them: the grid's floor ${samplesText(floors.grid.samples!.coldSeconds)} s cold, ${samplesText(floors.grid.samples!.headsSeconds)} s heads only; the reference trial ${samplesText(reference.samples)} s.`,
-    `- a whole sweep <= 1.3x the floor cold: grid ${f(cold.wallSeconds)} s vs ${f(floors.grid.coldSeconds)} s = ${f(cold.wallSeconds / floors.grid.coldSeconds, 2)}x: ${met(cold.wallSeconds <= 1.3 * floors.grid.coldSeconds)}; <= 1.1x warm: ${f(warm.wallSeconds)} s vs ${f(floors['grid-warm'].headsSeconds)} s = ${f(warm.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x: ${met(warm.wallSeconds <= 1.1 * floors['grid-warm'].headsSeconds)}.`,
-    `- beside the targets, the same grid with trials ${config.long.epochs} epochs long (seed ${config.long.seed}, its own split; its floor measured once): cold ${f(longCold.wallSeconds)} s vs ${f(floors['grid-long'].coldSeconds)} s = ${f(longCold.wallSeconds / floors['grid-long'].coldSeconds, 2)}x (1.3x: ${met(longCold.wallSeconds <= 1.3 * floors['grid-long'].coldSeconds)}); warm ${f(longWarm.wallSeconds)} s vs ${f(floors['grid-long-warm'].headsSeconds)} s = ${f(longWarm.wallSeconds / floors['grid-long-warm'].headsSeconds, 2)}x (1.1x: ${met(longWarm.wallSeconds <= 1.1 * floors['grid-long-warm'].headsSeconds)}).`,
+    `- a whole sweep <= ${COLD_LIMIT}x the floor cold: grid ${coldTarget.text}: ${coldTarget.met}; <= ${WARM_LIMIT}x warm: ${warmTarget.text}: ${warmTarget.met}.`,
+    `- beside the targets, the same grid with trials ${config.long.epochs} epochs long (seed ${config.long.seed}, its own split; its floor measured once): cold ${longColdTarget.text} (${COLD_LIMIT}x: ${longColdTarget.met}); warm ${longWarmTarget.text} (${WARM_LIMIT}x: ${longWarmTarget.met}).`,
     `- the same sweeps with one GPU worker process (all of a sweep's trials in it), side by side: warm grid ${f(warmOne.wallSeconds)} s = ${f(warmOne.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x the floor; ${config.largeBudget}-configuration ASHA ${f(largeOne.wallSeconds)} s = ${f(largeOne.wallSeconds / reference.wallSeconds, 2)}x the reference trial.`,
     '',
     '| sweep (seed ' + config.seeds[0] + '; the grid-long rows ' + config.long.seed + ') | GPU processes | wall s | load | floor s (cold / heads only) | ratio to floor | trials | epochs | epoch s (train + val, summed) | trial workflow s, mean | workflow tasks: n, run s, wait s | activities: n, run s, wait s | S3 requests (PUT / GET / other) per epoch |',
