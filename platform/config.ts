@@ -147,6 +147,18 @@ export function backboneEngineConfig(): BackboneEngineConfig {
 }
 
 /**
+ * onnxruntime's intra-op threads for each of `processes` GPU worker processes on one node, where
+ * SWEEP_ONNX_THREADS is not set: their share of the cores (at least 1), or onnxruntime's own default
+ * (a thread per core) for a node's only process. Each process's pool would otherwise take every core:
+ * on 2 cores, a cold sweep of the search benchmark began training 0.6-1.8 s later with two processes'
+ * pools of two than with one thread each (docs/benchmark.md, cut 25). The features are bit-identical
+ * for any count.
+ */
+export function onnxThreadsPerProcess(processes: number, cores = os.availableParallelism()): number | undefined {
+  return processes > 1 ? Math.max(1, Math.floor(cores / processes)) : undefined;
+}
+
+/**
  * TensorFlow's intra-op threads in a worker (SWEEP_TF_THREADS, default 1). A head's ops are small
  * (a batch of rows times a hidden layer), and handing each one to a pool costs more than it saves: on
  * 2 cores the same heads trained in 13 s on one thread and 24-26 s on TensorFlow's default of one per

@@ -9,7 +9,7 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, WorkerConfig, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 
@@ -111,12 +111,15 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   const suggest = roles.includes('suggest') && !missing ? await startSuggestWorker(config.suggestQueue) : undefined;
+  // This process extracts features beside the others it starts: each takes its share of the cores.
+  const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
+  if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
   const workers = await createWorkers(roles);
   const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
   if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
   console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')}`);
-  const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1) : undefined;
-  if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each`);
+  const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
+  if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
   await Promise.all(workers.map((w) => w.run()));
   await others?.stop();
   await suggest?.stop();
@@ -132,15 +135,19 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
 export const HEAD_TRAINING_NODE_FLAGS = ['--single-threaded-gc'];
 
 /**
- * `count` more GPU-role worker processes (this file, role gpu, the same settings). Head training runs
+ * `count` more GPU-role worker processes (this file, role gpu, the same settings), of
+ * `processesOnNode` GPU processes on this node in all: each runs the backbone on its share of the
+ * cores unless SWEEP_ONNX_THREADS says otherwise (onnxThreadsPerProcess). Head training runs
  * on its process's JavaScript thread (tfjs-node runs ops synchronously, on one intra-op thread by
  * default), so on a CPU node trials train side by side only in separate processes. Each one stops
  * with this process however it ends: SIGTERM from stop() drains it; if this process dies, its IPC
  * channel closes and the child ends at once, as the node's other processes would.
  */
-export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = process.env): { stop(): Promise<void> } {
+export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = process.env, processesOnNode = count): { stop(): Promise<void> } {
   const execArgv = [...process.execArgv, ...HEAD_TRAINING_NODE_FLAGS];
-  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: { ...env, SWEEP_GPU_PROCESSES: '1' }, execArgv }));
+  const onnxThreads = env.SWEEP_ONNX_THREADS || onnxThreadsPerProcess(processesOnNode);
+  const childEnv = { ...env, SWEEP_GPU_PROCESSES: '1', ...(onnxThreads ? { SWEEP_ONNX_THREADS: String(onnxThreads) } : {}) };
+  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: childEnv, execArgv }));
   return {
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { Leaderboard } from '../../lib/sweep-types';
+import { onnxThreadsPerProcess } from '../../platform/config';
 import { activityPollers } from '../../platform/temporal-connection';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
@@ -62,7 +63,10 @@ test('SWEEP_GPU_PROCESSES=2: two processes poll the GPU queue and two trials tra
   assert.ok(pids.includes(gpu.pid!), 'the started process is one of them');
   const other = pids.find((pid) => pid !== gpu.pid)!;
   assert.ok(fs.readFileSync(`/proc/${other}/cmdline`, 'utf8').split('\0').includes('--single-threaded-gc'), 'the process started beside it collects garbage on its own thread (cut 20)');
-  assert.match(output, /starting 1 more GPU worker process\(es\) beside this one \(SWEEP_GPU_PROCESSES=2\), 1 activities at once each/);
+  // Each of the two runs the backbone on its share of the cores (cut 25): onnxruntime's pools would otherwise take them all.
+  const share = String(onnxThreadsPerProcess(2));
+  assert.match(output, new RegExp(`starting 1 more GPU worker process\\(es\\) beside this one \\(SWEEP_GPU_PROCESSES=2\\), 1 activities at once each, onnxruntime on ${share} thread\\(s\\) each`));
+  assert.ok(fs.readFileSync(`/proc/${other}/environ`, 'utf8').split('\0').includes(`SWEEP_ONNX_THREADS=${share}`), 'the process started beside it has its share');
 
   const spec = await tinySpec(env, { name: 'gpu-processes', reuse: false, concurrency: 2, grid: { hidden_units: [16, 32], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [30] } });
   const sweepId = uniqueId('gpu-processes');
