@@ -77,10 +77,20 @@ async function evalView(bytes: Buffer, image: ImageSize, fill: Rgb): Promise<Buf
   const resized = await decodeRgb(bytes, fill, { width: image.resize, height: image.resize, fit: 'outside' });
   const left = Math.round((resized.width - image.size) / 2);
   const top = Math.round((resized.height - image.size) / 2);
-  return sharp(resized.data, { raw: rawInfo(resized) })
-    .extract({ left, top, width: image.size, height: image.size })
-    .raw()
-    .toBuffer();
+  return cropSquare(resized, left, top, image.size);
+}
+
+/**
+ * The size x size square at (left, top), row by row: the bytes sharp's extract gives, without a
+ * second libvips pipeline (its fixed cost was 16% of a 32 px image's preprocessing, 10% at 224 px).
+ */
+function cropSquare(image: RawImage, left: number, top: number, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const from = ((top + y) * image.width + left) * 3;
+    image.data.copy(out, y * size * 3, from, from + size * 3);
+  }
+  return out;
 }
 
 async function trainView(bytes: Buffer, size: number, view: AugmentParams, fill: Rgb): Promise<Buffer> {

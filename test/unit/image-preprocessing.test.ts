@@ -146,6 +146,20 @@ describe('preprocessImage', () => {
     );
   });
 
+  test('the eval view crops the same bytes as a libvips extract of the resized image (cached features keep their ids)', async () => {
+    const fill = { r: Math.round(NORM.mean[0] * 255), g: Math.round(NORM.mean[1] * 255), b: Math.round(NORM.mean[2] * 255) };
+    for (const [width, height, size, resize] of [[257, 191, 64, 73], [120, 300, 32, 37], [32, 32, 32, 37], [50, 50, 48, 48]]) {
+      const png = await sharp(noise(width, height), { raw: { width, height, channels: 3 } }).png().toBuffer();
+      // What the eval view did before it cropped in JavaScript: the same decode and resize, then extract.
+      const { data, info } = await sharp(png).autoOrient().flatten({ background: fill }).resize({ width: resize, height: resize, fit: 'outside' })
+        .toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const cropped = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
+        .extract({ left: Math.round((info.width - size) / 2), top: Math.round((info.height - size) / 2), width: size, height: size }).raw().toBuffer();
+      const expected = Float32Array.from(cropped, (v, i) => (v / 255 - NORM.mean[i % 3]) / NORM.std[i % 3]);
+      assert.deepEqual(Buffer.from((await preprocessImage(png, { size, resize }, undefined, NORM)).buffer), Buffer.from(expected.buffer), `${width}x${height} to ${size}`);
+    }
+  });
+
   test('flip mirrors the image left-right', async () => {
     const png = await sharp(noise(32, 24), { raw: { width: 32, height: 24, channels: 3 } }).png().toBuffer();
     const image = { size: 32, resize: 32 };
