@@ -4,6 +4,12 @@ import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 
 export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+/**
+ * A hyperparameter's value in a table: integers and strings as they are, other numbers to 4 significant
+ * digits (a searched learning rate's 17 digits only widen the column). The JSON, the CSV and the
+ * leaderboard's `best:` line keep every digit, for a spec to reuse.
+ */
+export const paramText = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v ?? ''));
 
 const METRIC_NAMES: Record<string, string> = { valAccuracy: 'validation accuracy', valLoss: 'validation loss', trainAccuracy: 'train accuracy', trainLoss: 'train loss' };
 
@@ -21,7 +27,7 @@ export function trialTableCells(trials: readonly TrialSummary[]): { header: stri
   const kept = trials.some((t) => t.bestEpoch !== undefined);
   const header = ['rank', 'run', ...paramNames, 'epochs', ...(kept ? ['best_epoch'] : []), 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_acc', 'note'];
   const rows = trials.map((t, i) => [
-    String(i + 1), String(t.run), ...paramNames.map((p) => String(t.params[p] ?? '')), String(t.epochsDone), ...(kept ? [String(t.bestEpoch ?? '-')] : []),
+    String(i + 1), String(t.run), ...paramNames.map((p) => paramText(t.params[p])), String(t.epochsDone), ...(kept ? [String(t.bestEpoch ?? '-')] : []),
     num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
     t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
   ]);

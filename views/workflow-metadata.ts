@@ -5,7 +5,7 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { Grid, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
-import { alignColumns, num, pct, rankedBy } from './leaderboard-table';
+import { alignColumns, num, paramText, pct, rankedBy } from './leaderboard-table';
 import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
@@ -85,7 +85,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
   if (done) {
     // A code block: the UI's markdown tables have no cell padding, a monospace block lines up.
     const rows = board.ranked.slice(0, DETAILS_ROWS).map((t, i) =>
-      [String(i + 1), String(t.run), ...varied.map((name) => String(t.params[name])), pct(t.valAccuracy), num(t.valLoss), pct(t.test?.accuracy)]);
+      [String(i + 1), String(t.run), ...varied.map((name) => paramText(t.params[name])), pct(t.valAccuracy), num(t.valLoss), pct(t.test?.accuracy)]);
     lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
     if (counts.ranked > DETAILS_ROWS) lines.push('', `… and ${counts.ranked - DETAILS_ROWS} more (${board.unlisted ? 'leaderboard.json has them all when the sweep ends' : 'the `leaderboard` query has them all'})`);
   }

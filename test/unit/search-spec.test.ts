@@ -66,6 +66,18 @@ describe('search section', () => {
     assert.equal(maxTrialEpochs(viaSearch), 3);
   });
 
+  test('examples/demo-search.json: a random search with ASHA on the demo data, whose features the demo has already stored', () => {
+    const read = (file: string) => parseSweepSpec(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')));
+    const search = read('demo-search.json');
+    const demo = read('demo-sweep.json');
+    assert.equal(search.search!.method, 'random');
+    assert.equal(search.search!.earlyStopping?.rule, 'asha');
+    assert.equal(search.search!.keepBestEpoch, true);
+    assert.equal(trialCount(search), 12);
+    // The same data, split, image and augmentation settings and seed: the same feature shards.
+    for (const key of ['data', 'balance', 'split', 'image', 'augmentation', 'backbone', 'seed'] as const) assert.deepEqual(search[key], demo[key], key);
+  });
+
   test('every problem at once, each naming its field and the fix', () => {
     const found = problems({
       ...base,

@@ -1,0 +1,26 @@
+// views/leaderboard-table.ts: hyperparameter values in the terminal and report tables.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TrialSummary } from '../../lib/sweep-types';
+import { paramText, trialTableCells } from '../../views/leaderboard-table';
+
+test('searched values show 4 significant digits; integers, grid values and strings as they are', () => {
+  assert.equal(paramText(0.012869554480855637), '0.01287');
+  assert.equal(paramText(0.00035826673191385156), '0.0003583');
+  assert.equal(paramText(0.06520221009850502), '0.0652');
+  assert.equal(paramText(1.187939265496034e-7), '1.188e-7');
+  assert.equal(paramText(0.001), '0.001');
+  assert.equal(paramText(0.5), '0.5');
+  assert.equal(paramText(384), '384');
+  assert.equal(paramText('daisy,rose'), 'daisy,rose');
+  assert.equal(paramText(undefined), '');
+});
+
+test('the trial table rounds the values it shows and leaves the summaries whole', () => {
+  const params = { lr: 0.012869554480855637, hidden_units: 384 };
+  const trial: TrialSummary = { trialId: 't1', run: 1, params, status: 'completed', epochsDone: 9, valAccuracy: 1, valLoss: 0.01, trainLoss: 0.02, trainAccuracy: 0.99 };
+  const { header, rows } = trialTableCells([trial]);
+  assert.deepEqual(header.slice(2, 4), ['lr', 'hidden_units']);
+  assert.deepEqual(rows[0].slice(2, 4), ['0.01287', '384']);
+  assert.equal(trial.params.lr, 0.012869554480855637);
+});
