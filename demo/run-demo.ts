@@ -44,7 +44,8 @@ const devProfile: Profile = {
       await Promise.all(running);
     };
   },
-  stillUp: 'The stack is still up (npm run stack:down stops it).',
+  stillUp: 'The stack is still up (npm run stack:down stops it). A search over the same data (README, "A search instead of a grid"): ' +
+    'npm run workers, then in another terminal npx sweep start examples/demo-search.json --wait.',
 };
 
 const clusterProfile: Profile = {
