@@ -5,9 +5,9 @@ import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
 /**
- * A hyperparameter's value in a table: integers and strings as they are, other numbers to 4 significant
- * digits (a searched learning rate's 17 digits only widen the column). The JSON, the CSV and the
- * leaderboard's `best:` line keep every digit, for a spec to reuse.
+ * A hyperparameter's value as shown to people (tables, `k=v` lists, summaries): integers and strings as
+ * they are, other numbers to 4 significant digits (a searched learning rate's 17 digits only widen the
+ * column). The JSON, the CSV and the leaderboard's `best:` line keep every digit, for a spec to reuse.
  */
 export const paramText = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v ?? ''));
 

@@ -14,7 +14,7 @@ import { TrialPlan } from '../lib/sweep-types';
 const DETAILS_ROWS = 10;
 
 export function formatParams(params: Params, sep = ' '): string {
-  return Object.entries(params).map(([k, v]) => `${k}=${v}`).join(sep);
+  return Object.entries(params).map(([k, v]) => `${k}=${paramText(v)}`).join(sep);
 }
 
 /** Start options for the sweep workflow (`staticSummary`, `staticDetails`). */

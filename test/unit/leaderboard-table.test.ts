@@ -1,8 +1,10 @@
-// views/leaderboard-table.ts: hyperparameter values in the terminal and report tables.
+// views/leaderboard-table.ts: hyperparameter values in the terminal and report tables, and the
+// `k=v` lists of views/workflow-metadata.ts (trial summaries, `sweep watch` lines, the report's best).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TrialSummary } from '../../lib/sweep-types';
 import { paramText, trialTableCells } from '../../views/leaderboard-table';
+import { formatParams } from '../../views/workflow-metadata';
 
 test('searched values show 4 significant digits; integers, grid values and strings as they are', () => {
   assert.equal(paramText(0.012869554480855637), '0.01287');
@@ -23,4 +25,8 @@ test('the trial table rounds the values it shows and leaves the summaries whole'
   assert.deepEqual(header.slice(2, 4), ['lr', 'hidden_units']);
   assert.deepEqual(rows[0].slice(2, 4), ['0.01287', '384']);
   assert.equal(trial.params.lr, 0.012869554480855637);
+});
+
+test('k=v lists show the same rounded values', () => {
+  assert.equal(formatParams({ lr: 0.012869554480855637, hidden_units: 384, dropout: 0.5 }), 'lr=0.01287 hidden_units=384 dropout=0.5');
 });
