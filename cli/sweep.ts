@@ -74,16 +74,17 @@ function positiveCount(value: string | undefined): number {
  * Validates a spec (so a bad one is reported before anything starts) and starts its sweep on the
  * CPU queue, with the summary and details the Web UI shows. The id defaults to name + UTC time.
  */
-export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const spec = parseSweepSpec(raw);
+export async function startSweep(client: Client, raw: unknown, id?: string, spec = parseSweepSpec(raw)): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
   return client.workflow.start(sweepWorkflow, { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
 }
 
 async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<number> {
   const raw = readSpecFile(specFile);
+  // Before connecting: a bad spec is reported as such even when Temporal is down.
+  const spec = parseSweepSpec(raw);
   const client = await connectClient();
-  const handle = await startSweep(client, raw, id);
+  const handle = await startSweep(client, raw, id, spec);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return EXIT.ok;

@@ -5,6 +5,11 @@ export type ParamValue = number | string | boolean;
 export type Grid = Record<string, ParamValue[]>;
 export type Params = Record<string, ParamValue>;
 
+/** A value a hyperparameter can take; JSON has no Infinity, so Temporal would pass it on as null. */
+export function isParamValue(v: unknown): v is ParamValue {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
 export function gridSize(grid: Grid): number {
   return Object.values(grid).reduce((n, values) => n * values.length, 1);
 }

@@ -10,9 +10,15 @@ export interface RankableTrial {
   trainLoss?: number;
 }
 
+/** Validation loss as the tie-break: lower first, and a loss that is no number (NaN, or null after JSON) last. */
+const VAL_LOSS: Objective = { metric: 'valLoss', direction: 'minimize' };
+
 export function rankTrials<T extends RankableTrial>(trials: readonly T[], objective: Objective = DEFAULT_OBJECTIVE): T[] {
-  const value = (t: T) => objectiveValue(t, objective);
-  return trials.slice().sort((a, b) =>
-    (better(value(a), value(b), objective) ? -1 : better(value(b), value(a), objective) ? 1 : 0) ||
-    a.valLoss - b.valLoss || (a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : 0));
+  // better() puts NaN last, so each key is a consistent order even for diverged trials; a subtraction
+  // with NaN (or null, which a NaN becomes in a trial summary) would make the order depend on the input's.
+  const compare = (a: T, b: T, by: Objective) => {
+    const [x, y] = [objectiveValue(a, by), objectiveValue(b, by)];
+    return better(x, y, by) ? -1 : better(y, x, by) ? 1 : 0;
+  };
+  return trials.slice().sort((a, b) => compare(a, b, objective) || compare(a, b, VAL_LOSS) || (a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : 0));
 }

@@ -2,10 +2,11 @@
 // Pure: no Node APIs, so workflow code can import the types and defaults.
 import { RESULT_COLUMNS } from './epoch-rows';
 import { catalogueBackbone, catalogueNameOf, catalogueNames, catalogueUri } from './backbone-catalogue';
-import { Grid, ParamValue, gridSize } from './grid';
+import { Grid, ParamValue, gridSize, isParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
 import { SearchSpec, parseSearchSection } from './search/search-spec';
+import { specMistakes } from './spec-mistakes';
 
 /** Seconds of training between checkpoints, unless the spec says otherwise (and for trials started before the setting). */
 export const DEFAULT_CHECKPOINT_EVERY_SECONDS = 10;
@@ -92,8 +93,13 @@ export class SpecError extends Error {
 
 type Json = unknown;
 
-/** Validates a raw (parsed JSON) spec and fills defaults; throws SpecError listing every problem. */
-export function parseSweepSpec(raw: Json): SweepSpec {
+/**
+ * Validates a raw (parsed JSON) spec and fills defaults; throws SpecError listing every problem.
+ * `strict` (the default) also refuses what parses but is almost surely a mistake (lib/spec-mistakes.ts:
+ * unknown fields, labels named like head hyperparameters, settings without effect, empty splits);
+ * sweeps started before those checks existed replay without them.
+ */
+export function parseSweepSpec(raw: Json, { strict = true }: { strict?: boolean } = {}): SweepSpec {
   if (!isObject(raw)) throw new SpecError(['the spec must be a JSON object, e.g. {"name": ..., "data": {...}, "grid": {...}}']);
   const problems: string[] = [];
   const at = new Reader(raw, problems);
@@ -149,8 +155,10 @@ export function parseSweepSpec(raw: Json): SweepSpec {
     maxTrials: at.number('maxTrials', raw.maxTrials, 256, { min: 1, integer: true }),
     reuse: at.boolean('reuse', raw.reuse, true),
   };
+  // Against a size that was refused, a resize would be judged by the default size, not the user's.
+  const sizeRefused = problems.some((p) => p.startsWith('image.size:'));
   spec.image.resize = at.number('image.resize', at.object('image')?.resize, Math.round(spec.image.size * 256 / 224), {
-    min: spec.image.size, max: 4096, integer: true,
+    min: sizeRefused ? 8 : spec.image.size, max: 4096, integer: true,
   });
 
   if (catalogued && spec.image.size < catalogued.minInputSize) {
@@ -163,7 +171,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
   if (classes && classes.length < 2) problems.push('data.classes: need at least 2 classes to train a classifier');
   if (classes && new Set(classes).size !== classes.length) problems.push('data.classes: a class is listed twice');
   const numClasses = spec.grid.num_classes;
-  if (classes && numClasses && numClasses.some((n) => n !== classes.length)) {
+  if (classes && classes.length >= 2 && numClasses && numClasses.some((n) => n !== classes.length)) {
     problems.push(`grid.num_classes: ${JSON.stringify(numClasses)} disagrees with data.classes, which lists ${classes.length} classes; use [${classes.length}] or leave num_classes out`);
   }
   const trials = trialCount(spec);
@@ -172,6 +180,7 @@ export function parseSweepSpec(raw: Json): SweepSpec {
       ? `search.budget: ${trials} trials is more than maxTrials (${spec.maxTrials}); lower the budget or raise maxTrials`
       : `grid: ${trials} permutations is more than maxTrials (${spec.maxTrials}); shrink the grid or raise maxTrials`);
   }
+  if (strict) problems.push(...specMistakes(raw, spec, maxTrialEpochs(spec)));
   if (problems.length) throw new SpecError(problems);
   return spec;
 }
@@ -234,11 +243,12 @@ function parseGrid(at: Reader, raw: Json): Grid {
   for (const [name, values] of Object.entries(raw)) {
     const field = `grid.${name}`;
     if (!Array.isArray(values) || values.length === 0) {
-      at.problem(field, `must be a non-empty list of values, e.g. [${JSON.stringify(values ?? 1)}]`);
+      const example = isParamValue(values) ? values : HEAD_PARAM_DEFAULTS[name as keyof typeof HEAD_PARAM_DEFAULTS] ?? 1;
+      at.problem(field, `must be a non-empty list of values, e.g. [${JSON.stringify(example)}]`);
       continue;
     }
-    if (!values.every((v) => ['number', 'string', 'boolean'].includes(typeof v))) {
-      at.problem(field, 'values must be numbers, strings or booleans');
+    if (!values.every(isParamValue)) {
+      at.problem(field, 'values must be finite numbers, strings or booleans (a number too large for a double, such as 1e400, is Infinity)');
       continue;
     }
     if (RESULT_COLUMNS.includes(name) || name === '__proto__') {
@@ -278,8 +288,10 @@ function round(x: number): number {
 class Reader {
   constructor(private readonly raw: Record<string, any>, private readonly problems: string[]) {}
 
+  /** Records a problem once: a section that is not an object is read once per field. */
   problem(field: string, what: string): void {
-    this.problems.push(`${field}: ${what}`);
+    const problem = `${field}: ${what}`;
+    if (!this.problems.includes(problem)) this.problems.push(problem);
   }
 
   object(field: string): Record<string, any> | undefined {

@@ -38,6 +38,8 @@ const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
 const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
 /** Marks the sweeps that run trials found finished beside the concurrency bound: those before ran every trial within it. */
 const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
+/** Marks the sweeps whose spec was checked strictly (lib/spec-mistakes.ts): those before ignored unknown fields. */
+const STRICT_SPEC_PATCH = 'sweep-spec-strict';
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -49,7 +51,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     ? { stage: 'training', trialsTotal: 0, trials: [...carry.listed], unlisted: carry.unlisted, running: [], data: carry.prepared.data }
     : { stage: 'validating', trialsTotal: 0, trials: [], running: [] };
   setHandler(progressQuery, () => progress);
-  const spec = validate(rawSpec);
+  // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
+  // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
+  const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict: !carry && patched(STRICT_SPEC_PATCH) }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   const sweepId = workflowInfo().workflowId;
   let plans: TrialPlan[] = [];
@@ -196,7 +200,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   return leaderboard;
 }
 
-function validate<T = SweepSpec>(raw: unknown, parse: (raw: unknown) => T = parseSweepSpec as (raw: unknown) => T): T {
+function validate<T>(raw: unknown, parse: (raw: unknown) => T): T {
   try {
     return parse(raw);
   } catch (error) {

@@ -22,9 +22,12 @@ export interface AshaConfig {
 }
 
 /**
- * The median stopping rule (Golovin et al. 2017), in Optuna's MedianPruner form: from epoch
- * minEpochs on, stop a trial whose best value so far is worse than the median of the other trials'
- * values at the same epoch, once at least minTrials others have reported that epoch.
+ * The median stopping rule (Golovin et al. 2017), close to Optuna's MedianPruner: from epoch
+ * minEpochs on (n_warmup_steps + 1), stop a trial whose best value so far is worse than the median of
+ * the other trials' values at the same epoch, once at least minTrials others have reported that
+ * epoch. Unlike Optuna, whose n_startup_trials counts completed trials and whose median is over
+ * completed trials, every trial that reported the epoch counts (running, stopped or finished), so
+ * decisions need not wait for trials to finish.
  */
 export interface MedianConfig {
   minEpochs: number;
@@ -51,8 +54,14 @@ export interface StopDecision {
 const DEFAULTS = {
   // eta = 3 as in the Hyperband and ASHA papers: a third of the trials go on at each rung.
   asha: { gracePeriod: 1, reductionFactor: 3, maxEpochs: HEAD_PARAM_DEFAULTS.n_epochs },
-  // Optuna MedianPruner's defaults (n_warmup_steps=0 means the first epoch is already judged; n_startup_trials=5).
+  // As Optuna MedianPruner's defaults (n_warmup_steps=0: the first epoch is already judged; 5 trials to compare with).
   median: { minEpochs: 1, minTrials: 5 },
+};
+
+/** The fields of each rule's section. */
+export const EARLY_STOPPING_FIELDS: Record<EarlyStopping['rule'], readonly string[]> = {
+  asha: ['rule', ...Object.keys(DEFAULTS.asha)],
+  median: ['rule', ...Object.keys(DEFAULTS.median)],
 };
 
 /** Validates a raw earlyStopping section, filling defaults; undefined when absent (no early stopping). */

@@ -10,6 +10,9 @@ export interface Objective {
 /** What the grid sweep ranks by today. */
 export const DEFAULT_OBJECTIVE: Objective = { metric: 'valAccuracy', direction: 'maximize' };
 
+/** The objective section's fields. */
+export const OBJECTIVE_FIELDS = ['metric', 'direction'];
+
 /** Validates a raw objective; a missing direction follows the metric's name (losses are minimised). */
 export function parseObjective(raw: unknown, field = 'objective'): { objective: Objective; problems: string[] } {
   if (raw === undefined) return { objective: DEFAULT_OBJECTIVE, problems: [] };

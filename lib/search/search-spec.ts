@@ -24,7 +24,8 @@ export interface SearchSpec {
 /** Per-epoch metrics a trial reports, so the ones an objective can name. */
 export const OBJECTIVE_METRICS = ['valAccuracy', 'valLoss', 'trainAccuracy', 'trainLoss'];
 
-const FIELDS = ['method', 'budget', 'space', 'objective', 'earlyStopping', 'keepBestEpoch', 'startupTrials'];
+/** The search section's fields. */
+export const SEARCH_FIELDS = ['method', 'budget', 'space', 'objective', 'earlyStopping', 'keepBestEpoch', 'startupTrials'];
 const EXAMPLE = '{"method": "random", "budget": 20, "space": {"lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2}}}';
 
 /**
@@ -36,8 +37,8 @@ export function parseSearchSection(raw: unknown, field = 'search'): { search?: S
     return { grid: {}, problems: [`${field}: must be an object, e.g. ${EXAMPLE}`] };
   }
   const r = raw as Record<string, unknown>;
-  const problems = Object.keys(r).filter((k) => !FIELDS.includes(k))
-    .map((k) => `${field}.${k}: not a search field; the fields are ${FIELDS.join(', ')}`);
+  const problems = Object.keys(r).filter((k) => !SEARCH_FIELDS.includes(k))
+    .map((k) => `${field}.${k}: not a search field; the fields are ${SEARCH_FIELDS.join(', ')}`);
   const method = SEARCH_METHODS.find((m) => m === r.method);
   if (!method) problems.push(`${field}.method: ${JSON.stringify(r.method)} is not valid: expected "grid", "random" or "bayesian"`);
   const { space, problems: spaceProblems } = parseSearchSpace(r.space, `${field}.space`);

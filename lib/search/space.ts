@@ -2,7 +2,7 @@
 // Pure: no Node APIs, no Math.random, no clock, so workflow code can import it and a replayed
 // sample is the same sample.
 import { RESULT_COLUMNS } from '../epoch-rows';
-import { Grid, ParamValue, Params } from '../grid';
+import { Grid, ParamValue, Params, isParamValue } from '../grid';
 import { randomStream } from '../random';
 
 export type Domain =
@@ -13,6 +13,14 @@ export type Domain =
   | { type: 'loguniform'; low: number; high: number }
   /** One of low, low + step, ..., high (high - low is a multiple of step). */
   | { type: 'int'; low: number; high: number; step: number };
+
+/** The fields of each domain type. */
+export const DOMAIN_FIELDS: Record<Domain['type'], readonly string[]> = {
+  choice: ['type', 'values'],
+  uniform: ['type', 'low', 'high'],
+  loguniform: ['type', 'low', 'high'],
+  int: ['type', 'low', 'high', 'step'],
+};
 
 /** Ordered map of hyperparameter name -> domain; keys the head does not know are labels, as in the grid. */
 export type SearchSpace = Record<string, Domain>;
@@ -63,8 +71,8 @@ function parseDomain(at: string, raw: unknown, problems: string[]): Domain | und
   }
   if (raw.type === 'choice') {
     const values = raw.values;
-    if (!Array.isArray(values) || values.length === 0 || !values.every((v) => ['number', 'string', 'boolean'].includes(typeof v))) {
-      problems.push(`${at}.values: must be a non-empty list of numbers, strings or booleans, e.g. {"type": "choice", "values": [128, 256]}`);
+    if (!Array.isArray(values) || values.length === 0 || !values.every(isParamValue)) {
+      problems.push(`${at}.values: must be a non-empty list of finite numbers, strings or booleans, e.g. {"type": "choice", "values": [128, 256]}`);
       return undefined;
     }
     if (new Set(values).size !== values.length) {
@@ -99,7 +107,9 @@ function parseDomain(at: string, raw: unknown, problems: string[]): Domain | und
   }
   if ((high - low) % step !== 0) {
     const fixed = low + Math.floor((high - low) / step) * step;
-    problems.push(`${at}: high - low (${high - low}) must be a multiple of step ${step}, so high is a value it can take; use "high": ${fixed}`);
+    // A step past the whole range leaves low alone: the fix is the step, not high.
+    const fix = fixed === low ? `"step": ${high - low}, or a choice of values` : `"high": ${fixed}`;
+    problems.push(`${at}: high - low (${high - low}) must be a multiple of step ${step}, so high is a value it can take; use ${fix}`);
     return undefined;
   }
   return { type: 'int', low, high, step };

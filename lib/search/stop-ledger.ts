@@ -50,7 +50,8 @@ export class StopLedger {
     const values = report.values.map((v) => v ?? NaN);
     const known = this.histories.get(report.run);
     if (!known || known.values.length < values.length) this.histories.set(report.run, { trialId: report.trialId, values });
-    // A repeated report (a retried signal) is decided once.
+    // A repeated report (a retried signal) waiting for its decision is not queued twice; one that came
+    // after its decision is decided again, the same way (the decision is a function of the reports).
     if (!this.pending.some((p) => p.run === report.run && p.epoch === report.epoch)) this.pending.push(report);
   }
 

@@ -44,6 +44,14 @@ describe('rankTrials', () => {
     }
   });
 
+  test('a tie on the objective with a diverged loss (NaN, or null after JSON) ranks it last, whatever the input order', () => {
+    // A subtraction tie-break was NaN for such a pair, so the order depended on the input's.
+    const trials = [t('b', 0.2, NaN), t('a', 0.2, 2), t('c', 0.2, 1), { ...t('d', 0.2, 0), valLoss: null as unknown as number }];
+    for (let seed = 0; seed < 24; seed++) {
+      assert.deepEqual(ids(rankTrials(shuffled(trials, randomStream('rank-nan', seed)))), ['c', 'a', 'b', 'd'], `seed ${seed}`);
+    }
+  });
+
   test('empty and single inputs', () => {
     assert.deepEqual(rankTrials([]), []);
     assert.deepEqual(ids(rankTrials([t('only', 0, 0)])), ['only']);

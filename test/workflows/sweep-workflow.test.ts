@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { getJson, putJson, setObjectStore } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
+import { FailureType } from '../../lib/errors';
 import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
@@ -117,6 +118,20 @@ describe('sweep workflow with fake activities', () => {
     assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
     assert.equal(board.model?.run, 2);
     assert.match(board.artifacts.report ?? '', /report\.html$/);
+  });
+
+  test('a spec started without the CLI (as `temporal workflow start` does) is checked as strictly: a misspelt field fails the sweep before any work', async () => {
+    const raw = { ...spec(), concurency: 2 };
+    const fakes = fakeActivities();
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'strict-spec');
+      await assert.rejects(handle.result(), (error: unknown) => {
+        const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+        return error instanceof WorkflowFailedError && cause.type === FailureType.spec && cause.nonRetryable &&
+          /concurency: not a field of the spec; did you mean "concurrency"\?/.test(cause.message);
+      });
+    });
+    assert.deepEqual(fakes.calls, []);
   });
 
   test('a trial whose training returned no test scores (an older GPU worker) is scored by evaluateTrial', async () => {

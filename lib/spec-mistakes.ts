@@ -1,0 +1,178 @@
+// What a spec can say that parses but is almost surely a mistake: a field the spec does not have (a
+// typo falls back to its default without a word), a label named like a head hyperparameter (it would
+// label trials and train on the default), a setting that can never take effect, a split that would
+// be empty. Each problem names the field and the fix, like the parser's own. Pure.
+import { closest, distance } from 'fastest-levenshtein';
+import { Grid } from './grid';
+import { HEAD_PARAM_DEFAULTS } from './head-params';
+import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
+import { OBJECTIVE_FIELDS } from './search/objective';
+import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
+import { DOMAIN_FIELDS } from './search/space';
+
+/** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
+export interface ParsedSpec {
+  grid: Grid;
+  search?: SearchSpec;
+  balance: { perClass: number };
+  split: { val: number; test: number };
+}
+
+/** The fields of each object section of the spec, by path ('' is the top level). */
+const SECTION_FIELDS: Record<string, readonly string[]> = {
+  '': ['name', 'data', 'balance', 'split', 'image', 'augmentation', 'backbone', 'grid', 'search', 'seed', 'concurrency',
+    'heartbeatTimeoutSeconds', 'checkpointEverySeconds', 'taskQueues', 'maxTrials', 'reuse'],
+  data: ['source', 'classes', 'maxBadFraction'],
+  balance: ['perClass'],
+  split: ['train', 'val', 'test'],
+  image: ['size', 'resize'],
+  augmentation: ['enabled', 'hflip', 'rotationDeg', 'minScale', 'colorJitter', 'views'],
+  backbone: ['name', 'uri', 'format', 'featureLayer', 'mean', 'std'],
+  taskQueues: ['cpu', 'gpu', 'suggest'],
+  search: SEARCH_FIELDS,
+  'search.objective': OBJECTIVE_FIELDS,
+};
+
+const HEAD_PARAMS = [...Object.keys(HEAD_PARAM_DEFAULTS), 'num_classes'];
+
+/** Names other tools give the head's hyperparameters (Keras, PyTorch, Optuna, Ray examples), normalised. */
+const HEAD_PARAM_ALIASES: Record<string, string> = {
+  learningrate: 'lr', learnrate: 'lr', epochs: 'n_epochs', epoch: 'n_epochs', numepochs: 'n_epochs', maxepochs: 'n_epochs',
+  hidden: 'hidden_units', units: 'hidden_units', hiddensize: 'hidden_units', hiddendim: 'hidden_units', numunits: 'hidden_units',
+  batch: 'batch_size', bs: 'batch_size', dropoutrate: 'dropout', droprate: 'dropout', classes: 'num_classes', nclasses: 'num_classes',
+};
+
+/**
+ * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
+ * `longestTrial` the most epochs a trial of it trains.
+ */
+export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, longestTrial: number): string[] {
+  const problems: string[] = [];
+  for (const [path, fields] of Object.entries(SECTION_FIELDS)) {
+    const section = path === '' ? raw : valueAt(raw, path);
+    // The search section's own parser refuses fields it does not have, as it always did.
+    if (isObject(section)) problems.push(...unknownFields(section, fields, path, undefined, path !== 'search'));
+  }
+  const search = isObject(raw.search) ? raw.search : undefined;
+  if (isObject(search?.earlyStopping) && spec.search?.earlyStopping) {
+    problems.push(...unknownFields(search.earlyStopping, EARLY_STOPPING_FIELDS[spec.search.earlyStopping.rule], 'search.earlyStopping', `${spec.search.earlyStopping.rule} rule`));
+  }
+  for (const [name, domain] of Object.entries(spec.search?.space ?? {})) {
+    const rawDomain = (search!.space as Record<string, unknown>)[name];
+    if (isObject(rawDomain)) problems.push(...unknownFields(rawDomain, DOMAIN_FIELDS[domain.type], `search.space.${name}`, `${domain.type} domain`));
+  }
+  const labelsAt = spec.search ? 'search.space' : 'grid';
+  for (const name of Object.keys(spec.search?.space ?? spec.grid)) {
+    const meant = headParamMeant(name);
+    if (meant) {
+      problems.push(`${labelsAt}.${name}: "${name}" is not a head hyperparameter, so it would only label trials and train every one on the default ${meant} ` +
+        `(${HEAD_PARAM_DEFAULTS[meant as keyof typeof HEAD_PARAM_DEFAULTS] ?? 'from the data'}); did you mean "${meant}"? The head's hyperparameters are ${HEAD_PARAMS.join(', ')}`);
+    }
+  }
+  problems.push(...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec));
+  return problems;
+}
+
+/** Other tools' names for fields the spec has under its own (Optuna, Ray Tune, hyperopt), and what to use. */
+const FOREIGN_FIELDS: Record<string, string> = {
+  mode: '"direction" ("maximize" or "minimize")',
+  max_t: '"maxEpochs"',
+  n_warmup_steps: '"minEpochs" (n_warmup_steps + 1)',
+  log: 'a range of "type": "loguniform" (for integers, a choice of values)',
+  q: '"step" (an "int" range)',
+};
+
+/** A field a section does not have; null is not a value either (leaving a field out gives its default). */
+function unknownFields(section: Record<string, unknown>, fields: readonly string[], path: string, what = path === '' ? 'spec' : `${path} section`, refuseUnknown = true): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(section)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (!fields.includes(key)) {
+      if (!refuseUnknown) continue;
+      const home = Object.entries(SECTION_FIELDS).find(([other, names]) => other !== path && names.includes(key))?.[0];
+      if (home !== undefined) {
+        problems.push(`${at}: a field of ${home === '' ? 'the spec\'s top level' : home}, not of the ${what}; move it there`);
+        continue;
+      }
+      const meant = FOREIGN_FIELDS[key] ?? closeField(key, fields);
+      problems.push(`${at}: not a field of the ${what}${meant ? `; did you mean ${meant}?` : ''} Its fields are ${fields.join(', ')}`);
+    } else if (value === null) {
+      problems.push(`${at}: null is not a value; leave the field out for its default`);
+    }
+  }
+  return problems;
+}
+
+/** The field a misspelt key most likely meant, quoted; undefined when none is close. */
+function closeField(key: string, fields: readonly string[]): string | undefined {
+  const best = closest(key.toLowerCase(), fields.map((f) => f.toLowerCase()));
+  const field = fields.find((f) => f.toLowerCase() === best)!;
+  return distance(key.toLowerCase(), best) <= Math.max(2, Math.floor(field.length / 3)) ? `"${field}"` : undefined;
+}
+
+/** The head hyperparameter a label's name is most likely a misspelling or another tool's name of. */
+function headParamMeant(name: string): string | undefined {
+  if (HEAD_PARAMS.includes(name)) return undefined;
+  const normal = normalise(name);
+  const candidates = [...HEAD_PARAMS.map((p) => [normalise(p), p] as const), ...Object.entries(HEAD_PARAM_ALIASES)];
+  const exact = candidates.find(([alias]) => alias === normal);
+  if (exact) return exact[1];
+  // Short names differ from real words by one letter too easily ("lr" / "l1"); long ones tolerate more.
+  const near = candidates.filter(([alias]) => alias.length >= 5).find(([alias]) => distance(alias, normal) <= (alias.length >= 7 ? 2 : 1));
+  return near?.[1];
+}
+
+function normalise(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Settings that parse but can never change what the sweep does. */
+function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[] {
+  const search = spec.search;
+  if (!search) return [];
+  const problems: string[] = [];
+  if (search.method === 'bayesian' && search.startupTrials !== undefined && search.startupTrials >= search.budget) {
+    problems.push(`search.startupTrials: ${search.startupTrials} start-up trials with a budget of ${search.budget} leaves TPE no trial to model the results for; use fewer, or "method": "random"`);
+  }
+  if (search.method === 'bayesian') {
+    for (const [name, domain] of Object.entries(search.space)) {
+      // Optuna, in Python, holds true == 1 and false == 0: it would take the two for one value.
+      if (domain.type === 'choice' && domain.values.some((v) => typeof v === 'boolean') && domain.values.some((v) => typeof v === 'number')) {
+        problems.push(`search.space.${name}.values: mixes true/false with numbers, which the bayesian method's sampler (Optuna, in Python, where true == 1) cannot tell apart; use one kind, e.g. strings`);
+      }
+    }
+  }
+  const stopping = search.earlyStopping;
+  if (stopping?.rule === 'median') {
+    if (stopping.minEpochs >= longestTrial) {
+      problems.push(`search.earlyStopping.minEpochs: ${stopping.minEpochs} is not below the longest trial's ${longestTrial} epochs, so the median rule could never stop a trial early; lower minEpochs`);
+    }
+    if (stopping.minTrials >= search.budget) {
+      problems.push(`search.earlyStopping.minTrials: the median rule waits for ${stopping.minTrials} other trials at an epoch, but the budget of ${search.budget} has only ${search.budget - 1}; lower minTrials or raise the budget`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Splits that would be empty: every class has `balance.perClass` images after balancing, and
+ * lib/split.ts gives val and test round(perClass * fraction) each, filled first; train takes the rest.
+ */
+function emptySplits(spec: ParsedSpec): string[] {
+  const { perClass } = spec.balance;
+  const val = Math.round(perClass * spec.split.val);
+  const test = Math.round(perClass * spec.split.test);
+  const empty = [val < 1 && 'val', test < 1 && 'test', val + test >= perClass && 'train'].filter(Boolean) as string[];
+  if (!empty.length) return [];
+  const needed = Math.ceil(0.5 / Math.min(spec.split.val, spec.split.test));
+  return [`balance.perClass: ${perClass} images per class would leave the ${empty.join(' and ')} split${empty.length > 1 ? 's' : ''} empty ` +
+    `(val gets ${val} and test ${test} per class); raise perClass${needed > perClass ? ` to at least ${needed}` : ''} or change split`];
+}
+
+function valueAt(raw: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), raw);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

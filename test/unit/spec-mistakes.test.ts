@@ -1,0 +1,89 @@
+// lib/spec-mistakes.ts through parseSweepSpec: what parses but is almost surely a mistake is refused,
+// naming the field and the fix, unless the parse is lenient (a sweep that started before the checks).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpecError, parseSweepSpec } from '../../lib/sweep-spec';
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
+const example = (file: string) => JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as Record<string, any>;
+
+/** The problems of a raw spec, strictly parsed; asserts that the lenient parse accepts it (nothing else is wrong). */
+function mistakes(raw: Record<string, any>): string[] {
+  assert.doesNotThrow(() => parseSweepSpec(raw, { strict: false }), 'the lenient parse accepts it');
+  try {
+    parseSweepSpec(raw);
+  } catch (error) {
+    assert.ok(error instanceof SpecError);
+    return error.problems;
+  }
+  assert.fail('the strict parse accepted it');
+}
+
+function search(patch: (s: Record<string, any>) => void): Record<string, any> {
+  const raw = example('demo-search.json');
+  patch(raw.search);
+  return raw;
+}
+
+describe('spec mistakes', () => {
+  test('every example passes the strict checks', () => {
+    for (const file of readdirSync(EXAMPLES)) assert.doesNotThrow(() => parseSweepSpec(example(file)), file);
+  });
+
+  test('a misspelt field is refused with the field it most likely meant, in every section', () => {
+    const demo = example('demo-sweep.json');
+    assert.deepEqual(mistakes({ ...demo, concurency: 2 }), [
+      'concurency: not a field of the spec; did you mean "concurrency"? Its fields are name, data, balance, split, image, augmentation, backbone, grid, search, seed, concurrency, heartbeatTimeoutSeconds, checkpointEverySeconds, taskQueues, maxTrials, reuse',
+    ]);
+    const { classes, ...data } = demo.data;
+    assert.match(mistakes({ ...demo, data: { ...data, clases: classes } })[0], /^data\.clases: not a field of the data section; did you mean "classes"\?/);
+    assert.match(mistakes({ ...demo, augmentation: { ...demo.augmentation, vies: 2 } })[0], /^augmentation\.vies: .*did you mean "views"\?/);
+    assert.match(mistakes(search((s) => { s.objective = { metric: 'valLoss', mode: 'min' }; }))[0], /^search\.objective\.mode: .*did you mean "direction"/);
+    assert.match(mistakes(search((s) => { s.space.hidden_units.steps = 64; }))[0], /^search\.space\.hidden_units\.steps: not a field of the int domain; did you mean "step"\?/);
+    assert.match(mistakes(search((s) => { s.space.hidden_units.log = true; }))[0], /^search\.space\.hidden_units\.log: .*"loguniform"/);
+    // Ray Tune's names for ASHA's settings: each would silently fall back to a default.
+    const ray = mistakes(search((s) => { s.earlyStopping = { rule: 'asha', grace_period: 2, reduction_factor: 2, max_t: 10 }; }));
+    assert.deepEqual(ray.map((p) => p.match(/did you mean ("\w+")/)?.[1]), ['"gracePeriod"', '"reductionFactor"', '"maxEpochs"']);
+    // A median rule's field under ASHA.
+    assert.match(mistakes(search((s) => { s.earlyStopping.minTrials = 3; }))[0], /^search\.earlyStopping\.minTrials: not a field of the asha rule/);
+  });
+
+  test('a field in the wrong section is refused with where it belongs; null is not a value', () => {
+    assert.deepEqual(mistakes({ ...example('demo-search.json'), keepBestEpoch: true }), ['keepBestEpoch: a field of search, not of the spec; move it there']);
+    assert.deepEqual(mistakes(search((s) => { s.earlyStopping.gracePeriod = null; })), ['search.earlyStopping.gracePeriod: null is not a value; leave the field out for its default']);
+  });
+
+  test('a label named like a head hyperparameter is refused: the trials would train on its default', () => {
+    const grid = (g: Record<string, unknown[]>) => ({ ...example('demo-sweep.json'), grid: g });
+    for (const [name, meant] of [['learning_rate', 'lr'], ['leraning_rate', 'lr'], ['LR', 'lr'], ['epochs', 'n_epochs'], ['hiden_units', 'hidden_units'], ['batchSize', 'batch_size'], ['dropuot', 'dropout']]) {
+      const [problem] = mistakes(grid({ [name]: [1] }));
+      assert.ok(problem.startsWith(`grid.${name}: "${name}" is not a head hyperparameter`) && problem.includes(`did you mean "${meant}"?`), problem);
+    }
+    assert.match(mistakes(search((s) => { s.space.epochs = { type: 'choice', values: [3, 5] }; }))[0], /^search\.space\.epochs: .*did you mean "n_epochs"\?/);
+    // Labels that resemble nothing the head has stay labels.
+    const labels = grid({ optimizer: ['adam', 'sgd'], use_bn: [true], zeta: [1], variant: ['a'], seed_group: [1, 2], repeat: [1], hidden_units: [8] });
+    assert.deepEqual(Object.keys(parseSweepSpec(labels).grid), ['optimizer', 'use_bn', 'zeta', 'variant', 'seed_group', 'repeat', 'hidden_units']);
+  });
+
+  test('settings that could never take effect are refused', () => {
+    const bayesian = (patch: (s: Record<string, any>) => void) => search((s) => { s.method = 'bayesian'; patch(s); });
+    assert.match(mistakes(bayesian((s) => { s.startupTrials = 12; }))[0], /^search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
+    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; })));
+    assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: mixes true\/false with numbers/);
+    assert.doesNotThrow(() => parseSweepSpec(search((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; })), 'random search tells them apart');
+    const median = (rule: Record<string, number>) => search((s) => { s.earlyStopping = { rule: 'median', ...rule }; s.space.n_epochs = { type: 'choice', values: [5, 9] }; });
+    assert.match(mistakes(median({ minEpochs: 9 }))[0], /^search\.earlyStopping\.minEpochs: 9 is not below the longest trial's 9 epochs/);
+    assert.match(mistakes(median({ minTrials: 12 }))[0], /^search\.earlyStopping\.minTrials: the median rule waits for 12 other trials at an epoch, but the budget of 12 has only 11/);
+    assert.doesNotThrow(() => parseSweepSpec(median({ minEpochs: 8, minTrials: 11 })));
+  });
+
+  test('a split that would be empty is refused, with the perClass that fills it', () => {
+    const perClass = (n: number, split?: Record<string, number>) => ({ ...example('demo-sweep.json'), balance: { perClass: n }, ...(split ? { split } : {}) });
+    // val and test get round(perClass * 0.15) images per class: 0 at 3, 1 at 4.
+    assert.deepEqual(mistakes(perClass(3)), ['balance.perClass: 3 images per class would leave the val and test splits empty (val gets 0 and test 0 per class); raise perClass to at least 4 or change split']);
+    assert.doesNotThrow(() => parseSweepSpec(perClass(4)));
+    assert.match(mistakes(perClass(4, { train: 0.1, val: 0.45, test: 0.45 }))[0], /would leave the train split empty \(val gets 2 and test 2 per class\)/);
+  });
+});
