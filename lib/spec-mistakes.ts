@@ -131,6 +131,11 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[]
   const search = spec.search;
   if (!search) return [];
   const problems: string[] = [];
+  const configurations = Object.values(search.space).reduce((n, d) => (d.type === 'choice' ? n * d.values.length : Infinity), 1);
+  if (search.method === 'random' && search.budget > configurations) {
+    // A repeated configuration is the same trial (one id): it is trained once, and its repeats reuse it.
+    problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice), so a random search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
+  }
   if (search.method === 'bayesian' && search.startupTrials !== undefined && search.startupTrials >= search.budget) {
     problems.push(`search.startupTrials: ${search.startupTrials} start-up trials with a budget of ${search.budget} leaves TPE no trial to model the results for; use fewer, or "method": "random"`);
   }

@@ -69,6 +69,9 @@ describe('spec mistakes', () => {
 
   test('settings that could never take effect are refused', () => {
     const bayesian = (patch: (s: Record<string, any>) => void) => search((s) => { s.method = 'bayesian'; patch(s); });
+    const choices = (budget: number) => search((s) => { s.budget = budget; s.space = { hidden_units: { type: 'choice', values: [64, 128] }, lr: { type: 'choice', values: [0.01, 0.1, 1] } }; delete s.earlyStopping; });
+    assert.deepEqual(mistakes(choices(7)), ['search.budget: the space has only 6 configurations (every domain a choice), so a random search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
+    assert.doesNotThrow(() => parseSweepSpec(choices(6)));
     assert.match(mistakes(bayesian((s) => { s.startupTrials = 12; }))[0], /^search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; })));
     assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: mixes true\/false with numbers/);
