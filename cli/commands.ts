@@ -162,6 +162,11 @@ function parseArgsProblem(error: Error): string {
   const code = (error as { code?: string }).code;
   const option = /'(-{1,2}[^']+)'/.exec(error.message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? error.message}`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return /argument missing/.test(error.message) ? `option ${option} needs a value` : `option ${option} takes no value`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/argument missing/.test(error.message)) return `option ${option} needs a value`;
+    // A value that starts with "-" reads as another option.
+    if (/ambiguous/.test(error.message)) return `option ${option} needs a value; for one that starts with "-", write ${option}=<value>`;
+    return `option ${option} takes no value`;
+  }
   return error.message;
 }

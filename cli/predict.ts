@@ -81,6 +81,12 @@ async function classify(model: tf.LayersModel, images: Float32Array[], size: num
 
 export async function predict(sweepId: string, images: string[], json: boolean): Promise<void> {
   if (images.length === 0) throw new UsageError('usage: sweep predict <id> <image...> [--json]: give at least one image file');
+  // Before the model is fetched: a path that is not a file is the command line's mistake, not an image's.
+  const notFiles = (await Promise.all(images.map((image) => fs.stat(image).then(
+    (stat) => (stat.isDirectory() ? `${image} is a directory` : ''),
+    () => `${image} does not exist`,
+  )))).filter(Boolean);
+  if (notFiles.length) throw new UsageError(`sweep predict: ${notFiles.join('; ')}; give image files (a folder's: sweep predict ${sweepId} folder/*.jpg)`);
   const doc = await predictImages(sweepId, images);
   if (json) {
     console.log(JSON.stringify(doc, null, 2));

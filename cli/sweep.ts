@@ -7,12 +7,13 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
-import { SpecError, parseSweepSpec } from '../lib/sweep-spec';
+import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, workerConfig } from '../platform/config';
+import { REPO_ROOT, storageConfig, workerConfig } from '../platform/config';
+import { isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
@@ -38,12 +39,20 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const [target, ...more] = invocation.positionals;
+  // Every command but these takes a sweep id first; an empty one would only fail at the server.
+  if (!['start', 'validate', 'list'].includes(invocation.command) && !target?.trim()) {
+    throw new UsageError(`sweep ${invocation.command}: give a sweep id (\`sweep list\` shows recent ones)`);
+  }
   switch (invocation.command) {
     case 'start': { const o = invocation.options; return start(target, o.id, Boolean(o.wait), Boolean(o.json)); }
     case 'validate': return validate(target, Boolean(invocation.options.json));
     case 'list': return list(positiveCount(invocation.options.limit), Boolean(invocation.options.json));
     case 'status': return status(target, Boolean(invocation.options.json));
-    case 'results': { const o = invocation.options; return results(target, o.json ? 'json' : o.csv ? 'csv' : 'table'); }
+    case 'results': {
+      const o = invocation.options;
+      if (o.json && o.csv) throw new UsageError('sweep results: give --json or --csv, not both');
+      return results(target, o.json ? 'json' : o.csv ? 'csv' : 'table');
+    }
     case 'cancel': return cancel(target);
     case 'predict': return predict(target, more, Boolean(invocation.options.json)).then(() => EXIT.ok);
     case 'watch': return watch(target, { interval: seconds(invocation.options.interval), plain: Boolean(invocation.options.plain) });
@@ -81,8 +90,10 @@ export async function startSweep(client: Client, raw: unknown, id?: string, spec
 
 async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<number> {
   const raw = readSpecFile(specFile);
-  // Before connecting: a bad spec is reported as such even when Temporal is down.
+  // Before connecting: a bad spec or id is reported as such even when Temporal is down.
   const spec = parseSweepSpec(raw);
+  const idProblem = id === undefined ? undefined : sweepIdProblem(id);
+  if (idProblem) throw new UsageError(`--id: ${idProblem}`);
   const client = await connectClient();
   const handle = await startSweep(client, raw, id, spec);
   if (!wait) {
@@ -256,7 +267,8 @@ export function run(): void {
     (error) => {
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message);
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
-      else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)?`);
+      else if (isStorageUnreachable(error)) console.error(`S3 at ${storageConfig().endpoint ?? 'its AWS endpoint'} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
+      else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check TEMPORAL_ADDRESS`);
       else console.error(`error: ${rootMessage(error)}`);
       process.exit(error instanceof UsageError || error instanceof SpecError ? EXIT.usage : EXIT.error);
     },

@@ -12,6 +12,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { listKeys, s3Url } from '../platform/storage';
 import { storageConfig, tensorboardExecutable } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
+import { UsageError } from './commands';
 
 export interface TensorboardOptions {
   port?: string;
@@ -47,7 +48,7 @@ export function tensorboardEnv(): NodeJS.ProcessEnv {
 /** Runs TensorBoard until it exits or this process gets SIGINT/SIGTERM (then TensorBoard is stopped too). */
 export async function tensorboard(sweepId: string, options: TensorboardOptions = {}): Promise<void> {
   const port = Number(options.port ?? 6006);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${options.port} is not a port number (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port ${options.port} is not a port number (1-65535)`);
   const host = options.host ?? '127.0.0.1';
   const binary = tensorboardBinary();
   const logdir = tensorboardLogdir(sweepId);

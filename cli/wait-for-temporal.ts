@@ -5,12 +5,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 import { rootMessage } from '../lib/errors';
+import { isStorageUnreachable } from '../platform/s3-store';
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
 
 /** Errors that mean "Temporal is not answering right now", not "the request is wrong". */
 export function isTemporalUnreachable(error: unknown): boolean {
+  // The S3 client's connection errors say ECONNREFUSED too.
+  if (isStorageUnreachable(error)) return false;
   for (let e = error as { cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (isGrpcServiceError(e) && [UNAVAILABLE, DEADLINE_EXCEEDED].includes(e.code)) return true;
     if (/\b(UNAVAILABLE|ECONNREFUSED|ECONNRESET|Failed to connect)\b/.test((e as Error).message ?? '')) return true;
@@ -40,8 +43,8 @@ export async function untilTemporalAnswers<T>(call: () => Promise<T>, notices: W
       if (!isTemporalUnreachable(error)) throw error;
       if (downSince === undefined) {
         downSince = Date.now();
-        write(`Temporal at ${notices.address} is unreachable (${rootMessage(error).split('\n')[0]}); waiting for it to come back. ` +
-          'The sweep is safe in Temporal\'s store; Ctrl-C stops waiting, not the sweep.');
+        write(`Temporal at ${notices.address} is unreachable (${rootMessage(error).split('\n')[0]}); waiting for it to come back ` +
+          '(if it is not running: npm run stack:up, or check TEMPORAL_ADDRESS). A sweep\'s state is safe in Temporal\'s store; Ctrl-C stops waiting, not the sweep.');
       }
       await sleep(delay);
     }

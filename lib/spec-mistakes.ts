@@ -95,7 +95,7 @@ function unknownFields(section: Record<string, unknown>, fields: readonly string
         continue;
       }
       const meant = FOREIGN_FIELDS[key] ?? closeField(key, fields);
-      problems.push(`${at}: not a field of the ${what}${meant ? `; did you mean ${meant}?` : ''} Its fields are ${fields.join(', ')}`);
+      problems.push(`${at}: not a field of the ${what}${meant ? `; did you mean ${meant}?` : '.'} Its fields are ${fields.join(', ')}`);
     } else if (value === null) {
       problems.push(`${at}: null is not a value; leave the field out for its default`);
     }

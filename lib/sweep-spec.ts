@@ -210,6 +210,15 @@ function parseBackbone(at: Reader): BackboneSpec {
   };
 }
 
+/**
+ * Why `id` cannot be a new sweep's id, or undefined. The id is a folder of the artifact store
+ * (sweeps/<id>/...) and names files, so "/" would put one sweep's artifacts inside another's.
+ */
+export function sweepIdProblem(id: string): string | undefined {
+  if (/^[A-Za-z0-9._-]{1,128}$/.test(id) && !/^\.+$/.test(id)) return undefined;
+  return `sweep id ${JSON.stringify(id)} is not valid: give letters, digits, ".", "_" or "-" (not only dots), at most 128; it names the sweep's folder of artifacts`;
+}
+
 /** How many trials the sweep runs. */
 export function trialCount(spec: SweepSpec): number {
   return spec.search?.budget ?? gridSize(spec.grid);

@@ -25,6 +25,14 @@ export function s3(): S3Client {
 
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
 
+/** Whether an error is the S3 client failing to reach the store (the SDK marks its errors with `$metadata`). */
+export function isStorageUnreachable(error: unknown): boolean {
+  for (let e = error as { cause?: unknown; $metadata?: unknown; code?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? '')) return true;
+  }
+  return false;
+}
+
 export class S3ObjectStore implements ObjectStore {
   async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
     try {

@@ -22,7 +22,7 @@ import { StopLedger } from '../lib/search/stop-ledger';
 import { batchSizes, finishedTrials, suggestRequest } from '../lib/search/bayesian';
 import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../lib/sweep-continuation';
 import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
-import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, trialCount } from '../lib/sweep-spec';
+import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, sweepIdProblem, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
 import { runPlannedTrials } from '../lib/trial-schedule';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
@@ -38,7 +38,7 @@ const CONTINUE_AS_NEW_PATCH = 'sweep-continue-as-new';
 const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
 /** Marks the sweeps that run trials found finished beside the concurrency bound: those before ran every trial within it. */
 const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
-/** Marks the sweeps whose spec was checked strictly (lib/spec-mistakes.ts): those before ignored unknown fields. */
+/** Marks the sweeps whose spec (lib/spec-mistakes.ts) and id were checked strictly: those before ignored unknown fields and took any id. */
 const STRICT_SPEC_PATCH = 'sweep-spec-strict';
 
 /**
@@ -53,9 +53,13 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   setHandler(progressQuery, () => progress);
   // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
   // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
-  const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict: !carry && patched(STRICT_SPEC_PATCH) }));
+  const strict = !carry && patched(STRICT_SPEC_PATCH);
+  const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   const sweepId = workflowInfo().workflowId;
+  // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.
+  const idProblem = strict ? sweepIdProblem(sweepId) : undefined;
+  if (idProblem) throw ApplicationFailure.nonRetryable(`${idProblem}; start the sweep again with such a workflow id`, FailureType.spec);
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;

@@ -134,6 +134,17 @@ describe('sweep workflow with fake activities', () => {
     assert.deepEqual(fakes.calls, []);
   });
 
+  test('a sweep whose workflow id has a "/" (its artifacts would land in another sweep\'s folder) fails before any work', async () => {
+    const raw = spec();
+    const fakes = fakeActivities();
+    await withWorkers(raw, fakes, async () => {
+      const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `demo/model-${process.pid}-${queueCount}`, args: [raw] });
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError &&
+        ((error.cause as ApplicationFailure).type === FailureType.spec) && /sweep id "demo\/model-\d+-\d+" is not valid/.test((error.cause as ApplicationFailure).message));
+    });
+    assert.deepEqual(fakes.calls, []);
+  });
+
   test('a trial whose training returned no test scores (an older GPU worker) is scored by evaluateTrial', async () => {
     const raw = spec();
     const base = fakeActivities();
