@@ -61,7 +61,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     const files = new Map(opened.files.map((f) => [f.path, f]));
 
     const candidates: ImageRef[] = [];
-    const skippedFiles: SkippedFile[] = [...layout.skipped];
+    const skippedFiles: SkippedFile[] = [...opened.skipped ?? [], ...layout.skipped];
     const packs = new ImagePackWriter();
     const paths = opened.files.map((f) => f.path);
     const stored = await storedImages(layout.files.length);
@@ -196,7 +196,7 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
     const layout = layOut({ maxBadFraction: 1, ...input }, opened.files.map((f) => f.path));
     const files = new Map(opened.files.map((f) => [f.path, f]));
     const candidates: ImageRef[] = [];
-    const skippedFiles: SkippedFile[] = [...layout.skipped];
+    const skippedFiles: SkippedFile[] = [...opened.skipped ?? [], ...layout.skipped];
     await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
       const bytes = await files.get(source)!.read();
       const check = await decodeCheck(bytes);
@@ -238,6 +238,8 @@ interface SourceFile {
 
 interface Source {
   files: SourceFile[];
+  /** What the listing itself passed over (a folder's symbolic links to folders). */
+  skipped?: SkippedFile[];
   close(): Promise<void>;
 }
 
@@ -265,15 +267,21 @@ async function openSource(source: string, work: string): Promise<Source> {
 
 async function listFolder(root: string): Promise<Source> {
   const files: SourceFile[] = [];
-  // Symlinked files are followed (the folder is the user's own); recursive readdir does not enter symlinked folders, so no cycles.
+  const skippedFiles: SkippedFile[] = [];
+  // Symlinked files are followed (the folder is the user's own); recursive readdir does not enter
+  // symlinked folders, so no cycles: each is skipped, and said so, rather than silently missing.
   for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const full = path.join(entry.parentPath, entry.name);
     const stat = await fs.stat(full).catch(() => undefined);
+    const relative = path.relative(root, full).split(path.sep).join('/');
+    if (stat?.isDirectory()) {
+      skippedFiles.push(skipped(relative, SKIP.linkedFolder, 'a symbolic link to a folder is not followed (links can loop); copy the folder in, or make data.source the folder it links to'));
+    }
     if (!stat?.isFile()) continue;
-    files.push({ path: path.relative(root, full).split(path.sep).join('/'), size: stat.size, read: () => fs.readFile(full) });
+    files.push({ path: relative, size: stat.size, read: () => fs.readFile(full) });
   }
-  return { files, close: async () => undefined };
+  return { files, skipped: skippedFiles, close: async () => undefined };
 }
 
 async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
@@ -362,6 +370,26 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 const MADE_BY_UNIX = 3;
 
+const ZIP_UTF8_FLAG = 0x800;
+const ZIP_UNICODE_PATH_FIELD = 0x7075;
+
+/**
+ * A zip entry's name. The format says: UTF-8 when flagged (or given in Info-ZIP's Unicode path
+ * field), else code page 437. But macOS, Linux zip and most tools write UTF-8 without the flag, which
+ * read as CP437 turns "éclair" into "e╠üclair": another class name, label order and data set id than
+ * the same folder's. So unflagged bytes that are valid UTF-8 are read as UTF-8 (as Go's archive/zip
+ * does); others are CP437, as the format says.
+ */
+export function zipEntryName(entry: Pick<yauzl.Entry, 'generalPurposeBitFlag' | 'fileNameRaw' | 'extraFields'>): string {
+  const asTheFormatSays = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+  if (entry.generalPurposeBitFlag & ZIP_UTF8_FLAG || entry.extraFields.some((field) => field.id === ZIP_UNICODE_PATH_FIELD)) return asTheFormatSays;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(entry.fileNameRaw);
+  } catch {
+    return asTheFormatSays;
+  }
+}
+
 /** Reads the whole central directory first, so an unsafe entry anywhere fails before any upload. */
 async function openZip(file: string, source: string): Promise<Source> {
   // decodeStrings: false so the names are checked here, with errors that name the entry.
@@ -371,7 +399,7 @@ async function openZip(file: string, source: string): Promise<Source> {
   const files = new Map<string, SourceFile>();
   try {
     for await (const entry of zip.eachEntry()) {
-      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+      const name = zipEntryName(entry);
       const safe = safeEntryPath(name);
       if ('problem' in safe) throw unsafeEntry(source, name, safe.problem);
       const mode = entry.versionMadeBy >> 8 === MADE_BY_UNIX ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0;

@@ -13,6 +13,7 @@ export const SKIP = {
   tooLarge: 'too large',
   duplicate: 'duplicate',
   conflict: 'conflicting labels',
+  linkedFolder: 'linked folder',
 } as const;
 
 export type SkipReason = (typeof SKIP)[keyof typeof SKIP];
@@ -74,7 +75,8 @@ export class LayoutError extends Error {}
  * wrapping folders (an archive of `flowers/` holding the class folders). Files under class folders that
  * are not used are ignored entirely; files in subfolders of a class folder belong to that class.
  */
-export function layOutClasses(paths: readonly string[], wanted?: readonly string[]): ClassLayout {
+export function layOutClasses(paths: readonly string[], wantedAsGiven?: readonly string[]): ClassLayout {
+  const wanted = wantedAsGiven?.map(className);
   const visible = paths.filter((p) => !isHidden(p));
   let prefix = '';
   for (;;) {
@@ -89,7 +91,7 @@ export function layOutClasses(paths: readonly string[], wanted?: readonly string
   const classOf = (p: string): string | undefined => {
     if (!p.startsWith(prefix)) return undefined;
     const parts = p.slice(prefix.length).split('/');
-    return parts.length >= 2 ? parts[0] : undefined;
+    return parts.length >= 2 ? className(parts[0]) : undefined;
   };
   const found = [...new Set(visible.map(classOf).filter((c): c is string => c !== undefined))].sort();
   const where = prefix ? ` (in ${prefix.slice(0, -1)}/)` : '';
@@ -112,6 +114,14 @@ export function layOutClasses(paths: readonly string[], wanted?: readonly string
     else layout.files.push({ path: p, label });
   }
   return layout;
+}
+
+/**
+ * A class folder's name as a class: in Unicode's composed form (NFC). macOS often stores names
+ * decomposed (NFD), and the same class must get the same name, label and data set id everywhere.
+ */
+function className(folder: string): string {
+  return folder.normalize('NFC');
 }
 
 /**

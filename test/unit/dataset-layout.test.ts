@@ -32,6 +32,23 @@ describe('layOutClasses', () => {
     'flowers/tulip/.DS_Store', 'flowers/README.txt', '__MACOSX/flowers/daisy/._1.jpg',
   ];
 
+  test('class names in decomposed Unicode (as macOS often stores them) are the composed names: same classes, labels and data set id', () => {
+    const composed = ['éclair/1.jpg', 'fig/2.jpg'];
+    const decomposed = composed.map((p) => p.normalize('NFD'));
+    assert.notEqual(decomposed[0], composed[0]);
+    const [a, b] = [layOutClasses(composed), layOutClasses(decomposed)];
+    // Sorted byte for byte, the decomposed "e\u0301clair" would come before "fig", swapping the labels.
+    assert.deepEqual(a.classes, ['fig', 'éclair']);
+    assert.deepEqual(b.classes, a.classes);
+    // The files are still read by their own names.
+    assert.deepEqual(b.files.map((f) => f.path), decomposed.slice().sort());
+    const images = (layout: typeof a) => layout.files.map((f) => ({ source: f.path, label: f.label, sha256: `sha-${f.path.normalize('NFC')}`, bytes: 1 }));
+    assert.equal(datasetIdOf(b.classes, images(b) as never), datasetIdOf(a.classes, images(a) as never));
+    // data.classes typed in either form finds the folder in either form.
+    assert.deepEqual(layOutClasses(decomposed, ['éclair', 'fig']).classes, ['éclair', 'fig']);
+    assert.deepEqual(layOutClasses(composed, ['éclair'.normalize('NFD'), 'fig']).classes, ['éclair', 'fig']);
+  });
+
   test('unwraps single folders, sorts classes, and skips clutter', () => {
     const layout = layOutClasses(paths);
     assert.deepEqual(layout.classes, ['daisy', 'rose', 'tulip']);
