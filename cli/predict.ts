@@ -10,6 +10,7 @@ import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
 import { UsageError } from './commands';
+import { visible } from '../lib/visible-text';
 
 const BATCH = 16;
 
@@ -92,16 +93,16 @@ export async function predict(sweepId: string, images: string[], json: boolean):
     console.log(JSON.stringify(doc, null, 2));
   } else {
     console.log(`model: run ${doc.run} of sweep ${sweepId} (${doc.model})`);
-    const width = Math.max(...doc.predictions.map((p) => p.image.length));
+    const width = Math.max(...doc.predictions.map((p) => visible(p.image).length));
     for (const p of doc.predictions) {
       const line = 'error' in p
-        ? `cannot classify: ${p.error}`
-        : `${p.class} ${pct(p.probability)}  (${rankedClasses(doc.classes, doc.classes.map((c) => p.probabilities[c])).slice(1).map(([c, v]) => `${c} ${pct(v)}`).join(', ')})`;
-      console.log(`${p.image.padEnd(width)}  ${line}`);
+        ? `cannot classify: ${visible(p.error)}`
+        : `${visible(p.class)} ${pct(p.probability)}  (${rankedClasses(doc.classes, doc.classes.map((c) => p.probabilities[c])).slice(1).map(([c, v]) => `${visible(c)} ${pct(v)}`).join(', ')})`;
+      console.log(`${visible(p.image).padEnd(width)}  ${line}`);
     }
   }
   const failed = doc.predictions.filter((p) => 'error' in p);
-  if (failed.length) throw new UsageError(`${failed.length} of ${images.length} images could not be read or decoded: ${failed.map((p) => p.image).join(', ')}`);
+  if (failed.length) throw new UsageError(`${failed.length} of ${images.length} images could not be read or decoded: ${failed.map((p) => visible(p.image)).join(', ')}`);
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -3,6 +3,7 @@
 // failure), instead of the raw error object with nested stack traces.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { FailureType } from '../lib/errors';
+import { visible } from '../lib/visible-text';
 
 /** The stable failure document (`--json`). */
 export interface SweepFailure {
@@ -58,5 +59,5 @@ export function describeSweepFailure(sweepId: string, error: unknown): SweepFail
 }
 
 export function failureLine(f: SweepFailure): string {
-  return `sweep ${f.sweepId} failed while ${f.stage} (step ${f.step}${f.type ? `, ${f.type}` : ''}): ${f.reason} · what to do: ${f.fix}`;
+  return `sweep ${f.sweepId} failed while ${f.stage} (step ${f.step}${f.type ? `, ${f.type}` : ''}): ${visible(f.reason)} · what to do: ${f.fix}`;
 }

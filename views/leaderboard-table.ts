@@ -1,6 +1,7 @@
 // Plain-text rendering of a leaderboard for terminals.
 import { DEFAULT_OBJECTIVE, Objective } from '../lib/search/objective';
 import { Leaderboard, TrialSummary } from '../lib/sweep-types';
+import { visible } from '../lib/visible-text';
 
 export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
@@ -9,7 +10,7 @@ export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed
  * they are, other numbers to 4 significant digits (a searched learning rate's 17 digits only widen the
  * column). The JSON, the CSV and the leaderboard's `best:` line keep every digit, for a spec to reuse.
  */
-export const paramText = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v ?? ''));
+export const paramText = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : visible(String(v ?? '')));
 
 const METRIC_NAMES: Record<string, string> = { valAccuracy: 'validation accuracy', valLoss: 'validation loss', trainAccuracy: 'train accuracy', trainLoss: 'train loss' };
 
@@ -39,8 +40,9 @@ export function formatTrialTable(trials: readonly TrialSummary[]): string {
   return alignColumns(header, rows);
 }
 
-/** Right-aligned columns two spaces apart, for monospace output. */
-export function alignColumns(header: string[], rows: string[][]): string {
+/** Right-aligned columns two spaces apart, for monospace output; a cell's control characters are escaped. */
+export function alignColumns(header: string[], cells: string[][]): string {
+  const rows = cells.map((row) => row.map(visible));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -53,10 +55,10 @@ export function formatLeaderboard(board: Leaderboard): string {
   if (board.best?.test) {
     const test = board.best.test;
     lines.push('', `best: run ${board.best.run} ${JSON.stringify(board.best.params)}`);
-    lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${c.className} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
+    lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${visible(c.className)} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
   }
   if (board.model) lines.push(`model (run ${board.model.run}): ${board.model.modelJson}; classify images with: sweep predict ${board.sweepId} <image...>`);
-  if (board.modelError) lines.push(`model not exported: ${board.modelError}`);
+  if (board.modelError) lines.push(`model not exported: ${visible(board.modelError)}`);
   lines.push(`artifacts: ${board.artifacts.prefix}`, `  ${board.artifacts.resultsCsv}`, `  ${board.artifacts.resultsJson}`);
   return lines.join('\n');
 }

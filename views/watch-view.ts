@@ -6,6 +6,7 @@ import { Params } from '../lib/grid';
 import { formatTrialTable, num, pct } from './leaderboard-table';
 import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { formatParams } from './workflow-metadata';
+import { visible } from '../lib/visible-text';
 
 /** Where a running trial's training is, from its trainTrial activity's last heartbeat. */
 export interface TrialProgress {
@@ -110,7 +111,7 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
     say(trial.status === 'completed' || trial.status === 'stopped'
       ? `run ${trial.run} ${trial.stopped ? `stopped at epoch ${trial.stopped.epoch} (${trial.stopped.rule})` : 'completed'}: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
         (trial.reused ? ' · reused from an earlier sweep' : '')
-      : `run ${trial.run} ${trial.status}: ${trial.error ?? ''}`);
+      : `run ${trial.run} ${trial.status}: ${visible(trial.error ?? '')}`);
   }
   if (finished.length) say(`trials: ${countsLine(board)}`);
   const wasRunning = new Set(before?.running.map((t) => t.run));

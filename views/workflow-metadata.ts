@@ -9,6 +9,7 @@ import { alignColumns, num, paramText, pct, rankedBy } from './leaderboard-table
 import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
+import { codeFence, visible } from '../lib/visible-text';
 
 /** How many leaderboard rows the current details show; the `leaderboard` query has them all. */
 const DETAILS_ROWS = 10;
@@ -27,7 +28,7 @@ export function sweepStartMetadata(spec: SweepSpec): { staticSummary: string; st
       `**Data** ${spec.data.source} · ${spec.balance.perClass} images per class · split train ${spec.split.train}, val ${spec.split.val}, test ${spec.split.test} · seed ${spec.seed}`,
       `**Backbone** ${spec.backbone.uri} · images ${spec.image.size}px · augmentation ${spec.augmentation.enabled ? `${spec.augmentation.views || 'one'} view(s)` : 'off'}`,
       spec.search ? searchDetails(spec.search, spec.concurrency)
-        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.join(', ')}`).join('\n')}`,
+        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.map(String).map(visible).join(', ')}`).join('\n')}`,
       'Live progress: the `SweepTrials*` and `SweepBestValAccuracy` search attributes, Current Details, the `leaderboard` query, and `sweep watch <id>`.',
     ].join('\n\n'),
   };
@@ -47,7 +48,7 @@ function searchDetails(search: SearchSpec, concurrency: number): string {
 
 function describeDomain(domain: Domain): string {
   switch (domain.type) {
-    case 'choice': return domain.values.join(', ');
+    case 'choice': return domain.values.map(String).map(visible).join(', ');
     case 'int': return `${domain.low} to ${domain.high}${domain.step === 1 ? '' : ` in steps of ${domain.step}`}`;
     default: return `${domain.type} in [${domain.low}, ${domain.high})`;
   }
@@ -59,7 +60,7 @@ export function trialStartMetadata(plan: TrialPlan, trialsTotal: number, sweepId
     staticSummary: `run ${plan.run} of ${trialsTotal}: ${formatParams(plan.params)}`,
     staticDetails: [
       `**Trial** ${plan.trialId} (run ${plan.run} of ${trialsTotal}) in sweep ${sweepId}`,
-      Object.entries(plan.params).map(([name, value]) => `- ${name}: ${value}`).join('\n'),
+      Object.entries(plan.params).map(([name, value]) => `- ${name}: ${visible(String(value))}`).join('\n'),
       `Trains ${plan.head.n_epochs} epochs (checkpointed each epoch), then scores the test split. The trainTrial activity's heartbeat details (Pending Activities) hold the current epoch and metrics.`,
     ].join('\n\n'),
   };
@@ -86,11 +87,12 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
     // A code block: the UI's markdown tables have no cell padding, a monospace block lines up.
     const rows = board.ranked.slice(0, DETAILS_ROWS).map((t, i) =>
       [String(i + 1), String(t.run), ...varied.map((name) => paramText(t.params[name])), pct(t.valAccuracy), num(t.valLoss), pct(t.test?.accuracy)]);
-    lines.push('', '```', alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows), '```');
+    const table = alignColumns(['rank', 'run', ...varied, 'val_acc', 'val_loss', 'test_acc'], rows);
+    lines.push('', codeFence(table), table, codeFence(table));
     if (counts.ranked > DETAILS_ROWS) lines.push('', `… and ${counts.ranked - DETAILS_ROWS} more (${board.unlisted ? 'leaderboard.json has them all when the sweep ends' : 'the `leaderboard` query has them all'})`);
   }
   for (const t of board.ranked) if (t.stopped) lines.push('', `run ${t.run} ${t.stopped.reason}`);
-  for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${t.error ?? ''}`);
+  for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${visible(t.error ?? '')}`);
   return lines.join('\n');
 }
 
