@@ -13,7 +13,7 @@ import { connectClient, temporalAddress } from '../platform/temporal-connection'
 import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, storageConfig, workerConfig } from '../platform/config';
-import { isStorageUnreachable } from '../platform/s3-store';
+import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
@@ -26,6 +26,7 @@ import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { sweepStartMetadata } from '../views/workflow-metadata';
+import { visible } from '../lib/visible-text';
 
 /** Runs one command line; resolves to the exit code (cli/commands.ts, EXIT). */
 export async function main(argv: string[]): Promise<number> {
@@ -268,8 +269,9 @@ export function run(): void {
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message);
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
       else if (isStorageUnreachable(error)) console.error(`S3 at ${storageConfig().endpoint ?? 'its AWS endpoint'} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
+      else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');
       else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check TEMPORAL_ADDRESS`);
-      else console.error(`error: ${rootMessage(error)}`);
+      else console.error(`error: ${visible(rootMessage(error))}`);
       process.exit(error instanceof UsageError || error instanceof SpecError ? EXIT.usage : EXIT.error);
     },
   );

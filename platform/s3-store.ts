@@ -33,6 +33,9 @@ export function isStorageUnreachable(error: unknown): boolean {
   return false;
 }
 
+/** Whether the AWS credential chain found no credentials (no stack.env, no AWS_* variables, no profile). */
+export const hasNoStorageCredentials = (error: unknown) => named(error, 'CredentialsProviderError');
+
 export class S3ObjectStore implements ObjectStore {
   async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
     try {

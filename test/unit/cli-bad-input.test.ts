@@ -1,6 +1,7 @@
 // The CLI refuses bad input before it reaches Temporal or S3 (both unreachable here: any call to
 // them would fail differently), and says which of the two is down when one is.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,10 @@ import { isStorageUnreachable } from '../../platform/s3-store';
 // Nothing listens on port 1: a command that got as far as Temporal or S3 would fail with ECONNREFUSED.
 process.env.TEMPORAL_ADDRESS = '127.0.0.1:1';
 process.env.S3_ENDPOINT = 'http://127.0.0.1:1';
+// Credentials of its own, so the S3 client gets as far as connecting without the local stack's env file.
+process.env.AWS_ACCESS_KEY_ID ??= 'test';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+const ROOT = path.join(__dirname, '..', '..');
 
 async function usageError(argv: string[], message: RegExp): Promise<void> {
   const { main } = await import('../../cli/sweep');
@@ -59,5 +64,18 @@ describe('which server is unreachable', () => {
     const grpc = Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:1'), { code: 14 });
     assert.equal(isStorageUnreachable(grpc), false);
     assert.equal(isTemporalUnreachable(grpc), true);
+  });
+
+  test('no S3 credentials at all: the CLI says where they come from (exit 1)', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-no-credentials-'));
+    const image = path.join(home, 'a.jpg');
+    fs.writeFileSync(image, 'not read: the model is fetched first');
+    const env = {
+      PATH: process.env.PATH, HOME: home, S3_ENDPOINT: 'http://127.0.0.1:1', TEMPORAL_ADDRESS: '127.0.0.1:1',
+      SWEEP_STACK_ENV: path.join(home, 'none.env'), AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sweep.js'), 'predict', 'x', image], { encoding: 'utf8', env });
+    assert.match(result.stderr, /^no S3 credentials found: start the local stack \(npm run stack:up writes them to \.stack\/stack\.env\), or set AWS_ACCESS_KEY_ID/, result.stderr);
+    assert.equal(result.status, 1);
   });
 });
