@@ -47,7 +47,8 @@ if [[ -z "${PG_BIN:-}" ]]; then
   if [[ -L "$BIN_DIR/postgres" ]]; then
     PG_BIN="$(dirname -- "$(readlink -f -- "$BIN_DIR/postgres")")"
   else
-    PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
+    # `|| true`: with pipefail, a missing /usr/lib/postgresql would end the script here without a word.
+    PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1 || true)"
   fi
 fi
 

@@ -13,8 +13,9 @@ die() { printf '[setup-search] ERROR: %s\n' "$*" >&2; exit 1; }
 
 command -v python3 >/dev/null || die "python3 not found; install Python 3.9+ with the venv module"
 mkdir -p "$STACK_DIR"
-if [[ ! -x "$VENV/bin/python" ]]; then
-  python3 -m venv "$VENV" || die "python3 -m venv $VENV failed (on Debian: apt-get install python3-venv)"
+# A venv cut off while being made has python but no pip: make it again rather than fail on every run.
+if [[ ! -x "$VENV/bin/python" || ! -x "$VENV/bin/pip" ]]; then
+  python3 -m venv --clear "$VENV" || die "python3 -m venv $VENV failed (on Debian: apt-get install python3-venv)"
 fi
 # Asking the venv's metadata is quicker than a pip run when every pin is already installed.
 pins_satisfied() {

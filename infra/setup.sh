@@ -89,7 +89,8 @@ install_temporal() {
 minio_installed_version() {
   # `go version -m` reads the module info embedded in the binary: "\tmod\tgithub.com/minio/minio\t<version>\t<sum>"
   [[ -x "$BIN_DIR/minio" ]] || return 0
-  "$GO" version -m "$BIN_DIR/minio" 2>/dev/null | awk -v m="$MINIO_MODULE" '$1 == "mod" && $2 == m { print $3; exit }'
+  # `|| true`: a binary go cannot read is "not installed" (rebuilt), not a silent exit under pipefail.
+  "$GO" version -m "$BIN_DIR/minio" 2>/dev/null | awk -v m="$MINIO_MODULE" '$1 == "mod" && $2 == m { print $3; exit }' || true
 }
 
 install_minio() {

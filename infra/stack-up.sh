@@ -96,6 +96,8 @@ start_temporal() {
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=full
     --namespace "$TEMPORAL_NAMESPACE"
     --ui-disable-news-fetch
+    # No call home to check for a newer server: nothing outside is reachable (the SDKs' test servers do the same).
+    --dynamic-config-value frontend.enableServerVersionCheck=false
     --log-level warn)
   local sa
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
