@@ -196,8 +196,10 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
   const dim = trainer.shape.inputDim;
   const batchSize = trial.head.batch_size;
   const order = shuffled([...Array(data.count).keys()], randomStream(input.seed, trial.trialId, 'shuffle', epoch));
-  const batch = new Float32Array(batchSize * dim);
-  const labels = new Int32Array(batchSize);
+  // A batch_size beyond the split is one batch of the whole split: buffers for more rows would be unused (or unallocatable).
+  const rowsPerBatch = Math.min(batchSize, data.count);
+  const batch = new Float32Array(rowsPerBatch * dim);
+  const labels = new Int32Array(rowsPerBatch);
   let lossSum = 0;
   let correct = 0;
   let heartbeatAt = -Infinity;

@@ -1,7 +1,7 @@
 // What a spec can say that parses but is almost surely a mistake: a field the spec does not have (a
 // typo falls back to its default without a word), a label named like a head hyperparameter (it would
 // label trials and train on the default), a setting that can never take effect, a split that would
-// be empty. Each problem names the field and the fix, like the parser's own. Pure.
+// be empty, a head too large to be meant. Each problem names the field and the fix, like the parser's own. Pure.
 import { closest, distance } from 'fastest-levenshtein';
 import { Grid } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
@@ -69,7 +69,7 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
         `(${HEAD_PARAM_DEFAULTS[meant as keyof typeof HEAD_PARAM_DEFAULTS] ?? 'from the data'}); did you mean "${meant}"? The head's hyperparameters are ${HEAD_PARAMS.join(', ')}`);
     }
   }
-  problems.push(...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec));
+  problems.push(...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
   return problems;
 }
 
@@ -172,6 +172,27 @@ function emptySplits(spec: ParsedSpec): string[] {
   const needed = Math.ceil(0.5 / Math.min(spec.split.val, spec.split.test));
   return [`balance.perClass: ${perClass} images per class would leave the ${empty.join(' and ')} split${empty.length > 1 ? 's' : ''} empty ` +
     `(val gets ${val} and test ${test} per class); raise perClass${needed > perClass ? ` to at least ${needed}` : ''} or change split`];
+}
+
+/**
+ * Past these a value is a typo, not a plan (heads of 128-1,024 units trained for 10-100 epochs are the
+ * usual). 16,384 units over 1,280 features are 21M weights, checkpointed every epoch; a much wider head
+ * fails to allocate and its trial retries without end. Each epoch adds to the trial's checkpoint record.
+ */
+export const HEAD_PARAM_MAXIMA = { hidden_units: 16_384, n_epochs: 10_000 } as const;
+
+function oversizedHeads(spec: ParsedSpec, longestTrial: number): string[] {
+  const field = (name: string) => (spec.search ? `search.space.${name}` : `grid.${name}`);
+  const domain = spec.search?.space.hidden_units;
+  const units = domain ? (domain.type === 'choice' ? domain.values : [domain.high]) : spec.grid.hidden_units ?? [];
+  const widest = Math.max(0, ...units.filter((v) => typeof v === 'number'));
+  const epochsField = spec.search?.earlyStopping?.rule === 'asha' ? 'search.earlyStopping.maxEpochs' : field('n_epochs');
+  return [
+    widest > HEAD_PARAM_MAXIMA.hidden_units &&
+      `${field('hidden_units')}: ${widest} hidden units is more than the ${HEAD_PARAM_MAXIMA.hidden_units.toLocaleString('en-US')} a head may have (usual heads have 128 to 1,024); was it a typo?`,
+    longestTrial > HEAD_PARAM_MAXIMA.n_epochs &&
+      `${epochsField}: ${longestTrial} epochs is more than the ${HEAD_PARAM_MAXIMA.n_epochs.toLocaleString('en-US')} a trial may train (a head over frozen features converges in tens); was it a typo?`,
+  ].filter((p): p is string => typeof p === 'string');
 }
 
 function valueAt(raw: Record<string, unknown>, path: string): unknown {

@@ -99,6 +99,13 @@ describe('a sweep end to end', () => {
     const other = await runSweep(await tinySpec(env, { seed: 8, grid: { hidden_units: [16], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [1] } }));
     assert.notEqual(other.ranked[0].trialId, first.ranked.find((t) => t.params.hidden_units === 16)?.trialId);
   });
+
+  test('a batch_size beyond the training split trains on the whole split in one batch (no buffer of a billion rows)', { timeout: 120_000 }, async () => {
+    const board = await runSweep(await tinySpec(env, { reuse: false, grid: { hidden_units: [16], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [100_000, 1_000_000_000], n_epochs: [2] } }));
+    // Before, the billion-row trial's buffer failed to allocate, and its retries never ended.
+    assert.deepEqual(board.ranked.map((t) => [t.status, t.epochsDone]), [['completed', 2], ['completed', 2]]);
+    assert.ok(board.ranked.every((t) => Number.isFinite(t.trainLoss) && t.test !== undefined));
+  });
 });
 
 describe('a GraphModel backbone', () => {

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { HEAD_PARAM_MAXIMA } from '../../lib/spec-mistakes';
 import { SpecError, parseSweepSpec } from '../../lib/sweep-spec';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -88,5 +89,15 @@ describe('spec mistakes', () => {
     assert.deepEqual(mistakes(perClass(3)), ['balance.perClass: 3 images per class would leave the val and test splits empty (val gets 0 and test 0 per class); raise perClass to at least 4 or change split']);
     assert.doesNotThrow(() => parseSweepSpec(perClass(4)));
     assert.match(mistakes(perClass(4, { train: 0.1, val: 0.45, test: 0.45 }))[0], /would leave the train split empty \(val gets 2 and test 2 per class\)/);
+  });
+
+  test('a head too wide or a trial too long to be meant is refused, in a grid and in a search', () => {
+    const grid = (patch: Record<string, unknown[]>) => ({ ...example('demo-sweep.json'), grid: { ...example('demo-sweep.json').grid, ...patch } });
+    assert.deepEqual(mistakes(grid({ hidden_units: [256, 2_560_000] })), ['grid.hidden_units: 2560000 hidden units is more than the 16,384 a head may have (usual heads have 128 to 1,024); was it a typo?']);
+    assert.doesNotThrow(() => parseSweepSpec(grid({ hidden_units: [HEAD_PARAM_MAXIMA.hidden_units] })));
+    assert.match(mistakes(grid({ n_epochs: [400_000] }))[0], /^grid\.n_epochs: 400000 epochs is more than the 10,000 a trial may train/);
+    assert.doesNotThrow(() => parseSweepSpec(grid({ n_epochs: [HEAD_PARAM_MAXIMA.n_epochs] })));
+    assert.match(mistakes(search((s) => { s.space.hidden_units = { type: 'int', low: 64, high: 65_536, step: 64 }; }))[0], /^search\.space\.hidden_units: 65536 hidden units is more/);
+    assert.match(mistakes(search((s) => { s.earlyStopping = { rule: 'asha', maxEpochs: 20_000 }; }))[0], /^search\.earlyStopping\.maxEpochs: 20000 epochs is more than the 10,000/);
   });
 });
