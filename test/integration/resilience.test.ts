@@ -4,6 +4,7 @@
 // and secrets. Each test prints the figures docs/guarantees.md reports (lines starting "[figure]").
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,15 @@ import type { PendingActivity, StatusDocument } from '../../cli/sweep';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
+
+/** Whether something accepts TCP connections at host:port. */
+function listening(address: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), host, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+}
 
 /**
  * One trial long enough to be interrupted mid-training (~15 s on tfjs-node on 2 cores, so a server
@@ -427,9 +437,13 @@ describe('overlapping attempts and long Temporal outages', () => {
         const killedAt = Date.now();
         await stack.down('temporal', { kill: true });
         await sleep(outage * 1000);
-        await stack.up('temporal');
+        // Read at the moment Temporal listens again: stack-up's own checks after that take seconds on a
+        // loaded machine, in which the retry may train hundreds of epochs (once, all of them).
+        const restarting = stack.up('temporal');
+        await waitFor('Temporal to listen again', () => listening(stack.env.TEMPORAL_ADDRESS!), 120_000, 20);
         const downMs = Date.now() - killedAt;
         const atRestart = await checkpointedEpochs(trialId, sweepId);
+        await restarting;
         assert.ok(atRestart < CHAOS_EPOCHS, `the trial still trained when Temporal came back (${atRestart}/${CHAOS_EPOCHS})`);
         // Training goes on after the restart (by the old attempt or its retry) before the next kill.
         await waitFor('two more epochs after the restart', async () => (await checkpointedEpochs(trialId, sweepId)) >= atRestart + 2, 120_000);
