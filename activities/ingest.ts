@@ -384,7 +384,8 @@ export function zipEntryName(entry: Pick<yauzl.Entry, 'generalPurposeBitFlag' | 
   const asTheFormatSays = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
   if (entry.generalPurposeBitFlag & ZIP_UTF8_FLAG || entry.extraFields.some((field) => field.id === ZIP_UNICODE_PATH_FIELD)) return asTheFormatSays;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(entry.fileNameRaw);
+    // As yauzl does for the names it decodes: Windows tools write folders as "flowers\\rose\\".
+    return new TextDecoder('utf-8', { fatal: true }).decode(entry.fileNameRaw).replace(/\\/g, '/');
   } catch {
     return asTheFormatSays;
   }

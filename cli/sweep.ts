@@ -227,7 +227,7 @@ async function status(sweepId: string, json: boolean): Promise<number> {
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
     ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
-      `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${a.lastFailure}`),
+      `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.failure ?? ''].filter(Boolean).join('\n');
   print(json, doc, text);
   return exitCodeOf(doc.status);
@@ -266,7 +266,8 @@ export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      if (error instanceof UsageError || error instanceof SpecError) console.error(error.message);
+      // Line by line: a spec's problems are one per line, and may quote a class folder's name.
+      if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
       else if (isStorageUnreachable(error)) console.error(`S3 at ${storageConfig().endpoint ?? 'its AWS endpoint'} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
       else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');

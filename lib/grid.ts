@@ -5,9 +5,12 @@ export type ParamValue = number | string | boolean;
 export type Grid = Record<string, ParamValue[]>;
 export type Params = Record<string, ParamValue>;
 
-/** A value a hyperparameter can take; JSON has no Infinity, so Temporal would pass it on as null. */
+/**
+ * A value a hyperparameter can take. A number too large for a double (1e400) parses as Infinity, which
+ * JSON cannot carry; lib/spec-mistakes.ts refuses it for new sweeps, so one started before replays.
+ */
 export function isParamValue(v: unknown): v is ParamValue {
-  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+  return typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number';
 }
 
 export function gridSize(grid: Grid): number {

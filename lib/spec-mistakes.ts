@@ -3,7 +3,7 @@
 // label trials and train on the default), a setting that can never take effect, a split that would
 // be empty, a head too large to be meant. Each problem names the field and the fix, like the parser's own. Pure.
 import { closest, distance } from 'fastest-levenshtein';
-import { Grid } from './grid';
+import { Grid, ParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { OBJECTIVE_FIELDS } from './search/objective';
@@ -69,11 +69,11 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
         `(${HEAD_PARAM_DEFAULTS[meant as keyof typeof HEAD_PARAM_DEFAULTS] ?? 'from the data'}); did you mean "${meant}"? The head's hyperparameters are ${HEAD_PARAMS.join(', ')}`);
     }
   }
-  problems.push(...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
+  problems.push(...nonFiniteValues(spec), ...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
   return problems;
 }
 
-/** Other tools' names for fields the spec has under its own (Optuna, Ray Tune, hyperopt), and what to use. */
+/** Other tools' names for fields the search section has under its own (Optuna, Ray Tune, hyperopt), and what to use. */
 const FOREIGN_FIELDS: Record<string, string> = {
   mode: '"direction" ("maximize" or "minimize")',
   max_t: '"maxEpochs"',
@@ -81,6 +81,16 @@ const FOREIGN_FIELDS: Record<string, string> = {
   log: 'a range of "type": "loguniform" (for integers, a choice of values)',
   q: '"step" (an "int" range)',
 };
+const DOMAIN_ONLY = ['log', 'q'];
+
+/** What another tool's name for a search field is called here: only in the search section, domains' own names only in domains. */
+function foreignField(key: string, path: string, what: string): string | undefined {
+  if (!path.startsWith('search') || !Object.hasOwn(FOREIGN_FIELDS, key)) return undefined;
+  const inDomain = path.startsWith('search.space.');
+  // A loguniform range is logarithmic already: its "log" is just not a field.
+  if (inDomain !== DOMAIN_ONLY.includes(key) || (key === 'log' && what === 'loguniform domain')) return undefined;
+  return FOREIGN_FIELDS[key];
+}
 
 /** A field a section does not have; null is not a value either (leaving a field out gives its default). */
 function unknownFields(section: Record<string, unknown>, fields: readonly string[], path: string, what = path === '' ? 'spec' : `${path} section`, refuseUnknown = true): string[] {
@@ -94,7 +104,7 @@ function unknownFields(section: Record<string, unknown>, fields: readonly string
         problems.push(`${at}: a field of ${home === '' ? 'the spec\'s top level' : home}, not of the ${what}; move it there`);
         continue;
       }
-      const meant = FOREIGN_FIELDS[key] ?? closeField(key, fields);
+      const meant = foreignField(key, path, what) ?? closeField(key, fields);
       problems.push(`${at}: not a field of the ${what}${meant ? `; did you mean ${meant}?` : '.'} Its fields are ${fields.join(', ')}`);
     } else if (value === null) {
       problems.push(`${at}: null is not a value; leave the field out for its default`);
@@ -117,13 +127,28 @@ function headParamMeant(name: string): string | undefined {
   const candidates = [...HEAD_PARAMS.map((p) => [normalise(p), p] as const), ...Object.entries(HEAD_PARAM_ALIASES)];
   const exact = candidates.find(([alias]) => alias === normal);
   if (exact) return exact[1];
-  // Short names differ from real words by one letter too easily ("lr" / "l1"); long ones tolerate more.
-  const near = candidates.filter(([alias]) => alias.length >= 5).find(([alias]) => distance(alias, normal) <= (alias.length >= 7 ? 2 : 1));
+  // Short names differ from real words by one letter too easily ("lr" / "l1", "batch" / "patch"), and a
+  // different first letter is more often another word than a typo ("patch_size" is a ViT setting). Two
+  // edits are a typo in a long name, or a swap of letters ("dropuot"), not another word ("drop_path").
+  const typo = (alias: string) => {
+    const d = distance(alias, normal);
+    return d <= 1 || (d === 2 && (alias.length >= 9 || [...alias].sort().join() === [...normal].sort().join()));
+  };
+  const near = candidates.filter(([alias]) => alias.length >= 7 && alias[0] === normal[0]).find(([alias]) => typo(alias));
   return near?.[1];
 }
 
 function normalise(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Values a number too large for a double (1e400) turned into Infinity: JSON would pass them on as null. */
+function nonFiniteValues(spec: ParsedSpec): string[] {
+  const lists: Array<[string, ParamValue[]]> = spec.search
+    ? Object.entries(spec.search.space).flatMap(([name, d]) => (d.type === 'choice' ? [[`search.space.${name}.values`, d.values] as [string, ParamValue[]]] : []))
+    : Object.entries(spec.grid).map(([name, values]) => [`grid.${name}`, values]);
+  return lists.filter(([, values]) => values.some((v) => typeof v === 'number' && !Number.isFinite(v)))
+    .map(([field]) => `${field}: a number too large for a double (such as 1e400) reads as Infinity, which no trial can record; use a finite value`);
 }
 
 /** Settings that parse but can never change what the sweep does. */
@@ -142,8 +167,10 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[]
   if (search.method === 'bayesian') {
     for (const [name, domain] of Object.entries(search.space)) {
       // Optuna, in Python, holds true == 1 and false == 0: it would take the two for one value.
-      if (domain.type === 'choice' && domain.values.some((v) => typeof v === 'boolean') && domain.values.some((v) => typeof v === 'number')) {
-        problems.push(`search.space.${name}.values: mixes true/false with numbers, which the bayesian method's sampler (Optuna, in Python, where true == 1) cannot tell apart; use one kind, e.g. strings`);
+      const values = domain.type === 'choice' ? domain.values : [];
+      const twins = ([[true, 1], [false, 0]] as const).filter(([b, n]) => values.includes(b) && values.includes(n));
+      if (twins.length) {
+        problems.push(`search.space.${name}.values: lists ${twins.map(([b, n]) => `${b} and ${n}`).join(', and ')}, which the bayesian method's sampler (Optuna, in Python, where true == 1 and false == 0) takes for one value; use one kind, e.g. strings`);
       }
     }
   }

@@ -252,12 +252,12 @@ function parseGrid(at: Reader, raw: Json): Grid {
   for (const [name, values] of Object.entries(raw)) {
     const field = `grid.${name}`;
     if (!Array.isArray(values) || values.length === 0) {
-      const example = isParamValue(values) ? values : HEAD_PARAM_DEFAULTS[name as keyof typeof HEAD_PARAM_DEFAULTS] ?? 1;
+      const example = isParamValue(values) ? values : Object.hasOwn(HEAD_PARAM_DEFAULTS, name) ? HEAD_PARAM_DEFAULTS[name as keyof typeof HEAD_PARAM_DEFAULTS] : 1;
       at.problem(field, `must be a non-empty list of values, e.g. [${JSON.stringify(example)}]`);
       continue;
     }
     if (!values.every(isParamValue)) {
-      at.problem(field, 'values must be finite numbers, strings or booleans (a number too large for a double, such as 1e400, is Infinity)');
+      at.problem(field, 'values must be numbers, strings or booleans');
       continue;
     }
     if (RESULT_COLUMNS.includes(name) || name === '__proto__') {

@@ -3,8 +3,10 @@
 // whoever runs `sweep status`, a newline would forge a leaderboard line, a bidi override would make
 // one class name read as another. Pure, used inside workflows.
 
-// C0 and C1 control characters (newline and tab included: one value, one line) and the bidi controls.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// C0 and C1 control characters (newline and tab included: one value, one line), line separators, the
+// bidi controls (U+061C, U+200E-F, U+202A-E, U+2066-9), and the invisible ones that make two names look
+// alike (zero-width space, word joiner, BOM). Not ZWNJ and ZWJ: Persian, Indic scripts and emoji need them.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

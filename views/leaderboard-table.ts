@@ -54,7 +54,7 @@ export function formatLeaderboard(board: Leaderboard): string {
   lines.push(formatTrialTable([...board.ranked, ...board.failed]));
   if (board.best?.test) {
     const test = board.best.test;
-    lines.push('', `best: run ${board.best.run} ${JSON.stringify(board.best.params)}`);
+    lines.push('', `best: run ${board.best.run} ${visible(JSON.stringify(board.best.params))}`);
     lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${visible(c.className)} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
   }
   if (board.model) lines.push(`model (run ${board.model.run}): ${board.model.modelJson}; classify images with: sweep predict ${board.sweepId} <image...>`);

@@ -72,7 +72,7 @@ function parseDomain(at: string, raw: unknown, problems: string[]): Domain | und
   if (raw.type === 'choice') {
     const values = raw.values;
     if (!Array.isArray(values) || values.length === 0 || !values.every(isParamValue)) {
-      problems.push(`${at}.values: must be a non-empty list of finite numbers, strings or booleans, e.g. {"type": "choice", "values": [128, 256]}`);
+      problems.push(`${at}.values: must be a non-empty list of numbers, strings or booleans, e.g. {"type": "choice", "values": [128, 256]}`);
       return undefined;
     }
     if (new Set(values).size !== values.length) {

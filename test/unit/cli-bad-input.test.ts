@@ -66,6 +66,16 @@ describe('which server is unreachable', () => {
     assert.equal(isTemporalUnreachable(grpc), true);
   });
 
+  test('a refusal that quotes the spec shows its control characters escaped', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-escape-'));
+    const specFile = path.join(dir, 'spec.json');
+    const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'demo-sweep.json'), 'utf8'));
+    fs.writeFileSync(specFile, JSON.stringify({ ...spec, data: { ...spec.data, source: path.join(dir, 'no\u001b[2Jdata') } }));
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sweep.js'), 'validate', specFile], { encoding: 'utf8', env: { ...process.env, SWEEP_STACK_ENV: path.join(dir, 'none.env') } });
+    assert.equal(result.status, 2, result.stderr);
+    assert.ok(result.stderr.includes('no\\u001b[2Jdata') && !result.stderr.includes('\u001b'), result.stderr);
+  });
+
   test('no S3 credentials at all: the CLI says where they come from (exit 1)', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-no-credentials-'));
     const image = path.join(home, 'a.jpg');

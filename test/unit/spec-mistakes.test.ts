@@ -66,6 +66,28 @@ describe('spec mistakes', () => {
     // Labels that resemble nothing the head has stay labels.
     const labels = grid({ optimizer: ['adam', 'sgd'], use_bn: [true], zeta: [1], variant: ['a'], seed_group: [1, 2], repeat: [1], hidden_units: [8] });
     assert.deepEqual(Object.keys(parseSweepSpec(labels).grid), ['optimizer', 'use_bn', 'zeta', 'variant', 'seed_group', 'repeat', 'hidden_units']);
+    // Words one letter from a short head name, or another word's first letter, are labels too.
+    const near = grid({ patch: [1], match: [1], patch_size: [16], units2: [1], drop_path: [0.1], hidden_units: [8] });
+    assert.deepEqual(Object.keys(parseSweepSpec(near).grid), ['patch', 'match', 'patch_size', 'units2', 'drop_path', 'hidden_units']);
+  });
+
+  test('other tools\' names are hinted only where they mean something; inherited names are plain unknown fields', () => {
+    const demo = example('demo-sweep.json');
+    const [imageMode] = mistakes({ ...demo, image: { ...demo.image, mode: 'RGB' } });
+    assert.match(imageMode, /^image\.mode: not a field of the image section\. Its fields are size, resize$/);
+    assert.doesNotMatch(mistakes({ ...demo, log: true })[0], /loguniform/);
+    const [logOfLog] = mistakes(search((s) => { s.space.lr.log = true; }));
+    assert.match(logOfLog, /^search\.space\.lr\.log: not a field of the loguniform domain/);
+    assert.doesNotMatch(logOfLog, /"type": "loguniform"/, 'it is one already');
+    assert.match(mistakes({ ...demo, constructor: 1 })[0], /^constructor: not a field of the spec[.;]/);
+    assert.doesNotMatch(mistakes({ ...demo, constructor: 1 })[0], /native code/);
+  });
+
+  test('a number too large for a double (Infinity) is refused; the lenient parse keeps it, as sweeps before the check ran', () => {
+    const demo = example('demo-sweep.json');
+    const huge = { ...demo, grid: { ...demo.grid, replicate: [1, Infinity] } };
+    assert.deepEqual(mistakes(huge), ['grid.replicate: a number too large for a double (such as 1e400) reads as Infinity, which no trial can record; use a finite value']);
+    assert.match(mistakes(search((s) => { s.space.tag = { type: 'choice', values: [1, -Infinity] }; }))[0], /^search\.space\.tag\.values: a number too large/);
   });
 
   test('settings that could never take effect are refused', () => {
@@ -75,7 +97,8 @@ describe('spec mistakes', () => {
     assert.doesNotThrow(() => parseSweepSpec(choices(6)));
     assert.match(mistakes(bayesian((s) => { s.startupTrials = 12; }))[0], /^search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; })));
-    assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: mixes true\/false with numbers/);
+    assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: lists true and 1, which the bayesian method's sampler .* takes for one value/);
+    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.space.flag = { type: 'choice', values: [false, 0.5, true] }; })), 'only true/1 and false/0 are confused');
     assert.doesNotThrow(() => parseSweepSpec(search((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; })), 'random search tells them apart');
     const median = (rule: Record<string, number>) => search((s) => { s.earlyStopping = { rule: 'median', ...rule }; s.space.n_epochs = { type: 'choice', values: [5, 9] }; });
     assert.match(mistakes(median({ minEpochs: 9 }))[0], /^search\.earlyStopping\.minEpochs: 9 is not below the longest trial's 9 epochs/);

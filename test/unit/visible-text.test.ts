@@ -17,6 +17,8 @@ test('control characters are written as escapes; other text, accents and emoji i
   assert.equal(visible('a\nb\tc\r'), 'a\\nb\\tc\\r');
   assert.equal(visible('x\u0085y\u009bz\u202eq\u007f'), 'x\\u0085y\\u009bz\\u202eq\\u007f');
   assert.equal(visible('Blütenblatt 🌻 "a,b" \\n'), 'Blütenblatt 🌻 "a,b" \\n');
+  assert.equal(visible('ro\u200bse\ufeff\u2060\u061c'), 'ro\\u200bse\\ufeff\\u2060\\u061c', 'invisible look-alikes');
+  assert.equal(visible('👩\u200d🔬 می\u200cخواهم'), '👩\u200d🔬 می\u200cخواهم', 'ZWJ and ZWNJ belong to emoji and scripts');
 });
 
 test('a code fence is longer than any backtick run in its body', () => {

@@ -27,3 +27,11 @@ test("Info-ZIP's Unicode path field, when present, decides", () => {
   name.copy(field, 5);
   assert.equal(zipEntryName(entry(raw, 0, [{ id: 0x7075, data: field }])), 'éclair/1.jpg');
 });
+
+test('backslashes (Windows tools) are folder separators in every decoding, as yauzl makes them', () => {
+  for (const flags of [0, 0x800]) {
+    assert.equal(zipEntryName(entry(Buffer.from('flowers\\rose\\', 'utf8'), flags)), 'flowers/rose/');
+    assert.equal(zipEntryName(entry(Buffer.from('flowers\\rosé\\1.jpg', 'utf8'), flags)), 'flowers/rosé/1.jpg');
+  }
+  assert.equal(zipEntryName(entry(Buffer.from([0x63, 0x61, 0x66, 0x82, 0x5c, 0x31]))), 'café/1', 'CP437');
+});
