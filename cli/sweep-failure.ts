@@ -35,6 +35,7 @@ const STAGE_OF_STEP: Record<string, string> = {
 function fixFor(type: string | undefined, sweepId: string): string {
   switch (type) {
     case FailureType.spec: return 'fix the spec (`sweep validate <spec>` checks it without starting anything) and start it again';
+    case FailureType.sweepId: return 'start it again with a workflow id of letters, digits, ".", "_" or "-" (`sweep start` makes one)';
     case FailureType.source:
     case FailureType.data: return 'fix the data as the reason says, then start the sweep again: finished steps are reused';
     case FailureType.missingArtifact: return 'start the sweep again with the same spec: missing outputs are made again and trials resume from their checkpoints';
@@ -54,7 +55,7 @@ export function describeSweepFailure(sweepId: string, error: unknown): SweepFail
     reason = e.message || reason;
   }
   // A spec refused by the workflow's first step fails before any activity ran.
-  const stage = type === FailureType.spec ? 'validating' : STAGE_OF_STEP[step] ?? 'running';
+  const stage = type === FailureType.spec || type === FailureType.sweepId ? 'validating' : STAGE_OF_STEP[step] ?? 'running';
   return { sweepId, stage, step, ...(type ? { type } : {}), reason: reason.replace(/\s*\n\s*/g, ' '), fix: fixFor(type, sweepId) };
 }
 

@@ -9,6 +9,8 @@ export function rootMessage(error: unknown): string {
 export const FailureType = {
   /** The spec asks for something impossible. */
   spec: 'SpecError',
+  /** The workflow id cannot name a sweep's folder of artifacts. */
+  sweepId: 'InvalidSweepId',
   /** The data cannot make a sweep (too many bad images, empty classes, ...). */
   data: 'DataError',
   /** data.source cannot be read. */

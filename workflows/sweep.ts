@@ -59,7 +59,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const sweepId = workflowInfo().workflowId;
   // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.
   const idProblem = strict ? sweepIdProblem(sweepId) : undefined;
-  if (idProblem) throw ApplicationFailure.nonRetryable(`${idProblem}; start the sweep again with such a workflow id`, FailureType.spec);
+  if (idProblem) throw ApplicationFailure.nonRetryable(idProblem, FailureType.sweepId);
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;

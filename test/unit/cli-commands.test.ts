@@ -64,6 +64,12 @@ describe('describeSweepFailure', () => {
     assert.equal(failure.step, 'sweepWorkflow');
     assert.match(failure.fix, /sweep validate/);
   });
+
+  test('a workflow id that cannot name a sweep says to start again with another id, not to fix the spec', () => {
+    const failure = describeSweepFailure('a/b', ApplicationFailure.nonRetryable('sweep id "a/b" is not valid: give letters, digits', 'InvalidSweepId'));
+    assert.equal(failure.stage, 'validating');
+    assert.match(failure.fix, /^start it again with a workflow id of letters, digits/);
+  });
 });
 
 test('formatDataSummary: totals, per class, skipped per reason', () => {

@@ -140,7 +140,7 @@ describe('sweep workflow with fake activities', () => {
     await withWorkers(raw, fakes, async () => {
       const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `demo/model-${process.pid}-${queueCount}`, args: [raw] });
       await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError &&
-        ((error.cause as ApplicationFailure).type === FailureType.spec) && /sweep id "demo\/model-\d+-\d+" is not valid/.test((error.cause as ApplicationFailure).message));
+        ((error.cause as ApplicationFailure).type === FailureType.sweepId) && /sweep id "demo\/model-\d+-\d+" is not valid/.test((error.cause as ApplicationFailure).message));
     });
     assert.deepEqual(fakes.calls, []);
   });
