@@ -12,6 +12,7 @@ import { DOMAIN_FIELDS } from './search/space';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {
+  data: { classes?: string[] };
   grid: Grid;
   search?: SearchSpec;
   balance: { perClass: number };
@@ -69,7 +70,7 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
         `(${HEAD_PARAM_DEFAULTS[meant as keyof typeof HEAD_PARAM_DEFAULTS] ?? 'from the data'}); did you mean "${meant}"? The head's hyperparameters are ${HEAD_PARAMS.join(', ')}`);
     }
   }
-  problems.push(...nonFiniteValues(spec), ...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
+  problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
   return problems;
 }
 
@@ -140,6 +141,19 @@ function headParamMeant(name: string): string | undefined {
 
 function normalise(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** One class written twice, composed and decomposed ("é" as one character or e + accent): ingestion reads both as one (NFC). */
+function classesTwice(spec: ParsedSpec): string[] {
+  const seen = new Map<string, string>();
+  for (const name of spec.data.classes ?? []) {
+    const first = seen.get(name.normalize('NFC'));
+    if (first !== undefined && first !== name) {
+      return [`data.classes: ${JSON.stringify(first)} and ${JSON.stringify(name)} are one name, written with composed and decomposed accents, which ingestion reads as one class; list it once`];
+    }
+    seen.set(name.normalize('NFC'), name);
+  }
+  return [];
 }
 
 /** Values a number too large for a double (1e400) turned into Infinity: JSON would pass them on as null. */

@@ -83,6 +83,12 @@ describe('spec mistakes', () => {
     assert.doesNotMatch(mistakes({ ...demo, constructor: 1 })[0], /native code/);
   });
 
+  test('a class listed in composed and in decomposed Unicode is one class listed twice', () => {
+    const demo = example('demo-sweep.json');
+    const [problem] = mistakes({ ...demo, data: { ...demo.data, classes: ['café', 'café'.normalize('NFD'), 'rose', 'tulip'] } });
+    assert.equal(problem, `data.classes: "café" and "${'café'.normalize('NFD')}" are one name, written with composed and decomposed accents, which ingestion reads as one class; list it once`);
+  });
+
   test('a number too large for a double (Infinity) is refused; the lenient parse keeps it, as sweeps before the check ran', () => {
     const demo = example('demo-sweep.json');
     const huge = { ...demo, grid: { ...demo.grid, replicate: [1, Infinity] } };
