@@ -93,12 +93,13 @@ export async function predict(sweepId: string, images: string[], json: boolean):
     console.log(JSON.stringify(doc, null, 2));
   } else {
     console.log(`model: run ${doc.run} of sweep ${sweepId} (${doc.model})`);
-    const width = Math.max(...doc.predictions.map((p) => visible(p.image).length));
-    for (const p of doc.predictions) {
+    const shown = doc.predictions.map((p) => visible(p.image));
+    const width = Math.max(...shown.map((name) => name.length));
+    for (const [i, p] of doc.predictions.entries()) {
       const line = 'error' in p
         ? `cannot classify: ${visible(p.error)}`
         : `${visible(p.class)} ${pct(p.probability)}  (${rankedClasses(doc.classes, doc.classes.map((c) => p.probabilities[c])).slice(1).map(([c, v]) => `${visible(c)} ${pct(v)}`).join(', ')})`;
-      console.log(`${visible(p.image).padEnd(width)}  ${line}`);
+      console.log(`${shown[i].padEnd(width)}  ${line}`);
     }
   }
   const failed = doc.predictions.filter((p) => 'error' in p);

@@ -7,10 +7,13 @@ import { buildSweepReport, reportKey } from '../activities/report';
 import { objectExists, s3Url } from '../platform/storage';
 import { UsageError } from './commands';
 
-export async function report(sweepId: string, out = `${sweepId.replace(/[/\\]/g, '_')}-report.html`): Promise<void> {
+/** The report's file name when --out is not given: the sweep id, with path separators made harmless. */
+const defaultName = (sweepId: string) => `${sweepId.replace(/[/\\]/g, '_')}-report.html`;
+
+export async function report(sweepId: string, out = defaultName(sweepId)): Promise<void> {
   // Checked before the report is built from S3, which takes a while on a large sweep.
   if (!out.trim()) throw new UsageError('--out: give the path of the HTML file to write');
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a directory; give a file path, e.g. ${path.join(out, `${sweepId.replace(/[/\\]/g, '_')}-report.html`)}`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a directory; give a file path, e.g. ${path.join(out, defaultName(sweepId))}`);
   const html = await buildSweepReport(sweepId);
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   fs.writeFileSync(out, html);

@@ -8,7 +8,7 @@ import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { OBJECTIVE_FIELDS } from './search/objective';
 import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
-import { DOMAIN_FIELDS } from './search/space';
+import { DOMAIN_FIELDS, largestValue } from './search/space';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {
@@ -224,9 +224,7 @@ export const HEAD_PARAM_MAXIMA = { hidden_units: 16_384, n_epochs: 10_000 } as c
 
 function oversizedHeads(spec: ParsedSpec, longestTrial: number): string[] {
   const field = (name: string) => (spec.search ? `search.space.${name}` : `grid.${name}`);
-  const domain = spec.search?.space.hidden_units;
-  const units = domain ? (domain.type === 'choice' ? domain.values : [domain.high]) : spec.grid.hidden_units ?? [];
-  const widest = Math.max(0, ...units.filter((v) => typeof v === 'number'));
+  const widest = largestValue('hidden_units', spec.grid, spec.search?.space) ?? 0;
   const epochsField = spec.search?.earlyStopping?.rule === 'asha' ? 'search.earlyStopping.maxEpochs' : field('n_epochs');
   return [
     widest > HEAD_PARAM_MAXIMA.hidden_units &&

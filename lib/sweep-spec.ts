@@ -6,6 +6,7 @@ import { Grid, ParamValue, gridSize, isParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
 import { SearchSpec, parseSearchSection } from './search/search-spec';
+import { largestValue } from './search/space';
 import { specMistakes } from './spec-mistakes';
 
 /** Seconds of training between checkpoints, unless the spec says otherwise (and for trials started before the setting). */
@@ -238,9 +239,7 @@ export function searchedNames(spec: SweepSpec): string[] {
 export function maxTrialEpochs(spec: SweepSpec): number {
   const stopping = spec.search?.earlyStopping;
   if (stopping?.rule === 'asha') return stopping.maxEpochs;
-  const domain = spec.search?.space.n_epochs;
-  const values = domain ? (domain.type === 'choice' ? domain.values : [domain.high]) : spec.grid.n_epochs;
-  return Math.max(...(values ?? [HEAD_PARAM_DEFAULTS.n_epochs]).map(Number));
+  return largestValue('n_epochs', spec.grid, spec.search?.space) ?? HEAD_PARAM_DEFAULTS.n_epochs;
 }
 
 function parseGrid(at: Reader, raw: Json): Grid {

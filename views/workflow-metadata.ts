@@ -2,7 +2,7 @@
 // static summary and markdown details at start, and the sweep's current details (stage, counts,
 // leaderboard so far) that the workflow refreshes as trials finish. Pure, used inside workflows.
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { Grid, Params } from '../lib/grid';
+import { Grid, ParamValue, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
 import { alignColumns, num, paramText, pct, rankedBy } from './leaderboard-table';
@@ -13,6 +13,9 @@ import { codeFence, visible } from '../lib/visible-text';
 
 /** How many leaderboard rows the current details show; the `leaderboard` query has them all. */
 const DETAILS_ROWS = 10;
+
+/** Values as the details list them: every digit (they are the spec's), control characters escaped. */
+const valueList = (values: readonly ParamValue[]) => values.map((v) => visible(String(v))).join(', ');
 
 export function formatParams(params: Params, sep = ' '): string {
   return Object.entries(params).map(([k, v]) => `${k}=${paramText(v)}`).join(sep);
@@ -28,7 +31,7 @@ export function sweepStartMetadata(spec: SweepSpec): { staticSummary: string; st
       `**Data** ${spec.data.source} · ${spec.balance.perClass} images per class · split train ${spec.split.train}, val ${spec.split.val}, test ${spec.split.test} · seed ${spec.seed}`,
       `**Backbone** ${spec.backbone.uri} · images ${spec.image.size}px · augmentation ${spec.augmentation.enabled ? `${spec.augmentation.views || 'one'} view(s)` : 'off'}`,
       spec.search ? searchDetails(spec.search, spec.concurrency)
-        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${values.map(String).map(visible).join(', ')}`).join('\n')}`,
+        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${valueList(values)}`).join('\n')}`,
       'Live progress: the `SweepTrials*` and `SweepBestValAccuracy` search attributes, Current Details, the `leaderboard` query, and `sweep watch <id>`.',
     ].join('\n\n'),
   };
@@ -48,7 +51,7 @@ function searchDetails(search: SearchSpec, concurrency: number): string {
 
 function describeDomain(domain: Domain): string {
   switch (domain.type) {
-    case 'choice': return domain.values.map(String).map(visible).join(', ');
+    case 'choice': return valueList(domain.values);
     case 'int': return `${domain.low} to ${domain.high}${domain.step === 1 ? '' : ` in steps of ${domain.step}`}`;
     default: return `${domain.type} in [${domain.low}, ${domain.high})`;
   }

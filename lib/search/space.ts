@@ -160,6 +160,14 @@ function sampleDomain(domain: Domain, u: number): ParamValue {
   }
 }
 
+/** The largest number hyperparameter `name` takes: its domain's (a choice's largest, a range's high) when the space has one, else the grid's. */
+export function largestValue(name: string, grid: Grid, space?: SearchSpace): number | undefined {
+  const domain = space?.[name];
+  const values = domain ? (domain.type === 'choice' ? domain.values : [domain.high]) : grid[name] ?? [];
+  const numbers = values.filter((v): v is number => typeof v === 'number');
+  return numbers.length ? Math.max(...numbers) : undefined;
+}
+
 /** The grid method: a choice-only space as a grid (lib/grid.ts); throws naming the fields that are ranges. */
 export function gridOf(space: SearchSpace): Grid {
   const grid: Grid = {};
