@@ -146,9 +146,10 @@ test('a sweep whose spec has fields the strict checks refuse, started before the
   const { workflowId, history } = histories((file) => file === 'completed.00-sweep.json')[0];
   const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
   const spec = JSON.parse(new TextDecoder().decode(input.data!));
-  const withTypos = { ...spec, notes: 'recorded before the strict checks', augmentation: { ...spec.augmentation, vies: 2 } };
-  assert.throws(() => parseSweepSpec(withTypos), /notes: not a field of the spec[\s\S]*augmentation\.vies/);
-  input.data = new TextEncoder().encode(JSON.stringify(withTypos));
+  // And a label of 1e400 (Infinity once parsed), which the parser of its time took and the strict checks refuse.
+  const withTypos = { ...spec, notes: 'recorded before the strict checks', augmentation: { ...spec.augmentation, vies: 2 }, grid: { ...spec.grid, replicate: [Infinity] } };
+  assert.throws(() => parseSweepSpec(withTypos), /notes: not a field of the spec[\s\S]*augmentation\.vies[\s\S]*grid\.replicate: a number too large/);
+  input.data = new TextEncoder().encode(JSON.stringify({ ...withTypos, grid: { ...withTypos.grid, replicate: ['INFINITY'] } }).replace('"INFINITY"', '1e400'));
   const results: Array<{ workflowId: string; error?: Error }> = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, [{ workflowId, history }])) results.push(result);
   assert.equal(results.length, 1);
