@@ -3,7 +3,7 @@
 import { RESULT_COLUMNS } from './epoch-rows';
 import { catalogueBackbone, catalogueNameOf, catalogueNames, catalogueUri } from './backbone-catalogue';
 import { Grid, ParamValue, gridSize, isParamValue } from './grid';
-import { HEAD_PARAM_DEFAULTS } from './head-params';
+import { HEAD_PARAM_DEFAULTS, headParamLimit, withinHeadLimit } from './head-params';
 import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
 import { SearchSpec, parseSearchSection } from './search/search-spec';
 import { largestValue } from './search/space';
@@ -264,25 +264,14 @@ function parseGrid(at: Reader, raw: Json): Grid {
       continue;
     }
     if (new Set(values).size !== values.length) at.problem(field, 'lists a value twice; each value makes a trial, so list it once');
-    const check = Object.hasOwn(HEAD_PARAM_CHECKS, name) ? HEAD_PARAM_CHECKS[name] : undefined;
+    const limit = headParamLimit(name);
     for (const v of values as ParamValue[]) {
-      const why = check?.(v);
-      if (why) at.problem(field, `${JSON.stringify(v)} ${why}`);
+      if (limit && !withinHeadLimit(limit, v)) at.problem(field, `${JSON.stringify(v)} must be ${limit.text}`);
     }
     grid[name] = values as ParamValue[];
   }
   return grid;
 }
-
-const positiveInteger = (v: ParamValue) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'must be a positive integer');
-const HEAD_PARAM_CHECKS: Record<string, (v: ParamValue) => string | undefined> = {
-  hidden_units: positiveInteger,
-  batch_size: positiveInteger,
-  n_epochs: positiveInteger,
-  num_classes: (v) => (Number.isInteger(v) && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'),
-  dropout: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'must be a number in [0, 1)'),
-  lr: (v) => (typeof v === 'number' && v > 0 && v <= 10 ? undefined : 'must be a number in (0, 10]'),
-};
 
 function isObject(v: Json): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

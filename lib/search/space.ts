@@ -3,6 +3,7 @@
 // sample is the same sample.
 import { RESULT_COLUMNS } from '../epoch-rows';
 import { Grid, ParamValue, Params, isParamValue } from '../grid';
+import { headParamLimit, withinHeadLimit } from '../head-params';
 import { randomStream } from '../random';
 
 export type Domain =
@@ -24,18 +25,6 @@ export const DOMAIN_FIELDS: Record<Domain['type'], readonly string[]> = {
 
 /** Ordered map of hyperparameter name -> domain; keys the head does not know are labels, as in the grid. */
 export type SearchSpace = Record<string, Domain>;
-
-/**
- * Limits of the head's hyperparameters (the same ones lib/sweep-spec.ts checks on grid values),
- * as ranges, so a range domain can be checked by its ends.
- */
-const HEAD_LIMITS: Record<string, { integer: boolean; min: number; max: number; maxExclusive?: boolean; text: string }> = {
-  hidden_units: { integer: true, min: 1, max: Infinity, text: 'a positive integer' },
-  batch_size: { integer: true, min: 1, max: Infinity, text: 'a positive integer' },
-  n_epochs: { integer: true, min: 1, max: Infinity, text: 'a positive integer' },
-  dropout: { integer: false, min: 0, max: 1, maxExclusive: true, text: 'a number in [0, 1)' },
-  lr: { integer: false, min: Number.MIN_VALUE, max: 10, text: 'a number in (0, 10]' },
-};
 
 const EXAMPLE = '{"lr": {"type": "loguniform", "low": 1e-4, "high": 1e-2}, "hidden_units": {"type": "choice", "values": [128, 256, 512]}}';
 
@@ -117,14 +106,13 @@ function parseDomain(at: string, raw: unknown, problems: string[]): Domain | und
 
 /** Head hyperparameters must stay within what the head accepts, whatever the domain. */
 function checkHeadLimits(at: string, name: string, domain: Domain, problems: string[]): void {
-  const limit = Object.hasOwn(HEAD_LIMITS, name) ? HEAD_LIMITS[name] : undefined;
+  const limit = headParamLimit(name);
   if (!limit) return;
   if (limit.integer && (domain.type === 'uniform' || domain.type === 'loguniform')) {
     problems.push(`${at}: ${name} is an integer; use {"type": "int", "low": ..., "high": ..., "step": ...} or a choice`);
     return;
   }
-  const within = (v: ParamValue) => typeof v === 'number' && (!limit.integer || Number.isInteger(v)) &&
-    v >= limit.min && (limit.maxExclusive ? v < limit.max : v <= limit.max);
+  const within = (v: ParamValue) => withinHeadLimit(limit, v);
   // A uniform range never draws `high` itself, so an exclusive limit may equal it.
   const highOk = (high: number) => within(high) || (domain.type === 'uniform' && limit.maxExclusive === true && high === limit.max);
   const bad = domain.type === 'choice'

@@ -3,6 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SearchSpace, gridOf, parseSearchSpace, sampleConfig } from '../../lib/search/space';
 import { expandGrid } from '../../lib/grid';
+import { SpecError, parseSweepSpec } from '../../lib/sweep-spec';
 
 /** The single problem of a one-key space; fails when there is not exactly one. */
 function problemOf(raw: unknown): string {
@@ -131,3 +132,33 @@ describe('gridOf', () => {
     assert.throws(() => gridOf(SPACE), /lr, dropout, hidden_units are ranges: list values, or use the random or bayesian method/);
   });
 });
+
+describe('head limits: one table for the grid and the search space', () => {
+  // A value each side of every limit; num_classes is left out of spaces (it comes from the data).
+  const cases: Array<[string, Array<number | string>, Array<number | string>]> = [
+    ['hidden_units', [1, 16], [0, 1.5, -4, 'wide']],
+    ['batch_size', [1, 32], [0, 2.5]],
+    ['n_epochs', [1, 9], [0, 3.5]],
+    ['dropout', [0, 0.99], [1, -0.1, 'half']],
+    ['lr', [1e-9, 10], [0, 10.5, -1]],
+  ];
+  for (const [name, accepted, refused] of cases) {
+    test(`${name}: the grid and a choice domain accept and refuse the same values`, () => {
+      for (const v of [...accepted, ...refused]) {
+        const inGrid = !parseSweepSpecProblems({ [name]: [v] }).some((p) => p.startsWith(`grid.${name}:`));
+        const inSpace = parseSearchSpace({ [name]: { type: 'choice', values: [v] } }).problems.length === 0;
+        assert.equal(inGrid, accepted.includes(v), `grid ${name}=${v}`);
+        assert.equal(inSpace, inGrid, `space ${name}=${v}`);
+      }
+    });
+  }
+});
+
+function parseSweepSpecProblems(grid: Record<string, unknown>): string[] {
+  try {
+    parseSweepSpec({ data: { source: 'd' }, backbone: { uri: 'm.json' }, grid });
+    return [];
+  } catch (error) {
+    return (error as SpecError).problems;
+  }
+}
