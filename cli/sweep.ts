@@ -9,6 +9,7 @@ import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
+import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
@@ -173,19 +174,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const progress = description.status.name === 'RUNNING'
     ? await handle.query(progressQuery).catch(() => undefined)
     : await closedProgress(handle, description.status.name);
-  if (progress) {
-    Object.assign(document, {
-      stage: progress.stage,
-      trialsTotal: progress.trialsTotal,
-      trialsCompleted: progress.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length,
-      trialsStopped: progress.trials.filter((t) => t.status === 'stopped').length,
-      trialsRunning: progress.running,
-      trialsFailed: progress.trials.filter((t) => t.status === 'failed').length,
-      bestValAccuracy: progress.bestValAccuracy,
-      trials: progress.trials,
-      ...(progress.data ? { data: progress.data } : {}),
-    });
-  }
+  if (progress) Object.assign(document, progressFields(progress));
   if (description.status.name === 'RUNNING') {
     // Trials are child workflows: their activities (training) are pending there, not on the sweep.
     const children = description.raw.pendingChildren ?? [];
@@ -206,6 +195,23 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     }
   }
   return document;
+}
+
+/** What `status` says of a sweep's progress. */
+export function progressFields(progress: SweepProgress): Omit<StatusDocument, 'sweepId' | 'status'> {
+  // A long sweep's later runs list only some earlier trials and count the rest (continue-as-new).
+  const counts = trialCounts(progress.trials, progress.unlisted);
+  return {
+    stage: progress.stage,
+    trialsTotal: progress.trialsTotal,
+    trialsCompleted: counts.ranked,
+    trialsStopped: counts.stopped,
+    trialsRunning: progress.running,
+    trialsFailed: counts.failed,
+    bestValAccuracy: progress.bestValAccuracy,
+    trials: progress.trials,
+    ...(progress.data ? { data: progress.data } : {}),
+  };
 }
 
 /** A closed sweep's progress, from its leaderboard (the result, or leaderboard.json for a cancelled one). */

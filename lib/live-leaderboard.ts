@@ -37,6 +37,8 @@ export interface UnlistedCounts {
   ranked: number;
   failed: number;
   cancelled: number;
+  /** Of `ranked`, those early stopping ended (absent in the carries of runs before it was counted). */
+  stopped?: number;
 }
 
 export function trialCounts(listed: readonly TrialSummary[], unlisted?: UnlistedCounts): UnlistedCounts {
@@ -45,6 +47,7 @@ export function trialCounts(listed: readonly TrialSummary[], unlisted?: Unlisted
     ranked: (unlisted?.ranked ?? 0) + count('completed') + count('stopped'),
     failed: (unlisted?.failed ?? 0) + count('failed'),
     cancelled: (unlisted?.cancelled ?? 0) + count('cancelled'),
+    stopped: (unlisted?.stopped ?? 0) + count('stopped'),
   };
 }
 

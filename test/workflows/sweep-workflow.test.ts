@@ -490,7 +490,7 @@ describe('a long sweep continues as new', () => {
       const handle = await startSweep(raw, 'can-cancel', 2);
       await reachedRun5;
       const progress = await handle.query(progressQuery);
-      assert.deepEqual(progress.unlisted, { ranked: 0, failed: 0, cancelled: 0 });
+      assert.deepEqual(progress.unlisted, { ranked: 0, failed: 0, cancelled: 0, stopped: 0 });
       assert.deepEqual(progress.trials.map((t) => t.run).sort(), [1, 2, 3, 4], 'earlier runs\' trials are carried');
       assert.equal(progress.trialsTotal, 5);
       const attributes = (await handle.describe()).typedSearchAttributes;
