@@ -3,8 +3,10 @@ import { DEFAULT_OBJECTIVE, Objective } from '../lib/search/objective';
 import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 import { visible } from '../lib/visible-text';
 
-export const pct = (x: number | undefined) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
-export const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+// A diverged trial's NaN metric becomes null in a summary (JSON): shown as '-', not as 0 or a crash.
+const noNumber = (x: number | null | undefined): x is null | undefined => x === undefined || x === null || Number.isNaN(x);
+export const pct = (x: number | null | undefined) => (noNumber(x) ? '-' : `${(x * 100).toFixed(1)}%`);
+export const num = (x: number | null | undefined) => (noNumber(x) ? '-' : x.toFixed(4));
 /**
  * A hyperparameter's value as shown to people (tables, `k=v` lists, summaries): integers and strings as
  * they are, other numbers to 4 significant digits (a searched learning rate's 17 digits only widen the

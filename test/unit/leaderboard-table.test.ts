@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TrialSummary } from '../../lib/sweep-types';
-import { paramText, trialTableCells } from '../../views/leaderboard-table';
-import { formatParams } from '../../views/workflow-metadata';
+import { liveLeaderboard } from '../../lib/live-leaderboard';
+import { formatTrialTable, paramText, trialTableCells } from '../../views/leaderboard-table';
+import { formatParams, sweepCurrentDetails } from '../../views/workflow-metadata';
 
 test('searched values show 4 significant digits; integers, grid values and strings as they are', () => {
   assert.equal(paramText(0.012869554480855637), '0.01287');
@@ -29,4 +30,21 @@ test('the trial table rounds the values it shows and leaves the summaries whole'
 
 test('k=v lists show the same rounded values', () => {
   assert.equal(formatParams({ lr: 0.012869554480855637, hidden_units: 384, dropout: 0.5 }), 'lr=0.01287 hidden_units=384 dropout=0.5');
+});
+
+test('a diverged trial (NaN loss, null once through JSON) shows "-" in the tables and the workflow details, never a crash or 0%', () => {
+  const diverged = JSON.parse(JSON.stringify({
+    trialId: 't2', run: 2, params: { lr: 5 }, status: 'completed', epochsDone: 3, valAccuracy: 0.25, valLoss: NaN, trainLoss: NaN, trainAccuracy: NaN,
+    test: { accuracy: NaN, loss: NaN },
+  })) as TrialSummary;
+  assert.equal(diverged.valLoss, null);
+  const fine: TrialSummary = { trialId: 't1', run: 1, params: { lr: 0.001 }, status: 'completed', epochsDone: 3, valAccuracy: 0.9, valLoss: 0.3, trainLoss: 0.2, trainAccuracy: 0.95 };
+  const table = formatTrialTable([fine, diverged]);
+  const row = table.split('\n').find((line) => /^\s*2\b/.test(line) || line.includes('t2'))!;
+  assert.ok(row, table);
+  assert.doesNotMatch(row, /0\.0%|null|NaN/);
+  assert.match(row, / - /);
+  // sweepCurrentDetails runs inside the sweep workflow: a throw there would fail its workflow task, stalling the sweep.
+  const board = liveLeaderboard({ sweepId: 's', name: 'n', stage: 'training', trialsTotal: 2 }, [diverged, fine], [], []);
+  assert.doesNotThrow(() => sweepCurrentDetails(board, { lr: [0.001, 5] }));
 });
