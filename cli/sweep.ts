@@ -13,7 +13,7 @@ import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, storageConfig, workerConfig } from '../platform/config';
+import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard } from './full-leaderboard';
@@ -85,19 +85,37 @@ function positiveCount(value: string | undefined): number {
  * Validates a spec (so a bad one is reported before anything starts) and starts its sweep on the
  * CPU queue, with the summary and details the Web UI shows. The id defaults to name + UTC time.
  */
-export async function startSweep(client: Client, raw: unknown, id?: string, spec = parseSweepSpec(raw)): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const queued = withWorkerQueues(raw);
+  const spec = parseSweepSpec(queued);
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  return client.workflow.start(sweepWorkflow, { taskQueue: workerConfig().cpuQueue, workflowId, args: [raw], ...sweepStartMetadata(spec) });
+  return client.workflow.start(sweepWorkflow, { taskQueue: spec.taskQueues.cpu, workflowId, args: [queued], ...sweepStartMetadata(spec) });
+}
+
+/**
+ * The spec with the task queues the workers of this environment poll (SWEEP_CPU_QUEUE, ...) where it
+ * names none. The sweep's workflow starts on its CPU queue, and its steps and trials go to the queues
+ * its spec names: without this, SWEEP_*_QUEUE moved the workflow but its steps waited on the defaults.
+ */
+export function withWorkerQueues(raw: unknown, config: Pick<WorkerConfig, 'cpuQueue' | 'gpuQueue' | 'suggestQueue'> = workerConfig()): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const spec = raw as Record<string, unknown>;
+  const named = typeof spec.taskQueues === 'object' && spec.taskQueues !== null ? spec.taskQueues as Record<string, unknown> : {};
+  const bayesian = (spec.search as { method?: unknown } | undefined)?.method === 'bayesian';
+  return {
+    ...spec,
+    taskQueues: { cpu: config.cpuQueue, gpu: config.gpuQueue, ...(bayesian ? { suggest: config.suggestQueue } : {}), ...named },
+  };
 }
 
 async function start(specFile: string, id: string | undefined, wait: boolean, json: boolean): Promise<number> {
   const raw = readSpecFile(specFile);
   // Before connecting: a bad spec or id is reported as such even when Temporal is down.
-  const spec = parseSweepSpec(raw);
+  parseSweepSpec(raw);
   const idProblem = id === undefined ? undefined : sweepIdProblem(id);
   if (idProblem) throw new UsageError(`--id: ${idProblem}`);
   const client = await connectClient();
-  const handle = await startSweep(client, raw, id, spec);
+  const handle = await startSweep(client, raw, id);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return EXIT.ok;

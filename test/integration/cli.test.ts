@@ -32,8 +32,11 @@ function sweepWithEnv(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<{
 test('start --wait --json, status --json and results --csv describe the same sweep', async () => {
   const id = uniqueId('it-cli-bin');
   // reuse off: the trials train here, so they record this machine as their node.
-  const spec = writeTempJson(await tinySpec(env, { reuse: false, grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } }));
-  const started = await sweep('start', spec, '--id', id, '--wait', '--json');
+  const raw = await tinySpec(env, { reuse: false, grid: { hidden_units: [16, 32], dropout: [0.5], n_epochs: [2] } });
+  // No queues in the spec: its steps go to the queues this environment's workers poll (SWEEP_*_QUEUE).
+  delete (raw as { taskQueues?: unknown }).taskQueues;
+  const spec = writeTempJson(raw);
+  const started = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', spec, '--id', id, '--wait', '--json');
   assert.equal(started.code, 0, started.stderr);
   const board = JSON.parse(started.stdout);
   assert.equal(board.sweepId, id);

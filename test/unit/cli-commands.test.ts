@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { COMMANDS, EXIT, UsageError, commandHelp, exitCodeOf, parseCommandLine, programHelp } from '../../cli/commands';
 import { describeSweepFailure, failureLine } from '../../cli/sweep-failure';
+import { withWorkerQueues } from '../../cli/sweep';
+import { parseSweepSpec } from '../../lib/sweep-spec';
 import { formatDataSummary } from '../../lib/data-summary';
 
 describe('parseCommandLine', () => {
@@ -76,4 +78,21 @@ test('formatDataSummary: totals, per class, skipped per reason', () => {
   assert.equal(formatDataSummary({ counts: { daisy: 764, rose: 784 }, skipped: 3, skippedByReason: { 'unreadable image': 2, 'hidden file': 1 } }),
     '1,548 images in 2 classes (daisy 764, rose 784); skipped 3: unreadable image 2, hidden file 1');
   assert.equal(formatDataSummary({ counts: { a: 1 }, skipped: 0, skippedByReason: {} }), '1 image in 1 class (a 1); nothing skipped');
+});
+
+describe('sweep start: the queues of the environment', () => {
+  const config = { cpuQueue: 'prod-cpu', gpuQueue: 'prod-gpu', suggestQueue: 'prod-suggest' };
+  const base = { data: { source: 'd' }, backbone: { uri: 'm.json' }, grid: { lr: [0.01] } };
+
+  test('a spec that names no queues gets the ones its workers poll, so its steps do not wait on the defaults', () => {
+    const spec = parseSweepSpec(withWorkerQueues(base, config));
+    assert.deepEqual(spec.taskQueues, { cpu: 'prod-cpu', gpu: 'prod-gpu' });
+  });
+
+  test('queues the spec names win; a bayesian search also gets the suggest queue', () => {
+    const named = withWorkerQueues({ ...base, taskQueues: { gpu: 'team-gpu' } }, config);
+    assert.deepEqual(parseSweepSpec(named).taskQueues, { cpu: 'prod-cpu', gpu: 'team-gpu' });
+    const bayesian = { ...base, grid: undefined, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-1 } } } };
+    assert.deepEqual(parseSweepSpec(withWorkerQueues(bayesian, config), { strict: true }).taskQueues, { cpu: 'prod-cpu', gpu: 'prod-gpu', suggest: 'prod-suggest' });
+  });
 });
