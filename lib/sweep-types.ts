@@ -152,6 +152,8 @@ export interface TrialSummary {
   valAccuracy?: number;
   test?: Evaluation;
   reused?: boolean;
+  /** The earlier run of this sweep with the same trial (a configuration drawn again), whose outcome this run shares. */
+  sameAs?: number;
   resumedFromEpoch?: number;
   backend?: string;
   /** The worker node that finished training it (SWEEP_NODE_NAME, else the host name). */

@@ -32,7 +32,7 @@ export function trialTableCells(trials: readonly TrialSummary[]): { header: stri
   const rows = trials.map((t, i) => [
     String(i + 1), String(t.run), ...paramNames.map((p) => paramText(t.params[p])), String(t.epochsDone), ...(kept ? [String(t.bestEpoch ?? '-')] : []),
     num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
-    t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status !== 'completed' ? t.status : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
+    t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status !== 'completed' ? t.status : t.sameAs ? `same as run ${t.sameAs}` : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
   ]);
   return { header, rows };
 }

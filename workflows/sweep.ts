@@ -40,6 +40,13 @@ const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
 const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
 /** Marks the sweeps whose spec (lib/spec-mistakes.ts) and id were checked strictly: those before ignored unknown fields and took any id. */
 const STRICT_SPEC_PATCH = 'sweep-spec-strict';
+/**
+ * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
+ * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
+ */
+const REPEATED_TRIAL_ONCE_PATCH = 'sweep-repeated-trial-once';
+/** Marks the bayesian sweeps that stop suggesting once cancelled: those before failed at the next suggestion and wrote no partial results. */
+const CANCELLED_STOPS_SUGGESTING_PATCH = 'sweep-cancelled-stops-suggesting';
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -120,6 +127,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     progress.running.push(plan.run);
     publish();
     const summary = await runTrial(sweepId, spec, split, features, plan);
+    firstRuns.get(plan.trialId)?.finish(summary);
     if (ledger) {
       ledger.end(plan.run);
       await sendStopDecisions(sweepId, ledger);
@@ -128,6 +136,39 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     progress.trials.push(summary);
     publish();
     return summary;
+  };
+  // A random draw or a suggestion can repeat a configuration, so a trial id planned before: its later
+  // runs share the first run's outcome (the same trial, trained once) instead of training it beside it.
+  const firstRuns = new Map<string, { run: number; summary: Promise<TrialSummary>; finish: (summary: TrialSummary) => void }>();
+  const runRepeat = async (plan: TrialPlan) => {
+    const first = firstRuns.get(plan.trialId)!;
+    if (ledger) {
+      // It reports nothing to early stopping: its first run's reports stand for it.
+      ledger.end(plan.run);
+      await sendStopDecisions(sweepId, ledger);
+    }
+    const summary: TrialSummary = { ...await first.summary, run: plan.run, params: plan.params, sameAs: first.run };
+    progress.trials.push(summary);
+    publish();
+    return summary;
+  };
+  /** Runs planned trials: each trial id once, its repeats (only in sweeps with the patch) sharing its outcome. */
+  const runAll = async (planned: TrialPlan[]) => {
+    const isRepeat = (plan: TrialPlan, i: number) => firstRuns.has(plan.trialId) || planned.findIndex((p) => p.trialId === plan.trialId) < i;
+    const repeats = planned.filter(isRepeat);
+    const once = repeats.length > 0 && patched(REPEATED_TRIAL_ONCE_PATCH);
+    for (const plan of planned.filter((p, i) => !isRepeat(p, i))) {
+      let finish!: (summary: TrialSummary) => void;
+      const summary = new Promise<TrialSummary>((resolve) => { finish = resolve; });
+      firstRuns.set(plan.trialId, { run: plan.run, summary, finish });
+    }
+    const own = once ? planned.filter((plan) => firstRuns.get(plan.trialId)!.run === plan.run) : planned;
+    // Trials found finished run beside the bound. Older workers ignored the marks (a sweep planned by a
+    // newer CPU worker but run by an older workflow worker): such a sweep replays as it ran.
+    const runOwn = () => (patched(REUSED_BESIDE_BOUND_PATCH) ? runPlannedTrials(own, spec.concurrency, runOne) : mapBounded(own, spec.concurrency, runOne));
+    if (!once) return runOwn();
+    const [ownSummaries, repeatSummaries] = await Promise.all([runOwn(), Promise.all(repeats.map(runRepeat))]);
+    return planned.map((plan) => ownSummaries[own.indexOf(plan)] ?? repeatSummaries[repeats.indexOf(plan)]);
   };
   /** Plans trials (all of them, or a bayesian batch), declares their hyperparameters to TensorBoard and runs them. */
   const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
@@ -144,9 +185,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
-    // Trials found finished run beside the bound. Older workers ignored the marks (a sweep planned by a
-    // newer CPU worker but run by an older workflow worker): such a sweep replays as it ran.
-    return patched(REUSED_BESIDE_BOUND_PATCH) ? runPlannedTrials(planned, spec.concurrency, runOne) : mapBounded(planned, spec.concurrency, runOne);
+    return runAll(planned);
   };
 
   let trials: TrialSummary[] = [];
@@ -157,6 +196,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     // Batch by batch, each suggested from exactly the trials of the batches before it.
     const first = chunk?.first ?? 1;
     for (const count of batchSizes(chunk?.count ?? spec.search.budget, spec.concurrency)) {
+      // Cancelled: no more batches; what finished is ranked below (before the patch, the next suggestion threw).
+      if (CancellationScope.current().consideredCancelled && patched(CANCELLED_STOPS_SUGGESTING_PATCH)) break;
       const finished = finishedSoFar();
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
         [suggestRequest(spec.search, spec.seed, finished, count)]);

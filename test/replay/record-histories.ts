@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,9 +161,22 @@ async function recordRerun(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'rerun', await start(spec, 'replay-rerun'));
 }
 
+/**
+ * A random search whose seed draws one configuration for its runs 1 and 2 (one trial id), concurrency 2.
+ * Recorded on the code that runs such a trial once ('repeated': patch 'sweep-repeated-trial-once'), and
+ * once in a checkout of the code before it ('repeated-unpatched': a trial workflow per run, the second
+ * waiting for the first one's lease), for the replay test's patched() branch. Run as `repeated` in
+ * either checkout, then rename the older one's files.
+ */
+async function recordRepeated(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'choice', values: [8, 16, 24] }, dropout: { type: 'choice', values: [0.1, 0.2] }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, seed: 2, reuse: false, concurrency: 2, search: { method: 'random', budget: 3, space } });
+  await save(env.client, 'repeated', await start(spec, 'replay-repeated'));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
-  'test-in-training': recordTestInTraining, rerun: recordRerun,
+  'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated,
 };
 
 async function main(): Promise<void> {

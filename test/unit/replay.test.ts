@@ -155,3 +155,16 @@ test('a sweep whose spec has fields the strict checks refuse, started before the
   assert.equal(results.length, 1);
   assert.equal(results[0].error, undefined, results[0].error?.message);
 });
+
+test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
+  // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
+  // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on
+  // today's: run 2 shares run 1's outcome. Only the patch, false for a history without its marker, replays the first.
+  const trialWorkflows = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'trialWorkflow').length;
+  assert.equal(trialWorkflows('repeated-unpatched.00-sweep.json'), 3);
+  assert.equal(trialWorkflows('repeated.00-sweep.json'), 2);
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated'));
+  assert.equal(results.length, 12);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});

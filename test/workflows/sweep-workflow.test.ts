@@ -430,6 +430,74 @@ describe('search with fake activities', () => {
   });
 });
 
+describe('a cancelled bayesian search', () => {
+  test('stops suggesting and writes its partial leaderboard, as grid and random sweeps do', async () => {
+    const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
+    let reached!: () => void;
+    const atRun2 = new Promise<void>((resolve) => { reached = resolve; });
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      trainTrial: async (input) => {
+        if (input.trial.run !== 2) return base.gpu.trainTrial(input);
+        reached();
+        for (;;) {
+          Context.current().heartbeat();
+          await Context.current().sleep(100);
+        }
+      },
+    });
+    const requests: SuggestRequest[] = [];
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'bayes-cancel');
+      await atRun2;
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+      assert.equal(board.status, 'cancelled');
+      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
+      assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[2, 'cancelled']]);
+      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+    }, fakeSuggest(requests));
+    assert.equal(requests.length, 2, 'no suggestion asked once cancelled');
+  });
+});
+
+describe('a configuration drawn twice', () => {
+  // Seeds whose first two random draws from this space are the same configuration (seed 13: runs 1, 2 and 4).
+  const space = { hidden_units: { type: 'choice', values: [8, 16, 24] }, dropout: { type: 'choice', values: [0.1, 0.2] } };
+  const search = { method: 'random', budget: 4, space, earlyStopping: { rule: 'asha', ...ASHA } };
+
+  test('ASHA, concurrency 2: runs once, its repeats share its outcome; the sweep ends (the two runs waited on each other for ever) and a rerun reuses it', async () => {
+    for (const seed of [2, 8, 13]) {
+      const raw = spec({ grid: undefined, concurrency: 2, seed, search });
+      const fakes = fakeActivities();
+      const sweep = sweepWithDelays(raw, `repeat-${seed}`, (run) => (run === 1 ? 300 : 0), fakes);
+      const outcome = await Promise.race([sweep, new Promise<'hung'>((resolve) => { setTimeout(() => resolve('hung'), 30_000).unref(); })]);
+      assert.notEqual(outcome, 'hung', `seed ${seed}: the sweep did not end in 30 s`);
+      const { board, inputs } = outcome as Awaited<typeof sweep>;
+      const all = [...board.ranked, ...board.failed].sort((a, b) => a.run - b.run);
+      assert.equal(all.length, 4);
+      const firstRun = new Map<string, number>();
+      for (const trial of all) {
+        const first = firstRun.get(trial.trialId);
+        if (first === undefined) {
+          firstRun.set(trial.trialId, trial.run);
+          assert.equal(trial.sameAs, undefined);
+          continue;
+        }
+        const original = all.find((t) => t.run === first)!;
+        assert.equal(trial.sameAs, first, `seed ${seed}: run ${trial.run} shares run ${first}'s trial`);
+        assert.deepEqual({ ...trial, run: first, sameAs: undefined }, { ...original, sameAs: undefined });
+        assert.ok(inputs.every((input) => input.trial.run !== trial.run), `seed ${seed}: run ${trial.run} trained nothing of its own`);
+      }
+      assert.ok(firstRun.size < 4);
+      const again = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, seed, search }), `repeat-${seed}-again`, () => 0, fakes);
+      assert.equal(again.board.reusedTrials, 4, 'a rerun reuses every trial');
+      assert.deepEqual(again.board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.sameAs]), board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.sameAs]));
+    }
+  });
+});
+
 describe('a long sweep continues as new', () => {
   const search = { method: 'random', budget: 9, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } };
   const outcome = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.trialId, t.status, t.epochsDone, t.stopped?.reason, t.valAccuracy]);
