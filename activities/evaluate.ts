@@ -36,7 +36,7 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
     const result = await evaluateHead(params, data, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
     const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);
-    const listKey = artifactKeys.trialMisclassified(input.trained.trialId, input.split);
+    const listKey = artifactKeys.headMisclassified(input.trained.headKey, input.split);
     await putJson(listKey, { split: input.split, count: wrong.length, of: data.labels.length, images: wrong });
     const evaluation: Evaluation = {
       split: input.split,
@@ -46,7 +46,7 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
       confusion,
       misclassified: { count: wrong.length, list: s3Url(listKey) },
     };
-    await putJson(artifactKeys.trialEvaluation(input.trained.trialId, input.split), {
+    await putJson(artifactKeys.headEvaluation(input.trained.headKey, input.split), {
       ...evaluation,
       predictions: Array.from(result.predictions),
       labels: Array.from(data.labels),

@@ -27,9 +27,10 @@ export interface ExportInput {
 export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   await initTensorflow();
   const { best, backbone } = input;
-  const trained = await getJson<TrainResult>(artifactKeys.trialResult(best.trialId));
+  // The head the trial kept; summaries made before they named it leave it to the trial's result.
+  const headKey = best.headKey ?? (await getJson<TrainResult>(artifactKeys.trialResult(best.trialId))).headKey;
   if (backbone.format !== 'layers') {
-    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(trained.headKey)}`, FailureType.exportUnsupported);
+    throw ApplicationFailure.nonRetryable(`only a LayersModel backbone can be exported together with its head; ${backbone.uri} is a graph model. The trained head of run ${best.run} is at ${s3Url(headKey)}`, FailureType.exportUnsupported);
   }
   const features = await loadLayersFeatureModel(backbone);
   const made: tf.Tensor[] = [];
@@ -41,7 +42,7 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
     const inputDim = x.shape[1]!;
     const head = headParams(best.params, input.classes.length);
     const shape = { inputDim, hiddenUnits: head.hidden_units, numClasses: input.classes.length };
-    const weights = decodeHeadWeights(shape, await getObject(trained.headKey));
+    const weights = decodeHeadWeights(shape, await getObject(headKey));
     // The head of model/head.ts in inference mode (dropout is the identity); softmax instead of log-softmax, same argmax.
     const hidden = tf.layers.dense({ name: 'classifier_hidden', units: shape.hiddenUnits, activation: 'relu' });
     const output = tf.layers.dense({ name: 'classifier_output', units: shape.numClasses, activation: 'softmax' });

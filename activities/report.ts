@@ -6,7 +6,7 @@ import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../views/report-html';
-import { Leaderboard, TrainResult } from '../lib/sweep-types';
+import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
@@ -32,16 +32,19 @@ export async function buildSweepReport(sweepId: string): Promise<string> {
   const spec = await getJsonIfExists<unknown>(file('spec.json'));
   const curves: TrialCurve[] = [];
   for (const trial of [...leaderboard.ranked, ...leaderboard.failed]) {
-    curves.push({ run: trial.run, trialId: trial.trialId, epochs: await epochsOf(trial.trialId) });
+    curves.push({ run: trial.run, trialId: trial.trialId, epochs: await epochsOf(trial) });
   }
   return renderReportHtml({ leaderboard, spec, curves, generatedAt: new Date().toISOString() }, chartLibrary());
 }
 
-/** A finished trial's epochs are in its result; one that stopped early still has its last checkpoint's. */
-async function epochsOf(trialId: string): Promise<EpochMetrics[]> {
-  const result = await getJsonIfExists<Pick<TrainResult, 'epochs'>>(artifactKeys.trialResult(trialId));
-  if (result) return result.epochs;
-  return (await getJsonIfExists<{ epochs: EpochMetrics[] }>(artifactKeys.trialCheckpoint(trialId)))?.epochs ?? [];
+/**
+ * A ranked trial's epochs are the first `epochsDone` of its stored result (the trial's furthest: another
+ * sweep may have trained it on); one that failed or was cancelled has those of its last checkpoint.
+ */
+async function epochsOf(trial: TrialSummary): Promise<EpochMetrics[]> {
+  const result = trial.status === 'completed' || trial.status === 'stopped' ? await getJsonIfExists<Pick<TrainResult, 'epochs'>>(artifactKeys.trialResult(trial.trialId)) : undefined;
+  if (result) return result.epochs.slice(0, trial.epochsDone);
+  return (await getJsonIfExists<{ epochs: EpochMetrics[] }>(artifactKeys.trialCheckpoint(trial.trialId)))?.epochs ?? [];
 }
 
 let chartSource: string | undefined;

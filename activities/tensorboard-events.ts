@@ -95,9 +95,10 @@ export async function writeReusedTrialEvents(input: TrialInput, result: TrainRes
   const missing = result.epochs.filter((e) => !existing.has(events.series.epochName(e.epoch)));
   if (missing.length > 0) {
     const wallTimes = replayWallTimes(result.epochs, now());
-    const last = result.epochs.at(-1)!;
-    const lastWeights = missing.includes(last) ? await finalWeights?.() : undefined;
-    await events.writeEpochFiles(missing.map((e) => events.epochFile(e, e === last ? lastWeights : undefined, wallTimes[result.epochs.indexOf(e)])));
+    // The stored head is the kept epoch's: its best, for a trial that keeps it, else its last.
+    const kept = result.epochs.find((e) => e.epoch === result.bestEpoch) ?? result.epochs.at(-1)!;
+    const keptWeights = missing.includes(kept) ? await finalWeights?.() : undefined;
+    await events.writeEpochFiles(missing.map((e) => events.epochFile(e, e === kept ? keptWeights : undefined, wallTimes[result.epochs.indexOf(e)])));
   }
   if (end) await events.writeEnd('success');
 }

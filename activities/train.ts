@@ -53,20 +53,16 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // Early stopping trains rung by rung; only the last epoch ends the trial's TensorBoard session.
   const until = Math.min(input.untilEpoch ?? trial.head.n_epochs, trial.head.n_epochs);
   const final = until === trial.head.n_epochs;
-  if (input.reuse) {
-    const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    // A result whose head weights are gone is trained again: the same bytes come out. A result that
-    // went further than asked (an earlier sweep did not stop the trial here) serves its first epochs.
-    if (finished && finished.epochs.length >= until && await objectExists(finished.headKey)) {
-      const further = finished.epochs.length > until;
-      const reused = further ? { ...finished, epochs: finished.epochs.slice(0, until), storedEpochs: finished.epochs.length } : finished;
-      if (further && input.keepBest) reused.bestEpoch = bestEpoch(reused.epochs, input.keepBest)!.epoch;
-      await writeReusedTrialEvents(input, reused, further ? undefined : async () => decodeHeadWeights(shape, await getObject(finished.headKey)), final);
-      return { trained: { ...reused, run: trial.run, params: trial.params, reused: true } };
-    }
+  const { info } = Context.current();
+  const trainedBy = info.workflowExecution?.runId;
+  const found = input.reuse ? await storedResult(input, until) : undefined;
+  if (found) {
+    const head = async () => decodeHeadWeights(shape, await getObject(found.headKey));
+    await writeReusedTrialEvents(input, found, found.storedEpochs ? undefined : head, final);
+    // This trial workflow's own earlier attempt stored it (and then failed): trained here, not reused.
+    return { trained: { ...found, run: trial.run, params: trial.params, reused: !trainedBy || found.trainedBy !== trainedBy } };
   }
   const startedAt = Date.now();
-  const { info } = Context.current();
   const { checkpoint, resume } = await TrialCheckpoint.claim(store, trial.trialId, input.sweepId,
     attemptOwner(info.workflowExecution?.workflowId ?? info.activityId, info.activityId, info.attempt),
     // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
@@ -143,7 +139,10 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
       savedAt = Date.now();
     }
     await saving;
-    const headKey = artifactKeys.trialHeadWeights(trial.trialId);
+    // A stale attempt (the retry has already run) writes nothing more.
+    throwIfPresumedDead(startedAt);
+    const kept = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : epochs.length;
+    const headKey = artifactKeys.trialHeadWeights(trial.trialId, kept);
     // The head is its weights alone: a third of its state's bytes (nothing resumes from it).
     const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);
@@ -156,10 +155,11 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
       node: nodeName(),
       resumedFromEpoch: resume.pointer.epoch,
       reused: false,
+      ...(trainedBy ? { trainedBy } : {}),
       headKey,
-      ...(input.keepBest ? { bestEpoch: bestEpoch(epochs, input.keepBest)!.epoch } : {}),
+      ...(input.keepBest ? { bestEpoch: kept } : {}),
     };
-    await putJson(artifactKeys.trialResult(trial.trialId), result);
+    await storeResult(result);
     await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
     return { trained: result, head };
   } catch (error) {
@@ -176,6 +176,37 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     trainer.dispose();
     val.close();
   }
+}
+
+/**
+ * The stored result this trial can use up to `until`, or undefined when it must train. A result whose
+ * head weights are gone is trained again (the same bytes come out). A result that went further than
+ * asked (a sweep that did not stop the trial here) serves its first epochs, with the head of the epoch
+ * kept at `until` when a sweep that stopped it there stored one; else with `storedEpochs` set: its head
+ * is of a later epoch, and a trial that stops here trains its own.
+ */
+async function storedResult(input: TrialInput, until: number): Promise<TrainResult | undefined> {
+  const finished = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(input.trial.trialId));
+  if (!finished || finished.epochs.length < until) return undefined;
+  if (finished.epochs.length === until) return await objectExists(finished.headKey) ? finished : undefined;
+  const epochs = finished.epochs.slice(0, until);
+  const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
+  const { bestEpoch: _further, ...rest } = finished;
+  const served = { ...rest, epochs, ...(best === undefined ? {} : { bestEpoch: best }) };
+  const keptHead = artifactKeys.trialHeadWeights(input.trial.trialId, best ?? until);
+  if (await objectExists(keptHead)) return { ...served, headKey: keptHead };
+  return await objectExists(finished.headKey) ? { ...served, storedEpochs: finished.epochs.length } : undefined;
+}
+
+/**
+ * Stores a trial's result unless a longer one is there: the stored result is the trial's furthest, and
+ * a sweep that stopped the trial earlier (or a stale attempt) must not shorten what others read and reuse.
+ */
+async function storeResult(result: TrainResult): Promise<void> {
+  const key = artifactKeys.trialResult(result.trialId);
+  const stored = await getJsonIfExists<Pick<TrainResult, 'epochs'>>(key);
+  if (stored && stored.epochs.length > result.epochs.length) return;
+  await putJson(key, result);
 }
 
 /**

@@ -21,11 +21,17 @@ export const artifactKeys = {
   trialBestWeights: (trialId: string, epoch: number) => `trials/${trialId}/best-epoch-${String(epoch).padStart(4, '0')}.bin`,
   trialBestWeightsPrefix: (trialId: string) => `trials/${trialId}/best-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
-  /** The weights the trial keeps (its best or last epoch), which evaluation and export read. */
-  trialHeadWeights: (trialId: string) => `trials/${trialId}/head/weights.bin`,
-  trialEvaluation: (trialId: string, split: string) => `trials/${trialId}/evaluation-${split}.json`,
-  /** The split's images the trial's head got wrong, with their source paths. */
-  trialMisclassified: (trialId: string, split: string) => `trials/${trialId}/misclassified-${split}.json`,
+  /**
+   * The weights the trial keeps (its best or last epoch), which evaluation and export read. Keyed by the
+   * epoch they are of, so every writer of a key writes the same bytes: a sweep that stopped the trial
+   * earlier (or a stale attempt) never replaces a head another sweep ranked. Heads stored before were
+   * at `trials/<id>/head/weights.bin` (results name their head's key).
+   */
+  trialHeadWeights: (trialId: string, epoch: number) => `trials/${trialId}/head/epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
+  /** A head's scores on a split, beside the head they score. */
+  headEvaluation: (headKey: string, split: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/evaluation-${split}.json`,
+  /** The split's images a head got wrong, with their source paths, beside the head. */
+  headMisclassified: (headKey: string, split: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/misclassified-${split}.json`,
   sweep: (sweepId: string) => `sweeps/${sweepId}`,
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
   /** The trial summaries of one run of a sweep that continued as new (part 0: the first run). */

@@ -95,6 +95,8 @@ export interface TrainResult {
   /** Set when the stored result went past the epochs asked for (`untilEpoch`): its head is of that later epoch. */
   storedEpochs?: number;
   reused: boolean;
+  /** The run of the trial workflow that trained it: its own retry finds the result it stored, which is not reuse. */
+  trainedBy?: string;
   /** The head's weights: after the last epoch, or after `bestEpoch` for a trial that keeps its best epoch. */
   headKey: string;
   /** The epoch kept, by the objective (trials that keep their best epoch only). */
@@ -154,6 +156,8 @@ export interface TrialSummary {
   reused?: boolean;
   /** The earlier run of this sweep with the same trial (a configuration drawn again), whose outcome this run shares. */
   sameAs?: number;
+  /** The kept head's weights (absent in summaries made before it was carried: the trial's result.json names them). */
+  headKey?: string;
   resumedFromEpoch?: number;
   backend?: string;
   /** The worker node that finished training it (SWEEP_NODE_NAME, else the host name). */

@@ -62,6 +62,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
     valAccuracy: kept.valAccuracy,
     test,
     reused: trained.reused,
+    headKey: trained.headKey,
     resumedFromEpoch: trained.resumedFromEpoch,
     backend: trained.backend,
     ...(trained.node ? { node: trained.node } : {}),

@@ -76,7 +76,8 @@ for (const { what, backbone, skip } of cases) {
       assert.deepEqual({ size: metadata.input.size, resize: metadata.input.resize }, spec.image);
       assert.equal(metadata.trial.testAccuracy, board.best.test.accuracy);
       assert.equal(metadata.backbone.featureLayer, backbone ? 'avg_pool' : 'features');
-      evaluation = await getJson<EvaluationFile>(artifactKeys.trialEvaluation(board.best.trialId, 'test'));
+      assert.ok(board.best.headKey, 'the summary names its head');
+      evaluation = await getJson<EvaluationFile>(artifactKeys.headEvaluation(board.best.headKey, 'test'));
     });
 
     test('sweep predict, loading the model fresh, gives the evaluation\'s prediction for every test image', async () => {

@@ -185,3 +185,44 @@ test('a feature shard that is gone fails the attempt with the object named, and 
   assert.equal(failure.type, 'MissingArtifact');
   assert.match(failure.message, new RegExp(`s3://[^/]+/${artifactKeys.featureShard(gone, 0)} does not exist: it cannot appear by waiting.*start the sweep again`));
 });
+
+/** An attempt of the trial workflow run `runId` (a sweep's trial; another run is another sweep, or a rerun). */
+function attemptOf(runId: string, trialInput: TrialInput): Promise<TrainResult> {
+  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000, workflowExecution: { workflowId: `${trialInput.sweepId}.trial-001`, runId } }, { logger: new DefaultLogger('ERROR') });
+  return env.run(trainTrial, trialInput);
+}
+
+test('a sweep that stops a trial another sweep trained further keeps its own head beside it: the other\'s result and head stay, and reruns of both reuse', async () => {
+  await clearTrial();
+  const y = { ...input, sweepId: uniqueId('sweep-y'), reuse: true };
+  const x = { ...input, sweepId: uniqueId('sweep-x'), reuse: true, untilEpoch: 2 };
+  const trainedY = await attemptOf('y-1', y);
+  const headY = await getObject(trainedY.headKey);
+  // X's first rung: served from Y's result, whose head is of a later epoch.
+  const served = await attemptOf('x-1', x);
+  assert.equal(served.storedEpochs, EPOCHS);
+  // X stops the trial there and trains its own head to epoch 2, as the trial workflow does.
+  const stoppedX = await attemptOf('x-1', { ...x, reuse: false });
+  assert.equal(stoppedX.epochs.length, 2);
+  assert.notEqual(stoppedX.headKey, trainedY.headKey);
+  assert.deepEqual(metricsOf(stoppedX), metricsOf(trainedY).slice(0, 2), 'the first epochs are the same trial\'s');
+  // Y's result and head are untouched (they were cut to X's 2 epochs and replaced by X's head).
+  const stored = JSON.parse((await getObject(artifactKeys.trialResult(input.trial.trialId))).toString()) as TrainResult;
+  assert.equal(stored.epochs.length, EPOCHS);
+  assert.ok((await getObject(trainedY.headKey)).equals(headY));
+  const againY = await attemptOf('y-2', y);
+  assert.equal(againY.reused, true);
+  assert.equal(againY.headKey, trainedY.headKey);
+  // X run again reuses its own stopped head, with no training (before, it trained the trial to its stop again).
+  const againX = await attemptOf('x-2', x);
+  assert.deepEqual([againX.reused, againX.storedEpochs, againX.headKey], [true, undefined, stoppedX.headKey]);
+});
+
+test('a retry that finds the result its own trial workflow stored (the attempt failed after storing it) is not counted as reused', async () => {
+  await clearTrial();
+  const own = { ...input, reuse: true };
+  assert.equal((await attemptOf('run-a', own)).reused, false);
+  const retry = await attemptOf('run-a', own);
+  assert.equal(retry.reused, false, 'trained by this trial, not reused from an earlier sweep');
+  assert.equal((await attemptOf('run-b', own)).reused, true, 'another sweep (another trial workflow run) reuses it');
+});

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { planTrials, trialPlans } from '../../activities/plan';
+import { buildSweepReport } from '../../activities/report';
+import { rankSweep } from '../../activities/results';
+import { TrialSummary } from '../../lib/sweep-types';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest, SplitManifest } from '../../lib/manifest';
 import { parseSweepSpec } from '../../lib/sweep-spec';
@@ -155,5 +158,25 @@ describe('planTrials on the store', () => {
     assert.deepEqual(marked.map((p) => p.resultFound ?? false), [false, true, false]);
     assert.deepEqual(marked.map(({ resultFound: _, ...p }) => p), plans, 'the same plans, marks aside');
     assert.deepEqual(await planTrials(input(false)), trialPlans(input(false)), 'reuse off: nothing to find');
+  });
+});
+
+describe('a sweep\'s results and report on the store', () => {
+  test('show the epochs the sweep trained, however far another sweep trained the trial on since', async () => {
+    const epoch = (e: number) => ({ epoch: e, trainLoss: 1 / e, trainAccuracy: 0.5, valLoss: 1 / e, valAccuracy: 0.5 + e / 100, epochDuration: 1, runDuration: e });
+    const spec = parseSweepSpec({ data: { source: './flowers' }, backbone: { uri: 'file:///m/model.json' }, grid: { hidden_units: [16] } });
+    const trialId = 'stopped-then-trained-on';
+    await putJson(artifactKeys.trialResult(trialId), { trialId, epochs: [1, 2, 3].map(epoch), headKey: 'h' });
+    const stopped: TrialSummary = { trialId, run: 1, params: { hidden_units: 16 }, status: 'stopped', stopped: { epoch: 3, rule: 'asha', reason: 'r' }, epochsDone: 3, ...epoch(3) };
+    const cancelled: TrialSummary = { trialId: 'trained-elsewhere', run: 2, params: { hidden_units: 32 }, status: 'cancelled', epochsDone: 0 };
+    await putJson(artifactKeys.trialResult(cancelled.trialId), { trialId: cancelled.trialId, epochs: [1, 2].map(epoch), headKey: 'h2' });
+    // Another sweep trains the stopped trial on to epoch 9 (its stored result is the trial's furthest).
+    await putJson(artifactKeys.trialResult(trialId), { trialId, epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9].map(epoch), headKey: 'h' });
+    await rankSweep({ sweepId: 'results-a', spec, trials: [stopped, cancelled], status: 'completed' });
+    const csv = (await getObject(artifactKeys.sweepResults('results-a', 'results.csv'))).toString().trim().split('\n');
+    assert.deepEqual(csv.slice(1).map((line) => line.split(',')[0]), ['1', '1', '1'], 'three rows of run 1, none of the cancelled run 2');
+    const html = await buildSweepReport('results-a');
+    const data = JSON.parse(html.match(/id="report-data">(.*?)<\/script>/s)![1]) as { trials: Array<{ run: number; epochs: unknown[] }> };
+    assert.equal(data.trials.find((t) => t.run === 1)!.epochs.length, 3);
   });
 });
