@@ -10,7 +10,7 @@ import {
 } from '../formats/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { featureCacheConfig } from './config';
-import { localCopy } from './local-copy';
+import { discardLocalCopy, localCopy } from './local-copy';
 
 /** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
 export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureCacheConfig().memoryLimitBytes): Promise<FeatureRows> {
@@ -52,8 +52,39 @@ function decodedSet(ref: FeatureSetRef, memoryLimitBytes: number): Promise<Featu
 
 async function localShardFiles(ref: FeatureSetRef): Promise<string[]> {
   const files: string[] = [];
-  for (let shard = 0; shard < ref.shards; shard++) files.push(await localCopy(artifactKeys.featureShard(ref.id, shard)));
+  for (let shard = 0; shard < ref.shards; shard++) files.push(await intactLocalShard(artifactKeys.featureShard(ref.id, shard)));
   return files;
+}
+
+/**
+ * The shard's local file, downloaded again once if the copy there is not a whole shard: streamed reads
+ * past a cut-short file's end would read nothing and train on the previous batch's rows, silently.
+ */
+async function intactLocalShard(key: string): Promise<string> {
+  const file = await localCopy(key);
+  if (shardFileProblem(file) === undefined) return file;
+  await discardLocalCopy(key);
+  const again = await localCopy(key);
+  const problem = shardFileProblem(again);
+  if (problem) throw new Error(`feature shard ${key}, downloaded again to ${again}: ${problem}`);
+  return again;
+}
+
+/** Why a local file is not a whole feature shard (its header and size), or undefined. */
+function shardFileProblem(file: string): string | undefined {
+  const fd = fsSync.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    fsSync.readSync(fd, header, 0, HEADER_BYTES, 0);
+    const { count, dim } = decodeFeatureShardHeader(header);
+    const expected = featureShardLayout(count, dim).byteLength;
+    const size = fsSync.fstatSync(fd).size;
+    return size === expected ? undefined : `${size} bytes where ${count} x ${dim} rows take ${expected}`;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    fsSync.closeSync(fd);
+  }
 }
 
 async function loadShards(ref: FeatureSetRef, files: string[]): Promise<FeatureShard> {

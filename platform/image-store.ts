@@ -1,12 +1,13 @@
 // The image store: ingestion writes a data set's images into packs (formats/image-pack.ts), feature
 // extraction and the benchmarks read them back by sha256. Data sets ingested before packs keep their
 // images one object each (blobs/<sha256>), read as before.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { artifactKeys } from '../lib/artifact-keys';
 import { DatasetManifest, ImageInPack } from '../lib/manifest';
 import { ImagePackBuilder, ImagePackIndex, locateImages } from '../formats/image-pack';
 import { mapBounded } from '../lib/bounded';
-import { localCopy } from './local-copy';
+import { discardLocalCopy, localCopy } from './local-copy';
 import { getJson, getObject, listKeys, putJson, putObject } from './storage';
 
 /**
@@ -89,7 +90,7 @@ export async function imageReader(datasetId: string): Promise<(sha256: string) =
   const places = await placesOf(datasetId);
   return (sha256) => {
     const at = places.get(sha256);
-    return at ? readFromPack(at) : getObject(artifactKeys.blob(sha256));
+    return at ? readFromPack(at, sha256) : getObject(artifactKeys.blob(sha256));
   };
 }
 
@@ -107,16 +108,26 @@ function placesOf(datasetId: string): Promise<Map<string, ImageInPack>> {
   return lastPlaces.places;
 }
 
-/** One image's bytes, read from this node's copy of its pack (downloaded once). */
-async function readFromPack(at: ImageInPack): Promise<Buffer> {
-  const file = await localCopy(artifactKeys.imagePack(at.pack));
-  const handle = await fs.open(file, 'r');
-  try {
-    const bytes = Buffer.alloc(at.length);
-    const { bytesRead } = await handle.read(bytes, 0, at.length, at.offset);
-    if (bytesRead !== at.length) throw new Error(`image pack ${at.pack} (${file}) ends before byte ${at.offset + at.length}, where the manifest places an image`);
-    return bytes;
-  } finally {
-    await handle.close();
+/**
+ * One image's bytes, read from this node's copy of its pack (downloaded once) and checked against the
+ * image's hash: a copy cut short or damaged on disk is downloaded again, once, instead of failing every
+ * retry on this node or feeding the backbone wrong bytes.
+ */
+async function readFromPack(at: ImageInPack, sha256: string): Promise<Buffer> {
+  const key = artifactKeys.imagePack(at.pack);
+  let problem = '';
+  for (const attempt of ['local copy', 'copy downloaded again']) {
+    const file = await localCopy(key);
+    const handle = await fs.open(file, 'r');
+    try {
+      const bytes = Buffer.alloc(at.length);
+      const { bytesRead } = await handle.read(bytes, 0, at.length, at.offset);
+      if (bytesRead === at.length && createHash('sha256').update(bytes).digest('hex') === sha256) return bytes;
+      problem = `the ${attempt} ${file} ${bytesRead === at.length ? 'holds other bytes' : `ends before byte ${at.offset + at.length}`} where the manifest places image ${sha256}`;
+    } finally {
+      await handle.close();
+    }
+    await discardLocalCopy(key);
   }
+  throw new Error(`image pack ${at.pack}: ${problem}`);
 }

@@ -26,9 +26,29 @@ export function localCopy(key: string): Promise<string> {
 async function download(key: string, file: string): Promise<string> {
   const bytes = await getObject(key);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  // Write then rename (atomic), so no reader, in this or another worker process, sees half a file.
+  // Write then rename (atomic), so no reader, in this or another worker process, sees half a file;
+  // flushed to disk before the rename, so a node that loses power keeps the whole file or none.
   const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
-  await fs.writeFile(partial, bytes);
-  await fs.rename(partial, file);
+  try {
+    const handle = await fs.open(partial, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(partial, file);
+  } catch (error) {
+    await fs.rm(partial, { force: true });
+    throw error;
+  }
   return file;
+}
+
+/**
+ * Drops this node's copy of an object found damaged (cut short by a crash of a node whose copies were
+ * written before they were flushed, or changed on disk), so the next localCopy downloads it again.
+ */
+export async function discardLocalCopy(key: string): Promise<void> {
+  await fs.rm(path.join(featureCacheConfig().dir, key), { force: true });
 }

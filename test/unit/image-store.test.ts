@@ -3,6 +3,7 @@
 // from their own objects, and the listing of stored images an ingest skips.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,8 @@ const fresh = () => {
 const restore = () => setObjectStore(previous);
 
 const image = (i: number) => Buffer.from(`image-${i}-`.repeat(i + 1));
-const sha = (i: number) => `sha-${i}`;
+// Reads check an image's bytes against its hash, so the test's images have their real ones.
+const sha = (i: number) => createHash('sha256').update(image(i)).digest('hex');
 
 async function packKeys(): Promise<string[]> {
   const keys: string[] = [];
@@ -48,7 +50,7 @@ describe('the image store', () => {
       const writer = new ImagePackWriter({ bytes: 1e9, images: 3 });
       for (const i of [0, 1, 2, 3, 1, 4, 5, 6]) await writer.add(sha(i), image(i));
       const placed = await writer.close();
-      assert.deepEqual([...placed.keys()].sort(), [0, 1, 2, 3, 4, 5, 6].map(sha));
+      assert.deepEqual([...placed.keys()].sort(), [0, 1, 2, 3, 4, 5, 6].map(sha).sort());
       const packs = new Set([...placed.values()].map((at) => at.pack));
       assert.equal(packs.size, 3, 'seven distinct images, three to a pack');
       assert.equal((await packKeys()).length, 6, 'each pack with its index');
@@ -64,6 +66,28 @@ describe('the image store', () => {
       const read = await imageReader('ds1');
       for (const i of [6, 0, 3, 1]) assert.deepEqual(await read(sha(i)), image(i));
       assert.ok(fs.existsSync(path.join(tmp, artifactKeys.imagePack(placed.get(sha(0))!.pack))), 'packs are read from a copy under SWEEP_CACHE_DIR');
+    } finally {
+      restore();
+    }
+  });
+
+  test('a pack cut short or changed on this node\'s disk is downloaded again; every image read matches its hash', async () => {
+    fresh();
+    try {
+      const writer = new ImagePackWriter({ bytes: 1e9, images: 10 });
+      for (const i of [0, 1, 2]) await writer.add(sha(i), image(i));
+      const placed = await writer.close();
+      await putJson(artifactKeys.dataset('damaged'), { datasetId: 'damaged', source: 'test', classes: ['a'], skipped: [], images: [0, 1, 2].map((i) => ({ sha256: sha(i), label: 'a', source: `${i}.png`, at: placed.get(sha(i)) })) });
+      const file = path.join(tmp, artifactKeys.imagePack(placed.get(sha(0))!.pack));
+      await (await imageReader('damaged'))(sha(0));
+      const whole = fs.readFileSync(file);
+      const last = placed.get(sha(2))!;
+      for (const damaged of [whole.subarray(0, last.offset + 1), Buffer.from(whole).fill(0, last.offset, last.offset + 2)]) {
+        fs.writeFileSync(file, damaged);
+        const read = await imageReader('damaged');
+        for (const i of [2, 0, 1]) assert.deepEqual(await read(sha(i)), image(i));
+        assert.ok(fs.readFileSync(file).equals(whole), 'the copy is whole again');
+      }
     } finally {
       restore();
     }
