@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops worker nodes started by infra/nodes-up.sh and removes their network namespaces (which
-# removes their veth pairs). TERM lets a worker finish its in-flight tasks (the SDK's graceful
-# shutdown) for up to STACK_STOP_TIMEOUT seconds (default 20); --kill is a node crash.
+# removes their veth pairs). TERM shuts a worker down (the SDK's: training stores its finished epochs
+# and resumes elsewhere, other steps finish) for up to STACK_STOP_TIMEOUT seconds (default 20), then
+# KILL; --kill is a node crash.
 #
 # Usage: infra/nodes-down.sh [<node> ...] [--kill|--term] [--purge]
 #   no node   every node (gpu1, cpu1, ...)

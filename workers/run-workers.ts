@@ -101,7 +101,8 @@ export class WorkerLogger extends DefaultLogger {
 }
 
 /**
- * Runs until SIGINT/SIGTERM, then drains in-flight tasks (the SDK's default shutdown). The suggest
+ * Runs until SIGINT/SIGTERM, then shuts down as the SDK does by default: activities are cancelled at
+ * once (training stores its finished epochs and resumes on another worker), the others finish. The suggest
  * role is skipped with a notice where the search venv is missing: only bayesian sweeps need it.
  * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one.
  */

@@ -7,15 +7,20 @@ are plain JSON (see suggest.py for their shape).
   TEMPORAL_ADDRESS     default 127.0.0.1:7233
   TEMPORAL_NAMESPACE   default "default"
   SWEEP_SUGGEST_QUEUE  default sweep-suggest
+  and the rest of Temporal's client environment, as the TS workers read it: TEMPORAL_API_KEY,
+  TEMPORAL_TLS*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (a temporal.toml)
 
 Run: .stack/search-venv/bin/python search/optuna/suggest_worker.py
 """
 import asyncio
+import json
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
@@ -33,11 +38,19 @@ def suggest_trials(request: dict) -> list[dict]:
         raise ApplicationError(f"suggestTrials: {error}", type="SpecError", non_retryable=True) from error
 
 
+def connect_config() -> dict:
+    """Temporal's client environment (profile, then TEMPORAL_* variables), as the TS workers read it."""
+    config = dict(ClientConfig.load_client_connect_config(profile=os.environ.get("TEMPORAL_PROFILE")))
+    config.setdefault("target_host", "127.0.0.1:7233")
+    config.setdefault("namespace", "default")
+    return config
+
+
 async def main() -> None:
-    address = os.environ.get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-    namespace = os.environ.get("TEMPORAL_NAMESPACE", "default")
+    config = connect_config()
+    address, namespace = config["target_host"], config["namespace"]
     queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
-    client = await Client.connect(address, namespace=namespace)
+    client = await Client.connect(**config)
     # Sync activity: TPE is CPU-bound numpy work, so it runs on threads, off the event loop.
     with ThreadPoolExecutor(max_workers=2) as executor:
         worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor)
@@ -46,4 +59,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:] == ["--print-connect-config"]:
+        # What the worker would connect with (the API key masked); for tests and operators.
+        shown = {k: ("***" if k == "api_key" else v if isinstance(v, (str, bool, dict)) else repr(v)) for k, v in connect_config().items()}
+        print(json.dumps(shown, sort_keys=True, default=repr))
+    else:
+        asyncio.run(main())

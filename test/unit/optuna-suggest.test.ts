@@ -4,7 +4,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Params } from '../../lib/grid';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
@@ -142,5 +143,29 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ space: SPACE, seed: 1, finished: [{ params, value: 0.5 }], count: 1 }), encoding: 'utf8' });
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /finished\[0\]: params lack dropout/);
+  });
+});
+
+describe('suggest_worker.py connects as the TS workers do', { skip }, () => {
+  const WORKER = join(ROOT, 'search', 'optuna', 'suggest_worker.py');
+  const connectConfig = (env: Record<string, string>) => {
+    const run = spawnSync(PYTHON, [WORKER, '--print-connect-config'], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as Record<string, unknown>;
+  };
+
+  test('the local defaults; an API key (Temporal Cloud) with TLS; a temporal.toml profile', () => {
+    assert.deepEqual(connectConfig({}), { namespace: 'default', target_host: '127.0.0.1:7233' });
+    // It connected with address and namespace alone, so on Cloud or an mTLS cluster it never served.
+    assert.deepEqual(connectConfig({ TEMPORAL_ADDRESS: 'a.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns', TEMPORAL_API_KEY: 'secret' }),
+      { api_key: '***', namespace: 'ns', target_host: 'a.tmprl.cloud:7233', tls: true });
+    const dir = mkdtempSync(join(tmpdir(), 'suggest-profile-'));
+    try {
+      writeFileSync(join(dir, 'temporal.toml'), '[profile.prod]\naddress = "prod.example:7233"\nnamespace = "sweeps"\napi_key = "k"\n');
+      assert.deepEqual(connectConfig({ TEMPORAL_CONFIG_FILE: join(dir, 'temporal.toml'), TEMPORAL_PROFILE: 'prod' }),
+        { api_key: '***', namespace: 'sweeps', target_host: 'prod.example:7233', tls: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
