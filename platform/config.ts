@@ -28,13 +28,20 @@ export function readEnvFile(file: string): Record<string, string> {
 
 let loaded = false;
 
-/** Fills unset variables from the local stack's env file, once. */
+/**
+ * Fills unset variables from the local stack's env file, once. With a temporal.toml profile named
+ * (TEMPORAL_PROFILE or TEMPORAL_CONFIG_FILE), the file's TEMPORAL_* are left out: as variables they
+ * would override the profile's address and namespace, pointing a production worker at the local server.
+ */
 export function loadStackEnv(): void {
   if (loaded) return;
   loaded = true;
   const file = stackEnvFile();
   if (!fs.existsSync(file)) return;
-  for (const [key, value] of Object.entries(readEnvFile(file))) process.env[key] ??= value;
+  const profileNamed = !!(process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
+  for (const [key, value] of Object.entries(readEnvFile(file))) {
+    if (!(profileNamed && key.startsWith('TEMPORAL_'))) process.env[key] ??= value;
+  }
 }
 
 /** A variable, after the stack env file has been loaded. */
@@ -111,7 +118,7 @@ function deploymentVersion(): DeploymentVersion | undefined {
 
 /** The Python of the search venv (infra/setup-search.sh), which runs the suggest worker. */
 export function searchPython(): string {
-  return setting('SWEEP_SEARCH_PYTHON') ?? path.join(REPO_ROOT, '.stack', 'search-venv', 'bin', 'python');
+  return setting('SWEEP_SEARCH_PYTHON') ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'search-venv', 'bin', 'python');
 }
 
 export interface FeatureCacheConfig {

@@ -10,7 +10,7 @@ import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
-import { connectWorker } from '../platform/temporal-connection';
+import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
@@ -118,7 +118,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const workers = await createWorkers(roles);
   const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
   if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
-  console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')}`);
+  console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
   const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
   if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
   await Promise.all(workers.map((w) => w.run()));
