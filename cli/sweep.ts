@@ -264,7 +264,13 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   let board: Leaderboard;
   if (status.name === 'COMPLETED') board = await fullLeaderboard(await handle.result() as Leaderboard);
   else if (status.name === 'CANCELLED') board = await getJson<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
-  else throw new UsageError(`sweep ${sweepId} is ${status.name}, so it has no final results; \`sweep status ${sweepId}\` shows its progress`);
+  else {
+    const why = `sweep ${sweepId} is ${status.name}, so it has no final results; \`sweep status ${sweepId}\` shows its ${status.name === 'RUNNING' ? 'progress' : 'trials and why it ended'}`;
+    // A sweep that ended without results exits as status does (3 failed, 4 stopped); a running one is a usage error.
+    if (status.name === 'RUNNING') throw new UsageError(why);
+    console.error(visible(why));
+    return exitCodeOf(status.name);
+  }
   if (format === 'csv') {
     const { bucket, key } = parseS3Url(board.artifacts.resultsCsv);
     process.stdout.write(await getObject(key, bucket));

@@ -156,6 +156,13 @@ test('a failed sweep: one line with stage, step, reason and fix; exit 3 from sta
   const watched = await sweep('watch', id, '--plain');
   assert.equal(watched.code, 3);
   assert.match(watched.stdout, /failed while ingesting \(step ingestDataset, DataError\)/);
+  // No results and no report for it: results exits as status does (it exited 2, a usage error), report 2 (it exited 1, "not about the sweep").
+  const results = await sweep('results', id);
+  assert.equal(results.code, 3, results.stderr);
+  assert.match(results.stderr, /is FAILED, so it has no final results; `sweep status .*` shows its trials and why it ended/);
+  const report = await sweep('report', id, '--out', path.join(os.tmpdir(), `${id}.html`));
+  assert.equal(report.code, 2, report.stderr);
+  assert.match(report.stderr, /has no s3:\/\/.*leaderboard\.json: the report is made once the sweep has ranked its trials/);
 });
 
 /** The tiny flower set with one truncated JPEG added. */
