@@ -25,7 +25,8 @@ export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
   const client = await connectClient();
   try {
     const entries: SweepListEntry[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}"` })) {
+    // A sweep that continued as new has a closed run per chunk: only its current run is the sweep.
+    for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}" AND ExecutionStatus != "ContinuedAsNew"` })) {
       const attr = w.typedSearchAttributes;
       entries.push({
         sweepId: w.workflowId,
