@@ -19,6 +19,8 @@ export const FailureType = {
   backboneMissing: 'BackboneMissing',
   /** The best trial cannot be exported as one model. */
   exportUnsupported: 'ExportUnsupported',
+  /** Exporting the best trial failed for a reason other than storage (which is retried). */
+  exportFailed: 'ExportFailed',
   /** An artifact a step needs does not exist (deleted from the bucket, say). */
   missingArtifact: 'MissingArtifact',
 } as const;

@@ -33,6 +33,14 @@ export function isStorageUnreachable(error: unknown): boolean {
   return false;
 }
 
+/** Whether an error comes from the S3 client (a response, a connection, credentials): what steps retry. */
+export function isStorageError(error: unknown): boolean {
+  for (let e = error as { cause?: unknown; $metadata?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.$metadata !== undefined || hasNoStorageCredentials(e)) return true;
+  }
+  return false;
+}
+
 /** Whether the AWS credential chain found no credentials (no stack.env, no AWS_* variables, no profile). */
 export const hasNoStorageCredentials = (error: unknown) => named(error, 'CredentialsProviderError');
 

@@ -312,7 +312,8 @@ async function exportBest(gpu: ActivityInterfaceFor<GpuActivities>, sweepId: str
   try {
     const input = { sweepId, best, classes: split.classes, image: spec.image, backbone: spec.backbone, splitKey: split.splitKey };
     // The GPU worker heartbeats while it exports, so a task lost on its way there costs seconds, not the GPU proxy's 5 minutes.
-    return { model: await gpu.exportModel.executeWithOptions({ summary: `export run ${best.run} as one model`, heartbeatTimeout: '20s', retry: { maximumAttempts: 5 } }, [input]) };
+    // Retried like every step (storage outages); an export that cannot work fails without retry (activities/export.ts).
+    return { model: await gpu.exportModel.executeWithOptions({ summary: `export run ${best.run} as one model`, heartbeatTimeout: '20s' }, [input]) };
   } catch (error) {
     return { modelError: rootMessage(error) };
   }
