@@ -7,7 +7,7 @@ import { Client, WorkflowExecutionDescription, WorkflowFailedError } from '@temp
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame } from '../views/watch-view';
+import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
@@ -73,7 +73,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
     // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
   }
   await Promise.all((snap.board?.running ?? []).map(async (trial) => {
-    const progress = await trainingProgress(client, trial.workflowId, trial.epochs);
+    const progress = await trainingProgress(client, trial.workflowId, trial.epochs) ?? waitingProgress(trial);
     if (progress) snap.training[trial.run] = progress;
   }));
   if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };

@@ -13,6 +13,8 @@ export interface RunningTrial {
   /** The trial's child workflow; its pending trainTrial activity heartbeats {epoch, of, batch|metrics}. */
   workflowId: string;
   epochs: number;
+  /** Trained to this epoch and waiting for the sweep's early-stopping decision there. */
+  waitingAt?: number;
 }
 
 export interface LiveLeaderboard {
@@ -73,6 +75,7 @@ export function liveLeaderboard(
   plans: readonly TrialPlan[],
   objective?: Objective,
   unlisted?: UnlistedCounts,
+  waiting?: ReadonlyMap<number, number>,
 ): LiveLeaderboard {
   return {
     ...sweep,
@@ -86,6 +89,7 @@ export function liveLeaderboard(
       params: p.params,
       workflowId: trialWorkflowId(sweep.sweepId, p.run),
       epochs: p.head.n_epochs,
+      ...(waiting?.has(p.run) ? { waitingAt: waiting.get(p.run) } : {}),
     })),
   };
 }

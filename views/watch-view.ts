@@ -4,7 +4,7 @@
 import { EpochMetrics } from '../lib/epoch-rows';
 import { Params } from '../lib/grid';
 import { formatTrialTable, num, pct } from './leaderboard-table';
-import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
+import { LiveLeaderboard, RunningTrial, boardCounts } from '../lib/live-leaderboard';
 import { formatParams } from './workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -21,6 +21,8 @@ export interface TrialProgress {
   attempt: number;
   /** Training is over and the trial is scoring the test split. */
   evaluating?: boolean;
+  /** Trained to `epochsDone`, waiting for the sweep's early-stopping decision there. */
+  waiting?: boolean;
 }
 
 export interface WatchSnapshot {
@@ -58,6 +60,11 @@ export function formatElapsed(seconds: number): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
 }
 
+/** Between rungs no training runs: the sweep says the trial waits at an epoch for its early-stopping decision. */
+export function waitingProgress(trial: Pick<RunningTrial, 'waitingAt' | 'epochs'>): TrialProgress | undefined {
+  return trial.waitingAt === undefined ? undefined : { epochsDone: trial.waitingAt, of: trial.epochs, attempt: 1, waiting: true };
+}
+
 /**
  * The terminal frame; `maxRows` bounds it so an in-place redraw never scrolls. `leaderboard: false`
  * leaves the table out (the last frame, when the final leaderboard follows).
@@ -73,6 +80,7 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
     for (const trial of board.running) {
       const p = snap.training[trial.run];
       const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
+        : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
         : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
       const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
       lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
@@ -120,6 +128,7 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
     const was = prev?.training[trial.run];
     const now = next.training[trial.run];
     if (now?.evaluating && !was?.evaluating) say(`run ${trial.run} evaluating on the test split`);
+    else if (now?.waiting && !was?.waiting) say(`run ${trial.run} at epoch ${now.epochsDone}/${now.of}: waiting for the early-stopping decision`);
     else if (now && now.epochsDone > (was?.epochsDone ?? 0)) {
       const m = now.metrics?.epoch === now.epochsDone ? now.metrics : undefined;
       say(`run ${trial.run} epoch ${now.epochsDone}/${now.of} done` +

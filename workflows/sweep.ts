@@ -70,7 +70,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;
-  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, spec.search?.objective, progress.unlisted);
+  // Early stopping's book of decisions (pure: rebuilt on replay from the signals).
+  const ledger = spec.search?.earlyStopping && new StopLedger(spec.search.earlyStopping, spec.search.objective, carry?.ledger);
+  const live = () => liveLeaderboard({ sweepId, name: spec.name, stage: progress.stage, trialsTotal: progress.trialsTotal }, progress.trials, progress.running, plans, spec.search?.objective, progress.unlisted, ledger?.waiting());
   setHandler(leaderboardQuery, live);
   const publish = (stage?: SweepProgress['stage']) => {
     if (stage) progress.stage = stage;
@@ -89,7 +91,6 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   };
 
   // Early stopping: trials report at each decision epoch; decisions go back as soon as they can be made.
-  const ledger = spec.search?.earlyStopping && new StopLedger(spec.search.earlyStopping, spec.search.objective, carry?.ledger);
   if (ledger) {
     setHandler(epochsReportedSignal, async (report) => {
       ledger.report(report);

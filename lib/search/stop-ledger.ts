@@ -55,6 +55,11 @@ export class StopLedger {
     if (!this.pending.some((p) => p.run === report.run && p.epoch === report.epoch)) this.pending.push(report);
   }
 
+  /** Runs whose report waits for its decision, with the epoch they reached (the sweep's live view shows them waiting). */
+  waiting(): Map<number, number> {
+    return new Map(this.pending.map((p) => [p.run, p.epoch]));
+  }
+
   /** Trial `run` has finished (completed, stopped, failed or cancelled): it reports nothing more. */
   end(run: number): void {
     this.ended.add(run);

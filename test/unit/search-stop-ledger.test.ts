@@ -16,9 +16,11 @@ describe('StopLedger', () => {
     const ledger = new StopLedger(ASHA, DEFAULT_OBJECTIVE);
     ledger.report(report(2, [0.4]));
     assert.deepEqual(decided(ledger), [], 'run 1 has not reported epoch 1');
+    assert.deepEqual([...ledger.waiting()], [[2, 1]], 'run 2 waits at epoch 1 (sweep watch shows it)');
     ledger.report(report(1, [0.9]));
     // Run 1 alone continues; run 2 ranks 2 of 2, the top 1 goes on.
     assert.deepEqual(decided(ledger), ['1@1:go', '2@1:stop']);
+    assert.equal(ledger.waiting().size, 0);
     ledger.report(report(3, [0.95]));
     assert.deepEqual(decided(ledger), ['3@1:go'], 'a stopped trial settles later rungs; run 3 beats both');
     ledger.report(report(3, [0.95, 0.5]));

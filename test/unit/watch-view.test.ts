@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame } from '../../views/watch-view';
+import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
@@ -100,6 +100,24 @@ describe('changeLines (plain output)', () => {
     assert.deepEqual(changeLines(b, { ...b, elapsed: 11 }), []);
     const c = snap(liveLeaderboard(sweep, [{ ...done(1, 0.5), reused: true }], [], plans));
     assert.deepEqual(strip(changeLines(b, c)).slice(0, 1), ['run 1 completed: val acc 50.0% · test acc - · rank 1 · reused from an earlier sweep']);
+  });
+});
+
+describe('a trial between rungs, waiting for its early-stopping decision', () => {
+  test('the live leaderboard says where it waits; watch shows it waiting and, once it trains on, repeats no epoch', () => {
+    const board = liveLeaderboard(sweep, [], [1, 2], plans, undefined, undefined, new Map([[2, 3]]));
+    assert.deepEqual(board.running.map((t) => t.waitingAt), [undefined, 3]);
+    const waiting = waitingProgress(board.running[1])!;
+    assert.equal(waitingProgress(board.running[0]), undefined);
+    const frame = renderFrame(snap(board, { 2: waiting }), { width: 160, maxRows: 40 });
+    assert.match(frame.find((line) => line.includes('run   2'))!, /at epoch 3\/5, waiting for the early-stopping decision/);
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
+    const metrics = { epoch: 3, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, epochDuration: 1, runDuration: 3 };
+    const trained = snap(board, { 2: { epochsDone: 3, of: 5, metrics, attempt: 1 } });
+    const waits = snap(board, { 2: waiting });
+    const resumed = snap(board, { 2: { epochsDone: 3, of: 5, batch: 1, metrics, attempt: 1 } });
+    assert.deepEqual(strip(changeLines(trained, waits)), ['run 2 at epoch 3/5: waiting for the early-stopping decision']);
+    assert.deepEqual(changeLines(waits, resumed), [], 'the next rung\'s first heartbeat repeats nothing');
   });
 });
 
