@@ -43,7 +43,7 @@ export async function buildSweepReport(sweepId: string): Promise<string> {
  */
 async function epochsOf(trial: TrialSummary): Promise<EpochMetrics[]> {
   const result = trial.status === 'completed' || trial.status === 'stopped' ? await getJsonIfExists<Pick<TrainResult, 'epochs'>>(artifactKeys.trialResult(trial.trialId)) : undefined;
-  if (result) return result.epochs.slice(0, trial.epochsDone);
+  if (result) return (result.epochs ?? []).slice(0, trial.epochsDone);
   return (await getJsonIfExists<{ epochs: EpochMetrics[] }>(artifactKeys.trialCheckpoint(trial.trialId)))?.epochs ?? [];
 }
 

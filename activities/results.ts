@@ -42,7 +42,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   for (const trial of [...trials].sort((a, b) => a.run - b.run)) {
     // The stored result is the trial's furthest (another sweep may have trained it on): this sweep's are its first epochsDone.
     const result = await getJsonIfExists<TrainResult>(artifactKeys.trialResult(trial.trialId));
-    for (const epoch of result?.epochs.slice(0, trial.epochsDone) ?? []) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
+    for (const epoch of (result?.epochs ?? []).slice(0, trial.epochsDone)) rows.push({ ...epoch, run: trial.run, trialId: trial.trialId, params: trial.params });
   }
   const ranked = rankTrials(completedTrials(trials), objectiveOf(input.spec));
   const file = (name: string) => artifactKeys.sweepResults(input.sweepId, name);

@@ -11,7 +11,10 @@ import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { planTrials, trialPlans } from '../../activities/plan';
 import { buildSweepReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
-import { TrialSummary } from '../../lib/sweep-types';
+import { TrialInput, TrialSummary } from '../../lib/sweep-types';
+import { writeReusedTrialEvents } from '../../activities/tensorboard-events';
+import { readEventFile } from '../../formats/tensorboard';
+import { HeadArrays } from '../../model/head';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest, SplitManifest } from '../../lib/manifest';
 import { parseSweepSpec } from '../../lib/sweep-spec';
@@ -210,4 +213,19 @@ describe('damaged local copies', () => {
     }
   });
 
+});
+
+describe('TensorBoard events of a reused trial', () => {
+  test('the stored head\'s histograms sit at the epoch it is of: the best, for a trial that keeps it (they were drawn at the last)', async () => {
+    const epoch = (e: number, valAccuracy: number) => ({ epoch: e, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1 - valAccuracy, valAccuracy, epochDuration: 1, runDuration: e });
+    const result = { trialId: 'hist-t', run: 1, params: { lr: 0.01 }, epochs: [epoch(1, 0.9), epoch(2, 0.5), epoch(3, 0.4)], bestEpoch: 1, headKey: 'h', backend: 'cpu', resumedFromEpoch: 0, reused: false };
+    const head: HeadArrays = [new Float32Array(4).fill(1), new Float32Array(2).fill(1), new Float32Array(4).fill(1), new Float32Array(2).fill(1)];
+    const input = { sweepId: 'hist-sweep', trial: { trialId: 'hist-t', run: 1, params: { lr: 0.01 }, head: { hidden_units: 2, num_classes: 2, dropout: 0.5, n_epochs: 3, lr: 0.01, batch_size: 4 } }, val: { dim: 2 } } as unknown as TrialInput;
+    await writeReusedTrialEvents(input, result, async () => head, true);
+    const histogramSteps: number[] = [];
+    for await (const { key } of listKeys(artifactKeys.tensorboard('hist-sweep'))) {
+      for (const event of readEventFile(await getObject(key))) if (event.summary?.value.some((v) => v.histo)) histogramSteps.push(event.step ?? 0);
+    }
+    assert.deepEqual([...new Set(histogramSteps)], [1]);
+  });
 });
