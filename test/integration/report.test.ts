@@ -99,8 +99,9 @@ describe('the sweep report', () => {
     const missing = uniqueId('no-such-sweep');
     await assert.rejects(promisify(execFile)('node', [path.join(REPO_ROOT, 'bin', 'sweep.js'), 'report', missing], { cwd: workDir }),
       (error: { code: number; stderr: string }) => {
-        assert.equal(error.code, 1);
-        assert.match(error.stderr, new RegExp(`sweep ${missing} has no s3://.*leaderboard\\.json yet.*sweep watch ${missing}`));
+        // A usage error (2): the request, not the tool, is at fault.
+        assert.equal(error.code, 2);
+        assert.match(error.stderr, new RegExp(`sweep ${missing} has no s3://.*leaderboard\\.json: the report is made once the sweep has ranked its trials \\(\`sweep status ${missing}\` says where it is\\)`));
         return true;
       });
   });
