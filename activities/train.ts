@@ -142,7 +142,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     // A stale attempt (the retry has already run) writes nothing more.
     throwIfPresumedDead(startedAt);
     const kept = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : epochs.length;
-    const headKey = artifactKeys.trialHeadWeights(trial.trialId, kept);
+    const headKey = final || input.endsHere ? artifactKeys.trialHeadWeights(trial.trialId, kept) : artifactKeys.trialRungHead(trial.trialId, trainedBy ?? input.sweepId);
     // The head is its weights alone: a third of its state's bytes (nothing resumes from it).
     const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);

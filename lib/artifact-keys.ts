@@ -28,6 +28,12 @@ export const artifactKeys = {
    * at `trials/<id>/head/weights.bin` (results name their head's key).
    */
   trialHeadWeights: (trialId: string, epoch: number) => `trials/${trialId}/head/epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
+  /**
+   * The head of an early-stopped trial's latest rung, one per trial workflow run (`owner`), rewritten
+   * rung after rung as the trial goes on (an epoch key per rung would keep every rung's head, up to
+   * one per epoch under the median rule). Once the trial stops, nothing else writes it.
+   */
+  trialRungHead: (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/weights.bin`,
   /** A head's scores on a split, beside the head they score. */
   headEvaluation: (headKey: string, split: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/evaluation-${split}.json`,
   /** The split's images a head got wrong, with their source paths, beside the head. */

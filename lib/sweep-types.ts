@@ -78,6 +78,8 @@ export interface TrialInput {
   keepBest?: Objective;
   /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */
   untilEpoch?: number;
+  /** The trial ends at `untilEpoch` (early stopping stopped it there): its head is kept under its epoch's key, as at the last epoch. */
+  endsHere?: boolean;
   /** Also score the head kept at `untilEpoch` on the test split; absent in trials started before it, which call evaluateTrial. */
   evaluateTest?: boolean;
 }

@@ -105,7 +105,7 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise
     const decision = decisions.get(epoch)!;
     if (decision.stop) {
       // A stored result that went further holds a later epoch's head: train this trial's own up to here.
-      if (trained.storedEpochs) trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false }, `train run ${run} again to epoch ${epoch}, where it stopped`);
+      if (trained.storedEpochs) trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false, endsHere: true }, `train run ${run} again to epoch ${epoch}, where it stopped`);
       return { trained, stopped: { epoch, rule: rule.rule, reason: decision.reason } };
     }
   }

@@ -202,7 +202,7 @@ test('a sweep that stops a trial another sweep trained further keeps its own hea
   const served = await attemptOf('x-1', x);
   assert.equal(served.storedEpochs, EPOCHS);
   // X stops the trial there and trains its own head to epoch 2, as the trial workflow does.
-  const stoppedX = await attemptOf('x-1', { ...x, reuse: false });
+  const stoppedX = await attemptOf('x-1', { ...x, reuse: false, endsHere: true });
   assert.equal(stoppedX.epochs.length, 2);
   assert.notEqual(stoppedX.headKey, trainedY.headKey);
   assert.deepEqual(metricsOf(stoppedX), metricsOf(trainedY).slice(0, 2), 'the first epochs are the same trial\'s');
@@ -216,6 +216,23 @@ test('a sweep that stops a trial another sweep trained further keeps its own hea
   // X run again reuses its own stopped head, with no training (before, it trained the trial to its stop again).
   const againX = await attemptOf('x-2', x);
   assert.deepEqual([againX.reused, againX.storedEpochs, againX.headKey], [true, undefined, stoppedX.headKey]);
+});
+
+test('an early-stopped trial keeps one head per trial workflow for its rungs, rewritten rung after rung, and its last epoch\'s under the epoch', async () => {
+  await clearTrial();
+  const sweep = { ...input, sweepId: uniqueId('sweep-rungs'), reuse: true };
+  const heads = async () => {
+    const keys: string[] = [];
+    for await (const { key } of listKeys(`trials/${input.trial.trialId}/head/`)) if (key.endsWith('/weights.bin')) keys.push(key.split('/').at(-2)!);
+    return keys;
+  };
+  const rung1 = await attemptOf('rungs-1', { ...sweep, untilEpoch: 1 });
+  const rung3 = await attemptOf('rungs-1', { ...sweep, untilEpoch: 3 });
+  assert.equal(rung1.headKey, rung3.headKey, 'one rung head per trial workflow');
+  assert.deepEqual(await heads(), ['run-rungs-1']);
+  const last = await attemptOf('rungs-1', sweep);
+  assert.deepEqual(await heads(), [`epoch-${String(EPOCHS).padStart(4, '0')}`, 'run-rungs-1']);
+  assert.equal(last.headKey, artifactKeys.trialHeadWeights(input.trial.trialId, EPOCHS));
 });
 
 test('a retry that finds the result its own trial workflow stored (the attempt failed after storing it) is not counted as reused', async () => {
