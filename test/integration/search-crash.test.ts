@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
 import { artifactKeys } from '../../lib/artifact-keys';
+import { parseS3Url } from '../../platform/storage';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, waitFor } from './fault-figures';
@@ -55,11 +56,15 @@ async function checkpointedEpochs(trialId: string, sweepId: string): Promise<num
   return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
 }
 
-/** What ASHA decided for each trial and what the trial kept, in ranking order. */
+/**
+ * What ASHA decided for each trial and what the trial kept, in ranking order. The misclassified list is
+ * compared by content: a trial stopped at a rung keeps it in its own trial workflow's folder.
+ */
 const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
   run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
-  valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test,
+  valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test && { ...t.test, misclassified: { count: t.test.misclassified.count } },
 }));
+const misclassifiedLists = (board: Leaderboard) => Promise.all(board.ranked.map((t) => stack.getJson(parseS3Url(t.test!.misclassified.list).key)));
 
 async function trialOutcomes(board: Leaderboard): Promise<Map<string, { epochs: unknown[]; head: Buffer }>> {
   const outcomes = new Map<string, { epochs: unknown[]; head: Buffer }>();
@@ -101,6 +106,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
   assert.equal(run.status, 'completed');
   assert.deepEqual(run.failed, []);
   assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
   const outcomes = await trialOutcomes(run);
   for (const [trialId, expected] of referenceOutcomes) {
     assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
