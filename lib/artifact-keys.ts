@@ -1,6 +1,9 @@
 // Where every artifact lives in the bucket. Content-addressed keys (hash of what produced the
 // artifact) make steps idempotent and let later sweeps reuse earlier work.
 
+/** A file in the folder of a head's weights. */
+const besideHead = (headKey: string, file: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/${file}`;
+
 export const artifactKeys = {
   /** An image stored on its own, as ingestion did before image packs (still read for data sets it ingested). */
   blob: (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256}`,
@@ -35,9 +38,9 @@ export const artifactKeys = {
    */
   trialRungHead: (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/weights.bin`,
   /** A head's scores on a split, beside the head they score. */
-  headEvaluation: (headKey: string, split: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/evaluation-${split}.json`,
+  headEvaluation: (headKey: string, split: string) => besideHead(headKey, `evaluation-${split}.json`),
   /** The split's images a head got wrong, with their source paths, beside the head. */
-  headMisclassified: (headKey: string, split: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/misclassified-${split}.json`,
+  headMisclassified: (headKey: string, split: string) => besideHead(headKey, `misclassified-${split}.json`),
   sweep: (sweepId: string) => `sweeps/${sweepId}`,
   sweepResults: (sweepId: string, file: string) => `sweeps/${sweepId}/${file}`,
   /** The trial summaries of one run of a sweep that continued as new (part 0: the first run). */

@@ -43,7 +43,7 @@ export interface UnlistedCounts {
   stopped?: number;
 }
 
-export function trialCounts(listed: readonly TrialSummary[], unlisted?: UnlistedCounts): UnlistedCounts {
+export function trialCounts(listed: readonly TrialSummary[], unlisted?: UnlistedCounts): Required<UnlistedCounts> {
   const count = (status: TrialSummary['status']) => listed.filter((t) => t.status === status).length;
   return {
     ranked: (unlisted?.ranked ?? 0) + count('completed') + count('stopped'),

@@ -76,7 +76,7 @@ export function nextCarry(
     nextRun: next.nextRun,
     parts: (prev?.parts ?? 0) + 1,
     listed,
-    unlisted: { ranked: all.ranked - kept.ranked, failed: all.failed - kept.failed, cancelled: all.cancelled - kept.cancelled, stopped: all.stopped! - kept.stopped! },
+    unlisted: { ranked: all.ranked - kept.ranked, failed: all.failed - kept.failed, cancelled: all.cancelled - kept.cancelled, stopped: all.stopped - kept.stopped },
     ...(next.ledger ? { ledger: next.ledger } : {}),
     ...(next.finished ? { finished: next.finished } : {}),
   };

@@ -10,7 +10,7 @@ import {
 } from '../formats/feature-shard';
 import { FeatureSetRef } from '../lib/sweep-types';
 import { featureCacheConfig } from './config';
-import { discardLocalCopy, localCopy } from './local-copy';
+import { readLocalCopy } from './local-copy';
 
 /** A feature set's rows: in memory when it fits `memoryLimitBytes`, else streamed from local shard files. */
 export async function openFeatureSet(ref: FeatureSetRef, memoryLimitBytes = featureCacheConfig().memoryLimitBytes): Promise<FeatureRows> {
@@ -52,22 +52,15 @@ function decodedSet(ref: FeatureSetRef, memoryLimitBytes: number): Promise<Featu
 
 async function localShardFiles(ref: FeatureSetRef): Promise<string[]> {
   const files: string[] = [];
-  for (let shard = 0; shard < ref.shards; shard++) files.push(await intactLocalShard(artifactKeys.featureShard(ref.id, shard)));
+  // Checked whole (header and size): streamed reads past a cut-short file's end would read nothing and
+  // train on the previous batch's rows, silently.
+  for (let shard = 0; shard < ref.shards; shard++) {
+    files.push(await readLocalCopy<string>(artifactKeys.featureShard(ref.id, shard), async (file) => {
+      const damaged = shardFileProblem(file);
+      return damaged === undefined ? { value: file } : { damaged };
+    }));
+  }
   return files;
-}
-
-/**
- * The shard's local file, downloaded again once if the copy there is not a whole shard: streamed reads
- * past a cut-short file's end would read nothing and train on the previous batch's rows, silently.
- */
-async function intactLocalShard(key: string): Promise<string> {
-  const file = await localCopy(key);
-  if (shardFileProblem(file) === undefined) return file;
-  await discardLocalCopy(key);
-  const again = await localCopy(key);
-  const problem = shardFileProblem(again);
-  if (problem) throw new Error(`feature shard ${key}, downloaded again to ${again}: ${problem}`);
-  return again;
 }
 
 /** Why a local file is not a whole feature shard (its header and size), or undefined. */

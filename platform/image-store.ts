@@ -7,7 +7,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { DatasetManifest, ImageInPack } from '../lib/manifest';
 import { ImagePackBuilder, ImagePackIndex, locateImages } from '../formats/image-pack';
 import { mapBounded } from '../lib/bounded';
-import { discardLocalCopy, localCopy } from './local-copy';
+import { readLocalCopy } from './local-copy';
 import { getJson, getObject, listKeys, putJson, putObject } from './storage';
 
 /**
@@ -113,21 +113,16 @@ function placesOf(datasetId: string): Promise<Map<string, ImageInPack>> {
  * image's hash: a copy cut short or damaged on disk is downloaded again, once, instead of failing every
  * retry on this node or feeding the backbone wrong bytes.
  */
-async function readFromPack(at: ImageInPack, sha256: string): Promise<Buffer> {
-  const key = artifactKeys.imagePack(at.pack);
-  let problem = '';
-  for (const attempt of ['local copy', 'copy downloaded again']) {
-    const file = await localCopy(key);
+function readFromPack(at: ImageInPack, sha256: string): Promise<Buffer> {
+  return readLocalCopy<Buffer>(artifactKeys.imagePack(at.pack), async (file) => {
     const handle = await fs.open(file, 'r');
     try {
       const bytes = Buffer.alloc(at.length);
       const { bytesRead } = await handle.read(bytes, 0, at.length, at.offset);
-      if (bytesRead === at.length && createHash('sha256').update(bytes).digest('hex') === sha256) return bytes;
-      problem = `the ${attempt} ${file} ${bytesRead === at.length ? 'holds other bytes' : `ends before byte ${at.offset + at.length}`} where the manifest places image ${sha256}`;
+      if (bytesRead === at.length && createHash('sha256').update(bytes).digest('hex') === sha256) return { value: bytes };
+      return { damaged: `${bytesRead === at.length ? 'other bytes' : `the file ends before byte ${at.offset + at.length}`} where the manifest places image ${sha256}` };
     } finally {
       await handle.close();
     }
-    await discardLocalCopy(key);
-  }
-  throw new Error(`image pack ${at.pack}: ${problem}`);
+  });
 }

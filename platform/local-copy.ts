@@ -45,10 +45,22 @@ async function download(key: string, file: string): Promise<string> {
   return file;
 }
 
+/** What a read of a local copy found: the value, or why the copy is damaged. */
+export type LocalRead<T> = { value: T } | { damaged: string };
+
 /**
- * Drops this node's copy of an object found damaged (cut short by a crash of a node whose copies were
- * written before they were flushed, or changed on disk), so the next localCopy downloads it again.
+ * Reads the object's local copy with `read`. A copy it finds damaged (cut short by a crash of a node
+ * whose copies were written before they were flushed, or changed on disk) is discarded and downloaded
+ * again, once, instead of failing every retry on this node or being read as it is.
  */
-export async function discardLocalCopy(key: string): Promise<void> {
-  await fs.rm(path.join(featureCacheConfig().dir, key), { force: true });
+export async function readLocalCopy<T>(key: string, read: (file: string) => Promise<LocalRead<T>>): Promise<T> {
+  let damaged = '';
+  for (const copy of ['local copy', 'copy downloaded again']) {
+    const file = await localCopy(key);
+    const found = await read(file);
+    if ('value' in found) return found.value;
+    damaged = `the ${copy} ${file}: ${found.damaged}`;
+    await fs.rm(file, { force: true });
+  }
+  throw new Error(`${key}: ${damaged}`);
 }

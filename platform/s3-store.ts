@@ -25,20 +25,22 @@ export function s3(): S3Client {
 
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
 
+type ChainedError = { cause?: unknown; $metadata?: unknown; code?: string };
+
+/** Whether `test` holds for the error or any error in its chain of causes. */
+function someCause(error: unknown, test: (e: ChainedError) => boolean): boolean {
+  for (let e = error as ChainedError | undefined; e; e = e.cause as ChainedError | undefined) if (test(e)) return true;
+  return false;
+}
+
 /** Whether an error is the S3 client failing to reach the store (the SDK marks its errors with `$metadata`). */
 export function isStorageUnreachable(error: unknown): boolean {
-  for (let e = error as { cause?: unknown; $metadata?: unknown; code?: string } | undefined; e; e = e.cause as typeof e) {
-    if (e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? '')) return true;
-  }
-  return false;
+  return someCause(error, (e) => e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? ''));
 }
 
 /** Whether an error comes from the S3 client (a response, a connection, credentials): what steps retry. */
 export function isStorageError(error: unknown): boolean {
-  for (let e = error as { cause?: unknown; $metadata?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.$metadata !== undefined || hasNoStorageCredentials(e)) return true;
-  }
-  return false;
+  return someCause(error, (e) => e.$metadata !== undefined || hasNoStorageCredentials(e));
 }
 
 /** Whether the AWS credential chain found no credentials (no stack.env, no AWS_* variables, no profile). */

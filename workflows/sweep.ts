@@ -129,10 +129,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     publish();
     const summary = await runTrial(sweepId, spec, split, features, plan);
     firstRuns.get(plan.trialId)?.finish(summary);
-    if (ledger) {
-      ledger.end(plan.run);
-      await sendStopDecisions(sweepId, ledger);
-    }
+    await endInLedger(plan.run);
     progress.running = progress.running.filter((run) => run !== plan.run);
     progress.trials.push(summary);
     publish();
@@ -143,11 +140,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const firstRuns = new Map<string, { run: number; summary: Promise<TrialSummary>; finish: (summary: TrialSummary) => void }>();
   const runRepeat = async (plan: TrialPlan) => {
     const first = firstRuns.get(plan.trialId)!;
-    if (ledger) {
-      // It reports nothing to early stopping: its first run's reports stand for it.
-      ledger.end(plan.run);
-      await sendStopDecisions(sweepId, ledger);
-    }
+    // It reports nothing to early stopping: its first run's reports stand for it.
+    await endInLedger(plan.run);
     const summary: TrialSummary = { ...await first.summary, run: plan.run, params: plan.params, sameAs: first.run };
     progress.trials.push(summary);
     publish();
@@ -155,15 +149,20 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   };
   /** Runs planned trials: each trial id once, its repeats (only in sweeps with the patch) sharing its outcome. */
   const runAll = async (planned: TrialPlan[]) => {
-    const isRepeat = (plan: TrialPlan, i: number) => firstRuns.has(plan.trialId) || planned.findIndex((p) => p.trialId === plan.trialId) < i;
-    const repeats = planned.filter(isRepeat);
-    const once = repeats.length > 0 && patched(REPEATED_TRIAL_ONCE_PATCH);
-    for (const plan of planned.filter((p, i) => !isRepeat(p, i))) {
+    const firsts: TrialPlan[] = [];
+    const repeats: TrialPlan[] = [];
+    for (const plan of planned) {
+      if (firstRuns.has(plan.trialId)) {
+        repeats.push(plan);
+        continue;
+      }
       let finish!: (summary: TrialSummary) => void;
       const summary = new Promise<TrialSummary>((resolve) => { finish = resolve; });
       firstRuns.set(plan.trialId, { run: plan.run, summary, finish });
+      firsts.push(plan);
     }
-    const own = once ? planned.filter((plan) => firstRuns.get(plan.trialId)!.run === plan.run) : planned;
+    const once = repeats.length > 0 && patched(REPEATED_TRIAL_ONCE_PATCH);
+    const own = once ? firsts : planned;
     // Trials found finished run beside the bound. Older workers ignored the marks (a sweep planned by a
     // newer CPU worker but run by an older workflow worker): such a sweep replays as it ran.
     const runOwn = () => (patched(REUSED_BESIDE_BOUND_PATCH) ? runPlannedTrials(own, spec.concurrency, runOne) : mapBounded(own, spec.concurrency, runOne));
@@ -171,6 +170,12 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const [ownSummaries, repeatSummaries] = await Promise.all([runOwn(), Promise.all(repeats.map(runRepeat))]);
     return planned.map((plan) => ownSummaries[own.indexOf(plan)] ?? repeatSummaries[repeats.indexOf(plan)]);
   };
+  /** Trial `run` will report nothing more: decisions waiting for it can be made. */
+  async function endInLedger(run: number): Promise<void> {
+    if (!ledger) return;
+    ledger.end(run);
+    await sendStopDecisions(sweepId, ledger);
+  }
   /** Plans trials (all of them, or a bayesian batch), declares their hyperparameters to TensorBoard and runs them. */
   const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
     const planned = await cpu.planTrials.executeWithOptions({

@@ -144,6 +144,27 @@ describe('the feature cache on the store', () => {
     assert.notEqual(bAgain, b, 'b was the least recently opened, so c pushed it out');
     assert.deepEqual([...bAgain], [1, 1, 1, 1]);
   });
+
+  test('a feature shard cut short or emptied on disk (a node that lost power) is downloaded again, in memory and streamed', async () => {
+    process.env.SWEEP_CACHE_DIR = tmp;
+    const dim = 4;
+    const shard = encodeFeatureShard({ count: 40, dim, labels: Int32Array.from({ length: 40 }, (_, i) => i % 3), features: Float32Array.from({ length: 40 * dim }, (_, i) => i) });
+    for (const [name, damaged] of [['cut', shard.subarray(0, 200)], ['empty', new Uint8Array(0)]] as const) {
+      for (const limit of [1e9, 0]) {
+        const ref = { id: `damaged-${name}-${limit}`, shards: 1, rows: 40, dim };
+        const key = artifactKeys.featureShard(ref.id, 0);
+        await putObject(key, shard);
+        fs.mkdirSync(path.dirname(path.join(tmp, key)), { recursive: true });
+        fs.writeFileSync(path.join(tmp, key), damaged);
+        const set = await openFeatureSet(ref, limit);
+        const out = new Float32Array(dim);
+        await set.read([39], out);
+        set.close();
+        assert.deepEqual([...out], [156, 157, 158, 159], `${name}, ${limit ? 'in memory' : 'streamed'}`);
+        assert.equal(fs.statSync(path.join(tmp, key)).size, shard.byteLength);
+      }
+    }
+  });
 });
 
 describe('planTrials on the store', () => {
@@ -184,36 +205,7 @@ describe('a sweep\'s results and report on the store', () => {
   });
 });
 
-describe('damaged local copies', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'damaged-cache-'));
-  const saved = process.env.SWEEP_CACHE_DIR;
-  after(() => {
-    if (saved === undefined) delete process.env.SWEEP_CACHE_DIR; else process.env.SWEEP_CACHE_DIR = saved;
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
-  test('a feature shard cut short or emptied on disk (a node that lost power) is downloaded again, in memory and streamed', async () => {
-    process.env.SWEEP_CACHE_DIR = tmp;
-    const dim = 4;
-    const shard = encodeFeatureShard({ count: 40, dim, labels: Int32Array.from({ length: 40 }, (_, i) => i % 3), features: Float32Array.from({ length: 40 * dim }, (_, i) => i) });
-    for (const [name, damaged] of [['cut', shard.subarray(0, 200)], ['empty', new Uint8Array(0)]] as const) {
-      for (const limit of [1e9, 0]) {
-        const ref = { id: `damaged-${name}-${limit}`, shards: 1, rows: 40, dim };
-        const key = artifactKeys.featureShard(ref.id, 0);
-        await putObject(key, shard);
-        fs.mkdirSync(path.dirname(path.join(tmp, key)), { recursive: true });
-        fs.writeFileSync(path.join(tmp, key), damaged);
-        const set = await openFeatureSet(ref, limit);
-        const out = new Float32Array(dim);
-        await set.read([39], out);
-        set.close();
-        assert.deepEqual([...out], [156, 157, 158, 159], `${name}, ${limit ? 'in memory' : 'streamed'}`);
-        assert.equal(fs.statSync(path.join(tmp, key)).size, shard.byteLength);
-      }
-    }
-  });
-
-});
 
 describe('TensorBoard events of a reused trial', () => {
   test('the stored head\'s histograms sit at the epoch it is of: the best, for a trial that keeps it (they were drawn at the last)', async () => {
