@@ -22,10 +22,42 @@ export function trainingLeaseId(trialId: string): string {
 }
 
 /**
+ * A trial's hold on its lease: taken before it trains; given back while it waits long at an
+ * early-stopping rung and taken again to train on (see `trialWorkflow`); closed with the trial.
+ */
+export class TrainingLease {
+  private constructor(
+    private readonly trialId: string,
+    private readonly onWait: (holderLeaseId: string) => void,
+    private handle: ChildWorkflowHandle<typeof trainingLeaseWorkflow> | undefined,
+  ) {}
+
+  static async take(trialId: string, onWait: (holderLeaseId: string) => void): Promise<TrainingLease> {
+    return new TrainingLease(trialId, onWait, await acquireTrainingLease(trialId, onWait));
+  }
+
+  get held(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** Ends the lease workflow, so another sweep's trial can take it. */
+  async release(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.signal(releaseLeaseSignal);
+  }
+
+  /** Takes the lease again after `release`, waiting while another workflow holds it. */
+  async retake(): Promise<void> {
+    this.handle ??= await acquireTrainingLease(this.trialId, this.onWait);
+  }
+}
+
+/**
  * Takes the trial's lease, waiting while another workflow holds it (backing off to a check every
  * 30 s, so a long wait adds little history). `onWait` is told who holds it, once per wait.
  */
-export async function acquireTrainingLease(trialId: string, onWait: (holderLeaseId: string) => void): Promise<ChildWorkflowHandle<typeof trainingLeaseWorkflow>> {
+async function acquireTrainingLease(trialId: string, onWait: (holderLeaseId: string) => void): Promise<ChildWorkflowHandle<typeof trainingLeaseWorkflow>> {
   const workflowId = trainingLeaseId(trialId);
   for (let seconds = 1; ; seconds = Math.min(30, seconds * 2)) {
     try {

@@ -10,11 +10,20 @@ import { objectiveValue } from '../lib/search/objective';
 import { pct } from '../views/leaderboard-table';
 import { Evaluation, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { testEvaluationInput } from '../lib/trial-input';
-import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, releaseLeaseSignal, stopDecisionSignal } from './contract';
-import { acquireTrainingLease } from './training-lease';
+import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, stopDecisionSignal } from './contract';
+import { TrainingLease } from './training-lease';
 
 /** Marks the trials whose lease ends when they do: those started before it released it by signal after training. */
 const LEASE_CLOSES_WITH_TRIAL_PATCH = 'trial-lease-closes-with-trial';
+/** Marks the trials that give their lease back during a long wait at a rung: those started before held it. */
+const LEASE_FREED_AT_RUNG_PATCH = 'trial-lease-freed-at-rung';
+/**
+ * How long a trial waits at a rung for its decision still holding its lease. A decision waits for the
+ * sweep's earlier trials, which may wait for leases held by another sweep's trials waiting at their
+ * rungs for that sweep's earlier trials: two sweeps that share trials in different orders could wait
+ * on each other for ever. Giving the lease back breaks every such cycle; most decisions come sooner.
+ */
+const RUNG_WAIT_HOLDING_LEASE = '10s';
 
 type Train = (input: TrialWorkflowInput, summary: string) => Promise<TrainResult>;
 
@@ -28,19 +37,19 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   });
   const { run, head } = input.trial;
   // patched(): trial workflows started by workers without the lease replay as they ran.
-  const lease = patched('training-lease') ? await acquireTrainingLease(input.trial.trialId, (holder) => {
-    setCurrentDetails(`**waiting**: another sweep is training this trial (it holds ${holder}); this one then reuses or retrains it`);
+  const lease = patched('training-lease') ? await TrainingLease.take(input.trial.trialId, (holder) => {
+    setCurrentDetails(`**waiting**: another sweep is training this trial (it holds ${holder}); this one then reuses or trains on from what it stored`);
   }) : undefined;
   setCurrentDetails(`**training** ${head.n_epochs} epochs; the trainTrial activity's heartbeat holds the current epoch and metrics`);
   // Training scores the test split too. No patch: replay takes the branch below from the recorded
   // result, and a trial started before (or trained by an older worker) gets none and calls evaluateTrial.
   const train: Train = (trialInput, summary) => gpu.trainTrial.executeWithOptions({ summary }, [{ ...trialInput, evaluateTest: true }]);
   const { trained, stopped } = input.stopping
-    ? await trainRungByRung(input, train)
+    ? await trainRungByRung(input, train, lease)
     : { trained: await train(input, `train run ${run}: ${head.n_epochs} epochs`), stopped: undefined };
   // The lease closes with this workflow (parent close policy), so it is held through the test evaluation.
   // Trials started before that released it here by signal: one more workflow task for both workflows.
-  if (!patched(LEASE_CLOSES_WITH_TRIAL_PATCH)) await lease?.signal(releaseLeaseSignal);
+  if (!patched(LEASE_CLOSES_WITH_TRIAL_PATCH)) await lease?.release();
   if (trained.epochs.length === 0) throw ApplicationFailure.nonRetryable('trial trained no epochs', FailureType.data);
   // The epoch the trial keeps (its head's weights are that epoch's): its best by the objective, or its last.
   const kept = trained.epochs.find((e) => e.epoch === trained.bestEpoch) ?? trained.epochs[trained.epochs.length - 1];
@@ -78,7 +87,7 @@ async function evaluateOnTest(gpu: ActivityInterfaceFor<GpuActivities>, input: T
  * Trains to each decision epoch, reports the objective's values to the sweep and waits for its
  * decision; the trial ends at the first stop, or trains on to its last epoch.
  */
-async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise<{ trained: TrainResult; stopped?: TrialSummary['stopped'] }> {
+async function trainRungByRung(input: TrialWorkflowInput, train: Train, lease: TrainingLease | undefined): Promise<{ trained: TrainResult; stopped?: TrialSummary['stopped'] }> {
   const { rule, objective } = input.stopping!;
   const { run, trialId, head } = input.trial;
   const decisions = new Map<number, StopDecision>();
@@ -86,6 +95,7 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise
   // segment's start (a retried attempt) is a resume worth reporting.
   let resumed = 0;
   const segment = async (from: number, trialInput: TrialWorkflowInput, summary: string) => {
+    await lease?.retake();
     const trained = await train(trialInput, summary);
     if (trained.resumedFromEpoch > from) resumed = trained.resumedFromEpoch;
     return { ...trained, resumedFromEpoch: resumed };
@@ -101,7 +111,12 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train): Promise
     const values = trained.epochs.map((e) => objectiveValue(e, objective)).map((v) => (Number.isNaN(v) ? null : v));
     await sweep.signal(epochsReportedSignal, { run, trialId, epoch, values });
     setCurrentDetails(`**waiting** at epoch ${epoch} for the sweep's ${rule.rule} decision: it is made once every earlier trial has reached epoch ${epoch}, stopped or ended`);
-    await condition(() => decisions.has(epoch));
+    const decided = () => decisions.has(epoch);
+    if (lease?.held && patched(LEASE_FREED_AT_RUNG_PATCH) && !await condition(decided, RUNG_WAIT_HOLDING_LEASE)) {
+      await lease.release();
+      setCurrentDetails(`**waiting** at epoch ${epoch} for the sweep's ${rule.rule} decision, its training lease given back meanwhile (taken again to train on): the decision is made once every earlier trial has reached epoch ${epoch}, stopped or ended`);
+    }
+    await condition(decided);
     const decision = decisions.get(epoch)!;
     if (decision.stop) {
       // A stored result that went further holds a later epoch's head: train this trial's own up to here.

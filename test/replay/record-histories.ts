@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,9 +174,29 @@ async function recordRepeated(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, 'repeated', await start(spec, 'replay-repeated'));
 }
 
+/**
+ * An ASHA grid whose run 2 waits at its first rung longer than a trial keeps its lease there, because
+ * the recorder holds run 1's lease meanwhile (as another sweep's trial would): run 2 gives its lease
+ * back and takes it again to train on (patch 'trial-lease-freed-at-rung'; the ASHA sets above hold it
+ * through every wait). The first sweep only finds the trial ids.
+ */
+async function recordLeaseFreedAtRung(env: TestWorkers, start: Start): Promise<void> {
+  const search = { method: 'grid', space: { hidden_units: { type: 'choice', values: [8, 16] } }, earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 } };
+  const spec = await tinySpec(env, { grid: undefined, seed: Math.floor(Math.random() * 2 ** 31), reuse: false, concurrency: 2, search });
+  const ids = await (await start(spec, 'replay-lease-freed-ids')).result() as { ranked: Array<{ run: number; trialId: string }> };
+  const firstTrial = ids.ranked.find((t) => t.run === 1)!.trialId;
+  const held = await env.client.workflow.start('trainingLeaseWorkflow', { taskQueue: env.cpuQueue, workflowId: `training-lease.${firstTrial}` });
+  const sweep = await start(spec, 'replay-lease-freed');
+  const gaveBack = async () => ((await env.client.workflow.getHandle(`${sweep.workflowId}.trial-002`).fetchHistory().catch(() => undefined))?.events ?? [])
+    .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'release');
+  for (let i = 0; i < 120 && !await gaveBack(); i++) await new Promise((r) => setTimeout(r, 500));
+  await held.signal('release');
+  await save(env.client, 'lease-freed', sweep);
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
-  'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated,
+  'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
 };
 
 async function main(): Promise<void> {

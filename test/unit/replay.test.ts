@@ -117,7 +117,7 @@ test('trials that released their training lease by signal replay with it; trials
   assert.ok(lease.at(-1)!.workflowExecutionTerminatedEventAttributes, 'the lease ended with its trial (parent close policy)');
   const waited = histories((f) => f === 'lease-end-b.01-trial.json')[0].history.events ?? [];
   assert.ok(waited.some((e) => e.startChildWorkflowExecutionFailedEventAttributes), 'a trial of the second sweep waited for the first one\'s lease');
-  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('completed.') || file.startsWith('lease-') || file.startsWith('asha.'));
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('completed.') || (file.startsWith('lease-') && !file.startsWith('lease-freed.')) || file.startsWith('asha.'));
   assert.equal(results.length, 43);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
@@ -166,5 +166,25 @@ test('a search that drew one configuration twice replays as it ran: a trial work
   assert.equal(trialWorkflows('repeated.00-sweep.json'), 2);
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated'));
   assert.equal(results.length, 12);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('ASHA trials that gave their lease back during a long wait at a rung replay with it; those that held it through every wait replay without it', async () => {
+  // lease-freed.*: run 2 waited at its first rung past the 10 s a trial keeps its lease there (the
+  // recorder held run 1's lease), gave it back by signal, and took it again to train on; at its second
+  // rung the decision came first and the timer was cancelled. The ASHA sets before
+  // patched('trial-lease-freed-at-rung') (asha.*, lease-end-asha.*, test-in-training-asha.*) have no timer.
+  const events = (file: string) => histories((f) => f === file)[0].history.events ?? [];
+  const waited = events('lease-freed.03-trial.json');
+  const index = (match: (e: (typeof waited)[number]) => unknown) => waited.findIndex(match);
+  const released = index((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'release');
+  const leases = waited.flatMap((e, i) => (e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'trainingLeaseWorkflow' ? [i] : []));
+  const trainings = waited.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainTrial' ? [i] : []));
+  assert.ok(index((e) => e.timerFiredEventAttributes) < released && released > trainings[0], 'the rung wait timed out, then the lease was given back');
+  assert.ok(leases.length === 2 && released < leases[1] && leases[1] < trainings[1], 'and taken again before training on');
+  assert.ok(waited.some((e) => e.timerCanceledEventAttributes), 'a decision that came in time cancelled the timer');
+  assert.ok(!events('asha.03-trial.json').some((e) => e.timerStartedEventAttributes), 'the older ASHA trials have no timer');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('lease-freed.') || file.includes('asha.'));
+  assert.equal(results.length, 32);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });

@@ -21,7 +21,8 @@ import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
-import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, sweepWorkflow } from '../../workflows';
+import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, releaseLeaseSignal, sweepWorkflow, trainingLeaseWorkflow } from '../../workflows';
+import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, fakeActivities, fakeValAccuracy } from './fake-activities';
 
@@ -494,6 +495,63 @@ describe('a configuration drawn twice', () => {
       const again = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, seed, search }), `repeat-${seed}-again`, () => 0, fakes);
       assert.equal(again.board.reusedTrials, 4, 'a rerun reuses every trial');
       assert.deepEqual(again.board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.sameAs]), board.ranked.map((t) => [t.run, t.status, t.epochsDone, t.sameAs]));
+    }
+  });
+});
+
+describe('two early-stopped sweeps that share trials in opposite orders', () => {
+  const search = (values: number[]) => ({ method: 'grid', space: { hidden_units: { type: 'choice', values } }, earlyStopping: { rule: 'asha', ...ASHA } });
+  const sleepMs = (ms: number) => new Promise((resolve) => { setTimeout(resolve, Math.max(0, ms)); });
+  /** When a lease waiter started at `from` checks again (trainingLease's backoff: 1, 2, 4, 8, 16 s). */
+  const checks = (from: number) => [1, 3, 7, 15, 31].map((s) => from + s * 1000);
+
+  // A plans T8 then T16, B plans T16 then T8. The cycle: A's run 2 holds T16 at its first rung and
+  // waits for A's run 1, which waits for T8, held by B's run 2 at its rung, waiting for B's run 1,
+  // which waits for T16. Two leases held by the test hand T8 to B's run 2 and T16 to A's run 2: each
+  // is given back just before that run's next check and well before its rival's (the backoff above).
+  test('end: a trial that waits long at a rung gives its lease back and takes it again to train on', async () => {
+    const a = spec({ grid: undefined, concurrency: 2, search: search([8, 16]) });
+    const b = spec({ grid: undefined, concurrency: 2, search: search([16, 8]), taskQueues: a.taskQueues });
+    const ids = new Map((await sweepWithDelays(a, 'cycle-ids', () => 0)).inputs.map((i) => [i.trial.params.hidden_units, i.trial.trialId]));
+    const trials = new Map([...ids].map(([units, id]) => [id, `T${units}`]));
+    const trained: string[] = [];
+    const planned = new Map<string, number>();
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      trainTrial: async (input) => {
+        trained.push(`${input.sweepId.split('-')[1]}:${trials.get(input.trial.trialId)}`);
+        return base.gpu.trainTrial(input);
+      },
+      // Trial workflows start, and take or wait for their leases, as this returns.
+      writeTensorboardExperiment: async (input) => {
+        planned.set(input.sweepId.split('-')[1], Date.now());
+        return `tensorboard/${input.sweepId}`;
+      },
+    });
+    const outcome = await withWorkers(a, fakes, async () => {
+      const held = await Promise.all([8, 16].map((units) => env.client.workflow.start(trainingLeaseWorkflow, { taskQueue: a.taskQueues.cpu, workflowId: trainingLeaseId(ids.get(units)!) })));
+      const sweeps = [await startSweep(b, 'cycle-b')];
+      while (!planned.has('b')) await sleepMs(50);
+      await sleepMs(planned.get('b')! + 4000 - Date.now());
+      sweeps.push(await startSweep(a, 'cycle-a'));
+      while (!planned.has('a')) await sleepMs(50);
+      const [fromA, fromB] = [planned.get('a')!, planned.get('b')!];
+      // T8 after A's third check, before B's fourth (A's fourth comes later); T16 after that, before A's fourth.
+      await sleepMs(checks(fromA)[2] + 1500 - Date.now());
+      await held[0].signal(releaseLeaseSignal);
+      await sleepMs(checks(fromB)[3] + 1500 - Date.now());
+      await held[1].signal(releaseLeaseSignal);
+      const outcome = await Promise.race([Promise.all(sweeps.map((h) => h.result())), sleepMs(60_000).then(() => 'hung' as const)]);
+      if (outcome === 'hung') await Promise.all(sweeps.map((h) => h.terminate('the test gave up on it')));
+      return outcome;
+    });
+    const first = (name: string) => (trained.includes(name) ? trained.indexOf(name) : Infinity);
+    assert.ok(first('b:T8') < first('a:T8') && first('a:T16') < first('b:T16'),
+      `the timing set up the cycle (each sweep's run 2 took its lease first): ${trained.join(', ')}`);
+    assert.notEqual(outcome, 'hung', `the two sweeps waited on each other for ever: ${trained.join(', ')}`);
+    for (const board of outcome as Leaderboard[]) {
+      assert.equal(board.status, 'completed');
+      assert.deepEqual(board.ranked.map((t) => t.trialId).sort(), [...ids.values()].sort());
     }
   });
 });
