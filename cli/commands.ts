@@ -7,7 +7,7 @@ export const EXIT = {
   ok: 0,
   /** Something went wrong that is not about the sweep (Temporal or S3 refused, a bug). */
   error: 1,
-  /** The command line or the spec is wrong; nothing was started. */
+  /** The command line or the spec is wrong (or names no sweep); nothing was started. */
   usage: 2,
   /** The sweep failed. */
   sweepFailed: 3,
@@ -89,7 +89,7 @@ export type Invocation =
 const EXIT_CODES_HELP = `exit codes:
   0    done (for start --wait, status and watch: the sweep completed, or is running)
   1    an error not about the sweep (Temporal or S3 unreachable, a bug)
-  2    bad command line or spec; nothing was started
+  2    bad command line or spec (or no sweep with that id); nothing was started
   3    the sweep failed
   4    the sweep was cancelled, terminated or timed out
   130  Ctrl-C while waiting; the sweep goes on`;

@@ -303,7 +303,8 @@ export function run(): void {
       else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');
       else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check TEMPORAL_ADDRESS`);
       else console.error(`error: ${visible(rootMessage(error))}`);
-      process.exit(error instanceof UsageError || error instanceof SpecError ? EXIT.usage : EXIT.error);
+      // An unknown sweep id is a bad command line: nothing was started.
+      process.exit(error instanceof UsageError || error instanceof SpecError || error instanceof WorkflowNotFoundError ? EXIT.usage : EXIT.error);
     },
   );
 }

@@ -10,13 +10,18 @@ are plain JSON (see suggest.py for their shape).
   and the rest of Temporal's client environment, as the TS workers read it: TEMPORAL_API_KEY,
   TEMPORAL_TLS*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (a temporal.toml)
 
+On SIGTERM or SIGINT it stops polling and finishes the suggestions in progress (a few seconds
+each) before it exits, so a redeploy loses none to their start-to-close timeout.
+
 Run: .stack/search-venv/bin/python search/optuna/suggest_worker.py
 """
 import asyncio
 import json
 import os
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.client import Client
@@ -25,6 +30,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from suggest import suggest
+
+
+# Far more than a suggestion takes (seconds); a sync activity cannot be interrupted anyway.
+SUGGESTION_GRACE = timedelta(seconds=60)
 
 
 @activity.defn(name="suggestTrials")
@@ -51,11 +60,19 @@ async def main() -> None:
     address, namespace = config["target_host"], config["namespace"]
     queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
     client = await Client.connect(**config)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     # Sync activity: TPE is CPU-bound numpy work, so it runs on threads, off the event loop.
     with ThreadPoolExecutor(max_workers=2) as executor:
-        worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor)
-        print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)
-        await worker.run()
+        worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor,
+                        graceful_shutdown_timeout=SUGGESTION_GRACE)
+        # Leaving the block shuts the worker down: no more polls; running suggestions get SUGGESTION_GRACE to finish.
+        async with worker:
+            print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)
+            await stop.wait()
+            print("[suggest-worker] stopping: finishing the suggestions in progress", flush=True)
+    print("[suggest-worker] stopped", flush=True)
 
 
 if __name__ == "__main__":

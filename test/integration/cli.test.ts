@@ -114,7 +114,7 @@ test('help, version and bad flags', async () => {
   assert.match(bad.stderr, /unknown option --jsno/);
   assert.equal(bad.stdout, '');
   const missing = await sweep('status', 'no-such-sweep-' + Date.now());
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no sweep with that id.*`sweep list` shows recent sweeps/);
 });
 

@@ -11,7 +11,7 @@ import { readEventFile } from '../../formats/tensorboard/reader';
 import { OUTCOME_TEXT_TAG, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { getJson, getObject, objectExists } from '../../platform/storage';
 import { sweepWorkflow } from '../../workflows';
-import { suggestWorkerMissing } from '../../workers/suggest-worker';
+import { startSuggestWorker, suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
 const noSuggestWorker = suggestWorkerMissing();
@@ -51,6 +51,16 @@ describe('search end to end', () => {
     assert.equal(again.reusedTrials, 4);
     const ids = (board: Leaderboard) => board.ranked.map((t) => [t.run, t.trialId]).sort();
     assert.deepEqual(ids(again), ids(first));
+  });
+
+  test('the suggest worker stops on SIGTERM (exit 0) after finishing the suggestions in progress; before, the signal killed it', { skip: noSuggestWorker }, async () => {
+    const worker = await startSuggestWorker(uniqueId('sigterm-suggest'));
+    const exit = new Promise<[number | null, string | null]>((resolve) => worker.process.once('exit', (code, signal) => resolve([code, signal])));
+    let output = '';
+    worker.process.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await worker.stop();
+    assert.deepEqual(await exit, [0, null]);
+    assert.match(output, /stopping: finishing the suggestions in progress[\s\S]*stopped/);
   });
 
   describe('ASHA, keeping the best epoch', () => {

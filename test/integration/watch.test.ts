@@ -89,7 +89,7 @@ describe('sweep watch', () => {
   test('an unknown sweep id is named', async () => {
     const missing = uniqueId('no-such-sweep');
     await assert.rejects(sweepCli(['watch', missing]), (error: { code: number; stderr: string }) => {
-      assert.equal(error.code, 1);
+      assert.equal(error.code, 2);
       assert.match(error.stderr, new RegExp(`no sweep with that id: .*${missing}`));
       return true;
     });
