@@ -7,10 +7,12 @@ import { mapBounded } from '../lib/bounded';
 import { contentId } from '../lib/content-id';
 import { Params, expandGrid } from '../lib/grid';
 import { headParams } from '../lib/head-params';
+import { markRepeats } from '../lib/repeated-trials';
 import { sampleConfig } from '../lib/search/space';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 import { objectExists } from '../platform/storage';
+import { readTrialParts } from './results';
 
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
 export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form
@@ -24,15 +26,17 @@ export interface PlanInput {
   suggested?: { configs: Params[]; firstRun: number };
   /** A grid or random search planned a chunk at a time (a sweep that continues as new): runs first .. first + count - 1. */
   runs?: { first: number; count: number };
+  /** A later run of a sweep that continued as new: the trial summary parts its earlier runs wrote, where a trial planned again is found. */
+  earlier?: { sweepId: string; parts: number };
 }
 
 /** Existence checks in flight at once: a chunk of a large search has hundreds of trials. */
 const CHECKS_IN_FLIGHT = 16;
 
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
-  const plans = trialPlans(input);
+  const plans = input.earlier ? markRepeats(trialPlans(input), await readTrialParts(input.earlier.sweepId, input.earlier.parts)) : trialPlans(input);
   if (!input.spec.reuse) return plans;
-  const found = await mapBounded(plans, CHECKS_IN_FLIGHT, (plan) => objectExists(artifactKeys.trialResult(plan.trialId)));
+  const found = await mapBounded(plans, CHECKS_IN_FLIGHT, async (plan) => !plan.repeatOf && objectExists(artifactKeys.trialResult(plan.trialId)));
   return plans.map((plan, i) => (found[i] ? { ...plan, resultFound: true } : plan));
 }
 

@@ -34,10 +34,14 @@ export async function writeTrialPart(input: { sweepId: string; part: number; tri
   return key;
 }
 
+/** The trial summaries the first `parts` runs of a sweep wrote, in run order. */
+export async function readTrialParts(sweepId: string, parts: number): Promise<TrialSummary[]> {
+  return (await Promise.all(Array.from({ length: parts }, (_, part) => getJson<TrialSummary[]>(artifactKeys.sweepTrialPart(sweepId, part))))).flat();
+}
+
 /** Ranks and writes the results; returns the leaderboard, its lists cut to RESULT_ROWS when longer. */
 export async function rankSweep(input: RankInput): Promise<Leaderboard> {
-  const earlier = await Promise.all(Array.from({ length: input.earlierParts ?? 0 }, (_, part) => getJson<TrialSummary[]>(artifactKeys.sweepTrialPart(input.sweepId, part))));
-  const trials = [...earlier.flat(), ...input.trials];
+  const trials = [...await readTrialParts(input.sweepId, input.earlierParts ?? 0), ...input.trials];
   const rows: EpochRow[] = [];
   for (const trial of [...trials].sort((a, b) => a.run - b.run)) {
     // The stored result is the trial's furthest (another sweep may have trained it on): this sweep's are its first epochsDone.

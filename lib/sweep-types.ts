@@ -56,6 +56,11 @@ export interface TrialPlan {
    * it is reused, not trained, so it needs no training slot. Absent in plans made before it existed.
    */
   resultFound?: true;
+  /**
+   * The outcome of this trial's first run, when an earlier run of the sweep (before it continued as
+   * new) planned the same trial: this run shares it and trains nothing. Absent in plans made before it existed.
+   */
+  repeatOf?: TrialSummary;
 }
 
 export interface TrialInput {

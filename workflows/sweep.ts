@@ -45,6 +45,11 @@ const STRICT_SPEC_PATCH = 'sweep-spec-strict';
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
  */
 const REPEATED_TRIAL_ONCE_PATCH = 'sweep-repeated-trial-once';
+/**
+ * Marks the sweeps whose trial planned again after the sweep continued as new shares its first run's
+ * outcome: those before ran it again (trained again without reuse, and reported twice to early stopping).
+ */
+const REPEATED_ACROSS_RUNS_PATCH = 'sweep-repeated-across-runs';
 /** Marks the bayesian sweeps that stop suggesting once cancelled: those before failed at the next suggestion and wrote no partial results. */
 const CANCELLED_STOPS_SUGGESTING_PATCH = 'sweep-cancelled-stops-suggesting';
 
@@ -137,9 +142,10 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   };
   // A random draw or a suggestion can repeat a configuration, so a trial id planned before: its later
   // runs share the first run's outcome (the same trial, trained once) instead of training it beside it.
-  const firstRuns = new Map<string, { run: number; summary: Promise<TrialSummary>; finish: (summary: TrialSummary) => void }>();
-  const runRepeat = async (plan: TrialPlan) => {
-    const first = firstRuns.get(plan.trialId)!;
+  // A trial an earlier run of the sweep ran first (before it continued as new) comes with that run's outcome.
+  type FirstRun = { run: number; summary: Promise<TrialSummary> | TrialSummary };
+  const firstRuns = new Map<string, FirstRun & { finish: (summary: TrialSummary) => void }>();
+  const runRepeat = async ({ plan, first }: { plan: TrialPlan; first: FirstRun }) => {
     // It reports nothing to early stopping: its first run's reports stand for it.
     await endInLedger(plan.run);
     const summary: TrialSummary = { ...await first.summary, run: plan.run, params: plan.params, sameAs: first.run };
@@ -147,13 +153,14 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     publish();
     return summary;
   };
-  /** Runs planned trials: each trial id once, its repeats (only in sweeps with the patch) sharing its outcome. */
+  /** Runs planned trials: each trial id once, its repeats (only in sweeps with the patches) sharing its outcome. */
   const runAll = async (planned: TrialPlan[]) => {
     const firsts: TrialPlan[] = [];
-    const repeats: TrialPlan[] = [];
+    const repeats: Array<{ plan: TrialPlan; first: FirstRun }> = [];
     for (const plan of planned) {
-      if (firstRuns.has(plan.trialId)) {
-        repeats.push(plan);
+      const first = plan.repeatOf && patched(REPEATED_ACROSS_RUNS_PATCH) ? { run: plan.repeatOf.run, summary: plan.repeatOf } : firstRuns.get(plan.trialId);
+      if (first) {
+        repeats.push({ plan, first });
         continue;
       }
       let finish!: (summary: TrialSummary) => void;
@@ -168,7 +175,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const runOwn = () => (patched(REUSED_BESIDE_BOUND_PATCH) ? runPlannedTrials(own, spec.concurrency, runOne) : mapBounded(own, spec.concurrency, runOne));
     if (!once) return runOwn();
     const [ownSummaries, repeatSummaries] = await Promise.all([runOwn(), Promise.all(repeats.map(runRepeat))]);
-    return planned.map((plan) => ownSummaries[own.indexOf(plan)] ?? repeatSummaries[repeats.indexOf(plan)]);
+    return planned.map((plan) => ownSummaries[own.indexOf(plan)] ?? repeatSummaries[repeats.findIndex((r) => r.plan === plan)]);
   };
   /** Trial `run` will report nothing more: decisions waiting for it can be made. */
   async function endInLedger(run: number): Promise<void> {
@@ -180,7 +187,10 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
     const planned = await cpu.planTrials.executeWithOptions({
       summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : chunk ? `plan runs ${chunk.first} to ${chunk.first + chunk.count - 1}` : `plan ${trialCount(spec)} trials`,
-    }, [{ spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}) }]);
+    }, [{
+      spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}),
+      ...(carry?.parts ? { earlier: { sweepId, parts: carry.parts } } : {}),
+    }]);
     plans = [...plans, ...planned];
     if (spec.search) values = valuesByName(plans.map((plan) => plan.params));
     // The experiment declares the grid or the search's space, which no later batch or run changes:

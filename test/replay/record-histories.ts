@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,9 +194,24 @@ async function recordLeaseFreedAtRung(env: TestWorkers, start: Start): Promise<v
   await save(env.client, 'lease-freed', sweep);
 }
 
+/**
+ * A random search that continues as new, 2 trials per run, over 6 configurations in 6 draws (seed 13):
+ * a configuration drawn again in a later run shares its first run's outcome (patch
+ * 'sweep-repeated-across-runs'; continued.* holds no repeat).
+ */
+async function recordRepeatedContinued(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'int', low: 8, high: 24, step: 8 }, dropout: { type: 'choice', values: [0.1, 0.2] }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, seed: 13, reuse: false, concurrency: 2, search: { method: 'random', budget: 6, space } });
+  const sweep = await start(spec, 'replay-repeated-continued', { trialsPerRun: 2 });
+  const board = await sweep.result() as { ranked: Array<{ run: number; sameAs?: number }> };
+  if (!board.ranked.some((t) => t.sameAs !== undefined && Math.ceil(t.sameAs / 2) < Math.ceil(t.run / 2))) throw new Error('no configuration was drawn again in a later run: pick another seed');
+  await save(env.client, 'repeated-continued', sweep);
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
+  'repeated-continued': recordRepeatedContinued,
 };
 
 async function main(): Promise<void> {

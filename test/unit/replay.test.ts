@@ -164,7 +164,7 @@ test('a search that drew one configuration twice replays as it ran: a trial work
     .filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'trialWorkflow').length;
   assert.equal(trialWorkflows('repeated-unpatched.00-sweep.json'), 3);
   assert.equal(trialWorkflows('repeated.00-sweep.json'), 2);
-  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated'));
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated.') || file.startsWith('repeated-unpatched.'));
   assert.equal(results.length, 12);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
@@ -186,5 +186,16 @@ test('ASHA trials that gave their lease back during a long wait at a rung replay
   assert.ok(!events('asha.03-trial.json').some((e) => e.timerStartedEventAttributes), 'the older ASHA trials have no timer');
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('lease-freed.') || file.includes('asha.'));
   assert.equal(results.length, 32);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('a continued sweep whose later runs drew a configuration of an earlier run again replays as it ran: no trial workflow for the repeat', async () => {
+  // repeated-continued.*: 6 draws, 2 per run; runs 4 and 5 repeat configurations of earlier runs and share
+  // their outcomes (patch 'sweep-repeated-across-runs'; continued.*, from before it, has no repeat).
+  const trialWorkflows = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId?.split('.').at(-1) ?? []);
+  assert.deepEqual(['00', '01', '02'].map((run) => trialWorkflows(`repeated-continued.${run}-sweep.json`)), [['trial-001'], ['trial-003'], ['trial-006']]);
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated-continued.') || file.startsWith('continued.'));
+  assert.equal(results.length, 9 + 25);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });

@@ -578,6 +578,25 @@ describe('a long sweep continues as new', () => {
     assert.deepEqual(outcome(again.board), outcome(chunked.board));
   });
 
+  test('a configuration drawn again after the sweep continued as new shares its first run\'s outcome: trained once, reported once, decided as in one run', async () => {
+    // Six configurations, nine draws: repeats within a run and across runs. (A space of choices alone is
+    // refused for a budget above its size; an integer range is not counted.)
+    const space = { hidden_units: { type: 'int', low: 8, high: 24, step: 8 }, dropout: { type: 'choice', values: [0.1, 0.2] } };
+    const drawn = { method: 'random', budget: 9, space, earlyStopping: { rule: 'asha', ...ASHA } };
+    const raw = () => spec({ grid: undefined, concurrency: 2, seed: 13, search: drawn, reuse: false });
+    const chunked = await sweepWithDelays(raw(), 'can-repeat', (run) => 30 * (run % 3), undefined, undefined, 4);
+    const single = await sweepWithDelays(raw(), 'can-repeat-single', () => 0);
+    assert.deepEqual([chunked.runs, single.runs], [3, 1]);
+    const all = (board: Leaderboard) => [...board.ranked, ...board.failed].sort((a, b) => a.run - b.run)
+      .map((t) => [t.run, t.trialId, t.status, t.epochsDone, t.stopped?.reason, t.valAccuracy, t.sameAs]);
+    assert.deepEqual(all(chunked.board), all(single.board));
+    const crossing = chunked.board.ranked.filter((t) => t.sameAs !== undefined && t.sameAs <= 4 && t.run > 4);
+    assert.ok(crossing.length > 0, 'a configuration of the first run was drawn again in a later one');
+    const runsByTrial = new Map<string, Set<number>>();
+    for (const input of chunked.inputs) runsByTrial.set(input.trial.trialId, (runsByTrial.get(input.trial.trialId) ?? new Set()).add(input.trial.run));
+    for (const [trialId, runs] of runsByTrial) assert.equal(runs.size, 1, `trial ${trialId} trained by runs ${[...runs].join(', ')}`);
+  });
+
   test('bayesian, 2 trials per run: each batch suggested from the same finished trials as in one run', async () => {
     const bayes = { method: 'bayesian', budget: 5, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
     const [chunked, single] = await Promise.all([2, undefined].map(async (perRun, i) => {
