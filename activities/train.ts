@@ -42,7 +42,11 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
   if (!input.evaluateTest || trained.storedEpochs) return trained;
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
-  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head) };
+  // Its slow parts (the test features' download) heartbeat as evaluateTrial's do, keeping the epoch
+  // details `sweep watch` reads.
+  const done = { epoch: trained.epochs.length, of: input.trial.head.n_epochs, metrics: trained.epochs.at(-1) };
+  const heartbeat = (stage: string) => Context.current().heartbeat({ ...done, stage: `test split: ${stage}` });
+  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained), heartbeat, head) };
 }
 
 /** The trial's result, and its head's bytes as stored at `headKey` when it trained them (not when reused). */

@@ -11,7 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
 import { MissingObjectError } from '../../platform/object-store';
-import { deleteObject, getObject, listKeys, putObject } from '../../platform/storage';
+import { deleteObject, getObject, listKeys, putJson, putObject } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -20,6 +20,7 @@ import { randomStream } from '../../lib/random';
 import { FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
 import { initTensorflow } from '../../model/tf-backend';
 import { FailureInterceptor } from '../../activities/failures';
+import { parseTrainHeartbeat } from '../../views/watch-view';
 import { uniqueId } from './harness';
 
 const EPOCHS = 6;
@@ -242,4 +243,22 @@ test('a retry that finds the result its own trial workflow stored (the attempt f
   const retry = await attemptOf('run-a', own);
   assert.equal(retry.reused, false, 'trained by this trial, not reused from an earlier sweep');
   assert.equal((await attemptOf('run-b', own)).reused, true, 'another sweep (another trial workflow run) reuses it');
+});
+
+test('scoring the test split at the end of training heartbeats its stages, with the epoch details `sweep watch` reads', async () => {
+  await clearTrial();
+  // A data set and split manifest for the 16 test rows, as ingestion and the split step write them.
+  const datasetId = uniqueId('overlap-dataset');
+  const images = Array.from({ length: 16 }, (_, i) => ({ sha256: `${datasetId}-${i}`, label: ['a', 'b', 'c', 'd'][i % 4], source: `${['a', 'b', 'c', 'd'][i % 4]}/${i}.jpg` }));
+  await putJson(artifactKeys.dataset(datasetId), { datasetId, source: 'test', classes: input.classes, images, skipped: [] });
+  const splitKey = `splits/${datasetId}.json`;
+  await putJson(splitKey, { splitId: datasetId, datasetId, classes: input.classes, train: [], val: [], test: images.map((image, i) => ({ sha256: image.sha256, label: i % 4, copy: 0 })) });
+  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
+  const beats: Array<Record<string, unknown>> = [];
+  env.on('heartbeat', (details: Record<string, unknown>) => beats.push(details));
+  const trained: TrainResult = await env.run(trainTrial, { ...input, splitKey, evaluateTest: true });
+  assert.equal(trained.test?.split, 'test');
+  const stages = beats.filter((b) => b.stage !== undefined);
+  assert.deepEqual(stages.map((b) => b.stage), ['test split: loading features', 'test split: evaluating']);
+  for (const beat of stages) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: EPOCHS, of: EPOCHS, metrics: trained.epochs.at(-1), attempt: 1 });
 });
