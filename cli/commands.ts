@@ -72,7 +72,7 @@ export const COMMANDS = {
     host: { type: 'string', value: 'HOST', help: 'default 127.0.0.1' },
   } },
   predict: { args: '<id> <image...>', summary: 'classify images with the sweep\'s exported best model', min: 2, max: Infinity, options: { json } },
-  cancel: { args: '<id>', summary: 'stop the sweep; finished trials and checkpoints are kept', min: 1, max: 1, options: {} },
+  cancel: { args: '<id>', summary: 'stop the sweep; finished trials and checkpoints are kept (one that has ended exits as status does)', min: 1, max: 1, options: {} },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

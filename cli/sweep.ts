@@ -282,7 +282,14 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
 
 async function cancel(sweepId: string): Promise<number> {
   const client = await connectClient();
-  await client.workflow.getHandle(sweepId).cancel();
+  const handle = client.workflow.getHandle(sweepId);
+  // The server takes a cancellation of a sweep that has ended without a word: say it had ended.
+  const { status } = await handle.describe();
+  if (status.name !== 'RUNNING') {
+    console.error(`sweep ${sweepId} already ended ${status.name}: nothing to cancel; \`sweep status ${sweepId}\` shows its trials`);
+    return exitCodeOf(status.name);
+  }
+  await handle.cancel();
   console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, a partial leaderboard is written`);
   return EXIT.ok;
 }

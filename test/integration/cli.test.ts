@@ -90,6 +90,10 @@ test('cancel stops a running sweep, which ends cancelled', async () => {
   assert.equal(cancelled.code, 0, cancelled.stderr);
   await assert.rejects(handle.result());
   assert.equal((await handle.describe()).status.name, 'CANCELLED');
+  // Cancelled again: it has ended (the server took the request without a word, and the CLI said "cancellation requested").
+  const again = await sweep('cancel', id);
+  assert.equal(again.code, 4, again.stderr);
+  assert.match(again.stderr, new RegExp(`sweep ${id} already ended CANCELLED: nothing to cancel`));
 });
 
 test('a bad spec exits 2 with the field named, and starts nothing', async () => {
