@@ -25,6 +25,7 @@ import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '..
 import { CheckpointPointer, CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
 import { evaluateHeadOnSplit } from './evaluate';
+import { heartbeatingWhile } from './heartbeat-while-running';
 import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 /** Epochs trained since the last checkpoint: what the next one stores. */
@@ -42,11 +43,10 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
   if (!input.evaluateTest || trained.storedEpochs) return trained;
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
-  // Its slow parts (the test features' download) heartbeat as evaluateTrial's do, keeping the epoch
-  // details `sweep watch` reads.
+  // It heartbeats meanwhile (the test features' download can take longer than the heartbeat timeout),
+  // with the epoch details `sweep watch` reads.
   const done = { epoch: trained.epochs.length, of: input.trial.head.n_epochs, metrics: trained.epochs.at(-1) };
-  const heartbeat = (stage: string) => Context.current().heartbeat({ ...done, stage: `test split: ${stage}` });
-  return { ...trained, test: await evaluateHeadOnSplit(testEvaluationInput(input, trained), heartbeat, head) };
+  return { ...trained, test: await heartbeatingWhile(done, () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head)) };
 }
 
 /** The trial's result, and its head's bytes as stored at `headKey` when it trained them (not when reused). */

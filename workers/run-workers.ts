@@ -58,8 +58,9 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       ...versioning,
       taskQueue: config.gpuQueue,
       activities: gpuActivities,
-      // The export does not heartbeat by itself; training, extraction and evaluation do (per batch or step).
-      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning(['exportModel']) })] },
+      // The export does not heartbeat by itself, and evaluation only between its steps (a test split's download
+      // can outlast the heartbeat timeout); training and extraction heartbeat per batch.
+      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) })] },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
       // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and

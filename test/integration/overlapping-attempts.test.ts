@@ -11,7 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
 import { MissingObjectError } from '../../platform/object-store';
-import { deleteObject, getObject, listKeys, putJson, putObject } from '../../platform/storage';
+import { deleteObject, getObject, listKeys, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -245,7 +245,7 @@ test('a retry that finds the result its own trial workflow stored (the attempt f
   assert.equal((await attemptOf('run-b', own)).reused, true, 'another sweep (another trial workflow run) reuses it');
 });
 
-test('scoring the test split at the end of training heartbeats its stages, with the epoch details `sweep watch` reads', async () => {
+test('scoring the test split at the end of training heartbeats while the test features download, with the epoch details `sweep watch` reads', async () => {
   await clearTrial();
   // A data set and split manifest for the 16 test rows, as ingestion and the split step write them.
   const datasetId = uniqueId('overlap-dataset');
@@ -253,12 +253,31 @@ test('scoring the test split at the end of training heartbeats its stages, with 
   await putJson(artifactKeys.dataset(datasetId), { datasetId, source: 'test', classes: input.classes, images, skipped: [] });
   const splitKey = `splits/${datasetId}.json`;
   await putJson(splitKey, { splitId: datasetId, datasetId, classes: input.classes, train: [], val: [], test: images.map((image, i) => ({ sha256: image.sha256, label: i % 4, copy: 0 })) });
-  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000 }, { logger: new DefaultLogger('ERROR') });
-  const beats: Array<Record<string, unknown>> = [];
-  env.on('heartbeat', (details: Record<string, unknown>) => beats.push(details));
-  const trained: TrainResult = await env.run(trainTrial, { ...input, splitKey, evaluateTest: true });
-  assert.equal(trained.test?.split, 'test');
-  const stages = beats.filter((b) => b.stage !== undefined);
-  assert.deepEqual(stages.map((b) => b.stage), ['test split: loading features', 'test split: evaluating']);
-  for (const beat of stages) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: EPOCHS, of: EPOCHS, metrics: trained.epochs.at(-1), attempt: 1 });
+  // The test shard takes 2 s to download, longer than the 800 ms heartbeat timeout.
+  const store = objectStore();
+  let downloading = false;
+  setObjectStore({
+    put: (bucket, key, body, options) => store.put(bucket, key, body, options),
+    exists: (bucket, key) => store.exists(bucket, key),
+    list: (bucket, prefix) => store.list(bucket, prefix),
+    delete: (bucket, key) => store.delete(bucket, key),
+    get: async (bucket, key, range) => {
+      if (!key.includes(input.test.id)) return store.get(bucket, key, range);
+      downloading = true;
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+      downloading = false;
+      return store.get(bucket, key, range);
+    },
+  });
+  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 800 }, { logger: new DefaultLogger('ERROR') });
+  const during: unknown[] = [];
+  env.on('heartbeat', (details: unknown) => { if (downloading) during.push(details); });
+  try {
+    const trained: TrainResult = await env.run(trainTrial, { ...input, splitKey, evaluateTest: true });
+    assert.equal(trained.test?.split, 'test');
+    assert.ok(during.length >= 4, `${during.length} heartbeats in the 2 s download`);
+    for (const beat of during) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: EPOCHS, of: EPOCHS, metrics: trained.epochs.at(-1), attempt: 1 });
+  } finally {
+    setObjectStore(store);
+  }
 });
