@@ -94,8 +94,10 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train, lease: T
   // Each segment resumes from the previous one's checkpoint by design; only a resume past a
   // segment's start (a retried attempt) is a resume worth reporting.
   let resumed = 0;
-  const segment = async (from: number, trialInput: TrialWorkflowInput, summary: string) => {
+  // `doing` is shown once the lease is held again (while it waits for it, the details say so).
+  const segment = async (from: number, trialInput: TrialWorkflowInput, summary: string, doing: string) => {
     await lease?.retake();
+    setCurrentDetails(doing);
     const trained = await train(trialInput, summary);
     if (trained.resumedFromEpoch > from) resumed = trained.resumedFromEpoch;
     return { ...trained, resumedFromEpoch: resumed };
@@ -105,8 +107,8 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train, lease: T
   // No run id: the signal reaches whichever run of the sweep is current.
   const sweep = getExternalWorkflowHandle(workflowInfo().parent!.workflowId);
   for (const epoch of decisionEpochs(rule, head.n_epochs)) {
-    setCurrentDetails(`**training** to epoch ${epoch} of ${head.n_epochs}; then the sweep decides whether it goes on (${rule.rule})`);
-    let trained = await segment(from, { ...input, untilEpoch: epoch }, `train run ${run} to epoch ${epoch} of ${head.n_epochs}`);
+    let trained = await segment(from, { ...input, untilEpoch: epoch }, `train run ${run} to epoch ${epoch} of ${head.n_epochs}`,
+      `**training** to epoch ${epoch} of ${head.n_epochs}; then the sweep decides whether it goes on (${rule.rule})`);
     from = epoch;
     const values = trained.epochs.map((e) => objectiveValue(e, objective)).map((v) => (Number.isNaN(v) ? null : v));
     await sweep.signal(epochsReportedSignal, { run, trialId, epoch, values });
@@ -120,9 +122,12 @@ async function trainRungByRung(input: TrialWorkflowInput, train: Train, lease: T
     const decision = decisions.get(epoch)!;
     if (decision.stop) {
       // A stored result that went further holds a later epoch's head: train this trial's own up to here.
-      if (trained.storedEpochs) trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false, endsHere: true }, `train run ${run} again to epoch ${epoch}, where it stopped`);
+      if (trained.storedEpochs) {
+        trained = await segment(epoch, { ...input, untilEpoch: epoch, reuse: false, endsHere: true }, `train run ${run} again to epoch ${epoch}, where it stopped`,
+          `**training** again to epoch ${epoch}, where the sweep stopped it (the stored result went further: its head is a later epoch's)`);
+      }
       return { trained, stopped: { epoch, rule: rule.rule, reason: decision.reason } };
     }
   }
-  return { trained: await segment(from, input, `train run ${run} on to epoch ${head.n_epochs}`) };
+  return { trained: await segment(from, input, `train run ${run} on to epoch ${head.n_epochs}`, `**training** on to epoch ${head.n_epochs}`) };
 }
