@@ -35,8 +35,9 @@ interface Profile {
 const devProfile: Profile = {
   up: () => infra('stack-up.sh'),
   async workers() {
-    // Worker chatter would bury the demo's own output; warnings and errors still show.
-    Runtime.install({ logger: new WorkerLogger('WARN') });
+    // Worker chatter would bury the demo's own output; warnings and errors still show. Ctrl-C is the
+    // demo's to handle (below): the SDK's own handler stopped the workers and left the demo waiting.
+    Runtime.install({ logger: new WorkerLogger('WARN'), shutdownSignals: [] });
     const workers = await createWorkers(['cpu', 'gpu']);
     const running = workers.map((w) => w.run());
     return async () => {
@@ -100,6 +101,11 @@ async function main(): Promise<void> {
     const client = await connectClient();
     const handle = await startSweep(client, raw);
     const workflowId = handle.workflowId;
+    process.once('SIGINT', () => {
+      process.stderr.write(`\nstopping the demo; sweep ${workflowId} stays in Temporal and goes on while workers poll its queues ` +
+        `(npm run workers starts them; npx sweep watch ${workflowId} follows it, npx sweep cancel ${workflowId} stops it)\n`);
+      void stopWorkers().finally(() => process.exit(130));
+    });
     step(`sweep ${workflowId} started: ${Object.keys(spec.grid).length}-key grid; watch it at ${process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/default/workflows/${workflowId}`);
     const board = (await handle.result()) as Leaderboard;
     step('finished\n');

@@ -113,18 +113,22 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   const suggest = roles.includes('suggest') && !missing ? await startSuggestWorker(config.suggestQueue) : undefined;
-  // This process extracts features beside the others it starts: each takes its share of the cores.
-  const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
-  if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
-  const workers = await createWorkers(roles);
-  const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
-  if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
-  console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
-  const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
-  if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
-  await Promise.all(workers.map((w) => w.run()));
-  await others?.stop();
-  await suggest?.stop();
+  // However the TS workers end (a worker that cannot be created included), the Python one stops with them.
+  try {
+    // This process extracts features beside the others it starts: each takes its share of the cores.
+    const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
+    if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
+    const workers = await createWorkers(roles);
+    const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
+    if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
+    console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
+    const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
+    if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
+    await Promise.all(workers.map((w) => w.run()));
+    await others?.stop();
+  } finally {
+    await suggest?.stop();
+  }
 }
 
 /**

@@ -101,6 +101,14 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     }
   };
   process.once('exit', killAll);
+  // Ctrl-C (or a runner's SIGTERM) ends a test process without its 'exit' handlers: stop them here, then die of the signal.
+  const killAllOn = (signal: NodeJS.Signals) => () => {
+    killAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  const onSignal = { SIGINT: killAllOn('SIGINT'), SIGTERM: killAllOn('SIGTERM') };
+  for (const [signal, handler] of Object.entries(onSignal)) process.once(signal, handler);
 
   const stackEnv = readEnvFile(path.join(dir, 'stack.env'));
   const minio = readEnvFile(path.join(dir, 'minio-credentials.env'));
@@ -179,6 +187,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     allOutput: () => outputs.map((o) => o()).join('\n'),
     async destroy() {
       process.off('exit', killAll);
+      for (const [signal, handler] of Object.entries(onSignal)) process.off(signal, handler);
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await connection.close();
       s3.destroy();
