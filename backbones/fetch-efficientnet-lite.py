@@ -29,7 +29,8 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BASE = os.path.join(ROOT, '.stack', 'backbones')
+# Where the workers look for them (platform/config.ts, backbonesDir).
+BASE = os.environ.get('SWEEP_BACKBONES_DIR') or os.path.join(os.environ.get('SWEEP_STACK_DIR') or os.path.join(ROOT, '.stack'), 'backbones')
 
 VARIANTS = {
     # inputSize: the resolution the checkpoint was trained/evaluated at (any size >= 32 runs).

@@ -14,7 +14,7 @@ import { ensureBucket } from '../infra/create-bucket';
 import { Grid } from '../lib/grid';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
-import { REPO_ROOT } from '../platform/config';
+import { backbonesDir, REPO_ROOT } from '../platform/config';
 
 export interface BenchConfig {
   mode: 'quick' | 'full';
@@ -41,7 +41,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     : { mode: 'full', data: { scale: 0.2, width: 320, height: 240 }, perClass: 150, imageSize: 224, epochs: 8, cappedViews: 4, grids, microSeconds: 4 };
 }
 
-export const BACKBONE_DIR = path.join(REPO_ROOT, '.stack', 'backbones', 'efficientnet-lite0');
+export const BACKBONE_DIR = path.join(backbonesDir(), 'efficientnet-lite0');
 
 /** The sweep spec both methods follow (the reference method reads the same fields). */
 export function benchSpec(config: BenchConfig, dataDir: string, grid: Grid, views = 0): SweepSpec {

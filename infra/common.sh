@@ -130,7 +130,7 @@ ensure_running() {
   fi
   rm -f -- "$RUN_DIR/$name.pid"
   if port_in_use "$port"; then
-    die "$name: port $HOST:$port is in use by a process this script did not start; stop it or set a different port"
+    die "$name: port $HOST:$port is in use by a process this script did not start; stop it or ${PORT_SETTINGS:-set a different port}"
   fi
   local t0=$SECONDS
   "$start"

@@ -2,7 +2,7 @@
 # Creates the search venv, .stack/search-venv, and installs search/optuna/requirements.txt from PyPI:
 # Optuna (TPE suggestions), temporalio (the suggestTrials worker), scikit-learn and Pillow (the
 # digits benchmark data). Idempotent: when the venv already has exactly the pinned versions it only
-# checks them (about a second). Needs python3 (3.9+) with the venv module.
+# checks them (about a second). Needs python3 (3.11+: the pinned numpy and scipy) with the venv module.
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
@@ -11,7 +11,7 @@ REQUIREMENTS="$REPO_ROOT/search/optuna/requirements.txt"
 
 die() { printf '[setup-search] ERROR: %s\n' "$*" >&2; exit 1; }
 
-command -v python3 >/dev/null || die "python3 not found; install Python 3.9+ with the venv module"
+command -v python3 >/dev/null || die "python3 not found; install Python 3.11+ with the venv module"
 mkdir -p "$STACK_DIR"
 # A venv cut off while being made has python but no pip: make it again rather than fail on every run.
 if [[ ! -x "$VENV/bin/python" || ! -x "$VENV/bin/pip" ]]; then

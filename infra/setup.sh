@@ -127,6 +127,8 @@ install_minio() {
 # TensorBoard (PyPI, no TensorFlow needed) in a venv of the stack's own: `sweep tensorboard` and the
 # tests that read event files back with TensorBoard's own readers use it.
 TENSORBOARD_VERSION="2.21.0"
+# TensorBoard reads the sweeps' event files from S3 through boto3.
+BOTO3_VERSION="1.44.8"
 install_tensorboard() {
   local venv="$STACK_DIR/venv"
   if [[ -x "$venv/bin/tensorboard" ]] && "$venv/bin/python" -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '$TENSORBOARD_VERSION')" 2>/dev/null; then
@@ -135,7 +137,7 @@ install_tensorboard() {
   fi
   log "tensorboard: installing $TENSORBOARD_VERSION into $venv ..."
   "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION" "boto3" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION" "boto3==$BOTO3_VERSION" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
 }
 
 # Chromium, for the tests that look at the Temporal Web UI and the HTML report (playwright-core

@@ -10,6 +10,7 @@
 #
 # Environment: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), MINIO_PORT (9000),
 #   MINIO_CONSOLE_PORT (9001), S3_BUCKET (sweep-artifacts), STACK_START_TIMEOUT (seconds, 120).
+#   Ports set once are kept in .stack/ports.env for later runs.
 #
 # Writes .stack/stack.env (KEY=VALUE lines) for clients, .stack/aws-credentials (profile
 # sweep-local, mode 600) and, once, .stack/minio-credentials.env (MinIO root user, mode 600).
@@ -17,6 +18,8 @@ set -euo pipefail
 
 # shellcheck source=infra/common.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+log() { printf '[stack-up] %s\n' "$*"; }
+die() { printf '[stack-up] ERROR: %s\n' "$*" >&2; exit 1; }
 mkdir -p -- "$STACK_DIR"
 STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
 
@@ -29,10 +32,24 @@ MINIO="$BIN_DIR/minio"
 # CLI calls against our own dev server ignore the caller's Temporal profiles/env (TLS, API keys).
 TCTL_ISOLATION=(--disable-config-file --disable-config-env)
 
+# Ports: the environment's, else those of the last start (a server may still run on them, and
+# stack.env must keep pointing there), else the defaults.
+PORTS_FILE="$STACK_DIR/ports.env"
+for port_var in TEMPORAL_PORT TEMPORAL_UI_PORT MINIO_PORT MINIO_CONSOLE_PORT; do
+  previous="$(sed -n "s/^$port_var=\([0-9]*\)$/\1/p" "$PORTS_FILE" 2>/dev/null || true)"
+  if [[ -z "${!port_var:-}" ]]; then
+    declare "$port_var=$previous"
+  elif [[ -n "$previous" && "${!port_var}" != "$previous" ]] && { live_pid temporal >/dev/null || live_pid minio >/dev/null; }; then
+    die "$port_var=${!port_var}, but the running stack uses $previous: stop it first (npm run stack:down), then start it on the new ports"
+  fi
+done
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 MINIO_PORT="${MINIO_PORT:-9000}"
 MINIO_CONSOLE_PORT="${MINIO_CONSOLE_PORT:-9001}"
+printf 'TEMPORAL_PORT=%s\nTEMPORAL_UI_PORT=%s\nMINIO_PORT=%s\nMINIO_CONSOLE_PORT=%s\n' \
+  "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$MINIO_PORT" "$MINIO_CONSOLE_PORT" >"$PORTS_FILE"
+PORT_SETTINGS="set other ones, e.g. TEMPORAL_PORT=7300 npm run stack:up: TEMPORAL_PORT, TEMPORAL_UI_PORT, MINIO_PORT, MINIO_CONSOLE_PORT (later runs keep them)"
 S3_BUCKET="${S3_BUCKET:-sweep-artifacts}"
 START_TIMEOUT="${STACK_START_TIMEOUT:-120}"
 
@@ -47,9 +64,6 @@ MINIO_CREDS_FILE="$STACK_DIR/minio-credentials.env"
 AWS_PROFILE_NAME=sweep-local
 
 # SEARCH_ATTRIBUTES: infra/common.sh
-
-log() { printf '[stack-up] %s\n' "$*"; }
-die() { printf '[stack-up] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 

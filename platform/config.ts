@@ -11,14 +11,19 @@ import { parseEnv } from 'node:util';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
+/** Where the local stack keeps its tools and state: $SWEEP_STACK_DIR, default <repo>/.stack. */
+export function stackDir(): string {
+  return process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack');
+}
+
 /** $SWEEP_STACK_ENV, else stack.env in $SWEEP_STACK_DIR (default <repo>/.stack). */
 export function stackEnvFile(): string {
-  return process.env.SWEEP_STACK_ENV ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'stack.env');
+  return process.env.SWEEP_STACK_ENV ?? path.join(stackDir(), 'stack.env');
 }
 
 /** The cluster profile's state (infra/cluster-common.sh): $SWEEP_CLUSTER_DIR, else cluster/ in the stack dir. */
 export function clusterDir(): string {
-  return process.env.SWEEP_CLUSTER_DIR ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'cluster');
+  return process.env.SWEEP_CLUSTER_DIR ?? path.join(stackDir(), 'cluster');
 }
 
 /** KEY=VALUE lines (comments, quotes and `export` as in dotenv), parsed by Node itself. */
@@ -118,7 +123,7 @@ function deploymentVersion(): DeploymentVersion | undefined {
 
 /** The Python of the search venv (infra/setup-search.sh), which runs the suggest worker. */
 export function searchPython(): string {
-  return setting('SWEEP_SEARCH_PYTHON') ?? path.join(process.env.SWEEP_STACK_DIR ?? path.join(REPO_ROOT, '.stack'), 'search-venv', 'bin', 'python');
+  return setting('SWEEP_SEARCH_PYTHON') ?? path.join(stackDir(), 'search-venv', 'bin', 'python');
 }
 
 export interface FeatureCacheConfig {
@@ -137,7 +142,7 @@ export function featureCacheConfig(): FeatureCacheConfig {
 
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
 export function backbonesDir(): string {
-  return setting('SWEEP_BACKBONES_DIR') ?? path.join(REPO_ROOT, '.stack', 'backbones');
+  return setting('SWEEP_BACKBONES_DIR') ?? path.join(stackDir(), 'backbones');
 }
 
 export interface BackboneEngineConfig {
@@ -183,7 +188,7 @@ export function nodeName(): string {
 
 /** The TensorBoard executable `sweep tensorboard` runs. */
 export function tensorboardExecutable(): string {
-  return setting('SWEEP_TENSORBOARD') ?? path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'tensorboard');
+  return setting('SWEEP_TENSORBOARD') ?? path.join(stackDir(), 'venv', 'bin', 'tensorboard');
 }
 
 function positiveInt(name: string, fallback: number): number {

@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { REPO_ROOT, readEnvFile } from '../../platform/config';
+import { readEnvFile, REPO_ROOT, stackDir } from '../../platform/config';
 import { freePorts } from './free-ports';
 
-const SHARED_BIN = path.join(REPO_ROOT, '.stack', 'bin');
+const SHARED_BIN = path.join(stackDir(), 'bin');
 
 export type Component = 'temporal' | 'minio';
 
@@ -201,7 +201,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
 /** Our environment without anything that points at the shared stack (loadStackEnv fills those in). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  const shared = path.join(REPO_ROOT, '.stack', 'stack.env');
+  const shared = path.join(stackDir(), 'stack.env');
   if (fs.existsSync(shared)) for (const key of Object.keys(readEnvFile(shared))) delete env[key];
   for (const key of ['SWEEP_STACK_ENV', 'SWEEP_STACK_DIR', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[key];
   return env;

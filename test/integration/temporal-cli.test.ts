@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Leaderboard } from '../../lib/sweep-types';
-import { REPO_ROOT } from '../../platform/config';
+import { stackDir } from '../../platform/config';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId, writeTempJson } from './harness';
 
-const TEMPORAL = path.join(REPO_ROOT, '.stack', 'bin', 'temporal');
+const TEMPORAL = path.join(stackDir(), 'bin', 'temporal');
 let env: TestWorkers;
 before(async () => { env = await startTestWorkers('cli'); });
 after(async () => { await env.stop(); });

@@ -13,12 +13,12 @@ import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { SCALAR_TAGS, epochEventFile, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { HEAD_TENSOR_NAMES } from '../../model/head';
-import { REPO_ROOT } from '../../platform/config';
+import { REPO_ROOT, stackDir } from '../../platform/config';
 import { freePorts } from './free-ports';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow } from '../../workflows';
 
-const PYTHON = path.join(REPO_ROOT, '.stack', 'venv', 'bin', 'python');
+const PYTHON = path.join(stackDir(), 'venv', 'bin', 'python');
 const READER = path.join(REPO_ROOT, 'test', 'python', 'read_events.py');
 const SWEEP_BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 const EPOCHS = 3;

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { backbonesDir } from '../../platform/config';
 
 const ROOT = path.resolve(__dirname, '../..');
-const DIR = path.join(ROOT, '.stack', 'backbones', 'efficientnet-lite0');
+const DIR = path.join(backbonesDir(), 'efficientnet-lite0');
 const FIXTURE = path.join(ROOT, 'backbones', 'reference', 'efficientnet-lite0-synthetic.json');
 const fetched = fs.existsSync(path.join(DIR, 'backbone.json'));
 const skip = fetched ? false : 'not fetched: run backbones/fetch-efficientnet-lite0.sh';

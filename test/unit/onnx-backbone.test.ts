@@ -14,10 +14,11 @@ import { BackboneSpec } from '../../lib/sweep-spec';
 import { loadBackbone } from '../../model/backbone';
 import { saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';
+import { backbonesDir } from '../../platform/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CONVERTER = path.join(ROOT, 'backbones', 'layers-to-onnx.mjs');
-const LITE0 = path.join(ROOT, '.stack', 'backbones', 'efficientnet-lite0');
+const LITE0 = path.join(backbonesDir(), 'efficientnet-lite0');
 const hasOrt = (() => { try { require.resolve('onnxruntime-node'); return true; } catch { return false; } })();
 const skip = hasOrt ? false : 'onnxruntime-node is not installed';
 

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Params } from '../../lib/grid';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
+import { stackDir } from '../../platform/config';
 
 const ROOT = join(__dirname, '..', '..');
-const PYTHON = join(ROOT, '.stack', 'search-venv', 'bin', 'python');
+const PYTHON = join(stackDir(), 'search-venv', 'bin', 'python');
 const SCRIPT = join(ROOT, 'search', 'optuna', 'suggest.py');
 const skip = existsSync(PYTHON) ? false : 'no .stack/search-venv (run infra/setup-search.sh to create it)';
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 import { defaultBucketIndex, upperBound } from '../../formats/tensorboard/histogram';
 import { randomStream } from '../../lib/random';
+import { stackDir } from '../../platform/config';
 import {
   EventFileSeries,
   EventFileWriter,
@@ -40,7 +41,7 @@ import {
 // ---- python helper ----------------------------------------------------------------------------------
 
 // The stack's venv (infra/setup.sh) has the pinned tensorboard; any python3 with it works too.
-const STACK_PYTHON = join(__dirname, '..', '..', '.stack', 'venv', 'bin', 'python');
+const STACK_PYTHON = join(stackDir(), 'venv', 'bin', 'python');
 const PYTHON = process.env.PYTHON ?? (existsSync(STACK_PYTHON) ? STACK_PYTHON : 'python3');
 const HELPER = join(__dirname, '..', 'python', 'read_events.py');
 

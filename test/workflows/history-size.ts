@@ -11,7 +11,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { REPO_ROOT } from '../../platform/config';
+import { stackDir } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { setObjectStore } from '../../platform/storage';
 import { SEARCH_ATTRIBUTES, sweepWorkflow } from '../../workflows';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   setObjectStore(new MemoryObjectStore());
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: path.join(REPO_ROOT, '.stack', 'bin', 'temporal') }, searchAttributes: Object.values(SEARCH_ATTRIBUTES) },
+    server: { executable: { type: 'existing-path', path: path.join(stackDir(), 'bin', 'temporal') }, searchAttributes: Object.values(SEARCH_ATTRIBUTES) },
   });
   try {
     const base = fakeActivities();

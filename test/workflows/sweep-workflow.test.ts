@@ -12,7 +12,7 @@ import { Context } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
-import { REPO_ROOT } from '../../platform/config';
+import { stackDir } from '../../platform/config';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { getJson, putJson, setObjectStore } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -26,7 +26,7 @@ import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, fakeActivities, fakeValAccuracy } from './fake-activities';
 
-const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(REPO_ROOT, '.stack', 'bin', 'temporal');
+const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
