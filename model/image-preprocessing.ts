@@ -101,14 +101,17 @@ async function trainView(bytes: Buffer, size: number, view: AugmentParams, fill:
   let offsetX = 0;
   let offsetY = 0;
   if (view.rotationDeg !== 0) {
-    // sharp rotates clockwise onto a larger canvas; keeping the centre width x height is torchvision's expand=False.
+    // sharp rotates clockwise onto the rotated image's bounding box; keeping the centre width x height is
+    // torchvision's expand=False. For a long, thin image that box is narrower than the image along its
+    // long side (600 x 120 at 30 degrees: 579 wide), so it is padded with the fill to cover it.
     const { data, info } = await sharp(image.data, { raw: rawInfo(image) })
       .rotate(-view.rotationDeg, { background: fill })
       .raw()
       .toBuffer({ resolveWithObject: true });
     image = { data, width: info.width, height: info.height };
-    offsetX = Math.floor((info.width - width) / 2);
-    offsetY = Math.floor((info.height - height) / 2);
+    if (info.width < width || info.height < height) image = await padCentred(image, width, height, fill);
+    offsetX = Math.floor((image.width - width) / 2);
+    offsetY = Math.floor((image.height - height) / 2);
   }
   const cropWidth = clamp(Math.round(view.crop.width * width), 1, width);
   const cropHeight = clamp(Math.round(view.crop.height * height), 1, height);
@@ -124,6 +127,16 @@ async function trainView(bytes: Buffer, size: number, view: AugmentParams, fill:
     .flop(view.flip)
     .raw()
     .toBuffer();
+}
+
+/** `image` centred on a canvas of `fill` at least `width` x `height`. */
+async function padCentred(image: RawImage, width: number, height: number, fill: Rgb): Promise<RawImage> {
+  const [padX, padY] = [Math.max(0, width - image.width), Math.max(0, height - image.height)];
+  const { data, info } = await sharp(image.data, { raw: rawInfo(image) })
+    .extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background: fill })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
 }
 
 /** Upright, 8-bit sRGB, 3 channels, alpha flattened onto `fill`, resized as asked. */

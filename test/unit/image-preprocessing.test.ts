@@ -132,6 +132,22 @@ describe('preprocessImage', () => {
     assertAllPixels(await preprocessImage(greyAlpha, image, undefined, NORM), normalised([90, 90, 90]));
   });
 
+  test('long, thin images rotate without error: the rotated canvas is padded where it is narrower than the image', async () => {
+    // At 30 degrees a 600 x 120 image's bounding box is 579 wide: the crop ran off it ("bad extract area"),
+    // and feature extraction retried the same image for ever.
+    for (const [width, height] of [[600, 120], [120, 600], [1920, 300]]) {
+      const png = await solid(width, height, 200, 100, 50).png().toBuffer();
+      for (const rotationDeg of [-30, -17, 12, 30]) {
+        const view = { ...NO_CHANGE, rotationDeg, crop: { left: 0, top: 0, width: 1, height: 1 } };
+        const values = await preprocessImage(png, { size: 64, resize: 73 }, view, NORM);
+        assert.equal(values.length, 64 * 64 * 3, `${width}x${height} at ${rotationDeg} degrees`);
+        // Its centre is still the image.
+        assert.deepEqual(pixelAt(values, 64, 32, 32).map((v) => Math.round(v * 100)), normalised([200, 100, 50]).map((v) => Math.round(v * 100)));
+      }
+      for (let i = 0; i < 40; i++) assert.equal((await preprocessImage(png, { size: 32, resize: 37 }, drawAugmentation(AUG, randomStream(3, 'thin', i)), NORM)).length, 32 * 32 * 3);
+    }
+  });
+
   test('same bytes and view give identical floats', async () => {
     const jpeg = await sharp(noise(257, 191), { raw: { width: 257, height: 191, channels: 3 } }).jpeg().toBuffer();
     const image = { size: 64, resize: 73 };
