@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
-import { Context } from '@temporalio/activity';
+import { Context, asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
@@ -438,7 +438,8 @@ async function extractTar(file: string, source: string, into: string): Promise<v
     const dest = path.join(into, safe.path);
     const write = fs.mkdir(path.dirname(dest), { recursive: true })
       .then(() => pipeline(entry, createWriteStream(dest)))
-      .then(() => Context.current().heartbeat({ extractedFiles: ++extractedFiles }));
+      // In an activity (ingestion), not in `sweep validate`'s survey, which opens sources outside one.
+      .then(() => asyncLocalStorage.getStore()?.heartbeat({ extractedFiles: ++extractedFiles }));
     write.catch((error: Error) => parser.abort(error));
     writes.push(write);
   });
