@@ -5,8 +5,9 @@ import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { balanceClasses } from '../lib/balance';
 import { contentId } from '../lib/content-id';
+import { groupBy } from '../lib/group-by';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
-import { stratifiedSplit } from '../lib/split';
+import { classesMissingFromSplits, stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 import { getJson, getJsonIfExists, putJson } from '../platform/storage';
@@ -33,7 +34,8 @@ export async function balanceDataset(input: BalanceInput): Promise<BalanceResult
     throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, FailureType.spec);
   }
   const balancedKey = artifactKeys.balanced(contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed }));
-  const counts = dataset.classes.map((c) => dataset.images.filter((i) => i.label === c).length);
+  const byClass = groupBy(dataset.images, (i) => i.label);
+  const counts = dataset.classes.map((c) => byClass.get(c)?.length ?? 0);
   if (!(await getJsonIfExists(balancedKey))) {
     let samples: Sample[];
     try {
@@ -66,6 +68,11 @@ export async function splitDataset(input: SplitInput): Promise<SplitSummary> {
     manifest = { splitId, datasetId: balanced.datasetId, classes: balanced.classes, ...stratifiedSplit(balanced.samples, input.fractions, input.seed) };
     for (const split of ['train', 'val', 'test'] as const) {
       if (manifest[split].length === 0) throw ApplicationFailure.nonRetryable(`the ${split} split is empty; raise balance.perClass or split.${split}`, FailureType.spec);
+    }
+    const missing = classesMissingFromSplits(manifest, balanced.samples);
+    if (missing.length) {
+      const named = missing.map((m) => `class "${balanced.classes[m.label]}" has ${m.distinct} distinct image${m.distinct === 1 ? '' : 's'}, so the ${m.split} split has none of it`);
+      throw ApplicationFailure.nonRetryable(`${named.join('; ')}. Copies of one image stay in one split, so each class needs at least 3 distinct images (one per split): add images to it, or leave it out of data.classes`, FailureType.data);
     }
     await putJson(splitKey, manifest);
   }

@@ -21,7 +21,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { contentId } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
 import {
-  ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, layOutClasses, safeEntryPath, skipReasonOf, skipped,
+  ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, imagesPerClass, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
 import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
 import { decodeCheck } from '../model/image-preprocessing';
@@ -117,7 +117,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
 
     const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);
     skippedFiles.push(...dropped);
-    const counts = Object.fromEntries(layout.classes.map((c) => [c, images.filter((i) => i.label === c).length]));
+    const counts = imagesPerClass(images, layout.classes);
     const empty = layout.classes.filter((c) => counts[c] === 0);
     if (empty.length) {
       const labelOf = new Map(layout.files.map((f) => [f.path, f.label]));
@@ -205,7 +205,7 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
     });
     const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);
     skippedFiles.push(...dropped);
-    const counts = Object.fromEntries(layout.classes.map((c) => [c, images.filter((i) => i.label === c).length]));
+    const counts = imagesPerClass(images, layout.classes);
     const skippedByReason: Record<string, number> = {};
     for (const s of skippedFiles) skippedByReason[skipReasonOf(s)] = (skippedByReason[skipReasonOf(s)] ?? 0) + 1;
     return { counts, skipped: skippedFiles.length, skippedByReason };

@@ -1,12 +1,14 @@
 // Balancing to N samples per class: subsample without replacement above N; below N keep every
 // image once and draw the rest with replacement. Deterministic for a seed.
 import { ImageRef, Sample } from './manifest';
+import { groupBy } from './group-by';
 import { randomInt, randomStream, shuffled } from './random';
 
 export function balanceClasses(images: readonly ImageRef[], classes: readonly string[], perClass: number, seed: number): Sample[] {
   const samples: Sample[] = [];
+  const byClass = groupBy(images, (image) => image.label);
   classes.forEach((className, label) => {
-    const members = images.filter((image) => image.label === className).map((image) => image.sha256).sort();
+    const members = (byClass.get(className) ?? []).map((image) => image.sha256).sort();
     if (members.length === 0) throw new Error(`class "${className}" has no images; remove it from data.classes or add images`);
     const random = randomStream(seed, 'balance', className);
     const order = shuffled(members, random);

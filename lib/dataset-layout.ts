@@ -2,6 +2,7 @@
 // are clutter, where the class folders are, and which copies of the same bytes to keep. Pure decisions
 // over paths and hashes; the reading, decoding and uploading is in activities/ingest.ts.
 import { createHash } from 'node:crypto';
+import { groupBy } from './group-by';
 import { ImageRef, SkippedFile } from './manifest';
 
 /** Why a file is not in the data set; the keys of IngestSummary.skippedByReason. */
@@ -130,7 +131,11 @@ function className(folder: string): string {
  */
 export function dropDuplicates(candidates: readonly ImageRef[], classes: readonly string[]): { images: ImageRef[]; skipped: SkippedFile[] } {
   const bySha = new Map<string, ImageRef[]>();
-  for (const image of candidates) bySha.set(image.sha256, [...(bySha.get(image.sha256) ?? []), image]);
+  for (const image of candidates) {
+    const copies = bySha.get(image.sha256);
+    if (copies) copies.push(image);
+    else bySha.set(image.sha256, [image]);
+  }
   const images: ImageRef[] = [];
   const dropped: SkippedFile[] = [];
   for (const copies of bySha.values()) {
@@ -143,9 +148,16 @@ export function dropDuplicates(candidates: readonly ImageRef[], classes: readonl
     images.push(copies[0]);
     for (const c of copies.slice(1)) dropped.push(skipped(c.source, SKIP.duplicate, `same bytes as ${copies[0].source}`));
   }
-  images.sort((a, b) => classes.indexOf(a.label) - classes.indexOf(b.label) || compare(a.source, b.source));
+  const labelOf = new Map(classes.map((c, i) => [c, i]));
+  images.sort((a, b) => (labelOf.get(a.label) ?? -1) - (labelOf.get(b.label) ?? -1) || compare(a.source, b.source));
   dropped.sort((a, b) => compare(a.source, b.source));
   return { images, skipped: dropped };
+}
+
+/** How many images each class has, in class order. */
+export function imagesPerClass(images: readonly ImageRef[], classes: readonly string[]): Record<string, number> {
+  const byClass = groupBy(images, (i) => i.label);
+  return Object.fromEntries(classes.map((c) => [c, byClass.get(c)?.length ?? 0]));
 }
 
 /**

@@ -1,16 +1,16 @@
 // Stratified train/val/test split. Copies of one image (from oversampling) always stay in the same
 // split, so no image leaks from train into val or test; per-class fractions are kept to within one group.
 import { Sample, SplitName } from './manifest';
+import { groupBy } from './group-by';
 import { randomStream, shuffled } from './random';
 
 export type Fractions = Record<SplitName, number>;
 
 export function stratifiedSplit(samples: readonly Sample[], fractions: Fractions, seed: number): Record<SplitName, Sample[]> {
   const out: Record<SplitName, Sample[]> = { train: [], val: [], test: [] };
-  const labels = [...new Set(samples.map((s) => s.label))].sort((a, b) => a - b);
-  for (const label of labels) {
-    const groups = new Map<string, Sample[]>();
-    for (const s of samples) if (s.label === label) groups.set(s.sha256, [...(groups.get(s.sha256) ?? []), s]);
+  const byLabel = groupBy(samples, (s) => s.label);
+  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
+    const groups = groupBy(byLabel.get(label)!, (s) => s.sha256);
     const order = shuffled([...groups.keys()].sort(), randomStream(seed, 'split', label));
     const total = [...groups.values()].reduce((n, g) => n + g.length, 0);
     const valTarget = Math.round(total * fractions.val);
@@ -27,4 +27,17 @@ export function stratifiedSplit(samples: readonly Sample[], fractions: Fractions
     }
   }
   return out;
+}
+
+/**
+ * Classes a split got no sample of, with how many distinct images each has: copies of one image stay
+ * in one split, so a class of fewer distinct images than splits leaves one without it (with 1 or 2,
+ * the train split: a head that never sees the class, scored on it).
+ */
+export function classesMissingFromSplits(splits: Record<SplitName, Sample[]>, samples: readonly Sample[]): Array<{ label: number; split: SplitName; distinct: number }> {
+  const distinct = new Map([...groupBy(samples, (s) => s.label)].map(([label, group]) => [label, new Set(group.map((s) => s.sha256)).size]));
+  return (['train', 'val', 'test'] as const).flatMap((split) => {
+    const present = new Set(splits[split].map((s) => s.label));
+    return [...distinct.keys()].sort((a, b) => a - b).filter((label) => !present.has(label)).map((label) => ({ label, split, distinct: distinct.get(label)! }));
+  });
 }

@@ -161,6 +161,14 @@ describe('bad input fails before any training', () => {
     await expectFailure(await tinySpec(env, { data: { classes: ['daisy', 'rose', 'orchid'] }, grid: { num_classes: [3] } }), /orchid/);
   });
 
+  test('a class of two distinct images is named, before any features are extracted (the train split would have had none of it)', async () => {
+    const spec = await tinySpec(env);
+    const few = fs.mkdtempSync(path.join(os.tmpdir(), 'it-few-'));
+    fs.cpSync(spec.data.source, few, { recursive: true });
+    for (const file of fs.readdirSync(path.join(few, 'rose')).sort().slice(2)) fs.rmSync(path.join(few, 'rose', file));
+    await expectFailure({ ...spec, data: { ...spec.data, source: few } }, /class "rose" has 2 distinct images, so the train split has none of it/, /at least 3 distinct images/);
+  });
+
   test('num_classes that disagrees with the data is refused', async () => {
     // No data.classes: the classes come from the data (4 folders), so only the data can say 5 is wrong.
     const spec = await tinySpec(env, { grid: { hidden_units: [16], num_classes: [5], n_epochs: [1] } });

@@ -1,7 +1,7 @@
 // lib/split.ts: stratified split; copies of an image never straddle splits; fractions per class.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { stratifiedSplit, Fractions } from '../../lib/split';
+import { classesMissingFromSplits, stratifiedSplit, Fractions } from '../../lib/split';
 import { balanceClasses } from '../../lib/balance';
 import { ImageRef, Sample, SplitName } from '../../lib/manifest';
 
@@ -112,5 +112,19 @@ describe('stratifiedSplit', () => {
 
   test('empty input gives three empty splits', () => {
     assert.deepEqual(stratifiedSplit([], F, 1), { train: [], val: [], test: [] });
+  });
+});
+
+describe('classesMissingFromSplits', () => {
+  test('a class of 1 or 2 distinct images, oversampled, leaves a split without it (with 2: train); 3 fill every split', () => {
+    const classes = ['few', 'two', 'three', 'many'];
+    const pool = [...images('few', 1), ...images('two', 2), ...images('three', 3), ...images('many', 60)];
+    const samples = balanceClasses(pool, classes, 40, 5);
+    const out = stratifiedSplit(samples, F, 5);
+    const missing = classesMissingFromSplits(out, samples);
+    assert.deepEqual(missing.filter((m) => m.label === 1), [{ label: 1, split: 'train', distinct: 2 }]);
+    assert.deepEqual(missing.filter((m) => m.label === 0).map((m) => [m.split, m.distinct]), [['train', 1], ['test', 1]]);
+    assert.ok(missing.every((m) => m.label < 2), 'three distinct images and more reach every split');
+    for (const split of SPLITS) assert.ok(out[split].some((s) => s.label === 2), `"three" in ${split}`);
   });
 });
