@@ -7,7 +7,7 @@ import { balanceClasses } from '../lib/balance';
 import { contentId } from '../lib/content-id';
 import { groupBy } from '../lib/group-by';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
-import { classesMissingFromSplits, stratifiedSplit } from '../lib/split';
+import { MIN_IMAGES_PER_CLASS, classesMissingFromSplits, stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
 import { SweepSpec } from '../lib/sweep-spec';
 import { getJson, getJsonIfExists, putJson } from '../platform/storage';
@@ -69,12 +69,13 @@ export async function splitDataset(input: SplitInput): Promise<SplitSummary> {
     for (const split of ['train', 'val', 'test'] as const) {
       if (manifest[split].length === 0) throw ApplicationFailure.nonRetryable(`the ${split} split is empty; raise balance.perClass or split.${split}`, FailureType.spec);
     }
-    const missing = classesMissingFromSplits(manifest, balanced.samples);
-    if (missing.length) {
-      const named = missing.map((m) => `class "${balanced.classes[m.label]}" has ${m.distinct} distinct image${m.distinct === 1 ? '' : 's'}, so the ${m.split} split has none of it`);
-      throw ApplicationFailure.nonRetryable(`${named.join('; ')}. Copies of one image stay in one split, so each class needs at least 3 distinct images (one per split): add images to it, or leave it out of data.classes`, FailureType.data);
-    }
     await putJson(splitKey, manifest);
+  }
+  // Checked on a stored split too: one stored before the check (or by an older worker) is as lopsided.
+  const missing = classesMissingFromSplits(manifest, balanced.samples);
+  if (missing.length) {
+    const named = missing.map((m) => `class "${balanced.classes[m.label]}" has ${m.distinct} distinct image${m.distinct === 1 ? '' : 's'}, so the ${m.split} split has none of it`);
+    throw ApplicationFailure.nonRetryable(`${named.join('; ')}. Copies of one image stay in one split, so each class needs at least ${MIN_IMAGES_PER_CLASS} distinct images (one per split): add images to it, or leave it out of data.classes`, FailureType.data);
   }
   return { splitId, splitKey, classes: manifest.classes, counts: { train: manifest.train.length, val: manifest.val.length, test: manifest.test.length } };
 }

@@ -5,6 +5,7 @@ import { surveyDataSource } from '../activities/ingest';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { SKIP } from '../lib/dataset-layout';
+import { MIN_IMAGES_PER_CLASS } from '../lib/split';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { EXIT, UsageError } from './commands';
 import { readSpecFile } from './spec-file';
@@ -43,6 +44,11 @@ export async function validate(specFile: string, json: boolean): Promise<number>
 function ingestionProblem(data: DataSummary, maxBadFraction: number): string | undefined {
   const empty = Object.entries(data.counts).filter(([, n]) => n === 0).map(([c]) => c);
   if (empty.length) return `no usable images in class ${empty.join(', ')}; add images to the class folder or leave the class out of data.classes`;
+  const few = Object.entries(data.counts).filter(([, n]) => n < MIN_IMAGES_PER_CLASS).map(([c, n]) => `"${c}" has ${n}`);
+  if (few.length) {
+    return `class ${few.join(', ')} distinct image(s); each class needs at least ${MIN_IMAGES_PER_CLASS} (one per split: copies of one image stay in one split), ` +
+      'so the split step would refuse it: add images to the class folder or leave the class out of data.classes';
+  }
   const unreadable = data.skippedByReason[SKIP.unreadable] ?? 0;
   // As ingestion counts: every decodable file, duplicates included, plus the unreadable ones.
   const decoded = Object.values(data.counts).reduce((a, b) => a + b, 0) + (data.skippedByReason[SKIP.duplicate] ?? 0) + (data.skippedByReason[SKIP.conflict] ?? 0);

@@ -6,6 +6,9 @@ import { randomStream, shuffled } from './random';
 
 export type Fractions = Record<SplitName, number>;
 
+/** Distinct images a class needs: one per split, since copies of one image stay in one split. */
+export const MIN_IMAGES_PER_CLASS = 3;
+
 export function stratifiedSplit(samples: readonly Sample[], fractions: Fractions, seed: number): Record<SplitName, Sample[]> {
   const out: Record<SplitName, Sample[]> = { train: [], val: [], test: [] };
   const byLabel = groupBy(samples, (s) => s.label);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../platform/config';
-import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
+import { TestWorkers, sparseFlowerDataset, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { progressQuery } from '../../workflows';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
@@ -141,6 +141,9 @@ test('validate checks the spec and the data and starts nothing (it needs no Temp
   const nowhere = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: '/no/such/folder' } })));
   assert.equal(nowhere.code, 2);
   assert.match(nowhere.stderr, /data.source \/no\/such\/folder does not exist/);
+  const sparse = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: await sparseFlowerDataset('rose', 2) } })));
+  assert.equal(sparse.code, 2);
+  assert.match(sparse.stderr, /class "rose" has 2 distinct image\(s\); each class needs at least 3/);
 });
 
 test('a failed sweep: one line with stage, step, reason and fix; exit 3 from start --wait, status and watch', async () => {

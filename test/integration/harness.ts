@@ -33,6 +33,14 @@ export async function tinyFlowerDataset(): Promise<string> {
   return outDir;
 }
 
+/** A copy of the tiny data set whose class `className` keeps only its first `keep` images. */
+export async function sparseFlowerDataset(className: string, keep: number): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparse-flowers-'));
+  fs.cpSync(await tinyFlowerDataset(), dir, { recursive: true });
+  for (const file of fs.readdirSync(path.join(dir, className)).sort().slice(keep)) fs.rmSync(path.join(dir, className, file));
+  return dir;
+}
+
 export async function tinyBackbone(): Promise<string> {
   return makeDemoBackbone(path.join(FIXTURES, `backbone-${TEST_IMAGE_SIZE}`), TEST_IMAGE_SIZE);
 }
