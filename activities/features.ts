@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { drawAugmentation } from '../lib/augmentation';
-import { contentId } from '../lib/content-id';
+import { RenderedJson, canonicalJson, contentId } from '../lib/content-id';
 import { HEADER_BYTES, decodeFeatureShardHeader, encodeFeatureShard } from '../formats/feature-shard';
 import { SplitManifest } from '../lib/manifest';
 import { randomStream } from '../lib/random';
@@ -36,13 +36,14 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
   }
+  const rendered = renderedSamples(request.splitKey, request.split, samples);
   const featureSetIds = request.views.map((view) => contentId({
     backbone: backbone.id,
     image: request.image,
     norm: [request.backbone.mean, request.backbone.std],
     // Train views depend on the augmentation settings and seed; the eval view does not.
     view: view === 'eval' ? 'eval' : { index: view, augmentation: request.augmentation, seed: request.seed },
-    samples: samples.map((s) => [s.sha256, s.copy, s.label]),
+    samples: rendered,
   }));
 
   // Every view of the shard reads the same images: read each once, when first needed.
@@ -65,6 +66,19 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   }
   if (!computed) dim = await shardDim(artifactKeys.featureShard(featureSetIds[0], request.shard));
   return { featureSetIds, rows: rows.length, dim, computed };
+}
+
+/**
+ * The split's samples as they enter every feature set id, rendered once per split in this process: each
+ * shard's activity names the whole split, for every view, which at ImageNet's size (900k training
+ * samples) is tens of MB of JSON per view and shard. The split manifest is content-addressed, so a kept
+ * rendering is never stale; one is kept, as a worker extracts one sweep's splits at a time.
+ */
+let lastRendered: { key: string; rendered: RenderedJson } | undefined;
+function renderedSamples(splitKey: string, split: string, samples: SplitManifest['train']): RenderedJson {
+  const key = `${splitKey}#${split}`;
+  if (lastRendered?.key !== key) lastRendered = { key, rendered: new RenderedJson(canonicalJson(samples.map((s) => [s.sha256, s.copy, s.label]))) };
+  return lastRendered.rendered;
 }
 
 async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>): Promise<Float32Array> {

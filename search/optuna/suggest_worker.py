@@ -32,8 +32,9 @@ from temporalio.worker import Worker
 from suggest import suggest
 
 
-# Far more than a suggestion takes (seconds); a sync activity cannot be interrupted anyway.
-SUGGESTION_GRACE = timedelta(seconds=60)
+# Far more than a suggestion takes (seconds), and within the 30 s a Kubernetes pod gets to stop;
+# a sync activity cannot be interrupted anyway.
+SUGGESTION_GRACE = timedelta(seconds=20)
 
 
 @activity.defn(name="suggestTrials")
