@@ -2,6 +2,7 @@
 // every prediction, and the misclassified images by source path.
 import { Context } from '@temporalio/activity';
 import { artifactKeys } from '../lib/artifact-keys';
+import { keepLast } from '../lib/keep-last';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
 import { DatasetManifest, SplitManifest } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
@@ -76,19 +77,8 @@ async function misclassified(input: EvaluateInput, labels: Int32Array, predictio
  * copy is never stale. One is kept: a worker serves one sweep at a time, and a data set's manifest can
  * be large.
  */
-let lastSplit: { key: string; found: Promise<{ manifest: SplitManifest; sources: Map<string, string> }> } | undefined;
-
-function splitSources(splitKey: string) {
-  if (lastSplit?.key !== splitKey) {
-    const found = (async () => {
-      const manifest = await getJson<SplitManifest>(splitKey);
-      const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(manifest.datasetId));
-      return { manifest, sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
-    })();
-    const entry = { key: splitKey, found };
-    lastSplit = entry;
-    // A failed read is not kept: the next evaluation reads again.
-    found.catch(() => { if (lastSplit === entry) lastSplit = undefined; });
-  }
-  return lastSplit!.found;
-}
+const splitSources = keepLast(async (splitKey: string) => {
+  const manifest = await getJson<SplitManifest>(splitKey);
+  const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(manifest.datasetId));
+  return { manifest, sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
+});

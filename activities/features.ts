@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
 import { drawAugmentation } from '../lib/augmentation';
+import { keepLast } from '../lib/keep-last';
 import { RenderedJson, canonicalJson, contentId } from '../lib/content-id';
 import { HEADER_BYTES, decodeFeatureShardHeader, encodeFeatureShard } from '../formats/feature-shard';
 import { SplitManifest } from '../lib/manifest';
@@ -36,7 +37,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
   }
-  const rendered = renderedSamples(request.splitKey, request.split, samples);
+  const rendered = renderedSamples(`${request.splitKey}#${request.split}`, samples);
   const featureSetIds = request.views.map((view) => contentId({
     backbone: backbone.id,
     image: request.image,
@@ -74,12 +75,8 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
  * samples) is tens of MB of JSON per view and shard. The split manifest is content-addressed, so a kept
  * rendering is never stale; one is kept, as a worker extracts one sweep's splits at a time.
  */
-let lastRendered: { key: string; rendered: RenderedJson } | undefined;
-function renderedSamples(splitKey: string, split: string, samples: SplitManifest['train']): RenderedJson {
-  const key = `${splitKey}#${split}`;
-  if (lastRendered?.key !== key) lastRendered = { key, rendered: new RenderedJson(canonicalJson(samples.map((s) => [s.sha256, s.copy, s.label]))) };
-  return lastRendered.rendered;
-}
+const renderedSamples = keepLast((_splitAndName: string, samples: SplitManifest['train']) =>
+  new RenderedJson(canonicalJson(samples.map((s) => [s.sha256, s.copy, s.label]))));
 
 async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>): Promise<Float32Array> {
   const { size } = request.image;

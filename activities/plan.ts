@@ -7,6 +7,7 @@ import { mapBounded } from '../lib/bounded';
 import { contentId } from '../lib/content-id';
 import { Params, expandGrid } from '../lib/grid';
 import { headParams } from '../lib/head-params';
+import { keepLast } from '../lib/keep-last';
 import { markRepeats } from '../lib/repeated-trials';
 import { sampleConfig } from '../lib/search/space';
 import { FeatureSetRef, TrialPlan } from '../lib/sweep-types';
@@ -33,8 +34,15 @@ export interface PlanInput {
 /** Existence checks in flight at once: a chunk of a large search has hundreds of trials. */
 const CHECKS_IN_FLIGHT = 16;
 
+/**
+ * The earlier runs' trial summaries, kept between plans: a later run of a bayesian sweep plans a batch at
+ * a time, and the parts (written once, before the sweep continued as new) do not change.
+ */
+const earlierTrials = keepLast((_sweepAndParts: string, earlier: NonNullable<PlanInput['earlier']>) => readTrialParts(earlier.sweepId, earlier.parts));
+
 export async function planTrials(input: PlanInput): Promise<TrialPlan[]> {
-  const plans = input.earlier ? markRepeats(trialPlans(input), await readTrialParts(input.earlier.sweepId, input.earlier.parts)) : trialPlans(input);
+  const { earlier } = input;
+  const plans = earlier ? markRepeats(trialPlans(input), await earlierTrials(`${earlier.sweepId}#${earlier.parts}`, earlier)) : trialPlans(input);
   if (!input.spec.reuse) return plans;
   const found = await mapBounded(plans, CHECKS_IN_FLIGHT, async (plan) => !plan.repeatOf && objectExists(artifactKeys.trialResult(plan.trialId)));
   return plans.map((plan, i) => (found[i] ? { ...plan, resultFound: true } : plan));

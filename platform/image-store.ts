@@ -7,6 +7,7 @@ import { artifactKeys } from '../lib/artifact-keys';
 import { DatasetManifest, ImageInPack } from '../lib/manifest';
 import { ImagePackBuilder, ImagePackIndex, locateImages } from '../formats/image-pack';
 import { mapBounded } from '../lib/bounded';
+import { keepLast } from '../lib/keep-last';
 import { readLocalCopy } from './local-copy';
 import { getJson, getObject, listKeys, putJson, putObject } from './storage';
 
@@ -95,18 +96,8 @@ export async function imageReader(datasetId: string): Promise<(sha256: string) =
 }
 
 /** The last data set's places, kept: a manifest's key is its content's hash, so a kept copy is never stale. */
-let lastPlaces: { datasetId: string; places: Promise<Map<string, ImageInPack>> } | undefined;
-
-function placesOf(datasetId: string): Promise<Map<string, ImageInPack>> {
-  if (lastPlaces?.datasetId !== datasetId) {
-    const places = getJson<DatasetManifest>(artifactKeys.dataset(datasetId))
-      .then((manifest) => new Map(manifest.images.flatMap((image) => (image.at ? [[image.sha256, image.at] as const] : []))));
-    const entry = { datasetId, places };
-    places.catch(() => { if (lastPlaces === entry) lastPlaces = undefined; });
-    lastPlaces = entry;
-  }
-  return lastPlaces.places;
-}
+const placesOf = keepLast((datasetId: string) => getJson<DatasetManifest>(artifactKeys.dataset(datasetId))
+  .then((manifest) => new Map(manifest.images.flatMap((image) => (image.at ? [[image.sha256, image.at] as const] : [])))));
 
 /**
  * One image's bytes, read from this node's copy of its pack (downloaded once) and checked against the
