@@ -5,7 +5,7 @@ import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { balanceClasses } from '../lib/balance';
 import { contentId } from '../lib/content-id';
-import { groupBy } from '../lib/group-by';
+import { imagesPerClass } from '../lib/dataset-layout';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { MIN_IMAGES_PER_CLASS, classesMissingFromSplits, stratifiedSplit } from '../lib/split';
 import { SplitSummary } from '../lib/sweep-types';
@@ -34,8 +34,7 @@ export async function balanceDataset(input: BalanceInput): Promise<BalanceResult
     throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, FailureType.spec);
   }
   const balancedKey = artifactKeys.balanced(contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed }));
-  const byClass = groupBy(dataset.images, (i) => i.label);
-  const counts = dataset.classes.map((c) => byClass.get(c)?.length ?? 0);
+  const counts = imagesPerClass(dataset.images, dataset.classes);
   if (!(await getJsonIfExists(balancedKey))) {
     let samples: Sample[];
     try {
@@ -49,7 +48,7 @@ export async function balanceDataset(input: BalanceInput): Promise<BalanceResult
     balancedKey,
     classes: dataset.classes,
     perClass: input.perClass,
-    oversampledClasses: dataset.classes.filter((_, i) => counts[i] < input.perClass),
+    oversampledClasses: dataset.classes.filter((c) => counts[c] < input.perClass),
   };
 }
 

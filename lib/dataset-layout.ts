@@ -130,12 +130,7 @@ function className(folder: string): string {
  * the same bytes in two classes cannot be labelled, so every copy is dropped.
  */
 export function dropDuplicates(candidates: readonly ImageRef[], classes: readonly string[]): { images: ImageRef[]; skipped: SkippedFile[] } {
-  const bySha = new Map<string, ImageRef[]>();
-  for (const image of candidates) {
-    const copies = bySha.get(image.sha256);
-    if (copies) copies.push(image);
-    else bySha.set(image.sha256, [image]);
-  }
+  const bySha = groupBy(candidates, (image) => image.sha256);
   const images: ImageRef[] = [];
   const dropped: SkippedFile[] = [];
   for (const copies of bySha.values()) {

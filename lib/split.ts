@@ -38,9 +38,9 @@ export function stratifiedSplit(samples: readonly Sample[], fractions: Fractions
  * the train split: a head that never sees the class, scored on it).
  */
 export function classesMissingFromSplits(splits: Record<SplitName, Sample[]>, samples: readonly Sample[]): Array<{ label: number; split: SplitName; distinct: number }> {
-  const distinct = new Map([...groupBy(samples, (s) => s.label)].map(([label, group]) => [label, new Set(group.map((s) => s.sha256)).size]));
+  const classes = [...groupBy(samples, (s) => s.label)].map(([label, group]) => ({ label, distinct: new Set(group.map((s) => s.sha256)).size })).sort((a, b) => a.label - b.label);
   return (['train', 'val', 'test'] as const).flatMap((split) => {
     const present = new Set(splits[split].map((s) => s.label));
-    return [...distinct.keys()].sort((a, b) => a - b).filter((label) => !present.has(label)).map((label) => ({ label, split, distinct: distinct.get(label)! }));
+    return classes.filter(({ label }) => !present.has(label)).map((c) => ({ ...c, split }));
   });
 }
