@@ -197,7 +197,9 @@ async function recordLeaseFreedAtRung(env: TestWorkers, start: Start): Promise<v
 /**
  * A random search that continues as new, 2 trials per run, over 6 configurations in 6 draws (seed 13):
  * a configuration drawn again in a later run shares its first run's outcome (patch
- * 'sweep-repeated-across-runs'; continued.* holds no repeat).
+ * 'sweep-repeated-across-runs'; continued.* holds no repeat). Recorded also in a worktree of 6bb42a6,
+ * the code before the patch, with this file copied in and the check below left out (there the repeats
+ * ran trial workflows of their own), then renamed repeated-continued-unpatched.*.
  */
 async function recordRepeatedContinued(env: TestWorkers, start: Start): Promise<void> {
   const space = { hidden_units: { type: 'int', low: 8, high: 24, step: 8 }, dropout: { type: 'choice', values: [0.1, 0.2] }, n_epochs: { type: 'choice', values: [1] } };

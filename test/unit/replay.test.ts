@@ -189,13 +189,19 @@ test('ASHA trials that gave their lease back during a long wait at a rung replay
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
-test('a continued sweep whose later runs drew a configuration of an earlier run again replays as it ran: no trial workflow for the repeat', async () => {
-  // repeated-continued.*: 6 draws, 2 per run; runs 4 and 5 repeat configurations of earlier runs and share
-  // their outcomes (patch 'sweep-repeated-across-runs'; continued.*, from before it, has no repeat).
+test('a continued sweep whose later runs drew a configuration of an earlier run again replays as it ran: a trial workflow for the repeat before the patch, none after', async () => {
+  // The same sweep (6 draws, 2 per run; runs 4 and 5 repeat configurations of earlier runs), recorded on
+  // the code before patched('sweep-repeated-across-runs') (repeated-continued-unpatched.*, a worktree of
+  // 6bb42a6: runs 4 and 5 started trial workflows of their own) and on today's (repeated-continued.*:
+  // they share their first runs' outcomes). The older histories replay because their plans carry no
+  // repeatOf: only a plan asked for with the earlier runs' parts, which only today's workflow asks for,
+  // marks repeats (the patch, which records its marker where a marked repeat is first run, guards the rest).
   const trialWorkflows = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
     .flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId?.split('.').at(-1) ?? []);
-  assert.deepEqual(['00', '01', '02'].map((run) => trialWorkflows(`repeated-continued.${run}-sweep.json`)), [['trial-001'], ['trial-003'], ['trial-006']]);
-  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated-continued.') || file.startsWith('continued.'));
-  assert.equal(results.length, 9 + 25);
+  const runs = (set: string) => ['00', '01', '02'].map((run) => trialWorkflows(`${set}.${run}-sweep.json`));
+  assert.deepEqual(runs('repeated-continued-unpatched'), [['trial-001'], ['trial-003', 'trial-004'], ['trial-005', 'trial-006']]);
+  assert.deepEqual(runs('repeated-continued'), [['trial-001'], ['trial-003'], ['trial-006']]);
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('repeated-continued') || file.startsWith('continued.'));
+  assert.equal(results.length, 13 + 9 + 25);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
