@@ -5,11 +5,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
-import { drawAugmentation } from '../lib/augmentation';
 import { keepLast } from '../lib/keep-last';
 import { RenderedJson, canonicalJson, contentId } from '../lib/content-id';
 import { HEADER_BYTES, decodeFeatureShardHeader, encodeFeatureShard } from '../formats/feature-shard';
-import { SplitManifest } from '../lib/manifest';
+import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
+import { AugmentParams, drawAugmentation } from '../lib/augmentation';
+import { FailureType, rootMessage } from '../lib/errors';
 import { randomStream } from '../lib/random';
 import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
 import { loadBackbone } from '../model/backbone';
@@ -60,7 +61,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
     const key = artifactKeys.featureShard(featureSetIds[v], request.shard);
     Context.current().heartbeat({ view: v, views: request.views.length });
     if (await objectExists(key)) continue;
-    const features = await embedSamples(rows, view, request, backbone, imageBytes);
+    const features = await embedSamples(rows, view, request, backbone, imageBytes, manifest.datasetId);
     dim = features.length / rows.length;
     await putObject(key, encodeFeatureShard({ count: rows.length, dim, labels: Int32Array.from(rows.map((r) => r.label)), features }));
     computed = true;
@@ -78,7 +79,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
 const renderedSamples = keepLast((_splitAndName: string, samples: SplitManifest['train']) =>
   new RenderedJson(canonicalJson(samples.map((s) => [s.sha256, s.copy, s.label]))));
 
-async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>): Promise<Float32Array> {
+async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>, datasetId: string): Promise<Float32Array> {
   const { size } = request.image;
   const pixels = size * size * 3;
   const batchSize = backboneBatch(size);
@@ -89,7 +90,7 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
       const bytes = await imageBytes(sample.sha256);
       // Each (image, copy, view) gets its own augmentation draw, independent of which worker computes it.
       const augment = view === 'eval' ? undefined : drawAugmentation(request.augmentation, randomStream(request.seed, 'augment', sample.sha256, sample.copy, view));
-      input.set(await preprocessImage(bytes, request.image, augment, { mean: request.backbone.mean, std: request.backbone.std }), i * pixels);
+      input.set(await preprocessSample(bytes, sample, view, request, augment, datasetId), i * pixels);
     }));
     return input;
   };
@@ -114,6 +115,25 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
   let offset = 0;
   for (const part of parts) { out.set(part, offset); offset += part.length; }
   return out;
+}
+
+/**
+ * One sample's model input. An image ingestion accepted but preprocessing rejects fails the same way on
+ * every attempt, so after one more try in this process (to tell it from a passing fault) it fails the
+ * step as a data error naming the file: retried, it would keep the sweep "extracting features" for ever.
+ */
+async function preprocessSample(bytes: Buffer, sample: Sample, view: ViewName, request: FeatureShardRequest, augment: AugmentParams | undefined, datasetId: string): Promise<Float32Array> {
+  const norm = { mean: request.backbone.mean, std: request.backbone.std };
+  try {
+    return await preprocessImage(bytes, request.image, augment, norm).catch(() => preprocessImage(bytes, request.image, augment, norm));
+  } catch (error) {
+    const source = await getJson<DatasetManifest>(artifactKeys.dataset(datasetId))
+      .then((dataset) => dataset.images.find((image) => image.sha256 === sample.sha256)?.source, () => undefined);
+    throw ApplicationFailure.nonRetryable(
+      `image ${source ?? '(source not found)'} (sha256 ${sample.sha256}) could not be preprocessed for the ${view} view: ${rootMessage(error)}. ` +
+      'Ingestion decoded it, so this is a preprocessing bug worth reporting with the file; to go on now, remove the file from data.source and start the sweep again',
+      FailureType.data);
+  }
 }
 
 /** The dimension of a stored shard, from its header alone. */

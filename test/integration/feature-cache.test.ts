@@ -2,14 +2,17 @@
 // mocked activity Context): a cached feature vector is what the reference method (bench/reference.ts,
 // backbone recomputed per image) computes for the same image and augmentation draw; and an
 // interrupted extraction resumes without recomputing or rewriting the shards it had finished; and a
-// set over the memory limit is read from the local shard files with the same rows and scores.
+// set over the memory limit is read from the local shard files with the same rows and scores; and an
+// image that cannot be preprocessed fails the step for good, naming its file.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
 import { extractFeatures } from '../../activities/features';
 import { imageReader } from '../../platform/image-store';
-import { artifactBucket, getJson, getObject } from '../../platform/storage';
+import { artifactBucket, getJson, getObject, putJson, putObject } from '../../platform/storage';
 import { s3 } from '../../platform/s3-store';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { ingestDataset } from '../../activities/ingest';
@@ -21,7 +24,8 @@ import { openFeatureSet } from '../../platform/feature-cache';
 import { randomStream, shuffled } from '../../lib/random';
 import { evaluateHead, headTensorShapes, initHeadArrays } from '../../model/head';
 import * as tf from '@tensorflow/tfjs';
-import { SplitManifest, SplitName } from '../../lib/manifest';
+import { DatasetManifest, SplitManifest, SplitName } from '../../lib/manifest';
+import { FailureType } from '../../lib/errors';
 import { FeatureShardRequest, SplitSummary, ViewName } from '../../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../../lib/sweep-spec';
 import { loadBackbone } from '../../model/backbone';
@@ -148,5 +152,26 @@ describe('feature cache', () => {
       inMemory.close();
       onDisk.close();
     }
+  });
+
+  test('an image preprocessing rejects fails the step at once, as a data error naming its file', async () => {
+    // Ingestion decodes every image, so only a preprocessing bug gets here; a truncated copy of a real
+    // image stands for one (stored as a lone blob, the layout of data sets from before image packs).
+    const real = await (await imageReader(manifest.datasetId))(manifest.train[0].sha256);
+    const bytes = real.subarray(0, Math.floor(real.length / 2));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await putObject(artifactKeys.blob(sha256), bytes);
+    const datasetId = `broken-${sha256}`;
+    const dataset: DatasetManifest = { datasetId, source: 'broken', classes: ['daisy'], images: [{ sha256, label: 'daisy', source: 'daisy/half-written.jpg' }], skipped: [] };
+    await putJson(artifactKeys.dataset(datasetId), dataset);
+    const broken: SplitManifest = { splitId: datasetId, datasetId, classes: ['daisy'], train: [{ sha256, label: 0, copy: 0 }], val: [], test: [] };
+    await putJson(artifactKeys.split(datasetId), broken);
+    await assert.rejects(inActivity(extractFeatures, { ...request('train', 0, ['eval']), splitKey: artifactKeys.split(datasetId) }), (error: ApplicationFailure) => {
+      assert.ok(error instanceof ApplicationFailure, String(error));
+      assert.equal(error.nonRetryable, true);
+      assert.equal(error.type, FailureType.data);
+      assert.match(error.message, /^image daisy\/half-written\.jpg \(sha256 [0-9a-f]{64}\) could not be preprocessed for the eval view: .+\. .*remove the file from data\.source/);
+      return true;
+    });
   });
 });
