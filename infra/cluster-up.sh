@@ -341,7 +341,7 @@ cat <<EOF
   Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; temporal-server on PostgreSQL $HOST:$PG_PORT)
   Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$HOST:$TEMPORAL_UI_PORT" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
-  Env file   $ENV_FILE   (SWEEP_STACK_ENV=$ENV_FILE)
+  Env file   $ENV_FILE   (SWEEP_STACK_ENV=$(printf %q "$ENV_FILE"))
   Nodes      infra/nodes-up.sh --gpu N --cpu M
   Logs       $LOG_DIR
 EOF

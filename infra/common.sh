@@ -172,19 +172,24 @@ write_client_files() {
     mv -f -- "$AWS_CREDS_FILE.tmp" "$AWS_CREDS_FILE"
   )
   chmod 600 -- "$AWS_CREDS_FILE"
-  # (No TEMPORAL_UI_URL line when TEMPORAL_UI_PORT is empty: a cluster without the UI server.)
-  sed '/^$/d' >"$ENV_FILE.tmp" <<EOF
-TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS
-TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE
-${TEMPORAL_UI_PORT:+TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT}
-S3_ENDPOINT=$S3_ENDPOINT
-S3_FORCE_PATH_STYLE=true
-S3_BUCKET=$S3_BUCKET
-AWS_REGION=us-east-1
-AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE
-AWS_PROFILE=$AWS_PROFILE_NAME
-MINIO_CONSOLE_URL=http://$HOST:$MINIO_CONSOLE_PORT
-EOF
+  # Values single-quoted, so the file sources in bash (set -a; . file) and parses in Node (dotenv
+  # rules) when a path holds a space. (No TEMPORAL_UI_URL line when TEMPORAL_UI_PORT is empty: a
+  # cluster without the UI server.)
+  local line
+  for line in \
+    "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS" \
+    "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE" \
+    ${TEMPORAL_UI_PORT:+"TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT"} \
+    "S3_ENDPOINT=$S3_ENDPOINT" \
+    "S3_FORCE_PATH_STYLE=true" \
+    "S3_BUCKET=$S3_BUCKET" \
+    "AWS_REGION=us-east-1" \
+    "AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE" \
+    "AWS_PROFILE=$AWS_PROFILE_NAME" \
+    "MINIO_CONSOLE_URL=http://$HOST:$MINIO_CONSOLE_PORT"; do
+    [[ "$line" != *\'* ]] || die "cannot write ${line%%=*} to $ENV_FILE: its value holds a single quote ($line); use a folder without one"
+    printf "%s='%s'\n" "${line%%=*}" "${line#*=}"
+  done >"$ENV_FILE.tmp"
   chmod 644 -- "$ENV_FILE.tmp"
   mv -f -- "$ENV_FILE.tmp" "$ENV_FILE"
 }

@@ -64,7 +64,12 @@ flock -w 300 9 || die "timed out waiting for another nodes-up/nodes-down (lock $
 # The workers' Temporal and S3 settings: the cluster's stack.env, overriding the caller's own.
 stack_env=(SWEEP_STACK_ENV="$ENV_FILE")
 while IFS= read -r line; do
-  [[ "$line" =~ ^[A-Z0-9_]+= ]] && stack_env+=("$line")
+  # KEY='value' as common.sh writes it (an older file: KEY=value).
+  if [[ "$line" =~ ^([A-Z0-9_]+)=\'(.*)\'$ ]]; then
+    stack_env+=("${BASH_REMATCH[1]}=${BASH_REMATCH[2]}")
+  elif [[ "$line" =~ ^[A-Z0-9_]+= ]]; then
+    stack_env+=("$line")
+  fi
 done <"$ENV_FILE"
 # Static keys in the caller's environment would win over the profile in the AWS credential chain.
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN

@@ -159,6 +159,6 @@ cat <<EOF
   Web UI     http://$HOST:$TEMPORAL_UI_PORT
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET)$( (( want_minio )) || printf ' [not checked]')
   Console    http://$HOST:$MINIO_CONSOLE_PORT (login: see $MINIO_CREDS_FILE)
-  Env file   $ENV_FILE   (bash: set -a; . $ENV_FILE; set +a)
+  Env file   $ENV_FILE   (bash: set -a; . $(printf %q "$ENV_FILE"); set +a)
   Logs       $LOG_DIR/{temporal,minio}.log
 EOF

@@ -36,3 +36,28 @@ describe('Temporal settings: the local stack file and a profile', () => {
     assert.equal(temporalTarget({ SWEEP_STACK_ENV: stackEnv, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'other' }), 'prod.example:7233 other');
   });
 });
+
+describe('the stack env file (infra/common.sh write_client_files)', () => {
+  test('a stack folder whose path holds a space: bash sources the file and Node parses it to the same values', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack env '));
+    const script = [
+      'set -euo pipefail', 'source infra/common.sh',
+      `ENV_FILE=${JSON.stringify(path.join(dir, 'stack.env'))} AWS_CREDS_FILE=${JSON.stringify(path.join(dir, 'aws-credentials'))}`,
+      'TEMPORAL_ADDRESS=127.0.0.1:7233 TEMPORAL_NAMESPACE=default TEMPORAL_UI_PORT=8233 HOST=127.0.0.1 MINIO_CONSOLE_PORT=9001',
+      'S3_ENDPOINT=http://127.0.0.1:9000 S3_BUCKET=sweep-artifacts AWS_PROFILE_NAME=sweep-local MINIO_ROOT_USER=u MINIO_ROOT_PASSWORD=p',
+      'write_client_files',
+      'env -i bash -c \'set -euo pipefail; set -a; . "$1"; set +a; printf "%s\\n" "$AWS_SHARED_CREDENTIALS_FILE" "$TEMPORAL_UI_URL"\' _ "$ENV_FILE"',
+    ].join('\n');
+    const run = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const credentials = path.join(dir, 'aws-credentials');
+    assert.deepEqual(run.stdout.trim().split('\n'), [credentials, 'http://127.0.0.1:8233']);
+    const parse = "import { readEnvFile } from './platform/config'; console.log(JSON.stringify(readEnvFile(process.argv[1])));";
+    const node = spawnSync(process.execPath, ['--import', 'tsx', '-e', parse, path.join(dir, 'stack.env')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(node.status, 0, node.stderr);
+    const parsed = JSON.parse(node.stdout) as Record<string, string>;
+    assert.equal(parsed.AWS_SHARED_CREDENTIALS_FILE, credentials);
+    assert.equal(parsed.S3_ENDPOINT, 'http://127.0.0.1:9000');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
