@@ -14,11 +14,12 @@ CONSTRAINTS="$REPO_ROOT/search/optuna/constraints.txt"
 
 die() { printf '[setup-search] ERROR: %s\n' "$*" >&2; exit 1; }
 
-command -v python3 >/dev/null || die "python3 not found; install Python 3.11+ with the venv module"
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install Python 3.11+ with the venv module (or set PYTHON)"
 mkdir -p "$STACK_DIR"
 # A venv cut off while being made has python but no pip: make it again rather than fail on every run.
 if [[ ! -x "$VENV/bin/python" || ! -x "$VENV/bin/pip" ]]; then
-  python3 -m venv --clear "$VENV" || die "python3 -m venv $VENV failed (on Debian: apt-get install python3-venv)"
+  "$PYTHON" -m venv --clear "$VENV" || die "$PYTHON -m venv $VENV failed (on Debian: apt-get install python3-venv)"
 fi
 # Asking the venv's metadata is quicker than a pip run when every pin is already installed.
 pins_satisfied() {
