@@ -78,6 +78,9 @@ export class LayoutError extends Error {}
  */
 export function layOutClasses(paths: readonly string[], wantedAsGiven?: readonly string[]): ClassLayout {
   const wanted = wantedAsGiven?.map(className);
+  // The spec refuses a name listed twice as written; once composed and once decomposed, it is one class.
+  const twice = wanted?.find((c, i) => wanted.indexOf(c) !== i);
+  if (twice !== undefined) throw new LayoutError(`data.classes lists "${twice}" twice (in composed and decomposed Unicode, which look the same); list it once`);
   const visible = paths.filter((p) => !isHidden(p));
   let prefix = '';
   for (;;) {

@@ -47,6 +47,8 @@ describe('layOutClasses', () => {
     // data.classes typed in either form finds the folder in either form.
     assert.deepEqual(layOutClasses(decomposed, ['éclair', 'fig']).classes, ['éclair', 'fig']);
     assert.deepEqual(layOutClasses(composed, ['éclair'.normalize('NFD'), 'fig']).classes, ['éclair', 'fig']);
+    // Listed in both forms it is one class listed twice, not two classes with one folder's images each.
+    assert.throws(() => layOutClasses(composed, ['éclair', 'éclair'.normalize('NFD'), 'fig']), (e: Error) => e instanceof LayoutError && /data\.classes lists "éclair" twice .*list it once/.test(e.message));
   });
 
   test('unwraps single folders, sorts classes, and skips clutter', () => {
