@@ -59,7 +59,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   const final = until === trial.head.n_epochs;
   const { info } = Context.current();
   const trainedBy = info.workflowExecution?.runId;
-  const found = input.reuse ? await storedResult(input, until) : undefined;
+  const stored = input.reuse ? await storedResult(input, until) : undefined;
+  const found = stored && trainedBy !== stored.trainedBy ? await withHeadOfItsOwn(stored) : stored;
   if (found) {
     const head = async () => decodeHeadWeights(shape, await getObject(found.headKey));
     await writeReusedTrialEvents(input, found, found.storedEpochs ? undefined : head, final);
@@ -200,6 +201,19 @@ async function storedResult(input: TrialInput, until: number): Promise<TrainResu
   const keptHead = artifactKeys.trialHeadWeights(input.trial.trialId, best ?? until);
   if (await objectExists(keptHead)) return { ...served, headKey: keptHead };
   return await objectExists(finished.headKey) ? { ...served, storedEpochs: finished.epochs.length } : undefined;
+}
+
+/**
+ * A result another trial workflow stored at one of its rungs names that workflow's rung head, which it
+ * rewrites when it trains on: reused as it is, this trial's ranking, test scores and export would come
+ * to read a later epoch's head. The head is copied under its epoch's key, which every writer writes with
+ * the same bytes; the lease this attempt holds keeps the owner from training on meanwhile.
+ */
+async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult> {
+  const kept = artifactKeys.trialHeadWeights(found.trialId, found.bestEpoch ?? found.epochs.length);
+  if (found.storedEpochs || found.headKey === kept) return found;
+  await putObject(kept, await getObject(found.headKey));
+  return { ...found, headKey: kept };
 }
 
 /**

@@ -34,7 +34,8 @@ export const artifactKeys = {
   /**
    * The head of an early-stopped trial's latest rung, one per trial workflow run (`owner`), rewritten
    * rung after rung as the trial goes on (an epoch key per rung would keep every rung's head, up to
-   * one per epoch under the median rule). Once the trial stops, nothing else writes it.
+   * one per epoch under the median rule). Once the trial stops, nothing else writes it. Another sweep's
+   * trial that reuses a rung's result reads it once and keeps a copy under `trialHeadWeights`.
    */
   trialRungHead: (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/weights.bin`,
   /** A head's scores on a split, beside the head they score. */

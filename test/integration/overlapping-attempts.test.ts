@@ -187,6 +187,16 @@ test('a feature shard that is gone fails the attempt with the object named, and 
   assert.match(failure.message, new RegExp(`s3://[^/]+/${artifactKeys.featureShard(gone, 0)} does not exist: it cannot appear by waiting.*start the sweep again`));
 });
 
+/** A data set and split manifest for the 16 test rows, as ingestion and the split step write them (scoring the test split names its misclassified images). */
+async function testSplitManifest(): Promise<string> {
+  const datasetId = uniqueId('overlap-dataset');
+  const images = Array.from({ length: 16 }, (_, i) => ({ sha256: `${datasetId}-${i}`, label: ['a', 'b', 'c', 'd'][i % 4], source: `${['a', 'b', 'c', 'd'][i % 4]}/${i}.jpg` }));
+  await putJson(artifactKeys.dataset(datasetId), { datasetId, source: 'test', classes: input.classes, images, skipped: [] });
+  const splitKey = `splits/${datasetId}.json`;
+  await putJson(splitKey, { splitId: datasetId, datasetId, classes: input.classes, train: [], val: [], test: images.map((image, i) => ({ sha256: image.sha256, label: i % 4, copy: 0 })) });
+  return splitKey;
+}
+
 /** An attempt of the trial workflow run `runId` (a sweep's trial; another run is another sweep, or a rerun). */
 function attemptOf(runId: string, trialInput: TrialInput): Promise<TrainResult> {
   const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 5000, workflowExecution: { workflowId: `${trialInput.sweepId}.trial-001`, runId } }, { logger: new DefaultLogger('ERROR') });
@@ -247,12 +257,7 @@ test('a retry that finds the result its own trial workflow stored (the attempt f
 
 test('scoring the test split at the end of training heartbeats while the test features download, with the epoch details `sweep watch` reads', async () => {
   await clearTrial();
-  // A data set and split manifest for the 16 test rows, as ingestion and the split step write them.
-  const datasetId = uniqueId('overlap-dataset');
-  const images = Array.from({ length: 16 }, (_, i) => ({ sha256: `${datasetId}-${i}`, label: ['a', 'b', 'c', 'd'][i % 4], source: `${['a', 'b', 'c', 'd'][i % 4]}/${i}.jpg` }));
-  await putJson(artifactKeys.dataset(datasetId), { datasetId, source: 'test', classes: input.classes, images, skipped: [] });
-  const splitKey = `splits/${datasetId}.json`;
-  await putJson(splitKey, { splitId: datasetId, datasetId, classes: input.classes, train: [], val: [], test: images.map((image, i) => ({ sha256: image.sha256, label: i % 4, copy: 0 })) });
+  const splitKey = await testSplitManifest();
   // The test shard takes 2 s to download, longer than the 800 ms heartbeat timeout.
   const store = objectStore();
   let downloading = false;
@@ -280,4 +285,25 @@ test('scoring the test split at the end of training heartbeats while the test fe
   } finally {
     setObjectStore(store);
   }
+});
+
+// After the test above: its features are then on this machine's disk, which that test must download.
+test('a trial reused at a rung from another sweep\'s rung keeps a head of that epoch: the other sweep training on changes neither it nor its test scores', async () => {
+  await clearTrial();
+  const splitKey = await testSplitManifest();
+  const a = { ...input, splitKey, sweepId: uniqueId('sweep-a'), reuse: true, evaluateTest: true };
+  const b = { ...input, splitKey, sweepId: uniqueId('sweep-b'), reuse: true, evaluateTest: true, untilEpoch: 1 };
+  const rungA = await attemptOf('a-1', { ...a, untilEpoch: 1 });
+  // B's trial takes the lease A gave back at its rung and finds A's rung result: reused, not trained.
+  const servedB = await attemptOf('b-1', b);
+  assert.equal(servedB.reused, true);
+  assert.notEqual(servedB.headKey, rungA.headKey, 'not A\'s rung head, which A rewrites');
+  assert.equal(servedB.headKey, artifactKeys.trialHeadWeights(input.trial.trialId, 1));
+  const [head, scores] = [await getObject(servedB.headKey), await getObject(artifactKeys.headEvaluation(servedB.headKey, 'test'))];
+  assert.ok(head.equals(await getObject(rungA.headKey)), 'the same epoch\'s head');
+  // A is told to go on and trains to its next rung, rewriting its own rung head.
+  await attemptOf('a-1', { ...a, untilEpoch: 3 });
+  assert.ok(!(await getObject(rungA.headKey)).equals(head), 'A\'s rung head moved on');
+  assert.ok((await getObject(servedB.headKey)).equals(head), 'B\'s head is still epoch 1\'s');
+  assert.ok((await getObject(artifactKeys.headEvaluation(servedB.headKey, 'test'))).equals(scores), 'and its test scores too');
 });
