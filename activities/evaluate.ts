@@ -28,12 +28,15 @@ export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
 export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage: string) => void = () => undefined, head?: Uint8Array): Promise<Evaluation> {
   await initTensorflow();
   progress('loading features');
+  // The head first: a set read from disk holds a file per shard open until closed, and a failed read
+  // (S3 down, retried) must not leave them open attempt after attempt.
+  const headBytes = head ?? await getObject(input.trained.headKey);
   const data = await openFeatureSet(input.features);
-  progress('evaluating');
-  const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
-  const weights = decodeHeadWeights(shape, head ?? await getObject(input.trained.headKey));
-  const params = weights.map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
+  let params: tf.Tensor[] = [];
   try {
+    progress('evaluating');
+    const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
+    params = decodeHeadWeights(shape, headBytes).map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
     const result = await evaluateHead(params, data, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
     const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);

@@ -93,8 +93,24 @@ function checked<T extends { count: number; dim: number }>(ref: FeatureSetRef, s
 
 /** Rows read from the shard files with one positioned read per row; only the labels are in memory. */
 function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
-  const shards = files.map((file) => {
-    const fd = fsSync.openSync(file, 'r');
+  const shards: OpenShardFile[] = [];
+  const close = () => shards.forEach((s) => fsSync.closeSync(s.fd));
+  try {
+    for (const file of files) shards.push(openShardFile(file));
+    return checked(ref, shardRows(shards, ref, close));
+  } catch (error) {
+    // A set that cannot be read closes what it opened: its step is retried, maybe many times.
+    close();
+    throw error;
+  }
+}
+
+interface OpenShardFile { fd: number; count: number; dim: number; labels: Int32Array; featuresAt: number }
+
+/** A shard file opened for positioned reads, with its labels read. */
+function openShardFile(file: string): OpenShardFile {
+  const fd = fsSync.openSync(file, 'r');
+  try {
     const header = Buffer.alloc(HEADER_BYTES);
     fsSync.readSync(fd, header, 0, HEADER_BYTES, 0);
     const { count, dim } = decodeFeatureShardHeader(header);
@@ -102,12 +118,18 @@ function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
     const labels = new Int32Array(count);
     fsSync.readSync(fd, new Uint8Array(labels.buffer), 0, count * 4, labelsAt);
     return { fd, count, dim, labels, featuresAt };
-  });
-  // Row r of the set is row r - firstRow[s] of shard s.
+  } catch (error) {
+    fsSync.closeSync(fd);
+    throw error;
+  }
+}
+
+/** The shards' rows as one set, row r of the set being row r - firstRow[s] of shard s. */
+function shardRows(shards: OpenShardFile[], ref: FeatureSetRef, close: () => void): FeatureRows {
   const firstRow: number[] = [];
   shards.reduce((row, shard) => { firstRow.push(row); return row + shard.count; }, 0);
   const dim = shards[0]?.dim ?? ref.dim;
-  const set = {
+  return {
     count: shards.reduce((n, s) => n + s.count, 0),
     dim,
     labels: Int32Array.from(shards.flatMap((s) => Array.from(s.labels))),
@@ -120,7 +142,6 @@ function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
         fsSync.readSync(shard.fd, bytes, i * dim * 4, dim * 4, shard.featuresAt + (rows[i] - firstRow[s]) * dim * 4);
       }
     },
-    close: () => shards.forEach((s) => fsSync.closeSync(s.fd)),
+    close,
   };
-  return checked(ref, set);
 }

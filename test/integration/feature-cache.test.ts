@@ -11,6 +11,7 @@ import { before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { extractFeatures } from '../../activities/features';
+import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { imageReader } from '../../platform/image-store';
 import { artifactBucket, getJson, getObject, putJson, putObject } from '../../platform/storage';
 import { s3 } from '../../platform/s3-store';
@@ -151,6 +152,27 @@ describe('feature cache', () => {
     } finally {
       inMemory.close();
       onDisk.close();
+    }
+  });
+
+  test('a set read from disk that fails leaves no file open: a wrong shape, or a head that cannot be read (steps retried many times would run out of files)', async () => {
+    const shards = Math.ceil(split.counts.train / SHARD_SIZE);
+    const parts = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, [4]))));
+    const ref = { id: parts[0].featureSetIds[0], shards, rows: split.counts.train, dim: parts[0].dim };
+    const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+    (await openFeatureSet(ref, 0)).close(); // the shard files on this machine's disk
+    const before = openFiles();
+    await assert.rejects(openFeatureSet({ ...ref, rows: ref.rows + 1 }, 0), /expected/);
+    assert.equal(openFiles(), before, 'a set of the wrong shape');
+    const memory = process.env.SWEEP_FEATURE_MEMORY_MB;
+    process.env.SWEEP_FEATURE_MEMORY_MB = '0';
+    try {
+      const evaluation = { trained: { trialId: 'gone', headKey: `trials/gone-${ref.id}/head/weights.bin`, params: {} }, hiddenUnits: 8, split: 'train' as const, features: ref, splitKey: split.splitKey, classes: manifest.classes };
+      await assert.rejects(evaluateHeadOnSplit(evaluation), /does not exist/);
+      assert.equal(openFiles(), before, 'a head that cannot be read');
+    } finally {
+      if (memory === undefined) delete process.env.SWEEP_FEATURE_MEMORY_MB;
+      else process.env.SWEEP_FEATURE_MEMORY_MB = memory;
     }
   });
 
