@@ -2,7 +2,7 @@
 // stable, documented shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
@@ -11,7 +11,7 @@ import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
-import { getJson, getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
+import { getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
@@ -26,6 +26,7 @@ import { readSpecFile } from './spec-file';
 import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
+import { describeSweep } from './describe-sweep';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -115,7 +116,10 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
   const idProblem = id === undefined ? undefined : sweepIdProblem(id);
   if (idProblem) throw new UsageError(`--id: ${idProblem}`);
   const client = await connectClient();
-  const handle = await startSweep(client, raw, id);
+  const handle = await startSweep(client, raw, id).catch((error: unknown) => {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    throw new UsageError(`a sweep with id ${error.workflowId} is already running; give another --id, or follow that one with \`sweep watch ${error.workflowId}\``);
+  });
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
     return EXIT.ok;
@@ -146,7 +150,8 @@ async function reportClosedSweep(sweepId: string, error: WorkflowFailedError, js
     else console.error(failureLine(failure));
     return EXIT.sweepFailed;
   }
-  print(json, { sweepId, status: status.name }, `sweep ${sweepId} ended ${status.name}; \`sweep results ${sweepId}\` shows what finished`);
+  const left = status.name === 'CANCELLED' ? `\`sweep results ${sweepId}\` shows the trials ranked before it ended` : whatIsLeft(sweepId, status.name);
+  print(json, { sweepId, status: status.name }, `sweep ${sweepId} ended ${status.name}; ${left}`);
   return exitCodeOf(status.name);
 }
 
@@ -185,7 +190,7 @@ export interface PendingActivity {
 export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const client = await connectClient();
   const handle = client.workflow.getHandle(sweepId);
-  const description = await handle.describe();
+  const description = await describeSweep(handle);
   const document: StatusDocument = { sweepId, status: description.status.name };
   // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
   // status needs no worker (a query to a closed workflow waits for one).
@@ -260,15 +265,15 @@ async function status(sweepId: string, json: boolean): Promise<number> {
 async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promise<number> {
   const client = await connectClient();
   const handle = client.workflow.getHandle(sweepId);
-  const { status } = await handle.describe();
-  let board: Leaderboard;
+  const { status } = await describeSweep(handle);
+  let board: Leaderboard | undefined;
   if (status.name === 'COMPLETED') board = await fullLeaderboard(await handle.result() as Leaderboard);
-  else if (status.name === 'CANCELLED') board = await getJson<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
-  else {
-    const why = `sweep ${sweepId} is ${status.name}, so it has no final results; \`sweep status ${sweepId}\` shows its ${status.name === 'RUNNING' ? 'progress' : 'trials and why it ended'}`;
-    // A sweep that ended without results exits as status does (3 failed, 4 stopped); a running one is a usage error.
-    if (status.name === 'RUNNING') throw new UsageError(why);
-    console.error(visible(why));
+  // Cancelled while preparing the data, a sweep ranks nothing and writes no leaderboard.
+  else if (status.name === 'CANCELLED') board = await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
+  else if (status.name === 'RUNNING') throw new UsageError(`sweep ${sweepId} is RUNNING, so it has no final results; \`sweep status ${sweepId}\` shows its progress`);
+  if (!board) {
+    // A sweep that ended without results exits as status does (3 failed, 4 stopped).
+    console.error(visible(`sweep ${sweepId} ended ${status.name} without results${status.name === 'CANCELLED' ? ' (cancelled before any trial was ranked)' : ''}; ${whatIsLeft(sweepId, status.name)}`));
     return exitCodeOf(status.name);
   }
   if (format === 'csv') {
@@ -280,17 +285,23 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   return EXIT.ok;
 }
 
+/** Where to look once a sweep has ended without a leaderboard, for each way it can end. */
+function whatIsLeft(sweepId: string, status: string): string {
+  const kept = 'finished trials and checkpoints are kept: starting the sweep again with the same spec reuses them';
+  return status === 'FAILED' ? `\`sweep status ${sweepId}\` says why it failed; ${kept}` : kept;
+}
+
 async function cancel(sweepId: string): Promise<number> {
   const client = await connectClient();
   const handle = client.workflow.getHandle(sweepId);
   // The server takes a cancellation of a sweep that has ended without a word: say it had ended.
-  const { status } = await handle.describe();
+  const { status } = await describeSweep(handle);
   if (status.name !== 'RUNNING') {
     console.error(`sweep ${sweepId} already ended ${status.name}: nothing to cancel; \`sweep status ${sweepId}\` shows its trials`);
     return exitCodeOf(status.name);
   }
   await handle.cancel();
-  console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, a partial leaderboard is written`);
+  console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, and the trials ranked so far are written as a partial leaderboard (\`sweep results ${sweepId}\`)`);
   return EXIT.ok;
 }
 

@@ -13,6 +13,7 @@ import { listKeys, s3Url } from '../platform/storage';
 import { storageConfig, tensorboardExecutable } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
 import { UsageError } from './commands';
+import { describeSweep } from './describe-sweep';
 
 export interface TensorboardOptions {
   port?: string;
@@ -94,11 +95,11 @@ async function hasObjects(prefix: string): Promise<boolean> {
   return false;
 }
 
-/** Throws WorkflowNotFoundError (the CLI says "no sweep with that id") when there is no such sweep. */
+/** Throws WorkflowNotFoundError (the CLI says "no sweep with that id") when there is no such sweep, a UsageError for another workflow's id. */
 async function assertSweepExists(sweepId: string): Promise<void> {
   const client = await connectClient();
   try {
-    await client.workflow.getHandle(sweepId).describe();
+    await describeSweep(client.workflow.getHandle(sweepId));
   } finally {
     await client.connection.close();
   }

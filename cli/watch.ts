@@ -3,7 +3,7 @@
 // activities' last heartbeat (describe() of each trial workflow). On a terminal it redraws progress
 // bars and the leaderboard in place; otherwise it prints one line per change. Then the final leaderboard.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, WorkflowExecutionDescription, WorkflowFailedError } from '@temporalio/client';
+import { Client, WorkflowExecutionDescription, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
@@ -14,6 +14,7 @@ import { exitCodeOf } from './commands';
 import { fullLeaderboard } from './full-leaderboard';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
+import { describeSweep } from './describe-sweep';
 
 export interface WatchOptions {
   /** Seconds between polls. */
@@ -33,10 +34,12 @@ export async function watch(sweepId: string, options: Partial<WatchOptions> = {}
   try {
     let previous: WatchSnapshot | undefined;
     let frameRows = 0;
+    let sweepStart: Date | undefined;
     for (;;) {
       const { description, snap } = await patiently(async () => {
-        const description = await client.workflow.getHandle(sweepId).describe();
-        return { description, snap: await snapshot(client, description, previous) };
+        const description = await describeSweep(client.workflow.getHandle(sweepId));
+        sweepStart ??= await sweepStartTime(client, description);
+        return { description, snap: await snapshot(client, description, sweepStart, previous) };
       });
       if (tty) {
         const frame = renderFrame(snap, { width: out.columns || 120, maxRows: Math.max(10, (out.rows || 40) - 1), leaderboard: snap.status === 'RUNNING' });
@@ -58,12 +61,28 @@ export async function watch(sweepId: string, options: Partial<WatchOptions> = {}
   }
 }
 
-async function snapshot(client: Client, description: WorkflowExecutionDescription, previous: WatchSnapshot | undefined): Promise<WatchSnapshot> {
+/**
+ * When the sweep began: its first run's start. A sweep of many trials continues as new, and each
+ * run's own start would reset the elapsed time; the first run's does not change, so it is asked once.
+ */
+export async function sweepStartTime(client: Client, description: WorkflowExecutionDescription): Promise<Date> {
+  const firstRunId = description.raw.workflowExecutionInfo?.firstRunId;
+  if (!firstRunId || firstRunId === description.runId) return description.startTime;
+  try {
+    return (await client.workflow.getHandle(description.workflowId, firstRunId).describe()).startTime;
+  } catch (error) {
+    // Past the namespace's retention the first run is gone: the current run's start is the best left.
+    if (error instanceof WorkflowNotFoundError) return description.startTime;
+    throw error;
+  }
+}
+
+async function snapshot(client: Client, description: WorkflowExecutionDescription, sweepStart: Date, previous: WatchSnapshot | undefined): Promise<WatchSnapshot> {
   const sweepId = description.workflowId;
   const snap: WatchSnapshot = {
     sweepId,
     status: description.status.name,
-    elapsed: ((description.closeTime ?? new Date()).getTime() - description.startTime.getTime()) / 1000,
+    elapsed: ((description.closeTime ?? new Date()).getTime() - sweepStart.getTime()) / 1000,
     board: previous?.board,
     training: {},
   };

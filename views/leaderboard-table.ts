@@ -42,12 +42,12 @@ export function formatTrialTable(trials: readonly TrialSummary[]): string {
   return alignColumns(header, rows);
 }
 
-/** Right-aligned columns two spaces apart, for monospace output; a cell's control characters are escaped. */
+/** Right-aligned columns two spaces apart, for monospace output; control characters are escaped, in the header (grid keys) too. */
 export function alignColumns(header: string[], cells: string[][]): string {
-  const rows = cells.map((row) => row.map(visible));
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const [head, ...rows] = [header, ...cells].map((row) => row.map(visible));
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c])).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return [line(head), ...rows.map(line)].join('\n');
 }
 
 export function formatLeaderboard(board: Leaderboard): string {

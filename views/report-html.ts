@@ -17,7 +17,7 @@ export interface TrialCurve {
 
 export interface ReportInput {
   leaderboard: Leaderboard;
-  /** The validated spec, shown verbatim. */
+  /** The validated spec, shown verbatim; undefined for a sweep whose spec.json is not stored. */
   spec: unknown;
   curves: TrialCurve[];
   generatedAt: string;
@@ -73,7 +73,7 @@ ${['train-loss', 'val-loss', 'train-accuracy', 'val-accuracy'].map((id) => `<fig
 ${best?.test ? bestTrialSection(best, best.test) : '<p>No completed trial with test scores.</p>'}
 
 <h2>Spec</h2>
-<pre id="spec">${esc(compactJson(input.spec))}</pre>
+${input.spec === undefined ? '<p id="spec">Not stored: the sweep has no spec.json.</p>' : `<pre id="spec">${esc(compactJson(input.spec))}</pre>`}
 <p class="note">Artifacts: ${esc(board.artifacts.prefix)} · charts drawn with Chart.js (MIT), inlined so the page works offline.</p>
 <div id="report-error" hidden></div>
 <script type="application/json" id="report-data">${jsonForScript(reportChartData(input))}</script>

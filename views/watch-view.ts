@@ -65,19 +65,26 @@ export function waitingProgress(trial: Pick<RunningTrial, 'waitingAt' | 'epochs'
   return trial.waitingAt === undefined ? undefined : { epochsDone: trial.waitingAt, of: trial.epochs, attempt: 1, waiting: true };
 }
 
+/** The fewest rows the leaderboard takes: a blank line, its title, the table's header, one row and "… N more". */
+const LEADERBOARD_MIN_ROWS = 5;
+
 /**
- * The terminal frame; `maxRows` bounds it so an in-place redraw never scrolls. `leaderboard: false`
- * leaves the table out (the last frame, when the final leaderboard follows).
+ * The terminal frame, at most `maxRows` lines (from 8 up) so an in-place redraw never scrolls.
+ * `leaderboard: false` leaves the table out (the last frame, when the final leaderboard follows).
  */
 export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows: number; leaderboard?: boolean }): string[] {
   const board = snap.board;
   // Only the hyperparameters that differ between trials, so the rows fit a terminal.
   const shown = board ? variedParams([...board.ranked, ...board.notCompleted, ...board.running]) : (params: Params) => params;
+  const withTable = opts.leaderboard !== false && board && (board.ranked.length > 0 || board.notCompleted.length > 0);
   const lines = [`sweep ${snap.sweepId} · ${snap.status}${board ? ` · ${board.stage}` : ''} · ${formatElapsed(snap.elapsed)}`];
   if (board && board.trialsTotal > 0) {
     const counts = boardCounts(board);
     lines.push(`trials   ${progressBar(counts.ranked + counts.failed + counts.cancelled, board.trialsTotal, 30)} ${countsLine(board)}`);
-    for (const trial of board.running) {
+    // More running trials than rows (a high concurrency): the first ones, then how many more, leaving the table its rows.
+    const room = Math.max(1, opts.maxRows - lines.length - (withTable ? LEADERBOARD_MIN_ROWS : 0));
+    const drawn = board.running.length > room ? board.running.slice(0, room - 1) : board.running;
+    for (const trial of drawn) {
       const p = snap.training[trial.run];
       const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
         : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
@@ -86,12 +93,14 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
       lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
         `${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''} · ${formatParams(shown(trial.params))}`);
     }
+    if (drawn.length < board.running.length) lines.push(`  … ${board.running.length - drawn.length} more running`);
   }
-  if (opts.leaderboard !== false && (board?.ranked.length || board?.notCompleted.length)) {
-    const room = Math.max(1, opts.maxRows - lines.length - 3);
+  if (withTable) {
+    // Rows for the table's header, its rows and, when they do not all fit, the "… N more" line.
+    const room = Math.max(LEADERBOARD_MIN_ROWS - 2, opts.maxRows - lines.length - 2);
     const table = formatTrialTable([...board.ranked, ...board.notCompleted].map((t) => ({ ...t, params: shown(t.params) }))).split('\n');
-    lines.push('', 'leaderboard so far', ...table.slice(0, room + 1));
-    if (table.length > room + 1) lines.push(`  … ${table.length - room - 1} more (sweep status ${snap.sweepId})`);
+    lines.push('', 'leaderboard so far', ...(table.length <= room ? table
+      : [...table.slice(0, room - 1), `  … ${table.length - room + 1} more (sweep status ${snap.sweepId})`]));
   }
   return lines.map((line) => (line.length > opts.width ? `${line.slice(0, opts.width - 1)}…` : line));
 }

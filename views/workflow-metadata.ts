@@ -18,20 +18,20 @@ const DETAILS_ROWS = 10;
 const valueList = (values: readonly ParamValue[]) => values.map((v) => visible(String(v))).join(', ');
 
 export function formatParams(params: Params, sep = ' '): string {
-  return Object.entries(params).map(([k, v]) => `${k}=${paramText(v)}`).join(sep);
+  return Object.entries(params).map(([k, v]) => `${visible(k)}=${paramText(v)}`).join(sep);
 }
 
 /** Start options for the sweep workflow (`staticSummary`, `staticDetails`). */
 export function sweepStartMetadata(spec: SweepSpec): { staticSummary: string; staticDetails: string } {
   const trials = trialCount(spec);
   return {
-    staticSummary: `sweep ${spec.name}: ${trials} trials over ${searchedNames(spec).join(', ')} on ${backboneName(spec.backbone.uri)}`,
+    staticSummary: `sweep ${spec.name}: ${trials} trials over ${searchedNames(spec).map(visible).join(', ')} on ${backboneName(spec.backbone.uri)}`,
     // Blank lines between blocks: the Web UI's markdown joins adjacent lines into one paragraph.
     staticDetails: [
       `**Data** ${spec.data.source} · ${spec.balance.perClass} images per class · split train ${spec.split.train}, val ${spec.split.val}, test ${spec.split.test} · seed ${spec.seed}`,
       `**Backbone** ${spec.backbone.uri} · images ${spec.image.size}px · augmentation ${spec.augmentation.enabled ? `${spec.augmentation.views || 'one'} view(s)` : 'off'}`,
       spec.search ? searchDetails(spec.search, spec.concurrency)
-        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${name}: ${valueList(values)}`).join('\n')}`,
+        : `**Grid** (${trials} trials, ${spec.concurrency} at a time)\n\n${Object.entries(spec.grid).map(([name, values]) => `- ${visible(name)}: ${valueList(values)}`).join('\n')}`,
       'Live progress: the `SweepTrials*` and `SweepBestValAccuracy` search attributes, Current Details, the `leaderboard` query, and `sweep watch <id>`.',
     ].join('\n\n'),
   };
@@ -45,7 +45,7 @@ function searchDetails(search: SearchSpec, concurrency: number): string {
   return [
     `**Search** ${search.method}, ${search.budget} trials, ${concurrency} at a time · objective ${objective.metric} (${objective.direction}) · ` +
       `keeps each trial's ${search.keepBestEpoch ? 'best' : 'last'} epoch · early stopping ${rule}`,
-    Object.entries(search.space).map(([name, domain]) => `- ${name}: ${describeDomain(domain)}`).join('\n'),
+    Object.entries(search.space).map(([name, domain]) => `- ${visible(name)}: ${describeDomain(domain)}`).join('\n'),
   ].join('\n\n');
 }
 
@@ -58,15 +58,26 @@ function describeDomain(domain: Domain): string {
 }
 
 /** Start options for a trial's child workflow. */
-export function trialStartMetadata(plan: TrialPlan, trialsTotal: number, sweepId: string): { staticSummary: string; staticDetails: string } {
+export function trialStartMetadata(plan: TrialPlan, spec: SweepSpec, sweepId: string): { staticSummary: string; staticDetails: string } {
+  const trialsTotal = trialCount(spec);
   return {
     staticSummary: `run ${plan.run} of ${trialsTotal}: ${formatParams(plan.params)}`,
     staticDetails: [
       `**Trial** ${plan.trialId} (run ${plan.run} of ${trialsTotal}) in sweep ${sweepId}`,
-      Object.entries(plan.params).map(([name, value]) => `- ${name}: ${visible(String(value))}`).join('\n'),
-      `Trains ${plan.head.n_epochs} epochs (checkpointed each epoch), then scores the test split. The trainTrial activity's heartbeat details (Pending Activities) hold the current epoch and metrics.`,
+      Object.entries(plan.params).map(([name, value]) => `- ${visible(name)}: ${visible(String(value))}`).join('\n'),
+      `${trainingText(plan.head.n_epochs, spec)} The trainTrial activity's heartbeat details (Pending Activities) hold the current epoch and metrics.`,
     ].join('\n\n'),
   };
+}
+
+/** How a trial trains, as activities/train.ts does it: the epochs, where early stopping may end them, when a checkpoint is stored. */
+function trainingText(epochs: number, spec: Pick<SweepSpec, 'checkpointEverySeconds' | 'search'>): string {
+  const stopping = spec.search?.earlyStopping;
+  const every = spec.checkpointEverySeconds;
+  const checkpoints = every === 0 ? 'after every epoch'
+    : `at the end of an epoch once ${every} s have passed since the last one, and at ${stopping ? 'every decision epoch and ' : ''}the last epoch`;
+  return `Trains ${stopping ? `up to ${epochs} epochs (early stopping, ${stopping.rule === 'asha' ? 'ASHA' : 'the median rule'}, may stop it at a decision epoch)` : `${epochs} epochs`}` +
+    `, checkpointed ${checkpoints}, then scores the test split.`;
 }
 
 // The UI's markdown turns "2/2" into a fraction glyph, hence "2 of 2" in the texts below.

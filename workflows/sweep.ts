@@ -274,7 +274,7 @@ async function runTrial(sweepId: string, spec: SweepSpec, split: SplitSummary, f
   try {
     return await executeChild(trialWorkflow, {
       workflowId: trialWorkflowId(sweepId, plan.run),
-      ...trialStartMetadata(plan, trialCount(spec), sweepId),
+      ...trialStartMetadata(plan, spec, sweepId),
       taskQueue: workflowInfo().taskQueue,
       args: [{
         ...trialInput(sweepId, spec, split, features, plan),

@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../platform/config';
+import { startSweep } from '../../cli/sweep';
 import { TestWorkers, sparseFlowerDataset, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { progressQuery } from '../../workflows';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 let env: TestWorkers;
@@ -65,6 +67,15 @@ test('start --wait --json, status --json and results --csv describe the same swe
   assert.deepEqual(board.data, doc.data);
   assert.match((await sweep('status', id)).stdout, /^data: \d+ images in 4 classes \(daisy \d+, rose \d+, sunflower \d+, tulip \d+\); /m);
 
+  // A trial's workflow id (the Web UI lists trials beside their sweep) is not taken for a sweep's.
+  const trial = trialWorkflowId(id, 1);
+  for (const command of [['status', trial], ['results', trial, '--json'], ['cancel', trial], ['watch', trial, '--plain']]) {
+    const misread = await sweep(...command);
+    assert.equal(misread.code, 2, `${command.join(' ')}: ${misread.stderr}`);
+    assert.match(misread.stderr, new RegExp(`^${trial} is a trialWorkflow, not a sweep \\(its sweep is ${id}\\); give a sweep's id`), command[0]);
+    assert.equal(misread.stdout, '', command[0]);
+  }
+
   const listed = await sweep('list', '--limit=50', '--json');
   assert.equal(listed.code, 0, listed.stderr);
   const entry = (JSON.parse(listed.stdout) as Array<{ sweepId: string; status: string; trialsDone: number; bestValAccuracy: number }>).find((e) => e.sweepId === id);
@@ -75,10 +86,16 @@ test('start --wait --json, status --json and results --csv describe the same swe
   assert.match((await sweep('list')).stdout, new RegExp(`^ *sweep +status +stage +done +running +failed +best_val_acc[\\s\\S]*^ *${id} +COMPLETED +done +2 +0 +0 `, 'm'));
 });
 
-test('cancel stops a running sweep, which ends cancelled', async () => {
+test('cancel stops a running sweep, which ends cancelled; a second start under its id exits 2', async () => {
   const id = uniqueId('it-cli-cancel');
-  const spec = writeTempJson(await tinySpec(env, { grid: { hidden_units: [16, 32, 64, 128], n_epochs: [50] }, concurrency: 1 }));
+  // A seed of its own: trials of an earlier run of this test (checkpoints, results) would be reused, and
+  // the sweep could end before the cancel reaches it.
+  const spec = writeTempJson(await tinySpec(env, { seed: 1000 + Math.floor(Math.random() * 1e6), grid: { hidden_units: [16, 32, 64, 128], n_epochs: [50] }, concurrency: 1 }));
   assert.equal((await sweep('start', spec, '--id', id)).code, 0);
+  // Started again under the id of a sweep that runs: a bad command line, named as such.
+  const twice = await sweep('start', spec, '--id', id);
+  assert.equal(twice.code, 2, twice.stderr);
+  assert.match(twice.stderr, new RegExp(`^a sweep with id ${id} is already running; give another --id`));
   const handle = env.client.workflow.getHandle(id);
   // Wait until training has begun, so the cancellation has a running trial to stop.
   for (let i = 0; i < 120; i++) {
@@ -94,6 +111,18 @@ test('cancel stops a running sweep, which ends cancelled', async () => {
   const again = await sweep('cancel', id);
   assert.equal(again.code, 4, again.stderr);
   assert.match(again.stderr, new RegExp(`sweep ${id} already ended CANCELLED: nothing to cancel`));
+});
+
+test('a sweep cancelled before any trial was ranked: results says so and exits 4', async () => {
+  const id = uniqueId('it-cli-cancel-early');
+  // A seed of its own (features not cached), cancelled at once from here: the cancel lands while the data is prepared.
+  const raw = await tinySpec(env, { seed: 1000 + Math.floor(Math.random() * 1e6), grid: { hidden_units: [16], n_epochs: [2] } });
+  const handle = await startSweep(env.client, raw, id);
+  await handle.cancel();
+  await assert.rejects(handle.result());
+  const results = await sweep('results', id);
+  assert.equal(results.code, 4, results.stderr);
+  assert.match(results.stderr, new RegExp(`^sweep ${id} ended CANCELLED without results \\(cancelled before any trial was ranked\\); finished trials and checkpoints are kept`));
 });
 
 test('a bad spec exits 2 with the field named, and starts nothing', async () => {
@@ -166,7 +195,7 @@ test('a failed sweep: one line with stage, step, reason and fix; exit 3 from sta
   // No results and no report for it: results exits as status does (it exited 2, a usage error), report 2 (it exited 1, "not about the sweep").
   const results = await sweep('results', id);
   assert.equal(results.code, 3, results.stderr);
-  assert.match(results.stderr, /is FAILED, so it has no final results; `sweep status .*` shows its trials and why it ended/);
+  assert.match(results.stderr, /ended FAILED without results; `sweep status .*` says why it failed; finished trials and checkpoints are kept/);
   const report = await sweep('report', id, '--out', path.join(os.tmpdir(), `${id}.html`));
   assert.equal(report.code, 2, report.stderr);
   assert.match(report.stderr, /has no s3:\/\/.*leaderboard\.json: the report is made once the sweep has ranked its trials/);

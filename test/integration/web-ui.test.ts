@@ -122,7 +122,7 @@ describe('a sweep in the Temporal Web UI', () => {
     await page.goto(`${UI}/namespaces/${NAMESPACE}/workflows/${trialWorkflowId(handle.workflowId, 1)}`);
     await page.getByText('trainTrial • train run 1: 3 epochs').first().waitFor({ timeout: 30_000 });
     await openUserMetadata(page);
-    await metadata(page, 'summary').getByText(trialStartMetadata(plan, 2, handle.workflowId).staticSummary).waitFor({ timeout: 30_000 });
+    await metadata(page, 'summary').getByText(trialStartMetadata(plan, parseSweepSpec(raw), handle.workflowId).staticSummary).waitFor({ timeout: 30_000 });
     await metadata(page, 'current-details').getByText(/done · val accuracy \d+\.\d% · test accuracy \d+\.\d%/).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: screenshotPath('web-ui-trial.png'), fullPage: true });
   });

@@ -32,6 +32,17 @@ test('k=v lists show the same rounded values', () => {
   assert.equal(formatParams({ lr: 0.012869554480855637, hidden_units: 384, dropout: 0.5 }), 'lr=0.01287 hidden_units=384 dropout=0.5');
 });
 
+test('a grid key with control characters is escaped in the table headers and the k=v lists, so it cannot clear a terminal', () => {
+  const key = 'x\u001b[2J';
+  const trials: TrialSummary[] = [1, 2].map((run) => ({ trialId: `t${run}`, run, params: { [key]: run }, status: 'completed', epochsDone: 3, valAccuracy: 0.5, valLoss: 1, trainLoss: 1, trainAccuracy: 0.5 }));
+  const [header, row] = formatTrialTable(trials).split('\n');
+  assert.match(header, /^rank {2}run {2}x\\u001b\[2J {2}epochs/);
+  assert.equal(header.indexOf('epochs'), row.indexOf('3') - 'epochs'.length + 1, 'the columns line up on the escaped key');
+  assert.equal(formatParams({ [key]: 1, lr: 0.01 }), 'x\\u001b[2J=1 lr=0.01');
+  const board = liveLeaderboard({ sweepId: 's', name: 'n', stage: 'training', trialsTotal: 2 }, trials, [], []);
+  assert.ok(!sweepCurrentDetails(board, { [key]: [1, 2] }).includes('\u001b'), 'the Web UI\'s leaderboard header too');
+});
+
 test('a diverged trial (NaN loss, null once through JSON) shows "-" in the tables and the workflow details, never a crash or 0%', () => {
   const diverged = JSON.parse(JSON.stringify({
     trialId: 't2', run: 2, params: { lr: 5 }, status: 'completed', epochsDone: 3, valAccuracy: 0.25, valLoss: NaN, trainLoss: NaN, trainAccuracy: NaN,

@@ -85,6 +85,11 @@ describe('renderReportHtml', () => {
     assert.match(html, /<pre id="spec">\{\n {2}&quot;name&quot;: &quot;demo&quot;,\n {2}&quot;grid&quot;: \{\n {4}&quot;hidden_units&quot;: \[16, 32, 48\]\n/);
   });
 
+  test('a sweep without spec.json (getJsonIfExists: undefined) says the spec is not stored', () => {
+    const noSpec = renderReportHtml({ ...input(), spec: undefined }, CHART_LIB);
+    assert.match(noSpec, /<h2>Spec<\/h2>\n<p id="spec">Not stored: the sweep has no spec\.json\.<\/p>/);
+  });
+
   test('the data summary: images per class and what was skipped, when the leaderboard has it', () => {
     const data = { counts: { daisy: 764, rose: 784 }, skipped: 3, skippedByReason: { 'unreadable image': 3 } };
     const withData = renderReportHtml(input({ data }), CHART_LIB);

@@ -145,8 +145,24 @@ describe('renderFrame (terminal)', () => {
   test('a long leaderboard is cut to the rows available', () => {
     const many = Array.from({ length: 30 }, (_, i) => done(i + 1, i / 100));
     const frame = renderFrame(snap(liveLeaderboard({ ...sweep, trialsTotal: 30 }, many, [], plans)), { width: 120, maxRows: 15 });
-    assert.ok(frame.length <= 16, `${frame.length} rows`);
+    assert.equal(frame.length, 15);
     assert.match(frame[frame.length - 1], /more \(sweep status s1\)/);
+  });
+
+  test('more running trials than rows (25 on a 24-row terminal): the first ones, then how many more, within maxRows', () => {
+    const trials = Array.from({ length: 30 }, (_, i) => plan(i + 1, 16 * (i + 1)));
+    const running = trials.slice(0, 25).map((t) => t.run);
+    const onlyRunning = renderFrame(snap(liveLeaderboard({ ...sweep, trialsTotal: 30 }, [], running, trials)), { width: 120, maxRows: 23 });
+    assert.equal(onlyRunning.length, 23);
+    assert.match(onlyRunning[21], /^ {2}run +20 /);
+    assert.equal(onlyRunning[22], '  … 5 more running');
+    const finished = [26, 27, 28, 29, 30].map((run) => done(run, run / 100));
+    const frame = renderFrame(snap(liveLeaderboard({ ...sweep, trialsTotal: 30 }, finished, running, trials)), { width: 120, maxRows: 23 });
+    assert.equal(frame.length, 23, 'the leaderboard keeps its header, a row and the "more" line');
+    assert.equal(frame[17], '  … 10 more running');
+    assert.deepEqual(frame.slice(18, 20), ['', 'leaderboard so far']);
+    assert.match(frame[21], /^ +1 +30 /);
+    assert.equal(frame[22], '  … 4 more (sweep status s1)');
   });
   test('a later run of a long sweep (continue-as-new) counts the trials earlier runs no longer list', () => {
     const board = liveLeaderboard({ ...sweep, trialsTotal: 300 }, [done(1, 0.6), done(2, 0.8)], [3], plans, undefined, { ranked: 150, failed: 4, cancelled: 1 });
@@ -171,7 +187,19 @@ describe('Web UI texts', () => {
   });
 
   test('a trial summary names its run and parameters', () => {
-    assert.equal(trialStartMetadata(plans[1], 4, 's1').staticSummary, 'run 2 of 4: hidden_units=32 lr=0.01');
+    assert.equal(trialStartMetadata(plans[1], spec, 's1').staticSummary, 'run 2 of 4: hidden_units=32 lr=0.01');
+  });
+
+  test('a trial\'s details say when it is checkpointed (the spec\'s checkpointEverySeconds) and that early stopping may end it', () => {
+    assert.match(trialStartMetadata(plans[1], spec, 's1').staticDetails,
+      /\n\nTrains 5 epochs, checkpointed at the end of an epoch once 10 s have passed since the last one, and at the last epoch, then scores the test split\. /);
+    assert.match(trialStartMetadata(plans[1], { ...spec, checkpointEverySeconds: 0 }, 's1').staticDetails, /Trains 5 epochs, checkpointed after every epoch, then/);
+    const asha = parseSweepSpec({
+      data: { source: '/data/flowers' }, backbone: { uri: '/b/demo-cnn/model.json' },
+      search: { method: 'random', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 } }, earlyStopping: { rule: 'asha', maxEpochs: 9 } },
+    });
+    assert.match(trialStartMetadata(plans[1], asha, 's1').staticDetails,
+      /Trains up to 5 epochs \(early stopping, ASHA, may stop it at a decision epoch\), checkpointed .*, and at every decision epoch and the last epoch, then/);
   });
 
   test('current details: counts, best, running runs and a markdown leaderboard', () => {
