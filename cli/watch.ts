@@ -9,6 +9,8 @@ import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table'
 import { Leaderboard } from '../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
+import { getJsonIfExists } from '../platform/storage';
+import { artifactKeys } from '../lib/artifact-keys';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
 import { fullLeaderboard } from './full-leaderboard';
@@ -123,6 +125,9 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
     return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
   }
   let ending = `sweep ${sweepId} ended ${last.status}`;
+  // A cancelled sweep ranked what finished: that partial leaderboard, which needs no worker to answer a query.
+  const partial = last.status === 'CANCELLED' ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json')) : undefined;
+  if (partial) return `${ending}\n${formatLeaderboard(partial)}`;
   try {
     await handle.result();
   } catch (error) {

@@ -107,6 +107,11 @@ test('cancel stops a running sweep, which ends cancelled; a second start under i
   assert.equal(cancelled.code, 0, cancelled.stderr);
   await assert.rejects(handle.result());
   assert.equal((await handle.describe()).status.name, 'CANCELLED');
+  // watch on the cancelled sweep ends with the partial leaderboard it wrote, as results prints it.
+  const watched = await sweep('watch', id, '--plain');
+  assert.equal(watched.code, 4, watched.stderr);
+  const partial = await sweep('results', id);
+  assert.match(watched.stdout, new RegExp(`sweep ${id} ended CANCELLED\n${partial.stdout.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   // Cancelled again: it has ended (the server took the request without a word, and the CLI said "cancellation requested").
   const again = await sweep('cancel', id);
   assert.equal(again.code, 4, again.stderr);
