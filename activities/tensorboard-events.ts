@@ -57,6 +57,18 @@ export class TrialEvents {
     await mapBounded(files, PARALLEL_PUTS, (file) => this.put(file.name, file.bytes));
   }
 
+  /**
+   * Epoch files for those of `epochs` the folder lacks, from their stored metrics (spaced in time as
+   * they were trained); `weights` gives an epoch's histograms where its weights are known.
+   */
+  async writeMissingEpochs(epochs: readonly EpochMetrics[], weights: (epoch: EpochMetrics) => Promise<HeadArrays | undefined> = async () => undefined): Promise<void> {
+    const existing = new Set(await this.existing());
+    const missing = epochs.filter((e) => !existing.has(this.series.epochName(e.epoch)));
+    if (missing.length === 0) return;
+    const wallTimes = replayWallTimes(epochs, now());
+    await this.writeEpochFiles(await Promise.all(missing.map(async (e) => this.epochFile(e, await weights(e), wallTimes[epochs.indexOf(e)]))));
+  }
+
   /** HParams session end. The footer sorts after every epoch file, so a live TensorBoard reads it last. */
   async writeEnd(status: SessionStatusName, outcome?: { text: string; step: number }): Promise<void> {
     await this.put(this.series.footerName(), sessionEndEventFile(status, now(), outcome));
@@ -90,16 +102,10 @@ export class TrialEvents {
  */
 export async function writeReusedTrialEvents(input: TrialInput, result: TrainResult, finalWeights: (() => Promise<HeadArrays>) | undefined, end = true): Promise<void> {
   const events = new TrialEvents(input.sweepId, input.trial);
-  const existing = new Set(await events.existing());
   await events.writeHeader(input);
-  const missing = result.epochs.filter((e) => !existing.has(events.series.epochName(e.epoch)));
-  if (missing.length > 0) {
-    const wallTimes = replayWallTimes(result.epochs, now());
-    // The stored head is the kept epoch's: its best, for a trial that keeps it, else its last.
-    const kept = result.epochs.find((e) => e.epoch === result.bestEpoch) ?? result.epochs.at(-1)!;
-    const keptWeights = missing.includes(kept) ? await finalWeights?.() : undefined;
-    await events.writeEpochFiles(missing.map((e) => events.epochFile(e, e === kept ? keptWeights : undefined, wallTimes[result.epochs.indexOf(e)])));
-  }
+  // The stored head is the kept epoch's: its best, for a trial that keeps it, else its last.
+  const kept = result.epochs.find((e) => e.epoch === result.bestEpoch) ?? result.epochs.at(-1)!;
+  await events.writeMissingEpochs(result.epochs, async (e) => (e === kept ? finalWeights?.() : undefined));
   if (end) await events.writeEnd('success');
 }
 
@@ -126,6 +132,7 @@ export async function writeTensorboardExperiment(input: TensorboardExperimentInp
 /** Final HParams status of trials that did not complete (completed ones wrote "success" when training ended; stopped ones end here). */
 export async function writeSessionEnds(sweepId: string, trials: readonly TrialSummary[]): Promise<void> {
   for (const trial of trials) {
-    if (trial.status !== 'completed') await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status), trialOutcomeText(trial));
+    // A repeat (sameAs) has no run folder of its own: its first run's holds the events.
+    if (trial.status !== 'completed' && trial.sameAs === undefined) await new TrialEvents(sweepId, trial).writeEnd(sessionStatus(trial.status), trialOutcomeText(trial));
   }
 }

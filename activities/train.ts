@@ -87,6 +87,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // (the next early-stopping segment) means the header is there.
   const headerStored = resume.pointer.sweepId === input.sweepId && resume.pointer.epoch > 0;
   await allSettledOrThrow([headerStored || events.writeHeader(input), checkpoint.firstClaim || events.removeStaleEpochs(epochs.length)]);
+  // Resumed from another sweep's checkpoint: the epochs it trained are in that sweep's folder, and this
+  // sweep's gets their scalars (TensorBoard shows every epoch that result.json lists).
+  if (resume.pointer.sweepId !== input.sweepId && epochs.length > 0) await events.writeMissingEpochs(epochs);
   const val = await openFeatureSet(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since

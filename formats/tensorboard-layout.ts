@@ -99,7 +99,8 @@ export function trialHeaderEventFile(params: Params, head: ClassifierHeadOptions
 export function epochEventFile(metrics: EpochMetrics, weights: ReadonlyArray<readonly [string, ArrayLike<number>]>, wallTime: number): Buffer {
   const writer = new EventFileWriter();
   const scalars: Record<string, number> = {};
-  for (const [field, tag] of Object.entries(SCALAR_TAGS)) scalars[tag] = metrics[field as keyof typeof SCALAR_TAGS];
+  // A diverged epoch read back from JSON has null where it had NaN (JSON has no NaN): written as NaN.
+  for (const [field, tag] of Object.entries(SCALAR_TAGS)) scalars[tag] = metrics[field as keyof typeof SCALAR_TAGS] ?? NaN;
   writer.addScalars(scalars, metrics.epoch, wallTime);
   for (const [tag, values] of weights) writer.addHistogram(tag, values, metrics.epoch, { wallTime });
   return writer.drain();

@@ -22,6 +22,8 @@ import { initTensorflow } from '../../model/tf-backend';
 import { FailureInterceptor } from '../../activities/failures';
 import { parseTrainHeartbeat } from '../../views/watch-view';
 import { uniqueId } from './harness';
+import { readEventFile } from '../../formats/tensorboard';
+import { SCALAR_TAGS } from '../../formats/tensorboard-layout';
 
 const EPOCHS = 6;
 const DIM = 12;
@@ -306,4 +308,21 @@ test('a trial reused at a rung from another sweep\'s rung keeps a head of that e
   assert.ok(!(await getObject(rungA.headKey)).equals(head), 'A\'s rung head moved on');
   assert.ok((await getObject(servedB.headKey)).equals(head), 'B\'s head is still epoch 1\'s');
   assert.ok((await getObject(artifactKeys.headEvaluation(servedB.headKey, 'test'))).equals(scores), 'and its test scores too');
+});
+
+test('a trial resumed from another sweep\'s checkpoint shows every epoch in this sweep\'s TensorBoard run, each once', async () => {
+  await clearTrial();
+  const [a, b] = [uniqueId('sweep-tb-a'), uniqueId('sweep-tb-b')];
+  // A stops at epoch 2 (cancelled, say); B resumes from its checkpoint and trains on to the end.
+  await attemptOf('tb-a-1', { ...input, sweepId: a, reuse: true, untilEpoch: 2 });
+  const trained = await attemptOf('tb-b-1', { ...input, sweepId: b, reuse: true });
+  assert.equal(trained.resumedFromEpoch, 2);
+  const steps: number[] = [];
+  for await (const { key } of listKeys(`${artifactKeys.tensorboard(b)}/`)) {
+    for (const event of readEventFile(await getObject(key))) {
+      const scalars = event.summary?.value.filter((v) => v.tag === SCALAR_TAGS.valAccuracy) ?? [];
+      if (scalars.length) steps.push(event.step ?? 0);
+    }
+  }
+  assert.deepEqual(steps.sort((x, y) => x - y), Array.from({ length: EPOCHS }, (_, i) => i + 1));
 });

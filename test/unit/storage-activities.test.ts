@@ -11,8 +11,9 @@ import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { planTrials, trialPlans } from '../../activities/plan';
 import { buildSweepReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
-import { TrialInput, TrialSummary } from '../../lib/sweep-types';
-import { writeReusedTrialEvents } from '../../activities/tensorboard-events';
+import { TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
+import { writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
+import { SCALAR_TAGS, trialRunName } from '../../formats/tensorboard-layout';
 import { readEventFile } from '../../formats/tensorboard';
 import { HeadArrays } from '../../model/head';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -219,5 +220,27 @@ describe('TensorBoard events of a reused trial', () => {
       for (const event of readEventFile(await getObject(key))) if (event.summary?.value.some((v) => v.histo)) histogramSteps.push(event.step ?? 0);
     }
     assert.deepEqual([...new Set(histogramSteps)], [1]);
+  });
+
+  test('a diverged trial read back from result.json (NaN stored as null) is written with NaN scalars, not refused for ever', async () => {
+    const diverged = { epoch: 1, trainLoss: NaN, trainAccuracy: 0.25, valLoss: Infinity, valAccuracy: 0.25, epochDuration: 1, runDuration: 1 };
+    const result = JSON.parse(JSON.stringify({ trialId: 'nan-t', run: 1, params: { lr: 5 }, epochs: [diverged], headKey: 'h', backend: 'cpu', resumedFromEpoch: 0, reused: false })) as TrainResult;
+    assert.equal(result.epochs[0].trainLoss, null, 'JSON has no NaN');
+    const input = { sweepId: 'nan-sweep', trial: { trialId: 'nan-t', run: 1, params: { lr: 5 }, head: { hidden_units: 2, num_classes: 2, dropout: 0.5, n_epochs: 1, lr: 5, batch_size: 4 } }, val: { dim: 2 } } as unknown as TrialInput;
+    await writeReusedTrialEvents(input, result, undefined, true);
+    const scalars: Record<string, number> = {};
+    for await (const { key } of listKeys(artifactKeys.tensorboard('nan-sweep'))) {
+      for (const event of readEventFile(await getObject(key))) for (const v of event.summary?.value ?? []) if (v.simple_value !== undefined) scalars[v.tag] = v.simple_value;
+    }
+    assert.ok(Number.isNaN(scalars[SCALAR_TAGS.trainLoss]) && Number.isNaN(scalars[SCALAR_TAGS.valLoss]), JSON.stringify(scalars));
+    assert.equal(scalars[SCALAR_TAGS.valAccuracy], 0.25);
+  });
+
+  test('the session ends written at ranking: one per run folder; a repeat (sameAs) has none of its own', async () => {
+    const stopped = { trialId: 'end-t', run: 1, params: { lr: 0.1 }, status: 'stopped', stopped: { epoch: 1, rule: 'asha', reason: 'below the top 1/3 at epoch 1' }, epochsDone: 1 } as unknown as TrialSummary;
+    await writeSessionEnds('ends-sweep', [stopped, { ...stopped, run: 2, sameAs: 1 }]);
+    const folders = new Set<string>();
+    for await (const { key } of listKeys(`${artifactKeys.tensorboard('ends-sweep')}/`)) folders.add(key.split('/').at(-2)!);
+    assert.deepEqual([...folders], [trialRunName(1, stopped.params)]);
   });
 });
