@@ -4,8 +4,9 @@
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
+import { Leaderboard } from '../lib/sweep-types';
 import { ExportedModelMetadata, rankedClasses } from '../formats/exported-model';
-import { preprocessImage } from '../model/image-preprocessing';
+import { decodeCheck, preprocessImage } from '../model/image-preprocessing';
 import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
@@ -35,6 +36,13 @@ export async function predictImages(sweepId: string, files: string[]): Promise<P
   if (!metadata) {
     throw new UsageError(`sweep ${sweepId} has no exported model (no ${s3Url(metadataKey)}): a sweep exports its best trial when it completes; see \`sweep results ${sweepId}\``);
   }
+  // A sweep id started again (after the first sweep closed) leaves the first sweep's model in place
+  // until the new one exports: its leaderboard says which model is the sweep's, if any.
+  const board = await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
+  if (board && board.model?.trialId !== metadata.trial.trialId) {
+    throw new UsageError(`sweep ${sweepId}'s results name ${board.model ? `run ${board.model.run}'s model` : 'no exported model'}${board.modelError ? ` (${board.modelError})` : ''}, ` +
+      `but ${s3Url(metadataKey)} is run ${metadata.trial.run}'s, of an earlier sweep under this id; see \`sweep results ${sweepId}\``);
+  }
   await initTensorflow();
   const modelJson = s3Url(`${prefix}/${metadata.modelJson}`);
   const model = await tf.loadLayersModel(loadHandler(modelJson));
@@ -45,7 +53,10 @@ export async function predictImages(sweepId: string, files: string[]): Promise<P
       const batch = files.slice(start, start + BATCH);
       const inputs = await Promise.all(batch.map(async (image) => {
         try {
-          return await preprocessImage(await fs.readFile(image), { size, resize }, undefined, { mean, std });
+          const bytes = await fs.readFile(image);
+          // As ingestion checks a file: a format it would skip (svg, pdf, ...) or a broken file is named as such.
+          const check = await decodeCheck(bytes);
+          return check.ok ? await preprocessImage(bytes, { size, resize }, undefined, { mean, std }) : check.reason;
         } catch (error) {
           return (error as Error).message.split('\n')[0];
         }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { imageReader } from '../../platform/image-store';
-import { getJson, parseS3Url } from '../../platform/storage';
+import { getJson, parseS3Url, putJson } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { ExportedModelMetadata } from '../../formats/exported-model';
 import { SplitManifest } from '../../lib/manifest';
@@ -133,6 +133,12 @@ for (const { what, backbone, skip } of cases) {
       assert.match(stdout, new RegExp(`row-000 +${metadata.classes[evaluation.predictions[0]]} \\d`));
       assert.match(stdout, /package\.json +cannot classify: /);
       assert.match(stderr, /1 of 2 images could not be read or decoded: .*package\.json/);
+      // A file sharp opens but ingestion would skip as no image is named as such, not classified.
+      const svg = path.join(tmp, 'drawing.svg');
+      fs.writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>');
+      const drawn = await sweepPredict(board.sweepId, svg);
+      assert.equal(drawn.code, 2);
+      assert.match(drawn.stdout, /drawing\.svg +cannot classify: svg is not a supported image format/);
     });
   });
 }
@@ -142,6 +148,13 @@ describe('sweep predict input errors', () => {
     const missing = await sweepPredict('no-such-sweep', path.join(ROOT, 'package.json'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /sweep no-such-sweep has no exported model \(no s3:\/\/.*\/sweeps\/no-such-sweep\/model\/metadata\.json\)/);
+    // An id started again after its sweep closed: the earlier sweep's model is not taken for the new one's.
+    const reused = uniqueId('predict-reused-id');
+    await putJson(artifactKeys.sweepModelFile(reused, 'metadata.json'), { trial: { sweepId: reused, trialId: 'earlier-trial', run: 3 } });
+    await putJson(artifactKeys.sweepResults(reused, 'leaderboard.json'), { sweepId: reused, status: 'cancelled', ranked: [], failed: [] });
+    const stale = await sweepPredict(reused, path.join(ROOT, 'package.json'));
+    assert.equal(stale.code, 2, stale.stderr);
+    assert.match(stale.stderr, new RegExp(`sweep ${reused}'s results name no exported model, but s3://.*/metadata\\.json is run 3's, of an earlier sweep under this id`));
     const none = await sweepPredict('no-such-sweep');
     assert.equal(none.code, 2);
     assert.match(none.stderr, /usage: sweep/);
