@@ -90,7 +90,11 @@ export async function startSweep(client: Client, raw: unknown, id?: string): Pro
   const queued = withWorkerQueues(raw);
   const spec = parseSweepSpec(queued);
   const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
-  return client.workflow.start(sweepWorkflow, { taskQueue: spec.taskQueues.cpu, workflowId, args: [queued], ...sweepStartMetadata(spec) });
+  // An id is a sweep's folder of artifacts (sweeps/<id>/): one used before, even by a sweep that has
+  // ended, would mix two sweeps' results, models and TensorBoard runs.
+  return client.workflow.start(sweepWorkflow, {
+    taskQueue: spec.taskQueues.cpu, workflowId, args: [queued], workflowIdReusePolicy: 'REJECT_DUPLICATE', ...sweepStartMetadata(spec),
+  });
 }
 
 /**
@@ -116,9 +120,13 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
   const idProblem = id === undefined ? undefined : sweepIdProblem(id);
   if (idProblem) throw new UsageError(`--id: ${idProblem}`);
   const client = await connectClient();
-  const handle = await startSweep(client, raw, id).catch((error: unknown) => {
+  const handle = await startSweep(client, raw, id).catch(async (error: unknown) => {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    throw new UsageError(`a sweep with id ${error.workflowId} is already running; give another --id, or follow that one with \`sweep watch ${error.workflowId}\``);
+    const { status } = await client.workflow.getHandle(error.workflowId).describe();
+    throw new UsageError(status.name === 'RUNNING'
+      ? `a sweep with id ${error.workflowId} is already running; give another --id, or follow that one with \`sweep watch ${error.workflowId}\``
+      : `the id ${error.workflowId} was used by a sweep that ended ${status.name}, whose results are under sweeps/${error.workflowId}/; give a new --id ` +
+        '(without one, the sweep gets its name and the time): starting it again with a new id reuses its finished trials');
   });
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);

@@ -67,6 +67,11 @@ test('start --wait --json, status --json and results --csv describe the same swe
   assert.deepEqual(board.data, doc.data);
   assert.match((await sweep('status', id)).stdout, /^data: \d+ images in 4 classes \(daisy \d+, rose \d+, sunflower \d+, tulip \d+\); /m);
 
+  // The id of a sweep that has ended is not used again: its folder holds that sweep's results.
+  const again = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', spec, '--id', id);
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, new RegExp(`^the id ${id} was used by a sweep that ended COMPLETED, whose results are under sweeps/${id}/; give a new --id`));
+
   // A trial's workflow id (the Web UI lists trials beside their sweep) is not taken for a sweep's.
   const trial = trialWorkflowId(id, 1);
   for (const command of [['status', trial], ['results', trial, '--json'], ['cancel', trial], ['watch', trial, '--plain']]) {
