@@ -23,13 +23,24 @@ export interface FinishedTrial {
   params: Params;
   value: number | null;
   stoppedAtEpoch?: number;
+  /**
+   * With a null value: the trial ended, but its objective is NaN (a diverged head), at this epoch.
+   * TPE counts it among the worst trials; as a failed one it would learn nothing from it.
+   */
+  divergedAtEpoch?: number;
 }
 
 /** Trials in run order, as TPE sees them. */
 export function finishedTrials(trials: readonly TrialSummary[], objective: SearchSpec['objective']): FinishedTrial[] {
   return trials.slice().sort((a, b) => a.run - b.run).map((t) => {
-    const value = t.status === 'completed' || t.status === 'stopped' ? objectiveValue(t, objective) : NaN;
-    return { params: t.params, value: Number.isNaN(value) ? null : value, ...(t.stopped ? { stoppedAtEpoch: t.stopped.epoch } : {}) };
+    const ended = t.status === 'completed' || t.status === 'stopped';
+    const value = ended ? objectiveValue(t, objective) : NaN;
+    return {
+      params: t.params,
+      value: Number.isNaN(value) ? null : value,
+      ...(t.stopped ? { stoppedAtEpoch: t.stopped.epoch } : {}),
+      ...(ended && Number.isNaN(value) ? { divergedAtEpoch: t.stopped?.epoch ?? t.epochsDone } : {}),
+    };
   });
 }
 

@@ -11,7 +11,9 @@ Request (JSON, the same shape the TS side sends):
    "finished": [{"params": {...}, "value": 0.91}, ...],   # in a fixed order (TPE weighs by it)
    "count": 4,
    "startupTrials": 6}                     # random suggestions before TPE models anything (absent: Optuna's 10)
-A finished trial's value is its objective; null marks a failed trial (TPE ignores it). With
+A finished trial's value is its objective; null marks a failed trial (TPE ignores it), or with
+"divergedAtEpoch": e a trial whose objective was NaN at epoch e (a diverged head): it goes in as
+PRUNED with a NaN value at e, which TPE ranks among the worst, so it learns to avoid the region. With
 "stoppedAtEpoch": e it was stopped early, value being its objective at epoch e: it goes in as
 Optuna's PRUNED, which TPE ranks below every completed trial, then by how far it got.
 Returns a list of `count` parameter dicts.
@@ -73,8 +75,10 @@ def suggest(request: dict) -> list[dict]:
         missing = [name for name in distributions if name not in params]
         if missing:
             raise ValueError(f"finished[{i}]: params lack {', '.join(missing)}; every finished trial must carry the space's hyperparameters")
-        value, stopped_at = trial.get("value"), trial.get("stoppedAtEpoch")
-        if value is None:
+        value, stopped_at, diverged_at = trial.get("value"), trial.get("stoppedAtEpoch"), trial.get("divergedAtEpoch")
+        if value is None and diverged_at is not None:
+            outcome = {"state": TrialState.PRUNED, "intermediate_values": {diverged_at: float("nan")}}
+        elif value is None:
             outcome = {"state": TrialState.FAIL}
         elif stopped_at is not None:
             outcome = {"state": TrialState.PRUNED, "intermediate_values": {stopped_at: value}}

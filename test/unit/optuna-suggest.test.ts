@@ -23,9 +23,9 @@ const SPACE: SearchSpace = {
   batch_size: { type: 'choice', values: [16, 32, 64] },
 };
 
-interface Finished { params: Params; value: number | null; stoppedAtEpoch?: number }
+interface Finished { params: Params; value: number | null; stoppedAtEpoch?: number; divergedAtEpoch?: number }
 
-function suggest(request: { space: SearchSpace; seed: number; finished: Finished[]; count: number; startupTrials?: number }): Params[] {
+function suggest(request: { space: SearchSpace; seed: number; finished: Finished[]; count: number; startupTrials?: number; objective?: { metric: string; direction: string } }): Params[] {
   const input = JSON.stringify({ objective: { metric: 'valAccuracy', direction: 'maximize' }, ...request });
   const run = spawnSync(PYTHON, [SCRIPT], { input, encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, `suggest.py failed: ${run.stderr}`);
@@ -137,6 +137,22 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     // Read as completed, the same values pull TPE the other way: the check above could fail.
     const asCompleted = suggest({ space: SPACE, seed: 3, finished: finished.map(({ params, value }) => ({ params, value })), count: 6 });
     assert.ok(asCompleted.filter((c) => (c.lr as number) < 10 ** -4).length >= 3);
+  });
+
+  test('diverged trials (NaN val loss) count among the worst: TPE turns away from where heads diverge, which it did not when they went in as failed', () => {
+    // Loss is lowest at lr = 1e-3; above lr = 0.1 the heads diverge.
+    const space: SearchSpace = { lr: { type: 'loguniform', low: 1e-5, high: 10 }, dropout: { type: 'uniform', low: 0, high: 0.6 } };
+    const objective = { metric: 'valLoss', direction: 'minimize' };
+    let [marked, asFailed] = [0, 0];
+    for (const seed of [1, 3, 4]) {
+      const finished: Finished[] = Array.from({ length: 16 }, (_, i) => sampleConfig(space, 20 + seed, i)).map((params) => ((params.lr as number) > 0.1
+        ? { params, value: null, divergedAtEpoch: 9 }
+        : { params, value: decadesOff(params) }));
+      const inDivergedRegion = (configs: Params[]) => configs.filter((c) => (c.lr as number) > 0.1).length;
+      marked += inDivergedRegion(suggest({ space, seed, objective, finished, count: 10, startupTrials: 6 }));
+      asFailed += inDivergedRegion(suggest({ space, seed, objective, finished: finished.map(({ params, value }) => ({ params, value })), count: 10, startupTrials: 6 }));
+    }
+    assert.ok(marked <= 5 && asFailed >= 2 * marked + 5, `of 30 suggestions, ${marked} in the diverged region (${asFailed} with those trials failed)`);
   });
 
   test('a finished trial missing a hyperparameter is refused by name', () => {

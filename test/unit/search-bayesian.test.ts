@@ -2,7 +2,8 @@
 // order, the batch sizes, and TPE's start-up trials sized by the space.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSizes, defaultStartupTrials, suggestRequest } from '../../lib/search/bayesian';
+import { batchSizes, defaultStartupTrials, finishedTrials, suggestRequest } from '../../lib/search/bayesian';
+import { TrialSummary } from '../../lib/sweep-types';
 import { SearchSpec } from '../../lib/search/search-spec';
 import { SearchSpace } from '../../lib/search/space';
 
@@ -33,5 +34,25 @@ describe('batches', () => {
     assert.deepEqual(batchSizes(5, 2), [2, 2, 1]);
     assert.deepEqual(batchSizes(24, 2), Array(12).fill(2));
     assert.deepEqual(batchSizes(3, 4), [3]);
+  });
+});
+
+describe('finished trials as TPE sees them', () => {
+  test('in run order; a NaN objective of a trial that ended is marked diverged (at its stop, else its last epoch); a failed trial is not', () => {
+    const summary = (run: number, status: TrialSummary['status'], valLoss: number, extra: Partial<TrialSummary> = {}) =>
+      ({ trialId: `t${run}`, run, params: { lr: run }, status, epochsDone: 9, trainLoss: 1, trainAccuracy: 0.5, valLoss, valAccuracy: 0.5, ...extra }) as TrialSummary;
+    const objective = { metric: 'valLoss', direction: 'minimize' } as const;
+    const trials = [
+      summary(4, 'failed', NaN, { epochsDone: 2 }),
+      summary(2, 'completed', NaN),
+      summary(1, 'completed', 0.3),
+      summary(3, 'stopped', NaN, { epochsDone: 3, stopped: { epoch: 3, rule: 'asha', reason: 'below the top 1/3' } }),
+    ];
+    assert.deepEqual(finishedTrials(trials, objective), [
+      { params: { lr: 1 }, value: 0.3 },
+      { params: { lr: 2 }, value: null, divergedAtEpoch: 9 },
+      { params: { lr: 3 }, value: null, stoppedAtEpoch: 3, divergedAtEpoch: 3 },
+      { params: { lr: 4 }, value: null },
+    ]);
   });
 });
