@@ -153,9 +153,17 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
   }
 }
 
-/** What an ingest's summary depends on: every path in the source, the bytes of the files it reads, the classes asked for, the bad-file limit. */
+/**
+ * The version of the rules that turn files into a data set (class layout and names, decoding, what is
+ * skipped and why). Raise it with any change to them that makes other manifests from the same files:
+ * records written under the rules before are then not found, and those files are ingested again. 2: class
+ * names in composed Unicode (records before it could give a decomposed-name data set its old id).
+ */
+export const INGEST_RULES = 2;
+
+/** What an ingest's summary depends on: the rules, every path in the source, the bytes of the files it reads, the classes asked for, the bad-file limit. */
 function sourceFingerprint(input: IngestInput, paths: readonly string[], read: ReadonlyMap<string, string>): string {
-  return contentId({ classes: input.classes ?? null, maxBadFraction: input.maxBadFraction, files: [...paths].sort().map((p) => [p, read.get(p) ?? null]) });
+  return contentId({ rules: INGEST_RULES, classes: input.classes ?? null, maxBadFraction: input.maxBadFraction, files: [...paths].sort().map((p) => [p, read.get(p) ?? null]) });
 }
 
 /** The summary of an earlier ingest of exactly these files whose manifest is still stored, found by hashing them all. */

@@ -9,12 +9,14 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import sharp from 'sharp';
-import { IngestSummary, ingestDataset } from '../../activities/ingest';
+import { INGEST_RULES, IngestSummary, ingestDataset } from '../../activities/ingest';
+import { contentId } from '../../lib/content-id';
+import { createHash } from 'node:crypto';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest } from '../../lib/manifest';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { ObjectStore } from '../../platform/object-store';
-import { getJson, putJson, setObjectStore } from '../../platform/storage';
+import { deleteObject, getJson, objectExists, putJson, setObjectStore } from '../../platform/storage';
 
 const store = new MemoryObjectStore();
 const writes: string[] = [];
@@ -60,6 +62,19 @@ describe('ingest records', () => {
     const again = await written(ingest);
     assert.deepEqual(again.summary, first.summary);
     assert.deepEqual(again.writes, []);
+
+    // A record written under other ingest rules is not this one: the files are ingested again. (One
+    // planted under the rules' key before they were versioned stands for an ingest by older code.)
+    const files = fs.readdirSync(folder, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.relative(folder, path.join(f.parentPath, f.name)));
+    const read = new Map(files.map((file) => [file, createHash('sha256').update(fs.readFileSync(path.join(folder, file))).digest('hex')]));
+    const unversioned = contentId({ classes: null, maxBadFraction: 0, files: files.sort().map((p) => [p, read.get(p)!]) });
+    const versioned = contentId({ rules: INGEST_RULES, classes: null, maxBadFraction: 0, files: files.sort().map((p) => [p, read.get(p)!]) });
+    assert.ok(await objectExists(artifactKeys.ingestRecord(versioned)), 'the record is where the rules put it');
+    await deleteObject(artifactKeys.ingestRecord(versioned));
+    await putJson(artifactKeys.ingestRecord(unversioned), { ...first.summary, counts: { a: 99, b: 99 } });
+    const underOldRules = await written(ingest);
+    assert.deepEqual(underOldRules.summary, first.summary);
+    assert.ok(underOldRules.writes.includes(artifactKeys.ingestRecord(versioned)), 'ingested again and recorded under the rules');
 
     fs.writeFileSync(path.join(folder, 'b', '2.png'), await png(250));
     const changed = await written(ingest);
