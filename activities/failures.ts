@@ -12,7 +12,7 @@ import { MissingObjectError } from '../platform/object-store';
  */
 function missingObjectFailure(error: MissingObjectError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
-    `${error.message}: it cannot appear by waiting, so this step stops instead of retrying. If it was deleted, start the sweep again ` +
+    `${error.message}: it cannot appear by waiting, so this step stops instead of retrying. If it was deleted, start the sweep again (under a new id) ` +
     'with the same spec: steps whose outputs exist are reused and missing outputs are made again; trials resume from their checkpoints.',
     FailureType.missingArtifact, { bucket: error.bucket, key: error.key });
 }

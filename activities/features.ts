@@ -131,7 +131,7 @@ async function preprocessSample(bytes: Buffer, sample: Sample, view: ViewName, r
       .then((dataset) => dataset.images.find((image) => image.sha256 === sample.sha256)?.source, () => undefined);
     throw ApplicationFailure.nonRetryable(
       `image ${source ?? '(source not found)'} (sha256 ${sample.sha256}) could not be preprocessed for the ${view} view: ${rootMessage(error)}. ` +
-      'Ingestion decoded it, so this is a preprocessing bug worth reporting with the file; to go on now, remove the file from data.source and start the sweep again',
+      'Ingestion decoded it, so this is a preprocessing bug worth reporting with the file; to go on now, remove the file from data.source and start the sweep again (under a new id)',
       FailureType.data);
   }
 }

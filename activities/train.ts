@@ -4,6 +4,7 @@
 // Attempts that overlap (a retry started while an earlier attempt still runs) are fenced by the
 // checkpoint protocol (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat
 // timeout stops.
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
@@ -60,12 +61,13 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   const { info } = Context.current();
   const trainedBy = info.workflowExecution?.runId;
   const stored = input.reuse ? await storedResult(input, until) : undefined;
-  const found = stored && trainedBy !== stored.trainedBy ? await withHeadOfItsOwn(stored) : stored;
+  // This trial workflow's own earlier attempt stored it (and then failed): trained here, not reused.
+  const reused = !trainedBy || stored?.trainedBy !== trainedBy;
+  const found = stored && reused ? await withHeadOfItsOwn(stored) : stored;
   if (found) {
     const head = async () => decodeHeadWeights(shape, await getObject(found.headKey));
     await writeReusedTrialEvents(input, found, found.storedEpochs ? undefined : head, final);
-    // This trial workflow's own earlier attempt stored it (and then failed): trained here, not reused.
-    return { trained: { ...found, run: trial.run, params: trial.params, reused: !trainedBy || found.trainedBy !== trainedBy } };
+    return { trained: { ...found, run: trial.run, params: trial.params, reused } };
   }
   const startedAt = Date.now();
   const { checkpoint, resume } = await TrialCheckpoint.claim(store, trial.trialId, input.sweepId,
@@ -155,6 +157,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);
     const result: TrainResult = {
+      headSha256: sha256Hex(head),
       trialId: trial.trialId,
       run: trial.run,
       params: trial.params,
@@ -199,7 +202,8 @@ async function storedResult(input: TrialInput, until: number): Promise<TrainResu
   if (finished.epochs.length === until) return await objectExists(finished.headKey) ? finished : undefined;
   const epochs = finished.epochs.slice(0, until);
   const best = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : undefined;
-  const { bestEpoch: _further, ...rest } = finished;
+  // The head named below is not always the finished result's: its hash goes with it.
+  const { bestEpoch: _further, headSha256: _headOfFinished, ...rest } = finished;
   const served = { ...rest, epochs, ...(best === undefined ? {} : { bestEpoch: best }) };
   const keptHead = artifactKeys.trialHeadWeights(input.trial.trialId, best ?? until);
   if (await objectExists(keptHead)) return { ...served, headKey: keptHead };
@@ -210,13 +214,21 @@ async function storedResult(input: TrialInput, until: number): Promise<TrainResu
  * A result another trial workflow stored at one of its rungs names that workflow's rung head, which it
  * rewrites when it trains on: reused as it is, this trial's ranking, test scores and export would come
  * to read a later epoch's head. The head is copied under its epoch's key, which every writer writes with
- * the same bytes; the lease this attempt holds keeps the owner from training on meanwhile.
+ * the same bytes. The lease this attempt holds keeps the owner from training on meanwhile; bytes that
+ * are no longer the result's all the same (an attempt that woke from a long pause, the owner stopped
+ * between its head and its result) are not copied, and the trial trains (undefined).
  */
-async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult> {
+async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult | undefined> {
   const kept = artifactKeys.trialHeadWeights(found.trialId, found.bestEpoch ?? found.epochs.length);
   if (found.storedEpochs || found.headKey === kept) return found;
-  await putObject(kept, await getObject(found.headKey));
+  const head = await getObject(found.headKey);
+  if (found.headSha256 !== undefined && sha256Hex(head) !== found.headSha256) return undefined;
+  await putObject(kept, head);
   return { ...found, headKey: kept };
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

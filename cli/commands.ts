@@ -46,7 +46,7 @@ const json = { type: 'boolean', help: 'print the stable JSON document (docs/cli-
 
 export const COMMANDS = {
   start: { args: '<spec.json>', summary: 'check a sweep spec and start the sweep', min: 1, max: 1, options: {
-    id: { type: 'string', value: 'ID', help: 'the sweep id: letters, digits, ".", "_" or "-" (default: <name>-<UTC time>); one that named a sweep before is refused' },
+    id: { type: 'string', value: 'ID', help: 'the sweep id: letters, digits, ".", "_" or "-" (default: <name>-<UTC time>); one a sweep used before is refused' },
     wait: { type: 'boolean', help: 'wait for the sweep to finish (through Temporal outages), then print the leaderboard' },
     json,
   } },

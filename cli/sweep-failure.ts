@@ -37,8 +37,8 @@ function fixFor(type: string | undefined, sweepId: string): string {
     case FailureType.spec: return 'fix the spec (`sweep validate <spec>` checks it without starting anything) and start it again';
     case FailureType.sweepId: return 'start it again with a workflow id of letters, digits, ".", "_" or "-" (`sweep start` makes one)';
     case FailureType.source:
-    case FailureType.data: return 'fix the data as the reason says, then start the sweep again: finished steps are reused';
-    case FailureType.missingArtifact: return 'start the sweep again with the same spec: missing outputs are made again and trials resume from their checkpoints';
+    case FailureType.data: return 'fix the data as the reason says, then start the sweep again (under a new id): finished steps are reused';
+    case FailureType.missingArtifact: return 'start the sweep again with the same spec (under a new id): missing outputs are made again and trials resume from their checkpoints';
     default: return `see \`sweep status ${sweepId}\` and the workers' logs; starting the sweep again with the same spec reuses everything that finished`;
   }
 }

@@ -11,7 +11,7 @@ import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
-import { getJsonIfExists, getObject, parseS3Url } from '../platform/storage';
+import { getJsonIfExists, getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
@@ -120,13 +120,11 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
   const idProblem = id === undefined ? undefined : sweepIdProblem(id);
   if (idProblem) throw new UsageError(`--id: ${idProblem}`);
   const client = await connectClient();
+  // Temporal forgets a closed sweep after its namespace's retention; its folder in S3 stays.
+  if (id !== undefined && await sweepFolderUsed(id)) throw await idTaken(client, id);
   const handle = await startSweep(client, raw, id).catch(async (error: unknown) => {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    const { status } = await client.workflow.getHandle(error.workflowId).describe();
-    throw new UsageError(status.name === 'RUNNING'
-      ? `a sweep with id ${error.workflowId} is already running; give another --id, or follow that one with \`sweep watch ${error.workflowId}\``
-      : `the id ${error.workflowId} was used by a sweep that ended ${status.name}, whose results are under sweeps/${error.workflowId}/; give a new --id ` +
-        '(without one, the sweep gets its name and the time): starting it again with a new id reuses its finished trials');
+    throw await idTaken(client, error.workflowId);
   });
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
@@ -293,9 +291,34 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   return EXIT.ok;
 }
 
+/** Whether sweeps/<id>/ holds anything, i.e. a sweep ran under the id. Unknown (S3 not reachable from here) counts as no: Temporal's own check still holds. */
+async function sweepFolderUsed(sweepId: string): Promise<boolean> {
+  try {
+    for await (const _ of listKeys(`${artifactKeys.sweep(sweepId)}/`)) return true;
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a sweep cannot start under this id: one runs under it, or it was used before. An id is a sweep's
+ * folder of artifacts, and a second sweep under it would mix two sweeps' results, models and TensorBoard runs.
+ */
+async function idTaken(client: Client, sweepId: string): Promise<UsageError> {
+  const holder = await client.workflow.getHandle(sweepId).describe().catch(() => undefined);
+  const isSweep = holder?.type === sweepWorkflow.name;
+  if (isSweep && holder.status.name === 'RUNNING') {
+    return new UsageError(`a sweep with id ${sweepId} is already running; give another --id, or follow that one with \`sweep watch ${sweepId}\``);
+  }
+  const by = holder ? `a ${isSweep ? 'sweep' : holder.type} that ${holder.status.name === 'RUNNING' ? 'is running' : `ended ${holder.status.name}`}`
+    : `an earlier sweep, whose artifacts are under ${artifactKeys.sweep(sweepId)}/`;
+  return new UsageError(`the id ${sweepId} was used by ${by}; give a new --id (without one, the sweep gets its name and the time): a sweep started again under a new id reuses the finished trials`);
+}
+
 /** Where to look once a sweep has ended without a leaderboard, for each way it can end. */
 function whatIsLeft(sweepId: string, status: string): string {
-  const kept = 'finished trials and checkpoints are kept: starting the sweep again with the same spec reuses them';
+  const kept = 'finished trials and checkpoints are kept: the same spec started again (under a new id) reuses them';
   return status === 'FAILED' ? `\`sweep status ${sweepId}\` says why it failed; ${kept}` : kept;
 }
 

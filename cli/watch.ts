@@ -125,8 +125,10 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
     return `${formatLeaderboard(board)}${board.artifacts.report ? `\nreport: ${board.artifacts.report} (or: sweep report ${sweepId} --out report.html)` : ''}`;
   }
   let ending = `sweep ${sweepId} ended ${last.status}`;
-  // A cancelled sweep ranked what finished: that partial leaderboard, which needs no worker to answer a query.
-  const partial = last.status === 'CANCELLED' ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json')) : undefined;
+  // A cancelled sweep ranked what finished: that partial leaderboard, which needs no worker to answer a
+  // query (without S3 from here, the live table below).
+  const partial = last.status === 'CANCELLED'
+    ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json')).catch(() => undefined) : undefined;
   if (partial) return `${ending}\n${formatLeaderboard(partial)}`;
   try {
     await handle.result();

@@ -12,7 +12,7 @@
 #   MINIO_CONSOLE_PORT (9001), S3_BUCKET (sweep-artifacts), STACK_START_TIMEOUT (seconds, 120).
 #   Ports set once are kept in .stack/ports.env for later runs.
 #
-# Writes .stack/stack.env (KEY=VALUE lines) for clients, .stack/aws-credentials (profile
+# Writes .stack/stack.env (KEY='VALUE' lines) for clients, .stack/aws-credentials (profile
 # sweep-local, mode 600) and, once, .stack/minio-credentials.env (MinIO root user, mode 600).
 set -euo pipefail
 

@@ -106,6 +106,8 @@ export interface TrainResult {
   trainedBy?: string;
   /** The head's weights: after the last epoch, or after `bestEpoch` for a trial that keeps its best epoch. */
   headKey: string;
+  /** sha256 of the bytes stored at `headKey` when they were written (absent in results stored before it was kept). */
+  headSha256?: string;
   /** The epoch kept, by the objective (trials that keep their best epoch only). */
   bestEpoch?: number;
   /** The kept head's scores on the test split, when asked (`evaluateTest`); returned, not stored with the result. */

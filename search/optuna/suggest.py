@@ -13,7 +13,7 @@ Request (JSON, the same shape the TS side sends):
    "startupTrials": 6}                     # random suggestions before TPE models anything (absent: Optuna's 10)
 A finished trial's value is its objective; null marks a failed trial (TPE ignores it), or with
 "divergedAtEpoch": e a trial whose objective was NaN at epoch e (a diverged head): it goes in as
-PRUNED with a NaN value at e, which TPE ranks among the worst, so it learns to avoid the region. With
+PRUNED with no value, which TPE ranks below every other trial, so it learns to avoid the region. With
 "stoppedAtEpoch": e it was stopped early, value being its objective at epoch e: it goes in as
 Optuna's PRUNED, which TPE ranks below every completed trial, then by how far it got.
 Returns a list of `count` parameter dicts.
@@ -77,7 +77,9 @@ def suggest(request: dict) -> list[dict]:
             raise ValueError(f"finished[{i}]: params lack {', '.join(missing)}; every finished trial must carry the space's hyperparameters")
         value, stopped_at, diverged_at = trial.get("value"), trial.get("stoppedAtEpoch"), trial.get("divergedAtEpoch")
         if value is None and diverged_at is not None:
-            outcome = {"state": TrialState.PRUNED, "intermediate_values": {diverged_at: float("nan")}}
+            # No intermediate value: TPE ranks such a pruned trial below every other (one with a value
+            # at its last step ranks by that step first, above the trials stopped earlier).
+            outcome = {"state": TrialState.PRUNED}
         elif value is None:
             outcome = {"state": TrialState.FAIL}
         elif stopped_at is not None:

@@ -11,6 +11,8 @@ import { startSweep } from '../../cli/sweep';
 import { TestWorkers, sparseFlowerDataset, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { progressQuery } from '../../workflows';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { putJson } from '../../platform/storage';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 let env: TestWorkers;
@@ -70,7 +72,13 @@ test('start --wait --json, status --json and results --csv describe the same swe
   // The id of a sweep that has ended is not used again: its folder holds that sweep's results.
   const again = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', spec, '--id', id);
   assert.equal(again.code, 2, again.stderr);
-  assert.match(again.stderr, new RegExp(`^the id ${id} was used by a sweep that ended COMPLETED, whose results are under sweeps/${id}/; give a new --id`));
+  assert.match(again.stderr, new RegExp(`^the id ${id} was used by a sweep that ended COMPLETED; give a new --id`));
+  // Temporal forgets a closed sweep after its retention; the folder it left in S3 still names the id.
+  const forgotten = uniqueId('it-cli-forgotten');
+  await putJson(artifactKeys.sweepResults(forgotten, 'leaderboard.json'), { sweepId: forgotten });
+  const overFolder = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', spec, '--id', forgotten);
+  assert.equal(overFolder.code, 2, overFolder.stderr);
+  assert.match(overFolder.stderr, new RegExp(`^the id ${forgotten} was used by an earlier sweep, whose artifacts are under sweeps/${forgotten}/; give a new --id`));
 
   // A trial's workflow id (the Web UI lists trials beside their sweep) is not taken for a sweep's.
   const trial = trialWorkflowId(id, 1);

@@ -11,7 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
 import { MissingObjectError } from '../../platform/object-store';
-import { deleteObject, getObject, listKeys, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
+import { deleteObject, getObject, listKeys, objectExists, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -325,4 +325,17 @@ test('a trial resumed from another sweep\'s checkpoint shows every epoch in this
     }
   }
   assert.deepEqual(steps.sort((x, y) => x - y), Array.from({ length: EPOCHS }, (_, i) => i + 1));
+});
+
+test('a rung head that is no longer the bytes its result names is not copied for reuse: the trial trains', async () => {
+  await clearTrial();
+  const rungA = await attemptOf('moved-a-1', { ...input, sweepId: uniqueId('sweep-moved-a'), reuse: true, untilEpoch: 1 });
+  // The owner's rung head moved on without its result (stopped between the two writes, say).
+  const moved = Buffer.from(await getObject(rungA.headKey)).reverse();
+  await putObject(rungA.headKey, moved);
+  const b = await attemptOf('moved-b-1', { ...input, sweepId: uniqueId('sweep-moved-b'), reuse: true, untilEpoch: 1 });
+  assert.equal(b.reused, false, 'trained, not reused from bytes that are not its result\'s');
+  assert.deepEqual(metricsOf(b), metricsOf(rungA));
+  const epochKey = artifactKeys.trialHeadWeights(input.trial.trialId, 1);
+  assert.ok(!(await objectExists(epochKey)) || !(await getObject(epochKey)).equals(moved), 'the moved bytes were not copied under the epoch\'s key');
 });

@@ -53,7 +53,7 @@ describe('describeSweepFailure', () => {
     assert.deepEqual(failure, {
       sweepId: 's1', stage: 'ingesting', step: 'ingestDataset', type: 'DataError',
       reason: 'data/: 12 of 40 image files (30%) cannot be decoded, more than data.maxBadFraction = 0.05 (5%); e.g. a.jpg. Remove or re-export them',
-      fix: 'fix the data as the reason says, then start the sweep again: finished steps are reused',
+      fix: 'fix the data as the reason says, then start the sweep again (under a new id): finished steps are reused',
     });
     const line = failureLine(failure);
     assert.equal(line.split('\n').length, 1, 'one line');

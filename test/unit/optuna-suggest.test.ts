@@ -155,6 +155,23 @@ describe('suggest.py (Optuna TPE)', { skip }, () => {
     assert.ok(marked <= 5 && asFailed >= 2 * marked + 5, `of 30 suggestions, ${marked} in the diverged region (${asFailed} with those trials failed)`);
   });
 
+  test('with early stopping too, a diverged trial ranks below the trials stopped early (it went in at the epoch it got to, above them)', () => {
+    const space: SearchSpace = { lr: { type: 'loguniform', low: 1e-5, high: 10 }, dropout: { type: 'uniform', low: 0, high: 0.6 } };
+    let inDivergedRegion = 0;
+    for (const seed of [1, 3, 4]) {
+      // Two trials completed near lr = 1e-3, the others stopped at epoch 1, those above lr = 0.1 diverged at epoch 9.
+      const finished: Finished[] = Array.from({ length: 20 }, (_, i) => sampleConfig(space, 40 + seed, i)).map((params, i) => {
+        if ((params.lr as number) > 0.1) return { params, value: null, divergedAtEpoch: 9 };
+        if (i < 2) return { params: { ...params, lr: 10 ** (-3 + 0.1 * i) }, value: 0.05 };
+        return { params, value: decadesOff(params), stoppedAtEpoch: 1 };
+      });
+      inDivergedRegion += suggest({ space, seed, objective: { metric: 'valLoss', direction: 'minimize' }, finished, count: 10, startupTrials: 6 })
+        .filter((c) => (c.lr as number) > 0.1).length;
+    }
+    // Ranked by the epoch it reached, the diverged trial joined TPE's good group: 13 of 30 went there.
+    assert.ok(inDivergedRegion <= 7, `${inDivergedRegion} of 30 suggestions in the diverged region`);
+  });
+
   test('a finished trial missing a hyperparameter is refused by name', () => {
     const { dropout: _dropped, ...params } = HISTORY[0].params;
     const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ space: SPACE, seed: 1, finished: [{ params, value: 0.5 }], count: 1 }), encoding: 'utf8' });
