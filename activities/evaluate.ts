@@ -6,17 +6,18 @@ import { keepLast } from '../lib/keep-last';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
 import { DatasetManifest, SplitManifest } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
-import { EvaluateInput, Evaluation } from '../lib/sweep-types';
+import { EvaluateInput, Evaluation, TestScores } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import * as tf from '@tensorflow/tfjs';
+import { testScores } from '../lib/test-scores';
 
-export async function evaluateTrial(input: EvaluateInput): Promise<Evaluation> {
+export async function evaluateTrial(input: EvaluateInput): Promise<TestScores> {
   // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.
-  return evaluateHeadOnSplit(input, (stage) => Context.current().heartbeat(stage));
+  return testScores(await evaluateHeadOnSplit(input, (stage) => Context.current().heartbeat(stage)));
 }
 
 /**

@@ -7,7 +7,7 @@ import { EpochRow, rowsAsCsv, rowsAsRecords } from '../lib/epoch-rows';
 import { completedTrials } from '../lib/live-leaderboard';
 import { rankTrials } from '../lib/rank';
 import { resultLeaderboard } from '../lib/sweep-continuation';
-import { ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
+import { BestTrial, Evaluation, ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, objectiveOf } from '../lib/sweep-spec';
 import { getJson, getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
 import { writeSessionEnds } from './tensorboard-events';
@@ -39,6 +39,19 @@ export async function readTrialParts(sweepId: string, parts: number): Promise<Tr
   return (await Promise.all(Array.from({ length: parts }, (_, part) => getJson<TrialSummary[]>(artifactKeys.sweepTrialPart(sweepId, part))))).flat();
 }
 
+/**
+ * The best trial with its full test scores: its summary carries the loss and accuracy, the per-class
+ * scores and the confusion matrix are beside its head (summaries made before carry them). Read back
+ * empty if that file is gone, so the leaderboard still has its accuracy.
+ */
+async function withFullTestScores(trial: TrialSummary): Promise<BestTrial> {
+  const { test, ...rest } = trial;
+  if (!test) return rest;
+  const stored = test.perClass && test.confusion ? test
+    : trial.headKey ? await getJsonIfExists<Evaluation>(artifactKeys.headEvaluation(trial.headKey, 'test')) : undefined;
+  return { ...rest, test: { ...test, perClass: stored?.perClass ?? [], confusion: stored?.confusion ?? [] } };
+}
+
 /** Ranks and writes the results; returns the leaderboard, its lists cut to RESULT_ROWS when longer. */
 export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   const trials = [...await readTrialParts(input.sweepId, input.earlierParts ?? 0), ...input.trials];
@@ -56,7 +69,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     ...(input.spec.search ? { objective: input.spec.search.objective } : {}),
     ranked,
     failed: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled'),
-    best: ranked[0],
+    ...(ranked[0] ? { best: await withFullTestScores(ranked[0]) } : {}),
     model: input.model,
     modelError: input.modelError,
     reusedTrials: trials.filter((t) => t.reused).length,

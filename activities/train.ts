@@ -26,6 +26,7 @@ import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '..
 import { CheckpointPointer, CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
 import { evaluateHeadOnSplit } from './evaluate';
+import { testScores } from '../lib/test-scores';
 import { heartbeatingWhile } from './heartbeat-while-running';
 import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
@@ -47,7 +48,7 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // It heartbeats meanwhile (the test features' download can take longer than the heartbeat timeout),
   // with the epoch details `sweep watch` reads.
   const done = { epoch: trained.epochs.length, of: input.trial.head.n_epochs, metrics: trained.epochs.at(-1) };
-  return { ...trained, test: await heartbeatingWhile(done, () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head)) };
+  return { ...trained, test: testScores(await heartbeatingWhile(done, () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head))) };
 }
 
 /** The trial's result, and its head's bytes as stored at `headKey` when it trained them (not when reused). */

@@ -111,7 +111,7 @@ export interface TrainResult {
   /** The epoch kept, by the objective (trials that keep their best epoch only). */
   bestEpoch?: number;
   /** The kept head's scores on the test split, when asked (`evaluateTest`); returned, not stored with the result. */
-  test?: Evaluation;
+  test?: TestScores;
 }
 
 /** Scoring a trained head on a split (`evaluateTrial`, and trainTrial for the test split). */
@@ -144,6 +144,17 @@ export interface Evaluation {
   misclassified: { count: number; list: string };
 }
 
+/**
+ * A trial's test scores as its results and summary carry them. The per-class scores and the confusion
+ * matrix stay in S3 beside its head (`headEvaluation`) and are read for the best trial only: carried by
+ * every summary, a sweep's 100 trials on a 100-class set passed Temporal's 2 MB payload limit. Results
+ * and summaries made before carry them.
+ */
+export type TestScores = Omit<Evaluation, 'perClass' | 'confusion'> & Partial<Pick<Evaluation, 'perClass' | 'confusion'>>;
+
+/** The best trial as the leaderboard names it: with its full test scores. */
+export type BestTrial = Omit<TrialSummary, 'test'> & { test?: Evaluation };
+
 /** What a trial workflow reports to the sweep: final metrics only; per-epoch rows stay in S3. */
 export interface TrialSummary {
   trialId: string;
@@ -161,7 +172,7 @@ export interface TrialSummary {
   trainAccuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
-  test?: Evaluation;
+  test?: TestScores;
   reused?: boolean;
   /** The earlier run of this sweep with the same trial (a configuration drawn again), whose outcome this run shares. */
   sameAs?: number;
@@ -182,7 +193,7 @@ export interface Leaderboard {
   ranked: TrialSummary[];
   /** Failed and cancelled trials. */
   failed: TrialSummary[];
-  best?: TrialSummary;
+  best?: BestTrial;
   /** The best trial as one loadable model; absent when nothing completed or the sweep was cancelled. */
   model?: ExportedModel;
   /** Why the best trial could not be exported (the results are written all the same). */

@@ -8,7 +8,7 @@ import { FailureType } from '../lib/errors';
 import { StopDecision, decisionEpochs } from '../lib/search/early-stopping';
 import { objectiveValue } from '../lib/search/objective';
 import { pct } from '../views/leaderboard-table';
-import { Evaluation, TrainResult, TrialSummary } from '../lib/sweep-types';
+import { TestScores, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { testEvaluationInput } from '../lib/trial-input';
 import { ACTIVITY_RETRY, GpuActivities, TrialWorkflowInput, epochsReportedSignal, stopDecisionSignal } from './contract';
 import { TrainingLease } from './training-lease';
@@ -78,7 +78,7 @@ export async function trialWorkflow(input: TrialWorkflowInput): Promise<TrialSum
   };
 }
 
-async function evaluateOnTest(gpu: ActivityInterfaceFor<GpuActivities>, input: TrialWorkflowInput, trained: TrainResult, progress: string): Promise<Evaluation> {
+async function evaluateOnTest(gpu: ActivityInterfaceFor<GpuActivities>, input: TrialWorkflowInput, trained: TrainResult, progress: string): Promise<TestScores> {
   setCurrentDetails(`**evaluating** on the test split; ${progress}`);
   return gpu.evaluateTrial.executeWithOptions({ summary: `evaluate run ${input.trial.run} on the test split` }, [testEvaluationInput(input, trained)]);
 }

@@ -11,13 +11,13 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
 import { MissingObjectError } from '../../platform/object-store';
-import { deleteObject, getObject, listKeys, objectExists, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
+import { deleteObject, getJson, getObject, listKeys, objectExists, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { encodeFeatureShard } from '../../formats/feature-shard';
 import { randomStream } from '../../lib/random';
-import { FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
+import { Evaluation, FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
 import { initTensorflow } from '../../model/tf-backend';
 import { FailureInterceptor } from '../../activities/failures';
 import { parseTrainHeartbeat } from '../../views/watch-view';
@@ -282,6 +282,9 @@ test('scoring the test split at the end of training heartbeats while the test fe
   try {
     const trained: TrainResult = await env.run(trainTrial, { ...input, splitKey, evaluateTest: true });
     assert.equal(trained.test?.split, 'test');
+    // The result carries the scores a summary keeps; the per-class scores and confusion matrix stay beside the head.
+    assert.deepEqual([trained.test?.perClass, trained.test?.confusion], [undefined, undefined]);
+    assert.equal((await getJson<Evaluation>(artifactKeys.headEvaluation(trained.headKey, 'test'))).confusion.length, 4);
     assert.ok(during.length >= 4, `${during.length} heartbeats in the 2 s download`);
     for (const beat of during) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: EPOCHS, of: EPOCHS, metrics: trained.epochs.at(-1), attempt: 1 });
   } finally {

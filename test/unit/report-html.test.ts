@@ -25,7 +25,7 @@ function input(overrides: Partial<Leaderboard> = {}): ReportInput {
   const failed = trial(3, 0, { status: 'failed', error: 'bad </script><script>alert(1)</script>', valAccuracy: undefined });
   return {
     leaderboard: {
-      sweepId: 'sweep-1', status: 'completed', ranked: [best, trial(1, 0.6)], failed: [failed], best, reusedTrials: 0,
+      sweepId: 'sweep-1', status: 'completed', ranked: [best, trial(1, 0.6)], failed: [failed], best: { ...best, test: test_ }, reusedTrials: 0,
       artifacts: { prefix: 's3://b/sweeps/sweep-1/', resultsCsv: '', resultsJson: '', leaderboardJson: '' },
       ...overrides,
     },

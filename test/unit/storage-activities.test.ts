@@ -11,7 +11,8 @@ import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { planTrials, trialPlans } from '../../activities/plan';
 import { buildSweepReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
-import { TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
+import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
+import { testScores } from '../../lib/test-scores';
 import { writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
 import { SCALAR_TAGS, trialRunName } from '../../formats/tensorboard-layout';
 import { readEventFile } from '../../formats/tensorboard';
@@ -203,6 +204,29 @@ describe('a sweep\'s results and report on the store', () => {
     const html = await buildSweepReport('results-a');
     const data = JSON.parse(html.match(/id="report-data">(.*?)<\/script>/s)![1]) as { trials: Array<{ run: number; epochs: unknown[] }> };
     assert.equal(data.trials.find((t) => t.run === 1)!.epochs.length, 3);
+  });
+
+  test('trial summaries carry test loss and accuracy; the leaderboard\'s best trial gets its per-class scores and confusion matrix from beside its head', async () => {
+    // 100 classes: a summary with the full scores is ~33 KB, and a run's 100 summaries passed Temporal's 2 MB payload limit.
+    const classes = Array.from({ length: 100 }, (_, i) => `class-${i}`);
+    const full: Evaluation = {
+      split: 'test', loss: 0.5, accuracy: 0.9, misclassified: { count: 1, list: 's3://b/m.json' },
+      perClass: classes.map((className) => ({ className, precision: 0.9, recall: 0.9, f1: 0.9, support: 10 })),
+      confusion: classes.map((_, i) => classes.map((__, j) => (i === j ? 9 : 0))),
+    };
+    const spec = parseSweepSpec({ data: { source: './flowers' }, backbone: { uri: 'file:///m/model.json' }, grid: { hidden_units: [16, 32] } });
+    const summary = (run: number, valAccuracy: number): TrialSummary => ({
+      trialId: `scores-${run}`, run, params: { hidden_units: 16 * run }, status: 'completed', epochsDone: 1, valAccuracy, valLoss: 1 - valAccuracy,
+      headKey: `trials/scores-${run}/head/weights.bin`, test: testScores(full),
+    });
+    const trials = Array.from({ length: 100 }, (_, i) => summary(i + 1, 0.5 + i / 1000));
+    assert.ok(JSON.stringify(trials).length < 100_000, `100 summaries in ${JSON.stringify(trials).length} bytes`);
+    await putJson(artifactKeys.headEvaluation(trials[99].headKey!, 'test'), { ...full, predictions: [], labels: [], probabilities: [] });
+    const board = await rankSweep({ sweepId: 'results-scores', spec, trials, status: 'completed' });
+    assert.equal(board.best?.run, 100);
+    assert.deepEqual([board.best?.test?.perClass, board.best?.test?.confusion], [full.perClass, full.confusion]);
+    assert.equal(board.ranked[0].test?.confusion, undefined, 'the ranked rows stay small');
+    assert.deepEqual((await getJson<Leaderboard>(artifactKeys.sweepResults('results-scores', 'leaderboard.json'))).best?.test, full);
   });
 });
 
