@@ -6,7 +6,8 @@
 // export and the evaluation, whose downloads do not heartbeat), so the workflow can give those
 // activities a heartbeat timeout of seconds, which is how long a lost task now costs. Training and
 // extraction heartbeat per batch themselves: a heartbeat from a timer would keep a wedged training
-// attempt alive (training's own test scoring, I/O after its last epoch, heartbeats by timer).
+// attempt alive (training's own test scoring, I/O after its last epoch, and the first download of a
+// feature set to the node heartbeat by timer).
 import { Context } from '@temporalio/activity';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 
@@ -19,8 +20,8 @@ function beatEveryMs(timeoutMs: number | undefined): number | undefined {
 }
 
 /**
- * Runs `work`, a step of I/O inside an activity whose other steps heartbeat their own progress (the
- * test split's download and scoring at the end of training), heartbeating `details` meanwhile.
+ * Runs `work`, a step of I/O inside an activity whose other steps heartbeat their own progress (a
+ * feature set's download, the test split's scoring at the end of training), heartbeating `details` meanwhile.
  */
 export async function heartbeatingWhile<T>(details: unknown, work: () => Promise<T>): Promise<T> {
   const context = Context.current();

@@ -15,7 +15,7 @@ import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
 import { bestEpoch } from '../lib/search/objective';
 import { DEFAULT_CHECKPOINT_EVERY_SECONDS } from '../lib/sweep-spec';
-import { TrainResult, TrialInput } from '../lib/sweep-types';
+import { FeatureSetRef, TrainResult, TrialInput } from '../lib/sweep-types';
 import { testEvaluationInput } from '../lib/trial-input';
 import { decodeHeadWeights, decodeState, encodeHeadWeights, encodeState, headWeightsBytes } from '../model/checkpoint';
 import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } from '../model/head';
@@ -93,7 +93,13 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // Resumed from another sweep's checkpoint: the epochs it trained are in that sweep's folder, and this
   // sweep's gets their scalars (TensorBoard shows every epoch that result.json lists).
   if (resume.pointer.sweepId !== input.sweepId && epochs.length > 0) await events.writeMissingEpochs(epochs);
-  const val = await openFeatureSet(input.val);
+  // The epoch details `sweep watch` reads from the heartbeat.
+  const progress = (done: EpochMetrics[]) => ({ epoch: done.length, of: trial.head.n_epochs, metrics: done.at(-1) });
+  // A set's first download to this node (thousands of shards at ImageNet's size) can outlast the
+  // heartbeat timeout: it heartbeats by timer meanwhile, as the test split's does.
+  // (Before any epoch has finished, the details name the first as in progress.)
+  const open = (set: FeatureSetRef) => heartbeatingWhile(epochs.length ? progress(epochs) : { epoch: 1, of: trial.head.n_epochs }, () => openFeatureSet(set));
+  const val = await open(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since
   // the one before (and always at `until`): with short epochs, storing each one would cost more than
@@ -106,12 +112,12 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // epochs is written before it is stored (a fenced save stops the attempt before its next write), so
   // the writes keep their order: event files and weights, pointer, then the next checkpoint's.
   let saving: Promise<void> = Promise.resolve();
-  const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat({ epoch: done.length, of: trial.head.n_epochs, metrics: done.at(-1) });
+  const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat(progress(done));
   const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => heartbeatEpoch(u.pointer.epochs));
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
       const began = Date.now();
-      const train = await openFeatureSet(input.train[epoch % input.train.length]);
+      const train = await open(input.train[epoch % input.train.length]);
       const { loss, accuracy } = await trainEpoch(trainer, train, input, epoch, epochs.at(-1), startedAt).finally(() => train.close());
       const evaluation = await trainer.evaluate(val);
       const epochDuration = (Date.now() - began) / 1000;

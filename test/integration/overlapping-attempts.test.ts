@@ -257,10 +257,11 @@ test('a retry that finds the result its own trial workflow stored (the attempt f
   assert.equal((await attemptOf('run-b', own)).reused, true, 'another sweep (another trial workflow run) reuses it');
 });
 
-test('scoring the test split at the end of training heartbeats while the test features download, with the epoch details `sweep watch` reads', async () => {
-  await clearTrial();
-  const splitKey = await testSplitManifest();
-  // The test shard takes 2 s to download, longer than the 800 ms heartbeat timeout.
+/**
+ * The store with each download of a shard of `setId` taking 2 s, longer than the tests' 800 ms heartbeat
+ * timeout; the heartbeats an attempt sends during those downloads are collected.
+ */
+function slowDownloadsOf(setId: string): { env: MockActivityEnvironment; during: unknown[]; restore: () => void } {
   const store = objectStore();
   let downloading = false;
   setObjectStore({
@@ -269,7 +270,7 @@ test('scoring the test split at the end of training heartbeats while the test fe
     list: (bucket, prefix) => store.list(bucket, prefix),
     delete: (bucket, key) => store.delete(bucket, key),
     get: async (bucket, key, range) => {
-      if (!key.includes(input.test.id)) return store.get(bucket, key, range);
+      if (!key.includes(setId)) return store.get(bucket, key, range);
       downloading = true;
       await new Promise((resolve) => { setTimeout(resolve, 2000); });
       downloading = false;
@@ -279,6 +280,13 @@ test('scoring the test split at the end of training heartbeats while the test fe
   const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 800 }, { logger: new DefaultLogger('ERROR') });
   const during: unknown[] = [];
   env.on('heartbeat', (details: unknown) => { if (downloading) during.push(details); });
+  return { env, during, restore: () => setObjectStore(store) };
+}
+
+test('scoring the test split at the end of training heartbeats while the test features download, with the epoch details `sweep watch` reads', async () => {
+  await clearTrial();
+  const splitKey = await testSplitManifest();
+  const { env, during, restore } = slowDownloadsOf(input.test.id);
   try {
     const trained: TrainResult = await env.run(trainTrial, { ...input, splitKey, evaluateTest: true });
     assert.equal(trained.test?.split, 'test');
@@ -288,9 +296,25 @@ test('scoring the test split at the end of training heartbeats while the test fe
     assert.ok(during.length >= 4, `${during.length} heartbeats in the 2 s download`);
     for (const beat of during) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: EPOCHS, of: EPOCHS, metrics: trained.epochs.at(-1), attempt: 1 });
   } finally {
-    setObjectStore(store);
+    restore();
   }
 });
+
+test('training heartbeats while a feature set downloads to this node for the first time (the val set before the first epoch)', async () => {
+  await clearTrial();
+  // A val set of its own: not on this machine's disk yet.
+  const val = await featureSet('first-download-val', 16);
+  const { env, during, restore } = slowDownloadsOf(val.id);
+  try {
+    const trained: TrainResult = await env.run(trainTrial, { ...input, val });
+    assert.equal(trained.epochs.length, EPOCHS);
+    assert.ok(during.length >= 4, `${during.length} heartbeats in the 2 s download`);
+    for (const beat of during) assert.deepEqual(parseTrainHeartbeat(beat), { epochsDone: 0, of: EPOCHS, attempt: 1 });
+  } finally {
+    restore();
+  }
+});
+
 
 // After the test above: its features are then on this machine's disk, which that test must download.
 test('a trial reused at a rung from another sweep\'s rung keeps a head of that epoch: the other sweep training on changes neither it nor its test scores', async () => {
