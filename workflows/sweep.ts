@@ -52,6 +52,11 @@ const REPEATED_TRIAL_ONCE_PATCH = 'sweep-repeated-trial-once';
 const REPEATED_ACROSS_RUNS_PATCH = 'sweep-repeated-across-runs';
 /** Marks the bayesian sweeps that stop suggesting once cancelled: those before failed at the next suggestion and wrote no partial results. */
 const CANCELLED_STOPS_SUGGESTING_PATCH = 'sweep-cancelled-stops-suggesting';
+/**
+ * Marks the bayesian sweeps that, cancelled while a suggestion is asked for, rank what finished: those
+ * before ended with the suggestion's cancellation and wrote no partial results.
+ */
+const CANCELLED_WHILE_SUGGESTING_PATCH = 'sweep-cancelled-while-suggesting';
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -216,7 +221,12 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
       if (CancellationScope.current().consideredCancelled && patched(CANCELLED_STOPS_SUGGESTING_PATCH)) break;
       const finished = finishedSoFar();
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
-        [suggestRequest(spec.search, spec.seed, finished, count)]);
+        [suggestRequest(spec.search, spec.seed, finished, count)]).catch((error: unknown) => {
+        // Cancelled while asking: no more batches, as above.
+        if (isCancellation(error) && CancellationScope.current().consideredCancelled && patched(CANCELLED_WHILE_SUGGESTING_PATCH)) return undefined;
+        throw error;
+      });
+      if (!configs) break;
       trials = [...trials, ...await planAndRun({ configs, firstRun: first + trials.length })];
     }
   } else {

@@ -461,6 +461,35 @@ describe('a cancelled bayesian search', () => {
     }, fakeSuggest(requests));
     assert.equal(requests.length, 2, 'no suggestion asked once cancelled');
   });
+
+  test('cancelled while a suggestion is asked for: ranks what finished into its partial leaderboard', async () => {
+    const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
+    let reached!: () => void;
+    const atSecondSuggestion = new Promise<void>((resolve) => { reached = resolve; });
+    const requests: SuggestRequest[] = [];
+    const suggest = fakeSuggest(requests);
+    const slowSecond: SuggestActivities = {
+      suggestTrials: async (request) => {
+        if (requests.length === 0) return suggest.suggestTrials(request);
+        requests.push(request);
+        reached();
+        // Busy until the worker shuts down (its own cancellation; the sweep's does not reach an
+        // activity that does not heartbeat).
+        return Context.current().cancelled;
+      },
+    };
+    await withWorkers(raw, fakeActivities(), async () => {
+      const handle = await startSweep(raw, 'bayes-cancel-suggesting');
+      await atSecondSuggestion;
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+      assert.equal(board.status, 'cancelled');
+      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
+      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+    }, slowSecond);
+    assert.equal(requests.length, 2);
+  });
 });
 
 describe('a configuration drawn twice', () => {
