@@ -432,6 +432,19 @@ describe('search with fake activities', () => {
 });
 
 describe('a cancelled bayesian search', () => {
+  /** Cancels the sweep once `reached`; it ends cancelled with run 1 ranked in its partial leaderboard, which is returned. */
+  async function cancelledOnceAt(started: ReturnType<typeof startSweep>, reached: Promise<void>): Promise<Leaderboard> {
+    const handle = await started;
+    await reached;
+    await handle.cancel();
+    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+    const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+    assert.equal(board.status, 'cancelled');
+    assert.deepEqual(board.ranked.map((t) => t.run), [1]);
+    assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+    return board;
+  }
+
   test('stops suggesting and writes its partial leaderboard, as grid and random sweeps do', async () => {
     const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
     let reached!: () => void;
@@ -449,15 +462,8 @@ describe('a cancelled bayesian search', () => {
     });
     const requests: SuggestRequest[] = [];
     await withWorkers(raw, fakes, async () => {
-      const handle = await startSweep(raw, 'bayes-cancel');
-      await atRun2;
-      await handle.cancel();
-      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
-      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
-      assert.equal(board.status, 'cancelled');
-      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
+      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel'), atRun2);
       assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[2, 'cancelled']]);
-      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
     }, fakeSuggest(requests));
     assert.equal(requests.length, 2, 'no suggestion asked once cancelled');
   });
@@ -479,14 +485,7 @@ describe('a cancelled bayesian search', () => {
       },
     };
     await withWorkers(raw, fakeActivities(), async () => {
-      const handle = await startSweep(raw, 'bayes-cancel-suggesting');
-      await atSecondSuggestion;
-      await handle.cancel();
-      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
-      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
-      assert.equal(board.status, 'cancelled');
-      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
-      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+      await cancelledOnceAt(startSweep(raw, 'bayes-cancel-suggesting'), atSecondSuggestion);
     }, slowSecond);
     assert.equal(requests.length, 2);
   });
