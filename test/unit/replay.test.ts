@@ -205,3 +205,16 @@ test('a continued sweep whose later runs drew a configuration of an earlier run 
   assert.equal(results.length, 13 + 9 + 25);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
+
+test('a bayesian sweep cancelled while it asks for a suggestion replays either way: before the patch it ended there, after it ranks what finished', async () => {
+  // Recorded by the workflow test "cancelled while a suggestion is asked for" (fake activities), with its
+  // history saved: -unpatched on a worktree of a9f0e90, the code before patched('sweep-cancelled-while-suggesting').
+  const scheduled = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  assert.ok(!scheduled('cancelled-suggesting-unpatched.00-sweep.json').includes('rankSweep'), 'the older sweep ended at the cancelled suggestion');
+  assert.ok(scheduled('cancelled-suggesting.00-sweep.json').includes('rankSweep'), 'the newer one ranked what finished');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('cancelled-suggesting'));
+  // Without the patch (break whenever cancelled) the older history fails: 'Activity machine does not handle WorkflowExecutionCanceled'.
+  assert.equal(results.length, 2);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
