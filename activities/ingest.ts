@@ -3,7 +3,6 @@
 // to a temp file, zips are read entry by entry, tars are extracted to a temp folder, and images are
 // in memory only until their pack is stored (a few packs' worth at most).
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,7 +17,7 @@ import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
-import { contentId } from '../lib/content-id';
+import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
 import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, imagesPerClass, layOutClasses, safeEntryPath, skipReasonOf, skipped,
@@ -178,10 +177,6 @@ async function recordedIngest(input: IngestInput, paths: readonly string[], layo
   });
   const recorded = await getJsonIfExists<IngestSummary>(artifactKeys.ingestRecord(sourceFingerprint(input, paths, read)));
   return recorded && (await objectExists(recorded.manifestKey)) ? recorded : undefined;
-}
-
-function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function tooLarge(size: number): string {

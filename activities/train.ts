@@ -4,12 +4,12 @@
 // Attempts that overlap (a retry started while an earlier attempt still runs) are fenced by the
 // checkpoint protocol (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat
 // timeout stops.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { CancelledFailure, Context, log } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { allSettledOrThrow } from '../lib/bounded';
 import { artifactKeys } from '../lib/artifact-keys';
+import { sha256Of } from '../lib/content-id';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { FeatureRows } from '../formats/feature-shard';
 import { randomStream, shuffled } from '../lib/random';
@@ -47,8 +47,16 @@ export async function trainTrial(input: TrialInput, store: CheckpointStore = s3C
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
   // It heartbeats meanwhile (the test features' download can take longer than the heartbeat timeout),
   // with the epoch details `sweep watch` reads.
-  const done = { epoch: trained.epochs.length, of: input.trial.head.n_epochs, metrics: trained.epochs.at(-1) };
+  const done = epochDetails(trained.epochs, input.trial.head.n_epochs);
   return { ...trained, test: testScores(await heartbeatingWhile(done, () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head))) };
+}
+
+/**
+ * The heartbeat details `sweep watch` reads (views/watch-view.ts parseTrainHeartbeat): the epochs done
+ * and the last one's metrics, or before any has finished, the first named as in progress.
+ */
+function epochDetails(done: readonly EpochMetrics[], of: number): { epoch: number; of: number; metrics?: EpochMetrics } {
+  return done.length ? { epoch: done.length, of, metrics: done.at(-1) } : { epoch: 1, of };
 }
 
 /** The trial's result, and its head's bytes as stored at `headKey` when it trained them (not when reused). */
@@ -93,12 +101,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // Resumed from another sweep's checkpoint: the epochs it trained are in that sweep's folder, and this
   // sweep's gets their scalars (TensorBoard shows every epoch that result.json lists).
   if (resume.pointer.sweepId !== input.sweepId && epochs.length > 0) await events.writeMissingEpochs(epochs);
-  // The epoch details `sweep watch` reads from the heartbeat.
-  const progress = (done: EpochMetrics[]) => ({ epoch: done.length, of: trial.head.n_epochs, metrics: done.at(-1) });
   // A set's first download to this node (thousands of shards at ImageNet's size) can outlast the
   // heartbeat timeout: it heartbeats by timer meanwhile, as the test split's does.
-  // (Before any epoch has finished, the details name the first as in progress.)
-  const open = (set: FeatureSetRef) => heartbeatingWhile(epochs.length ? progress(epochs) : { epoch: 1, of: trial.head.n_epochs }, () => openFeatureSet(set));
+  const open = (set: FeatureSetRef) => heartbeatingWhile(epochDetails(epochs, trial.head.n_epochs), () => openFeatureSet(set));
   const val = await open(input.val);
   const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
   // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since
@@ -112,7 +117,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // epochs is written before it is stored (a fenced save stops the attempt before its next write), so
   // the writes keep their order: event files and weights, pointer, then the next checkpoint's.
   let saving: Promise<void> = Promise.resolve();
-  const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat(progress(done));
+  const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat(epochDetails(done, trial.head.n_epochs));
   const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => heartbeatEpoch(u.pointer.epochs));
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
@@ -164,7 +169,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);
     const result: TrainResult = {
-      headSha256: sha256Hex(head),
+      headSha256: sha256Of(head),
       trialId: trial.trialId,
       run: trial.run,
       params: trial.params,
@@ -229,13 +234,9 @@ async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult | undef
   const kept = artifactKeys.trialHeadWeights(found.trialId, found.bestEpoch ?? found.epochs.length);
   if (found.storedEpochs || found.headKey === kept) return found;
   const head = await getObject(found.headKey);
-  if (found.headSha256 !== undefined && sha256Hex(head) !== found.headSha256) return undefined;
+  if (found.headSha256 !== undefined && sha256Of(head) !== found.headSha256) return undefined;
   await putObject(kept, head);
   return { ...found, headKey: kept };
-}
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

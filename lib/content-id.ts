@@ -2,6 +2,11 @@
 // inputs give the same id on every machine and in every process.
 import { createHash } from 'node:crypto';
 
+/** sha256 of bytes, in hex: how images, heads and packs are named and checked. */
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 export function contentId(value: unknown, length = 24): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);
 }

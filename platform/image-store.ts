@@ -1,9 +1,9 @@
 // The image store: ingestion writes a data set's images into packs (formats/image-pack.ts), feature
 // extraction and the benchmarks read them back by sha256. Data sets ingested before packs keep their
 // images one object each (blobs/<sha256>), read as before.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { artifactKeys } from '../lib/artifact-keys';
+import { sha256Of } from '../lib/content-id';
 import { DatasetManifest, ImageInPack } from '../lib/manifest';
 import { ImagePackBuilder, ImagePackIndex, locateImages } from '../formats/image-pack';
 import { mapBounded } from '../lib/bounded';
@@ -110,7 +110,7 @@ function readFromPack(at: ImageInPack, sha256: string): Promise<Buffer> {
     try {
       const bytes = Buffer.alloc(at.length);
       const { bytesRead } = await handle.read(bytes, 0, at.length, at.offset);
-      if (bytesRead === at.length && createHash('sha256').update(bytes).digest('hex') === sha256) return { value: bytes };
+      if (bytesRead === at.length && sha256Of(bytes) === sha256) return { value: bytes };
       return { damaged: `${bytesRead === at.length ? 'other bytes' : `the file ends before byte ${at.offset + at.length}`} where the manifest places image ${sha256}` };
     } finally {
       await handle.close();
