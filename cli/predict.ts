@@ -4,13 +4,13 @@
 import fs from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { artifactKeys } from '../lib/artifact-keys';
-import { Leaderboard } from '../lib/sweep-types';
 import { ExportedModelMetadata, rankedClasses } from '../formats/exported-model';
 import { decodeCheck, preprocessImage } from '../model/image-preprocessing';
 import { getJsonIfExists, s3Url } from '../platform/storage';
 import { loadHandler } from '../model/model-io';
 import { initTensorflow } from '../model/tf-backend';
 import { UsageError } from './commands';
+import { storedLeaderboard } from './full-leaderboard';
 import { visible } from '../lib/visible-text';
 
 const BATCH = 16;
@@ -38,7 +38,7 @@ export async function predictImages(sweepId: string, files: string[]): Promise<P
   }
   // A sweep id started again (after the first sweep closed) leaves the first sweep's model in place
   // until the new one exports: its leaderboard says which model is the sweep's, if any.
-  const board = await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
+  const board = await storedLeaderboard(sweepId);
   if (board && board.model?.trialId !== metadata.trial.trialId) {
     throw new UsageError(`sweep ${sweepId}'s results name ${board.model ? `run ${board.model.run}'s model` : 'no exported model'}${board.modelError ? ` (${board.modelError})` : ''}, ` +
       `but ${s3Url(metadataKey)} is run ${metadata.trial.run}'s, of an earlier sweep under this id; see \`sweep results ${sweepId}\``);

@@ -11,12 +11,12 @@ import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
-import { getJsonIfExists, getObject, listKeys, parseS3Url } from '../platform/storage';
+import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
-import { fullLeaderboard } from './full-leaderboard';
+import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
 import { report } from './report';
 import { EXIT, UsageError, exitCodeOf, parseCommandLine } from './commands';
@@ -247,7 +247,7 @@ export function progressFields(progress: SweepProgress): Omit<StatusDocument, 's
 async function closedProgress(handle: WorkflowHandle, status: string): Promise<SweepProgress | undefined> {
   const board = status === 'COMPLETED'
     ? await fullLeaderboard(await handle.result() as Leaderboard)
-    : status === 'CANCELLED' ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json')) : undefined;
+    : status === 'CANCELLED' ? await storedLeaderboard(handle.workflowId) : undefined;
   if (!board) return undefined;
   const trials = [...board.ranked, ...board.failed];
   return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, data: board.data };
@@ -275,7 +275,7 @@ async function results(sweepId: string, format: 'json' | 'csv' | 'table'): Promi
   let board: Leaderboard | undefined;
   if (status.name === 'COMPLETED') board = await fullLeaderboard(await handle.result() as Leaderboard);
   // Cancelled while preparing the data, a sweep ranks nothing and writes no leaderboard.
-  else if (status.name === 'CANCELLED') board = await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json'));
+  else if (status.name === 'CANCELLED') board = await storedLeaderboard(sweepId);
   else if (status.name === 'RUNNING') throw new UsageError(`sweep ${sweepId} is RUNNING, so it has no final results; \`sweep status ${sweepId}\` shows its progress`);
   if (!board) {
     // A sweep that ended without results exits as status does (3 failed, 4 stopped).

@@ -9,11 +9,9 @@ import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table'
 import { Leaderboard } from '../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
-import { getJsonIfExists } from '../platform/storage';
-import { artifactKeys } from '../lib/artifact-keys';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
-import { fullLeaderboard } from './full-leaderboard';
+import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { describeSweep } from './describe-sweep';
@@ -128,7 +126,7 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
   // A cancelled sweep ranked what finished: that partial leaderboard, which needs no worker to answer a
   // query (without S3 from here, the live table below).
   const partial = last.status === 'CANCELLED'
-    ? await getJsonIfExists<Leaderboard>(artifactKeys.sweepResults(sweepId, 'leaderboard.json')).catch(() => undefined) : undefined;
+    ? await storedLeaderboard(sweepId).catch(() => undefined) : undefined;
   if (partial) return `${ending}\n${formatLeaderboard(partial)}`;
   try {
     await handle.result();
