@@ -57,6 +57,19 @@ const CANCELLED_STOPS_SUGGESTING_PATCH = 'sweep-cancelled-stops-suggesting';
  * before ended with the suggestion's cancellation and wrote no partial results.
  */
 const CANCELLED_WHILE_SUGGESTING_PATCH = 'sweep-cancelled-while-suggesting';
+/**
+ * Marks the sweeps that, cancelled while a later batch or run plans its trials, rank what finished
+ * before: those before ended with the planning step's cancellation and wrote no partial results.
+ */
+const CANCELLED_WHILE_PLANNING_PATCH = 'sweep-cancelled-while-planning';
+/**
+ * Marks the sweeps that, cancelled while the best trial is exported, end cancelled: those before took
+ * the cancel as a failed export and completed without a model.
+ */
+const CANCELLED_WHILE_EXPORTING_PATCH = 'sweep-cancelled-while-exporting';
+
+/** The sweep itself was cancelled (not one step of it), in a sweep with `patch`: what finished is ranked below. */
+const sweepCancelled = (patch: string) => CancellationScope.current().consideredCancelled && patched(patch);
 
 /**
  * Takes the spec itself (as JSON), so `temporal workflow start --input-file spec.json` works; `continued`
@@ -188,8 +201,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     ledger.end(run);
     await sendStopDecisions(sweepId, ledger);
   }
-  /** Plans trials (all of them, or a bayesian batch), declares their hyperparameters to TensorBoard and runs them. */
-  const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
+  /** Plans trials (all of them, a run's chunk, or a bayesian batch) and declares their hyperparameters to TensorBoard. */
+  const planBatch = async (suggested?: { configs: Params[]; firstRun: number }) => {
     const planned = await cpu.planTrials.executeWithOptions({
       summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : chunk ? `plan runs ${chunk.first} to ${chunk.first + chunk.count - 1}` : `plan ${trialCount(spec)} trials`,
     }, [{
@@ -206,6 +219,15 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     }
     progress.trialsTotal = suggested || chunk ? trialCount(spec) : plans.length;
     publish('training');
+    return planned;
+  };
+  /** Plans trials and runs them. */
+  const planAndRun = async (suggested?: { configs: Params[]; firstRun: number }) => {
+    const planned = await planBatch(suggested).catch((error: unknown) => {
+      // Cancelled while planning a later batch or run: nothing more runs; what finished before is ranked below.
+      if (isCancellation(error) && (carry || trials.length > 0) && sweepCancelled(CANCELLED_WHILE_PLANNING_PATCH)) return [];
+      throw error;
+    });
     return runAll(planned);
   };
 
@@ -223,7 +245,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
         [suggestRequest(spec.search, spec.seed, finished, count)]).catch((error: unknown) => {
         // Cancelled while asking: no more batches, as above.
-        if (isCancellation(error) && CancellationScope.current().consideredCancelled && patched(CANCELLED_WHILE_SUGGESTING_PATCH)) return undefined;
+        if (isCancellation(error) && sweepCancelled(CANCELLED_WHILE_SUGGESTING_PATCH)) return undefined;
         throw error;
       });
       if (!configs) break;
@@ -258,7 +280,12 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     earlierParts = part + 1;
   }
   // Exported before ranking, so the leaderboard points at the model (the best of earlier runs is among those carried).
-  const exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, [...carry?.listed ?? [], ...trials]);
+  let exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, [...carry?.listed ?? [], ...trials]);
+  if (!cancelled && sweepCancelled(CANCELLED_WHILE_EXPORTING_PATCH)) {
+    // Cancelled while exporting: a model exported before the cancel reached it is kept; a cancelled export is no failure.
+    cancelled = true;
+    exported = exported.model ? { model: exported.model } : {};
+  }
   // Results of what finished are written even when the sweep was cancelled.
   const leaderboard = await CancellationScope.nonCancellable(async () => {
     const current = earlierParts === carry?.parts ? trials : [];

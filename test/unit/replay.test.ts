@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { temporal } from '@temporalio/proto';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 
 const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
@@ -26,6 +27,11 @@ async function replay(workflowsPath: string, filter?: (file: string) => boolean)
   const results: Array<{ workflowId: string; error?: Error }> = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath }, histories(filter))) results.push(result);
   return results;
+}
+
+/** The activity types a recorded history scheduled, in order. */
+function scheduledActivities(file: string): string[] {
+  return (histories((f) => f === file)[0].history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 }
 
 // The replay of the broken variant makes core log each non-determinism it finds; the assertions say it.
@@ -209,12 +215,25 @@ test('a continued sweep whose later runs drew a configuration of an earlier run 
 test('a bayesian sweep cancelled while it asks for a suggestion replays either way: before the patch it ended there, after it ranks what finished', async () => {
   // Recorded by the workflow test "cancelled while a suggestion is asked for" (fake activities), with its
   // history saved: -unpatched on a worktree of a9f0e90, the code before patched('sweep-cancelled-while-suggesting').
-  const scheduled = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
-    .flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-  assert.ok(!scheduled('cancelled-suggesting-unpatched.00-sweep.json').includes('rankSweep'), 'the older sweep ended at the cancelled suggestion');
-  assert.ok(scheduled('cancelled-suggesting.00-sweep.json').includes('rankSweep'), 'the newer one ranked what finished');
+  assert.ok(!scheduledActivities('cancelled-suggesting-unpatched.00-sweep.json').includes('rankSweep'), 'the older sweep ended at the cancelled suggestion');
+  assert.ok(scheduledActivities('cancelled-suggesting.00-sweep.json').includes('rankSweep'), 'the newer one ranked what finished');
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('cancelled-suggesting'));
   // Without the patch (break whenever cancelled) the older history fails: 'Activity machine does not handle WorkflowExecutionCanceled'.
   assert.equal(results.length, 2);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('a sweep cancelled while a later run plans, or while its best trial is exported, replays either way: before the patches it ended unranked or completed, after them it ranks and ends cancelled', async () => {
+  // Recorded by the workflow tests "cancelled while a later run plans its trials" (the second run's
+  // history) and "cancelled while the best trial is exported" (fake activities): -unpatched on the code of
+  // 2b81fc8, before patched('sweep-cancelled-while-planning') and patched('sweep-cancelled-while-exporting').
+  const ended = (file: string) => (histories((f) => f === file)[0].history.events ?? []).at(-1)!.eventType;
+  const { EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: cancelled, EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: completed } = temporal.api.enums.v1.EventType;
+  assert.ok(!scheduledActivities('cancelled-planning-unpatched.00-sweep.json').includes('rankSweep'), 'the older run ended at the cancelled plan');
+  assert.ok(scheduledActivities('cancelled-planning.00-sweep.json').includes('rankSweep'), 'the newer one ranked the earlier runs');
+  assert.equal(ended('cancelled-exporting-unpatched.00-sweep.json'), completed, 'the older sweep completed without its model');
+  assert.equal(ended('cancelled-exporting.00-sweep.json'), cancelled);
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('cancelled-planning') || file.startsWith('cancelled-exporting'));
+  assert.equal(results.length, 4);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });

@@ -39,6 +39,14 @@ function fakeEpoch(trial: TrialPlan, epoch: number): EpochMetrics {
 
 export const CLASSES = ['daisy', 'rose'];
 
+/** An activity that is busy until it is cancelled (the sweep's cancel, or the worker shutting down): it heartbeats so the cancel reaches it. */
+export async function busyUntilCancelled(): Promise<never> {
+  for (;;) {
+    Context.current().heartbeat();
+    await Context.current().sleep(100); // rejects with CancelledFailure once the cancel arrives
+  }
+}
+
 export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities> = {}): Fakes {
   const calls: string[] = [];
   const trained = new Map<string, number>();

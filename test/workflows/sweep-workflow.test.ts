@@ -24,7 +24,7 @@ import { SearchSpace, sampleConfig } from '../../lib/search/space';
 import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, releaseLeaseSignal, sweepWorkflow, trainingLeaseWorkflow } from '../../workflows';
 import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
-import { CLASSES, Fakes, fakeActivities, fakeValAccuracy } from './fake-activities';
+import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy } from './fake-activities';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
@@ -182,10 +182,7 @@ describe('sweep workflow with fake activities', () => {
     const fakes = fakeActivities({
       trainTrial: async () => {
         started();
-        for (;;) {
-          Context.current().heartbeat();
-          await Context.current().sleep(100); // rejects with CancelledFailure once the cancel arrives
-        }
+        return busyUntilCancelled();
       },
     });
     await withWorkers(raw, fakes, async () => {
@@ -199,6 +196,31 @@ describe('sweep workflow with fake activities', () => {
     });
     assert.ok(fakes.calls.some((c) => c.endsWith(':rankSweep')));
     assert.ok(!fakes.calls.some((c) => c.endsWith(':exportModel')));
+  });
+
+  test('cancelled while the best trial is exported: ends cancelled, every trial ranked into its partial leaderboard, no model', async () => {
+    const raw = spec();
+    let reached!: () => void;
+    const exporting = new Promise<void>((resolve) => { reached = resolve; });
+    const fakes = fakeActivities({
+      exportModel: async () => {
+        reached();
+        return busyUntilCancelled();
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'cancel-export');
+      await exporting;
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+      assert.equal(board.status, 'cancelled');
+      assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
+      // The export was cancelled with the sweep: no model, and no export "failure" to report.
+      assert.equal(board.model, undefined);
+      assert.equal(board.modelError, undefined);
+    });
   });
 
   test('two sweeps sharing a trial train it one at a time (the lease), the second reuses it', async () => {
@@ -454,10 +476,7 @@ describe('a cancelled bayesian search', () => {
       trainTrial: async (input) => {
         if (input.trial.run !== 2) return base.gpu.trainTrial(input);
         reached();
-        for (;;) {
-          Context.current().heartbeat();
-          await Context.current().sleep(100);
-        }
+        return busyUntilCancelled();
       },
     });
     const requests: SuggestRequest[] = [];
@@ -651,10 +670,7 @@ describe('a long sweep continues as new', () => {
         if (input.trial.run === 5) {
           reached();
           await held;
-          for (;;) {
-            Context.current().heartbeat();
-            await Context.current().sleep(100);
-          }
+          return busyUntilCancelled();
         }
         return base.gpu.trainTrial(input);
       },
@@ -677,6 +693,33 @@ describe('a long sweep continues as new', () => {
       assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2, 3, 4]);
       assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[5, 'cancelled']]);
     });
+  });
+
+  test('cancelled while a later run plans its trials: ranks the earlier runs\' trials into its partial leaderboard', async () => {
+    const raw = spec({ grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] } });
+    let reached!: () => void;
+    const planningRun2 = new Promise<void>((resolve) => { reached = resolve; });
+    let plans = 0;
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      planTrials: async (input) => {
+        if (++plans === 1) return base.cpu.planTrials(input);
+        reached();
+        return busyUntilCancelled();
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'can-cancel-planning', 2);
+      await planningRun2;
+      await handle.cancel();
+      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+      assert.equal(board.status, 'cancelled');
+      assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2]);
+      assert.deepEqual(board.failed, []);
+    });
+    assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2, 'no trial of the later run started');
   });
 
   test('a trialsPerRun that is not a positive integer is refused before any work', async () => {
