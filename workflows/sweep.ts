@@ -235,7 +235,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   /** A bayesian search's finished trials: those of earlier runs (carried) and this run's. */
   const finishedSoFar = () => [...carry?.finished ?? [], ...finishedTrials(trials, spec.search!.objective)];
   if (spec.search?.method === 'bayesian') {
-    const suggest = proxyActivities<SuggestActivities>({ taskQueue: spec.taskQueues.suggest!, startToCloseTimeout: '5m', retry: ACTIVITY_RETRY });
+    // The suggest worker heartbeats while TPE runs, so a suggestion lost with its worker (or a task the
+    // server started and never delivered) is asked again after 20 s, not after the 5-minute start-to-close.
+    const suggest = proxyActivities<SuggestActivities>({ taskQueue: spec.taskQueues.suggest!, startToCloseTimeout: '5m', heartbeatTimeout: '20s', retry: ACTIVITY_RETRY });
     // Batch by batch, each suggested from exactly the trials of the batches before it.
     const first = chunk?.first ?? 1;
     for (const count of batchSizes(chunk?.count ?? spec.search.budget, spec.concurrency)) {

@@ -16,6 +16,7 @@ each) before it exits, so a redeploy loses none to their start-to-close timeout.
 Run: .stack/search-venv/bin/python search/optuna/suggest_worker.py
 """
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -37,15 +38,32 @@ from suggest import suggest
 SUGGESTION_GRACE = timedelta(seconds=20)
 
 
+# The sweep gives suggestTrials a 20 s heartbeat timeout (a suggestion lost with its worker is asked
+# again after that, not after the 5-minute start-to-close): heartbeat well within it.
+HEARTBEAT_EVERY_SECONDS = 5.0
+
+
 @activity.defn(name="suggestTrials")
 def suggest_trials(request: dict) -> list[dict]:
     # Pure in its input, so Temporal's retries and a replayed sweep get the same suggestions; and
     # for the same reason a request Optuna refuses would be refused again: fail it without retry,
     # as a SpecError (the trial workflows' non-retryable type).
     try:
-        return suggest(request)
+        return heartbeating(lambda: suggest(request))
     except (ValueError, KeyError, TypeError) as error:
         raise ApplicationError(f"suggestTrials: {error}", type="SpecError", non_retryable=True) from error
+
+
+def heartbeating(compute):
+    """compute() on a thread of its own, heartbeating from the activity's thread until it returns (or raises)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(compute)
+        while True:
+            activity.heartbeat()
+            try:
+                return answer.result(timeout=HEARTBEAT_EVERY_SECONDS)
+            except concurrent.futures.TimeoutError:
+                continue
 
 
 def connect_config() -> dict:

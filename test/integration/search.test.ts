@@ -10,6 +10,7 @@ import { Leaderboard, TrainResult } from '../../lib/sweep-types';
 import { readEventFile } from '../../formats/tensorboard/reader';
 import { OUTCOME_TEXT_TAG, trialEventSeries, trialRunName } from '../../formats/tensorboard-layout';
 import { getJson, getObject, objectExists } from '../../platform/storage';
+import { temporal } from '@temporalio/proto';
 import { sweepWorkflow } from '../../workflows';
 import { startSuggestWorker, suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
@@ -61,6 +62,39 @@ describe('search end to end', () => {
     await worker.stop();
     assert.deepEqual(await exit, [0, null]);
     assert.match(output, /stopping: finishing the suggestions in progress[\s\S]*stopped/);
+  });
+
+  test('a hung suggest worker (SIGSTOP) holding a suggestion: another worker answers it after the 20 s heartbeat timeout, not after 5 minutes', { skip: noSuggestWorker }, async () => {
+    const queue = uniqueId('hung-suggest');
+    const hung = await startSuggestWorker(queue);
+    const exited = new Promise((resolve) => hung.process.once('exit', resolve));
+    // Stopped once its polls have reached the server (it says it serves as it starts polling).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    hung.process.kill('SIGSTOP');
+    let answering: Awaited<ReturnType<typeof startSuggestWorker>> | undefined;
+    try {
+      const search = { method: 'bayesian', budget: 2, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } };
+      const spec = await tinySpec({ ...env, suggestQueue: queue }, { grid: undefined, concurrency: 2, search });
+      const started = Date.now();
+      const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: uniqueId('it-bayes-hung'), args: [spec], workflowExecutionTimeout: '10m' });
+      // The stopped worker's poll, already waiting at the server, takes the suggestion: it is started, and never answered.
+      for (;;) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((a) => a.activityType?.name === 'suggestTrials' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)) break;
+        assert.ok(Date.now() - started < 120_000, 'the suggestion was never started');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      answering = await startSuggestWorker(queue);
+      const board = await handle.result();
+      assert.equal(board.ranked.length, 2);
+      const attempts = (await handle.fetchHistory()).events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+      assert.ok(attempts.includes(2), `the suggestion was asked again: attempts ${attempts.join(', ')}`);
+      assert.ok(Date.now() - started < 120_000, `took ${Date.now() - started} ms`);
+    } finally {
+      hung.process.kill('SIGKILL');
+      await exited;
+      await answering?.stop();
+    }
   });
 
   describe('ASHA, keeping the best epoch', () => {

@@ -203,3 +203,27 @@ describe('suggest_worker.py connects as the TS workers do', { skip }, () => {
     }
   });
 });
+
+describe('suggest_worker.py heartbeats while TPE runs', { skip }, () => {
+  test('the activity heartbeats until the suggestion is ready, and returns what suggest.py does', () => {
+    // Temporal's ActivityEnvironment runs the activity as a worker would, recording its heartbeats;
+    // the interval is shortened so a suggestion from 30 finished trials spans several.
+    const request = { objective: { metric: 'valAccuracy', direction: 'maximize' }, space: SPACE, seed: 5, finished: HISTORY, count: 4 };
+    const script = [
+      'import json, sys',
+      'from temporalio.testing import ActivityEnvironment',
+      'import suggest_worker',
+      'suggest_worker.HEARTBEAT_EVERY_SECONDS = 0.001',
+      'env = ActivityEnvironment()',
+      'beats = []',
+      'env.on_heartbeat = lambda *details: beats.append(details)',
+      'configs = env.run(suggest_worker.suggest_trials, json.load(sys.stdin))',
+      'print(json.dumps({"beats": len(beats), "configs": configs}))',
+    ].join('\n');
+    const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(request), cwd: join(ROOT, 'search', 'optuna'), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const { beats, configs } = JSON.parse(run.stdout) as { beats: number; configs: Params[] };
+    assert.ok(beats >= 2, `${beats} heartbeats`);
+    assert.deepEqual(configs, suggest(request));
+  });
+});

@@ -440,6 +440,25 @@ describe('search with fake activities', () => {
     assert.deepEqual(runs[0].board.ranked.map((t) => [t.run, t.trialId]), runs[1].board.ranked.map((t) => [t.run, t.trialId]));
   });
 
+  test('bayesian: a suggestion lost with its worker (no heartbeat, no answer) is asked again after 20 s, not after the 5-minute start-to-close', async () => {
+    const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 2, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
+    const requests: SuggestRequest[] = [];
+    const suggest = fakeSuggest(requests);
+    let attempts = 0;
+    const firstLost: SuggestActivities = {
+      suggestTrials: async (request) => {
+        // The first attempt's worker is gone: it neither heartbeats nor answers (until this test's worker shuts down).
+        if (++attempts === 1) return Context.current().cancelled;
+        return suggest.suggestTrials(request);
+      },
+    };
+    const started = Date.now();
+    const board = await withWorkers(raw, fakeActivities(), async () => (await startSweep(raw, 'bayes-lost-suggestion')).result(), firstLost);
+    assert.equal(board.ranked.length, 2);
+    assert.equal(attempts, 3, 'the lost first suggestion was asked again, then the second batch\'s');
+    assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
+  });
+
   test('keepBestEpoch: trials rank by their best epoch, which the summary reports', async () => {
     const space = { hidden_units: { type: 'choice', values: [8, 16, 32, 64] }, n_epochs: { type: 'choice', values: [3] } };
     const last = await sweepWithDelays(spec({ grid: undefined, search: { method: 'grid', space } }), 'last-epoch', () => 0);
