@@ -6,6 +6,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { Grid, ParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
+import { medianRuleHistoryProblem } from './search/stopping-history';
 import { OBJECTIVE_FIELDS } from './search/objective';
 import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
 import { DOMAIN_FIELDS, largestValue } from './search/space';
@@ -196,6 +197,8 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[]
     if (stopping.minTrials >= search.budget) {
       problems.push(`search.earlyStopping.minTrials: the median rule waits for ${stopping.minTrials} other trials at an epoch, but the budget of ${search.budget} has only ${search.budget - 1}; lower minTrials or raise the budget`);
     }
+    const history = medianRuleHistoryProblem(stopping, longestTrial, search.budget);
+    if (history) problems.push(history);
   }
   return problems;
 }

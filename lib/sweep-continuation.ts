@@ -11,12 +11,8 @@ import type { Objective } from './search/objective';
 import type { LedgerState } from './search/stop-ledger';
 import { SpecError } from './sweep-spec';
 import type { Leaderboard, SplitSummary, TrialSummary } from './sweep-types';
+import { DEFAULT_TRIALS_PER_RUN } from './workflow-limits';
 
-/**
- * Trials per run unless a caller says otherwise: ~800 events and ~500 KB of history per run (ASHA: ~1,600
- * and ~700 KB). Running sweeps replay with it, so a change needs a patch of its own.
- */
-export const DEFAULT_TRIALS_PER_RUN = 100;
 /** Best and not-completed trials carried (for the live leaderboard and the best trial); the others are counted. */
 export const CARRIED_ROWS = 20;
 /** Rows of each list in the workflow's result; leaderboard.json in S3 has them all. */

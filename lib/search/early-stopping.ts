@@ -23,15 +23,17 @@ export interface AshaConfig {
 
 /**
  * The median stopping rule (Golovin et al. 2017), close to Optuna's MedianPruner: from epoch
- * minEpochs on (n_warmup_steps + 1), stop a trial whose best value so far is worse than the median of
- * the other trials' values at the same epoch, once at least minTrials others have reported that
- * epoch. Unlike Optuna, whose n_startup_trials counts completed trials and whose median is over
- * completed trials, every trial that reported the epoch counts (running, stopped or finished), so
- * decisions need not wait for trials to finish.
+ * minEpochs on (n_warmup_steps + 1), every intervalEpochs epochs (interval_steps), stop a trial whose
+ * best value so far is worse than the median of the other trials' values at the same epoch, once at
+ * least minTrials others have reported that epoch. Unlike Optuna, whose n_startup_trials counts
+ * completed trials and whose median is over completed trials, every trial that reported the epoch
+ * counts (running, stopped or finished), so decisions need not wait for trials to finish.
  */
 export interface MedianConfig {
   minEpochs: number;
   minTrials: number;
+  /** Epochs between decisions; absent means 1 (and specs that do not set it parse as they always did). */
+  intervalEpochs?: number;
 }
 
 export type EarlyStopping = ({ rule: 'asha' } & AshaConfig) | ({ rule: 'median' } & MedianConfig);
@@ -55,7 +57,7 @@ const DEFAULTS = {
   // eta = 3 as in the Hyperband and ASHA papers: a third of the trials go on at each rung.
   asha: { gracePeriod: 1, reductionFactor: 3, maxEpochs: HEAD_PARAM_DEFAULTS.n_epochs },
   // As Optuna MedianPruner's defaults (n_warmup_steps=0: the first epoch is already judged; 5 trials to compare with).
-  median: { minEpochs: 1, minTrials: 5 },
+  median: { minEpochs: 1, minTrials: 5, intervalEpochs: 1 },
 };
 
 /** The fields of each rule's section. */
@@ -80,7 +82,8 @@ export function parseEarlyStopping(raw: unknown, field = 'earlyStopping'): { ear
   };
   if (r.rule === 'median') {
     const d = DEFAULTS.median;
-    return { earlyStopping: { rule: 'median', minEpochs: int('minEpochs', d.minEpochs, 1), minTrials: int('minTrials', d.minTrials, 1) }, problems };
+    const intervalEpochs = r.intervalEpochs === undefined ? {} : { intervalEpochs: int('intervalEpochs', d.intervalEpochs, 1) };
+    return { earlyStopping: { rule: 'median', minEpochs: int('minEpochs', d.minEpochs, 1), minTrials: int('minTrials', d.minTrials, 1), ...intervalEpochs }, problems };
   }
   const d = DEFAULTS.asha;
   const asha = { rule: 'asha' as const, gracePeriod: int('gracePeriod', d.gracePeriod, 1), reductionFactor: int('reductionFactor', d.reductionFactor, 2), maxEpochs: int('maxEpochs', d.maxEpochs, 2) };
@@ -172,9 +175,10 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Epochs after which a trial of `nEpochs` epochs waits for a decision: ASHA's rungs, or every epoch from minEpochs. */
+/** Epochs after which a trial of `nEpochs` epochs waits for a decision: ASHA's rungs, or every intervalEpochs epochs from minEpochs. */
 export function decisionEpochs(rule: EarlyStopping, nEpochs: number): number[] {
-  const epochs = rule.rule === 'asha' ? ashaRungs(rule) : Array.from({ length: nEpochs }, (_, i) => i + 1).filter((e) => e >= rule.minEpochs);
+  const every = rule.rule === 'median' ? rule.intervalEpochs ?? 1 : 1;
+  const epochs = rule.rule === 'asha' ? ashaRungs(rule) : Array.from({ length: nEpochs }, (_, i) => i + 1).filter((e) => e >= rule.minEpochs && (e - rule.minEpochs) % every === 0);
   // Reaching the last epoch ends the trial anyway.
   return epochs.filter((e) => e < nEpochs);
 }

@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_OBJECTIVE, Objective } from '../../lib/search/objective';
-import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, medianDecision, parseEarlyStopping, stopDecision } from '../../lib/search/early-stopping';
+import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, decisionEpochs, medianDecision, parseEarlyStopping, stopDecision } from '../../lib/search/early-stopping';
 
 const LOSS: Objective = { metric: 'valLoss', direction: 'minimize' };
 const ASHA: AshaConfig = { gracePeriod: 1, reductionFactor: 3, maxEpochs: 27 };
@@ -146,6 +146,15 @@ describe('parseEarlyStopping and stopDecision', () => {
     assert.deepEqual(parseEarlyStopping(undefined), { problems: [] });
     assert.deepEqual(parseEarlyStopping({ rule: 'asha', maxEpochs: 27 }), { earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 3, maxEpochs: 27 }, problems: [] });
     assert.deepEqual(parseEarlyStopping({ rule: 'median' }).earlyStopping, { rule: 'median', minEpochs: 1, minTrials: 5 });
+    // Set only when given: a running sweep's spec parses to the same input for its trials as before the field existed.
+    assert.deepEqual(parseEarlyStopping({ rule: 'median', intervalEpochs: 3 }).earlyStopping, { rule: 'median', minEpochs: 1, minTrials: 5, intervalEpochs: 3 });
+  });
+
+  test('decisionEpochs: ASHA\'s rungs; the median rule every intervalEpochs epochs from minEpochs (every epoch by default); never the last epoch', () => {
+    assert.deepEqual(decisionEpochs({ rule: 'asha', gracePeriod: 1, reductionFactor: 3, maxEpochs: 27 }, 27), [1, 3, 9]);
+    assert.deepEqual(decisionEpochs({ rule: 'median', minEpochs: 2, minTrials: 5 }, 6), [2, 3, 4, 5]);
+    assert.deepEqual(decisionEpochs({ rule: 'median', minEpochs: 2, minTrials: 5, intervalEpochs: 3 }, 11), [2, 5, 8]);
+    assert.deepEqual(decisionEpochs({ rule: 'median', minEpochs: 2, minTrials: 5, intervalEpochs: 3 }, 8), [2, 5]);
   });
 
   test('bad fields are named with the fix', () => {

@@ -110,6 +110,11 @@ describe('spec mistakes', () => {
     assert.match(mistakes(median({ minEpochs: 9 }))[0], /^search\.earlyStopping\.minEpochs: 9 is not below the longest trial's 9 epochs/);
     assert.match(mistakes(median({ minTrials: 12 }))[0], /^search\.earlyStopping\.minTrials: the median rule waits for 12 other trials at an epoch, but the budget of 12 has only 11/);
     assert.doesNotThrow(() => parseSweepSpec(median({ minEpochs: 8, minTrials: 11 })));
+    // 100 trials of 100 epochs, a decision after each: the sweep's history would pass Temporal's event limit.
+    const long = (rule: Record<string, number>) => search((s) => { s.budget = 100; s.earlyStopping = { rule: 'median', ...rule }; s.space.n_epochs = { type: 'choice', values: [100] }; });
+    assert.match(mistakes(long({}))[0], /^search\.earlyStopping: the median rule deciding every epoch .* would put about 65,350 events in the sweep's workflow history, over the 40,000 events .*: set search\.earlyStopping\.intervalEpochs to 2 or more/);
+    assert.doesNotThrow(() => parseSweepSpec(long({ intervalEpochs: 2 })));
+    assert.throws(() => parseSweepSpec(long({ intervalEpochs: 0 }), { strict: false }), /search\.earlyStopping\.intervalEpochs: 0 is not valid: expected an integer >= 1/);
   });
 
   test('a split that would be empty is refused, with the perClass that fills it', () => {

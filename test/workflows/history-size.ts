@@ -3,10 +3,11 @@
 // as new every `trialsPerRun` trials, lib/sweep-continuation.ts), its history as events and bytes
 // (protobuf-encoded, as Temporal stores and limits them) and its largest event, plus one trial's
 // history and the wall time. `trialsPerRun` 0: every trial in one run (as before continue-as-new);
-// `asha`: with ASHA early stopping (4 epochs, rungs at 1 and 2); `delayMs`: each trainTrial sleeps 0 to
+// `asha`: with ASHA early stopping (4 epochs, rungs at 1 and 2); `median:E[:k]`: with the median rule, E
+// epochs per trial, a decision after every epoch (every k epochs); `delayMs`: each trainTrial sleeps 0 to
 // delayMs (by run), so trials differ in length as real ones do and draining each run before the next
 // has a cost. Not a test (minutes on a slow machine):
-//   bash infra/node.sh --import tsx test/workflows/history-size.ts [trials] [concurrency] [trialsPerRun] [asha|-] [delayMs]
+//   bash infra/node.sh --import tsx test/workflows/history-size.ts [trials] [concurrency] [trialsPerRun] [asha|median:E[:k]|-] [delayMs]
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const concurrency = Number(process.argv[3] ?? 8);
   const trialsPerRun = Number(process.argv[4] ?? 100) || Number.MAX_SAFE_INTEGER;
   const asha = process.argv[5] === 'asha';
+  const [medianEpochs, intervalEpochs] = process.argv[5]?.startsWith('median:') ? process.argv[5].split(':').slice(1).map(Number) : [];
   const delayMs = Number(process.argv[6] ?? 0);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   setObjectStore(new MemoryObjectStore());
@@ -41,8 +43,9 @@ async function main(): Promise<void> {
       augmentation: { enabled: false }, concurrency, maxTrials: 100_000, taskQueues: queues,
       search: {
         // With ASHA, earlyStopping.maxEpochs is every trial's epoch budget.
-        method: 'random', budget: trials, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, ...(asha ? {} : { n_epochs: { type: 'choice', values: [1] } }) },
+        method: 'random', budget: trials, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, ...(asha ? {} : { n_epochs: { type: 'choice', values: [medianEpochs ?? 1] } }) },
         ...(asha ? { earlyStopping: { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 4 } } : {}),
+        ...(medianEpochs ? { earlyStopping: { rule: 'median', ...(intervalEpochs ? { intervalEpochs } : {}) } } : {}),
       },
     };
     const cpu = await Worker.create({ connection: env.nativeConnection, taskQueue: queues.cpu, workflowsPath: require.resolve('../../workflows'), activities: fakes.cpu });
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     const max = (pick: (run: (typeof runs)[number]) => number) => Math.max(...runs.map(pick));
     const { next: _, ...trial } = await size(`${sweepId}.trial-001`);
     console.log(JSON.stringify({
-      trials, concurrency, trialsPerRun: trialsPerRun === Number.MAX_SAFE_INTEGER ? 'all' : trialsPerRun, asha, seconds,
+      trials, concurrency, trialsPerRun: trialsPerRun === Number.MAX_SAFE_INTEGER ? 'all' : trialsPerRun, asha, ...(medianEpochs ? { medianEpochs, intervalEpochs } : {}), seconds,
       ...(delayMs ? { delayMs, trainingSecondsPerSlot: Array.from({ length: trials }, (_, i) => delay(i + 1)).reduce((a, b) => a + b, 0) / concurrency / 1000 } : {}),
       ranked: board.ranked.length, truncated: board.truncated, stopped: board.ranked.filter((t) => t.status === 'stopped').length,
       runs: runs.length,

@@ -394,6 +394,19 @@ describe('search with fake activities', () => {
     assert.ok([...expected.values()].some((d) => d?.rule === 'median'), 'the median rule stopped a trial');
   });
 
+  test('the median rule every 2 epochs: trials train in segments to epochs 1, 3 and 5 of 6, and stop only there, as the rule run trial by trial decides', async () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1, intervalEpochs: 2 };
+    const search = { method: 'random', budget: 7, space: { ...SPACE, n_epochs: { type: 'choice', values: [6] } }, earlyStopping: rule };
+    const { board, inputs } = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'median-every-2', (run) => 40 * run);
+    assert.deepEqual([...new Set(inputs.map((input) => input.untilEpoch))].sort(), [1, 3, 5, undefined]);
+    const expected = sequentialDecisions(7, rule, 6);
+    for (const trial of board.ranked) {
+      const stop = expected.get(trial.run);
+      assert.deepEqual([trial.status, trial.epochsDone, trial.stopped?.reason], [stop ? 'stopped' : 'completed', stop ? stop.epoch : 6, stop?.reason], `run ${trial.run}`);
+    }
+    assert.ok([...expected.values()].some((d) => d && d.epoch > 1), 'a trial stopped at a later decision epoch');
+  });
+
   test('a stopped trial says where and why, in the progress query and the leaderboard', async () => {
     const raw = spec({ grid: undefined, concurrency: 2, search: { method: 'random', budget: 3, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } } });
     const fakes = fakeActivities();

@@ -1,0 +1,99 @@
+// What the median rule puts in workflow histories, estimated before a sweep starts. A trial waits for a
+// decision after every decision epoch: it reports its objective values so far to the sweep, and each
+// segment's result lists the epochs so far, so a trial's history and each run of the sweep's grow with
+// decisions x epochs, and the values travel in the carry when the sweep continues as new. Past
+// Temporal's limits a sweep fails hours in; this says so first, with the fix. Pure.
+//
+// The per-decision costs are measured (test/workflows/history-size.ts, `median:100`: 8 trials of 100
+// epochs, 99 decisions each: a trial's history 1,705 events and 1.02 MB, the sweep's 5,119 events and
+// 1.19 MB; `median:100:3`, 34 decisions: 573 events and 349 KB, 1,666 events and 418 KB) and rounded up. ASHA is not estimated: a trial makes one decision per rung (a handful), and
+// most trials stop at the first.
+import { DEFAULT_TRIALS_PER_RUN, TEMPORAL_LIMITS } from '../workflow-limits';
+import { MedianConfig, decisionEpochs } from './early-stopping';
+
+export interface StoppingHistory {
+  trialEvents: number;
+  trialBytes: number;
+  /** One run of the sweep's workflow: up to DEFAULT_TRIALS_PER_RUN trials. */
+  runEvents: number;
+  runBytes: number;
+  /** The early-stopping values a run hands the next (continue-as-new), at the last run. */
+  carryBytes: number;
+}
+
+/** Kept under Temporal's warnings for a trial, and well under its limits for a run of the sweep and the carry. */
+export const STOPPING_HISTORY_BUDGET: StoppingHistory = {
+  trialEvents: 10_240,
+  trialBytes: 10 * 1024 * 1024,
+  runEvents: 40_000,
+  runBytes: 25 * 1024 * 1024,
+  carryBytes: TEMPORAL_LIMITS.payloadBytes * 0.75,
+};
+
+/** The histories of a median-rule sweep of `budget` trials, the longest `longestTrial` epochs, if no trial stops early (the worst case). */
+export function medianRuleHistory(rule: MedianConfig, longestTrial: number, budget: number): StoppingHistory {
+  const decisions = decisionEpochs({ rule: 'median', ...rule }, longestTrial);
+  // Values reported to the sweep, and epochs listed by the segments' results: epochs 1..e at each decision epoch e.
+  const reported = decisions.reduce((sum, epoch) => sum + epoch, 0);
+  const trialsPerRun = Math.min(budget, DEFAULT_TRIALS_PER_RUN);
+  const JSON_NUMBER = 19;
+  return {
+    trialEvents: 20 + 18 * decisions.length,
+    trialBytes: 170 * (reported + longestTrial) + 1700 * (decisions.length + 1),
+    runEvents: trialsPerRun * (10 + 6.5 * decisions.length),
+    runBytes: trialsPerRun * (3500 + JSON_NUMBER * reported + 550 * decisions.length),
+    carryBytes: budget > DEFAULT_TRIALS_PER_RUN ? JSON_NUMBER * budget * (decisions.at(-1) ?? 0) : 0,
+  };
+}
+
+/** Where each part of the history lies, in words; a sweep of at most DEFAULT_TRIALS_PER_RUN trials has one run. */
+function parts(budget: number): Record<keyof StoppingHistory, { where: string; unit: 'events' | 'bytes' }> {
+  const run = budget > DEFAULT_TRIALS_PER_RUN ? `each run of the sweep's workflow history (it continues as new every ${DEFAULT_TRIALS_PER_RUN} trials)` : "the sweep's workflow history";
+  return {
+    trialEvents: { where: "a trial's workflow history", unit: 'events' },
+    trialBytes: { where: "a trial's workflow history", unit: 'bytes' },
+    runEvents: { where: run, unit: 'events' },
+    runBytes: { where: run, unit: 'bytes' },
+    carryBytes: { where: 'the early-stopping values one run of the sweep hands the next (one payload)', unit: 'bytes' },
+  };
+}
+
+/** What goes over the budget, in words; empty when it fits. */
+function overBudget(history: StoppingHistory, budget: number): string[] {
+  const where = parts(budget);
+  return (Object.keys(where) as Array<keyof StoppingHistory>)
+    .filter((key) => history[key] > STOPPING_HISTORY_BUDGET[key])
+    .map((key) => {
+      const { where: place, unit } = where[key];
+      const amount = (n: number) => (unit === 'events' ? `${round(n)} events` : mb(n));
+      return `about ${amount(history[key])} in ${place}, over the ${amount(STOPPING_HISTORY_BUDGET[key])} it is kept under`;
+    });
+}
+
+const MIN_DECISIONS = 3;
+
+/** Why a median-rule sweep would outgrow its workflow histories, with the smallest intervalEpochs that fits; undefined when it fits. */
+export function medianRuleHistoryProblem(rule: MedianConfig, longestTrial: number, budget: number): string | undefined {
+  const over = overBudget(medianRuleHistory(rule, longestTrial, budget), budget);
+  if (!over.length) return undefined;
+  const every = rule.intervalEpochs ?? 1;
+  // An interval worth suggesting leaves the rule a few decisions to make.
+  let fits: number | undefined;
+  for (let interval = every + 1; fits === undefined && decisionEpochs({ rule: 'median', ...rule, intervalEpochs: interval }, longestTrial).length >= MIN_DECISIONS; interval++) {
+    if (!overBudget(medianRuleHistory({ ...rule, intervalEpochs: interval }, longestTrial, budget), budget).length) fits = interval;
+  }
+  const fix = fits === undefined
+    ? 'lower the budget or the epochs, or use ASHA (one decision per rung)'
+    : `set search.earlyStopping.intervalEpochs to ${fits} or more (decide every ${fits} epochs, as Optuna's interval_steps), or use ASHA (one decision per rung)`;
+  return `search.earlyStopping: the median rule deciding every ${every === 1 ? 'epoch' : `${every} epochs`} from epoch ${rule.minEpochs} of trials up to ${longestTrial} epochs long, ` +
+    `over ${budget} trials, would put ${over.join('; and ')} (Temporal's limits: ${round(TEMPORAL_LIMITS.events)} events or ${mb(TEMPORAL_LIMITS.bytes)} per history, ` +
+    `${mb(TEMPORAL_LIMITS.payloadBytes)} per payload; the sweep would fail hours in): ${fix}`;
+}
+
+function round(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+}

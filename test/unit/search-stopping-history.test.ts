@@ -1,0 +1,57 @@
+// lib/search/stopping-history.ts: the median rule's history estimate against what was measured, and the
+// refusal of sweeps that would outgrow Temporal's limits, with the smallest intervalEpochs that fits.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STOPPING_HISTORY_BUDGET, medianRuleHistory, medianRuleHistoryProblem } from '../../lib/search/stopping-history';
+
+const RULE = { minEpochs: 1, minTrials: 5 };
+
+describe('medianRuleHistory', () => {
+  test('covers what test/workflows/history-size.ts measured (8 trials of 100 epochs, deciding every epoch and every 3), by at most 10% more', () => {
+    const measured = [
+      { interval: 1, trialEvents: 1705, trialBytes: 1_024_270, runEvents: 5119, runBytes: 1_187_228 },
+      { interval: 3, trialEvents: 573, trialBytes: 349_184, runEvents: 1666, runBytes: 417_762 },
+    ];
+    for (const { interval, ...sizes } of measured) {
+      const estimate = medianRuleHistory({ ...RULE, intervalEpochs: interval }, 100, 8);
+      for (const [key, value] of Object.entries(sizes) as Array<[keyof typeof sizes, number]>) {
+        assert.ok(estimate[key] >= value && estimate[key] <= value * 1.1, `every ${interval}: ${key} ${estimate[key]} for ${value} measured`);
+      }
+      assert.equal(estimate.carryBytes, 0, 'one run: nothing carried');
+    }
+  });
+
+  test('deciding every k epochs divides the decisions, and what they report, by about k', () => {
+    const every = medianRuleHistory(RULE, 100, 100);
+    const third = medianRuleHistory({ ...RULE, intervalEpochs: 3 }, 100, 100);
+    assert.ok(third.runEvents < every.runEvents / 2.5 && third.trialBytes < every.trialBytes / 2.5);
+  });
+});
+
+describe('medianRuleHistoryProblem', () => {
+  test('sweeps like the demo\'s and the benchmark\'s fit', () => {
+    assert.equal(medianRuleHistoryProblem(RULE, 20, 24), undefined);
+    assert.equal(medianRuleHistoryProblem(RULE, 27, 1000), undefined);
+  });
+
+  test('too many decisions for one run of the sweep: the smallest intervalEpochs that fits, which does', () => {
+    const problem = medianRuleHistoryProblem(RULE, 100, 100)!;
+    assert.match(problem, /about 65,350 events in the sweep's workflow history, over the 40,000 events it is kept under .*set search\.earlyStopping\.intervalEpochs to 2 or more/);
+    assert.equal(medianRuleHistoryProblem({ ...RULE, intervalEpochs: 2 }, 100, 100), undefined);
+  });
+
+  test('long trials: a trial\'s own history is named too; an interval already set is raised from', () => {
+    const problem = medianRuleHistoryProblem({ ...RULE, intervalEpochs: 4 }, 1000, 20)!;
+    assert.match(problem, /deciding every 4 epochs from epoch 1 of trials up to 1000 epochs long, over 20 trials, would put about .* MB in a trial's workflow history/);
+    const fits = Number(/intervalEpochs to (\d+) or more/.exec(problem)![1]);
+    assert.ok(fits > 4);
+    assert.equal(medianRuleHistoryProblem({ ...RULE, intervalEpochs: fits }, 1000, 20), undefined);
+    assert.ok(medianRuleHistoryProblem({ ...RULE, intervalEpochs: fits - 1 }, 1000, 20));
+  });
+
+  test('past the carry that no interval fixes: fewer trials or epochs, or ASHA', () => {
+    const carry = medianRuleHistory(RULE, 2000, 1000).carryBytes;
+    assert.ok(carry > STOPPING_HISTORY_BUDGET.carryBytes);
+    assert.match(medianRuleHistoryProblem(RULE, 2000, 1000)!, /the early-stopping values one run of the sweep hands the next .*: lower the budget or the epochs, or use ASHA/);
+  });
+});
