@@ -105,7 +105,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // heartbeat timeout: it heartbeats by timer meanwhile, as the test split's does.
   const open = (set: FeatureSetRef) => heartbeatingWhile(epochDetails(epochs, trial.head.n_epochs), () => openFeatureSet(set));
   const val = await open(input.val);
-  const trainer = new HeadTrainer(shape, trial.head.lr, start.weights, start.adam);
+  // The trainer allocates the head's variables; if that fails, the val set opened above is closed.
+  const trainer = closingOnThrow(val, () => new HeadTrainer(shape, trial.head.lr, start.weights, start.adam));
   // A checkpoint stores the state after the last epoch, once `checkpointEverySeconds` have passed since
   // the one before (and always at `until`): with short epochs, storing each one would cost more than
   // training it, and a resumed trial computes the same bytes from any checkpoint. The epochs in between
@@ -198,6 +199,16 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     await saving.catch(() => undefined);
     trainer.dispose();
     val.close();
+  }
+}
+
+/** make(), closing `opened` if it throws (once made, the caller's `finally` closes both). */
+function closingOnThrow<T>(opened: { close(): void }, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    opened.close();
+    throw error;
   }
 }
 

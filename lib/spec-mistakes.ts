@@ -18,6 +18,7 @@ export interface ParsedSpec {
   search?: SearchSpec;
   balance: { perClass: number };
   split: { val: number; test: number };
+  concurrency: number;
 }
 
 /** The fields of each object section of the spec, by path ('' is the top level). */
@@ -45,10 +46,20 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
 };
 
 /**
+ * The checks come in generations, and a running sweep replays with the generation it started under
+ * (the sweep workflow's patches): a check added later would refuse its spec mid-flight, which is a
+ * nondeterminism error, not a clear refusal. 1: the checks of patch sweep-spec-strict; 2: those added
+ * since (a random budget past a choice space's configurations, non-finite values, a class written twice,
+ * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2).
+ */
+export type SpecChecks = 1 | 2;
+export const LATEST_SPEC_CHECKS: SpecChecks = 2;
+
+/**
  * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
  * `longestTrial` the most epochs a trial of it trains.
  */
-export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, longestTrial: number): string[] {
+export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, longestTrial: number, checks: SpecChecks = LATEST_SPEC_CHECKS): string[] {
   const problems: string[] = [];
   for (const [path, fields] of Object.entries(SECTION_FIELDS)) {
     const section = path === '' ? raw : valueAt(raw, path);
@@ -71,7 +82,8 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
         `(${HEAD_PARAM_DEFAULTS[meant as keyof typeof HEAD_PARAM_DEFAULTS] ?? 'from the data'}); did you mean "${meant}"? The head's hyperparameters are ${HEAD_PARAMS.join(', ')}`);
     }
   }
-  problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...settingsWithoutEffect(spec, longestTrial), ...emptySplits(spec), ...oversizedHeads(spec, longestTrial));
+  problems.push(...settingsWithoutEffect(spec, longestTrial, checks), ...emptySplits(spec));
+  if (checks >= 2) problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...oversizedHeads(spec, longestTrial));
   return problems;
 }
 
@@ -166,13 +178,13 @@ function nonFiniteValues(spec: ParsedSpec): string[] {
     .map(([field]) => `${field}: a number too large for a double (such as 1e400) reads as Infinity, which no trial can record; use a finite value`);
 }
 
-/** Settings that parse but can never change what the sweep does. */
-function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[] {
+/** Settings that parse but can never change what the sweep does (or, generation 2, would outgrow its histories). */
+function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: SpecChecks): string[] {
   const search = spec.search;
   if (!search) return [];
   const problems: string[] = [];
   const configurations = Object.values(search.space).reduce((n, d) => (d.type === 'choice' ? n * d.values.length : Infinity), 1);
-  if (search.method === 'random' && search.budget > configurations) {
+  if (checks >= 2 && search.method === 'random' && search.budget > configurations) {
     // A repeated configuration is the same trial (one id): it is trained once, and its repeats reuse it.
     problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice), so a random search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
@@ -197,7 +209,7 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number): string[]
     if (stopping.minTrials >= search.budget) {
       problems.push(`search.earlyStopping.minTrials: the median rule waits for ${stopping.minTrials} other trials at an epoch, but the budget of ${search.budget} has only ${search.budget - 1}; lower minTrials or raise the budget`);
     }
-    const history = medianRuleHistoryProblem(stopping, longestTrial, search.budget);
+    const history = checks >= 2 && medianRuleHistoryProblem(stopping, longestTrial, search.budget, search.method === 'bayesian' ? spec.concurrency : 1);
     if (history) problems.push(history);
   }
   return problems;

@@ -11,7 +11,7 @@ import type { Objective } from './search/objective';
 import type { LedgerState } from './search/stop-ledger';
 import { SpecError } from './sweep-spec';
 import type { Leaderboard, SplitSummary, TrialSummary } from './sweep-types';
-import { DEFAULT_TRIALS_PER_RUN } from './workflow-limits';
+import { DEFAULT_TRIALS_PER_RUN, trialsInRun } from './workflow-limits';
 
 /** Best and not-completed trials carried (for the live leaderboard and the best trial); the others are counted. */
 export const CARRIED_ROWS = 20;
@@ -42,7 +42,7 @@ export interface SweepContinuation {
 
 /** The runs one workflow run plans: from `first`, whole batches (bayesian: `batch` = concurrency) up to `trialsPerRun`. */
 export function runChunk(first: number, total: number, trialsPerRun: number, batch = 1): { first: number; count: number } {
-  return { first, count: Math.max(0, Math.min(total - first + 1, Math.ceil(trialsPerRun / batch) * batch)) };
+  return { first, count: Math.max(0, Math.min(total - first + 1, trialsInRun(trialsPerRun, batch))) };
 }
 
 export function validTrialsPerRun(value: unknown): number {

@@ -7,7 +7,7 @@ import { HEAD_PARAM_DEFAULTS, headParamLimit, withinHeadLimit } from './head-par
 import { DEFAULT_OBJECTIVE, Objective } from './search/objective';
 import { SearchSpec, parseSearchSection } from './search/search-spec';
 import { largestValue } from './search/space';
-import { specMistakes } from './spec-mistakes';
+import { LATEST_SPEC_CHECKS, SpecChecks, specMistakes } from './spec-mistakes';
 
 /** Seconds of training between checkpoints, unless the spec says otherwise (and for trials started before the setting). */
 export const DEFAULT_CHECKPOINT_EVERY_SECONDS = 10;
@@ -98,9 +98,10 @@ type Json = unknown;
  * Validates a raw (parsed JSON) spec and fills defaults; throws SpecError listing every problem.
  * `strict` (the default) also refuses what parses but is almost surely a mistake (lib/spec-mistakes.ts:
  * unknown fields, labels named like head hyperparameters, settings without effect, empty splits);
- * sweeps started before those checks existed replay without them.
+ * sweeps started before those checks existed replay without them, and `checks` names the generation
+ * of checks a running sweep started under.
  */
-export function parseSweepSpec(raw: Json, { strict = true }: { strict?: boolean } = {}): SweepSpec {
+export function parseSweepSpec(raw: Json, { strict = true, checks = LATEST_SPEC_CHECKS }: { strict?: boolean; checks?: SpecChecks } = {}): SweepSpec {
   if (!isObject(raw)) throw new SpecError(['the spec must be a JSON object, e.g. {"name": ..., "data": {...}, "grid": {...}}']);
   const problems: string[] = [];
   const at = new Reader(raw, problems);
@@ -181,7 +182,7 @@ export function parseSweepSpec(raw: Json, { strict = true }: { strict?: boolean 
       ? `search.budget: ${trials} trials is more than maxTrials (${spec.maxTrials}); lower the budget or raise maxTrials`
       : `grid: ${trials} permutations is more than maxTrials (${spec.maxTrials}); shrink the grid or raise maxTrials`);
   }
-  if (strict) problems.push(...specMistakes(raw, spec, maxTrialEpochs(spec)));
+  if (strict) problems.push(...specMistakes(raw, spec, maxTrialEpochs(spec), checks));
   if (problems.length) throw new SpecError(problems);
   return spec;
 }

@@ -9,5 +9,10 @@
  */
 export const DEFAULT_TRIALS_PER_RUN = 100;
 
+/** Trials one run of a sweep plans: `trialsPerRun` in whole batches (a bayesian batch is `concurrency` trials). */
+export function trialsInRun(trialsPerRun: number, batch = 1): number {
+  return Math.ceil(trialsPerRun / batch) * batch;
+}
+
 /** Temporal's hard limits (server defaults). */
 export const TEMPORAL_LIMITS = { events: 51_200, bytes: 50 * 1024 * 1024, payloadBytes: 2 * 1024 * 1024 } as const;

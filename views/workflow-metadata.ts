@@ -41,7 +41,7 @@ function searchDetails(search: SearchSpec, concurrency: number): string {
   const { objective, earlyStopping: stopping } = search;
   const rule = !stopping ? 'none'
     : stopping.rule === 'asha' ? `ASHA (grace ${stopping.gracePeriod}, reduction ${stopping.reductionFactor}, max ${stopping.maxEpochs} epochs)`
-      : `median rule (from epoch ${stopping.minEpochs}${stopping.intervalEpochs ? `, every ${stopping.intervalEpochs} epochs` : ''}, ${stopping.minTrials} trials)`;
+      : `median rule (from epoch ${stopping.minEpochs}${(stopping.intervalEpochs ?? 1) > 1 ? `, every ${stopping.intervalEpochs} epochs` : ''}, ${stopping.minTrials} trials)`;
   return [
     `**Search** ${search.method}, ${search.budget} trials, ${concurrency} at a time · objective ${objective.metric} (${objective.direction}) · ` +
       `keeps each trial's ${search.keepBestEpoch ? 'best' : 'last'} epoch · early stopping ${rule}`,

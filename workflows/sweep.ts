@@ -40,6 +40,8 @@ const EXPERIMENT_ONCE_PATCH = 'sweep-experiment-once';
 const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
 /** Marks the sweeps whose spec (lib/spec-mistakes.ts) and id were checked strictly: those before ignored unknown fields and took any id. */
 const STRICT_SPEC_PATCH = 'sweep-spec-strict';
+/** Marks the sweeps whose spec had the second generation of strict checks (lib/spec-mistakes.ts SpecChecks): those before replay without them. */
+const SPEC_CHECKS_2_PATCH = 'sweep-spec-checks-2';
 /**
  * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
@@ -84,7 +86,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
   // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
   const strict = !carry && patched(STRICT_SPEC_PATCH);
-  const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict }));
+  const checks = strict && patched(SPEC_CHECKS_2_PATCH) ? 2 : 1;
+  const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict, checks }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   const sweepId = workflowInfo().workflowId;
   // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.

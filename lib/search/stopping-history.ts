@@ -6,15 +6,15 @@
 //
 // The per-decision costs are measured (test/workflows/history-size.ts, `median:100`: 8 trials of 100
 // epochs, 99 decisions each: a trial's history 1,705 events and 1.02 MB, the sweep's 5,119 events and
-// 1.19 MB; `median:100:3`, 34 decisions: 573 events and 349 KB, 1,666 events and 418 KB) and rounded up. ASHA is not estimated: a trial makes one decision per rung (a handful), and
-// most trials stop at the first.
-import { DEFAULT_TRIALS_PER_RUN, TEMPORAL_LIMITS } from '../workflow-limits';
-import { MedianConfig, decisionEpochs } from './early-stopping';
+// 1.19 MB; `median:100:3`, 34 decisions: 573 events and 349 KB, 1,666 events and 418 KB) and rounded up.
+// ASHA is not estimated: a trial makes one decision per rung (a handful), and most trials stop at the first.
+import { DEFAULT_TRIALS_PER_RUN, TEMPORAL_LIMITS, trialsInRun } from '../workflow-limits';
+import { MedianConfig } from './early-stopping';
 
 export interface StoppingHistory {
   trialEvents: number;
   trialBytes: number;
-  /** One run of the sweep's workflow: up to DEFAULT_TRIALS_PER_RUN trials. */
+  /** One run of the sweep's workflow (it continues as new every DEFAULT_TRIALS_PER_RUN trials, in whole bayesian batches). */
   runEvents: number;
   runBytes: number;
   /** The early-stopping values a run hands the next (continue-as-new), at the last run. */
@@ -30,25 +30,37 @@ export const STOPPING_HISTORY_BUDGET: StoppingHistory = {
   carryBytes: TEMPORAL_LIMITS.payloadBytes * 0.75,
 };
 
-/** The histories of a median-rule sweep of `budget` trials, the longest `longestTrial` epochs, if no trial stops early (the worst case). */
-export function medianRuleHistory(rule: MedianConfig, longestTrial: number, budget: number): StoppingHistory {
-  const decisions = decisionEpochs({ rule: 'median', ...rule }, longestTrial);
-  // Values reported to the sweep, and epochs listed by the segments' results: epochs 1..e at each decision epoch e.
-  const reported = decisions.reduce((sum, epoch) => sum + epoch, 0);
-  const trialsPerRun = Math.min(budget, DEFAULT_TRIALS_PER_RUN);
+/**
+ * The median rule's decision epochs below `longestTrial` (lib/search/early-stopping.ts decisionEpochs),
+ * in closed form: how many, their sum (values reported, epochs listed by results) and the last.
+ */
+function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number; last: number } {
+  const every = rule.intervalEpochs ?? 1;
+  const count = rule.minEpochs < longestTrial ? Math.floor((longestTrial - 1 - rule.minEpochs) / every) + 1 : 0;
+  return { count, sum: count * rule.minEpochs + (every * count * (count - 1)) / 2, last: count ? rule.minEpochs + every * (count - 1) : 0 };
+}
+
+/**
+ * The histories of a median-rule sweep of `budget` trials, the longest `longestTrial` epochs, if no trial
+ * stops early (the worst case); `batch` is a bayesian sweep's concurrency (its runs hold whole batches).
+ */
+export function medianRuleHistory(rule: MedianConfig, longestTrial: number, budget: number, batch = 1): StoppingHistory {
+  const made = decisions(rule, longestTrial);
+  const trialsPerRun = Math.min(budget, trialsInRun(DEFAULT_TRIALS_PER_RUN, batch));
   const JSON_NUMBER = 19;
   return {
-    trialEvents: 20 + 18 * decisions.length,
-    trialBytes: 170 * (reported + longestTrial) + 1700 * (decisions.length + 1),
-    runEvents: trialsPerRun * (10 + 6.5 * decisions.length),
-    runBytes: trialsPerRun * (3500 + JSON_NUMBER * reported + 550 * decisions.length),
-    carryBytes: budget > DEFAULT_TRIALS_PER_RUN ? JSON_NUMBER * budget * (decisions.at(-1) ?? 0) : 0,
+    trialEvents: 20 + 18 * made.count,
+    trialBytes: 170 * (made.sum + longestTrial) + 1700 * (made.count + 1),
+    runEvents: trialsPerRun * (10 + 6.5 * made.count),
+    runBytes: trialsPerRun * (3500 + JSON_NUMBER * made.sum + 550 * made.count),
+    carryBytes: budget > trialsPerRun ? JSON_NUMBER * budget * made.last : 0,
   };
 }
 
-/** Where each part of the history lies, in words; a sweep of at most DEFAULT_TRIALS_PER_RUN trials has one run. */
-function parts(budget: number): Record<keyof StoppingHistory, { where: string; unit: 'events' | 'bytes' }> {
-  const run = budget > DEFAULT_TRIALS_PER_RUN ? `each run of the sweep's workflow history (it continues as new every ${DEFAULT_TRIALS_PER_RUN} trials)` : "the sweep's workflow history";
+/** Where each part of the history lies, in words. */
+function parts(budget: number, batch: number): Record<keyof StoppingHistory, { where: string; unit: 'events' | 'bytes' }> {
+  const perRun = trialsInRun(DEFAULT_TRIALS_PER_RUN, batch);
+  const run = budget > perRun ? `each run of the sweep's workflow history (it continues as new every ${perRun} trials)` : "the sweep's workflow history";
   return {
     trialEvents: { where: "a trial's workflow history", unit: 'events' },
     trialBytes: { where: "a trial's workflow history", unit: 'bytes' },
@@ -58,36 +70,42 @@ function parts(budget: number): Record<keyof StoppingHistory, { where: string; u
   };
 }
 
-/** What goes over the budget, in words; empty when it fits. */
-function overBudget(history: StoppingHistory, budget: number): string[] {
-  const where = parts(budget);
-  return (Object.keys(where) as Array<keyof StoppingHistory>)
-    .filter((key) => history[key] > STOPPING_HISTORY_BUDGET[key])
-    .map((key) => {
-      const { where: place, unit } = where[key];
-      const amount = (n: number) => (unit === 'events' ? `${round(n)} events` : mb(n));
-      return `about ${amount(history[key])} in ${place}, over the ${amount(STOPPING_HISTORY_BUDGET[key])} it is kept under`;
-    });
+/** The parts of `history` over the budget. */
+function overBudget(history: StoppingHistory): Array<keyof StoppingHistory> {
+  return (Object.keys(STOPPING_HISTORY_BUDGET) as Array<keyof StoppingHistory>).filter((key) => history[key] > STOPPING_HISTORY_BUDGET[key]);
 }
 
+/** The parts of `history` over the budget, in words. */
+function overBudgetInWords(history: StoppingHistory, budget: number, batch: number): string[] {
+  const where = parts(budget, batch);
+  return overBudget(history).map((key) => {
+    const { where: place, unit } = where[key];
+    const amount = (n: number) => (unit === 'events' ? `${round(n)} events` : mb(n));
+    return `about ${amount(history[key])} in ${place}, more than the ${amount(STOPPING_HISTORY_BUDGET[key])} allowed there`;
+  });
+}
+
+/** An interval worth suggesting leaves the rule a few decisions to make. */
 const MIN_DECISIONS = 3;
 
-/** Why a median-rule sweep would outgrow its workflow histories, with the smallest intervalEpochs that fits; undefined when it fits. */
-export function medianRuleHistoryProblem(rule: MedianConfig, longestTrial: number, budget: number): string | undefined {
-  const over = overBudget(medianRuleHistory(rule, longestTrial, budget), budget);
-  if (!over.length) return undefined;
+/**
+ * Why a median-rule sweep would outgrow its workflow histories, with the smallest intervalEpochs that
+ * fits; undefined when it fits. `batch`: a bayesian sweep's concurrency.
+ */
+export function medianRuleHistoryProblem(rule: MedianConfig, longestTrial: number, budget: number, batch = 1): string | undefined {
+  const history = medianRuleHistory(rule, longestTrial, budget, batch);
+  if (!overBudget(history).length) return undefined;
   const every = rule.intervalEpochs ?? 1;
-  // An interval worth suggesting leaves the rule a few decisions to make.
   let fits: number | undefined;
-  for (let interval = every + 1; fits === undefined && decisionEpochs({ rule: 'median', ...rule, intervalEpochs: interval }, longestTrial).length >= MIN_DECISIONS; interval++) {
-    if (!overBudget(medianRuleHistory({ ...rule, intervalEpochs: interval }, longestTrial, budget), budget).length) fits = interval;
+  for (let interval = every + 1; fits === undefined && decisions({ ...rule, intervalEpochs: interval }, longestTrial).count >= MIN_DECISIONS; interval++) {
+    if (!overBudget(medianRuleHistory({ ...rule, intervalEpochs: interval }, longestTrial, budget, batch)).length) fits = interval;
   }
   const fix = fits === undefined
     ? 'lower the budget or the epochs, or use ASHA (one decision per rung)'
-    : `set search.earlyStopping.intervalEpochs to ${fits} or more (decide every ${fits} epochs, as Optuna's interval_steps), or use ASHA (one decision per rung)`;
+    : `set search.earlyStopping.intervalEpochs to ${fits} (decide every ${fits} epochs, as Optuna's interval_steps), or use ASHA (one decision per rung)`;
   return `search.earlyStopping: the median rule deciding every ${every === 1 ? 'epoch' : `${every} epochs`} from epoch ${rule.minEpochs} of trials up to ${longestTrial} epochs long, ` +
-    `over ${budget} trials, would put ${over.join('; and ')} (Temporal's limits: ${round(TEMPORAL_LIMITS.events)} events or ${mb(TEMPORAL_LIMITS.bytes)} per history, ` +
-    `${mb(TEMPORAL_LIMITS.payloadBytes)} per payload; the sweep would fail hours in): ${fix}`;
+    `over ${budget} trials, would put ${overBudgetInWords(history, budget, batch).join('; and ')}, if no trial stopped early (Temporal's limits: ${round(TEMPORAL_LIMITS.events)} events or ${mb(TEMPORAL_LIMITS.bytes)} per history, ` +
+    `${mb(TEMPORAL_LIMITS.payloadBytes)} per payload; near or past them, a sweep can fail hours in): ${fix}`;
 }
 
 function round(n: number): string {

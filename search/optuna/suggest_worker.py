@@ -37,6 +37,8 @@ from suggest import suggest
 # a sync activity cannot be interrupted anyway.
 SUGGESTION_GRACE = timedelta(seconds=20)
 
+# Suggestions computed at once (TPE is CPU-bound numpy work).
+SUGGESTION_THREADS = 2
 
 # The sweep gives suggestTrials a 20 s heartbeat timeout (a suggestion lost with its worker is asked
 # again after that, not after the 5-minute start-to-close): heartbeat well within it.
@@ -56,14 +58,18 @@ def suggest_trials(request: dict) -> list[dict]:
 
 def heartbeating(compute):
     """compute() on a thread of its own, heartbeating from the activity's thread until it returns (or raises)."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
         answer = pool.submit(compute)
         while True:
             activity.heartbeat()
-            try:
-                return answer.result(timeout=HEARTBEAT_EVERY_SECONDS)
-            except concurrent.futures.TimeoutError:
-                continue
+            done, _ = concurrent.futures.wait([answer], timeout=HEARTBEAT_EVERY_SECONDS)
+            if done:
+                return answer.result()
+    finally:
+        # An attempt cancelled or timed out (the SDK raises in this thread) ends now, freeing its slot; the
+        # computation it started runs out on its own thread, its answer unused.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def connect_config() -> dict:
@@ -82,10 +88,12 @@ async def main() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    # Sync activity: TPE is CPU-bound numpy work, so it runs on threads, off the event loop.
-    with ThreadPoolExecutor(max_workers=2) as executor:
+    # Sync activity: TPE runs on threads, off the event loop.
+    with ThreadPoolExecutor(max_workers=SUGGESTION_THREADS) as executor:
+        # As many suggestions taken as threads to run them: a task taken and left waiting in the worker
+        # would count against its 20 s heartbeat timeout; on the server it waits for any worker.
         worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor,
-                        graceful_shutdown_timeout=SUGGESTION_GRACE)
+                        max_concurrent_activities=SUGGESTION_THREADS, graceful_shutdown_timeout=SUGGESTION_GRACE)
         # Leaving the block shuts the worker down: no more polls; running suggestions get SUGGESTION_GRACE to finish.
         async with worker:
             print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)

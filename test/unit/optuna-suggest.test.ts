@@ -226,4 +226,19 @@ describe('suggest_worker.py heartbeats while TPE runs', { skip }, () => {
     assert.ok(beats >= 2, `${beats} heartbeats`);
     assert.deepEqual(configs, suggest(request));
   });
+
+  test('a request suggest.py refuses still fails as a SpecError (not retried), through the heartbeating thread', () => {
+    const script = [
+      'from temporalio.exceptions import ApplicationError',
+      'from temporalio.testing import ActivityEnvironment',
+      'import suggest_worker',
+      'try:',
+      '    ActivityEnvironment().run(suggest_worker.suggest_trials, {"space": {}})',
+      'except ApplicationError as error:',
+      '    print(error.type, error.non_retryable)',
+    ].join('\n');
+    const run = spawnSync(PYTHON, ['-c', script], { cwd: join(ROOT, 'search', 'optuna'), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'SpecError True');
+  });
 });

@@ -144,22 +144,54 @@ test('trials that called evaluateTrial after training replay with it; trials who
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+/**
+ * Replays the sweep history `file` with its spec (the first run's input) replaced by `rewrite`'s JSON
+ * text; the replay's error, if any. The workflow re-parses the spec on every replay.
+ */
+async function replayWithSpec(file: string, rewrite: (spec: Record<string, any>) => string): Promise<Error | undefined> {
+  const { workflowId, history } = histories((f) => f === file)[0];
+  const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+  input.data = new TextEncoder().encode(rewrite(JSON.parse(new TextDecoder().decode(input.data!))));
+  const results: Array<{ workflowId: string; error?: Error }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, [{ workflowId, history }])) results.push(result);
+  assert.equal(results.length, 1);
+  return results[0].error;
+}
+
 test('a sweep whose spec has fields the strict checks refuse, started before them, replays as it ran', async () => {
   // The recorded grid sweep's spec, with fields the parser of its time ignored (a note, a misspelt
   // augmentation field): that code ran this same history. Today's parser refuses them, but only for
   // sweeps that record the patch's marker (patched('sweep-spec-strict')); without it the replay would
   // fail the workflow at its first task instead of scheduling what the history holds.
-  const { workflowId, history } = histories((file) => file === 'completed.00-sweep.json')[0];
-  const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-  const spec = JSON.parse(new TextDecoder().decode(input.data!));
-  // And a label of 1e400 (Infinity once parsed), which the parser of its time took and the strict checks refuse.
-  const withTypos = { ...spec, notes: 'recorded before the strict checks', augmentation: { ...spec.augmentation, vies: 2 }, grid: { ...spec.grid, replicate: [Infinity] } };
-  assert.throws(() => parseSweepSpec(withTypos), /notes: not a field of the spec[\s\S]*augmentation\.vies[\s\S]*grid\.replicate: a number too large/);
-  input.data = new TextEncoder().encode(JSON.stringify({ ...withTypos, grid: { ...withTypos.grid, replicate: ['INFINITY'] } }).replace('"INFINITY"', '1e400'));
-  const results: Array<{ workflowId: string; error?: Error }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, [{ workflowId, history }])) results.push(result);
-  assert.equal(results.length, 1);
-  assert.equal(results[0].error, undefined, results[0].error?.message);
+  const error = await replayWithSpec('completed.00-sweep.json', (spec) => {
+    // And a label of 1e400 (Infinity once parsed), which the parser of its time took and the strict checks refuse.
+    const withTypos = { ...spec, notes: 'recorded before the strict checks', augmentation: { ...spec.augmentation, vies: 2 }, grid: { ...spec.grid, replicate: [Infinity] } };
+    assert.throws(() => parseSweepSpec(withTypos), /notes: not a field of the spec[\s\S]*augmentation\.vies[\s\S]*grid\.replicate: a number too large/);
+    return JSON.stringify({ ...withTypos, grid: { ...withTypos.grid, replicate: ['INFINITY'] } }).replace('"INFINITY"', '1e400');
+  });
+  assert.equal(error, undefined, error?.message);
+});
+
+test('a sweep started under the first generation of strict checks replays without the checks added since (patch sweep-spec-checks-2)', async () => {
+  // Both recorded after patched('sweep-spec-strict') and before patched('sweep-spec-checks-2'): their
+  // first task ran the first generation of checks. Each rewrite breaks one check of the second generation;
+  // without the patch the replay fails the sweep at its first task (checked by hand: nondeterminism).
+  const grid = 'cancelled-exporting-unpatched.00-sweep.json';
+  const search = 'cancelled-suggesting-unpatched.00-sweep.json';
+  const cases: Array<[string, string, (spec: Record<string, any>) => Record<string, any>, RegExp]> = [
+    [grid, 'an oversized head', (spec) => ({ ...spec, grid: { ...spec.grid, hidden_units: [8, 20_000] } }), /grid\.hidden_units: 20000 hidden units is more than/],
+    [grid, 'a class written twice', (spec) => ({ ...spec, data: { ...spec.data, classes: [...spec.data.classes, 'ros\u00e9', 'rose\u0301'] } }), /data\.classes: "[^"]+" and "[^"]+" are one name/],
+    [search, 'median-rule histories past the limits', (spec) => ({
+      ...spec, search: { ...spec.search, earlyStopping: { rule: 'median', minTrials: 1 }, space: { ...spec.search.space, n_epochs: { type: 'choice', values: [400] } } },
+    }), /search\.earlyStopping: the median rule deciding every epoch .* MB in a trial's workflow history/],
+  ];
+  for (const [file, what, rewrite, refusal] of cases) {
+    const spec = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    const rewritten = rewrite(JSON.parse(new TextDecoder().decode(spec.data!)));
+    assert.throws(() => parseSweepSpec(rewritten), refusal, `a new sweep with ${what} is refused`);
+    const error = await replayWithSpec(file, () => JSON.stringify(rewritten));
+    assert.equal(error, undefined, `${what}: ${error?.message}`);
+  }
 });
 
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {

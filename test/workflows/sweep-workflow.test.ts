@@ -121,18 +121,22 @@ describe('sweep workflow with fake activities', () => {
     assert.match(board.artifacts.report ?? '', /report\.html$/);
   });
 
-  test('a spec started without the CLI (as `temporal workflow start` does) is checked as strictly: a misspelt field fails the sweep before any work', async () => {
-    const raw = { ...spec(), concurency: 2 };
-    const fakes = fakeActivities();
-    await withWorkers(raw, fakes, async () => {
-      const handle = await startSweep(raw, 'strict-spec');
-      await assert.rejects(handle.result(), (error: unknown) => {
-        const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
-        return error instanceof WorkflowFailedError && cause.type === FailureType.spec && cause.nonRetryable &&
-          /concurency: not a field of the spec; did you mean "concurrency"\?/.test(cause.message);
+  test('a spec started without the CLI (as `temporal workflow start` does) is checked as strictly: a misspelt field, or an oversized head (the second generation of checks), fails the sweep before any work', async () => {
+    const base = spec();
+    for (const [i, [raw, refusal]] of ([
+      [{ ...base, concurency: 2 }, /concurency: not a field of the spec; did you mean "concurrency"\?/],
+      [{ ...base, grid: { ...base.grid, hidden_units: [8, 20_000] } }, /grid\.hidden_units: 20000 hidden units is more than/],
+    ] as const).entries()) {
+      const fakes = fakeActivities();
+      await withWorkers(base, fakes, async () => {
+        const handle = await startSweep(raw as typeof base, `strict-spec-${i}`);
+        await assert.rejects(handle.result(), (error: unknown) => {
+          const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+          return error instanceof WorkflowFailedError && cause.type === FailureType.spec && cause.nonRetryable && refusal.test(cause.message);
+        });
       });
-    });
-    assert.deepEqual(fakes.calls, []);
+      assert.deepEqual(fakes.calls, []);
+    }
   });
 
   test('a sweep whose workflow id has a "/" (its artifacts would land in another sweep\'s folder) fails before any work', async () => {
