@@ -544,6 +544,25 @@ describe('a cancelled bayesian search', () => {
     }, slowSecond);
     assert.equal(requests.length, 2);
   });
+
+  test('cancelled while a later batch is planned: ranks the earlier batches into its partial leaderboard', async () => {
+    const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
+    let reached!: () => void;
+    const planningBatch2 = new Promise<void>((resolve) => { reached = resolve; });
+    let plans = 0;
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      planTrials: async (input) => {
+        if (++plans === 1) return base.cpu.planTrials(input);
+        reached();
+        return busyUntilCancelled();
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-planning'), planningBatch2);
+      assert.deepEqual(board.failed, []);
+    });
+  });
 });
 
 describe('a configuration drawn twice', () => {
