@@ -39,6 +39,13 @@ function fakeEpoch(trial: TrialPlan, epoch: number): EpochMetrics {
 
 export const CLASSES = ['daisy', 'rose'];
 
+/** A point a test waits for: `reach()` marks it, and `reached` resolves then. */
+export function milestone(): { reached: Promise<void>; reach: () => void } {
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => { reach = resolve; });
+  return { reached, reach };
+}
+
 /** An activity that is busy until it is cancelled (the sweep's cancel, or the worker shutting down): it heartbeats so the cancel reaches it. */
 export async function busyUntilCancelled(): Promise<never> {
   for (;;) {

@@ -24,7 +24,7 @@ import { SearchSpace, sampleConfig } from '../../lib/search/space';
 import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, releaseLeaseSignal, sweepWorkflow, trainingLeaseWorkflow } from '../../workflows';
 import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
-import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy } from './fake-activities';
+import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy, milestone } from './fake-activities';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
@@ -87,6 +87,33 @@ function fakeSuggest(requests: SuggestRequest[]): SuggestActivities {
 /** `trialsPerRun`: continue as new after that many trials (lib/sweep-continuation.ts). */
 const startSweep = (raw: ReturnType<typeof spec>, id: string, trialsPerRun?: number) =>
   env.client.workflow.start(sweepWorkflow, { taskQueue: raw.taskQueues.cpu, workflowId: `${id}-${process.pid}-${queueCount}`, args: trialsPerRun ? [raw, { trialsPerRun }] : [raw] });
+
+/** Fakes whose second planTrials (a later batch or run) is busy until cancelled, and the moment it starts. */
+function busyAtSecondPlan(): { fakes: Fakes; reached: Promise<void> } {
+  const { reached, reach } = milestone();
+  let plans = 0;
+  const base = fakeActivities();
+  const fakes = fakeActivities({
+    planTrials: async (input) => {
+      if (++plans === 1) return base.cpu.planTrials(input);
+      reach();
+      return busyUntilCancelled();
+    },
+  });
+  return { fakes, reached };
+}
+
+/** Cancels the sweep once `reached`; asserts that it ends cancelled, and returns the partial leaderboard it wrote. */
+async function cancelledOnceAt(started: ReturnType<typeof startSweep>, reached: Promise<void>): Promise<Leaderboard> {
+  const handle = await started;
+  await reached;
+  await handle.cancel();
+  await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
+  const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
+  assert.equal(board.status, 'cancelled');
+  assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
+  return board;
+}
 
 /** Index of the first and last call of `activity` in the log; -1 when never called. */
 function span(calls: string[], activity: string): [number, number] {
@@ -181,8 +208,7 @@ describe('sweep workflow with fake activities', () => {
 
   test('cancelling stops training, skips the export and still writes the results', async () => {
     const raw = spec({ grid: { hidden_units: [8], n_epochs: [1] } });
-    let started!: () => void;
-    const training = new Promise<void>((resolve) => { started = resolve; });
+    const { reached: training, reach: started } = milestone();
     const fakes = fakeActivities({
       trainTrial: async () => {
         started();
@@ -204,8 +230,7 @@ describe('sweep workflow with fake activities', () => {
 
   test('cancelled while the best trial is exported: ends cancelled, every trial ranked into its partial leaderboard, no model', async () => {
     const raw = spec();
-    let reached!: () => void;
-    const exporting = new Promise<void>((resolve) => { reached = resolve; });
+    const { reached: exporting, reach: reached } = milestone();
     const fakes = fakeActivities({
       exportModel: async () => {
         reached();
@@ -213,13 +238,7 @@ describe('sweep workflow with fake activities', () => {
       },
     });
     await withWorkers(raw, fakes, async () => {
-      const handle = await startSweep(raw, 'cancel-export');
-      await exporting;
-      await handle.cancel();
-      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
-      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
-      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
-      assert.equal(board.status, 'cancelled');
+      const board = await cancelledOnceAt(startSweep(raw, 'cancel-export'), exporting);
       assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
       // The export was cancelled with the sweep: no model, and no export "failure" to report.
       assert.equal(board.model, undefined);
@@ -490,23 +509,10 @@ describe('search with fake activities', () => {
 });
 
 describe('a cancelled bayesian search', () => {
-  /** Cancels the sweep once `reached`; it ends cancelled with run 1 ranked in its partial leaderboard, which is returned. */
-  async function cancelledOnceAt(started: ReturnType<typeof startSweep>, reached: Promise<void>): Promise<Leaderboard> {
-    const handle = await started;
-    await reached;
-    await handle.cancel();
-    await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
-    const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
-    assert.equal(board.status, 'cancelled');
-    assert.deepEqual(board.ranked.map((t) => t.run), [1]);
-    assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
-    return board;
-  }
 
   test('stops suggesting and writes its partial leaderboard, as grid and random sweeps do', async () => {
     const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
-    let reached!: () => void;
-    const atRun2 = new Promise<void>((resolve) => { reached = resolve; });
+    const { reached: atRun2, reach: reached } = milestone();
     const base = fakeActivities();
     const fakes = fakeActivities({
       trainTrial: async (input) => {
@@ -518,6 +524,7 @@ describe('a cancelled bayesian search', () => {
     const requests: SuggestRequest[] = [];
     await withWorkers(raw, fakes, async () => {
       const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel'), atRun2);
+      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
       assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[2, 'cancelled']]);
     }, fakeSuggest(requests));
     assert.equal(requests.length, 2, 'no suggestion asked once cancelled');
@@ -525,8 +532,7 @@ describe('a cancelled bayesian search', () => {
 
   test('cancelled while a suggestion is asked for: ranks what finished into its partial leaderboard', async () => {
     const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
-    let reached!: () => void;
-    const atSecondSuggestion = new Promise<void>((resolve) => { reached = resolve; });
+    const { reached: atSecondSuggestion, reach: reached } = milestone();
     const requests: SuggestRequest[] = [];
     const suggest = fakeSuggest(requests);
     const slowSecond: SuggestActivities = {
@@ -540,26 +546,18 @@ describe('a cancelled bayesian search', () => {
       },
     };
     await withWorkers(raw, fakeActivities(), async () => {
-      await cancelledOnceAt(startSweep(raw, 'bayes-cancel-suggesting'), atSecondSuggestion);
+      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-suggesting'), atSecondSuggestion);
+      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
     }, slowSecond);
     assert.equal(requests.length, 2);
   });
 
   test('cancelled while a later batch is planned: ranks the earlier batches into its partial leaderboard', async () => {
     const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
-    let reached!: () => void;
-    const planningBatch2 = new Promise<void>((resolve) => { reached = resolve; });
-    let plans = 0;
-    const base = fakeActivities();
-    const fakes = fakeActivities({
-      planTrials: async (input) => {
-        if (++plans === 1) return base.cpu.planTrials(input);
-        reached();
-        return busyUntilCancelled();
-      },
-    });
+    const { fakes, reached: planningBatch2 } = busyAtSecondPlan();
     await withWorkers(raw, fakes, async () => {
       const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-planning'), planningBatch2);
+      assert.deepEqual(board.ranked.map((t) => t.run), [1]);
       assert.deepEqual(board.failed, []);
     });
   });
@@ -717,8 +715,7 @@ describe('a long sweep continues as new', () => {
     const raw = spec({ grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] } });
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });
-    let reached!: () => void;
-    const reachedRun5 = new Promise<void>((resolve) => { reached = resolve; });
+    const { reached: reachedRun5, reach: reached } = milestone();
     const base = fakeActivities();
     const fakes = fakeActivities({
       trainTrial: async (input) => {
@@ -752,25 +749,9 @@ describe('a long sweep continues as new', () => {
 
   test('cancelled while a later run plans its trials: ranks the earlier runs\' trials into its partial leaderboard', async () => {
     const raw = spec({ grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] } });
-    let reached!: () => void;
-    const planningRun2 = new Promise<void>((resolve) => { reached = resolve; });
-    let plans = 0;
-    const base = fakeActivities();
-    const fakes = fakeActivities({
-      planTrials: async (input) => {
-        if (++plans === 1) return base.cpu.planTrials(input);
-        reached();
-        return busyUntilCancelled();
-      },
-    });
+    const { fakes, reached: planningRun2 } = busyAtSecondPlan();
     await withWorkers(raw, fakes, async () => {
-      const handle = await startSweep(raw, 'can-cancel-planning', 2);
-      await planningRun2;
-      await handle.cancel();
-      await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
-      assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
-      const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
-      assert.equal(board.status, 'cancelled');
+      const board = await cancelledOnceAt(startSweep(raw, 'can-cancel-planning', 2), planningRun2);
       assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2]);
       assert.deepEqual(board.failed, []);
     });
