@@ -245,7 +245,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const first = chunk?.first ?? 1;
     for (const count of batchSizes(chunk?.count ?? spec.search.budget, spec.concurrency)) {
       // Cancelled: no more batches; what finished is ranked below (before the patch, the next suggestion threw).
-      if (CancellationScope.current().consideredCancelled && patched(CANCELLED_STOPS_SUGGESTING_PATCH)) break;
+      if (sweepCancelled(CANCELLED_STOPS_SUGGESTING_PATCH)) break;
       const finished = finishedSoFar();
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
         [suggestRequest(spec.search, spec.seed, finished, count)]).catch((error: unknown) => {

@@ -9,7 +9,7 @@
 // 1.19 MB; `median:100:3`, 34 decisions: 573 events and 349 KB, 1,666 events and 418 KB) and rounded up.
 // ASHA is not estimated: a trial makes one decision per rung (a handful), and most trials stop at the first.
 import { DEFAULT_TRIALS_PER_RUN, TEMPORAL_LIMITS, trialsInRun } from '../workflow-limits';
-import { MedianConfig } from './early-stopping';
+import { MedianConfig, medianSchedule } from './early-stopping';
 
 export interface StoppingHistory {
   trialEvents: number;
@@ -30,14 +30,10 @@ export const STOPPING_HISTORY_BUDGET: StoppingHistory = {
   carryBytes: TEMPORAL_LIMITS.payloadBytes * 0.75,
 };
 
-/**
- * The median rule's decision epochs below `longestTrial` (lib/search/early-stopping.ts decisionEpochs),
- * in closed form: how many, their sum (values reported, epochs listed by results) and the last.
- */
+/** The longest trial's decisions: how many, their epochs' sum (values reported, epochs listed by results) and the last. */
 function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number; last: number } {
-  const every = rule.intervalEpochs ?? 1;
-  const count = rule.minEpochs < longestTrial ? Math.floor((longestTrial - 1 - rule.minEpochs) / every) + 1 : 0;
-  return { count, sum: count * rule.minEpochs + (every * count * (count - 1)) / 2, last: count ? rule.minEpochs + every * (count - 1) : 0 };
+  const { first, every, count } = medianSchedule(rule, longestTrial);
+  return { count, sum: count * first + (every * count * (count - 1)) / 2, last: count ? first + every * (count - 1) : 0 };
 }
 
 /**
@@ -95,7 +91,7 @@ const MIN_DECISIONS = 3;
 export function medianRuleHistoryProblem(rule: MedianConfig, longestTrial: number, budget: number, batch = 1): string | undefined {
   const history = medianRuleHistory(rule, longestTrial, budget, batch);
   if (!overBudget(history).length) return undefined;
-  const every = rule.intervalEpochs ?? 1;
+  const { every } = medianSchedule(rule, longestTrial);
   let fits: number | undefined;
   for (let interval = every + 1; fits === undefined && decisions({ ...rule, intervalEpochs: interval }, longestTrial).count >= MIN_DECISIONS; interval++) {
     if (!overBudget(medianRuleHistory({ ...rule, intervalEpochs: interval }, longestTrial, budget, batch)).length) fits = interval;
