@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { artifactKeys } from '../lib/artifact-keys';
 import { listKeys, s3Url } from '../platform/storage';
-import { storageConfig, tensorboardExecutable } from '../platform/config';
+import { storageConfig, storageRegion, tensorboardExecutable } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
 import { UsageError } from './commands';
 import { describeSweep } from './describe-sweep';
@@ -37,12 +37,12 @@ export function tensorboardBinary(): string {
  * Environment for TensorBoard's boto3 S3 reader (and its Python sibling in the tests): our endpoint as
  * S3_ENDPOINT, the region, and the AWS credential variables (profile, shared credentials file) as they are.
  */
-export function tensorboardEnv(): NodeJS.ProcessEnv {
+export async function tensorboardEnv(): Promise<NodeJS.ProcessEnv> {
   const config = storageConfig();
   return {
     ...process.env,
     ...(config.endpoint ? { S3_ENDPOINT: config.endpoint } : {}),
-    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? config.region,
+    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? await storageRegion(),
   };
 }
 
@@ -59,7 +59,7 @@ export async function tensorboard(sweepId: string, options: TensorboardOptions =
   }
 
   const child = spawn(binary, ['--logdir', logdir, '--host', host, '--port', String(port), '--window_title', `sweep ${sweepId}`], {
-    env: tensorboardEnv(),
+    env: await tensorboardEnv(),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve, reject) => {

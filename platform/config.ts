@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { loadConfig } from '@smithy/core/config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -60,7 +61,6 @@ export interface StorageConfig {
   bucket: string;
   endpoint?: string;
   forcePathStyle: boolean;
-  region: string;
 }
 
 export function storageConfig(): StorageConfig {
@@ -68,8 +68,25 @@ export function storageConfig(): StorageConfig {
     bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
     endpoint: setting('S3_ENDPOINT'),
     forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
-    region: setting('AWS_REGION') ?? 'us-east-1',
   };
+}
+
+let region: (() => Promise<string>) | undefined;
+
+/**
+ * The bucket's region as the AWS SDK finds it: AWS_REGION, else the `region` of the AWS profile
+ * (AWS_PROFILE, in AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE), else us-east-1, which MinIO
+ * accepts. The SDK's own default would end by asking EC2's metadata service, which off EC2 only
+ * times out; a fixed us-east-1 ignored the profile, and S3 refuses a bucket addressed in the wrong region.
+ */
+export function storageRegion(): Promise<string> {
+  loadStackEnv();
+  region ??= loadConfig<string>({
+    environmentVariableSelector: (env) => env.AWS_REGION || undefined,
+    configFileSelector: (profile) => profile.region || undefined,
+    default: 'us-east-1',
+  }, { preferredFile: 'credentials' }); // where the SDK itself looks first for a region
+  return region();
 }
 
 export interface WorkerConfig {

@@ -2,7 +2,7 @@
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { storageConfig } from './config';
+import { storageConfig, storageRegion } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 
 let client: S3Client | undefined;
@@ -12,7 +12,7 @@ export function s3(): S3Client {
   if (!client) {
     const config = storageConfig();
     client = new S3Client({
-      region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle,
+      region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle,
       // A connection that cannot be made, or a socket silent for a minute, fails the request (and so the
       // activity, which Temporal retries) instead of hanging it: CPU activities heartbeat while they
       // run (activities/heartbeat-while-running.ts), so a hung request would otherwise wait out the

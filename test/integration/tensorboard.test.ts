@@ -32,8 +32,8 @@ async function runSweep(spec: unknown, id: string): Promise<Leaderboard> {
 }
 
 /** What TensorBoard's loaders find under the sweep's s3:// log directory (see read_events.py `read`). */
-function readFromS3(sweepId: string): any {
-  const r = spawnSync(PYTHON, [READER, 'read', tensorboardLogdir(sweepId)], { env: tensorboardEnv(), encoding: 'utf8', maxBuffer: 256 << 20, timeout: 180_000 });
+async function readFromS3(sweepId: string): Promise<any> {
+  const r = spawnSync(PYTHON, [READER, 'read', tensorboardLogdir(sweepId)], { env: await tensorboardEnv(), encoding: 'utf8', maxBuffer: 256 << 20, timeout: 180_000 });
   if (r.status !== 0) throw new Error(`read_events.py read failed (${r.status}): ${r.error ?? ''}\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -172,7 +172,7 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
   });
 
   test('read from s3:// with TensorBoard\'s readers: every trial\'s scalars per epoch, histograms, graph, hparams', async () => {
-    const data = readFromS3(sweepId);
+    const data = await readFromS3(sweepId);
     assert.deepEqual(Object.keys(data.runs).sort(), ['.', ...board.ranked.map((t) => trialRunName(t.run, t.params))].sort());
     for (const trial of board.ranked) {
       const run = assertTrialRun(data, trial, await resultOf(trial.trialId));
@@ -189,7 +189,7 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
     const laterId = uniqueId('it-tb-reuse');
     const later = await runSweep({ ...spec, reuse: true }, laterId);
     assert.ok(later.ranked.every((t) => t.reused), 'every trial was reused');
-    const data = readFromS3(laterId);
+    const data = await readFromS3(laterId);
     for (const trial of later.ranked) {
       const run = assertTrialRun(data, trial, await resultOf(trial.trialId));
       assertHistograms(run, trial, [EPOCHS]);
@@ -219,7 +219,7 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
     const keys: string[] = [];
     for await (const { key } of listKeys(`${runPrefix}/`)) keys.push(key);
     assert.ok(!keys.includes(staleKey), 'the stale epoch 4 file was deleted');
-    const data = readFromS3(sweepId);
+    const data = await readFromS3(sweepId);
     for (const t of again.ranked) {
       const run = assertTrialRun(data, t, await resultOf(t.trialId));
       assertHistograms(run, t, [1, 2, 3]);

@@ -61,3 +61,33 @@ describe('the stack env file (infra/common.sh write_client_files)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the S3 region (platform/config.ts storageRegion)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'region-test-'));
+  const configFile = path.join(dir, 'config');
+  const credentials = path.join(dir, 'credentials');
+  fs.writeFileSync(configFile, '[default]\nregion = ap-south-1\n[profile prod]\nregion = eu-west-3\n');
+  fs.writeFileSync(credentials, '[prod]\naws_access_key_id = a\naws_secret_access_key = b\n');
+  const noStack = path.join(dir, 'no-stack.env');
+
+  function region(env: Record<string, string>): string {
+    const code = "import { storageRegion } from './platform/config'; storageRegion().then((r) => console.log(r));";
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, SWEEP_STACK_ENV: noStack, AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: credentials, ...env }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout.trim();
+  }
+
+  test('the named profile\'s region (a fixed us-east-1 ignored it, and S3 refuses a bucket addressed in the wrong region)', () => {
+    assert.equal(region({ AWS_PROFILE: 'prod' }), 'eu-west-3');
+    assert.equal(region({}), 'ap-south-1');
+  });
+
+  test('AWS_REGION wins over the profile, as in the SDK', () => {
+    assert.equal(region({ AWS_PROFILE: 'prod', AWS_REGION: 'us-west-2' }), 'us-west-2');
+  });
+
+  test('us-east-1 (which MinIO accepts) when neither says, without asking EC2\'s metadata service', () => {
+    fs.writeFileSync(configFile, '[profile other]\nregion = eu-west-3\n');
+    assert.equal(region({ AWS_PROFILE: 'prod' }), 'us-east-1');
+  });
+});
