@@ -47,8 +47,13 @@ export function rowsAsCsv(rows: readonly EpochRow[]): string {
   return [header.map(csvCell).join(','), ...lines].join('\n') + '\n';
 }
 
+/**
+ * A cell as RFC 4180 quotes it. Text that a spreadsheet would run as a formula (first character =, +,
+ * -, @, tab or CR: a label or key from a shared spec) gets a leading ' as OWASP advises; numbers
+ * keep their text.
+ */
 function csvCell(value: ParamValue | undefined): string {
   if (value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -100,6 +100,16 @@ describe('rowsAsCsv', () => {
     assert.ok(text.includes('"say ""hi"""'));
   });
 
+  test('text a spreadsheet would run as a formula starts with a quote mark; negative numbers do not', () => {
+    const formulas = ['=HYPERLINK("http://x","y")', '+1+2', '-2+3', '@SUM(A1)', '\tx', '\r=1'];
+    const rows = formulas.map((v, i) => ({ ...row(i + 1, 1, { note: v, '=key': -i - 0.5 }), valLoss: -1 }));
+    const [header, ...lines] = parseCsv(rowsAsCsv(rows));
+    assert.deepEqual(header.slice(-2), ['note', "'=key"]);
+    assert.deepEqual(lines.map((l) => l[header.indexOf('note')]), formulas.map((v) => `'${v}`));
+    assert.deepEqual(lines.map((l) => l[header.indexOf("'=key")]), formulas.map((_, i) => String(-i - 0.5)));
+    assert.deepEqual(lines.map((l) => l[header.indexOf('val_loss')]), formulas.map(() => '-1'));
+  });
+
   test('no rows: just the metric header', () => {
     assert.equal(rowsAsCsv([]), METRICS.join(',') + '\n');
   });
