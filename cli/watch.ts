@@ -5,9 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionDescription, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
-import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
+import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
+import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
@@ -134,6 +134,5 @@ async function finalReport(client: Client, sweepId: string, last: WatchSnapshot)
     if (isTemporalUnreachable(error)) throw error;
     if (last.status === 'FAILED') ending = failureLine(describeSweepFailure(sweepId, (error as WorkflowFailedError).cause ?? error));
   }
-  const trials = last.board ? [...last.board.ranked, ...last.board.notCompleted] : [];
-  return [ending, trials.length ? formatTrialTable(trials) : 'no trial finished'].join('\n');
+  return [ending, closedSweepTrials(sweepId, last.board)].join('\n');
 }

@@ -112,6 +112,17 @@ function variedParams(trials: ReadonlyArray<{ params: Params }>): (params: Param
   return names.length ? (params) => Object.fromEntries(names.filter((n) => n in params).map((n) => [n, params[n]])) : (params) => params;
 }
 
+/**
+ * The trials under a closed sweep's last line. With no leaderboard at all, no worker answered the
+ * sweep's query (it needs one even when closed), so nothing is known about its trials: saying that
+ * "no trial finished" would be false for a sweep that failed after some trials did.
+ */
+export function closedSweepTrials(sweepId: string, board: LiveLeaderboard | undefined): string {
+  if (!board) return `its trials could not be read: no worker answered the sweep's query; with the workers running (npm run workers), \`sweep watch ${sweepId}\` shows them`;
+  const trials = [...board.ranked, ...board.notCompleted];
+  return trials.length ? formatTrialTable(trials) : 'no trial finished';
+}
+
 /** Plain-line mode: what changed since the previous snapshot (everything, for the first). */
 export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot): string[] {
   const lines: string[] = [];

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, parseTrainHeartbeat, progressBar, renderFrame, waitingProgress } from '../../views/watch-view';
+import { WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
@@ -118,6 +118,20 @@ describe('a trial between rungs, waiting for its early-stopping decision', () =>
     const resumed = snap(board, { 2: { epochsDone: 3, of: 5, batch: 1, metrics, attempt: 1 } });
     assert.deepEqual(strip(changeLines(trained, waits)), ['run 2 at epoch 3/5: waiting for the early-stopping decision']);
     assert.deepEqual(changeLines(waits, resumed), [], 'the next rung\'s first heartbeat repeats nothing');
+  });
+});
+
+describe('closedSweepTrials (the end of `sweep watch` for a sweep without a leaderboard)', () => {
+  test('the trials it knows of, ranked then not completed; "no trial finished" only when it knows there is none', () => {
+    const board = liveLeaderboard(sweep, [done(1, 0.6), done(2, 0.8)], [], plans);
+    assert.deepEqual(closedSweepTrials('s1', board).split('\n').slice(1).map((line) => line.trim().split(/\s+/)[1]), ['2', '1']);
+    assert.equal(closedSweepTrials('s1', liveLeaderboard(sweep, [], [], plans)), 'no trial finished');
+  });
+
+  test('no leaderboard (no worker answered the query): says so and how to see the trials, not "no trial finished"', () => {
+    const text = closedSweepTrials('s1', undefined);
+    assert.doesNotMatch(text, /no trial finished/);
+    assert.match(text, /could not be read: no worker answered .*npm run workers.*`sweep watch s1`/);
   });
 });
 
