@@ -84,18 +84,31 @@ function positiveCount(value: string | undefined): number {
 
 /**
  * Validates a spec (so a bad one is reported before anything starts) and starts its sweep on the
- * CPU queue, with the summary and details the Web UI shows. The id defaults to name + UTC time.
+ * CPU queue, with the summary and details the Web UI shows. The id defaults to name + UTC time
+ * (`now`) to the second, with -2, -3, ... after it for sweeps of one name started in the same second
+ * (a script starting one per seed): a default id is never the user's mistake.
  */
-export async function startSweep(client: Client, raw: unknown, id?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export async function startSweep(client: Client, raw: unknown, id?: string, now = new Date()): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const queued = withWorkerQueues(raw);
   const spec = parseSweepSpec(queued);
-  const workflowId = id ?? `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
   // An id is a sweep's folder of artifacts (sweeps/<id>/): one used before, even by a sweep that has
   // ended, would mix two sweeps' results, models and TensorBoard runs.
-  return client.workflow.start(sweepWorkflow, {
+  const start = (workflowId: string) => client.workflow.start(sweepWorkflow, {
     taskQueue: spec.taskQueues.cpu, workflowId, args: [queued], workflowIdReusePolicy: 'REJECT_DUPLICATE', ...sweepStartMetadata(spec),
   });
+  if (id !== undefined) return start(id);
+  const stamped = `${spec.name}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  for (let n = 1; ; n++) {
+    try {
+      return await start(n === 1 ? stamped : `${stamped}-${n}`);
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError) || n === MAX_SAME_SECOND) throw error;
+    }
+  }
 }
+
+/** Sweeps of one name a default id tells apart within one second. */
+const MAX_SAME_SECOND = 100;
 
 /**
  * The spec with the task queues the workers of this environment poll (SWEEP_CPU_QUEUE, ...) where it

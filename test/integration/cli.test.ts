@@ -131,6 +131,20 @@ test('cancel stops a running sweep, which ends cancelled; a second start under i
   assert.match(again.stderr, new RegExp(`sweep ${id} already ended CANCELLED: nothing to cancel`));
 });
 
+test('sweeps of one name started in the same second get ids of their own (the second one failed as "id taken")', async () => {
+  // On a queue no worker polls: the sweeps only need to start.
+  const nowhere = uniqueId('it-nobody-polls');
+  const spec = await tinySpec({ cpuQueue: nowhere, gpuQueue: nowhere }, { name: uniqueId('it-same-second') });
+  const second = new Date('2026-12-03T10:20:30.456Z');
+  const handles = [];
+  for (let i = 0; i < 3; i++) handles.push(await startSweep(env.client, spec, undefined, second));
+  try {
+    assert.deepEqual(handles.map((h) => h.workflowId), ['', '-2', '-3'].map((n) => `${spec.name}-20261203-102030${n}`));
+  } finally {
+    await Promise.all(handles.map((h) => h.terminate('test over')));
+  }
+});
+
 test('a sweep cancelled before any trial was ranked: results says so and exits 4', async () => {
   const id = uniqueId('it-cli-cancel-early');
   // A seed of its own (features not cached), cancelled at once from here: the cancel lands while the data is prepared.
