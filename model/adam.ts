@@ -37,10 +37,8 @@ export class TensorAdamStore implements AdamStore {
   private first: tf.Tensor[];
   private second: tf.Tensor[];
 
-  constructor({ shapes, weights, first, second }: Initial) {
-    this.weights = weights.map((w, i) => tf.tensor(w, shapes[i]));
-    this.first = first.map((m, i) => tf.tensor(m, shapes[i]));
-    this.second = second.map((v, i) => tf.tensor(v, shapes[i]));
+  constructor(initial: Initial) {
+    [this.weights, this.first, this.second] = madeTogether(initial, (values, shape) => tf.tensor(values, shape));
   }
 
   read(): tf.Tensor[] {
@@ -98,10 +96,8 @@ export class FusedAdamStore implements AdamStore {
     { name: 'use_nesterov', type: this.backend.binding.TF_ATTR_BOOL, value: false },
   ];
 
-  constructor({ shapes, weights, first, second }: Initial) {
-    this.weights = weights.map((w, i) => this.variable(w, shapes[i]));
-    this.first = first.map((m, i) => this.variable(m, shapes[i]));
-    this.second = second.map((v, i) => this.variable(v, shapes[i]));
+  constructor(initial: Initial) {
+    [this.weights, this.first, this.second] = madeTogether(initial, (values, shape) => this.variable(values, shape));
     // beta1_power = beta2_power = 0 make the kernel's own bias correction 1: lr_t and eps_t come in whole.
     this.constants = [tf.scalar(0), tf.scalar(ADAM.beta1), tf.scalar(ADAM.beta2)];
   }
@@ -157,6 +153,14 @@ export class FusedAdamStore implements AdamStore {
   private floatAttr(name: string) {
     return { name, type: this.backend.binding.TF_ATTR_TYPE, value: this.backend.binding.TF_FLOAT };
   }
+}
+
+/**
+ * Weights, first and second moments, each made by `make`, in one tf.tidy: if one cannot be made (a
+ * shape that does not fit, no memory left), those made before it are freed instead of leaked.
+ */
+function madeTogether({ shapes, weights, first, second }: Initial, make: (values: Float32Array, shape: number[]) => tf.Tensor): tf.Tensor[][] {
+  return tf.tidy(() => [weights, first, second].map((arrays) => arrays.map((values, i) => make(values, shapes[i]))));
 }
 
 async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {

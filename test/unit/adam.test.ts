@@ -112,6 +112,23 @@ describe('Adam stores', () => {
     store.dispose();
     assert.equal(tf.memory().numTensors, before);
   });
+
+  test('a store that cannot be made (a moment of the wrong size) frees the tensors it had made', async (t) => {
+    const broken = () => {
+      const initial = fresh();
+      initial.second[1] = new Float32Array(sizes[1] + 1);
+      return initial;
+    };
+    const stores: Array<[string, () => AdamStore]> = [['cpu', () => new TensorAdamStore(broken())]];
+    if (!tensorflowMissing) stores.push(['tensorflow', () => new FusedAdamStore(broken())]);
+    else t.diagnostic(`fused store not tried: ${tensorflowMissing}`);
+    for (const [backend, make] of stores) {
+      await tf.setBackend(backend);
+      const before = tf.memory().numTensors;
+      assert.throws(make);
+      assert.equal(tf.memory().numTensors, before, `${backend}: tensors left behind`);
+    }
+  });
 });
 
 describe('HeadTrainer on TensorFlow (fused Adam)', () => {
