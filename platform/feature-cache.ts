@@ -94,7 +94,19 @@ function checked<T extends { count: number; dim: number }>(ref: FeatureSetRef, s
 /** Rows read from the shard files with one positioned read per row; only the labels are in memory. */
 function diskRows(ref: FeatureSetRef, files: string[]): FeatureRows {
   const shards: OpenShardFile[] = [];
-  const close = () => shards.forEach((s) => fsSync.closeSync(s.fd));
+  // Every file is closed, once: one that fails to close (EIO) does not leave the rest open, and a
+  // second close cannot close a descriptor the process has since given to another file.
+  const close = () => {
+    const errors = shards.splice(0).flatMap((s) => {
+      try {
+        fsSync.closeSync(s.fd);
+        return [];
+      } catch (error) {
+        return [error];
+      }
+    });
+    if (errors.length) throw errors[0];
+  };
   try {
     for (const file of files) shards.push(openShardFile(file));
     return checked(ref, shardRows(shards, ref, close));

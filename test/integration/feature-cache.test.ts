@@ -155,7 +155,7 @@ describe('feature cache', () => {
     }
   });
 
-  test('a set read from disk that fails leaves no file open: a wrong shape, or a head that cannot be read (steps retried many times would run out of files)', async () => {
+  test('a set read from disk that fails leaves no file open: a wrong shape, or a head that cannot be read (steps retried many times would run out of files); closing twice closes nothing else', async () => {
     const shards = Math.ceil(split.counts.train / SHARD_SIZE);
     const parts = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, [4]))));
     const ref = { id: parts[0].featureSetIds[0], shards, rows: split.counts.train, dim: parts[0].dim };
@@ -167,8 +167,11 @@ describe('feature cache', () => {
         return false; // closed since the listing
       }
     }).length;
-    (await openFeatureSet(ref, 0)).close(); // the shard files on this machine's disk
-    const before = openFiles();
+    const first = await openFeatureSet(ref, 0); // the shard files on this machine's disk
+    const before = openFiles() - ref.shards;
+    first.close();
+    assert.equal(openFiles(), before, 'a set closed');
+    first.close(); // Closed again: nothing to close (before, EBADF, or another file's reused descriptor).
     await assert.rejects(openFeatureSet({ ...ref, rows: ref.rows + 1 }, 0), /expected/);
     assert.equal(openFiles(), before, 'a set of the wrong shape');
     const memory = process.env.SWEEP_FEATURE_MEMORY_MB;
