@@ -89,6 +89,9 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const checks = strict && patched(SPEC_CHECKS_2_PATCH) ? 2 : 1;
   const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict, checks }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
+  // A continued run's trials are the sweep's from its start, not only once this run has planned its own
+  // (the progress query and the Web UI said "of 0 trials" until then). Queries and details are no commands.
+  if (carry) progress.trialsTotal = trialCount(spec);
   const sweepId = workflowInfo().workflowId;
   // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.
   const idProblem = strict ? sweepIdProblem(sweepId) : undefined;

@@ -21,7 +21,7 @@ import { Leaderboard, TrialInput } from '../../lib/sweep-types';
 import { AshaConfig, EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { SearchSpace, sampleConfig } from '../../lib/search/space';
-import { SEARCH_ATTRIBUTES, SuggestActivities, progressQuery, releaseLeaseSignal, sweepWorkflow, trainingLeaseWorkflow } from '../../workflows';
+import { SEARCH_ATTRIBUTES, SuggestActivities, SweepProgress, progressQuery, releaseLeaseSignal, sweepWorkflow, trainingLeaseWorkflow } from '../../workflows';
 import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy, milestone } from './fake-activities';
@@ -103,16 +103,17 @@ function busyAtSecondPlan(): { fakes: Fakes; reached: Promise<void> } {
   return { fakes, reached };
 }
 
-/** Cancels the sweep once `reached`; asserts that it ends cancelled, and returns the partial leaderboard it wrote. */
-async function cancelledOnceAt(started: ReturnType<typeof startSweep>, reached: Promise<void>): Promise<Leaderboard> {
+/** Cancels the sweep once `reached`; asserts that it ends cancelled, and returns the partial leaderboard it wrote and its last progress. */
+async function cancelledOnceAt(started: ReturnType<typeof startSweep>, reached: Promise<void>): Promise<{ board: Leaderboard; progress: SweepProgress }> {
   const handle = await started;
   await reached;
   await handle.cancel();
   await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
   const board = await getJson<Leaderboard>(artifactKeys.sweepResults(handle.workflowId, 'leaderboard.json'));
   assert.equal(board.status, 'cancelled');
-  assert.equal((await handle.query(progressQuery)).stage, 'cancelled');
-  return board;
+  const progress = await handle.query(progressQuery);
+  assert.equal(progress.stage, 'cancelled');
+  return { board, progress };
 }
 
 /** Index of the first and last call of `activity` in the log; -1 when never called. */
@@ -238,7 +239,7 @@ describe('sweep workflow with fake activities', () => {
       },
     });
     await withWorkers(raw, fakes, async () => {
-      const board = await cancelledOnceAt(startSweep(raw, 'cancel-export'), exporting);
+      const { board } = await cancelledOnceAt(startSweep(raw, 'cancel-export'), exporting);
       assert.deepEqual(board.ranked.map((t) => t.run), [2, 1]);
       // The export was cancelled with the sweep: no model, and no export "failure" to report.
       assert.equal(board.model, undefined);
@@ -523,7 +524,7 @@ describe('a cancelled bayesian search', () => {
     });
     const requests: SuggestRequest[] = [];
     await withWorkers(raw, fakes, async () => {
-      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel'), atRun2);
+      const { board } = await cancelledOnceAt(startSweep(raw, 'bayes-cancel'), atRun2);
       assert.deepEqual(board.ranked.map((t) => t.run), [1]);
       assert.deepEqual(board.failed.map((t) => [t.run, t.status]), [[2, 'cancelled']]);
     }, fakeSuggest(requests));
@@ -546,7 +547,7 @@ describe('a cancelled bayesian search', () => {
       },
     };
     await withWorkers(raw, fakeActivities(), async () => {
-      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-suggesting'), atSecondSuggestion);
+      const { board } = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-suggesting'), atSecondSuggestion);
       assert.deepEqual(board.ranked.map((t) => t.run), [1]);
     }, slowSecond);
     assert.equal(requests.length, 2);
@@ -556,7 +557,7 @@ describe('a cancelled bayesian search', () => {
     const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 4, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
     const { fakes, reached: planningBatch2 } = busyAtSecondPlan();
     await withWorkers(raw, fakes, async () => {
-      const board = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-planning'), planningBatch2);
+      const { board } = await cancelledOnceAt(startSweep(raw, 'bayes-cancel-planning'), planningBatch2);
       assert.deepEqual(board.ranked.map((t) => t.run), [1]);
       assert.deepEqual(board.failed, []);
     });
@@ -751,9 +752,10 @@ describe('a long sweep continues as new', () => {
     const raw = spec({ grid: { hidden_units: [8, 16, 24, 32, 40], n_epochs: [1] } });
     const { fakes, reached: planningRun2 } = busyAtSecondPlan();
     await withWorkers(raw, fakes, async () => {
-      const board = await cancelledOnceAt(startSweep(raw, 'can-cancel-planning', 2), planningRun2);
+      const { board, progress } = await cancelledOnceAt(startSweep(raw, 'can-cancel-planning', 2), planningRun2);
       assert.deepEqual(board.ranked.map((t) => t.run).sort(), [1, 2]);
       assert.deepEqual(board.failed, []);
+      assert.equal(progress.trialsTotal, 5, 'the sweep\'s trials, not the 0 a continued run showed until it had planned');
     });
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2, 'no trial of the later run started');
   });
