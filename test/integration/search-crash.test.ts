@@ -1,7 +1,8 @@
 // Early stopping survives a crash: an ASHA sweep whose training worker is killed with kill -9 while a
-// trial trains past its first rung ends with the same decisions (which trials stopped, where and
-// why), the same leaderboard and the same per-trial metrics and head weights, bit for bit, as the
-// same sweep run without interruption; the killed trial resumes from its checkpoint, not from epoch 0.
+// trial trains past its first rung, and a median-rule sweep whose training worker and Temporal server
+// are both killed mid-segment, end with the same decisions (which trials stopped, where and why), the
+// same leaderboard and the same per-trial metrics and head weights, bit for bit, as the same sweep run
+// without interruption; the killed trial resumes from its checkpoint, not from epoch 0.
 // Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -10,7 +11,7 @@ import { artifactKeys } from '../../lib/artifact-keys';
 import { parseS3Url } from '../../platform/storage';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { Figures, metricsOf, seconds, waitFor } from './fault-figures';
+import { Figures, metricsOf, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 
 const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
@@ -18,15 +19,27 @@ const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
 // (epochs 40 and 80 of 160), long enough to be killed mid-segment.
 const MAX_EPOCHS = 160;
 const FIRST_RUNG = 40;
+const space = {
+  hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
+  lr: { type: 'loguniform', low: 1e-3, high: 3e-2 },
+  batch_size: { type: 'choice', values: [2] },
+};
 const search = {
   method: 'random',
   budget: 4,
-  space: {
-    hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
-    lr: { type: 'loguniform', low: 1e-3, high: 3e-2 },
-    batch_size: { type: 'choice', values: [2] },
-  },
+  space,
   earlyStopping: { rule: 'asha', gracePeriod: FIRST_RUNG, reductionFactor: 2, maxEpochs: MAX_EPOCHS },
+  keepBestEpoch: true,
+};
+// The median rule, deciding every 20 epochs from epoch 20 of 100; trials 3 to 5 are compared with at
+// least two others.
+const MEDIAN_EPOCHS = 100;
+const FIRST_DECISION = 20;
+const medianSearch = {
+  method: 'random',
+  budget: 5,
+  space: { ...space, n_epochs: { type: 'choice', values: [MEDIAN_EPOCHS] } },
+  earlyStopping: { rule: 'median', minEpochs: FIRST_DECISION, minTrials: 2, intervalEpochs: 20 },
   keepBestEpoch: true,
 };
 
@@ -44,9 +57,9 @@ after(async () => {
   await stack?.destroy();
 });
 
-async function startSweep(prefix: string): Promise<WorkflowHandle> {
+async function startSweep(prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> {
   // reuse off: each run trains, so the killed one is compared with a run that really trained too.
-  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search });
+  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search: searchSpec });
   return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
 }
 
@@ -75,6 +88,31 @@ async function trialOutcomes(board: Leaderboard): Promise<Map<string, { epochs: 
   return outcomes;
 }
 
+/** The run ended as the uninterrupted reference did: decisions, ranking, scores, per-epoch metrics and kept weights. */
+async function assertSameAsReference(run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>): Promise<void> {
+  assert.equal(run.status, 'completed');
+  assert.deepEqual(run.failed, []);
+  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
+  const outcomes = await trialOutcomes(run);
+  for (const [trialId, expected] of referenceOutcomes) {
+    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
+    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
+  }
+}
+
+/** A trial of `reference` that this sweep trains between `after` and its last epoch, with the epoch checkpointed. */
+function trainingPast(reference: Leaderboard, sweepId: string, after: number, except?: string) {
+  return waitFor(`a trial training past epoch ${after}`, async () => {
+    for (const trial of reference.ranked) {
+      if (trial.trialId === except) continue;
+      const epoch = await checkpointedEpochs(trial.trialId, sweepId);
+      if (epoch > after + 2 && epoch < trial.epochsDone - 2) return { trial, epoch };
+    }
+    return undefined;
+  }, 120_000, 50);
+}
+
 test('kill -9 of the training worker during an ASHA sweep: the same decisions, leaderboard, metrics and weights as an uninterrupted run', async () => {
   const began = Date.now();
   const reference = await (await startSweep('search-crash-reference')).result() as Leaderboard;
@@ -86,13 +124,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
 
   const sweep = await startSweep('search-crash-killed');
   // Kill while a trial trains past its first rung: after a decision, mid-segment.
-  const victim = await waitFor('a trial training past its first rung', async () => {
-    for (const trial of reference.ranked) {
-      const epoch = await checkpointedEpochs(trial.trialId, sweep.workflowId);
-      if (epoch > FIRST_RUNG + 2 && epoch < trial.epochsDone - 2) return { trial, epoch };
-    }
-    return undefined;
-  }, 120_000, 50);
+  const victim = await trainingPast(reference, sweep.workflowId, FIRST_RUNG);
   gpuWorker.kill('SIGKILL');
   const killedAt = Date.now();
   await gpuWorker.exited;
@@ -103,15 +135,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
     (await checkpointedEpochs(victim.trial.trialId, sweep.workflowId)) > savedBeforeKill && Date.now(), 120_000, 100);
 
   const run = await sweep.result() as Leaderboard;
-  assert.equal(run.status, 'completed');
-  assert.deepEqual(run.failed, []);
-  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
-  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
-  const outcomes = await trialOutcomes(run);
-  for (const [trialId, expected] of referenceOutcomes) {
-    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
-    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
-  }
+  await assertSameAsReference(run, reference, referenceOutcomes);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_RUNG,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from its rung or epoch 0`);
@@ -119,4 +143,38 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
   figures.add(`ASHA sweep (${search.budget} trials, rungs ${FIRST_RUNG}/${FIRST_RUNG * 2} of ${MAX_EPOCHS}; reference ${seconds(referenceMs)}): ` +
     `kill -9 of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill}; resumed from ${killed.resumedFromEpoch}, ` +
     `first new checkpoint ${seconds(resumedAt - killedAt)} after the kill; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
+});
+
+test('the median rule across kill -9 of the training worker and of the Temporal server: the same decisions, leaderboard, metrics and weights as an uninterrupted run', async () => {
+  const began = Date.now();
+  const reference = await (await startSweep('search-crash-median-reference', medianSearch)).result() as Leaderboard;
+  const referenceMs = Date.now() - began;
+  assert.equal(reference.ranked.length, medianSearch.budget);
+  assert.ok(reference.ranked.some((t) => t.status === 'stopped' && t.stopped?.rule === 'median'), 'the median rule stopped a trial (otherwise nothing is tested)');
+  assert.ok(reference.ranked.some((t) => t.status === 'completed'), 'a trial trained to its last epoch');
+  const referenceOutcomes = await trialOutcomes(reference);
+
+  const sweep = await startSweep('search-crash-median-killed', medianSearch);
+  // The training worker first, mid-segment after a decision ...
+  const victim = await trainingPast(reference, sweep.workflowId, FIRST_DECISION);
+  gpuWorker.kill('SIGKILL');
+  await gpuWorker.exited;
+  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweep.workflowId);
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await gpuWorker.ready;
+  // ... then the Temporal server, while another trial trains past a decision.
+  const second = await trainingPast(reference, sweep.workflowId, FIRST_DECISION, victim.trial.trialId);
+  await stack.down('temporal', { kill: true });
+  await sleep(2000);
+  await stack.up('temporal');
+
+  const run = await sweep.result() as Leaderboard;
+  await assertSameAsReference(run, reference, referenceOutcomes);
+  const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
+  assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_DECISION,
+    `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from a decision epoch or epoch 0`);
+  const stops = run.ranked.filter((t) => t.status === 'stopped').map((t) => `run ${t.run} at ${t.stopped!.epoch}`);
+  figures.add(`median-rule sweep (${medianSearch.budget} trials of ${MEDIAN_EPOCHS} epochs, decisions every 20 from ${FIRST_DECISION}; reference ${seconds(referenceMs)}): ` +
+    `kill -9 of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill} (resumed from ${killed.resumedFromEpoch}), then of the Temporal server ` +
+    `with run ${second.trial.run} at epoch ${second.epoch}; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
 });
