@@ -12,8 +12,10 @@ import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
+import { keepRunning } from './keep-running';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
 /**
@@ -108,11 +110,12 @@ export class WorkerLogger extends DefaultLogger {
  * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one.
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new WorkerLogger() });
+  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger() });
   const config = workerConfig();
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
-  const suggest = roles.includes('suggest') && !missing ? await startSuggestWorker(config.suggestQueue) : undefined;
+  // Started again if it dies on its own (kill -9, the OOM killer): the TS workers would run on without it.
+  const suggest = roles.includes('suggest') && !missing ? await keepRunning('suggest worker', () => startSuggestWorker(config.suggestQueue)) : undefined;
   // However the TS workers end (a worker that cannot be created included), the Python one stops with them.
   try {
     // This process extracts features beside the others it starts: each takes its share of the cores.
@@ -124,11 +127,19 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
     if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
-    await Promise.all(workers.map((w) => w.run()));
+    // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
+    await (workers.length ? Promise.all(workers.map((w) => w.run())) : shutdownRequested());
     await others?.stop();
   } finally {
     await suggest?.stop();
   }
+}
+
+/** Resolves on SIGINT or SIGTERM, the signals the Runtime stops the TS workers on. */
+function shutdownRequested(): Promise<void> {
+  return new Promise((resolve) => {
+    for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => resolve());
+  });
 }
 
 /**

@@ -22,9 +22,11 @@ export function suggestWorkerMissing(): string | undefined {
 export async function startSuggestWorker(queue: string): Promise<SuggestWorker> {
   const missing = suggestWorkerMissing();
   if (missing) throw new Error(missing);
-  const child = spawn(searchPython(), [path.join(REPO_ROOT, 'search', 'optuna', 'suggest_worker.py')], {
+  // Its stdin is a pipe from this process, which it stops on once closed: if this process dies (kill -9),
+  // the worker stops too instead of serving on as an orphan.
+  const child = spawn(searchPython(), [path.join(REPO_ROOT, 'search', 'optuna', 'suggest_worker.py'), '--stop-when-stdin-closes'], {
     env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), SWEEP_SUGGEST_QUEUE: queue, PYTHONUNBUFFERED: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {

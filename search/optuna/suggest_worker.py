@@ -11,7 +11,9 @@ are plain JSON (see suggest.py for their shape).
   TEMPORAL_TLS*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (a temporal.toml)
 
 On SIGTERM or SIGINT it stops polling and finishes the suggestions in progress (a few seconds
-each) before it exits, so a redeploy loses none to their start-to-close timeout.
+each) before it exits, so a redeploy loses none to their start-to-close timeout. With
+--stop-when-stdin-closes (how the TS launcher runs it, stdin a pipe from the launcher) it stops the
+same way once stdin closes: a launcher killed with kill -9 leaves no orphan serving on.
 
 Run: .stack/search-venv/bin/python search/optuna/suggest_worker.py
 """
@@ -21,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -80,26 +83,54 @@ def connect_config() -> dict:
     return config
 
 
-async def main() -> None:
+def when_stdin_closes(callback) -> None:
+    """Calls callback (on a thread of its own) once stdin reaches its end: the launcher's end of the pipe closed."""
+    def wait() -> None:
+        while sys.stdin.buffer.read(65536):
+            pass
+        callback()
+    threading.Thread(target=wait, name="stdin-watch", daemon=True).start()
+
+
+async def main(stop_when_stdin_closes: bool) -> None:
     config = connect_config()
     address, namespace = config["target_host"], config["namespace"]
     queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
     client = await Client.connect(**config)
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop.set)
+    if stop_when_stdin_closes:
+        when_stdin_closes(lambda: loop.call_soon_threadsafe(stop.set))
     # Sync activity: TPE runs on threads, off the event loop.
     with ThreadPoolExecutor(max_workers=SUGGESTION_THREADS) as executor:
         # As many suggestions taken as threads to run them: a task taken and left waiting in the worker
         # would count against its 20 s heartbeat timeout; on the server it waits for any worker.
         worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor,
                         max_concurrent_activities=SUGGESTION_THREADS, graceful_shutdown_timeout=SUGGESTION_GRACE)
-        # Leaving the block shuts the worker down: no more polls; running suggestions get SUGGESTION_GRACE to finish.
-        async with worker:
-            print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)
-            await stop.wait()
-            print("[suggest-worker] stopping: finishing the suggestions in progress", flush=True)
+        await serve_until(worker, stop, f"suggestTrials on task queue {queue} at {address} ({namespace})")
     print("[suggest-worker] stopped", flush=True)
+
+
+async def serve_until(worker, stop: asyncio.Event, serving: str) -> None:
+    """
+    Runs the worker until `stop` is set, then shuts it down: no more polls, running suggestions get
+    SUGGESTION_GRACE to finish. A worker that ends on its own (the SDK gave up polling) raises here,
+    so the process exits with an error and its launcher starts a new one; inside `async with worker`
+    such a failure waited for the stop, and the process lived on without polling.
+    """
+    running = asyncio.create_task(worker.run())
+    print(f"[suggest-worker] serving {serving}", flush=True)
+    asked = asyncio.create_task(stop.wait())
+    await asyncio.wait([running, asked], return_when=asyncio.FIRST_COMPLETED)
+    if running.done():
+        asked.cancel()
+        running.result()
+        raise RuntimeError("the worker stopped polling without being asked to")
+    print("[suggest-worker] stopping: finishing the suggestions in progress", flush=True)
+    await worker.shutdown()
+    await running
 
 
 if __name__ == "__main__":
@@ -107,9 +138,12 @@ if __name__ == "__main__":
         # What the worker would connect with (the API key masked); for tests and operators.
         shown = {k: ("***" if k == "api_key" else v if isinstance(v, (str, bool, dict)) else repr(v)) for k, v in connect_config().items()}
         print(json.dumps(shown, sort_keys=True, default=repr))
-    else:
-        asyncio.run(main())
+    elif sys.argv[1:] in ([], ["--stop-when-stdin-closes"]):
+        asyncio.run(main(stop_when_stdin_closes=sys.argv[1:] == ["--stop-when-stdin-closes"]))
         # Shut down and done. The SDK's Rust threads can still call into Python while the interpreter
         # finalizes (a crash at exit in about 1 of 7 stops here, temporalio 1.35), so skip finalizing.
         sys.stdout.flush()
         os._exit(0)
+    else:
+        print(f"usage: {sys.argv[0]} [--stop-when-stdin-closes | --print-connect-config]", file=sys.stderr)
+        sys.exit(2)

@@ -242,3 +242,42 @@ describe('suggest_worker.py heartbeats while TPE runs', { skip }, () => {
     assert.equal(run.stdout.trim(), 'SpecError True');
   });
 });
+
+describe('suggest_worker.py serves until asked to stop, and fails when its worker ends on its own', { skip }, () => {
+  /** Runs serve_until with a fake Temporal worker whose run() does `run` (Python statements); prints what happened. */
+  function serve(run: string[], stopAfter?: number): { status: number | null; stdout: string; stderr: string } {
+    const script = [
+      'import asyncio',
+      'import suggest_worker',
+      'class FakeWorker:',
+      '    def __init__(self): self.shut = asyncio.Event()',
+      '    async def run(self):',
+      ...run.map((line) => `        ${line}`),
+      '    async def shutdown(self):',
+      '        print("shutdown", flush=True)',
+      '        self.shut.set()',
+      'async def main():',
+      '    stop = asyncio.Event()',
+      ...(stopAfter === undefined ? [] : [`    asyncio.get_running_loop().call_later(${stopAfter}, stop.set)`]),
+      '    await suggest_worker.serve_until(FakeWorker(), stop, "a fake queue")',
+      '    print("returned", flush=True)',
+      'asyncio.run(main())',
+    ].join('\n');
+    return spawnSync(PYTHON, ['-c', script], { cwd: join(ROOT, 'search', 'optuna'), encoding: 'utf8', timeout: 60_000 });
+  }
+
+  test('asked to stop: shuts the worker down (running suggestions finish) and returns', () => {
+    const run = serve(['await self.shut.wait()'], 0.05);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), ['[suggest-worker] serving a fake queue', '[suggest-worker] stopping: finishing the suggestions in progress', 'shutdown', 'returned']);
+  });
+
+  test('a worker that fails on its own (polling given up) fails the process, so its launcher starts another; before, it lived on without polling', () => {
+    const failed = serve(['await asyncio.sleep(0.05)', 'raise RuntimeError("poll failed")']);
+    assert.notEqual(failed.status, 0);
+    assert.match(failed.stderr, /RuntimeError: poll failed/);
+    const ended = serve(['await asyncio.sleep(0.05)']);
+    assert.notEqual(ended.status, 0);
+    assert.match(ended.stderr, /the worker stopped polling without being asked to/);
+  });
+});

@@ -1,0 +1,120 @@
+// workers/keep-running.ts with fake child processes: which exits start the child again, the backoff
+// between failed starts, and stop() leaving nothing running or about to start.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Child, keepRunning } from '../../workers/keep-running';
+
+class FakeProcess extends EventEmitter {
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  exit(code: number | null, signal: NodeJS.Signals | null = null) {
+    [this.exitCode, this.signalCode] = [code, signal];
+    this.emit('exit', code, signal);
+  }
+}
+
+/** A starter whose children are recorded; `failing` starts reject until it is set back to 0. */
+function starter() {
+  const children: FakeProcess[] = [];
+  const state = { failing: 0, starts: 0, stops: 0 };
+  const start = async (): Promise<Child> => {
+    state.starts++;
+    if (state.failing > 0) {
+      state.failing--;
+      throw new Error('no venv');
+    }
+    const process = new FakeProcess();
+    children.push(process);
+    return { process: process as unknown as ChildProcess, stop: async () => { state.stops++; process.exit(0); } };
+  };
+  return { start, children, state };
+}
+
+/** Waits until `condition` holds (timers may run late on a busy machine; fixed sleeps would flake). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 10_000) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
+const quick = (logs: string[]) => ({ log: (m: string) => logs.push(m), minDelayMs: 10, maxDelayMs: 40 });
+
+describe('keepRunning', () => {
+  test('a child that dies (an error exit, kill -9) is started again, and says so', async () => {
+    const { start, children } = starter();
+    const logs: string[] = [];
+    const kept = await keepRunning('suggest worker', start, quick(logs));
+    children[0].exit(1);
+    await until(() => children.length === 2);
+    children[1].exit(null, 'SIGKILL');
+    await until(() => children.length === 3);
+    assert.deepEqual(logs, [
+      '[worker] the suggest worker exited (code 1); starting it again in 0.01 s',
+      '[worker] the suggest worker exited (signal SIGKILL); starting it again in 0.01 s',
+    ]);
+    await kept.stop();
+    assert.equal(children[2].exitCode, 0);
+  });
+
+  test('exit 0 (the child stopping on a signal of its own) is not restarted', async () => {
+    const { start, children, state } = starter();
+    const kept = await keepRunning('suggest worker', start, quick([]));
+    children[0].exit(0);
+    await sleep(50);
+    assert.equal(state.starts, 1);
+    await kept.stop();
+    assert.equal(state.stops, 0, 'nothing left to stop');
+  });
+
+  test('failed restarts back off, doubling up to the maximum; one that serves resets the wait', async () => {
+    const { start, children, state } = starter();
+    const logs: string[] = [];
+    const kept = await keepRunning('suggest worker', start, quick(logs));
+    state.failing = 3;
+    children[0].exit(1);
+    await until(() => children.length === 2);
+    assert.equal(state.starts, 5, 'started again after three failed starts');
+    assert.deepEqual(logs.map((l) => l.match(/in ([\d.]+) s/)![1]), ['0.01', '0.02', '0.04', '0.04']);
+    children[1].exit(1);
+    assert.match(logs.at(-1)!, /starting it again in 0\.01 s/);
+    await kept.stop();
+  });
+
+  test('stop() stops the child and cancels a restart that was due', async () => {
+    const { start, children, state } = starter();
+    const kept = await keepRunning('suggest worker', start, { ...quick([]), minDelayMs: 30 });
+    children[0].exit(1);
+    await kept.stop();
+    await sleep(60);
+    assert.equal(state.starts, 1, 'no restart after stop()');
+  });
+
+  test('stop() during a restart stops the child that was starting', async () => {
+    const { children, state } = starter();
+    let release!: () => void;
+    const slowStart = async (): Promise<Child> => {
+      if (state.starts++ > 0) await new Promise<void>((resolve) => { release = resolve; });
+      const process = new FakeProcess();
+      children.push(process);
+      return { process: process as unknown as ChildProcess, stop: async () => { state.stops++; process.exit(0); } };
+    };
+    const kept = await keepRunning('suggest worker', slowStart, quick([]));
+    children[0].exit(1);
+    await until(() => state.starts === 2);
+    const stopped = kept.stop();
+    release();
+    await stopped;
+    assert.equal(children.length, 2);
+    assert.equal(children[1].exitCode, 0, 'the child that started during stop() is stopped');
+  });
+
+  test('a first start that fails rejects (nothing to keep running)', async () => {
+    const { start, state } = starter();
+    state.failing = 1;
+    await assert.rejects(keepRunning('suggest worker', start, quick([])), /no venv/);
+  });
+});
