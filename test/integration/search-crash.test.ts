@@ -1,10 +1,12 @@
-// Early stopping survives a crash: an ASHA sweep whose training worker is killed with kill -9 while a
-// trial trains past its first rung, and a median-rule sweep whose training worker and Temporal server
-// are both killed mid-segment, end with the same decisions (which trials stopped, where and why), the
-// same leaderboard and the same per-trial metrics and head weights, bit for bit, as the same sweep run
-// without interruption; the killed trial resumes from its checkpoint, not from epoch 0.
+// Search survives a crash: an ASHA sweep whose training worker is killed with kill -9 while a trial
+// trains past its first rung, and a median-rule sweep and a bayesian search whose training worker and
+// Temporal server are both killed mid-trial, end with the same configurations, the same decisions
+// (which trials stopped, where and why), the same leaderboard and the same per-trial metrics and head
+// weights, bit for bit, as the same sweep run without interruption; the killed trial resumes from its
+// checkpoint, not from epoch 0.
 // Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -13,6 +15,7 @@ import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
+import { suggestWorkerMissing } from '../../workers/suggest-worker';
 
 const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
 // Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
@@ -42,14 +45,23 @@ const medianSearch = {
   earlyStopping: { rule: 'median', minEpochs: FIRST_DECISION, minTrials: 2, intervalEpochs: 20 },
   keepBestEpoch: true,
 };
+// Bayesian: batches of 2 (the concurrency), TPE modelling from the third trial on.
+const bayesianSearch = { method: 'bayesian', budget: 6, startupTrials: 2, space: { ...space, n_epochs: { type: 'choice', values: [60] } } };
+const noSuggestWorker = suggestWorkerMissing();
 
 let stack: PrivateStack;
 let gpuWorker: WorkerProcess;
+/** The worker process running only the suggest role: the Python worker is its child. */
+let suggestWorker: WorkerProcess;
 const figures = new Figures();
 
 before(async () => {
   await tinyFlowerDataset();
   ({ stack, gpuWorker } = await startPrivateStackWithWorkers(queues));
+  if (!noSuggestWorker) {
+    suggestWorker = stack.spawnWorker('suggest', queues);
+    await suggestWorker.ready;
+  }
 });
 
 after(async () => {
@@ -88,10 +100,12 @@ async function trialOutcomes(board: Leaderboard): Promise<Map<string, { epochs: 
   return outcomes;
 }
 
-/** The run ended as the uninterrupted reference did: decisions, ranking, scores, per-epoch metrics and kept weights. */
+/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, per-epoch metrics and kept weights. */
 async function assertSameAsReference(run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>): Promise<void> {
   assert.equal(run.status, 'completed');
   assert.deepEqual(run.failed, []);
+  const configurations = (board: Leaderboard) => [...board.ranked].sort((a, b) => a.run - b.run).map((t) => [t.run, t.trialId, t.params]);
+  assert.deepEqual(configurations(run), configurations(reference), 'the same configurations in the same runs');
   assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
   assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
   const outcomes = await trialOutcomes(run);
@@ -145,6 +159,24 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
     `first new checkpoint ${seconds(resumedAt - killedAt)} after the kill; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
 });
 
+/**
+ * Kills the training worker (kill -9) while a trial trains past epoch `after`, starts another, then
+ * kills the Temporal server while another trial trains past it, and starts it again.
+ */
+async function killWorkerThenServer(reference: Leaderboard, sweepId: string, after: number) {
+  const victim = await trainingPast(reference, sweepId, after);
+  gpuWorker.kill('SIGKILL');
+  await gpuWorker.exited;
+  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweepId);
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await gpuWorker.ready;
+  const second = await trainingPast(reference, sweepId, after, victim.trial.trialId);
+  await stack.down('temporal', { kill: true });
+  await sleep(2000);
+  await stack.up('temporal');
+  return { victim, savedBeforeKill, second };
+}
+
 test('the median rule across kill -9 of the training worker and of the Temporal server: the same decisions, leaderboard, metrics and weights as an uninterrupted run', async () => {
   const began = Date.now();
   const reference = await (await startSweep('search-crash-median-reference', medianSearch)).result() as Leaderboard;
@@ -155,18 +187,8 @@ test('the median rule across kill -9 of the training worker and of the Temporal 
   const referenceOutcomes = await trialOutcomes(reference);
 
   const sweep = await startSweep('search-crash-median-killed', medianSearch);
-  // The training worker first, mid-segment after a decision ...
-  const victim = await trainingPast(reference, sweep.workflowId, FIRST_DECISION);
-  gpuWorker.kill('SIGKILL');
-  await gpuWorker.exited;
-  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweep.workflowId);
-  gpuWorker = stack.spawnWorker('gpu', queues);
-  await gpuWorker.ready;
-  // ... then the Temporal server, while another trial trains past a decision.
-  const second = await trainingPast(reference, sweep.workflowId, FIRST_DECISION, victim.trial.trialId);
-  await stack.down('temporal', { kill: true });
-  await sleep(2000);
-  await stack.up('temporal');
+  // Each mid-segment, after a decision.
+  const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, FIRST_DECISION);
 
   const run = await sweep.result() as Leaderboard;
   await assertSameAsReference(run, reference, referenceOutcomes);
@@ -177,4 +199,50 @@ test('the median rule across kill -9 of the training worker and of the Temporal 
   figures.add(`median-rule sweep (${medianSearch.budget} trials of ${MEDIAN_EPOCHS} epochs, decisions every 20 from ${FIRST_DECISION}; reference ${seconds(referenceMs)}): ` +
     `kill -9 of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill} (resumed from ${killed.resumedFromEpoch}), then of the Temporal server ` +
     `with run ${second.trial.run} at epoch ${second.epoch}; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
+});
+
+/** The pid of the suggest worker's Python process, a child of the worker process `pid`, or 0 while there is none. */
+function pythonChildOf(pid: number): number {
+  const children = spawnSync('pgrep', ['-P', String(pid), '-f', 'suggest_worker.py'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  return Number(children[0] ?? 0);
+}
+
+test('a bayesian search across kill -9 of the suggest worker, the training worker and the Temporal server: the same suggestions, leaderboard, metrics and weights as an uninterrupted run', { skip: noSuggestWorker }, async () => {
+  const began = Date.now();
+  const reference = await (await startSweep('search-crash-bayes-reference', bayesianSearch)).result() as Leaderboard;
+  const referenceMs = Date.now() - began;
+  assert.equal(reference.ranked.length, bayesianSearch.budget);
+  const referenceOutcomes = await trialOutcomes(reference);
+
+  const sweep = await startSweep('search-crash-bayes-killed', bayesianSearch);
+  // The Python suggest worker too, once the first batch trains: the next batch's suggestion needs the
+  // one its launcher starts again.
+  await trainingPast(reference, sweep.workflowId, 1);
+  const python = pythonChildOf(suggestWorker.pid);
+  process.kill(python, 'SIGKILL');
+  await waitFor('the suggest worker started again', async () => { const next = pythonChildOf(suggestWorker.pid); return next !== python && next; }, 60_000, 200);
+  const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, 5);
+  const run = await sweep.result() as Leaderboard;
+  await assertSameAsReference(run, reference, referenceOutcomes);
+  const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
+  assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > 5,
+    `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from epoch 0`);
+  figures.add(`bayesian search (${bayesianSearch.budget} trials of 60 epochs in batches of 2, TPE from the third; reference ${seconds(referenceMs)}): ` +
+    `kill -9 of the Python suggest worker (started again by its launcher), of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill} (resumed from ${killed.resumedFromEpoch}), then of the Temporal server ` +
+    `with run ${second.trial.run} at epoch ${second.epoch}; the same ${bayesianSearch.budget} configurations as the reference; metrics and weights identical`);
+});
+
+test('a launcher running only the suggest role runs until SIGTERM (it exited at once), and its Python worker stops with it, even after kill -9 of the launcher', { skip: noSuggestWorker }, async () => {
+  const gone = (pid: number) => !/^[^Z]/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim());
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const launcher = stack.spawnWorker('suggest', queues, { SWEEP_SUGGEST_QUEUE: uniqueId('suggest-only') });
+    await launcher.ready;
+    await sleep(2000);
+    const python = pythonChildOf(launcher.pid);
+    assert.ok(python && !gone(launcher.pid), `${signal}: the launcher and its Python worker run`);
+    launcher.kill(signal);
+    const code = await launcher.exited;
+    if (signal === 'SIGTERM') assert.equal(code, 0, launcher.output());
+    await waitFor(`${signal}: the Python worker gone`, async () => gone(python), 30_000, 200);
+  }
 });
