@@ -113,12 +113,13 @@ function variedParams(trials: ReadonlyArray<{ params: Params }>): (params: Param
 }
 
 /**
- * The trials under a closed sweep's last line. With no leaderboard at all, no worker answered the
- * sweep's query (it needs one even when closed), so nothing is known about its trials: saying that
- * "no trial finished" would be false for a sweep that failed after some trials did.
+ * The trials under a closed sweep's last line. With no leaderboard at all, the sweep answered no query
+ * (a closed sweep needs a worker to answer one; one that failed before planning answers none), so
+ * nothing is known about its trials: "no trial finished" would be false for a sweep that failed after
+ * some trials did.
  */
 export function closedSweepTrials(sweepId: string, board: LiveLeaderboard | undefined): string {
-  if (!board) return `its trials could not be read: no worker answered the sweep's query; with the workers running (npm run workers), \`sweep watch ${sweepId}\` shows them`;
+  if (!board) return `its trials could not be read: the sweep answered no leaderboard query (no worker is running, or it failed before planning any trial); with the workers running (npm run workers), \`sweep watch ${sweepId}\` shows them`;
   const trials = [...board.ranked, ...board.notCompleted];
   return trials.length ? formatTrialTable(trials) : 'no trial finished';
 }

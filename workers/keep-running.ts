@@ -9,15 +9,24 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** Starts a child; resolves once it serves. `signal` aborted: the start is given up, the child stopped. */
+export type StartChild = (signal: AbortSignal) => Promise<Child>;
+
 export interface KeepRunningOptions {
   /** Says what happened, and when the child starts again. */
   log: (message: string) => void;
-  /** Wait before the first restart; each failed start doubles it, up to maxDelayMs; a start that serves resets it. */
+  /**
+   * The wait before a restart: minDelayMs, doubling with each restart up to maxDelayMs, and back to
+   * minDelayMs once a child has run that long (one that dies right after it serves, from a wrong
+   * setting, is not restarted every second for ever).
+   */
   minDelayMs: number;
   maxDelayMs: number;
 }
 
 const DEFAULTS: KeepRunningOptions = { log: (message) => console.warn(message), minDelayMs: 1000, maxDelayMs: 30_000 };
+
+const running = (child: Child | undefined): child is Child => !!child && child.process.exitCode === null && child.process.signalCode === null;
 
 /**
  * Starts `start()`'s child and starts it again after it exits with an error or a signal (kill -9, the
@@ -25,50 +34,50 @@ const DEFAULTS: KeepRunningOptions = { log: (message) => console.warn(message), 
  * Ctrl-C), not a crash, so it is not restarted. Resolves once the first child serves; a first start
  * that fails rejects, as before (a missing venv, a bad setting: nothing to retry).
  */
-export async function keepRunning(name: string, start: () => Promise<Child>, options: Partial<KeepRunningOptions> = {}): Promise<{ stop(): Promise<void> }> {
+export async function keepRunning(name: string, start: StartChild, options: Partial<KeepRunningOptions> = {}): Promise<{ stop(): Promise<void> }> {
   const { log, minDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
-  let stopping = false;
+  const aborted = new AbortController();
   let delay = minDelayMs;
   let timer: NodeJS.Timeout | undefined;
-  let starting: Promise<Child | undefined> | undefined;
+  let starting: Promise<unknown> | undefined;
   let current: Child | undefined;
 
+  /** The wait before the next restart; the one after it doubles. */
+  const nextDelay = () => {
+    const wait = delay;
+    delay = Math.min(delay * 2, maxDelayMs);
+    return wait;
+  };
   const watch = (child: Child) => {
     current = child;
+    const startedAt = Date.now();
     child.process.once('exit', (code, signal) => {
-      if (stopping || code === 0) return;
-      log(`[worker] the ${name} exited (${signal ? `signal ${signal}` : `code ${code}`}); starting it again in ${delay / 1000} s`);
-      restartLater();
+      if (aborted.signal.aborted || code === 0) return;
+      if (Date.now() - startedAt >= maxDelayMs) delay = minDelayMs;
+      const wait = nextDelay();
+      log(`[worker] the ${name} exited (${signal ? `signal ${signal}` : `code ${code}`}); starting it again in ${wait / 1000} s`);
+      restartAfter(wait);
     });
   };
-  const restartLater = () => {
+  const restartAfter = (wait: number) => {
     timer = setTimeout(() => {
-      timer = undefined;
-      starting = start().then((child) => {
-        delay = minDelayMs;
-        if (stopping) return child;
-        watch(child);
-        return child;
-      }, (error: unknown) => {
-        delay = Math.min(delay * 2, maxDelayMs);
-        if (!stopping) {
-          log(`[worker] the ${name} did not start again (${(error as Error).message}); trying again in ${delay / 1000} s`);
-          restartLater();
-        }
-        return undefined;
+      starting = start(aborted.signal).then(watch, (error: unknown) => {
+        if (aborted.signal.aborted) return;
+        const next = nextDelay();
+        log(`[worker] the ${name} did not start again (${(error as Error).message}); trying again in ${next / 1000} s`);
+        restartAfter(next);
       });
-    }, delay);
+    }, wait);
   };
 
-  watch(await start());
+  watch(await start(aborted.signal));
   return {
     stop: async () => {
-      stopping = true;
+      aborted.abort();
       clearTimeout(timer);
-      // The child running, and one a restart was starting meanwhile (the same one once it served).
-      const children = new Set([current, await starting]);
-      const running = (c: Child | undefined): c is Child => !!c && c.process.exitCode === null && c.process.signalCode === null;
-      await Promise.all([...children].filter(running).map((c) => c.stop()));
+      // A start under way gives up (its child stopped by the starter); the child running is stopped here.
+      await starting;
+      if (running(current)) await current.stop();
     },
   };
 }

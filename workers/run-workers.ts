@@ -111,24 +111,27 @@ export class WorkerLogger extends DefaultLogger {
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger() });
+  // Listened for from the start: the Runtime takes the first signal off its own handler, and with the
+  // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
+  const stopAsked = shutdownRequested();
   const config = workerConfig();
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   // Started again if it dies on its own (kill -9, the OOM killer): the TS workers would run on without it.
-  const suggest = roles.includes('suggest') && !missing ? await keepRunning('suggest worker', () => startSuggestWorker(config.suggestQueue)) : undefined;
+  const suggest = roles.includes('suggest') && !missing ? await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, signal)) : undefined;
   // However the TS workers end (a worker that cannot be created included), the Python one stops with them.
   try {
     // This process extracts features beside the others it starts: each takes its share of the cores.
     const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
     if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
-    const workers = await createWorkers(roles);
+    const workers = roles.some((role) => role !== 'suggest') ? await createWorkers(roles) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
     if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
     // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
-    await (workers.length ? Promise.all(workers.map((w) => w.run())) : shutdownRequested());
+    await (workers.length ? Promise.all(workers.map((w) => w.run())) : stopAsked);
     await others?.stop();
   } finally {
     await suggest?.stop();

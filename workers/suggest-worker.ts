@@ -1,25 +1,27 @@
 // The suggest worker serves bayesian sweeps' suggestTrials (Optuna TPE). It is Python
 // (search/optuna/suggest_worker.py, in the venv infra/setup-search.sh makes), so the TS launcher
 // runs it as a child process, pointed at the same Temporal and queue as the TS workers.
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, searchPython } from '../platform/config';
 import { temporalAddress, temporalNamespace } from '../platform/temporal-connection';
+import type { Child } from './keep-running';
 
-export interface SuggestWorker {
-  process: ChildProcess;
-  /** Stops the worker (SIGTERM) and waits for it to exit. */
-  stop(): Promise<void>;
-}
+/** The Python worker: its process, and stop() (SIGTERM, then wait for it to exit). */
+export type SuggestWorker = Child;
 
 /** Why the suggest worker cannot start here (no search venv), or undefined when it can. */
 export function suggestWorkerMissing(): string | undefined {
   return fs.existsSync(searchPython()) ? undefined : `no search venv python at ${searchPython()}: run infra/setup-search.sh (bayesian sweeps wait for a suggest worker until one runs)`;
 }
 
-/** Starts the Python worker on `queue`; resolves once it polls (it prints a line when it does). */
-export async function startSuggestWorker(queue: string): Promise<SuggestWorker> {
+/**
+ * Starts the Python worker on `queue`; resolves once it polls (it prints a line when it does). `signal`
+ * aborted before then (the launcher stopping while Temporal is down, say): the worker is stopped, and
+ * this rejects.
+ */
+export async function startSuggestWorker(queue: string, signal?: AbortSignal): Promise<SuggestWorker> {
   const missing = suggestWorkerMissing();
   if (missing) throw new Error(missing);
   // Its stdin is a pipe from this process, which it stops on once closed: if this process dies (kill -9),
@@ -29,13 +31,19 @@ export async function startSuggestWorker(queue: string): Promise<SuggestWorker> 
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      if (chunk.toString().includes('serving suggestTrials')) resolve();
+  const giveUp = () => child.kill('SIGTERM');
+  signal?.addEventListener('abort', giveUp, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        process.stdout.write(chunk);
+        if (chunk.toString().includes('serving suggestTrials')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
     });
-    child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
-  });
+  } finally {
+    signal?.removeEventListener('abort', giveUp);
+  }
   return {
     process: child,
     stop: async () => {

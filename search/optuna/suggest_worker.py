@@ -86,8 +86,14 @@ def connect_config() -> dict:
 def when_stdin_closes(callback) -> None:
     """Calls callback (on a thread of its own) once stdin reaches its end: the launcher's end of the pipe closed."""
     def wait() -> None:
-        while sys.stdin.buffer.read(65536):
-            pass
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except (AttributeError, OSError) as error:
+            # No stdin to watch (closed, or unreadable): serve on rather than stop, since a worker that
+            # stops by itself exits 0 and is not started again.
+            print(f"[suggest-worker] cannot watch stdin ({error!r}): this worker will not stop with its launcher", file=sys.stderr, flush=True)
+            return
         callback()
     threading.Thread(target=wait, name="stdin-watch", daemon=True).start()
 
@@ -109,28 +115,13 @@ async def main(stop_when_stdin_closes: bool) -> None:
         # would count against its 20 s heartbeat timeout; on the server it waits for any worker.
         worker = Worker(client, task_queue=queue, activities=[suggest_trials], activity_executor=executor,
                         max_concurrent_activities=SUGGESTION_THREADS, graceful_shutdown_timeout=SUGGESTION_GRACE)
-        await serve_until(worker, stop, f"suggestTrials on task queue {queue} at {address} ({namespace})")
+        # Leaving the block shuts the worker down: no more polls; running suggestions get SUGGESTION_GRACE to finish.
+        # (A fatal worker error cancels the block and is raised from it: the process exits with it.)
+        async with worker:
+            print(f"[suggest-worker] serving suggestTrials on task queue {queue} at {address} ({namespace})", flush=True)
+            await stop.wait()
+            print("[suggest-worker] stopping: finishing the suggestions in progress", flush=True)
     print("[suggest-worker] stopped", flush=True)
-
-
-async def serve_until(worker, stop: asyncio.Event, serving: str) -> None:
-    """
-    Runs the worker until `stop` is set, then shuts it down: no more polls, running suggestions get
-    SUGGESTION_GRACE to finish. A worker that ends on its own (the SDK gave up polling) raises here,
-    so the process exits with an error and its launcher starts a new one; inside `async with worker`
-    such a failure waited for the stop, and the process lived on without polling.
-    """
-    running = asyncio.create_task(worker.run())
-    print(f"[suggest-worker] serving {serving}", flush=True)
-    asked = asyncio.create_task(stop.wait())
-    await asyncio.wait([running, asked], return_when=asyncio.FIRST_COMPLETED)
-    if running.done():
-        asked.cancel()
-        running.result()
-        raise RuntimeError("the worker stopped polling without being asked to")
-    print("[suggest-worker] stopping: finishing the suggestions in progress", flush=True)
-    await worker.shutdown()
-    await running
 
 
 if __name__ == "__main__":

@@ -237,7 +237,6 @@ test('a launcher running only the suggest role runs until SIGTERM (it exited at 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const launcher = stack.spawnWorker('suggest', queues, { SWEEP_SUGGEST_QUEUE: uniqueId('suggest-only') });
     await launcher.ready;
-    await sleep(2000);
     const python = pythonChildOf(launcher.pid);
     assert.ok(python && !gone(launcher.pid), `${signal}: the launcher and its Python worker run`);
     launcher.kill(signal);

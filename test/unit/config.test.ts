@@ -1,7 +1,7 @@
 // platform/config.ts with platform/temporal-connection.ts: where Temporal settings come from when the
 // local stack's env file and a temporal.toml profile both say something. Each case runs in a fresh
 // process, since the stack env file is read once per process.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,8 +86,11 @@ describe('the S3 region (platform/config.ts storageRegion)', () => {
     assert.equal(region({ AWS_PROFILE: 'prod', AWS_REGION: 'us-west-2' }), 'us-west-2');
   });
 
-  test('us-east-1 (which MinIO accepts) when neither says, without asking EC2\'s metadata service', () => {
-    fs.writeFileSync(configFile, '[profile other]\nregion = eu-west-3\n');
-    assert.equal(region({ AWS_PROFILE: 'prod' }), 'us-east-1');
+  test('us-east-1 (which MinIO accepts) when neither says', () => {
+    const other = path.join(dir, 'other-config');
+    fs.writeFileSync(other, '[profile other]\nregion = eu-west-3\n');
+    assert.equal(region({ AWS_PROFILE: 'prod', AWS_CONFIG_FILE: other }), 'us-east-1');
   });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });

@@ -54,7 +54,7 @@ describe('keepRunning', () => {
     await until(() => children.length === 3);
     assert.deepEqual(logs, [
       '[worker] the suggest worker exited (code 1); starting it again in 0.01 s',
-      '[worker] the suggest worker exited (signal SIGKILL); starting it again in 0.01 s',
+      '[worker] the suggest worker exited (signal SIGKILL); starting it again in 0.02 s',
     ]);
     await kept.stop();
     assert.equal(children[2].exitCode, 0);
@@ -70,17 +70,22 @@ describe('keepRunning', () => {
     assert.equal(state.stops, 0, 'nothing left to stop');
   });
 
-  test('failed restarts back off, doubling up to the maximum; one that serves resets the wait', async () => {
+  test('restarts back off, doubling up to the maximum, whether the start fails or the child dies right after it serves; a child that ran that long resets the wait', async () => {
     const { start, children, state } = starter();
     const logs: string[] = [];
+    const waits = () => logs.map((l) => l.match(/in ([\d.]+) s/)![1]);
     const kept = await keepRunning('suggest worker', start, quick(logs));
-    state.failing = 3;
+    state.failing = 2;
     children[0].exit(1);
     await until(() => children.length === 2);
-    assert.equal(state.starts, 5, 'started again after three failed starts');
-    assert.deepEqual(logs.map((l) => l.match(/in ([\d.]+) s/)![1]), ['0.01', '0.02', '0.04', '0.04']);
-    children[1].exit(1);
-    assert.match(logs.at(-1)!, /starting it again in 0\.01 s/);
+    assert.equal(state.starts, 4, 'started again after two failed starts');
+    assert.deepEqual(waits(), ['0.01', '0.02', '0.04']);
+    children[1].exit(1); // at once: a wrong setting, say
+    assert.deepEqual(waits().at(-1), '0.04', 'no reset for a child that died right after it served');
+    await until(() => children.length === 3);
+    await sleep(60); // longer than maxDelayMs
+    children[2].exit(1);
+    assert.deepEqual(waits().at(-1), '0.01', 'reset after a child that ran');
     await kept.stop();
   });
 
@@ -93,23 +98,32 @@ describe('keepRunning', () => {
     assert.equal(state.starts, 1, 'no restart after stop()');
   });
 
-  test('stop() during a restart stops the child that was starting', async () => {
-    const { children, state } = starter();
-    let release!: () => void;
-    const slowStart = async (): Promise<Child> => {
-      if (state.starts++ > 0) await new Promise<void>((resolve) => { release = resolve; });
-      const process = new FakeProcess();
-      children.push(process);
-      return { process: process as unknown as ChildProcess, stop: async () => { state.stops++; process.exit(0); } };
-    };
-    const kept = await keepRunning('suggest worker', slowStart, quick([]));
-    children[0].exit(1);
-    await until(() => state.starts === 2);
-    const stopped = kept.stop();
-    release();
-    await stopped;
-    assert.equal(children.length, 2);
-    assert.equal(children[1].exitCode, 0, 'the child that started during stop() is stopped');
+  test('stop() during a restart: a start that serves meanwhile is stopped; one that has not yet is given up (aborted), not waited for', async () => {
+    for (const serves of [true, false]) {
+      const { children, state } = starter();
+      let release!: () => void;
+      const slowStart = async (signal: AbortSignal): Promise<Child> => {
+        if (state.starts++ > 0) {
+          await new Promise<void>((resolve, reject) => {
+            release = resolve;
+            if (!serves) signal.addEventListener('abort', () => reject(new Error('given up')));
+          });
+        }
+        const process = new FakeProcess();
+        children.push(process);
+        return { process: process as unknown as ChildProcess, stop: async () => { state.stops++; process.exit(0); } };
+      };
+      const logs: string[] = [];
+      const kept = await keepRunning('suggest worker', slowStart, quick(logs));
+      children[0].exit(1);
+      await until(() => state.starts === 2);
+      const stopped = kept.stop();
+      if (serves) release();
+      await stopped;
+      assert.equal(children.length, serves ? 2 : 1);
+      if (serves) assert.equal(children[1].exitCode, 0, 'the child that started during stop() is stopped');
+      assert.equal(logs.length, 1, 'no "did not start again" for a start given up by stop()');
+    }
   });
 
   test('a first start that fails rejects (nothing to keep running)', async () => {

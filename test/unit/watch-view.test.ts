@@ -128,10 +128,10 @@ describe('closedSweepTrials (the end of `sweep watch` for a sweep without a lead
     assert.equal(closedSweepTrials('s1', liveLeaderboard(sweep, [], [], plans)), 'no trial finished');
   });
 
-  test('no leaderboard (no worker answered the query): says so and how to see the trials, not "no trial finished"', () => {
+  test('no leaderboard (the query unanswered): says so and how to see the trials, not "no trial finished"', () => {
     const text = closedSweepTrials('s1', undefined);
     assert.doesNotMatch(text, /no trial finished/);
-    assert.match(text, /could not be read: no worker answered .*npm run workers.*`sweep watch s1`/);
+    assert.match(text, /could not be read: the sweep answered no leaderboard query \(no worker is running, or it failed before planning any trial\).*npm run workers.*`sweep watch s1`/);
   });
 });
 
