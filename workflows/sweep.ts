@@ -70,6 +70,13 @@ const CANCELLED_WHILE_PLANNING_PATCH = 'sweep-cancelled-while-planning';
  */
 const CANCELLED_WHILE_EXPORTING_PATCH = 'sweep-cancelled-while-exporting';
 
+/**
+ * Marks the sweeps whose early-stopping ledger is carried to the next run with the values at decision
+ * epochs only (what later decisions read): those before carried every epoch, which made the carry the
+ * limit of large median-rule sweeps (lib/search/stopping-history.ts).
+ */
+const LEDGER_AT_DECISIONS_PATCH = 'sweep-ledger-at-decisions';
+
 /** The sweep itself was cancelled (not one step of it), in a sweep with `patch`: what finished is ranked below. */
 const sweepCancelled = (patch: string) => CancellationScope.current().consideredCancelled && patched(patch);
 
@@ -279,7 +286,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
           nextRun,
           listed: progress.trials,
           objective: spec.search?.objective,
-          ...(ledger ? { ledger: ledger.state(nextRun) } : {}),
+          ...(ledger ? { ledger: ledger.state(nextRun, patched(LEDGER_AT_DECISIONS_PATCH)) } : {}),
           ...(spec.search?.method === 'bayesian' ? { finished: finishedSoFar() } : {}),
         }),
       });

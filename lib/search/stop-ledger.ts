@@ -3,7 +3,7 @@
 // it in plan order (and itself) that reached e, and is made only once each earlier trial has reported
 // e, been stopped before e, or ended. Trials start in plan order, so the wait is for trials already
 // running. Pure, so the sweep workflow keeps it in memory and a replay rebuilds it from the signals.
-import { EarlyStopping, StopDecision, TrialHistory, stopDecision } from './early-stopping';
+import { EarlyStopping, StopDecision, TrialHistory, decisionEpochs, stopDecision } from './early-stopping';
 import { Objective } from './objective';
 
 /** A trial's objective values after epochs 1..epoch (JSON null for NaN), sent when it reaches a decision epoch. */
@@ -16,12 +16,16 @@ export interface EpochReport {
 
 /**
  * The ledger carried to the sweep's next run (continue-as-new): taken when no trial is running, so every
- * run before `endedBefore` has ended and only the objective values reported so far matter.
+ * run before `endedBefore` has ended and only the objective values reported so far matter. Of an ended
+ * trial, later decisions read how far it got and its values at decision epochs only (another trial's
+ * value at the epoch decided), so since patch `sweep-ledger-at-decisions` only those are carried.
  */
 export interface LedgerState {
   endedBefore: number;
-  /** [run, trial id, values (JSON null for NaN)] */
+  /** Carried before the patch: [run, trial id, values of every epoch reached (JSON null for NaN)] */
   histories: Array<[number, string, Array<number | null>]>;
+  /** [run, trial id, epochs reached, values at the rule's decision epochs up to it, in order (JSON null for NaN)] */
+  atDecisions?: Array<[number, string, number, Array<number | null>]>;
 }
 
 export class StopLedger {
@@ -36,14 +40,32 @@ export class StopLedger {
     if (!state) return;
     this.endedBefore = state.endedBefore;
     for (const [run, trialId, values] of state.histories) this.histories.set(run, { trialId, values: values.map((v) => v ?? NaN) });
+    for (const [run, trialId, reached, values] of state.atDecisions ?? []) {
+      // The epochs between decisions are never read: NaN keeps the history's length (how far it got).
+      const full = new Array<number>(reached).fill(NaN);
+      this.decidedUpTo(reached).forEach((epoch, i) => { full[epoch - 1] = values[i] ?? NaN; });
+      this.histories.set(run, { trialId, values: full });
+    }
   }
 
-  /** Its carried form, taken between runs: no trial is running, so a report still pending is a repeat from an ended trial. */
-  state(endedBefore: number): LedgerState {
+  /**
+   * Its carried form, taken between runs: no trial is running, so a report still pending is a repeat from
+   * an ended trial. `atDecisionsOnly`: the values at decision epochs alone (a sweep with the patch).
+   */
+  state(endedBefore: number, atDecisionsOnly = false): LedgerState {
+    const runs = [...this.histories].sort(([a], [b]) => a - b);
+    const json = (values: readonly number[]) => values.map((v) => (Number.isNaN(v) ? null : v));
+    if (!atDecisionsOnly) return { endedBefore, histories: runs.map(([run, h]) => [run, h.trialId, json(h.values)]) };
     return {
       endedBefore,
-      histories: [...this.histories].sort(([a], [b]) => a - b).map(([run, h]) => [run, h.trialId, h.values.map((v) => (Number.isNaN(v) ? null : v))]),
+      histories: [],
+      atDecisions: runs.map(([run, h]) => [run, h.trialId, h.values.length, json(this.decidedUpTo(h.values.length).map((epoch) => h.values[epoch - 1]))]),
     };
+  }
+
+  /** The epochs up to `epoch` at which the rule decides, for any trial (decisionEpochs leaves out a trial's last). */
+  private decidedUpTo(epoch: number): number[] {
+    return decisionEpochs(this.rule, epoch + 1);
   }
 
   report(report: EpochReport): void {

@@ -1,8 +1,8 @@
 // What the median rule puts in workflow histories, estimated before a sweep starts. A trial waits for a
 // decision after every decision epoch: it reports its objective values so far to the sweep, and each
 // segment's result lists the epochs so far, so a trial's history and each run of the sweep's grow with
-// decisions x epochs, and the values travel in the carry when the sweep continues as new. Past
-// Temporal's limits a sweep fails hours in; this says so first, with the fix. Pure.
+// decisions x epochs, and the values at decision epochs travel in the carry when the sweep continues
+// as new. Past Temporal's limits a sweep fails hours in; this says so first, with the fix. Pure.
 //
 // The per-decision costs are measured (test/workflows/history-size.ts, `median:100`: 8 trials of 100
 // epochs, 99 decisions each: a trial's history 1,705 events and 1.02 MB, the sweep's 5,119 events and
@@ -17,7 +17,7 @@ export interface StoppingHistory {
   /** One run of the sweep's workflow (it continues as new every DEFAULT_TRIALS_PER_RUN trials, in whole bayesian batches). */
   runEvents: number;
   runBytes: number;
-  /** The early-stopping values a run hands the next (continue-as-new), at the last run. */
+  /** The early-stopping values a run hands the next (continue-as-new), at the last run: the values at decision epochs. */
   carryBytes: number;
 }
 
@@ -30,10 +30,10 @@ export const STOPPING_HISTORY_BUDGET: StoppingHistory = {
   carryBytes: TEMPORAL_LIMITS.payloadBytes * 0.75,
 };
 
-/** The longest trial's decisions: how many, their epochs' sum (values reported, epochs listed by results) and the last. */
-function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number; last: number } {
+/** The longest trial's decisions: how many, and their epochs' sum (values reported, epochs listed by results). */
+function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number } {
   const { first, every, count } = medianSchedule(rule, longestTrial);
-  return { count, sum: count * first + (every * count * (count - 1)) / 2, last: count ? first + every * (count - 1) : 0 };
+  return { count, sum: count * first + (every * count * (count - 1)) / 2 };
 }
 
 /**
@@ -49,7 +49,9 @@ export function medianRuleHistory(rule: MedianConfig, longestTrial: number, budg
     trialBytes: 170 * (made.sum + longestTrial) + 1700 * (made.count + 1),
     runEvents: trialsPerRun * (10 + 6.5 * made.count),
     runBytes: trialsPerRun * (3500 + JSON_NUMBER * made.sum + 550 * made.count),
-    carryBytes: budget > trialsPerRun ? JSON_NUMBER * budget * made.last : 0,
+    // Each ended trial's values at the decision epochs (sweep-ledger-at-decisions; before, every epoch up
+    // to the last decision's). Ids and brackets, about 60 bytes a trial, are left to the budget's margin.
+    carryBytes: budget > trialsPerRun ? JSON_NUMBER * budget * made.count : 0,
   };
 }
 

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -210,10 +210,22 @@ async function recordRepeatedContinued(env: TestWorkers, start: Start): Promise<
   await save(env.client, 'repeated-continued', sweep);
 }
 
+/**
+ * A median-rule search deciding every 2 epochs that continues as new, 2 trials per run: each run hands
+ * the next the early-stopping ledger. median-continued-unpatched.* were recorded with the sweep
+ * workflow's `ledger.state(nextRun)` as before patch 'sweep-ledger-at-decisions' (every epoch carried).
+ */
+async function recordMedianContinued(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'int', low: 8, high: 32, step: 8 }, lr: { type: 'loguniform', low: 1e-3, high: 3e-2 }, n_epochs: { type: 'choice', values: [6] } };
+  const earlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1, intervalEpochs: 2 };
+  const spec = await tinySpec(env, { grid: undefined, seed: 17, reuse: false, concurrency: 2, search: { method: 'random', budget: 6, space, earlyStopping } });
+  await save(env.client, process.env.RECORD_AS ?? 'median-continued', await start(spec, 'replay-median-continued', { trialsPerRun: 2 }));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
-  'repeated-continued': recordRepeatedContinued,
+  'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued,
 };
 
 async function main(): Promise<void> {

@@ -269,3 +269,16 @@ test('a sweep cancelled while a later run plans, or while its best trial is expo
   assert.equal(results.length, 4);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
+
+test('median-rule sweeps that continued as new replay either way: before the patch carrying every epoch\'s values, after it the values at decision epochs', async () => {
+  // Recorded by test/replay/record-histories.ts median-continued (-unpatched: without patched('sweep-ledger-at-decisions')).
+  const carried = (file: string) => {
+    const [, continued] = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads!;
+    return (JSON.parse(Buffer.from(continued.data!).toString()) as { carry: { ledger: Record<string, unknown> } }).carry.ledger;
+  };
+  assert.ok(!('atDecisions' in carried('median-continued-unpatched.01-sweep.json')), 'the older sweep carried every epoch');
+  assert.ok(carried('median-continued.01-sweep.json').atDecisions, 'the newer one the values at decision epochs');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('median-continued'));
+  assert.equal(results.length, 30);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});

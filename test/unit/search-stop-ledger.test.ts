@@ -2,7 +2,7 @@
 // epoch, be stopped before it or end; it considers exactly those trials; arrival order does not matter.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EarlyStopping } from '../../lib/search/early-stopping';
+import { EarlyStopping, decisionEpochs } from '../../lib/search/early-stopping';
 import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { EpochReport, StopLedger } from '../../lib/search/stop-ledger';
 import { randomStream } from '../../lib/random';
@@ -94,5 +94,62 @@ describe('StopLedger', () => {
     assert.ok(expected.some((d) => d.endsWith('stop')) && expected.some((d) => d.includes('@2:go')));
     for (const carryAt of [2, 4, 7]) assert.deepEqual(outcome(carryAt), expected, `carried at run ${carryAt}`);
     assert.deepEqual(new StopLedger(ASHA, DEFAULT_OBJECTIVE).state(1), { endedBefore: 1, histories: [] });
+  });
+
+  test('carried with the values at decision epochs only (sweep-ledger-at-decisions), it decides as the ledger that saw every epoch', () => {
+    const rules: EarlyStopping[] = [
+      { rule: 'median', minEpochs: 2, minTrials: 2, intervalEpochs: 3 },
+      { rule: 'median', minEpochs: 1, minTrials: 3 },
+      { rule: 'asha', gracePeriod: 1, reductionFactor: 2, maxEpochs: 12 },
+    ];
+    for (const rule of rules) {
+      const random = randomStream('ledger-at-decisions', rule.rule);
+      // 14 trials of 3 to 12 epochs, values with NaN now and then (a diverged epoch).
+      const trials = Array.from({ length: 14 }, (_, i) => ({
+        run: i + 1,
+        values: Array.from({ length: 3 + Math.floor(random() * 10) }, () => (random() < 0.05 ? NaN : random())),
+      }));
+      /** Trials one after another, reporting at their decision epochs until stopped; the ledger carried every `carryEvery` runs, `atDecisions` or whole. */
+      const outcome = (carryEvery?: number, atDecisions = false) => {
+        let ledger = new StopLedger(rule, DEFAULT_OBJECTIVE);
+        const made: string[] = [];
+        const carried: number[] = [];
+        for (const { run, values } of trials) {
+          if (carryEvery && run > 1 && (run - 1) % carryEvery === 0) {
+            const state = JSON.stringify(ledger.state(run, atDecisions));
+            carried.push(state.length);
+            ledger = new StopLedger(rule, DEFAULT_OBJECTIVE, JSON.parse(state));
+          }
+          for (const epoch of decisionEpochs(rule, values.length)) {
+            ledger.report({ run, trialId: `t${run}`, epoch, values: values.slice(0, epoch).map((v) => (Number.isNaN(v) ? null : v)) });
+            const [{ decision }] = ledger.ready();
+            made.push(`${run}@${epoch}:${decision.stop ? 'stop' : 'go'}`);
+            if (decision.stop) break;
+          }
+          ledger.end(run);
+        }
+        return { made, carried };
+      };
+      const expected = outcome().made;
+      assert.ok(expected.some((d) => d.endsWith('stop')) && expected.some((d) => d.endsWith('go')), `${rule.rule}: both outcomes occur`);
+      for (const carryEvery of [1, 3, 5]) {
+        const whole = outcome(carryEvery);
+        const atDecisions = outcome(carryEvery, true);
+        assert.deepEqual(whole.made, expected, `${rule.rule}, carried whole every ${carryEvery}`);
+        assert.deepEqual(atDecisions.made, expected, `${rule.rule}, carried at decision epochs every ${carryEvery}`);
+        if (rule.rule === 'median' && rule.intervalEpochs === 3) {
+          assert.ok(atDecisions.carried.at(-1)! < whole.carried.at(-1)! * 0.6, `a third of the values: ${atDecisions.carried.at(-1)} bytes against ${whole.carried.at(-1)}`);
+        }
+      }
+    }
+  });
+
+  test('a ledger carried whole by an older run is read as before, and carried on at decision epochs', () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 2, minTrials: 1, intervalEpochs: 2 };
+    const old = { endedBefore: 3, histories: [[1, 't1', [0.1, 0.2, 0.3, 0.4, null]], [2, 't2', [0.5, 0.6, 0.7]]] as Array<[number, string, Array<number | null>]> };
+    assert.deepEqual(new StopLedger(rule, DEFAULT_OBJECTIVE, old).state(3, true), {
+      endedBefore: 3, histories: [], atDecisions: [[1, 't1', 5, [0.2, 0.4]], [2, 't2', 3, [0.6]]],
+    });
+    assert.deepEqual(new StopLedger(rule, DEFAULT_OBJECTIVE, old).state(3), old, 'without the patch, as it was');
   });
 });

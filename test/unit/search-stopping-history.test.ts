@@ -3,6 +3,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decisionEpochs } from '../../lib/search/early-stopping';
+import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
+import { StopLedger } from '../../lib/search/stop-ledger';
+import { randomStream } from '../../lib/random';
+import { contentId } from '../../lib/content-id';
 import { STOPPING_HISTORY_BUDGET, medianRuleHistory, medianRuleHistoryProblem } from '../../lib/search/stopping-history';
 
 const RULE = { minEpochs: 1, minTrials: 5 };
@@ -32,9 +36,26 @@ describe('medianRuleHistory', () => {
           // A trial's history: 18 events per decision beyond its 20; its bytes count the epochs its results list.
           assert.equal(medianRuleHistory(rule, epochs, 1).trialEvents, 20 + 18 * waits.length, `${minEpochs}/${intervalEpochs}/${epochs}`);
           assert.equal(medianRuleHistory(rule, epochs, 1).trialBytes, 170 * (sum + epochs) + 1700 * (waits.length + 1));
-          assert.equal(medianRuleHistory(rule, epochs, 200).carryBytes, 19 * 200 * (waits.at(-1) ?? 0));
+          assert.equal(medianRuleHistory(rule, epochs, 200).carryBytes, 19 * 200 * waits.length);
         }
       }
+    }
+  });
+
+  test('the carry: the JSON a ledger of that many ended trials hands the next run, within its ids (60 bytes a trial) and 10% more', () => {
+    const random = randomStream('carry-size', 'values');
+    for (const [epochs, intervalEpochs, budget] of [[100, 2, 500], [100, 10, 1000], [30, 1, 300]]) {
+      const rule = { minEpochs: 1, minTrials: 5, intervalEpochs };
+      const ledger = new StopLedger({ rule: 'median', ...rule }, DEFAULT_OBJECTIVE);
+      for (let run = 1; run <= budget; run++) {
+        // Worst case, no trial stopped: each reported its last decision epoch.
+        const last = decisionEpochs({ rule: 'median', ...rule }, epochs).at(-1)!;
+        ledger.report({ run, trialId: contentId(['trial', run]), epoch: last, values: Array.from({ length: last }, () => random()) });
+        ledger.end(run);
+      }
+      const carried = JSON.stringify(ledger.state(budget + 1, true)).length;
+      const estimate = medianRuleHistory(rule, epochs, budget).carryBytes;
+      assert.ok(carried <= estimate * 1.1 + 60 * budget && carried >= estimate * 0.9, `${budget} x ${epochs} every ${intervalEpochs}: ${carried} bytes carried, ${estimate} estimated`);
     }
   });
 
@@ -73,8 +94,13 @@ describe('medianRuleHistoryProblem', () => {
   });
 
   test('past the carry that no interval fixes: fewer trials or epochs, or ASHA', () => {
-    const carry = medianRuleHistory(RULE, 2000, 1000).carryBytes;
+    const carry = medianRuleHistory(RULE, 10, 30_000).carryBytes;
     assert.ok(carry > STOPPING_HISTORY_BUDGET.carryBytes);
-    assert.match(medianRuleHistoryProblem(RULE, 2000, 1000)!, /the early-stopping values one run of the sweep hands the next .*: lower the budget or the epochs, or use ASHA/);
+    assert.match(medianRuleHistoryProblem(RULE, 10, 30_000)!, /the early-stopping values one run of the sweep hands the next .*: lower the budget or the epochs, or use ASHA/);
+  });
+
+  test('1,000 trials of 100 epochs: deciding every 2 epochs fits, since the carry holds the values at decision epochs only (every 20 before)', () => {
+    assert.match(medianRuleHistoryProblem(RULE, 100, 1000)!, /set search\.earlyStopping\.intervalEpochs to 2 \(/);
+    assert.equal(medianRuleHistoryProblem({ ...RULE, intervalEpochs: 2 }, 100, 1000), undefined);
   });
 });

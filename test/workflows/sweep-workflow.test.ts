@@ -679,6 +679,17 @@ describe('a long sweep continues as new', () => {
     assert.deepEqual(outcome(again.board), outcome(chunked.board));
   });
 
+  test('the median rule every 2 epochs, 3 trials per run: the ledger carried at decision epochs decides as one run does', async () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1, intervalEpochs: 2 };
+    const search = { method: 'random', budget: 9, space: { ...SPACE, n_epochs: { type: 'choice', values: [6] } }, earlyStopping: rule };
+    const chunked = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search }), 'can-median', (run) => 30 * (run % 3), undefined, undefined, 3);
+    const single = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search, reuse: false }), 'can-median-single', () => 0);
+    assert.deepEqual([chunked.runs, single.runs], [3, 1]);
+    assert.deepEqual(outcome(chunked.board), outcome(single.board));
+    const expected = sequentialDecisions(9, rule, 6);
+    assert.ok([...expected.entries()].some(([run, d]) => run > 3 && d && d.epoch > 1), 'a trial of a later run stopped at a later decision epoch');
+  });
+
   test('a configuration drawn again after the sweep continued as new shares its first run\'s outcome: trained once, reported once, decided as in one run', async () => {
     // Six configurations, nine draws: repeats within a run and across runs. (A space of choices alone is
     // refused for a budget above its size; an integer range is not counted.)
