@@ -35,8 +35,11 @@ export class StopLedger {
   /** Reports waiting for their decision, by run then epoch. */
   private pending: EpochReport[] = [];
   private endedBefore = 1;
+  /** Carried at decision epochs only: a carried history holds NaN between them. */
+  private readonly trimmed: boolean;
 
   constructor(private readonly rule: EarlyStopping, private readonly objective: Objective, state?: LedgerState) {
+    this.trimmed = !!state?.atDecisions;
     if (!state) return;
     this.endedBefore = state.endedBefore;
     for (const [run, trialId, values] of state.histories) this.histories.set(run, { trialId, values: values.map((v) => v ?? NaN) });
@@ -92,7 +95,11 @@ export class StopLedger {
     const made: Array<{ run: number; decision: StopDecision }> = [];
     for (const report of this.pending.slice().sort((a, b) => a.run - b.run || a.epoch - b.epoch)) {
       if (!this.settled(report.run, report.epoch)) continue;
-      const cohort = [...this.histories].filter(([run, h]) => run <= report.run && h.values.length >= report.epoch).map(([, h]) => h);
+      let cohort = [...this.histories].filter(([run, h]) => run <= report.run && h.values.length >= report.epoch).map(([, h]) => h);
+      // Its own values come first: a trial of an earlier run with the same id (a repeat that trained again,
+      // planned by a CPU worker from before repeats were marked) holds NaN between decision epochs once
+      // carried, and the rule takes a trial's best value so far from the first history with its id.
+      if (this.trimmed) cohort = [this.histories.get(report.run)!, ...cohort.filter((h) => h !== this.histories.get(report.run))];
       const decision = stopDecision(report.trialId, report.epoch, cohort, this.rule, this.objective);
       if (decision.stop) this.stoppedAt.set(report.run, report.epoch);
       this.pending = this.pending.filter((p) => p !== report);

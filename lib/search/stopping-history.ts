@@ -30,11 +30,14 @@ export const STOPPING_HISTORY_BUDGET: StoppingHistory = {
   carryBytes: TEMPORAL_LIMITS.payloadBytes * 0.75,
 };
 
-/** The longest trial's decisions: how many, and their epochs' sum (values reported, epochs listed by results). */
-function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number } {
+/** The longest trial's decisions: how many, their epochs' sum (values reported, epochs listed by results) and the last. */
+function decisions(rule: MedianConfig, longestTrial: number): { count: number; sum: number; last: number } {
   const { first, every, count } = medianSchedule(rule, longestTrial);
-  return { count, sum: count * first + (every * count * (count - 1)) / 2 };
+  return { count, sum: count * first + (every * count * (count - 1)) / 2, last: count ? first + every * (count - 1) : 0 };
 }
+
+/** A carried trial's run, id, epochs reached and brackets: `[123,"<24 hex>",100,[]],` */
+const CARRIED_TRIAL = 60;
 
 /**
  * The histories of a median-rule sweep of `budget` trials, the longest `longestTrial` epochs, if no trial
@@ -49,9 +52,10 @@ export function medianRuleHistory(rule: MedianConfig, longestTrial: number, budg
     trialBytes: 170 * (made.sum + longestTrial) + 1700 * (made.count + 1),
     runEvents: trialsPerRun * (10 + 6.5 * made.count),
     runBytes: trialsPerRun * (3500 + JSON_NUMBER * made.sum + 550 * made.count),
-    // Each ended trial's values at the decision epochs (sweep-ledger-at-decisions; before, every epoch up
-    // to the last decision's). Ids and brackets, about 60 bytes a trial, are left to the budget's margin.
-    carryBytes: budget > trialsPerRun ? JSON_NUMBER * budget * made.count : 0,
+    // Each ended trial's id, how far it got and its values at the decision epochs (sweep-ledger-at-decisions),
+    // and never more than the estimate before it (every epoch up to the last decision's, ids left out):
+    // a spec accepted then is accepted on replay.
+    carryBytes: budget > trialsPerRun ? Math.min(JSON_NUMBER * budget * made.last, budget * (CARRIED_TRIAL + JSON_NUMBER * made.count)) : 0,
   };
 }
 

@@ -144,6 +144,15 @@ describe('StopLedger', () => {
     }
   });
 
+  test('a trial with the id of a carried one (a repeat trained again) is judged by its own values, not the carried ones with gaps', () => {
+    const rule: EarlyStopping = { rule: 'median', minEpochs: 1, minTrials: 1, intervalEpochs: 2 };
+    // Carried at epochs 1, 3 and 5: t1's best epoch, 2, is not among them.
+    const ledger = new StopLedger(rule, DEFAULT_OBJECTIVE, { endedBefore: 3, histories: [], atDecisions: [[1, 't1', 5, [0.1, 0.1, 0.1]], [2, 't2', 5, [0.5, 0.5, 0.5]]] });
+    ledger.report({ run: 3, trialId: 't1', epoch: 3, values: [0.1, 0.9, 0.1] });
+    const [{ decision }] = ledger.ready();
+    assert.deepEqual([decision.stop, decision.value], [false, 0.9], decision.reason);
+  });
+
   test('a ledger carried whole by an older run is read as before, and carried on at decision epochs', () => {
     const rule: EarlyStopping = { rule: 'median', minEpochs: 2, minTrials: 1, intervalEpochs: 2 };
     const old = { endedBefore: 3, histories: [[1, 't1', [0.1, 0.2, 0.3, 0.4, null]], [2, 't2', [0.5, 0.6, 0.7]]] as Array<[number, string, Array<number | null>]> };

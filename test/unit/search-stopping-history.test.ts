@@ -36,7 +36,7 @@ describe('medianRuleHistory', () => {
           // A trial's history: 18 events per decision beyond its 20; its bytes count the epochs its results list.
           assert.equal(medianRuleHistory(rule, epochs, 1).trialEvents, 20 + 18 * waits.length, `${minEpochs}/${intervalEpochs}/${epochs}`);
           assert.equal(medianRuleHistory(rule, epochs, 1).trialBytes, 170 * (sum + epochs) + 1700 * (waits.length + 1));
-          assert.equal(medianRuleHistory(rule, epochs, 200).carryBytes, 19 * 200 * waits.length);
+          assert.equal(medianRuleHistory(rule, epochs, 200).carryBytes, Math.min(19 * 200 * (waits.at(-1) ?? 0), 200 * (60 + 19 * waits.length)));
         }
       }
     }
@@ -44,7 +44,9 @@ describe('medianRuleHistory', () => {
 
   test('the carry: the JSON a ledger of that many ended trials hands the next run, within its ids (60 bytes a trial) and 10% more', () => {
     const random = randomStream('carry-size', 'values');
-    for (const [epochs, intervalEpochs, budget] of [[100, 2, 500], [100, 10, 1000], [30, 1, 300]]) {
+    // The last: few decisions, so the ids weigh as much as the values (left out, such a sweep passed the
+    // estimate with a carry over Temporal's 2 MB).
+    for (const [epochs, intervalEpochs, budget] of [[100, 2, 500], [100, 10, 1000], [30, 1, 300], [30, 10, 27_000]]) {
       const rule = { minEpochs: 1, minTrials: 5, intervalEpochs };
       const ledger = new StopLedger({ rule: 'median', ...rule }, DEFAULT_OBJECTIVE);
       for (let run = 1; run <= budget; run++) {
@@ -55,7 +57,7 @@ describe('medianRuleHistory', () => {
       }
       const carried = JSON.stringify(ledger.state(budget + 1, true)).length;
       const estimate = medianRuleHistory(rule, epochs, budget).carryBytes;
-      assert.ok(carried <= estimate * 1.1 + 60 * budget && carried >= estimate * 0.9, `${budget} x ${epochs} every ${intervalEpochs}: ${carried} bytes carried, ${estimate} estimated`);
+      assert.ok(carried <= estimate * 1.1 + 60 * budget && carried >= estimate * 0.8, `${budget} x ${epochs} every ${intervalEpochs}: ${carried} bytes carried, ${estimate} estimated`);
     }
   });
 
@@ -97,6 +99,10 @@ describe('medianRuleHistoryProblem', () => {
     const carry = medianRuleHistory(RULE, 10, 30_000).carryBytes;
     assert.ok(carry > STOPPING_HISTORY_BUDGET.carryBytes);
     assert.match(medianRuleHistoryProblem(RULE, 10, 30_000)!, /the early-stopping values one run of the sweep hands the next .*: lower the budget or the epochs, or use ASHA/);
+  });
+
+  test('many short trials: the carried ids count (27,000 trials of 30 epochs deciding every 10 carry about 2.7 MB)', () => {
+    assert.match(medianRuleHistoryProblem({ ...RULE, intervalEpochs: 10 }, 30, 27_000)!, /in the early-stopping values one run of the sweep hands the next/);
   });
 
   test('1,000 trials of 100 epochs: deciding every 2 epochs fits, since the carry holds the values at decision epochs only (every 20 before)', () => {
