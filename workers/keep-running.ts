@@ -26,7 +26,8 @@ export interface KeepRunningOptions {
 
 const DEFAULTS: KeepRunningOptions = { log: (message) => console.warn(message), minDelayMs: 1000, maxDelayMs: 30_000 };
 
-const running = (child: Child | undefined): child is Child => !!child && child.process.exitCode === null && child.process.signalCode === null;
+/** Whether a child process has exited (with a code, or by a signal). */
+export const hasExited = (process: ChildProcess) => process.exitCode !== null || process.signalCode !== null;
 
 /**
  * Starts `start()`'s child and starts it again after it exits with an error or a signal (kill -9, the
@@ -77,7 +78,7 @@ export async function keepRunning(name: string, start: StartChild, options: Part
       clearTimeout(timer);
       // A start under way gives up (its child stopped by the starter); the child running is stopped here.
       await starting;
-      if (running(current)) await current.stop();
+      if (current && !hasExited(current.process)) await current.stop();
     },
   };
 }

@@ -12,7 +12,7 @@ import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
-import { keepRunning } from './keep-running';
+import { hasExited, keepRunning } from './keep-running';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -170,7 +170,7 @@ export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = proces
   const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: childEnv, execArgv }));
   return {
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      if (hasExited(child)) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }))).then(() => undefined),

@@ -99,7 +99,8 @@ export class StopLedger {
       // Its own values come first: a trial of an earlier run with the same id (a repeat that trained again,
       // planned by a CPU worker from before repeats were marked) holds NaN between decision epochs once
       // carried, and the rule takes a trial's best value so far from the first history with its id.
-      if (this.trimmed) cohort = [this.histories.get(report.run)!, ...cohort.filter((h) => h !== this.histories.get(report.run))];
+      const own = this.histories.get(report.run)!;
+      if (this.trimmed) cohort = [own, ...cohort.filter((h) => h !== own)];
       const decision = stopDecision(report.trialId, report.epoch, cohort, this.rule, this.objective);
       if (decision.stop) this.stoppedAt.set(report.run, report.epoch);
       this.pending = this.pending.filter((p) => p !== report);

@@ -10,11 +10,15 @@ import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-function temporalTarget(env: Record<string, string>): string {
-  const code = "import { temporalAddress, temporalNamespace } from './platform/temporal-connection'; console.log(`${temporalAddress()} ${temporalNamespace()}`);";
+/** What `code` prints, run in a fresh process with only PATH, HOME (a temporary folder) and `env` set. */
+function printedInFreshProcess(code: string, env: Record<string, string>): string {
   const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
   return run.stdout.trim();
+}
+
+function temporalTarget(env: Record<string, string>): string {
+  return printedInFreshProcess("import { temporalAddress, temporalNamespace } from './platform/temporal-connection'; console.log(`${temporalAddress()} ${temporalNamespace()}`);", env);
 }
 
 describe('Temporal settings: the local stack file and a profile', () => {
@@ -71,10 +75,8 @@ describe('the S3 region (platform/config.ts storageRegion)', () => {
   const noStack = path.join(dir, 'no-stack.env');
 
   function region(env: Record<string, string>): string {
-    const code = "import { storageRegion } from './platform/config'; storageRegion().then((r) => console.log(r));";
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, SWEEP_STACK_ENV: noStack, AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: credentials, ...env }, encoding: 'utf8', timeout: 60_000 });
-    assert.equal(run.status, 0, run.stderr);
-    return run.stdout.trim();
+    return printedInFreshProcess("import { storageRegion } from './platform/config'; storageRegion().then((r) => console.log(r));",
+      { HOME: dir, SWEEP_STACK_ENV: noStack, AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: credentials, ...env });
   }
 
   test('the named profile\'s region (a fixed us-east-1 ignored it, and S3 refuses a bucket addressed in the wrong region)', () => {
