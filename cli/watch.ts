@@ -7,7 +7,8 @@ import { Client, WorkflowExecutionDescription, WorkflowFailedError, WorkflowNotF
 import { fromPayloadsAtIndex } from '@temporalio/common';
 import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, renderFrame, waitingProgress } from '../views/watch-view';
+import { temporal } from '@temporalio/proto';
+import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, trainActivityProgress, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
@@ -99,7 +100,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
   return snap;
 }
 
-/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one), or evaluating. */
+/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one) or queued state, or evaluating. */
 async function trainingProgress(client: Client, workflowId: string, epochs: number): Promise<TrialProgress | undefined> {
   let description: WorkflowExecutionDescription;
   try {
@@ -111,9 +112,11 @@ async function trainingProgress(client: Client, workflowId: string, epochs: numb
   const evaluating = pending.find((a) => a.activityType?.name === 'evaluateTrial');
   if (evaluating) return { epochsDone: epochs, of: epochs, attempt: evaluating.attempt ?? 1, evaluating: true };
   const training = pending.find((a) => a.activityType?.name === 'trainTrial');
-  if (!training?.heartbeatDetails?.payloads?.length) return undefined;
-  const details = fromPayloadsAtIndex(client.options.loadedDataConverter.payloadConverter, 0, training.heartbeatDetails.payloads);
-  return parseTrainHeartbeat(details, training.attempt ?? 1);
+  if (!training) return undefined;
+  const payloads = training.heartbeatDetails?.payloads;
+  const details = payloads?.length ? fromPayloadsAtIndex(client.options.loadedDataConverter.payloadConverter, 0, payloads) : undefined;
+  const queued = training.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+  return trainActivityProgress(details, training.attempt ?? 1, queued, epochs);
 }
 
 async function finalReport(client: Client, sweepId: string, last: WatchSnapshot): Promise<string> {

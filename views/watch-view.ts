@@ -23,6 +23,8 @@ export interface TrialProgress {
   evaluating?: boolean;
   /** Trained to `epochsDone`, waiting for the sweep's early-stopping decision there. */
   waiting?: boolean;
+  /** Its trainTrial activity waits for a free GPU worker slot (more trials in flight than slots, or no GPU worker polling). */
+  queued?: boolean;
 }
 
 export interface WatchSnapshot {
@@ -48,6 +50,17 @@ export function parseTrainHeartbeat(details: unknown, attempt = 1): TrialProgres
   const lastMetrics = metrics && typeof metrics === 'object' ? { metrics: metrics as EpochMetrics } : {};
   if (typeof batch === 'number') return { epochsDone: epoch - 1, of, batch, ...lastMetrics, attempt };
   return { epochsDone: lastMetrics.metrics ? epoch : epoch - 1, of, ...lastMetrics, attempt };
+}
+
+/**
+ * A pending trainTrial activity's progress: its last heartbeat's (a retried attempt keeps the one
+ * before it), and, while no worker has picked it up, that it is queued; then no batch is under way.
+ */
+export function trainActivityProgress(details: unknown, attempt: number, queued: boolean, epochs: number): TrialProgress | undefined {
+  const beat = parseTrainHeartbeat(details, attempt);
+  if (!queued) return beat;
+  const { batch: _underWay, ...reached } = beat ?? { epochsDone: 0, of: epochs, attempt };
+  return { ...reached, queued: true };
 }
 
 export function progressBar(done: number, total: number, width: number): string {
@@ -87,6 +100,7 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
     for (const trial of drawn) {
       const p = snap.training[trial.run];
       const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
+        : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
         : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
         : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
       const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
@@ -149,6 +163,7 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
     const was = prev?.training[trial.run];
     const now = next.training[trial.run];
     if (now?.evaluating && !was?.evaluating) say(`run ${trial.run} evaluating on the test split`);
+    else if (now?.queued && !was?.queued) say(`run ${trial.run} queued for a free GPU worker slot`);
     else if (now?.waiting && !was?.waiting) say(`run ${trial.run} at epoch ${now.epochsDone}/${now.of}: waiting for the early-stopping decision`);
     else if (now && now.epochsDone > (was?.epochsDone ?? 0)) {
       const m = now.metrics?.epoch === now.epochsDone ? now.metrics : undefined;

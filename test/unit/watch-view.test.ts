@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, waitingProgress } from '../../views/watch-view';
+import { WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, trainActivityProgress, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
@@ -118,6 +118,32 @@ describe('a trial between rungs, waiting for its early-stopping decision', () =>
     const resumed = snap(board, { 2: { epochsDone: 3, of: 5, batch: 1, metrics, attempt: 1 } });
     assert.deepEqual(strip(changeLines(trained, waits)), ['run 2 at epoch 3/5: waiting for the early-stopping decision']);
     assert.deepEqual(changeLines(waits, resumed), [], 'the next rung\'s first heartbeat repeats nothing');
+  });
+});
+
+describe('a trial queued for a GPU worker slot (concurrency above the slots)', () => {
+  const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
+  test('shown as queued, not as training, until a worker picks its activity up; then its epochs as before', () => {
+    const board = liveLeaderboard(sweep, [], [1, 2], plans);
+    const queued = trainActivityProgress(undefined, 1, true, 5)!;
+    assert.deepEqual(queued, { epochsDone: 0, of: 5, attempt: 1, queued: true });
+    const training = trainActivityProgress({ epoch: 1, of: 5, batch: 3 }, 1, false, 5);
+    assert.deepEqual(training, { epochsDone: 0, of: 5, batch: 3, attempt: 1 });
+    assert.equal(trainActivityProgress(undefined, 1, false, 5), undefined, 'started, no heartbeat yet: "starting" as before');
+    const frame = renderFrame(snap(board, { 2: queued }), { width: 160, maxRows: 40 });
+    assert.match(frame.find((line) => line.includes('run   2'))!, /\] queued for a free GPU worker slot · /);
+    const started = snap(board);
+    assert.deepEqual(strip(changeLines(started, snap(board, { 2: queued }))), ['run 2 queued for a free GPU worker slot']);
+    assert.deepEqual(changeLines(snap(board, { 2: queued }), { ...snap(board, { 2: queued }), elapsed: 11 }), [], 'said once');
+  });
+
+  test('a retried attempt waiting for a slot keeps the epochs its last attempt reached, without the batch under way then', () => {
+    const requeued = trainActivityProgress({ epoch: 4, of: 5, batch: 7, metrics: { epoch: 3 } }, 2, true, 5)!;
+    assert.equal(requeued.epochsDone, 3);
+    assert.equal(requeued.batch, undefined);
+    assert.equal(requeued.attempt, 2);
+    const frame = renderFrame(snap(liveLeaderboard(sweep, [], [1], plans), { 1: requeued }), { width: 160, maxRows: 40 });
+    assert.match(frame.find((line) => line.includes('run   1'))!, /queued for a free GPU worker slot \(3\/5 epochs done\).*attempt 2 \(resumed\)/);
   });
 });
 
