@@ -24,14 +24,18 @@ export interface SearchBenchConfig {
   asha: { gracePeriod: number; reductionFactor: number };
   /** Budget of the large ASHA search held against one reference trial. */
   largeBudget: number;
-  concurrency: number;
   /**
-   * The large ASHA search's concurrency: two trials per GPU worker process. Its trials are short (most
-   * train one epoch), so a trial spends as long in its workflow tasks as in training; with two per
-   * process one trains while the other is orchestrated. ASHA's decisions do not depend on it (the
-   * stop ledger decides in run order). Measured: 4, 6 and 8 all took 43-44 s, 2 took 66 s.
+   * Trials in flight per sweep: two per GPU slot (gpuProcesses of one slot each), as docs/search.md
+   * advises for short trials. Around its training a trial spends about 0.3 s in workflow tasks, its
+   * lease and the activity's dispatch; with a second trial queued at each slot, the next one starts
+   * training as the last ends instead of after that round trip. Grid, random and ASHA decide the same
+   * at any concurrency (the stop ledger decides in run order), so only wall times move. Measured on the
+   * warm grid (AMD EPYC, 2 vCPUs): 11.7-12.0 s at 2, 10.0-10.5 s at 4; the 100-configuration ASHA search
+   * 66 s at 2 and 43-44 s at 4, 6 and 8 (Intel Xeon, 2 vCPUs).
    */
-  largeConcurrency: number;
+  concurrency: number;
+  /** Bayesian's: its batches are `concurrency` trials (docs/search.md), so this sets how often TPE sees results; one per slot. */
+  bayesianConcurrency: number;
   /**
    * GPU worker processes the sweeps train in, one activity at a time each (SWEEP_GPU_PROCESSES, as
    * docs/deploy.md advises for a CPU node: one per core). The warm grid and the large ASHA search are
@@ -53,7 +57,7 @@ export function searchBenchConfig(quick: boolean, seeds = 5): SearchBenchConfig 
     dropout: { type: 'uniform', low: 0, high: 0.7 },
     batch_size: { type: 'choice', values: [32] },
   };
-  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 2, largeConcurrency: 4, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds), long: { epochs: 27, seed: 101 } };
+  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 4, bayesianConcurrency: 2, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds), long: { epochs: 27, seed: 101 } };
   return quick
     ? { ...common, mode: 'quick', imageSize: 32, perClass: 40, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128], dropout: [0.3] }, largeBudget: 20 }
     : { ...common, mode: 'full', imageSize: 32, perClass: 170, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128, 256], dropout: [0, 0.5] }, largeBudget: 100 };
@@ -90,7 +94,7 @@ export function searchSpec(
       keepBestEpoch: true,
     },
     seed,
-    concurrency: config.concurrency,
+    concurrency: method === 'bayesian' ? config.bayesianConcurrency : config.concurrency,
     // Every sweep trains: the methods share trials (random and ASHA draw the same configurations).
     reuse: false,
     taskQueues: method === 'bayesian' ? queues : { cpu: queues.cpu, gpu: queues.gpu },

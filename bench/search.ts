@@ -195,7 +195,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     floors['grid-long'] = floors['grid-long-warm'] = await floorOf('grid-long', warmLong, await splitOf(longParsed), longParsed);
     for (const method of SEARCH_METHODS.filter((m) => m !== 'grid')) await sweep(method, first, raw(method, first), true);
     for (const seed of others) for (const method of SEARCH_METHODS) await sweep(method, seed, raw(method, seed), false);
-    const large = (oneProcess: boolean) => ({ ...raw('asha', first, config.largeBudget, oneProcess), concurrency: config.largeConcurrency });
+    const large = (oneProcess: boolean) => raw('asha', first, config.largeBudget, oneProcess);
     await sweep('asha-large', first, large(false), true);
     await sweep('asha-large-1proc', first, large(true), true);
     // One reference trial: the seed's method (the backbone per image and epoch) for the grid's epochs.
@@ -260,7 +260,7 @@ export function searchReport(result: SearchBenchResult): string {
   const byMethod = (m: SweepRun['method']) => runs.filter((r) => r.method === m);
   const budget = gridBudget(config);
   const lines = [
-    `### Search (${config.mode}): digits ${config.imageSize}px, ${split.counts.train} train / ${split.counts.val} val, budget ${budget} trials x ${config.epochs} epochs, concurrency ${config.concurrency}, ${config.gpuProcesses} GPU worker processes (1 in the rows marked 1proc), seeds ${config.seeds.join(', ')}`,
+    `### Search (${config.mode}): digits ${config.imageSize}px, ${split.counts.train} train / ${split.counts.val} val, budget ${budget} trials x ${config.epochs} epochs, concurrency ${config.concurrency} (bayesian ${config.bayesianConcurrency}), ${config.gpuProcesses} GPU worker processes (1 in the rows marked 1proc), seeds ${config.seeds.join(', ')}`,
     '',
     '| method | best val acc, mean (min-max) over seeds | epochs trained, mean | sweep wall s, mean | load (1-min) |',
     '|---|---|---|---|---|',
@@ -301,7 +301,7 @@ export function searchReport(result: SearchBenchResult): string {
     'Targets:',
     `- ASHA within 1 point of the full grid's best val accuracy with <= 1/3 of its epochs: ${pct(ashaBest)} vs ${pct(gridBest)} (${f(100 * (gridBest - ashaBest), 2)} points below), ${f(epochShare, 3)} of the epochs: ${met(gridBest - ashaBest <= 0.01 && epochShare <= 1 / 3)}.`,
     `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= startupTrials ? ` (a budget of ${budget} is within TPE's ${startupTrials} random start-up trials: this run cannot show the model's effect)` : ''}.`,
-    `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.largeConcurrency}) <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
+    `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.concurrency}) <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
     `- the yardsticks, median of ${YARDSTICK_REPEATS} measurements each, right after the sweeps held against them: the grid's floor ${samplesText(floors.grid.samples!.coldSeconds)} s cold, ${samplesText(floors.grid.samples!.headsSeconds)} s heads only; the reference trial ${samplesText(reference.samples)} s.`,
     `- a whole sweep <= ${COLD_LIMIT}x the floor cold: grid ${coldTarget.text}: ${coldTarget.met}; <= ${WARM_LIMIT}x warm: ${warmTarget.text}: ${warmTarget.met}.`,
     `- beside the targets, the same grid with trials ${config.long.epochs} epochs long (seed ${config.long.seed}, its own split; its floor measured once): cold ${longColdTarget.text} (${COLD_LIMIT}x: ${longColdTarget.met}); warm ${longWarmTarget.text} (${WARM_LIMIT}x: ${longWarmTarget.met}).`,
