@@ -146,6 +146,7 @@ function shardRows(shards: OpenShardFile[], ref: FeatureSetRef, close: () => voi
     dim,
     labels: Int32Array.from(shards.flatMap((s) => Array.from(s.labels))),
     read: (rows: ArrayLike<number>, out: Float32Array) => {
+      if (shards.length === 0 && rows.length > 0) throw new Error(`feature set ${ref.id}: rows read after close()`);
       const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       for (let i = 0; i < rows.length; i++) {
         let s = shards.length - 1;

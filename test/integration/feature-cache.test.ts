@@ -172,6 +172,7 @@ describe('feature cache', () => {
     first.close();
     assert.equal(openFiles(), before, 'a set closed');
     first.close(); // Closed again: nothing to close (before, EBADF, or another file's reused descriptor).
+    assert.throws(() => first.read([0], new Float32Array(ref.dim)), new RegExp(`feature set ${ref.id}: rows read after close\\(\\)`));
     await assert.rejects(openFeatureSet({ ...ref, rows: ref.rows + 1 }, 0), /expected/);
     assert.equal(openFiles(), before, 'a set of the wrong shape');
     const memory = process.env.SWEEP_FEATURE_MEMORY_MB;
