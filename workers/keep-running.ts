@@ -22,6 +22,11 @@ export interface KeepRunningOptions {
    */
   minDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Aborted: no restart is started any more, and a first start under way (or not begun) is given up,
+   * so keepRunning rejects. stop() still stops a child that serves.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULTS: KeepRunningOptions = { log: (message) => console.warn(message), minDelayMs: 1000, maxDelayMs: 30_000 };
@@ -36,8 +41,10 @@ export const hasExited = (process: ChildProcess) => process.exitCode !== null ||
  * that fails rejects, as before (a missing venv, a bad setting: nothing to retry).
  */
 export async function keepRunning(name: string, start: StartChild, options: Partial<KeepRunningOptions> = {}): Promise<{ stop(): Promise<void> }> {
-  const { log, minDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
+  const { log, minDelayMs, maxDelayMs, signal } = { ...DEFAULTS, ...options };
+  if (signal?.aborted) throw new Error(`the ${name} was not started: asked to stop first`);
   const aborted = new AbortController();
+  signal?.addEventListener('abort', () => aborted.abort(), { once: true });
   let delay = minDelayMs;
   let timer: NodeJS.Timeout | undefined;
   let starting: Promise<unknown> | undefined;
@@ -62,6 +69,7 @@ export async function keepRunning(name: string, start: StartChild, options: Part
   };
   const restartAfter = (wait: number) => {
     timer = setTimeout(() => {
+      if (aborted.signal.aborted) return;
       starting = start(aborted.signal).then(watch, (error: unknown) => {
         if (aborted.signal.aborted) return;
         const next = nextDelay();

@@ -118,7 +118,22 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   // Started again if it dies on its own (kill -9, the OOM killer): the TS workers would run on without it.
-  const suggest = roles.includes('suggest') && !missing ? await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, signal)) : undefined;
+  // A stop asked while it starts (it waits for Temporal) gives the start up, and nothing more is started.
+  const stopping = new AbortController();
+  void stopAsked.then(() => stopping.abort());
+  let suggest: { stop(): Promise<void> } | undefined;
+  if (roles.includes('suggest') && !missing) {
+    try {
+      suggest = await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, signal), { signal: stopping.signal });
+    } catch (error) {
+      if (!stopping.signal.aborted) throw error;
+    }
+  }
+  if (stopping.signal.aborted) {
+    console.log('[worker] asked to stop while starting: stopped');
+    await suggest?.stop();
+    return;
+  }
   // However the TS workers end (a worker that cannot be created included), the Python one stops with them.
   try {
     // This process extracts features beside the others it starts: each takes its share of the cores.

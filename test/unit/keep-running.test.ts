@@ -131,4 +131,28 @@ describe('keepRunning', () => {
     state.failing = 1;
     await assert.rejects(keepRunning('suggest worker', start, quick([])), /no venv/);
   });
+
+  test('its abort signal (a stop asked while starting) gives a first start under way up, starts nothing once aborted, and ends restarts', async () => {
+    const stopping = new AbortController();
+    let startSignal: AbortSignal | undefined;
+    // A start that waits for Temporal: it serves only once given up.
+    const waiting = keepRunning('suggest worker', (signal) => {
+      startSignal = signal;
+      return new Promise<Child>((_, reject) => signal.addEventListener('abort', () => reject(new Error('given up'))));
+    }, { ...quick([]), signal: stopping.signal });
+    await until(() => startSignal !== undefined);
+    stopping.abort();
+    await assert.rejects(waiting, /given up/);
+    const notStarted = starter();
+    await assert.rejects(keepRunning('suggest worker', notStarted.start, { ...quick([]), signal: stopping.signal }), /was not started: asked to stop first/);
+    assert.equal(notStarted.state.starts, 0);
+    const later = new AbortController();
+    const { start, children } = starter();
+    const kept = await keepRunning('suggest worker', start, { ...quick([]), signal: later.signal });
+    later.abort();
+    children[0].exit(1);
+    await sleep(100);
+    assert.equal(children.length, 1, 'no restart once aborted');
+    await kept.stop();
+  });
 });
