@@ -29,9 +29,9 @@ export interface SearchBenchConfig {
    * advises for short trials. Around its training a trial spends about 0.3 s in workflow tasks, its
    * lease and the activity's dispatch; with a second trial queued at each slot, the next one starts
    * training as the last ends instead of after that round trip. Grid, random and ASHA decide the same
-   * at any concurrency (the stop ledger decides in run order), so only wall times move. Measured on the
-   * warm grid (AMD EPYC, 2 vCPUs): 11.7-12.0 s at 2, 10.0-10.5 s at 4; the 100-configuration ASHA search
-   * 66 s at 2 and 43-44 s at 4, 6 and 8 (Intel Xeon, 2 vCPUs).
+   * at any concurrency (the stop ledger decides in run order), so only wall times move. Measured
+   * (docs/benchmark.md, item 14): the warm grid 11.6-13.1 s at 2, 10.4-11.2 s at 4 (AMD EPYC, 2 vCPUs,
+   * alternating); the 100-configuration ASHA search 66 s at 2 and 43-44 s at 4, 6 and 8 (Intel Xeon).
    */
   concurrency: number;
   /** Bayesian's: its batches are `concurrency` trials (docs/search.md), so this sets how often TPE sees results; one per slot. */

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionDescription, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { fromPayloadsAtIndex } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { temporal } from '@temporalio/proto';
@@ -93,15 +94,15 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
     // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
   }
   await Promise.all((snap.board?.running ?? []).map(async (trial) => {
-    const progress = await trainingProgress(client, trial.workflowId, trial.epochs) ?? waitingProgress(trial);
+    const progress = await trainingProgress(client, trial.workflowId, trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
     if (progress) snap.training[trial.run] = progress;
   }));
   if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };
   return snap;
 }
 
-/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one) or queued state, or evaluating. */
-async function trainingProgress(client: Client, workflowId: string, epochs: number): Promise<TrialProgress | undefined> {
+/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one), queued or retry state, or evaluating. */
+async function trainingProgress(client: Client, workflowId: string, epochs: number, known: TrialProgress | undefined): Promise<TrialProgress | undefined> {
   let description: WorkflowExecutionDescription;
   try {
     description = await client.workflow.getHandle(workflowId).describe();
@@ -115,8 +116,14 @@ async function trainingProgress(client: Client, workflowId: string, epochs: numb
   if (!training) return undefined;
   const payloads = training.heartbeatDetails?.payloads;
   const details = payloads?.length ? fromPayloadsAtIndex(client.options.loadedDataConverter.payloadConverter, 0, payloads) : undefined;
-  const queued = training.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
-  return trainActivityProgress(details, training.attempt ?? 1, queued, epochs);
+  const scheduled = training.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+  // Set only while the activity waits out its retry backoff.
+  const nextAttempt = optionalTsToMs(training.nextAttemptScheduleTime);
+  const pendingTraining = {
+    attempt: training.attempt ?? 1, scheduled, lastFailure: training.lastFailure?.message ?? undefined,
+    ...(scheduled && nextAttempt !== undefined ? { retryInSeconds: Math.max(0, (nextAttempt - Date.now()) / 1000) } : {}),
+  };
+  return trainActivityProgress(details, pendingTraining, epochs, known);
 }
 
 async function finalReport(client: Client, sweepId: string, last: WatchSnapshot): Promise<string> {

@@ -25,6 +25,17 @@ export interface TrialProgress {
   waiting?: boolean;
   /** Its trainTrial activity waits for a free GPU worker slot (more trials in flight than slots, or no GPU worker polling). */
   queued?: boolean;
+  /** Its last attempt failed: the next one starts in `inSeconds` (Temporal's retry backoff). */
+  retry?: { inSeconds: number; failure: string };
+}
+
+/** What describe() says of a trial's pending trainTrial activity, beside its last heartbeat. */
+export interface PendingTraining {
+  attempt: number;
+  /** No worker holds it: it waits for a free slot, or (retryInSeconds) for its next attempt. */
+  scheduled: boolean;
+  retryInSeconds?: number;
+  lastFailure?: string;
 }
 
 export interface WatchSnapshot {
@@ -54,13 +65,16 @@ export function parseTrainHeartbeat(details: unknown, attempt = 1): TrialProgres
 
 /**
  * A pending trainTrial activity's progress: its last heartbeat's (a retried attempt keeps the one
- * before it), and, while no worker has picked it up, that it is queued; then no batch is under way.
+ * before it). While no worker holds it, no batch is under way, and it is queued or waits to retry; a
+ * new rung's activity has no heartbeat yet, so the epochs `known` from the last poll stand.
  */
-export function trainActivityProgress(details: unknown, attempt: number, queued: boolean, epochs: number): TrialProgress | undefined {
-  const beat = parseTrainHeartbeat(details, attempt);
-  if (!queued) return beat;
-  const { batch: _underWay, ...reached } = beat ?? { epochsDone: 0, of: epochs, attempt };
-  return { ...reached, queued: true };
+export function trainActivityProgress(details: unknown, pending: PendingTraining, epochs: number, known?: TrialProgress): TrialProgress | undefined {
+  const beat = parseTrainHeartbeat(details, pending.attempt);
+  if (!pending.scheduled) return beat;
+  const { batch: _underWay, ...reached } = beat ?? { epochsDone: known?.epochsDone ?? 0, of: epochs, attempt: pending.attempt };
+  return pending.retryInSeconds === undefined
+    ? { ...reached, queued: true }
+    : { ...reached, retry: { inSeconds: pending.retryInSeconds, failure: (pending.lastFailure ?? 'no reason given').split('\n')[0] } };
 }
 
 export function progressBar(done: number, total: number, width: number): string {
@@ -101,6 +115,7 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
       const p = snap.training[trial.run];
       const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
         : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
+        : p.retry ? `retrying in ${Math.ceil(p.retry.inSeconds)} s after a failure: ${visible(p.retry.failure)}`
         : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
         : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
       const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
@@ -164,6 +179,7 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
     const now = next.training[trial.run];
     if (now?.evaluating && !was?.evaluating) say(`run ${trial.run} evaluating on the test split`);
     else if (now?.queued && !was?.queued) say(`run ${trial.run} queued for a free GPU worker slot`);
+    else if (now?.retry && (!was?.retry || now.attempt !== was.attempt)) say(`run ${trial.run} attempt failed (${visible(now.retry.failure)}); retrying in ${Math.ceil(now.retry.inSeconds)} s`);
     else if (now?.waiting && !was?.waiting) say(`run ${trial.run} at epoch ${now.epochsDone}/${now.of}: waiting for the early-stopping decision`);
     else if (now && now.epochsDone > (was?.epochsDone ?? 0)) {
       const m = now.metrics?.epoch === now.epochsDone ? now.metrics : undefined;

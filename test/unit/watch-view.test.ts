@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/live-leaderboard';
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
-import { WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, trainActivityProgress, waitingProgress } from '../../views/watch-view';
+import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, trainActivityProgress, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
 
@@ -121,29 +121,48 @@ describe('a trial between rungs, waiting for its early-stopping decision', () =>
   });
 });
 
-describe('a trial queued for a GPU worker slot (concurrency above the slots)', () => {
+describe('a trial queued for a GPU worker slot (concurrency above the slots), or waiting to retry', () => {
   const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[\s*\S+\] /, ''));
+  const scheduled = { attempt: 1, scheduled: true };
+  const frameLine = (board: LiveLeaderboard, training: WatchSnapshot['training'], run: number) =>
+    renderFrame(snap(board, training), { width: 200, maxRows: 40 }).find((line) => line.includes(`run ${String(run).padStart(3)}`))!;
+
   test('shown as queued, not as training, until a worker picks its activity up; then its epochs as before', () => {
     const board = liveLeaderboard(sweep, [], [1, 2], plans);
-    const queued = trainActivityProgress(undefined, 1, true, 5)!;
+    const queued = trainActivityProgress(undefined, scheduled, 5)!;
     assert.deepEqual(queued, { epochsDone: 0, of: 5, attempt: 1, queued: true });
-    const training = trainActivityProgress({ epoch: 1, of: 5, batch: 3 }, 1, false, 5);
+    const training = trainActivityProgress({ epoch: 1, of: 5, batch: 3 }, { attempt: 1, scheduled: false }, 5);
     assert.deepEqual(training, { epochsDone: 0, of: 5, batch: 3, attempt: 1 });
-    assert.equal(trainActivityProgress(undefined, 1, false, 5), undefined, 'started, no heartbeat yet: "starting" as before');
-    const frame = renderFrame(snap(board, { 2: queued }), { width: 160, maxRows: 40 });
-    assert.match(frame.find((line) => line.includes('run   2'))!, /\] queued for a free GPU worker slot · /);
-    const started = snap(board);
-    assert.deepEqual(strip(changeLines(started, snap(board, { 2: queued }))), ['run 2 queued for a free GPU worker slot']);
+    assert.equal(trainActivityProgress(undefined, { attempt: 1, scheduled: false }, 5), undefined, 'started, no heartbeat yet: "starting" as before');
+    assert.match(frameLine(board, { 2: queued }, 2), /\] queued for a free GPU worker slot · /);
+    assert.deepEqual(strip(changeLines(snap(board), snap(board, { 2: queued }))), ['run 2 queued for a free GPU worker slot']);
     assert.deepEqual(changeLines(snap(board, { 2: queued }), { ...snap(board, { 2: queued }), elapsed: 11 }), [], 'said once');
   });
 
-  test('a retried attempt waiting for a slot keeps the epochs its last attempt reached, without the batch under way then', () => {
-    const requeued = trainActivityProgress({ epoch: 4, of: 5, batch: 7, metrics: { epoch: 3 } }, 2, true, 5)!;
-    assert.equal(requeued.epochsDone, 3);
-    assert.equal(requeued.batch, undefined);
-    assert.equal(requeued.attempt, 2);
-    const frame = renderFrame(snap(liveLeaderboard(sweep, [], [1], plans), { 1: requeued }), { width: 160, maxRows: 40 });
-    assert.match(frame.find((line) => line.includes('run   1'))!, /queued for a free GPU worker slot \(3\/5 epochs done\).*attempt 2 \(resumed\)/);
+  test('a rung\'s next segment, queued with no heartbeat yet, keeps the epochs known from the last poll; its first heartbeat repeats none', () => {
+    const board = liveLeaderboard(sweep, [], [1], plans);
+    const waiting: TrialProgress = { epochsDone: 3, of: 5, attempt: 1, waiting: true };
+    const queued = trainActivityProgress(undefined, scheduled, 5, waiting)!;
+    assert.equal(queued.epochsDone, 3);
+    assert.match(frameLine(board, { 1: queued }, 1), /queued for a free GPU worker slot \(3\/5 epochs done\)/);
+    const trainingOn = trainActivityProgress({ epoch: 4, of: 5, batch: 1 }, { attempt: 1, scheduled: false }, 5, queued)!;
+    assert.deepEqual(strip(changeLines(snap(board, { 1: queued }), snap(board, { 1: trainingOn }))), []);
+  });
+
+  test('an attempt that failed and waits out its retry backoff says so, with the failure, not "queued"', () => {
+    const board = liveLeaderboard(sweep, [], [1], plans);
+    const before = trainActivityProgress({ epoch: 4, of: 5, batch: 7, metrics: { epoch: 3 } }, { attempt: 1, scheduled: false }, 5)!;
+    const retrying = trainActivityProgress({ epoch: 4, of: 5, batch: 7, metrics: { epoch: 3 } },
+      { attempt: 2, scheduled: true, retryInSeconds: 11.2, lastFailure: 'out of memory\nstack...' }, 5)!;
+    assert.equal(retrying.queued, undefined);
+    assert.deepEqual(retrying.retry, { inSeconds: 11.2, failure: 'out of memory' });
+    assert.equal(retrying.epochsDone, 3, 'the epochs its last attempt reached');
+    assert.equal(retrying.batch, undefined);
+    assert.match(frameLine(board, { 1: retrying }, 1), /retrying in 12 s after a failure: out of memory.*attempt 2 \(resumed\)/);
+    assert.deepEqual(strip(changeLines(snap(board, { 1: before }), snap(board, { 1: retrying }))),
+      ['run 1 attempt failed (out of memory); retrying in 12 s', 'run 1 attempt 2: resuming from its last checkpoint']);
+    const requeued = trainActivityProgress(undefined, { attempt: 2, scheduled: true }, 5, retrying)!;
+    assert.match(frameLine(board, { 1: requeued }, 1), /queued for a free GPU worker slot \(3\/5 epochs done\).*attempt 2 \(resumed\)/);
   });
 });
 
