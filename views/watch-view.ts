@@ -186,7 +186,9 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
       say(`run ${trial.run} epoch ${now.epochsDone}/${now.of} done` +
         (m ? `: train loss ${num(m.trainLoss)} acc ${pct(m.trainAccuracy)} · val loss ${num(m.valLoss)} acc ${pct(m.valAccuracy)}` : ''));
     }
-    if (now && now.attempt > (was?.attempt ?? 1)) say(`run ${trial.run} attempt ${now.attempt}: resuming from its last checkpoint`);
+    // Said once a worker runs the attempt: during the retry backoff and in the queue it only waits.
+    const runs = (p: TrialProgress | undefined) => p !== undefined && !p.queued && !p.retry;
+    if (now && runs(now) && now.attempt > 1 && (now.attempt > (was?.attempt ?? 1) || !runs(was))) say(`run ${trial.run} attempt ${now.attempt}: resuming from its last checkpoint`);
   }
   return lines;
 }

@@ -160,9 +160,13 @@ describe('a trial queued for a GPU worker slot (concurrency above the slots), or
     assert.equal(retrying.batch, undefined);
     assert.match(frameLine(board, { 1: retrying }, 1), /retrying in 12 s after a failure: out of memory.*attempt 2 \(resumed\)/);
     assert.deepEqual(strip(changeLines(snap(board, { 1: before }), snap(board, { 1: retrying }))),
-      ['run 1 attempt failed (out of memory); retrying in 12 s', 'run 1 attempt 2: resuming from its last checkpoint']);
+      ['run 1 attempt failed (out of memory); retrying in 12 s'], 'not resuming yet: no worker runs the attempt');
     const requeued = trainActivityProgress(undefined, { attempt: 2, scheduled: true }, 5, retrying)!;
     assert.match(frameLine(board, { 1: requeued }, 1), /queued for a free GPU worker slot \(3\/5 epochs done\).*attempt 2 \(resumed\)/);
+    assert.deepEqual(strip(changeLines(snap(board, { 1: retrying }), snap(board, { 1: requeued }))), ['run 1 queued for a free GPU worker slot']);
+    const resumed = trainActivityProgress({ epoch: 4, of: 5, batch: 1 }, { attempt: 2, scheduled: false }, 5, requeued)!;
+    assert.deepEqual(strip(changeLines(snap(board, { 1: requeued }), snap(board, { 1: resumed }))), ['run 1 attempt 2: resuming from its last checkpoint']);
+    assert.deepEqual(changeLines(snap(board, { 1: resumed }), { ...snap(board, { 1: resumed }), elapsed: 11 }), [], 'said once');
   });
 });
 
