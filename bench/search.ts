@@ -15,7 +15,7 @@ import { Leaderboard, SplitSummary, TrainResult, TrialPlan } from '../lib/sweep-
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
 import { REPO_ROOT, searchPython } from '../platform/config';
 import { getJson } from '../platform/storage';
-import { activityPollers, connectClient } from '../platform/temporal-connection';
+import { queuePollers, connectClient } from '../platform/temporal-connection';
 import { Runtime } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { WorkerLogger, createWorkers, startGpuProcesses } from '../workers/run-workers';
@@ -237,7 +237,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
 /** Waits until `count` workers poll `taskQueue` for activities, so no sweep's wall time includes a worker's start. */
 async function gpuProcessesPolling(client: Client, taskQueue: string, count: number): Promise<void> {
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
-    if (new Set((await activityPollers(client, taskQueue)).map((p) => p.identity)).size >= count) return;
+    if (new Set((await queuePollers(client, taskQueue)).map((p) => p.identity)).size >= count) return;
   }
   throw new Error(`${count} GPU worker processes did not start polling ${taskQueue} within 2 minutes`);
 }

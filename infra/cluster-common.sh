@@ -16,6 +16,8 @@ NODES_DIR="$CLUSTER_DIR/nodes"
 # Pinned in one place for setup-cluster.sh (the build) and cluster-up.sh (the schema files).
 TEMPORAL_SERVER_MODULE="go.temporal.io/server"
 TEMPORAL_SERVER_VERSION="v1.32.2"
+# Its PostgreSQL schema files, copied there from the Go module by setup-cluster.sh.
+SCHEMA_COPY_DIR="$CLUSTER_DIR/schema/$TEMPORAL_SERVER_VERSION"
 
 # A private /24 on a bridge of our own: the host end (.1) is where the servers listen; nodes are .10+.
 CLUSTER_SUBNET="${CLUSTER_SUBNET:-10.203.0}"

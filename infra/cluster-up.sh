@@ -36,8 +36,8 @@ usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
 PURGE_HINT="infra/cluster-down.sh --purge && infra/cluster-up.sh"
-# The schema files ship in the server's Go module (in the module cache since the build).
-SCHEMA_DIR="${TEMPORAL_SCHEMA_DIR:-$(cd / && "${GO:-go}" env GOMODCACHE)/$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION/schema/postgresql/v12}"
+# The schema files of the pinned server, copied from its Go module by setup-cluster.sh (no go needed here).
+SCHEMA_DIR="${TEMPORAL_SCHEMA_DIR:-$SCHEMA_COPY_DIR/postgresql/v12}"
 TEMPORAL_UI_PORT=""   # set below when the UI server is installed
 
 want=()

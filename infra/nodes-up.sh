@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts worker NODES of the cluster profile on this machine: each node is a worker process
-# (workers/run-workers.ts gpu|cpu) in a network namespace of its own (swc-<node>), joined to the
+# (workers/run-workers.ts gpu, or cpu,suggest: a cpu node also runs the Python suggest worker of
+# bayesian sweeps where the search venv is set up) in a network namespace of its own (swc-<node>), joined to the
 # cluster bridge by a veth pair, with an address of its own (the first free one of
 # $CLUSTER_SUBNET.11-.99 for gpu nodes, .101-.199 for cpu nodes) and no route anywhere else, and a
 # local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets
@@ -136,7 +137,7 @@ node_polling() { grep -q '^\[worker\] polling' <(sed -n "$(grep -n '^=== .* star
 started=()
 t0=$SECONDS
 for ((i = 1; i <= gpu; i++)); do start_node "${prefix}gpu$i" gpu 11 99; done
-for ((i = 1; i <= cpu; i++)); do start_node "${prefix}cpu$i" cpu 101 199; done
+for ((i = 1; i <= cpu; i++)); do start_node "${prefix}cpu$i" cpu,suggest 101 199; done
 for current in "${started[@]}"; do
   wait_healthy "node-$current" node_polling
 done

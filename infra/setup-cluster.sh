@@ -8,6 +8,8 @@
 #   postgres            a link to Debian's PostgreSQL server binary ($PG_BIN, default the newest
 #                       /usr/lib/postgresql/*/bin)
 #   minio               a link to the dev profile's MinIO (.stack/bin/minio, installed by setup.sh)
+# and copies the server's PostgreSQL schema files (they ship in its Go module) into
+# $SWEEP_CLUSTER_DIR/schema/<version>, so infra/cluster-up.sh runs without go.
 # Idempotent: the Go binaries are rebuilt only when `go version -m` does not report the pinned
 # module version. The temporal CLI (.stack/bin/temporal) is used from the dev profile as is.
 #
@@ -94,6 +96,23 @@ go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVE
 if [[ "${SWEEP_CLUSTER_UI:-1}" != 0 ]]; then
   go_install "$UI_SERVER_MODULE" "$UI_SERVER_VERSION" "$UI_SERVER_MODULE/cmd/server" temporal-ui-server ||
     log "warning: no Web UI for the cluster (the build failed; see above); everything else works without it"
+fi
+
+# The schema files of the pinned server, beside the tools: cluster-up.sh applies them on every start,
+# and the module cache they come from may be cleaned, or go not on PATH where the cluster runs.
+if [[ ! -d "$SCHEMA_COPY_DIR/postgresql/v12/temporal/versioned" ]]; then
+  module_dir="$(cd / && "$GO" env GOMODCACHE)/$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION"
+  [[ -d "$module_dir/schema/postgresql/v12" ]] ||
+    (cd / && GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" "$GO" mod download "$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION") ||
+    die "could not download $TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION for its schema files"
+  rm -rf -- "$SCHEMA_COPY_DIR.tmp"
+  mkdir -p -- "$SCHEMA_COPY_DIR.tmp"
+  cp -R -- "$module_dir/schema/postgresql" "$SCHEMA_COPY_DIR.tmp/"
+  # Files in the module cache are read-only; the copy must stay removable (rm -rf of the cluster dir).
+  chmod -R u+w -- "$SCHEMA_COPY_DIR.tmp"
+  rm -rf -- "$SCHEMA_COPY_DIR"
+  mv -- "$SCHEMA_COPY_DIR.tmp" "$SCHEMA_COPY_DIR"
+  log "schema: copied the PostgreSQL schema files of $TEMPORAL_SERVER_VERSION into $SCHEMA_COPY_DIR"
 fi
 
 link postgres "${PG_BIN:-/usr/lib/postgresql/NN/bin}/postgres" "install PostgreSQL (Debian: apt-get install postgresql-15) or set PG_BIN"

@@ -34,12 +34,13 @@ export async function connectWorker(): Promise<{ connection: NativeConnection; n
   return { connection, namespace: namespace ?? 'default' };
 }
 
-/** The workers polling `taskQueue` for activities, as the server last saw them (identity, last poll). */
-export async function activityPollers(client: Client, taskQueue: string): Promise<temporal.api.taskqueue.v1.IPollerInfo[]> {
+/** The workers polling `taskQueue` for activities (or workflow tasks), as the server last saw them (identity, last poll). */
+export async function queuePollers(client: Client, taskQueue: string, type: 'activity' | 'workflow' = 'activity'): Promise<temporal.api.taskqueue.v1.IPollerInfo[]> {
+  const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
   const { pollers } = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    taskQueueType: type === 'activity' ? TASK_QUEUE_TYPE_ACTIVITY : TASK_QUEUE_TYPE_WORKFLOW,
   });
   return pollers ?? [];
 }

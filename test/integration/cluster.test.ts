@@ -22,7 +22,8 @@ import { temporal } from '@temporalio/proto';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
-import { activityPollers } from '../../platform/temporal-connection';
+import { queuePollers } from '../../platform/temporal-connection';
+import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -37,7 +38,10 @@ const PREFIX = 'it';
 const GPU_NODE_NAMES = Array.from({ length: GPU_NODES }, (_, i) => `${PREFIX}gpu${i + 1}`);
 const NODES = [...GPU_NODE_NAMES, ...Array.from({ length: CPU_NODES }, (_, i) => `${PREFIX}cpu${i + 1}`)];
 const NODES_UP = ['--gpu', String(GPU_NODES), '--cpu', String(CPU_NODES), '--prefix', PREFIX];
-const queues = { cpuQueue: `cluster-it-cpu-${process.pid}`, gpuQueue: `cluster-it-gpu-${process.pid}` };
+/** A stack's queues; nodes poll the suggest queue with their CPU queue where one is given. */
+interface Queues { cpuQueue: string; gpuQueue: string; suggestQueue?: string }
+const SUGGEST_QUEUE = `cluster-it-suggest-${process.pid}`;
+const queues: Queues = { cpuQueue: `cluster-it-cpu-${process.pid}`, gpuQueue: `cluster-it-gpu-${process.pid}`, suggestQueue: SUGGEST_QUEUE };
 /** Epochs per trial: long enough (a few seconds) that a fault lands while trials train. */
 const EPOCHS = 60;
 const TRIALS = 4;
@@ -60,7 +64,7 @@ interface Target {
   client: Client;
   s3: S3Client;
   bucket: string;
-  queues: { cpuQueue: string; gpuQueue: string };
+  queues: Queues;
   /** The node a live worker identity ("pid@host") belongs to, if it is a GPU node's. */
   nodeOf(identity: string): string | undefined;
 }
@@ -83,10 +87,10 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 }
 
 /** Runs infra/<script> for nodes on `on`'s queues, with `env` besides; throws with its output when it fails. */
-async function infraWith(on: typeof queues, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<number> {
+async function infraWith(on: Queues, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<number> {
   const began = Date.now();
   const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', script), ...args], {
-    ...process.env, SWEEP_CLUSTER_DIR: CLUSTER_DIR, SWEEP_CPU_QUEUE: on.cpuQueue, SWEEP_GPU_QUEUE: on.gpuQueue, SWEEP_GPU_CONCURRENCY: '1', ...env,
+    ...process.env, SWEEP_CLUSTER_DIR: CLUSTER_DIR, SWEEP_CPU_QUEUE: on.cpuQueue, SWEEP_GPU_QUEUE: on.gpuQueue, ...(on.suggestQueue ? { SWEEP_SUGGEST_QUEUE: on.suggestQueue } : {}), SWEEP_GPU_CONCURRENCY: '1', ...env,
   });
   if (code !== 0) throw new Error(`infra/${script} ${args.join(' ')} failed (exit ${code}):\n${out}`);
   return Date.now() - began;
@@ -175,7 +179,7 @@ async function runningAttempt(target: Target, trialWorkflowId: string): Promise<
 
 /** When a node's worker last began polling the GPU queue (it polls only while it has a free slot). */
 async function lastPolled(target: Target, node: string): Promise<number | undefined> {
-  const poller = (await activityPollers(target.client, target.queues.gpuQueue)).find((p) => target.nodeOf(p.identity ?? '') === node);
+  const poller = (await queuePollers(target.client, target.queues.gpuQueue)).find((p) => target.nodeOf(p.identity ?? '') === node);
   return poller?.lastAccessTime ? tsToMs(poller.lastAccessTime) : undefined;
 }
 
@@ -451,6 +455,28 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
 
   test(`a sweep of ${MANY_TRIALS} short trials spreads over all ${GPU_NODES} GPU nodes; result.json and the leaderboard record each trial's node`, async () => {
     figure(`cluster: ${await spreadSweep(cluster, 'cluster-spread', GPU_NODE_NAMES)}`);
+  });
+
+  test('a bayesian search on the cluster: the CPU node runs the suggest worker, which serves TPE\'s suggestions batch by batch', { skip: suggestWorkerMissing() }, async () => {
+    const space = {
+      hidden_units: { type: 'int', low: 8, high: 32, step: 8 }, lr: { type: 'loguniform', low: 1e-3, high: 1e-1 },
+      batch_size: { type: 'choice', values: [8] }, n_epochs: { type: 'choice', values: [2] },
+    };
+    const began = Date.now();
+    const sweep = await startSweep('cluster-bayes', cluster, { grid: undefined, concurrency: 2, search: { method: 'bayesian', budget: 4, space } });
+    const board = await assertCompleted(sweep, 'bayesian search', 4);
+    assert.ok(board.ranked.every((t) => t.epochsDone === 2 && !!t.node && GPU_NODE_NAMES.includes(t.node)), 'each trial trained its 2 epochs on a GPU node');
+    const suggestions = ((await sweep.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'suggestTrials');
+    assert.equal(suggestions.length, 2, 'two batches of 2, each suggested');
+    // The suggest queue's poller is the Python worker the CPU node's launcher runs (its child process).
+    const cpuNodePid = fs.readFileSync(path.join(CLUSTER_DIR, 'run', `node-${PREFIX}cpu1.pid`), 'utf8').trim();
+    const pollers = await queuePollers(client, SUGGEST_QUEUE);
+    assert.ok(pollers.length > 0, 'a worker polls the suggest queue');
+    for (const { identity } of pollers) {
+      const status = fs.readFileSync(`/proc/${identity!.split('@')[0]}/status`, 'utf8');
+      assert.equal(/^PPid:\s+(\d+)$/m.exec(status)?.[1], cpuNodePid, `${identity} is the CPU node's child`);
+    }
+    figure(`cluster: bayesian search (budget 4, concurrency 2, TPE on the CPU node): ${seconds(Date.now() - began)}`);
   });
 
   test('a redeploy on the cluster: build B\'s nodes start, B is made current while a sweep runs on A; it finishes on A\'s nodes, a new sweep runs on B\'s; A drains and its nodes stop', async () => {

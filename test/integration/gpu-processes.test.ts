@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { Leaderboard } from '../../lib/sweep-types';
 import { onnxThreadsPerProcess } from '../../platform/config';
-import { activityPollers } from '../../platform/temporal-connection';
+import { queuePollers } from '../../platform/temporal-connection';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -30,7 +30,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 
 /** The processes polling the GPU queue for activities, by pid (identities are pid@host). */
 async function gpuPollerPids(): Promise<number[]> {
-  const pollers = await activityPollers(env.client, env.gpuQueue);
+  const pollers = await queuePollers(env.client, env.gpuQueue);
   return [...new Set(pollers.map((p) => Number((p.identity ?? '').split('@')[0])))].filter(Number.isInteger);
 }
 
