@@ -7,10 +7,10 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
-import { SpecError, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
+import { SpecError, SweepSpec, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
 import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
 import { trialCounts } from '../lib/live-leaderboard';
-import { connectClient, temporalAddress } from '../platform/temporal-connection';
+import { connectClient, queuePollers, temporalAddress } from '../platform/temporal-connection';
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
@@ -27,6 +27,7 @@ import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
+import { idleQueuesWarning, sweepQueues } from './idle-queues';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -139,11 +140,14 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     throw await idTaken(client, error.workflowId);
   });
+  const idle = warnOfIdleQueues(client, parseSweepSpec(withWorkerQueues(raw)).taskQueues);
   if (!wait) {
     print(json, { sweepId: handle.workflowId, runId: handle.firstExecutionRunId }, `started sweep ${handle.workflowId}`);
+    await idle;
     return EXIT.ok;
   }
   if (!json) console.log(`started sweep ${handle.workflowId}; waiting for it to finish`);
+  await idle;
   const stopHandling = stopWaitingOnInterrupt(handle.workflowId);
   try {
     const board = await fullLeaderboard(await untilTemporalAnswers(() => handle.result(), { address: temporalAddress() }) as Leaderboard);
@@ -155,6 +159,17 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
   } finally {
     stopHandling();
   }
+}
+
+/**
+ * Warns on stderr of the sweep's queues no worker polls. Advisory: where the server will not describe
+ * a queue (permissions, an older server), the sweep runs on without the warning.
+ */
+async function warnOfIdleQueues(client: Client, taskQueues: SweepSpec['taskQueues']): Promise<void> {
+  const queues = sweepQueues(taskQueues);
+  const polled = await Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.length > 0, () => true)));
+  const warning = idleQueuesWarning(queues.filter((_, i) => !polled[i]), workerConfig());
+  if (warning) console.error(warning);
 }
 
 /**

@@ -42,6 +42,7 @@ test('start --wait --json, status --json and results --csv describe the same swe
   const spec = writeTempJson(raw);
   const started = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', spec, '--id', id, '--wait', '--json');
   assert.equal(started.code, 0, started.stderr);
+  assert.doesNotMatch(started.stderr, /no worker polls/, 'workers poll both queues: no warning');
   const board = JSON.parse(started.stdout);
   assert.equal(board.sweepId, id);
   assert.equal(board.ranked.length, 2);
@@ -142,6 +143,30 @@ test('sweeps of one name started in the same second get ids of their own (the se
     assert.deepEqual(handles.map((h) => h.workflowId), ['', '-2', '-3'].map((n) => `${spec.name}-20261203-102030${n}`));
   } finally {
     await Promise.all(handles.map((h) => h.terminate('test over')));
+  }
+});
+
+test('start warns of the sweep\'s queues no worker polls, naming each and the command that starts workers for them; the sweep starts', async () => {
+  const nowhere = uniqueId('it-nobody-polls');
+  const raw = await tinySpec({ cpuQueue: `${nowhere}-cpu`, gpuQueue: env.gpuQueue, suggestQueue: `${nowhere}-suggest` }, {
+    grid: undefined, search: { method: 'bayesian', budget: 2, space: { lr: { type: 'loguniform', low: 1e-3, high: 1e-1 }, n_epochs: { type: 'choice', values: [1] } } },
+  });
+  const id = uniqueId('it-cli-idle');
+  // This environment's workers poll the GPU queue; the spec names a CPU and a suggest queue nobody polls.
+  const started = await sweepWithEnv({ SWEEP_GPU_QUEUE: env.gpuQueue }, 'start', writeTempJson(raw), '--id', id);
+  try {
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout.trim(), `started sweep ${id}`);
+    assert.equal(started.stderr, [
+      'warning: no worker polls these queues of the sweep, so it waits there until one does:',
+      `  cpu queue "${nowhere}-cpu": the sweep and its trials (workflows), ingest, balance, split, ranking`,
+      `  suggest queue "${nowhere}-suggest": bayesian suggestions (a Python worker)`,
+      `start workers for them: \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest npm run workers\` on this machine (cpu, gpu and suggest), ` +
+        `or \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest infra/node.sh --import tsx workers/run-workers.ts cpu,suggest\` where they should run (docs/deploy.md)`,
+      '',
+    ].join('\n'));
+  } finally {
+    await env.client.workflow.getHandle(id).terminate('test over');
   }
 });
 

@@ -1,0 +1,33 @@
+// cli/idle-queues.ts: which queues a sweep needs workers on, and the warning `sweep start` prints for
+// those no worker polls, with a command that starts workers on exactly those queues.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { idleQueuesWarning, sweepQueues } from '../../cli/idle-queues';
+
+const DEFAULTS = { cpuQueue: 'sweep-cpu', gpuQueue: 'sweep-gpu', suggestQueue: 'sweep-suggest' };
+
+test('a grid or random sweep needs the cpu queue\'s workflow workers and the gpu queue\'s activity workers; a bayesian one the suggest queue too', () => {
+  assert.deepEqual(sweepQueues({ cpu: 'c', gpu: 'g' }).map((q) => [q.role, q.name, q.type]), [['cpu', 'c', 'workflow'], ['gpu', 'g', 'activity']]);
+  assert.deepEqual(sweepQueues({ cpu: 'c', gpu: 'g', suggest: 's' }).map((q) => [q.role, q.name, q.type]), [['cpu', 'c', 'workflow'], ['gpu', 'g', 'activity'], ['suggest', 's', 'activity']]);
+});
+
+test('no warning when every queue is polled', () => {
+  assert.equal(idleQueuesWarning([], DEFAULTS), undefined);
+});
+
+test('a missing suggest worker on the default queue: that queue named, and the roles to start', () => {
+  const [, , suggest] = sweepQueues({ cpu: 'sweep-cpu', gpu: 'sweep-gpu', suggest: 'sweep-suggest' });
+  const warning = idleQueuesWarning([suggest], DEFAULTS)!;
+  assert.match(warning, /^warning: no worker polls this queue of the sweep, so it waits there until one does:\n  suggest queue "sweep-suggest": bayesian suggestions/);
+  assert.match(warning, /`npm run workers` on this machine/);
+  assert.match(warning, /`infra\/node\.sh --import tsx workers\/run-workers\.ts suggest` where they should run/);
+  assert.doesNotMatch(warning, /SWEEP_/);
+});
+
+test('queues other than the ones this environment\'s workers poll: the command sets the variables that point workers at them', () => {
+  const idle = sweepQueues({ cpu: 'sweep-cpu', gpu: 'big-gpus', suggest: 'sweep-suggest' });
+  const warning = idleQueuesWarning(idle, DEFAULTS)!;
+  assert.equal(warning.split('\n').filter((line) => line.startsWith('  ')).length, 3);
+  assert.match(warning, /`SWEEP_GPU_QUEUE=big-gpus npm run workers`/);
+  assert.match(warning, /`SWEEP_GPU_QUEUE=big-gpus infra\/node\.sh --import tsx workers\/run-workers\.ts cpu,gpu,suggest`/);
+});
