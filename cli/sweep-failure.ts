@@ -24,6 +24,7 @@ const STAGE_OF_STEP: Record<string, string> = {
   balanceDataset: 'balancing',
   splitDataset: 'splitting',
   extractFeatures: 'extracting features',
+  suggestTrials: 'suggesting trials',
   planTrials: 'planning trials',
   writeTensorboardExperiment: 'planning trials',
   trainTrial: 'training',

@@ -30,7 +30,7 @@ export interface SuggestActivities {
 export const ACTIVITY_RETRY: RetryPolicy = { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [FailureType.spec, FailureType.data] };
 
 export interface SweepProgress {
-  stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'training' | 'ranking' | 'done' | 'cancelled';
+  stage: 'validating' | 'ingesting' | 'balancing' | 'splitting' | 'extracting features' | 'suggesting trials' | 'training' | 'ranking' | 'done' | 'cancelled';
   trialsTotal: number;
   /** Finished trials; in a sweep's later runs (continue-as-new) only the best and latest not completed of earlier runs, the rest counted in `unlisted`. */
   trials: TrialSummary[];

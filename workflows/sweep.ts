@@ -71,6 +71,13 @@ const CANCELLED_WHILE_PLANNING_PATCH = 'sweep-cancelled-while-planning';
 const CANCELLED_WHILE_EXPORTING_PATCH = 'sweep-cancelled-while-exporting';
 
 /**
+ * Marks the bayesian sweeps whose stage says when they wait for a suggestion: those before showed the
+ * step before it (extracting features, or training with no trial running) while the suggest worker was
+ * slow, or while none ran.
+ */
+const SUGGESTING_STAGE_PATCH = 'sweep-suggesting-stage';
+
+/**
  * Marks the sweeps whose early-stopping ledger is carried to the next run with the values at decision
  * epochs only (what later decisions read): those before carried every epoch, which made the carry the
  * limit of large median-rule sweeps (lib/search/stopping-history.ts).
@@ -257,6 +264,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
       // Cancelled: no more batches; what finished is ranked below (before the patch, the next suggestion threw).
       if (sweepCancelled(CANCELLED_STOPS_SUGGESTING_PATCH)) break;
       const finished = finishedSoFar();
+      if (patched(SUGGESTING_STAGE_PATCH)) publish('suggesting trials');
       const configs = await suggest.suggestTrials.executeWithOptions({ summary: `suggest ${count} trials from ${finished.length} finished (TPE)` },
         [suggestRequest(spec.search, spec.seed, finished, count)]).catch((error: unknown) => {
         // Cancelled while asking: no more batches, as above.

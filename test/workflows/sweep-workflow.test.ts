@@ -496,6 +496,37 @@ describe('search with fake activities', () => {
     assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
   });
 
+  test('bayesian: while a suggestion is asked for, the stage (query and SweepStatus) says so; with no suggest worker it said "extracting features"', async () => {
+    const raw = spec({ grid: undefined, concurrency: 1, seed: 3, search: { method: 'bayesian', budget: 2, space: { lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, n_epochs: { type: 'choice', values: [1] } } } });
+    const suggest = fakeSuggest([]);
+    const { reached: asked, reach: ask } = milestone();
+    const { reached: answered, reach: answer } = milestone();
+    let calls = 0;
+    // The first suggestion waits for the test to look, as a sweep with no suggest worker waits.
+    const held: SuggestActivities = {
+      suggestTrials: async (request) => {
+        if (++calls === 1) {
+          ask();
+          await answered;
+        }
+        return suggest.suggestTrials(request);
+      },
+    };
+    await withWorkers(raw, fakeActivities(), async () => {
+      const handle = await startSweep(raw, 'bayes-suggesting-stage');
+      await asked;
+      try {
+        assert.equal((await handle.query(progressQuery)).stage, 'suggesting trials');
+        assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), 'suggesting trials');
+      } finally {
+        // Answered whatever the checks found: the worker cannot shut down while the suggestion waits.
+        answer();
+      }
+      assert.equal((await handle.result()).ranked.length, 2);
+    }, held);
+    assert.equal(calls, 2);
+  });
+
   test('keepBestEpoch: trials rank by their best epoch, which the summary reports', async () => {
     const space = { hidden_units: { type: 'choice', values: [8, 16, 32, 64] }, n_epochs: { type: 'choice', values: [3] } };
     const last = await sweepWithDelays(spec({ grid: undefined, search: { method: 'grid', space } }), 'last-epoch', () => 0);
