@@ -16,12 +16,33 @@ export interface SweepQueue {
 
 const ROLE_VARIABLES: Record<WorkerRole, string> = { cpu: 'SWEEP_CPU_QUEUE', gpu: 'SWEEP_GPU_QUEUE', suggest: 'SWEEP_SUGGEST_QUEUE' };
 
+const ROLE_WORK: Record<WorkerRole, string> = {
+  cpu: 'the sweep and its trials (workflows), ingest, balance, split, ranking',
+  gpu: 'feature extraction and training',
+  suggest: 'bayesian suggestions (a Python worker)',
+};
+
+export function sweepQueue(role: WorkerRole, name: string, type: SweepQueue['type'] = role === 'cpu' ? 'workflow' : 'activity'): SweepQueue {
+  return { role, name, type, work: ROLE_WORK[role] };
+}
+
 export function sweepQueues(taskQueues: SweepSpec['taskQueues']): SweepQueue[] {
   return [
-    { role: 'cpu', name: taskQueues.cpu, type: 'workflow', work: 'the sweep and its trials (workflows), ingest, balance, split, ranking' },
-    { role: 'gpu', name: taskQueues.gpu, type: 'activity', work: 'feature extraction and training' },
-    ...(taskQueues.suggest ? [{ role: 'suggest' as const, name: taskQueues.suggest, type: 'activity' as const, work: 'bayesian suggestions (a Python worker)' }] : []),
+    sweepQueue('cpu', taskQueues.cpu),
+    sweepQueue('gpu', taskQueues.gpu),
+    ...(taskQueues.suggest ? [sweepQueue('suggest', taskQueues.suggest)] : []),
   ];
+}
+
+/**
+ * The queue a running sweep's pending step waits on: its workflow task's (the sweep's own queue, the
+ * CPU one), or an activity's, whose role its type and queue tell (only suggestTrials is the suggest
+ * worker's; the sweep's CPU steps share its queue; the rest go to the GPU queue).
+ */
+export function pendingStepQueue(sweepQueueName: string, step: { activity?: string; taskQueue: string }): SweepQueue {
+  if (step.activity === undefined) return sweepQueue('cpu', step.taskQueue, 'workflow');
+  const role = step.activity === 'suggestTrials' ? 'suggest' : step.taskQueue === sweepQueueName ? 'cpu' : 'gpu';
+  return sweepQueue(role, step.taskQueue, 'activity');
 }
 
 /**

@@ -2,7 +2,10 @@
 // stable, documented shape (docs/cli-json.md) for other tools to parse.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client, WorkflowExecutionAlreadyStartedError, WorkflowExecutionDescription, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError,
+} from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
@@ -27,7 +30,7 @@ import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
-import { idleQueuesWarning, sweepQueues } from './idle-queues';
+import { SweepQueue, WorkerRole, idleQueuesWarning, pendingStepQueue, sweepQueue, sweepQueues } from './idle-queues';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -166,10 +169,14 @@ async function start(specFile: string, id: string | undefined, wait: boolean, js
  * a queue (permissions, an older server), the sweep runs on without the warning.
  */
 async function warnOfIdleQueues(client: Client, taskQueues: SweepSpec['taskQueues']): Promise<void> {
-  const queues = sweepQueues(taskQueues);
-  const polled = await Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.length > 0, () => true)));
-  const warning = idleQueuesWarning(queues.filter((_, i) => !polled[i]), workerConfig());
+  const warning = idleQueuesWarning(await idleOf(client, sweepQueues(taskQueues)), workerConfig());
   if (warning) console.error(warning);
+}
+
+/** Those of `queues` no worker polls; a queue the server will not describe counts as polled. */
+async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
+  const polled = await Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.length > 0, () => true)));
+  return queues.filter((_, i) => !polled[i]);
 }
 
 /**
@@ -210,6 +217,8 @@ export interface StatusDocument {
   data?: DataSummary;
   /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
   pendingActivities?: PendingActivity[];
+  /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
+  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string }>;
 }
 
 export interface PendingActivity {
@@ -228,8 +237,10 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const document: StatusDocument = { sweepId, status: description.status.name };
   // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
   // status needs no worker (a query to a closed workflow waits for one).
+  // A query waits for a workflow worker to answer it (tens of seconds): not asked where none polls.
+  const unanswerable = async () => (await idleOf(client, waitingSteps(description, []))).length > 0;
   const progress = description.status.name === 'RUNNING'
-    ? await handle.query(progressQuery).catch(() => undefined)
+    ? (await unanswerable() ? undefined : await handle.query(progressQuery).catch(() => undefined))
     : await closedProgress(handle, description.status.name);
   if (progress) Object.assign(document, progressFields(progress));
   if (description.status.name === 'RUNNING') {
@@ -242,6 +253,8 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       attempt: a.attempt ?? 1,
       ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
     })));
+    const idle = await idleOf(client, waitingSteps(description, descriptions));
+    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
   }
   if (description.status.name === 'FAILED') {
     try {
@@ -252,6 +265,19 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     }
   }
   return document;
+}
+
+/** The queues of the sweep's steps that wait for a worker to take them (not started, or between retries), each once. */
+function waitingSteps(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
+  const { PENDING_WORKFLOW_TASK_STATE_SCHEDULED } = temporal.api.enums.v1.PendingWorkflowTaskState;
+  const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
+  const steps = [
+    ...(sweep.raw.pendingWorkflowTask?.state === PENDING_WORKFLOW_TASK_STATE_SCHEDULED ? [{ taskQueue: sweep.taskQueue }] : []),
+    ...descriptions.flatMap((d) => (d?.raw.pendingActivities ?? [])
+      .filter((a) => a.state === PENDING_ACTIVITY_STATE_SCHEDULED && a.activityOptions?.taskQueue?.name)
+      .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions!.taskQueue!.name! }))),
+  ].map((step) => pendingStepQueue(sweep.taskQueue, step));
+  return steps.filter((q, i) => steps.findIndex((other) => other.name === q.name && other.type === q.type) === i);
 }
 
 /** What `status` says of a sweep's progress. */
@@ -291,6 +317,7 @@ async function status(sweepId: string, json: boolean): Promise<number> {
     ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
+    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue)), workerConfig()) ?? '',
     doc.failure ?? ''].filter(Boolean).join('\n');
   print(json, doc, text);
   return exitCodeOf(doc.status);

@@ -165,8 +165,36 @@ test('start warns of the sweep\'s queues no worker polls, naming each and the co
         `or \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest infra/node.sh --import tsx workers/run-workers.ts cpu,suggest\` where they should run (docs/deploy.md)`,
       '',
     ].join('\n'));
+    // status says where the sweep waits, without asking it (a query waits for a workflow worker).
+    const status = await sweep('status', id, '--json');
+    assert.equal(status.code, 0, status.stderr);
+    const doc = JSON.parse(status.stdout);
+    assert.equal(doc.stage, undefined);
+    assert.deepEqual(doc.waitingForWorkers, [{ role: 'cpu', taskQueue: `${nowhere}-cpu` }]);
   } finally {
     await env.client.workflow.getHandle(id).terminate('test over');
+  }
+});
+
+test('status of a bayesian sweep waiting for a suggestion no worker serves: its stage, and the queue it waits on', async () => {
+  const suggestQueue = uniqueId('it-nobody-suggests');
+  const raw = await tinySpec({ ...env, suggestQueue }, {
+    grid: undefined, search: { method: 'bayesian', budget: 2, space: { lr: { type: 'loguniform', low: 1e-3, high: 1e-1 }, n_epochs: { type: 'choice', values: [1] } } },
+  });
+  const handle = await startSweep(env.client, raw, uniqueId('it-cli-waiting'));
+  try {
+    let doc: { stage?: string; waitingForWorkers?: unknown } = {};
+    for (let i = 0; i < 120 && doc.stage !== 'suggesting trials'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      doc = JSON.parse((await sweep('status', handle.workflowId, '--json')).stdout);
+    }
+    assert.equal(doc.stage, 'suggesting trials');
+    assert.deepEqual(doc.waitingForWorkers, [{ role: 'suggest', taskQueue: suggestQueue }]);
+    const text = await sweep('status', handle.workflowId);
+    assert.match(text.stdout, new RegExp(`^sweep ${handle.workflowId}: RUNNING \\(suggesting trials\\)\n`));
+    assert.match(text.stdout, new RegExp(`\n  suggest queue "${suggestQueue}": bayesian suggestions \\(a Python worker\\)\n`));
+  } finally {
+    await handle.terminate('test over');
   }
 });
 

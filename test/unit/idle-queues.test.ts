@@ -2,7 +2,7 @@
 // those no worker polls, with a command that starts workers on exactly those queues.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { idleQueuesWarning, sweepQueues } from '../../cli/idle-queues';
+import { idleQueuesWarning, pendingStepQueue, sweepQueues } from '../../cli/idle-queues';
 
 const DEFAULTS = { cpuQueue: 'sweep-cpu', gpuQueue: 'sweep-gpu', suggestQueue: 'sweep-suggest' };
 
@@ -30,4 +30,12 @@ test('queues other than the ones this environment\'s workers poll: the command s
   assert.equal(warning.split('\n').filter((line) => line.startsWith('  ')).length, 3);
   assert.match(warning, /`SWEEP_GPU_QUEUE=big-gpus npm run workers`/);
   assert.match(warning, /`SWEEP_GPU_QUEUE=big-gpus infra\/node\.sh --import tsx workers\/run-workers\.ts cpu,gpu,suggest`/);
+});
+
+test('a pending step\'s queue as the role that polls it: the sweep\'s workflow task and CPU steps on its queue, suggestTrials, the rest on the GPU queue', () => {
+  const role = (step: { activity?: string; taskQueue: string }) => { const q = pendingStepQueue('c', step); return [q.role, q.name, q.type]; };
+  assert.deepEqual(role({ taskQueue: 'c' }), ['cpu', 'c', 'workflow']);
+  assert.deepEqual(role({ activity: 'ingestDataset', taskQueue: 'c' }), ['cpu', 'c', 'activity']);
+  assert.deepEqual(role({ activity: 'trainTrial', taskQueue: 'g' }), ['gpu', 'g', 'activity']);
+  assert.deepEqual(role({ activity: 'suggestTrials', taskQueue: 's' }), ['suggest', 's', 'activity']);
 });
