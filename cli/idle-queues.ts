@@ -1,8 +1,11 @@
-// The task queues a sweep's work goes to, and a warning for those no worker polls. Temporal keeps a
-// task until a worker takes it, so a sweep started with no worker on one of its queues waits without
-// a word: a bayesian sweep on the cluster profile, whose nodes ran no suggest worker, looked hung.
+// The task queues a sweep's work goes to, and a warning for those no worker polls (as far as the
+// server knows: it lists a worker for minutes after its last poll, and a busy worker does not poll).
+// Temporal keeps a task until a worker takes it, so a sweep started with no worker on one of its queues
+// waits without a word: a bayesian sweep on the cluster profile, whose nodes ran no suggest worker,
+// looked hung.
 import type { SweepSpec } from '../lib/sweep-spec';
 import type { WorkerConfig } from '../platform/config';
+import { GPU_ACTIVITY_NAMES } from '../workflows/contract';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 
@@ -35,13 +38,12 @@ export function sweepQueues(taskQueues: SweepSpec['taskQueues']): SweepQueue[] {
 }
 
 /**
- * The queue a running sweep's pending step waits on: its workflow task's (the sweep's own queue, the
- * CPU one), or an activity's, whose role its type and queue tell (only suggestTrials is the suggest
- * worker's; the sweep's CPU steps share its queue; the rest go to the GPU queue).
+ * The queue a running sweep's pending step waits on, as the role whose workers poll it: workflow tasks
+ * (the sweep's and its trials') go to CPU workers, and an activity to the role that serves it.
  */
-export function pendingStepQueue(sweepQueueName: string, step: { activity?: string; taskQueue: string }): SweepQueue {
+export function pendingStepQueue(step: { activity?: string; taskQueue: string }): SweepQueue {
   if (step.activity === undefined) return sweepQueue('cpu', step.taskQueue, 'workflow');
-  const role = step.activity === 'suggestTrials' ? 'suggest' : step.taskQueue === sweepQueueName ? 'cpu' : 'gpu';
+  const role = step.activity === 'suggestTrials' ? 'suggest' : GPU_ACTIVITY_NAMES.includes(step.activity) ? 'gpu' : 'cpu';
   return sweepQueue(role, step.taskQueue, 'activity');
 }
 
@@ -54,7 +56,8 @@ export function idleQueuesWarning(idle: readonly SweepQueue[], configured: Pick<
   const configuredName: Record<WorkerRole, string> = { cpu: configured.cpuQueue, gpu: configured.gpuQueue, suggest: configured.suggestQueue };
   const variables = idle.filter((q) => q.name !== configuredName[q.role]).map((q) => `${ROLE_VARIABLES[q.role]}=${q.name} `).join('');
   return [
-    `warning: no worker polls ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep, so it waits there until one does:`,
+    // The server lists a worker for minutes after its last poll, and a worker with every slot busy does not poll.
+    `warning: no worker has asked ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep for work in the last minutes (none runs, or every one is busy), so it waits there until one does:`,
     ...idle.map((q) => `  ${q.role} queue "${q.name}": ${q.work}`),
     `start workers for ${idle.length === 1 ? 'it' : 'them'}: \`${variables}npm run workers\` on this machine (cpu, gpu and suggest), or \`${variables}infra/node.sh --import tsx workers/run-workers.ts ${idle.map((q) => q.role).join(',')}\` where they should run (docs/deploy.md)`,
   ].join('\n');

@@ -238,7 +238,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
   // status needs no worker (a query to a closed workflow waits for one).
   // A query waits for a workflow worker to answer it (tens of seconds): not asked where none polls.
-  const unanswerable = async () => (await idleOf(client, waitingSteps(description, []))).length > 0;
+  const unanswerable = async () => (await idleOf(client, [pendingStepQueue({ taskQueue: description.taskQueue })])).length > 0;
   const progress = description.status.name === 'RUNNING'
     ? (await unanswerable() ? undefined : await handle.query(progressQuery).catch(() => undefined))
     : await closedProgress(handle, description.status.name);
@@ -267,17 +267,19 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   return document;
 }
 
-/** The queues of the sweep's steps that wait for a worker to take them (not started, or between retries), each once. */
+/**
+ * The queues a running sweep needs a worker on now, each once: its own queue (its and its trials'
+ * workflow tasks), and those of activities waiting to be taken (not started, or between retries),
+ * except on a queue where another of its activities runs (a worker is there, busy: it does not poll).
+ */
 function waitingSteps(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
-  const { PENDING_WORKFLOW_TASK_STATE_SCHEDULED } = temporal.api.enums.v1.PendingWorkflowTaskState;
   const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
-  const steps = [
-    ...(sweep.raw.pendingWorkflowTask?.state === PENDING_WORKFLOW_TASK_STATE_SCHEDULED ? [{ taskQueue: sweep.taskQueue }] : []),
-    ...descriptions.flatMap((d) => (d?.raw.pendingActivities ?? [])
-      .filter((a) => a.state === PENDING_ACTIVITY_STATE_SCHEDULED && a.activityOptions?.taskQueue?.name)
-      .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions!.taskQueue!.name! }))),
-  ].map((step) => pendingStepQueue(sweep.taskQueue, step));
-  return steps.filter((q, i) => steps.findIndex((other) => other.name === q.name && other.type === q.type) === i);
+  const activities = descriptions.flatMap((d) => d?.raw.pendingActivities ?? [])
+    .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions?.taskQueue?.name ?? '', scheduled: a.state === PENDING_ACTIVITY_STATE_SCHEDULED }))
+    .filter((a) => a.taskQueue);
+  const busy = new Set(activities.filter((a) => !a.scheduled).map((a) => a.taskQueue));
+  const steps = [{ taskQueue: sweep.taskQueue }, ...activities.filter((a) => a.scheduled && !busy.has(a.taskQueue))].map(pendingStepQueue);
+  return steps.filter((q, i) => steps.findIndex((other) => other.name === q.name && other.role === q.role) === i);
 }
 
 /** What `status` says of a sweep's progress. */

@@ -101,6 +101,7 @@ fi
 # The schema files of the pinned server, beside the tools: cluster-up.sh applies them on every start,
 # and the module cache they come from may be cleaned, or go not on PATH where the cluster runs.
 if [[ ! -d "$SCHEMA_COPY_DIR/postgresql/v12/temporal/versioned" ]]; then
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed once to copy the schema files of $TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION"
   module_dir="$(cd / && "$GO" env GOMODCACHE)/$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION"
   [[ -d "$module_dir/schema/postgresql/v12" ]] ||
     (cd / && GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" "$GO" mod download "$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION") ||

@@ -5,7 +5,7 @@
 
 /**
  * Trials per run unless a caller says otherwise: ~800 events and ~500 KB of history per run (ASHA: ~1,600
- * and ~700 KB). Running sweeps replay with it, so a change needs a patch of its own.
+ * and ~700 KB; bayesian: one search-attribute upsert more per batch). Running sweeps replay with it, so a change needs a patch of its own.
  */
 export const DEFAULT_TRIALS_PER_RUN = 100;
 

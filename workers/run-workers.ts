@@ -13,6 +13,7 @@ import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThrea
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
+import { rootMessage } from '../lib/errors';
 
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -126,7 +127,10 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     try {
       suggest = await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, signal), { signal: stopping.signal });
     } catch (error) {
-      if (!stopping.signal.aborted) throw error;
+      // Beside other roles (a CPU node, `npm run workers`), a suggest worker that cannot start (a broken
+      // search venv) must not take the workflows down with it: only bayesian sweeps need it.
+      if (!stopping.signal.aborted && roles.length === 1) throw error;
+      if (!stopping.signal.aborted) console.warn(`[worker] the suggest worker did not start (${rootMessage(error)}); running the ${roles.filter((r) => r !== 'suggest').join(' and ')} role(s) without it: bayesian sweeps wait for a suggest worker until one runs`);
     }
   }
   if (stopping.signal.aborted) {

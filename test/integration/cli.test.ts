@@ -158,15 +158,18 @@ test('start warns of the sweep\'s queues no worker polls, naming each and the co
     assert.equal(started.code, 0, started.stderr);
     assert.equal(started.stdout.trim(), `started sweep ${id}`);
     assert.equal(started.stderr, [
-      'warning: no worker polls these queues of the sweep, so it waits there until one does:',
+      'warning: no worker has asked these queues of the sweep for work in the last minutes (none runs, or every one is busy), so it waits there until one does:',
       `  cpu queue "${nowhere}-cpu": the sweep and its trials (workflows), ingest, balance, split, ranking`,
       `  suggest queue "${nowhere}-suggest": bayesian suggestions (a Python worker)`,
       `start workers for them: \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest npm run workers\` on this machine (cpu, gpu and suggest), ` +
         `or \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest infra/node.sh --import tsx workers/run-workers.ts cpu,suggest\` where they should run (docs/deploy.md)`,
       '',
     ].join('\n'));
-    // status says where the sweep waits, without asking it (a query waits for a workflow worker).
+    // status says where the sweep waits, without asking it: the progress query would wait ~30 s for a
+    // workflow worker and fail (stage absent either way), so the bound is what tells them apart.
+    const began = Date.now();
     const status = await sweep('status', id, '--json');
+    assert.ok(Date.now() - began < 20_000, `status took ${Date.now() - began} ms: it waited for the query`);
     assert.equal(status.code, 0, status.stderr);
     const doc = JSON.parse(status.stdout);
     assert.equal(doc.stage, undefined);

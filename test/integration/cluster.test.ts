@@ -481,7 +481,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
 
   test('a redeploy on the cluster: build B\'s nodes start, B is made current while a sweep runs on A; it finishes on A\'s nodes, a new sweep runs on B\'s; A drains and its nodes stop', async () => {
     // Queues and a deployment of its own: versioned and unversioned workers must not share a queue.
-    const on = { cpuQueue: `cluster-it-v-cpu-${process.pid}`, gpuQueue: `cluster-it-v-gpu-${process.pid}` };
+    const on = { cpuQueue: `cluster-it-v-cpu-${process.pid}`, gpuQueue: `cluster-it-v-gpu-${process.pid}`, suggestQueue: `cluster-it-v-suggest-${process.pid}` };
     const versioned: Target = { ...cluster, queues: on };
     const deployment = `cluster-it-${process.pid}`;
     const builds = { A: { prefix: 'va', buildId: 'build-a' }, B: { prefix: 'vb', buildId: 'build-b' } };

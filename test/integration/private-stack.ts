@@ -32,7 +32,8 @@ export interface PrivateStack {
   lastModified(key: string): Promise<Date | undefined>;
   /** A worker process for `role`; `extraEnv` overrides the stack's environment (e.g. other credentials). */
   /** `suggest` runs the Python suggest worker (as a child of the worker process) on the stack's default suggest queue. */
-  spawnWorker(role: 'cpu' | 'gpu' | 'suggest', queues: { cpuQueue: string; gpuQueue: string }, extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
+  /** `role`: one, or several comma-separated (`cpu,suggest`), as run-workers.ts takes them. */
+  spawnWorker(role: 'cpu' | 'gpu' | 'suggest' | 'cpu,suggest', queues: { cpuQueue: string; gpuQueue: string }, extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
   /** Runs `sweep <args>` (bin/sweep.js) against this stack; `extraEnv` as for workers. */
   cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Everything every spawned process printed, to search for secrets. */

@@ -232,6 +232,17 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
     `with run ${second.trial.run} at epoch ${second.epoch}; the same ${bayesianSearch.budget} configurations as the reference; metrics and weights identical`);
 });
 
+test('a suggest worker that cannot start (a broken search venv) does not take the CPU role beside it down: a warning, and the CPU worker polls', async () => {
+  const launcher = stack.spawnWorker('cpu,suggest', queues, { SWEEP_SEARCH_PYTHON: '/bin/false', SWEEP_SUGGEST_QUEUE: uniqueId('suggest-broken') });
+  try {
+    await launcher.ready;
+    assert.match(launcher.output(), /the suggest worker did not start \(the suggest worker exited \(code 1\) before serving .*\); running the cpu role\(s\) without it/);
+  } finally {
+    launcher.kill('SIGTERM');
+    assert.equal(await launcher.exited, 0, launcher.output());
+  }
+});
+
 test('a launcher running only the suggest role runs until SIGTERM (it exited at once), and its Python worker stops with it, even after kill -9 of the launcher', { skip: noSuggestWorker }, async () => {
   const gone = (pid: number) => !/^[^Z]/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim());
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {

@@ -18,7 +18,7 @@ test('no warning when every queue is polled', () => {
 test('a missing suggest worker on the default queue: that queue named, and the roles to start', () => {
   const [, , suggest] = sweepQueues({ cpu: 'sweep-cpu', gpu: 'sweep-gpu', suggest: 'sweep-suggest' });
   const warning = idleQueuesWarning([suggest], DEFAULTS)!;
-  assert.match(warning, /^warning: no worker polls this queue of the sweep, so it waits there until one does:\n  suggest queue "sweep-suggest": bayesian suggestions/);
+  assert.match(warning, /^warning: no worker has asked this queue of the sweep for work in the last minutes \(none runs, or every one is busy\), so it waits there until one does:\n  suggest queue "sweep-suggest": bayesian suggestions/);
   assert.match(warning, /`npm run workers` on this machine/);
   assert.match(warning, /`infra\/node\.sh --import tsx workers\/run-workers\.ts suggest` where they should run/);
   assert.doesNotMatch(warning, /SWEEP_/);
@@ -32,10 +32,11 @@ test('queues other than the ones this environment\'s workers poll: the command s
   assert.match(warning, /`SWEEP_GPU_QUEUE=big-gpus infra\/node\.sh --import tsx workers\/run-workers\.ts cpu,gpu,suggest`/);
 });
 
-test('a pending step\'s queue as the role that polls it: the sweep\'s workflow task and CPU steps on its queue, suggestTrials, the rest on the GPU queue', () => {
-  const role = (step: { activity?: string; taskQueue: string }) => { const q = pendingStepQueue('c', step); return [q.role, q.name, q.type]; };
+test('a pending step\'s queue as the role that polls it, told by the activity, whatever the queues are named', () => {
+  const role = (step: { activity?: string; taskQueue: string }) => { const q = pendingStepQueue(step); return [q.role, q.name, q.type]; };
   assert.deepEqual(role({ taskQueue: 'c' }), ['cpu', 'c', 'workflow']);
   assert.deepEqual(role({ activity: 'ingestDataset', taskQueue: 'c' }), ['cpu', 'c', 'activity']);
-  assert.deepEqual(role({ activity: 'trainTrial', taskQueue: 'g' }), ['gpu', 'g', 'activity']);
+  assert.deepEqual(role({ activity: 'rankSweep', taskQueue: 'x' }), ['cpu', 'x', 'activity']);
+  for (const gpu of ['extractFeatures', 'trainTrial', 'evaluateTrial', 'exportModel']) assert.deepEqual(role({ activity: gpu, taskQueue: 'c' }), ['gpu', 'c', 'activity']);
   assert.deepEqual(role({ activity: 'suggestTrials', taskQueue: 's' }), ['suggest', 's', 'activity']);
 });
