@@ -4,10 +4,8 @@
 // waits without a word: a bayesian sweep on the cluster profile, whose nodes ran no suggest worker,
 // looked hung.
 import type { SweepSpec } from '../lib/sweep-spec';
-import type { WorkerConfig } from '../platform/config';
+import { QUEUE_VARIABLES, type WorkerConfig, type WorkerRole } from '../platform/config';
 import { GPU_ACTIVITY_NAMES } from '../workflows/contract';
-
-export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 
 export interface SweepQueue {
   role: WorkerRole;
@@ -16,8 +14,6 @@ export interface SweepQueue {
   type: 'workflow' | 'activity';
   work: string;
 }
-
-const ROLE_VARIABLES: Record<WorkerRole, string> = { cpu: 'SWEEP_CPU_QUEUE', gpu: 'SWEEP_GPU_QUEUE', suggest: 'SWEEP_SUGGEST_QUEUE' };
 
 const ROLE_WORK: Record<WorkerRole, string> = {
   cpu: 'the sweep and its trials (workflows), ingest, balance, split, ranking',
@@ -54,7 +50,7 @@ export function pendingStepQueue(step: { activity?: string; taskQueue: string })
 export function idleQueuesWarning(idle: readonly SweepQueue[], configured: Pick<WorkerConfig, 'cpuQueue' | 'gpuQueue' | 'suggestQueue'>): string | undefined {
   if (idle.length === 0) return undefined;
   const configuredName: Record<WorkerRole, string> = { cpu: configured.cpuQueue, gpu: configured.gpuQueue, suggest: configured.suggestQueue };
-  const variables = idle.filter((q) => q.name !== configuredName[q.role]).map((q) => `${ROLE_VARIABLES[q.role]}=${q.name} `).join('');
+  const variables = idle.filter((q) => q.name !== configuredName[q.role]).map((q) => `${QUEUE_VARIABLES[q.role]}=${q.name} `).join('');
   return [
     // The server lists a worker for minutes after its last poll, and a worker with every slot busy does not poll.
     `warning: no worker has asked ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep for work in the last minutes (none runs, or every one is busy), so it waits there until one does:`,

@@ -16,7 +16,7 @@ import { trialCounts } from '../lib/live-leaderboard';
 import { connectClient, queuePollers, temporalAddress } from '../platform/temporal-connection';
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
+import { REPO_ROOT, WorkerConfig, WorkerRole, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
@@ -30,7 +30,7 @@ import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
-import { SweepQueue, WorkerRole, idleQueuesWarning, pendingStepQueue, sweepQueue, sweepQueues } from './idle-queues';
+import { SweepQueue, idleQueuesWarning, pendingStepQueue, sweepQueue, sweepQueues } from './idle-queues';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -237,13 +237,15 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
   const document: StatusDocument = { sweepId, status: description.status.name };
   // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
   // status needs no worker (a query to a closed workflow waits for one).
-  // A query waits for a workflow worker to answer it (tens of seconds): not asked where none polls.
-  const unanswerable = async () => (await idleOf(client, [pendingStepQueue({ taskQueue: description.taskQueue })])).length > 0;
-  const progress = description.status.name === 'RUNNING'
-    ? (await unanswerable() ? undefined : await handle.query(progressQuery).catch(() => undefined))
+  const running = description.status.name === 'RUNNING';
+  // The sweep's own queue (its and its trials' workflow tasks) with no worker: the query would wait
+  // tens of seconds for one to answer it, so it is not asked.
+  const ownQueueIdle = running ? await idleOf(client, [pendingStepQueue({ taskQueue: description.taskQueue })]) : [];
+  const progress = running
+    ? (ownQueueIdle.length > 0 ? undefined : await handle.query(progressQuery).catch(() => undefined))
     : await closedProgress(handle, description.status.name);
   if (progress) Object.assign(document, progressFields(progress));
-  if (description.status.name === 'RUNNING') {
+  if (running) {
     // Trials are child workflows: their activities (training) are pending there, not on the sweep.
     const children = description.raw.pendingChildren ?? [];
     const descriptions = [description, ...await Promise.all(children.map((c) => client.workflow.getHandle(c.workflowId!).describe().catch(() => undefined)))];
@@ -253,7 +255,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       attempt: a.attempt ?? 1,
       ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
     })));
-    const idle = await idleOf(client, waitingSteps(description, descriptions));
+    const idle = [...ownQueueIdle, ...await idleOf(client, waitingActivities(description, descriptions))];
     if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
   }
   if (description.status.name === 'FAILED') {
@@ -268,18 +270,19 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
 }
 
 /**
- * The queues a running sweep needs a worker on now, each once: its own queue (its and its trials'
- * workflow tasks), and those of activities waiting to be taken (not started, or between retries),
- * except on a queue where another of its activities runs (a worker is there, busy: it does not poll).
+ * Besides the sweep's own queue (asked first, for the query), the queues of its activities waiting to be taken (not started, or between retries), each once, except on a queue where
+ * another of its activities runs (a worker is there, busy: it does not poll).
  */
-function waitingSteps(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
+function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
   const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
   const activities = descriptions.flatMap((d) => d?.raw.pendingActivities ?? [])
     .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions?.taskQueue?.name ?? '', scheduled: a.state === PENDING_ACTIVITY_STATE_SCHEDULED }))
     .filter((a) => a.taskQueue);
   const busy = new Set(activities.filter((a) => !a.scheduled).map((a) => a.taskQueue));
-  const steps = [{ taskQueue: sweep.taskQueue }, ...activities.filter((a) => a.scheduled && !busy.has(a.taskQueue))].map(pendingStepQueue);
-  return steps.filter((q, i) => steps.findIndex((other) => other.name === q.name && other.role === q.role) === i);
+  // A CPU step on the sweep's own queue is answered by the check of that queue.
+  const own = (q: SweepQueue) => q.role === 'cpu' && q.name === sweep.taskQueue;
+  const queues = activities.filter((a) => a.scheduled && !busy.has(a.taskQueue)).map(pendingStepQueue).filter((q) => !own(q));
+  return queues.filter((q, i) => queues.findIndex((other) => other.name === q.name && other.role === q.role) === i);
 }
 
 /** What `status` says of a sweep's progress. */

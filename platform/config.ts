@@ -89,6 +89,12 @@ export function storageRegion(): Promise<string> {
   return region();
 }
 
+/** What a worker process serves: a sweep's workflows and CPU steps, its GPU steps, or bayesian suggestions. */
+export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
+
+/** The variable naming each role's task queue (read by workerConfig; named in messages that set it). */
+export const QUEUE_VARIABLES: Record<WorkerRole, string> = { cpu: 'SWEEP_CPU_QUEUE', gpu: 'SWEEP_GPU_QUEUE', suggest: 'SWEEP_SUGGEST_QUEUE' };
+
 export interface WorkerConfig {
   cpuQueue: string;
   gpuQueue: string;
@@ -110,9 +116,9 @@ export interface DeploymentVersion {
 
 export function workerConfig(): WorkerConfig {
   return {
-    cpuQueue: setting('SWEEP_CPU_QUEUE') ?? 'sweep-cpu',
-    gpuQueue: setting('SWEEP_GPU_QUEUE') ?? 'sweep-gpu',
-    suggestQueue: setting('SWEEP_SUGGEST_QUEUE') ?? 'sweep-suggest',
+    cpuQueue: setting(QUEUE_VARIABLES.cpu) ?? 'sweep-cpu',
+    gpuQueue: setting(QUEUE_VARIABLES.gpu) ?? 'sweep-gpu',
+    suggestQueue: setting(QUEUE_VARIABLES.suggest) ?? 'sweep-suggest',
     cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
     gpuProcesses: positiveInt('SWEEP_GPU_PROCESSES', 1),

@@ -9,13 +9,12 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, WorkerConfig, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { rootMessage } from '../lib/errors';
 
-export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
@@ -129,8 +128,10 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     } catch (error) {
       // Beside other roles (a CPU node, `npm run workers`), a suggest worker that cannot start (a broken
       // search venv) must not take the workflows down with it: only bayesian sweeps need it.
-      if (!stopping.signal.aborted && roles.length === 1) throw error;
-      if (!stopping.signal.aborted) console.warn(`[worker] the suggest worker did not start (${rootMessage(error)}); running the ${roles.filter((r) => r !== 'suggest').join(' and ')} role(s) without it: bayesian sweeps wait for a suggest worker until one runs`);
+      if (!stopping.signal.aborted) {
+        if (roles.length === 1) throw error;
+        console.warn(`[worker] the suggest worker did not start (${rootMessage(error)}); running the ${roles.filter((r) => r !== 'suggest').join(' and ')} role(s) without it: bayesian sweeps wait for a suggest worker until one runs`);
+      }
     }
   }
   if (stopping.signal.aborted) {

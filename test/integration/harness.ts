@@ -7,8 +7,8 @@ import { Client } from '@temporalio/client';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { makeDemoBackbone } from '../../demo/make-demo-backbone';
-import { loadStackEnv } from '../../platform/config';
-import { WorkerLogger, WorkerRole, createWorkers } from '../../workers/run-workers';
+import { type WorkerRole, loadStackEnv } from '../../platform/config';
+import { WorkerLogger, createWorkers } from '../../workers/run-workers';
 import { startSuggestWorker } from '../../workers/suggest-worker';
 import { connectClient } from '../../platform/temporal-connection';
 
