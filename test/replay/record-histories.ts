@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +122,17 @@ async function recordBayesianContinued(env: TestWorkers, start: Start): Promise<
 }
 
 /**
+ * A bayesian sweep on the code that publishes its stage before each suggestion (patch
+ * 'sweep-suggesting-stage'): 4 trials in batches of 2, as bayesian.* (recorded before the patch).
+ */
+async function recordSuggestingStage(env: TestWorkers, start: Start): Promise<void> {
+  if (suggestWorkerMissing()) throw new Error(`suggesting-stage needs the suggest worker: ${suggestWorkerMissing()}`);
+  const space = { ...SEARCH_SPACE, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, reuse: false, concurrency: 2, search: { method: 'bayesian', budget: 4, space } });
+  await save(env.client, 'suggesting-stage', await start(spec, 'replay-suggesting-stage'));
+}
+
+/**
  * Recorded on the code whose trials hold their training lease to their end (patch
  * 'trial-lease-closes-with-trial'; the sets above are from before it and release it by signal after
  * training): two sweeps sharing their trials, one waiting for the other's leases, and an ASHA search,
@@ -225,7 +236,7 @@ async function recordMedianContinued(env: TestWorkers, start: Start): Promise<vo
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
-  'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued,
+  'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
 };
 
 async function main(): Promise<void> {

@@ -282,3 +282,24 @@ test('median-rule sweeps that continued as new replay either way: before the pat
   assert.equal(results.length, 30);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
+
+test('bayesian sweeps replay either way: before patch sweep-suggesting-stage with no stage before a suggestion, after it publishing "suggesting trials" before each', async () => {
+  // Recorded by test/replay/record-histories.ts: bayesian.* (search) before the patch, suggesting-stage.* after it.
+  const { EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: upsert, EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: scheduled } = temporal.api.enums.v1.EventType;
+  /** The SweepStatus each suggestTrials was scheduled under: the last upserted before it in the history. */
+  const stagesAtSuggestions = (file: string) => {
+    let stage: string | undefined;
+    const stages: Array<string | undefined> = [];
+    for (const e of histories((f) => f === file)[0].history.events ?? []) {
+      const status = e.eventType === upsert ? e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SweepStatus : undefined;
+      if (status?.data) stage = JSON.parse(Buffer.from(status.data).toString());
+      if (e.eventType === scheduled && e.activityTaskScheduledEventAttributes?.activityType?.name === 'suggestTrials') stages.push(stage);
+    }
+    return stages;
+  };
+  assert.deepEqual(stagesAtSuggestions('bayesian.00-sweep.json'), ['extracting features', 'training'], 'the older sweep showed the step before');
+  assert.deepEqual(stagesAtSuggestions('suggesting-stage.00-sweep.json'), ['suggesting trials', 'suggesting trials']);
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('bayesian.') || file.startsWith('suggesting-stage.'));
+  assert.equal(results.length, 18);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
