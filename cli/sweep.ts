@@ -3,20 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Client, WorkflowExecutionAlreadyStartedError, WorkflowExecutionDescription, WorkflowFailedError, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError,
+  Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId, WorkflowNotFoundError,
 } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { formatLeaderboard, formatTrialTable } from '../views/leaderboard-table';
+import { formatLeaderboard } from '../views/leaderboard-table';
 import { rootMessage } from '../lib/errors';
 import { Leaderboard } from '../lib/sweep-types';
 import { SpecError, SweepSpec, parseSweepSpec, sweepIdProblem } from '../lib/sweep-spec';
-import { SweepProgress, progressQuery, sweepWorkflow } from '../workflows';
-import { trialCounts } from '../lib/live-leaderboard';
-import { connectClient, queuePollers, temporalAddress } from '../platform/temporal-connection';
+import { sweepWorkflow } from '../workflows';
+import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, WorkerConfig, WorkerRole, storageConfig, workerConfig } from '../platform/config';
+import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
@@ -24,13 +21,15 @@ import { tensorboard } from './tensorboard';
 import { report } from './report';
 import { EXIT, UsageError, exitCodeOf, parseCommandLine } from './commands';
 import { list } from './list';
-import { describeSweepFailure, failureLine, SweepFailure } from './sweep-failure';
+import { describeSweepFailure, failureLine } from './sweep-failure';
 import { readSpecFile } from './spec-file';
 import { validate } from './validate';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
-import { SweepQueue, idleQueuesWarning, pendingStepQueue, sweepQueue, sweepQueues } from './idle-queues';
+import { idleQueuesWarning, sweepQueues } from './idle-queues';
+import { idleOf } from './sweep-waits';
+import { statusText, sweepStatus } from './status';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
 
@@ -173,12 +172,6 @@ async function warnOfIdleQueues(client: Client, taskQueues: SweepSpec['taskQueue
   if (warning) console.error(warning);
 }
 
-/** Those of `queues` no worker polls; a queue the server will not describe counts as polled. */
-async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
-  const polled = await Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.length > 0, () => true)));
-  return queues.filter((_, i) => !polled[i]);
-}
-
 /**
  * A sweep that ended without a leaderboard: one line (or document) with the stage, the step, the
  * reason and what to do for a failure; the status for a cancel, termination or timeout.
@@ -196,135 +189,9 @@ async function reportClosedSweep(sweepId: string, error: WorkflowFailedError, js
   return exitCodeOf(status.name);
 }
 
-/** The stable `sweep status --json` document. */
-export interface StatusDocument {
-  sweepId: string;
-  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW. */
-  status: string;
-  stage?: SweepProgress['stage'];
-  trialsTotal?: number;
-  trialsCompleted?: number;
-  /** Of the completed: how many early stopping ended before their last epoch (each trial says where and why). */
-  trialsStopped?: number;
-  trialsRunning?: number[];
-  trialsFailed?: number;
-  bestValAccuracy?: number;
-  trials?: SweepProgress['trials'];
-  /** For a failed sweep: the one-line summary, and the same as a document. */
-  failure?: string;
-  failureDetails?: SweepFailure;
-  /** What ingestion found: images per class, files skipped per reason (once ingestion is done). */
-  data?: DataSummary;
-  /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
-  pendingActivities?: PendingActivity[];
-  /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
-  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string }>;
-}
-
-export interface PendingActivity {
-  workflowId: string;
-  activity: string;
-  /** 1 for the first try; higher while Temporal retries it. */
-  attempt: number;
-  /** Why the previous attempt failed (innermost message), e.g. storage unreachable. */
-  lastFailure?: string;
-}
-
-export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
-  const client = await connectClient();
-  const handle = client.workflow.getHandle(sweepId);
-  const description = await describeSweep(handle);
-  const document: StatusDocument = { sweepId, status: description.status.name };
-  // A running sweep answers the query; a closed one's progress is in its leaderboard, so that
-  // status needs no worker (a query to a closed workflow waits for one).
-  const running = description.status.name === 'RUNNING';
-  // The sweep's own queue (its and its trials' workflow tasks) with no worker: the query would wait
-  // tens of seconds for one to answer it, so it is not asked.
-  const ownQueueIdle = running ? await idleOf(client, [pendingStepQueue({ taskQueue: description.taskQueue })]) : [];
-  const progress = running
-    ? (ownQueueIdle.length > 0 ? undefined : await handle.query(progressQuery).catch(() => undefined))
-    : await closedProgress(handle, description.status.name);
-  if (progress) Object.assign(document, progressFields(progress));
-  if (running) {
-    // Trials are child workflows: their activities (training) are pending there, not on the sweep.
-    const children = description.raw.pendingChildren ?? [];
-    const descriptions = [description, ...await Promise.all(children.map((c) => client.workflow.getHandle(c.workflowId!).describe().catch(() => undefined)))];
-    document.pendingActivities = descriptions.flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
-      workflowId: d!.workflowId,
-      activity: a.activityType?.name ?? '?',
-      attempt: a.attempt ?? 1,
-      ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
-    })));
-    const idle = [...ownQueueIdle, ...await idleOf(client, waitingActivities(description, descriptions))];
-    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
-  }
-  if (description.status.name === 'FAILED') {
-    try {
-      await handle.result();
-    } catch (error) {
-      document.failureDetails = describeSweepFailure(sweepId, (error as WorkflowFailedError).cause ?? error);
-      document.failure = failureLine(document.failureDetails);
-    }
-  }
-  return document;
-}
-
-/**
- * Besides the sweep's own queue (asked first, for the query), the queues of its activities waiting to be taken (not started, or between retries), each once, except on a queue where
- * another of its activities runs (a worker is there, busy: it does not poll).
- */
-function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
-  const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
-  const activities = descriptions.flatMap((d) => d?.raw.pendingActivities ?? [])
-    .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions?.taskQueue?.name ?? '', scheduled: a.state === PENDING_ACTIVITY_STATE_SCHEDULED }))
-    .filter((a) => a.taskQueue);
-  const busy = new Set(activities.filter((a) => !a.scheduled).map((a) => a.taskQueue));
-  // A CPU step on the sweep's own queue is answered by the check of that queue.
-  const own = (q: SweepQueue) => q.role === 'cpu' && q.name === sweep.taskQueue;
-  const queues = activities.filter((a) => a.scheduled && !busy.has(a.taskQueue)).map(pendingStepQueue).filter((q) => !own(q));
-  return queues.filter((q, i) => queues.findIndex((other) => other.name === q.name && other.role === q.role) === i);
-}
-
-/** What `status` says of a sweep's progress. */
-export function progressFields(progress: SweepProgress): Omit<StatusDocument, 'sweepId' | 'status'> {
-  // A long sweep's later runs list only some earlier trials and count the rest (continue-as-new).
-  const counts = trialCounts(progress.trials, progress.unlisted);
-  return {
-    stage: progress.stage,
-    trialsTotal: progress.trialsTotal,
-    trialsCompleted: counts.ranked,
-    trialsStopped: counts.stopped,
-    trialsRunning: progress.running,
-    trialsFailed: counts.failed,
-    bestValAccuracy: progress.bestValAccuracy,
-    trials: progress.trials,
-    ...(progress.data ? { data: progress.data } : {}),
-  };
-}
-
-/** A closed sweep's progress, from its leaderboard (the result, or leaderboard.json for a cancelled one). */
-async function closedProgress(handle: WorkflowHandle, status: string): Promise<SweepProgress | undefined> {
-  const board = status === 'COMPLETED'
-    ? await fullLeaderboard(await handle.result() as Leaderboard)
-    : status === 'CANCELLED' ? await storedLeaderboard(handle.workflowId) : undefined;
-  if (!board) return undefined;
-  const trials = [...board.ranked, ...board.failed];
-  return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, data: board.data };
-}
-
 async function status(sweepId: string, json: boolean): Promise<number> {
   const doc = await sweepStatus(sweepId);
-  const text = [`sweep ${doc.sweepId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}`,
-    doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
-    doc.trialsTotal ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done${doc.trialsStopped ? ` (${doc.trialsStopped} stopped early)` : ''}, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}` : '',
-    doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
-    doc.trials?.length ? formatTrialTable(doc.trials) : '',
-    ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
-    ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
-      `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
-    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue)), workerConfig()) ?? '',
-    doc.failure ?? ''].filter(Boolean).join('\n');
-  print(json, doc, text);
+  print(json, doc, statusText(doc));
   return exitCodeOf(doc.status);
 }
 

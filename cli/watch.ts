@@ -8,15 +8,20 @@ import { fromPayloadsAtIndex } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
+import { LiveLeaderboard } from '../lib/live-leaderboard';
 import { temporal } from '@temporalio/proto';
 import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, trainActivityProgress, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
-import { leaderboardQuery } from '../workflows';
+import { SEARCH_ATTRIBUTES, leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { describeSweep } from './describe-sweep';
+import { idleQueuesWarning } from './idle-queues';
+import { workerConfig } from '../platform/config';
+import { LatestAnswer, QUERY_PATIENCE_MS, latestAnswer } from './sweep-queries';
+import { describeChildren, idleActivityQueues, ownQueueIdle } from './sweep-waits';
 
 export interface WatchOptions {
   /** Seconds between polls. */
@@ -37,11 +42,12 @@ export async function watch(sweepId: string, options: Partial<WatchOptions> = {}
     let previous: WatchSnapshot | undefined;
     let frameRows = 0;
     let sweepStart: Date | undefined;
+    const askLeaderboard = latestAnswer(() => client.workflow.getHandle(sweepId).query(leaderboardQuery));
     for (;;) {
       const { description, snap } = await patiently(async () => {
         const description = await describeSweep(client.workflow.getHandle(sweepId));
         sweepStart ??= await sweepStartTime(client, description);
-        return { description, snap: await snapshot(client, description, sweepStart, previous) };
+        return { description, snap: await snapshot(client, description, sweepStart, previous, askLeaderboard) };
       });
       if (tty) {
         const frame = renderFrame(snap, { width: out.columns || 120, maxRows: Math.max(10, (out.rows || 40) - 1), leaderboard: snap.status === 'RUNNING' });
@@ -79,36 +85,46 @@ export async function sweepStartTime(client: Client, description: WorkflowExecut
   }
 }
 
-async function snapshot(client: Client, description: WorkflowExecutionDescription, sweepStart: Date, previous: WatchSnapshot | undefined): Promise<WatchSnapshot> {
-  const sweepId = description.workflowId;
+/** How long a poll waits for the sweep's answer before it goes on with the last one (a busy worker answers within a second or two). */
+const ANSWER_WAIT_MS = 2_000;
+
+/**
+ * One poll: the sweep's live leaderboard (its newest answer: a query waits for a workflow worker, and
+ * the poll does not), its running trials' training from their activities, and the queues where the
+ * sweep waits for a worker; while it does not answer, its stage from its search attributes.
+ */
+async function snapshot(client: Client, description: WorkflowExecutionDescription, sweepStart: Date, previous: WatchSnapshot | undefined, ask: AskLeaderboard): Promise<WatchSnapshot> {
+  const running = description.status.name === 'RUNNING';
   const snap: WatchSnapshot = {
-    sweepId,
+    sweepId: description.workflowId,
     status: description.status.name,
     elapsed: ((description.closeTime ?? new Date()).getTime() - sweepStart.getTime()) / 1000,
     board: previous?.board,
     training: {},
   };
-  try {
-    snap.board = await client.workflow.getHandle(sweepId).query(leaderboardQuery);
-  } catch {
-    // Before the sweep's first workflow task, or closed with no worker to answer: keep what we had.
-  }
-  await Promise.all((snap.board?.running ?? []).map(async (trial) => {
-    const progress = await trainingProgress(client, trial.workflowId, trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
+  const [{ answer, unansweredMs }, trials, ownIdle] = await Promise.all([
+    ask(ANSWER_WAIT_MS), running ? describeChildren(client, description) : [], running ? ownQueueIdle(client, description) : [],
+  ]);
+  snap.board = answer ?? previous?.board;
+  if (running && unansweredMs >= QUERY_PATIENCE_MS) snap.unansweredSeconds = unansweredMs / 1000;
+  // Until it answers: none yet, or none for a while.
+  if (running && (!snap.board || snap.unansweredSeconds !== undefined)) snap.serverStage = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
+  if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...await idleActivityQueues(client, description, trials)], workerConfig());
+  const byId = new Map(trials.flatMap((t) => (t ? [[t.workflowId, t] as const] : [])));
+  for (const trial of snap.board?.running ?? []) {
+    const progress = trainingProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
     if (progress) snap.training[trial.run] = progress;
-  }));
+  }
   if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };
   return snap;
 }
 
+type AskLeaderboard = (waitMs: number) => Promise<LatestAnswer<LiveLeaderboard>>;
+
 /** The trial's pending trainTrial activity's last heartbeat (undefined before the first one), queued or retry state, or evaluating. */
-async function trainingProgress(client: Client, workflowId: string, epochs: number, known: TrialProgress | undefined): Promise<TrialProgress | undefined> {
-  let description: WorkflowExecutionDescription;
-  try {
-    description = await client.workflow.getHandle(workflowId).describe();
-  } catch {
-    return undefined; // Not started yet.
-  }
+function trainingProgress(client: Client, description: WorkflowExecutionDescription | undefined, epochs: number, known: TrialProgress | undefined): TrialProgress | undefined {
+  // Not started yet, or closed since the leaderboard was read.
+  if (!description) return undefined;
   const pending = description.raw.pendingActivities ?? [];
   const evaluating = pending.find((a) => a.activityType?.name === 'evaluateTrial');
   if (evaluating) return { epochsDone: epochs, of: epochs, attempt: evaluating.attempt ?? 1, evaluating: true };

@@ -62,6 +62,13 @@ export function trialWorkflowId(sweepId: string, run: number): string {
   return `${sweepId}.trial-${String(run).padStart(3, '0')}`;
 }
 
+/** The run whose trial workflow of this sweep has this id (trialWorkflowId's inverse); undefined for any other id. */
+export function trialRunOf(sweepId: string, workflowId: string): number | undefined {
+  const prefix = `${sweepId}.trial-`;
+  const digits = workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : '';
+  return /^\d{3,}$/.test(digits) ? Number(digits) : undefined;
+}
+
 /** Trials with results to rank: completed, or stopped early (ranked by the epoch they kept). */
 export function completedTrials(trials: readonly TrialSummary[]): Array<TrialSummary & { valAccuracy: number; valLoss: number }> {
   return trials.filter((t): t is TrialSummary & { valAccuracy: number; valLoss: number } =>

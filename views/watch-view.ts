@@ -47,6 +47,22 @@ export interface WatchSnapshot {
   board?: LiveLeaderboard;
   /** By run number, for trials training now. */
   training: Record<number, TrialProgress>;
+  /** Seconds the running sweep has gone without answering (no workflow worker takes its tasks): `board` is its last answer. */
+  unansweredSeconds?: number;
+  /** Meanwhile, its stage from its search attributes. */
+  serverStage?: string;
+  /** The warning for queues where a step of the running sweep waits and no worker polls (cli/idle-queues.ts). */
+  waitingWarning?: string;
+}
+
+/** The stage to show: the server's while the sweep does not answer, else the sweep's own. */
+function stageOf(snap: WatchSnapshot): string | undefined {
+  return snap.serverStage ?? snap.board?.stage;
+}
+
+function unansweredLine(seconds: number): string {
+  return `the sweep has not answered for ${Math.floor(seconds)} s: no workflow worker is taking its tasks (its CPU workers stopped, or are overloaded); ` +
+    'its trials\' training is read from the server, and the sweep goes on once a CPU worker runs';
 }
 
 /**
@@ -104,7 +120,10 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
   // Only the hyperparameters that differ between trials, so the rows fit a terminal.
   const shown = board ? variedParams([...board.ranked, ...board.notCompleted, ...board.running]) : (params: Params) => params;
   const withTable = opts.leaderboard !== false && board && (board.ranked.length > 0 || board.notCompleted.length > 0);
-  const lines = [`sweep ${snap.sweepId} · ${snap.status}${board ? ` · ${board.stage}` : ''} · ${formatElapsed(snap.elapsed)}`];
+  const stage = stageOf(snap);
+  const lines = [`sweep ${snap.sweepId} · ${snap.status}${stage ? ` · ${stage}` : ''} · ${formatElapsed(snap.elapsed)}`];
+  if (snap.unansweredSeconds !== undefined) lines.push(unansweredLine(snap.unansweredSeconds));
+  if (snap.waitingWarning) lines.push(...snap.waitingWarning.split('\n'));
   if (board && board.trialsTotal > 0) {
     const counts = boardCounts(board);
     lines.push(`trials   ${progressBar(counts.ranked + counts.failed + counts.cancelled, board.trialsTotal, 30)} ${countsLine(board)}`);
@@ -160,8 +179,17 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
   const before = prev?.board;
   const board = next.board;
   if (prev?.status !== next.status) say(`sweep ${next.sweepId} ${next.status}`);
+  // Once when it starts and once when it ends: the seconds grow at every poll.
+  if (next.unansweredSeconds !== undefined && prev?.unansweredSeconds === undefined) say(unansweredLine(next.unansweredSeconds));
+  const running = next.status === 'RUNNING';
+  if (running && next.unansweredSeconds === undefined && prev?.unansweredSeconds !== undefined) say('the sweep answers again');
+  if (running && next.waitingWarning !== prev?.waitingWarning) {
+    if (next.waitingWarning) next.waitingWarning.split('\n').forEach(say);
+    else say('a worker now polls each queue where the sweep waited');
+  }
+  const stage = stageOf(next);
+  if (stage && stage !== (prev && stageOf(prev))) say(`stage: ${stage}${board?.trialsTotal ? ` (${board.trialsTotal} trials)` : ''}`);
   if (!board) return lines;
-  if (before?.stage !== board.stage) say(`stage: ${board.stage}${board.trialsTotal ? ` (${board.trialsTotal} trials)` : ''}`);
   // Finished trials before newly started ones: the order in which they happened.
   const seen = new Set([...(before?.ranked ?? []), ...(before?.notCompleted ?? [])].map((t) => t.run));
   const finished = [...board.ranked, ...board.notCompleted].filter((t) => !seen.has(t.run)).sort((a, b) => a.run - b.run);

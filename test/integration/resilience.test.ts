@@ -14,7 +14,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { FeatureShardResult, Leaderboard, TrainResult } from '../../lib/sweep-types';
 import type { IngestSummary } from '../../activities/ingest';
-import type { PendingActivity, StatusDocument } from '../../cli/sweep';
+import type { PendingActivity, StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CARRIED_ROWS, RESULT_ROWS, nextCarry, resultLeaderboard, runChunk, validTrialsPerRun } from '../../lib/sweep-continuation';
 import { trialCounts } from '../../lib/live-leaderboard';
 import { SpecError } from '../../lib/sweep-spec';
-import { progressFields } from '../../cli/sweep';
+import { progressFields } from '../../cli/status';
 import { Leaderboard, TrialSummary } from '../../lib/sweep-types';
 
 const trial = (run: number, status: TrialSummary['status'] = 'completed'): TrialSummary => ({

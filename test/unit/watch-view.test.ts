@@ -170,6 +170,47 @@ describe('a trial queued for a GPU worker slot (concurrency above the slots), or
   });
 });
 
+describe('a sweep that does not answer (its workflow worker gone), or waits on a queue no worker polls', () => {
+  const warning = 'warning: no worker has asked this queue ...\n  cpu queue "q": the sweep\nstart workers for it: ...';
+
+  test('plain: the notice once when it starts (the seconds grow), the server\'s stage, epochs still shown, then "answers again"', () => {
+    const board = liveLeaderboard(sweep, [], [1], plans);
+    const a = snap(board, { 1: { epochsDone: 1, of: 5, attempt: 1 } });
+    const b: WatchSnapshot = { ...snap(board, { 1: { epochsDone: 2, of: 5, attempt: 1 } }), unansweredSeconds: 11, serverStage: 'training' };
+    const lines = changeLines(a, b);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0], /\] the sweep has not answered for 11 s: no workflow worker is taking its tasks/);
+    assert.match(lines[1], /\] run 1 epoch 2\/5 done$/);
+    const c: WatchSnapshot = { ...b, unansweredSeconds: 12.5, training: { 1: { epochsDone: 3, of: 5, attempt: 1 } } };
+    assert.deepEqual(changeLines(b, c).map((l) => l.replace(/^\[[^\]]*\] /, '')), ['run 1 epoch 3/5 done']);
+    const d = snap(board, { 1: { epochsDone: 3, of: 5, attempt: 1 } });
+    assert.deepEqual(changeLines(c, d).map((l) => l.replace(/^\[[^\]]*\] /, '')), ['the sweep answers again']);
+  });
+
+  test('plain: the server\'s stage before any answer; a stage line only when it changes', () => {
+    const first: WatchSnapshot = { sweepId: 's1', status: 'RUNNING', elapsed: 3, training: {}, serverStage: 'extracting features' };
+    assert.deepEqual(changeLines(undefined, first).map((l) => l.replace(/^\[[^\]]*\] /, '')), ['sweep s1 RUNNING', 'stage: extracting features']);
+    const answered = snap(liveLeaderboard({ ...sweep, stage: 'extracting features' }, [], [], plans));
+    assert.deepEqual(changeLines(first, answered), []);
+  });
+
+  test('plain: the idle-queue warning when it appears or changes, a line when it clears; none for a closed sweep', () => {
+    const board = liveLeaderboard(sweep, [], [], plans);
+    const waiting: WatchSnapshot = { ...snap(board), waitingWarning: warning };
+    assert.deepEqual(changeLines(snap(board), waiting).map((l) => l.replace(/^\[[^\]]*\] /, '')), warning.split('\n'));
+    assert.deepEqual(changeLines(waiting, { ...waiting, elapsed: 20 }), []);
+    assert.deepEqual(changeLines(waiting, snap(board)).map((l) => l.replace(/^\[[^\]]*\] /, '')), ['a worker now polls each queue where the sweep waited']);
+    assert.deepEqual(changeLines(waiting, { ...snap(board), status: 'TERMINATED' }).map((l) => l.replace(/^\[[^\]]*\] /, '')), ['sweep s1 TERMINATED']);
+  });
+
+  test('terminal: the notice and the warning under the title, the server\'s stage in it', () => {
+    const frame = renderFrame({ ...snap(liveLeaderboard({ ...sweep, stage: 'extracting features' }, [], [], plans)), unansweredSeconds: 14.9, serverStage: 'training', waitingWarning: warning }, { width: 400, maxRows: 40 });
+    assert.match(frame[0], /^sweep s1 · RUNNING · training · 10s$/);
+    assert.match(frame[1], /^the sweep has not answered for 14 s/);
+    assert.deepEqual(frame.slice(2, 5), warning.split('\n'));
+  });
+});
+
 describe('closedSweepTrials (the end of `sweep watch` for a sweep without a leaderboard)', () => {
   test('the trials it knows of, ranked then not completed; "no trial finished" only when it knows there is none', () => {
     const board = liveLeaderboard(sweep, [done(1, 0.6), done(2, 0.8)], [], plans);

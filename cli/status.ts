@@ -1,0 +1,161 @@
+// `sweep status <id>`: where a sweep stands. A running sweep answers its progress query; a closed one's
+// progress is in its leaderboard. When a running sweep does not answer (no workflow worker takes its
+// tasks), the server still knows its stage and counts (search attributes), its running trials and
+// their activities: status shows those, says so, and says where the sweep waits for a worker.
+import { WorkflowExecutionDescription, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import { DataSummary, formatDataSummary } from '../lib/data-summary';
+import { rootMessage } from '../lib/errors';
+import { trialCounts, trialRunOf } from '../lib/live-leaderboard';
+import { Leaderboard } from '../lib/sweep-types';
+import { visible } from '../lib/visible-text';
+import { WorkerRole, workerConfig } from '../platform/config';
+import { connectClient } from '../platform/temporal-connection';
+import { formatTrialTable } from '../views/leaderboard-table';
+import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
+import { describeSweep } from './describe-sweep';
+import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
+import { idleQueuesWarning, sweepQueue } from './idle-queues';
+import { SweepFailure, describeSweepFailure, failureLine } from './sweep-failure';
+import { querySweep, unansweredLine } from './sweep-queries';
+import { describeChildren, idleActivityQueues, ownQueueIdle } from './sweep-waits';
+
+/** The stable `sweep status --json` document. */
+export interface StatusDocument {
+  sweepId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW. */
+  status: string;
+  stage?: SweepProgress['stage'];
+  trialsTotal?: number;
+  trialsCompleted?: number;
+  /** Of the completed: how many early stopping ended before their last epoch (each trial says where and why). */
+  trialsStopped?: number;
+  trialsRunning?: number[];
+  trialsFailed?: number;
+  bestValAccuracy?: number;
+  trials?: SweepProgress['trials'];
+  /**
+   * Set when a running sweep did not answer its progress query (no workflow worker takes its tasks):
+   * why, in a line. Stage, counts and best are then the sweep's search attributes (as of its last
+   * update), the running trials its pending trial workflows, and the total and the trials are absent.
+   */
+  unanswered?: string;
+  /** For a failed sweep: the one-line summary, and the same as a document. */
+  failure?: string;
+  failureDetails?: SweepFailure;
+  /** What ingestion found: images per class, files skipped per reason (once ingestion is done). */
+  data?: DataSummary;
+  /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
+  pendingActivities?: PendingActivity[];
+  /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
+  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string }>;
+}
+
+export interface PendingActivity {
+  workflowId: string;
+  activity: string;
+  /** 1 for the first try; higher while Temporal retries it. */
+  attempt: number;
+  /** Why the previous attempt failed (innermost message), e.g. storage unreachable. */
+  lastFailure?: string;
+}
+
+export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
+  const client = await connectClient();
+  const handle = client.workflow.getHandle(sweepId);
+  const description = await describeSweep(handle);
+  const document: StatusDocument = { sweepId, status: description.status.name };
+  if (description.status.name !== 'RUNNING') {
+    // A query to a closed workflow waits for a worker; its progress is in its leaderboard.
+    const progress = await closedProgress(handle, description.status.name);
+    if (progress) Object.assign(document, progressFields(progress));
+  } else {
+    // With no worker on the sweep's own queue the query is not asked: it could only wait.
+    const ownIdle = await ownQueueIdle(client, description);
+    const outcome = ownIdle.length > 0 ? undefined : await querySweep(client, () => handle.query(progressQuery));
+    // Trials are child workflows: their activities (training) are pending there, not on the sweep.
+    const trials = await describeChildren(client, description);
+    if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
+    else Object.assign(document, attributeProgress(description), { unanswered: unansweredLine(outcome) });
+    document.pendingActivities = [description, ...trials].flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
+      workflowId: d!.workflowId,
+      activity: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
+    })));
+    const idle = [...ownIdle, ...await idleActivityQueues(client, description, trials)];
+    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
+  }
+  if (description.status.name === 'FAILED') {
+    try {
+      await handle.result();
+    } catch (error) {
+      document.failureDetails = describeSweepFailure(sweepId, (error as WorkflowFailedError).cause ?? error);
+      document.failure = failureLine(document.failureDetails);
+    }
+  }
+  return document;
+}
+
+/** What `status` says of a sweep's progress. */
+export function progressFields(progress: SweepProgress): Omit<StatusDocument, 'sweepId' | 'status'> {
+  // A long sweep's later runs list only some earlier trials and count the rest (continue-as-new).
+  const counts = trialCounts(progress.trials, progress.unlisted);
+  return {
+    stage: progress.stage,
+    trialsTotal: progress.trialsTotal,
+    trialsCompleted: counts.ranked,
+    trialsStopped: counts.stopped,
+    trialsRunning: progress.running,
+    trialsFailed: counts.failed,
+    bestValAccuracy: progress.bestValAccuracy,
+    trials: progress.trials,
+    ...(progress.data ? { data: progress.data } : {}),
+  };
+}
+
+/** What the server knows of a running sweep's progress without asking it: its search attributes (as of its last update) and its pending trial workflows. */
+export function attributeProgress(sweep: Pick<WorkflowExecutionDescription, 'workflowId' | 'typedSearchAttributes' | 'raw'>): Omit<StatusDocument, 'sweepId' | 'status'> {
+  const attr = sweep.typedSearchAttributes;
+  const stage = attr.get(SEARCH_ATTRIBUTES.status) as SweepProgress['stage'] | undefined;
+  // Before the sweep's first update there is nothing to tell.
+  if (stage === undefined) return {};
+  const best = attr.get(SEARCH_ATTRIBUTES.best);
+  const running = (sweep.raw.pendingChildren ?? []).filter((c) => c.workflowTypeName === trialWorkflow.name)
+    .map((c) => trialRunOf(sweep.workflowId, c.workflowId ?? '')).filter((run): run is number => run !== undefined);
+  return {
+    stage,
+    trialsCompleted: attr.get(SEARCH_ATTRIBUTES.done),
+    trialsRunning: running.sort((a, b) => a - b),
+    trialsFailed: attr.get(SEARCH_ATTRIBUTES.failed),
+    ...(best === undefined ? {} : { bestValAccuracy: best }),
+  };
+}
+
+/** A closed sweep's progress, from its leaderboard (the result, or leaderboard.json for a cancelled one). */
+async function closedProgress(handle: WorkflowHandle, status: string): Promise<SweepProgress | undefined> {
+  const board = status === 'COMPLETED'
+    ? await fullLeaderboard(await handle.result() as Leaderboard)
+    : status === 'CANCELLED' ? await storedLeaderboard(handle.workflowId) : undefined;
+  if (!board) return undefined;
+  const trials = [...board.ranked, ...board.failed];
+  return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, data: board.data };
+}
+
+/** `sweep status` as text. */
+export function statusText(doc: StatusDocument): string {
+  const trialsLine = doc.trialsTotal
+    ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done${doc.trialsStopped ? ` (${doc.trialsStopped} stopped early)` : ''}, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}`
+    // Unanswered: the total is not among the search attributes.
+    : doc.trialsCompleted !== undefined ? `trials: ${doc.trialsCompleted} done, running ${doc.trialsRunning?.length ?? 0}${doc.trialsRunning?.length ? ` (runs ${doc.trialsRunning.join(', ')})` : ''}, failed ${doc.trialsFailed ?? 0}` : '';
+  return [`sweep ${doc.sweepId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}`,
+    doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
+    trialsLine,
+    doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
+    doc.trials?.length ? formatTrialTable(doc.trials) : '',
+    ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
+    ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
+      `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
+    doc.unanswered ? `note: ${doc.unanswered}` : '',
+    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue)), workerConfig()) ?? '',
+    doc.failure ?? ''].filter(Boolean).join('\n');
+}

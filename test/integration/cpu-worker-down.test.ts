@@ -1,0 +1,95 @@
+// The sweep's CPU worker (its workflow worker) killed with kill -9 while trials train on the GPU worker:
+// the server lists the dead worker for minutes, so nothing looks missing, and a query waits ~30 s for
+// it. `sweep status` answers within its 10 s patience from what the server knows (stage, running
+// trials, their activities) and says why; `sweep watch` keeps showing the trials' epochs and says the
+// sweep does not answer; with a CPU worker back, the sweep completes and watch says it answers again.
+// Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { REPO_ROOT } from '../../platform/config';
+import { Leaderboard } from '../../lib/sweep-types';
+import { progressQuery } from '../../workflows';
+import type { StatusDocument } from '../../cli/status';
+import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
+import { waitFor } from './fault-figures';
+import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+
+const queues = { cpuQueue: 'cpu-down-cpu', gpuQueue: 'cpu-down-gpu' };
+// Batch size 2 on the tiny set makes an epoch ~50 ms: trials train for tens of seconds, through the
+// kill, the status call and the watch's notice.
+const EPOCHS = 800;
+
+let stack: PrivateStack;
+let cpuWorker: WorkerProcess;
+
+before(async () => {
+  await tinyFlowerDataset();
+  stack = await startPrivateStack();
+  cpuWorker = stack.spawnWorker('cpu', queues);
+  const gpuWorker = stack.spawnWorker('gpu', queues);
+  await Promise.all([cpuWorker.ready, gpuWorker.ready]);
+});
+
+after(async () => { await stack?.destroy(); });
+
+test('with its CPU worker killed, status answers within its patience from the server and watch keeps showing the training; the sweep completes once a CPU worker is back', { timeout: 300_000 }, async () => {
+  const spec = await tinySpec(queues, { reuse: false, concurrency: 2, grid: { hidden_units: [8, 16], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [2], n_epochs: [EPOCHS] } });
+  const id = uniqueId('it-cpu-down');
+  const handle = await stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
+  const watch = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), 'watch', id, '--plain', '--interval', '0.5'], { env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  watch.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  watch.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const watchEnded = new Promise<number | null>((resolve) => watch.on('exit', resolve));
+  try {
+    await waitFor('both trials training', async () => {
+      const progress = await handle.query(progressQuery);
+      return progress.stage === 'training' && progress.running.length === 2;
+    }, 120_000, 200);
+    await waitFor('watch to show an epoch', async () => / epoch \d+\/\d+ done/.test(output), 60_000, 200);
+    cpuWorker.kill('SIGKILL');
+    await cpuWorker.exited;
+
+    const began = Date.now();
+    const status = await stack.cli(['status', id, '--json']);
+    const took = Date.now() - began;
+    assert.equal(status.code, 0, status.stderr);
+    // Without its own deadline the query waited ~30 s and status showed no stage at all.
+    assert.ok(took < 20_000, `status took ${took} ms`);
+    const doc = JSON.parse(status.stdout) as StatusDocument;
+    assert.equal(doc.stage, 'training');
+    assert.deepEqual(doc.trialsRunning, [1, 2]);
+    assert.equal(doc.trialsCompleted, 0);
+    // It waits out the 10 s, or the server, having seen no poll for a while, refuses the query at once.
+    assert.match(doc.unanswered ?? '', /^the sweep did not answer(?: within 10 s: no workflow worker is taking its tasks|: no poller seen for task queue recently, worker may be down)/);
+    assert.deepEqual(doc.pendingActivities?.map((a) => a.activity), ['trainTrial', 'trainTrial']);
+    const text = await stack.cli(['status', id]);
+    assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\nnote: the sweep did not answer`));
+
+    // watch says so, and goes on showing epochs read from the trials' heartbeats.
+    const notice = /\] the sweep has not answered for \d+ s: no workflow worker is taking its tasks/;
+    await waitFor('watch to say the sweep does not answer, then show an epoch', async () => {
+      const after = output.split(notice)[1];
+      return after !== undefined && / epoch \d+\/\d+ done/.test(after);
+    }, 60_000, 200);
+
+    const back = stack.spawnWorker('cpu', queues);
+    await back.ready;
+    const board = await handle.result() as Leaderboard;
+    assert.equal(board.ranked.length, 2);
+    assert.equal(await watchEnded, 0, output);
+    const lines = output.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const noticeAt = at(notice);
+    const againAt = at(/\] the sweep answers again$/);
+    const completedAt = at(new RegExp(`\\] sweep ${id} COMPLETED$`));
+    assert.ok(noticeAt > 0 && againAt > noticeAt && completedAt > againAt, `notice (line ${noticeAt}), answers again (${againAt}), completed (${completedAt}):\n${output}`);
+    assert.ok(lines.slice(noticeAt, againAt).some((l) => / epoch \d+\/\d+ done/.test(l)), `epochs shown while the sweep did not answer:\n${output}`);
+    assert.equal(lines.filter((l) => notice.test(l)).length, 1, 'the notice is said once');
+  } finally {
+    watch.kill('SIGKILL');
+    await handle.terminate('test over').catch(() => undefined);
+  }
+});

@@ -1,0 +1,48 @@
+// cli/status.ts: what `sweep status` says of a running sweep that does not answer its query (from its
+// search attributes and pending trial workflows), and its text.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { attributeProgress, statusText } from '../../cli/status';
+import { trialRunOf, trialWorkflowId } from '../../lib/live-leaderboard';
+import { SEARCH_ATTRIBUTES, trainingLeaseWorkflow, trialWorkflow } from '../../workflows';
+
+const child = (workflowId: string, type: string) => ({ workflowId, workflowTypeName: type });
+
+describe('attributeProgress', () => {
+  test('stage, counts and best from the search attributes; running trials from the pending trial workflows (not leases, not other ids)', () => {
+    const sweep = {
+      workflowId: 's1',
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.status, value: 'training' },
+        { key: SEARCH_ATTRIBUTES.done, value: 3 },
+        { key: SEARCH_ATTRIBUTES.running, value: 2 },
+        { key: SEARCH_ATTRIBUTES.failed, value: 1 },
+        { key: SEARCH_ATTRIBUTES.best, value: 0.75 },
+      ]),
+      raw: { pendingChildren: [child('s1.trial-012', trialWorkflow.name), child('s1.trial-004', trialWorkflow.name), child('s1.trial-004.lease', trainingLeaseWorkflow.name), child('s10.trial-001', trialWorkflow.name)] },
+    };
+    assert.deepEqual(attributeProgress(sweep as never), { stage: 'training', trialsCompleted: 3, trialsRunning: [4, 12], trialsFailed: 1, bestValAccuracy: 0.75 });
+  });
+
+  test('before the sweep\'s first update: nothing', () => {
+    assert.deepEqual(attributeProgress({ workflowId: 's1', typedSearchAttributes: new TypedSearchAttributes([]), raw: {} } as never), {});
+  });
+});
+
+test('trialRunOf is trialWorkflowId\'s inverse, and undefined for any other id', () => {
+  for (const run of [1, 12, 999, 1000]) assert.equal(trialRunOf('s.1', trialWorkflowId('s.1', run)), run);
+  for (const id of ['s.1.trial-', 's.1.trial-01', 's.1.trial-001x', 'x.trial-001', 's.1.trial-001.lease']) assert.equal(trialRunOf('s.1', id), undefined, id);
+});
+
+describe('statusText', () => {
+  test('a sweep that did not answer: its stage, the counts it has (no total), and why', () => {
+    const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsCompleted: 3, trialsRunning: [4, 12], trialsFailed: 0, unanswered: 'the sweep did not answer: x' });
+    assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 done, running 2 (runs 4, 12), failed 0\nnote: the sweep did not answer: x');
+  });
+
+  test('an answered one as before: done of the total', () => {
+    const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4], trialsFailed: 0, bestValAccuracy: 0.5 });
+    assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 of 8 done, running 1, failed 0\nbest val accuracy so far: 50.0%');
+  });
+});
