@@ -19,6 +19,7 @@ export interface ParsedSpec {
   balance: { perClass: number };
   split: { val: number; test: number };
   concurrency: number;
+  taskQueues: { cpu: string; gpu: string; suggest?: string };
 }
 
 /** The fields of each object section of the spec, by path ('' is the top level). */
@@ -50,10 +51,11 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
  * (the sweep workflow's patches): a check added later would refuse its spec mid-flight, which is a
  * nondeterminism error, not a clear refusal. 1: the checks of patch sweep-spec-strict; 2: those added
  * since (a random budget past a choice space's configurations, non-finite values, a class written twice,
- * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2).
+ * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2); 3: one
+ * task queue named for two roles (patch sweep-spec-checks-3).
  */
-export type SpecChecks = 1 | 2;
-export const LATEST_SPEC_CHECKS: SpecChecks = 2;
+export type SpecChecks = 1 | 2 | 3;
+export const LATEST_SPEC_CHECKS: SpecChecks = 3;
 
 /**
  * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
@@ -84,7 +86,22 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
   }
   problems.push(...settingsWithoutEffect(spec, longestTrial, checks), ...emptySplits(spec));
   if (checks >= 2) problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...oversizedHeads(spec, longestTrial));
+  if (checks >= 3) problems.push(...sharedQueues(Object.entries(spec.taskQueues).map(([role, queue]) => [`taskQueues.${role}`, queue])));
   return problems;
+}
+
+/**
+ * One task queue named for two roles (as [where it is named, queue]). Each role's workers register only
+ * their own activities (the Python suggest worker only suggestTrials), so a task taken from a shared
+ * queue by another role's worker fails as "not registered" and waits for a retry, which may find the
+ * same wrong worker; and a missing worker of one role goes unseen, since the other polls its queue.
+ */
+export function sharedQueues(named: ReadonlyArray<readonly [string, string]>): string[] {
+  return named.flatMap(([where, queue], i) => {
+    const first = named.findIndex(([, other]) => other === queue);
+    return first < i ? [`${where}: "${queue}" is also ${named[first][0]}, but each role's workers run only their own steps, ` +
+      `so a step taken from the queue by the other role's worker fails and waits for a retry: give each role a queue of its own`] : [];
+  });
 }
 
 /** Other tools' names for fields the search section has under its own (Optuna, Ray Tune, hyperopt), and what to use. */

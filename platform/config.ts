@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadConfig } from '@smithy/core/config';
+import { sharedQueues } from '../lib/spec-mistakes';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -91,6 +92,7 @@ export function storageRegion(): Promise<string> {
 
 /** What a worker process serves: a sweep's workflows and CPU steps, its GPU steps, or bayesian suggestions. */
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
+export const WORKER_ROLES: readonly WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
 /** The variable naming each role's task queue (read by workerConfig; named in messages that set it). */
 export const QUEUE_VARIABLES: Record<WorkerRole, string> = { cpu: 'SWEEP_CPU_QUEUE', gpu: 'SWEEP_GPU_QUEUE', suggest: 'SWEEP_SUGGEST_QUEUE' };
@@ -115,10 +117,14 @@ export interface DeploymentVersion {
 }
 
 export function workerConfig(): WorkerConfig {
+  const queues = { cpu: setting(QUEUE_VARIABLES.cpu) ?? 'sweep-cpu', gpu: setting(QUEUE_VARIABLES.gpu) ?? 'sweep-gpu', suggest: setting(QUEUE_VARIABLES.suggest) ?? 'sweep-suggest' };
+  // Checked here too: a worker on a shared queue takes the other role's steps, whatever the specs say.
+  const shared = sharedQueues(WORKER_ROLES.map((role) => [QUEUE_VARIABLES[role], queues[role]] as const));
+  if (shared.length) throw new Error(shared.join('\n'));
   return {
-    cpuQueue: setting(QUEUE_VARIABLES.cpu) ?? 'sweep-cpu',
-    gpuQueue: setting(QUEUE_VARIABLES.gpu) ?? 'sweep-gpu',
-    suggestQueue: setting(QUEUE_VARIABLES.suggest) ?? 'sweep-suggest',
+    cpuQueue: queues.cpu,
+    gpuQueue: queues.gpu,
+    suggestQueue: queues.suggest,
     cpuConcurrency: positiveInt('SWEEP_CPU_CONCURRENCY', 4),
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
     gpuProcesses: positiveInt('SWEEP_GPU_PROCESSES', 1),

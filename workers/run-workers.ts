@@ -9,14 +9,13 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-const ROLES: WorkerRole[] = ['cpu', 'gpu', 'suggest'];
 
 /**
  * What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's
@@ -205,7 +204,7 @@ if (require.main === module) {
     process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   }
   const roles = (process.argv[2] ?? 'cpu,gpu').split(',') as WorkerRole[];
-  if (!roles.every((r) => ROLES.includes(r))) {
+  if (!roles.every((r) => WORKER_ROLES.includes(r))) {
     console.error('usage: workers/run-workers.ts [cpu|gpu|suggest, comma-separated, e.g. cpu,gpu,suggest]');
     process.exit(2);
   }

@@ -42,6 +42,8 @@ const REUSED_BESIDE_BOUND_PATCH = 'sweep-reused-beside-bound';
 const STRICT_SPEC_PATCH = 'sweep-spec-strict';
 /** Marks the sweeps whose spec had the second generation of strict checks (lib/spec-mistakes.ts SpecChecks): those before replay without them. */
 const SPEC_CHECKS_2_PATCH = 'sweep-spec-checks-2';
+/** And the third (a task queue named for two roles). */
+const SPEC_CHECKS_3_PATCH = 'sweep-spec-checks-3';
 /**
  * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
@@ -100,7 +102,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
   // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
   const strict = !carry && patched(STRICT_SPEC_PATCH);
-  const checks = strict && patched(SPEC_CHECKS_2_PATCH) ? 2 : 1;
+  const checks = !strict || !patched(SPEC_CHECKS_2_PATCH) ? 1 : patched(SPEC_CHECKS_3_PATCH) ? 3 : 2;
   const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict, checks }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   // A continued run's trials are the sweep's from its start, not only once this run has planned its own

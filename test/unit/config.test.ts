@@ -96,3 +96,23 @@ describe('the S3 region (platform/config.ts storageRegion)', () => {
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
+
+describe('the task queues of the worker roles (platform/config.ts workerConfig)', () => {
+  const names = ['SWEEP_CPU_QUEUE', 'SWEEP_GPU_QUEUE', 'SWEEP_SUGGEST_QUEUE'] as const;
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  const setQueues = (values: Partial<Record<(typeof names)[number], string>>) => {
+    for (const n of names) {
+      if (values[n] === undefined) delete process.env[n];
+      else process.env[n] = values[n];
+    }
+  };
+  after(() => setQueues(saved as Record<string, string>));
+
+  test('a queue given to two roles is refused, naming both variables; distinct ones are taken', async () => {
+    const { workerConfig } = await import('../../platform/config');
+    setQueues({ SWEEP_CPU_QUEUE: 'a', SWEEP_SUGGEST_QUEUE: 'a' });
+    assert.throws(() => workerConfig(), /^Error: SWEEP_SUGGEST_QUEUE: "a" is also SWEEP_CPU_QUEUE, but each role's workers run only their own steps/);
+    setQueues({ SWEEP_CPU_QUEUE: 'a', SWEEP_GPU_QUEUE: 'b' });
+    assert.deepEqual([workerConfig().cpuQueue, workerConfig().gpuQueue, workerConfig().suggestQueue], ['a', 'b', 'sweep-suggest']);
+  });
+});

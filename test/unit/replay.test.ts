@@ -194,6 +194,19 @@ test('a sweep started under the first generation of strict checks replays withou
   }
 });
 
+test('a sweep started before the third generation of checks replays with its task queue named for two roles (patch sweep-spec-checks-3)', async () => {
+  // A bayesian sweep recorded after patched('sweep-spec-checks-2') and before patched('sweep-spec-checks-3').
+  // Such a sweep ran, its steps retried until the right role's worker took them; without the patch the
+  // replay fails it at its first task (checked by hand).
+  const file = 'suggesting-stage.00-sweep.json';
+  const spec = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+  const raw = JSON.parse(new TextDecoder().decode(spec.data!));
+  const shared = { ...raw, taskQueues: { ...raw.taskQueues, suggest: raw.taskQueues.cpu } };
+  assert.throws(() => parseSweepSpec(shared), /taskQueues\.suggest: "[^"]+" is also taskQueues\.cpu/, 'a new sweep with it is refused');
+  const error = await replayWithSpec(file, () => JSON.stringify(shared));
+  assert.equal(error, undefined, error?.message);
+});
+
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
   // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
   // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on

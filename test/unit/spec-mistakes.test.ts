@@ -96,6 +96,18 @@ describe('spec mistakes', () => {
     assert.match(mistakes(search((s) => { s.space.tag = { type: 'choice', values: [1, -Infinity] }; }))[0], /^search\.space\.tag\.values: a number too large/);
   });
 
+  test('one task queue named for two roles is refused (the third generation of checks); the second takes it, as sweeps started before', () => {
+    const demo = example('demo-sweep.json');
+    const shared = { ...demo, taskQueues: { cpu: 'sweeps', gpu: 'sweeps' } };
+    assert.deepEqual(mistakes(shared), ['taskQueues.gpu: "sweeps" is also taskQueues.cpu, but each role\'s workers run only their own steps, ' +
+      'so a step taken from the queue by the other role\'s worker fails and waits for a retry: give each role a queue of its own']);
+    assert.doesNotThrow(() => parseSweepSpec(shared, { checks: 2 }));
+    // A bayesian search's suggest queue, the Python worker's: a CPU worker on it would hide a missing one.
+    const bayesian = search((s) => { s.method = 'bayesian'; });
+    assert.match(mistakes({ ...bayesian, taskQueues: { cpu: 'sweep-cpu', suggest: 'sweep-cpu' } })[0], /^taskQueues\.suggest: "sweep-cpu" is also taskQueues\.cpu, /);
+    assert.match(mistakes({ ...bayesian, taskQueues: { gpu: 'sweep-suggest' } })[0], /^taskQueues\.suggest: "sweep-suggest" is also taskQueues\.gpu, /);
+  });
+
   test('settings that could never take effect are refused', () => {
     const bayesian = (patch: (s: Record<string, any>) => void) => search((s) => { s.method = 'bayesian'; patch(s); });
     const choices = (budget: number) => search((s) => { s.budget = budget; s.space = { hidden_units: { type: 'choice', values: [64, 128] }, lr: { type: 'choice', values: [0.01, 0.1, 1] } }; delete s.earlyStopping; });

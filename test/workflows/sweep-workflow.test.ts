@@ -149,11 +149,12 @@ describe('sweep workflow with fake activities', () => {
     assert.match(board.artifacts.report ?? '', /report\.html$/);
   });
 
-  test('a spec started without the CLI (as `temporal workflow start` does) is checked as strictly: a misspelt field, or an oversized head (the second generation of checks), fails the sweep before any work', async () => {
+  test('a spec started without the CLI (as `temporal workflow start` does) is checked as strictly: a misspelt field, an oversized head (the second generation of checks) or a queue named for two roles (the third) fails the sweep before any work', async () => {
     const base = spec();
     for (const [i, [raw, refusal]] of ([
       [{ ...base, concurency: 2 }, /concurency: not a field of the spec; did you mean "concurrency"\?/],
       [{ ...base, grid: { ...base.grid, hidden_units: [8, 20_000] } }, /grid\.hidden_units: 20000 hidden units is more than/],
+      [{ ...base, taskQueues: { ...base.taskQueues, gpu: base.taskQueues.cpu } }, /taskQueues\.gpu: "[^"]+" is also taskQueues\.cpu/],
     ] as const).entries()) {
       const fakes = fakeActivities();
       await withWorkers(base, fakes, async () => {
