@@ -90,6 +90,11 @@ export function storageRegion(): Promise<string> {
   return region();
 }
 
+/** A setting (an environment variable) the process cannot run with; the message names it and the fix. */
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
 /** What a worker process serves: a sweep's workflows and CPU steps, its GPU steps, or bayesian suggestions. */
 export type WorkerRole = 'cpu' | 'gpu' | 'suggest';
 export const WORKER_ROLES: readonly WorkerRole[] = ['cpu', 'gpu', 'suggest'];
@@ -120,7 +125,7 @@ export function workerConfig(): WorkerConfig {
   const queues = { cpu: setting(QUEUE_VARIABLES.cpu) ?? 'sweep-cpu', gpu: setting(QUEUE_VARIABLES.gpu) ?? 'sweep-gpu', suggest: setting(QUEUE_VARIABLES.suggest) ?? 'sweep-suggest' };
   // Checked here too: a worker on a shared queue takes the other role's steps, whatever the specs say.
   const shared = sharedQueues(WORKER_ROLES.map((role) => [QUEUE_VARIABLES[role], queues[role]] as const));
-  if (shared.length) throw new Error(shared.join('\n'));
+  if (shared.length) throw new SettingError(shared.join('\n'));
   return {
     cpuQueue: queues.cpu,
     gpuQueue: queues.gpu,
@@ -141,12 +146,12 @@ function deploymentVersion(): DeploymentVersion | undefined {
   const buildId = setting('SWEEP_BUILD_ID');
   const deploymentName = setting('SWEEP_DEPLOYMENT_NAME');
   if (buildId === undefined) {
-    if (deploymentName !== undefined) throw new Error(`SWEEP_DEPLOYMENT_NAME=${deploymentName} is set but SWEEP_BUILD_ID is not: set SWEEP_BUILD_ID to this build's id (e.g. the git commit) to turn worker versioning on, or unset SWEEP_DEPLOYMENT_NAME`);
+    if (deploymentName !== undefined) throw new SettingError(`SWEEP_DEPLOYMENT_NAME=${deploymentName} is set but SWEEP_BUILD_ID is not: set SWEEP_BUILD_ID to this build's id (e.g. the git commit) to turn worker versioning on, or unset SWEEP_DEPLOYMENT_NAME`);
     return undefined;
   }
   const name = deploymentName ?? 'sweep-engine';
-  if (name.includes('.')) throw new Error(`SWEEP_DEPLOYMENT_NAME=${name} contains '.', which Temporal does not allow in a deployment name: use '-' instead`);
-  if (buildId.trim() !== buildId) throw new Error(`SWEEP_BUILD_ID=${JSON.stringify(buildId)} has leading or trailing spaces: remove them`);
+  if (name.includes('.')) throw new SettingError(`SWEEP_DEPLOYMENT_NAME=${name} contains '.', which Temporal does not allow in a deployment name: use '-' instead`);
+  if (buildId.trim() !== buildId) throw new SettingError(`SWEEP_BUILD_ID=${JSON.stringify(buildId)} has leading or trailing spaces: remove them`);
   return { deploymentName: name, buildId };
 }
 
@@ -182,7 +187,7 @@ export interface BackboneEngineConfig {
 
 export function backboneEngineConfig(): BackboneEngineConfig {
   const engine = setting('SWEEP_BACKBONE_ENGINE') ?? 'auto';
-  if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'onnx') throw new Error(`SWEEP_BACKBONE_ENGINE=${engine} is not one of auto, tfjs, onnx`);
+  if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'onnx') throw new SettingError(`SWEEP_BACKBONE_ENGINE=${engine} is not one of auto, tfjs, onnx`);
   const threads = setting('SWEEP_ONNX_THREADS');
   return { engine, onnxThreads: threads ? Number(threads) : undefined };
 }
@@ -224,6 +229,6 @@ function positiveInt(name: string, fallback: number): number {
   const raw = setting(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${raw} must be a positive integer`);
+  if (!Number.isInteger(value) || value < 1) throw new SettingError(`${name}=${raw} must be a positive integer`);
   return value;
 }

@@ -9,7 +9,7 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
@@ -209,7 +209,8 @@ if (require.main === module) {
     process.exit(2);
   }
   runWorkers(roles).catch((error) => {
-    console.error(error);
+    // A bad setting is the user's to fix: its message, not a stack.
+    console.error(error instanceof SettingError ? `error: ${error.message}` : error);
     process.exit(1);
   });
 }

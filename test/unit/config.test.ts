@@ -111,7 +111,7 @@ describe('the task queues of the worker roles (platform/config.ts workerConfig)'
   test('a queue given to two roles is refused, naming both variables; distinct ones are taken', async () => {
     const { workerConfig } = await import('../../platform/config');
     setQueues({ SWEEP_CPU_QUEUE: 'a', SWEEP_SUGGEST_QUEUE: 'a' });
-    assert.throws(() => workerConfig(), /^Error: SWEEP_SUGGEST_QUEUE: "a" is also SWEEP_CPU_QUEUE, but each role's workers run only their own steps/);
+    assert.throws(() => workerConfig(), /^SettingError: SWEEP_SUGGEST_QUEUE: "a" is also SWEEP_CPU_QUEUE, but each role's workers run only their own steps/);
     setQueues({ SWEEP_CPU_QUEUE: 'a', SWEEP_GPU_QUEUE: 'b' });
     assert.deepEqual([workerConfig().cpuQueue, workerConfig().gpuQueue, workerConfig().suggestQueue], ['a', 'b', 'sweep-suggest']);
   });
