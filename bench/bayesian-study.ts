@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   const dataDir = digitsDir(config.imageSize);
   await initTensorflow();
   await ensureBucket(s3(), artifactBucket());
-  const queues = { cpu: 'unused', gpu: 'unused', suggest: 'unused' };
+  // Parsed for its settings only: no worker polls these (one per role, as the spec requires).
+  const queues = { cpu: 'unused-cpu', gpu: 'unused-gpu', suggest: 'unused-suggest' };
   const specOf = (seed: number): SweepSpec => parseSweepSpec(searchSpec(config, dataDir, 'bayesian', seed, queues));
   const backbone = await loadBackbone(specOf(seeds[0]).backbone);
   // The eval view of an image is the same in every split: computed once per image.

@@ -135,7 +135,7 @@ test('cancel stops a running sweep, which ends cancelled; a second start under i
 test('sweeps of one name started in the same second get ids of their own (the second one failed as "id taken")', async () => {
   // On a queue no worker polls: the sweeps only need to start.
   const nowhere = uniqueId('it-nobody-polls');
-  const spec = await tinySpec({ cpuQueue: nowhere, gpuQueue: nowhere }, { name: uniqueId('it-same-second') });
+  const spec = await tinySpec({ cpuQueue: `${nowhere}-cpu`, gpuQueue: `${nowhere}-gpu` }, { name: uniqueId('it-same-second') });
   const second = new Date('2026-12-03T10:20:30.456Z');
   const handles = [];
   for (let i = 0; i < 3; i++) handles.push(await startSweep(env.client, spec, undefined, second));

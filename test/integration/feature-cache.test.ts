@@ -43,7 +43,7 @@ before(async () => {
   await initTensorflow();
   // A seed of this run's own: the train views' feature sets are new, so nothing is cached yet.
   const seed = Math.floor(Math.random() * 2 ** 31);
-  spec = parseSweepSpec(await tinySpec({ cpuQueue: 'unused', gpuQueue: 'unused' }, { seed }));
+  spec = parseSweepSpec(await tinySpec({ cpuQueue: 'unused-cpu', gpuQueue: 'unused-gpu' }, { seed }));
   const dataset = await inActivity(ingestDataset, spec.data);
   const balanced = await inActivity(balanceDataset, { datasetKey: dataset.manifestKey, perClass: spec.balance.perClass, seed, numClassesInGrid: [] });
   split = await inActivity(splitDataset, { balancedKey: balanced.balancedKey, fractions: spec.split, seed });
