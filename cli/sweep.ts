@@ -28,7 +28,7 @@ import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } f
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
 import { idleQueuesWarning, sweepQueues } from './idle-queues';
-import { idleOf } from './sweep-waits';
+import { idleOf, ownQueueIdle } from './sweep-waits';
 import { statusText, sweepStatus } from './status';
 import { sweepStartMetadata } from '../views/workflow-metadata';
 import { visible } from '../lib/visible-text';
@@ -253,13 +253,17 @@ async function cancel(sweepId: string): Promise<number> {
   const client = await connectClient();
   const handle = client.workflow.getHandle(sweepId);
   // The server takes a cancellation of a sweep that has ended without a word: say it had ended.
-  const { status } = await describeSweep(handle);
+  const description = await describeSweep(handle);
+  const { status } = description;
   if (status.name !== 'RUNNING') {
     console.error(`sweep ${sweepId} already ended ${status.name}: nothing to cancel; \`sweep status ${sweepId}\` shows its trials`);
     return exitCodeOf(status.name);
   }
   await handle.cancel();
   console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, and the trials ranked so far are written as a partial leaderboard (\`sweep results ${sweepId}\`)`);
+  // The sweep acts on the request in its next workflow task: with no worker to run one, not yet.
+  const idle = await ownQueueIdle(client, description).catch(() => []);
+  if (idle.length) console.error(`${idleQueuesWarning(idle, workerConfig())}\n(the sweep ends cancelled, and writes its partial leaderboard, once a CPU worker takes it up)`);
   return EXIT.ok;
 }
 

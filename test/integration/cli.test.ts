@@ -174,6 +174,11 @@ test('start warns of the sweep\'s queues no worker polls, naming each and the co
     const doc = JSON.parse(status.stdout);
     assert.equal(doc.stage, undefined);
     assert.deepEqual(doc.waitingForWorkers, [{ role: 'cpu', taskQueue: `${nowhere}-cpu` }]);
+    // cancel says the request waits for a worker too: nothing acts on it until one runs.
+    const cancelled = await sweep('cancel', id);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, new RegExp(`^cancellation requested for ${id}`));
+    assert.match(cancelled.stderr, new RegExp(`\n  cpu queue "${nowhere}-cpu": the sweep and its trials \\(workflows\\)[^\n]*\n[^\n]*\n\\(the sweep ends cancelled, and writes its partial leaderboard, once a CPU worker takes it up\\)\n$`));
   } finally {
     await env.client.workflow.getHandle(id).terminate('test over');
   }
