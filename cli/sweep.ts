@@ -262,7 +262,7 @@ async function cancel(sweepId: string): Promise<number> {
   await handle.cancel();
   console.log(`cancellation requested for ${sweepId}; finished trials and checkpoints are kept, and the trials ranked so far are written as a partial leaderboard (\`sweep results ${sweepId}\`)`);
   // The sweep acts on the request in its next workflow task: with no worker to run one, not yet.
-  const idle = await ownQueueIdle(client, description).catch(() => []);
+  const idle = await ownQueueIdle(client, description);
   if (idle.length) console.error(`${idleQueuesWarning(idle, workerConfig())}\n(the sweep ends cancelled, and writes its partial leaderboard, once a CPU worker takes it up)`);
   return EXIT.ok;
 }
