@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,6 +222,15 @@ async function recordRepeatedContinued(env: TestWorkers, start: Start): Promise<
 }
 
 /**
+ * A grid sweep on the code that checks a spec with the third generation of checks (patch
+ * 'sweep-spec-checks-3': one task queue per role); every fixture before it lacks the marker.
+ */
+async function recordSpecChecks3(env: TestWorkers, start: Start): Promise<void> {
+  const spec = await tinySpec(env, { grid: { hidden_units: [8, 16], n_epochs: [1] }, reuse: false });
+  await save(env.client, 'spec-checks-3', await start(spec, 'replay-spec-checks-3'));
+}
+
+/**
  * A median-rule search deciding every 2 epochs that continues as new, 2 trials per run: each run hands
  * the next the early-stopping ledger. median-continued-unpatched.* were recorded with the sweep
  * workflow's `ledger.state(nextRun)` as before patch 'sweep-ledger-at-decisions' (every epoch carried).
@@ -237,6 +246,7 @@ const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
+  'spec-checks-3': recordSpecChecks3,
 };
 
 async function main(): Promise<void> {

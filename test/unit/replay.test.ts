@@ -72,9 +72,6 @@ test('sweeps that wrote their HParams experiment every batch and every run repla
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
   // Recorded after the patch: a later run holds its marker and writes nothing (the replay of every
   // fixture, in the first test, covers that branch too).
-  const patches = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
-    .flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}))
-    .flatMap((payloads) => (payloads.payloads ?? []).map((p) => new TextDecoder().decode(p.data ?? new Uint8Array())));
   assert.ok(patches('bayesian-continued.01-sweep.json').some((text) => text.includes('sweep-experiment-once')), 'the second run holds the patch marker');
   assert.equal(writes('bayesian-continued.01-sweep.json'), 0);
 });
@@ -148,6 +145,13 @@ test('trials that called evaluateTrial after training replay with it; trials who
  * Replays the sweep history `file` with its spec (the first run's input) replaced by `rewrite`'s JSON
  * text; the replay's error, if any. The workflow re-parses the spec on every replay.
  */
+/** The texts of a fixture's marker details: a patch's marker names the patch. */
+function patches(file: string): string[] {
+  return (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}))
+    .flatMap((payloads) => (payloads.payloads ?? []).map((p) => new TextDecoder().decode(p.data ?? new Uint8Array())));
+}
+
 async function replayWithSpec(file: string, rewrite: (spec: Record<string, any>) => string): Promise<Error | undefined> {
   const { workflowId, history } = histories((f) => f === file)[0];
   const input = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
@@ -194,7 +198,7 @@ test('a sweep started under the first generation of strict checks replays withou
   }
 });
 
-test('a sweep started before the third generation of checks replays with its task queue named for two roles (patch sweep-spec-checks-3)', async () => {
+test('a sweep started before the third generation of checks replays with its task queue named for two roles; one started after it replays with the marker (patch sweep-spec-checks-3)', async () => {
   // A bayesian sweep recorded after patched('sweep-spec-checks-2') and before patched('sweep-spec-checks-3').
   // Such a sweep ran, its steps retried until the right role's worker took them; without the patch the
   // replay fails it at its first task (checked by hand).
@@ -205,6 +209,13 @@ test('a sweep started before the third generation of checks replays with its tas
   assert.throws(() => parseSweepSpec(shared), /taskQueues\.suggest: "[^"]+" is also taskQueues\.cpu/, 'a new sweep with it is refused');
   const error = await replayWithSpec(file, () => JSON.stringify(shared));
   assert.equal(error, undefined, error?.message);
+  // And a sweep recorded on the patched code (spec-checks-3.*) holds the marker and replays as it ran.
+  const hasMarker = (f: string) => patches(f).some((text) => text.includes('sweep-spec-checks-3'));
+  assert.equal(hasMarker(file), false);
+  assert.equal(hasMarker('spec-checks-3.00-sweep.json'), true);
+  const results = await replay(require.resolve('../../workflows'), (f) => f.startsWith('spec-checks-3.'));
+  assert.equal(results.length, 9);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
