@@ -8,9 +8,9 @@ import { fromPayloadsAtIndex } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
-import { LiveLeaderboard } from '../lib/live-leaderboard';
+import { LiveLeaderboard, trialRunOf, trialWorkflowId } from '../lib/live-leaderboard';
 import { temporal } from '@temporalio/proto';
-import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, trainActivityProgress, waitingProgress } from '../views/watch-view';
+import { ListedTrial, TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, trainActivityProgress, waitingProgress } from '../views/watch-view';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { SEARCH_ATTRIBUTES, leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
@@ -18,6 +18,7 @@ import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { describeSweepFailure, failureLine } from './sweep-failure';
 import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } from './wait-for-temporal';
 import { describeSweep } from './describe-sweep';
+import { trialSummaryParams } from '../views/workflow-metadata';
 import { idleQueuesWarning } from './idle-queues';
 import { workerConfig } from '../platform/config';
 import { LatestAnswer, QUERY_PATIENCE_MS, latestAnswer } from './sweep-queries';
@@ -115,8 +116,25 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
     const progress = trainingProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
     if (progress) snap.training[trial.run] = progress;
   }
+  if (running && !snap.board) {
+    snap.listed = await listedTrials(description.workflowId, trials);
+    for (const { run } of snap.listed) {
+      // Its epochs are known from its heartbeat alone (0 until the first).
+      const progress = trainingProgress(client, byId.get(trialWorkflowId(description.workflowId, run)), 0, previous?.training[run]);
+      if (progress) snap.training[run] = progress;
+    }
+  }
   if (snap.status !== 'RUNNING' && snap.board) snap.board = { ...snap.board, running: [] };
   return snap;
+}
+
+/** The running trials the server lists (the sweep's pending trial workflows), by run, with the parameters their summaries name. */
+async function listedTrials(sweepId: string, trials: ReadonlyArray<WorkflowExecutionDescription | undefined>): Promise<ListedTrial[]> {
+  const listed = await Promise.all(trials.map(async (trial) => {
+    const run = trial && trialRunOf(sweepId, trial.workflowId);
+    return run === undefined ? [] : [{ run, params: trialSummaryParams((await trial!.staticSummary()) ?? '') }];
+  }));
+  return listed.flat().sort((a, b) => a.run - b.run);
 }
 
 type AskLeaderboard = (waitMs: number) => Promise<LatestAnswer<LiveLeaderboard>>;

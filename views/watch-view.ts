@@ -53,6 +53,28 @@ export interface WatchSnapshot {
   serverStage?: string;
   /** The warning for queues where a step of the running sweep waits and no worker polls (cli/idle-queues.ts). */
   waitingWarning?: string;
+  /**
+   * While the sweep has given no leaderboard (it had not answered when watch started): the trials the
+   * server lists as running (its pending trial workflows), so their training still shows.
+   */
+  listed?: ListedTrial[];
+}
+
+/** A running trial as the server lists it: its run and its parameters as text (its workflow's summary). */
+export interface ListedTrial {
+  run: number;
+  params: string;
+}
+
+/** A running trial as watch draws it: from the sweep's leaderboard, or as the server lists it (epochs unknown: 0). */
+interface ShownTrial {
+  run: number;
+  epochs: number;
+  params: string;
+}
+
+function shownTrials(snap: WatchSnapshot, params: (trial: RunningTrial) => string): ShownTrial[] {
+  return snap.board ? snap.board.running.map((t) => ({ run: t.run, epochs: t.epochs, params: params(t) })) : (snap.listed ?? []).map((t) => ({ ...t, epochs: 0 }));
 }
 
 /** The stage to show: the server's while the sweep does not answer, else the sweep's own. */
@@ -127,22 +149,23 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
   if (board && board.trialsTotal > 0) {
     const counts = boardCounts(board);
     lines.push(`trials   ${progressBar(counts.ranked + counts.failed + counts.cancelled, board.trialsTotal, 30)} ${countsLine(board)}`);
-    // More running trials than rows (a high concurrency): the first ones, then how many more, leaving the table its rows.
-    const room = Math.max(1, opts.maxRows - lines.length - (withTable ? LEADERBOARD_MIN_ROWS : 0));
-    const drawn = board.running.length > room ? board.running.slice(0, room - 1) : board.running;
-    for (const trial of drawn) {
-      const p = snap.training[trial.run];
-      const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
-        : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
-        : p.retry ? `retrying in ${Math.ceil(p.retry.inSeconds)} s after a failure: ${visible(p.retry.failure)}`
-        : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
-        : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
-      const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
-      lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
-        `${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''} · ${formatParams(shown(trial.params))}`);
-    }
-    if (drawn.length < board.running.length) lines.push(`  … ${board.running.length - drawn.length} more running`);
   }
+  const running = shownTrials(snap, (trial) => formatParams(shown(trial.params)));
+  // More running trials than rows (a high concurrency): the first ones, then how many more, leaving the table its rows.
+  const room = Math.max(1, opts.maxRows - lines.length - (withTable ? LEADERBOARD_MIN_ROWS : 0));
+  const drawn = running.length > room ? running.slice(0, room - 1) : running;
+  for (const trial of drawn) {
+    const p = snap.training[trial.run];
+    const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
+      : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
+      : p.retry ? `retrying in ${Math.ceil(p.retry.inSeconds)} s after a failure: ${visible(p.retry.failure)}`
+      : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
+      : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
+    const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
+    lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
+      `${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''} · ${trial.params}`);
+  }
+  if (drawn.length < running.length) lines.push(`  … ${running.length - drawn.length} more running`);
   if (withTable) {
     // Rows for the table's header, its rows and, when they do not all fit, the "… N more" line.
     const room = Math.max(LEADERBOARD_MIN_ROWS - 2, opts.maxRows - lines.length - 2);
@@ -189,20 +212,23 @@ export function changeLines(prev: WatchSnapshot | undefined, next: WatchSnapshot
   }
   const stage = stageOf(next);
   if (stage && stage !== (prev && stageOf(prev))) say(`stage: ${stage}${board?.trialsTotal ? ` (${board.trialsTotal} trials)` : ''}`);
-  if (!board) return lines;
-  // Finished trials before newly started ones: the order in which they happened.
-  const seen = new Set([...(before?.ranked ?? []), ...(before?.notCompleted ?? [])].map((t) => t.run));
-  const finished = [...board.ranked, ...board.notCompleted].filter((t) => !seen.has(t.run)).sort((a, b) => a.run - b.run);
-  for (const trial of finished) {
-    say(trial.status === 'completed' || trial.status === 'stopped'
-      ? `run ${trial.run} ${trial.stopped ? `stopped at epoch ${trial.stopped.epoch} (${trial.stopped.rule})` : 'completed'}: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
-        (trial.reused ? ' · reused from an earlier sweep' : '')
-      : `run ${trial.run} ${trial.status}: ${visible(trial.error ?? '')}`);
+  if (board) {
+    // Finished trials before newly started ones: the order in which they happened.
+    const seen = new Set([...(before?.ranked ?? []), ...(before?.notCompleted ?? [])].map((t) => t.run));
+    const finished = [...board.ranked, ...board.notCompleted].filter((t) => !seen.has(t.run)).sort((a, b) => a.run - b.run);
+    for (const trial of finished) {
+      say(trial.status === 'completed' || trial.status === 'stopped'
+        ? `run ${trial.run} ${trial.stopped ? `stopped at epoch ${trial.stopped.epoch} (${trial.stopped.rule})` : 'completed'}: val acc ${pct(trial.valAccuracy)} · test acc ${pct(trial.test?.accuracy)} · rank ${board.ranked.indexOf(trial) + 1}` +
+          (trial.reused ? ' · reused from an earlier sweep' : '')
+        : `run ${trial.run} ${trial.status}: ${visible(trial.error ?? '')}`);
+    }
+    if (finished.length) say(`trials: ${countsLine(board)}`);
   }
-  if (finished.length) say(`trials: ${countsLine(board)}`);
-  const wasRunning = new Set(before?.running.map((t) => t.run));
-  for (const trial of board.running) {
-    if (!wasRunning.has(trial.run)) say(`run ${trial.run} started: ${formatParams(trial.params)} (${trial.epochs} epochs)`);
+  const started = (trial: RunningTrial) => `${formatParams(trial.params)} (${trial.epochs} epochs)`;
+  const wasRunning = new Set(prev ? shownTrials(prev, started).map((t) => t.run) : []);
+  for (const trial of shownTrials(next, started)) {
+    // A trial the server lists was seen running, not starting.
+    if (!wasRunning.has(trial.run)) say(`run ${trial.run} ${board ? 'started' : 'running'}: ${trial.params}`);
     const was = prev?.training[trial.run];
     const now = next.training[trial.run];
     if (now?.evaluating && !was?.evaluating) say(`run ${trial.run} evaluating on the test split`);

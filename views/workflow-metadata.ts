@@ -70,6 +70,11 @@ export function trialStartMetadata(plan: TrialPlan, spec: SweepSpec, sweepId: st
   };
 }
 
+/** The parameters' text in a trial's summary (trialStartMetadata's), for a reader that has only the summary. */
+export function trialSummaryParams(summary: string): string {
+  return summary.replace(/^run \d+ of \d+: /, '');
+}
+
 /** How a trial trains, as activities/train.ts does it: the epochs, where early stopping may end them, when a checkpoint is stored. */
 function trainingText(epochs: number, spec: Pick<SweepSpec, 'checkpointEverySeconds' | 'search'>): string {
   const stopping = spec.search?.earlyStopping;

@@ -2,7 +2,7 @@
 // the server lists the dead worker for minutes, so nothing looks missing, and a query waits ~30 s for
 // it. `sweep status` answers within its 10 s patience from what the server knows (stage, running
 // trials, their activities) and says why; `sweep watch` keeps showing the trials' epochs and says the
-// sweep does not answer; with a CPU worker back, the sweep completes, and watch says it answers again
+// sweep does not answer (one started after the kill shows the trials the server lists); with a CPU worker back, the sweep completes, and watch says it answers again
 // (or that it completed).
 // Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
 import assert from 'node:assert/strict';
@@ -39,17 +39,14 @@ test('with its CPU worker killed, status answers within its patience from the se
   const spec = await tinySpec(queues, { reuse: false, concurrency: 2, grid: { hidden_units: [8, 16], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [2], n_epochs: [EPOCHS] } });
   const id = uniqueId('it-cpu-down');
   const handle = await stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
-  const watch = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), 'watch', id, '--plain', '--interval', '0.5'], { env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  watch.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  watch.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const watchEnded = new Promise<number | null>((resolve) => watch.on('exit', resolve));
+  const watch = watchPlain(id);
+  let late: ReturnType<typeof watchPlain> | undefined;
   try {
     await waitFor('both trials training', async () => {
       const progress = await handle.query(progressQuery);
       return progress.stage === 'training' && progress.running.length === 2;
     }, 120_000, 200);
-    await waitFor('watch to show an epoch', async () => / epoch \d+\/\d+ done/.test(output), 60_000, 200);
+    await waitFor('watch to show an epoch', async () => / epoch \d+\/\d+ done/.test(watch.output), 60_000, 200);
     cpuWorker.kill('SIGKILL');
     await cpuWorker.exited;
 
@@ -69,10 +66,19 @@ test('with its CPU worker killed, status answers within its patience from the se
     const text = await stack.cli(['status', id]);
     assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\nnote: the sweep did not answer`));
 
+    // A watch started now has no answer at all: it shows the trials the server lists, and their epochs.
+    late = watchPlain(id);
+    const listedRun = (run: number) => new RegExp(`\\] run ${run} running: .*hidden_units=\\d+`);
+    await waitFor('a late watch to show both trials and an epoch', async () => {
+      const after = late!.output.split(listedRun(2))[1];
+      return listedRun(1).test(late!.output) && after !== undefined && / epoch \d+\/\d+ done/.test(after);
+    }, 60_000, 200);
+    late.kill();
+
     // watch says so, and goes on showing epochs read from the trials' heartbeats.
     const notice = /\] the sweep has not answered for \d+ s: no workflow worker is taking its tasks/;
     await waitFor('watch to say the sweep does not answer, then show an epoch', async () => {
-      const after = output.split(notice)[1];
+      const after = watch.output.split(notice)[1];
       return after !== undefined && / epoch \d+\/\d+ done/.test(after);
     }, 60_000, 200);
 
@@ -80,7 +86,8 @@ test('with its CPU worker killed, status answers within its patience from the se
     await back.ready;
     const board = await handle.result() as Leaderboard;
     assert.equal(board.ranked.length, 2);
-    assert.equal(await watchEnded, 0, output);
+    assert.equal(await watch.ended, 0, watch.output);
+    const output = watch.output;
     const lines = output.split('\n');
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     const noticeAt = at(notice);
@@ -93,7 +100,21 @@ test('with its CPU worker killed, status answers within its patience from the se
     assert.ok(lines.slice(noticeAt, againAt).some((l) => / epoch \d+\/\d+ done/.test(l)), `epochs shown while the sweep did not answer:\n${output}`);
     assert.equal(lines.filter((l) => notice.test(l)).length, 1, 'the notice is said once');
   } finally {
-    watch.kill('SIGKILL');
+    watch.kill();
+    late?.kill();
     await handle.terminate('test over').catch(() => undefined);
   }
 });
+
+/** `sweep watch <id> --plain`, its output so far (stdout and stderr) and its exit code once it ends. */
+function watchPlain(id: string) {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), 'watch', id, '--plain', '--interval', '0.5'], { env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const watch = {
+    output: '',
+    ended: new Promise<number | null>((resolve) => child.on('exit', resolve)),
+    kill: () => { child.kill('SIGKILL'); },
+  };
+  child.stdout.on('data', (chunk: Buffer) => { watch.output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { watch.output += chunk.toString(); });
+  return watch;
+}

@@ -7,7 +7,7 @@ import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/liv
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, trainActivityProgress, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
-import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata } from '../../views/workflow-metadata';
+import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata, trialSummaryParams } from '../../views/workflow-metadata';
 
 const plan = (run: number, hidden: number): TrialPlan => ({
   trialId: `t${run}`, run, params: { hidden_units: hidden, lr: 0.01 },
@@ -208,6 +208,34 @@ describe('a sweep that does not answer (its workflow worker gone), or waits on a
     assert.match(frame[0], /^sweep s1 · RUNNING · training · 10s$/);
     assert.match(frame[1], /^the sweep has not answered for 14 s/);
     assert.deepEqual(frame.slice(2, 5), warning.split('\n'));
+  });
+});
+
+describe('a sweep that has not answered since watch started: the trials the server lists', () => {
+  const listed = [{ run: 2, params: 'hidden_units=32 lr=0.01' }, { run: 5, params: 'hidden_units=64 lr=0.1' }];
+  const first: WatchSnapshot = { sweepId: 's1', status: 'RUNNING', elapsed: 40, training: { 2: { epochsDone: 3, of: 9, batch: 4, attempt: 1 } }, serverStage: 'training', unansweredSeconds: 0, listed };
+  const strip = (lines: string[]) => lines.map((l) => l.replace(/^\[[^\]]*\] /, ''));
+
+  test('plain: each listed trial once, then its epochs; no "started" for it once the sweep answers', () => {
+    assert.deepEqual(strip(changeLines(undefined, first)).slice(-3), ['run 2 running: hidden_units=32 lr=0.01', 'run 2 epoch 3/9 done', 'run 5 running: hidden_units=64 lr=0.1']);
+    const later: WatchSnapshot = { ...first, elapsed: 42, training: { 2: { epochsDone: 4, of: 9, attempt: 1 }, 5: { epochsDone: 1, of: 9, attempt: 2 } } };
+    assert.deepEqual(strip(changeLines(first, later)), ['run 2 epoch 4/9 done', 'run 5 epoch 1/9 done', 'run 5 attempt 2: resuming from its last checkpoint']);
+    const board = liveLeaderboard(sweep, [], [2, 5], [1, 2, 3, 4, 5].map((run) => plan(run, 16 * run)));
+    const answered = snap(board, later.training);
+    assert.doesNotMatch(changeLines(later, answered).join('\n'), /started/);
+  });
+
+  test('terminal: a bar per listed trial with its parameters, no trials line (the total is unknown)', () => {
+    const frame = renderFrame(first, { width: 400, maxRows: 40 });
+    assert.match(frame[0], /^sweep s1 · RUNNING · training · 40s$/);
+    assert.doesNotMatch(frame.join('\n'), /^trials /m);
+    assert.match(frame.find((l) => l.includes('run   2'))!, /\[#{7}\.{13}\] epoch 4\/9 batch 4 · hidden_units=32 lr=0\.01$/);
+    assert.match(frame.find((l) => l.includes('run   5'))!, /starting · hidden_units=64 lr=0\.1$/);
+  });
+
+  test('the summary a trial starts with gives its parameters back', () => {
+    const metadata = trialStartMetadata(plan(3, 48), parseSweepSpec({ name: 'demo', data: { source: '/data/flowers' }, backbone: { uri: '/b/demo-cnn/model.json' }, grid: { hidden_units: [16, 48] } }), 's1');
+    assert.equal(trialSummaryParams(metadata.staticSummary), 'hidden_units=48 lr=0.01');
   });
 });
 
