@@ -1,5 +1,5 @@
-// The task queues a sweep's work goes to, and a warning for those no worker polls (as far as the
-// server knows: it lists a worker for minutes after its last poll, and a busy worker does not poll).
+// The task queues a sweep's work goes to, and a warning for those no running worker serves (as far as
+// the server knows: cli/worker-liveness.ts).
 // Temporal keeps a task until a worker takes it, so a sweep started with no worker on one of its queues
 // waits without a word: a bayesian sweep on the cluster profile, whose nodes ran no suggest worker,
 // looked hung.
@@ -52,8 +52,8 @@ export function idleQueuesWarning(idle: readonly SweepQueue[], configured: Pick<
   const configuredName: Record<WorkerRole, string> = { cpu: configured.cpuQueue, gpu: configured.gpuQueue, suggest: configured.suggestQueue };
   const variables = idle.filter((q) => q.name !== configuredName[q.role]).map((q) => `${QUEUE_VARIABLES[q.role]}=${q.name} `).join('');
   return [
-    // The server lists a worker for minutes after its last poll, and a worker with every slot busy does not poll.
-    `warning: no worker has asked ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep for work in the last minutes (none runs, or every one is busy), so it waits there until one does:`,
+    // Stopped: by their heartbeats (cli/worker-liveness.ts), though the server lists a poll for minutes.
+    `warning: no running worker serves ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep (none polled ${idle.length === 1 ? 'it' : 'them'} in the last minutes, or those that did have stopped), so it waits there until one does:`,
     ...idle.map((q) => `  ${q.role} queue "${q.name}": ${q.work}`),
     `start workers for ${idle.length === 1 ? 'it' : 'them'}: \`${variables}npm run workers\` on this machine (cpu, gpu and suggest), or \`${variables}infra/node.sh --import tsx workers/run-workers.ts ${idle.map((q) => q.role).join(',')}\` where they should run (docs/deploy.md)`,
   ].join('\n');

@@ -1,6 +1,6 @@
 // Queries to a running sweep, with a deadline of their own. A query is answered by a workflow worker
-// on the sweep's queue; with the last one killed minutes ago (the server lists a worker for minutes
-// after its last poll, so nothing looks missing), a query waits about 30 s and fails. `status` and
+// on the sweep's queue; with the last one killed moments ago (before its heartbeat is stale, nothing
+// looks missing: cli/worker-liveness.ts), a query waits about 30 s and fails. `status` and
 // `watch` ask with a shorter deadline and, when no answer comes, show what the server itself knows.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, isGrpcDeadlineError } from '@temporalio/client';

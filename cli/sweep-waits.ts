@@ -2,13 +2,22 @@
 // what each queue serves): what `start` warns of, and `status` and `watch` show.
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { queuePollers } from '../platform/temporal-connection';
+import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
+import { queueServed, workerBeat } from './worker-liveness';
 import { SweepQueue, pendingStepQueue } from './idle-queues';
 
-/** Those of `queues` no worker polls; a queue the server will not describe counts as polled. */
+/**
+ * Those of `queues` no worker serves (cli/worker-liveness.ts): none polls, or those that polled are gone
+ * by their heartbeats. A queue the server will not describe counts as served; a server that keeps no
+ * heartbeats (or will not list them) leaves the pollers to answer alone.
+ */
 export async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
-  const polled = await Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.length > 0, () => true)));
-  return queues.filter((_, i) => !polled[i]);
+  const [beats, pollers] = await Promise.all([
+    queueWorkerHeartbeats(client, queues.map((q) => q.name)).then((list) => list.flatMap((h) => workerBeat(h) ?? []), () => []),
+    Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.map((p) => p.identity ?? ''), () => undefined))),
+  ]);
+  const now = Date.now();
+  return queues.filter((q, i) => pollers[i] !== undefined && !queueServed(pollers[i], beats.filter((b) => b.taskQueue === q.name), now));
 }
 
 /** The sweep's own queue (its and its trials' workflow tasks) when no worker polls it: a query would wait for one. */

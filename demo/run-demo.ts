@@ -15,7 +15,7 @@ import { Leaderboard } from '../lib/sweep-types';
 import { parseSweepSpec } from '../lib/sweep-spec';
 import { REPO_ROOT, clusterDir, loadStackEnv } from '../platform/config';
 import { WorkerLogger, createWorkers } from '../workers/run-workers';
-import { connectClient } from '../platform/temporal-connection';
+import { WORKER_HEARTBEAT_INTERVAL, connectClient } from '../platform/temporal-connection';
 import { generateFlowerDataset } from './generate-flowers';
 
 const SPEC_FILE = path.join(REPO_ROOT, 'examples', 'demo-sweep.json');
@@ -37,7 +37,7 @@ const devProfile: Profile = {
   async workers() {
     // Worker chatter would bury the demo's own output; warnings and errors still show. Ctrl-C is the
     // demo's to handle (below): the SDK's own handler stopped the workers and left the demo waiting.
-    Runtime.install({ logger: new WorkerLogger('WARN'), shutdownSignals: [] });
+    Runtime.install({ logger: new WorkerLogger('WARN'), shutdownSignals: [], workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL });
     const workers = await createWorkers(['cpu', 'gpu']);
     const running = workers.map((w) => w.run());
     return async () => {

@@ -10,7 +10,7 @@ import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
-import { connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
+import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { rootMessage } from '../lib/errors';
@@ -109,7 +109,7 @@ export class WorkerLogger extends DefaultLogger {
  * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one.
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
-  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger() });
+  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL });
   // Listened for from the start: the Runtime takes the first signal off its own handler, and with the
   // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
   const stopAsked = shutdownRequested();

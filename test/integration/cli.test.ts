@@ -158,7 +158,7 @@ test('start warns of the sweep\'s queues no worker polls, naming each and the co
     assert.equal(started.code, 0, started.stderr);
     assert.equal(started.stdout.trim(), `started sweep ${id}`);
     assert.equal(started.stderr, [
-      'warning: no worker has asked these queues of the sweep for work in the last minutes (none runs, or every one is busy), so it waits there until one does:',
+      'warning: no running worker serves these queues of the sweep (none polled them in the last minutes, or those that did have stopped), so it waits there until one does:',
       `  cpu queue "${nowhere}-cpu": the sweep and its trials (workflows), ingest, balance, split, ranking`,
       `  suggest queue "${nowhere}-suggest": bayesian suggestions (a Python worker)`,
       `start workers for them: \`SWEEP_CPU_QUEUE=${nowhere}-cpu SWEEP_SUGGEST_QUEUE=${nowhere}-suggest npm run workers\` on this machine (cpu, gpu and suggest), ` +

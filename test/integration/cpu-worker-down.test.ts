@@ -1,9 +1,10 @@
 // The sweep's CPU worker (its workflow worker) killed with kill -9 while trials train on the GPU worker:
-// the server lists the dead worker for minutes, so nothing looks missing, and a query waits ~30 s for
+// the server lists its polls for minutes, so at first nothing looks missing, and a query waits ~30 s for
 // it. `sweep status` answers within its 10 s patience from what the server knows (stage, running
 // trials, their activities) and says why; `sweep watch` keeps showing the trials' epochs and says the
-// sweep does not answer (one started after the kill shows the trials the server lists); with a CPU worker back, the sweep completes, and watch says it answers again
-// (or that it completed).
+// sweep does not answer (one started after the kill shows the trials the server lists); within about
+// 30 s of the kill, by the worker's heartbeats, status says no running worker serves the sweep's queue;
+// with a CPU worker back, the sweep completes, and watch says it answers again (or that it completed).
 // Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -47,7 +48,14 @@ test('with its CPU worker killed, status answers within its patience from the se
       return progress.stage === 'training' && progress.running.length === 2;
     }, 120_000, 200);
     await waitFor('watch to show an epoch', async () => / epoch \d+\/\d+ done/.test(watch.output), 60_000, 200);
+    // Its heartbeats (every 10 s) must name their interval, as its second does: the first, 10 s after
+    // the start, names none, and leaves the CLI the SDKs' default of 60 s to judge by.
+    await waitFor('the CPU worker\'s second heartbeat', async () => {
+      const { workersInfo } = await stack.client.workflowService.listWorkers({ namespace: stack.client.options.namespace, query: `TaskQueue = '${queues.cpuQueue}'` });
+      return workersInfo?.some((w) => w.workerHeartbeat?.elapsedSinceLastHeartbeat);
+    }, 60_000, 1_000);
     cpuWorker.kill('SIGKILL');
+    const killedAt = Date.now();
     await cpuWorker.exited;
 
     const began = Date.now();
@@ -74,6 +82,16 @@ test('with its CPU worker killed, status answers within its patience from the se
       return listedRun(1).test(late!.output) && after !== undefined && / epoch \d+\/\d+ done/.test(after);
     }, 60_000, 200);
     late.kill();
+
+    // Once its last heartbeat is two intervals and 10 s old (about 30 s), status names the CPU queue as
+    // one no running worker serves, and asks no query (before, the server's list of pollers kept the
+    // killed worker for about 5 minutes).
+    await waitFor('status to say no running worker serves the CPU queue', async () => {
+      const doc = JSON.parse((await stack.cli(['status', id, '--json'])).stdout) as StatusDocument;
+      return doc.waitingForWorkers?.some((w) => w.role === 'cpu' && w.taskQueue === queues.cpuQueue) === true && /^the sweep was not asked/.test(doc.unanswered ?? '');
+    }, 60_000, 1_000);
+    const detectedAfter = Date.now() - killedAt;
+    assert.ok(detectedAfter < 60_000, `detected after ${detectedAfter} ms`);
 
     // watch says so, and goes on showing epochs read from the trials' heartbeats.
     const notice = /\] the sweep has not answered for \d+ s: no workflow worker is taking its tasks/;

@@ -18,7 +18,7 @@ test('no warning when every queue is polled', () => {
 test('a missing suggest worker on the default queue: that queue named, and the roles to start', () => {
   const [, , suggest] = sweepQueues({ cpu: 'sweep-cpu', gpu: 'sweep-gpu', suggest: 'sweep-suggest' });
   const warning = idleQueuesWarning([suggest], DEFAULTS)!;
-  assert.match(warning, /^warning: no worker has asked this queue of the sweep for work in the last minutes \(none runs, or every one is busy\), so it waits there until one does:\n  suggest queue "sweep-suggest": bayesian suggestions/);
+  assert.match(warning, /^warning: no running worker serves this queue of the sweep \(none polled it in the last minutes, or those that did have stopped\), so it waits there until one does:\n  suggest queue "sweep-suggest": bayesian suggestions/);
   assert.match(warning, /`npm run workers` on this machine/);
   assert.match(warning, /`infra\/node\.sh --import tsx workers\/run-workers\.ts suggest` where they should run/);
   assert.doesNotMatch(warning, /SWEEP_/);

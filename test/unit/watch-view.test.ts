@@ -171,7 +171,7 @@ describe('a trial queued for a GPU worker slot (concurrency above the slots), or
 });
 
 describe('a sweep that does not answer (its workflow worker gone), or waits on a queue no worker polls', () => {
-  const warning = 'warning: no worker has asked this queue ...\n  cpu queue "q": the sweep\nstart workers for it: ...';
+  const warning = 'warning: no running worker serves this queue ...\n  cpu queue "q": the sweep\nstart workers for it: ...';
 
   test('plain: the notice once when it starts (the seconds grow), the server\'s stage, epochs still shown, then "answers again"', () => {
     const board = liveLeaderboard(sweep, [], [1], plans);

@@ -1,0 +1,54 @@
+// Whether a worker serves a task queue, from the two things the server knows of its workers: who polled
+// the queue in the last minutes (it lists a worker for about 5 minutes after its last poll, and a worker
+// with every slot busy does not poll) and, where workers heartbeat to it (Temporal 1.29+ with SDKs that
+// send worker heartbeats), each worker's last heartbeat. A live heartbeat settles it either way round:
+// a busy worker that has not polled for an hour is there; a worker killed a minute ago is not, though
+// its poll is still listed. Workers that send no heartbeats are judged by their polls alone, as before.
+import { temporal } from '@temporalio/proto';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+
+/** A worker's last heartbeat, as the CLI reads it. */
+export interface WorkerBeat {
+  identity: string;
+  taskQueue: string;
+  /** Its status in that heartbeat: running, not shutting down or shut down. */
+  running: boolean;
+  /** When it was sent (ms since the epoch). */
+  at: number;
+  /** Time since the heartbeat before it: the worker's interval (absent on its first). */
+  intervalMs?: number;
+}
+
+/** The SDKs' default interval, for a worker whose only heartbeat says none. */
+const DEFAULT_INTERVAL_MS = 60_000;
+/** Past two intervals, allowed for a heartbeat on its way and for clocks of different machines. */
+const SLACK_MS = 10_000;
+
+/** Whether the worker was alive at `now`: running at its last heartbeat, and that heartbeat is not two intervals (and slack) old. */
+export function beatIsLive(beat: WorkerBeat, now: number): boolean {
+  return beat.running && now - beat.at <= 2 * (beat.intervalMs ?? DEFAULT_INTERVAL_MS) + SLACK_MS;
+}
+
+/**
+ * Whether some worker serves the queue: one whose heartbeat is live (polling or busy), or one that polled
+ * it and whose heartbeats (if it sends any) do not say it is gone. `beats` are those of this queue.
+ */
+export function queueServed(pollerIdentities: readonly string[], beats: readonly WorkerBeat[], now: number): boolean {
+  if (beats.some((beat) => beatIsLive(beat, now))) return true;
+  const gone = new Set(beats.map((beat) => beat.identity));
+  return pollerIdentities.some((identity) => !gone.has(identity));
+}
+
+/** A heartbeat from the server's worker list; undefined for one without a time. */
+export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): WorkerBeat | undefined {
+  const at = optionalTsToMs(heartbeat.heartbeatTime);
+  if (at === undefined) return undefined;
+  const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat);
+  return {
+    identity: heartbeat.workerIdentity ?? '',
+    taskQueue: heartbeat.taskQueue ?? '',
+    running: heartbeat.status === temporal.api.enums.v1.WorkerStatus.WORKER_STATUS_RUNNING,
+    at,
+    ...(intervalMs ? { intervalMs } : {}),
+  };
+}
