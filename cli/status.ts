@@ -17,7 +17,7 @@ import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { idleQueuesWarning, sweepQueue } from './idle-queues';
 import { SweepFailure, describeSweepFailure, failureLine } from './sweep-failure';
 import { querySweep, unansweredLine } from './sweep-queries';
-import { describeChildren, idleActivityQueues, ownQueueIdle } from './sweep-waits';
+import { activityWaits, describeChildren, ownQueueIdle } from './sweep-waits';
 
 /** The stable `sweep status --json` document. */
 export interface StatusDocument {
@@ -48,6 +48,11 @@ export interface StatusDocument {
   pendingActivities?: PendingActivity[];
   /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
   waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string }>;
+  /**
+   * Queues where a step of the running sweep waits for a free slot: their live workers (`workers`)
+   * have all their activity slots (`slots`) taken, as of their last heartbeats (every 10 s).
+   */
+  waitingForSlots?: Array<{ role: WorkerRole; taskQueue: string; workers: number; slots: number }>;
 }
 
 export interface PendingActivity {
@@ -82,8 +87,10 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       attempt: a.attempt ?? 1,
       ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
     })));
-    const idle = [...ownIdle, ...await idleActivityQueues(client, description, trials)];
+    const waits = await activityWaits(client, description, trials);
+    const idle = [...ownIdle, ...waits.idle];
     if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
+    if (waits.full.length > 0) document.waitingForSlots = waits.full.map((q) => ({ role: q.role, taskQueue: q.name, workers: q.workers, slots: q.slots }));
   }
   if (description.status.name === 'FAILED') {
     try {
@@ -157,5 +164,6 @@ export function statusText(doc: StatusDocument): string {
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.unanswered ? `note: ${doc.unanswered}` : '',
     idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue)), workerConfig()) ?? '',
+    ...(doc.waitingForSlots ?? []).map((w) => `waiting for a free slot on the ${w.role} queue "${w.taskQueue}": ${w.workers === 1 ? 'its worker has its' : `its ${w.workers} workers have all`} ${w.slots} slot${w.slots === 1 ? '' : 's'} taken (as of ${w.workers === 1 ? 'its last heartbeat' : 'their last heartbeats'}); the step starts when one frees, or on a worker started for the queue`),
     doc.failure ?? ''].filter(Boolean).join('\n');
 }

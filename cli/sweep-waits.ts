@@ -3,21 +3,35 @@
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
-import { queueServed, workerBeat } from './worker-liveness';
+import { FullQueue, WorkerBeat, queueFull, queueServed, workerBeat } from './worker-liveness';
 import { SweepQueue, pendingStepQueue } from './idle-queues';
 
+/** What the server knows of one queue's workers: who polled it (undefined: it would not say) and their heartbeats. */
+interface QueueWorkers {
+  pollers?: string[];
+  beats: WorkerBeat[];
+}
+
 /**
- * Those of `queues` no worker serves (cli/worker-liveness.ts): none polls, or those that polled are gone
- * by their heartbeats. A queue the server will not describe counts as served; a server that keeps no
- * heartbeats (or will not list them) leaves the pollers to answer alone.
+ * Each queue's workers. A server that keeps no heartbeats (or will not list them) leaves the pollers to
+ * answer alone.
  */
-export async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
+async function workersOf(client: Client, queues: readonly SweepQueue[]): Promise<QueueWorkers[]> {
   const [beats, pollers] = await Promise.all([
     queueWorkerHeartbeats(client, queues.map((q) => q.name)).then((list) => list.flatMap((h) => workerBeat(h) ?? []), () => []),
-    Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((pollers) => pollers.map((p) => p.identity ?? ''), () => undefined))),
+    Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((found) => found.map((p) => p.identity ?? ''), () => undefined))),
   ]);
+  return queues.map((q, i) => ({ pollers: pollers[i], beats: beats.filter((b) => b.taskQueue === q.name) }));
+}
+
+/** No worker serves it (cli/worker-liveness.ts); a queue the server will not describe counts as served. */
+const isIdle = (workers: QueueWorkers, now: number) => workers.pollers !== undefined && !queueServed(workers.pollers, workers.beats, now);
+
+/** Those of `queues` no worker serves: none polls, or those that polled are gone by their heartbeats. */
+export async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
+  const workers = await workersOf(client, queues);
   const now = Date.now();
-  return queues.filter((q, i) => pollers[i] !== undefined && !queueServed(pollers[i], beats.filter((b) => b.taskQueue === q.name), now));
+  return queues.filter((_, i) => isIdle(workers[i], now));
 }
 
 /** The sweep's own queue (its and its trials' workflow tasks) when no worker polls it: a query would wait for one. */
@@ -25,12 +39,26 @@ export async function ownQueueIdle(client: Client, sweep: WorkflowExecutionDescr
   return idleOf(client, [pendingStepQueue({ taskQueue: sweep.taskQueue })]);
 }
 
-/**
- * The queues where a step of the sweep waits and no worker polls: its own (asked by the caller, with
- * ownQueueIdle) and those of its and its running trials' (`trials`) activities waiting to be taken.
- */
-export async function idleActivityQueues(client: Client, sweep: WorkflowExecutionDescription, trials: ReadonlyArray<WorkflowExecutionDescription | undefined>): Promise<SweepQueue[]> {
-  return idleOf(client, waitingActivities(sweep, [sweep, ...trials]));
+/** Where the sweep's and its running trials' (`trials`) activities wait to be taken, beside its own queue (asked by the caller, with ownQueueIdle). */
+export interface ActivityWaits {
+  /** Queues no worker serves. */
+  idle: SweepQueue[];
+  /** Queues whose live workers have every activity slot taken (their trials, or other sweeps'). */
+  full: Array<SweepQueue & FullQueue>;
+}
+
+export async function activityWaits(client: Client, sweep: WorkflowExecutionDescription, trials: ReadonlyArray<WorkflowExecutionDescription | undefined>): Promise<ActivityWaits> {
+  const { waiting, busy } = waitingActivities(sweep, [sweep, ...trials]);
+  const workers = await workersOf(client, waiting);
+  const now = Date.now();
+  return {
+    // Where another of the sweep's activities runs, a worker is there, busy (it does not poll).
+    idle: waiting.filter((q, i) => !busy.has(q.name) && isIdle(workers[i], now)),
+    full: waiting.flatMap((q, i) => {
+      const full = workers[i].pollers && queueFull(workers[i].pollers!, workers[i].beats, now);
+      return full ? [{ ...q, ...full }] : [];
+    }),
+  };
 }
 
 /** The sweep's running trials (its pending child workflows), described; one that cannot be is undefined. */
@@ -39,10 +67,10 @@ export async function describeChildren(client: Client, sweep: WorkflowExecutionD
 }
 
 /**
- * The queues of activities waiting to be taken (not started, or between retries), each once, except on a queue where
- * another of the sweep's activities runs (a worker is there, busy: it does not poll).
+ * The queues of activities waiting to be taken (not started, or between retries), each once, and those
+ * where one of the sweep's activities runs (`busy`).
  */
-function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): SweepQueue[] {
+function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): { waiting: SweepQueue[]; busy: Set<string> } {
   const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
   const activities = descriptions.flatMap((d) => d?.raw.pendingActivities ?? [])
     .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions?.taskQueue?.name ?? '', scheduled: a.state === PENDING_ACTIVITY_STATE_SCHEDULED }))
@@ -50,6 +78,6 @@ function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: Re
   const busy = new Set(activities.filter((a) => !a.scheduled).map((a) => a.taskQueue));
   // A CPU step on the sweep's own queue is answered by the check of that queue.
   const own = (q: SweepQueue) => q.role === 'cpu' && q.name === sweep.taskQueue;
-  const queues = activities.filter((a) => a.scheduled && !busy.has(a.taskQueue)).map(pendingStepQueue).filter((q) => !own(q));
-  return queues.filter((q, i) => queues.findIndex((other) => other.name === q.name && other.role === q.role) === i);
+  const queues = activities.filter((a) => a.scheduled).map(pendingStepQueue).filter((q) => !own(q));
+  return { waiting: queues.filter((q, i) => queues.findIndex((other) => other.name === q.name && other.role === q.role) === i), busy };
 }

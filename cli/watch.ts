@@ -22,7 +22,7 @@ import { trialSummaryParams } from '../views/workflow-metadata';
 import { idleQueuesWarning } from './idle-queues';
 import { workerConfig } from '../platform/config';
 import { LatestAnswer, QUERY_PATIENCE_MS, latestAnswer } from './sweep-queries';
-import { describeChildren, idleActivityQueues, ownQueueIdle } from './sweep-waits';
+import { activityWaits, describeChildren, ownQueueIdle } from './sweep-waits';
 
 export interface WatchOptions {
   /** Seconds between polls. */
@@ -110,7 +110,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
   if (running && unansweredMs >= QUERY_PATIENCE_MS) snap.unansweredSeconds = unansweredMs / 1000;
   // Until it answers: none yet, or none for a while.
   if (running && (!snap.board || snap.unansweredSeconds !== undefined)) snap.serverStage = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
-  if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...await idleActivityQueues(client, description, trials)], workerConfig());
+  if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...(await activityWaits(client, description, trials)).idle], workerConfig());
   const byId = new Map(trials.flatMap((t) => (t ? [[t.workflowId, t] as const] : [])));
   for (const trial of snap.board?.running ?? []) {
     const progress = trainingProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);

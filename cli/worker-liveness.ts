@@ -17,6 +17,8 @@ export interface WorkerBeat {
   at: number;
   /** Time since the heartbeat before it: the worker's interval (absent on its first). */
   intervalMs?: number;
+  /** Its activity slots at that heartbeat (absent where the SDK does not say). */
+  activitySlots?: { free: number; used: number };
 }
 
 /** The SDKs' default interval, for a worker whose only heartbeat says none. */
@@ -39,16 +41,36 @@ export function queueServed(pollerIdentities: readonly string[], beats: readonly
   return pollerIdentities.some((identity) => !gone.has(identity));
 }
 
+/** The live workers of a queue whose every activity slot is taken, as of their last heartbeats. */
+export interface FullQueue {
+  workers: number;
+  slots: number;
+}
+
+/**
+ * Whether the queue's steps wait for a free slot: it has live workers, every one says all its activity
+ * slots are taken, and no other worker polls it (one that sends no heartbeats might have a slot free).
+ */
+export function queueFull(pollerIdentities: readonly string[], beats: readonly WorkerBeat[], now: number): FullQueue | undefined {
+  const live = beats.filter((beat) => beatIsLive(beat, now));
+  const known = new Set(beats.map((beat) => beat.identity));
+  if (live.length === 0 || pollerIdentities.some((identity) => !known.has(identity))) return undefined;
+  if (!live.every((beat) => beat.activitySlots && beat.activitySlots.free === 0)) return undefined;
+  return { workers: live.length, slots: live.reduce((sum, beat) => sum + beat.activitySlots!.used, 0) };
+}
+
 /** A heartbeat from the server's worker list; undefined for one without a time. */
 export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): WorkerBeat | undefined {
   const at = optionalTsToMs(heartbeat.heartbeatTime);
   if (at === undefined) return undefined;
   const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat);
+  const slots = heartbeat.activityTaskSlotsInfo;
   return {
     identity: heartbeat.workerIdentity ?? '',
     taskQueue: heartbeat.taskQueue ?? '',
     running: heartbeat.status === temporal.api.enums.v1.WorkerStatus.WORKER_STATUS_RUNNING,
     at,
     ...(intervalMs ? { intervalMs } : {}),
+    ...(slots ? { activitySlots: { free: slots.currentAvailableSlots ?? 0, used: slots.currentUsedSlots ?? 0 } } : {}),
   };
 }

@@ -45,4 +45,13 @@ describe('statusText', () => {
     const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4], trialsFailed: 0, bestValAccuracy: 0.5 });
     assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 of 8 done, running 1, failed 0\nbest val accuracy so far: 50.0%');
   });
+
+  test('a step waiting for a free slot: the queue, its workers and their slots, one line each', () => {
+    const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', waitingForSlots: [
+      { role: 'gpu', taskQueue: 'big-gpus', workers: 2, slots: 8 }, { role: 'suggest', taskQueue: 'sweep-suggest', workers: 1, slots: 1 }] });
+    assert.deepEqual(text.split('\n').slice(1), [
+      'waiting for a free slot on the gpu queue "big-gpus": its 2 workers have all 8 slots taken (as of their last heartbeats); the step starts when one frees, or on a worker started for the queue',
+      'waiting for a free slot on the suggest queue "sweep-suggest": its worker has its 1 slot taken (as of its last heartbeat); the step starts when one frees, or on a worker started for the queue',
+    ]);
+  });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { WorkerBeat, beatIsLive, queueServed, workerBeat } from '../../cli/worker-liveness';
+import { WorkerBeat, beatIsLive, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
 
 const NOW = 1_800_000_000_000;
 const beat = (identity: string, secondsAgo: number, more: Partial<WorkerBeat> = {}): WorkerBeat =>
@@ -39,13 +39,26 @@ test('a worker started again under the same identity serves it by its new heartb
   assert.equal(queueServed(['cpu@host'], [beat('cpu@host', 300), beat('cpu@host', 3)], NOW), true);
 });
 
+test('a queue is full when every live worker says all its activity slots are taken, and no other worker polls it', () => {
+  const full = (id: string, used: number, secondsAgo = 5) => beat(id, secondsAgo, { activitySlots: { free: 0, used } });
+  assert.deepEqual(queueFull(['a', 'b'], [full('a', 4), full('b', 4)], NOW), { workers: 2, slots: 8 });
+  assert.equal(queueFull(['a', 'b'], [full('a', 4), beat('b', 5, { activitySlots: { free: 1, used: 3 } })], NOW), undefined, 'a slot free on b');
+  // A gone worker's slots do not count; a poller that sends no heartbeats may have one free.
+  assert.deepEqual(queueFull(['a', 'dead'], [full('a', 1), full('dead', 4, 300)], NOW), { workers: 1, slots: 1 });
+  assert.equal(queueFull(['a', 'old-sdk'], [full('a', 4)], NOW), undefined);
+  assert.equal(queueFull([], [beat('a', 5)], NOW), undefined, 'slots unknown: not said to be full');
+  assert.equal(queueFull([], [], NOW), undefined, 'no worker: idle, not full');
+});
+
 test('a heartbeat from the server\'s worker list: identity, queue, status, time and interval', () => {
   const { WORKER_STATUS_RUNNING, WORKER_STATUS_SHUTTING_DOWN } = temporal.api.enums.v1.WorkerStatus;
   const read = workerBeat({
     workerIdentity: '31893@vm', taskQueue: 'sweep-gpu', status: WORKER_STATUS_RUNNING,
     heartbeatTime: msToTs(1_796_397_770_508), elapsedSinceLastHeartbeat: msToTs(10_002),
+    // A slot count of 0 is left out of the message (proto3).
+    activityTaskSlotsInfo: { currentAvailableSlots: 3 },
   });
-  assert.deepEqual(read, { identity: '31893@vm', taskQueue: 'sweep-gpu', running: true, at: 1_796_397_770_508, intervalMs: 10_002 });
+  assert.deepEqual(read, { identity: '31893@vm', taskQueue: 'sweep-gpu', running: true, at: 1_796_397_770_508, intervalMs: 10_002, activitySlots: { free: 3, used: 0 } });
   const first = workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTTING_DOWN, heartbeatTime: msToTs(1000) });
   assert.deepEqual(first, { identity: 'w', taskQueue: 'q', running: false, at: 1000 });
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q' }), undefined, 'no time, nothing to judge by');
