@@ -31,6 +31,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from suggest import suggest
@@ -39,6 +40,9 @@ from suggest import suggest
 # Far more than a suggestion takes (seconds), and within the 30 s a Kubernetes pod gets to stop;
 # a sync activity cannot be interrupted anyway.
 SUGGESTION_GRACE = timedelta(seconds=20)
+# As the TS workers (platform/temporal-connection.ts WORKER_HEARTBEAT_INTERVAL): the CLI tells a killed
+# worker from a live one by its last heartbeat (cli/worker-liveness.ts). The SDK's default is 60 s.
+WORKER_HEARTBEAT_INTERVAL = timedelta(seconds=10)
 
 # Suggestions computed at once (TPE is CPU-bound numpy work).
 SUGGESTION_THREADS = 2
@@ -102,7 +106,7 @@ async def main(stop_when_stdin_closes: bool) -> None:
     config = connect_config()
     address, namespace = config["target_host"], config["namespace"]
     queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
-    client = await Client.connect(**config)
+    client = await Client.connect(**config, runtime=Runtime(telemetry=TelemetryConfig(), worker_heartbeat_interval=WORKER_HEARTBEAT_INTERVAL))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
