@@ -11,6 +11,8 @@ import { visible } from '../lib/visible-text';
 import { WorkerRole, workerConfig } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
 import { formatTrialTable } from '../views/leaderboard-table';
+import { TrialProgress, trialProgressText } from '../views/watch-view';
+import { trialProgress } from './trial-progress';
 import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
 import { describeSweep } from './describe-sweep';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
@@ -31,6 +33,12 @@ export interface StatusDocument {
   trialsStopped?: number;
   trialsRunning?: number[];
   trialsFailed?: number;
+  /**
+   * The running trials' training, read from their trainTrial activities as `watch` reads it: the epoch
+   * under way and the last one's metrics, or queued for a slot, retrying, evaluating. Trials between
+   * steps (starting, or waiting at an early-stopping rung) are not listed.
+   */
+  trialsTraining?: Array<{ run: number } & TrialProgress>;
   bestValAccuracy?: number;
   trials?: SweepProgress['trials'];
   /**
@@ -79,6 +87,12 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     const outcome = ownIdle.length > 0 ? undefined : await querySweep(client, () => handle.query(progressQuery));
     // Trials are child workflows: their activities (training) are pending there, not on the sweep.
     const trials = await describeChildren(client, description);
+    const training = trials.flatMap((trial) => {
+      const run = trial && trialRunOf(sweepId, trial.workflowId);
+      const progress = run === undefined ? undefined : trialProgress(client, trial, 0);
+      return progress ? [{ run: run!, ...progress }] : [];
+    });
+    if (training.length > 0) document.trialsTraining = training.sort((a, b) => a.run - b.run);
     if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
     else Object.assign(document, attributeProgress(description), { unanswered: unansweredLine(outcome) });
     document.pendingActivities = [description, ...trials].flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
@@ -157,6 +171,7 @@ export function statusText(doc: StatusDocument): string {
   return [`sweep ${doc.sweepId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}`,
     doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
     trialsLine,
+    ...(doc.trialsTraining ?? []).map((t) => `  run ${t.run}: ${trialProgressText(t)}`),
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
     ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),

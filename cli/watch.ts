@@ -4,13 +4,11 @@
 // bars and the leaderboard in place; otherwise it prints one line per change. Then the final leaderboard.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowExecutionDescription, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { fromPayloadsAtIndex } from '@temporalio/common';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { formatLeaderboard } from '../views/leaderboard-table';
 import { Leaderboard } from '../lib/sweep-types';
 import { LiveLeaderboard, trialRunOf, trialWorkflowId } from '../lib/live-leaderboard';
-import { temporal } from '@temporalio/proto';
-import { ListedTrial, TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, trainActivityProgress, waitingProgress } from '../views/watch-view';
+import { ListedTrial, WatchSnapshot, changeLines, closedSweepTrials, renderFrame, waitingProgress } from '../views/watch-view';
+import { trialProgress } from './trial-progress';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { SEARCH_ATTRIBUTES, leaderboardQuery } from '../workflows';
 import { exitCodeOf } from './commands';
@@ -113,14 +111,14 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
   if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...(await activityWaits(client, description, trials)).idle], workerConfig());
   const byId = new Map(trials.flatMap((t) => (t ? [[t.workflowId, t] as const] : [])));
   for (const trial of snap.board?.running ?? []) {
-    const progress = trainingProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
+    const progress = trialProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);
     if (progress) snap.training[trial.run] = progress;
   }
   if (running && !snap.board) {
     snap.listed = await listedTrials(description.workflowId, trials);
     for (const { run } of snap.listed) {
       // Its epochs are known from its heartbeat alone (0 until the first).
-      const progress = trainingProgress(client, byId.get(trialWorkflowId(description.workflowId, run)), 0, previous?.training[run]);
+      const progress = trialProgress(client, byId.get(trialWorkflowId(description.workflowId, run)), 0, previous?.training[run]);
       if (progress) snap.training[run] = progress;
     }
   }
@@ -138,27 +136,6 @@ async function listedTrials(sweepId: string, trials: ReadonlyArray<WorkflowExecu
 }
 
 type AskLeaderboard = (waitMs: number) => Promise<LatestAnswer<LiveLeaderboard>>;
-
-/** The trial's pending trainTrial activity's last heartbeat (undefined before the first one), queued or retry state, or evaluating. */
-function trainingProgress(client: Client, description: WorkflowExecutionDescription | undefined, epochs: number, known: TrialProgress | undefined): TrialProgress | undefined {
-  // Not started yet, or closed since the leaderboard was read.
-  if (!description) return undefined;
-  const pending = description.raw.pendingActivities ?? [];
-  const evaluating = pending.find((a) => a.activityType?.name === 'evaluateTrial');
-  if (evaluating) return { epochsDone: epochs, of: epochs, attempt: evaluating.attempt ?? 1, evaluating: true };
-  const training = pending.find((a) => a.activityType?.name === 'trainTrial');
-  if (!training) return undefined;
-  const payloads = training.heartbeatDetails?.payloads;
-  const details = payloads?.length ? fromPayloadsAtIndex(client.options.loadedDataConverter.payloadConverter, 0, payloads) : undefined;
-  const scheduled = training.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
-  // Set only while the activity waits out its retry backoff.
-  const nextAttempt = optionalTsToMs(training.nextAttemptScheduleTime);
-  const pendingTraining = {
-    attempt: training.attempt ?? 1, scheduled, lastFailure: training.lastFailure?.message ?? undefined,
-    ...(scheduled && nextAttempt !== undefined ? { retryInSeconds: Math.max(0, (nextAttempt - Date.now()) / 1000) } : {}),
-  };
-  return trainActivityProgress(details, pendingTraining, epochs, known);
-}
 
 async function finalReport(client: Client, sweepId: string, last: WatchSnapshot): Promise<string> {
   const handle = client.workflow.getHandle(sweepId);

@@ -130,6 +130,17 @@ export function waitingProgress(trial: Pick<RunningTrial, 'waitingAt' | 'epochs'
   return trial.waitingAt === undefined ? undefined : { epochsDone: trial.waitingAt, of: trial.epochs, attempt: 1, waiting: true };
 }
 
+/** A running trial's training in words, as the frame and `sweep status` show it ("starting" while nothing is known). */
+export function trialProgressText(p: TrialProgress | undefined): string {
+  const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
+    : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
+    : p.retry ? `retrying in ${Math.ceil(p.retry.inSeconds)} s after a failure: ${visible(p.retry.failure)}`
+    : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
+    : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
+  const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
+  return `${epochs}${metrics}${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''}`;
+}
+
 /** The fewest rows the leaderboard takes: a blank line, its title, the table's header, one row and "… N more". */
 const LEADERBOARD_MIN_ROWS = 5;
 
@@ -156,14 +167,7 @@ export function renderFrame(snap: WatchSnapshot, opts: { width: number; maxRows:
   const drawn = running.length > room ? running.slice(0, room - 1) : running;
   for (const trial of drawn) {
     const p = snap.training[trial.run];
-    const epochs = !p ? 'starting' : p.evaluating ? 'evaluating on the test split'
-      : p.queued ? `queued for a free GPU worker slot${p.epochsDone ? ` (${p.epochsDone}/${p.of} epochs done)` : ''}`
-      : p.retry ? `retrying in ${Math.ceil(p.retry.inSeconds)} s after a failure: ${visible(p.retry.failure)}`
-      : p.waiting ? `at epoch ${p.epochsDone}/${p.of}, waiting for the early-stopping decision`
-      : `epoch ${String(Math.min(p.epochsDone + 1, p.of)).padStart(String(p.of).length)}/${p.of}${p.batch ? ` batch ${p.batch}` : ''}`;
-    const metrics = p?.metrics ? ` · epoch ${p.metrics.epoch} val acc ${pct(p.metrics.valAccuracy)} loss ${num(p.metrics.valLoss)}` : '';
-    lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${epochs}${metrics}` +
-      `${p && p.attempt > 1 ? ` · attempt ${p.attempt} (resumed)` : ''} · ${trial.params}`);
+    lines.push(`  run ${String(trial.run).padStart(3)} ${progressBar(p?.epochsDone ?? 0, p?.of ?? trial.epochs, 20)} ${trialProgressText(p)} · ${trial.params}`);
   }
   if (drawn.length < running.length) lines.push(`  … ${running.length - drawn.length} more running`);
   if (withTable) {

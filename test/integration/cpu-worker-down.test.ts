@@ -72,7 +72,8 @@ test('with its CPU worker killed, status answers within its patience from the se
     assert.match(doc.unanswered ?? '', /^the sweep did not answer(?: within 10 s: no workflow worker is taking its tasks|: no poller seen for task queue recently, worker may be down)/);
     assert.deepEqual(doc.pendingActivities?.map((a) => a.activity), ['trainTrial', 'trainTrial']);
     const text = await stack.cli(['status', id]);
-    assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\nnote: the sweep did not answer`));
+    // Each trial's epoch, read from its activity's heartbeat as watch reads it, under the counts.
+    assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\n  run 1: epoch +\\d+/${EPOCHS}.*\n  run 2: epoch +\\d+/${EPOCHS}.*\nnote: the sweep did not answer`));
 
     // A watch started now has no answer at all: it shows the trials the server lists, and their epochs.
     late = watchPlain(id);

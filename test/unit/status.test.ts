@@ -46,6 +46,16 @@ describe('statusText', () => {
     assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 of 8 done, running 1, failed 0\nbest val accuracy so far: 50.0%');
   });
 
+  test('each running trial\'s training under the counts, as watch words it', () => {
+    const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4, 5], trialsFailed: 0, trialsTraining: [
+      { run: 4, epochsDone: 6, of: 20, batch: 3, attempt: 2, metrics: { epoch: 6, trainLoss: 0.5, trainAccuracy: 0.8, valLoss: 0.25, valAccuracy: 0.9, epochDuration: 1, runDuration: 6 } },
+      { run: 5, epochsDone: 0, of: 20, attempt: 1, queued: true }] });
+    assert.deepEqual(text.split('\n').slice(2), [
+      '  run 4: epoch  7/20 batch 3 · epoch 6 val acc 90.0% loss 0.2500 · attempt 2 (resumed)',
+      '  run 5: queued for a free GPU worker slot',
+    ]);
+  });
+
   test('a step waiting for a free slot: the queue, its workers and their slots, one line each', () => {
     const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', waitingForSlots: [
       { role: 'gpu', taskQueue: 'big-gpus', workers: 2, slots: 8 }, { role: 'suggest', taskQueue: 'sweep-suggest', workers: 1, slots: 1 }] });
