@@ -11,7 +11,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 export interface WorkerBeat {
   identity: string;
   taskQueue: string;
-  /** Its status in that heartbeat: running, not shutting down or shut down. */
+  /** Its status in that heartbeat: not shutting down or shut down. */
   running: boolean;
   /** When it was sent (ms since the epoch). */
   at: number;
@@ -63,12 +63,14 @@ export function queueFull(pollerIdentities: readonly string[], beats: readonly W
 export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): WorkerBeat | undefined {
   const at = optionalTsToMs(heartbeat.heartbeatTime);
   if (at === undefined) return undefined;
+  const { WORKER_STATUS_SHUTTING_DOWN, WORKER_STATUS_SHUTDOWN } = temporal.api.enums.v1.WorkerStatus;
   const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat);
   const slots = heartbeat.activityTaskSlotsInfo;
   return {
     identity: heartbeat.workerIdentity ?? '',
     taskQueue: heartbeat.taskQueue ?? '',
-    running: heartbeat.status === temporal.api.enums.v1.WorkerStatus.WORKER_STATUS_RUNNING,
+    // An SDK that leaves the status unset is taken at its word that it is there.
+    running: heartbeat.status !== WORKER_STATUS_SHUTTING_DOWN && heartbeat.status !== WORKER_STATUS_SHUTDOWN,
     at,
     ...(intervalMs ? { intervalMs } : {}),
     ...(slots ? { activitySlots: { free: slots.currentAvailableSlots ?? 0, used: slots.currentUsedSlots ?? 0 } } : {}),

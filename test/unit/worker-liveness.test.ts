@@ -62,4 +62,7 @@ test('a heartbeat from the server\'s worker list: identity, queue, status, time 
   const first = workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTTING_DOWN, heartbeatTime: msToTs(1000) });
   assert.deepEqual(first, { identity: 'w', taskQueue: 'q', running: false, at: 1000 });
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q' }), undefined, 'no time, nothing to judge by');
+  const { WORKER_STATUS_SHUTDOWN, WORKER_STATUS_UNSPECIFIED } = temporal.api.enums.v1.WorkerStatus;
+  assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTDOWN, heartbeatTime: msToTs(1000) })!.running, false);
+  assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_UNSPECIFIED, heartbeatTime: msToTs(1000) })!.running, true, 'a status left unset is not taken for gone');
 });
