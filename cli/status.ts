@@ -35,8 +35,8 @@ export interface StatusDocument {
   trialsFailed?: number;
   /**
    * The running trials' training, read from their trainTrial activities as `watch` reads it: the epoch
-   * under way and the last one's metrics, or queued for a slot, retrying, evaluating. Trials between
-   * steps (starting, or waiting at an early-stopping rung) are not listed.
+   * under way and the last one's metrics, or queued for a slot, retrying, evaluating; or, from the
+   * sweep's answer, waiting at an early-stopping rung for its decision. A trial starting is not listed.
    */
   trialsTraining?: Array<{ run: number } & TrialProgress>;
   bestValAccuracy?: number;
@@ -92,6 +92,9 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       const progress = run === undefined ? undefined : trialProgress(client, trial, 0);
       return progress ? [{ run: run!, ...progress }] : [];
     });
+    // Between two steps, a trial at an early-stopping rung waits for the sweep's decision (the sweep says which).
+    const atRung = outcome && 'answer' in outcome ? outcome.answer.waiting ?? [] : [];
+    training.push(...atRung.filter((w) => !training.some((t) => t.run === w.run)).map((w) => ({ run: w.run, epochsDone: w.epoch, of: w.of, attempt: 1, waiting: true })));
     if (training.length > 0) document.trialsTraining = training.sort((a, b) => a.run - b.run);
     if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
     else Object.assign(document, attributeProgress(description), { unanswered: unansweredLine(outcome) });

@@ -39,6 +39,8 @@ export interface SweepProgress {
   trials: TrialSummary[];
   unlisted?: UnlistedCounts;
   running: number[];
+  /** Of `running`, those trained to an early-stopping rung and waiting there for the sweep's decision (`of`: their last epoch). */
+  waiting?: Array<{ run: number; epoch: number; of: number }>;
   bestValAccuracy?: number;
   /** What ingestion found: images per class, files skipped per reason. */
   data?: DataSummary;

@@ -141,6 +141,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
       ledger.report(report);
       await sendStopDecisions(sweepId, ledger);
     });
+    // Which runs wait at a rung, for `sweep status` (a query's answer is no command: replay-safe).
+    setHandler(progressQuery, () => ({ ...progress, waiting: live().running.flatMap((t) => (t.waitingAt === undefined ? [] : [{ run: t.run, epoch: t.waitingAt, of: t.epochs }])) }));
   }
 
   // CPU workers heartbeat for every activity while it runs, so a task the server started but never

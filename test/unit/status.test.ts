@@ -49,10 +49,11 @@ describe('statusText', () => {
   test('each running trial\'s training under the counts, as watch words it', () => {
     const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4, 5], trialsFailed: 0, trialsTraining: [
       { run: 4, epochsDone: 6, of: 20, batch: 3, attempt: 2, metrics: { epoch: 6, trainLoss: 0.5, trainAccuracy: 0.8, valLoss: 0.25, valAccuracy: 0.9, epochDuration: 1, runDuration: 6 } },
-      { run: 5, epochsDone: 0, of: 20, attempt: 1, queued: true }] });
+      { run: 5, epochsDone: 0, of: 20, attempt: 1, queued: true }, { run: 6, epochsDone: 3, of: 20, attempt: 1, waiting: true }] });
     assert.deepEqual(text.split('\n').slice(2), [
       '  run 4: epoch  7/20 batch 3 · epoch 6 val acc 90.0% loss 0.2500 · attempt 2 (resumed)',
       '  run 5: queued for a free GPU worker slot',
+      '  run 6: at epoch 3/20, waiting for the early-stopping decision',
     ]);
   });
 

@@ -449,6 +449,36 @@ describe('search with fake activities', () => {
     });
   });
 
+  test('the progress query names the runs waiting at a rung for the decision, with the epoch and their last', async () => {
+    const raw = spec({ grid: undefined, concurrency: 2, search: { method: 'random', budget: 2, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } } });
+    // Run 1's first segment waits until released, so run 2, at rung 1 first, waits for its report there.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    const base = fakeActivities();
+    const fakes = fakeActivities({
+      trainTrial: async (input) => {
+        if (input.trial.run === 1 && input.untilEpoch === 1) await released;
+        return base.gpu.trainTrial(input);
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'asha-waiting');
+      try {
+        let progress: SweepProgress | undefined;
+        for (let tries = 0; !progress?.waiting?.length && tries < 200; tries++) {
+          progress = await handle.query(progressQuery);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(progress!.waiting, [{ run: 2, epoch: 1, of: ASHA.maxEpochs }]);
+        assert.deepEqual(progress!.running.slice().sort(), [1, 2]);
+      } finally {
+        release();
+      }
+      await handle.result();
+      assert.deepEqual((await handle.query(progressQuery)).waiting, [], 'none once the sweep is done');
+    });
+  });
+
   test('a rerun of an ASHA sweep with the same spec and seed reuses every trial', async () => {
     const search = { method: 'random', budget: 4, space: SPACE, earlyStopping: { rule: 'asha', ...ASHA } };
     const fakes = fakeActivities();
