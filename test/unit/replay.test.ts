@@ -44,6 +44,18 @@ test('every recorded sweep, trial and lease history replays on the current workf
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('early-stopping sweeps recorded before the progress query named the runs waiting at a rung replay on the code that names them', async () => {
+  // That handler is registered only where a sweep has an early-stopping ledger; these sweeps received
+  // the trials' rung reports (signals) and sent stop decisions, and were recorded before it existed.
+  const files = (f: string) => /^(asha|lease-end-asha|test-in-training-asha|median-continued)\.\d+-sweep\.json$/.test(f);
+  const recorded = histories(files);
+  assert.ok(recorded.length >= 5, `${recorded.length} early-stopping sweep histories`);
+  for (const { history } of recorded) assert.ok((history.events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'epochsReported'), 'rung reports in each');
+  const results = await replay(require.resolve('../../workflows'), files);
+  assert.equal(results.length, recorded.length);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a sweep started before continue-as-new, with more trials than a run now takes, replays as the one run it was', async () => {
   // Recorded on the workflow code of c00201f (before continue-as-new), started with trialsPerRun 2,
   // which that code ignored: 10 trials in one run. Today's code would chunk such a sweep; only
