@@ -9,44 +9,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
-import { artifactKeys } from '../../lib/artifact-keys';
-import { parseS3Url } from '../../platform/storage';
-import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
-import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { Figures, metricsOf, seconds, sleep, waitFor } from './fault-figures';
+import { Leaderboard } from '../../lib/sweep-types';
+import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
+import {
+  FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameAsReference as assertSame, ashaSearch as search, bayesianSearch, checkpointedEpochs as checkpointedOn,
+  medianSearch, pythonChildOf, startSearchSweep, trialOutcomes as outcomesOn,
+} from './search-runs';
+import { tinyFlowerDataset, uniqueId } from './harness';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
 
 const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
-// Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
-// (epochs 40 and 80 of 160), long enough to be killed mid-segment.
-const MAX_EPOCHS = 160;
-const FIRST_RUNG = 40;
-const space = {
-  hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
-  lr: { type: 'loguniform', low: 1e-3, high: 3e-2 },
-  batch_size: { type: 'choice', values: [2] },
-};
-const search = {
-  method: 'random',
-  budget: 4,
-  space,
-  earlyStopping: { rule: 'asha', gracePeriod: FIRST_RUNG, reductionFactor: 2, maxEpochs: MAX_EPOCHS },
-  keepBestEpoch: true,
-};
-// The median rule, deciding every 20 epochs from epoch 20 of 100; trials 3 to 5 are compared with at
-// least two others.
-const MEDIAN_EPOCHS = 100;
-const FIRST_DECISION = 20;
-const medianSearch = {
-  method: 'random',
-  budget: 5,
-  space: { ...space, n_epochs: { type: 'choice', values: [MEDIAN_EPOCHS] } },
-  earlyStopping: { rule: 'median', minEpochs: FIRST_DECISION, minTrials: 2, intervalEpochs: 20 },
-  keepBestEpoch: true,
-};
-// Bayesian: batches of 2 (the concurrency), TPE modelling from the third trial on.
-const bayesianSearch = { method: 'bayesian', budget: 6, startupTrials: 2, space: { ...space, n_epochs: { type: 'choice', values: [60] } } };
 const noSuggestWorker = suggestWorkerMissing();
 
 let stack: PrivateStack;
@@ -69,51 +42,10 @@ after(async () => {
   await stack?.destroy();
 });
 
-async function startSweep(prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> {
-  // reuse off: each run trains, so the killed one is compared with a run that really trained too.
-  const spec = await tinySpec(queues, { name: 'search-crash', grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search: searchSpec });
-  return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
-}
-
-/** Epochs this sweep's attempts have checkpointed for a trial (0 before, or while another sweep's checkpoint is there). */
-async function checkpointedEpochs(trialId: string, sweepId: string): Promise<number> {
-  const checkpoint = await stack.getJson<{ sweepId: string; epoch: number }>(artifactKeys.trialCheckpoint(trialId));
-  return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
-}
-
-/**
- * What ASHA decided for each trial and what the trial kept, in ranking order. The misclassified list is
- * compared by content: a trial stopped at a rung keeps it in its own trial workflow's folder.
- */
-const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
-  run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
-  valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test && { ...t.test, misclassified: { count: t.test.misclassified.count } },
-}));
-const misclassifiedLists = (board: Leaderboard) => Promise.all(board.ranked.map((t) => stack.getJson(parseS3Url(t.test!.misclassified.list).key)));
-
-async function trialOutcomes(board: Leaderboard): Promise<Map<string, { epochs: unknown[]; head: Buffer }>> {
-  const outcomes = new Map<string, { epochs: unknown[]; head: Buffer }>();
-  for (const trial of board.ranked) {
-    const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
-    outcomes.set(trial.trialId, { epochs: metricsOf(result.epochs), head: await stack.getBytes(result.headKey) });
-  }
-  return outcomes;
-}
-
-/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, per-epoch metrics and kept weights. */
-async function assertSameAsReference(run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>): Promise<void> {
-  assert.equal(run.status, 'completed');
-  assert.deepEqual(run.failed, []);
-  const configurations = (board: Leaderboard) => [...board.ranked].sort((a, b) => a.run - b.run).map((t) => [t.run, t.trialId, t.params]);
-  assert.deepEqual(configurations(run), configurations(reference), 'the same configurations in the same runs');
-  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
-  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
-  const outcomes = await trialOutcomes(run);
-  for (const [trialId, expected] of referenceOutcomes) {
-    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
-    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
-  }
-}
+const startSweep = (prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> => startSearchSweep(stack, queues, prefix, searchSpec);
+const checkpointedEpochs = (trialId: string, sweepId: string) => checkpointedOn(stack, trialId, sweepId);
+const trialOutcomes = (board: Leaderboard) => outcomesOn(stack, board);
+const assertSameAsReference = (run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>) => assertSame(stack, run, reference, referenceOutcomes);
 
 /** A trial of `reference` that this sweep trains between `after` and its last epoch, with the epoch checkpointed. */
 function trainingPast(reference: Leaderboard, sweepId: string, after: number, except?: string) {
@@ -200,12 +132,6 @@ test('the median rule across kill -9 of the training worker and of the Temporal 
     `kill -9 of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill} (resumed from ${killed.resumedFromEpoch}), then of the Temporal server ` +
     `with run ${second.trial.run} at epoch ${second.epoch}; stops ${stops.join(', ')} as in the reference; metrics and weights identical`);
 });
-
-/** The pid of the suggest worker's Python process, a child of the worker process `pid`, or 0 while there is none. */
-function pythonChildOf(pid: number): number {
-  const children = spawnSync('pgrep', ['-P', String(pid), '-f', 'suggest_worker.py'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-  return Number(children[0] ?? 0);
-}
 
 test('a bayesian search across kill -9 of the suggest worker, the training worker and the Temporal server: the same suggestions, leaderboard, metrics and weights as an uninterrupted run', { skip: noSuggestWorker }, async () => {
   const began = Date.now();

@@ -1,0 +1,101 @@
+// Search sweeps that are broken on purpose (search-crash.test.ts, the soak in search-soak.ts) and how
+// their runs are compared with an uninterrupted one: the same configurations in the same runs, the
+// same decisions (which trials stopped, where and why), ranking and scores, the same misclassified
+// test images, and each trial's per-epoch metrics and kept head weights, bit for bit.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { WorkflowHandle } from '@temporalio/client';
+import { artifactKeys } from '../../lib/artifact-keys';
+import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
+import { parseS3Url } from '../../platform/storage';
+import { metricsOf } from './fault-figures';
+import { tinySpec, uniqueId } from './harness';
+import { PrivateStack } from './private-stack';
+
+// Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
+// (epochs 40 and 80 of 160), long enough to be killed mid-segment.
+export const MAX_EPOCHS = 160;
+export const FIRST_RUNG = 40;
+const space = {
+  hidden_units: { type: 'int', low: 8, high: 32, step: 8 },
+  lr: { type: 'loguniform', low: 1e-3, high: 3e-2 },
+  batch_size: { type: 'choice', values: [2] },
+};
+export const ashaSearch = {
+  method: 'random',
+  budget: 4,
+  space,
+  earlyStopping: { rule: 'asha', gracePeriod: FIRST_RUNG, reductionFactor: 2, maxEpochs: MAX_EPOCHS },
+  keepBestEpoch: true,
+};
+// The median rule, deciding every 20 epochs from epoch 20 of 100; trials 3 to 5 are compared with at
+// least two others.
+export const MEDIAN_EPOCHS = 100;
+export const FIRST_DECISION = 20;
+export const medianSearch = {
+  method: 'random',
+  budget: 5,
+  space: { ...space, n_epochs: { type: 'choice', values: [MEDIAN_EPOCHS] } },
+  earlyStopping: { rule: 'median', minEpochs: FIRST_DECISION, minTrials: 2, intervalEpochs: 20 },
+  keepBestEpoch: true,
+};
+// Bayesian: batches of 2 (the concurrency), TPE modelling from the third trial on.
+export const bayesianSearch = { method: 'bayesian', budget: 6, startupTrials: 2, space: { ...space, n_epochs: { type: 'choice', values: [60] } } };
+
+/**
+ * Starts a search sweep on `stack`: reuse off, so each run trains and a broken one is compared with a
+ * run that really trained too; checkpoints after every epoch; a 5 s heartbeat timeout.
+ */
+export async function startSearchSweep(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, search: Record<string, unknown>, name = 'search-crash'): Promise<WorkflowHandle> {
+  const spec = await tinySpec(queues, { name, grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search });
+  return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
+}
+
+/** Epochs this sweep's attempts have checkpointed for a trial (0 before, or while another sweep's checkpoint is there). */
+export async function checkpointedEpochs(stack: PrivateStack, trialId: string, sweepId: string): Promise<number> {
+  const checkpoint = await stack.getJson<{ sweepId: string; epoch: number }>(artifactKeys.trialCheckpoint(trialId));
+  return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
+}
+
+/** The pid of the suggest worker's Python process, a child of the worker process `pid`, or 0 while there is none. */
+export function pythonChildOf(pid: number): number {
+  const children = spawnSync('pgrep', ['-P', String(pid), '-f', 'suggest_worker.py'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  return Number(children[0] ?? 0);
+}
+
+/**
+ * What the sweep decided for each trial and what the trial kept, in ranking order. The misclassified list is
+ * compared by content: a trial stopped at a rung keeps it in its own trial workflow's folder.
+ */
+const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
+  run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
+  valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test && { ...t.test, misclassified: { count: t.test.misclassified.count } },
+}));
+
+export type TrialOutcomes = Map<string, { epochs: unknown[]; head: Buffer }>;
+
+/** Each ranked trial's stored per-epoch metrics (without wall-clock columns) and kept head weights. */
+export async function trialOutcomes(stack: PrivateStack, board: Leaderboard): Promise<TrialOutcomes> {
+  const outcomes: TrialOutcomes = new Map();
+  for (const trial of board.ranked) {
+    const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
+    outcomes.set(trial.trialId, { epochs: metricsOf(result.epochs), head: await stack.getBytes(result.headKey) });
+  }
+  return outcomes;
+}
+
+/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, per-epoch metrics and kept weights. */
+export async function assertSameAsReference(stack: PrivateStack, run: Leaderboard, reference: Leaderboard, referenceOutcomes: TrialOutcomes): Promise<void> {
+  assert.equal(run.status, 'completed');
+  assert.deepEqual(run.failed, []);
+  const configurations = (board: Leaderboard) => [...board.ranked].sort((a, b) => a.run - b.run).map((t) => [t.run, t.trialId, t.params]);
+  assert.deepEqual(configurations(run), configurations(reference), 'the same configurations in the same runs');
+  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  const misclassifiedLists = (board: Leaderboard) => Promise.all(board.ranked.map((t) => stack.getJson(parseS3Url(t.test!.misclassified.list).key)));
+  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
+  const outcomes = await trialOutcomes(stack, run);
+  for (const [trialId, expected] of referenceOutcomes) {
+    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
+    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
+  }
+}

@@ -1,0 +1,208 @@
+// A chaos soak for search sweeps: ASHA, median-rule and bayesian sweeps run one after another, for as
+// long as asked, on a private stack (its own Temporal dev server and MinIO; workers as separate
+// processes: one CPU, two GPU, one suggest) while random faults hit it, one at a time, 0.5 to 5 s
+// apart: kill -9 of a GPU, the CPU or the Python suggest worker; a GPU or the CPU worker hung (SIGSTOP)
+// past the 5 s heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started
+// again; a GPU worker killed while the Temporal server is down. Each sweep must end as the same sweep run once without faults did (search-runs.ts: the same
+// configurations, decisions, ranking, scores, per-epoch metrics and kept weights, bit for bit), within
+// 10 minutes. Not part of `npm test`: it runs for as long as asked.
+//   npm run soak -- [--minutes=30] [--seed=1] [--methods=asha,median,bayesian]
+// Prints each fault and sweep, then a summary; writes .data/soak/search-<time>.json; exits 1 when a
+// sweep ended otherwise than its reference, or did not end.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WorkflowHandle } from '@temporalio/client';
+import { randomInt, randomStream } from '../../lib/random';
+import { Leaderboard } from '../../lib/sweep-types';
+import { REPO_ROOT } from '../../platform/config';
+import { suggestWorkerMissing } from '../../workers/suggest-worker';
+import { seconds, sleep, waitFor } from './fault-figures';
+import { tinyFlowerDataset } from './harness';
+import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+import {
+  TrialOutcomes, ashaSearch, assertSameAsReference, bayesianSearch, medianSearch, pythonChildOf, startSearchSweep, trialOutcomes,
+} from './search-runs';
+
+// Twice the crash tests' budgets: more rungs, decisions and batches for faults to land in.
+const METHODS = { asha: { ...ashaSearch, budget: 8 }, median: { ...medianSearch, budget: 8 }, bayesian: { ...bayesianSearch, budget: 8 } } as const;
+type Method = keyof typeof METHODS;
+const FAULTS = ['kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage'] as const;
+type Fault = typeof FAULTS[number];
+/** A sweep that has not ended this long after its start has not survived (the references take well under a minute). */
+const SWEEP_DEADLINE_MS = 10 * 60_000;
+const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
+
+const { values: options } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'asha,median,bayesian' } } });
+const methods = options.methods!.split(',') as Method[];
+for (const method of methods) if (!(method in METHODS)) throw new Error(`--methods: unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
+const noSuggestWorker = suggestWorkerMissing();
+if (methods.includes('bayesian') && noSuggestWorker) throw new Error(`--methods: bayesian needs the suggest worker (${noSuggestWorker}); run infra/setup-search.sh, or leave bayesian out`);
+const random = randomStream('search-soak', Number(options.seed));
+const between = (low: number, high: number) => low + random() * (high - low);
+const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
+
+interface FaultRecord { kind: Fault; atSeconds: number; what: string }
+interface SweepRecord { method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string }
+
+/** The workers, restarted in place when a fault kills one. */
+class Workers {
+  readonly all = new Map<string, WorkerProcess>();
+
+  constructor(private readonly stack: PrivateStack) {}
+
+  async start(name: string): Promise<WorkerProcess> {
+    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues);
+    this.all.set(name, worker);
+    await worker.ready;
+    return worker;
+  }
+
+  async kill(name: string): Promise<void> {
+    const worker = this.all.get(name)!;
+    worker.kill('SIGKILL');
+    await worker.exited;
+    await sleep(between(0, 3000));
+    await this.start(name);
+  }
+
+  async hang(name: string, ms: number): Promise<void> {
+    const worker = this.all.get(name)!;
+    worker.kill('SIGSTOP');
+    await sleep(ms);
+    worker.kill('SIGCONT');
+  }
+}
+
+/** Injects `fault`, waits until the stack is whole again, and says what it did. */
+async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Promise<string> {
+  switch (fault) {
+    case 'kill-gpu-worker': {
+      const name = pick(['gpu-1', 'gpu-2']);
+      await workers.kill(name);
+      return `kill -9 ${name}`;
+    }
+    case 'kill-cpu-worker':
+      await workers.kill('cpu');
+      return 'kill -9 cpu';
+    case 'kill-suggest-worker': {
+      const launcher = workers.all.get('suggest')!;
+      const python = pythonChildOf(launcher.pid);
+      if (!python) return 'kill -9 suggest (none running)';
+      process.kill(python, 'SIGKILL');
+      await waitFor('the suggest worker started again', async () => { const next = pythonChildOf(launcher.pid); return next !== python && next; }, 60_000, 200);
+      return 'kill -9 suggest (its launcher started it again)';
+    }
+    case 'hang-gpu-worker':
+    case 'hang-cpu-worker': {
+      const name = fault === 'hang-cpu-worker' ? 'cpu' : pick(['gpu-1', 'gpu-2']);
+      const ms = between(6000, 15_000);
+      await workers.hang(name, ms);
+      return `SIGSTOP ${name} for ${seconds(ms)}`;
+    }
+    case 'kill-gpu-worker-during-outage': {
+      // A node lost while the server is down: its attempt can neither heartbeat nor fail until it is back.
+      const name = pick(['gpu-1', 'gpu-2']);
+      await stack.down('temporal', { kill: true });
+      const ms = between(1000, 8000);
+      await sleep(ms / 2);
+      const worker = workers.all.get(name)!;
+      worker.kill('SIGKILL');
+      await worker.exited;
+      await sleep(ms / 2);
+      await stack.up('temporal');
+      await workers.start(name);
+      return `kill -9 temporal, down ${seconds(ms)}, and ${name} in the middle of it`;
+    }
+    case 'kill-temporal':
+    case 'kill-minio': {
+      const component = fault === 'kill-temporal' ? 'temporal' : 'minio';
+      await stack.down(component, { kill: true });
+      const ms = between(1000, 8000);
+      await sleep(ms);
+      await stack.up(component);
+      return `kill -9 ${component}, down ${seconds(ms)}`;
+    }
+  }
+}
+
+/** Resolves with the sweep's leaderboard, or undefined when it has not ended by the deadline. */
+function resultWithin(handle: WorkflowHandle, ms: number): Promise<Leaderboard | undefined> {
+  return Promise.race([handle.result() as Promise<Leaderboard>, sleep(ms).then(() => undefined)]);
+}
+
+async function main(): Promise<void> {
+  const deadline = Date.now() + Number(options.minutes) * 60_000;
+  await tinyFlowerDataset();
+  const stack = await startPrivateStack();
+  const workers = new Workers(stack);
+  await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
+  const faults = FAULTS.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
+  const references = new Map<Method, { board: Leaderboard; outcomes: TrialOutcomes; seconds: number }>();
+  for (const method of methods) {
+    const began = Date.now();
+    const board = await (await startSearchSweep(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
+    references.set(method, { board, outcomes: await trialOutcomes(stack, board), seconds: (Date.now() - began) / 1000 });
+    console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
+  }
+
+  const sweeps: SweepRecord[] = [];
+  for (let round = 0; Date.now() < deadline; round++) {
+    const method = methods[round % methods.length];
+    const reference = references.get(method)!;
+    const began = Date.now();
+    const handle = await startSearchSweep(stack, queues, `soak-${method}`, METHODS[method], 'soak');
+    let ended = false;
+    const result = resultWithin(handle, SWEEP_DEADLINE_MS).finally(() => { ended = true; });
+    const done: FaultRecord[] = [];
+    // One fault at a time, each a few seconds after the stack is whole again, until the sweep ends.
+    while (!ended) {
+      await Promise.race([sleep(between(500, 5000)), result]);
+      if (ended) break;
+      const kind = pick(faults);
+      const atSeconds = (Date.now() - began) / 1000;
+      done.push({ kind, atSeconds, what: await inject(kind, stack, workers) });
+      console.log(`[soak]   ${handle.workflowId} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}`);
+    }
+    const board = await result;
+    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, outcome: 'identical' };
+    if (!board) {
+      record.outcome = 'not ended';
+      const status = await stack.cli(['status', handle.workflowId]);
+      record.detail = `${status.stdout}${status.stderr}`;
+      await handle.terminate('search-soak.ts: not ended by its deadline');
+    } else {
+      try {
+        await assertSameAsReference(stack, board, reference.board, reference.outcomes);
+      } catch (error) {
+        record.outcome = 'different';
+        record.detail = (error as Error).message;
+      }
+    }
+    sweeps.push(record);
+    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
+  }
+  await stack.destroy();
+
+  const byKind = Object.fromEntries(FAULTS.map((f) => [f, 0]));
+  for (const sweep of sweeps) for (const fault of sweep.faults) byKind[fault.kind]++;
+  const summary = {
+    seed: Number(options.seed), minutes: Number(options.minutes), methods, machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    references: Object.fromEntries([...references].map(([m, r]) => [m, { seconds: r.seconds, trials: r.board.ranked.length }])),
+    sweeps: sweeps.length, faults: sweeps.reduce((n, s) => n + s.faults.length, 0), faultsByKind: byKind,
+    identical: sweeps.filter((s) => s.outcome === 'identical').length,
+    failures: sweeps.filter((s) => s.outcome !== 'identical'),
+    log: sweeps,
+  };
+  const out = path.join(REPO_ROOT, '.data', 'soak', `search-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(summary, null, 2));
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${out}`);
+  process.exitCode = summary.failures.length ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
