@@ -23,6 +23,12 @@ export interface WorkerBeat {
 
 /** The SDKs' default interval, for a worker whose only heartbeat says none. */
 const DEFAULT_INTERVAL_MS = 60_000;
+/**
+ * SDKs built on Temporal's Rust core, which send a worker's first heartbeat one interval after it starts
+ * (seen for both: 10 s after the start at a 10 s interval). Their first heartbeat names no interval, so
+ * its distance from the start is the interval; other SDKs' first heartbeats are judged by the default.
+ */
+const FIRST_BEAT_ONE_INTERVAL_IN = new Set(['temporal-typescript', 'temporal-python']);
 /** Past two intervals, allowed for a heartbeat on its way and for clocks of different machines. */
 const SLACK_MS = 10_000;
 
@@ -64,7 +70,9 @@ export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): 
   const at = optionalTsToMs(heartbeat.heartbeatTime);
   if (at === undefined) return undefined;
   const { WORKER_STATUS_SHUTTING_DOWN, WORKER_STATUS_SHUTDOWN } = temporal.api.enums.v1.WorkerStatus;
-  const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat);
+  const started = optionalTsToMs(heartbeat.startTime);
+  const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat)
+    ?? (started !== undefined && FIRST_BEAT_ONE_INTERVAL_IN.has(heartbeat.sdkName ?? '') ? at - started : undefined);
   const slots = heartbeat.activityTaskSlotsInfo;
   return {
     identity: heartbeat.workerIdentity ?? '',

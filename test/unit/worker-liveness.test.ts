@@ -62,6 +62,13 @@ test('a heartbeat from the server\'s worker list: identity, queue, status, time 
   const first = workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTTING_DOWN, heartbeatTime: msToTs(1000) });
   assert.deepEqual(first, { identity: 'w', taskQueue: 'q', running: false, at: 1000 });
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q' }), undefined, 'no time, nothing to judge by');
+  // A first heartbeat (no interval) of the TS and Python SDKs comes one interval after the worker's start.
+  const firstOf = (sdkName: string) => workerBeat({ workerIdentity: 'w', taskQueue: 'q', sdkName, startTime: msToTs(26_209), heartbeatTime: msToTs(36_170) })!.intervalMs;
+  assert.equal(firstOf('temporal-typescript'), 9_961);
+  assert.equal(firstOf('temporal-python'), 9_961);
+  assert.equal(firstOf('temporal-go'), undefined, 'an SDK not known to wait an interval: the default');
+  assert.equal(beatIsLive(workerBeat({ workerIdentity: 'w', taskQueue: 'q', sdkName: 'temporal-typescript', startTime: msToTs(0), heartbeatTime: msToTs(10_000) })!, 41_000), false,
+    'a worker killed before its second heartbeat is gone two intervals and the slack after its first');
   const { WORKER_STATUS_SHUTDOWN, WORKER_STATUS_UNSPECIFIED } = temporal.api.enums.v1.WorkerStatus;
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTDOWN, heartbeatTime: msToTs(1000) })!.running, false);
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_UNSPECIFIED, heartbeatTime: msToTs(1000) })!.running, true, 'a status left unset is not taken for gone');
