@@ -14,7 +14,7 @@ import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
   FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameAsReference as assertSame, ashaSearch as search, bayesianSearch, checkpointedEpochs as checkpointedOn,
-  medianSearch, pythonChildOf, startSearchSweep, trialOutcomes as outcomesOn,
+  medianSearch, pythonChildOf, startSweepOn, trialOutcomes as outcomesOn,
 } from './search-runs';
 import { tinyFlowerDataset, uniqueId } from './harness';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
@@ -42,7 +42,7 @@ after(async () => {
   await stack?.destroy();
 });
 
-const startSweep = (prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> => startSearchSweep(stack, queues, prefix, searchSpec);
+const startSweep = (prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> => startSweepOn(stack, queues, prefix, { search: searchSpec });
 const checkpointedEpochs = (trialId: string, sweepId: string) => checkpointedOn(stack, trialId, sweepId);
 const trialOutcomes = (board: Leaderboard) => outcomesOn(stack, board);
 const assertSameAsReference = (run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>) => assertSame(stack, run, reference, referenceOutcomes);

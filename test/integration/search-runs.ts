@@ -1,4 +1,4 @@
-// Search sweeps that are broken on purpose (search-crash.test.ts, the soak in search-soak.ts) and how
+// Sweeps that are broken on purpose (search-crash.test.ts, the soak in soak.ts) and how
 // their runs are compared with an uninterrupted one: the same configurations in the same runs, the
 // same decisions (which trials stopped, where and why), ranking and scores, the same misclassified
 // test images, and each trial's per-epoch metrics and kept head weights, bit for bit.
@@ -42,12 +42,18 @@ export const medianSearch = {
 // Bayesian: batches of 2 (the concurrency), TPE modelling from the third trial on.
 export const bayesianSearch = { method: 'bayesian', budget: 6, startupTrials: 2, space: { ...space, n_epochs: { type: 'choice', values: [60] } } };
 
+// A grid of trials as long, for the soak: 4 trials of 60 epochs.
+export const longGrid = { hidden_units: [8, 24], lr: [0.003, 0.01], dropout: [0.4], num_classes: [4], batch_size: [2], n_epochs: [60] };
+
+/** What a sweep searches: a search section, or a grid. */
+export type SweepMethod = { search: Record<string, unknown> } | { grid: Record<string, unknown> };
+
 /**
- * Starts a search sweep on `stack`: reuse off, so each run trains and a broken one is compared with a
- * run that really trained too; checkpoints after every epoch; a 5 s heartbeat timeout.
+ * Starts a sweep on `stack`: reuse off, so each run trains and a broken one is compared with a run that
+ * really trained too; checkpoints after every epoch; a 5 s heartbeat timeout.
  */
-export async function startSearchSweep(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, search: Record<string, unknown>, name = 'search-crash'): Promise<WorkflowHandle> {
-  const spec = await tinySpec(queues, { name, grid: undefined, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, search });
+export async function startSweepOn(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, method: SweepMethod, name = 'search-crash'): Promise<WorkflowHandle> {
+  const spec = await tinySpec(queues, { name, grid: undefined, ...method, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2 });
   return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
 }
 

@@ -1,14 +1,15 @@
-// A chaos soak for search sweeps: ASHA, median-rule and bayesian sweeps run one after another, for as
-// long as asked, on a private stack (its own Temporal dev server and MinIO; workers as separate
-// processes: one CPU, two GPU, one suggest) while random faults hit it, one at a time, 0.5 to 5 s
-// apart: kill -9 of a GPU, the CPU or the Python suggest worker; a GPU or the CPU worker hung (SIGSTOP)
-// past the 5 s heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started
-// again; a GPU worker killed while the Temporal server is down. Each sweep must end as the same sweep run once without faults did (search-runs.ts: the same
-// configurations, decisions, ranking, scores, per-epoch metrics and kept weights, bit for bit), within
-// 10 minutes. Not part of `npm test`: it runs for as long as asked.
-//   npm run soak -- [--minutes=30] [--seed=1] [--methods=asha,median,bayesian]
-// Prints each fault and sweep, then a summary; writes .data/soak/search-<time>.json; exits 1 when a
-// sweep ended otherwise than its reference, or did not end.
+// A chaos soak: grid, ASHA, median-rule and bayesian sweeps run one after another, for as long as
+// asked, on a private stack (its own Temporal dev server and MinIO; workers as separate processes: one
+// CPU, two GPU, one suggest) while random faults hit it, one at a time, 0.5 to 5 s apart: kill -9 of a
+// GPU, the CPU or the Python suggest worker; a GPU or the CPU worker hung (SIGSTOP) past the 5 s
+// heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again; a
+// GPU worker killed while the Temporal server is down. Each sweep must end as the same sweep run once
+// without faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
+// metrics and kept weights, bit for bit), within 10 minutes. Not part of `npm test`: it runs for as
+// long as asked.
+//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian]
+// Prints each fault and sweep, then a summary; writes .data/soak/<time>.json; exits 1 when a sweep
+// ended otherwise than its reference, or did not end.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,11 +23,16 @@ import { seconds, sleep, waitFor } from './fault-figures';
 import { tinyFlowerDataset } from './harness';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import {
-  TrialOutcomes, ashaSearch, assertSameAsReference, bayesianSearch, medianSearch, pythonChildOf, startSearchSweep, trialOutcomes,
+  SweepMethod, TrialOutcomes, ashaSearch, assertSameAsReference, bayesianSearch, longGrid, medianSearch, pythonChildOf, startSweepOn, trialOutcomes,
 } from './search-runs';
 
 // Twice the crash tests' budgets: more rungs, decisions and batches for faults to land in.
-const METHODS = { asha: { ...ashaSearch, budget: 8 }, median: { ...medianSearch, budget: 8 }, bayesian: { ...bayesianSearch, budget: 8 } } as const;
+const METHODS: Record<'grid' | 'asha' | 'median' | 'bayesian', SweepMethod> = {
+  grid: { grid: longGrid },
+  asha: { search: { ...ashaSearch, budget: 8 } },
+  median: { search: { ...medianSearch, budget: 8 } },
+  bayesian: { search: { ...bayesianSearch, budget: 8 } },
+};
 type Method = keyof typeof METHODS;
 const FAULTS = ['kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage'] as const;
 type Fault = typeof FAULTS[number];
@@ -34,12 +40,12 @@ type Fault = typeof FAULTS[number];
 const SWEEP_DEADLINE_MS = 10 * 60_000;
 const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
 
-const { values: options } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'asha,median,bayesian' } } });
+const { values: options } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'grid,asha,median,bayesian' } } });
 const methods = options.methods!.split(',') as Method[];
 for (const method of methods) if (!(method in METHODS)) throw new Error(`--methods: unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
 const noSuggestWorker = suggestWorkerMissing();
 if (methods.includes('bayesian') && noSuggestWorker) throw new Error(`--methods: bayesian needs the suggest worker (${noSuggestWorker}); run infra/setup-search.sh, or leave bayesian out`);
-const random = randomStream('search-soak', Number(options.seed));
+const random = randomStream('soak', Number(options.seed));
 const between = (low: number, high: number) => low + random() * (high - low);
 const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
 
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
   const references = new Map<Method, { board: Leaderboard; outcomes: TrialOutcomes; seconds: number }>();
   for (const method of methods) {
     const began = Date.now();
-    const board = await (await startSearchSweep(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
+    const board = await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
     references.set(method, { board, outcomes: await trialOutcomes(stack, board), seconds: (Date.now() - began) / 1000 });
     console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
   }
@@ -152,7 +158,7 @@ async function main(): Promise<void> {
     const method = methods[round % methods.length];
     const reference = references.get(method)!;
     const began = Date.now();
-    const handle = await startSearchSweep(stack, queues, `soak-${method}`, METHODS[method], 'soak');
+    const handle = await startSweepOn(stack, queues, `soak-${method}`, METHODS[method], 'soak');
     let ended = false;
     const result = resultWithin(handle, SWEEP_DEADLINE_MS).finally(() => { ended = true; });
     const done: FaultRecord[] = [];
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
       record.outcome = 'not ended';
       const status = await stack.cli(['status', handle.workflowId]);
       record.detail = `${status.stdout}${status.stderr}`;
-      await handle.terminate('search-soak.ts: not ended by its deadline');
+      await handle.terminate('soak.ts: not ended by its deadline');
     } else {
       try {
         await assertSameAsReference(stack, board, reference.board, reference.outcomes);
@@ -195,7 +201,7 @@ async function main(): Promise<void> {
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
     log: sweeps,
   };
-  const out = path.join(REPO_ROOT, '.data', 'soak', `search-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
   console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${out}`);
