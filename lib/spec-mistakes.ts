@@ -9,7 +9,7 @@ import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { medianRuleHistoryProblem } from './search/stopping-history';
 import { OBJECTIVE_FIELDS } from './search/objective';
 import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
-import { DOMAIN_FIELDS, largestValue } from './search/space';
+import { DOMAIN_FIELDS, Domain, largestValue } from './search/space';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {
@@ -52,10 +52,11 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
  * nondeterminism error, not a clear refusal. 1: the checks of patch sweep-spec-strict; 2: those added
  * since (a random budget past a choice space's configurations, non-finite values, a class written twice,
  * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2); 3: one
- * task queue named for two roles (patch sweep-spec-checks-3).
+ * task queue named for two roles (patch sweep-spec-checks-3); 4: a random budget past the configurations
+ * of a space of choices and integer ranges (2 counted choices only; patch sweep-spec-checks-4).
  */
-export type SpecChecks = 1 | 2 | 3;
-export const LATEST_SPEC_CHECKS: SpecChecks = 3;
+export type SpecChecks = 1 | 2 | 3 | 4;
+export const LATEST_SPEC_CHECKS: SpecChecks = 4;
 
 /**
  * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
@@ -195,15 +196,21 @@ function nonFiniteValues(spec: ParsedSpec): string[] {
     .map(([field]) => `${field}: a number too large for a double (such as 1e400) reads as Infinity, which no trial can record; use a finite value`);
 }
 
+/** How many values a domain can take: a choice's, or (generation 4) an integer range's; a real range's are endless. */
+function valueCount(domain: Domain, checks: SpecChecks): number {
+  if (domain.type === 'choice') return domain.values.length;
+  return domain.type === 'int' && checks >= 4 ? Math.floor((domain.high - domain.low) / domain.step) + 1 : Infinity;
+}
+
 /** Settings that parse but can never change what the sweep does (or, generation 2, would outgrow its histories). */
 function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: SpecChecks): string[] {
   const search = spec.search;
   if (!search) return [];
   const problems: string[] = [];
-  const configurations = Object.values(search.space).reduce((n, d) => (d.type === 'choice' ? n * d.values.length : Infinity), 1);
+  const configurations = Object.values(search.space).reduce((n, d) => n * valueCount(d, checks), 1);
   if (checks >= 2 && search.method === 'random' && search.budget > configurations) {
     // A repeated configuration is the same trial (one id): it is trained once, and its repeats reuse it.
-    problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice), so a random search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
+    problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a random search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
   if (search.method === 'bayesian' && search.startupTrials !== undefined && search.startupTrials >= search.budget) {
     problems.push(`search.startupTrials: ${search.startupTrials} start-up trials with a budget of ${search.budget} leaves TPE no trial to model the results for; use fewer, or "method": "random"`);

@@ -44,6 +44,8 @@ const STRICT_SPEC_PATCH = 'sweep-spec-strict';
 const SPEC_CHECKS_2_PATCH = 'sweep-spec-checks-2';
 /** And the third (a task queue named for two roles). */
 const SPEC_CHECKS_3_PATCH = 'sweep-spec-checks-3';
+/** And the fourth (a random budget past a space of choices and integer ranges). */
+const SPEC_CHECKS_4_PATCH = 'sweep-spec-checks-4';
 /**
  * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
@@ -102,7 +104,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
   // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
   const strict = !carry && patched(STRICT_SPEC_PATCH);
-  const checks = !strict || !patched(SPEC_CHECKS_2_PATCH) ? 1 : patched(SPEC_CHECKS_3_PATCH) ? 3 : 2;
+  const checks = !strict || !patched(SPEC_CHECKS_2_PATCH) ? 1 : !patched(SPEC_CHECKS_3_PATCH) ? 2 : patched(SPEC_CHECKS_4_PATCH) ? 4 : 3;
   const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict, checks }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   // A continued run's trials are the sweep's from its start, not only once this run has planned its own

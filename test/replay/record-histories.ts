@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -242,11 +242,23 @@ async function recordMedianContinued(env: TestWorkers, start: Start): Promise<vo
   await save(env.client, process.env.RECORD_AS ?? 'median-continued', await start(spec, 'replay-median-continued', { trialsPerRun: 2 }));
 }
 
+/**
+ * A random search whose budget (3) is above its space's configurations (2: a stepped int range and a
+ * choice), which the fourth generation of checks refuses (patch 'sweep-spec-checks-4'); the repeat
+ * shares run 1's trial. Recorded on the code before that patch as int-budget-unpatched.*: such a sweep
+ * must replay as it ran. On the code after it, the refusal is recorded as int-budget.*.
+ */
+async function recordIntBudget(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'int', low: 8, high: 16, step: 8 }, dropout: { type: 'choice', values: [0.1] }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, seed: 5, reuse: false, concurrency: 2, search: { method: 'random', budget: 3, space } });
+  await save(env.client, process.env.RECORD_AS ?? 'int-budget', await start(spec, 'replay-int-budget'));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
-  'spec-checks-3': recordSpecChecks3,
+  'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget,
 };
 
 async function main(): Promise<void> {

@@ -230,6 +230,22 @@ test('a sweep started before the third generation of checks replays with its tas
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('a random search whose budget passes its space of choices and integer ranges is refused since the fourth generation of checks; one started before replays as it ran (patch sweep-spec-checks-4)', async () => {
+  // int-budget-unpatched.*: recorded before patched('sweep-spec-checks-4'), a budget of 3 over 2
+  // configurations (a stepped int range and a choice); it ran, its repeat sharing run 1's trial. Without
+  // the patch its replay fails at the first task (checked by hand). int-budget.*: the same spec started
+  // after it, refused at the first task, with the marker.
+  const startedWith = (file: string) => JSON.parse(new TextDecoder().decode(histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!));
+  assert.throws(() => parseSweepSpec(startedWith('int-budget-unpatched.00-sweep.json')), /search\.budget: the space has only 2 configurations/, 'a new sweep with its spec is refused');
+  assert.deepEqual(startedWith('int-budget.00-sweep.json').search, startedWith('int-budget-unpatched.00-sweep.json').search);
+  const hasMarker = (f: string) => patches(f).some((text) => text.includes('sweep-spec-checks-4'));
+  assert.equal(hasMarker('int-budget-unpatched.00-sweep.json'), false);
+  assert.equal(hasMarker('int-budget.00-sweep.json'), true);
+  const results = await replay(require.resolve('../../workflows'), (f) => f.startsWith('int-budget'));
+  assert.equal(results.length, 6);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
   // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
   // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on

@@ -108,10 +108,22 @@ describe('spec mistakes', () => {
     assert.match(mistakes({ ...bayesian, taskQueues: { gpu: 'sweep-suggest' } })[0], /^taskQueues\.suggest: "sweep-suggest" is also taskQueues\.gpu, /);
   });
 
+  test('a random budget past a space of choices and integer ranges is refused (the fourth generation of checks); the third takes it, as sweeps started before', () => {
+    const ints = (budget: number, more: Record<string, unknown> = {}) => search((s) => {
+      s.budget = budget;
+      s.space = { hidden_units: { type: 'int', low: 16, high: 64, step: 16 }, n_epochs: { type: 'int', low: 1, high: 2 }, tag: { type: 'choice', values: ['a', 'b'] }, ...more };
+      delete s.earlyStopping;
+    });
+    assert.deepEqual(mistakes(ints(17)), ['search.budget: the space has only 16 configurations (every domain a choice or an integer range), so a random search of 17 trials would repeat some; use "method": "grid" for all 16, or a budget of at most 16']);
+    assert.doesNotThrow(() => parseSweepSpec(ints(16)));
+    assert.doesNotThrow(() => parseSweepSpec(ints(17), { checks: 3 }));
+    assert.doesNotThrow(() => parseSweepSpec(ints(17, { lr: { type: 'uniform', low: 0.001, high: 0.01 } })), 'a real range has endless values');
+  });
+
   test('settings that could never take effect are refused', () => {
     const bayesian = (patch: (s: Record<string, any>) => void) => search((s) => { s.method = 'bayesian'; patch(s); });
     const choices = (budget: number) => search((s) => { s.budget = budget; s.space = { hidden_units: { type: 'choice', values: [64, 128] }, lr: { type: 'choice', values: [0.01, 0.1, 1] } }; delete s.earlyStopping; });
-    assert.deepEqual(mistakes(choices(7)), ['search.budget: the space has only 6 configurations (every domain a choice), so a random search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
+    assert.deepEqual(mistakes(choices(7)), ['search.budget: the space has only 6 configurations (every domain a choice or an integer range), so a random search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
     assert.doesNotThrow(() => parseSweepSpec(choices(6)));
     assert.match(mistakes(bayesian((s) => { s.startupTrials = 12; }))[0], /^search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; })));

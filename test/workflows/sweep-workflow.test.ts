@@ -753,9 +753,9 @@ describe('a long sweep continues as new', () => {
   });
 
   test('a configuration drawn again after the sweep continued as new shares its first run\'s outcome: trained once, reported once, decided as in one run', async () => {
-    // Six configurations, nine draws: repeats within a run and across runs. (A space of choices alone is
-    // refused for a budget above its size; an integer range is not counted.)
-    const space = { hidden_units: { type: 'int', low: 8, high: 24, step: 8 }, dropout: { type: 'choice', values: [0.1, 0.2] } };
+    // Nine configurations, nine draws with replacement (a budget above the space's size is refused):
+    // with seed 13, repeats within a run (run 4 draws run 2's) and across runs (runs 7 to 9).
+    const space = { hidden_units: { type: 'int', low: 8, high: 24, step: 8 }, dropout: { type: 'choice', values: [0.1, 0.2, 0.3] } };
     const drawn = { method: 'random', budget: 9, space, earlyStopping: { rule: 'asha', ...ASHA } };
     const raw = () => spec({ grid: undefined, concurrency: 2, seed: 13, search: drawn, reuse: false });
     const chunked = await sweepWithDelays(raw(), 'can-repeat', (run) => 30 * (run % 3), undefined, undefined, 4);
