@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { randomInt, randomStream } from '../../lib/random';
 import { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT } from '../../platform/config';
@@ -133,9 +133,22 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
   }
 }
 
-/** Resolves with the sweep's leaderboard, or undefined when it has not ended by the deadline. */
-function resultWithin(handle: WorkflowHandle, ms: number): Promise<Leaderboard | undefined> {
-  return Promise.race([handle.result() as Promise<Leaderboard>, sleep(ms).then(() => undefined)]);
+/**
+ * The sweep's leaderboard, or why it failed, or neither when it has not ended within `ms`. Asked again
+ * while the Temporal server is down (a fault): the client's own retries give up within seconds.
+ */
+async function outcomeWithin(handle: WorkflowHandle, ms: number): Promise<{ board?: Leaderboard; failure?: string }> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const board = await Promise.race([handle.result() as Promise<Leaderboard>, sleep(deadline - Date.now()).then(() => undefined)]);
+      return board ? { board } : {};
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) return { failure: `${error.message}: ${error.cause?.message ?? ''}` };
+      await sleep(1000);
+    }
+  }
+  return {};
 }
 
 async function main(): Promise<void> {
@@ -160,7 +173,7 @@ async function main(): Promise<void> {
     const began = Date.now();
     const handle = await startSweepOn(stack, queues, `soak-${method}`, METHODS[method], 'soak');
     let ended = false;
-    const result = resultWithin(handle, SWEEP_DEADLINE_MS).finally(() => { ended = true; });
+    const result = outcomeWithin(handle, SWEEP_DEADLINE_MS).finally(() => { ended = true; });
     const done: FaultRecord[] = [];
     // One fault at a time, each a few seconds after the stack is whole again, until the sweep ends.
     while (!ended) {
@@ -171,9 +184,12 @@ async function main(): Promise<void> {
       done.push({ kind, atSeconds, what: await inject(kind, stack, workers) });
       console.log(`[soak]   ${handle.workflowId} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}`);
     }
-    const board = await result;
+    const { board, failure } = await result;
     const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, outcome: 'identical' };
-    if (!board) {
+    if (failure) {
+      record.outcome = 'different';
+      record.detail = failure;
+    } else if (!board) {
       record.outcome = 'not ended';
       const status = await stack.cli(['status', handle.workflowId]);
       record.detail = `${status.stdout}${status.stderr}`;
