@@ -53,7 +53,7 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
  * since (a random budget past a choice space's configurations, non-finite values, a class written twice,
  * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2); 3: one
  * task queue named for two roles (patch sweep-spec-checks-3); 4: a random budget past the configurations
- * of a space of choices and integer ranges (2 counted choices only; patch sweep-spec-checks-4).
+ * of a space of choices and integer ranges (generation 2 counted choice-only spaces; patch sweep-spec-checks-4).
  */
 export type SpecChecks = 1 | 2 | 3 | 4;
 export const LATEST_SPEC_CHECKS: SpecChecks = 4;
