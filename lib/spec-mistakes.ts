@@ -9,7 +9,7 @@ import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { medianRuleHistoryProblem } from './search/stopping-history';
 import { OBJECTIVE_FIELDS } from './search/objective';
 import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
-import { DOMAIN_FIELDS, Domain, largestValue } from './search/space';
+import { DOMAIN_FIELDS, Domain, intValueCount, largestValue } from './search/space';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {
@@ -199,7 +199,7 @@ function nonFiniteValues(spec: ParsedSpec): string[] {
 /** How many values a domain can take: a choice's, or (generation 4) an integer range's; a real range's are endless. */
 function valueCount(domain: Domain, checks: SpecChecks): number {
   if (domain.type === 'choice') return domain.values.length;
-  return domain.type === 'int' && checks >= 4 ? Math.floor((domain.high - domain.low) / domain.step) + 1 : Infinity;
+  return domain.type === 'int' && checks >= 4 ? intValueCount(domain) : Infinity;
 }
 
 /** Settings that parse but can never change what the sweep does (or, generation 2, would outgrow its histories). */

@@ -144,8 +144,13 @@ function sampleDomain(domain: Domain, u: number): ParamValue {
       // exp(log) can round a hair outside [low, high); clamp so bounds hold exactly.
       return Math.min(Math.max(Math.exp(Math.log(domain.low) + u * Math.log(domain.high / domain.low)), domain.low), domain.high);
     case 'int':
-      return domain.low + domain.step * Math.floor(u * ((domain.high - domain.low) / domain.step + 1));
+      return domain.low + domain.step * Math.floor(u * intValueCount(domain));
   }
+}
+
+/** How many values an int range takes: low, low + step, ..., high (high - low is a multiple of step). */
+export function intValueCount(domain: Extract<Domain, { type: 'int' }>): number {
+  return (domain.high - domain.low) / domain.step + 1;
 }
 
 /** The largest number hyperparameter `name` takes: its domain's (a choice's largest, a range's high) when the space has one, else the grid's. */

@@ -13,8 +13,8 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
-  FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameAsReference as assertSame, ashaSearch as search, bayesianSearch, checkpointedEpochs as checkpointedOn,
-  medianSearch, pythonChildOf, startSweepOn, trialOutcomes as outcomesOn,
+  FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameAsReference, ashaSearch as search, bayesianSearch, checkpointedEpochs,
+  medianSearch, pythonChildOf, startSweepOn, trialOutcomes,
 } from './search-runs';
 import { tinyFlowerDataset, uniqueId } from './harness';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
@@ -43,16 +43,13 @@ after(async () => {
 });
 
 const startSweep = (prefix: string, searchSpec: Record<string, unknown> = search): Promise<WorkflowHandle> => startSweepOn(stack, queues, prefix, { search: searchSpec });
-const checkpointedEpochs = (trialId: string, sweepId: string) => checkpointedOn(stack, trialId, sweepId);
-const trialOutcomes = (board: Leaderboard) => outcomesOn(stack, board);
-const assertSameAsReference = (run: Leaderboard, reference: Leaderboard, referenceOutcomes: Awaited<ReturnType<typeof trialOutcomes>>) => assertSame(stack, run, reference, referenceOutcomes);
 
 /** A trial of `reference` that this sweep trains between `after` and its last epoch, with the epoch checkpointed. */
 function trainingPast(reference: Leaderboard, sweepId: string, after: number, except?: string) {
   return waitFor(`a trial training past epoch ${after}`, async () => {
     for (const trial of reference.ranked) {
       if (trial.trialId === except) continue;
-      const epoch = await checkpointedEpochs(trial.trialId, sweepId);
+      const epoch = await checkpointedEpochs(stack, trial.trialId, sweepId);
       if (epoch > after + 2 && epoch < trial.epochsDone - 2) return { trial, epoch };
     }
     return undefined;
@@ -66,7 +63,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
   assert.equal(reference.status, 'completed');
   assert.equal(reference.ranked.length, search.budget);
   assert.ok(reference.ranked.some((t) => t.status === 'stopped'), 'ASHA stopped at least one trial (otherwise nothing is tested)');
-  const referenceOutcomes = await trialOutcomes(reference);
+  const referenceOutcomes = await trialOutcomes(stack, reference);
 
   const sweep = await startSweep('search-crash-killed');
   // Kill while a trial trains past its first rung: after a decision, mid-segment.
@@ -74,14 +71,14 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
   gpuWorker.kill('SIGKILL');
   const killedAt = Date.now();
   await gpuWorker.exited;
-  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweep.workflowId);
+  const savedBeforeKill = await checkpointedEpochs(stack, victim.trial.trialId, sweep.workflowId);
   gpuWorker = stack.spawnWorker('gpu', queues);
   await gpuWorker.ready;
   const resumedAt = await waitFor('a new checkpoint of the killed trial', async () =>
-    (await checkpointedEpochs(victim.trial.trialId, sweep.workflowId)) > savedBeforeKill && Date.now(), 120_000, 100);
+    (await checkpointedEpochs(stack, victim.trial.trialId, sweep.workflowId)) > savedBeforeKill && Date.now(), 120_000, 100);
 
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(run, reference, referenceOutcomes);
+  await assertSameAsReference(stack, run, reference, referenceOutcomes);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_RUNG,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from its rung or epoch 0`);
@@ -99,7 +96,7 @@ async function killWorkerThenServer(reference: Leaderboard, sweepId: string, aft
   const victim = await trainingPast(reference, sweepId, after);
   gpuWorker.kill('SIGKILL');
   await gpuWorker.exited;
-  const savedBeforeKill = await checkpointedEpochs(victim.trial.trialId, sweepId);
+  const savedBeforeKill = await checkpointedEpochs(stack, victim.trial.trialId, sweepId);
   gpuWorker = stack.spawnWorker('gpu', queues);
   await gpuWorker.ready;
   const second = await trainingPast(reference, sweepId, after, victim.trial.trialId);
@@ -116,14 +113,14 @@ test('the median rule across kill -9 of the training worker and of the Temporal 
   assert.equal(reference.ranked.length, medianSearch.budget);
   assert.ok(reference.ranked.some((t) => t.status === 'stopped' && t.stopped?.rule === 'median'), 'the median rule stopped a trial (otherwise nothing is tested)');
   assert.ok(reference.ranked.some((t) => t.status === 'completed'), 'a trial trained to its last epoch');
-  const referenceOutcomes = await trialOutcomes(reference);
+  const referenceOutcomes = await trialOutcomes(stack, reference);
 
   const sweep = await startSweep('search-crash-median-killed', medianSearch);
   // Each mid-segment, after a decision.
   const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, FIRST_DECISION);
 
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(run, reference, referenceOutcomes);
+  await assertSameAsReference(stack, run, reference, referenceOutcomes);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_DECISION,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from a decision epoch or epoch 0`);
@@ -138,7 +135,7 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
   const reference = await (await startSweep('search-crash-bayes-reference', bayesianSearch)).result() as Leaderboard;
   const referenceMs = Date.now() - began;
   assert.equal(reference.ranked.length, bayesianSearch.budget);
-  const referenceOutcomes = await trialOutcomes(reference);
+  const referenceOutcomes = await trialOutcomes(stack, reference);
 
   const sweep = await startSweep('search-crash-bayes-killed', bayesianSearch);
   // The Python suggest worker too, once the first batch trains: the next batch's suggestion needs the
@@ -149,7 +146,7 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
   await waitFor('the suggest worker started again', async () => { const next = pythonChildOf(suggestWorker.pid); return next !== python && next; }, 60_000, 200);
   const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, 5);
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(run, reference, referenceOutcomes);
+  await assertSameAsReference(stack, run, reference, referenceOutcomes);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > 5,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from epoch 0`);

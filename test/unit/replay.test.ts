@@ -157,6 +157,12 @@ test('trials that called evaluateTrial after training replay with it; trials who
  * Replays the sweep history `file` with its spec (the first run's input) replaced by `rewrite`'s JSON
  * text; the replay's error, if any. The workflow re-parses the spec on every replay.
  */
+/** The spec a recorded sweep was started with (its first argument). */
+function specOf(file: string): Record<string, any> {
+  const input = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+  return JSON.parse(new TextDecoder().decode(input.data!));
+}
+
 /** The texts of a fixture's marker details: a patch's marker names the patch. */
 function patches(file: string): string[] {
   return (histories((f) => f === file)[0].history.events ?? [])
@@ -202,8 +208,7 @@ test('a sweep started under the first generation of strict checks replays withou
     }), /search\.earlyStopping: the median rule deciding every epoch .* MB in a trial's workflow history/],
   ];
   for (const [file, what, rewrite, refusal] of cases) {
-    const spec = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-    const rewritten = rewrite(JSON.parse(new TextDecoder().decode(spec.data!)));
+    const rewritten = rewrite(specOf(file));
     assert.throws(() => parseSweepSpec(rewritten), refusal, `a new sweep with ${what} is refused`);
     const error = await replayWithSpec(file, () => JSON.stringify(rewritten));
     assert.equal(error, undefined, `${what}: ${error?.message}`);
@@ -215,8 +220,7 @@ test('a sweep started before the third generation of checks replays with its tas
   // Such a sweep ran, its steps retried until the right role's worker took them; without the patch the
   // replay fails it at its first task (checked by hand).
   const file = 'suggesting-stage.00-sweep.json';
-  const spec = histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
-  const raw = JSON.parse(new TextDecoder().decode(spec.data!));
+  const raw = specOf(file);
   const shared = { ...raw, taskQueues: { ...raw.taskQueues, suggest: raw.taskQueues.cpu } };
   assert.throws(() => parseSweepSpec(shared), /taskQueues\.suggest: "[^"]+" is also taskQueues\.cpu/, 'a new sweep with it is refused');
   const error = await replayWithSpec(file, () => JSON.stringify(shared));
@@ -235,9 +239,8 @@ test('a random search whose budget passes its space of choices and integer range
   // configurations (a stepped int range and a choice); it ran, its repeat sharing run 1's trial. Without
   // the patch its replay fails at the first task (checked by hand). int-budget.*: the same spec started
   // after it, refused at the first task, with the marker.
-  const startedWith = (file: string) => JSON.parse(new TextDecoder().decode(histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!));
-  assert.throws(() => parseSweepSpec(startedWith('int-budget-unpatched.00-sweep.json')), /search\.budget: the space has only 2 configurations/, 'a new sweep with its spec is refused');
-  assert.deepEqual(startedWith('int-budget.00-sweep.json').search, startedWith('int-budget-unpatched.00-sweep.json').search);
+  assert.throws(() => parseSweepSpec(specOf('int-budget-unpatched.00-sweep.json')), /search\.budget: the space has only 2 configurations/, 'a new sweep with its spec is refused');
+  assert.deepEqual(specOf('int-budget.00-sweep.json').search, specOf('int-budget-unpatched.00-sweep.json').search);
   const hasMarker = (f: string) => patches(f).some((text) => text.includes('sweep-spec-checks-4'));
   assert.equal(hasMarker('int-budget-unpatched.00-sweep.json'), false);
   assert.equal(hasMarker('int-budget.00-sweep.json'), true);
