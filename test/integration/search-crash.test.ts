@@ -13,8 +13,8 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
-  FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameAsReference, ashaSearch as search, bayesianSearch, checkpointedEpochs,
-  medianSearch, pythonChildOf, startSweepOn, trialOutcomes,
+  FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameOutcome, ashaSearch as search, bayesianSearch, checkpointedEpochs,
+  medianSearch, outcomeOf, pythonChildOf, startSweepOn,
 } from './search-runs';
 import { tinyFlowerDataset, uniqueId } from './harness';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
@@ -63,7 +63,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
   assert.equal(reference.status, 'completed');
   assert.equal(reference.ranked.length, search.budget);
   assert.ok(reference.ranked.some((t) => t.status === 'stopped'), 'ASHA stopped at least one trial (otherwise nothing is tested)');
-  const referenceOutcomes = await trialOutcomes(stack, reference);
+  const referenceOutcome = await outcomeOf(stack, reference);
 
   const sweep = await startSweep('search-crash-killed');
   // Kill while a trial trains past its first rung: after a decision, mid-segment.
@@ -78,7 +78,7 @@ test('kill -9 of the training worker during an ASHA sweep: the same decisions, l
     (await checkpointedEpochs(stack, victim.trial.trialId, sweep.workflowId)) > savedBeforeKill && Date.now(), 120_000, 100);
 
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(stack, run, reference, referenceOutcomes);
+  assertSameOutcome(await outcomeOf(stack, run), referenceOutcome);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_RUNG,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from its rung or epoch 0`);
@@ -113,14 +113,14 @@ test('the median rule across kill -9 of the training worker and of the Temporal 
   assert.equal(reference.ranked.length, medianSearch.budget);
   assert.ok(reference.ranked.some((t) => t.status === 'stopped' && t.stopped?.rule === 'median'), 'the median rule stopped a trial (otherwise nothing is tested)');
   assert.ok(reference.ranked.some((t) => t.status === 'completed'), 'a trial trained to its last epoch');
-  const referenceOutcomes = await trialOutcomes(stack, reference);
+  const referenceOutcome = await outcomeOf(stack, reference);
 
   const sweep = await startSweep('search-crash-median-killed', medianSearch);
   // Each mid-segment, after a decision.
   const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, FIRST_DECISION);
 
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(stack, run, reference, referenceOutcomes);
+  assertSameOutcome(await outcomeOf(stack, run), referenceOutcome);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > FIRST_DECISION,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from a decision epoch or epoch 0`);
@@ -135,7 +135,7 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
   const reference = await (await startSweep('search-crash-bayes-reference', bayesianSearch)).result() as Leaderboard;
   const referenceMs = Date.now() - began;
   assert.equal(reference.ranked.length, bayesianSearch.budget);
-  const referenceOutcomes = await trialOutcomes(stack, reference);
+  const referenceOutcome = await outcomeOf(stack, reference);
 
   const sweep = await startSweep('search-crash-bayes-killed', bayesianSearch);
   // The Python suggest worker too, once the first batch trains: the next batch's suggestion needs the
@@ -146,7 +146,7 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
   await waitFor('the suggest worker started again', async () => { const next = pythonChildOf(suggestWorker.pid); return next !== python && next; }, 60_000, 200);
   const { victim, savedBeforeKill, second } = await killWorkerThenServer(reference, sweep.workflowId, 5);
   const run = await sweep.result() as Leaderboard;
-  await assertSameAsReference(stack, run, reference, referenceOutcomes);
+  assertSameOutcome(await outcomeOf(stack, run), referenceOutcome);
   const killed = run.ranked.find((t) => t.trialId === victim.trial.trialId)!;
   assert.ok((killed.resumedFromEpoch ?? 0) >= savedBeforeKill && savedBeforeKill > 5,
     `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${savedBeforeKill}), not from epoch 0`);

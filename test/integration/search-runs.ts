@@ -50,10 +50,10 @@ export type SweepMethod = { search: Record<string, unknown> } | { grid: Record<s
 
 /**
  * Starts a sweep on `stack`: reuse off, so each run trains and a broken one is compared with a run that
- * really trained too; checkpoints after every epoch; a 5 s heartbeat timeout.
+ * really trained too; checkpoints after every epoch; a 5 s heartbeat timeout. `overrides` replace spec fields (reuse, seed).
  */
-export async function startSweepOn(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, method: SweepMethod, name = 'search-crash'): Promise<WorkflowHandle> {
-  const spec = await tinySpec(queues, { name, grid: undefined, ...method, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2 });
+export async function startSweepOn(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, method: SweepMethod, name = 'search-crash', overrides: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+  const spec = await tinySpec(queues, { name, grid: undefined, ...method, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, ...overrides });
   return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
 }
 
@@ -71,37 +71,47 @@ export function pythonChildOf(pid: number): number {
 
 /**
  * What the sweep decided for each trial and what the trial kept, in ranking order. The misclassified list is
- * compared by content: a trial stopped at a rung keeps it in its own trial workflow's folder.
+ * compared by content (SweepOutcome): a trial stopped at a rung keeps it in its own trial workflow's folder.
  */
 const decisions = (board: Leaderboard) => board.ranked.map((t: TrialSummary) => ({
   run: t.run, trialId: t.trialId, status: t.status, stopped: t.stopped, epochsDone: t.epochsDone, bestEpoch: t.bestEpoch,
   valAccuracy: t.valAccuracy, valLoss: t.valLoss, test: t.test && { ...t.test, misclassified: { count: t.test.misclassified.count } },
 }));
 
-export type TrialOutcomes = Map<string, { epochs: unknown[]; head: Buffer }>;
-
-/** Each ranked trial's stored per-epoch metrics (without wall-clock columns) and kept head weights. */
-export async function trialOutcomes(stack: PrivateStack, board: Leaderboard): Promise<TrialOutcomes> {
-  const outcomes: TrialOutcomes = new Map();
-  for (const trial of board.ranked) {
-    const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
-    outcomes.set(trial.trialId, { epochs: metricsOf(result.epochs), head: await stack.getBytes(result.headKey) });
-  }
-  return outcomes;
+/**
+ * A finished sweep's leaderboard and, read from S3 as soon as it ended, each ranked trial's stored
+ * per-epoch metrics (without wall-clock columns), kept head weights and misclassified test images. Read
+ * at once because a later sweep of the same trials (reuse off) rewrites those objects under the same keys.
+ */
+export interface SweepOutcome {
+  board: Leaderboard;
+  trials: Map<string, { epochs: unknown[]; head: Buffer; misclassified: unknown }>;
 }
 
-/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, per-epoch metrics and kept weights. */
-export async function assertSameAsReference(stack: PrivateStack, run: Leaderboard, reference: Leaderboard, referenceOutcomes: TrialOutcomes): Promise<void> {
-  assert.equal(run.status, 'completed');
-  assert.deepEqual(run.failed, []);
+export async function outcomeOf(stack: PrivateStack, board: Leaderboard): Promise<SweepOutcome> {
+  const trials: SweepOutcome['trials'] = new Map();
+  for (const trial of board.ranked) {
+    const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
+    trials.set(trial.trialId, {
+      epochs: metricsOf(result.epochs),
+      head: await stack.getBytes(result.headKey),
+      misclassified: await stack.getJson(parseS3Url(trial.test!.misclassified.list).key),
+    });
+  }
+  return { board, trials };
+}
+
+/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, misclassified images, per-epoch metrics and kept weights. */
+export function assertSameOutcome(run: SweepOutcome, reference: SweepOutcome): void {
+  assert.equal(run.board.status, 'completed');
+  assert.deepEqual(run.board.failed, []);
   const configurations = (board: Leaderboard) => [...board.ranked].sort((a, b) => a.run - b.run).map((t) => [t.run, t.trialId, t.params]);
-  assert.deepEqual(configurations(run), configurations(reference), 'the same configurations in the same runs');
-  assert.deepEqual(decisions(run), decisions(reference), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
-  const misclassifiedLists = (board: Leaderboard) => Promise.all(board.ranked.map((t) => stack.getJson(parseS3Url(t.test!.misclassified.list).key)));
-  assert.deepEqual(await misclassifiedLists(run), await misclassifiedLists(reference), 'the same misclassified test images');
-  const outcomes = await trialOutcomes(stack, run);
-  for (const [trialId, expected] of referenceOutcomes) {
-    assert.deepEqual(outcomes.get(trialId)!.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
-    assert.ok(outcomes.get(trialId)!.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
+  assert.deepEqual(configurations(run.board), configurations(reference.board), 'the same configurations in the same runs');
+  assert.deepEqual(decisions(run.board), decisions(reference.board), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  for (const [trialId, expected] of reference.trials) {
+    const actual = run.trials.get(trialId)!;
+    assert.deepEqual(actual.misclassified, expected.misclassified, `${trialId}: the same misclassified test images`);
+    assert.deepEqual(actual.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
+    assert.ok(actual.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
   }
 }

@@ -7,7 +7,13 @@
 // without faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
 // metrics and kept weights, bit for bit), within 10 minutes. Not part of `npm test`: it runs for as
 // long as asked.
-//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian]
+// With --pairs, each round starts two sweeps of one spec 0-3 s apart, reuse on, so they share their
+// trials through the training lease (docs/guarantees.md, "Concurrent sweeps"), on a seed of the round's
+// own (new trials, features not yet extracted), while the faults hit both; then that spec once more
+// without faults (reuse off) as their reference. Both must end as it did, and where no early-stopping
+// rule lets a trial give its lease back at a rung (grid, bayesian), every trial must have been trained
+// by exactly one of the two.
+//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs]
 // Prints each fault and sweep, then a summary; writes .data/soak/<time>.json; exits 1 when a sweep
 // ended otherwise than its reference, or did not end.
 import fs from 'node:fs';
@@ -23,7 +29,7 @@ import { seconds, sleep, waitFor } from './fault-figures';
 import { tinyFlowerDataset } from './harness';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import {
-  SweepMethod, TrialOutcomes, ashaSearch, assertSameAsReference, bayesianSearch, longGrid, medianSearch, pythonChildOf, startSweepOn, trialOutcomes,
+  SweepMethod, SweepOutcome, ashaSearch, assertSameOutcome, bayesianSearch, longGrid, medianSearch, outcomeOf, pythonChildOf, startSweepOn,
 } from './search-runs';
 
 // Twice the crash tests' budgets: more rungs, decisions and batches for faults to land in.
@@ -40,7 +46,9 @@ type Fault = typeof FAULTS[number];
 const SWEEP_DEADLINE_MS = 10 * 60_000;
 const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
 
-const { values: options } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'grid,asha,median,bayesian' } } });
+const { values: options } = parseArgs({ options: {
+  minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'grid,asha,median,bayesian' }, pairs: { type: 'boolean', default: false },
+} });
 const methods = options.methods!.split(',') as Method[];
 for (const method of methods) if (!(method in METHODS)) throw new Error(`--methods: unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
 const noSuggestWorker = suggestWorkerMissing();
@@ -50,7 +58,7 @@ const between = (low: number, high: number) => low + random() * (high - low);
 const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
 
 interface FaultRecord { kind: Fault; atSeconds: number; what: string }
-interface SweepRecord { method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string }
+interface SweepRecord { method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string; trainedTrials?: number }
 
 /** The workers, restarted in place when a fault kills one. */
 class Workers {
@@ -151,6 +159,103 @@ async function outcomeWithin(handle: WorkflowHandle, ms: number): Promise<{ boar
   return {};
 }
 
+/** Faults one at a time, each a few seconds after the stack is whole again, until `ended` settles. */
+async function faultsUntil(ended: Promise<unknown>, began: number, label: string, stack: PrivateStack, workers: Workers, faults: readonly Fault[]): Promise<FaultRecord[]> {
+  let over = false;
+  const settled = ended.finally(() => { over = true; });
+  const done: FaultRecord[] = [];
+  while (!over) {
+    await Promise.race([sleep(between(500, 5000)), settled]);
+    if (over) break;
+    const kind = pick(faults);
+    const atSeconds = (Date.now() - began) / 1000;
+    done.push({ kind, atSeconds, what: await inject(kind, stack, workers) });
+    console.log(`[soak]   ${label} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}`);
+  }
+  return done;
+}
+
+/** How a sweep that ran through faults ended against its reference; a sweep that has not ended is terminated. */
+async function judge(stack: PrivateStack, handle: WorkflowHandle, ended: { board?: Leaderboard; failure?: string }, outcome: SweepOutcome | undefined, reference: SweepOutcome): Promise<Pick<SweepRecord, 'outcome' | 'detail'>> {
+  if (ended.failure) return { outcome: 'different', detail: ended.failure };
+  if (!outcome) {
+    const status = await stack.cli(['status', handle.workflowId]);
+    await handle.terminate('soak.ts: not ended by its deadline');
+    return { outcome: 'not ended', detail: `${status.stdout}${status.stderr}` };
+  }
+  try {
+    assertSameOutcome(outcome, reference);
+    return { outcome: 'identical' };
+  } catch (error) {
+    return { outcome: 'different', detail: (error as Error).message };
+  }
+}
+
+/** Trials that not exactly one of the two sweeps trained (the other reused them), as "run N: both" or "run N: neither". */
+function notTrainedOnce(a: Leaderboard, b: Leaderboard): string[] {
+  return a.ranked.flatMap((trial) => {
+    const twin = b.ranked.find((t) => t.trialId === trial.trialId);
+    const trainers = [trial, twin].filter((t) => t && !t.reused).length;
+    return trainers === 1 ? [] : [`run ${trial.run}: ${trainers ? 'both' : 'neither'}`];
+  });
+}
+
+type Round = (method: Method, round: number) => Promise<SweepRecord[]>;
+
+/** One sweep through faults, against the reference run before them. */
+function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fault[], references: Map<Method, SweepOutcome & { seconds: number }>): Round {
+  return async (method) => {
+    const reference = references.get(method)!;
+    const began = Date.now();
+    const handle = await startSweepOn(stack, queues, `soak-${method}`, METHODS[method], 'soak');
+    const result = outcomeWithin(handle, SWEEP_DEADLINE_MS);
+    const done = await faultsUntil(result, began, handle.workflowId, stack, workers, faults);
+    const ended = await result;
+    const verdict = await judge(stack, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
+    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, ...verdict };
+    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
+    return [record];
+  };
+}
+
+/** Two sweeps of one spec at once through faults, sharing their trials, then their reference without faults. */
+function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Fault[]): Round {
+  return async (method, round) => {
+    const seed = 1000 + round;
+    const began = Date.now();
+    const start = (name: string) => startSweepOn(stack, queues, `soak-${method}-${name}`, METHODS[method], 'soak', { reuse: true, seed });
+    const first = await start('a');
+    await sleep(between(0, 3000));
+    const handles = [first, await start('b')];
+    const results = handles.map((handle) => outcomeWithin(handle, SWEEP_DEADLINE_MS));
+    const done = await faultsUntil(Promise.all(results), began, `${handles[0].workflowId} and b`, stack, workers, faults);
+    const ended = await Promise.all(results);
+    const seconds = (Date.now() - began) / 1000;
+    // Read before the reference: it trains the same trials again and rewrites what they stored.
+    const outcomes = await Promise.all(ended.map((e) => e.board && outcomeOf(stack, e.board)));
+    const referenceBegan = Date.now();
+    const reference = await outcomeOf(stack, await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak', { seed })).result() as Leaderboard);
+    const referenceSeconds = (Date.now() - referenceBegan) / 1000;
+    const records: SweepRecord[] = [];
+    for (const [i, handle] of handles.entries()) {
+      const verdict = await judge(stack, handle, ended[i], outcomes[i], reference);
+      records.push({ method, sweepId: handle.workflowId, seconds, faults: i === 0 ? done : [], ...verdict, trainedTrials: ended[i].board?.ranked.filter((t) => !t.reused).length });
+    }
+    const [a, b] = ended.map((e) => e.board);
+    if (a && b) {
+      const twice = notTrainedOnce(a, b);
+      const exclusive = !('search' in METHODS[method] && 'earlyStopping' in METHODS[method].search);
+      if (twice.length && exclusive) {
+        records[1].outcome = 'different';
+        records[1].detail = [records[1].detail, `not trained by exactly one of the two sweeps: ${twice.join(', ')}`].filter(Boolean).join('\n');
+      }
+    }
+    console.log(`[soak] ${method} pair ${handles.map((h) => h.workflowId).join(' + ')} (seed ${seed}): ${records.map((r) => `${r.outcome}, ${r.trainedTrials ?? '?'} trained`).join('; ')} ` +
+      `after ${done.length} faults, ${seconds.toFixed(1)} s (reference after, ${referenceSeconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${records.map((r) => (r.detail ? `\n${r.detail}` : '')).join('')}`);
+    return records;
+  };
+}
+
 async function main(): Promise<void> {
   const deadline = Date.now() + Number(options.minutes) * 60_000;
   await tinyFlowerDataset();
@@ -158,60 +263,25 @@ async function main(): Promise<void> {
   const workers = new Workers(stack);
   await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
   const faults = FAULTS.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
-  const references = new Map<Method, { board: Leaderboard; outcomes: TrialOutcomes; seconds: number }>();
-  for (const method of methods) {
-    const began = Date.now();
-    const board = await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
-    references.set(method, { board, outcomes: await trialOutcomes(stack, board), seconds: (Date.now() - began) / 1000 });
-    console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
+  const references = new Map<Method, SweepOutcome & { seconds: number }>();
+  if (!options.pairs) {
+    for (const method of methods) {
+      const began = Date.now();
+      const board = await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
+      references.set(method, { ...await outcomeOf(stack, board), seconds: (Date.now() - began) / 1000 });
+      console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
+    }
   }
-
+  const runRound = options.pairs ? pairRounds(stack, workers, faults) : singleRounds(stack, workers, faults, references);
   const sweeps: SweepRecord[] = [];
-  for (let round = 0; Date.now() < deadline; round++) {
-    const method = methods[round % methods.length];
-    const reference = references.get(method)!;
-    const began = Date.now();
-    const handle = await startSweepOn(stack, queues, `soak-${method}`, METHODS[method], 'soak');
-    let ended = false;
-    const result = outcomeWithin(handle, SWEEP_DEADLINE_MS).finally(() => { ended = true; });
-    const done: FaultRecord[] = [];
-    // One fault at a time, each a few seconds after the stack is whole again, until the sweep ends.
-    while (!ended) {
-      await Promise.race([sleep(between(500, 5000)), result]);
-      if (ended) break;
-      const kind = pick(faults);
-      const atSeconds = (Date.now() - began) / 1000;
-      done.push({ kind, atSeconds, what: await inject(kind, stack, workers) });
-      console.log(`[soak]   ${handle.workflowId} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}`);
-    }
-    const { board, failure } = await result;
-    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, outcome: 'identical' };
-    if (failure) {
-      record.outcome = 'different';
-      record.detail = failure;
-    } else if (!board) {
-      record.outcome = 'not ended';
-      const status = await stack.cli(['status', handle.workflowId]);
-      record.detail = `${status.stdout}${status.stderr}`;
-      await handle.terminate('soak.ts: not ended by its deadline');
-    } else {
-      try {
-        await assertSameAsReference(stack, board, reference.board, reference.outcomes);
-      } catch (error) {
-        record.outcome = 'different';
-        record.detail = (error as Error).message;
-      }
-    }
-    sweeps.push(record);
-    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
-  }
+  for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
   await stack.destroy();
 
   const byKind = Object.fromEntries(FAULTS.map((f) => [f, 0]));
   for (const sweep of sweeps) for (const fault of sweep.faults) byKind[fault.kind]++;
   const summary = {
     seed: Number(options.seed), minutes: Number(options.minutes), methods, machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
-    references: Object.fromEntries([...references].map(([m, r]) => [m, { seconds: r.seconds, trials: r.board.ranked.length }])),
+    pairs: options.pairs, references: Object.fromEntries([...references].map(([m, r]) => [m, { seconds: r.seconds, trials: r.board.ranked.length }])),
     sweeps: sweeps.length, faults: sweeps.reduce((n, s) => n + s.faults.length, 0), faultsByKind: byKind,
     identical: sweeps.filter((s) => s.outcome === 'identical').length,
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
