@@ -1,7 +1,9 @@
 // A chaos soak: grid, ASHA, median-rule and bayesian sweeps run one after another, for as long as
 // asked, on a private stack (its own Temporal dev server and MinIO; workers as separate processes: one
 // CPU, two GPU, one suggest) while random faults hit it, one at a time, 0.5 to 5 s apart: kill -9 of a
-// GPU, the CPU or the Python suggest worker; a GPU or the CPU worker hung (SIGSTOP) past the 5 s
+// GPU, the CPU or the Python suggest worker; of both GPU workers at once (a GPU node lost), or of every
+// worker at once (a one-machine deployment lost); a GPU or the CPU worker redeployed (SIGTERM: it must
+// drain and exit within 30 s, then starts again); a GPU or the CPU worker hung (SIGSTOP) past the 5 s
 // heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again; a
 // GPU worker killed while the Temporal server is down. Each sweep must end as the same sweep run once
 // without faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
@@ -13,9 +15,10 @@
 // without faults (reuse off) as their reference. Both must end as it did, and where no early-stopping
 // rule lets a trial give its lease back at a rung (grid, bayesian), every trial must have been trained
 // by exactly one of the two.
-//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs]
+//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs] [--faults=...]
+// --faults=kill-gpu-worker,... picks the kinds of fault (default: all of FAULTS).
 // Prints each fault and sweep, then a summary; writes .data/soak/<time>.json; exits 1 when a sweep
-// ended otherwise than its reference, or did not end.
+// ended otherwise than its reference, or did not end, or a redeployed worker did not exit.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +43,12 @@ const METHODS: Record<'grid' | 'asha' | 'median' | 'bayesian', SweepMethod> = {
   bayesian: { search: { ...bayesianSearch, budget: 8 } },
 };
 type Method = keyof typeof METHODS;
-const FAULTS = ['kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage'] as const;
+const FAULTS = [
+  'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
+  'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage',
+] as const;
+/** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
+const DRAIN_MS = 30_000;
 type Fault = typeof FAULTS[number];
 /** A sweep that has not ended this long after its start has not survived (the references take well under a minute). */
 const SWEEP_DEADLINE_MS = 10 * 60_000;
@@ -48,17 +56,28 @@ const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
 
 const { values: options } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'grid,asha,median,bayesian' }, pairs: { type: 'boolean', default: false },
+  faults: { type: 'string', default: FAULTS.join(',') },
 } });
 const methods = options.methods!.split(',') as Method[];
 for (const method of methods) if (!(method in METHODS)) throw new Error(`--methods: unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
+const chosenFaults = options.faults!.split(',') as Fault[];
+for (const fault of chosenFaults) if (!FAULTS.includes(fault)) throw new Error(`--faults: unknown fault "${fault}" (faults: ${FAULTS.join(', ')})`);
 const noSuggestWorker = suggestWorkerMissing();
 if (methods.includes('bayesian') && noSuggestWorker) throw new Error(`--methods: bayesian needs the suggest worker (${noSuggestWorker}); run infra/setup-search.sh, or leave bayesian out`);
 const random = randomStream('soak', Number(options.seed));
 const between = (low: number, high: number) => low + random() * (high - low);
 const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
 
-interface FaultRecord { kind: Fault; atSeconds: number; what: string }
-interface SweepRecord { method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string; trainedTrials?: number }
+interface FaultRecord { kind: Fault; atSeconds: number; what: string; problem?: string }
+interface SweepRecord {
+  method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string;
+  /** Trials that resumed from a checkpoint after an attempt was cut off: where the faults hit training. */
+  resumedTrials?: number;
+  /** Trials this sweep trained rather than reused (--pairs). */
+  trainedTrials?: number;
+}
+
+const resumedTrials = (board: Leaderboard | undefined) => board?.ranked.filter((t) => (t.resumedFromEpoch ?? 0) > 0).length;
 
 /** The workers, restarted in place when a fault kills one. */
 class Workers {
@@ -73,12 +92,29 @@ class Workers {
     return worker;
   }
 
-  async kill(name: string): Promise<void> {
+  /** kill -9 of the named workers at once (a node lost with every process on it), started again 0-3 s later. */
+  async kill(...names: string[]): Promise<void> {
+    const dying = names.map((name) => this.all.get(name)!);
+    for (const worker of dying) worker.kill('SIGKILL');
+    await Promise.all(dying.map((worker) => worker.exited));
+    await sleep(between(0, 3000));
+    await Promise.all(names.map((name) => this.start(name)));
+  }
+
+  /** SIGTERM, as a redeploy sends it; a worker that has not exited `DRAIN_MS` later is killed, and that is the problem returned. */
+  async redeploy(name: string): Promise<{ exitedMs?: number; problem?: string }> {
     const worker = this.all.get(name)!;
-    worker.kill('SIGKILL');
-    await worker.exited;
+    const sent = Date.now();
+    worker.kill('SIGTERM');
+    const drained = await Promise.race([worker.exited.then(() => true), sleep(DRAIN_MS).then(() => false)]);
+    const exitedMs = Date.now() - sent;
+    if (!drained) {
+      worker.kill('SIGKILL');
+      await worker.exited;
+    }
     await sleep(between(0, 3000));
     await this.start(name);
+    return drained ? { exitedMs } : { problem: `${name} still ran ${seconds(DRAIN_MS)} after SIGTERM:\n${worker.output().slice(-2000)}` };
   }
 
   async hang(name: string, ms: number): Promise<void> {
@@ -89,31 +125,45 @@ class Workers {
   }
 }
 
-/** Injects `fault`, waits until the stack is whole again, and says what it did. */
-async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Promise<string> {
+/** Injects `fault`, waits until the stack is whole again, and says what it did (and what went wrong, if anything did). */
+async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Promise<{ what: string; problem?: string }> {
   switch (fault) {
+    case 'redeploy-gpu-worker':
+    case 'redeploy-cpu-worker': {
+      const name = fault === 'redeploy-cpu-worker' ? 'cpu' : pick(['gpu-1', 'gpu-2']);
+      const { exitedMs, problem } = await workers.redeploy(name);
+      return { what: `SIGTERM ${name} (redeploy): ${problem ? 'did not exit, killed' : `exited in ${seconds(exitedMs!)}`}`, problem };
+    }
     case 'kill-gpu-worker': {
       const name = pick(['gpu-1', 'gpu-2']);
       await workers.kill(name);
-      return `kill -9 ${name}`;
+      return { what: `kill -9 ${name}` };
     }
     case 'kill-cpu-worker':
       await workers.kill('cpu');
-      return 'kill -9 cpu';
+      return { what: 'kill -9 cpu' };
+    case 'kill-gpu-node':
+      await workers.kill('gpu-1', 'gpu-2');
+      return { what: 'kill -9 gpu-1 and gpu-2 at once' };
+    case 'kill-every-worker': {
+      const names = [...workers.all.keys()];
+      await workers.kill(...names);
+      return { what: `kill -9 ${names.join(', ')} at once` };
+    }
     case 'kill-suggest-worker': {
       const launcher = workers.all.get('suggest')!;
       const python = pythonChildOf(launcher.pid);
-      if (!python) return 'kill -9 suggest (none running)';
+      if (!python) return { what: 'kill -9 suggest (none running)' };
       process.kill(python, 'SIGKILL');
       await waitFor('the suggest worker started again', async () => { const next = pythonChildOf(launcher.pid); return next !== python && next; }, 60_000, 200);
-      return 'kill -9 suggest (its launcher started it again)';
+      return { what: 'kill -9 suggest (its launcher started it again)' };
     }
     case 'hang-gpu-worker':
     case 'hang-cpu-worker': {
       const name = fault === 'hang-cpu-worker' ? 'cpu' : pick(['gpu-1', 'gpu-2']);
       const ms = between(6000, 15_000);
       await workers.hang(name, ms);
-      return `SIGSTOP ${name} for ${seconds(ms)}`;
+      return { what: `SIGSTOP ${name} for ${seconds(ms)}` };
     }
     case 'kill-gpu-worker-during-outage': {
       // A node lost while the server is down: its attempt can neither heartbeat nor fail until it is back.
@@ -127,7 +177,7 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       await sleep(ms / 2);
       await stack.up('temporal');
       await workers.start(name);
-      return `kill -9 temporal, down ${seconds(ms)}, and ${name} in the middle of it`;
+      return { what: `kill -9 temporal, down ${seconds(ms)}, and ${name} in the middle of it` };
     }
     case 'kill-temporal':
     case 'kill-minio': {
@@ -136,7 +186,7 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       const ms = between(1000, 8000);
       await sleep(ms);
       await stack.up(component);
-      return `kill -9 ${component}, down ${seconds(ms)}`;
+      return { what: `kill -9 ${component}, down ${seconds(ms)}` };
     }
   }
 }
@@ -169,8 +219,8 @@ async function faultsUntil(ended: Promise<unknown>, began: number, label: string
     if (over) break;
     const kind = pick(faults);
     const atSeconds = (Date.now() - began) / 1000;
-    done.push({ kind, atSeconds, what: await inject(kind, stack, workers) });
-    console.log(`[soak]   ${label} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}`);
+    done.push({ kind, atSeconds, ...await inject(kind, stack, workers) });
+    console.log(`[soak]   ${label} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}${done.at(-1)!.problem ? `\n${done.at(-1)!.problem}` : ''}`);
   }
   return done;
 }
@@ -212,8 +262,8 @@ function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fa
     const done = await faultsUntil(result, began, handle.workflowId, stack, workers, faults);
     const ended = await result;
     const verdict = await judge(stack, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
-    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, ...verdict };
-    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
+    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, ...verdict, resumedTrials: resumedTrials(ended.board) };
+    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.resumedTrials ?? '?'} trials resumed, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
     return [record];
   };
 }
@@ -239,7 +289,8 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
     const records: SweepRecord[] = [];
     for (const [i, handle] of handles.entries()) {
       const verdict = await judge(stack, handle, ended[i], outcomes[i], reference);
-      records.push({ method, sweepId: handle.workflowId, seconds, faults: i === 0 ? done : [], ...verdict, trainedTrials: ended[i].board?.ranked.filter((t) => !t.reused).length });
+      const board = ended[i].board;
+      records.push({ method, sweepId: handle.workflowId, seconds, faults: i === 0 ? done : [], ...verdict, resumedTrials: resumedTrials(board), trainedTrials: board?.ranked.filter((t) => !t.reused).length });
     }
     const [a, b] = ended.map((e) => e.board);
     if (a && b) {
@@ -250,7 +301,7 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
         records[1].detail = [records[1].detail, `not trained by exactly one of the two sweeps: ${twice.join(', ')}`].filter(Boolean).join('\n');
       }
     }
-    console.log(`[soak] ${method} pair ${handles.map((h) => h.workflowId).join(' + ')} (seed ${seed}): ${records.map((r) => `${r.outcome}, ${r.trainedTrials ?? '?'} trained`).join('; ')} ` +
+    console.log(`[soak] ${method} pair ${handles.map((h) => h.workflowId).join(' + ')} (seed ${seed}): ${records.map((r) => `${r.outcome}, ${r.trainedTrials ?? '?'} trained, ${r.resumedTrials ?? '?'} resumed`).join('; ')} ` +
       `after ${done.length} faults, ${seconds.toFixed(1)} s (reference after, ${referenceSeconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${records.map((r) => (r.detail ? `\n${r.detail}` : '')).join('')}`);
     return records;
   };
@@ -262,7 +313,7 @@ async function main(): Promise<void> {
   const stack = await startPrivateStack();
   const workers = new Workers(stack);
   await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
-  const faults = FAULTS.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
+  const faults = chosenFaults.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
   const references = new Map<Method, SweepOutcome & { seconds: number }>();
   if (!options.pairs) {
     for (const method of methods) {
@@ -285,13 +336,14 @@ async function main(): Promise<void> {
     sweeps: sweeps.length, faults: sweeps.reduce((n, s) => n + s.faults.length, 0), faultsByKind: byKind,
     identical: sweeps.filter((s) => s.outcome === 'identical').length,
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
+    faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${out}`);
-  process.exitCode = summary.failures.length ? 1 : 0;
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${out}`);
+  process.exitCode = summary.failures.length || summary.faultProblems.length ? 1 : 0;
 }
 
 main().catch((error: unknown) => {
