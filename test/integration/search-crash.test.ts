@@ -14,10 +14,11 @@ import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
   FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameOutcome, ashaSearch as search, bayesianSearch, checkpointedEpochs,
-  medianSearch, outcomeOf, pythonChildOf, startSweepOn,
+  keepEveryVersion, longGrid, medianSearch, notTrainedOnce, outcomeOf, pythonChildOf, startSweepOn, trainingRecord,
 } from './search-runs';
 import { tinyFlowerDataset, uniqueId } from './harness';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
+import { leaderboardQuery } from '../../workflows/contract';
 
 const queues = { cpuQueue: 'search-crash-cpu', gpuQueue: 'search-crash-gpu' };
 const noSuggestWorker = suggestWorkerMissing();
@@ -153,6 +154,45 @@ test('a bayesian search across kill -9 of the suggest worker, the training worke
   figures.add(`bayesian search (${bayesianSearch.budget} trials of 60 epochs in batches of 2, TPE from the third; reference ${seconds(referenceMs)}): ` +
     `kill -9 of the Python suggest worker (started again by its launcher), of the GPU worker with run ${victim.trial.run} at epoch ${savedBeforeKill} (resumed from ${killed.resumedFromEpoch}), then of the Temporal server ` +
     `with run ${second.trial.run} at epoch ${second.epoch}; the same ${bayesianSearch.budget} configurations as the reference; metrics and weights identical`);
+});
+
+test('two sweeps sharing their trials across kill -9 of the training worker: each trial trained by exactly one of them, both ending as an uninterrupted run', async () => {
+  // Reuse on, so the second sweep waits for the first's training leases and reuses what it stored; a seed
+  // of its own, so no earlier test stored these trials.
+  const seed = 4242;
+  // Every write of the trials' checkpoint pointers kept: who trained which epochs (trainingRecord).
+  await keepEveryVersion(stack);
+  const since = new Date(Date.now() - 1000);
+  const start = (name: string) => startSweepOn(stack, queues, `search-crash-shared-${name}`, { grid: longGrid }, 'search-crash', { reuse: true, seed });
+  const sweeps = [await start('a'), await start('b')];
+  const victim = await waitFor('a shared trial training mid-way', async () => {
+    for (const sweep of sweeps) {
+      for (const trial of (await sweep.query(leaderboardQuery)).running) {
+        const epoch = await checkpointedEpochs(stack, trial.trialId, sweep.workflowId);
+        if (epoch > 5 && epoch < trial.epochs - 5) return { ...trial, epoch };
+      }
+    }
+    return undefined;
+  }, 120_000, 50);
+  gpuWorker.kill('SIGKILL');
+  await gpuWorker.exited;
+  gpuWorker = stack.spawnWorker('gpu', queues);
+  await gpuWorker.ready;
+  const boards = await Promise.all(sweeps.map((sweep) => sweep.result() as Promise<Leaderboard>));
+  // Read before the reference, which trains the same trials again (reuse off) and rewrites what they stored.
+  const outcomes = await Promise.all(boards.map((board) => outcomeOf(stack, board)));
+  assert.deepEqual(notTrainedOnce(boards[0], boards[1]), [], 'each trial trained by exactly one of the two sweeps, the other reusing it');
+  for (const trial of boards[0].ranked) {
+    const record = await trainingRecord(stack, trial.trialId, sweeps.map((sweep) => sweep.workflowId), since);
+    assert.equal(record.sweeps.length, 1, `run ${trial.run}: its epochs were trained by ${record.sweeps.join(' and ') || 'no sweep'}`);
+    assert.deepEqual(record.twice, [], `run ${trial.run}: no epoch trained twice`);
+  }
+  const reference = await outcomeOf(stack, await (await startSweepOn(stack, queues, 'search-crash-shared-reference', { grid: longGrid }, 'search-crash', { seed })).result() as Leaderboard);
+  for (const outcome of outcomes) assertSameOutcome(outcome, reference);
+  const killed = boards.flatMap((board) => board.ranked).find((t) => t.trialId === victim.trialId && !t.reused)!;
+  assert.ok((killed.resumedFromEpoch ?? 0) >= victim.epoch, `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${victim.epoch} or later), not from epoch 0`);
+  figures.add(`two grid sweeps sharing their 4 trials of 60 epochs: kill -9 of the GPU worker with run ${victim.run} at epoch ${victim.epoch} (resumed from ${killed.resumedFromEpoch}); ` +
+    `trained ${boards.map((b) => b.ranked.filter((t) => !t.reused).length).join(' and ')} of the 4, each by one sweep, no epoch twice (checkpoint pointer versions); both identical to an uninterrupted run`);
 });
 
 test('a suggest worker that cannot start (a broken search venv) does not take the CPU role beside it down: a warning, and the CPU worker polls', async () => {

@@ -4,7 +4,9 @@
 // test images, and each trial's per-epoch metrics and kept head weights, bit for bit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { GetObjectCommand, ListObjectVersionsCommand, ObjectVersion, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { WorkflowHandle } from '@temporalio/client';
+import { CheckpointPointer } from '../../activities/checkpoints';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { parseS3Url } from '../../platform/storage';
@@ -114,4 +116,64 @@ export function assertSameOutcome(run: SweepOutcome, reference: SweepOutcome): v
     assert.deepEqual(actual.epochs, expected.epochs, `${trialId}: per-epoch metrics equal the uninterrupted run's`);
     assert.ok(actual.head.equals(expected.head), `${trialId}: kept weights equal, bit for bit`);
   }
+}
+
+/** Trials that not exactly one of two sweeps sharing them trained (the other reused them), as "run N: both" or "run N: neither". */
+export function notTrainedOnce(a: Leaderboard, b: Leaderboard): string[] {
+  return a.ranked.flatMap((trial) => {
+    const twin = b.ranked.find((t) => t.trialId === trial.trialId);
+    const trainers = [trial, twin].filter((t) => t && !t.reused).length;
+    return trainers === 1 ? [] : [`run ${trial.run}: ${trainers ? 'both' : 'neither'}`];
+  });
+}
+
+/** Versioning on the stack's bucket: every write of a trial's checkpoint pointer stays readable (trainingRecord). */
+export async function keepEveryVersion(stack: PrivateStack): Promise<void> {
+  await stack.s3.send(new PutBucketVersioningCommand({ Bucket: stack.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+}
+
+/** Who trained a trial, read from its checkpoint pointer's versions (the bucket must keep them: keepEveryVersion). */
+export interface TrainingRecord {
+  /** The sweeps whose attempts moved the pointer past an epoch: those that trained some of it. */
+  sweeps: string[];
+  /** How many epochs they trained, each time counted (one per move of the pointer). */
+  epochs: number;
+  /** Epochs the pointer moved to more than once: trained twice. */
+  twice: number[];
+}
+
+/**
+ * The pointer moves once per checkpointed epoch (the sweeps here checkpoint every epoch), written by
+ * its owner; an attempt's first write is its claim, which resumes where the pointer was and trains
+ * nothing. So the writes after each owner's first, by the sweeps in `sweepIds` since `since`, are the
+ * epochs those sweeps trained; an epoch among them twice was trained twice.
+ */
+export async function trainingRecord(stack: PrivateStack, trialId: string, sweepIds: readonly string[], since: Date): Promise<TrainingRecord> {
+  const key = artifactKeys.trialCheckpoint(trialId);
+  const versions: ObjectVersion[] = [];
+  // Listed newest first, page by page: stop at the first write before `since`.
+  for (let page = { KeyMarker: undefined as string | undefined, VersionIdMarker: undefined as string | undefined }; ;) {
+    const listed = await stack.s3.send(new ListObjectVersionsCommand({ Bucket: stack.bucket, Prefix: key, ...page }));
+    const recent = (listed.Versions ?? []).filter((v) => v.Key === key);
+    versions.push(...recent.filter((v) => v.LastModified! >= since));
+    if (!listed.IsTruncated || recent.some((v) => v.LastModified! < since)) break;
+    page = { KeyMarker: listed.NextKeyMarker, VersionIdMarker: listed.NextVersionIdMarker };
+  }
+  const pointers = await Promise.all(versions.reverse().map(async (v) => {
+    const response = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: v.VersionId }));
+    return JSON.parse(await response.Body!.transformToString()) as CheckpointPointer;
+  }));
+  const owners = new Set<string>();
+  const trainers = new Set<string>();
+  const moves = new Map<number, number>();
+  for (const pointer of pointers) {
+    if (!owners.has(pointer.owner!)) {
+      owners.add(pointer.owner!);
+      continue;
+    }
+    if (!sweepIds.includes(pointer.sweepId)) continue;
+    trainers.add(pointer.sweepId);
+    moves.set(pointer.epoch, (moves.get(pointer.epoch) ?? 0) + 1);
+  }
+  return { sweeps: [...trainers], epochs: [...moves.values()].reduce((sum, n) => sum + n, 0), twice: [...moves].filter(([, n]) => n > 1).map(([epoch]) => epoch) };
 }

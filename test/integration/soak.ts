@@ -14,7 +14,10 @@
 // own (new trials, features not yet extracted), while the faults hit both; then that spec once more
 // without faults (reuse off) as their reference. Both must end as it did, and where no early-stopping
 // rule lets a trial give its lease back at a rung (grid, bayesian), every trial must have been trained
-// by exactly one of the two.
+// by exactly one of the two (its checkpoint pointer moved by one sweep only, and the sweeps' summaries
+// say the same: one trained, the other reused).
+// The bucket keeps every version of every object, so each trial's checkpoint pointer tells who trained
+// which epoch: no epoch may be trained twice (a pair with early stopping: only counted).
 //   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs] [--faults=...]
 // --faults=kill-gpu-worker,... picks the kinds of fault (default: all of FAULTS).
 // Prints each fault and sweep, then a summary; writes .data/soak/<time>.json; exits 1 when a sweep
@@ -32,7 +35,8 @@ import { seconds, sleep, waitFor } from './fault-figures';
 import { tinyFlowerDataset } from './harness';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import {
-  SweepMethod, SweepOutcome, ashaSearch, assertSameOutcome, bayesianSearch, longGrid, medianSearch, outcomeOf, pythonChildOf, startSweepOn,
+  SweepMethod, SweepOutcome, ashaSearch, assertSameOutcome, bayesianSearch, keepEveryVersion, longGrid, medianSearch, notTrainedOnce, outcomeOf, pythonChildOf, startSweepOn,
+  trainingRecord,
 } from './search-runs';
 
 // Twice the crash tests' budgets: more rungs, decisions and batches for faults to land in.
@@ -75,7 +79,40 @@ interface SweepRecord {
   resumedTrials?: number;
   /** Trials this sweep trained rather than reused (--pairs). */
   trainedTrials?: number;
+  /** Epochs of its trials trained (a pair: by either sweep), and of those, trained more than once: from the checkpoint pointers' versions. */
+  epochsTrained?: number;
+  epochsTrainedTwice?: number;
 }
+
+/**
+ * How the sweeps `sweepIds` trained the trials of `board` since `since` (search-runs.ts, trainingRecord):
+ * epochs trained twice and, where a trial must have been trained by one sweep only (`exclusive`), the trials
+ * more than one trained. Faults may cost the epoch in progress, which is never checkpointed twice.
+ */
+async function trainingProblems(stack: PrivateStack, board: Leaderboard, sweepIds: string[], since: Date, exclusive: boolean): Promise<{ epochs: number; twice: number; problems: string[] }> {
+  let [epochs, twice] = [0, 0];
+  const problems: string[] = [];
+  // A configuration drawn twice is one trial, trained once.
+  for (const trial of board.ranked.filter((t) => t.sameAs === undefined)) {
+    const record = await trainingRecord(stack, trial.trialId, sweepIds, since);
+    epochs += record.epochs;
+    twice += record.twice.length;
+    if (exclusive && record.twice.length) problems.push(`run ${trial.run}: epochs ${record.twice.join(', ')} trained twice`);
+    if (exclusive && record.epochs !== trial.epochsDone) problems.push(`run ${trial.run}: ${record.epochs} epochs trained of its ${trial.epochsDone}`);
+    if (exclusive && record.sweeps.length > 1) problems.push(`run ${trial.run}: trained by ${record.sweeps.join(' and ')}`);
+  }
+  return { epochs, twice, problems };
+}
+
+/** Marks `record` different for `problems`, beside what was found before. */
+function addProblems(record: SweepRecord, problems: string[]): void {
+  if (!problems.length) return;
+  record.outcome = 'different';
+  record.detail = [record.detail, ...problems].filter(Boolean).join('\n');
+}
+
+/** Whether an early-stopping rule lets a trial give its lease back at a rung, so that two sweeps may each train part of it. */
+const sharesTrialsAtRungs = (method: Method) => 'search' in METHODS[method] && 'earlyStopping' in METHODS[method].search;
 
 const resumedTrials = (board: Leaderboard | undefined) => board?.ranked.filter((t) => (t.resumedFromEpoch ?? 0) > 0).length;
 
@@ -241,15 +278,6 @@ async function judge(stack: PrivateStack, handle: WorkflowHandle, ended: { board
   }
 }
 
-/** Trials that not exactly one of the two sweeps trained (the other reused them), as "run N: both" or "run N: neither". */
-function notTrainedOnce(a: Leaderboard, b: Leaderboard): string[] {
-  return a.ranked.flatMap((trial) => {
-    const twin = b.ranked.find((t) => t.trialId === trial.trialId);
-    const trainers = [trial, twin].filter((t) => t && !t.reused).length;
-    return trainers === 1 ? [] : [`run ${trial.run}: ${trainers ? 'both' : 'neither'}`];
-  });
-}
-
 type Round = (method: Method, round: number) => Promise<SweepRecord[]>;
 
 /** One sweep through faults, against the reference run before them. */
@@ -263,7 +291,12 @@ function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fa
     const ended = await result;
     const verdict = await judge(stack, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
     const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, ...verdict, resumedTrials: resumedTrials(ended.board) };
-    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.resumedTrials ?? '?'} trials resumed, ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
+    if (ended.board) {
+      const { epochs, twice, problems } = await trainingProblems(stack, ended.board, [handle.workflowId], new Date(began - 1000), true);
+      Object.assign(record, { epochsTrained: epochs, epochsTrainedTwice: twice });
+      addProblems(record, problems);
+    }
+    console.log(`[soak] ${method} ${handle.workflowId}: ${record.outcome} after ${done.length} faults, ${record.resumedTrials ?? '?'} trials resumed, ${record.epochsTrained ?? '?'} epochs trained (${record.epochsTrainedTwice ?? '?'} twice), ${record.seconds.toFixed(1)} s (reference ${reference.seconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${record.detail ? `\n${record.detail}` : ''}`);
     return [record];
   };
 }
@@ -294,15 +327,14 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
     }
     const [a, b] = ended.map((e) => e.board);
     if (a && b) {
-      const twice = notTrainedOnce(a, b);
-      const exclusive = !('search' in METHODS[method] && 'earlyStopping' in METHODS[method].search);
-      if (twice.length && exclusive) {
-        records[1].outcome = 'different';
-        records[1].detail = [records[1].detail, `not trained by exactly one of the two sweeps: ${twice.join(', ')}`].filter(Boolean).join('\n');
-      }
+      const exclusive = !sharesTrialsAtRungs(method);
+      const { epochs, twice, problems } = await trainingProblems(stack, a, handles.map((h) => h.workflowId), new Date(began - 1000), exclusive);
+      Object.assign(records[0], { epochsTrained: epochs, epochsTrainedTwice: twice });
+      const flags = notTrainedOnce(a, b);
+      addProblems(records[1], [...problems, ...(exclusive && flags.length ? [`not reported trained by exactly one of the two sweeps: ${flags.join(', ')}`] : [])]);
     }
     console.log(`[soak] ${method} pair ${handles.map((h) => h.workflowId).join(' + ')} (seed ${seed}): ${records.map((r) => `${r.outcome}, ${r.trainedTrials ?? '?'} trained, ${r.resumedTrials ?? '?'} resumed`).join('; ')} ` +
-      `after ${done.length} faults, ${seconds.toFixed(1)} s (reference after, ${referenceSeconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${records.map((r) => (r.detail ? `\n${r.detail}` : '')).join('')}`);
+      `after ${done.length} faults, ${records[0].epochsTrained ?? '?'} epochs trained (${records[0].epochsTrainedTwice ?? '?'} twice), ${seconds.toFixed(1)} s (reference after, ${referenceSeconds.toFixed(1)} s) [load ${os.loadavg()[0].toFixed(1)}]${records.map((r) => (r.detail ? `\n${r.detail}` : '')).join('')}`);
     return records;
   };
 }
@@ -311,6 +343,7 @@ async function main(): Promise<void> {
   const deadline = Date.now() + Number(options.minutes) * 60_000;
   await tinyFlowerDataset();
   const stack = await startPrivateStack();
+  await keepEveryVersion(stack);
   const workers = new Workers(stack);
   await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
   const faults = chosenFaults.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
@@ -336,13 +369,14 @@ async function main(): Promise<void> {
     sweeps: sweeps.length, faults: sweeps.reduce((n, s) => n + s.faults.length, 0), faultsByKind: byKind,
     identical: sweeps.filter((s) => s.outcome === 'identical').length,
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
+    epochsTrained: sweeps.reduce((n, s) => n + (s.epochsTrained ?? 0), 0), epochsTrainedTwice: sweeps.reduce((n, s) => n + (s.epochsTrainedTwice ?? 0), 0),
     faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${out}`);
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${out}`);
   process.exitCode = summary.failures.length || summary.faultProblems.length ? 1 : 0;
 }
 
