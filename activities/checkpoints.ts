@@ -7,7 +7,9 @@
 //    attempt claims it when it starts (a conditional write on the version it read) and moves it only
 //    with conditional writes on the version it wrote last. A later claim changes the version, so an
 //    earlier attempt's next move fails and that attempt stops: it never moves the pointer or deletes
-//    anything again. Claims are ordered by the store, so the newest claimer owns the trial.
+//    anything again. Claims are ordered by the store, so the newest claimer owns the trial. An attempt
+//    that Temporal has already given up on (a later attempt, or the trial's next segment, owns the
+//    pointer) does not claim: woken from a hang, it would fence the live attempt.
 // 2. Deletes follow moves. Only the owner deletes, only its own previous weights, and only after the
 //    pointer names newer ones; a claimer resumes from what the pointer names at its claim, never older.
 //    The best-so-far weights (a trial that keeps its best epoch) are the best epoch's checkpoint (for a
@@ -70,8 +72,29 @@ export interface CheckpointPointer {
   adamStep: number;
   /** The attempt that claimed the pointer last; only it may move the pointer. */
   owner?: string;
+  /** Which activity attempt of which trial workflow run `owner` is (pointers written before 2026-12-04 lack it). */
+  attempt?: AttemptRef;
   /** The best epoch so far by the trial's objective and its weights; only for trials that keep their best epoch. */
   best?: { epoch: number; weightsKey: string };
+}
+
+/** What an attempt stores at a checkpoint; the protocol adds the weights' keys and the owner. */
+export type CheckpointState = Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'attempt' | 'best'>;
+
+/** A trainTrial attempt: its trial workflow run, the activity's sequence number in it (one per segment) and the attempt. */
+export interface AttemptRef {
+  runId: string;
+  activity: number;
+  attempt: number;
+}
+
+/**
+ * Temporal starts a later activity of a workflow run only after the earlier one ended, and a retry only
+ * after the attempt before it failed or timed out: an attempt with `earlier` as its ref has been given
+ * up on once one with `later` exists, and whatever it stores now would undo the later one's work.
+ */
+export function supersedes(later: AttemptRef, earlier: AttemptRef): boolean {
+  return later.runId === earlier.runId && (later.activity > earlier.activity || (later.activity === earlier.activity && later.attempt > earlier.attempt));
 }
 
 /** Where an attempt starts: the claimed pointer's state, and its weights unless it starts from scratch. */
@@ -82,6 +105,19 @@ export interface ResumePoint {
   bestWeights?: Uint8Array;
   /** Set when the pointer named missing weights and an older checkpoint (or epoch 0) was used. */
   repaired?: string;
+}
+
+/**
+ * A later attempt of the same trial workflow run owns the checkpoint, so this one was given up on before
+ * it claimed (its worker hung or was cut off from Temporal past the heartbeat timeout): it must not claim,
+ * or it would fence the live attempt and, if the trial has gone past this attempt's segment, wind the
+ * trial back to epoch 0.
+ */
+export class SupersededAttemptError extends Error {
+  constructor(trialId: string, owner: string) {
+    super(`a later attempt of this trial workflow (${owner}) owns the checkpoint of trial ${trialId}; this attempt was superseded before it started training and stops without writing`);
+    this.name = 'SupersededAttemptError';
+  }
 }
 
 /** This attempt no longer owns the trial's checkpoint: a newer attempt claimed it. */
@@ -100,6 +136,7 @@ export class TrialCheckpoint {
     private readonly store: CheckpointStore,
     private readonly trialId: string,
     private readonly owner: string,
+    private readonly attempt: AttemptRef | undefined,
     private etag: string,
     private weightsKey: string | undefined,
     private best: CheckpointPointer['best'],
@@ -118,20 +155,24 @@ export class TrialCheckpoint {
    * A claim loses only when the pointer moved between read and write (an earlier attempt finished an
    * epoch); it then reads again, a few times at most.
    */
-  static async claim(store: CheckpointStore, trialId: string, sweepId: string, owner: string, usable: (pointer: CheckpointPointer) => boolean): Promise<{ checkpoint: TrialCheckpoint; resume: ResumePoint }> {
+  static async claim(
+    store: CheckpointStore, trialId: string, sweepId: string, owner: string, usable: (pointer: CheckpointPointer) => boolean, attempt?: AttemptRef,
+  ): Promise<{ checkpoint: TrialCheckpoint; resume: ResumePoint }> {
     const key = artifactKeys.trialCheckpoint(trialId);
-    for (let attempt = 1; ; attempt++) {
+    for (let tries = 1; ; tries++) {
       const current = await store.read(key);
       const found = current ? JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer : undefined;
+      // A claim fences every earlier owner; one by an attempt given up on would fence a live one (rule 1).
+      if (attempt && found?.attempt && supersedes(found.attempt, attempt)) throw new SupersededAttemptError(trialId, found.owner ?? 'unknown');
       const resume = found && usable(found) ? await resumePoint(store, trialId, found) : { pointer: { sweepId, epoch: 0, epochs: [], adamStep: 0 } };
-      const claimed: CheckpointPointer = { ...resume.pointer, owner };
+      const claimed: CheckpointPointer = { ...resume.pointer, owner, attempt };
       try {
         const etag = await store.putIf(key, pointerBytes(claimed), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
         // The previous owner's weights stay until this owner has moved past them (rule 2).
         const staleBest = found?.best?.weightsKey === resume.pointer.best?.weightsKey ? undefined : found?.best?.weightsKey;
-        return { checkpoint: new TrialCheckpoint(store, trialId, owner, etag, found?.weightsKey, resume.pointer.best, staleBest, !current), resume: { ...resume, pointer: claimed } };
+        return { checkpoint: new TrialCheckpoint(store, trialId, owner, attempt, etag, found?.weightsKey, resume.pointer.best, staleBest, !current), resume: { ...resume, pointer: claimed } };
       } catch (error) {
-        if (!(error instanceof PreconditionFailedError) || attempt >= CLAIM_TRIES) throw error;
+        if (!(error instanceof PreconditionFailedError) || tries >= CLAIM_TRIES) throw error;
       }
     }
   }
@@ -146,7 +187,7 @@ export class TrialCheckpoint {
    * run in parallel too: each phase costs one round trip, not one per object. Throws
    * CheckpointFencedError once a newer attempt owns it.
    */
-  async save(pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>, weights: Uint8Array, best?: { epoch: number; weights: Uint8Array }, alongside?: () => Promise<void>): Promise<void> {
+  async save(pointer: CheckpointState, weights: Uint8Array, best?: { epoch: number; weights: Uint8Array }, alongside?: () => Promise<void>): Promise<void> {
     const weightsKey = artifactKeys.trialCheckpointWeights(this.trialId, pointer.epoch);
     const previousBest = this.best;
     const writes = [this.store.put(weightsKey, weights)];
@@ -159,7 +200,7 @@ export class TrialCheckpoint {
       this.best = { epoch: best.epoch, weightsKey: bestKey };
     }
     await allSettledOrThrow([...writes, ...(alongside ? [alongside()] : [])]);
-    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, ...(this.best ? { best: this.best } : {}) };
+    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, attempt: this.attempt, ...(this.best ? { best: this.best } : {}) };
     try {
       this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
     } catch (error) {
@@ -243,4 +284,10 @@ async function resumePoint(store: CheckpointStore, trialId: string, pointer: Che
 /** A unique name for this attempt: which activity attempt it is, plus a nonce (two processes may report the same attempt). */
 export function attemptOwner(workflowId: string, activityId: string, attempt: number): string {
   return `${workflowId}/${activityId}#${attempt}.${randomUUID().slice(0, 8)}`;
+}
+
+/** The attempt's ref for `supersedes`, where its activity id is the SDK's sequence number (always, for trainTrial). */
+export function attemptRef(runId: string | undefined, activityId: string, attempt: number): AttemptRef | undefined {
+  const activity = Number(activityId);
+  return runId && Number.isInteger(activity) ? { runId, activity, attempt } : undefined;
 }

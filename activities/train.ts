@@ -23,7 +23,7 @@ import { initTensorflow } from '../model/tf-backend';
 import { nodeName } from '../platform/config';
 import { openFeatureSet } from '../platform/feature-cache';
 import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
-import { CheckpointPointer, CheckpointStore, TrialCheckpoint, attemptOwner, s3CheckpointStore } from './checkpoints';
+import { CheckpointState, CheckpointStore, TrialCheckpoint, attemptOwner, attemptRef, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
 import { evaluateHeadOnSplit } from './evaluate';
 import { testScores } from '../lib/test-scores';
@@ -32,7 +32,7 @@ import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboa
 
 /** Epochs trained since the last checkpoint: what the next one stores. */
 interface Unsaved {
-  pointer: Omit<CheckpointPointer, 'weightsKey' | 'owner' | 'best'>;
+  pointer: CheckpointState;
   /** Weights and Adam moments after `pointer.epoch`. */
   state: Uint8Array;
   /** The best epoch so far and its state (a trial that keeps its best epoch). */
@@ -84,7 +84,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     // Without reuse, only this sweep's own earlier attempts count: another sweep's checkpoint (even a
     // finished one) would make "retrain" a no-op.
     // A checkpoint past `until` (another sweep went further) cannot be wound back: train from scratch.
-    (saved) => (input.reuse || saved.sweepId === input.sweepId) && saved.epoch <= until);
+    (saved) => (input.reuse || saved.sweepId === input.sweepId) && saved.epoch <= until,
+    attemptRef(trainedBy, info.activityId, info.attempt));
   if (resume.repaired) log.warn(`trial ${trial.trialId}: ${resume.repaired}`);
   const start = resume.weights
     ? decodeState(shape, resume.weights, resume.pointer.adamStep)

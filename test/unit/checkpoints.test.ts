@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { CheckpointFencedError, CheckpointPointer, CheckpointStore, TrialCheckpoint } from '../../activities/checkpoints';
+import {
+  AttemptRef, CheckpointFencedError, CheckpointPointer, CheckpointStore, SupersededAttemptError, TrialCheckpoint, supersedes,
+} from '../../activities/checkpoints';
 import { PreconditionFailedError } from '../../platform/object-store';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { randomStream } from '../../lib/random';
@@ -362,6 +364,59 @@ describe('checkpoint protocol', () => {
     assert.equal(resume.weights, undefined);
     assert.match(resume.repaired!, /restarted from epoch 0/);
     assert.equal(await attempt(store, 'after-repair', 3), uninterrupted(3));
+  });
+
+  describe('an attempt Temporal has given up on does not claim (found by the soak: a GPU worker hung right after it took a segment\'s attempt)', () => {
+    const ref = (activity: number, attempt: number, runId = 'trial-run'): AttemptRef => ({ runId, activity, attempt });
+    /** An attempt that claims with `attemptRef` and saves epochs `from`+1 to `to`. */
+    const claimAndSave = async (store: CheckpointStore, owner: string, attemptRef: AttemptRef, to: number, usable = (p: CheckpointPointer) => p.epoch <= to) => {
+      const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, usable, attemptRef);
+      for (let e = resume.pointer.epoch; e < to; e++) {
+        await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: Array.from({ length: e + 1 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, `state ${e + 1}`));
+      }
+      return { checkpoint, resumedFrom: resume.pointer.epoch };
+    };
+
+    test('supersedes: a later segment of the run, or a later attempt of the same segment; never another run', () => {
+      assert.equal(supersedes(ref(3, 1), ref(2, 2)), true);
+      assert.equal(supersedes(ref(2, 3), ref(2, 2)), true);
+      assert.equal(supersedes(ref(2, 2), ref(2, 2)), false, 'the same attempt delivered to two processes: the newer claim wins, as before');
+      assert.equal(supersedes(ref(2, 1), ref(2, 2)), false);
+      assert.equal(supersedes(ref(1, 5), ref(2, 1)), false);
+      assert.equal(supersedes(ref(3, 1, 'a later run of the same workflow id'), ref(1, 1)), false);
+    });
+
+    test('a stale attempt of an earlier segment, woken after the next segment trained past its end, leaves the trial to the live attempt', async () => {
+      // Segment 2 (to epoch 8): its attempt 3 finished it; segment 3 (to 16) trains on. Attempt 2 of segment 2 took
+      // its task, hung before its claim, was retried (attempt 3), and wakes now.
+      const store = new MemoryStore();
+      await claimAndSave(store, 'segment-2-attempt-3', ref(2, 3), 8);
+      const { checkpoint: live } = await claimAndSave(store, 'segment-3-attempt-1', ref(3, 1), 14, (p) => p.epoch <= 16);
+      const before = store.pointer();
+      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'segment-2-attempt-2', (p) => p.epoch <= 8, ref(2, 2)), SupersededAttemptError);
+      assert.deepEqual(store.pointer(), before, 'the pointer is untouched: on the code before, this claim found epoch 14 past its end and restarted the trial at epoch 0');
+      await live.save({ sweepId: SWEEP, epoch: 15, epochs: Array.from({ length: 15 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * 15 }, encode(15, 'state 15'));
+      assert.equal(store.pointer()!.epoch, 15, 'the live attempt saves on, not fenced');
+    });
+
+    test('a stale attempt of the same segment does not fence its retry', async () => {
+      const store = new MemoryStore();
+      const { checkpoint: retry } = await claimAndSave(store, 'attempt-2', ref(1, 2), 3);
+      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'attempt-1', () => true, ref(1, 1)), SupersededAttemptError);
+      await retry.save({ sweepId: SWEEP, epoch: 4, epochs: Array.from({ length: 4 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * 4 }, encode(4, 'state 4'));
+      assert.equal(store.pointer()!.owner, 'attempt-2');
+    });
+
+    test('another run of the trial workflow (the sweep id used again) claims as before; so do attempts whose pointer names no attempt (written before)', async () => {
+      const store = new MemoryStore();
+      await claimAndSave(store, 'old-run-segment-3', ref(3, 1, 'old run'), 16, () => true);
+      const { resumedFrom } = await claimAndSave(store, 'new-run-segment-1', ref(1, 1, 'new run'), 8);
+      assert.equal(resumedFrom, 0, 'past its end: from scratch, as before');
+      await attempt(store, 'no-ref', 8);
+      assert.equal(store.pointer()!.attempt, undefined, 'an attempt without a ref leaves none behind');
+      const { resumedFrom: after } = await claimAndSave(store, 'with-ref', ref(1, 1, 'new run'), 8);
+      assert.equal(after, 8);
+    });
   });
 
   test('a pointer the caller may not use (another sweep without reuse) is claimed at epoch 0 under this sweep', async () => {
