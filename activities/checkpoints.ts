@@ -97,6 +97,12 @@ export function supersedes(later: AttemptRef, earlier: AttemptRef): boolean {
   return later.runId === earlier.runId && (later.activity > earlier.activity || (later.activity === earlier.activity && later.attempt > earlier.attempt));
 }
 
+/** How a claimer tells it has been given up on: its ref (for `supersedes`), and a check that throws once Temporal may have presumed it dead. */
+export interface ClaimChecks {
+  attempt?: AttemptRef;
+  stillCurrent?: () => void;
+}
+
 /** Where an attempt starts: the claimed pointer's state, and its weights unless it starts from scratch. */
 export interface ResumePoint {
   pointer: CheckpointPointer;
@@ -156,14 +162,18 @@ export class TrialCheckpoint {
    * epoch); it then reads again, a few times at most.
    */
   static async claim(
-    store: CheckpointStore, trialId: string, sweepId: string, owner: string, usable: (pointer: CheckpointPointer) => boolean, attempt?: AttemptRef,
+    store: CheckpointStore, trialId: string, sweepId: string, owner: string, usable: (pointer: CheckpointPointer) => boolean, given: ClaimChecks = {},
   ): Promise<{ checkpoint: TrialCheckpoint; resume: ResumePoint }> {
     const key = artifactKeys.trialCheckpoint(trialId);
+    const { attempt } = given;
     for (let tries = 1; ; tries++) {
       const current = await store.read(key);
       const found = current ? JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer : undefined;
       // A claim fences every earlier owner; one by an attempt given up on would fence a live one (rule 1).
+      // Checked after each read: the claim below is conditional on it, so a hang after the check
+      // that lets the pointer move makes the claim fail and the checks run again.
       if (attempt && found?.attempt && supersedes(found.attempt, attempt)) throw new SupersededAttemptError(trialId, found.owner ?? 'unknown');
+      given.stillCurrent?.();
       const resume = found && usable(found) ? await resumePoint(store, trialId, found) : { pointer: { sweepId, epoch: 0, epochs: [], adamStep: 0 } };
       const claimed: CheckpointPointer = { ...resume.pointer, owner, attempt };
       try {

@@ -85,7 +85,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     // finished one) would make "retrain" a no-op.
     // A checkpoint past `until` (another sweep went further) cannot be wound back: train from scratch.
     (saved) => (input.reuse || saved.sweepId === input.sweepId) && saved.epoch <= until,
-    attemptRef(trainedBy, info.activityId, info.attempt));
+    // Given up on (a later attempt of this run owns the pointer, or this process lost Temporal for the
+    // heartbeat timeout since the attempt was scheduled: it hung, or was cut off): no claim.
+    { attempt: attemptRef(trainedBy, info.activityId, info.attempt), stillCurrent: () => throwIfPresumedDead(info.currentAttemptScheduledTimestampMs || startedAt) });
   if (resume.repaired) log.warn(`trial ${trial.trialId}: ${resume.repaired}`);
   const start = resume.weights
     ? decodeState(shape, resume.weights, resume.pointer.adamStep)

@@ -370,7 +370,7 @@ describe('checkpoint protocol', () => {
     const ref = (activity: number, attempt: number, runId = 'trial-run'): AttemptRef => ({ runId, activity, attempt });
     /** An attempt that claims with `attemptRef` and saves epochs `from`+1 to `to`. */
     const claimAndSave = async (store: CheckpointStore, owner: string, attemptRef: AttemptRef, to: number, usable = (p: CheckpointPointer) => p.epoch <= to) => {
-      const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, usable, attemptRef);
+      const { checkpoint, resume } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, owner, usable, { attempt: attemptRef });
       for (let e = resume.pointer.epoch; e < to; e++) {
         await checkpoint.save({ sweepId: SWEEP, epoch: e + 1, epochs: Array.from({ length: e + 1 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * (e + 1) }, encode(e + 1, `state ${e + 1}`));
       }
@@ -393,7 +393,7 @@ describe('checkpoint protocol', () => {
       await claimAndSave(store, 'segment-2-attempt-3', ref(2, 3), 8);
       const { checkpoint: live } = await claimAndSave(store, 'segment-3-attempt-1', ref(3, 1), 14, (p) => p.epoch <= 16);
       const before = store.pointer();
-      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'segment-2-attempt-2', (p) => p.epoch <= 8, ref(2, 2)), SupersededAttemptError);
+      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'segment-2-attempt-2', (p) => p.epoch <= 8, { attempt: ref(2, 2) }), SupersededAttemptError);
       assert.deepEqual(store.pointer(), before, 'the pointer is untouched: on the code before, this claim found epoch 14 past its end and restarted the trial at epoch 0');
       await live.save({ sweepId: SWEEP, epoch: 15, epochs: Array.from({ length: 15 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * 15 }, encode(15, 'state 15'));
       assert.equal(store.pointer()!.epoch, 15, 'the live attempt saves on, not fenced');
@@ -402,9 +402,34 @@ describe('checkpoint protocol', () => {
     test('a stale attempt of the same segment does not fence its retry', async () => {
       const store = new MemoryStore();
       const { checkpoint: retry } = await claimAndSave(store, 'attempt-2', ref(1, 2), 3);
-      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'attempt-1', () => true, ref(1, 1)), SupersededAttemptError);
+      await assert.rejects(TrialCheckpoint.claim(store, TRIAL, SWEEP, 'attempt-1', () => true, { attempt: ref(1, 1) }), SupersededAttemptError);
       await retry.save({ sweepId: SWEEP, epoch: 4, epochs: Array.from({ length: 4 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * 4 }, encode(4, 'state 4'));
       assert.equal(store.pointer()!.owner, 'attempt-2');
+    });
+
+    test('an attempt presumed dead (another run\'s, so no ref tells) stops at its claim, also when it hung between reading the pointer and claiming it', async () => {
+      const store = new MemoryStore();
+      const { checkpoint: live } = await claimAndSave(store, 'live', ref(3, 1, 'another sweep\'s trial run'), 5, () => true);
+      const before = store.pointer();
+      let reads = 0;
+      // The first read passes the check; the pointer moves meanwhile (the hang), so the claim fails and reads again.
+      const hung: CheckpointStore = {
+        async read(key) {
+          const found = await store.read(key);
+          if (reads++ === 0) await live.save({ sweepId: SWEEP, epoch: 6, epochs: Array.from({ length: 6 }, (_, i) => metrics(i + 1)), adamStep: STEPS_PER_EPOCH * 6 }, encode(6, 'state 6'));
+          return found;
+        },
+        put: (key, body) => store.put(key, body),
+        putIf: (key, body, condition) => store.putIf(key, body, condition),
+        delete: (key) => store.delete(key),
+        list: (prefix) => store.list(prefix),
+      };
+      let checks = 0;
+      const stillCurrent = () => { if (checks++ > 0) throw new Error('presumed dead'); };
+      await assert.rejects(TrialCheckpoint.claim(hung, TRIAL, SWEEP, 'woken', () => true, { attempt: ref(1, 1, 'this trial run'), stillCurrent }), /presumed dead/);
+      assert.equal(checks, 2);
+      assert.equal(store.pointer()!.owner, before!.owner);
+      assert.equal(store.pointer()!.epoch, 6, 'the live attempt saved on');
     });
 
     test('another run of the trial workflow (the sweep id used again) claims as before; so do attempts whose pointer names no attempt (written before)', async () => {
