@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { CheckpointFencedError, CheckpointStore, s3CheckpointStore } from '../../activities/checkpoints';
+import { CheckpointFencedError, CheckpointStore, SupersededAttemptError, s3CheckpointStore } from '../../activities/checkpoints';
 import { MissingObjectError } from '../../platform/object-store';
 import { deleteObject, getJson, getObject, listKeys, objectExists, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
@@ -115,6 +115,32 @@ test('two attempts one epoch apart, the older fenced, the newer crashed after mo
   const left: string[] = [];
   for await (const { key } of listKeys(artifactKeys.trialCheckpointWeightsPrefix(input.trial.trialId))) left.push(key);
   assert.deepEqual(left, [weights(EPOCHS)], 'only the last checkpoint\'s weights are left');
+});
+
+test('an attempt of an earlier segment, given up on while it hung and woken once the next segment trained past its end, stops without claiming: the trial trains on (found by the soak)', async () => {
+  const reference = await attempt(1);
+  await clearTrial();
+  // One trial workflow run training rung by rung: segment 2 (activity 2) to epoch 3, then segment 3 (activity 3) to the end.
+  const ofRun = (activityId: string, number: number) => new MockActivityEnvironment(
+    { attempt: number, heartbeatTimeoutMs: 5000, activityId, workflowExecution: { workflowId: 'overlap-trial-workflow', runId: 'overlap-run' } },
+    { logger: new DefaultLogger('ERROR') });
+  const segment = { ...input, untilEpoch: 3 };
+  // Attempt 3 of segment 2 finished it (attempt 2 took the task and hung before its claim).
+  await attempt(3, undefined, segment, ofRun('2', 3));
+  // Segment 3 trains on and pauses with the pointer at epoch 4, past segment 2's end.
+  const next = pausing((op, key) => op === 'put' && key === weights(5));
+  const live = attempt(1, next.store, input, ofRun('3', 1));
+  await next.reachedPause;
+  // Attempt 2 of segment 2 wakes. On the code before, it found epoch 4 past its end, claimed the trial
+  // at epoch 0 and fenced segment 3, whose retry trained every epoch again.
+  await assert.rejects(attempt(2, undefined, segment, ofRun('2', 2)), SupersededAttemptError);
+  const pointer = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number; owner: string };
+  assert.equal(pointer.epoch, 4);
+  assert.match(pointer.owner, /\/3#1\./, 'segment 3 still owns the pointer');
+  next.release();
+  const final = await live;
+  assert.equal(final.resumedFromEpoch, 3);
+  assert.deepEqual(metricsOf(final), metricsOf(reference), 'per-epoch metrics equal the uninterrupted run\'s');
 });
 
 test('checkpoints far apart: a cancelled attempt stores the epochs it finished, a crash before the next checkpoint costs retraining only, and the trial ends bit-identical', async () => {
