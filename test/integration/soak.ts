@@ -235,12 +235,17 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
 async function outcomeWithin(handle: WorkflowHandle, ms: number): Promise<{ board?: Leaderboard; failure?: string }> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
+    // Cleared once the sweep ends: a pending deadline kept the soak's process up to 10 minutes after its summary.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), deadline - Date.now()); });
     try {
-      const board = await Promise.race([handle.result() as Promise<Leaderboard>, sleep(deadline - Date.now()).then(() => undefined)]);
+      const board = await Promise.race([handle.result() as Promise<Leaderboard>, late]);
       return board ? { board } : {};
     } catch (error) {
       if (error instanceof WorkflowFailedError) return { failure: `${error.message}: ${error.cause?.message ?? ''}` };
       await sleep(1000);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return {};
