@@ -22,6 +22,14 @@ describe('querySweep', () => {
     const refused = grpcError(9, 'no poller seen for task queue recently, worker may be down');
     assert.deepEqual(await querySweep(client([]), () => Promise.reject(refused)), { failed: refused });
   });
+
+  test('a call that fails at its deadline in other words ("Call cancelled") is timedOut too; the same failure before it is failed', async () => {
+    const cancelled = Object.assign(new Error('Failed to query Workflow'), { cause: grpcError(1, 'Call cancelled') });
+    let clock = 1_000;
+    const atDeadline = () => { clock += 10_000; return Promise.reject(cancelled); };
+    assert.deepEqual(await querySweep(client([]), atDeadline, 10_000, () => clock), { timedOut: true });
+    assert.deepEqual(await querySweep(client([]), () => Promise.reject(cancelled), 10_000, () => clock), { failed: cancelled });
+  });
 });
 
 describe('unansweredLine', () => {
