@@ -26,6 +26,8 @@ export interface PrivateStack {
   up(component?: Component): Promise<void>;
   /** Stops a component (or all) with TERM; `kill` sends KILL at once, as a crash would. */
   down(component?: Component, options?: { kill?: boolean }): Promise<void>;
+  /** The running server's pid (to hang it with SIGSTOP, as a stalled machine would). */
+  serverPid(component: Component): number;
   /** The JSON object at `key`, or undefined when it does not exist. */
   getJson<T>(key: string): Promise<T | undefined>;
   getBytes(key: string): Promise<Buffer>;
@@ -134,6 +136,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     s3,
     up: (component) => script('stack-up.sh', [...(component ? [component] : []), '--no-setup']),
     down: (component, options) => script('stack-down.sh', [...(component ? [component] : []), ...(options?.kill ? ['--kill'] : [])]),
+    serverPid: (component) => Number(fs.readFileSync(path.join(dir, 'run', `${component}.pid`), 'utf8')),
     async getJson<T>(key: string) {
       try {
         const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -4,8 +4,10 @@
 // GPU, the CPU or the Python suggest worker; of both GPU workers at once (a GPU node lost), or of every
 // worker at once (a one-machine deployment lost); a GPU or the CPU worker redeployed (SIGTERM: it must
 // drain and exit within 30 s, then starts again); a GPU or the CPU worker hung (SIGSTOP) past the 5 s
-// heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again; a
-// GPU worker killed while the Temporal server is down. Each sweep must end as the same sweep run once
+// heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again, or
+// hung (SIGSTOP) for 1-12 s, so that requests hang rather than fail; a GPU worker killed while the
+// Temporal server is down; one of the node's local copies of feature shards and image packs cut short or
+// a byte of it changed (the workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once
 // without faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
 // metrics and kept weights, bit for bit), within 10 minutes. Not part of `npm test`: it runs for as
 // long as asked.
@@ -49,7 +51,7 @@ const METHODS: Record<'grid' | 'asha' | 'median' | 'bayesian', SweepMethod> = {
 type Method = keyof typeof METHODS;
 const FAULTS = [
   'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
-  'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage',
+  'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage', 'hang-temporal', 'hang-minio', 'damage-node-cache',
 ] as const;
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
@@ -120,10 +122,15 @@ const resumedTrials = (board: Leaderboard | undefined) => board?.ranked.filter((
 class Workers {
   readonly all = new Map<string, WorkerProcess>();
 
-  constructor(private readonly stack: PrivateStack) {}
+  /** The workers' local copies of shards and image packs: one machine's, so one folder (not the machine's shared default, which a damage fault must not touch). */
+  readonly cacheDir: string;
+
+  constructor(private readonly stack: PrivateStack) {
+    this.cacheDir = path.join(stack.dir, 'node-cache');
+  }
 
   async start(name: string): Promise<WorkerProcess> {
-    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues);
+    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, { SWEEP_CACHE_DIR: this.cacheDir });
     this.all.set(name, worker);
     await worker.ready;
     return worker;
@@ -160,6 +167,33 @@ class Workers {
     await sleep(ms);
     worker.kill('SIGCONT');
   }
+}
+
+/**
+ * Damages one of the node's local copies in place, as a disk or a stray process might: cut short, or one
+ * byte changed. Readers must notice and download the object again, never train on what is there.
+ */
+function damageLocalCopy(dir: string): string {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)).filter((f) => !f.endsWith('.partial') && fs.statSync(f, { throwIfNoEntry: false })?.isFile()) : [];
+  if (!files.length) return 'damage a local copy (none yet)';
+  const file = pick(files.sort());
+  const size = fs.statSync(file).size;
+  const at = randomInt(random, Math.max(size, 1));
+  const name = path.relative(dir, file);
+  if (random() < 0.5) {
+    fs.truncateSync(file, at);
+    return `cut ${name} short at byte ${at} of ${size}`;
+  }
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, at);
+    byte[0] ^= 0xff;
+    fs.writeSync(fd, byte, 0, 1, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return `changed byte ${at} of ${size} in ${name}`;
 }
 
 /** Injects `fault`, waits until the stack is whole again, and says what it did (and what went wrong, if anything did). */
@@ -216,6 +250,19 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       await workers.start(name);
       return { what: `kill -9 temporal, down ${seconds(ms)}, and ${name} in the middle of it` };
     }
+    case 'hang-temporal':
+    case 'hang-minio': {
+      // Requests hang rather than fail: the clients' deadlines and timeouts, not refused connections, end them.
+      const component = fault === 'hang-temporal' ? 'temporal' : 'minio';
+      const pid = stack.serverPid(component);
+      const ms = between(1000, 12_000);
+      process.kill(pid, 'SIGSTOP');
+      await sleep(ms);
+      process.kill(pid, 'SIGCONT');
+      return { what: `SIGSTOP ${component} for ${seconds(ms)}` };
+    }
+    case 'damage-node-cache':
+      return { what: damageLocalCopy(workers.cacheDir) };
     case 'kill-temporal':
     case 'kill-minio': {
       const component = fault === 'kill-temporal' ? 'temporal' : 'minio';
