@@ -1,9 +1,12 @@
 // Immutable objects kept on this worker's disk (SWEEP_CACHE_DIR): feature shards and image packs,
 // whose keys are hashes of their contents, so a kept copy is never stale. Downloaded once per node:
-// every process and trial on it reads the same file.
+// every process and trial on it reads the same file. Each copy has the SHA-256 of the bytes
+// downloaded beside it (<file>.sha256), which a process checks before its first read of the copy.
+import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { featureCacheConfig } from './config';
 import { getObject } from './storage';
 
@@ -23,11 +26,22 @@ export function localCopy(key: string): Promise<string> {
   return pending;
 }
 
+const digestFile = (file: string) => `${file}.sha256`;
+
 async function download(key: string, file: string): Promise<string> {
   const bytes = await getObject(key);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  // Write then rename (atomic), so no reader, in this or another worker process, sees half a file;
-  // flushed to disk before the rename, so a node that loses power keeps the whole file or none.
+  // The digest first: a copy is never there without it (a digest alone is overwritten by the next download).
+  await writeWhole(digestFile(file), createHash('sha256').update(bytes).digest('hex'));
+  await writeWhole(file, bytes);
+  return file;
+}
+
+/**
+ * Write then rename (atomic), so no reader, in this or another worker process, sees half a file;
+ * flushed to disk before the rename, so a node that loses power keeps the whole file or none.
+ */
+async function writeWhole(file: string, bytes: Uint8Array | string): Promise<void> {
   const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
   try {
     const handle = await fs.open(partial, 'w');
@@ -42,22 +56,50 @@ async function download(key: string, file: string): Promise<string> {
     await fs.rm(partial, { force: true });
     throw error;
   }
-  return file;
+}
+
+/** Copies this process found equal to their digest, with the file's identity, size and time then: checked again only once these change. */
+const checked = new Map<string, string>();
+
+/**
+ * Why the copy is not the bytes that were downloaded (a byte changed on disk, the file cut short, its
+ * digest lost), or undefined. Read whole once per process and copy; a copy changed after that, while
+ * this process reads it, is not seen (an in-memory set is read once anyway).
+ */
+async function changedSinceDownload(file: string): Promise<string | undefined> {
+  const stat = await fs.stat(file);
+  const identity = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  if (checked.get(file) === identity) return undefined;
+  let expected: string;
+  try {
+    expected = (await fs.readFile(digestFile(file), 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no digest beside it (kept by an older version, or lost)';
+    throw error;
+  }
+  const hash = createHash('sha256');
+  await pipeline(fsSync.createReadStream(file), hash);
+  const actual = hash.digest('hex');
+  if (actual !== expected) return `its bytes hash to ${actual.slice(0, 12)}…, not to the ${expected.slice(0, 12)}… downloaded`;
+  checked.set(file, identity);
+  return undefined;
 }
 
 /** What a read of a local copy found: the value, or why the copy is damaged. */
 export type LocalRead<T> = { value: T } | { damaged: string };
 
 /**
- * Reads the object's local copy with `read`. A copy it finds damaged (cut short by a crash of a node
- * whose copies were written before they were flushed, or changed on disk) is discarded and downloaded
- * again, once, instead of failing every retry on this node or being read as it is.
+ * Reads the object's local copy with `read`. A copy that is not what was downloaded (cut short by a
+ * crash of a node whose copies were written before they were flushed, or changed on disk), or that
+ * `read` finds damaged, is discarded and downloaded again, once, instead of failing every retry on this
+ * node or being read as it is: a changed feature would train a head on other rows, silently.
  */
 export async function readLocalCopy<T>(key: string, read: (file: string) => Promise<LocalRead<T>>): Promise<T> {
   let damaged = '';
   for (const copy of ['local copy', 'copy downloaded again']) {
     const file = await localCopy(key);
-    const found = await read(file);
+    const changed = await changedSinceDownload(file);
+    const found = changed === undefined ? await read(file) : { damaged: changed };
     if ('value' in found) return found.value;
     damaged = `the ${copy} ${file}: ${found.damaged}`;
     await fs.rm(file, { force: true });

@@ -167,6 +167,38 @@ describe('the feature cache on the store', () => {
       }
     }
   });
+
+  test('a feature shard changed on disk after its download (one byte: a label, a feature) is downloaded again, in memory and streamed; a copy without its digest too', async () => {
+    process.env.SWEEP_CACHE_DIR = tmp;
+    const dim = 4;
+    const shard = encodeFeatureShard({ count: 40, dim, labels: Int32Array.from({ length: 40 }, (_, i) => i % 3), features: Float32Array.from({ length: 40 * dim }, (_, i) => i) });
+    const labelByte = 12 + 39 * 4;
+    const featureByte = shard.byteLength - 1;
+    for (const damage of ['label', 'feature', 'digest lost'] as const) {
+      for (const limit of [1e9, 0]) {
+        const ref = { id: `changed-${damage.replace(' ', '-')}-${limit}`, shards: 1, rows: 40, dim };
+        const key = artifactKeys.featureShard(ref.id, 0);
+        const file = path.join(tmp, key);
+        await putObject(key, shard);
+        // Downloaded by a first read, as a node does, then changed in place.
+        (await openFeatureSet(ref, 0)).close();
+        if (damage === 'digest lost') {
+          fs.rmSync(`${file}.sha256`);
+        } else {
+          const bytes = fs.readFileSync(file);
+          bytes[damage === 'label' ? labelByte : featureByte] ^= 0xff;
+          fs.writeFileSync(file, bytes);
+        }
+        const set = await openFeatureSet(ref, limit);
+        const out = new Float32Array(dim);
+        await set.read([39], out);
+        assert.deepEqual([...out], [156, 157, 158, 159], `${damage}, ${limit ? 'in memory' : 'streamed'}`);
+        assert.equal(set.labels[39], 0, `${damage}, ${limit ? 'in memory' : 'streamed'}`);
+        set.close();
+        assert.ok(fs.readFileSync(file).equals(Buffer.from(shard)), 'the copy is whole again');
+      }
+    }
+  });
 });
 
 describe('planTrials on the store', () => {
