@@ -6,9 +6,11 @@
 // drain and exit within 30 s, then starts again); a GPU or the CPU worker hung (SIGSTOP) past the 5 s
 // heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again, or
 // hung (SIGSTOP) for 1-12 s, so that requests hang rather than fail; a GPU worker killed while the
-// Temporal server is down; one of the node's local copies of feature shards and image packs cut short or
-// a byte of it changed (the workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once
-// without faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
+// Temporal server is down; a GPU worker cut off from the Temporal server for 2-15 s while it runs on and
+// reaches S3 (a network split: its Temporal connection goes through a link the soak cuts, cuttable-link.ts);
+// one of the node's local copies of feature shards and image packs cut short or a byte of it changed (the
+// workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once without
+// faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
 // metrics and kept weights, bit for bit), within 10 minutes. Not part of `npm test`: it runs for as
 // long as asked.
 // With --pairs, each round starts two sweeps of one spec 0-3 s apart, reuse on, so they share their
@@ -35,6 +37,7 @@ import { REPO_ROOT } from '../../platform/config';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { seconds, sleep, waitFor } from './fault-figures';
 import { tinyFlowerDataset } from './harness';
+import { CuttableLink, cuttableLink } from './cuttable-link';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import {
   SweepMethod, SweepOutcome, ashaSearch, assertSameOutcome, bayesianSearch, keepEveryVersion, longGrid, medianSearch, notTrainedOnce, outcomeOf, pythonChildOf, startSweepOn,
@@ -52,6 +55,7 @@ type Method = keyof typeof METHODS;
 const FAULTS = [
   'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
   'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage', 'hang-temporal', 'hang-minio', 'damage-node-cache',
+  'partition-gpu-worker',
 ] as const;
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
@@ -125,15 +129,40 @@ class Workers {
   /** The workers' local copies of shards and image packs: one machine's, so one folder (not the machine's shared default, which a damage fault must not touch). */
   readonly cacheDir: string;
 
+  /** Each GPU worker's link to the Temporal server (S3 it reaches directly), kept across its restarts: cut to partition it. */
+  private readonly links = new Map<string, CuttableLink>();
+
   constructor(private readonly stack: PrivateStack) {
     this.cacheDir = path.join(stack.dir, 'node-cache');
   }
 
   async start(name: string): Promise<WorkerProcess> {
-    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, { SWEEP_CACHE_DIR: this.cacheDir });
+    const env: NodeJS.ProcessEnv = { SWEEP_CACHE_DIR: this.cacheDir };
+    if (name.startsWith('gpu')) env.TEMPORAL_ADDRESS = (await this.linkOf(name)).address;
+    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, env);
     this.all.set(name, worker);
     await worker.ready;
     return worker;
+  }
+
+  private async linkOf(name: string): Promise<CuttableLink> {
+    if (!this.links.has(name)) {
+      const [host, port] = this.stack.env.TEMPORAL_ADDRESS!.split(':');
+      this.links.set(name, await cuttableLink({ host, port: Number(port) }));
+    }
+    return this.links.get(name)!;
+  }
+
+  /** The worker cut off from the Temporal server for `ms`, still running and reaching S3. */
+  async partition(name: string, ms: number): Promise<void> {
+    const link = await this.linkOf(name);
+    link.cut();
+    await sleep(ms);
+    link.heal();
+  }
+
+  async closeLinks(): Promise<void> {
+    await Promise.all([...this.links.values()].map((link) => link.close()));
   }
 
   /** kill -9 of the named workers at once (a node lost with every process on it), started again 0-3 s later. */
@@ -260,6 +289,12 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       await sleep(ms);
       process.kill(pid, 'SIGCONT');
       return { what: `SIGSTOP ${component} for ${seconds(ms)}` };
+    }
+    case 'partition-gpu-worker': {
+      const name = pick(['gpu-1', 'gpu-2']);
+      const ms = between(2000, 15_000);
+      await workers.partition(name, ms);
+      return { what: `${name} cut off from temporal (not from minio) for ${seconds(ms)}` };
     }
     case 'damage-node-cache':
       return { what: damageLocalCopy(workers.cacheDir) };
@@ -393,6 +428,7 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
 
 async function main(): Promise<void> {
   const deadline = Date.now() + Number(options.minutes) * 60_000;
+  console.log(`[soak] seed ${options.seed}, ${options.minutes} minutes, ${options.pairs ? 'pairs of ' : ''}${methods.join(', ')} sweeps; faults: ${chosenFaults.join(', ')}`);
   await tinyFlowerDataset();
   const stack = await startPrivateStack();
   await keepEveryVersion(stack);
@@ -412,6 +448,7 @@ async function main(): Promise<void> {
   const sweeps: SweepRecord[] = [];
   for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
   await stack.destroy();
+  await workers.closeLinks();
 
   const byKind = Object.fromEntries(FAULTS.map((f) => [f, 0]));
   for (const sweep of sweeps) for (const fault of sweep.faults) byKind[fault.kind]++;

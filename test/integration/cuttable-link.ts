@@ -1,0 +1,56 @@
+// A TCP link to a server that a test can cut and heal, to partition one worker process from the
+// Temporal server while it still reaches S3: a network split, where a process stopped (SIGSTOP) or
+// killed is a node hung or lost. While cut nothing passes either way: bytes, new connections and
+// closes wait, as packets on a split network wait for TCP to send them again once it heals.
+import net from 'node:net';
+
+export interface CuttableLink {
+  /** host:port to connect to instead of the server. */
+  address: string;
+  cut(): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+export async function cuttableLink(upstream: { host: string; port: number }): Promise<CuttableLink> {
+  let cut = false;
+  let held: Array<() => void> = [];
+  const sockets = new Set<net.Socket>();
+  // Everything that crosses the link, in the order it came, held while cut.
+  const pass = (action: () => void) => { if (cut) held.push(action); else action(); };
+  const listener = net.createServer((client) => {
+    const toServer = new net.Socket();
+    for (const socket of [client, toServer]) {
+      sockets.add(socket);
+      socket.on('error', () => { /* its close follows */ });
+      socket.on('close', () => {
+        sockets.delete(socket);
+        pass(() => { client.destroy(); toServer.destroy(); });
+      });
+    }
+    client.on('data', (chunk) => pass(() => toServer.write(chunk)));
+    toServer.on('data', (chunk) => pass(() => client.write(chunk)));
+    client.on('end', () => pass(() => toServer.end()));
+    toServer.on('end', () => pass(() => client.end()));
+    // Written before it connects, bytes wait in the socket.
+    pass(() => toServer.connect(upstream));
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    address: `127.0.0.1:${(listener.address() as net.AddressInfo).port}`,
+    cut: () => { cut = true; },
+    heal: () => {
+      cut = false;
+      const actions = held;
+      held = [];
+      for (const action of actions) action();
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    },
+  };
+}

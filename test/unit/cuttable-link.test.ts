@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cuttableLink } from '../integration/cuttable-link';
+
+/** A connection through `address`, and what came back on it so far. */
+async function connect(address: string): Promise<{ socket: net.Socket; received: () => string }> {
+  const [host, port] = address.split(':');
+  const socket = net.connect(Number(port), host);
+  let text = '';
+  socket.on('data', (chunk) => { text += chunk.toString(); });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, received: () => text };
+}
+
+test('a cuttable link passes bytes both ways; while cut, bytes and new connections wait, and pass in order once it heals', async () => {
+  const echo = net.createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const link = await cuttableLink({ host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port });
+  try {
+    const first = await connect(link.address);
+    first.socket.write('a');
+    await sleep(100);
+    assert.equal(first.received(), 'a');
+
+    link.cut();
+    first.socket.write('b');
+    first.socket.write('c');
+    const second = await connect(link.address);
+    second.socket.write('x');
+    await sleep(200);
+    assert.equal(first.received(), 'a', 'nothing passes while cut');
+    assert.equal(second.received(), '', 'a connection made while cut reaches nothing');
+
+    link.heal();
+    await sleep(200);
+    assert.equal(first.received(), 'abc');
+    assert.equal(second.received(), 'x');
+    first.socket.destroy();
+    second.socket.destroy();
+  } finally {
+    await link.close();
+    await new Promise((resolve) => echo.close(resolve));
+  }
+});
