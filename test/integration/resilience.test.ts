@@ -1,6 +1,6 @@
 // The sweep's durability guarantees, shown by really breaking things on a private stack (its own
 // Temporal dev server and MinIO, workers as separate processes): kill -9 of the training worker,
-// a Temporal restart, a MinIO outage, the same sweep twice, cancellation, a huge grid, bad files
+// the training worker cut off from Temporal, a Temporal restart, a MinIO outage, the same sweep twice, cancellation, a huge grid, bad files
 // and secrets. Each test prints the figures docs/guarantees.md reports (lines starting "[figure]").
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
+import { cuttableLink } from './cuttable-link';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 
 /** Whether something accepts TCP connections at host:port. */
@@ -33,6 +34,8 @@ function listening(address: string): Promise<boolean> {
  * outage of ~5 s ends while it still trains); every run of it must give the same numbers.
  */
 const EPOCHS = 300;
+/** The network split's trial: about 25 s here, several heartbeat timeouts. */
+const SPLIT_EPOCHS = 900;
 const HEARTBEAT_TIMEOUT_S = 5;
 const queues = { cpuQueue: 'resilience-cpu', gpuQueue: 'resilience-gpu' };
 
@@ -189,6 +192,52 @@ describe('crashes and outages lose nothing', () => {
       'epochs recomputed: at most the 1 in progress (the attempt restarts at the last checkpoint written before the kill)');
     figure(`kill -> new worker polling ${seconds(workerReadyMs)}; kill -> retry attempt started ${seconds(retriedAt - killedAt)} ` +
       `(heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s); kill -> first new epoch checkpointed ${seconds(resumedAt - killedAt)}`);
+  });
+
+  test('a training worker cut off from Temporal mid-trial, still reaching S3 (a network split): it stops training by itself within its heartbeat timeout; a retry on another worker resumes where it stopped, exactly', async () => {
+    // Long enough that the attempt could not finish within its heartbeat timeout of the cut, on a fast machine too.
+    const longSpec = await spec({ grid: { n_epochs: [SPLIT_EPOCHS] } });
+    const uninterrupted = await outcome(await (await startSweep(longSpec, 'res-split-reference')).result());
+    const trialId = uninterrupted.result.trialId;
+    // The trial starts on the worker that will be cut off: the other GPU worker is stopped until it has stopped.
+    gpuWorker.kill('SIGTERM');
+    await gpuWorker.exited;
+    const [host, port] = stack.env.TEMPORAL_ADDRESS!.split(':');
+    const link = await cuttableLink({ host, port: Number(port) });
+    const cutOff = stack.spawnWorker('gpu', queues, { TEMPORAL_ADDRESS: link.address, SWEEP_NODE_NAME: 'cut-off' });
+    let restarted = false;
+    try {
+      await cutOff.ready;
+      const sweep = await startSweep(longSpec, 'res-split');
+      await waitFor('two checkpointed epochs', async () => (await checkpointedEpochs(trialId, sweep.workflowId)) >= 2);
+      link.cut();
+      const cutAt = Date.now();
+      // No other worker runs the trial yet, so nothing but the attempt itself can stop its checkpoints.
+      let last = { epoch: await checkpointedEpochs(trialId, sweep.workflowId), afterMs: 0 };
+      await waitFor('the cut-off attempt to stop checkpointing', async () => {
+        const epoch = await checkpointedEpochs(trialId, sweep.workflowId);
+        if (epoch !== last.epoch) last = { epoch, afterMs: Date.now() - cutAt };
+        return Date.now() - cutAt - last.afterMs > 3000;
+      }, 60_000, 100);
+      assert.ok(last.epoch < SPLIT_EPOCHS, `it stopped mid-trial (epoch ${last.epoch} of ${SPLIT_EPOCHS})`);
+      // Silence is measured by probes every 0.5 s that give up after 2 s; then the batch in progress ends.
+      assert.ok(last.afterMs < (HEARTBEAT_TIMEOUT_S + 3) * 1000, `its last checkpoint ${seconds(last.afterMs)} after the cut, within its heartbeat timeout (${HEARTBEAT_TIMEOUT_S} s) and a probe's`);
+      gpuWorker = stack.spawnWorker('gpu', queues);
+      restarted = true;
+      const run = await outcome(await sweep.result());
+      assert.notEqual(run.result.node, 'cut-off', 'the retry finished the trial on the worker that reaches Temporal');
+      assert.equal(run.result.resumedFromEpoch, last.epoch, 'the retry resumed from the cut-off attempt\'s last checkpoint');
+      assertSameAsReference(run, 'trial across a network split', uninterrupted);
+      figure(`GPU worker cut off from Temporal (S3 reachable) mid-trial: its attempt checkpointed epoch ${last.epoch} of ${SPLIT_EPOCHS} ${seconds(last.afterMs)} after the cut, then stopped ` +
+        `(heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s); the retry on the other worker resumed from epoch ${run.result.resumedFromEpoch}; results identical to an uninterrupted run`);
+    } finally {
+      link.heal();
+      cutOff.kill('SIGKILL');
+      await cutOff.exited;
+      await link.close();
+      if (!restarted) gpuWorker = stack.spawnWorker('gpu', queues);
+      await gpuWorker.ready;
+    }
   });
 
   test('a Temporal server killed (kill -9) and restarted mid-training: the sweep continues and completes', async () => {
