@@ -17,6 +17,7 @@ import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
 import { preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
+import { nodeName } from '../platform/config';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 
 /**
@@ -67,7 +68,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
     computed = true;
   }
   if (!computed) dim = await shardDim(artifactKeys.featureShard(featureSetIds[0], request.shard));
-  return { featureSetIds, rows: rows.length, dim, computed };
+  return { featureSetIds, rows: rows.length, dim, computed, backboneId: backbone.id, node: nodeName() };
 }
 
 /**

@@ -17,6 +17,8 @@ export const FailureType = {
   source: 'SourceError',
   /** A catalogue backbone was not fetched on the worker. */
   backboneMissing: 'BackboneMissing',
+  /** GPU workers computed one sweep's features with different weights or engines for its backbone. */
+  backboneMismatch: 'BackboneMismatch',
   /** The best trial cannot be exported as one model. */
   exportUnsupported: 'ExportUnsupported',
   /** Exporting the best trial failed for a reason other than storage (which is retried). */

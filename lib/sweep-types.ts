@@ -36,6 +36,9 @@ export interface FeatureShardResult {
   rows: number;
   dim: number;
   computed: boolean;
+  /** The backbone's id on the worker that answered (a hash of its weights and engine), and that worker's node; absent from workers before 2026-12-05. */
+  backboneId?: string;
+  node?: string;
 }
 
 export interface FeatureSetRef {

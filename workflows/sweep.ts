@@ -12,7 +12,7 @@ import {
   patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
-import { SweepFeatures, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
+import { SweepFeatures, backboneMismatch, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
 import { dataSummary } from '../lib/data-summary';
 import { FailureType, rootMessage } from '../lib/errors';
 import { Params, valuesByName } from '../lib/grid';
@@ -87,6 +87,12 @@ const SUGGESTING_STAGE_PATCH = 'sweep-suggesting-stage';
  * limit of large median-rule sweeps (lib/search/stopping-history.ts).
  */
 const LEDGER_AT_DECISIONS_PATCH = 'sweep-ledger-at-decisions';
+
+/**
+ * Marks the sweeps that fail when GPU workers computed their features with different copies of the
+ * backbone (lib/feature-plan.ts backboneMismatch): those before went on to train on them.
+ */
+const BACKBONES_AGREE_PATCH = 'sweep-backbones-agree';
 
 /** The sweep itself was cancelled (not one step of it), in a sweep with `patch`: what finished is ranked below. */
 const sweepCancelled = (patch: string) => CancellationScope.current().consideredCancelled && patched(patch);
@@ -374,6 +380,8 @@ async function extractFeatureSets(gpu: ActivityInterfaceFor<GpuActivities>, spec
     // It heartbeats every backbone batch, so a dead GPU worker is noticed as soon as in training, not after 5 minutes.
     heartbeatTimeout: `${spec.heartbeatTimeoutSeconds}s`,
   }, [request]));
+  const mismatch = backboneMismatch(requests, results);
+  if (mismatch && patched(BACKBONES_AGREE_PATCH)) throw ApplicationFailure.nonRetryable(mismatch, FailureType.backboneMismatch);
   return collectFeatureSets(requests, results);
 }
 

@@ -180,6 +180,17 @@ async function replayWithSpec(file: string, rewrite: (spec: Record<string, any>)
   return results[0].error;
 }
 
+test('a sweep whose GPU workers computed its features with two copies of the backbone, started before the check, replays as it ran: it went on to its trials', async () => {
+  // Recorded once, with the fake activities of test/workflows (val from backbone b on gpu-b, the rest
+  // from a on gpu-a), on the workflow code of 85042a1, before the check: that code went on to train. A
+  // new sweep fails there (patched('sweep-backbones-agree')); without the patch the replay fails at the step.
+  const file = 'backbones-differ.00-sweep.json';
+  assert.ok((histories((f) => f === file)[0].history.events ?? []).some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'it started its trials');
+  const results = await replay(require.resolve('../../workflows'), (f) => f === file);
+  assert.equal(results.length, 1);
+  assert.equal(results[0].error, undefined, results[0].error?.message);
+});
+
 test('a sweep whose spec has fields the strict checks refuse, started before them, replays as it ran', async () => {
   // The recorded grid sweep's spec, with fields the parser of its time ignored (a note, a misspelt
   // augmentation field): that code ran this same history. Today's parser refuses them, but only for

@@ -179,6 +179,27 @@ describe('sweep workflow with fake activities', () => {
     assert.deepEqual(fakes.calls, []);
   });
 
+  test('features computed by GPU workers with different copies of the backbone fail the sweep before any trial, naming the copies, their nodes and shards; one copy on every worker trains', async () => {
+    for (const copies of [2, 1]) {
+      const raw = spec();
+      const base = fakeActivities();
+      const fakes = fakeActivities({
+        extractFeatures: async (request) => {
+          const other = copies === 2 && request.split === 'val';
+          return { ...await base.gpu.extractFeatures(request), backboneId: (other ? 'b' : 'a').repeat(64), node: other ? 'gpu-b' : 'gpu-a' };
+        },
+      });
+      await withWorkers(raw, fakes, async () => {
+        const handle = await startSweep(raw, 'wf-backbones');
+        if (copies === 1) return assert.equal((await handle.result()).status, 'completed');
+        await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError &&
+          (error.cause as ApplicationFailure).type === FailureType.backboneMismatch && (error.cause as ApplicationFailure).nonRetryable &&
+          /2 different copies of backbone file:\/\/\/models\/fake\/model\.json .*aaaaaaaaaaaa on gpu-a \(train shard 0, .*test shard 0\); bbbbbbbbbbbb on gpu-b \(val shard 0\)/.test((error.cause as ApplicationFailure).message));
+      });
+      assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, copies === 2 ? 0 : 2);
+    }
+  });
+
   test('a trial whose training returned no test scores (an older GPU worker) is scored by evaluateTrial', async () => {
     const raw = spec();
     const base = fakeActivities();
