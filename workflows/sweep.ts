@@ -21,7 +21,7 @@ import { rankTrials } from '../lib/rank';
 import { StopLedger } from '../lib/search/stop-ledger';
 import { batchSizes, finishedTrials, suggestRequest } from '../lib/search/bayesian';
 import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../lib/sweep-continuation';
-import { Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
+import { FeatureShardResult, Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, sweepIdProblem, trialCount } from '../lib/sweep-spec';
 import { trialInput } from '../lib/trial-input';
 import { runPlannedTrials } from '../lib/trial-schedule';
@@ -375,13 +375,17 @@ async function sendStopDecisions(sweepId: string, ledger: StopLedger): Promise<v
 /** Backbone features for every split and view, one activity per shard, all views of a shard together. */
 async function extractFeatureSets(gpu: ActivityInterfaceFor<GpuActivities>, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
   const requests = featureShardRequests(spec, split);
-  const results = await mapBounded(requests, Math.max(2, spec.concurrency), (request) => gpu.extractFeatures.executeWithOptions({
-    summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
-    // It heartbeats every backbone batch, so a dead GPU worker is noticed as soon as in training, not after 5 minutes.
-    heartbeatTimeout: `${spec.heartbeatTimeoutSeconds}s`,
-  }, [request]));
-  const mismatch = backboneMismatch(requests, results);
-  if (mismatch && patched(BACKBONES_AGREE_PATCH)) throw ApplicationFailure.nonRetryable(mismatch, FailureType.backboneMismatch);
+  const results = new Array<FeatureShardResult>(requests.length);
+  await mapBounded(requests, Math.max(2, spec.concurrency), async (request, i) => {
+    results[i] = await gpu.extractFeatures.executeWithOptions({
+      summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
+      // It heartbeats every backbone batch, so a dead GPU worker is noticed as soon as in training, not after 5 minutes.
+      heartbeatTimeout: `${spec.heartbeatTimeoutSeconds}s`,
+    }, [request]);
+    // Judged as each shard comes in: a second copy fails the sweep at its first shard, not after every shard of a large set.
+    const mismatch = backboneMismatch(requests, results);
+    if (mismatch && patched(BACKBONES_AGREE_PATCH)) throw ApplicationFailure.nonRetryable(mismatch, FailureType.backboneMismatch);
+  });
   return collectFeatureSets(requests, results);
 }
 

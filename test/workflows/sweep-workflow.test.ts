@@ -179,23 +179,32 @@ describe('sweep workflow with fake activities', () => {
     assert.deepEqual(fakes.calls, []);
   });
 
-  test('features computed by GPU workers with different copies of the backbone fail the sweep before any trial, naming the copies, their nodes and shards; one copy on every worker trains', async () => {
+  test('features computed by GPU workers with different copies of the backbone fail the sweep at the first shard of the second copy, before any trial, naming the copies, their nodes and shards; one copy on every worker trains', async () => {
+    // 12 train shards, then val and test: the second copy computes train shard 1.
+    const shards = 14;
     for (const copies of [2, 1]) {
       const raw = spec();
       const base = fakeActivities();
       const fakes = fakeActivities({
+        splitDataset: async () => ({ splitId: 's', splitKey: 'splits/s.json', classes: CLASSES, counts: { train: 256 * 12, val: 50, test: 50 } }),
         extractFeatures: async (request) => {
-          const other = copies === 2 && request.split === 'val';
+          const other = copies === 2 && request.split === 'train' && request.shard === 1;
           return { ...await base.gpu.extractFeatures(request), backboneId: (other ? 'b' : 'a').repeat(64), node: other ? 'gpu-b' : 'gpu-a' };
         },
       });
       await withWorkers(raw, fakes, async () => {
         const handle = await startSweep(raw, 'wf-backbones');
         if (copies === 1) return assert.equal((await handle.result()).status, 'completed');
-        await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError &&
-          (error.cause as ApplicationFailure).type === FailureType.backboneMismatch && (error.cause as ApplicationFailure).nonRetryable &&
-          /2 different copies of backbone file:\/\/\/models\/fake\/model\.json .*aaaaaaaaaaaa on gpu-a \(train shard 0, .*test shard 0\); bbbbbbbbbbbb on gpu-b \(val shard 0\)/.test((error.cause as ApplicationFailure).message));
+        await assert.rejects(handle.result(), (error: unknown) => {
+          const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+          return error instanceof WorkflowFailedError && cause.type === FailureType.backboneMismatch && cause.nonRetryable &&
+            /2 different copies of backbone file:\/\/\/models\/fake\/model\.json/.test(cause.message) &&
+            /aaaaaaaaaaaa on gpu-a \(train shard \d+/.test(cause.message) && /bbbbbbbbbbbb on gpu-b \(train shard 1\)/.test(cause.message);
+        });
       });
+      const extracted = fakes.calls.filter((c) => c.endsWith(':extractFeatures')).length;
+      if (copies === 2) assert.ok(extracted <= 4, `${extracted} of the ${shards} shards asked for: it failed as the second copy's shard came in`);
+      else assert.equal(extracted, shards);
       assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, copies === 2 ? 0 : 2);
     }
   });
