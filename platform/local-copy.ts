@@ -28,12 +28,18 @@ export function localCopy(key: string): Promise<string> {
 
 const digestFile = (file: string) => `${file}.sha256`;
 
+/** Copies this process found equal to their digest, with the file's identity, size and time then: checked again only once these change. */
+const checked = new Map<string, string>();
+const identityOf = (stat: fsSync.Stats) => `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+
 async function download(key: string, file: string): Promise<string> {
   const bytes = await getObject(key);
   await fs.mkdir(path.dirname(file), { recursive: true });
   // The digest first: a copy is never there without it (a digest alone is overwritten by the next download).
   await writeWhole(digestFile(file), createHash('sha256').update(bytes).digest('hex'));
   await writeWhole(file, bytes);
+  // Just hashed and flushed: this process need not read it back to check it.
+  checked.set(file, identityOf(await fs.stat(file)));
   return file;
 }
 
@@ -58,17 +64,13 @@ async function writeWhole(file: string, bytes: Uint8Array | string): Promise<voi
   }
 }
 
-/** Copies this process found equal to their digest, with the file's identity, size and time then: checked again only once these change. */
-const checked = new Map<string, string>();
-
 /**
  * Why the copy is not the bytes that were downloaded (a byte changed on disk, the file cut short, its
  * digest lost), or undefined. Read whole once per process and copy; a copy changed after that, while
  * this process reads it, is not seen (an in-memory set is read once anyway).
  */
 async function changedSinceDownload(file: string): Promise<string | undefined> {
-  const stat = await fs.stat(file);
-  const identity = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  const identity = identityOf(await fs.stat(file));
   if (checked.get(file) === identity) return undefined;
   let expected: string;
   try {

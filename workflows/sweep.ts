@@ -376,15 +376,19 @@ async function sendStopDecisions(sweepId: string, ledger: StopLedger): Promise<v
 async function extractFeatureSets(gpu: ActivityInterfaceFor<GpuActivities>, spec: SweepSpec, split: SplitSummary): Promise<SweepFeatures> {
   const requests = featureShardRequests(spec, split);
   const results = new Array<FeatureShardResult>(requests.length);
+  let firstBackbone: string | undefined;
   await mapBounded(requests, Math.max(2, spec.concurrency), async (request, i) => {
-    results[i] = await gpu.extractFeatures.executeWithOptions({
+    const result = results[i] = await gpu.extractFeatures.executeWithOptions({
       summary: `features: ${request.split} shard ${request.shard} (${request.views.length} view${request.views.length === 1 ? '' : 's'})`,
       // It heartbeats every backbone batch, so a dead GPU worker is noticed as soon as in training, not after 5 minutes.
       heartbeatTimeout: `${spec.heartbeatTimeoutSeconds}s`,
     }, [request]);
-    // Judged as each shard comes in: a second copy fails the sweep at its first shard, not after every shard of a large set.
-    const mismatch = backboneMismatch(requests, results);
-    if (mismatch && patched(BACKBONES_AGREE_PATCH)) throw ApplicationFailure.nonRetryable(mismatch, FailureType.backboneMismatch);
+    // Judged as each shard comes in: a second copy fails the sweep at its first shard, not after every shard
+    // of a large set. Only a shard of another copy than the first is worth the message (thousands of shards).
+    firstBackbone ??= result.backboneId;
+    if (!result.backboneId || result.backboneId === firstBackbone) return;
+    const mismatch = backboneMismatch(requests, results)!;
+    if (patched(BACKBONES_AGREE_PATCH)) throw ApplicationFailure.nonRetryable(mismatch, FailureType.backboneMismatch);
   });
   return collectFeatureSets(requests, results);
 }

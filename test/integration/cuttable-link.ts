@@ -12,7 +12,9 @@ export interface CuttableLink {
   close(): Promise<void>;
 }
 
-export async function cuttableLink(upstream: { host: string; port: number }): Promise<CuttableLink> {
+/** A link to the server at `upstream` (host:port, as TEMPORAL_ADDRESS names it). */
+export async function cuttableLink(upstream: string): Promise<CuttableLink> {
+  const [host, port] = upstream.split(':');
   let cut = false;
   let held: Array<() => void> = [];
   const sockets = new Set<net.Socket>();
@@ -33,7 +35,7 @@ export async function cuttableLink(upstream: { host: string; port: number }): Pr
     client.on('end', () => pass(() => toServer.end()));
     toServer.on('end', () => pass(() => client.end()));
     // Written before it connects, bytes wait in the socket.
-    pass(() => toServer.connect(upstream));
+    pass(() => toServer.connect(Number(port), host));
   });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);

@@ -202,8 +202,7 @@ describe('crashes and outages lose nothing', () => {
     // The trial starts on the worker that will be cut off: the other GPU worker is stopped until it has stopped.
     gpuWorker.kill('SIGTERM');
     await gpuWorker.exited;
-    const [host, port] = stack.env.TEMPORAL_ADDRESS!.split(':');
-    const link = await cuttableLink({ host, port: Number(port) });
+    const link = await cuttableLink(stack.env.TEMPORAL_ADDRESS!);
     const cutOff = stack.spawnWorker('gpu', queues, { TEMPORAL_ADDRESS: link.address, SWEEP_NODE_NAME: 'cut-off' });
     let restarted = false;
     try {

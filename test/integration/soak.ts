@@ -147,8 +147,7 @@ class Workers {
 
   private async linkOf(name: string): Promise<CuttableLink> {
     if (!this.links.has(name)) {
-      const [host, port] = this.stack.env.TEMPORAL_ADDRESS!.split(':');
-      this.links.set(name, await cuttableLink({ host, port: Number(port) }));
+      this.links.set(name, await cuttableLink(this.stack.env.TEMPORAL_ADDRESS!));
     }
     return this.links.get(name)!;
   }

@@ -17,7 +17,7 @@ async function connect(address: string): Promise<{ socket: net.Socket; received:
 test('a cuttable link passes bytes both ways; while cut, bytes and new connections wait, and pass in order once it heals', async () => {
   const echo = net.createServer((socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  const link = await cuttableLink({ host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port });
+  const link = await cuttableLink(`127.0.0.1:${(echo.address() as net.AddressInfo).port}`);
   try {
     const first = await connect(link.address);
     first.socket.write('a');

@@ -182,7 +182,7 @@ async function replayWithSpec(file: string, rewrite: (spec: Record<string, any>)
 
 test('a sweep whose GPU workers computed its features with two copies of the backbone, started before the check, replays as it ran: it went on to its trials', async () => {
   // Recorded once, with the fake activities of test/workflows (val from backbone b on gpu-b, the rest
-  // from a on gpu-a), on the workflow code of 85042a1, before the check: that code went on to train. A
+  // from a on gpu-a), on the workflow code of 0ad6ba1, before the check: that code went on to train. A
   // new sweep fails there (patched('sweep-backbones-agree')); without the patch the replay fails at the step.
   const file = 'backbones-differ.00-sweep.json';
   assert.ok((histories((f) => f === file)[0].history.events ?? []).some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'it started its trials');
