@@ -15,9 +15,15 @@ const downloads = new Map<string, Promise<string>>();
 
 /** The object's file in the local cache, downloaded first if it is not there. */
 export function localCopy(key: string): Promise<string> {
-  // Read on each call, not at import: SWEEP_CACHE_DIR may come from the stack env file, loaded later.
-  const file = path.join(featureCacheConfig().dir, key);
-  if (fsSync.existsSync(file)) return Promise.resolve(file);
+  const file = localFile(key);
+  return fsSync.existsSync(file) ? Promise.resolve(file) : downloadOnce(key, file);
+}
+
+// Read on each call, not at import: SWEEP_CACHE_DIR may come from the stack env file, loaded later.
+const localFile = (key: string) => path.join(featureCacheConfig().dir, key);
+
+/** Downloads the object over its local copy, if any; callers in one process share one download. */
+function downloadOnce(key: string, file: string): Promise<string> {
   let pending = downloads.get(key);
   if (!pending) {
     pending = download(key, file).finally(() => downloads.delete(key));
@@ -99,12 +105,20 @@ export type LocalRead<T> = { value: T } | { damaged: string };
 export async function readLocalCopy<T>(key: string, read: (file: string) => Promise<LocalRead<T>>): Promise<T> {
   let damaged = '';
   for (const copy of ['local copy', 'copy downloaded again']) {
-    const file = await localCopy(key);
-    const changed = await changedSinceDownload(file);
-    const found = changed === undefined ? await read(file) : { damaged: changed };
+    // A damaged copy is replaced by the download's rename, never removed first: a process of this node
+    // that found the path a moment before opens the old file or the new one, never none (ENOENT).
+    const file = damaged ? await downloadOnce(key, localFile(key)) : await localCopy(key);
+    let found: LocalRead<T>;
+    try {
+      const changed = await changedSinceDownload(file);
+      found = changed === undefined ? await read(file) : { damaged: changed };
+    } catch (error) {
+      // Removed after it was found (a cache folder emptied by hand): downloaded again, as a damaged copy is.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      found = { damaged: 'removed while it was read' };
+    }
     if ('value' in found) return found.value;
     damaged = `the ${copy} ${file}: ${found.damaged}`;
-    await fs.rm(file, { force: true });
   }
   throw new Error(`${key}: ${damaged}`);
 }
