@@ -1,6 +1,6 @@
 // A TCP link to a server that a test can cut and heal, to partition one worker process from the
-// Temporal server while it still reaches S3: a network split, where a process stopped (SIGSTOP) or
-// killed is a node hung or lost. While cut nothing passes either way: bytes, new connections and
+// Temporal server while it still reaches S3, or from S3 while it still reaches Temporal: a network
+// split, where a process stopped (SIGSTOP) or killed is a node hung or lost. While cut nothing passes either way: bytes, new connections and
 // closes wait, as packets on a split network wait for TCP to send them again once it heals.
 import net from 'node:net';
 
@@ -12,7 +12,7 @@ export interface CuttableLink {
   close(): Promise<void>;
 }
 
-/** A link to the server at `upstream` (host:port, as TEMPORAL_ADDRESS names it). */
+/** A link to the server at `upstream` (host:port, as TEMPORAL_ADDRESS names it, or S3_ENDPOINT's host). */
 export async function cuttableLink(upstream: string): Promise<CuttableLink> {
   const [host, port] = upstream.split(':');
   let cut = false;

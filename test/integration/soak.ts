@@ -6,8 +6,9 @@
 // drain and exit within 30 s, then starts again); a GPU or the CPU worker hung (SIGSTOP) past the 5 s
 // heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again, or
 // hung (SIGSTOP) for 1-12 s, so that requests hang rather than fail; a GPU worker killed while the
-// Temporal server is down; a GPU worker cut off from the Temporal server for 2-15 s while it runs on and
-// reaches S3 (a network split: its Temporal connection goes through a link the soak cuts, cuttable-link.ts);
+// Temporal server is down; a GPU or the CPU worker cut off from the Temporal server for 2-15 s (the CPU
+// worker 2-30 s) while it runs on and reaches S3, or from MinIO for 2-75 s while it reaches Temporal
+// (network splits: each worker's connections to both go through links the soak cuts, cuttable-link.ts);
 // one of the node's local copies of feature shards and image packs cut short or a byte of it changed (the
 // workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once without
 // faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
@@ -55,11 +56,12 @@ type Method = keyof typeof METHODS;
 const FAULTS = [
   'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
   'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage', 'hang-temporal', 'hang-minio', 'damage-node-cache',
-  'partition-gpu-worker',
+  'partition-gpu-worker', 'partition-cpu-worker', 'partition-gpu-worker-from-minio', 'partition-cpu-worker-from-minio',
 ] as const;
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
 type Fault = typeof FAULTS[number];
+type Server = 'temporal' | 'minio';
 /** A sweep that has not ended this long after its start has not survived (the references take well under a minute). */
 const SWEEP_DEADLINE_MS = 10 * 60_000;
 const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
@@ -129,7 +131,7 @@ class Workers {
   /** The workers' local copies of shards and image packs: one machine's, so one folder (not the machine's shared default, which a damage fault must not touch). */
   readonly cacheDir: string;
 
-  /** Each GPU worker's link to the Temporal server (S3 it reaches directly), kept across its restarts: cut to partition it. */
+  /** Each worker's links to the Temporal server and to MinIO, kept across its restarts: one is cut to partition it from that server. */
   private readonly links = new Map<string, CuttableLink>();
 
   constructor(private readonly stack: PrivateStack) {
@@ -138,23 +140,28 @@ class Workers {
 
   async start(name: string): Promise<WorkerProcess> {
     const env: NodeJS.ProcessEnv = { SWEEP_CACHE_DIR: this.cacheDir };
-    if (name.startsWith('gpu')) env.TEMPORAL_ADDRESS = (await this.linkOf(name)).address;
+    if (name !== 'suggest') {
+      env.TEMPORAL_ADDRESS = (await this.linkOf(name, 'temporal')).address;
+      env.S3_ENDPOINT = `http://${(await this.linkOf(name, 'minio')).address}`;
+    }
     const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, env);
     this.all.set(name, worker);
     await worker.ready;
     return worker;
   }
 
-  private async linkOf(name: string): Promise<CuttableLink> {
-    if (!this.links.has(name)) {
-      this.links.set(name, await cuttableLink(this.stack.env.TEMPORAL_ADDRESS!));
+  private async linkOf(name: string, server: Server): Promise<CuttableLink> {
+    const key = `${name} to ${server}`;
+    if (!this.links.has(key)) {
+      const upstream = server === 'temporal' ? this.stack.env.TEMPORAL_ADDRESS! : new URL(this.stack.env.S3_ENDPOINT!).host;
+      this.links.set(key, await cuttableLink(upstream));
     }
-    return this.links.get(name)!;
+    return this.links.get(key)!;
   }
 
-  /** The worker cut off from the Temporal server for `ms`, still running and reaching S3. */
-  async partition(name: string, ms: number): Promise<void> {
-    const link = await this.linkOf(name);
+  /** The worker cut off from `server` for `ms`, still running and reaching the other. */
+  async partition(name: string, server: Server, ms: number): Promise<void> {
+    const link = await this.linkOf(name, server);
     link.cut();
     await sleep(ms);
     link.heal();
@@ -289,11 +296,16 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       process.kill(pid, 'SIGCONT');
       return { what: `SIGSTOP ${component} for ${seconds(ms)}` };
     }
-    case 'partition-gpu-worker': {
-      const name = pick(['gpu-1', 'gpu-2']);
-      const ms = between(2000, 15_000);
-      await workers.partition(name, ms);
-      return { what: `${name} cut off from temporal (not from minio) for ${seconds(ms)}` };
+    case 'partition-gpu-worker':
+    case 'partition-cpu-worker':
+    case 'partition-gpu-worker-from-minio':
+    case 'partition-cpu-worker-from-minio': {
+      const name = fault.startsWith('partition-cpu') ? 'cpu' : pick(['gpu-1', 'gpu-2']);
+      const [server, other]: Server[] = fault.endsWith('from-minio') ? ['minio', 'temporal'] : ['temporal', 'minio'];
+      // Past, at times, the S3 client's 60 s socket timeout, the CPU activities' 20 s heartbeat timeout and the GPU ones' 5 s.
+      const ms = between(2000, server === 'minio' ? 75_000 : name === 'cpu' ? 30_000 : 15_000);
+      await workers.partition(name, server, ms);
+      return { what: `${name} cut off from ${server} (not from ${other}) for ${seconds(ms)}` };
     }
     case 'damage-node-cache':
       return { what: damageLocalCopy(workers.cacheDir) };
@@ -373,10 +385,12 @@ function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fa
     const began = Date.now();
     const handle = await startSweepOn(stack, queues, `soak-${method}`, METHODS[method], 'soak');
     const result = outcomeWithin(handle, SWEEP_DEADLINE_MS);
+    // The sweep's own time: it may end while a fault is still in progress (a split, a hang: the soak waits it out).
+    const endedAt = result.then(() => Date.now());
     const done = await faultsUntil(result, began, handle.workflowId, stack, workers, faults);
     const ended = await result;
     const verdict = await judge(stack, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
-    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (Date.now() - began) / 1000, faults: done, ...verdict, resumedTrials: resumedTrials(ended.board) };
+    const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (await endedAt - began) / 1000, faults: done, ...verdict, resumedTrials: resumedTrials(ended.board) };
     if (ended.board) {
       const { epochs, twice, problems } = await trainingProblems(stack, ended.board, [handle.workflowId], new Date(began - 1000), true);
       Object.assign(record, { epochsTrained: epochs, epochsTrainedTwice: twice });
@@ -397,9 +411,10 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
     await sleep(between(0, 3000));
     const handles = [first, await start('b')];
     const results = handles.map((handle) => outcomeWithin(handle, SWEEP_DEADLINE_MS));
+    const endedAt = Promise.all(results).then(() => Date.now());
     const done = await faultsUntil(Promise.all(results), began, `${handles[0].workflowId} and b`, stack, workers, faults);
     const ended = await Promise.all(results);
-    const seconds = (Date.now() - began) / 1000;
+    const seconds = (await endedAt - began) / 1000;
     // Read before the reference: it trains the same trials again and rewrites what they stored.
     const outcomes = await Promise.all(ended.map((e) => e.board && outcomeOf(stack, e.board)));
     const referenceBegan = Date.now();
