@@ -6,9 +6,10 @@
 // drain and exit within 30 s, then starts again); a GPU or the CPU worker hung (SIGSTOP) past the 5 s
 // heartbeat timeout, then woken; the Temporal server or MinIO killed (kill -9) and started again, or
 // hung (SIGSTOP) for 1-12 s, so that requests hang rather than fail; a GPU worker killed while the
-// Temporal server is down; a GPU or the CPU worker cut off from the Temporal server for 2-15 s (the CPU
-// worker 2-30 s) while it runs on and reaches S3, or from MinIO for 2-75 s while it reaches Temporal
-// (network splits: each worker's connections to both go through links the soak cuts, cuttable-link.ts);
+// Temporal server is down; a GPU, the CPU or the suggest worker cut off from the Temporal server for 2-15 s
+// (the CPU and suggest workers 2-30 s) while it runs on and reaches S3, or a GPU or the CPU worker cut off
+// from MinIO for 2-75 s while it reaches Temporal (network splits: each worker's connections to both go
+// through links the soak cuts, cuttable-link.ts);
 // one of the node's local copies of feature shards and image packs cut short or a byte of it changed (the
 // workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once without
 // faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
@@ -56,7 +57,7 @@ type Method = keyof typeof METHODS;
 const FAULTS = [
   'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
   'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage', 'hang-temporal', 'hang-minio', 'damage-node-cache',
-  'partition-gpu-worker', 'partition-cpu-worker', 'partition-gpu-worker-from-minio', 'partition-cpu-worker-from-minio',
+  'partition-gpu-worker', 'partition-cpu-worker', 'partition-gpu-worker-from-minio', 'partition-cpu-worker-from-minio', 'partition-suggest-worker',
 ] as const;
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
@@ -140,10 +141,9 @@ class Workers {
 
   async start(name: string): Promise<WorkerProcess> {
     const env: NodeJS.ProcessEnv = { SWEEP_CACHE_DIR: this.cacheDir };
-    if (name !== 'suggest') {
-      env.TEMPORAL_ADDRESS = (await this.linkOf(name, 'temporal')).address;
-      env.S3_ENDPOINT = `http://${(await this.linkOf(name, 'minio')).address}`;
-    }
+    env.TEMPORAL_ADDRESS = (await this.linkOf(name, 'temporal')).address;
+    // The suggest worker (Python, Optuna) reads nothing from S3.
+    if (name !== 'suggest') env.S3_ENDPOINT = `http://${(await this.linkOf(name, 'minio')).address}`;
     const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, env);
     this.all.set(name, worker);
     await worker.ready;
@@ -298,12 +298,13 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
     }
     case 'partition-gpu-worker':
     case 'partition-cpu-worker':
+    case 'partition-suggest-worker':
     case 'partition-gpu-worker-from-minio':
     case 'partition-cpu-worker-from-minio': {
-      const name = fault.startsWith('partition-cpu') ? 'cpu' : pick(['gpu-1', 'gpu-2']);
+      const name = fault.startsWith('partition-gpu') ? pick(['gpu-1', 'gpu-2']) : fault.startsWith('partition-cpu') ? 'cpu' : 'suggest';
       const [server, other]: Server[] = fault.endsWith('from-minio') ? ['minio', 'temporal'] : ['temporal', 'minio'];
-      // Past, at times, the S3 client's 60 s socket timeout, the CPU activities' 20 s heartbeat timeout and the GPU ones' 5 s.
-      const ms = between(2000, server === 'minio' ? 75_000 : name === 'cpu' ? 30_000 : 15_000);
+      // Past, at times, the S3 client's 60 s socket timeout, the CPU and suggest activities' 20 s heartbeat timeout and the GPU ones' 5 s.
+      const ms = between(2000, server === 'minio' ? 75_000 : name.startsWith('gpu') ? 15_000 : 30_000);
       await workers.partition(name, server, ms);
       return { what: `${name} cut off from ${server} (not from ${other}) for ${seconds(ms)}` };
     }
@@ -448,7 +449,7 @@ async function main(): Promise<void> {
   await keepEveryVersion(stack);
   const workers = new Workers(stack);
   await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
-  const faults = chosenFaults.filter((f) => f !== 'kill-suggest-worker' || workers.all.has('suggest'));
+  const faults = chosenFaults.filter((f) => !f.endsWith('suggest-worker') || workers.all.has('suggest'));
   const references = new Map<Method, SweepOutcome & { seconds: number }>();
   if (!options.pairs) {
     for (const method of methods) {
