@@ -191,6 +191,19 @@ test('a sweep whose GPU workers computed its features with two copies of the bac
   assert.equal(results[0].error, undefined, results[0].error?.message);
 });
 
+test('a sweep failed by the backbone check replays as it ran, whether the check judged each shard as it came in or every shard at the end', async () => {
+  // Recorded once each, with the fake activities of test/workflows (12 train shards, then val and test;
+  // train shard 1 from backbone b on gpu-b): on 1ddd3e7, whose check waited for every shard (all 14
+  // asked for, the marker after the last), and on 7f66255, whose check fails the sweep at the second
+  // copy's shard. Without the check at the end the first fails with a nondeterminism error.
+  const files = ['backbones-differ-late.00-sweep.json', 'backbones-differ-early.00-sweep.json'];
+  const scheduled = (file: string) => (histories((f) => f === file)[0].history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extractFeatures').length;
+  assert.deepEqual(files.map(scheduled), [14, 3], 'every shard asked for at the end; at most the first few as they came in');
+  const results = await replay(require.resolve('../../workflows'), (f) => files.includes(f));
+  assert.equal(results.length, 2);
+  for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
+});
+
 test('a sweep whose spec has fields the strict checks refuse, started before them, replays as it ran', async () => {
   // The recorded grid sweep's spec, with fields the parser of its time ignored (a note, a misspelt
   // augmentation field): that code ran this same history. Today's parser refuses them, but only for
