@@ -1,7 +1,8 @@
 // A TCP link to a server that a test can cut and heal, to partition one worker process from the
 // Temporal server while it still reaches S3, or from S3 while it still reaches Temporal: a network
-// split, where a process stopped (SIGSTOP) or killed is a node hung or lost. While cut nothing passes either way: bytes, new connections and
-// closes wait, as packets on a split network wait for TCP to send them again once it heals.
+// split, where a process stopped (SIGSTOP) or killed is a node hung or lost. While cut nothing passes
+// either way: bytes, new connections and closes wait, as packets on a split network wait for TCP to
+// send them again once it heals.
 import net from 'node:net';
 
 export interface CuttableLink {
