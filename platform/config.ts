@@ -113,6 +113,8 @@ export interface WorkerConfig {
   gpuProcesses: number;
   /** Worker versioning: the Temporal worker deployment version this build's workers join; unset, they are unversioned. */
   deployment?: DeploymentVersion;
+  /** Seconds without an answer from S3 after which a GPU worker stops taking tasks until S3 answers again (workers/storage-gate.ts). */
+  storageUnreachableAfterS: number;
 }
 
 /** A Temporal worker deployment version: the deployment (this service) and the build of its code. */
@@ -134,6 +136,7 @@ export function workerConfig(): WorkerConfig {
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
     gpuProcesses: positiveInt('SWEEP_GPU_PROCESSES', 1),
     deployment: deploymentVersion(),
+    storageUnreachableAfterS: positiveInt('SWEEP_S3_UNREACHABLE_AFTER_S', 10),
   };
 }
 

@@ -1,11 +1,49 @@
 // The object store on S3 (MinIO locally). Credentials come from the AWS SDK's default chain.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
+  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { storageConfig, storageRegion } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
+import { StorageProbe, StorageUnreachableError } from './storage-contact';
 
 let client: S3Client | undefined;
+
+/** The gate of the code running now (withStorageGate), if any. */
+const gates = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `work` with its S3 requests tied to `gate` (a StorageContact's signal): once it aborts, a
+ * request waiting for S3 fails at once and a new one is not sent, both with the gate's reason,
+ * instead of waiting out the socket timeout. A GPU worker runs its steps so (workers/run-workers.ts).
+ */
+export function withStorageGate<T>(gate: AbortSignal, work: () => T): T {
+  return gates.run(gate, work);
+}
+
+type HandleArguments = Parameters<NodeHttpHandler['handle']>;
+
+/** The S3 client's HTTP handler, which ties each request to the gate of the code that sends it. */
+class GatedHttpHandler extends NodeHttpHandler {
+  override async handle(request: HandleArguments[0], options: HandleArguments[1] = {}): ReturnType<NodeHttpHandler['handle']> {
+    const gate = gates.getStore();
+    if (!gate) return super.handle(request, options);
+    if (gate.aborted) throw gate.reason;
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal as AbortSignal, gate]) : gate;
+    try {
+      return await super.handle(request, { ...options, abortSignal });
+    } catch (error) {
+      throw gateReason(error);
+    }
+  }
+}
+
+/** The gate's reason where the code running now has lost S3 (a response body cut off), else `error`. */
+function gateReason(error: unknown): unknown {
+  const gate = gates.getStore();
+  return gate?.aborted ? gate.reason : error;
+}
 
 /** The shared S3 client, for the few S3-specific needs (streamed downloads, bulk deletes, test probes). */
 export function s3(): S3Client {
@@ -17,10 +55,27 @@ export function s3(): S3Client {
       // activity, which Temporal retries) instead of hanging it: CPU activities heartbeat while they
       // run (activities/heartbeat-while-running.ts), so a hung request would otherwise wait out the
       // 2-hour start-to-close timeout. Transfers that move bytes are not cut short.
-      requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
+      requestHandler: new GatedHttpHandler({ connectionTimeout: 10_000, socketTimeout: 60_000 }),
     });
   }
   return client;
+}
+
+/**
+ * A StorageContact's probe: HEAD of the artifact bucket on a client of its own (so it never waits
+ * behind the steps' transfers), sent once (no retries within a probe). Any HTTP answer counts.
+ */
+export function storageProbe(): StorageProbe {
+  const config = storageConfig();
+  const probeClient = new S3Client({ region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle, maxAttempts: 1 });
+  return async (signal) => {
+    try {
+      await probeClient.send(new HeadBucketCommand({ Bucket: config.bucket }), { abortSignal: signal });
+      return true;
+    } catch (error) {
+      return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined || hasNoStorageCredentials(error);
+    }
+  };
 }
 
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
@@ -38,9 +93,9 @@ export function isStorageUnreachable(error: unknown): boolean {
   return someCause(error, (e) => e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? ''));
 }
 
-/** Whether an error comes from the S3 client (a response, a connection, credentials): what steps retry. */
+/** Whether an error comes from the S3 client (a response, a connection, credentials, a lost S3): what steps retry. */
 export function isStorageError(error: unknown): boolean {
-  return someCause(error, (e) => e.$metadata !== undefined || hasNoStorageCredentials(e));
+  return someCause(error, (e) => e.$metadata !== undefined || hasNoStorageCredentials(e) || e instanceof StorageUnreachableError);
 }
 
 /** Whether the AWS credential chain found no credentials (no stack.env, no AWS_* variables, no profile). */
@@ -54,7 +109,7 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       // Other errors propagate, so activities retry them.
       if (error instanceof NoSuchKey || named(error, 'NoSuchKey')) return undefined;
-      throw error;
+      throw gateReason(error);
     }
   }
 

@@ -3,33 +3,40 @@
 // (bayesian suggestions, a Python process: ./suggest-worker.ts).
 import { fork } from 'node:child_process';
 import os from 'node:os';
-import { ActivityInterceptorsFactory, DefaultLogger, LogLevel, LogMetadata, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { ActivityInterceptorsFactory, DefaultLogger, LogLevel, LogMetadata, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { cpuActivities, gpuActivities } from '../activities';
 import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, storageConfig, tensorflowThreads, workerConfig } from '../platform/config';
+import { storageProbe } from '../platform/s3-store';
+import { StorageContact } from '../platform/storage-contact';
 import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
+import { StorageGateInterceptor, runWhileStorageAnswers, startStorageContact } from './storage-gate';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /**
  * What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's
- * build B); activity interceptors run after the failure interceptor (the benchmark times activities).
+ * build B); activity interceptors run after the failure interceptor (the benchmark times activities);
+ * a connection to share (else one of their own); a contact with S3 that gates the GPU worker's
+ * steps (workers/storage-gate.ts: runWorkers sets one up).
  */
 export interface WorkerCodeOverrides {
   workflowsPath?: string;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  temporal?: { connection: NativeConnection; namespace: string };
+  storageContact?: StorageContact;
 }
 
 export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> & WorkerCodeOverrides = {}): Promise<Worker[]> {
-  const { workflowsPath = require.resolve('../workflows'), activityInterceptors = [], ...configOverrides } = overrides;
+  const { workflowsPath = require.resolve('../workflows'), activityInterceptors = [], temporal, storageContact, ...configOverrides } = overrides;
   const config = { ...workerConfig(), ...configOverrides };
-  const { connection, namespace } = await connectWorker();
+  const { connection, namespace } = temporal ?? await connectWorker();
   const workers: Worker[] = [];
   const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() }), ...activityInterceptors] };
   const versioning = versioningOptions(config.deployment);
@@ -61,7 +68,13 @@ export async function createWorkers(roles: WorkerRole[], overrides: Partial<Work
       activities: gpuActivities,
       // The export does not heartbeat by itself, and evaluation only between its steps (a test split's download
       // can outlast the heartbeat timeout); training and extraction heartbeat per batch.
-      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) })] },
+      interceptors: {
+        activity: [
+          ...interceptors.activity,
+          () => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) }),
+          ...(storageContact ? [() => ({ inbound: new StorageGateInterceptor(storageContact) })] : []),
+        ],
+      },
       maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
       // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
       // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and
@@ -143,14 +156,21 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     // This process extracts features beside the others it starts: each takes its share of the cores.
     const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
     if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
-    const workers = roles.some((role) => role !== 'suggest') ? await createWorkers(roles) : [];
+    const temporal = await connectWorker();
+    // A GPU worker that has lost S3 stops taking tasks until S3 answers again (workers/storage-gate.ts).
+    const storageContact = roles.includes('gpu') ? startStorageContact(storageProbe(), config.storageUnreachableAfterS, storageConfig().endpoint ?? 'its AWS endpoint') : undefined;
+    const workers = roles.some((role) => role !== 'suggest') ? await createWorkers(roles, { temporal, storageContact }) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
     if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
     // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
-    await (workers.length ? Promise.all(workers.map((w) => w.run())) : stopAsked);
+    const run = (worker: Worker) => storageContact && worker.options.taskQueue === config.gpuQueue
+      ? runWhileStorageAnswers(worker, async () => (await createWorkers(['gpu'], { temporal, storageContact }))[0], storageContact, stopping.signal, (message) => console.warn(message))
+      : worker.run();
+    await (workers.length ? Promise.all(workers.map(run)) : stopAsked);
+    storageContact?.stop();
     await others?.stop();
   } finally {
     await suggest?.stop();

@@ -239,6 +239,59 @@ describe('crashes and outages lose nothing', () => {
     }
   });
 
+  test('a training worker cut off from S3 mid-trial, still reaching Temporal: it stops taking tasks, its attempt fails at once and is retried on another worker, exactly; once S3 answers it takes tasks again', async () => {
+    // The default heartbeat timeout of a minute, as long as the S3 client's socket timeout: without the
+    // gate the attempt waited for one of them, and the worker could take the retry itself.
+    const slowSpec = await spec({ heartbeatTimeoutSeconds: 60 });
+    const unreachableAfterS = 2;
+    gpuWorker.kill('SIGTERM');
+    await gpuWorker.exited;
+    const link = await cuttableLink(new URL(stack.env.S3_ENDPOINT!).host);
+    const cutOffEnv = { S3_ENDPOINT: `http://${link.address}`, SWEEP_S3_UNREACHABLE_AFTER_S: String(unreachableAfterS), SWEEP_NODE_NAME: 's3-cut-off' };
+    const cutOff = stack.spawnWorker('gpu', queues, cutOffEnv);
+    let other: WorkerProcess | undefined;
+    try {
+      await cutOff.ready;
+      const sweep = await startSweep(slowSpec, 'res-s3-split');
+      await waitFor('two checkpointed epochs', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 2);
+      link.cut();
+      const cutAt = Date.now();
+      // Started after the cut, so that the trial was on the cut-off worker; its start-up counts in the times below.
+      other = stack.spawnWorker('gpu', queues);
+      const stoppedAfterMs = await waitFor('the cut-off worker to stop taking tasks', async () => (/shutting the GPU worker down/.test(cutOff.output()) ? Date.now() - cutAt : undefined), 30_000, 100);
+      // Two probes of at most half that each must go unanswered, one a second.
+      assert.ok(stoppedAfterMs < (unreachableAfterS + 3) * 1000, `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
+      const failing = await statusSaysWhy(sweep, /has not answered this worker/);
+      const run = await outcome(await sweep.result());
+      const endedAfterMs = Date.now() - cutAt;
+      assert.notEqual(run.result.node, 's3-cut-off', 'the retry finished the trial on the worker that reaches S3');
+      assertSameAsReference(run, 'trial across a split from S3');
+      // Without the gate the cut-off attempt held the trial until the socket or heartbeat timeout (60 s).
+      assert.ok(endedAfterMs < 45_000, `the sweep ended ${seconds(endedAfterMs)} after the cut, well within the 60 s timeouts`);
+
+      link.heal();
+      const healedAt = Date.now();
+      await other.ready;
+      await waitFor('the cut-off worker to take tasks again', async () => /takes tasks again/.test(cutOff.output()), 30_000, 100);
+      const backAfterMs = Date.now() - healedAt;
+      other.kill('SIGTERM');
+      await other.exited;
+      other = undefined;
+      const again = await outcome(await (await startSweep(await spec({ grid: { n_epochs: [3] } }), 'res-s3-healed')).result());
+      assert.equal(again.result.node, 's3-cut-off', 'the worker that lost S3 serves again once S3 answers');
+      figure(`GPU worker cut off from S3 (Temporal reachable) mid-trial, SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS}, heartbeat timeout 60 s: it stopped taking tasks ` +
+        `${seconds(stoppedAfterMs)} after the cut; status showed "${failing.activity} attempt ${failing.attempt}: ${failing.lastFailure}"; the retry on the other worker resumed from ` +
+        `epoch ${run.result.resumedFromEpoch} and the sweep ended ${seconds(endedAfterMs)} after the cut, results identical; after the heal it took tasks again within ${seconds(backAfterMs)}`);
+    } finally {
+      link.heal();
+      cutOff.kill('SIGKILL');
+      await cutOff.exited;
+      await link.close();
+      gpuWorker = other ?? stack.spawnWorker('gpu', queues);
+      await gpuWorker.ready;
+    }
+  });
+
   test('a Temporal server killed (kill -9) and restarted mid-training: the sweep continues and completes', async () => {
     const sweep = await startSweep(await spec(), 'res-temporal');
     await waitFor('training to start', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 1);

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { S3ObjectStore, storageProbe, withStorageGate } from '../../platform/s3-store';
+import { StorageContact, StorageUnreachableError } from '../../platform/storage-contact';
+
+const options = { intervalMs: 1000, probeTimeoutMs: 500, unreachableAfterMs: 2000, name: 'http://s3.test' };
+
+/** A contact driven by hand: `record` with explicit times, no timer. */
+function contactAt(start: number): StorageContact {
+  return new StorageContact(async () => true, options, () => start);
+}
+
+test('S3 turns unreachable only after unreachableAfterMs without an answer and two unanswered probes in a row', () => {
+  const contact = contactAt(0);
+  const changes: boolean[] = [];
+  contact.onChange((reachable) => changes.push(reachable));
+  contact.record(false, 2500);
+  assert.equal(contact.reachable, true, 'one unanswered probe, even past the silence (a probe that spanned a pause of the process), is not enough');
+  contact.record(true, 2600);
+  contact.record(false, 3600);
+  contact.record(false, 4500);
+  assert.equal(contact.reachable, true, 'two in a row, but only 1.9 s since the last answer');
+  const signal = contact.signal;
+  contact.record(false, 4700);
+  assert.equal(contact.reachable, false);
+  assert.ok(signal.aborted, 'the gate handed out before aborts');
+  assert.ok(signal.reason instanceof StorageUnreachableError);
+  assert.match((signal.reason as Error).message, /S3 \(http:\/\/s3\.test\) has not answered this worker for 2 s/);
+  contact.record(false, 9000);
+  assert.deepEqual(changes, [false], 'told once');
+  contact.record(true, 9100);
+  assert.equal(contact.reachable, true);
+  assert.equal(contact.signal.aborted, false, 'a new gate once S3 answers');
+  assert.deepEqual(changes, [false, true]);
+});
+
+test('whenReachable waits for an answer, and gives up when its own signal aborts', async () => {
+  const contact = contactAt(0);
+  await contact.whenReachable();
+  contact.record(false, 3000);
+  contact.record(false, 4000);
+  let resolved = false;
+  const waiting = contact.whenReachable().then(() => { resolved = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(resolved, false);
+  contact.record(true, 5000);
+  await waiting;
+  contact.record(false, 8000);
+  contact.record(false, 9000);
+  const stop = new AbortController();
+  const given = contact.whenReachable(stop.signal);
+  stop.abort(new Error('stopping'));
+  await assert.rejects(given, /stopping/);
+});
+
+test('probing on its timer: an answering probe keeps S3 reachable, a hanging one is given up at probeTimeoutMs and S3 is lost', async () => {
+  let answering = true;
+  const probe = (signal: AbortSignal) => answering ? Promise.resolve(true) : new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(false)));
+  const contact = new StorageContact(probe, { intervalMs: 10, probeTimeoutMs: 20, unreachableAfterMs: 60, name: 'x' }).start();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(contact.reachable, true);
+    answering = false;
+    const lostAt = Date.now();
+    await new Promise<void>((resolve) => contact.onChange((reachable) => { if (!reachable) resolve(); }));
+    assert.ok(Date.now() - lostAt >= 40, 'not before the silence');
+    answering = true;
+    await contact.whenReachable();
+  } finally {
+    contact.stop();
+  }
+});
+
+// An HTTP server that answers HEAD of its bucket at once and holds every other request: S3 that has
+// stopped answering, as a split network does.
+let server: http.Server;
+let endpoint: string;
+const held: http.ServerResponse[] = [];
+
+before(async () => {
+  server = http.createServer((request, response) => {
+    if (request.method === 'HEAD') response.end();
+    else held.push(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  Object.assign(process.env, { S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
+});
+
+after(async () => {
+  for (const response of held) response.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+test('a request tied to a gate fails with its reason as soon as it aborts, and a new one is not sent; untied requests are left alone', async () => {
+  const store = new S3ObjectStore();
+  const gate = new AbortController();
+  const waiting = withStorageGate(gate.signal, () => store.get('bucket', 'key'));
+  const untied = store.get('bucket', 'other');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const sent = held.length;
+  assert.equal(sent, 2, 'both requests reached the server and wait');
+  const lost = new StorageUnreachableError('S3 lost');
+  const abortedAt = Date.now();
+  gate.abort(lost);
+  await assert.rejects(waiting, (error) => error === lost);
+  assert.ok(Date.now() - abortedAt < 1000, 'at once, not after the socket timeout');
+  await assert.rejects(withStorageGate(gate.signal, () => store.put('bucket', 'key', 'x')), (error) => error === lost);
+  assert.equal(held.length, sent, 'the request after the abort was not sent');
+  let untiedSettled = false;
+  void untied.finally(() => { untiedSettled = true; }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(untiedSettled, false, 'a request outside the gate still waits');
+});
+
+test('the probe counts any HTTP answer, and a request that gets none does not', async () => {
+  const probe = storageProbe();
+  assert.equal(await probe(AbortSignal.timeout(2000)), true, 'HEAD of the bucket answered');
+  const silent = http.createServer(() => { /* never answers */ });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const previous = process.env.S3_ENDPOINT;
+  process.env.S3_ENDPOINT = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    assert.equal(await storageProbe()(AbortSignal.timeout(200)), false, 'no answer within the probe timeout');
+  } finally {
+    process.env.S3_ENDPOINT = previous;
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { StorageContact } from '../../platform/storage-contact';
+import { runWhileStorageAnswers } from '../../workers/storage-gate';
+
+/** A worker as runWhileStorageAnswers sees it: run() until shutdown(). */
+class FakeWorker {
+  private state: 'INITIALIZED' | 'RUNNING' | 'DRAINING' | 'STOPPED' = 'INITIALIZED';
+  private stopped!: () => void;
+  getState() { return this.state; }
+  run(): Promise<void> {
+    this.state = 'RUNNING';
+    return new Promise((resolve) => { this.stopped = () => { this.state = 'STOPPED'; resolve(); }; });
+  }
+  shutdown(): void {
+    assert.equal(this.state, 'RUNNING', 'shut down only while running');
+    this.state = 'DRAINING';
+    setImmediate(() => this.stopped());
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function harness() {
+  let now = 0;
+  const contact = new StorageContact(async () => true, { intervalMs: 1000, probeTimeoutMs: 500, unreachableAfterMs: 2000, name: 's3' }, () => now);
+  const lose = () => { now += 3000; contact.record(false, now); contact.record(false, now); };
+  const regain = () => { now += 1000; contact.record(true, now); };
+  const made: FakeWorker[] = [];
+  const create = async () => { const worker = new FakeWorker(); made.push(worker); return worker as unknown as Worker; };
+  const log: string[] = [];
+  return { contact, lose, regain, made, create, log, say: (message: string) => log.push(message) };
+}
+
+test('a worker that loses S3 is shut down, and a new one runs once S3 answers again', async () => {
+  const h = harness();
+  const first = new FakeWorker();
+  const stop = new AbortController();
+  const running = runWhileStorageAnswers(first as unknown as Worker, h.create, h.contact, stop.signal, h.say);
+  await tick();
+  assert.equal(first.getState(), 'RUNNING');
+  h.lose();
+  await tick();
+  await tick();
+  assert.equal(first.getState(), 'STOPPED', 'shut down when S3 was lost');
+  assert.equal(h.made.length, 0, 'nothing new while S3 is lost');
+  assert.match(h.log[0], /has not answered this worker .*; shutting the GPU worker down until then/);
+  h.regain();
+  await tick();
+  await tick();
+  assert.equal(h.made.length, 1);
+  assert.equal(h.made[0].getState(), 'RUNNING', 'a new worker takes tasks');
+  assert.match(h.log[1], /S3 answers again/);
+  // A shutdown signal (the Runtime's) stops the worker: no new one.
+  h.made[0].shutdown();
+  await running;
+  assert.equal(h.made.length, 1);
+});
+
+test('asked to stop while S3 is lost: it resolves without making a worker', async () => {
+  const h = harness();
+  const stop = new AbortController();
+  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, h.create, h.contact, stop.signal, h.say);
+  await tick();
+  h.lose();
+  await tick();
+  await tick();
+  stop.abort();
+  await running;
+  h.regain();
+  await tick();
+  assert.equal(h.made.length, 0);
+});
+
+test('S3 lost again while the new worker was made: it is shut down at once', async () => {
+  const h = harness();
+  const stop = new AbortController();
+  let loseWhileMaking = true;
+  const create = async () => {
+    if (loseWhileMaking) { loseWhileMaking = false; h.lose(); }
+    return h.create();
+  };
+  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, create, h.contact, stop.signal, h.say);
+  await tick();
+  h.lose();
+  await tick();
+  await tick();
+  h.regain();
+  await tick();
+  await tick();
+  assert.equal(h.made[0].getState(), 'STOPPED', 'the worker made while S3 was lost again took no tasks');
+  h.regain();
+  await tick();
+  await tick();
+  assert.equal(h.made.length, 2);
+  assert.equal(h.made[1].getState(), 'RUNNING');
+  h.made[1].shutdown();
+  await running;
+});

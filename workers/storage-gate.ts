@@ -1,0 +1,60 @@
+// A GPU worker that has lost S3 takes no tasks until S3 answers again. Its steps need S3 for every
+// input and output; cut off from S3 while it still reaches Temporal, it would take steps that can
+// only wait (up to the S3 client's 60 s socket timeout each), and a step's retry could land on it
+// again. The TypeScript SDK cannot pause a worker's polling, so the worker is shut down (its steps
+// in progress are cancelled, as on a redeploy, and retried on other workers) and created again.
+import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, Worker } from '@temporalio/worker';
+import { withStorageGate } from '../platform/s3-store';
+import { StorageContact, StorageProbe } from '../platform/storage-contact';
+
+/** Probes S3 every second; a probe gives up within half the silence that makes S3 unreachable (at most 5 s). */
+export function startStorageContact(probe: StorageProbe, unreachableAfterS: number, name: string): StorageContact {
+  const unreachableAfterMs = unreachableAfterS * 1000;
+  return new StorageContact(probe, { intervalMs: 1000, probeTimeoutMs: Math.min(5000, unreachableAfterMs / 2), unreachableAfterMs, name }).start();
+}
+
+/**
+ * Ties each step's S3 requests to the contact's gate as it is when the step starts: once S3 is lost,
+ * the step's requests fail at once with a message that says so, instead of each waiting out its timeout.
+ */
+export class StorageGateInterceptor implements ActivityInboundCallsInterceptor {
+  constructor(private readonly contact: StorageContact) {}
+
+  execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    return withStorageGate(this.contact.signal, () => next(input));
+  }
+}
+
+/**
+ * Runs `first`, and whenever the contact loses S3 shuts it down and, once S3 answers again, runs a
+ * worker made by `create` in its place. Resolves when a worker stops for another reason (a shutdown
+ * signal) or `stop` aborts while S3 is lost; rejects if a worker fails.
+ */
+export async function runWhileStorageAnswers(first: Worker, create: () => Promise<Worker>, contact: StorageContact, stop: AbortSignal, log: (message: string) => void): Promise<void> {
+  for (let worker = first; ;) {
+    let lost = false;
+    const shutDownForLostStorage = () => {
+      if (lost || worker.getState() !== 'RUNNING') return;
+      lost = true;
+      log(`[worker] ${(contact.signal.reason as Error).message}; shutting the GPU worker down until then`);
+      worker.shutdown();
+    };
+    const removeListener = contact.onChange((reachable) => { if (!reachable) shutDownForLostStorage(); });
+    const running = worker.run();
+    // S3 may have been lost again while this worker was made.
+    if (!contact.reachable) shutDownForLostStorage();
+    try {
+      await running;
+    } finally {
+      removeListener();
+    }
+    if (!lost || stop.aborted) return;
+    try {
+      await contact.whenReachable(stop);
+    } catch {
+      return; // asked to stop while S3 was lost
+    }
+    log('[worker] S3 answers again: the GPU worker takes tasks again');
+    worker = await create();
+  }
+}
