@@ -28,9 +28,11 @@ type HandleArguments = Parameters<NodeHttpHandler['handle']>;
 class GatedHttpHandler extends NodeHttpHandler {
   override async handle(request: HandleArguments[0], options: HandleArguments[1] = {}): ReturnType<NodeHttpHandler['handle']> {
     const gate = gates.getStore();
-    if (!gate) return super.handle(request, options);
+    const own = options.abortSignal;
+    // A caller's signal of the SDK's older kind (not a DOM AbortSignal) cannot be combined: left ungated.
+    if (!gate || (own && !(own instanceof AbortSignal))) return super.handle(request, options);
     if (gate.aborted) throw gate.reason;
-    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal as AbortSignal, gate]) : gate;
+    const abortSignal = own ? AbortSignal.any([own, gate]) : gate;
     try {
       return await super.handle(request, { ...options, abortSignal });
     } catch (error) {

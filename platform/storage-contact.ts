@@ -111,7 +111,14 @@ export class StorageContact {
   }
 
   private emit(reachable: boolean): void {
-    for (const listener of [...this.listeners]) listener(reachable);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(reachable);
+      } catch (error) {
+        // Called from the probes' timer: an error thrown here would end the process as unhandled.
+        console.error('[worker] a listener of the S3 contact failed:', error);
+      }
+    }
   }
 
   private async tick(): Promise<void> {

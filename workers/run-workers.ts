@@ -119,7 +119,8 @@ export class WorkerLogger extends DefaultLogger {
  * Runs until SIGINT/SIGTERM, then shuts down as the SDK does by default: activities are cancelled at
  * once (training stores its finished epochs and resumes on another worker), the others finish. The suggest
  * role is skipped with a notice where the search venv is missing: only bayesian sweeps need it.
- * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one.
+ * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one. A GPU
+ * worker that loses S3 is shut down, and made again once S3 answers (./storage-gate.ts).
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL });
@@ -156,21 +157,21 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     // This process extracts features beside the others it starts: each takes its share of the cores.
     const onnxThreads = roles.includes('gpu') && onnxThreadsPerProcess(config.gpuProcesses);
     if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
-    const temporal = await connectWorker();
+    // The suggest role alone has no TS worker to run, so no connection of its own.
+    const temporal = roles.some((role) => role !== 'suggest') ? await connectWorker() : undefined;
     // A GPU worker that has lost S3 stops taking tasks until S3 answers again (workers/storage-gate.ts).
     const storageContact = roles.includes('gpu') ? startStorageContact(storageProbe(), config.storageUnreachableAfterS, storageConfig().endpoint ?? 'its AWS endpoint') : undefined;
-    const workers = roles.some((role) => role !== 'suggest') ? await createWorkers(roles, { temporal, storageContact }) : [];
+    const workers = temporal ? await createWorkers(roles, { temporal, storageContact }) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
     if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
-    // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
     const run = (worker: Worker) => storageContact && worker.options.taskQueue === config.gpuQueue
       ? runWhileStorageAnswers(worker, async () => (await createWorkers(['gpu'], { temporal, storageContact }))[0], storageContact, stopping.signal, (message) => console.warn(message))
       : worker.run();
-    await (workers.length ? Promise.all(workers.map(run)) : stopAsked);
-    storageContact?.stop();
+    // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
+    await (workers.length ? Promise.all(workers.map(run)) : stopAsked).finally(() => storageContact?.stop());
     await others?.stop();
   } finally {
     await suggest?.stop();

@@ -49,10 +49,15 @@ export async function runWhileStorageAnswers(first: Worker, create: () => Promis
       removeListener();
     }
     if (!lost || stop.aborted) return;
+    // While no worker runs, nothing else need keep the process alive (the probes' timer does not): the
+    // GPU worker process exited with code 0 here, and its node served no more.
+    const keepAlive = setInterval(() => undefined, 60_000);
     try {
       await contact.whenReachable(stop);
     } catch {
       return; // asked to stop while S3 was lost
+    } finally {
+      clearInterval(keepAlive);
     }
     log('[worker] S3 answers again: the GPU worker takes tasks again');
     worker = await create();

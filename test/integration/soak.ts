@@ -129,6 +129,12 @@ const resumedTrials = (board: Leaderboard | undefined) => board?.ranked.filter((
 class Workers {
   readonly all = new Map<string, WorkerProcess>();
 
+  /** Workers that exited without a fault or the end asking them to, each with the end of its output: each is a problem. */
+  readonly exitedOnTheirOwn: string[] = [];
+
+  /** The worker processes a fault or the end has stopped, or is stopping. */
+  private readonly stopped = new Set<WorkerProcess>();
+
   /** The workers' local copies of shards and image packs: one machine's, so one folder (not the machine's shared default, which a damage fault must not touch). */
   readonly cacheDir: string;
 
@@ -146,8 +152,29 @@ class Workers {
     if (name !== 'suggest') env.S3_ENDPOINT = `http://${(await this.linkOf(name, 'minio')).address}`;
     const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, env);
     this.all.set(name, worker);
+    // A worker must only end when it is told to; one that ends by itself is reported, and started again.
+    void worker.exited.then(async (code) => {
+      if (this.stopped.has(worker)) return;
+      const problem = `${name} exited on its own (code ${code}):\n${worker.output().slice(-2000)}`;
+      this.exitedOnTheirOwn.push(problem);
+      console.log(`[soak] ${problem}`);
+      await this.start(name);
+    });
     await worker.ready;
     return worker;
+  }
+
+  /** Sends `signal` (SIGKILL, SIGTERM) to the named worker, whose exit is then expected. */
+  stop(name: string, signal: NodeJS.Signals): WorkerProcess {
+    const worker = this.all.get(name)!;
+    this.stopped.add(worker);
+    worker.kill(signal);
+    return worker;
+  }
+
+  /** Every worker's exit is expected from now on (the stack is being destroyed). */
+  stopAll(): void {
+    for (const worker of this.all.values()) this.stopped.add(worker);
   }
 
   private async linkOf(name: string, server: Server): Promise<CuttableLink> {
@@ -173,8 +200,7 @@ class Workers {
 
   /** kill -9 of the named workers at once (a node lost with every process on it), started again 0-3 s later. */
   async kill(...names: string[]): Promise<void> {
-    const dying = names.map((name) => this.all.get(name)!);
-    for (const worker of dying) worker.kill('SIGKILL');
+    const dying = names.map((name) => this.stop(name, 'SIGKILL'));
     await Promise.all(dying.map((worker) => worker.exited));
     await sleep(between(0, 3000));
     await Promise.all(names.map((name) => this.start(name)));
@@ -182,9 +208,8 @@ class Workers {
 
   /** SIGTERM, as a redeploy sends it; a worker that has not exited `DRAIN_MS` later is killed, and that is the problem returned. */
   async redeploy(name: string): Promise<{ exitedMs?: number; problem?: string }> {
-    const worker = this.all.get(name)!;
     const sent = Date.now();
-    worker.kill('SIGTERM');
+    const worker = this.stop(name, 'SIGTERM');
     const drained = await Promise.race([worker.exited.then(() => true), sleep(DRAIN_MS).then(() => false)]);
     const exitedMs = Date.now() - sent;
     if (!drained) {
@@ -277,9 +302,7 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       await stack.down('temporal', { kill: true });
       const ms = between(1000, 8000);
       await sleep(ms / 2);
-      const worker = workers.all.get(name)!;
-      worker.kill('SIGKILL');
-      await worker.exited;
+      await workers.stop(name, 'SIGKILL').exited;
       await sleep(ms / 2);
       await stack.up('temporal');
       await workers.start(name);
@@ -462,6 +485,7 @@ async function main(): Promise<void> {
   const runRound = options.pairs ? pairRounds(stack, workers, faults) : singleRounds(stack, workers, faults, references);
   const sweeps: SweepRecord[] = [];
   for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
+  workers.stopAll();
   await stack.destroy();
   await workers.closeLinks();
 
@@ -475,13 +499,14 @@ async function main(): Promise<void> {
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
     epochsTrained: sweeps.reduce((n, s) => n + (s.epochsTrained ?? 0), 0), epochsTrainedTwice: sweeps.reduce((n, s) => n + (s.epochsTrainedTwice ?? 0), 0),
     faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
+    workersExitedOnTheirOwn: workers.exitedOnTheirOwn,
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${out}`);
-  process.exitCode = summary.failures.length || summary.faultProblems.length ? 1 : 0;
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; ${out}`);
+  process.exitCode = summary.failures.length || summary.faultProblems.length || summary.workersExitedOnTheirOwn.length ? 1 : 0;
 }
 
 main().catch((error: unknown) => {

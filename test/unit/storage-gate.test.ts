@@ -46,12 +46,14 @@ test('a worker that loses S3 is shut down, and a new one runs once S3 answers ag
   assert.equal(first.getState(), 'STOPPED', 'shut down when S3 was lost');
   assert.equal(h.made.length, 0, 'nothing new while S3 is lost');
   assert.match(h.log[0], /has not answered this worker .*; shutting the GPU worker down until then/);
+  assert.ok(process.getActiveResourcesInfo().includes('Timeout'), 'a timer keeps the process alive while no worker runs');
   h.regain();
   await tick();
   await tick();
   assert.equal(h.made.length, 1);
   assert.equal(h.made[0].getState(), 'RUNNING', 'a new worker takes tasks');
   assert.match(h.log[1], /S3 answers again/);
+  assert.ok(!process.getActiveResourcesInfo().includes('Timeout'), 'and is cleared once one runs again');
   // A shutdown signal (the Runtime's) stops the worker: no new one.
   h.made[0].shutdown();
   await running;
