@@ -243,12 +243,15 @@ describe('crashes and outages lose nothing', () => {
     // The default heartbeat timeout of a minute, as long as the S3 client's socket timeout: without the
     // gate the attempt waited for one of them, and the worker could take the retry itself.
     const slowSpec = await spec({ heartbeatTimeoutSeconds: 60 });
-    const unreachableAfterS = 2;
+    // The default, as a node runs (a shorter setting probes more often and hid a bug once: the process exited while S3 was lost).
+    const unreachableAfterS = 10;
     gpuWorker.kill('SIGTERM');
     await gpuWorker.exited;
     const link = await cuttableLink(new URL(stack.env.S3_ENDPOINT!).host);
-    const cutOffEnv = { S3_ENDPOINT: `http://${link.address}`, SWEEP_S3_UNREACHABLE_AFTER_S: String(unreachableAfterS), SWEEP_NODE_NAME: 's3-cut-off' };
+    const cutOffEnv = { S3_ENDPOINT: `http://${link.address}`, SWEEP_NODE_NAME: 's3-cut-off' };
     const cutOff = stack.spawnWorker('gpu', queues, cutOffEnv);
+    let cutOffExited = false;
+    void cutOff.exited.then(() => { cutOffExited = true; });
     let other: WorkerProcess | undefined;
     try {
       await cutOff.ready;
@@ -260,7 +263,7 @@ describe('crashes and outages lose nothing', () => {
       other = stack.spawnWorker('gpu', queues);
       const stoppedAfterMs = await waitFor('the cut-off worker to stop taking tasks', async () => (/shutting the GPU worker down/.test(cutOff.output()) ? Date.now() - cutAt : undefined), 30_000, 100);
       // Two probes of at most half that each must go unanswered, one a second.
-      assert.ok(stoppedAfterMs < (unreachableAfterS + 3) * 1000, `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
+      assert.ok(stoppedAfterMs < (unreachableAfterS + 4) * 1000, `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
       const failing = await statusSaysWhy(sweep, /has not answered this worker/);
       const run = await outcome(await sweep.result());
       const endedAfterMs = Date.now() - cutAt;
@@ -269,6 +272,7 @@ describe('crashes and outages lose nothing', () => {
       // Without the gate the cut-off attempt held the trial until the socket or heartbeat timeout (60 s).
       assert.ok(endedAfterMs < 45_000, `the sweep ended ${seconds(endedAfterMs)} after the cut, well within the 60 s timeouts`);
 
+      assert.equal(cutOffExited, false, 'the cut-off worker process waits for S3 to answer; it does not exit');
       link.heal();
       const healedAt = Date.now();
       await other.ready;

@@ -486,6 +486,9 @@ async function main(): Promise<void> {
   const sweeps: SweepRecord[] = [];
   for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
   workers.stopAll();
+  // How often a GPU worker lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
+  const output = stack.allOutput();
+  const storageLosses = { lost: output.split('shutting the GPU worker down').length - 1, answeredAgain: output.split('S3 answers again').length - 1 };
   await stack.destroy();
   await workers.closeLinks();
 
@@ -500,12 +503,13 @@ async function main(): Promise<void> {
     epochsTrained: sweeps.reduce((n, s) => n + (s.epochsTrained ?? 0), 0), epochsTrainedTwice: sweeps.reduce((n, s) => n + (s.epochsTrainedTwice ?? 0), 0),
     faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
     workersExitedOnTheirOwn: workers.exitedOnTheirOwn,
+    gpuWorkersLostStorage: storageLosses,
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; ${out}`);
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; GPU workers lost S3 ${storageLosses.lost} times (S3 answered again ${storageLosses.answeredAgain}); ${out}`);
   process.exitCode = summary.failures.length || summary.faultProblems.length || summary.workersExitedOnTheirOwn.length ? 1 : 0;
 }
 
