@@ -41,8 +41,10 @@ export async function runWhileStorageAnswers(first: Worker, create: () => Promis
     };
     const removeListener = contact.onChange((reachable) => { if (!reachable) shutDownForLostStorage(); });
     const running = worker.run();
-    // S3 may have been lost again while this worker was made.
-    if (!contact.reachable) shutDownForLostStorage();
+    // A stop may have been asked (the Runtime's signal handler knew nothing of this worker yet), or S3
+    // lost again, while this worker was made.
+    if (stop.aborted) worker.shutdown();
+    else if (!contact.reachable) shutDownForLostStorage();
     try {
       await running;
     } finally {

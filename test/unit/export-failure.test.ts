@@ -6,12 +6,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { exportFailure } from '../../activities/export';
 import { DomainError, FailureType } from '../../lib/errors';
 import { MissingObjectError } from '../../platform/object-store';
+import { StorageUnreachableError } from '../../platform/storage-contact';
 
 test('storage errors pass through to be retried; a broken export fails without retry; typed failures keep their type', () => {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED', $metadata: {} });
   const slowDown = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
   const wrapped = new Error('upload failed', { cause: slowDown });
-  for (const error of [refused, slowDown, wrapped]) assert.equal(exportFailure(error), error);
+  // A GPU worker that has lost S3 fails its steps' requests at once (workers/storage-gate.ts): retried elsewhere.
+  const lost = new StorageUnreachableError('S3 has not answered this worker for 11 s');
+  for (const error of [refused, slowDown, wrapped, lost]) assert.equal(exportFailure(error), error);
   const broken = exportFailure(new Error('Shape mismatch: expected [1280,64]')) as ApplicationFailure;
   assert.ok(broken instanceof ApplicationFailure && broken.nonRetryable);
   assert.equal(broken.type, FailureType.exportFailed);

@@ -100,3 +100,18 @@ test('S3 lost again while the new worker was made: it is shut down at once', asy
   h.made[1].shutdown();
   await running;
 });
+
+test('asked to stop while the new worker was made: it is shut down at once and nothing more is made', async () => {
+  const h = harness();
+  const stop = new AbortController();
+  const create = async () => { stop.abort(); return h.create(); };
+  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, create, h.contact, stop.signal, h.say);
+  await tick();
+  h.lose();
+  await tick();
+  await tick();
+  h.regain();
+  await running;
+  assert.equal(h.made.length, 1);
+  assert.equal(h.made[0].getState(), 'STOPPED', 'the worker made as the stop came took no tasks');
+});
