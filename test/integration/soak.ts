@@ -488,7 +488,7 @@ async function main(): Promise<void> {
   workers.stopAll();
   // How often a GPU worker lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
   const output = stack.allOutput();
-  const storageLosses = { lost: output.split('shutting the GPU worker down').length - 1, answeredAgain: output.split('S3 answers again').length - 1 };
+  const storageLosses = { lost: output.split('shutting the GPU worker down').length - 1, answeredAgain: output.split('S3 answers again: the GPU worker takes tasks again').length - 1 };
   await stack.destroy();
   await workers.closeLinks();
 
