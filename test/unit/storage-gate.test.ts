@@ -30,19 +30,24 @@ function harness() {
   const made: FakeWorker[] = [];
   const create = async () => { const worker = new FakeWorker(); made.push(worker); return worker as unknown as Worker; };
   const log: string[] = [];
-  return { contact, lose, regain, made, create, log, say: (message: string) => log.push(message) };
+  const say = (message: string) => log.push(message);
+  /** Runs a first worker under the loop, then loses S3 and lets the loop shut it down. */
+  const runThenLose = async (stop: AbortSignal, make: () => Promise<Worker> = create) => {
+    const first = new FakeWorker();
+    const running = runWhileStorageAnswers(first as unknown as Worker, make, contact, stop, say);
+    await tick();
+    assert.equal(first.getState(), 'RUNNING');
+    lose();
+    await tick();
+    await tick();
+    return { first, running };
+  };
+  return { contact, lose, regain, made, create, log, runThenLose };
 }
 
 test('a worker that loses S3 is shut down, and a new one runs once S3 answers again', async () => {
   const h = harness();
-  const first = new FakeWorker();
-  const stop = new AbortController();
-  const running = runWhileStorageAnswers(first as unknown as Worker, h.create, h.contact, stop.signal, h.say);
-  await tick();
-  assert.equal(first.getState(), 'RUNNING');
-  h.lose();
-  await tick();
-  await tick();
+  const { first, running } = await h.runThenLose(new AbortController().signal);
   assert.equal(first.getState(), 'STOPPED', 'shut down when S3 was lost');
   assert.equal(h.made.length, 0, 'nothing new while S3 is lost');
   assert.match(h.log[0], /has not answered this worker .*; shutting the GPU worker down until then/);
@@ -63,11 +68,7 @@ test('a worker that loses S3 is shut down, and a new one runs once S3 answers ag
 test('asked to stop while S3 is lost: it resolves without making a worker', async () => {
   const h = harness();
   const stop = new AbortController();
-  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, h.create, h.contact, stop.signal, h.say);
-  await tick();
-  h.lose();
-  await tick();
-  await tick();
+  const { running } = await h.runThenLose(stop.signal);
   stop.abort();
   await running;
   h.regain();
@@ -83,11 +84,7 @@ test('S3 lost again while the new worker was made: it is shut down at once', asy
     if (loseWhileMaking) { loseWhileMaking = false; h.lose(); }
     return h.create();
   };
-  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, create, h.contact, stop.signal, h.say);
-  await tick();
-  h.lose();
-  await tick();
-  await tick();
+  const { running } = await h.runThenLose(stop.signal, create);
   h.regain();
   await tick();
   await tick();
@@ -105,11 +102,7 @@ test('asked to stop while the new worker was made: it is shut down at once and n
   const h = harness();
   const stop = new AbortController();
   const create = async () => { stop.abort(); return h.create(); };
-  const running = runWhileStorageAnswers(new FakeWorker() as unknown as Worker, create, h.contact, stop.signal, h.say);
-  await tick();
-  h.lose();
-  await tick();
-  await tick();
+  const { running } = await h.runThenLose(stop.signal, create);
   h.regain();
   await running;
   assert.equal(h.made.length, 1);
