@@ -16,7 +16,7 @@ const gates = new AsyncLocalStorage<AbortSignal>();
 /**
  * Runs `work` with its S3 requests tied to `gate` (a StorageContact's signal): once it aborts, a
  * request waiting for S3 fails at once and a new one is not sent, both with the gate's reason,
- * instead of waiting out the socket timeout. A GPU worker runs its steps so (workers/run-workers.ts).
+ * instead of waiting out the socket timeout. A GPU worker runs its steps so (workers/storage-gate.ts).
  */
 export function withStorageGate<T>(gate: AbortSignal, work: () => T): T {
   return gates.run(gate, work);

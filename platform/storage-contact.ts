@@ -2,7 +2,7 @@
 // (a network split, a broken route, an endpoint down for its node alone) would go on taking steps
 // that can only wait for S3, each up to the S3 client's 60 s socket timeout, and a step's retry could
 // land on it again. With a contact, such a worker stops taking tasks until S3 answers again
-// (workers/run-workers.ts), and its steps' S3 requests fail at once (platform/s3-store.ts,
+// (workers/storage-gate.ts), and its steps' S3 requests fail at once (platform/s3-store.ts,
 // withStorageGate), so they are retried on workers that reach S3.
 
 /** Why a step's S3 request failed without being sent: this worker has lost S3 (see StorageContact). */
