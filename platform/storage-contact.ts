@@ -5,7 +5,7 @@
 // (workers/storage-gate.ts), and its steps' S3 requests fail at once (platform/s3-store.ts,
 // withStorageGate), so they are retried on workers that reach S3.
 
-/** Why a step's S3 request failed without being sent: this worker has lost S3 (see StorageContact). */
+/** Why a step's S3 request was cut off, or not sent: this worker has lost S3 (see StorageContact). */
 export class StorageUnreachableError extends Error {
   override name = 'StorageUnreachableError';
 }
