@@ -117,18 +117,24 @@ test('a request tied to a gate fails with its reason as soon as it aborts, and a
   assert.equal(untiedSettled, false, 'a request outside the gate still waits');
 });
 
-test('the probe counts any HTTP answer, and a request that gets none does not', async () => {
-  const probe = storageProbe();
-  assert.equal(await probe(AbortSignal.timeout(2000)), true, 'HEAD of the bucket answered');
-  const silent = http.createServer(() => { /* never answers */ });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+/** The probe's verdict against a server that handles requests with `handle`. */
+async function probeAgainst(handle: http.RequestListener, timeoutMs: number): Promise<boolean> {
+  const other = http.createServer(handle);
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
   const previous = process.env.S3_ENDPOINT;
-  process.env.S3_ENDPOINT = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  process.env.S3_ENDPOINT = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
   try {
-    assert.equal(await storageProbe()(AbortSignal.timeout(200)), false, 'no answer within the probe timeout');
+    return await storageProbe()(AbortSignal.timeout(timeoutMs));
   } finally {
     process.env.S3_ENDPOINT = previous;
-    silent.closeAllConnections();
-    await new Promise((resolve) => silent.close(resolve));
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
   }
+}
+
+test('the probe counts any HTTP answer, and a request that gets none does not', async () => {
+  assert.equal(await storageProbe()(AbortSignal.timeout(2000)), true, 'HEAD of the bucket answered');
+  // Wrong credentials are S3 answering: the steps report S3's own error; the worker is not taken off the queue.
+  assert.equal(await probeAgainst((_request, response) => { response.statusCode = 403; response.end(); }, 2000), true, 'a 403 is an answer');
+  assert.equal(await probeAgainst(() => { /* never answers */ }, 200), false, 'no answer within the probe timeout');
 });
