@@ -4,7 +4,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { storageConfig, storageRegion } from './config';
+import { StorageConfig, storageConfig, storageRegion } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 import { StorageProbe, StorageUnreachableError } from './storage-contact';
 
@@ -47,12 +47,16 @@ function gateReason(error: unknown): unknown {
   return gate?.aborted ? gate.reason : error;
 }
 
+/** Where and how a client reaches the store: every S3 client of the process is made with these. */
+function storeAddress(config: StorageConfig) {
+  return { region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle };
+}
+
 /** The shared S3 client, for the few S3-specific needs (streamed downloads, bulk deletes, test probes). */
 export function s3(): S3Client {
   if (!client) {
-    const config = storageConfig();
     client = new S3Client({
-      region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle,
+      ...storeAddress(storageConfig()),
       // A connection that cannot be made, or a socket silent for a minute, fails the request (and so the
       // activity, which Temporal retries) instead of hanging it: CPU activities heartbeat while they
       // run (activities/heartbeat-while-running.ts), so a hung request would otherwise wait out the
@@ -69,7 +73,7 @@ export function s3(): S3Client {
  */
 export function storageProbe(): StorageProbe {
   const config = storageConfig();
-  const probeClient = new S3Client({ region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle, maxAttempts: 1 });
+  const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1 });
   return async (signal) => {
     try {
       await probeClient.send(new HeadBucketCommand({ Bucket: config.bucket }), { abortSignal: signal });
