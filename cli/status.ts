@@ -104,7 +104,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
       attempt: a.attempt ?? 1,
       ...(a.lastFailure ? { lastFailure: rootMessage(a.lastFailure) } : {}),
     })));
-    const waits = await activityWaits(client, description, trials);
+    const waits = await activityWaits(client, description, trials, ownIdle);
     const idle = [...ownIdle, ...waits.idle];
     if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
     if (waits.full.length > 0) document.waitingForSlots = waits.full.map((q) => ({ role: q.role, taskQueue: q.name, workers: q.workers, slots: q.slots }));

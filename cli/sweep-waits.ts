@@ -3,7 +3,7 @@
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
-import { FullQueue, WorkerBeat, queueFull, queueServed, workerBeat } from './worker-liveness';
+import { FullQueue, WorkerBeat, beatsOf, queueFull, queueServed, workerBeat } from './worker-liveness';
 import { SweepQueue, pendingStepQueue } from './idle-queues';
 
 /** What the server knows of one queue's workers: who polled it (undefined: it would not say) and their heartbeats. */
@@ -21,7 +21,7 @@ async function workersOf(client: Client, queues: readonly SweepQueue[]): Promise
     queueWorkerHeartbeats(client, queues.map((q) => q.name)).then((list) => list.flatMap((h) => workerBeat(h) ?? []), () => []),
     Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((found) => found.map((p) => p.identity ?? ''), () => undefined))),
   ]);
-  return queues.map((q, i) => ({ pollers: pollers[i], beats: beats.filter((b) => b.taskQueue === q.name) }));
+  return queues.map((q, i) => ({ pollers: pollers[i], beats: beatsOf(beats, q.name, q.type) }));
 }
 
 /** No worker serves it (cli/worker-liveness.ts); a queue the server will not describe counts as served. */
@@ -47,8 +47,8 @@ export interface ActivityWaits {
   full: Array<SweepQueue & FullQueue>;
 }
 
-export async function activityWaits(client: Client, sweep: WorkflowExecutionDescription, trials: ReadonlyArray<WorkflowExecutionDescription | undefined>): Promise<ActivityWaits> {
-  const { waiting, busy } = waitingActivities(sweep, [sweep, ...trials]);
+export async function activityWaits(client: Client, sweep: WorkflowExecutionDescription, trials: ReadonlyArray<WorkflowExecutionDescription | undefined>, ownIdle: readonly SweepQueue[]): Promise<ActivityWaits> {
+  const { waiting, busy } = waitingActivities([sweep, ...trials], ownIdle);
   const workers = await workersOf(client, waiting);
   const now = Date.now();
   return {
@@ -68,16 +68,17 @@ export async function describeChildren(client: Client, sweep: WorkflowExecutionD
 
 /**
  * The queues of activities waiting to be taken (not started, or between retries), each once, and those
- * where one of the sweep's activities runs (`busy`).
+ * where one of the sweep's activities runs (`busy`). A CPU step on the sweep's own queue is left out
+ * when that queue is already known idle (`ownIdle`: no CPU worker at all); where its workflows are
+ * served, the step may still wait (its step worker lost S3: workers/storage-gate.ts).
  */
-function waitingActivities(sweep: WorkflowExecutionDescription, descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>): { waiting: SweepQueue[]; busy: Set<string> } {
+function waitingActivities(descriptions: ReadonlyArray<WorkflowExecutionDescription | undefined>, ownIdle: readonly SweepQueue[]): { waiting: SweepQueue[]; busy: Set<string> } {
   const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
   const activities = descriptions.flatMap((d) => d?.raw.pendingActivities ?? [])
     .map((a) => ({ activity: a.activityType?.name ?? '?', taskQueue: a.activityOptions?.taskQueue?.name ?? '', scheduled: a.state === PENDING_ACTIVITY_STATE_SCHEDULED }))
     .filter((a) => a.taskQueue);
   const busy = new Set(activities.filter((a) => !a.scheduled).map((a) => a.taskQueue));
-  // A CPU step on the sweep's own queue is answered by the check of that queue.
-  const own = (q: SweepQueue) => q.role === 'cpu' && q.name === sweep.taskQueue;
+  const own = (q: SweepQueue) => q.role === 'cpu' && ownIdle.some((idle) => idle.name === q.name);
   const queues = activities.filter((a) => a.scheduled).map(pendingStepQueue).filter((q) => !own(q));
   return { waiting: queues.filter((q, i) => queues.findIndex((other) => other.name === q.name && other.role === q.role) === i), busy };
 }

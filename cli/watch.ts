@@ -108,7 +108,7 @@ async function snapshot(client: Client, description: WorkflowExecutionDescriptio
   if (running && unansweredMs >= QUERY_PATIENCE_MS) snap.unansweredSeconds = unansweredMs / 1000;
   // Until it answers: none yet, or none for a while.
   if (running && (!snap.board || snap.unansweredSeconds !== undefined)) snap.serverStage = description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status);
-  if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...(await activityWaits(client, description, trials)).idle], workerConfig());
+  if (running) snap.waitingWarning = idleQueuesWarning([...ownIdle, ...(await activityWaits(client, description, trials, ownIdle)).idle], workerConfig());
   const byId = new Map(trials.flatMap((t) => (t ? [[t.workflowId, t] as const] : [])));
   for (const trial of snap.board?.running ?? []) {
     const progress = trialProgress(client, byId.get(trial.workflowId), trial.epochs, previous?.training[trial.run]) ?? waitingProgress(trial);

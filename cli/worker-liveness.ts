@@ -19,6 +19,11 @@ export interface WorkerBeat {
   intervalMs?: number;
   /** Its activity slots at that heartbeat (absent where the SDK does not say). */
   activitySlots?: { free: number; used: number };
+  /**
+   * The tasks it takes: a CPU worker process runs its workflows and its steps in two workers on one
+   * queue (workers/run-workers.ts), so a worker that runs workflows does not say the queue's steps are served.
+   */
+  takes: ReadonlyArray<'workflow' | 'activity'>;
 }
 
 /** The SDKs' default interval, for a worker whose only heartbeat says none. */
@@ -31,6 +36,11 @@ const DEFAULT_INTERVAL_MS = 60_000;
 const FIRST_BEAT_ONE_INTERVAL_IN = new Set(['temporal-typescript', 'temporal-python']);
 /** Past two intervals, allowed for a heartbeat on its way and for clocks of different machines. */
 const SLACK_MS = 10_000;
+
+/** The heartbeats that speak for one queue's tasks of one type: those of its workers that take them. */
+export function beatsOf(beats: readonly WorkerBeat[], taskQueue: string, type: WorkerBeat['takes'][number]): WorkerBeat[] {
+  return beats.filter((beat) => beat.taskQueue === taskQueue && beat.takes.includes(type));
+}
 
 /** Whether the worker was alive at `now`: running at its last heartbeat, and that heartbeat is not two intervals (and slack) old. */
 export function beatIsLive(beat: WorkerBeat, now: number): boolean {
@@ -74,6 +84,11 @@ export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): 
   const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat)
     ?? (started !== undefined && FIRST_BEAT_ONE_INTERVAL_IN.has(heartbeat.sdkName ?? '') ? at - started : undefined);
   const slots = heartbeat.activityTaskSlotsInfo;
+  const takes = (['workflow', 'activity'] as const).filter((type) => {
+    const slotsOf = type === 'workflow' ? heartbeat.workflowTaskSlotsInfo : slots;
+    const pollers = type === 'workflow' ? heartbeat.workflowPollerInfo : heartbeat.activityPollerInfo;
+    return (slotsOf?.currentAvailableSlots ?? 0) + (slotsOf?.currentUsedSlots ?? 0) > 0 || (pollers?.currentPollers ?? 0) > 0;
+  });
   return {
     identity: heartbeat.workerIdentity ?? '',
     taskQueue: heartbeat.taskQueue ?? '',
@@ -81,6 +96,8 @@ export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): 
     running: heartbeat.status !== WORKER_STATUS_SHUTTING_DOWN && heartbeat.status !== WORKER_STATUS_SHUTDOWN,
     at,
     ...(intervalMs ? { intervalMs } : {}),
-    ...(slots ? { activitySlots: { free: slots.currentAvailableSlots ?? 0, used: slots.currentUsedSlots ?? 0 } } : {}),
+    ...(slots && takes.includes('activity') ? { activitySlots: { free: slots.currentAvailableSlots ?? 0, used: slots.currentUsedSlots ?? 0 } } : {}),
+    // A heartbeat that says neither (an SDK that reports no slots or pollers) is taken to serve both, as before.
+    takes: takes.length ? takes : ['workflow', 'activity'],
   };
 }

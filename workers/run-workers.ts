@@ -33,61 +33,91 @@ export interface WorkerCodeOverrides {
   storageContact?: StorageContact;
 }
 
-export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> & WorkerCodeOverrides = {}): Promise<Worker[]> {
+/**
+ * The Temporal workers that serve the roles. The CPU role runs its workflows and its steps in two
+ * workers on one queue, so that the steps can stop while S3 does not answer and the workflows (and
+ * `sweep status`'s queries) run on (workers/storage-gate.ts); the GPU role runs steps only.
+ */
+export type WorkerPart = 'workflows' | 'cpu-steps' | 'gpu-steps';
+
+export function workerParts(roles: readonly WorkerRole[]): WorkerPart[] {
+  return [
+    ...(roles.includes('cpu') ? ['workflows', 'cpu-steps'] as const : []),
+    ...(roles.includes('gpu') ? ['gpu-steps'] as const : []),
+  ];
+}
+
+/** What every part is made with: resolved once per process (one connection for all its workers). */
+interface WorkerContext {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  namespace: string;
+  workflowsPath: string;
+  activityInterceptors: ActivityInterceptorsFactory[];
+  storageContact?: StorageContact;
+}
+
+async function workerContext(overrides: Partial<WorkerConfig> & WorkerCodeOverrides): Promise<WorkerContext> {
   const { workflowsPath = require.resolve('../workflows'), activityInterceptors = [], temporal, storageContact, ...configOverrides } = overrides;
-  const config = { ...workerConfig(), ...configOverrides };
   const { connection, namespace } = temporal ?? await connectWorker();
+  return { config: { ...workerConfig(), ...configOverrides }, connection, namespace, workflowsPath, activityInterceptors, storageContact };
+}
+
+export async function createWorkers(roles: WorkerRole[], overrides: Partial<WorkerConfig> & WorkerCodeOverrides = {}): Promise<Worker[]> {
+  return createParts(workerParts(roles), await workerContext(overrides));
+}
+
+async function createParts(parts: readonly WorkerPart[], context: WorkerContext): Promise<Worker[]> {
   const workers: Worker[] = [];
-  const interceptors = { activity: [() => ({ inbound: new FailureInterceptor() }), ...activityInterceptors] };
-  const versioning = versioningOptions(config.deployment);
-  if (roles.includes('cpu')) {
-    workers.push(await Worker.create({
-      connection,
-      namespace,
-      ...versioning,
+  for (const part of parts) workers.push(await createWorker(part, context));
+  return workers;
+}
+
+async function createWorker(part: WorkerPart, context: WorkerContext): Promise<Worker> {
+  const { config, connection, namespace, storageContact } = context;
+  const common = { connection, namespace, ...versioningOptions(config.deployment) };
+  // Failures mapped first; the S3 gate ties each step's requests to the process's contact with S3.
+  const stepInterceptors = (...own: ActivityInterceptorsFactory[]): ActivityInterceptorsFactory[] => [
+    () => ({ inbound: new FailureInterceptor() }),
+    ...context.activityInterceptors,
+    ...own,
+    ...(storageContact ? [() => ({ inbound: new StorageGateInterceptor(storageContact) })] : []),
+  ];
+  if (part === 'workflows') return Worker.create({ ...common, taskQueue: config.cpuQueue, workflowsPath: context.workflowsPath });
+  if (part === 'cpu-steps') {
+    return Worker.create({
+      ...common,
       taskQueue: config.cpuQueue,
-      workflowsPath,
       activities: cpuActivities,
       // Every CPU activity heartbeats while it runs, so a task the server lost on its way here is
       // retried after the workflow's short heartbeat timeout (activities/heartbeat-while-running.ts).
-      interceptors: { activity: [...interceptors.activity, () => ({ inbound: new HeartbeatWhileRunning() })] },
+      interceptors: { activity: stepInterceptors(() => ({ inbound: new HeartbeatWhileRunning() })) },
       maxConcurrentActivityTaskExecutions: config.cpuConcurrency,
       // Heartbeats reach the server every 2 s, well inside that timeout even when the server is slow.
       maxHeartbeatThrottleInterval: '2s',
-    }));
-  }
-  if (roles.includes('gpu')) {
-    const backend = await initTensorflow();
-    const threads = backend.name.startsWith('tensorflow') ? `, ${tensorflowThreads()} intra-op thread(s) (SWEEP_TF_THREADS)` : '';
-    console.log(`[worker] TensorFlow.js backend: ${backend.name}${threads}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
-    const gpuWorker = await Worker.create({
-      connection,
-      namespace,
-      ...versioning,
-      taskQueue: config.gpuQueue,
-      activities: gpuActivities,
-      // The export does not heartbeat by itself, and evaluation only between its steps (a test split's download
-      // can outlast the heartbeat timeout); training and extraction heartbeat per batch.
-      interceptors: {
-        activity: [
-          ...interceptors.activity,
-          () => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) }),
-          ...(storageContact ? [() => ({ inbound: new StorageGateInterceptor(storageContact) })] : []),
-        ],
-      },
-      maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
-      // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
-      // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and
-      // a cancel, which an activity learns of from a heartbeat's reply, stops training within seconds.
-      maxHeartbeatThrottleInterval: '2s',
     });
-    // Training attempts check that this process still reaches Temporal (activities/temporal-contact.ts).
-    watchTemporalContact(new TemporalContact(
-      (deadline) => connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({})),
-      () => gpuWorker.getState() === 'STOPPED'));
-    workers.push(gpuWorker);
   }
-  return workers;
+  const backend = await initTensorflow();
+  const threads = backend.name.startsWith('tensorflow') ? `, ${tensorflowThreads()} intra-op thread(s) (SWEEP_TF_THREADS)` : '';
+  console.log(`[worker] TensorFlow.js backend: ${backend.name}${threads}${backend.notes.length ? ` (passed over: ${backend.notes.join('; ')})` : ''}`);
+  const gpuWorker = await Worker.create({
+    ...common,
+    taskQueue: config.gpuQueue,
+    activities: gpuActivities,
+    // The export does not heartbeat by itself, and evaluation only between its steps (a test split's download
+    // can outlast the heartbeat timeout); training and extraction heartbeat per batch.
+    interceptors: { activity: stepInterceptors(() => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) })) },
+    maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
+    // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
+    // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and
+    // a cancel, which an activity learns of from a heartbeat's reply, stops training within seconds.
+    maxHeartbeatThrottleInterval: '2s',
+  });
+  // Training attempts check that this process still reaches Temporal (activities/temporal-contact.ts).
+  watchTemporalContact(new TemporalContact(
+    (deadline) => connection.withDeadline(deadline, () => connection.workflowService.getSystemInfo({})),
+    () => gpuWorker.getState() === 'STOPPED'));
+  return gpuWorker;
 }
 
 /**
@@ -116,11 +146,18 @@ export class WorkerLogger extends DefaultLogger {
 }
 
 /**
+ * The parts whose steps read and write S3, so that they stop taking tasks while S3 does not answer, as
+ * the log names them (the soak and the tests read those lines).
+ */
+const STORAGE_GATED: Partial<Record<WorkerPart, string>> = { 'cpu-steps': 'the CPU step worker', 'gpu-steps': 'the GPU worker' };
+
+/**
  * Runs until SIGINT/SIGTERM, then shuts down as the SDK does by default: activities are cancelled at
  * once (training stores its finished epochs and resumes on another worker), the others finish. The suggest
  * role is skipped with a notice where the search venv is missing: only bayesian sweeps need it.
- * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one. A GPU
- * worker that loses S3 is shut down, and made again once S3 answers (./storage-gate.ts).
+ * With the GPU role and SWEEP_GPU_PROCESSES above 1, the others are started beside this one. A step
+ * worker (GPU, or the CPU role's) that loses S3 is shut down, and made again once S3 answers
+ * (./storage-gate.ts); the CPU role's workflow worker runs on.
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL });
@@ -159,17 +196,20 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     if (onnxThreads && !process.env.SWEEP_ONNX_THREADS) process.env.SWEEP_ONNX_THREADS = String(onnxThreads);
     // The suggest role alone has no TS worker to run, so no connection of its own.
     const temporal = roles.some((role) => role !== 'suggest') ? await connectWorker() : undefined;
-    // A GPU worker that has lost S3 stops taking tasks until S3 answers again (workers/storage-gate.ts).
-    const storageContact = roles.includes('gpu') ? startStorageContact(storageProbe(), config.storageUnreachableAfterS, storageConfig().endpoint ?? 'its AWS endpoint') : undefined;
-    const workers = temporal ? await createWorkers(roles, { temporal, storageContact }) : [];
+    // A worker whose steps have lost S3 stops taking them until S3 answers again (workers/storage-gate.ts).
+    const parts = workerParts(roles);
+    const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact(storageProbe(), config.storageUnreachableAfterS, storageConfig().endpoint ?? 'its AWS endpoint') : undefined;
+    const context = temporal && await workerContext({ temporal, storageContact });
+    const workers = context ? await createParts(parts, context) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
     if (others) console.log(`[worker] starting ${config.gpuProcesses - 1} more GPU worker process(es) beside this one (SWEEP_GPU_PROCESSES=${config.gpuProcesses}), ${config.gpuConcurrency} activities at once each, onnxruntime on ${process.env.SWEEP_ONNX_THREADS} thread(s) each (SWEEP_ONNX_THREADS)`);
-    const run = (worker: Worker) => storageContact && worker.options.taskQueue === config.gpuQueue
-      ? runWhileStorageAnswers(worker, async () => (await createWorkers(['gpu'], { temporal, storageContact }))[0], storageContact, stopping.signal, (message) => console.warn(message))
-      : worker.run();
+    const run = (worker: Worker, i: number) => {
+      const gated = storageContact && STORAGE_GATED[parts[i]];
+      return gated ? runWhileStorageAnswers(worker, () => createWorker(parts[i], context!), gated, storageContact, stopping.signal, (message) => console.warn(message)) : worker.run();
+    };
     // The suggest role alone has no TS worker to run: it runs until this process is asked to stop (it exited at once).
     await (workers.length ? Promise.all(workers.map(run)) : stopAsked).finally(() => storageContact?.stop());
     await others?.stop();

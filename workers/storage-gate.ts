@@ -1,8 +1,10 @@
-// A GPU worker that has lost S3 takes no tasks until S3 answers again. Its steps need S3 for every
-// input and output; cut off from S3 while it still reaches Temporal, it would take steps that can
-// only wait (up to the S3 client's 60 s socket timeout each), and a step's retry could land on it
-// again. The TypeScript SDK cannot pause a worker's polling, so the worker is shut down (its steps
-// in progress are cancelled, as on a redeploy, and retried on other workers) and created again.
+// A worker whose steps have lost S3 (a GPU worker, or a CPU process's step worker) takes no tasks
+// until S3 answers again. Its steps need S3 for every input and output; cut off from S3 while it
+// still reaches Temporal, it would take steps that can only wait (up to the S3 client's 60 s socket
+// timeout each), and a step's retry could land on it again. The TypeScript SDK cannot pause a
+// worker's polling, so the worker is shut down (its steps in progress are cancelled, as on a
+// redeploy, and retried on other workers) and created again. A CPU process's workflow worker needs
+// no S3 and runs on: the sweeps' workflows and their queries are served throughout.
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, Worker } from '@temporalio/worker';
 import { withStorageGate } from '../platform/s3-store';
 import { StorageContact, StorageProbe } from '../platform/storage-contact';
@@ -27,16 +29,17 @@ export class StorageGateInterceptor implements ActivityInboundCallsInterceptor {
 
 /**
  * Runs `first`, and whenever the contact loses S3 shuts it down and, once S3 answers again, runs a
- * worker made by `create` in its place. Resolves when a worker stops for another reason (a shutdown
- * signal) or `stop` aborts while S3 is lost; rejects if a worker fails.
+ * worker made by `create` in its place; `name` says which in the log ("the GPU worker"). Resolves when
+ * a worker stops for another reason (a shutdown signal) or `stop` aborts while S3 is lost; rejects if
+ * a worker fails.
  */
-export async function runWhileStorageAnswers(first: Worker, create: () => Promise<Worker>, contact: StorageContact, stop: AbortSignal, log: (message: string) => void): Promise<void> {
+export async function runWhileStorageAnswers(first: Worker, create: () => Promise<Worker>, name: string, contact: StorageContact, stop: AbortSignal, log: (message: string) => void): Promise<void> {
   for (let worker = first; ;) {
     let lost = false;
     const shutDownForLostStorage = () => {
       if (lost || worker.getState() !== 'RUNNING') return;
       lost = true;
-      log(`[worker] ${(contact.signal.reason as Error).message}; shutting the GPU worker down until then`);
+      log(`[worker] ${(contact.signal.reason as Error).message}; shutting ${name} down until then`);
       worker.shutdown();
     };
     const removeListener = contact.onChange((reachable) => { if (!reachable) shutDownForLostStorage(); });
@@ -61,7 +64,7 @@ export async function runWhileStorageAnswers(first: Worker, create: () => Promis
     } finally {
       clearInterval(keepAlive);
     }
-    log('[worker] S3 answers again: the GPU worker takes tasks again');
+    log(`[worker] S3 answers again: ${name} takes tasks again`);
     worker = await create();
   }
 }

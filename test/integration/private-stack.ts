@@ -52,13 +52,13 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** A private stack with one CPU and one GPU worker process, both polling; the GPU worker is the one tests kill. */
-export async function startPrivateStackWithWorkers(queues: { cpuQueue: string; gpuQueue: string }): Promise<{ stack: PrivateStack; gpuWorker: WorkerProcess }> {
+/** A private stack with one CPU and one GPU worker process, both polling; the GPU worker is the one tests kill most. */
+export async function startPrivateStackWithWorkers(queues: { cpuQueue: string; gpuQueue: string }): Promise<{ stack: PrivateStack; cpuWorker: WorkerProcess; gpuWorker: WorkerProcess }> {
   const stack = await startPrivateStack();
   const cpuWorker = stack.spawnWorker('cpu', queues);
   const gpuWorker = stack.spawnWorker('gpu', queues);
   await Promise.all([cpuWorker.ready, gpuWorker.ready]);
-  return { stack, gpuWorker };
+  return { stack, cpuWorker, gpuWorker };
 }
 
 /** Starts both servers with the shared stack's installed binaries (no setup run), on free ports. */

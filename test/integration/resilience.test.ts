@@ -12,6 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { artifactKeys } from '../../lib/artifact-keys';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { FeatureShardResult, Leaderboard, TrainResult } from '../../lib/sweep-types';
 import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/status';
@@ -40,6 +41,7 @@ const HEARTBEAT_TIMEOUT_S = 5;
 const queues = { cpuQueue: 'resilience-cpu', gpuQueue: 'resilience-gpu' };
 
 let stack: PrivateStack;
+let cpuWorker: WorkerProcess;
 let gpuWorker: WorkerProcess;
 const figures = new Figures();
 const figure = (text: string) => figures.add(text);
@@ -140,7 +142,7 @@ let referenceSweep: WorkflowHandle;
 
 before(async () => {
   await tinyFlowerDataset();
-  ({ stack, gpuWorker } = await startPrivateStackWithWorkers(queues));
+  ({ stack, cpuWorker, gpuWorker } = await startPrivateStackWithWorkers(queues));
 });
 
 after(async () => {
@@ -293,6 +295,70 @@ describe('crashes and outages lose nothing', () => {
       await link.close();
       gpuWorker = other ?? stack.spawnWorker('gpu', queues);
       await gpuWorker.ready;
+    }
+  });
+
+  test('a CPU worker cut off from S3, still reaching Temporal: its steps stop, its workflows and their queries go on; another CPU worker takes the steps, and once S3 answers it takes them again', async () => {
+    const unreachableAfterS = 10;
+    cpuWorker.kill('SIGTERM');
+    await cpuWorker.exited;
+    const link = await cuttableLink(new URL(stack.env.S3_ENDPOINT!).host);
+    const cutOff = stack.spawnWorker('cpu', queues, { S3_ENDPOINT: `http://${link.address}` });
+    let other: WorkerProcess | undefined;
+    try {
+      await cutOff.ready;
+      link.cut();
+      const cutAt = Date.now();
+      const stoppedAfterMs = await waitFor('the cut-off worker to stop taking steps', async () => (/shutting the CPU step worker down/.test(cutOff.output()) ? Date.now() - cutAt : undefined), 30_000, 100);
+      assert.ok(stoppedAfterMs < (unreachableAfterS + 4) * 1000, `it stopped taking steps ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
+      // The only CPU worker runs the sweep's workflow tasks; its first step (ingest) waits on the queue, not in the cut-off worker.
+      const sweep = await startSweep(await spec(), 'res-cpu-s3-split');
+      const waiting = await waitFor('status to answer and say the CPU steps wait for a worker', async () => {
+        const out = await stack.cli(['status', sweep.workflowId, '--json']);
+        assert.equal(out.code, 0, out.stderr);
+        const doc = JSON.parse(out.stdout) as StatusDocument;
+        return doc.unanswered === undefined && doc.waitingForWorkers?.some((w) => w.role === 'cpu' && w.taskQueue === queues.cpuQueue) ? doc : undefined;
+      }, 60_000, 500);
+      assert.equal(waiting.stage, 'ingesting', 'the sweep\'s query was answered by the cut-off process');
+      const text = await stack.cli(['status', sweep.workflowId]);
+      assert.match(text.stdout, new RegExp(`no running worker serves this queue.*\\n  cpu queue "${queues.cpuQueue}"`, 's'));
+      const [ingest] = (await sweep.describe()).raw.pendingActivities ?? [];
+      assert.equal(ingest?.activityType?.name, 'ingestDataset');
+      assert.equal(ingest.lastStartedTime, null, 'no attempt of the step started on the cut-off worker');
+
+      const otherAt = Date.now();
+      other = stack.spawnWorker('cpu', queues);
+      const run = await outcome(await sweep.result());
+      const endedAfterMs = Date.now() - otherAt;
+      assertSameAsReference(run, 'sweep whose CPU worker lost S3');
+      // Every CPU step ran on the other worker; the sweep's workflow tasks ran on the cut-off one too (sticky to it).
+      const histories = await Promise.all([sweep, stack.client.workflow.getHandle(trialWorkflowId(sweep.workflowId, run.board.ranked[0].run))].map(async (h) => (await h.fetchHistory()).events ?? []));
+      const cutOffIdentity = new RegExp(`^${cutOff.pid}@`);
+      const stepsOnCutOff = histories.flat().filter((e) => cutOffIdentity.test(e.activityTaskStartedEventAttributes?.identity ?? ''));
+      const workflowTasksOnCutOff = histories[0].filter((e) => cutOffIdentity.test(e.workflowTaskStartedEventAttributes?.identity ?? ''));
+      assert.equal(stepsOnCutOff.length, 0, 'no step started on the worker cut off from S3');
+      assert.ok(workflowTasksOnCutOff.length >= 2, `the cut-off worker ran the sweep's workflow tasks (${workflowTasksOnCutOff.length})`);
+
+      link.heal();
+      const healedAt = Date.now();
+      await waitFor('the cut-off worker to take steps again', async () => /the CPU step worker takes tasks again/.test(cutOff.output()), 30_000, 100);
+      const backAfterMs = Date.now() - healedAt;
+      other.kill('SIGTERM');
+      await other.exited;
+      other = undefined;
+      const again = await (await startSweep(await spec({ grid: { n_epochs: [3] } }), 'res-cpu-s3-healed')).result() as Leaderboard;
+      assert.equal(again.status, 'completed', 'the worker that lost S3 serves its steps again once S3 answers');
+      figure(`CPU worker cut off from S3 (Temporal reachable), SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS}: its step worker stopped taking steps ${seconds(stoppedAfterMs)} after the cut; ` +
+        `a sweep started then was answered by its workflows (stage ${waiting.stage}, "waiting for a worker" on the CPU queue) and ran ${workflowTasksOnCutOff.length} workflow tasks there; ` +
+        `another CPU worker started took every step and the sweep ended ${seconds(endedAfterMs)} after it started, results identical; after the heal it took steps again within ${seconds(backAfterMs)}`);
+    } finally {
+      link.heal();
+      other?.kill('SIGKILL');
+      cutOff.kill('SIGKILL');
+      await Promise.all([cutOff.exited, other?.exited]);
+      await link.close();
+      cpuWorker = stack.spawnWorker('cpu', queues);
+      await cpuWorker.ready;
     }
   });
 

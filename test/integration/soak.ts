@@ -486,9 +486,12 @@ async function main(): Promise<void> {
   const sweeps: SweepRecord[] = [];
   for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
   workers.stopAll();
-  // How often a GPU worker lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
+  // How often a step worker (GPU, or a CPU process's) lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
   const output = stack.allOutput();
-  const storageLosses = { lost: output.split('shutting the GPU worker down').length - 1, answeredAgain: output.split('S3 answers again: the GPU worker takes tasks again').length - 1 };
+  const count = (line: string) => output.split(line).length - 1;
+  const storageLosses = (worker: string) => ({ lost: count(`shutting ${worker} down`), answeredAgain: count(`S3 answers again: ${worker} takes tasks again`) });
+  const gpuLosses = storageLosses('the GPU worker');
+  const cpuLosses = storageLosses('the CPU step worker');
   await stack.destroy();
   await workers.closeLinks();
 
@@ -503,13 +506,14 @@ async function main(): Promise<void> {
     epochsTrained: sweeps.reduce((n, s) => n + (s.epochsTrained ?? 0), 0), epochsTrainedTwice: sweeps.reduce((n, s) => n + (s.epochsTrainedTwice ?? 0), 0),
     faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
     workersExitedOnTheirOwn: workers.exitedOnTheirOwn,
-    gpuWorkersLostStorage: storageLosses,
+    gpuWorkersLostStorage: gpuLosses,
+    cpuStepWorkersLostStorage: cpuLosses,
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; GPU workers lost S3 ${storageLosses.lost} times (S3 answered again ${storageLosses.answeredAgain}); ${out}`);
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; S3 lost by GPU workers ${gpuLosses.lost} times, by CPU step workers ${cpuLosses.lost} (S3 answered again ${gpuLosses.answeredAgain} and ${cpuLosses.answeredAgain}); ${out}`);
   process.exitCode = summary.failures.length || summary.faultProblems.length || summary.workersExitedOnTheirOwn.length ? 1 : 0;
 }
 

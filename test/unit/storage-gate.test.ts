@@ -34,7 +34,7 @@ function harness() {
   /** Runs a first worker under the loop, then loses S3 and lets the loop shut it down. */
   const runThenLose = async (stop: AbortSignal, make: () => Promise<Worker> = create) => {
     const first = new FakeWorker();
-    const running = runWhileStorageAnswers(first as unknown as Worker, make, contact, stop, say);
+    const running = runWhileStorageAnswers(first as unknown as Worker, make, 'the GPU worker', contact, stop, say);
     await tick();
     assert.equal(first.getState(), 'RUNNING');
     lose();

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { WorkerBeat, beatIsLive, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
+import { WorkerBeat, beatIsLive, beatsOf, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
 
 const NOW = 1_800_000_000_000;
 const beat = (identity: string, secondsAgo: number, more: Partial<WorkerBeat> = {}): WorkerBeat =>
-  ({ identity, taskQueue: 'q', running: true, at: NOW - secondsAgo * 1000, intervalMs: 10_000, ...more });
+  ({ identity, taskQueue: 'q', running: true, at: NOW - secondsAgo * 1000, intervalMs: 10_000, takes: ['workflow', 'activity'], ...more });
 
 test('a heartbeat is live for two intervals and 10 s of slack; a worker shutting down is not', () => {
   assert.equal(beatIsLive(beat('w', 30), NOW), true);
@@ -58,9 +58,9 @@ test('a heartbeat from the server\'s worker list: identity, queue, status, time 
     // A slot count of 0 is left out of the message (proto3).
     activityTaskSlotsInfo: { currentAvailableSlots: 3 },
   });
-  assert.deepEqual(read, { identity: '31893@vm', taskQueue: 'sweep-gpu', running: true, at: 1_796_397_770_508, intervalMs: 10_002, activitySlots: { free: 3, used: 0 } });
+  assert.deepEqual(read, { identity: '31893@vm', taskQueue: 'sweep-gpu', running: true, at: 1_796_397_770_508, intervalMs: 10_002, activitySlots: { free: 3, used: 0 }, takes: ['activity'] });
   const first = workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTTING_DOWN, heartbeatTime: msToTs(1000) });
-  assert.deepEqual(first, { identity: 'w', taskQueue: 'q', running: false, at: 1000 });
+  assert.deepEqual(first, { identity: 'w', taskQueue: 'q', running: false, at: 1000, takes: ['workflow', 'activity'] }, 'one that says no slots or pollers is taken to serve both');
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q' }), undefined, 'no time, nothing to judge by');
   // A first heartbeat (no interval) of the TS and Python SDKs comes one interval after the worker's start.
   const firstOf = (sdkName: string) => workerBeat({ workerIdentity: 'w', taskQueue: 'q', sdkName, startTime: msToTs(26_209), heartbeatTime: msToTs(36_170) })!.intervalMs;
@@ -72,4 +72,33 @@ test('a heartbeat from the server\'s worker list: identity, queue, status, time 
   const { WORKER_STATUS_SHUTDOWN, WORKER_STATUS_UNSPECIFIED } = temporal.api.enums.v1.WorkerStatus;
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_SHUTDOWN, heartbeatTime: msToTs(1000) })!.running, false);
   assert.equal(workerBeat({ workerIdentity: 'w', taskQueue: 'q', status: WORKER_STATUS_UNSPECIFIED, heartbeatTime: msToTs(1000) })!.running, true, 'a status left unset is not taken for gone');
+});
+
+test('a CPU worker process runs its workflows and its steps in two workers: each heartbeat speaks for the tasks its worker takes', () => {
+  const { WORKER_STATUS_RUNNING, WORKER_STATUS_SHUTTING_DOWN } = temporal.api.enums.v1.WorkerStatus;
+  // As the TypeScript SDK 1.24 sends them (seen on the dev server): each worker reports both kinds of slot, filled in only for its own.
+  const at = msToTs(NOW - 3000);
+  const workflows = workerBeat({
+    workerIdentity: '7@cpu', taskQueue: 'sweep-cpu', status: WORKER_STATUS_RUNNING, heartbeatTime: at,
+    workflowTaskSlotsInfo: { currentAvailableSlots: 40, slotSupplierKind: 'Fixed' }, workflowPollerInfo: { currentPollers: 2 },
+    activityTaskSlotsInfo: { slotSupplierKind: 'Fixed' }, activityPollerInfo: {},
+  })!;
+  assert.deepEqual(workflows.takes, ['workflow']);
+  assert.equal(workflows.activitySlots, undefined, 'no activity slots, not "all taken"');
+  const stepsBeat = (status: number, slots: { currentAvailableSlots?: number; currentUsedSlots?: number }, pollers: number | undefined) => workerBeat({
+    workerIdentity: '7@cpu', taskQueue: 'sweep-cpu', status, heartbeatTime: at,
+    workflowTaskSlotsInfo: { slotSupplierKind: 'Fixed' }, workflowPollerInfo: {},
+    activityTaskSlotsInfo: { ...slots, slotSupplierKind: 'Fixed' }, activityPollerInfo: { currentPollers: pollers },
+  })!;
+  assert.deepEqual(stepsBeat(WORKER_STATUS_RUNNING, { currentAvailableSlots: 3 }, 3).takes, ['activity']);
+  assert.deepEqual(stepsBeat(WORKER_STATUS_RUNNING, { currentUsedSlots: 3 }, undefined).takes, ['activity'], 'every slot taken, not polling');
+  // Its step worker shut down (S3 lost): its last heartbeat still names its slots.
+  const stopped = stepsBeat(WORKER_STATUS_SHUTTING_DOWN, { currentAvailableSlots: 3 }, 3);
+  const beats = [workflows, stopped];
+  const pollers = ['7@cpu'];
+  assert.equal(queueServed(pollers, beatsOf(beats, 'sweep-cpu', 'workflow'), NOW), true, 'its workflows are served');
+  assert.equal(queueServed(pollers, beatsOf(beats, 'sweep-cpu', 'activity'), NOW), false, 'its steps are not');
+  assert.deepEqual(beatsOf(beats, 'sweep-gpu', 'activity'), [], 'another queue\'s');
+  // Made again once S3 answers: the new step worker's heartbeat serves the steps.
+  assert.equal(queueServed(pollers, beatsOf([...beats, stepsBeat(WORKER_STATUS_RUNNING, { currentAvailableSlots: 3 }, 3)], 'sweep-cpu', 'activity'), NOW), true);
 });
