@@ -23,7 +23,7 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 /**
  * What createWorkers takes besides the configuration: another workflow bundle (a redeploy test's
  * build B); activity interceptors run after the failure interceptor (the benchmark times activities);
- * a connection to share (else one of their own); a contact with S3 that gates the GPU worker's
+ * a connection to share (else one of their own); a contact with S3 that gates the step workers'
  * steps (workers/storage-gate.ts: runWorkers sets one up).
  */
 export interface WorkerCodeOverrides {
