@@ -14,7 +14,7 @@ import { connectClient, temporalAddress } from '../platform/temporal-connection'
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
-import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
+import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable, startStorageContact, storeName, withStorageGate } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
@@ -273,13 +273,20 @@ function print(json: boolean, value: unknown, text: string): void {
 
 /** Entry point of the `sweep` bin; exit codes as in `sweep --help` (cli/commands.ts, EXIT). */
 export function run(): void {
-  main(process.argv.slice(2)).then(
+  // A command that needs S3 while S3 does not answer (MinIO hung, a broken route) fails once S3 has
+  // been silent for SWEEP_S3_UNREACHABLE_AFTER_S, saying so; each request would otherwise wait out
+  // the S3 client's 60 s socket timeout, three times over (`sweep report` sat silent for 190 s).
+  Promise.resolve().then(() => withStorageGate(startStorageContact(), () => main(process.argv.slice(2)))).then(
     (code) => process.exit(code),
     (error) => {
       // Line by line: a spec's problems are one per line, and may quote a class folder's name.
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
-      else if (isStorageUnreachable(error)) console.error(`S3 at ${storageConfig().endpoint ?? 'its AWS endpoint'} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
+      else if (isStorageLost(error)) {
+        const config = storageConfig();
+        console.error(`S3 at ${storeName(config)} has not answered for ${config.unreachableAfterS} s (SWEEP_S3_UNREACHABLE_AFTER_S): is it running, and reachable from here? ` +
+          'npm run stack:up starts the local one; otherwise check S3_ENDPOINT and the network to it');
+      } else if (isStorageUnreachable(error)) console.error(`S3 at ${storeName(storageConfig())} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
       else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');
       else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check TEMPORAL_ADDRESS`);
       else console.error(`error: ${visible(rootMessage(error))}`);

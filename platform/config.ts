@@ -62,6 +62,12 @@ export interface StorageConfig {
   bucket: string;
   endpoint?: string;
   forcePathStyle: boolean;
+  /**
+   * Seconds without an answer from S3 after which this process has lost S3 (SWEEP_S3_UNREACHABLE_AFTER_S):
+   * a worker's step worker stops taking tasks until S3 answers again (workers/storage-gate.ts), and a
+   * CLI command that needs S3 fails with the reason.
+   */
+  unreachableAfterS: number;
 }
 
 export function storageConfig(): StorageConfig {
@@ -69,6 +75,7 @@ export function storageConfig(): StorageConfig {
     bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
     endpoint: setting('S3_ENDPOINT'),
     forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
+    unreachableAfterS: positiveInt('SWEEP_S3_UNREACHABLE_AFTER_S', 10),
   };
 }
 
@@ -113,8 +120,6 @@ export interface WorkerConfig {
   gpuProcesses: number;
   /** Worker versioning: the Temporal worker deployment version this build's workers join; unset, they are unversioned. */
   deployment?: DeploymentVersion;
-  /** Seconds without an answer from S3 after which a GPU worker stops taking tasks until S3 answers again (workers/storage-gate.ts). */
-  storageUnreachableAfterS: number;
 }
 
 /** A Temporal worker deployment version: the deployment (this service) and the build of its code. */
@@ -136,7 +141,6 @@ export function workerConfig(): WorkerConfig {
     gpuConcurrency: positiveInt('SWEEP_GPU_CONCURRENCY', 4),
     gpuProcesses: positiveInt('SWEEP_GPU_PROCESSES', 1),
     deployment: deploymentVersion(),
-    storageUnreachableAfterS: positiveInt('SWEEP_S3_UNREACHABLE_AFTER_S', 10),
   };
 }
 

@@ -6,19 +6,26 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StorageConfig, storageConfig, storageRegion } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
-import { StorageProbe, StorageUnreachableError } from './storage-contact';
+import { StorageContact, StorageProbe, StorageUnreachableError } from './storage-contact';
 
 let client: S3Client | undefined;
 
-/** The gate of the code running now (withStorageGate), if any. */
-const gates = new AsyncLocalStorage<AbortSignal>();
+/** Where the code running now finds its gate (withStorageGate), if it has one. */
+const gates = new AsyncLocalStorage<StorageGate>();
+
+/** A gate's signal as each request finds it: a StorageContact (its gate now), or one signal for good. */
+export interface StorageGate {
+  readonly signal: AbortSignal;
+}
 
 /**
- * Runs `work` with its S3 requests tied to `gate` (a StorageContact's signal): once it aborts, a
- * request waiting for S3 fails at once and a new one is not sent, both with the gate's reason,
- * instead of waiting out the socket timeout. A GPU worker runs its steps so (workers/storage-gate.ts).
+ * Runs `work` with its S3 requests tied to `gate`: once its signal aborts, a request waiting for S3
+ * fails at once and a new one is not sent, both with the signal's reason, instead of waiting out the
+ * socket timeout. A worker's steps run so (workers/storage-gate.ts), each tied to the signal as it is
+ * when the step starts; a CLI command runs so tied to the contact itself (cli/sweep.ts), so it can
+ * read S3 again once S3 answers.
  */
-export function withStorageGate<T>(gate: AbortSignal, work: () => T): T {
+export function withStorageGate<T>(gate: StorageGate, work: () => T): T {
   return gates.run(gate, work);
 }
 
@@ -27,7 +34,7 @@ type HandleArguments = Parameters<NodeHttpHandler['handle']>;
 /** The S3 client's HTTP handler, which ties each request to the gate of the code that sends it. */
 class GatedHttpHandler extends NodeHttpHandler {
   override async handle(request: HandleArguments[0], options: HandleArguments[1] = {}): ReturnType<NodeHttpHandler['handle']> {
-    const gate = gates.getStore();
+    const gate = gates.getStore()?.signal;
     const own = options.abortSignal;
     // A caller's signal of the SDK's older kind (not a DOM AbortSignal) cannot be combined: left ungated.
     if (!gate || (own && !(own instanceof AbortSignal))) return super.handle(request, options);
@@ -43,7 +50,7 @@ class GatedHttpHandler extends NodeHttpHandler {
 
 /** The gate's reason where the code running now has lost S3 (a response body cut off), else `error`. */
 function gateReason(error: unknown): unknown {
-  const gate = gates.getStore();
+  const gate = gates.getStore()?.signal;
   return gate?.aborted ? gate.reason : error;
 }
 
@@ -68,11 +75,27 @@ export function s3(): S3Client {
 }
 
 /**
+ * This process's contact with S3, probing every second; a probe gives up within half the silence that
+ * makes S3 unreachable (at most 5 s).
+ */
+export function startStorageContact(config = storageConfig()): StorageContact {
+  const unreachableAfterMs = config.unreachableAfterS * 1000;
+  return new StorageContact(storageProbe(config), {
+    intervalMs: 1000,
+    probeTimeoutMs: Math.min(5000, unreachableAfterMs / 2),
+    unreachableAfterMs,
+    name: storeName(config),
+  }).start();
+}
+
+/** The store as messages name it. */
+export const storeName = (config: StorageConfig) => config.endpoint ?? 'its AWS endpoint';
+
+/**
  * A StorageContact's probe: HEAD of the artifact bucket on a client of its own (so it never waits
  * behind the steps' transfers), sent once (no retries within a probe). Any HTTP answer counts.
  */
-export function storageProbe(): StorageProbe {
-  const config = storageConfig();
+export function storageProbe(config = storageConfig()): StorageProbe {
   const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1 });
   return async (signal) => {
     try {
@@ -98,6 +121,9 @@ function someCause(error: unknown, test: (e: ChainedError) => boolean): boolean 
 export function isStorageUnreachable(error: unknown): boolean {
   return someCause(error, (e) => e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? ''));
 }
+
+/** Whether a request failed because this process has lost S3 (a StorageContact's gate: withStorageGate). */
+export const isStorageLost = (error: unknown) => someCause(error, (e) => e instanceof StorageUnreachableError);
 
 /** Whether an error comes from the S3 client (a response, a connection, credentials, a lost S3): what steps retry. */
 export function isStorageError(error: unknown): boolean {

@@ -9,13 +9,13 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, storageConfig, tensorflowThreads, workerConfig } from '../platform/config';
-import { storageProbe } from '../platform/s3-store';
+import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { startStorageContact } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
 import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
-import { StorageGateInterceptor, runWhileStorageAnswers, startStorageContact } from './storage-gate';
+import { StorageGateInterceptor, runWhileStorageAnswers } from './storage-gate';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -198,7 +198,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     const temporal = roles.some((role) => role !== 'suggest') ? await connectWorker() : undefined;
     // A worker whose steps have lost S3 stops taking them until S3 answers again (workers/storage-gate.ts).
     const parts = workerParts(roles);
-    const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact(storageProbe(), config.storageUnreachableAfterS, storageConfig().endpoint ?? 'its AWS endpoint') : undefined;
+    const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact() : undefined;
     const context = temporal && await workerContext({ temporal, storageContact });
     const workers = context ? await createParts(parts, context) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };

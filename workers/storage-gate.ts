@@ -7,13 +7,7 @@
 // no S3 and runs on: the sweeps' workflows and their queries are served throughout.
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, Worker } from '@temporalio/worker';
 import { withStorageGate } from '../platform/s3-store';
-import { StorageContact, StorageProbe } from '../platform/storage-contact';
-
-/** Probes S3 every second; a probe gives up within half the silence that makes S3 unreachable (at most 5 s). */
-export function startStorageContact(probe: StorageProbe, unreachableAfterS: number, name: string): StorageContact {
-  const unreachableAfterMs = unreachableAfterS * 1000;
-  return new StorageContact(probe, { intervalMs: 1000, probeTimeoutMs: Math.min(5000, unreachableAfterMs / 2), unreachableAfterMs, name }).start();
-}
+import { StorageContact } from '../platform/storage-contact';
 
 /**
  * Ties each step's S3 requests to the contact's gate as it is when the step starts: once S3 is lost,
@@ -23,7 +17,7 @@ export class StorageGateInterceptor implements ActivityInboundCallsInterceptor {
   constructor(private readonly contact: StorageContact) {}
 
   execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    return withStorageGate(this.contact.signal, () => next(input));
+    return withStorageGate({ signal: this.contact.signal }, () => next(input));
   }
 }
 

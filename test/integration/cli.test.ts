@@ -13,6 +13,8 @@ import { progressQuery } from '../../workflows';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { putJson } from '../../platform/storage';
+import { storageConfig } from '../../platform/config';
+import { cuttableLink } from './cuttable-link';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'sweep.js');
 let env: TestWorkers;
@@ -266,6 +268,29 @@ test('validate checks the spec and the data and starts nothing (it needs no Temp
   const sparse = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: await sparseFlowerDataset('rose', 2) } })));
   assert.equal(sparse.code, 2);
   assert.match(sparse.stderr, /class "rose" has 2 distinct image\(s\); each class needs at least 3/);
+});
+
+test('a command that needs S3 while S3 does not answer says so within SWEEP_S3_UNREACHABLE_AFTER_S, not after minutes of silence', async () => {
+  // MinIO through a link that holds bytes once cut: S3 hung, as a stopped MinIO or a broken route is.
+  const link = await cuttableLink(new URL(storageConfig().endpoint!).host);
+  const viaLink = { S3_ENDPOINT: `http://${link.address}`, SWEEP_S3_UNREACHABLE_AFTER_S: '3' };
+  const id = uniqueId('it-cli-no-such');
+  try {
+    const answered = await sweepWithEnv(viaLink, 'report', id);
+    assert.equal(answered.code, 2, answered.stderr);
+    assert.doesNotMatch(answered.stderr, /has not answered/, 'S3 answers through the link: the command\'s own error');
+    link.cut();
+    const began = Date.now();
+    const hung = await sweepWithEnv(viaLink, 'report', id);
+    const tookMs = Date.now() - began;
+    assert.equal(hung.code, 1);
+    assert.match(hung.stderr, new RegExp(`^S3 at http://${link.address} has not answered for 3 s \\(SWEEP_S3_UNREACHABLE_AFTER_S\\): is it running, and reachable from here\\? npm run stack:up starts the local one; otherwise check S3_ENDPOINT`));
+    // Before, each request waited out the S3 client's 60 s socket timeout, three times over: 190 s.
+    assert.ok(tookMs < 15_000, `it said so ${(tookMs / 1000).toFixed(1)} s after it was run`);
+  } finally {
+    link.heal();
+    await link.close();
+  }
 });
 
 test('a failed sweep: one line with stage, step, reason and fix; exit 3 from start --wait, status and watch', async () => {

@@ -98,7 +98,7 @@ after(async () => {
 test('a request tied to a gate fails with its reason as soon as it aborts, and a new one is not sent; untied requests are left alone', async () => {
   const store = new S3ObjectStore();
   const gate = new AbortController();
-  const waiting = withStorageGate(gate.signal, () => store.get('bucket', 'key'));
+  const waiting = withStorageGate(gate, () => store.get('bucket', 'key'));
   const untied = store.get('bucket', 'other');
   // The client's first requests resolve its region and credentials first: slow on a busy machine.
   for (const deadline = Date.now() + 10_000; held.length < 2 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -109,12 +109,30 @@ test('a request tied to a gate fails with its reason as soon as it aborts, and a
   gate.abort(lost);
   await assert.rejects(waiting, (error) => error === lost);
   assert.ok(Date.now() - abortedAt < 1000, 'at once, not after the socket timeout');
-  await assert.rejects(withStorageGate(gate.signal, () => store.put('bucket', 'key', 'x')), (error) => error === lost);
+  await assert.rejects(withStorageGate(gate, () => store.put('bucket', 'key', 'x')), (error) => error === lost);
   assert.equal(held.length, sent, 'the request after the abort was not sent');
   let untiedSettled = false;
   void untied.finally(() => { untiedSettled = true; }).catch(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(untiedSettled, false, 'a request outside the gate still waits');
+});
+
+test('tied to a contact itself (a CLI command), requests fail at once while S3 is lost and are sent again once it answers', async () => {
+  const store = new S3ObjectStore();
+  const contact = contactAt(0);
+  contact.record(false, 2500);
+  contact.record(false, 3500);
+  assert.equal(contact.reachable, false);
+  const sent = held.length;
+  // One command, tied once at its start, as cli/sweep.ts runs it.
+  await withStorageGate(contact, async () => {
+    await assert.rejects(store.get('bucket', 'key'), (error) => error instanceof StorageUnreachableError);
+    assert.equal(held.length, sent, 'not sent while S3 is lost');
+    contact.record(true, 4000);
+    void store.get('bucket', 'key').catch(() => undefined);
+  });
+  for (const deadline = Date.now() + 10_000; held.length === sent && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(held.length, sent + 1, 'sent once S3 answers again (a signal taken at the start would have stayed aborted)');
 });
 
 /** The probe's verdict against a server that handles requests with `handle`. */
