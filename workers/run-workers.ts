@@ -38,9 +38,9 @@ export interface WorkerCodeOverrides {
  * workers on one queue, so that the steps can stop while S3 does not answer and the workflows (and
  * `sweep status`'s queries) run on (workers/storage-gate.ts); the GPU role runs steps only.
  */
-export type WorkerPart = 'workflows' | 'cpu-steps' | 'gpu-steps';
+type WorkerPart = 'workflows' | 'cpu-steps' | 'gpu-steps';
 
-export function workerParts(roles: readonly WorkerRole[]): WorkerPart[] {
+function workerParts(roles: readonly WorkerRole[]): WorkerPart[] {
   return [
     ...(roles.includes('cpu') ? ['workflows', 'cpu-steps'] as const : []),
     ...(roles.includes('gpu') ? ['gpu-steps'] as const : []),
