@@ -350,7 +350,7 @@ describe('crashes and outages lose nothing', () => {
       assert.equal(again.status, 'completed', 'the worker that lost S3 serves its steps again once S3 answers');
       figure(`CPU worker cut off from S3 (Temporal reachable), SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS}: its step worker stopped taking steps ${seconds(stoppedAfterMs)} after the cut; ` +
         `a sweep started then was answered by its workflows (stage ${waiting.stage}, "waiting for a worker" on the CPU queue) and ran ${workflowTasksOnCutOff.length} workflow tasks there; ` +
-        `another CPU worker started took every step and the sweep ended ${seconds(endedAfterMs)} after it started, results identical; after the heal it took steps again within ${seconds(backAfterMs)}`);
+        `another CPU worker took every step and the sweep ended ${seconds(endedAfterMs)} after that worker was started, results identical; after the heal it took steps again within ${seconds(backAfterMs)}`);
     } finally {
       link.heal();
       other?.kill('SIGKILL');
