@@ -136,12 +136,13 @@ export function versioningOptions(deployment: DeploymentVersion | undefined): Pi
 }
 
 /**
- * The SDK's logger, less its warning that a worker has no workflows: the GPU-queue worker runs
- * activities only, by design, so that warning is nothing a user can act on.
+ * The SDK's logger, less its warnings that a worker has no workflows or no activities: the step
+ * workers run activities only and the CPU role's workflow worker workflows only, by design, so those
+ * warnings are nothing a user can act on.
  */
 export class WorkerLogger extends DefaultLogger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    if (!message.startsWith('No workflows registered')) super.log(level, message, meta);
+    if (!/^No (workflows|activities) registered/.test(message)) super.log(level, message, meta);
   }
 }
 
