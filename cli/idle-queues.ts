@@ -21,8 +21,15 @@ const ROLE_WORK: Record<WorkerRole, string> = {
   suggest: 'bayesian suggestions (a Python worker)',
 };
 
+/**
+ * The CPU queue's steps, when they wait though its workflows are served (a step on the sweep's own
+ * queue is reported only then: cli/sweep-waits.ts): its CPU workers run but take no steps, which is
+ * what a CPU worker process does while S3 does not answer it (workers/storage-gate.ts).
+ */
+const CPU_STEPS_WAITING = 'ingest, balance, split, ranking; its CPU workers run the sweep but take none of its steps: a CPU worker that has lost S3 takes none until S3 answers (its log says so)';
+
 export function sweepQueue(role: WorkerRole, name: string, type: SweepQueue['type'] = role === 'cpu' ? 'workflow' : 'activity'): SweepQueue {
-  return { role, name, type, work: ROLE_WORK[role] };
+  return { role, name, type, work: role === 'cpu' && type === 'activity' ? CPU_STEPS_WAITING : ROLE_WORK[role] };
 }
 
 export function sweepQueues(taskQueues: SweepSpec['taskQueues']): SweepQueue[] {

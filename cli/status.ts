@@ -16,7 +16,7 @@ import { trialProgress } from './trial-progress';
 import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
 import { describeSweep } from './describe-sweep';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
-import { idleQueuesWarning, sweepQueue } from './idle-queues';
+import { SweepQueue, idleQueuesWarning, sweepQueue } from './idle-queues';
 import { SweepFailure, describeSweepFailure, failureLine } from './sweep-failure';
 import { querySweep, unansweredLine } from './sweep-queries';
 import { activityWaits, describeChildren, ownQueueIdle } from './sweep-waits';
@@ -55,7 +55,7 @@ export interface StatusDocument {
   /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
   pendingActivities?: PendingActivity[];
   /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
-  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string }>;
+  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string; type: SweepQueue['type'] }>;
   /**
    * Queues where a step of the running sweep waits for a free slot: their live workers (`workers`)
    * have all their activity slots (`slots`) taken, as of their last heartbeats (every 10 s).
@@ -106,7 +106,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     })));
     const waits = await activityWaits(client, description, trials, ownIdle);
     const idle = [...ownIdle, ...waits.idle];
-    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name }));
+    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name, type: q.type }));
     if (waits.full.length > 0) document.waitingForSlots = waits.full.map((q) => ({ role: q.role, taskQueue: q.name, workers: q.workers, slots: q.slots }));
   }
   if (description.status.name === 'FAILED') {
@@ -181,7 +181,7 @@ export function statusText(doc: StatusDocument): string {
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.unanswered ? `note: ${doc.unanswered}` : '',
-    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue)), workerConfig()) ?? '',
+    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue, w.type)), workerConfig()) ?? '',
     ...(doc.waitingForSlots ?? []).map((w) => `waiting for a free slot on the ${w.role} queue "${w.taskQueue}": ${w.workers === 1 ? 'its worker has its' : `its ${w.workers} workers have all`} ${w.slots} slot${w.slots === 1 ? '' : 's'} taken (as of ${w.workers === 1 ? 'its last heartbeat' : 'their last heartbeats'}); the step starts when one frees, or on a worker started for the queue`),
     doc.failure ?? ''].filter(Boolean).join('\n');
 }

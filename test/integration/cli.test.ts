@@ -175,7 +175,7 @@ test('start warns of the sweep\'s queues no worker polls, naming each and the co
     assert.equal(status.code, 0, status.stderr);
     const doc = JSON.parse(status.stdout);
     assert.equal(doc.stage, undefined);
-    assert.deepEqual(doc.waitingForWorkers, [{ role: 'cpu', taskQueue: `${nowhere}-cpu` }]);
+    assert.deepEqual(doc.waitingForWorkers, [{ role: 'cpu', taskQueue: `${nowhere}-cpu`, type: 'workflow' }]);
     // cancel says the request waits for a worker too: nothing acts on it until one runs.
     const cancelled = await sweep('cancel', id);
     assert.equal(cancelled.code, 0, cancelled.stderr);
@@ -199,7 +199,7 @@ test('status of a bayesian sweep waiting for a suggestion no worker serves: its 
       doc = JSON.parse((await sweep('status', handle.workflowId, '--json')).stdout);
     }
     assert.equal(doc.stage, 'suggesting trials');
-    assert.deepEqual(doc.waitingForWorkers, [{ role: 'suggest', taskQueue: suggestQueue }]);
+    assert.deepEqual(doc.waitingForWorkers, [{ role: 'suggest', taskQueue: suggestQueue, type: 'activity' }]);
     const text = await sweep('status', handle.workflowId);
     assert.match(text.stdout, new RegExp(`^sweep ${handle.workflowId}: RUNNING \\(suggesting trials\\)\n`));
     assert.match(text.stdout, new RegExp(`\n  suggest queue "${suggestQueue}": bayesian suggestions \\(a Python worker\\)\n`));

@@ -321,7 +321,7 @@ describe('crashes and outages lose nothing', () => {
       }, 60_000, 500);
       assert.equal(waiting.stage, 'ingesting', 'the sweep\'s query was answered by the cut-off process');
       const text = await stack.cli(['status', sweep.workflowId]);
-      assert.match(text.stdout, new RegExp(`no running worker serves this queue.*\\n  cpu queue "${queues.cpuQueue}"`, 's'));
+      assert.match(text.stdout, new RegExp(`no running worker serves this queue.*\\n  cpu queue "${queues.cpuQueue}": ingest, balance, split, ranking; its CPU workers run the sweep but take none of its steps: a CPU worker that has lost S3`, 's'));
       const [ingest] = (await sweep.describe()).raw.pendingActivities ?? [];
       assert.equal(ingest?.activityType?.name, 'ingestDataset');
       assert.equal(ingest.lastStartedTime, null, 'no attempt of the step started on the cut-off worker');

@@ -40,3 +40,11 @@ test('a pending step\'s queue as the role that polls it, told by the activity, w
   for (const gpu of ['extractFeatures', 'trainTrial', 'evaluateTrial', 'exportModel']) assert.deepEqual(role({ activity: gpu, taskQueue: 'c' }), ['gpu', 'c', 'activity']);
   assert.deepEqual(role({ activity: 'suggestTrials', taskQueue: 's' }), ['suggest', 's', 'activity']);
 });
+
+test('the CPU queue\'s steps waiting while its workflows are served: said to be a CPU worker that has lost S3', () => {
+  const steps = pendingStepQueue({ activity: 'ingestDataset', taskQueue: 'sweep-cpu' });
+  assert.deepEqual([steps.role, steps.type], ['cpu', 'activity']);
+  const warning = idleQueuesWarning([steps], DEFAULTS)!;
+  assert.match(warning, /\n {2}cpu queue "sweep-cpu": ingest, balance, split, ranking; its CPU workers run the sweep but take none of its steps: a CPU worker that has lost S3 takes none until S3 answers \(its log says so\)\n/);
+  assert.match(idleQueuesWarning([pendingStepQueue({ taskQueue: 'sweep-cpu' })], DEFAULTS)!, /cpu queue "sweep-cpu": the sweep and its trials \(workflows\)/, 'no CPU worker at all: the whole role');
+});
