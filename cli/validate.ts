@@ -6,7 +6,7 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { SKIP } from '../lib/dataset-layout';
 import { MIN_IMAGES_PER_CLASS } from '../lib/split';
-import { hasNoStorageCredentials, isStorageUnreachable } from '../platform/s3-store';
+import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable } from '../platform/s3-store';
 import { EXIT, UsageError } from './commands';
 import { readSpecFile } from './spec-file';
 
@@ -24,7 +24,7 @@ export async function validate(specFile: string, json: boolean): Promise<number>
   const spec = parseSweepSpec(readSpecFile(specFile));
   const trials = trialCount(spec);
   // The data source's problems are the spec's (exit 2); an unreachable or unauthenticated store is not (exit 1, said as such).
-  const survey = await surveyDataSource(spec.data).catch((error: Error) => { throw isStorageUnreachable(error) || hasNoStorageCredentials(error) ? error : new UsageError(error.message); });
+  const survey = await surveyDataSource(spec.data).catch((error: Error) => { throw isStorageUnreachable(error) || isStorageLost(error) || hasNoStorageCredentials(error) ? error : new UsageError(error.message); });
   const doc: ValidateDocument = { spec: specFile, name: spec.name, trials, ...('remote' in survey ? {} : { data: survey }), notes: 'remote' in survey ? [survey.remote] : [] };
   if (json) {
     console.log(JSON.stringify(doc, null, 2));

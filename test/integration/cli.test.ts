@@ -287,6 +287,10 @@ test('a command that needs S3 while S3 does not answer says so within SWEEP_S3_U
     assert.match(hung.stderr, new RegExp(`^S3 at http://${link.address} has not answered for 3 s \\(SWEEP_S3_UNREACHABLE_AFTER_S\\): is it running, and reachable from here\\? npm run stack:up starts the local one; otherwise check S3_ENDPOINT`));
     // Before, each request waited out the S3 client's 60 s socket timeout, three times over: 190 s.
     assert.ok(tookMs < 15_000, `it said so ${(tookMs / 1000).toFixed(1)} s after it was run`);
+    // validate reads data in S3 to survey it: the same error (exit 1), not one of the spec's (exit 2).
+    const remote = await sweepWithEnv(viaLink, 'validate', writeTempJson(await tinySpec(env, { data: { source: 's3://sweep-artifacts/no/such/flowers/' } })));
+    assert.equal(remote.code, 1, remote.stderr);
+    assert.match(remote.stderr, /has not answered for 3 s \(SWEEP_S3_UNREACHABLE_AFTER_S\)/);
   } finally {
     link.heal();
     await link.close();
