@@ -13,7 +13,7 @@ import { sweepWorkflow } from '../workflows';
 import { connectClient, temporalAddress } from '../platform/temporal-connection';
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
-import { REPO_ROOT, WorkerConfig, storageConfig, workerConfig } from '../platform/config';
+import { REPO_ROOT, WorkerConfig, storageConfig, storageUnreachableAfterS, workerConfig } from '../platform/config';
 import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable, startStorageContact, storeName, withStorageGate } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
@@ -283,8 +283,7 @@ export function run(): void {
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
       else if (isStorageLost(error)) {
-        const config = storageConfig();
-        console.error(`S3 at ${storeName(config)} has not answered for ${config.unreachableAfterS} s (SWEEP_S3_UNREACHABLE_AFTER_S): is it running, and reachable from here? ` +
+        console.error(`S3 at ${storeName(storageConfig())} has not answered for ${storageUnreachableAfterS()} s (SWEEP_S3_UNREACHABLE_AFTER_S): is it running, and reachable from here? ` +
           'npm run stack:up starts the local one; otherwise check S3_ENDPOINT and the network to it');
       } else if (isStorageUnreachable(error)) console.error(`S3 at ${storeName(storageConfig())} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
       else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');

@@ -62,12 +62,6 @@ export interface StorageConfig {
   bucket: string;
   endpoint?: string;
   forcePathStyle: boolean;
-  /**
-   * Seconds without an answer from S3 after which this process has lost S3 (SWEEP_S3_UNREACHABLE_AFTER_S):
-   * a worker's step worker stops taking tasks until S3 answers again (workers/storage-gate.ts), and a
-   * CLI command that needs S3 fails with the reason.
-   */
-  unreachableAfterS: number;
 }
 
 export function storageConfig(): StorageConfig {
@@ -75,8 +69,17 @@ export function storageConfig(): StorageConfig {
     bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
     endpoint: setting('S3_ENDPOINT'),
     forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
-    unreachableAfterS: positiveInt('SWEEP_S3_UNREACHABLE_AFTER_S', 10),
   };
+}
+
+/**
+ * Seconds without an answer from S3 after which this process has lost S3 (SWEEP_S3_UNREACHABLE_AFTER_S):
+ * a worker's step worker stops taking tasks until S3 answers again (workers/storage-gate.ts), and a
+ * CLI command that needs S3 fails with the reason. Read where S3 is watched, not with storageConfig(),
+ * which every S3 request reads.
+ */
+export function storageUnreachableAfterS(): number {
+  return positiveInt('SWEEP_S3_UNREACHABLE_AFTER_S', 10);
 }
 
 let region: (() => Promise<string>) | undefined;

@@ -4,7 +4,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { StorageConfig, storageConfig, storageRegion } from './config';
+import { StorageConfig, storageConfig, storageRegion, storageUnreachableAfterS } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 import { StorageContact, StorageProbe, StorageUnreachableError } from './storage-contact';
 
@@ -78,8 +78,9 @@ export function s3(): S3Client {
  * This process's contact with S3, probing every second; a probe gives up within half the silence that
  * makes S3 unreachable (at most 5 s).
  */
-export function startStorageContact(config = storageConfig()): StorageContact {
-  const unreachableAfterMs = config.unreachableAfterS * 1000;
+export function startStorageContact(): StorageContact {
+  const config = storageConfig();
+  const unreachableAfterMs = storageUnreachableAfterS() * 1000;
   return new StorageContact(storageProbe(config), {
     intervalMs: 1000,
     probeTimeoutMs: Math.min(5000, unreachableAfterMs / 2),
