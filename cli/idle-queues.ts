@@ -6,6 +6,7 @@
 import type { SweepSpec } from '../lib/sweep-spec';
 import { QUEUE_VARIABLES, type WorkerConfig, type WorkerRole } from '../platform/config';
 import { GPU_ACTIVITY_NAMES } from '../workflows/contract';
+import type { GoneWorker } from './worker-liveness';
 
 export interface SweepQueue {
   role: WorkerRole;
@@ -13,6 +14,11 @@ export interface SweepQueue {
   /** What workers poll it for: the CPU queue's workflow tasks run the sweep itself and its trials. */
   type: 'workflow' | 'activity';
   work: string;
+}
+
+/** A queue no running worker serves, and the workers that served it and are gone, the last heard first (the server lists them for some minutes at least). */
+export interface IdleQueue extends SweepQueue {
+  gone?: readonly GoneWorker[];
 }
 
 const ROLE_WORK: Record<WorkerRole, string> = {
@@ -54,14 +60,39 @@ export function pendingStepQueue(step: { activity?: string; taskQueue: string })
  * The warning for queues no worker polls (none when every queue has one), with the command that
  * starts their workers: variables set where a queue is not the one this environment's workers poll.
  */
-export function idleQueuesWarning(idle: readonly SweepQueue[], configured: Pick<WorkerConfig, 'cpuQueue' | 'gpuQueue' | 'suggestQueue'>): string | undefined {
+export function idleQueuesWarning(idle: readonly IdleQueue[], configured: Pick<WorkerConfig, 'cpuQueue' | 'gpuQueue' | 'suggestQueue'>): string | undefined {
   if (idle.length === 0) return undefined;
   const configuredName: Record<WorkerRole, string> = { cpu: configured.cpuQueue, gpu: configured.gpuQueue, suggest: configured.suggestQueue };
   const variables = idle.filter((q) => q.name !== configuredName[q.role]).map((q) => `${QUEUE_VARIABLES[q.role]}=${q.name} `).join('');
   return [
     // Stopped: by their heartbeats (cli/worker-liveness.ts), though the server lists a poll for minutes.
     `warning: no running worker serves ${idle.length === 1 ? 'this queue' : 'these queues'} of the sweep (none polled ${idle.length === 1 ? 'it' : 'them'} in the last minutes, or those that did have stopped), so it waits there until one does:`,
-    ...idle.map((q) => `  ${q.role} queue "${q.name}": ${q.work}`),
+    ...idle.flatMap((q) => [`  ${q.role} queue "${q.name}": ${q.work}`, ...(q.gone?.length ? [`    ${goneText(q)}`] : [])]),
     `start workers for ${idle.length === 1 ? 'it' : 'them'}: \`${variables}npm run workers\` on this machine (cpu, gpu and suggest), or \`${variables}infra/node.sh --import tsx workers/run-workers.ts ${idle.map((q) => q.role).join(',')}\` where they should run (docs/deploy.md)`,
   ].join('\n');
 }
+
+/** Gone workers named in a warning; the rest are counted. */
+const GONE_NAMED = 3;
+
+/**
+ * Its gone workers, and what each kind of end may mean. A worker process shuts its steps down while S3
+ * does not answer it (workers/storage-gate.ts) and takes them again when S3 does; the suggest worker and
+ * a CPU process's workflow worker never do. Times are absolute, so `watch` says the line once.
+ */
+function goneText(queue: IdleQueue): string {
+  const gone = queue.gone ?? [];
+  const named = gone.slice(0, GONE_NAMED).map((w) => `${w.identity} ${w.how === 'shut down' ? 'shut down at' : 'silent since'} ${utc(w.at)}`);
+  const more = gone.length > GONE_NAMED ? `; and ${gone.length - GONE_NAMED} more` : '';
+  const why: Record<GoneWorker['how'], string> = {
+    'shut down': queue.type === 'activity' && queue.role !== 'suggest'
+      ? 'stopped, redeployed, or shut down until S3 answers it again: its log says which'
+      : 'stopped or redeployed',
+    silent: 'killed, or cut off from Temporal',
+  };
+  const kinds = (['shut down', 'silent'] as const).filter((how) => gone.some((w) => w.how === how));
+  const whyText = kinds.length === 1 ? why[kinds[0]] : kinds.map((how) => `${how}: ${why[how]}`).join('; ');
+  return `its last ${gone.length === 1 ? 'worker' : 'workers'}: ${named.join('; ')}${more} (${whyText})`;
+}
+
+const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;

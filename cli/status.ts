@@ -17,6 +17,7 @@ import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '
 import { describeSweep } from './describe-sweep';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { SweepQueue, idleQueuesWarning, sweepQueue } from './idle-queues';
+import type { GoneWorker } from './worker-liveness';
 import { SweepFailure, describeSweepFailure, failureLine } from './sweep-failure';
 import { querySweep, unansweredLine } from './sweep-queries';
 import { activityWaits, describeChildren, ownQueueIdle } from './sweep-waits';
@@ -54,8 +55,11 @@ export interface StatusDocument {
   data?: DataSummary;
   /** Activities of the sweep and its running trials that are in flight or waiting to be retried. */
   pendingActivities?: PendingActivity[];
-  /** Queues where a step of the running sweep waits and no worker polls: it waits until one does. */
-  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string; type: SweepQueue['type'] }>;
+  /**
+   * Queues where a step of the running sweep waits and no worker polls: it waits until one does. `gone`:
+   * the workers that served the queue and are gone, by their last heartbeats, the last heard first.
+   */
+  waitingForWorkers?: Array<{ role: WorkerRole; taskQueue: string; type: SweepQueue['type']; gone?: Array<{ identity: string; at: string; how: GoneWorker['how'] }> }>;
   /**
    * Queues where a step of the running sweep waits for a free slot: their live workers (`workers`)
    * have all their activity slots (`slots`) taken, as of their last heartbeats (every 10 s).
@@ -106,7 +110,12 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     })));
     const waits = await activityWaits(client, description, trials, ownIdle);
     const idle = [...ownIdle, ...waits.idle];
-    if (idle.length > 0) document.waitingForWorkers = idle.map((q) => ({ role: q.role, taskQueue: q.name, type: q.type }));
+    if (idle.length > 0) {
+      document.waitingForWorkers = idle.map((q) => ({
+        role: q.role, taskQueue: q.name, type: q.type,
+        ...(q.gone ? { gone: q.gone.map((w) => ({ identity: w.identity, at: new Date(w.at).toISOString(), how: w.how })) } : {}),
+      }));
+    }
     if (waits.full.length > 0) document.waitingForSlots = waits.full.map((q) => ({ role: q.role, taskQueue: q.name, workers: q.workers, slots: q.slots }));
   }
   if (description.status.name === 'FAILED') {
@@ -181,7 +190,10 @@ export function statusText(doc: StatusDocument): string {
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.unanswered ? `note: ${doc.unanswered}` : '',
-    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => sweepQueue(w.role, w.taskQueue, w.type)), workerConfig()) ?? '',
+    idleQueuesWarning((doc.waitingForWorkers ?? []).map((w) => ({
+      ...sweepQueue(w.role, w.taskQueue, w.type),
+      ...(w.gone ? { gone: w.gone.map((g) => ({ ...g, at: Date.parse(g.at) })) } : {}),
+    })), workerConfig()) ?? '',
     ...(doc.waitingForSlots ?? []).map((w) => `waiting for a free slot on the ${w.role} queue "${w.taskQueue}": ${w.workers === 1 ? 'its worker has its' : `its ${w.workers} workers have all`} ${w.slots} slot${w.slots === 1 ? '' : 's'} taken (as of ${w.workers === 1 ? 'its last heartbeat' : 'their last heartbeats'}); the step starts when one frees, or on a worker started for the queue`),
     doc.failure ?? ''].filter(Boolean).join('\n');
 }

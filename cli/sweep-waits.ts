@@ -3,8 +3,8 @@
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
-import { FullQueue, WorkerBeat, beatsOf, queueFull, queueServed, workerBeat } from './worker-liveness';
-import { SweepQueue, pendingStepQueue } from './idle-queues';
+import { FullQueue, WorkerBeat, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from './worker-liveness';
+import { IdleQueue, SweepQueue, pendingStepQueue } from './idle-queues';
 
 /** What the server knows of one queue's workers: who polled it (undefined: it would not say) and their heartbeats. */
 interface QueueWorkers {
@@ -27,22 +27,28 @@ async function workersOf(client: Client, queues: readonly SweepQueue[]): Promise
 /** No worker serves it (cli/worker-liveness.ts); a queue the server will not describe counts as served. */
 const isIdle = (workers: QueueWorkers, now: number) => workers.pollers !== undefined && !queueServed(workers.pollers, workers.beats, now);
 
+/** The queue as idle, with the workers it had that are gone (as far as the server still lists them). */
+const idleQueue = (queue: SweepQueue, workers: QueueWorkers, now: number): IdleQueue => {
+  const gone = goneWorkers(workers.beats, now);
+  return gone.length ? { ...queue, gone } : queue;
+};
+
 /** Those of `queues` no worker serves: none polls, or those that polled are gone by their heartbeats. */
-export async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<SweepQueue[]> {
+export async function idleOf(client: Client, queues: readonly SweepQueue[]): Promise<IdleQueue[]> {
   const workers = await workersOf(client, queues);
   const now = Date.now();
-  return queues.filter((_, i) => isIdle(workers[i], now));
+  return queues.flatMap((q, i) => (isIdle(workers[i], now) ? [idleQueue(q, workers[i], now)] : []));
 }
 
 /** The sweep's own queue (its and its trials' workflow tasks) when no worker polls it: a query would wait for one. */
-export async function ownQueueIdle(client: Client, sweep: WorkflowExecutionDescription): Promise<SweepQueue[]> {
+export async function ownQueueIdle(client: Client, sweep: WorkflowExecutionDescription): Promise<IdleQueue[]> {
   return idleOf(client, [pendingStepQueue({ taskQueue: sweep.taskQueue })]);
 }
 
 /** Where the sweep's and its running trials' (`trials`) activities wait to be taken, beside its own queue (asked by the caller, with ownQueueIdle). */
 export interface ActivityWaits {
   /** Queues no worker serves. */
-  idle: SweepQueue[];
+  idle: IdleQueue[];
   /** Queues whose live workers have every activity slot taken (their trials, or other sweeps'). */
   full: Array<SweepQueue & FullQueue>;
 }
@@ -53,7 +59,7 @@ export async function activityWaits(client: Client, sweep: WorkflowExecutionDesc
   const now = Date.now();
   return {
     // Where another of the sweep's activities runs, a worker is there, busy (it does not poll).
-    idle: waiting.filter((q, i) => !busy.has(q.name) && isIdle(workers[i], now)),
+    idle: waiting.flatMap((q, i) => (!busy.has(q.name) && isIdle(workers[i], now) ? [idleQueue(q, workers[i], now)] : [])),
     full: waiting.flatMap((q, i) => {
       const full = workers[i].pollers && queueFull(workers[i].pollers!, workers[i].beats, now);
       return full ? [{ ...q, ...full }] : [];

@@ -57,6 +57,28 @@ export function queueServed(pollerIdentities: readonly string[], beats: readonly
   return pollerIdentities.some((identity) => !gone.has(identity));
 }
 
+/** A worker that took a queue's tasks and is gone, by its last heartbeat. */
+export interface GoneWorker {
+  identity: string;
+  /** Its last heartbeat (ms since the epoch). */
+  at: number;
+  /**
+   * `shut down`: its last heartbeat said it was shutting down (stopped, redeployed, or a step worker
+   * shut down for a lost S3: workers/storage-gate.ts); `silent`: its heartbeats stopped while it ran
+   * (killed, or cut off from Temporal).
+   */
+  how: 'shut down' | 'silent';
+}
+
+/** The workers of `beats` that are gone at `now`, each identity once (its last heartbeat), the last heard first. */
+export function goneWorkers(beats: readonly WorkerBeat[], now: number): GoneWorker[] {
+  const last = new Map<string, WorkerBeat>();
+  for (const beat of beats) if (beat.at > (last.get(beat.identity)?.at ?? -Infinity)) last.set(beat.identity, beat);
+  return [...last.values()].filter((beat) => !beatIsLive(beat, now))
+    .sort((a, b) => b.at - a.at)
+    .map((beat) => ({ identity: beat.identity, at: beat.at, how: beat.running ? 'silent' : 'shut down' }));
+}
+
 /** The live workers of a queue whose every activity slot is taken, as of their last heartbeats. */
 export interface FullQueue {
   workers: number;

@@ -87,12 +87,17 @@ test('with its CPU worker killed, status answers within its patience from the se
     // Once its last heartbeat is two intervals and 10 s old (about 30 s), status names the CPU queue as
     // one no running worker serves, and asks no query (before, the server's list of pollers kept the
     // killed worker for about 5 minutes).
-    await waitFor('status to say no running worker serves the CPU queue', async () => {
+    const idle = await waitFor('status to say no running worker serves the CPU queue', async () => {
       const doc = JSON.parse((await stack.cli(['status', id, '--json'])).stdout) as StatusDocument;
-      return doc.waitingForWorkers?.some((w) => w.role === 'cpu' && w.taskQueue === queues.cpuQueue) === true && /^the sweep was not asked/.test(doc.unanswered ?? '');
+      const cpu = doc.waitingForWorkers?.find((w) => w.role === 'cpu' && w.taskQueue === queues.cpuQueue);
+      return cpu && /^the sweep was not asked/.test(doc.unanswered ?? '') ? cpu : undefined;
     }, 60_000, 1_000);
     const detectedAfter = Date.now() - killedAt;
     assert.ok(detectedAfter < 60_000, `detected after ${detectedAfter} ms`);
+    // The killed worker is named as gone, silent since its last heartbeat (a kill sends no shutdown).
+    assert.deepEqual(idle.gone?.map((w) => [w.identity.split('@')[0], w.how]), [[String(cpuWorker.pid), 'silent']]);
+    assert.ok(killedAt - Date.parse(idle.gone![0].at) < 15_000, `its last heartbeat ${idle.gone![0].at}, killed at ${new Date(killedAt).toISOString()}`);
+    assert.match((await stack.cli(['status', id])).stdout, new RegExp(`\\n {4}its last worker: ${cpuWorker.pid}@\\S+ silent since [-\\d]+ [:\\d]+ UTC \\(killed, or cut off from Temporal\\)\\n`));
 
     // watch says so, and goes on showing epochs read from the trials' heartbeats.
     const notice = /\] the sweep has not answered for \d+ s: no workflow worker is taking its tasks/;

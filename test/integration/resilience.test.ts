@@ -261,12 +261,22 @@ describe('crashes and outages lose nothing', () => {
       await waitFor('two checkpointed epochs', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 2);
       link.cut();
       const cutAt = Date.now();
-      // Started after the cut, so that the trial was on the cut-off worker; its start-up counts in the times below.
-      other = stack.spawnWorker('gpu', queues);
       const stoppedAfterMs = await waitFor('the cut-off worker to stop taking tasks', async () => (/shutting the GPU worker down/.test(cutOff.output()) ? Date.now() - cutAt : undefined), 30_000, 100);
       // Two probes of at most half that each must go unanswered, one a second.
       assert.ok(stoppedAfterMs < (unreachableAfterS + 4) * 1000, `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
       const failing = await statusSaysWhy(sweep, /has not answered this worker/);
+      // With no other GPU worker, status names the queue, and the worker that shut down on it.
+      const gone = await waitFor('status to name the GPU worker that shut down', async () => {
+        const doc = JSON.parse((await stack.cli(['status', sweep.workflowId, '--json'])).stdout) as StatusDocument;
+        return doc.waitingForWorkers?.find((w) => w.role === 'gpu' && w.taskQueue === queues.gpuQueue)?.gone?.[0];
+      }, 30_000, 500);
+      assert.equal(gone.how, 'shut down');
+      assert.match(gone.identity, new RegExp(`^${cutOff.pid}@`));
+      const goneText = await stack.cli(['status', sweep.workflowId]);
+      assert.match(goneText.stdout, new RegExp(`\n {2}gpu queue "${queues.gpuQueue}": feature extraction and training\n {4}its last workers?: ${cutOff.pid}@\\S+ shut down at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC[;( ].*stopped, redeployed, or shut down until S3 answers it again: its log says which`));
+      // Started once status has said so; its start-up counts in the times below.
+      const otherStartedAfterMs = Date.now() - cutAt;
+      other = stack.spawnWorker('gpu', queues);
       const run = await outcome(await sweep.result());
       const endedAfterMs = Date.now() - cutAt;
       assert.notEqual(run.result.node, 's3-cut-off', 'the retry finished the trial on the worker that reaches S3');
@@ -286,7 +296,7 @@ describe('crashes and outages lose nothing', () => {
       const again = await outcome(await (await startSweep(await spec({ grid: { n_epochs: [3] } }), 'res-s3-healed')).result());
       assert.equal(again.result.node, 's3-cut-off', 'the worker that lost S3 serves again once S3 answers');
       figure(`GPU worker cut off from S3 (Temporal reachable) mid-trial, SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS}, heartbeat timeout 60 s: it stopped taking tasks ` +
-        `${seconds(stoppedAfterMs)} after the cut; status showed "${failing.activity} attempt ${failing.attempt}: ${failing.lastFailure}"; the retry on the other worker resumed from ` +
+        `${seconds(stoppedAfterMs)} after the cut; status showed "${failing.activity} attempt ${failing.attempt}: ${failing.lastFailure}" and named the worker that shut down; the retry on the other worker (started ${seconds(otherStartedAfterMs)} after the cut) resumed from ` +
         `epoch ${run.result.resumedFromEpoch} and the sweep ended ${seconds(endedAfterMs)} after the cut, results identical; after the heal it took tasks again within ${seconds(backAfterMs)}`);
     } finally {
       link.heal();

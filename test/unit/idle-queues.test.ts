@@ -2,7 +2,7 @@
 // those no worker polls, with a command that starts workers on exactly those queues.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { idleQueuesWarning, pendingStepQueue, sweepQueues } from '../../cli/idle-queues';
+import { IdleQueue, idleQueuesWarning, pendingStepQueue, sweepQueues } from '../../cli/idle-queues';
 
 const DEFAULTS = { cpuQueue: 'sweep-cpu', gpuQueue: 'sweep-gpu', suggestQueue: 'sweep-suggest' };
 
@@ -47,4 +47,23 @@ test('the CPU queue\'s steps waiting while its workflows are served: said to be 
   const warning = idleQueuesWarning([steps], DEFAULTS)!;
   assert.match(warning, /\n {2}cpu queue "sweep-cpu": ingest, balance, split, ranking; its CPU workers run the sweep but take none of its steps: a CPU worker that has lost S3 takes none until S3 answers \(its log says so\)\n/);
   assert.match(idleQueuesWarning([pendingStepQueue({ taskQueue: 'sweep-cpu' })], DEFAULTS)!, /cpu queue "sweep-cpu": the sweep and its trials \(workflows\)/, 'no CPU worker at all: the whole role');
+});
+
+test('the workers a queue had and lost: the last heard first, what each kind of end may mean, at most three named', () => {
+  const at = Date.UTC(2026, 11, 5, 13, 40, 12);
+  const [cpu, gpu, suggest] = sweepQueues({ cpu: 'sweep-cpu', gpu: 'sweep-gpu', suggest: 'sweep-suggest' });
+  const gone = (hows: ReadonlyArray<'shut down' | 'silent'>) => hows.map((how, i) => ({ identity: `${i + 1}@h`, at: at - i * 1000, how }));
+  const linesOf = (queue: IdleQueue) => idleQueuesWarning([queue], DEFAULTS)!.split('\n').filter((l) => l.startsWith('    '));
+  assert.deepEqual(linesOf({ ...gpu, gone: gone(['silent']) }), ['    its last worker: 1@h silent since 2026-12-05 13:40:12 UTC (killed, or cut off from Temporal)']);
+  assert.deepEqual(linesOf({ ...gpu, gone: gone(['shut down']) }), ['    its last worker: 1@h shut down at 2026-12-05 13:40:12 UTC (stopped, redeployed, or shut down until S3 answers it again: its log says which)']);
+  const steps = pendingStepQueue({ activity: 'ingestDataset', taskQueue: 'sweep-cpu' });
+  assert.match(linesOf({ ...steps, gone: gone(['shut down']) })[0], /\(stopped, redeployed, or shut down until S3 answers it again: its log says which\)$/);
+  // A workflow worker and the suggest worker never shut down for S3.
+  assert.match(linesOf({ ...cpu, gone: gone(['shut down']) })[0], /1@h shut down at 2026-12-05 13:40:12 UTC \(stopped or redeployed\)$/);
+  assert.match(linesOf({ ...suggest, gone: gone(['shut down']) })[0], /\(stopped or redeployed\)$/);
+  assert.deepEqual(linesOf({ ...gpu, gone: gone(['shut down', 'silent', 'shut down', 'silent', 'silent']) }), [
+    '    its last workers: 1@h shut down at 2026-12-05 13:40:12 UTC; 2@h silent since 2026-12-05 13:40:11 UTC; 3@h shut down at 2026-12-05 13:40:10 UTC; and 2 more ' +
+    '(shut down: stopped, redeployed, or shut down until S3 answers it again: its log says which; silent: killed, or cut off from Temporal)',
+  ]);
+  assert.deepEqual(linesOf(gpu), [], 'none known: no line');
 });

@@ -65,4 +65,12 @@ describe('statusText', () => {
       'waiting for a free slot on the suggest queue "sweep-suggest": its worker has its 1 slot taken (as of its last heartbeat); the step starts when one frees, or on a worker started for the queue',
     ]);
   });
+  test('a GPU queue whose only worker shut down: the warning names it, when, and what a shutdown may mean', () => {
+    const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', waitingForWorkers: [
+      { role: 'gpu', taskQueue: 'sweep-gpu', type: 'activity', gone: [{ identity: '7823@node-3', at: '2026-12-05T13:40:12.345Z', how: 'shut down' }] }] });
+    const lines = text.split('\n');
+    const queueLine = lines.findIndex((l) => l.startsWith('  gpu queue "sweep-gpu"'));
+    assert.ok(queueLine > 0, text);
+    assert.equal(lines[queueLine + 1], '    its last worker: 7823@node-3 shut down at 2026-12-05 13:40:12 UTC (stopped, redeployed, or shut down until S3 answers it again: its log says which)');
+  });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { WorkerBeat, beatIsLive, beatsOf, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
+import { WorkerBeat, beatIsLive, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
 
 const NOW = 1_800_000_000_000;
 const beat = (identity: string, secondsAgo: number, more: Partial<WorkerBeat> = {}): WorkerBeat =>
@@ -101,4 +101,16 @@ test('a CPU worker process runs its workflows and its steps in two workers: each
   assert.deepEqual(beatsOf(beats, 'sweep-gpu', 'activity'), [], 'another queue\'s');
   // Made again once S3 answers: the new step worker's heartbeat serves the steps.
   assert.equal(queueServed(pollers, beatsOf([...beats, stepsBeat(WORKER_STATUS_RUNNING, { currentAvailableSlots: 3 }, 3)], 'sweep-cpu', 'activity'), NOW), true);
+});
+
+test('gone workers: each identity by its last heartbeat, shut down or silent, the last heard first; a live one is not gone', () => {
+  const gone = goneWorkers([
+    beat('killed', 45), beat('killed', 90),
+    beat('stopped', 5, { running: false }), beat('stopped', 20),
+    beat('live', 3), beat('restarted', 200, { running: false }), beat('restarted', 2),
+  ], NOW);
+  assert.deepEqual(gone, [
+    { identity: 'stopped', at: NOW - 5_000, how: 'shut down' },
+    { identity: 'killed', at: NOW - 45_000, how: 'silent' },
+  ]);
 });
