@@ -4,7 +4,8 @@
 // node; a sweep of 32 short trials trains on every GPU node; a redeploy (nodes of build B made current
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
 // the loss of a whole GPU node (kill -9 of its processes, its cache deleted), a GPU node hung
-// (SIGSTOP) past the heartbeat timeout, kill -9 of the Temporal server, kill -9 of PostgreSQL and the
+// (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
+// tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
 // loss of a MinIO drive, each mid-sweep; after a node fault the leaderboard equals the uninterrupted
 // run's bit for bit. The same spec then runs on a Temporal dev server (a private
 // stack) for comparison. Prints the figures docs/deploy.md reports (lines starting "[figure]").
@@ -244,6 +245,31 @@ function clusterNodeOf(identity: string): string | undefined {
       return false; // not running
     }
   });
+}
+
+/**
+ * Cuts a node off from MinIO and nothing else: in its network namespace, a policy rule sends TCP to S3's
+ * address and port through a route via an address nobody has, so its packets go nowhere (no reset, no
+ * error: connections hang, as on a broken route) while Temporal, on the same host, is reached as before.
+ * (No iptables here, and tc has no drop action on this kernel.)
+ */
+async function routeS3Nowhere(node: string): Promise<{ restore(): Promise<void> }> {
+  const url = new URL(stackEnv.S3_ENDPOINT);
+  const [host, port] = [url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80')];
+  const nowhere = `${host.split('.').slice(0, 3).join('.')}.254`;
+  const table = '90';
+  const ip = async (...args: string[]) => {
+    const { code, out } = await run('ip', ['netns', 'exec', `swc-${node}`, 'ip', ...args]);
+    assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`);
+  };
+  await ip('route', 'add', `${host}/32`, 'via', nowhere, 'dev', 'eth0', 'table', table);
+  await ip('rule', 'add', 'to', host, 'ipproto', 'tcp', 'dport', port, 'table', table);
+  return {
+    restore: async () => {
+      await ip('rule', 'del', 'to', host, 'ipproto', 'tcp', 'dport', port, 'table', table);
+      await ip('route', 'flush', 'table', table);
+    },
+  };
 }
 
 interface NodeLoss {
@@ -586,6 +612,43 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
         'no dangling checkpoint; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run');
     } finally {
       if (!woken) await signalNode(hung.node, 'SIGCONT').catch(() => undefined);
+    }
+  });
+
+  test('a GPU node cut off from MinIO by its network (packets to S3 routed nowhere), still reaching Temporal: it stops taking tasks, its trial resumes on another node; the leaderboard is identical; once the route is back it takes tasks again', async () => {
+    const began = Date.now();
+    const sweep = await startSweep('cluster-node-s3-split');
+    const cut = await trainingOnNode(cluster, sweep);
+    const log = path.join(CLUSTER_DIR, 'logs', `node-${cut.node}.log`);
+    const logFrom = fs.statSync(log).size;
+    const logSince = () => fs.readFileSync(log).subarray(logFrom).toString('utf8');
+    const pidsBefore = await nodePids(cut.node);
+    const s3Route = await routeS3Nowhere(cut.node);
+    const cutAt = Date.now();
+    let healed = false;
+    try {
+      const stoppedAfterMs = await waitFor(`${cut.node} to stop taking tasks`, async () => /shutting the GPU worker down/.test(logSince()) && Date.now() - cutAt, 60_000, 200);
+      // Nothing of the node reaches S3 any more: this is the last checkpoint it left.
+      const atCut = await checkpointedEpochs(cluster, cut.trialId, sweep.workflowId);
+      assert.ok(atCut >= 2 && atCut < EPOCHS, `cut off mid-training (after epoch ${atCut} of ${EPOCHS})`);
+      const resumed = await resumedElsewhere(cluster, sweep, cut, atCut);
+      const run = await outcome(cluster, await assertCompleted(sweep, 'after a GPU node lost MinIO'));
+      const trial = run.board.ranked.find((t) => t.trialId === cut.trialId)!;
+      assert.equal(trial.resumedFromEpoch, atCut, 'the retry resumed from the last checkpoint the cut-off node wrote');
+      assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
+      assertSameAsReference(run, 'after a GPU node lost MinIO');
+      assert.deepEqual(await nodePids(cut.node), pidsBefore, `${cut.node}'s worker process waits for S3; it does not exit`);
+      await s3Route.restore();
+      healed = true;
+      const healedAt = Date.now();
+      await waitFor(`${cut.node} to take tasks again`, async () => /S3 answers again: the GPU worker takes tasks again/.test(logSince()), 60_000, 200);
+      await waitFor(`${cut.node} to poll the GPU queue again`, async () => (await lastPolled(cluster, cut.node) ?? 0) > healedAt, 60_000, 500);
+      figure(`cluster: GPU node ${cut.node} cut off from MinIO (its packets to S3's port routed to an address nobody has; Temporal reachable) after epoch ${atCut}/${EPOCHS} of a trial: ` +
+        `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S 10 s); retry started on ${resumed.node} ${seconds(resumed.startedAt - cutAt)} after the cut, ` +
+        `first resumed epoch ${seconds(resumed.resumedAt - cutAt)} after it; sweep ${seconds(Date.now() - began)}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run; ` +
+        `route restored: polling again ${seconds(Date.now() - healedAt)} later, its process never exited`);
+    } finally {
+      if (!healed) await s3Route.restore().catch(() => undefined);
     }
   });
 
