@@ -184,6 +184,19 @@ export function featureCacheConfig(): FeatureCacheConfig {
   };
 }
 
+/**
+ * Free space a node keeps on its cache disk (SWEEP_CACHE_MIN_FREE_MB, default 2048; 0: only what a
+ * copy needs): before each download into SWEEP_CACHE_DIR the least recently used copies go until it is
+ * free (platform/local-copy.ts). Read where a copy is downloaded, so a bad value fails only that.
+ */
+export function cacheMinFreeBytes(): number {
+  const name = 'SWEEP_CACHE_MIN_FREE_MB';
+  const raw = setting(name);
+  const mb = raw === undefined ? 2048 : Number(raw);
+  if (!Number.isInteger(mb) || mb < 0) throw new SettingError(`${name}=${raw} must be a whole number of megabytes, 0 or more`);
+  return mb * 2 ** 20;
+}
+
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
 export function backbonesDir(): string {
   return setting('SWEEP_BACKBONES_DIR') ?? path.join(stackDir(), 'backbones');

@@ -2,21 +2,32 @@
 // whose keys are hashes of their contents, so a kept copy is never stale. Downloaded once per node:
 // every process and trial on it reads the same file. Each copy has the SHA-256 of the bytes
 // downloaded beside it (<file>.sha256), which a process checks before its first read of the copy.
+// The cache never fills its disk: before each download the least recently used copies go until
+// SWEEP_CACHE_MIN_FREE_MB and the new copy fit (lib/cache-eviction.ts); a download that still finds
+// the disk full says so.
 import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { featureCacheConfig } from './config';
+import { CachedCopy, copiesToEvict } from '../lib/cache-eviction';
+import { cacheMinFreeBytes, featureCacheConfig } from './config';
 import { getObject } from './storage';
 
 /** Callers in one process that need the same object share one download. */
 const downloads = new Map<string, Promise<string>>();
 
+/** A copy used this recently stays when room is made: a process of the node may be about to open it. */
+const KEEP_RECENT_MS = 10 * 60_000;
+/** A partial file this old was left by a process killed while writing it (a write lasts seconds). */
+const ABANDONED_PARTIAL_MS = 60 * 60_000;
+
 /** The object's file in the local cache, downloaded first if it is not there. */
-export function localCopy(key: string): Promise<string> {
+export async function localCopy(key: string): Promise<string> {
   const file = localFile(key);
-  return fsSync.existsSync(file) ? Promise.resolve(file) : downloadOnce(key, file);
+  if (!fsSync.existsSync(file)) return downloadOnce(key, file);
+  await markUsed(file);
+  return file;
 }
 
 // Read on each call, not at import: SWEEP_CACHE_DIR may come from the stack env file, loaded later.
@@ -41,12 +52,84 @@ const identityOf = (stat: fsSync.Stats) => `${stat.ino}:${stat.size}:${stat.mtim
 async function download(key: string, file: string): Promise<string> {
   const bytes = await getObject(key);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  // The digest first: a copy is never there without it (a digest alone is overwritten by the next download).
-  await writeWhole(digestFile(file), createHash('sha256').update(bytes).digest('hex'));
-  await writeWhole(file, bytes);
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const write = async () => {
+    // The digest first: a copy is never there without it (a digest alone is overwritten by the next download).
+    await writeWhole(digestFile(file), digest);
+    await writeWhole(file, bytes);
+  };
+  const { dir } = featureCacheConfig();
+  await makeRoom(dir, bytes.length);
+  try {
+    await write();
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    // Something else took the room since (another process of the node, another program), or the disk
+    // ran out of inodes, which the free space does not show: a copy's worth more goes, and it is tried once more.
+    await makeRoom(dir, bytes.length, bytes.length);
+    try {
+      await write();
+    } catch (again) {
+      if (!isDiskFull(again)) throw again;
+      // Its digest may have fit: not left alone (unless another process has written the copy since).
+      if (!fsSync.existsSync(file)) await fs.rm(digestFile(file), { force: true });
+      throw new Error(`no space left on the disk of SWEEP_CACHE_DIR (${dir}) for a copy of ${key} (${megabytes(bytes.length)}), with every copy not used in the last ${KEEP_RECENT_MS / 60_000} minutes removed: ` +
+        'free space on that disk, or point SWEEP_CACHE_DIR at a larger one; the step is retried, on another node where one takes it');
+    }
+  }
   // Just hashed and flushed: this process need not read it back to check it.
   checked.set(file, identityOf(await fs.stat(file)));
   return file;
+}
+
+const isDiskFull = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOSPC';
+const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+/** The digest's times say when the copy was last used: the copy's own are part of its identity (above). */
+async function markUsed(file: string): Promise<void> {
+  const now = new Date();
+  // A digest that cannot be touched (gone, a read-only disk) leaves the copy to be read as it is; it may only go sooner.
+  await fs.utimes(digestFile(file), now, now).catch(() => undefined);
+}
+
+/**
+ * Removes the least recently used copies until the cache's disk has SWEEP_CACHE_MIN_FREE_MB free beside
+ * `incomingBytes`, and at least `atLeastBytes` are freed. One check of the disk's free space when there
+ * is room; the cache is listed only when there is not.
+ */
+async function makeRoom(dir: string, incomingBytes: number, atLeastBytes = 0): Promise<void> {
+  const disk = await fs.statfs(dir);
+  const need = Math.max(atLeastBytes, cacheMinFreeBytes() + incomingBytes - disk.bavail * disk.bsize);
+  if (need <= 0) return;
+  for (const copy of copiesToEvict(await cachedCopies(dir), need, Date.now(), KEEP_RECENT_MS)) {
+    // The copy before its digest: a copy is never left without one.
+    await fs.rm(copy.file, { force: true });
+    await fs.rm(digestFile(copy.file), { force: true });
+    checked.delete(copy.file);
+  }
+}
+
+/** The cache's copies (with their digests' bytes), each last used when its digest was last touched; and partial files abandoned by killed writers. */
+async function cachedCopies(dir: string): Promise<CachedCopy[]> {
+  const now = Date.now();
+  const copies = new Map<string, CachedCopy>();
+  for (const name of await fs.readdir(dir, { recursive: true })) {
+    const file = path.join(dir, name);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) continue;
+    if (file.endsWith('.partial')) {
+      if (now - stat.mtimeMs >= ABANDONED_PARTIAL_MS) copies.set(file, { file, bytes: stat.size, lastUsedMs: stat.mtimeMs });
+      continue;
+    }
+    const isDigest = file.endsWith('.sha256');
+    const copyFile = isDigest ? file.slice(0, -'.sha256'.length) : file;
+    const copy = copies.get(copyFile) ?? { file: copyFile, bytes: 0, lastUsedMs: stat.mtimeMs };
+    copy.bytes += stat.size;
+    // The digest's time is the copy's use; a copy kept without one (by an older version) counts from its own.
+    if (isDigest) copy.lastUsedMs = stat.mtimeMs;
+    copies.set(copyFile, copy);
+  }
+  return [...copies.values()];
 }
 
 /**

@@ -116,3 +116,23 @@ describe('the task queues of the worker roles (platform/config.ts workerConfig)'
     assert.deepEqual([workerConfig().cpuQueue, workerConfig().gpuQueue, workerConfig().suggestQueue], ['a', 'b', 'sweep-suggest']);
   });
 });
+
+describe('the free space kept on a node\'s cache disk (platform/config.ts cacheMinFreeBytes)', () => {
+  const saved = process.env.SWEEP_CACHE_MIN_FREE_MB;
+  after(() => {
+    if (saved === undefined) delete process.env.SWEEP_CACHE_MIN_FREE_MB;
+    else process.env.SWEEP_CACHE_MIN_FREE_MB = saved;
+  });
+
+  test('2 GiB unless set; 0 is allowed; anything but a whole number of megabytes is refused, naming the variable', async () => {
+    const { cacheMinFreeBytes } = await import('../../platform/config');
+    delete process.env.SWEEP_CACHE_MIN_FREE_MB;
+    assert.equal(cacheMinFreeBytes(), 2048 * 2 ** 20);
+    process.env.SWEEP_CACHE_MIN_FREE_MB = '0';
+    assert.equal(cacheMinFreeBytes(), 0);
+    for (const bad of ['-1', '1.5', '2G']) {
+      process.env.SWEEP_CACHE_MIN_FREE_MB = bad;
+      assert.throws(() => cacheMinFreeBytes(), new RegExp(`^SettingError: SWEEP_CACHE_MIN_FREE_MB=${bad} must be a whole number of megabytes, 0 or more`));
+    }
+  });
+});
