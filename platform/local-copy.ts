@@ -95,19 +95,36 @@ async function markUsed(file: string): Promise<void> {
 /**
  * Removes the least recently used copies until the cache's disk has SWEEP_CACHE_MIN_FREE_MB free beside
  * `incomingBytes`, and at least `atLeastBytes` are freed. One check of the disk's free space when there
- * is room; the cache is listed only when there is not.
+ * is room; the cache is listed only when there is not, and then a quarter of the setting more is freed
+ * (as kubelet's image collection frees down to a low mark below its high one), so that the next
+ * downloads find room without listing it again.
  */
 async function makeRoom(dir: string, incomingBytes: number, atLeastBytes = 0): Promise<void> {
   const disk = await fs.statfs(dir);
-  const need = Math.max(atLeastBytes, cacheMinFreeBytes() + incomingBytes - disk.bavail * disk.bsize);
-  if (need <= 0) return;
-  for (const copy of copiesToEvict(await cachedCopies(dir), need, Date.now(), KEEP_RECENT_MS)) {
+  const minFree = cacheMinFreeBytes();
+  const short = minFree + incomingBytes - disk.bavail * disk.bsize;
+  if (short <= 0 && atLeastBytes <= 0) return;
+  const need = Math.max(atLeastBytes, short + minFree / 4);
+  const evicted = copiesToEvict(await cachedCopies(dir), need, Date.now(), KEEP_RECENT_MS);
+  for (const copy of evicted) {
     // The copy before its digest: a copy is never left without one.
     await fs.rm(copy.file, { force: true });
     await fs.rm(digestFile(copy.file), { force: true });
     checked.delete(copy.file);
   }
+  // The worker's log: an operator sees the cache at its bound (or its disk filled by something else);
+  // that nothing could go is said once, not at every download.
+  const free = `SWEEP_CACHE_DIR ${dir}: ${megabytes(disk.bavail * disk.bsize)} free`;
+  if (evicted.length) {
+    console.log(`[worker] ${free}; removed the ${evicted.length} least recently used ${evicted.length === 1 ? 'copy' : 'copies'} (${megabytes(evicted.reduce((sum, copy) => sum + copy.bytes, 0))}) to keep SWEEP_CACHE_MIN_FREE_MB free beside a ${megabytes(incomingBytes)} download`);
+    saidNoRoom = false;
+  } else if (!saidNoRoom) {
+    console.log(`[worker] ${free}, less than SWEEP_CACHE_MIN_FREE_MB beside a ${megabytes(incomingBytes)} download, and every copy was used in the last ${KEEP_RECENT_MS / 60_000} minutes: none removed, the disk may fill`);
+    saidNoRoom = true;
+  }
 }
+
+let saidNoRoom = false;
 
 /** The cache's copies (with their digests' bytes), each last used when its digest was last touched; and partial files abandoned by killed writers. */
 async function cachedCopies(dir: string): Promise<CachedCopy[]> {
