@@ -5,7 +5,7 @@
 // checkpoint protocol (./checkpoints.ts), and an attempt that cannot reach Temporal for its heartbeat
 // timeout stops.
 import { ApplicationFailure } from '@temporalio/common';
-import { CancelledFailure, Context, log } from '@temporalio/activity';
+import { CancelledFailure, Context, log, metricMeter } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { allSettledOrThrow } from '../lib/bounded';
 import { artifactKeys } from '../lib/artifact-keys';
@@ -122,6 +122,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // the writes keep their order: event files and weights, pointer, then the next checkpoint's.
   let saving: Promise<void> = Promise.resolve();
   const heartbeatEpoch = (done: EpochMetrics[]) => Context.current().heartbeat(epochDetails(done, trial.head.n_epochs));
+  // The worker's metrics (workers/metrics.ts), tagged with the activity and queue: a node's training rate.
+  const epochsTrained = metricMeter.createCounter('sweep_epochs_trained', 'epoch', 'epochs of trial heads trained by this worker process (a resumed trial counts those it trains)');
   const save = (u: Unsaved) => checkpoint.save(u.pointer, u.state, u.best, () => events.writeEpochFiles(u.files)).then(() => heartbeatEpoch(u.pointer.epochs));
   try {
     for (let epoch = epochs.length; epoch < until; epoch++) {
@@ -140,6 +142,7 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
         epochDuration,
         runDuration: (epochs.at(-1)?.runDuration ?? 0) + epochDuration,
       });
+      epochsTrained.add(1);
       // One read of the weights serves the histograms and the checkpoint. An epoch's events are stored
       // (alongside the checkpoint's weights) before the pointer names a later epoch, so a crash in
       // between retrains the epoch and rewrites the same file.

@@ -5,7 +5,8 @@
 # cluster bridge by a veth pair, with an address of its own (the first free one of
 # $CLUSTER_SUBNET.11-.99 for gpu nodes, .101-.199 for cpu nodes) and no route anywhere else, and a
 # local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets
-# SWEEP_NODE_NAME=<node>. Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
+# SWEEP_NODE_NAME=<node>, and serves its metrics for Prometheus at http://<its address>:$CLUSTER_METRICS_PORT/metrics
+# (default 9464; SWEEP_METRICS_ADDRESS). Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
 #
 # Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P] [--build-id B]
 #   (default: --gpu 1 --cpu 1, no prefix, unversioned)
@@ -17,7 +18,7 @@
 # Environment passed to the workers as given: SWEEP_CPU_QUEUE, SWEEP_GPU_QUEUE,
 #   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY, SWEEP_DEPLOYMENT_NAME; SWEEP_NODE_BIN (node binary,
 #   default the project's Node from `infra/node.sh --which`); STACK_START_TIMEOUT (seconds until a
-#   worker polls, default 180). Everything else about Temporal and S3 comes from the cluster's
+#   worker polls, default 180); CLUSTER_METRICS_PORT (each node's metrics port, default 9464). Everything else about Temporal and S3 comes from the cluster's
 #   stack.env only.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source=infra/cluster-common.sh
 source "$SCRIPT_DIR/cluster-common.sh"
 START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
+METRICS_PORT="${CLUSTER_METRICS_PORT:-9464}"
 
 log() { printf '[nodes-up] %s\n' "$*"; }
 die() { printf '[nodes-up] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -126,7 +128,9 @@ start_node() {
   ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
   printf '%s' "$build" >"$NODES_DIR/$node/build-id"
   log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
-  (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" -- \
+  # Its metrics for Prometheus on its own address (a GPU node's further processes take the next ports).
+  (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" \
+    SWEEP_METRICS_ADDRESS="$addr:$METRICS_PORT" -- \
     ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
   started+=("$node")
 }

@@ -238,6 +238,21 @@ export function tensorflowThreads(): number {
   return positiveInt('SWEEP_TF_THREADS', 1);
 }
 
+export interface MetricsAddress {
+  host: string;
+  port: number;
+}
+
+/** Where a worker process serves its metrics for Prometheus: SWEEP_METRICS_ADDRESS (host:port), or none. */
+export function metricsAddress(): MetricsAddress | undefined {
+  const raw = setting('SWEEP_METRICS_ADDRESS');
+  if (raw === undefined) return undefined;
+  const match = /^(.+):(\d+)$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw new SettingError(`SWEEP_METRICS_ADDRESS=${raw} is not host:port (e.g. 0.0.0.0:9464, or [::]:9464)`);
+  return { host: match[1], port };
+}
+
 /** This worker node's name in results: SWEEP_NODE_NAME (set per node by infra/nodes-up.sh), else the host name. */
 export function nodeName(): string {
   return setting('SWEEP_NODE_NAME') ?? os.hostname();

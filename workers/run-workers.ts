@@ -9,13 +9,14 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, metricsAddress, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { startStorageContact } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
 import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { StorageGateInterceptor, runWhileStorageAnswers } from './storage-gate';
+import { metricsEnvOfProcess, metricsTelemetry, reportStorageReachable } from './metrics';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -161,7 +162,9 @@ const STORAGE_GATED: Partial<Record<WorkerPart, string>> = { 'cpu-steps': 'the C
  * (./storage-gate.ts); the CPU role's workflow worker runs on.
  */
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
-  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL });
+  const metrics = metricsAddress();
+  const telemetryOptions = metricsTelemetry(metrics);
+  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL, ...(telemetryOptions ? { telemetryOptions } : {}) });
   // Listened for from the start: the Runtime takes the first signal off its own handler, and with the
   // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
   const stopAsked = shutdownRequested();
@@ -200,9 +203,11 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     // A worker whose steps have lost S3 stops taking them until S3 answers again (workers/storage-gate.ts).
     const parts = workerParts(roles);
     const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact() : undefined;
+    if (storageContact && telemetryOptions) reportStorageReachable(storageContact);
     const context = temporal && await workerContext({ temporal, storageContact });
     const workers = context ? await createParts(parts, context) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
+    if (metrics) console.log(`[worker] metrics for Prometheus at http://${metrics.host}:${metrics.port}/metrics (SWEEP_METRICS_ADDRESS)`);
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;
@@ -248,7 +253,9 @@ export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = proces
   const execArgv = [...process.execArgv, ...HEAD_TRAINING_NODE_FLAGS];
   const onnxThreads = env.SWEEP_ONNX_THREADS || onnxThreadsPerProcess(processesOnNode);
   const childEnv = { ...env, SWEEP_GPU_PROCESSES: '1', ...(onnxThreads ? { SWEEP_ONNX_THREADS: String(onnxThreads) } : {}) };
-  const children = Array.from({ length: count }, () => fork(__filename, ['gpu'], { env: childEnv, execArgv }));
+  // Each serves its metrics on a port of its own, the ones after this process's.
+  const metrics = metricsAddress();
+  const children = Array.from({ length: count }, (_, i) => fork(__filename, ['gpu'], { env: { ...childEnv, ...metricsEnvOfProcess(i + 1, metrics) }, execArgv }));
   return {
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (hasExited(child)) return resolve();

@@ -272,6 +272,23 @@ async function routeS3Nowhere(node: string): Promise<{ restore(): Promise<void> 
   };
 }
 
+/** Epochs a GPU node's worker has trained, by its metrics for Prometheus (nodes-up.sh serves them at the node's address, port 9464). */
+async function epochsTrainedOn(node: string): Promise<number> {
+  return [...(await nodeMetrics(node)).matchAll(/^sweep_epochs_trained_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** A node's `sweep_s3_reachable` gauge, by its metrics: 1 while it reaches S3. */
+async function s3ReachableOn(node: string): Promise<number | undefined> {
+  const found = /^sweep_s3_reachable\{[^}]*\} (\d+)$/m.exec(await nodeMetrics(node));
+  return found ? Number(found[1]) : undefined;
+}
+
+/** A node's metrics for Prometheus, scraped from the host at the node's address (nodes-up.sh: port 9464). */
+async function nodeMetrics(node: string): Promise<string> {
+  const address = fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'address'), 'utf8').trim();
+  return (await fetch(`http://${address}:9464/metrics`)).text();
+}
+
 interface NodeLoss {
   lost: Training;
   /** The last epoch the lost node checkpointed. */
@@ -457,13 +474,17 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
   });
 
-  test('a sweep completes across 3 GPU nodes, each trial records its node; it is in PostgreSQL-backed visibility', async () => {
+  test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {
+    const epochsBefore = await Promise.all(GPU_NODE_NAMES.map(epochsTrainedOn));
     const began = Date.now();
     const sweep = await startSweep('cluster-baseline');
     const board = await assertCompleted(sweep, 'baseline');
     const ms = Date.now() - began;
     reference = await outcome(cluster, board);
     const nodes = nodesOf(reference);
+    // Scraped as Prometheus would, from the host, at each node's own address.
+    const epochsOfNodes = (await Promise.all(GPU_NODE_NAMES.map(epochsTrainedOn))).map((n, i) => n - epochsBefore[i]);
+    assert.deepEqual(epochsOfNodes, GPU_NODE_NAMES.map((node) => (nodes.get(node) ?? 0) * EPOCHS), `sweep_epochs_trained_total per node (${GPU_NODE_NAMES.join(', ')}) against the trials each recorded`);
     for (const node of nodes.keys()) assert.ok(GPU_NODE_NAMES.includes(node), `${node}, recorded as a trial's node, is one of the GPU nodes ${GPU_NODE_NAMES.join(', ')}`);
     assert.ok(nodes.size >= 2, `trials spread over several GPU nodes: ${describeNodes(nodes)}`);
     assert.ok(board.ranked.every((t) => t.resumedFromEpoch === 0), 'uninterrupted: no trial resumed');
@@ -623,11 +644,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const logFrom = fs.statSync(log).size;
     const logSince = () => fs.readFileSync(log).subarray(logFrom).toString('utf8');
     const pidsBefore = await nodePids(cut.node);
+    assert.equal(await s3ReachableOn(cut.node), 1);
     const s3Route = await routeS3Nowhere(cut.node);
     const cutAt = Date.now();
     let healed = false;
     try {
       const stoppedAfterMs = await waitFor(`${cut.node} to stop taking tasks`, async () => /shutting the GPU worker down/.test(logSince()) && Date.now() - cutAt, 60_000, 200);
+      assert.equal(await s3ReachableOn(cut.node), 0, `${cut.node}'s metrics say it has lost S3`);
       // Nothing of the node reaches S3 any more: this is the last checkpoint it left.
       const atCut = await checkpointedEpochs(cluster, cut.trialId, sweep.workflowId);
       assert.ok(atCut >= 2 && atCut < EPOCHS, `cut off mid-training (after epoch ${atCut} of ${EPOCHS})`);
@@ -643,10 +666,11 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       const healedAt = Date.now();
       await waitFor(`${cut.node} to take tasks again`, async () => /S3 answers again: the GPU worker takes tasks again/.test(logSince()), 60_000, 200);
       await waitFor(`${cut.node} to poll the GPU queue again`, async () => (await lastPolled(cluster, cut.node) ?? 0) > healedAt, 60_000, 500);
+      assert.equal(await s3ReachableOn(cut.node), 1, `${cut.node}'s metrics say it reaches S3 again`);
       figure(`cluster: GPU node ${cut.node} cut off from MinIO (its packets to S3's port routed to an address nobody has; Temporal reachable) after epoch ${atCut}/${EPOCHS} of a trial: ` +
         `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S 10 s); retry started on ${resumed.node} ${seconds(resumed.startedAt - cutAt)} after the cut, ` +
         `first resumed epoch ${seconds(resumed.resumedAt - cutAt)} after it; sweep ${seconds(Date.now() - began)}; leaderboard, per-epoch metrics and head weights identical to the uninterrupted run; ` +
-        `route restored: polling again ${seconds(Date.now() - healedAt)} later, its process never exited`);
+        `route restored: polling again ${seconds(Date.now() - healedAt)} later, its process never exited; its sweep_s3_reachable metric 1, 0 while cut off, 1 again`);
     } finally {
       if (!healed) await s3Route.restore().catch(() => undefined);
     }

@@ -19,6 +19,7 @@ import type { PendingActivity, StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
 import { cuttableLink } from './cuttable-link';
+import { freePorts } from './free-ports';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 
 /** Whether something accepts TCP connections at host:port. */
@@ -250,13 +251,17 @@ describe('crashes and outages lose nothing', () => {
     gpuWorker.kill('SIGTERM');
     await gpuWorker.exited;
     const link = await cuttableLink(new URL(stack.env.S3_ENDPOINT!).host);
-    const cutOffEnv = { S3_ENDPOINT: `http://${link.address}`, SWEEP_NODE_NAME: 's3-cut-off' };
+    // It serves its metrics for Prometheus: sweep_s3_reachable says what its log says.
+    const [metricsPort] = await freePorts(1);
+    const cutOffEnv = { S3_ENDPOINT: `http://${link.address}`, SWEEP_NODE_NAME: 's3-cut-off', SWEEP_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` };
+    const s3Reachable = async () => /^sweep_s3_reachable\{node="s3-cut-off"\} (\d)$/m.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1];
     const cutOff = stack.spawnWorker('gpu', queues, cutOffEnv);
     let cutOffExited = false;
     void cutOff.exited.then(() => { cutOffExited = true; });
     let other: WorkerProcess | undefined;
     try {
       await cutOff.ready;
+      assert.equal(await s3Reachable(), '1');
       const sweep = await startSweep(slowSpec, 'res-s3-split');
       await waitFor('two checkpointed epochs', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 2);
       link.cut();
@@ -264,6 +269,7 @@ describe('crashes and outages lose nothing', () => {
       const stoppedAfterMs = await waitFor('the cut-off worker to stop taking tasks', async () => (/shutting the GPU worker down/.test(cutOff.output()) ? Date.now() - cutAt : undefined), 30_000, 100);
       // Two probes of at most half that each must go unanswered, one a second.
       assert.ok(stoppedAfterMs < (unreachableAfterS + 4) * 1000, `it stopped taking tasks ${seconds(stoppedAfterMs)} after the cut (SWEEP_S3_UNREACHABLE_AFTER_S=${unreachableAfterS})`);
+      assert.equal(await s3Reachable(), '0', 'its metrics say it has lost S3');
       const failing = await statusSaysWhy(sweep, /has not answered this worker/);
       // With no other GPU worker, status names the queue, and the worker that shut down on it.
       const gone = await waitFor('status to name the GPU worker that shut down', async () => {
@@ -290,6 +296,7 @@ describe('crashes and outages lose nothing', () => {
       await other.ready;
       await waitFor('the cut-off worker to take tasks again', async () => /takes tasks again/.test(cutOff.output()), 30_000, 100);
       const backAfterMs = Date.now() - healedAt;
+      assert.equal(await s3Reachable(), '1', 'its metrics say it reaches S3 again');
       other.kill('SIGTERM');
       await other.exited;
       other = undefined;

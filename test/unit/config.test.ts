@@ -136,3 +136,34 @@ describe('the free space kept on a node\'s cache disk (platform/config.ts cacheM
     }
   });
 });
+
+describe('where a worker process serves its metrics (platform/config.ts metricsAddress, workers/metrics.ts)', () => {
+  const saved = process.env.SWEEP_METRICS_ADDRESS;
+  after(() => {
+    if (saved === undefined) delete process.env.SWEEP_METRICS_ADDRESS;
+    else process.env.SWEEP_METRICS_ADDRESS = saved;
+  });
+
+  test('host:port, IPv6 in brackets; none unless set; anything else refused, naming the variable and an example', async () => {
+    const { metricsAddress } = await import('../../platform/config');
+    delete process.env.SWEEP_METRICS_ADDRESS;
+    assert.equal(metricsAddress(), undefined);
+    process.env.SWEEP_METRICS_ADDRESS = '0.0.0.0:9464';
+    assert.deepEqual(metricsAddress(), { host: '0.0.0.0', port: 9464 });
+    process.env.SWEEP_METRICS_ADDRESS = '[::]:9464';
+    assert.deepEqual(metricsAddress(), { host: '[::]', port: 9464 });
+    for (const bad of ['9464', 'localhost', 'host:0', 'host:70000', ':9464']) {
+      process.env.SWEEP_METRICS_ADDRESS = bad;
+      assert.throws(() => metricsAddress(), new RegExp(`^SettingError: SWEEP_METRICS_ADDRESS=${bad} is not host:port \\(e\\.g\\. 0\\.0\\.0\\.0:9464`));
+    }
+  });
+
+  test('the GPU processes started beside the first take the next ports; none set, none given', async () => {
+    const { metricsEnvOfProcess, metricsTelemetry } = await import('../../workers/metrics');
+    const address = { host: '10.0.0.5', port: 9464 };
+    assert.deepEqual([1, 2].map((i) => metricsEnvOfProcess(i, address)), [{ SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' }, { SWEEP_METRICS_ADDRESS: '10.0.0.5:9466' }]);
+    assert.deepEqual(metricsEnvOfProcess(1, undefined), {});
+    assert.equal(metricsTelemetry(undefined), undefined);
+    assert.deepEqual((metricsTelemetry(address)?.metrics as { prometheus: unknown }).prometheus, { bindAddress: '10.0.0.5:9464', countersTotalSuffix: true, useSecondsForDurations: true });
+  });
+});

@@ -1,0 +1,36 @@
+// A worker process's metrics for Prometheus, where SWEEP_METRICS_ADDRESS asks for them: the Temporal
+// SDK's own (task slots, polls, schedule-to-start and execution latencies, failures, sticky cache), served
+// by its runtime at http://<address>/metrics, and this product's beside them, made with the runtime's
+// meter so that one endpoint serves both: whether the process reaches S3, and epochs trained.
+import { Runtime, TelemetryOptions } from '@temporalio/worker';
+import { MetricsAddress, nodeName } from '../platform/config';
+import { StorageContact } from '../platform/storage-contact';
+
+/** The runtime's telemetry for this process: Prometheus at the address, every metric tagged with the node. */
+export function metricsTelemetry(address: MetricsAddress | undefined): TelemetryOptions | undefined {
+  if (!address) return undefined;
+  return {
+    metrics: {
+      // Prometheus's conventions: counters end in _total, durations in seconds.
+      prometheus: { bindAddress: `${address.host}:${address.port}`, countersTotalSuffix: true, useSecondsForDurations: true },
+      globalTags: { node: nodeName() },
+    },
+  };
+}
+
+/**
+ * The settings of the `index`th process started beside this one on the node: the next port, so that
+ * every process serves its own metrics (a port serves one process).
+ */
+export function metricsEnvOfProcess(index: number, address: MetricsAddress | undefined): NodeJS.ProcessEnv {
+  return address ? { SWEEP_METRICS_ADDRESS: `${address.host}:${address.port + index}` } : {};
+}
+
+/** `sweep_s3_reachable`: 1 while the process reaches S3, 0 once it has lost it (its step workers then take no tasks). */
+export function reportStorageReachable(contact: StorageContact): void {
+  const gauge = Runtime.instance().metricMeter.createGauge('sweep_s3_reachable', 'int', '',
+    'whether this worker process reaches S3 (0: it has not answered for SWEEP_S3_UNREACHABLE_AFTER_S, and its step workers take no tasks)');
+  const set = (reachable: boolean) => gauge.set(reachable ? 1 : 0);
+  set(contact.reachable);
+  contact.onChange(set);
+}
