@@ -73,7 +73,7 @@ async function download(key: string, file: string): Promise<string> {
       if (!isDiskFull(again)) throw again;
       // Its digest may have fit: not left alone (unless another process has written the copy since).
       if (!fsSync.existsSync(file)) await fs.rm(digestFile(file), { force: true });
-      throw new Error(`no space left on the disk of SWEEP_CACHE_DIR (${dir}) for a copy of ${key} (${megabytes(bytes.length)}), with every copy not used in the last ${KEEP_RECENT_MS / 60_000} minutes removed: ` +
+      throw new Error(`no space left on the disk of SWEEP_CACHE_DIR (${dir}) for a copy of ${key} (${megabytes(bytes.length)}), after removing the least recently used copies (none used in the last ${KEEP_RECENT_MS / 60_000} minutes goes): ` +
         'free space on that disk, or point SWEEP_CACHE_DIR at a larger one; the step is retried, on another node where one takes it');
     }
   }

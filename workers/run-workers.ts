@@ -164,7 +164,13 @@ const STORAGE_GATED: Partial<Record<WorkerPart, string>> = { 'cpu-steps': 'the C
 export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const metrics = metricsAddress();
   const telemetryOptions = metricsTelemetry(metrics);
-  Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL, ...(telemetryOptions ? { telemetryOptions } : {}) });
+  try {
+    Runtime.install({ shutdownSignals: SHUTDOWN_SIGNALS, logger: new WorkerLogger(), workerHeartbeatInterval: WORKER_HEARTBEAT_INTERVAL, ...(telemetryOptions ? { telemetryOptions } : {}) });
+  } catch (error) {
+    // The runtime binds the metrics port as it starts: a port taken is the setting's to fix.
+    if (!metrics) throw error;
+    throw new SettingError(`SWEEP_METRICS_ADDRESS=${metrics.host}:${metrics.port}: ${rootMessage(error)}; choose a free port (a node's further GPU processes take the ports after it)`);
+  }
   // Listened for from the start: the Runtime takes the first signal off its own handler, and with the
   // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
   const stopAsked = shutdownRequested();

@@ -170,7 +170,7 @@ test('a full cache disk (a 2 MiB tmpfs): the oldest copies make room for a downl
     // b and c were used just now: nothing may go.
     await putObject('full/d.bin', big);
     await assert.rejects(readLocalCopy('full/d.bin', readWhole),
-      /^Error: no space left on the disk of SWEEP_CACHE_DIR \(.*\/cache\) for a copy of full\/d\.bin \(0\.6 MB\), with every copy not used in the last 10 minutes removed: free space on that disk, or point SWEEP_CACHE_DIR at a larger one/);
+      /^Error: no space left on the disk of SWEEP_CACHE_DIR \(.*\/cache\) for a copy of full\/d\.bin \(0\.6 MB\), after removing the least recently used copies \(none used in the last 10 minutes goes\): free space on that disk, or point SWEEP_CACHE_DIR at a larger one/);
     assert.deepEqual(fs.readdirSync(path.join(cacheDir, 'full')).filter((n) => n.includes('partial') || n.startsWith('d.')), [], 'no partial file or lone digest left behind');
   } finally {
     process.env.SWEEP_CACHE_DIR = tmp;
