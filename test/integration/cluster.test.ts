@@ -220,6 +220,13 @@ async function resumedElsewhere(target: Target, sweep: WorkflowHandle, lost: Tra
   return { node: retry.node, startedAt: retry.startedAt, resumedAt };
 }
 
+/** What a node's log says from now on (its worker's output, as nodes-up.sh writes it). */
+function nodeLogFromNow(node: string): () => string {
+  const log = path.join(CLUSTER_DIR, 'logs', `node-${node}.log`);
+  const from = fs.statSync(log).size;
+  return () => fs.readFileSync(log).subarray(from).toString('utf8');
+}
+
 /** Every process in a cluster node's network namespace: the node's worker and anything it started. */
 async function nodePids(node: string): Promise<number[]> {
   const { code, out } = await run('ip', ['netns', 'pids', `swc-${node}`]);
@@ -595,8 +602,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const began = Date.now();
     const sweep = await startSweep('cluster-node-hang');
     const hung = await trainingOnNode(cluster, sweep);
-    const log = path.join(CLUSTER_DIR, 'logs', `node-${hung.node}.log`);
-    const logFrom = fs.statSync(log).size;
+    const logSince = nodeLogFromNow(hung.node);
     const stopped = await signalNode(hung.node, 'SIGSTOP');
     const stoppedAt = Date.now();
     let woken = false;
@@ -616,7 +622,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       // which trains one trial at a time, polls for work again only once that attempt has ended.
       await waitFor(`${hung.node} to poll for work again (its stale attempt ended)`, async () => (await lastPolled(cluster, hung.node) ?? 0) > wokenAt, 120_000);
       const stoppedAfter = Date.now() - wokenAt;
-      const how = /PresumedDead|CheckpointFencedError/.exec(fs.readFileSync(log).subarray(logFrom).toString('utf8'))?.[0] ?? 'cancelled: no failure logged';
+      const how = /PresumedDead|CheckpointFencedError/.exec(logSince())?.[0] ?? 'cancelled: no failure logged';
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a hung GPU node'));
       const ms = Date.now() - began;
       const trial = run.board.ranked.find((t) => t.trialId === hung.trialId)!;
@@ -640,9 +646,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const began = Date.now();
     const sweep = await startSweep('cluster-node-s3-split');
     const cut = await trainingOnNode(cluster, sweep);
-    const log = path.join(CLUSTER_DIR, 'logs', `node-${cut.node}.log`);
-    const logFrom = fs.statSync(log).size;
-    const logSince = () => fs.readFileSync(log).subarray(logFrom).toString('utf8');
+    const logSince = nodeLogFromNow(cut.node);
     const pidsBefore = await nodePids(cut.node);
     assert.equal(await s3ReachableOn(cut.node), 1);
     const s3Route = await routeS3Nowhere(cut.node);

@@ -118,11 +118,7 @@ describe('the task queues of the worker roles (platform/config.ts workerConfig)'
 });
 
 describe('the free space kept on a node\'s cache disk (platform/config.ts cacheMinFreeBytes)', () => {
-  const saved = process.env.SWEEP_CACHE_MIN_FREE_MB;
-  after(() => {
-    if (saved === undefined) delete process.env.SWEEP_CACHE_MIN_FREE_MB;
-    else process.env.SWEEP_CACHE_MIN_FREE_MB = saved;
-  });
+  restoredAfter('SWEEP_CACHE_MIN_FREE_MB');
 
   test('2 GiB unless set; 0 is allowed; anything but a whole number of megabytes is refused, naming the variable', async () => {
     const { cacheMinFreeBytes } = await import('../../platform/config');
@@ -138,11 +134,7 @@ describe('the free space kept on a node\'s cache disk (platform/config.ts cacheM
 });
 
 describe('where a worker process serves its metrics (platform/config.ts metricsAddress, workers/metrics.ts)', () => {
-  const saved = process.env.SWEEP_METRICS_ADDRESS;
-  after(() => {
-    if (saved === undefined) delete process.env.SWEEP_METRICS_ADDRESS;
-    else process.env.SWEEP_METRICS_ADDRESS = saved;
-  });
+  restoredAfter('SWEEP_METRICS_ADDRESS');
 
   test('host:port, IPv6 in brackets; none unless set; anything else refused, naming the variable and an example', async () => {
     const { metricsAddress } = await import('../../platform/config');
@@ -167,3 +159,12 @@ describe('where a worker process serves its metrics (platform/config.ts metricsA
     assert.deepEqual((metricsTelemetry(address)?.metrics as { prometheus: unknown }).prometheus, { bindAddress: '10.0.0.5:9464', countersTotalSuffix: true, useSecondsForDurations: true });
   });
 });
+
+/** Puts the variable back as it was once the suite has run. */
+function restoredAfter(name: string): void {
+  const saved = process.env[name];
+  after(() => {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  });
+}
