@@ -29,6 +29,13 @@ export interface WorkerBeat {
 /** The SDKs' default interval, for a worker whose only heartbeat says none. */
 const DEFAULT_INTERVAL_MS = 60_000;
 /**
+ * The longest interval the SDKs accept (1-60 s). A heartbeat names the time since the one before, which
+ * after an outage from Temporal is the outage's length (seen: 30 s for a 10 s worker cut off for 30 s):
+ * taken as the interval, it kept a worker killed just after the outage "live" for two outages. Capped
+ * here, that is at most two minutes; within the range, an outage and a long setting look the same.
+ */
+const MAX_INTERVAL_MS = 60_000;
+/**
  * SDKs built on Temporal's Rust core, which send a worker's first heartbeat one interval after it starts
  * (seen for both: 10 s after the start at a 10 s interval). Their first heartbeat names no interval, so
  * its distance from the start is the interval; other SDKs' first heartbeats are judged by the default.
@@ -103,8 +110,9 @@ export function workerBeat(heartbeat: temporal.api.worker.v1.IWorkerHeartbeat): 
   if (at === undefined) return undefined;
   const { WORKER_STATUS_SHUTTING_DOWN, WORKER_STATUS_SHUTDOWN } = temporal.api.enums.v1.WorkerStatus;
   const started = optionalTsToMs(heartbeat.startTime);
-  const intervalMs = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat)
+  const named = optionalTsToMs(heartbeat.elapsedSinceLastHeartbeat)
     ?? (started !== undefined && FIRST_BEAT_ONE_INTERVAL_IN.has(heartbeat.sdkName ?? '') ? at - started : undefined);
+  const intervalMs = named === undefined ? undefined : Math.min(named, MAX_INTERVAL_MS);
   const slots = heartbeat.activityTaskSlotsInfo;
   const takes = (['workflow', 'activity'] as const).filter((type) => {
     const slotsOf = type === 'workflow' ? heartbeat.workflowTaskSlotsInfo : slots;

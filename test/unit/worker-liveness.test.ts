@@ -114,3 +114,14 @@ test('gone workers: each identity by its last heartbeat, shut down or silent, th
     { identity: 'killed', at: NOW - 45_000, how: 'silent' },
   ]);
 });
+
+test('a heartbeat after an outage names the outage as its interval: taken as at most 60 s, the longest the SDKs accept', () => {
+  const { WORKER_STATUS_RUNNING } = temporal.api.enums.v1.WorkerStatus;
+  const afterOutage = (elapsedMs: number) => workerBeat({
+    workerIdentity: 'w@h', taskQueue: 'q', status: WORKER_STATUS_RUNNING, heartbeatTime: msToTs(NOW - 131_000), elapsedSinceLastHeartbeat: msToTs(elapsedMs),
+  })!;
+  // Killed right after a 10-minute outage: gone two minutes (and the slack) after its last heartbeat, not twenty.
+  assert.equal(afterOutage(600_000).intervalMs, 60_000);
+  assert.equal(beatIsLive(afterOutage(600_000), NOW), false);
+  assert.equal(afterOutage(30_000).intervalMs, 30_000, 'within the range: as named');
+});
