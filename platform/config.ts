@@ -190,11 +190,7 @@ export function featureCacheConfig(): FeatureCacheConfig {
  * free (platform/local-copy.ts). Read where a copy is downloaded, so a bad value fails only that.
  */
 export function cacheMinFreeBytes(): number {
-  const name = 'SWEEP_CACHE_MIN_FREE_MB';
-  const raw = setting(name);
-  const mb = raw === undefined ? 2048 : Number(raw);
-  if (!Number.isInteger(mb) || mb < 0) throw new SettingError(`${name}=${raw} must be a whole number of megabytes, 0 or more`);
-  return mb * 2 ** 20;
+  return wholeNumber('SWEEP_CACHE_MIN_FREE_MB', 2048, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
 }
 
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
@@ -264,9 +260,14 @@ export function tensorboardExecutable(): string {
 }
 
 function positiveInt(name: string, fallback: number): number {
+  return wholeNumber(name, fallback, 1, 'a positive integer');
+}
+
+/** An integer setting of at least `min`; anything else is refused, saying it `must be` what is asked. */
+function wholeNumber(name: string, fallback: number, min: number, mustBe: string): number {
   const raw = setting(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new SettingError(`${name}=${raw} must be a positive integer`);
+  if (!Number.isInteger(value) || value < min) throw new SettingError(`${name}=${raw} must be ${mustBe}`);
   return value;
 }

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachedCopy, copiesToEvict } from '../lib/cache-eviction';
+import { megabytes } from '../lib/megabytes';
 import { cacheMinFreeBytes, featureCacheConfig } from './config';
 import { getObject } from './storage';
 
@@ -83,7 +84,6 @@ async function download(key: string, file: string): Promise<string> {
 }
 
 const isDiskFull = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOSPC';
-const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** The digest's times say when the copy was last used: the copy's own are part of its identity (above). */
 async function markUsed(file: string): Promise<void> {

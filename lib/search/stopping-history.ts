@@ -10,6 +10,7 @@
 // ASHA is not estimated: a trial makes one decision per rung (a handful), and most trials stop at the first.
 import { DEFAULT_TRIALS_PER_RUN, TEMPORAL_LIMITS, trialsInRun } from '../workflow-limits';
 import { MedianConfig, medianSchedule } from './early-stopping';
+import { megabytes } from '../megabytes';
 
 export interface StoppingHistory {
   trialEvents: number;
@@ -82,7 +83,7 @@ function overBudgetInWords(history: StoppingHistory, budget: number, batch: numb
   const where = parts(budget, batch);
   return overBudget(history).map((key) => {
     const { where: place, unit } = where[key];
-    const amount = (n: number) => (unit === 'events' ? `${round(n)} events` : mb(n));
+    const amount = (n: number) => (unit === 'events' ? `${round(n)} events` : megabytes(n));
     return `about ${amount(history[key])} in ${place}, more than the ${amount(STOPPING_HISTORY_BUDGET[key])} allowed there`;
   });
 }
@@ -106,14 +107,10 @@ export function medianRuleHistoryProblem(rule: MedianConfig, longestTrial: numbe
     ? 'lower the budget or the epochs, or use ASHA (one decision per rung)'
     : `set search.earlyStopping.intervalEpochs to ${fits} (decide every ${fits} epochs, as Optuna's interval_steps), or use ASHA (one decision per rung)`;
   return `search.earlyStopping: the median rule deciding every ${every === 1 ? 'epoch' : `${every} epochs`} from epoch ${rule.minEpochs} of trials up to ${longestTrial} epochs long, ` +
-    `over ${budget} trials, would put ${overBudgetInWords(history, budget, batch).join('; and ')}, if no trial stopped early (Temporal's limits: ${round(TEMPORAL_LIMITS.events)} events or ${mb(TEMPORAL_LIMITS.bytes)} per history, ` +
-    `${mb(TEMPORAL_LIMITS.payloadBytes)} per payload; near or past them, a sweep can fail hours in): ${fix}`;
+    `over ${budget} trials, would put ${overBudgetInWords(history, budget, batch).join('; and ')}, if no trial stopped early (Temporal's limits: ${round(TEMPORAL_LIMITS.events)} events or ${megabytes(TEMPORAL_LIMITS.bytes)} per history, ` +
+    `${megabytes(TEMPORAL_LIMITS.payloadBytes)} per payload; near or past them, a sweep can fail hours in): ${fix}`;
 }
 
 function round(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
 }
