@@ -14,7 +14,7 @@ import { connectClient, temporalAddress } from '../platform/temporal-connection'
 import { getObject, listKeys, parseS3Url } from '../platform/storage';
 import { artifactKeys } from '../lib/artifact-keys';
 import { REPO_ROOT, WorkerConfig, storageConfig, storageUnreachableAfterS, workerConfig } from '../platform/config';
-import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable, startStorageContact, storeName, withStorageGate } from '../platform/s3-store';
+import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable, startStorageContact, storageTlsAdvice, storeName, withStorageGate } from '../platform/s3-store';
 import { predict } from './predict';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { tensorboard } from './tensorboard';
@@ -282,6 +282,7 @@ export function run(): void {
       // Line by line: a spec's problems are one per line, and may quote a class folder's name.
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
+      else if (storageTlsAdvice(error)) console.error(storageTlsAdvice(error));
       else if (isStorageLost(error)) {
         console.error(`S3 at ${storeName(storageConfig())} has not answered for ${storageUnreachableAfterS()} s (SWEEP_S3_UNREACHABLE_AFTER_S): is it running, and reachable from here? ` +
           'npm run stack:up starts the local one; otherwise check S3_ENDPOINT and the network to it');

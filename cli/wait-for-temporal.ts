@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 import { rootMessage } from '../lib/errors';
+import { SettingError } from '../platform/config';
 import { isStorageUnreachable } from '../platform/s3-store';
 
 const UNAVAILABLE = 14;
@@ -12,8 +13,9 @@ const DEADLINE_EXCEEDED = 4;
 
 /** Errors that mean "Temporal is not answering right now", not "the request is wrong". */
 export function isTemporalUnreachable(error: unknown): boolean {
-  // The S3 client's connection errors say ECONNREFUSED too.
-  if (isStorageUnreachable(error)) return false;
+  // The S3 client's connection errors say ECONNREFUSED too; a TLS setting that keeps the client out
+  // (platform/temporal-connection.ts) is no outage to wait out.
+  if (isStorageUnreachable(error) || error instanceof SettingError) return false;
   for (let e = error as { cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (isGrpcServiceError(e) && [UNAVAILABLE, DEADLINE_EXCEEDED].includes(e.code)) return true;
     if (/\b(UNAVAILABLE|ECONNREFUSED|ECONNRESET|Failed to connect)\b/.test((e as Error).message ?? '')) return true;

@@ -8,7 +8,9 @@
 #              schemas applied by temporal-sql-tool (setup-schema, then update-schema)
 #   temporal   the Temporal server (temporal-server, all four services in one process) on postgres12
 #              persistence and visibility; namespace default and the sweep search attributes
-#   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one)
+#   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
+#   tls        (always) a private CA and certificates in <cluster dir>/tls: Temporal requires a client
+#              certificate of that CA (mutual TLS, nodes and services alike); MinIO serves HTTPS
 #
 # Usage: infra/cluster-up.sh [network|postgres|temporal|minio ...] [--no-setup]
 #   no component   start all (and create the bucket)
@@ -20,9 +22,10 @@
 #   CLUSTER_UI_PORT (8333, used only if temporal-ui-server is installed), S3_BUCKET
 #   (sweep-artifacts), STACK_START_TIMEOUT (seconds, 180).
 #
-# Writes <cluster dir>/stack.env (same variables as the dev profile's): point workers and the CLI at
-# it with SWEEP_STACK_ENV=<cluster dir>/stack.env. Secrets (PostgreSQL and MinIO passwords) stay in
-# mode-600 files of the cluster dir.
+# Writes <cluster dir>/stack.env (the dev profile's variables, plus the CA and the operator's client
+# certificate for Temporal, and the CA as AWS_CA_BUNDLE for S3): point workers and the CLI at it with
+# SWEEP_STACK_ENV=<cluster dir>/stack.env. Secrets (PostgreSQL and MinIO passwords, private keys)
+# stay in mode-600 files of the cluster dir.
 set -euo pipefail
 
 # shellcheck source=infra/common.sh
@@ -205,6 +208,26 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "$HOST"
+  # Mutual TLS: clients (nodes, the operator, the UI server) and the services among themselves
+  # present certificates of the cluster's CA. Files reread every 10 min (a reissued certificate).
+  tls:
+    refreshInterval: 10m
+    internode:
+      server: &server_tls
+        certFile: "$TLS_SERVER.pem"
+        keyFile: "$TLS_SERVER.key"
+        requireClientAuth: true
+        clientCaFiles: ["$TLS_CA"]
+      client: &client_tls
+        serverName: "$TLS_SERVER_NAME"
+        rootCaFiles: ["$TLS_CA"]
+    frontend:
+      server: *server_tls
+      client: *client_tls
+    systemWorker:
+      certFile: "$TLS_SERVER.pem"
+      keyFile: "$TLS_SERVER.key"
+      client: *client_tls
 services:
   frontend:
     rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$HOST", httpPort: $((p + 10)) }
@@ -243,7 +266,7 @@ EOF
 }
 
 temporal_up() {
-  "$TEMPORAL" operator cluster health "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
+  "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
 }
 
 start_temporal() {
@@ -254,9 +277,9 @@ start_temporal() {
 }
 
 ensure_namespace() {
-  if ! "$TEMPORAL" operator namespace describe "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+  if ! "$TEMPORAL" operator namespace describe "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
       --namespace "$TEMPORAL_NAMESPACE" --command-timeout 5s >/dev/null 2>&1; then
-    "$TEMPORAL" operator namespace create "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+    "$TEMPORAL" operator namespace create "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
       --namespace "$TEMPORAL_NAMESPACE" --retention 72h --command-timeout 10s >/dev/null ||
       die "temporal: could not create namespace $TEMPORAL_NAMESPACE; see $LOG_DIR/temporal-server.log"
     log "temporal: registered namespace $TEMPORAL_NAMESPACE"
@@ -266,7 +289,7 @@ ensure_namespace() {
 }
 
 namespace_served() {
-  temporal_healthy && "$TEMPORAL" operator search-attribute list "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+  temporal_healthy && "$TEMPORAL" operator search-attribute list "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
     --namespace "$TEMPORAL_NAMESPACE" --command-timeout 3s >/dev/null 2>&1
 }
 
@@ -274,7 +297,17 @@ namespace_served() {
 
 minio_cluster_healthy() {
   # /minio/health/cluster answers 200 only when the erasure set has write quorum.
-  curl -fsS --noproxy "*" --max-time 3 -o /dev/null "$S3_ENDPOINT/minio/health/cluster" 2>/dev/null
+  curl -fsS --noproxy "*" --max-time 3 --cacert "$TLS_CA" -o /dev/null "$S3_ENDPOINT/minio/health/cluster" 2>/dev/null
+}
+
+# MinIO serves HTTPS with the server certificate found in its certs dir (and reloads it when it
+# changes); CAs/ holds the CA its console trusts when it calls MinIO's API.
+install_minio_certs() {
+  local dir="$CONFIG_DIR/minio-certs"
+  mkdir -p -- "$dir/CAs"
+  chmod 700 -- "$dir"
+  cmp -s -- "$TLS_SERVER.pem" "$dir/public.crt" || { install -m 600 -- "$TLS_SERVER.key" "$dir/private.key"; install -m 644 -- "$TLS_SERVER.pem" "$dir/public.crt"; }
+  cmp -s -- "$TLS_CA" "$dir/CAs/ca.pem" || install -m 644 -- "$TLS_CA" "$dir/CAs/ca.pem"
 }
 
 start_minio() {
@@ -300,6 +333,12 @@ host: "$HOST"
 port: $UI_PORT
 enableUi: true
 hideLogs: true
+tls:
+  caFile: "$TLS_CA"
+  certFile: "$TLS_OPERATOR.pem"
+  keyFile: "$TLS_OPERATOR.key"
+  serverName: "$TLS_SERVER_NAME"
+  enableHostVerification: true
 EOF
   spawn temporal-ui-server -- "$BIN_DIR/temporal-ui-server" --root "$CONFIG_DIR" --config . --env ui start
 }
@@ -309,6 +348,8 @@ ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$HOST:$
 
 load_pg_password
 load_minio_credentials
+tls_issue "$TLS_SERVER" "sweep cluster servers" server "$HOST"
+tls_issue "$TLS_OPERATOR" operator client
 [[ -x "$BIN_DIR/temporal-ui-server" ]] && TEMPORAL_UI_PORT="$UI_PORT"
 write_client_files
 
@@ -332,6 +373,7 @@ if wants temporal; then
   fi
 fi
 if wants minio; then
+  install_minio_certs
   ensure_running minio "$MINIO_PORT" minio_cluster_healthy start_minio
   create_bucket
 fi

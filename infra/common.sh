@@ -35,15 +35,15 @@ live_pid() {
 # --- Server processes ---------------------------------------------------------------------------
 # Shared by stack-up.sh (dev profile) and cluster-up.sh / nodes-up.sh (cluster profile). They use the
 # caller's globals: HOST, RUN_DIR, LOG_DIR, START_TIMEOUT, TEMPORAL, TEMPORAL_ADDRESS,
-# TEMPORAL_NAMESPACE, TCTL_ISOLATION, S3_ENDPOINT, S3_BUCKET, the *_FILE paths, and log/die.
+# TEMPORAL_NAMESPACE, TCTL_CONNECTION, S3_ENDPOINT, S3_BUCKET, the *_FILE paths, and log/die.
 
 port_in_use() {
   (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 }
 
 temporal_healthy() {
-  "$TEMPORAL" operator cluster health "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1 &&
-    "$TEMPORAL" operator namespace describe "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" \
+  "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1 &&
+    "$TEMPORAL" operator namespace describe "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" \
       --command-timeout 3s >/dev/null 2>&1
 }
 
@@ -55,7 +55,7 @@ minio_healthy() {
 # at start; a cluster needs them registered once per namespace).
 ensure_search_attributes() {
   local list sa name type have
-  list="$("$TEMPORAL" operator search-attribute list "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+  list="$("$TEMPORAL" operator search-attribute list "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
     --namespace "$TEMPORAL_NAMESPACE" --command-timeout 10s -o json)" ||
     die "temporal: could not list search attributes"
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do
@@ -64,7 +64,7 @@ ensure_search_attributes() {
     have="$(sed -n "s/^ *\"$name\": *\"INDEXED_VALUE_TYPE_\([A-Z_]*\)\".*/\1/p" <<<"$list" | head -n 1)"
     if [[ -z "$have" ]]; then
       log "temporal: registering search attribute $name ($type)"
-      "$TEMPORAL" operator search-attribute create "${TCTL_ISOLATION[@]}" --address "$TEMPORAL_ADDRESS" \
+      "$TEMPORAL" operator search-attribute create "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
         --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type" --command-timeout 10s >/dev/null
     elif [[ "$have" != "${type^^}" ]]; then
       die "temporal: search attribute $name is $have, expected ${type^^}; recreate with: ${PURGE_HINT:-infra/stack-down.sh temporal --purge && infra/stack-up.sh}"
@@ -174,19 +174,24 @@ write_client_files() {
   chmod 600 -- "$AWS_CREDS_FILE"
   # Values single-quoted, so the file sources in bash (set -a; . file) and parses in Node (dotenv
   # rules) when a path holds a space. (No TEMPORAL_UI_URL line when TEMPORAL_UI_PORT is empty: a
-  # cluster without the UI server.)
+  # cluster without the UI server; TLS lines only where TLS_CA and TLS_OPERATOR are set: the cluster.)
   local line
   for line in \
     "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS" \
     "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE" \
     ${TEMPORAL_UI_PORT:+"TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT"} \
+    ${TLS_CA:+"TEMPORAL_TLS_SERVER_CA_CERT_PATH=$TLS_CA"} \
+    ${TLS_SERVER_NAME:+"TEMPORAL_TLS_SERVER_NAME=$TLS_SERVER_NAME"} \
+    ${TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_CERT_PATH=$TLS_OPERATOR.pem"} \
+    ${TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_KEY_PATH=$TLS_OPERATOR.key"} \
     "S3_ENDPOINT=$S3_ENDPOINT" \
+    ${TLS_CA:+"AWS_CA_BUNDLE=$TLS_CA"} \
     "S3_FORCE_PATH_STYLE=true" \
     "S3_BUCKET=$S3_BUCKET" \
     "AWS_REGION=us-east-1" \
     "AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE" \
     "AWS_PROFILE=$AWS_PROFILE_NAME" \
-    "MINIO_CONSOLE_URL=http://$HOST:$MINIO_CONSOLE_PORT"; do
+    "MINIO_CONSOLE_URL=${S3_ENDPOINT%%://*}://$HOST:$MINIO_CONSOLE_PORT"; do
     [[ "$line" != *\'* ]] || die "cannot write ${line%%=*} to $ENV_FILE: its value holds a single quote ($line); use a folder without one"
     printf "%s='%s'\n" "${line%%=*}" "${line#*=}"
   done >"$ENV_FILE.tmp"

@@ -2,12 +2,13 @@
 //
 //   npx tsx infra/create-bucket.ts [bucket]
 //
-// Configuration comes from the environment: S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_BUCKET, AWS_REGION
-// and credentials from the AWS SDK default provider chain (infra/stack-up.sh sets
+// Configuration comes from the environment as for the workers: S3_ENDPOINT, S3_FORCE_PATH_STYLE,
+// S3_BUCKET, AWS_REGION, AWS_CA_BUNDLE and credentials from the AWS SDK default provider chain (infra/stack-up.sh sets
 // AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE). Keys missing from the environment are read from the
 // stack env file ($SWEEP_STACK_ENV, else $SWEEP_STACK_DIR/stack.env, default <repo>/.stack/stack.env) when it exists.
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { loadStackEnv } from '../platform/config';
+import { storageConfig } from '../platform/config';
+import { s3 } from '../platform/s3-store';
 
 interface AwsLikeError {
   name?: string;
@@ -63,18 +64,14 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<'e
 }
 
 async function main(): Promise<void> {
-  loadStackEnv();
   // Node 20 is what this project targets; the SDK's "node >=22 from 2027" notice is only noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const endpoint = process.env.S3_ENDPOINT;
+  const { endpoint } = storageConfig();
   const bucket = process.argv[2] ?? process.env.S3_BUCKET;
   if (!endpoint) throw new Error('S3_ENDPOINT is not set (run infra/stack-up.sh, or source .stack/stack.env)');
   if (!bucket) throw new Error('no bucket: pass one as argument or set S3_BUCKET');
-  const client = new S3Client({
-    endpoint,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    forcePathStyle: (process.env.S3_FORCE_PATH_STYLE ?? 'true').toLowerCase() !== 'false',
-  });
+  // The workers' own client: the same endpoint, region, path style and TLS trust (AWS_CA_BUNDLE).
+  const client = s3();
   try {
     const result = await ensureBucket(client, bucket);
     console.log(`[create-bucket] bucket ${bucket} ${result === 'created' ? 'created' : 'already exists'} at ${endpoint}`);

@@ -4,7 +4,8 @@
 # bayesian sweeps where the search venv is set up) in a network namespace of its own (swc-<node>), joined to the
 # cluster bridge by a veth pair, with an address of its own (the first free one of
 # $CLUSTER_SUBNET.11-.99 for gpu nodes, .101-.199 for cpu nodes) and no route anywhere else, and a
-# local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR). Each gets
+# local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR), and a client
+# certificate of its own for Temporal's mutual TLS (<cluster dir>/nodes/<node>/tls). Each gets
 # SWEEP_NODE_NAME=<node>, and serves its metrics for Prometheus at http://<its address>:$CLUSTER_METRICS_PORT/metrics
 # (default 9464; SWEEP_METRICS_ADDRESS). Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
 #
@@ -19,7 +20,7 @@
 #   SWEEP_CPU_CONCURRENCY, SWEEP_GPU_CONCURRENCY, SWEEP_DEPLOYMENT_NAME; SWEEP_NODE_BIN (node binary,
 #   default the project's Node from `infra/node.sh --which`); STACK_START_TIMEOUT (seconds until a
 #   worker polls, default 180); CLUSTER_METRICS_PORT (each node's metrics port, default 9464). Everything else about Temporal and S3 comes from the cluster's
-#   stack.env only.
+#   stack.env only (but the node's own client certificate).
 set -euo pipefail
 
 # shellcheck source=infra/common.sh
@@ -31,7 +32,7 @@ METRICS_PORT="${CLUSTER_METRICS_PORT:-9464}"
 
 log() { printf '[nodes-up] %s\n' "$*"; }
 die() { printf '[nodes-up] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 gpu=1 cpu=1 prefix="" build="${SWEEP_BUILD_ID:-}"
 while (( $# )); do
@@ -54,7 +55,7 @@ while (( $# )); do
 done
 (( gpu <= 89 && cpu <= 99 )) || die "at most 89 gpu and 99 cpu nodes (addresses .11-.99 and .101-.199)"
 (( EUID == 0 )) || die "must run as root (ip netns); use sudo"
-[[ -s "$ENV_FILE" ]] || die "$ENV_FILE missing; start the cluster first: infra/cluster-up.sh"
+[[ -s "$ENV_FILE" && -s "$TLS_CA_KEY" ]] || die "$ENV_FILE or the cluster's CA ($TLS_CA_KEY) missing; start the cluster first: infra/cluster-up.sh"
 ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24" ||
   die "bridge $CLUSTER_BRIDGE with $HOST/24 is not up; start the cluster first: infra/cluster-up.sh"
 NODE_BIN="${SWEEP_NODE_BIN:-$(bash "$SCRIPT_DIR/node.sh" --which)}" || die "no Node for the workers (infra/node.sh --which failed; set SWEEP_NODE_BIN)"
@@ -127,10 +128,13 @@ start_node() {
   # argv[0] is bin/node-<node> (a link to node), so live_pid and ps tell the nodes apart.
   ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
   printf '%s' "$build" >"$NODES_DIR/$node/build-id"
+  # Its own client certificate (CN = the node), which Temporal's mutual TLS asks of every client.
+  tls_issue "$NODES_DIR/$node/tls/client" "$node" client
   log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
   # Its metrics for Prometheus on its own address (a GPU node's further processes take the next ports).
   (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" \
-    SWEEP_METRICS_ADDRESS="$addr:$METRICS_PORT" -- \
+    SWEEP_METRICS_ADDRESS="$addr:$METRICS_PORT" \
+    TEMPORAL_TLS_CLIENT_CERT_PATH="$NODES_DIR/$node/tls/client.pem" TEMPORAL_TLS_CLIENT_KEY_PATH="$NODES_DIR/$node/tls/client.key" -- \
     ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
   started+=("$node")
 }

@@ -30,7 +30,7 @@ DATA_DIR="$STACK_DIR/data"
 TEMPORAL="$BIN_DIR/temporal"
 MINIO="$BIN_DIR/minio"
 # CLI calls against our own dev server ignore the caller's Temporal profiles/env (TLS, API keys).
-TCTL_ISOLATION=(--disable-config-file --disable-config-env)
+TCTL_CONNECTION=(--disable-config-file --disable-config-env)
 
 # Ports: the environment's, else those of the last start (a server may still run on them, and
 # stack.env must keep pointing there), else the defaults.

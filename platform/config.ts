@@ -62,6 +62,8 @@ export interface StorageConfig {
   bucket: string;
   endpoint?: string;
   forcePathStyle: boolean;
+  /** AWS_CA_BUNDLE: a PEM file of the CAs trusted for an https endpoint, in place of Node's own (as the AWS CLI and boto3 read it). */
+  caBundle?: string;
 }
 
 export function storageConfig(): StorageConfig {
@@ -69,7 +71,25 @@ export function storageConfig(): StorageConfig {
     bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
     endpoint: setting('S3_ENDPOINT'),
     forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
+    caBundle: setting('AWS_CA_BUNDLE'),
   };
+}
+
+/**
+ * The certificates of AWS_CA_BUNDLE, checked to be PEM certificates, for the S3 clients' TLS. The AWS
+ * SDK for JavaScript does not read the variable itself (the AWS CLI and boto3, TensorBoard's S3 reader, do).
+ */
+export function caBundleCertificates(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = fs.readFileSync(file);
+  } catch (error) {
+    throw new SettingError(`AWS_CA_BUNDLE=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): point it at the PEM file of the CA that signed S3's certificate, or unset it to trust Node's built-in CAs`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new SettingError(`AWS_CA_BUNDLE=${file} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block): point it at the CA's certificate, not its key or a DER file`);
+  }
+  return pem;
 }
 
 /**

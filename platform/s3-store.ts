@@ -4,9 +4,11 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { StorageConfig, storageConfig, storageRegion, storageUnreachableAfterS } from './config';
+import { StorageConfig, caBundleCertificates, storageConfig, storageRegion, storageUnreachableAfterS } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 import { StorageContact, StorageProbe, StorageUnreachableError } from './storage-contact';
+import { rootMessage } from '../lib/errors';
+import { tlsAdvice, tlsErrorCodeOf } from '../lib/tls-advice';
 
 let client: S3Client | undefined;
 
@@ -59,16 +61,22 @@ function storeAddress(config: StorageConfig) {
   return { region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle };
 }
 
+/** The TLS trust of every S3 client of the process: AWS_CA_BUNDLE's CAs where it is set, else Node's. */
+function httpsTrust(config: StorageConfig): { httpsAgent?: { ca: Buffer } } {
+  return config.caBundle ? { httpsAgent: { ca: caBundleCertificates(config.caBundle) } } : {};
+}
+
 /** The shared S3 client, for the few S3-specific needs (streamed downloads, bulk deletes, test probes). */
 export function s3(): S3Client {
   if (!client) {
+    const config = storageConfig();
     client = new S3Client({
-      ...storeAddress(storageConfig()),
+      ...storeAddress(config),
       // A connection that cannot be made, or a socket silent for a minute, fails the request (and so the
       // activity, which Temporal retries) instead of hanging it: CPU activities heartbeat while they
       // run (activities/heartbeat-while-running.ts), so a hung request would otherwise wait out the
       // 2-hour start-to-close timeout. Transfers that move bytes are not cut short.
-      requestHandler: new GatedHttpHandler({ connectionTimeout: 10_000, socketTimeout: 60_000 }),
+      requestHandler: new GatedHttpHandler({ connectionTimeout: 10_000, socketTimeout: 60_000, ...httpsTrust(config) }),
     });
   }
   return client;
@@ -97,15 +105,26 @@ export const storeName = (config: StorageConfig) => config.endpoint ?? 'its AWS 
  * behind the steps' transfers), sent once (no retries within a probe). Any HTTP answer counts.
  */
 export function storageProbe(config = storageConfig()): StorageProbe {
-  const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1 });
+  const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1, requestHandler: new NodeHttpHandler(httpsTrust(config)) });
   return async (signal) => {
     try {
       await probeClient.send(new HeadBucketCommand({ Bucket: config.bucket }), { abortSignal: signal });
       return true;
     } catch (error) {
-      return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined || hasNoStorageCredentials(error);
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined || hasNoStorageCredentials(error)) return true;
+      // Not an answer; why, for the contact's message (a certificate this process does not trust, above all).
+      throw new Error(storageTlsAdvice(error, config) ?? rootMessage(error));
     }
   };
+}
+
+/** What a TLS failure of an S3 request means and which setting fixes it; undefined for other errors. */
+export function storageTlsAdvice(error: unknown, config = storageConfig()): string | undefined {
+  const failure = tlsErrorCodeOf(error);
+  if (!failure) return undefined;
+  return tlsAdvice({ kind: 'failed', ...failure }, {
+    server: `S3 at ${storeName(config)}`, tlsOn: 'an https:// S3_ENDPOINT', tlsOff: 'an http:// S3_ENDPOINT', ca: 'AWS_CA_BUNDLE',
+  }, false);
 }
 
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;

@@ -28,7 +28,8 @@ export interface StorageContactOptions {
 /**
  * `probe` asks S3 one cheap question and resolves whether it answered: any HTTP response counts (a
  * 403 is an answer: the steps report their own errors), a connection or a request that fails or
- * hangs does not. It must give up once `signal` aborts.
+ * hangs does not (it may reject, saying why: the contact's message quotes the last reason). It must
+ * give up once `signal` aborts.
  */
 export type StorageProbe = (signal: AbortSignal) => Promise<boolean>;
 
@@ -39,6 +40,8 @@ export class StorageContact {
   private readonly listeners = new Set<(reachable: boolean) => void>();
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
+  /** Why the last probe was not answered, where it said. */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly probe: StorageProbe,
@@ -91,7 +94,8 @@ export class StorageContact {
   }
 
   /** Records a probe's outcome at `at` (the timer calls it; exposed for tests). */
-  record(answered: boolean, at = this.now()): void {
+  record(answered: boolean, at = this.now(), failure?: string): void {
+    this.lastFailure = answered ? undefined : failure;
     if (answered) {
       this.lastAnswer = at;
       this.unansweredInARow = 0;
@@ -104,8 +108,9 @@ export class StorageContact {
     this.unansweredInARow++;
     const silentMs = at - this.lastAnswer;
     if (!this.reachable || this.unansweredInARow < 2 || silentMs < this.options.unreachableAfterMs) return;
+    const lastTry = this.lastFailure ? ` (the last try: ${this.lastFailure})` : '';
     this.gate.abort(new StorageUnreachableError(
-      `S3 (${this.options.name}) has not answered this worker for ${Math.round(silentMs / 1000)} s: its steps stop and are retried ` +
+      `S3 (${this.options.name}) has not answered this worker for ${Math.round(silentMs / 1000)} s${lastTry}: its steps stop and are retried ` +
       'on workers that reach S3, and it takes no tasks until S3 answers again (SWEEP_S3_UNREACHABLE_AFTER_S)'));
     this.emit(false);
   }
@@ -125,7 +130,14 @@ export class StorageContact {
     if (this.probing) return;
     this.probing = true;
     try {
-      this.record(await this.probe(AbortSignal.timeout(this.options.probeTimeoutMs)).catch(() => false));
+      let answered = false;
+      let failure: string | undefined;
+      try {
+        answered = await this.probe(AbortSignal.timeout(this.options.probeTimeoutMs));
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+      this.record(answered, this.now(), failure);
     } finally {
       this.probing = false;
     }

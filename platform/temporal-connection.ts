@@ -4,13 +4,83 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
-import { loadStackEnv } from './config';
+import { tlsAdvice } from '../lib/tls-advice';
+import { SettingError, loadStackEnv } from './config';
+import { ClientTls, tlsHandshake } from './tls-handshake';
 
 function connectConfig() {
   loadStackEnv();
   const config = loadClientConnectConfig();
   config.connectionOptions.address ??= '127.0.0.1:7233';
   return config;
+}
+
+type ConnectionOptions = ReturnType<typeof connectConfig>['connectionOptions'];
+
+/** The TLS the SDK makes of the options (an API key turns it on), for a handshake of our own. */
+function clientTlsOf({ tls, apiKey }: ConnectionOptions): ClientTls | undefined {
+  if (!tls && !apiKey) return undefined;
+  const settings = (typeof tls === 'object' && tls) || {};
+  const asBuffer = (bytes?: Uint8Array) => (bytes ? Buffer.from(bytes) : undefined);
+  return {
+    ca: asBuffer(settings.serverRootCACertificate), cert: asBuffer(settings.clientCertPair?.crt), key: asBuffer(settings.clientCertPair?.key),
+    serverName: settings.serverNameOverride,
+  };
+}
+
+/**
+ * What keeps this client out where it is TLS, as a line naming the setting that fixes it: the server
+ * wants TLS or a client certificate, or this client does not trust its certificate. The SDK says only
+ * that it failed to connect, so a handshake of our own, made as the SDK makes it, asks.
+ */
+async function tlsProblem(options: ConnectionOptions): Promise<string | undefined> {
+  const address = options.address!;
+  const target = /^\[?(.*?)\]?:(\d+)$/.exec(address);
+  if (!target) return undefined;
+  const clientTls = clientTlsOf(options);
+  const advice = tlsAdvice(await tlsHandshake(target[1], Number(target[2]), clientTls), {
+    server: `Temporal at ${address}`,
+    tlsOn: 'TEMPORAL_TLS=true',
+    tlsOff: 'TEMPORAL_TLS=false and no TEMPORAL_TLS_* certificate or TEMPORAL_API_KEY',
+    ca: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    clientCertificate: 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
+    serverName: 'TEMPORAL_TLS_SERVER_NAME',
+  }, !!clientTls?.cert);
+  // With a temporal.toml profile, the profile's tls settings are what to change (the variables override it).
+  const profileNamed = !!(process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
+  return advice && (profileNamed ? `${advice}, or the same in the tls settings of the temporal.toml profile in use` : advice);
+}
+
+/** A connect that has not succeeded within this is asked about TLS (the SDK retries a refused handshake for 10 s). */
+const TLS_CHECK_AFTER_MS = 1000;
+
+/**
+ * `connect`, failing with a SettingError that names the TLS setting to change where TLS keeps the
+ * client out (tlsProblem), as soon as that is known; any other failure, a server down above all, is
+ * rethrown as it was (a CLI waits for the server; a worker exits). A connect that succeeds within a
+ * second costs nothing more.
+ */
+async function connectOrExplain<T extends { close(): Promise<void> }>(connect: () => Promise<T>, options: ConnectionOptions): Promise<T> {
+  const connecting = connect();
+  let check!: () => void;
+  const checkDue = new Promise<void>((resolve) => { check = resolve; });
+  const timer = setTimeout(check, TLS_CHECK_AFTER_MS);
+  const problem = checkDue.then(() => tlsProblem(options));
+  const settled = connecting.then(() => undefined, () => check());
+  const early = await Promise.race([problem, settled]);
+  clearTimeout(timer);
+  if (early === undefined) {
+    try {
+      return await connecting;
+    } catch (error) {
+      const advice = await problem;
+      // No cause: callers tell "unreachable" (wait and retry) by the cause chain, and this is not that.
+      if (advice) throw new SettingError(advice);
+      throw error;
+    }
+  }
+  void connecting.then((connection) => connection.close(), () => undefined);
+  throw new SettingError(early);
 }
 
 /** Where clients and workers connect, for messages. */
@@ -24,13 +94,13 @@ export function temporalNamespace(): string {
 
 export async function connectClient(): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig();
-  const connection = await Connection.connect(connectionOptions);
+  const connection = await connectOrExplain(() => Connection.connect(connectionOptions), connectionOptions);
   return new Client({ connection, namespace: namespace ?? 'default' });
 }
 
 export async function connectWorker(): Promise<{ connection: NativeConnection; namespace: string }> {
   const { connectionOptions, namespace } = connectConfig();
-  const connection = await NativeConnection.connect(connectionOptions);
+  const connection = await connectOrExplain(() => NativeConnection.connect(connectionOptions), connectionOptions);
   return { connection, namespace: namespace ?? 'default' };
 }
 

@@ -1,6 +1,8 @@
 // The cluster profile, run like production on one machine: the Temporal server built from its Go
 // module on PostgreSQL, MinIO erasure-coded over 4 drives, and worker nodes in network namespaces of
-// their own (infra/cluster-up.sh, infra/nodes-up.sh). A sweep completes on 3 GPU nodes and 1 CPU
+// their own (infra/cluster-up.sh, infra/nodes-up.sh), every connection to Temporal mutual TLS and to
+// MinIO HTTPS, each node with a client certificate of its own; a client without one, or with another
+// CA's, is refused and told which setting to change. A sweep completes on 3 GPU nodes and 1 CPU
 // node; a sweep of 32 short trials trains on every GPU node; a redeploy (nodes of build B made current
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
 // the loss of a whole GPU node (kill -9 of its processes, its cache deleted), a GPU node hung
@@ -13,10 +15,12 @@
 // Opt-in (root, ip netns, PostgreSQL, infra/setup-cluster.sh):  SWEEP_CLUSTER_TESTS=1 npm run test:cluster
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -100,7 +104,10 @@ const infra = (script: string, ...args: string[]) => infraWith(queues, {}, scrip
 
 /** The cluster's temporal CLI against its frontend; throws with its output when it fails. */
 async function temporalCli(...args: string[]): Promise<string> {
-  const { code, out } = await run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env']);
+  const { code, out } = await run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [
+    ...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env', '--tls-ca-path', stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+    '--tls-cert-path', stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, '--tls-key-path', stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH, '--tls-server-name', stackEnv.TEMPORAL_TLS_SERVER_NAME,
+  ]);
   if (code !== 0) throw new Error(`temporal ${args.join(' ')} failed (exit ${code}):\n${out}`);
   return out;
 }
@@ -444,12 +451,20 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const upMs = await infra('cluster-up.sh');
     figure(`cluster-up.sh (PostgreSQL + schemas, temporal-server, MinIO 4 drives; already-running parts kept): ${seconds(upMs)}`);
     stackEnv = readEnvFile(path.join(CLUSTER_DIR, 'stack.env'));
-    const connection = await Connection.connect({ address: stackEnv.TEMPORAL_ADDRESS });
+    // As the operator: the cluster's CA, the operator's client certificate (infra/cluster-up.sh writes both into stack.env).
+    const connection = await Connection.connect({
+      address: stackEnv.TEMPORAL_ADDRESS,
+      tls: {
+        serverRootCACertificate: fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH), serverNameOverride: stackEnv.TEMPORAL_TLS_SERVER_NAME,
+        clientCertPair: { crt: fs.readFileSync(stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH), key: fs.readFileSync(stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH) },
+      },
+    });
     client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
     const minio = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env'));
     bucket = stackEnv.S3_BUCKET;
     s3 = new S3Client({
       endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,
+      requestHandler: new NodeHttpHandler({ httpsAgent: { ca: fs.readFileSync(stackEnv.AWS_CA_BUNDLE) } }),
       credentials: { accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD },
     });
     cluster = { client, s3, bucket, queues, nodeOf: clusterNodeOf };
@@ -479,6 +494,49 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assert.equal(addrs.length, 1, `${node}: ${out}`);
       assert.ok(addrs[0].startsWith(stackEnv.TEMPORAL_ADDRESS.split(':')[0].replace(/\.1$/, '.')), `${node} has an address in the cluster /24: ${addrs[0]}`);
     }
+  });
+
+  test('mutual TLS: every node has a certificate of its own from the cluster\'s CA; a client without one, or with another CA\'s, is refused and told which setting to change; MinIO speaks HTTPS only', async () => {
+    const ca = new X509Certificate(fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH));
+    for (const node of NODES) {
+      const certificate = new X509Certificate(fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.pem')));
+      assert.match(certificate.subject, new RegExp(`CN=${node}$`, 'm'), `${node}'s certificate names it`);
+      assert.ok(certificate.verify(ca.publicKey), `${node}'s certificate is signed by the cluster's CA`);
+      assert.equal(fs.statSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.key')).mode & 0o077, 0, `${node}'s key is readable by its owner alone`);
+    }
+    // `sweep list` as an operator would run it, with the cluster's stack.env less some of its lines (or another CA's certificate).
+    const fixtures = path.join(REPO_ROOT, 'test', 'unit', 'fixtures', 'tls');
+    const cases: Array<{ what: string; drop: RegExp; add?: Record<string, string>; says: RegExp }> = [
+      { what: 'no client certificate', drop: /^TEMPORAL_TLS_CLIENT_/, says: /requires a client certificate \(mutual TLS\) and this client sends none .*: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/ },
+      {
+        what: 'a certificate of another CA', drop: /^TEMPORAL_TLS_CLIENT_/,
+        add: { TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(fixtures, 'stranger.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(fixtures, 'stranger.key') },
+        says: /refused this client's certificate \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: tlsv1 alert unknown ca\): use one signed by a CA the server trusts/,
+      },
+      { what: 'no TLS', drop: /^TEMPORAL_TLS_/, says: /speaks TLS and this client connects without it: set TEMPORAL_TLS=true/ },
+      { what: 'the CA not trusted', drop: /^TEMPORAL_TLS_SERVER_CA_/, says: /does not trust .*: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the PEM file of the CA that signed it/ },
+    ];
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
+    const envDir = fs.mkdtempSync(path.join(CLUSTER_DIR, 'tls-cases-'));
+    try {
+      for (const { what, drop, add, says } of cases) {
+        const file = path.join(envDir, 'stack.env');
+        const lines = fs.readFileSync(path.join(CLUSTER_DIR, 'stack.env'), 'utf8').split('\n').filter((line) => !drop.test(line));
+        fs.writeFileSync(file, [...lines, ...Object.entries(add ?? {}).map(([name, value]) => `${name}='${value}'`)].join('\n'));
+        const began = Date.now();
+        const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], { ...cleanEnv, SWEEP_STACK_ENV: file });
+        assert.notEqual(code, 0, `${what}: refused`);
+        assert.match(out, says, `${what}: ${out}`);
+        assert.ok(Date.now() - began < 15_000, `${what}: told in ${Date.now() - began} ms, not after waiting for a server that is up`);
+        figure(`TLS, ${what}: \`sweep list\` refused in ${seconds(Date.now() - began)}: ${out.trim().split('\n').pop()}`);
+      }
+    } finally {
+      fs.rmSync(envDir, { recursive: true, force: true });
+    }
+    const plain = new URL(stackEnv.S3_ENDPOINT);
+    plain.protocol = 'http:';
+    assert.equal((await fetch(new URL('/minio/health/live', plain))).status, 400, 'MinIO answers plain HTTP with 400 only');
+    assert.equal(new URL(stackEnv.S3_ENDPOINT).protocol, 'https:');
   });
 
   test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {

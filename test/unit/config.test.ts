@@ -133,6 +133,17 @@ describe('the free space kept on a node\'s cache disk (platform/config.ts cacheM
   });
 });
 
+describe('the CAs trusted for an https S3 endpoint (AWS_CA_BUNDLE, platform/config.ts caBundleCertificates)', () => {
+  test('a PEM file of certificates is read; a missing file, or one without a certificate, is refused naming the variable and the fix', async () => {
+    const { caBundleCertificates } = await import('../../platform/config');
+    const fixtures = path.join(__dirname, 'fixtures', 'tls');
+    assert.match(caBundleCertificates(path.join(fixtures, 'ca.pem')).toString(), /^-----BEGIN CERTIFICATE-----/);
+    assert.throws(() => caBundleCertificates(path.join(fixtures, 'missing.pem')),
+      /^SettingError: AWS_CA_BUNDLE=.*missing\.pem cannot be read \(ENOENT\): point it at the PEM file of the CA that signed S3's certificate/);
+    assert.throws(() => caBundleCertificates(path.join(fixtures, 'client.key')), /^SettingError: AWS_CA_BUNDLE=.*client\.key holds no PEM certificate/);
+  });
+});
+
 describe('where a worker process serves its metrics (platform/config.ts metricsAddress, workers/metrics.ts)', () => {
   restoredAfter('SWEEP_METRICS_ADDRESS');
 

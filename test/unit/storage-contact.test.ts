@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import { createServer as httpsServer } from 'node:https';
 import { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { S3ObjectStore, storageProbe, withStorageGate } from '../../platform/s3-store';
 import { StorageContact, StorageUnreachableError } from '../../platform/storage-contact';
@@ -135,24 +138,54 @@ test('tied to a contact itself (a CLI command), requests fail at once while S3 i
   assert.equal(held.length, sent + 1, 'sent once S3 answers again (a signal taken at the start would have stayed aborted)');
 });
 
-/** The probe's verdict against a server that handles requests with `handle`. */
-async function probeAgainst(handle: http.RequestListener, timeoutMs: number): Promise<boolean> {
-  const other = http.createServer(handle);
+const TLS_FIXTURES = path.join(__dirname, 'fixtures', 'tls');
+const fixture = (name: string) => fs.readFileSync(path.join(TLS_FIXTURES, name));
+
+/**
+ * The probe's verdict against a server that handles requests with `handle`: over HTTPS with the test
+ * CA's server certificate where `https` is given, trusting AWS_CA_BUNDLE=`https.caBundle` (else Node's CAs).
+ */
+async function probeAgainst(handle: http.RequestListener, timeoutMs: number, https?: { caBundle?: string }): Promise<boolean> {
+  const other = https ? httpsServer({ cert: fixture('server.pem'), key: fixture('server.key') }, handle) : http.createServer(handle);
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-  const previous = process.env.S3_ENDPOINT;
-  process.env.S3_ENDPOINT = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const previous = { S3_ENDPOINT: process.env.S3_ENDPOINT, AWS_CA_BUNDLE: process.env.AWS_CA_BUNDLE };
+  process.env.S3_ENDPOINT = `${https ? 'https' : 'http'}://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  if (https?.caBundle) process.env.AWS_CA_BUNDLE = https.caBundle;
+  else delete process.env.AWS_CA_BUNDLE;
   try {
     return await storageProbe()(AbortSignal.timeout(timeoutMs));
   } finally {
-    process.env.S3_ENDPOINT = previous;
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     other.closeAllConnections();
     await new Promise((resolve) => other.close(resolve));
   }
 }
 
+const forbidden: http.RequestListener = (_request, response) => { response.statusCode = 403; response.end(); };
+
 test('the probe counts any HTTP answer, and a request that gets none does not', async () => {
   assert.equal(await storageProbe()(AbortSignal.timeout(2000)), true, 'HEAD of the bucket answered');
   // Wrong credentials are S3 answering: the steps report S3's own error; the worker is not taken off the queue.
-  assert.equal(await probeAgainst((_request, response) => { response.statusCode = 403; response.end(); }, 2000), true, 'a 403 is an answer');
-  assert.equal(await probeAgainst(() => { /* never answers */ }, 200), false, 'no answer within the probe timeout');
+  assert.equal(await probeAgainst(forbidden, 2000), true, 'a 403 is an answer');
+  await assert.rejects(probeAgainst(() => { /* never answers */ }, 200), 'no answer within the probe timeout');
+});
+
+test('over HTTPS with a private CA: the probe trusts AWS_CA_BUNDLE; without it, it says which setting is missing', async () => {
+  assert.equal(await probeAgainst(forbidden, 2000, { caBundle: path.join(TLS_FIXTURES, 'ca.pem') }), true, 'answered over TLS, the CA trusted');
+  await assert.rejects(probeAgainst(forbidden, 2000, {}), (error: Error) => {
+    assert.match(error.message, /^S3 at https:\/\/127\.0\.0\.1:\d+ presented a certificate this client does not trust \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\): set AWS_CA_BUNDLE to the PEM file of the CA that signed it$/);
+    return true;
+  });
+  await assert.rejects(probeAgainst(forbidden, 2000, { caBundle: path.join(TLS_FIXTURES, 'other-ca.pem') }), /does not trust .*set AWS_CA_BUNDLE/, 'another CA is no better');
+});
+
+test('the contact\'s message quotes why the last probe got no answer', () => {
+  const contact = contactAt(0);
+  contact.record(false, 1000, 'first reason');
+  contact.record(false, 2500, 'S3 at https://s3.test presented a certificate this client does not trust');
+  assert.match((contact.signal.reason as Error).message,
+    /has not answered this worker for 3 s \(the last try: S3 at https:\/\/s3\.test presented a certificate this client does not trust\): its steps stop/);
 });
