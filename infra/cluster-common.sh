@@ -35,19 +35,19 @@ S3_BUCKET="${S3_BUCKET:-sweep-artifacts}"
 # (tls/ca.pem), a server certificate for the host address (Temporal's frontend and internode ports,
 # MinIO), a client certificate for the operator on this host (the CLI, tests), one per node
 # (nodes-up.sh). Keys are mode 600, as the other secrets here.
-TLS_DIR="$CLUSTER_DIR/tls"
-TLS_CA="$TLS_DIR/ca.pem"
-TLS_CA_KEY="$TLS_DIR/ca.key"
-TLS_SERVER="$TLS_DIR/server"        # .pem and .key
-TLS_OPERATOR="$TLS_DIR/operator"    # .pem and .key
+CLUSTER_TLS_DIR="$CLUSTER_DIR/tls"
+CLUSTER_TLS_CA="$CLUSTER_TLS_DIR/ca.pem"
+CLUSTER_TLS_CA_KEY="$CLUSTER_TLS_DIR/ca.key"
+CLUSTER_TLS_SERVER="$CLUSTER_TLS_DIR/server"      # .pem and .key
+CLUSTER_TLS_OPERATOR="$CLUSTER_TLS_DIR/operator"  # .pem and .key
 # The name clients verify Temporal's certificate against (TEMPORAL_TLS_SERVER_NAME), as they would a
 # DNS name in production; the certificate holds the host address too (MinIO is addressed by it).
-TLS_SERVER_NAME="sweep-cluster.internal"
+CLUSTER_TLS_SERVER_NAME="sweep-cluster.internal"
 
 TEMPORAL="$BIN_DIR/temporal"
 # CLI calls ignore the caller's Temporal profiles/env and present the operator's certificate.
 TCTL_CONNECTION=(--disable-config-file --disable-config-env
-  --tls-ca-path "$TLS_CA" --tls-cert-path "$TLS_OPERATOR.pem" --tls-key-path "$TLS_OPERATOR.key" --tls-server-name "$TLS_SERVER_NAME")
+  --tls-ca-path "$CLUSTER_TLS_CA" --tls-cert-path "$CLUSTER_TLS_OPERATOR.pem" --tls-key-path "$CLUSTER_TLS_OPERATOR.key" --tls-server-name "$CLUSTER_TLS_SERVER_NAME")
 TEMPORAL_ADDRESS="$HOST:$TEMPORAL_PORT"
 TEMPORAL_NAMESPACE=default
 S3_ENDPOINT="https://$HOST:$MINIO_PORT"
@@ -77,31 +77,31 @@ NODE_PREFIX="swc-"
 
 # The cluster's CA, made once (10 years); a leaf signed by an older CA is reissued (tls_leaf_valid).
 ensure_tls_ca() {
-  [[ -s "$TLS_CA" && -s "$TLS_CA_KEY" ]] && return 0
-  mkdir -p -- "$TLS_DIR"
-  chmod 700 -- "$TLS_DIR"
+  [[ -s "$CLUSTER_TLS_CA" && -s "$CLUSTER_TLS_CA_KEY" ]] && return 0
+  mkdir -p -- "$CLUSTER_TLS_DIR"
+  chmod 700 -- "$CLUSTER_TLS_DIR"
   (umask 077
    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-     -subj "/O=sweep cluster/CN=sweep cluster CA" -keyout "$TLS_CA_KEY.tmp" -out "$TLS_CA.tmp" \
+     -subj "/O=sweep cluster/CN=sweep cluster CA" -keyout "$CLUSTER_TLS_CA_KEY.tmp" -out "$CLUSTER_TLS_CA.tmp" \
      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null) ||
-    die "openssl could not make the cluster's CA in $TLS_DIR"
-  mv -f -- "$TLS_CA_KEY.tmp" "$TLS_CA_KEY"
-  chmod 644 -- "$TLS_CA.tmp"
-  mv -f -- "$TLS_CA.tmp" "$TLS_CA"
+    die "openssl could not make the cluster's CA in $CLUSTER_TLS_DIR"
+  mv -f -- "$CLUSTER_TLS_CA_KEY.tmp" "$CLUSTER_TLS_CA_KEY"
+  chmod 644 -- "$CLUSTER_TLS_CA.tmp"
+  mv -f -- "$CLUSTER_TLS_CA.tmp" "$CLUSTER_TLS_CA"
 }
 
 # tls_leaf_valid <base> [ip]: <base>.pem is signed by the CA, good for 30 more days, and names the ip
-# and TLS_SERVER_NAME where an ip is given.
+# and CLUSTER_TLS_SERVER_NAME where an ip is given.
 tls_leaf_valid() {
   [[ -s "$1.pem" && -s "$1.key" ]] &&
-    openssl verify -CAfile "$TLS_CA" "$1.pem" >/dev/null 2>&1 &&
+    openssl verify -CAfile "$CLUSTER_TLS_CA" "$1.pem" >/dev/null 2>&1 &&
     openssl x509 -in "$1.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 &&
     { [[ -z "${2:-}" ]] || { openssl x509 -in "$1.pem" -noout -checkip "$2" 2>/dev/null | grep -q 'does match' &&
-        openssl x509 -in "$1.pem" -noout -checkhost "$TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match'; }; }
+        openssl x509 -in "$1.pem" -noout -checkhost "$CLUSTER_TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match'; }; }
 }
 
 # tls_issue <base> <common name> server|client [ip]: <base>.pem and .key (mode 600), signed by the
-# cluster's CA for a year, unless a valid one is there. A server certificate names TLS_SERVER_NAME and
+# cluster's CA for a year, unless a valid one is there. A server certificate names CLUSTER_TLS_SERVER_NAME and
 # the ip, and serves as Temporal's internode client too (clientAuth).
 tls_issue() {
   local base="$1" cn="$2" role="$3" ip="${4:-}" ext
@@ -109,7 +109,7 @@ tls_issue() {
   ensure_tls_ca
   ext="basicConstraints=CA:FALSE"$'\n'"keyUsage=critical,digitalSignature"$'\n'
   if [[ "$role" == server ]]; then
-    ext+="extendedKeyUsage=serverAuth,clientAuth"$'\n'"subjectAltName=DNS:$TLS_SERVER_NAME,IP:$ip"$'\n'
+    ext+="extendedKeyUsage=serverAuth,clientAuth"$'\n'"subjectAltName=DNS:$CLUSTER_TLS_SERVER_NAME,IP:$ip"$'\n'
   else
     ext+="extendedKeyUsage=clientAuth"$'\n'
   fi
@@ -117,7 +117,7 @@ tls_issue() {
   (umask 077
    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=sweep cluster/CN=$cn" \
      -keyout "$base.key.tmp" 2>/dev/null |
-     openssl x509 -req -CA "$TLS_CA" -CAkey "$TLS_CA_KEY" -set_serial "0x$(random_hex 16)" -days 365 \
+     openssl x509 -req -CA "$CLUSTER_TLS_CA" -CAkey "$CLUSTER_TLS_CA_KEY" -set_serial "0x$(random_hex 16)" -days 365 \
        -extfile <(printf '%s' "$ext") -out "$base.pem.tmp" 2>/dev/null) ||
     die "openssl could not issue a $role certificate for $cn ($base.pem)"
   mv -f -- "$base.key.tmp" "$base.key"

@@ -214,19 +214,19 @@ global:
     refreshInterval: 10m
     internode:
       server: &server_tls
-        certFile: "$TLS_SERVER.pem"
-        keyFile: "$TLS_SERVER.key"
+        certFile: "$CLUSTER_TLS_SERVER.pem"
+        keyFile: "$CLUSTER_TLS_SERVER.key"
         requireClientAuth: true
-        clientCaFiles: ["$TLS_CA"]
+        clientCaFiles: ["$CLUSTER_TLS_CA"]
       client: &client_tls
-        serverName: "$TLS_SERVER_NAME"
-        rootCaFiles: ["$TLS_CA"]
+        serverName: "$CLUSTER_TLS_SERVER_NAME"
+        rootCaFiles: ["$CLUSTER_TLS_CA"]
     frontend:
       server: *server_tls
       client: *client_tls
     systemWorker:
-      certFile: "$TLS_SERVER.pem"
-      keyFile: "$TLS_SERVER.key"
+      certFile: "$CLUSTER_TLS_SERVER.pem"
+      keyFile: "$CLUSTER_TLS_SERVER.key"
       client: *client_tls
 services:
   frontend:
@@ -297,7 +297,7 @@ namespace_served() {
 
 minio_cluster_healthy() {
   # /minio/health/cluster answers 200 only when the erasure set has write quorum.
-  curl -fsS --noproxy "*" --max-time 3 --cacert "$TLS_CA" -o /dev/null "$S3_ENDPOINT/minio/health/cluster" 2>/dev/null
+  curl -fsS --noproxy "*" --max-time 3 --cacert "$CLUSTER_TLS_CA" -o /dev/null "$S3_ENDPOINT/minio/health/cluster" 2>/dev/null
 }
 
 # MinIO serves HTTPS with the server certificate found in its certs dir (and reloads it when it
@@ -306,8 +306,8 @@ install_minio_certs() {
   local dir="$CONFIG_DIR/minio-certs"
   mkdir -p -- "$dir/CAs"
   chmod 700 -- "$dir"
-  cmp -s -- "$TLS_SERVER.pem" "$dir/public.crt" || { install -m 600 -- "$TLS_SERVER.key" "$dir/private.key"; install -m 644 -- "$TLS_SERVER.pem" "$dir/public.crt"; }
-  cmp -s -- "$TLS_CA" "$dir/CAs/ca.pem" || install -m 644 -- "$TLS_CA" "$dir/CAs/ca.pem"
+  cmp -s -- "$CLUSTER_TLS_SERVER.pem" "$dir/public.crt" || { install -m 600 -- "$CLUSTER_TLS_SERVER.key" "$dir/private.key"; install -m 644 -- "$CLUSTER_TLS_SERVER.pem" "$dir/public.crt"; }
+  cmp -s -- "$CLUSTER_TLS_CA" "$dir/CAs/ca.pem" || install -m 644 -- "$CLUSTER_TLS_CA" "$dir/CAs/ca.pem"
 }
 
 start_minio() {
@@ -334,10 +334,10 @@ port: $UI_PORT
 enableUi: true
 hideLogs: true
 tls:
-  caFile: "$TLS_CA"
-  certFile: "$TLS_OPERATOR.pem"
-  keyFile: "$TLS_OPERATOR.key"
-  serverName: "$TLS_SERVER_NAME"
+  caFile: "$CLUSTER_TLS_CA"
+  certFile: "$CLUSTER_TLS_OPERATOR.pem"
+  keyFile: "$CLUSTER_TLS_OPERATOR.key"
+  serverName: "$CLUSTER_TLS_SERVER_NAME"
   enableHostVerification: true
 EOF
   spawn temporal-ui-server -- "$BIN_DIR/temporal-ui-server" --root "$CONFIG_DIR" --config . --env ui start
@@ -348,8 +348,8 @@ ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$HOST:$
 
 load_pg_password
 load_minio_credentials
-tls_issue "$TLS_SERVER" "sweep cluster servers" server "$HOST"
-tls_issue "$TLS_OPERATOR" operator client
+tls_issue "$CLUSTER_TLS_SERVER" "sweep cluster servers" server "$HOST"
+tls_issue "$CLUSTER_TLS_OPERATOR" operator client
 [[ -x "$BIN_DIR/temporal-ui-server" ]] && TEMPORAL_UI_PORT="$UI_PORT"
 write_client_files
 

@@ -174,18 +174,18 @@ write_client_files() {
   chmod 600 -- "$AWS_CREDS_FILE"
   # Values single-quoted, so the file sources in bash (set -a; . file) and parses in Node (dotenv
   # rules) when a path holds a space. (No TEMPORAL_UI_URL line when TEMPORAL_UI_PORT is empty: a
-  # cluster without the UI server; TLS lines only where TLS_CA and TLS_OPERATOR are set: the cluster.)
+  # cluster without the UI server; TLS lines only where CLUSTER_TLS_CA and CLUSTER_TLS_OPERATOR are set: the cluster.)
   local line
   for line in \
     "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS" \
     "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE" \
     ${TEMPORAL_UI_PORT:+"TEMPORAL_UI_URL=http://$HOST:$TEMPORAL_UI_PORT"} \
-    ${TLS_CA:+"TEMPORAL_TLS_SERVER_CA_CERT_PATH=$TLS_CA"} \
-    ${TLS_SERVER_NAME:+"TEMPORAL_TLS_SERVER_NAME=$TLS_SERVER_NAME"} \
-    ${TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_CERT_PATH=$TLS_OPERATOR.pem"} \
-    ${TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_KEY_PATH=$TLS_OPERATOR.key"} \
+    ${CLUSTER_TLS_CA:+"TEMPORAL_TLS_SERVER_CA_CERT_PATH=$CLUSTER_TLS_CA"} \
+    ${CLUSTER_TLS_SERVER_NAME:+"TEMPORAL_TLS_SERVER_NAME=$CLUSTER_TLS_SERVER_NAME"} \
+    ${CLUSTER_TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_CERT_PATH=$CLUSTER_TLS_OPERATOR.pem"} \
+    ${CLUSTER_TLS_OPERATOR:+"TEMPORAL_TLS_CLIENT_KEY_PATH=$CLUSTER_TLS_OPERATOR.key"} \
     "S3_ENDPOINT=$S3_ENDPOINT" \
-    ${TLS_CA:+"AWS_CA_BUNDLE=$TLS_CA"} \
+    ${CLUSTER_TLS_CA:+"AWS_CA_BUNDLE=$CLUSTER_TLS_CA"} \
     "S3_FORCE_PATH_STYLE=true" \
     "S3_BUCKET=$S3_BUCKET" \
     "AWS_REGION=us-east-1" \

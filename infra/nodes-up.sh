@@ -55,7 +55,7 @@ while (( $# )); do
 done
 (( gpu <= 89 && cpu <= 99 )) || die "at most 89 gpu and 99 cpu nodes (addresses .11-.99 and .101-.199)"
 (( EUID == 0 )) || die "must run as root (ip netns); use sudo"
-[[ -s "$ENV_FILE" && -s "$TLS_CA_KEY" ]] || die "$ENV_FILE or the cluster's CA ($TLS_CA_KEY) missing; start the cluster first: infra/cluster-up.sh"
+[[ -s "$ENV_FILE" && -s "$CLUSTER_TLS_CA_KEY" ]] || die "$ENV_FILE or the cluster's CA ($CLUSTER_TLS_CA_KEY) missing; start the cluster first: infra/cluster-up.sh"
 ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24" ||
   die "bridge $CLUSTER_BRIDGE with $HOST/24 is not up; start the cluster first: infra/cluster-up.sh"
 NODE_BIN="${SWEEP_NODE_BIN:-$(bash "$SCRIPT_DIR/node.sh" --which)}" || die "no Node for the workers (infra/node.sh --which failed; set SWEEP_NODE_BIN)"

@@ -25,6 +25,8 @@ export interface TlsSettingNames {
   tlsOff: string;
   /** The CA file, e.g. TEMPORAL_TLS_SERVER_CA_CERT_PATH or AWS_CA_BUNDLE. */
   ca: string;
+  /** Its value now, where it is set (a machine may set AWS_CA_BUNDLE for every tool to the system's CAs). */
+  caNow?: string;
   /** The client certificate and key, where the service can ask for one. */
   clientCertificate?: string;
   /** Where the certificate's name can be overridden, if anywhere. */
@@ -75,7 +77,12 @@ export function tlsAdvice(outcome: HandshakeOutcome, names: TlsSettingNames, sen
 function failedAdvice({ code, message }: { code: string; message: string }, names: TlsSettingNames, sentClientCertificate: boolean): string | undefined {
   const { server } = names;
   const detail = `${code}: ${firstLine(message)}`;
-  if (UNTRUSTED.has(code)) return `${server} presented a certificate this client does not trust (${detail}): set ${names.ca} to the PEM file of the CA that signed it`;
+  if (UNTRUSTED.has(code)) {
+    const fix = names.caNow
+      ? `${names.ca}=${names.caNow} holds no CA that signed it: set ${names.ca} to that CA's PEM file (a variable set in the environment wins over the stack's env file)`
+      : `set ${names.ca} to the PEM file of the CA that signed it`;
+    return `${server} presented a certificate this client does not trust (${detail}): ${fix}`;
+  }
   if (OUT_OF_DATE.has(code)) return `${server} presented a certificate outside its validity dates (${detail}): renew the server's certificate, or correct this machine's clock`;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `${server} presented a certificate for another name (${detail}): connect by a name or address the certificate holds${names.serverName ? `, or set ${names.serverName} to one` : ''}`;

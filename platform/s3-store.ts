@@ -123,7 +123,7 @@ export function storageTlsAdvice(error: unknown, config = storageConfig()): stri
   const failure = tlsErrorCodeOf(error);
   if (!failure) return undefined;
   return tlsAdvice({ kind: 'failed', ...failure }, {
-    server: `S3 at ${storeName(config)}`, tlsOn: 'an https:// S3_ENDPOINT', tlsOff: 'an http:// S3_ENDPOINT', ca: 'AWS_CA_BUNDLE',
+    server: `S3 at ${storeName(config)}`, tlsOn: 'an https:// S3_ENDPOINT', tlsOff: 'an http:// S3_ENDPOINT', ca: 'AWS_CA_BUNDLE', caNow: config.caBundle,
   }, false);
 }
 

@@ -43,6 +43,7 @@ async function tlsProblem(options: ConnectionOptions): Promise<string | undefine
     tlsOn: 'TEMPORAL_TLS=true',
     tlsOff: 'TEMPORAL_TLS=false and no TEMPORAL_TLS_* certificate or TEMPORAL_API_KEY',
     ca: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    caNow: process.env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || undefined,
     clientCertificate: 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
     serverName: 'TEMPORAL_TLS_SERVER_NAME',
   }, !!clientTls?.cert);

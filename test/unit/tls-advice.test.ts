@@ -20,6 +20,9 @@ test('each TLS problem names the setting that fixes it', () => {
   for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT']) {
     assert.match(tlsAdvice(failed(code), temporal, true)!, new RegExp(`does not trust \\(${code}: the message\\): set CA_PATH to the PEM file of the CA that signed it$`));
   }
+  assert.match(tlsAdvice(failed('SELF_SIGNED_CERT_IN_CHAIN'), { ...temporal, caNow: '/etc/ssl/certs/ca-certificates.crt' }, true)!,
+    /: CA_PATH=\/etc\/ssl\/certs\/ca-certificates\.crt holds no CA that signed it: set CA_PATH to that CA's PEM file \(a variable set in the environment wins over the stack's env file\)$/,
+    'a CA file set, but not the right one (a machine that sets AWS_CA_BUNDLE for every tool), says so');
   assert.match(tlsAdvice(failed('CERT_HAS_EXPIRED'), temporal, true)!, /outside its validity dates .*renew the server's certificate, or correct this machine's clock/);
   assert.match(tlsAdvice(failed('ERR_TLS_CERT_ALTNAME_INVALID'), temporal, true)!, /for another name .*or set SERVER_NAME to one$/);
   assert.match(tlsAdvice(failed('ERR_SSL_WRONG_VERSION_NUMBER'), temporal, true)!, /answered in plaintext .*set TEMPORAL_TLS=false$/);
