@@ -1,5 +1,6 @@
 // The object store on S3 (MinIO locally). Credentials come from the AWS SDK's default chain.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import https from 'node:https';
 import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
@@ -61,9 +62,14 @@ function storeAddress(config: StorageConfig) {
   return { region: storageRegion, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle };
 }
 
-/** The TLS trust of every S3 client of the process: AWS_CA_BUNDLE's CAs where it is set, else Node's. */
-function httpsTrust(config: StorageConfig): { httpsAgent?: { ca: Buffer } } {
-  return config.caBundle ? { httpsAgent: { ca: caBundleCertificates(config.caBundle) } } : {};
+/**
+ * The TLS trust of every S3 client of the process: AWS_CA_BUNDLE's CAs where it is set, else Node's.
+ * An agent of our own, not agent options: for a request that expects 100-continue (a PUT of 2 MB or
+ * more) the handler makes a fresh agent from no options of ours, which would trust Node's CAs only.
+ */
+function httpsTrust(config: StorageConfig): { httpsAgent?: https.Agent } {
+  // keepAlive and maxSockets as the handler's own agent has them.
+  return config.caBundle ? { httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, ca: caBundleCertificates(config.caBundle) }) } : {};
 }
 
 /** The shared S3 client, for the few S3-specific needs (streamed downloads, bulk deletes, test probes). */

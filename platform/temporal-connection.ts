@@ -84,6 +84,11 @@ async function connectOrExplain<T extends { close(): Promise<void> }>(connect: (
   throw new SettingError(early);
 }
 
+/** What keeps clients of this process's settings out of Temporal where it is TLS (tlsProblem), for a client that cannot say: the Python suggest worker. */
+export function temporalTlsProblem(): Promise<string | undefined> {
+  return tlsProblem(connectConfig().connectionOptions);
+}
+
 /** Where clients and workers connect, for messages. */
 export function temporalAddress(): string {
   return connectConfig().connectionOptions.address!;

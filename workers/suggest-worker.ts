@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, searchPython } from '../platform/config';
-import { temporalAddress, temporalNamespace } from '../platform/temporal-connection';
+import { REPO_ROOT, SettingError, searchPython } from '../platform/config';
+import { temporalAddress, temporalNamespace, temporalTlsProblem } from '../platform/temporal-connection';
 import type { Child } from './keep-running';
 
 /** The Python worker: its process, and stop() (SIGTERM, then wait for it to exit). */
@@ -41,6 +41,10 @@ export async function startSuggestWorker(queue: string, signal?: AbortSignal): P
       });
       child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
     });
+  } catch (error) {
+    // Python's SDK says only "transport error" when TLS keeps it out: ask as the TS workers do.
+    const tls = await temporalTlsProblem();
+    throw tls ? new SettingError(`the suggest worker could not connect: ${tls}`) : error;
   } finally {
     signal?.removeEventListener('abort', giveUp);
   }

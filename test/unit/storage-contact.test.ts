@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createServer as httpsServer } from 'node:https';
@@ -189,4 +190,33 @@ test('the contact\'s message quotes why the last probe got no answer', () => {
   contact.record(false, 2500, 'S3 at https://s3.test presented a certificate this client does not trust');
   assert.match((contact.signal.reason as Error).message,
     /has not answered this worker for 3 s \(the last try: S3 at https:\/\/s3\.test presented a certificate this client does not trust\): its steps stop/);
+});
+
+test('over HTTPS with a private CA, a PUT large enough to expect 100-continue trusts AWS_CA_BUNDLE too (the SDK\'s handler makes such a request an agent of its own)', async () => {
+  const expected: string[] = [];
+  const server = httpsServer({ cert: fixture('server.pem'), key: fixture('server.key') }, (request, response) => {
+    expected.push(String(request.headers.expect));
+    request.resume();
+    request.on('end', () => { response.setHeader('ETag', '"e"'); response.end(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    // A fresh process: the store's client is made once per process, from the settings it finds then.
+    const code = "import { S3ObjectStore } from './platform/s3-store'; new S3ObjectStore().put('bucket', 'key', Buffer.alloc(3 * 2 ** 20)).then(() => console.log('stored'), (e) => console.log(e.code ?? e.message));";
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+      cwd: path.join(__dirname, '..', '..'),
+      env: {
+        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWEEP_STACK_ENV: '/nonexistent', S3_ENDPOINT: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        AWS_CA_BUNDLE: path.join(TLS_FIXTURES, 'ca.pem'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1',
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk; });
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk; });
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(out.trim().split('\n').pop(), 'stored', out);
+    assert.deepEqual(expected, ['100-continue'], 'the request expected 100-continue (the case the handler gives an agent of its own)');
+  } finally {
+    server.close();
+  }
 });

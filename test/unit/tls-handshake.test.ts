@@ -11,6 +11,7 @@ import { SettingError } from '../../platform/config';
 import { connectClient } from '../../platform/temporal-connection';
 import { ClientTls, tlsHandshake } from '../../platform/tls-handshake';
 import { isTemporalUnreachable } from '../../cli/wait-for-temporal';
+import { startSuggestWorker, suggestWorkerMissing } from '../../workers/suggest-worker';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, 'fixtures', 'tls', name));
 const ca = fixture('ca.pem');
@@ -61,15 +62,14 @@ test('what goes wrong is named by the failure a person can fix', async () => {
   assert.deepEqual(await tlsHandshake('127.0.0.1', closedPort, undefined), { kind: 'no-answer' });
 });
 
-/** Connects as the CLI and the workers do (platform/temporal-connection.ts), with these TEMPORAL_* variables. */
-async function connectWith(env: Record<string, string>): Promise<unknown> {
+/** The error `connect` fails with (undefined if it does not), with these TEMPORAL_* variables and no others. */
+async function connectWith(env: Record<string, string>, connect = async () => (await connectClient()).connection.close()): Promise<unknown> {
   const names = ['TEMPORAL_ADDRESS', 'TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME'];
   const previous = Object.fromEntries(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
   try {
-    const connection = await connectClient();
-    await connection.connection.close();
+    await connect();
     return undefined;
   } catch (error) {
     return error;
@@ -104,4 +104,14 @@ test('a Temporal client kept out by TLS fails within seconds with the setting to
   const down = await connectWith({ TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}` });
   assert.ok(!(down instanceof SettingError), 'a server that is down is not a setting');
   assert.equal(isTemporalUnreachable(down), true, 'a server that is down is waited for');
+});
+
+test('the Python suggest worker kept out by TLS: its launcher names the setting (Python\'s SDK says "transport error")', { skip: suggestWorkerMissing() }, async () => {
+  const fixtures = path.join(__dirname, 'fixtures', 'tls');
+  const error = await connectWith(
+    { TEMPORAL_ADDRESS: `127.0.0.1:${ports.mutual}`, TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(fixtures, 'ca.pem'), TEMPORAL_TLS_SERVER_NAME: 'localhost' },
+    async () => { await (await startSuggestWorker('tls-test-suggest')).stop(); },
+  );
+  assert.ok(error instanceof SettingError, String(error));
+  assert.match(error.message, /^the suggest worker could not connect: Temporal at 127\.0\.0\.1:\d+ requires a client certificate .*set TEMPORAL_TLS_CLIENT_CERT_PATH/);
 });
