@@ -71,7 +71,7 @@ if (( purge )); then
     esac
   done
   if (( all )); then
-    rm -rf -- "${DATA_DIR:?}" "${CONFIG_DIR:?}" "${NODES_DIR:?}" "$ENV_FILE" "$AWS_CREDS_FILE" "$MINIO_CREDS_FILE" "$PG_CREDS_FILE"
+    rm -rf -- "${DATA_DIR:?}" "${CONFIG_DIR:?}" "${NODES_DIR:?}" "${CLUSTER_TLS_DIR:?}" "$ENV_FILE" "$AWS_CREDS_FILE" "$MINIO_CREDS_FILE" "$PG_CREDS_FILE"
     log "purged $CLUSTER_DIR (kept bin/, schema/ and logs/)"
   fi
 fi

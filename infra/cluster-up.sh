@@ -4,8 +4,8 @@
 # running and healthy.
 #   network    bridge $CLUSTER_BRIDGE with $CLUSTER_SUBNET.1/24: the servers listen on that address,
 #              so worker nodes in network namespaces (infra/nodes-up.sh) reach them as remote hosts
-#   postgres   PostgreSQL (own data dir and port); databases temporal + temporal_visibility with the
-#              schemas applied by temporal-sql-tool (setup-schema, then update-schema)
+#   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
+#              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
 #   temporal   the Temporal server (temporal-server, all four services in one process) on postgres12
 #              persistence and visibility; namespace default and the sweep search attributes
 #   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
@@ -115,10 +115,21 @@ init_postgres() {
   rm -f -- "$pwfile"
 }
 
-# Only the Temporal server (and the tools here) connect, from the host end of the bridge.
+# Only the Temporal server (and the tools here) connect, from the host end of the bridge, over TLS
+# (hostssl; a data dir of before TLS has its host line turned into one, and a running server reloads).
 ensure_pg_hba() {
-  local line="host all $PG_USER $HOST/32 scram-sha-256"
-  grep -qxF -- "$line" "$PG_DATA/pg_hba.conf" || printf '# cluster-up.sh\n%s\n' "$line" >>"$PG_DATA/pg_hba.conf"
+  local line="hostssl all $PG_USER $HOST/32 scram-sha-256" hba="$PG_DATA/pg_hba.conf" pid
+  sed -i "s|^host all $PG_USER $HOST/32 scram-sha-256\$|$line|" -- "$hba"
+  grep -qxF -- "$line" "$hba" || printf '# cluster-up.sh\n%s\n' "$line" >>"$hba"
+  if pid="$(live_pid postgres)"; then kill -HUP "$pid"; fi
+}
+
+# The server certificate, as PostgreSQL wants its key: owned by its user, mode 600.
+install_pg_certs() {
+  local dir="$CONFIG_DIR/postgres-tls"
+  install -d -o postgres -g postgres -m 700 -- "$dir"
+  install -o postgres -g postgres -m 600 -- "$CLUSTER_TLS_SERVER.key" "$dir/server.key"
+  install -o postgres -g postgres -m 644 -- "$CLUSTER_TLS_SERVER.pem" "$dir/server.pem"
 }
 
 postgres_healthy() {
@@ -145,13 +156,17 @@ start_postgres() {
   # No unix socket (the system cluster owns /var/run/postgresql); TCP on the cluster address only.
   spawn postgres -- setpriv --reuid=postgres --regid=postgres --init-groups -- \
     "$BIN_DIR/postgres" -D "$PG_DATA" -p "$PG_PORT" -c listen_addresses="$HOST" -c unix_socket_directories= \
-    -c max_connections=200 -c logging_collector=off
+    -c max_connections=200 -c logging_collector=off \
+    -c ssl=on -c ssl_cert_file="$CONFIG_DIR/postgres-tls/server.pem" -c ssl_key_file="$CONFIG_DIR/postgres-tls/server.key"
 }
 
-psql_q() { PGPASSWORD="$PG_PASSWORD" "$PG_BIN/psql" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d "$1" -tAq -c "$2"; }
+psql_q() {
+  PGPASSWORD="$PG_PASSWORD" PGSSLMODE=verify-full PGSSLROOTCERT="$CLUSTER_TLS_CA" "$PG_BIN/psql" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d "$1" -tAq -c "$2"
+}
 
 sql_tool() {
   SQL_PASSWORD="$PG_PASSWORD" "$BIN_DIR/temporal-sql-tool" --plugin postgres12 --endpoint "$HOST" --port "$PG_PORT" \
+    --tls --tls-ca-file "$CLUSTER_TLS_CA" \
     --user "$PG_USER" --database "$1" "${@:2}" >>"$LOG_DIR/schema.log" 2>&1 ||
     die "temporal-sql-tool ${*:2} on database $1 failed; see $LOG_DIR/schema.log"
 }
@@ -195,6 +210,7 @@ persistence:
         connectProtocol: tcp
         user: "$PG_USER"
         password: "$PG_PASSWORD"
+        tls: { enabled: true, caFile: "$CLUSTER_TLS_CA", enableHostVerification: true }
         maxConns: 20
         maxIdleConns: 20
         maxConnLifetime: 1h
@@ -358,6 +374,7 @@ if wants network || ! ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -
 fi
 if wants postgres; then
   init_postgres
+  install_pg_certs
   ensure_pg_hba
   ensure_running postgres "$PG_PORT" postgres_healthy start_postgres
   ensure_schema temporal temporal

@@ -112,14 +112,17 @@ async function temporalCli(...args: string[]): Promise<string> {
   return out;
 }
 
-function psql(db: string, sql: string): Promise<string> {
+/** psql against the cluster's PostgreSQL, over TLS with its certificate verified (`sslmode` another to try one). */
+function psqlRun(db: string, sql: string, sslmode = 'verify-full'): Promise<{ code: number | null; out: string }> {
   const password = fs.readFileSync(path.join(CLUSTER_DIR, 'postgres-password'), 'utf8').trim();
   const pgBin = path.dirname(fs.realpathSync(path.join(CLUSTER_DIR, 'bin', 'postgres')));
   const host = stackEnv.TEMPORAL_ADDRESS.split(':')[0];
   const port = process.env.CLUSTER_PG_PORT ?? '5433';
-  return run(path.join(pgBin, 'psql'), ['-h', host, '-p', port, '-U', 'temporal', '-d', db, '-tAq', '-c', sql], { ...process.env, PGPASSWORD: password })
-    .then(({ code, out }) => { assert.equal(code, 0, out); return out.trim(); });
+  const tls = { PGSSLMODE: sslmode, PGSSLROOTCERT: stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH };
+  return run(path.join(pgBin, 'psql'), ['-h', host, '-p', port, '-U', 'temporal', '-d', db, '-tAq', '-c', sql], { ...process.env, PGPASSWORD: password, ...tls });
 }
+
+const psql = (db: string, sql: string) => psqlRun(db, sql).then(({ code, out }) => { assert.equal(code, 0, out); return out.trim(); });
 
 /** Every sweep of this file: the same trials (trial ids are content ids, not per sweep), retrained (reuse off). */
 async function spec(name: string, on = queues, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
@@ -496,7 +499,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
   });
 
-  test('mutual TLS: every node has a certificate of its own from the cluster\'s CA; a client without one, or with another CA\'s, is refused and told which setting to change; MinIO speaks HTTPS only', async () => {
+  test('TLS everywhere: every node has a certificate of its own from the cluster\'s CA; a client without one, or with another CA\'s, is refused and told which setting to change; MinIO speaks HTTPS only, PostgreSQL TLS only', async () => {
     const ca = new X509Certificate(fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH));
     for (const node of NODES) {
       const certificate = new X509Certificate(fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.pem')));
@@ -537,6 +540,14 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     plain.protocol = 'http:';
     assert.equal((await fetch(new URL('/minio/health/live', plain))).status, 400, 'MinIO answers plain HTTP with 400 only');
     assert.equal(new URL(stackEnv.S3_ENDPOINT).protocol, 'https:');
+    // PostgreSQL takes TLS connections only, and the server's are all TLS.
+    const unencrypted = await psqlRun('temporal', 'SELECT 1', 'disable');
+    assert.notEqual(unencrypted.code, 0);
+    assert.match(unencrypted.out, /no pg_hba\.conf entry for host .* no encryption/);
+    const [connections, allTls] = (await psql('temporal', "SELECT count(*), bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'temporal' AND a.pid <> pg_backend_pid()")).split('|');
+    assert.ok(Number(connections) > 0, 'the Temporal server holds connections');
+    assert.equal(allTls, 't', `every one of the Temporal server's ${connections} connections to PostgreSQL is TLS`);
+    figure(`TLS: PostgreSQL refused an unencrypted connection; the server's ${connections} connections to it all TLS; MinIO answered plain HTTP with 400`);
   });
 
   test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {
