@@ -228,6 +228,8 @@ global:
   # present certificates of the cluster's CA. Files reread every 10 min (a reissued certificate).
   tls:
     refreshInterval: 10m
+    # The server logs a warning 30 days, an error 7 days, before one of its certificates expires.
+    expirationChecks: { warningWindow: 720h, errorWindow: 168h, checkInterval: 24h }
     internode:
       server: &server_tls
         certFile: "$CLUSTER_TLS_SERVER.pem"

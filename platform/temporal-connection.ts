@@ -1,5 +1,6 @@
 // Temporal connections from Temporal's own client config (env vars or temporal.toml profile),
 // so the same workers and CLI join a local dev server, a remote cluster or Temporal Cloud.
+import { X509Certificate } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -87,6 +88,13 @@ async function connectOrExplain<T extends { close(): Promise<void> }>(connect: (
 /** What keeps clients of this process's settings out of Temporal where it is TLS (tlsProblem), for a client that cannot say: the Python suggest worker. */
 export function temporalTlsProblem(): Promise<string | undefined> {
   return tlsProblem(connectConfig().connectionOptions);
+}
+
+/** The client certificate this process presents to Temporal (a variable, or the profile's), if any. */
+export function temporalClientCertificate(): X509Certificate | undefined {
+  const { tls } = connectConfig().connectionOptions;
+  const pem = typeof tls === 'object' && tls ? tls.clientCertPair?.crt : undefined;
+  return pem ? new X509Certificate(Buffer.from(pem)) : undefined;
 }
 
 /** Where clients and workers connect, for messages. */

@@ -1,7 +1,9 @@
 // A worker process's metrics for Prometheus, where SWEEP_METRICS_ADDRESS asks for them: the Temporal
 // SDK's own (task slots, polls, schedule-to-start and execution latencies, failures, sticky cache), served
 // by its runtime at http://<address>/metrics, and this product's beside them, made with the runtime's
-// meter so that one endpoint serves both: whether the process reaches S3, and epochs trained.
+// meter so that one endpoint serves both: whether the process reaches S3, epochs trained, and when its
+// client certificate for Temporal expires.
+import type { X509Certificate } from 'node:crypto';
 import { Runtime, TelemetryOptions } from '@temporalio/worker';
 import { MetricsAddress, nodeName } from '../platform/config';
 import { StorageContact } from '../platform/storage-contact';
@@ -33,4 +35,13 @@ export function reportStorageReachable(contact: StorageContact): void {
   const set = (reachable: boolean) => gauge.set(reachable ? 1 : 0);
   set(contact.reachable);
   contact.onChange(set);
+}
+
+/**
+ * `sweep_tls_client_certificate_expiry_seconds`: when the client certificate this process presents to
+ * Temporal expires (Unix time), to alert on well before (an expired one keeps the node out).
+ */
+export function reportClientCertificateExpiry(certificate: X509Certificate): void {
+  Runtime.instance().metricMeter.createGauge('sweep_tls_client_certificate_expiry_seconds', 'int', 's',
+    'when the client certificate this worker process presents to Temporal expires (Unix time)').set(Math.floor(Date.parse(certificate.validTo) / 1000));
 }

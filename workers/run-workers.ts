@@ -12,11 +12,12 @@ import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, metricsAddress, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { startStorageContact } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
-import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalNamespace } from '../platform/temporal-connection';
+import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalClientCertificate, temporalNamespace } from '../platform/temporal-connection';
+import { certificateExpiryLine } from '../lib/certificate-expiry';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { StorageGateInterceptor, runWhileStorageAnswers } from './storage-gate';
-import { metricsEnvOfProcess, metricsTelemetry, reportStorageReachable } from './metrics';
+import { metricsEnvOfProcess, metricsTelemetry, reportClientCertificateExpiry, reportStorageReachable } from './metrics';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -214,6 +215,12 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     const workers = context ? await createParts(parts, context) : [];
     const queues = { cpu: config.cpuQueue, gpu: config.gpuQueue, suggest: config.suggestQueue };
     if (metrics) console.log(`[worker] metrics for Prometheus at http://${metrics.host}:${metrics.port}/metrics (SWEEP_METRICS_ADDRESS)`);
+    const certificate = temporalClientCertificate();
+    if (certificate) {
+      const { line, warn } = certificateExpiryLine(certificate.subject, new Date(certificate.validTo), new Date());
+      (warn ? console.warn : console.log)(`[worker] ${line}`);
+      if (telemetryOptions) reportClientCertificateExpiry(certificate);
+    }
     if (config.deployment) console.log(`[worker] worker versioning: deployment "${config.deployment.deploymentName}", build "${config.deployment.buildId}" (workflows pinned; new sweeps come here once this build is the deployment's current version)`);
     console.log(`[worker] polling ${roles.filter((r) => r !== 'suggest' || suggest).map((r) => `${r} queue "${queues[r]}"`).join(' and ')} at ${temporalAddress()} (namespace ${temporalNamespace()})`);
     const others = roles.includes('gpu') && config.gpuProcesses > 1 ? startGpuProcesses(config.gpuProcesses - 1, process.env, config.gpuProcesses) : undefined;

@@ -506,6 +506,10 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assert.match(certificate.subject, new RegExp(`CN=${node}$`, 'm'), `${node}'s certificate names it`);
       assert.ok(certificate.verify(ca.publicKey), `${node}'s certificate is signed by the cluster's CA`);
       assert.equal(fs.statSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.key')).mode & 0o077, 0, `${node}'s key is readable by its owner alone`);
+      // When it expires, in the node's log and, for alerts, its metrics.
+      const expiry = Math.floor(Date.parse(certificate.validTo) / 1000);
+      assert.match(fs.readFileSync(path.join(CLUSTER_DIR, 'logs', `node-${node}.log`), 'utf8'), new RegExp(`\\[worker\\] the client certificate for Temporal \\(CN=${node}\\) expires at `));
+      assert.match(await nodeMetrics(node), new RegExp(`^sweep_tls_client_certificate_expiry_seconds\\{[^}]*\\} ${expiry}$`, 'm'), `${node}'s metric says when its certificate expires`);
     }
     // `sweep list` as an operator would run it, with the cluster's stack.env less some of its lines (or another CA's certificate).
     const fixtures = path.join(REPO_ROOT, 'test', 'unit', 'fixtures', 'tls');
