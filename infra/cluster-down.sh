@@ -3,8 +3,9 @@
 # <cluster dir>/run: TERM (PostgreSQL: INT, its fast shutdown), then KILL after a timeout. Data is
 # kept unless --purge is given.
 #
-# Usage: infra/cluster-down.sh [nodes|ui|temporal|minio|postgres|network ...] [--purge] [--kill]
+# Usage: infra/cluster-down.sh [nodes|ui|temporal|temporal-<service>|minio|postgres|network ...] [--purge] [--kill]
 #   no component   stop everything: nodes, servers, then remove the bridge
+#   temporal       all four Temporal services; temporal-history (-matching, -frontend, -worker) one of them
 #   --purge        also delete the data of the stopped servers (postgres: both Temporal databases;
 #                  minio: all 4 drives); with no component, the whole cluster dir except bin/
 #   --kill         send KILL at once (a crash, for recovery tests) instead of TERM
@@ -27,7 +28,7 @@ purge=0
 signal=TERM
 for arg in "$@"; do
   case "$arg" in
-    nodes|ui|temporal|minio|postgres|network) components+=("$arg") ;;
+    nodes|ui|temporal|temporal-history|temporal-matching|temporal-frontend|temporal-worker|minio|postgres|network) components+=("$arg") ;;
     --purge) purge=1 ;;
     --kill) signal=KILL ;;
     -h|--help) usage; exit 0 ;;
@@ -49,7 +50,11 @@ flock -w 300 9 || die "timed out waiting for another cluster-up/cluster-down (lo
 for c in "${components[@]}"; do
   case "$c" in
     ui) stop temporal-ui-server ;;
-    temporal) stop temporal-server ;;
+    temporal)
+      for ((i = ${#TEMPORAL_SERVICES[@]} - 1; i >= 0; i--)); do stop "temporal-${TEMPORAL_SERVICES[i]}"; done
+      # The single process cluster-up.sh started before 2026-12-05.
+      if [[ -f "$RUN_DIR/temporal-server.pid" ]]; then stop temporal-server; fi ;;
+    temporal-*) stop "$c" ;;
     minio) stop minio ;;
     postgres) stop postgres "$( [[ $signal == KILL ]] && echo KILL || echo INT)" ;;
     network)

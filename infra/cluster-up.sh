@@ -6,8 +6,10 @@
 #              so worker nodes in network namespaces (infra/nodes-up.sh) reach them as remote hosts
 #   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
 #              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
-#   temporal   the Temporal server (temporal-server, all four services in one process) on postgres12
-#              persistence and visibility; namespace default and the sweep search attributes
+#   temporal   the Temporal server's four services, each a process of its own (temporal-history,
+#              -matching, -frontend, -worker: one restarts while the others serve, as in a rolling
+#              upgrade), on postgres12 persistence and visibility; namespace default and the sweep
+#              search attributes
 #   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
 #   tls        (always) a private CA and certificates in <cluster dir>/tls: Temporal requires a client
 #              certificate of that CA (mutual TLS, nodes and services alike); MinIO serves HTTPS
@@ -35,7 +37,7 @@ source "$SCRIPT_DIR/cluster-common.sh"
 
 log() { printf '[cluster-up] %s\n' "$*"; }
 die() { printf '[cluster-up] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 START_TIMEOUT="${STACK_START_TIMEOUT:-180}"
 PURGE_HINT="infra/cluster-down.sh --purge && infra/cluster-up.sh"
@@ -283,15 +285,32 @@ limit.maxIDLength:
 EOF
 }
 
-temporal_up() {
-  "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
+# ensure_running's check and start for the service in $service: the frontend is up when it answers
+# a health check (it needs history and matching, started before it), the others when they listen.
+service_up() {
+  if [[ "$service" == frontend ]]; then
+    "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
+  else
+    port_in_use "$(temporal_service_port "$service")"
+  fi
 }
 
-start_temporal() {
+start_service() {
+  log "temporal: starting its $service service on $HOST:$(temporal_service_port "$service") ..."
+  # argv[0] is bin/temporal-<service> (a link to the server), so live_pid and ps tell the services apart.
+  ln -sfn -- temporal-server "$BIN_DIR/temporal-$service"
+  spawn "temporal-$service" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
+    "$BIN_DIR/temporal-$service" --config-file "$CONFIG_DIR/temporal.yaml" --allow-no-auth start --service "$service"
+}
+
+start_temporal_services() {
+  if live_pid temporal-server >/dev/null; then
+    die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as four: infra/cluster-down.sh temporal && infra/cluster-up.sh"
+  fi
   write_temporal_config
-  log "temporal: starting temporal-server on $TEMPORAL_ADDRESS (postgres12 persistence and visibility) ..."
-  spawn temporal-server TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
-    "$BIN_DIR/temporal-server" --config-file "$CONFIG_DIR/temporal.yaml" --allow-no-auth start
+  for service in "${TEMPORAL_SERVICES[@]}"; do
+    ensure_running "temporal-$service" "$(temporal_service_port "$service")" service_up start_service
+  done
 }
 
 ensure_namespace() {
@@ -299,11 +318,11 @@ ensure_namespace() {
       --namespace "$TEMPORAL_NAMESPACE" --command-timeout 5s >/dev/null 2>&1; then
     "$TEMPORAL" operator namespace create "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
       --namespace "$TEMPORAL_NAMESPACE" --retention 72h --command-timeout 10s >/dev/null ||
-      die "temporal: could not create namespace $TEMPORAL_NAMESPACE; see $LOG_DIR/temporal-server.log"
+      die "temporal: could not create namespace $TEMPORAL_NAMESPACE; see $LOG_DIR/temporal-frontend.log"
     log "temporal: registered namespace $TEMPORAL_NAMESPACE"
   fi
   # The frontend's namespace cache refreshes every 2 s; wait until it serves the new namespace.
-  wait_healthy temporal-server namespace_served
+  wait_healthy temporal-frontend namespace_served
 }
 
 namespace_served() {
@@ -384,7 +403,7 @@ if wants postgres; then
 fi
 if wants temporal; then
   postgres_healthy || die "postgres is not running on $HOST:$PG_PORT; run infra/cluster-up.sh postgres first"
-  ensure_running temporal-server "$TEMPORAL_PORT" temporal_up start_temporal
+  start_temporal_services
   ensure_namespace
   ensure_search_attributes
   if [[ -n "$TEMPORAL_UI_PORT" ]]; then
@@ -399,7 +418,7 @@ fi
 
 cat <<EOF
 [cluster-up] ready:
-  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; temporal-server on PostgreSQL $HOST:$PG_PORT)
+  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; services ${TEMPORAL_SERVICES[*]} on PostgreSQL $HOST:$PG_PORT)
   Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$HOST:$TEMPORAL_UI_PORT" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
   Env file   $ENV_FILE   (SWEEP_STACK_ENV=$(printf %q "$ENV_FILE"))

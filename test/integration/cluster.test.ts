@@ -8,7 +8,8 @@
 // the loss of a whole GPU node (kill -9 of its processes, its cache deleted), a GPU node hung
 // (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
 // tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
-// loss of a MinIO drive, each mid-sweep; after a node fault the leaderboard equals the uninterrupted
+// loss of a MinIO drive, each mid-sweep, and a rolling restart of the server's four services (each a
+// process of its own); after a node fault the leaderboard equals the uninterrupted
 // run's bit for bit. The same spec then runs on a Temporal dev server (a private
 // stack) for comparison. Prints the figures docs/deploy.md reports (lines starting "[figure]").
 //
@@ -56,6 +57,8 @@ const MANY_GRID = { hidden_units: [8, 16, 24, 32], dropout: [0.2, 0.3, 0.4, 0.5]
 /** Short, so a lost or hung node's trial is retried elsewhere soon; long enough for heartbeats from loaded cores. */
 const HEARTBEAT_TIMEOUT_S = 10;
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+/** The Temporal server's services, each a process of the cluster's (infra/cluster-common.sh TEMPORAL_SERVICES, in start order). */
+const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'];
 
 let client: Client;
 let s3: S3Client;
@@ -403,7 +406,8 @@ let reference: SweepOutcome;
 /** Where a trial ran and where it resumed from may differ between runs; nothing else may. */
 const withoutPlacement = ({ node: _n, resumedFromEpoch: _r, ...rest }: TrialSummary) => rest;
 
-function assertSameAsReference(run: SweepOutcome, what: string): void {
+function assertSameAsReference(run: SweepOutcome, what: string, uninterrupted = reference): void {
+  const reference = uninterrupted;
   assert.ok(reference, 'the uninterrupted reference sweep ran first');
   assert.deepEqual(run.board.ranked.map(withoutPlacement), reference.board.ranked.map(withoutPlacement), `${what}: the leaderboard (order, metrics, test scores) equals the uninterrupted run's`);
   for (const [trialId, expected] of reference.trials) {
@@ -452,7 +456,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assert.equal(process.getuid?.(), 0, 'the cluster test needs root (bridge, network namespaces, PostgreSQL as the postgres user)');
     await tinyFlowerDataset();
     const upMs = await infra('cluster-up.sh');
-    figure(`cluster-up.sh (PostgreSQL + schemas, temporal-server, MinIO 4 drives; already-running parts kept): ${seconds(upMs)}`);
+    figure(`cluster-up.sh (PostgreSQL + schemas, the Temporal server's 4 services, MinIO 4 drives; already-running parts kept): ${seconds(upMs)}`);
     stackEnv = readEnvFile(path.join(CLUSTER_DIR, 'stack.env'));
     // As the operator: the cluster's CA, the operator's client certificate (infra/cluster-up.sh writes both into stack.env).
     const connection = await Connection.connect({
@@ -490,6 +494,10 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const system = await client.connection.workflowService.getSystemInfo({});
     assert.equal(system.serverVersion, '1.32.2');
     figure(`server: ${info.clusterName} ${system.serverVersion}, persistence ${info.persistenceStore}, visibility ${info.visibilityStore}`);
+    // Its four services are processes of their own (infra/cluster-up.sh), so each can restart alone.
+    const pids = TEMPORAL_SERVICES.map((service) => Number(fs.readFileSync(path.join(CLUSTER_DIR, 'run', `temporal-${service}.pid`), 'utf8')));
+    for (const [i, pid] of pids.entries()) assert.doesNotThrow(() => process.kill(pid, 0), `the ${TEMPORAL_SERVICES[i]} service runs (pid ${pid})`);
+    assert.equal(new Set(pids).size, TEMPORAL_SERVICES.length, 'each service in a process of its own');
     // Each node is alone in its namespace: its only non-loopback address is its own on the bridge.
     for (const node of NODES) {
       const { out } = await run('ip', ['-n', `swc-${node}`, '-4', '-o', 'addr', 'show']);
@@ -753,7 +761,32 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
   });
 
-  test('kill -9 of the Temporal server mid-sweep, restarted: the sweep completes', async () => {
+  test('a rolling restart of the Temporal server mid-sweep (each service stopped and started again while the others serve): the sweep completes, identical to the uninterrupted run', async () => {
+    // Trials long enough (200 epochs) that the sweep outlasts the roll; run once uninterrupted first.
+    const long = { grid: { hidden_units: [16, 32], dropout: [0.3, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [200] } };
+    const referenceBegan = Date.now();
+    const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-rolling-reference', cluster, long), 'the uninterrupted long sweep'));
+    const uninterruptedMs = Date.now() - referenceBegan;
+    const began = Date.now();
+    const sweep = await startSweep('cluster-rolling-restart', cluster, long);
+    await trainingNow(sweep);
+    const restarts: string[] = [];
+    for (const service of TEMPORAL_SERVICES) {
+      const stoppedAt = Date.now();
+      await infra('cluster-down.sh', `temporal-${service}`);
+      await infra('cluster-up.sh', 'temporal', '--no-setup');
+      restarts.push(`${service} ${seconds(Date.now() - stoppedAt)}`);
+    }
+    const rolledAt = Date.now();
+    const doneWhenRolled = await trialsDone(sweep);
+    assert.ok(doneWhenRolled < TRIALS, `the roll ended while trials still trained (${doneWhenRolled}/${TRIALS} done)`);
+    const run = await outcome(cluster, await assertCompleted(sweep, 'after a rolling restart'));
+    assertSameAsReference(run, 'after a rolling restart', uninterrupted);
+    figure(`rolling restart of the Temporal services mid-sweep (TERM, then cluster-up.sh; each until it serves again): ${restarts.join(', ')}; ` +
+      `${doneWhenRolled}/${TRIALS} trials (200 epochs) done when the last was back; sweep ${seconds(Date.now() - began)} (uninterrupted: ${seconds(uninterruptedMs)}), ${seconds(Date.now() - rolledAt)} after the roll; identical to its uninterrupted run`);
+  });
+
+  test('kill -9 of the Temporal server (all four services) mid-sweep, restarted: the sweep completes', async () => {
     const began = Date.now();
     const sweep = await startSweep('cluster-temporal-kill');
     await trainingNow(sweep);
@@ -765,7 +798,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const answering = Date.now() - killedAt;
     const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
     await assertCompleted(sweep, 'after a Temporal server kill -9');
-    figure(`temporal-server kill -9 mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s: serving again ${seconds(answering)} after the kill; ` +
+    figure(`Temporal server kill -9 (all four services) mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s: serving again ${seconds(answering)} after the kill; ` +
       `next trial completed ${seconds(progressed - killedAt)} after the kill; sweep ${seconds(Date.now() - began)}`);
   });
 
