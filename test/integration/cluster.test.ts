@@ -5,7 +5,8 @@
 // CA's, is refused and told which setting to change. A sweep completes on 3 GPU nodes and 1 CPU
 // node; a sweep of 32 short trials trains on every GPU node; a redeploy (nodes of build B made current
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
-// the loss of a whole GPU node (kill -9 of its processes, its cache deleted), a GPU node hung
+// the loss of a whole GPU node (kill -9 of its processes, its cache deleted), of the CPU node (the
+// workflows' worker), a GPU node hung
 // (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
 // tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
 // loss of a MinIO drive, each mid-sweep, and a rolling restart of the server's four services (each a
@@ -677,6 +678,24 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     // A replacement machine joins under the same name, with an empty cache.
     const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`cluster: replacement ${loss.lost.node} (empty cache) polling ${seconds(replacedMs)} after nodes-up.sh`);
+  });
+
+  test('the CPU node (the workflows\' worker, with the suggest worker) lost mid-sweep (kill -9 of every process), a replacement started 5 s later: the sweep resumes from its history; the leaderboard is identical', async () => {
+    const node = `${PREFIX}cpu1`;
+    const began = Date.now();
+    const sweep = await startSweep('cluster-cpu-node-loss');
+    await trainingNow(sweep);
+    const killedAt = Date.now();
+    const killed = await signalNode(node, 'SIGKILL');
+    await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+    // No workflow worker at all for a while: the GPU nodes train on, the sweep's and trials' workflow tasks wait.
+    await sleep(5000);
+    const replacedAt = Date.now();
+    const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
+    const run = await outcome(cluster, await assertCompleted(sweep, 'after the CPU node was lost'));
+    assertSameAsReference(run, 'after the CPU node was lost');
+    figure(`cluster: CPU node ${node} lost (kill -9 of its ${killed} process(es)) while trials trained; replacement started ${seconds(replacedAt - killedAt)} after the kill, ` +
+      `polling ${seconds(replacedMs)} later; sweep ${seconds(Date.now() - began)}, done ${seconds(Date.now() - replacedAt)} after the replacement started; identical to the uninterrupted run`);
   });
 
   test('a GPU node hung (SIGSTOP) past the heartbeat timeout, then woken: its trial resumes on another node, the stale attempt writes nothing; the leaderboard is identical', async () => {
