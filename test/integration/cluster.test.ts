@@ -5,7 +5,8 @@
 // CA's, is refused and told which setting to change. A sweep completes on 3 GPU nodes and 1 CPU
 // node; a sweep of 32 short trials trains on every GPU node; a redeploy (nodes of build B made current
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
-// the loss of a whole GPU node (kill -9 of its processes, its cache deleted), of the CPU node (the
+// the loss of a whole GPU node (kill -9 of its processes, its cache deleted) while it trains and while
+// it extracts features (the shards equal an uninterrupted extraction's), of the CPU node (the
 // workflows' worker), a GPU node hung
 // (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
 // tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
@@ -19,13 +20,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
@@ -696,6 +699,52 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assertSameAsReference(run, 'after the CPU node was lost');
     figure(`cluster: CPU node ${node} lost (kill -9 of its ${killed} process(es)) while trials trained; replacement started ${seconds(replacedAt - killedAt)} after the kill, ` +
       `polling ${seconds(replacedMs)} later; sweep ${seconds(Date.now() - began)}, done ${seconds(Date.now() - replacedAt)} after the replacement started; identical to the uninterrupted run`);
+  });
+
+  test('a GPU node lost during feature extraction (stopped, then kill -9, its cache deleted): the step is retried on another node; the feature shards equal an uninterrupted extraction\'s byte for byte, and the leaderboard its sweep\'s', async () => {
+    // A data set of its own (a new seed each run), so that its features are extracted here, not found.
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-extraction-'));
+    try {
+      await generateFlowerDataset({ outDir: data, scale: 0.25, width: 80, height: 60, seed: Date.now() % 1_000_000 });
+      const overrides = { data: { source: data, classes: ['daisy', 'rose', 'sunflower', 'tulip'] }, balance: { perClass: 150 } };
+      // Uninterrupted: the shards it writes are the reference; then they go, so the next sweep extracts again.
+      const before = await listObjects('features/');
+      const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-extraction-reference', cluster, overrides), 'the uninterrupted extraction\'s sweep'));
+      const shardKeys = [...(await listObjects('features/')).keys()].filter((key) => !before.has(key));
+      assert.ok(shardKeys.length >= 4, `the sweep extracted its features (${shardKeys.length} shards)`);
+      const expected = new Map(await Promise.all(shardKeys.map(async (key) => [key, await getBytes(cluster, key)] as const)));
+      for (const key of shardKeys) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+      const began = Date.now();
+      const sweep = await startSweep('cluster-extraction-loss', cluster, overrides);
+      // Stopped first, so that the step it runs cannot finish before the kill lands.
+      const extracting = await waitFor('a GPU node extracting features', async () => {
+        for (const activity of (await sweep.describe()).raw.pendingActivities ?? []) {
+          const node = activity.activityType?.name === 'extractFeatures' && activity.state === STARTED ? clusterNodeOf(activity.lastWorkerIdentity ?? '') : undefined;
+          if (node) return { node, activityId: activity.activityId! };
+        }
+        return undefined;
+      }, 120_000, 100);
+      await signalNode(extracting.node, 'SIGSTOP');
+      const stillRunning = (await sweep.describe()).raw.pendingActivities?.some((a) => a.activityId === extracting.activityId && a.state === STARTED);
+      assert.ok(stillRunning, `the step on ${extracting.node} had not finished when its node stopped`);
+      const killedAt = Date.now();
+      await signalNode(extracting.node, 'SIGKILL');
+      fs.rmSync(path.join(CLUSTER_DIR, 'nodes', extracting.node, 'cache'), { recursive: true, force: true });
+      await waitFor(`${extracting.node}'s processes to be gone`, async () => (await nodePids(extracting.node)).length === 0, 30_000);
+      const run = await outcome(cluster, await assertCompleted(sweep, 'after a node was lost during extraction'));
+      const finishedAt = Date.now();
+      for (const [key, bytes] of expected) assert.ok((await getBytes(cluster, key)).equals(bytes), `${key} equals the uninterrupted extraction's`);
+      assertSameAsReference(run, 'after a node was lost during extraction', uninterrupted);
+      const retried = (await sweep.fetchHistory()).events?.some((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
+      assert.ok(retried, 'a step was retried (its first attempt lost with the node)');
+      const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
+      figure(`cluster: GPU node ${extracting.node} lost during feature extraction (${shardKeys.length} shards, stopped then kill -9, cache deleted): sweep completed ` +
+        `${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all); every shard equal to the uninterrupted extraction's byte for byte, ` +
+        `leaderboard identical; replacement polling ${seconds(replacedMs)} after nodes-up.sh`);
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
   });
 
   test('a GPU node hung (SIGSTOP) past the heartbeat timeout, then woken: its trial resumes on another node, the stale attempt writes nothing; the leaderboard is identical', async () => {
