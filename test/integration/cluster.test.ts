@@ -7,7 +7,7 @@
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
 // the loss of a whole GPU node (kill -9 of its processes, its cache deleted) while it trains and while
 // it extracts features (the shards equal an uninterrupted extraction's), of the CPU node (the
-// workflows' worker), a GPU node hung
+// workflows' worker) while trials train and while it ingests the data, a GPU node hung
 // (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
 // tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
 // loss of a MinIO drive, each mid-sweep, and a rolling restart of the server's four services (each a
@@ -742,6 +742,39 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       figure(`cluster: GPU node ${extracting.node} lost during feature extraction (${shardKeys.length} shards, stopped then kill -9, cache deleted): sweep completed ` +
         `${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all); every shard equal to the uninterrupted extraction's byte for byte, ` +
         `leaderboard identical; replacement polling ${seconds(replacedMs)} after nodes-up.sh`);
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  test('the CPU node lost while it ingests the data (stopped, then kill -9), a replacement started: the ingestion is retried there; the leaderboard equals an uninterrupted sweep\'s on the same data', async () => {
+    const node = `${PREFIX}cpu1`;
+    // A data set of its own (a new seed each run), so that it is ingested for the first time here.
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-ingestion-'));
+    try {
+      await generateFlowerDataset({ outDir: data, scale: 0.25, width: 80, height: 60, seed: Date.now() % 1_000_000 });
+      const overrides = { data: { source: data, classes: ['daisy', 'rose', 'sunflower', 'tulip'] }, balance: { perClass: 150 } };
+      const began = Date.now();
+      const sweep = await startSweep('cluster-ingestion-loss', cluster, overrides);
+      // Stopped first, so that the ingestion cannot finish before the kill lands.
+      const ingestion = await waitFor('the CPU node ingesting', async () =>
+        (await sweep.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'ingestDataset' && a.state === STARTED), 120_000, 100);
+      await signalNode(node, 'SIGSTOP');
+      const stillRunning = (await sweep.describe()).raw.pendingActivities?.some((a) => a.activityId === ingestion.activityId && a.state === STARTED);
+      assert.ok(stillRunning, 'the ingestion had not finished when its node stopped');
+      const killedAt = Date.now();
+      await signalNode(node, 'SIGKILL');
+      await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+      const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
+      const faulted = await outcome(cluster, await assertCompleted(sweep, 'after the CPU node was lost during ingestion'));
+      const finishedAt = Date.now();
+      const retried = (await sweep.fetchHistory()).events?.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) > 1);
+      assert.ok(retried, 'the ingestion was retried (its first attempt lost with the node)');
+      // The same sweep again, uninterrupted (the data now stored): the same trials, the same results.
+      const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-ingestion-reference', cluster, overrides), 'the uninterrupted sweep'));
+      assertSameAsReference(faulted, 'after the CPU node was lost during ingestion', uninterrupted);
+      figure(`cluster: CPU node ${node} lost during ingestion (stopped then kill -9; replacement polling ${seconds(replacedMs)} after nodes-up.sh): sweep completed ` +
+        `${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all; the ingestion's heartbeat timeout is 20 s); leaderboard identical to an uninterrupted sweep's on the same data`);
     } finally {
       fs.rmSync(data, { recursive: true, force: true });
     }
