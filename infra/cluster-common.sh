@@ -49,14 +49,16 @@ TEMPORAL="$BIN_DIR/temporal"
 TCTL_CONNECTION=(--disable-config-file --disable-config-env
   --tls-ca-path "$CLUSTER_TLS_CA" --tls-cert-path "$CLUSTER_TLS_OPERATOR.pem" --tls-key-path "$CLUSTER_TLS_OPERATOR.key" --tls-server-name "$CLUSTER_TLS_SERVER_NAME")
 TEMPORAL_ADDRESS="$HOST:$TEMPORAL_PORT"
-# The server's services, each a process temporal-<service>, in the order they start (the frontend's
-# health check needs history and matching; the worker service is a client of the frontend).
-TEMPORAL_SERVICES=(history matching frontend worker)
-# temporal_service_port <service>: its gRPC port (the config's; membership ports are +100).
-temporal_service_port() {
+# The server's processes, temporal-<name>, in the order they start (the frontend's health check needs
+# history and matching; the worker service is a client of the frontend): one per service, and a
+# second history host (history-b), so that the history shards have two owners to move between.
+TEMPORAL_PROCESSES=(history history-b matching frontend worker)
+# temporal_process_port <name>: its gRPC port (the config's; membership ports are +100).
+temporal_process_port() {
   case "$1" in
     frontend) echo "$TEMPORAL_PORT" ;;
     history) echo $((TEMPORAL_PORT + 1)) ;;
+    history-b) echo $((TEMPORAL_PORT + 21)) ;;
     matching) echo $((TEMPORAL_PORT + 2)) ;;
     worker) echo $((TEMPORAL_PORT + 6)) ;;
   esac

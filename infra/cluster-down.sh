@@ -5,7 +5,8 @@
 #
 # Usage: infra/cluster-down.sh [nodes|ui|temporal|temporal-<service>|minio|postgres|network ...] [--purge] [--kill]
 #   no component   stop everything: nodes, servers, then remove the bridge
-#   temporal       all four Temporal services; temporal-history (-matching, -frontend, -worker) one of them
+#   temporal       all the Temporal server's processes; temporal-history (-history-b, -matching,
+#                  -frontend, -worker) one of them
 #   --purge        also delete the data of the stopped servers (postgres: both Temporal databases;
 #                  minio: all 4 drives); with no component, the whole cluster dir except bin/
 #   --kill         send KILL at once (a crash, for recovery tests) instead of TERM
@@ -21,14 +22,14 @@ STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-20}"
 
 log() { printf '[cluster-down] %s\n' "$*"; }
 die() { printf '[cluster-down] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 components=()
 purge=0
 signal=TERM
 for arg in "$@"; do
   case "$arg" in
-    nodes|ui|temporal|temporal-history|temporal-matching|temporal-frontend|temporal-worker|minio|postgres|network) components+=("$arg") ;;
+    nodes|ui|temporal|temporal-history|temporal-history-b|temporal-matching|temporal-frontend|temporal-worker|minio|postgres|network) components+=("$arg") ;;
     --purge) purge=1 ;;
     --kill) signal=KILL ;;
     -h|--help) usage; exit 0 ;;
@@ -51,7 +52,7 @@ for c in "${components[@]}"; do
   case "$c" in
     ui) stop temporal-ui-server ;;
     temporal)
-      for ((i = ${#TEMPORAL_SERVICES[@]} - 1; i >= 0; i--)); do stop "temporal-${TEMPORAL_SERVICES[i]}"; done
+      for ((i = ${#TEMPORAL_PROCESSES[@]} - 1; i >= 0; i--)); do stop "temporal-${TEMPORAL_PROCESSES[i]}"; done
       # The single process cluster-up.sh started before 2026-12-05.
       if [[ -f "$RUN_DIR/temporal-server.pid" ]]; then stop temporal-server; fi ;;
     temporal-*) stop "$c" ;;

@@ -6,10 +6,10 @@
 #              so worker nodes in network namespaces (infra/nodes-up.sh) reach them as remote hosts
 #   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
 #              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
-#   temporal   the Temporal server's four services, each a process of its own (temporal-history,
-#              -matching, -frontend, -worker: one restarts while the others serve, as in a rolling
-#              upgrade), on postgres12 persistence and visibility; namespace default and the sweep
-#              search attributes
+#   temporal   the Temporal server's four services, each a process of its own, history two
+#              (temporal-history, -history-b, -matching, -frontend, -worker: one restarts while the
+#              others serve, as in a rolling upgrade; a history host's shards move to the other), on
+#              postgres12 persistence and visibility; namespace default and the sweep search attributes
 #   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
 #   tls        (always) a private CA and certificates in <cluster dir>/tls: Temporal requires a client
 #              certificate of that CA (mutual TLS, nodes and services alike); MinIO serves HTTPS
@@ -19,8 +19,8 @@
 #   --no-setup     skip infra/setup-cluster.sh (tools must already be installed)
 #
 # Environment: CLUSTER_SUBNET (10.203.0: host address .1), CLUSTER_BRIDGE (swc0),
-#   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333; the internal ports are +1, +2, +6 and
-#   +100..+106), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
+#   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333; the internal ports are +1, +2, +6, +21 and
+#   +100..+106, +121), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
 #   CLUSTER_UI_PORT (8333, used only if temporal-ui-server is installed), S3_BUCKET
 #   (sweep-artifacts), STACK_START_TIMEOUT (seconds, 180).
 #
@@ -275,6 +275,9 @@ dynamicConfigClient:
   pollInterval: 10s
 EOF
     mv -f -- "$CONFIG_DIR/temporal.yaml.tmp" "$CONFIG_DIR/temporal.yaml"
+    # The second history host: the same, with its own ports.
+    sed "s|^    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)),|    rpc: { grpcPort: $((p + 21)), membershipPort: $((p + 121)),|" \
+      "$CONFIG_DIR/temporal.yaml" >"$CONFIG_DIR/temporal-history-b.yaml"
   )
   cat >"$CONFIG_DIR/dynamicconfig.yaml" <<EOF
 # Written by infra/cluster-up.sh. No calls home: this machine must only talk to itself.
@@ -285,31 +288,33 @@ limit.maxIDLength:
 EOF
 }
 
-# ensure_running's check and start for the service in $service: the frontend is up when it answers
-# a health check (it needs history and matching, started before it), the others when they listen.
-service_up() {
-  if [[ "$service" == frontend ]]; then
+# ensure_running's check and start for the server process in $instance: the frontend is up when it
+# answers a health check (it needs history and matching, started before it), the others when they listen.
+instance_up() {
+  if [[ "$instance" == frontend ]]; then
     "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
   else
-    port_in_use "$(temporal_service_port "$service")"
+    port_in_use "$(temporal_process_port "$instance")"
   fi
 }
 
-start_service() {
-  log "temporal: starting its $service service on $HOST:$(temporal_service_port "$service") ..."
-  # argv[0] is bin/temporal-<service> (a link to the server), so live_pid and ps tell the services apart.
-  ln -sfn -- temporal-server "$BIN_DIR/temporal-$service"
-  spawn "temporal-$service" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
-    "$BIN_DIR/temporal-$service" --config-file "$CONFIG_DIR/temporal.yaml" --allow-no-auth start --service "$service"
+start_instance() {
+  local service="${instance%-b}" config="$CONFIG_DIR/temporal.yaml"
+  [[ "$instance" == history-b ]] && config="$CONFIG_DIR/temporal-history-b.yaml"
+  log "temporal: starting $instance ($service service) on $HOST:$(temporal_process_port "$instance") ..."
+  # argv[0] is bin/temporal-<name> (a link to the server), so live_pid and ps tell the processes apart.
+  ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
+  spawn "temporal-$instance" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
+    "$BIN_DIR/temporal-$instance" --config-file "$config" --allow-no-auth start --service "$service"
 }
 
-start_temporal_services() {
+start_temporal_processes() {
   if live_pid temporal-server >/dev/null; then
-    die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as four: infra/cluster-down.sh temporal && infra/cluster-up.sh"
+    die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as processes of their own: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   fi
   write_temporal_config
-  for service in "${TEMPORAL_SERVICES[@]}"; do
-    ensure_running "temporal-$service" "$(temporal_service_port "$service")" service_up start_service
+  for instance in "${TEMPORAL_PROCESSES[@]}"; do
+    ensure_running "temporal-$instance" "$(temporal_process_port "$instance")" instance_up start_instance
   done
 }
 
@@ -403,7 +408,7 @@ if wants postgres; then
 fi
 if wants temporal; then
   postgres_healthy || die "postgres is not running on $HOST:$PG_PORT; run infra/cluster-up.sh postgres first"
-  start_temporal_services
+  start_temporal_processes
   ensure_namespace
   ensure_search_attributes
   if [[ -n "$TEMPORAL_UI_PORT" ]]; then
@@ -418,7 +423,7 @@ fi
 
 cat <<EOF
 [cluster-up] ready:
-  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; services ${TEMPORAL_SERVICES[*]} on PostgreSQL $HOST:$PG_PORT)
+  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; processes ${TEMPORAL_PROCESSES[*]} on PostgreSQL $HOST:$PG_PORT)
   Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$HOST:$TEMPORAL_UI_PORT" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
   Env file   $ENV_FILE   (SWEEP_STACK_ENV=$(printf %q "$ENV_FILE"))

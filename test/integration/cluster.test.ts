@@ -10,8 +10,8 @@
 // workflows' worker) while trials train and while it ingests the data, a GPU node hung
 // (SIGSTOP) past the heartbeat timeout, a GPU node cut off from MinIO by its network (it stops taking
 // tasks, and takes them again once the route is back), kill -9 of the Temporal server, kill -9 of PostgreSQL and the
-// loss of a MinIO drive, each mid-sweep, and a rolling restart of the server's four services (each a
-// process of its own); after a node fault the leaderboard equals the uninterrupted
+// loss of a MinIO drive, each mid-sweep, a rolling restart of the server's processes (a process per
+// service, history two), and one history host lost for good, its shards taken by the other; after a node fault the leaderboard equals the uninterrupted
 // run's bit for bit. The same spec then runs on a Temporal dev server (a private
 // stack) for comparison. Prints the figures docs/deploy.md reports (lines starting "[figure]").
 //
@@ -61,8 +61,8 @@ const MANY_GRID = { hidden_units: [8, 16, 24, 32], dropout: [0.2, 0.3, 0.4, 0.5]
 /** Short, so a lost or hung node's trial is retried elsewhere soon; long enough for heartbeats from loaded cores. */
 const HEARTBEAT_TIMEOUT_S = 10;
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-/** The Temporal server's services, each a process of the cluster's (infra/cluster-common.sh TEMPORAL_SERVICES, in start order). */
-const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'];
+/** The Temporal server's processes (infra/cluster-common.sh TEMPORAL_PROCESSES, in start order): each service, history twice. */
+const TEMPORAL_PROCESSES = ['history', 'history-b', 'matching', 'frontend', 'worker'];
 
 let client: Client;
 let s3: S3Client;
@@ -130,6 +130,14 @@ function psqlRun(db: string, sql: string, sslmode = 'verify-full'): Promise<{ co
 }
 
 const psql = (db: string, sql: string) => psqlRun(db, sql).then(({ code, out }) => { assert.equal(code, 0, out); return out.trim(); });
+
+/** Each history shard's owner (its history host's address), from the shards table (the owner is a string in the row's blob). */
+async function shardOwners(): Promise<Map<number, string>> {
+  const host = stackEnv.TEMPORAL_ADDRESS.split(':')[0].replace(/\./g, '\\.');
+  const rows = await psql('temporal', `SELECT shard_id, substring(encode(data, 'escape') from '${host}:\\d+') FROM shards ORDER BY shard_id`);
+  return new Map(rows.split('\n').map((row) => row.split('|')).map(([shard, owner]) => [Number(shard), owner]));
+}
+const describeOwners = (owners: Map<number, string>) => [...new Set(owners.values())].map((o) => `${o} x${[...owners.values()].filter((x) => x === o).length}`).join(', ');
 
 /** Every sweep of this file: the same trials (trial ids are content ids, not per sweep), retrained (reuse off). */
 async function spec(name: string, on = queues, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
@@ -498,10 +506,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const system = await client.connection.workflowService.getSystemInfo({});
     assert.equal(system.serverVersion, '1.32.2');
     figure(`server: ${info.clusterName} ${system.serverVersion}, persistence ${info.persistenceStore}, visibility ${info.visibilityStore}`);
-    // Its four services are processes of their own (infra/cluster-up.sh), so each can restart alone.
-    const pids = TEMPORAL_SERVICES.map((service) => Number(fs.readFileSync(path.join(CLUSTER_DIR, 'run', `temporal-${service}.pid`), 'utf8')));
-    for (const [i, pid] of pids.entries()) assert.doesNotThrow(() => process.kill(pid, 0), `the ${TEMPORAL_SERVICES[i]} service runs (pid ${pid})`);
-    assert.equal(new Set(pids).size, TEMPORAL_SERVICES.length, 'each service in a process of its own');
+    // Its services are processes of their own (infra/cluster-up.sh), so each can restart alone; the
+    // history shards are owned by both history hosts.
+    const pids = TEMPORAL_PROCESSES.map((name) => Number(fs.readFileSync(path.join(CLUSTER_DIR, 'run', `temporal-${name}.pid`), 'utf8')));
+    for (const [i, pid] of pids.entries()) assert.doesNotThrow(() => process.kill(pid, 0), `temporal-${TEMPORAL_PROCESSES[i]} runs (pid ${pid})`);
+    assert.equal(new Set(pids).size, TEMPORAL_PROCESSES.length, 'each in a process of its own');
+    const owners = await waitFor('both history hosts to own shards', async () => { const o = await shardOwners(); return new Set(o.values()).size === 2 && o; }, 60_000, 1000);
+    figure(`server: ${TEMPORAL_PROCESSES.length} processes; history shards by owner: ${describeOwners(owners)}`);
     // Each node is alone in its namespace: its only non-loopback address is its own on the bridge.
     for (const node of NODES) {
       const { out } = await run('ip', ['-n', `swc-${node}`, '-4', '-o', 'addr', 'show']);
@@ -862,6 +873,30 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     }
   });
 
+  test('one of the two history hosts killed (kill -9) mid-sweep and left down: the other takes its shards and the sweep completes, identical to the uninterrupted run; restarted, it takes shards again', async () => {
+    const before = await shardOwners();
+    const counts = new Map<string, number>();
+    for (const owner of before.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    // The host that owns the most shards goes.
+    const [busiest] = [...counts].sort((a, b) => b[1] - a[1])[0];
+    const victim = busiest.endsWith(`:${Number(stackEnv.TEMPORAL_ADDRESS.split(':')[1]) + 21}`) ? 'history-b' : 'history';
+    const began = Date.now();
+    const sweep = await startSweep('cluster-history-loss');
+    await trainingNow(sweep);
+    const killedAt = Date.now();
+    await infra('cluster-down.sh', `temporal-${victim}`, '--kill');
+    const run = await outcome(cluster, await assertCompleted(sweep, 'after a history host was lost'));
+    const finishedAt = Date.now();
+    assertSameAsReference(run, 'after a history host was lost');
+    const after = await shardOwners();
+    assert.deepEqual(new Set(after.values()).size, 1, `one host owns every shard now: ${describeOwners(after)}`);
+    assert.ok(![...after.values()].includes(busiest), 'not the lost one');
+    await infra('cluster-up.sh', 'temporal', '--no-setup');
+    const rejoined = await waitFor('the restarted host to own shards again', async () => { const o = await shardOwners(); return new Set(o.values()).size === 2 && o; }, 120_000, 1000);
+    figure(`temporal-${victim} (owning ${counts.get(busiest)} of ${before.size} shards) killed mid-training and left down: sweep completed ${seconds(finishedAt - killedAt)} after the kill ` +
+      `(${seconds(finishedAt - began)} in all), identical to the uninterrupted run; shards then ${describeOwners(after)}; restarted: ${describeOwners(rejoined)}`);
+  });
+
   test('a rolling restart of the Temporal server mid-sweep (each service stopped and started again while the others serve): the sweep completes, identical to the uninterrupted run', async () => {
     // Trials long enough (200 epochs) that the sweep outlasts the roll; run once uninterrupted first.
     const long = { grid: { hidden_units: [16, 32], dropout: [0.3, 0.5], num_classes: [4], lr: [0.01], batch_size: [8], n_epochs: [200] } };
@@ -872,11 +907,11 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const sweep = await startSweep('cluster-rolling-restart', cluster, long);
     await trainingNow(sweep);
     const restarts: string[] = [];
-    for (const service of TEMPORAL_SERVICES) {
+    for (const name of TEMPORAL_PROCESSES) {
       const stoppedAt = Date.now();
-      await infra('cluster-down.sh', `temporal-${service}`);
+      await infra('cluster-down.sh', `temporal-${name}`);
       await infra('cluster-up.sh', 'temporal', '--no-setup');
-      restarts.push(`${service} ${seconds(Date.now() - stoppedAt)}`);
+      restarts.push(`${name} ${seconds(Date.now() - stoppedAt)}`);
     }
     const rolledAt = Date.now();
     const doneWhenRolled = await trialsDone(sweep);
