@@ -55,8 +55,10 @@ function handshakeWith(host: string, port: number, options: tls.ConnectionOption
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? '';
-      // Reset before the server's hello: a plaintext server hanging up on bytes it cannot read.
-      if (isPlaintextAnswer(code) || (!secure && code === 'ECONNRESET' && /before secure TLS connection/.test(error.message))) settle({ kind: 'server-speaks-plaintext' });
+      // Only bytes that are not TLS say "plaintext" (a plaintext gRPC or HTTP server answers so); a
+      // connection closed before the server's hello may be a load balancer without a backend, or a
+      // server going down: no answer, which a CLI waits out.
+      if (isPlaintextAnswer(code)) settle({ kind: 'server-speaks-plaintext' });
       else if (/^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET)$/.test(code)) settle({ kind: 'no-answer' });
       else settle({ kind: 'failed', code, message: error.message });
     });

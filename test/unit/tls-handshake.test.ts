@@ -22,6 +22,8 @@ const servers = {
   tls: tls.createServer({ cert: fixture('server.pem'), key: fixture('server.key') }),
   mutual: tls.createServer({ cert: fixture('server.pem'), key: fixture('server.key'), requestCert: true, rejectUnauthorized: true, ca }),
   plaintext: net.createServer((socket) => socket.on('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'))),
+  /** Accepts, then hangs up without a word: a load balancer with no backend, a server going down. */
+  hangsUp: net.createServer((socket) => socket.on('data', () => socket.destroy())),
 };
 const ports = {} as Record<keyof typeof servers, number>;
 let closedPort: number;
@@ -59,6 +61,7 @@ test('what goes wrong is named by the failure a person can fix', async () => {
   // unknown CA, which the cluster test checks.)
   assert.equal(((await handshake('tls', { ca, serverName: 'elsewhere.test' })) as { code: string }).code, 'ERR_TLS_CERT_ALTNAME_INVALID', 'a name the certificate does not hold');
   assert.deepEqual(await tlsHandshake('127.0.0.1', closedPort, { ca }), { kind: 'no-answer' }, 'nothing listening: no TLS question');
+  assert.deepEqual(await handshake('hangsUp', { ca }), { kind: 'no-answer' }, 'hung up before a hello: not taken for a plaintext server (a CLI waits it out)');
   assert.deepEqual(await tlsHandshake('127.0.0.1', closedPort, undefined), { kind: 'no-answer' });
 });
 
