@@ -278,6 +278,7 @@ EOF
     # The second history host: the same, with its own ports.
     sed "s|^    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)),|    rpc: { grpcPort: $((p + 21)), membershipPort: $((p + 121)),|" \
       "$CONFIG_DIR/temporal.yaml" >"$CONFIG_DIR/temporal-history-b.yaml"
+    grep -q "grpcPort: $((p + 21))," "$CONFIG_DIR/temporal-history-b.yaml" || die "could not give history-b its own ports in $CONFIG_DIR/temporal-history-b.yaml"
   )
   cat >"$CONFIG_DIR/dynamicconfig.yaml" <<EOF
 # Written by infra/cluster-up.sh. No calls home: this machine must only talk to itself.
