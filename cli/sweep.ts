@@ -279,10 +279,11 @@ export function run(): void {
   Promise.resolve().then(() => withStorageGate(startStorageContact(), () => main(process.argv.slice(2)))).then(
     (code) => process.exit(code),
     (error) => {
+      const tlsProblem = storageTlsAdvice(error);
       // Line by line: a spec's problems are one per line, and may quote a class folder's name.
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
-      else if (storageTlsAdvice(error)) console.error(storageTlsAdvice(error));
+      else if (tlsProblem) console.error(tlsProblem);
       else if (isStorageLost(error)) {
         console.error(`S3 at ${storeName(storageConfig())} has not answered for ${storageUnreachableAfterS()} s (SWEEP_S3_UNREACHABLE_AFTER_S): is it running, and reachable from here? ` +
           'npm run stack:up starts the local one; otherwise check S3_ENDPOINT and the network to it');

@@ -4,7 +4,7 @@
 // and goes on when it is back. Ctrl-C stops the waiting, never the sweep.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
-import { rootMessage } from '../lib/errors';
+import { findCause, rootMessage } from '../lib/errors';
 import { SettingError } from '../platform/config';
 import { isStorageUnreachable } from '../platform/s3-store';
 
@@ -16,11 +16,8 @@ export function isTemporalUnreachable(error: unknown): boolean {
   // The S3 client's connection errors say ECONNREFUSED too; a TLS setting that keeps the client out
   // (platform/temporal-connection.ts) is no outage to wait out.
   if (isStorageUnreachable(error) || error instanceof SettingError) return false;
-  for (let e = error as { cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (isGrpcServiceError(e) && [UNAVAILABLE, DEADLINE_EXCEEDED].includes(e.code)) return true;
-    if (/\b(UNAVAILABLE|ECONNREFUSED|ECONNRESET|Failed to connect)\b/.test((e as Error).message ?? '')) return true;
-  }
-  return false;
+  return findCause(error, (e) => (isGrpcServiceError(e) && [UNAVAILABLE, DEADLINE_EXCEEDED].includes(e.code))
+    || /\b(UNAVAILABLE|ECONNREFUSED|ECONNRESET|Failed to connect)\b/.test(String(e.message ?? ''))) !== undefined;
 }
 
 export interface WaitNotices {

@@ -1,3 +1,16 @@
+/** An error and its causes, each as a record of its fields. */
+export type ChainedError = { cause?: unknown; $metadata?: unknown; code?: unknown; message?: unknown };
+
+/** The first of `error` and its causes, outermost first, that passes `test` (a cause seen before ends the walk). */
+export function findCause(error: unknown, test: (e: ChainedError) => boolean): ChainedError | undefined {
+  const seen = new Set<unknown>();
+  for (let e = error as ChainedError | undefined; e && !seen.has(e); e = e.cause as ChainedError | undefined) {
+    seen.add(e);
+    if (test(e)) return e;
+  }
+  return undefined;
+}
+
 /** The innermost cause's message: what actually went wrong under Temporal's failure wrappers. */
 export function rootMessage(error: unknown): string {
   let e = error as { message?: string; cause?: unknown } | undefined;

@@ -1,6 +1,7 @@
 // What a failed TLS connection means for the person who configured it, and which setting fixes it.
 // Node and OpenSSL name the problem by an error code; gRPC clients (Temporal's) hide it behind "failed
 // to connect", so platform/tls-handshake.ts makes a handshake of its own to learn it.
+import { findCause } from './errors';
 
 /** How a TLS handshake with a server went, as this client would make it (platform/tls-handshake.ts). */
 export type HandshakeOutcome =
@@ -107,8 +108,6 @@ function firstLine(text: string): string {
 
 /** The first TLS error code in an error's cause chain (the AWS SDK and fetch wrap Node's). */
 export function tlsErrorCodeOf(error: unknown): { code: string; message: string } | undefined {
-  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string' && isTlsErrorCode(e.code)) return { code: e.code, message: String(e.message ?? '') };
-  }
-  return undefined;
+  const found = findCause(error, (e) => typeof e.code === 'string' && isTlsErrorCode(e.code));
+  return found && { code: found.code as string, message: String(found.message ?? '') };
 }

@@ -8,7 +8,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StorageConfig, caBundleCertificates, storageConfig, storageRegion, storageUnreachableAfterS } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 import { StorageContact, StorageProbe, StorageUnreachableError } from './storage-contact';
-import { rootMessage } from '../lib/errors';
+import { ChainedError, findCause, rootMessage } from '../lib/errors';
 import { tlsAdvice, tlsErrorCodeOf } from '../lib/tls-advice';
 
 let client: S3Client | undefined;
@@ -135,17 +135,12 @@ export function storageTlsAdvice(error: unknown, config = storageConfig()): stri
 
 const named = (error: unknown, name: string) => (error as { name?: string }).name === name;
 
-type ChainedError = { cause?: unknown; $metadata?: unknown; code?: string };
-
 /** Whether `test` holds for the error or any error in its chain of causes. */
-function someCause(error: unknown, test: (e: ChainedError) => boolean): boolean {
-  for (let e = error as ChainedError | undefined; e; e = e.cause as ChainedError | undefined) if (test(e)) return true;
-  return false;
-}
+const someCause = (error: unknown, test: (e: ChainedError) => boolean) => findCause(error, test) !== undefined;
 
 /** Whether an error is the S3 client failing to reach the store (the SDK marks its errors with `$metadata`). */
 export function isStorageUnreachable(error: unknown): boolean {
-  return someCause(error, (e) => e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code ?? ''));
+  return someCause(error, (e) => e.$metadata !== undefined && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)$/.test(String(e.code ?? '')));
 }
 
 /** Whether a request failed because this process has lost S3 (a StorageContact's gate: withStorageGate). */

@@ -40,8 +40,6 @@ export class StorageContact {
   private readonly listeners = new Set<(reachable: boolean) => void>();
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
-  /** Why the last probe was not answered, where it said. */
-  private lastFailure: string | undefined;
 
   constructor(
     private readonly probe: StorageProbe,
@@ -93,9 +91,8 @@ export class StorageContact {
     });
   }
 
-  /** Records a probe's outcome at `at` (the timer calls it; exposed for tests). */
+  /** Records a probe's outcome at `at`, and why it got no answer where it said (the timer calls it; exposed for tests). */
   record(answered: boolean, at = this.now(), failure?: string): void {
-    this.lastFailure = answered ? undefined : failure;
     if (answered) {
       this.lastAnswer = at;
       this.unansweredInARow = 0;
@@ -108,7 +105,7 @@ export class StorageContact {
     this.unansweredInARow++;
     const silentMs = at - this.lastAnswer;
     if (!this.reachable || this.unansweredInARow < 2 || silentMs < this.options.unreachableAfterMs) return;
-    const lastTry = this.lastFailure ? ` (the last try: ${this.lastFailure})` : '';
+    const lastTry = failure ? ` (the last try: ${failure})` : '';
     this.gate.abort(new StorageUnreachableError(
       `S3 (${this.options.name}) has not answered this worker for ${Math.round(silentMs / 1000)} s${lastTry}: its steps stop and are retried ` +
       'on workers that reach S3, and it takes no tasks until S3 answers again (SWEEP_S3_UNREACHABLE_AFTER_S)'));

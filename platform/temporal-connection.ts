@@ -1,6 +1,7 @@
 // Temporal connections from Temporal's own client config (env vars or temporal.toml profile),
 // so the same workers and CLI join a local dev server, a remote cluster or Temporal Cloud.
 import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -64,13 +65,11 @@ const TLS_CHECK_AFTER_MS = 1000;
  */
 async function connectOrExplain<T extends { close(): Promise<void> }>(connect: () => Promise<T>, options: ConnectionOptions): Promise<T> {
   const connecting = connect();
-  let check!: () => void;
-  const checkDue = new Promise<void>((resolve) => { check = resolve; });
-  const timer = setTimeout(check, TLS_CHECK_AFTER_MS);
-  const problem = checkDue.then(() => tlsProblem(options));
-  const settled = connecting.then(() => undefined, () => check());
-  const early = await Promise.race([problem, settled]);
-  clearTimeout(timer);
+  const settled = connecting.then(() => 'connected' as const, () => 'failed' as const);
+  // Asked once the connect has failed or is slow; not at all when it succeeds in time.
+  const checkDue = Promise.race([settled, sleep(TLS_CHECK_AFTER_MS, 'slow' as const, { ref: false })]);
+  const problem = checkDue.then((why) => (why === 'connected' ? undefined : tlsProblem(options)));
+  const early = await Promise.race([problem, settled.then(() => undefined)]);
   if (early === undefined) {
     try {
       return await connecting;
@@ -92,9 +91,8 @@ export function temporalTlsProblem(): Promise<string | undefined> {
 
 /** The client certificate this process presents to Temporal (a variable, or the profile's), if any. */
 export function temporalClientCertificate(): X509Certificate | undefined {
-  const { tls } = connectConfig().connectionOptions;
-  const pem = typeof tls === 'object' && tls ? tls.clientCertPair?.crt : undefined;
-  return pem ? new X509Certificate(Buffer.from(pem)) : undefined;
+  const pem = clientTlsOf(connectConfig().connectionOptions)?.cert;
+  return pem ? new X509Certificate(pem) : undefined;
 }
 
 /** Where clients and workers connect, for messages. */

@@ -42,6 +42,7 @@ export async function startSuggestWorker(queue: string, signal?: AbortSignal): P
       child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
     });
   } catch (error) {
+    if (signal?.aborted) throw error;
     // Python's SDK says only "transport error" when TLS keeps it out: ask as the TS workers do.
     const tls = await temporalTlsProblem();
     throw tls ? new SettingError(`the suggest worker could not connect: ${tls}`) : error;
