@@ -137,7 +137,7 @@ async function shardOwners(): Promise<Map<number, string>> {
   const rows = await psql('temporal', `SELECT shard_id, substring(encode(data, 'escape') from '${host}:\\d+') FROM shards ORDER BY shard_id`);
   return new Map(rows.split('\n').map((row) => row.split('|')).map(([shard, owner]) => [Number(shard), owner]));
 }
-const describeOwners = (owners: Map<number, string>) => [...new Set(owners.values())].map((o) => `${o} x${[...owners.values()].filter((x) => x === o).length}`).join(', ');
+const describeOwners = (owners: Map<number, string>) => describeNodes(countsOf(owners.values()));
 
 /** Every sweep of this file: the same trials (trial ids are content ids, not per sweep), retrained (reuse off). */
 async function spec(name: string, on = queues, overrides: Record<string, unknown> = {}): Promise<Record<string, any>> {
@@ -267,6 +267,18 @@ async function signalNode(node: string, signal: NodeJS.Signals): Promise<number>
   return pids.length;
 }
 
+/**
+ * Loses a cluster node: kill -9 of every process in it, then waits until they are gone; `cache:
+ * 'deleted'` deletes its local cache too, as a replacement machine's empty disk. Returns how many
+ * processes there were.
+ */
+async function killNode(node: string, { cache }: { cache: 'kept' | 'deleted' }): Promise<number> {
+  const killed = await signalNode(node, 'SIGKILL');
+  await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+  if (cache === 'deleted') fs.rmSync(path.join(CLUSTER_DIR, 'nodes', node, 'cache'), { recursive: true, force: true });
+  return killed;
+}
+
 /** The cluster node whose worker has this identity ("pid@host"; the nodes' pids are in run/node-<node>.pid). */
 function clusterNodeOf(identity: string): string | undefined {
   const pid = identity.split('@')[0];
@@ -319,6 +331,45 @@ async function s3ReachableOn(node: string): Promise<number | undefined> {
 async function nodeMetrics(node: string): Promise<string> {
   const address = fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'address'), 'utf8').trim();
   return (await fetch(`http://${address}:9464/metrics`)).text();
+}
+
+/**
+ * Runs `body` with a flower data set of its own, as a spec's overrides: a new seed each run, so this
+ * run is the first to ingest it and extract its features. Its files are removed after.
+ */
+async function withFreshDataset(prefix: string, body: (overrides: Record<string, unknown>) => Promise<void>): Promise<void> {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  try {
+    await generateFlowerDataset({ outDir: data, scale: 0.25, width: 80, height: 60, seed: Date.now() % 1_000_000 });
+    await body({ data: { source: data, classes: ['daisy', 'rose', 'sunflower', 'tulip'] }, balance: { perClass: 150 } });
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
+interface RunningStep { node: string; activityId: string }
+
+/** Waits until one of the sweep's own `type` steps runs on a node (`nodeOf` its worker's identity). */
+function stepStarted(sweep: WorkflowHandle, type: string, nodeOf: (identity: string) => string | undefined): Promise<RunningStep> {
+  return waitFor(`a node running ${type}`, async () => {
+    for (const activity of (await sweep.describe()).raw.pendingActivities ?? []) {
+      const node = activity.activityType?.name === type && activity.state === STARTED ? nodeOf(activity.lastWorkerIdentity ?? '') : undefined;
+      if (node) return { node, activityId: activity.activityId! };
+    }
+    return undefined;
+  }, 120_000, 100);
+}
+
+/** Stops (SIGSTOP) the node that runs `step` and checks the step had not finished: a kill now lands mid-step. */
+async function stopMidStep(sweep: WorkflowHandle, step: RunningStep): Promise<void> {
+  await signalNode(step.node, 'SIGSTOP');
+  const stillRunning = (await sweep.describe()).raw.pendingActivities?.some((a) => a.activityId === step.activityId && a.state === STARTED);
+  assert.ok(stillRunning, `the step on ${step.node} had not finished when its node stopped`);
+}
+
+/** Whether any activity of the sweep started a second attempt. */
+async function anyStepRetried(sweep: WorkflowHandle): Promise<boolean> {
+  return ((await sweep.fetchHistory()).events ?? []).some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) > 1);
 }
 
 interface NodeLoss {
@@ -402,11 +453,15 @@ async function outcome(target: Target, board: Leaderboard): Promise<SweepOutcome
 
 /** Which node finished each trial, from the `node` each trial records (result.json, the leaderboard). */
 function nodesOf(run: SweepOutcome): Map<string, number> {
-  const counts = new Map<string, number>();
   for (const trial of run.board.ranked) {
     assert.equal(run.trials.get(trial.trialId)!.result.node, trial.node, `trial ${trial.trialId}: the same node in result.json and the leaderboard`);
-    counts.set(trial.node!, (counts.get(trial.node!) ?? 0) + 1);
   }
+  return countsOf(run.board.ranked.map((trial) => trial.node!));
+}
+/** How many times each value occurs, in order of first occurrence. */
+function countsOf(values: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
   return counts;
 }
 const describeNodes = (counts: Map<string, number>) => [...counts].map(([n, c]) => `${n} x${c}`).join(', ');
@@ -684,9 +739,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   test('a whole GPU node lost mid-sweep (kill -9 of every process, local cache deleted): its trial resumes on another node; the leaderboard is identical', async () => {
     let killed = 0;
     const loss = await sweepLosingANode(cluster, 'cluster-node-loss', async (node) => {
-      killed = await signalNode(node, 'SIGKILL');
-      fs.rmSync(path.join(CLUSTER_DIR, 'nodes', node, 'cache'), { recursive: true, force: true });
-      await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+      killed = await killNode(node, { cache: 'deleted' });
     });
     figure(`cluster: GPU node ${loss.lost.node} lost (kill -9 of its ${killed} process(es), cache deleted) after epoch ${loss.atKill}/${EPOCHS} of a trial: ${describeLoss(loss)}`);
     // A replacement machine joins under the same name, with an empty cache.
@@ -700,8 +753,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const sweep = await startSweep('cluster-cpu-node-loss');
     await trainingNow(sweep);
     const killedAt = Date.now();
-    const killed = await signalNode(node, 'SIGKILL');
-    await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+    const killed = await killNode(node, { cache: 'kept' });
     // No workflow worker at all for a while: the GPU nodes train on, the sweep's and trials' workflow tasks wait.
     await sleep(5000);
     const replacedAt = Date.now();
@@ -713,11 +765,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   test('a GPU node lost during feature extraction (stopped, then kill -9, its cache deleted): the step is retried on another node; the feature shards equal an uninterrupted extraction\'s byte for byte, and the leaderboard its sweep\'s', async () => {
-    // A data set of its own (a new seed each run), so that its features are extracted here, not found.
-    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-extraction-'));
-    try {
-      await generateFlowerDataset({ outDir: data, scale: 0.25, width: 80, height: 60, seed: Date.now() % 1_000_000 });
-      const overrides = { data: { source: data, classes: ['daisy', 'rose', 'sunflower', 'tulip'] }, balance: { perClass: 150 } };
+    await withFreshDataset('cluster-extraction', async (overrides) => {
       // Uninterrupted: the shards it writes are the reference; then they go, so the next sweep extracts again.
       const before = await listObjects('features/');
       const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-extraction-reference', cluster, overrides), 'the uninterrupted extraction\'s sweep'));
@@ -728,67 +776,42 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
 
       const began = Date.now();
       const sweep = await startSweep('cluster-extraction-loss', cluster, overrides);
-      // Stopped first, so that the step it runs cannot finish before the kill lands.
-      const extracting = await waitFor('a GPU node extracting features', async () => {
-        for (const activity of (await sweep.describe()).raw.pendingActivities ?? []) {
-          const node = activity.activityType?.name === 'extractFeatures' && activity.state === STARTED ? clusterNodeOf(activity.lastWorkerIdentity ?? '') : undefined;
-          if (node) return { node, activityId: activity.activityId! };
-        }
-        return undefined;
-      }, 120_000, 100);
-      await signalNode(extracting.node, 'SIGSTOP');
-      const stillRunning = (await sweep.describe()).raw.pendingActivities?.some((a) => a.activityId === extracting.activityId && a.state === STARTED);
-      assert.ok(stillRunning, `the step on ${extracting.node} had not finished when its node stopped`);
+      const extracting = await stepStarted(sweep, 'extractFeatures', clusterNodeOf);
+      await stopMidStep(sweep, extracting);
       const killedAt = Date.now();
-      await signalNode(extracting.node, 'SIGKILL');
-      fs.rmSync(path.join(CLUSTER_DIR, 'nodes', extracting.node, 'cache'), { recursive: true, force: true });
-      await waitFor(`${extracting.node}'s processes to be gone`, async () => (await nodePids(extracting.node)).length === 0, 30_000);
+      await killNode(extracting.node, { cache: 'deleted' });
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a node was lost during extraction'));
       const finishedAt = Date.now();
       for (const [key, bytes] of expected) assert.ok((await getBytes(cluster, key)).equals(bytes), `${key} equals the uninterrupted extraction's`);
       assertSameAsReference(run, 'after a node was lost during extraction', uninterrupted);
-      const retried = (await sweep.fetchHistory()).events?.some((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
-      assert.ok(retried, 'a step was retried (its first attempt lost with the node)');
+      assert.ok(await anyStepRetried(sweep), 'a step was retried (its first attempt lost with the node)');
       const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
       figure(`cluster: GPU node ${extracting.node} lost during feature extraction (${shardKeys.length} shards, stopped then kill -9, cache deleted): sweep completed ` +
         `${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all); every shard equal to the uninterrupted extraction's byte for byte, ` +
         `leaderboard identical; replacement polling ${seconds(replacedMs)} after nodes-up.sh`);
-    } finally {
-      fs.rmSync(data, { recursive: true, force: true });
-    }
+    });
   });
 
   test('the CPU node lost while it ingests the data (stopped, then kill -9), a replacement started: the ingestion is retried there; the leaderboard equals an uninterrupted sweep\'s on the same data', async () => {
-    const node = `${PREFIX}cpu1`;
-    // A data set of its own (a new seed each run), so that it is ingested for the first time here.
-    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-ingestion-'));
-    try {
-      await generateFlowerDataset({ outDir: data, scale: 0.25, width: 80, height: 60, seed: Date.now() % 1_000_000 });
-      const overrides = { data: { source: data, classes: ['daisy', 'rose', 'sunflower', 'tulip'] }, balance: { perClass: 150 } };
+    const cpuNode = `${PREFIX}cpu1`;
+    await withFreshDataset('cluster-ingestion', async (overrides) => {
       const began = Date.now();
       const sweep = await startSweep('cluster-ingestion-loss', cluster, overrides);
-      // Stopped first, so that the ingestion cannot finish before the kill lands.
-      const ingestion = await waitFor('the CPU node ingesting', async () =>
-        (await sweep.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'ingestDataset' && a.state === STARTED), 120_000, 100);
-      await signalNode(node, 'SIGSTOP');
-      const stillRunning = (await sweep.describe()).raw.pendingActivities?.some((a) => a.activityId === ingestion.activityId && a.state === STARTED);
-      assert.ok(stillRunning, 'the ingestion had not finished when its node stopped');
+      // The one CPU node runs every CPU step.
+      const ingesting = await stepStarted(sweep, 'ingestDataset', () => cpuNode);
+      await stopMidStep(sweep, ingesting);
       const killedAt = Date.now();
-      await signalNode(node, 'SIGKILL');
-      await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
+      await killNode(cpuNode, { cache: 'kept' });
       const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
       const faulted = await outcome(cluster, await assertCompleted(sweep, 'after the CPU node was lost during ingestion'));
       const finishedAt = Date.now();
-      const retried = (await sweep.fetchHistory()).events?.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) > 1);
-      assert.ok(retried, 'the ingestion was retried (its first attempt lost with the node)');
+      assert.ok(await anyStepRetried(sweep), 'the ingestion was retried (its first attempt lost with the node)');
       // The same sweep again, uninterrupted (the data now stored): the same trials, the same results.
       const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-ingestion-reference', cluster, overrides), 'the uninterrupted sweep'));
       assertSameAsReference(faulted, 'after the CPU node was lost during ingestion', uninterrupted);
-      figure(`cluster: CPU node ${node} lost during ingestion (stopped then kill -9; replacement polling ${seconds(replacedMs)} after nodes-up.sh): sweep completed ` +
+      figure(`cluster: CPU node ${cpuNode} lost during ingestion (stopped then kill -9; replacement polling ${seconds(replacedMs)} after nodes-up.sh): sweep completed ` +
         `${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all; the ingestion's heartbeat timeout is 20 s); leaderboard identical to an uninterrupted sweep's on the same data`);
-    } finally {
-      fs.rmSync(data, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a GPU node hung (SIGSTOP) past the heartbeat timeout, then woken: its trial resumes on another node, the stale attempt writes nothing; the leaderboard is identical', async () => {
@@ -875,8 +898,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
 
   test('one of the two history hosts killed (kill -9) mid-sweep and left down: the other takes its shards and the sweep completes, identical to the uninterrupted run; restarted, it takes shards again', async () => {
     const before = await shardOwners();
-    const counts = new Map<string, number>();
-    for (const owner of before.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    const counts = countsOf(before.values());
     // The host that owns the most shards goes.
     const [busiest] = [...counts].sort((a, b) => b[1] - a[1])[0];
     const victim = busiest.endsWith(`:${Number(stackEnv.TEMPORAL_ADDRESS.split(':')[1]) + 21}`) ? 'history-b' : 'history';
