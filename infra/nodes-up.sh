@@ -7,7 +7,7 @@
 # local cache dir of its own (<cluster dir>/nodes/<node>/cache as SWEEP_CACHE_DIR), and a client
 # certificate of its own for Temporal's mutual TLS (<cluster dir>/nodes/<node>/tls). Each gets
 # SWEEP_NODE_NAME=<node>, and serves its metrics for Prometheus at http://<its address>:$CLUSTER_METRICS_PORT/metrics
-# (default 9464; SWEEP_METRICS_ADDRESS). Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
+# (default 9464; SWEEP_METRICS_ADDRESS; a CPU node's Python suggest worker at the port after it). Nodes are named <prefix>gpu1.., <prefix>cpu1..; running ones are kept.
 #
 # Usage: infra/nodes-up.sh [--gpu N] [--cpu M] [--prefix P] [--build-id B]
 #   (default: --gpu 1 --cpu 1, no prefix, unversioned)

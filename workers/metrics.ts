@@ -2,10 +2,10 @@
 // SDK's own (task slots, polls, schedule-to-start and execution latencies, failures, sticky cache), served
 // by its runtime at http://<address>/metrics, and this product's beside them, made with the runtime's
 // meter so that one endpoint serves both: whether the process reaches S3, epochs trained, and when its
-// client certificate for Temporal expires.
+// client certificate for Temporal expires. The Python suggest worker serves the SDK's at a port of its own.
 import type { X509Certificate } from 'node:crypto';
 import { Runtime, TelemetryOptions } from '@temporalio/worker';
-import { MetricsAddress, nodeName } from '../platform/config';
+import { MetricsAddress, WorkerRole, nodeName } from '../platform/config';
 import { StorageContact } from '../platform/storage-contact';
 
 /** The runtime's telemetry for this process: Prometheus at the address, every metric tagged with the node. */
@@ -21,11 +21,24 @@ export function metricsTelemetry(address: MetricsAddress | undefined): Telemetry
 }
 
 /**
- * The settings of the `index`th process started beside this one on the node: the next port, so that
- * every process serves its own metrics (a port serves one process).
+ * Where the `index`th process started beside this one on the node serves its metrics: the next port, so
+ * that every process serves its own (a port serves one process).
  */
-export function metricsEnvOfProcess(index: number, address: MetricsAddress | undefined): NodeJS.ProcessEnv {
-  return address ? { SWEEP_METRICS_ADDRESS: `${address.host}:${address.port + index}` } : {};
+export function metricsAddressOfProcess(index: number, address: MetricsAddress | undefined): MetricsAddress | undefined {
+  return address && { host: address.host, port: address.port + index };
+}
+
+/** The setting that makes a process serve its metrics at `address` (none: no setting). */
+export function metricsEnv(address: MetricsAddress | undefined): NodeJS.ProcessEnv {
+  return address ? { SWEEP_METRICS_ADDRESS: `${address.host}:${address.port}` } : {};
+}
+
+/**
+ * Which of the processes beside this one the suggest worker (Python, the launcher's child) counts as
+ * for its metrics port: the one after the node's further GPU processes.
+ */
+export function suggestWorkerProcessIndex(roles: readonly WorkerRole[], gpuProcesses: number): number {
+  return roles.includes('gpu') ? gpuProcesses : 1;
 }
 
 /** `sweep_s3_reachable`: 1 while the process reaches S3, 0 once it has lost it (its step workers then take no tasks). */

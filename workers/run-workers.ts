@@ -17,7 +17,7 @@ import { certificateExpiryLine } from '../lib/certificate-expiry';
 import { startSuggestWorker, suggestWorkerMissing } from './suggest-worker';
 import { hasExited, keepRunning } from './keep-running';
 import { StorageGateInterceptor, runWhileStorageAnswers } from './storage-gate';
-import { metricsEnvOfProcess, metricsTelemetry, reportClientCertificateExpiry, reportStorageReachable } from './metrics';
+import { metricsAddressOfProcess, metricsEnv, metricsTelemetry, reportClientCertificateExpiry, reportStorageReachable, suggestWorkerProcessIndex } from './metrics';
 import { rootMessage } from '../lib/errors';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -170,7 +170,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   } catch (error) {
     // The runtime binds the metrics port as it starts: a port taken is the setting's to fix.
     if (!metrics) throw error;
-    throw new SettingError(`SWEEP_METRICS_ADDRESS=${metrics.host}:${metrics.port}: ${rootMessage(error)}; choose a free port (a node's further GPU processes take the ports after it)`);
+    throw new SettingError(`SWEEP_METRICS_ADDRESS=${metrics.host}:${metrics.port}: ${rootMessage(error)}; choose a free port (a node's further GPU processes, then its suggest worker, take the ports after it)`);
   }
   // Listened for from the start: the Runtime takes the first signal off its own handler, and with the
   // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
@@ -185,7 +185,8 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   let suggest: { stop(): Promise<void> } | undefined;
   if (roles.includes('suggest') && !missing) {
     try {
-      suggest = await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, signal), { signal: stopping.signal });
+      const suggestMetrics = metricsAddressOfProcess(suggestWorkerProcessIndex(roles, config.gpuProcesses), metrics);
+      suggest = await keepRunning('suggest worker', (signal) => startSuggestWorker(config.suggestQueue, { signal, metrics: suggestMetrics }), { signal: stopping.signal });
     } catch (error) {
       // Beside other roles (a CPU node, `npm run workers`), a suggest worker that cannot start (a broken
       // search venv) must not take the workflows down with it: only bayesian sweeps need it.
@@ -268,7 +269,7 @@ export function startGpuProcesses(count: number, env: NodeJS.ProcessEnv = proces
   const childEnv = { ...env, SWEEP_GPU_PROCESSES: '1', ...(onnxThreads ? { SWEEP_ONNX_THREADS: String(onnxThreads) } : {}) };
   // Each serves its metrics on a port of its own, the ones after this process's.
   const metrics = metricsAddress();
-  const children = Array.from({ length: count }, (_, i) => fork(__filename, ['gpu'], { env: { ...childEnv, ...metricsEnvOfProcess(i + 1, metrics) }, execArgv }));
+  const children = Array.from({ length: count }, (_, i) => fork(__filename, ['gpu'], { env: { ...childEnv, ...metricsEnv(metricsAddressOfProcess(i + 1, metrics)) }, execArgv }));
   return {
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (hasExited(child)) return resolve();

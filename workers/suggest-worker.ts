@@ -4,31 +4,47 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, SettingError, searchPython } from '../platform/config';
+import { MetricsAddress, REPO_ROOT, SettingError, searchPython } from '../platform/config';
 import { temporalAddress, temporalNamespace, temporalTlsProblem } from '../platform/temporal-connection';
 import type { Child } from './keep-running';
+import { metricsEnv } from './metrics';
 
 /** The Python worker: its process, and stop() (SIGTERM, then wait for it to exit). */
 export type SuggestWorker = Child;
+
+/** The suggest worker's exit status for a setting it refuses (suggest_worker.py), its reason on stderr as "error: ...". */
+const SETTING_REFUSED_EXIT = 2;
 
 /** Why the suggest worker cannot start here (no search venv), or undefined when it can. */
 export function suggestWorkerMissing(): string | undefined {
   return fs.existsSync(searchPython()) ? undefined : `no search venv python at ${searchPython()}: run infra/setup-search.sh (bayesian sweeps wait for a suggest worker until one runs)`;
 }
 
-/**
- * Starts the Python worker on `queue`; resolves once it polls (it prints a line when it does). `signal`
- * aborted before then (the launcher stopping while Temporal is down, say): the worker is stopped, and
- * this rejects.
- */
-export async function startSuggestWorker(queue: string, signal?: AbortSignal): Promise<SuggestWorker> {
+export interface SuggestWorkerOptions {
+  /** Aborted before the worker polls (the launcher stopping while Temporal is down, say): it is stopped, and the start rejects. */
+  signal?: AbortSignal;
+  /** Where it serves its metrics for Prometheus (never the launcher's own address, which its environment may hold); none by default. */
+  metrics?: MetricsAddress;
+}
+
+/** Starts the Python worker on `queue`; resolves once it polls (it prints a line when it does). */
+export async function startSuggestWorker(queue: string, { signal, metrics }: SuggestWorkerOptions = {}): Promise<SuggestWorker> {
   const missing = suggestWorkerMissing();
   if (missing) throw new Error(missing);
   // Its stdin is a pipe from this process, which it stops on once closed: if this process dies (kill -9),
   // the worker stops too instead of serving on as an orphan.
+  const { SWEEP_METRICS_ADDRESS: _launchers, ...env } = process.env;
   const child = spawn(searchPython(), [path.join(REPO_ROOT, 'search', 'optuna', 'suggest_worker.py'), '--stop-when-stdin-closes'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), SWEEP_SUGGEST_QUEUE: queue, PYTHONUNBUFFERED: '1' },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    env: {
+      ...env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace(), SWEEP_SUGGEST_QUEUE: queue, PYTHONUNBUFFERED: '1', ...metricsEnv(metrics),
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  // Its errors go where the launcher's go; the last "error: " line is a setting it refused (it exits 2 then).
+  let refused: string | undefined;
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    refused = /^error: (.+)$/m.exec(chunk.toString())?.[1] ?? refused;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const giveUp = () => child.kill('SIGTERM');
@@ -39,7 +55,9 @@ export async function startSuggestWorker(queue: string, signal?: AbortSignal): P
         process.stdout.write(chunk);
         if (chunk.toString().includes('serving suggestTrials')) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
+      child.once('exit', (code) => reject(code === SETTING_REFUSED_EXIT && refused
+        ? new SettingError(`the suggest worker: ${refused}`)
+        : new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
     });
   } catch (error) {
     if (signal?.aborted) throw error;

@@ -4,9 +4,12 @@ The TS sweep workflow schedules it by name on that queue (Temporal routes activi
 any language); both sides use the default JSON payload converter, so the request and the result
 are plain JSON (see suggest.py for their shape).
 
-  TEMPORAL_ADDRESS     default 127.0.0.1:7233
-  TEMPORAL_NAMESPACE   default "default"
-  SWEEP_SUGGEST_QUEUE  default sweep-suggest
+  TEMPORAL_ADDRESS       default 127.0.0.1:7233
+  TEMPORAL_NAMESPACE     default "default"
+  SWEEP_SUGGEST_QUEUE    default sweep-suggest
+  SWEEP_METRICS_ADDRESS  host:port where it serves the SDK's metrics for Prometheus (unset: none); its
+                         launcher (workers/run-workers.ts) gives it the port after the node's others
+  SWEEP_NODE_NAME        the node its metrics name (default: the host name)
   and the rest of Temporal's client environment, as the TS workers read it: TEMPORAL_API_KEY,
   TEMPORAL_TLS*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (a temporal.toml)
 
@@ -22,6 +25,7 @@ import concurrent.futures
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +35,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError
-from temporalio.runtime import Runtime, TelemetryConfig
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from suggest import suggest
@@ -87,6 +91,15 @@ def connect_config() -> dict:
     return config
 
 
+def telemetry(address: str | None) -> TelemetryConfig:
+    """Metrics for Prometheus at `address` (host:port), as the TS workers serve theirs: the SDK's own,
+    every one tagged with the node, counters ending in _total and durations in seconds. None: no metrics."""
+    if not address:
+        return TelemetryConfig()
+    prometheus = PrometheusConfig(bind_address=address, counters_total_suffix=True, durations_as_seconds=True)
+    return TelemetryConfig(metrics=prometheus, global_tags={"node": os.environ.get("SWEEP_NODE_NAME") or socket.gethostname()})
+
+
 def when_stdin_closes(callback) -> None:
     """Calls callback (on a thread of its own) once stdin reaches its end: the launcher's end of the pipe closed."""
     def wait() -> None:
@@ -106,7 +119,18 @@ async def main(stop_when_stdin_closes: bool) -> None:
     config = connect_config()
     address, namespace = config["target_host"], config["namespace"]
     queue = os.environ.get("SWEEP_SUGGEST_QUEUE", "sweep-suggest")
-    client = await Client.connect(**config, runtime=Runtime(telemetry=TelemetryConfig(), worker_heartbeat_interval=WORKER_HEARTBEAT_INTERVAL))
+    metrics = os.environ.get("SWEEP_METRICS_ADDRESS")
+    try:
+        runtime = Runtime(telemetry=telemetry(metrics), worker_heartbeat_interval=WORKER_HEARTBEAT_INTERVAL)
+    except ValueError as error:
+        # The runtime binds the port as it starts: a port taken, or not host:port, is the setting's to fix.
+        # (Exit status 2 with an "error: " line: its launcher, workers/suggest-worker.ts, reports it as a setting's.)
+        print(f"error: SWEEP_METRICS_ADDRESS={metrics}: {error}; choose a free port (run by workers/run-workers.ts, "
+              "the suggest worker takes the port after its node's other processes')", file=sys.stderr, flush=True)
+        sys.exit(2)
+    if metrics:
+        print(f"[suggest-worker] metrics for Prometheus at http://{metrics}/metrics (SWEEP_METRICS_ADDRESS)", flush=True)
+    client = await Client.connect(**config, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

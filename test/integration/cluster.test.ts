@@ -37,6 +37,7 @@ import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+import { suggestionsCounted } from './suggest-metrics';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
@@ -327,10 +328,15 @@ async function s3ReachableOn(node: string): Promise<number | undefined> {
   return found ? Number(found[1]) : undefined;
 }
 
-/** A node's metrics for Prometheus, scraped from the host at the node's address (nodes-up.sh: port 9464). */
-async function nodeMetrics(node: string): Promise<string> {
+/** A node's metrics for Prometheus, scraped from the host at the node's address (nodes-up.sh: port 9464; a CPU node's suggest worker 9465). */
+async function nodeMetrics(node: string, port = 9464): Promise<string> {
   const address = fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'address'), 'utf8').trim();
-  return (await fetch(`http://${address}:9464/metrics`)).text();
+  return (await fetch(`http://${address}:${port}/metrics`)).text();
+}
+
+/** The suggestions a CPU node's Python suggest worker has made, by its metrics. */
+async function suggestionsBy(node: string): Promise<number> {
+  return suggestionsCounted(await nodeMetrics(node, 9465), node);
 }
 
 /**
@@ -667,14 +673,17 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       hidden_units: { type: 'int', low: 8, high: 32, step: 8 }, lr: { type: 'loguniform', low: 1e-3, high: 1e-1 },
       batch_size: { type: 'choice', values: [8] }, n_epochs: { type: 'choice', values: [2] },
     };
+    const cpuNode = `${PREFIX}cpu1`;
+    const suggestedBefore = await suggestionsBy(cpuNode);
     const began = Date.now();
     const sweep = await startSweep('cluster-bayes', cluster, { grid: undefined, concurrency: 2, search: { method: 'bayesian', budget: 4, space } });
     const board = await assertCompleted(sweep, 'bayesian search', 4);
     assert.ok(board.ranked.every((t) => t.epochsDone === 2 && !!t.node && GPU_NODE_NAMES.includes(t.node)), 'each trial trained its 2 epochs on a GPU node');
     const suggestions = ((await sweep.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'suggestTrials');
     assert.equal(suggestions.length, 2, 'two batches of 2, each suggested');
+    assert.equal(await suggestionsBy(cpuNode) - suggestedBefore, 2, 'the suggest worker\'s metrics (the port after its node\'s) count both');
     // The suggest queue's poller is the Python worker the CPU node's launcher runs (its child process).
-    const cpuNodePid = fs.readFileSync(path.join(CLUSTER_DIR, 'run', `node-${PREFIX}cpu1.pid`), 'utf8').trim();
+    const cpuNodePid = fs.readFileSync(path.join(CLUSTER_DIR, 'run', `node-${cpuNode}.pid`), 'utf8').trim();
     const pollers = await queuePollers(client, SUGGEST_QUEUE);
     assert.ok(pollers.length > 0, 'a worker polls the suggest queue');
     for (const { identity } of pollers) {

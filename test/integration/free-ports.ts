@@ -35,6 +35,19 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
+/** `count` consecutive ports below the ephemeral range, each free on 127.0.0.1 when returned (a worker's further processes take the ports after its own). */
+export async function freeConsecutivePorts(count: number): Promise<number[]> {
+  const end = ephemeralRangeStart();
+  for (let tries = 0; tries < 1000; tries++) {
+    const first = LOWEST_PORT + Math.floor(Math.random() * (end - LOWEST_PORT - count));
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    const held = await Promise.all(ports.map(bind));
+    await Promise.all(held.map((server) => server && new Promise((resolve) => server.close(resolve))));
+    if (held.every(Boolean)) return ports;
+  }
+  throw new Error(`no ${count} consecutive free ports found in ${LOWEST_PORT}-${end - 1}`);
+}
+
 function bind(port: number): Promise<net.Server | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer();

@@ -11,6 +11,8 @@ import { after, before, test } from 'node:test';
 import { WorkflowHandle } from '@temporalio/client';
 import { Leaderboard } from '../../lib/sweep-types';
 import { Figures, seconds, sleep, waitFor } from './fault-figures';
+import { freeConsecutivePorts } from './free-ports';
+import { suggestionsCounted } from './suggest-metrics';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
   FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameOutcome, ashaSearch as search, bayesianSearch, checkpointedEpochs,
@@ -27,13 +29,17 @@ let stack: PrivateStack;
 let gpuWorker: WorkerProcess;
 /** The worker process running only the suggest role: the Python worker is its child. */
 let suggestWorker: WorkerProcess;
+/** The ports where the suggest role's launcher and its Python worker serve their metrics. */
+let metricsPorts: number[];
+const SUGGEST_NODE = 'search-crash-suggest-node';
 const figures = new Figures();
 
 before(async () => {
   await tinyFlowerDataset();
   ({ stack, gpuWorker } = await startPrivateStackWithWorkers(queues));
   if (!noSuggestWorker) {
-    suggestWorker = stack.spawnWorker('suggest', queues);
+    metricsPorts = await freeConsecutivePorts(2);
+    suggestWorker = stack.spawnWorker('suggest', queues, { SWEEP_METRICS_ADDRESS: `127.0.0.1:${metricsPorts[0]}`, SWEEP_NODE_NAME: SUGGEST_NODE });
     await suggestWorker.ready;
   }
 });
@@ -193,6 +199,20 @@ test('two sweeps sharing their trials across kill -9 of the training worker: eac
   assert.ok((killed.resumedFromEpoch ?? 0) >= victim.epoch, `the killed trial resumed from its checkpoint (epoch ${killed.resumedFromEpoch}, saved ${victim.epoch} or later), not from epoch 0`);
   figures.add(`two grid sweeps sharing their 4 trials of 60 epochs: kill -9 of the GPU worker with run ${victim.run} at epoch ${victim.epoch} (resumed from ${killed.resumedFromEpoch}); ` +
     `trained ${boards.map((b) => b.ranked.filter((t) => !t.reused).length).join(' and ')} of the 4, each by one sweep, no epoch twice (checkpoint pointer versions); both identical to an uninterrupted run`);
+});
+
+test('the Python suggest worker serves the SDK\'s metrics for Prometheus at the port after its launcher\'s, tagged with the node: its suggestions counted', { skip: noSuggestWorker }, async () => {
+  const [launcherPort, pythonPort] = metricsPorts;
+  const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(suggestWorker.output(), new RegExp(`\\[suggest-worker\\] metrics for Prometheus at http://127\\.0\\.0\\.1:${pythonPort}/metrics`));
+  const suggestions = async () => suggestionsCounted(await scrape(pythonPort), SUGGEST_NODE);
+  const before = await suggestions();
+  // Two batches of suggestions: TPE's random start-up, then one modelled (startupTrials 2, concurrency 2).
+  const board = await (await startSweep('search-crash-suggest-metrics', { ...bayesianSearch, budget: 4, space: { ...bayesianSearch.space, n_epochs: { type: 'choice', values: [1] } } })).result() as Leaderboard;
+  assert.equal(board.ranked.length, 4);
+  assert.equal(await suggestions() - before, 2, 'two suggestTrials executions counted, tagged with the node');
+  // The launcher's runtime holds the first port (with the suggest role alone it has no TS worker whose metrics to serve).
+  assert.equal((await fetch(`http://127.0.0.1:${launcherPort}/metrics`)).status, 200, 'the launcher serves its own at the first port');
 });
 
 test('a suggest worker that cannot start (a broken search venv) does not take the CPU role beside it down: a warning, and the CPU worker polls', async () => {

@@ -161,11 +161,17 @@ describe('where a worker process serves its metrics (platform/config.ts metricsA
     }
   });
 
-  test('the GPU processes started beside the first take the next ports; none set, none given', async () => {
-    const { metricsEnvOfProcess, metricsTelemetry } = await import('../../workers/metrics');
+  test('the GPU processes started beside the first take the next ports, then the suggest worker; none set, none given', async () => {
+    const { metricsAddressOfProcess, metricsEnv, metricsTelemetry, suggestWorkerProcessIndex } = await import('../../workers/metrics');
     const address = { host: '10.0.0.5', port: 9464 };
-    assert.deepEqual([1, 2].map((i) => metricsEnvOfProcess(i, address)), [{ SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' }, { SWEEP_METRICS_ADDRESS: '10.0.0.5:9466' }]);
-    assert.deepEqual(metricsEnvOfProcess(1, undefined), {});
+    const envOf = (index: number) => metricsEnv(metricsAddressOfProcess(index, address));
+    assert.deepEqual([1, 2].map((i) => envOf(i)), [{ SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' }, { SWEEP_METRICS_ADDRESS: '10.0.0.5:9466' }]);
+    assert.deepEqual(metricsEnv(metricsAddressOfProcess(1, undefined)), {});
+    // A GPU node of 3 processes serves 9464-9466, its suggest worker 9467; a CPU node 9464 and 9465.
+    assert.deepEqual(envOf(suggestWorkerProcessIndex(['cpu', 'gpu', 'suggest'], 3)), { SWEEP_METRICS_ADDRESS: '10.0.0.5:9467' });
+    assert.deepEqual(envOf(suggestWorkerProcessIndex(['gpu', 'suggest'], 1)), { SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' });
+    assert.deepEqual(envOf(suggestWorkerProcessIndex(['cpu', 'suggest'], 2)), { SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' });
+    assert.deepEqual(envOf(suggestWorkerProcessIndex(['suggest'], 1)), { SWEEP_METRICS_ADDRESS: '10.0.0.5:9465' });
     assert.equal(metricsTelemetry(undefined), undefined);
     assert.deepEqual((metricsTelemetry(address)?.metrics as { prometheus: unknown }).prometheus, { bindAddress: '10.0.0.5:9464', countersTotalSuffix: true, useSecondsForDurations: true });
   });
