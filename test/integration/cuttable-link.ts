@@ -2,7 +2,8 @@
 // Temporal server while it still reaches S3, or from S3 while it still reaches Temporal: a network
 // split, where a process stopped (SIGSTOP) or killed is a node hung or lost. While cut nothing passes
 // either way: bytes, new connections and closes wait, as packets on a split network wait for TCP to
-// send them again once it heals.
+// send them again once it heals. Reset drops every connection at once with a TCP reset, both ways, as a
+// load balancer, a NAT that forgot them or a flapping link does, while new connections pass.
 import net from 'node:net';
 
 export interface CuttableLink {
@@ -10,6 +11,8 @@ export interface CuttableLink {
   address: string;
   cut(): void;
   heal(): void;
+  /** Resets every connection open through the link (the client and the server each get a TCP RST); returns how many. */
+  reset(): number;
   close(): Promise<void>;
 }
 
@@ -19,11 +22,15 @@ export async function cuttableLink(upstream: string): Promise<CuttableLink> {
   let cut = false;
   let held: Array<() => void> = [];
   const sockets = new Set<net.Socket>();
+  const connections = new Set<[net.Socket, net.Socket]>();
   // Everything that crosses the link, in the order it came, held while cut.
   const pass = (action: () => void) => { if (cut) held.push(action); else action(); };
   const listener = net.createServer((client) => {
     const toServer = new net.Socket();
-    for (const socket of [client, toServer]) {
+    const connection: [net.Socket, net.Socket] = [client, toServer];
+    connections.add(connection);
+    client.once('close', () => connections.delete(connection));
+    for (const socket of connection) {
       sockets.add(socket);
       socket.on('error', () => { /* its close follows */ });
       socket.on('close', () => {
@@ -50,6 +57,13 @@ export async function cuttableLink(upstream: string): Promise<CuttableLink> {
       const actions = held;
       held = [];
       for (const action of actions) action();
+    },
+    reset: () => {
+      const open = [...connections];
+      connections.clear();
+      // A side not yet connected (the link cut as it was made) cannot send a reset: it is destroyed.
+      for (const pair of open) for (const socket of pair) if (socket.readyState === 'open') socket.resetAndDestroy(); else socket.destroy();
+      return open.length;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

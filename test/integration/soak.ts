@@ -9,7 +9,8 @@
 // Temporal server is down; a GPU, the CPU or the suggest worker cut off from the Temporal server for 2-15 s
 // (the CPU and suggest workers 2-30 s) while it runs on and reaches S3, or a GPU or the CPU worker cut off
 // from MinIO for 2-75 s while it reaches Temporal (network splits: each worker's connections to both go
-// through links the soak cuts, cuttable-link.ts);
+// through links the soak cuts, cuttable-link.ts); a worker's connections to both reset (TCP RST) 1-6
+// times up to 3 s apart (a flapping link, a load balancer dropping them);
 // one of the node's local copies of feature shards and image packs cut short or a byte of it changed (the
 // workers' SWEEP_CACHE_DIR is the stack's own). Each sweep must end as the same sweep run once without
 // faults did (search-runs.ts: the same configurations, decisions, ranking, scores, per-epoch
@@ -58,6 +59,7 @@ const FAULTS = [
   'kill-gpu-worker', 'kill-cpu-worker', 'kill-suggest-worker', 'kill-gpu-node', 'kill-every-worker', 'redeploy-gpu-worker', 'redeploy-cpu-worker',
   'hang-gpu-worker', 'hang-cpu-worker', 'kill-temporal', 'kill-minio', 'kill-gpu-worker-during-outage', 'hang-temporal', 'hang-minio', 'damage-node-cache',
   'partition-gpu-worker', 'partition-cpu-worker', 'partition-gpu-worker-from-minio', 'partition-cpu-worker-from-minio', 'partition-suggest-worker',
+  'reset-worker-connections',
 ] as const;
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
@@ -192,6 +194,20 @@ class Workers {
     link.cut();
     await sleep(ms);
     link.heal();
+  }
+
+  /**
+   * Every open connection of the named worker to the Temporal server and MinIO reset (TCP RST both
+   * ways), `times` times, up to 3 s apart: a flapping link, or a load balancer dropping connections.
+   * Returns how many were reset.
+   */
+  async resetConnections(name: string, times: number): Promise<number> {
+    let reset = 0;
+    for (let i = 0; i < times; i++) {
+      if (i > 0) await sleep(between(100, 3000));
+      for (const [key, link] of this.links) if (key.startsWith(`${name} to `)) reset += link.reset();
+    }
+    return reset;
   }
 
   async closeLinks(): Promise<void> {
@@ -330,6 +346,12 @@ async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Prom
       const ms = between(2000, server === 'minio' ? 75_000 : name.startsWith('gpu') ? 15_000 : 30_000);
       await workers.partition(name, server, ms);
       return { what: `${name} cut off from ${server} (not from ${other}) for ${seconds(ms)}` };
+    }
+    case 'reset-worker-connections': {
+      const name = pick(['gpu-1', 'gpu-2', 'cpu', ...(workers.all.has('suggest') ? ['suggest'] : [])]);
+      const times = 1 + randomInt(random, 6);
+      const reset = await workers.resetConnections(name, times);
+      return { what: `${name}'s connections to Temporal and MinIO reset ${times} time(s) (${reset} connections)` };
     }
     case 'damage-node-cache':
       return { what: damageLocalCopy(workers.cacheDir) };

@@ -44,3 +44,34 @@ test('a cuttable link passes bytes both ways; while cut, bytes and new connectio
     await new Promise((resolve) => echo.close(resolve));
   }
 });
+
+test('a reset drops every open connection with a TCP reset on both sides; a new connection passes at once', async () => {
+  const serverErrors: string[] = [];
+  const echo = net.createServer((socket) => {
+    socket.on('error', (error: NodeJS.ErrnoException) => serverErrors.push(error.code ?? error.message));
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const link = await cuttableLink(`127.0.0.1:${(echo.address() as net.AddressInfo).port}`);
+  try {
+    const open = await Promise.all([connect(link.address), connect(link.address)]);
+    for (const { socket } of open) socket.write('a');
+    await sleep(100);
+    const clientErrors = open.map(({ socket }) => new Promise<string | undefined>((resolve) => {
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+      socket.once('close', () => resolve(undefined));
+    }));
+    assert.equal(link.reset(), 2);
+    assert.deepEqual(await Promise.all(clientErrors), ['ECONNRESET', 'ECONNRESET'], 'each client sees a reset, not an orderly close');
+    await sleep(100);
+    assert.deepEqual(serverErrors, ['ECONNRESET', 'ECONNRESET'], 'so does the server, for each');
+    const next = await connect(link.address);
+    next.socket.write('b');
+    await sleep(100);
+    assert.equal(next.received(), 'b');
+    next.socket.destroy();
+  } finally {
+    await link.close();
+    await new Promise((resolve) => echo.close(resolve));
+  }
+});
