@@ -28,6 +28,7 @@ import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } f
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
 import { idleQueuesWarning, sweepQueues } from './idle-queues';
+import { temporalPermissionAdvice } from './permission-advice';
 import { idleOf, ownQueueIdle } from './sweep-waits';
 import { statusText, sweepStatus } from './status';
 import { sweepStartMetadata } from '../views/workflow-metadata';
@@ -280,6 +281,7 @@ export function run(): void {
     (code) => process.exit(code),
     (error) => {
       const tlsProblem = storageTlsAdvice(error);
+      const refused = temporalPermissionAdvice(error);
       // Line by line: a spec's problems are one per line, and may quote a class folder's name.
       if (error instanceof UsageError || error instanceof SpecError) console.error(error.message.split('\n').map(visible).join('\n'));
       else if (error instanceof WorkflowNotFoundError) console.error(`no sweep with that id: ${error.message}; \`sweep list\` shows recent sweeps`);
@@ -289,6 +291,7 @@ export function run(): void {
           'npm run stack:up starts the local one; otherwise check S3_ENDPOINT and the network to it');
       } else if (isStorageUnreachable(error)) console.error(`S3 at ${storeName(storageConfig())} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check S3_ENDPOINT`);
       else if (hasNoStorageCredentials(error)) console.error('no S3 credentials found: start the local stack (npm run stack:up writes them to .stack/stack.env), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for your S3');
+      else if (refused) console.error(refused);
       else if (isTemporalUnreachable(error)) console.error(`Temporal at ${temporalAddress()} is unreachable: ${rootMessage(error)}; is it running (npm run stack:up)? Otherwise check TEMPORAL_ADDRESS`);
       else console.error(`error: ${visible(rootMessage(error))}`);
       // An unknown sweep id is a bad command line: nothing was started.

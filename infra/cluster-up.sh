@@ -70,6 +70,10 @@ wants minio && need+=(minio)
 for b in "${need[@]}"; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b missing; run infra/setup-cluster.sh"
 done
+# The server of before 2026-12-05 21:30 UTC was Temporal's own cmd/server, without the cluster's
+# authorization and with other flags.
+! wants temporal || [[ -f "$BIN_DIR/temporal-server.source" ]] ||
+  die "$BIN_DIR/temporal-server was not built from infra/temporal-server (the server with the cluster's authorization); run infra/setup-cluster.sh"
 
 mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$CONFIG_DIR" "$DATA_DIR"
 exec 9>"$RUN_DIR/cluster.lock"
@@ -306,7 +310,7 @@ start_instance() {
   # argv[0] is bin/temporal-<name> (a link to the server), so live_pid and ps tell the processes apart.
   ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
   spawn "temporal-$instance" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
-    "$BIN_DIR/temporal-$instance" --config-file "$config" --allow-no-auth start --service "$service"
+    "$BIN_DIR/temporal-$instance" --config-file "$config" --service "$service" --namespace "$TEMPORAL_NAMESPACE"
 }
 
 start_temporal_processes() {

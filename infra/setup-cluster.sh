@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the cluster profile's tools into $SWEEP_CLUSTER_DIR/bin (default <repo>/.stack/cluster/bin):
-#   temporal-server     the Temporal server, built from go.temporal.io/server/cmd/server
+#   temporal-server     the Temporal server with the cluster's authorization, built from infra/temporal-server
+#                       (go.temporal.io/server, as its cmd/server, plus a claim mapper for the cluster's
+#                       certificates; its tests run first)
 #   temporal-sql-tool   its schema tool, built from go.temporal.io/server/cmd/tools/sql
 #   temporal-ui-server  the Web UI (github.com/temporalio/ui-server/v2, which embeds the UI's assets;
 #                       the version the temporal CLI embeds); optional: a failed build is a warning,
@@ -89,8 +91,35 @@ link() {
   fi
 }
 
-go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/server" temporal-server ||
-  die "could not build temporal-server"
+# build_temporal_server: infra/temporal-server into $BIN_DIR/temporal-server, again whenever its source
+# changes (the digest of its files is kept beside the binary); its tests first. Returns 1 when either fails.
+build_temporal_server() {
+  local src="$SCRIPT_DIR/temporal-server" name=temporal-server digest
+  grep -q "^require $TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION\$" "$src/go.mod" ||
+    die "$src/go.mod does not require $TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION (infra/cluster-common.sh): keep the two the same"
+  digest="$(cat -- "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -d' ' -f1)"
+  if [[ -x "$BIN_DIR/$name" && "$(cat -- "$BIN_DIR/$name.source" 2>/dev/null)" == "$digest" ]]; then
+    log "$name: built from this source already ($TEMPORAL_SERVER_VERSION)"
+    return 0
+  fi
+  command -v "$GO" >/dev/null 2>&1 || die "go not found (set GO=...); needed to build $src"
+  log "$name: testing and building $src ($TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION) with $TEMPORAL_GOTOOLCHAIN under nice -n 19 (cold: many minutes on 2 cores) ..."
+  local tmp="$BIN_DIR/.$name.tmp.$$" t0=$SECONDS build_log="$LOG_DIR/$name-build.log"
+  mkdir -p -- "$LOG_DIR"
+  # go.sum as committed: nothing is resolved anew.
+  if ! (cd -- "$src" && export GOTOOLCHAIN="$TEMPORAL_GOTOOLCHAIN" GOFLAGS=-mod=readonly &&
+        nice -n 19 "$GO" test ./... && nice -n 19 "$GO" build -o "$tmp" .) >"$build_log" 2>&1; then
+    rm -f -- "$tmp"
+    tail -n 30 -- "$build_log" >&2
+    log "testing or building $src failed (needs the Go module proxy for its modules and toolchain $TEMPORAL_GOTOOLCHAIN; whole output: $build_log)"
+    return 1
+  fi
+  mv -f -- "$tmp" "$BIN_DIR/$name"
+  printf '%s\n' "$digest" >"$BIN_DIR/$name.source"
+  log "$name: installed in $((SECONDS - t0))s"
+}
+
+build_temporal_server || die "could not build temporal-server"
 go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/tools/sql" temporal-sql-tool ||
   die "could not build temporal-sql-tool"
 if [[ "${SWEEP_CLUSTER_UI:-1}" != 0 ]]; then

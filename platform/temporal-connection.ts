@@ -95,6 +95,13 @@ export function temporalClientCertificate(): X509Certificate | undefined {
   return pem ? new X509Certificate(pem) : undefined;
 }
 
+/** Who this client is to Temporal, for messages: its certificate's subject, its API key, or neither. */
+export function temporalClientIdentity(): string {
+  const certificate = temporalClientCertificate();
+  if (certificate) return `the client certificate ${certificate.subject.split('\n').join(', ')} (TEMPORAL_TLS_CLIENT_CERT_PATH)`;
+  return connectConfig().connectionOptions.apiKey ? 'the API key (TEMPORAL_API_KEY)' : 'a client without a certificate or API key';
+}
+
 /** Where clients and workers connect, for messages. */
 export function temporalAddress(): string {
   return connectConfig().connectionOptions.address!;

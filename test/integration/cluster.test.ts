@@ -110,12 +110,20 @@ async function infraWith(on: Queues, env: NodeJS.ProcessEnv, script: string, ...
 }
 const infra = (script: string, ...args: string[]) => infraWith(queues, {}, script, ...args);
 
-/** The cluster's temporal CLI against its frontend; throws with its output when it fails. */
-async function temporalCli(...args: string[]): Promise<string> {
-  const { code, out } = await run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [
+/** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate (by default the operator's). */
+function temporalCliRun(args: string[], node?: string): Promise<{ code: number | null; out: string }> {
+  const [cert, key] = node
+    ? ['pem', 'key'].map((ext) => path.join(CLUSTER_DIR, 'nodes', node, 'tls', `client.${ext}`))
+    : [stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH];
+  return run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [
     ...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env', '--tls-ca-path', stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
-    '--tls-cert-path', stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, '--tls-key-path', stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH, '--tls-server-name', stackEnv.TEMPORAL_TLS_SERVER_NAME,
+    '--tls-cert-path', cert, '--tls-key-path', key, '--tls-server-name', stackEnv.TEMPORAL_TLS_SERVER_NAME,
   ]);
+}
+
+/** The cluster's temporal CLI as the operator; throws with its output when it fails. */
+async function temporalCli(...args: string[]): Promise<string> {
+  const { code, out } = await temporalCliRun(args);
   if (code !== 0) throw new Error(`temporal ${args.join(' ')} failed (exit ${code}):\n${out}`);
   return out;
 }
@@ -490,6 +498,26 @@ function assertSameAsReference(run: SweepOutcome, what: string, uninterrupted = 
   }
 }
 
+/**
+ * Runs a sweep and, while its trials train, kills `server` (kill -9 of every process of it) and starts
+ * it again 2 s later: a trial must complete after the restart, and the sweep with every trial.
+ * Times are from the kill: until the restart script returned (the server answers), until a trial completed.
+ */
+async function sweepThroughAServerKill(prefix: string, server: 'temporal' | 'postgres') {
+  const began = Date.now();
+  const sweep = await startSweep(prefix);
+  await trainingNow(sweep);
+  const doneBefore = await trialsDone(sweep);
+  const killedAt = Date.now();
+  await infra('cluster-down.sh', server, '--kill');
+  await sleep(2000);
+  const restartMs = await infra('cluster-up.sh', server, '--no-setup');
+  const answeringMs = Date.now() - killedAt;
+  const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
+  await assertCompleted(sweep, `after a ${server} kill -9`);
+  return { doneBefore, restartMs, answeringMs, progressedMs: progressed - killedAt, sweepMs: Date.now() - began };
+}
+
 interface Listed { etag: string; modified: number }
 
 /** Every object in the bucket (under `prefix`) with its ETag (the MD5 of the content for single-part uploads). */
@@ -636,6 +664,39 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assert.ok(Number(connections) > 0, 'the Temporal server holds connections');
     assert.equal(allTls, 't', `every one of the Temporal server's ${connections} connections to PostgreSQL is TLS`);
     figure(`TLS: PostgreSQL refused an unencrypted connection; the server's ${connections} connections to it all TLS; MinIO answered plain HTTP with 400`);
+  });
+
+  test('authorization: a node\'s certificate may run and start workflows in the sweeps\' namespace and nothing else (no other namespace, no administration); the operator\'s may do all', async () => {
+    const node = GPU_NODE_NAMES[0];
+    const namespace = stackEnv.TEMPORAL_NAMESPACE;
+    const refusedAs = async (args: string[], who?: string) => {
+      const { code, out } = await temporalCliRun(args, who);
+      assert.notEqual(code, 0, `${who ?? 'operator'}: temporal ${args.join(' ')} refused: ${out}`);
+      assert.match(out, /Request unauthorized/i, `${who ?? 'operator'}: temporal ${args.join(' ')}`);
+    };
+    const allowedAs = async (args: string[], who?: string) => {
+      const { code, out } = await temporalCliRun(args, who);
+      assert.equal(code, 0, `${who ?? 'operator'}: temporal ${args.join(' ')} allowed: ${out}`);
+    };
+    await allowedAs(['workflow', 'list', '--namespace', namespace, '--limit', '1'], node);
+    await allowedAs(['task-queue', 'describe', '--namespace', namespace, '--task-queue', queues.gpuQueue], node);
+    await refusedAs(['workflow', 'list', '--namespace', 'temporal-system', '--limit', '1'], node);
+    await refusedAs(['operator', 'namespace', 'create', '--namespace', `it-not-allowed-${process.pid}`], node);
+    await refusedAs(['operator', 'namespace', 'update', '--namespace', namespace, '--retention', '48h'], node);
+    await refusedAs(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', `ItNotAllowed${process.pid}`, '--type', 'Keyword'], node);
+    await allowedAs(['workflow', 'list', '--namespace', 'temporal-system', '--limit', '1']);
+    await allowedAs(['operator', 'namespace', 'describe', '--namespace', namespace]);
+    // The product's CLI with the node's certificate in another namespace says who was refused where.
+    const nodeTls = path.join(CLUSTER_DIR, 'nodes', node, 'tls');
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
+    const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], {
+      ...cleanEnv, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), TEMPORAL_NAMESPACE: 'temporal-system',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(nodeTls, 'client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(nodeTls, 'client.key'),
+    });
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`refused this request in namespace temporal-system \\(7 PERMISSION_DENIED: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} \\(TEMPORAL_TLS_CLIENT_CERT_PATH\\) do this there`));
+    figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +
+      `\`sweep list\` with it in temporal-system: ${out.trim().split('\n').pop()}`);
   });
 
   test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {
@@ -954,35 +1015,15 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   test('kill -9 of the Temporal server (all four services) mid-sweep, restarted: the sweep completes', async () => {
-    const began = Date.now();
-    const sweep = await startSweep('cluster-temporal-kill');
-    await trainingNow(sweep);
-    const doneBefore = await trialsDone(sweep);
-    const killedAt = Date.now();
-    await infra('cluster-down.sh', 'temporal', '--kill');
-    await sleep(2000);
-    await infra('cluster-up.sh', 'temporal', '--no-setup');
-    const answering = Date.now() - killedAt;
-    const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
-    await assertCompleted(sweep, 'after a Temporal server kill -9');
-    figure(`Temporal server kill -9 (all four services) mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s: serving again ${seconds(answering)} after the kill; ` +
-      `next trial completed ${seconds(progressed - killedAt)} after the kill; sweep ${seconds(Date.now() - began)}`);
+    const { doneBefore, answeringMs, progressedMs, sweepMs } = await sweepThroughAServerKill('cluster-temporal-kill', 'temporal');
+    figure(`Temporal server kill -9 (all four services) mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s: serving again ${seconds(answeringMs)} after the kill; ` +
+      `next trial completed ${seconds(progressedMs)} after the kill; sweep ${seconds(sweepMs)}`);
   });
 
   test('kill -9 of PostgreSQL mid-sweep, restarted: the sweep completes', async () => {
-    const began = Date.now();
-    const sweep = await startSweep('cluster-postgres-kill');
-    await trainingNow(sweep);
-    const doneBefore = await trialsDone(sweep);
-    const killedAt = Date.now();
-    await infra('cluster-down.sh', 'postgres', '--kill');
-    await sleep(2000);
-    const restartMs = await infra('cluster-up.sh', 'postgres', '--no-setup');
-    const answering = Date.now() - killedAt;
-    const progressed = await waitFor('a trial to complete after the restart', async () => (await trialsDone(sweep)) > doneBefore && Date.now(), 300_000, 500);
-    await assertCompleted(sweep, 'after a PostgreSQL kill -9');
+    const { doneBefore, restartMs, answeringMs, progressedMs, sweepMs } = await sweepThroughAServerKill('cluster-postgres-kill', 'postgres');
     figure(`PostgreSQL kill -9 mid-training (${doneBefore}/${TRIALS} trials done), restarted after 2 s (crash recovery + start ${seconds(restartMs)}): accepting connections ` +
-      `${seconds(answering)} after the kill; next trial completed ${seconds(progressed - killedAt)} after the kill; sweep ${seconds(Date.now() - began)}`);
+      `${seconds(answeringMs)} after the kill; next trial completed ${seconds(progressedMs)} after the kill; sweep ${seconds(sweepMs)}`);
   });
 
   test('a MinIO drive directory deleted mid-sweep: the sweep completes and every object is readable', async () => {

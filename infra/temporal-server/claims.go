@@ -1,0 +1,44 @@
+package main
+
+import (
+	"slices"
+
+	"go.temporal.io/server/common/authorization"
+)
+
+// The names in the client certificates the cluster's CA issues (infra/cluster-common.sh tls_issue):
+// every one has this organization; the common name says who connects.
+const (
+	clusterOrganization = "sweep cluster"
+	// The servers' own certificate: the services among themselves and the system worker.
+	serversName = "sweep cluster servers"
+	// cluster-up.sh, the operator's CLI and the Web UI server.
+	operatorName = "operator"
+)
+
+// nodeClaimMapper gives each client certificate of the cluster's CA the roles its holder needs: the
+// servers and the operator administer the cluster; any other name is a worker node's (nodes-up.sh
+// names each certificate after its node), which may run and start workflows in the sweeps' namespace
+// and nothing else: no other namespace, no namespace or cluster administration.
+type nodeClaimMapper struct {
+	namespace string
+}
+
+var _ authorization.ClaimMapper = nodeClaimMapper{}
+
+func (m nodeClaimMapper) GetClaims(info *authorization.AuthInfo) (*authorization.Claims, error) {
+	subject := info.TLSSubject
+	// Only the cluster's CA signs certificates the frontend accepts (requireClientAuth); the check is
+	// against a CA that signs for others too. No roles: every call but a health check is denied.
+	if subject == nil || !slices.Contains(subject.Organization, clusterOrganization) {
+		return &authorization.Claims{}, nil
+	}
+	claims := &authorization.Claims{Subject: subject.CommonName, AuthType: "mtls"}
+	switch subject.CommonName {
+	case serversName, operatorName:
+		claims.System = authorization.RoleAdmin
+	default:
+		claims.Namespaces = map[string]authorization.Role{m.namespace: authorization.RoleWriter}
+	}
+	return claims, nil
+}

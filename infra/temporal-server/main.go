@@ -1,0 +1,56 @@
+// The cluster profile's Temporal server: the server of go.temporal.io/server, as its cmd/server builds
+// it, plus Temporal's default authorizer and the claim mapper of claims.go, so that each client
+// certificate of the cluster's CA may do what its holder needs and no more (a worker node's: run and
+// start the sweeps' workflows in their namespace). infra/setup-cluster.sh builds it; infra/cluster-up.sh
+// starts one process per service:
+//
+//	temporal-server --config-file <temporal.yaml> --service <history|matching|frontend|worker> --namespace <the sweeps' namespace>
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	_ "time/tzdata" // as cmd/server: time zones where the host has none
+
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/log"
+	_ "go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql" // the cluster's persistence and visibility
+	"go.temporal.io/server/temporal"
+)
+
+func main() {
+	configFile := flag.String("config-file", "", "the server's configuration (YAML)")
+	service := flag.String("service", "", "the service this process runs: history, matching, frontend or worker")
+	namespace := flag.String("namespace", "default", "the namespace worker nodes' certificates may run and start workflows in")
+	flag.Parse()
+	if *configFile == "" || *service == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: temporal-server --config-file <file> --service <history|matching|frontend|worker> [--namespace <name>]")
+		os.Exit(2)
+	}
+	cfg, err := config.Load(config.WithConfigFile(*configFile))
+	if err != nil {
+		fail("unable to load the configuration: %v", err)
+	}
+	server, err := temporal.NewServer(
+		temporal.ForServices([]string{*service}),
+		temporal.WithConfig(cfg),
+		temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(cfg.Log))),
+		temporal.InterruptOn(temporal.InterruptCh()),
+		temporal.WithAuthorizer(authorization.NewDefaultAuthorizer()),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return nodeClaimMapper{namespace: *namespace} }),
+	)
+	if err != nil {
+		fail("unable to create the server: %v", err)
+	}
+	// Returns once interrupted (SIGINT, SIGTERM) and stopped.
+	if err := server.Start(); err != nil {
+		fail("unable to start the server: %v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "ERROR: "+format+"\n", args...)
+	os.Exit(1)
+}
