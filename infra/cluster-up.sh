@@ -318,9 +318,16 @@ start_temporal_processes() {
     die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as processes of their own: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   fi
   write_temporal_config
+  local pid stale=()
   for instance in "${TEMPORAL_PROCESSES[@]}"; do
     ensure_running "temporal-$instance" "$(temporal_process_port "$instance")" instance_up start_instance
+    # A process left running across a rebuild of the server (setup-cluster.sh replaced the file) runs the old build.
+    pid="$(live_pid "temporal-$instance" || true)"
+    [[ -n "$pid" && "$(readlink -- "/proc/$pid/exe" 2>/dev/null)" == *" (deleted)" ]] && stale+=("temporal-$instance")
   done
+  if (( ${#stale[@]} )); then
+    log "warning: ${stale[*]} still run(s) the server binary of before the last infra/setup-cluster.sh build; restart each to run the new one, one at a time while the others serve: infra/cluster-down.sh <process> && infra/cluster-up.sh temporal"
+  fi
 }
 
 ensure_namespace() {
