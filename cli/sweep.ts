@@ -28,7 +28,7 @@ import { isTemporalUnreachable, stopWaitingOnInterrupt, untilTemporalAnswers } f
 import { watch } from './watch';
 import { describeSweep } from './describe-sweep';
 import { idleQueuesWarning, sweepQueues } from './idle-queues';
-import { temporalPermissionAdvice } from './permission-advice';
+import { temporalPermissionAdvice } from '../platform/permission-advice';
 import { idleOf, ownQueueIdle } from './sweep-waits';
 import { statusText, sweepStatus } from './status';
 import { sweepStartMetadata } from '../views/workflow-metadata';

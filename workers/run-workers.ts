@@ -19,6 +19,7 @@ import { hasExited, keepRunning } from './keep-running';
 import { StorageGateInterceptor, runWhileStorageAnswers } from './storage-gate';
 import { metricsAddressOfProcess, metricsEnv, metricsTelemetry, reportClientCertificateExpiry, reportStorageReachable, suggestWorkerProcessIndex } from './metrics';
 import { rootMessage } from '../lib/errors';
+import { temporalPermissionAdvice } from '../platform/permission-advice';
 
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -292,8 +293,9 @@ if (require.main === module) {
     process.exit(2);
   }
   runWorkers(roles).catch((error) => {
-    // A bad setting is the user's to fix: its message, not a stack.
-    console.error(error instanceof SettingError ? `error: ${error.message}` : error);
+    // A bad setting, or credentials the server refuses, is the user's to fix: its message, not a stack.
+    const refused = temporalPermissionAdvice(error);
+    console.error(error instanceof SettingError ? `error: ${error.message}` : refused ? `error: ${refused}` : error);
     process.exit(1);
   });
 }

@@ -695,6 +695,13 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     });
     assert.equal(code, 1, out);
     assert.match(out, new RegExp(`refused this request in namespace temporal-system \\(7 PERMISSION_DENIED: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} \\(TEMPORAL_TLS_CLIENT_CERT_PATH\\) do this there`));
+    // So does a worker started there with it (a node set up for another namespace): it exits at once.
+    const worker = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), '--import', 'tsx', path.join(REPO_ROOT, 'workers', 'run-workers.ts'), 'cpu'], {
+      ...cleanEnv, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), TEMPORAL_NAMESPACE: 'temporal-system', SWEEP_CPU_QUEUE: `it-refused-${process.pid}`,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(nodeTls, 'client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(nodeTls, 'client.key'),
+    });
+    assert.equal(worker.code, 1, worker.out);
+    assert.match(worker.out, new RegExp(`^error: Temporal at \\S+ refused this request in namespace temporal-system \\(PermissionDenied: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} `, 'm'));
     figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +
       `\`sweep list\` with it in temporal-system: ${out.trim().split('\n').pop()}`);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { ServiceError } from '@temporalio/client';
-import { temporalPermissionAdvice } from '../../cli/permission-advice';
+import { temporalPermissionAdvice } from '../../platform/permission-advice';
 
 const fixtures = path.join(__dirname, 'fixtures', 'tls');
 const names = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_API_KEY'];
@@ -32,6 +32,15 @@ test('a request refused for who made it says who (the certificate\'s subject, or
   process.env.TEMPORAL_API_KEY = 'not-a-real-key';
   assert.match(temporalPermissionAdvice(refused())!, /it does not let the API key \(TEMPORAL_API_KEY\) do this there/);
   assert.doesNotMatch(temporalPermissionAdvice(refused())!, /not-a-real-key/, 'never the key itself');
+});
+
+test('a worker refused (the Rust core\'s Status in a TransportError\'s message) is said the same way, with the server\'s words only', () => {
+  process.env.TEMPORAL_NAMESPACE = 'temporal-system';
+  const core = new Error('Namespace temporal-system was not found or otherwise could not be described: Status { code: PermissionDenied, message: "Request unauthorized.", ' +
+    'details: b"\\x08\\x07", metadata: MetadataMap { headers: {} }, source: None }');
+  core.name = 'TransportError';
+  assert.match(temporalPermissionAdvice(core)!, /^Temporal at \S+ refused this request in namespace temporal-system \(PermissionDenied: Request unauthorized\.\): it does not let /);
+  assert.equal(temporalPermissionAdvice(new Error('Status { code: NotFound, message: "namespace not found" }')), undefined);
 });
 
 test('other errors are not a refusal', () => {
