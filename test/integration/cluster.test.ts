@@ -37,7 +37,7 @@ import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
-import { suggestionsCounted } from './suggest-metrics';
+import { metricSum, suggestionsCounted } from './prometheus-text';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
@@ -110,11 +110,24 @@ async function infraWith(on: Queues, env: NodeJS.ProcessEnv, script: string, ...
 }
 const infra = (script: string, ...args: string[]) => infraWith(queues, {}, script, ...args);
 
+/** A node's client certificate and key, as nodes-up.sh issues them. */
+function nodeCertificate(node: string): { cert: string; key: string } {
+  const dir = path.join(CLUSTER_DIR, 'nodes', node, 'tls');
+  return { cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') };
+}
+
+/**
+ * Runs the product (`bin/sweep.js`, `workers/run-workers.ts`: `args` to infra/node.sh) as an operator or a
+ * node on the host would: with the cluster's stack.env, none of this process's Temporal or TLS settings, and `env`.
+ */
+function productOnTheHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
+  const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
+  return run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), ...args], { ...own, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), ...env });
+}
+
 /** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate (by default the operator's). */
 function temporalCliRun(args: string[], node?: string): Promise<{ code: number | null; out: string }> {
-  const [cert, key] = node
-    ? ['pem', 'key'].map((ext) => path.join(CLUSTER_DIR, 'nodes', node, 'tls', `client.${ext}`))
-    : [stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH];
+  const { cert, key } = node ? nodeCertificate(node) : { cert: stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, key: stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH };
   return run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [
     ...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env', '--tls-ca-path', stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
     '--tls-cert-path', cert, '--tls-key-path', key, '--tls-server-name', stackEnv.TEMPORAL_TLS_SERVER_NAME,
@@ -327,7 +340,7 @@ async function routeS3Nowhere(node: string): Promise<{ restore(): Promise<void> 
 
 /** Epochs a GPU node's worker has trained, by its metrics for Prometheus (nodes-up.sh serves them at the node's address, port 9464). */
 async function epochsTrainedOn(node: string): Promise<number> {
-  return [...(await nodeMetrics(node)).matchAll(/^sweep_epochs_trained_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return metricSum(await nodeMetrics(node), 'sweep_epochs_trained_total');
 }
 
 /** A node's `sweep_s3_reachable` gauge, by its metrics: 1 while it reaches S3. */
@@ -614,10 +627,10 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   test('TLS everywhere: every node has a certificate of its own from the cluster\'s CA; a client without one, or with another CA\'s, is refused and told which setting to change; MinIO speaks HTTPS only, PostgreSQL TLS only', async () => {
     const ca = new X509Certificate(fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH));
     for (const node of NODES) {
-      const certificate = new X509Certificate(fs.readFileSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.pem')));
+      const certificate = new X509Certificate(fs.readFileSync(nodeCertificate(node).cert));
       assert.match(certificate.subject, new RegExp(`CN=${node}$`, 'm'), `${node}'s certificate names it`);
       assert.ok(certificate.verify(ca.publicKey), `${node}'s certificate is signed by the cluster's CA`);
-      assert.equal(fs.statSync(path.join(CLUSTER_DIR, 'nodes', node, 'tls', 'client.key')).mode & 0o077, 0, `${node}'s key is readable by its owner alone`);
+      assert.equal(fs.statSync(nodeCertificate(node).key).mode & 0o077, 0, `${node}'s key is readable by its owner alone`);
       // When it expires, in the node's log and, for alerts, its metrics.
       const expiry = Math.floor(Date.parse(certificate.validTo) / 1000);
       assert.match(fs.readFileSync(path.join(CLUSTER_DIR, 'logs', `node-${node}.log`), 'utf8'), new RegExp(`\\[worker\\] the client certificate for Temporal \\(CN=${node}\\) expires at `));
@@ -635,7 +648,6 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       { what: 'no TLS', drop: /^TEMPORAL_TLS_/, says: /speaks TLS and this client connects without it: set TEMPORAL_TLS=true/ },
       { what: 'the CA not trusted', drop: /^TEMPORAL_TLS_SERVER_CA_/, says: /does not trust .*: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the PEM file of the CA that signed it/ },
     ];
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
     const envDir = fs.mkdtempSync(path.join(CLUSTER_DIR, 'tls-cases-'));
     try {
       for (const { what, drop, add, says } of cases) {
@@ -643,7 +655,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
         const lines = fs.readFileSync(path.join(CLUSTER_DIR, 'stack.env'), 'utf8').split('\n').filter((line) => !drop.test(line));
         fs.writeFileSync(file, [...lines, ...Object.entries(add ?? {}).map(([name, value]) => `${name}='${value}'`)].join('\n'));
         const began = Date.now();
-        const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], { ...cleanEnv, SWEEP_STACK_ENV: file });
+        const { code, out } = await productOnTheHost([path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], { SWEEP_STACK_ENV: file });
         assert.notEqual(code, 0, `${what}: refused`);
         assert.match(out, says, `${what}: ${out}`);
         assert.ok(Date.now() - began < 15_000, `${what}: told in ${Date.now() - began} ms, not after waiting for a server that is up`);
@@ -687,19 +699,14 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     await allowedAs(['workflow', 'list', '--namespace', 'temporal-system', '--limit', '1']);
     await allowedAs(['operator', 'namespace', 'describe', '--namespace', namespace]);
     // The product's CLI with the node's certificate in another namespace says who was refused where.
-    const nodeTls = path.join(CLUSTER_DIR, 'nodes', node, 'tls');
-    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
-    const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], {
-      ...cleanEnv, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), TEMPORAL_NAMESPACE: 'temporal-system',
-      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(nodeTls, 'client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(nodeTls, 'client.key'),
-    });
+    const { cert, key } = nodeCertificate(node);
+    const asNodeElsewhere = { TEMPORAL_NAMESPACE: 'temporal-system', TEMPORAL_TLS_CLIENT_CERT_PATH: cert, TEMPORAL_TLS_CLIENT_KEY_PATH: key };
+    const { code, out } = await productOnTheHost([path.join(REPO_ROOT, 'bin', 'sweep.js'), 'list'], asNodeElsewhere);
     assert.equal(code, 1, out);
     assert.match(out, new RegExp(`refused this request in namespace temporal-system \\(7 PERMISSION_DENIED: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} \\(TEMPORAL_TLS_CLIENT_CERT_PATH\\) do this there`));
     // So does a worker started there with it (a node set up for another namespace): it exits at once.
-    const worker = await run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), '--import', 'tsx', path.join(REPO_ROOT, 'workers', 'run-workers.ts'), 'cpu'], {
-      ...cleanEnv, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), TEMPORAL_NAMESPACE: 'temporal-system', SWEEP_CPU_QUEUE: `it-refused-${process.pid}`,
-      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(nodeTls, 'client.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(nodeTls, 'client.key'),
-    });
+    const worker = await productOnTheHost(['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'run-workers.ts'), 'cpu'],
+      { ...asNodeElsewhere, SWEEP_CPU_QUEUE: `it-refused-${process.pid}` });
     assert.equal(worker.code, 1, worker.out);
     assert.match(worker.out, new RegExp(`^error: Temporal at \\S+ refused this request in namespace temporal-system \\(PermissionDenied: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} `, 'm'));
     figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +

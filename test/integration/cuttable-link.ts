@@ -21,7 +21,7 @@ export async function cuttableLink(upstream: string): Promise<CuttableLink> {
   const [host, port] = upstream.split(':');
   let cut = false;
   let held: Array<() => void> = [];
-  const sockets = new Set<net.Socket>();
+  // Each connection through the link, its client's socket and its socket to the server, until both have closed.
   const connections = new Set<[net.Socket, net.Socket]>();
   // Everything that crosses the link, in the order it came, held while cut.
   const pass = (action: () => void) => { if (cut) held.push(action); else action(); };
@@ -29,12 +29,10 @@ export async function cuttableLink(upstream: string): Promise<CuttableLink> {
     const toServer = new net.Socket();
     const connection: [net.Socket, net.Socket] = [client, toServer];
     connections.add(connection);
-    client.once('close', () => connections.delete(connection));
     for (const socket of connection) {
-      sockets.add(socket);
       socket.on('error', () => { /* its close follows */ });
       socket.on('close', () => {
-        sockets.delete(socket);
+        if (connection.every((side) => side.destroyed)) connections.delete(connection);
         pass(() => { client.destroy(); toServer.destroy(); });
       });
     }
@@ -60,13 +58,12 @@ export async function cuttableLink(upstream: string): Promise<CuttableLink> {
     },
     reset: () => {
       const open = [...connections];
-      connections.clear();
       // A side not yet connected (the link cut as it was made) cannot send a reset: it is destroyed.
       for (const pair of open) for (const socket of pair) if (socket.readyState === 'open') socket.resetAndDestroy(); else socket.destroy();
       return open.length;
     },
     close: async () => {
-      for (const socket of sockets) socket.destroy();
+      for (const pair of connections) for (const socket of pair) socket.destroy();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };

@@ -12,7 +12,7 @@ import { WorkflowHandle } from '@temporalio/client';
 import { Leaderboard } from '../../lib/sweep-types';
 import { Figures, seconds, sleep, waitFor } from './fault-figures';
 import { freeConsecutivePorts } from './free-ports';
-import { suggestionsCounted } from './suggest-metrics';
+import { suggestionsCounted } from './prometheus-text';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
 import {
   FIRST_DECISION, FIRST_RUNG, MAX_EPOCHS, MEDIAN_EPOCHS, assertSameOutcome, ashaSearch as search, bayesianSearch, checkpointedEpochs,
