@@ -32,14 +32,20 @@ PORT_SETTINGS="set other ones: CLUSTER_PG_PORT, CLUSTER_TEMPORAL_PORT, CLUSTER_U
 S3_BUCKET="${S3_BUCKET:-sweep-artifacts}"
 
 # Mutual TLS everywhere a node or the operator talks to a server: one private CA of the cluster's
-# (tls/ca.pem), a server certificate for the host address (Temporal's frontend and internode ports,
-# MinIO), a client certificate for the operator on this host (the CLI, tests), one per node
-# (nodes-up.sh). Keys are mode 600, as the other secrets here.
+# (tls/ca.pem), a server certificate for the host address (Temporal's frontend, MinIO, PostgreSQL), a
+# client certificate for the operator on this host (the CLI, tests), one per node (nodes-up.sh).
+# Temporal's services among themselves (internode: history, matching, worker) trust a CA of their own,
+# which signs their one certificate and nothing else: the cluster's CA signs the nodes', and the
+# internode ports have no authorizer, so trusting it there would let a node's certificate call history
+# and matching directly, past the frontend's. Keys are mode 600, as the other secrets here.
 CLUSTER_TLS_DIR="$CLUSTER_DIR/tls"
-CLUSTER_TLS_CA="$CLUSTER_TLS_DIR/ca.pem"
-CLUSTER_TLS_CA_KEY="$CLUSTER_TLS_DIR/ca.key"
-CLUSTER_TLS_SERVER="$CLUSTER_TLS_DIR/server"      # .pem and .key
-CLUSTER_TLS_OPERATOR="$CLUSTER_TLS_DIR/operator"  # .pem and .key
+CLUSTER_TLS_CA_BASE="$CLUSTER_TLS_DIR/ca"              # .pem and .key
+CLUSTER_TLS_CA="$CLUSTER_TLS_CA_BASE.pem"
+CLUSTER_TLS_CA_KEY="$CLUSTER_TLS_CA_BASE.key"
+CLUSTER_TLS_SERVER="$CLUSTER_TLS_DIR/server"            # .pem and .key
+CLUSTER_TLS_OPERATOR="$CLUSTER_TLS_DIR/operator"        # .pem and .key
+CLUSTER_TLS_INTERNODE_CA_BASE="$CLUSTER_TLS_DIR/internode-ca"
+CLUSTER_TLS_INTERNODE="$CLUSTER_TLS_DIR/internode"      # .pem and .key
 # The name clients verify Temporal's certificate against (TEMPORAL_TLS_SERVER_NAME), as they would a
 # DNS name in production; the certificate holds the host address too (MinIO is addressed by it).
 CLUSTER_TLS_SERVER_NAME="sweep-cluster.internal"
@@ -89,38 +95,41 @@ NODE_PREFIX="swc-"
 
 # --- Certificates (openssl; ECDSA P-256, which Go, rustls, Node and MinIO all accept) ---------------
 
-# The cluster's CA, made once (10 years); a leaf signed by an older CA is reissued (tls_leaf_valid).
+# ensure_tls_ca <ca base> <common name>: <ca base>.pem and .key, made once (10 years); a leaf signed
+# by an older CA is reissued (tls_leaf_valid).
 ensure_tls_ca() {
-  [[ -s "$CLUSTER_TLS_CA" && -s "$CLUSTER_TLS_CA_KEY" ]] && return 0
-  mkdir -p -- "$CLUSTER_TLS_DIR"
-  chmod 700 -- "$CLUSTER_TLS_DIR"
+  local ca="$1"
+  [[ -s "$ca.pem" && -s "$ca.key" ]] && return 0
+  mkdir -p -- "$(dirname -- "$ca")"
+  chmod 700 -- "$(dirname -- "$ca")"
   (umask 077
    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-     -subj "/O=sweep cluster/CN=sweep cluster CA" -keyout "$CLUSTER_TLS_CA_KEY.tmp" -out "$CLUSTER_TLS_CA.tmp" \
+     -subj "/O=sweep cluster/CN=$2" -keyout "$ca.key.tmp" -out "$ca.pem.tmp" \
      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null) ||
-    die "openssl could not make the cluster's CA in $CLUSTER_TLS_DIR"
-  mv -f -- "$CLUSTER_TLS_CA_KEY.tmp" "$CLUSTER_TLS_CA_KEY"
-  chmod 644 -- "$CLUSTER_TLS_CA.tmp"
-  mv -f -- "$CLUSTER_TLS_CA.tmp" "$CLUSTER_TLS_CA"
+    die "openssl could not make the CA $ca.pem"
+  mv -f -- "$ca.key.tmp" "$ca.key"
+  chmod 644 -- "$ca.pem.tmp"
+  mv -f -- "$ca.pem.tmp" "$ca.pem"
 }
 
-# tls_leaf_valid <base> [ip]: <base>.pem is signed by the CA, good for 30 more days, and names the ip
-# and CLUSTER_TLS_SERVER_NAME where an ip is given.
+# tls_leaf_valid <ca base> <base> [ip]: <base>.pem is signed by the CA, good for 30 more days, and
+# names the ip and CLUSTER_TLS_SERVER_NAME where an ip is given.
 tls_leaf_valid() {
-  [[ -s "$1.pem" && -s "$1.key" ]] &&
-    openssl verify -CAfile "$CLUSTER_TLS_CA" "$1.pem" >/dev/null 2>&1 &&
-    openssl x509 -in "$1.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 &&
-    { [[ -z "${2:-}" ]] || { openssl x509 -in "$1.pem" -noout -checkip "$2" 2>/dev/null | grep -q 'does match' &&
-        openssl x509 -in "$1.pem" -noout -checkhost "$CLUSTER_TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match'; }; }
+  [[ -s "$2.pem" && -s "$2.key" ]] &&
+    openssl verify -CAfile "$1.pem" "$2.pem" >/dev/null 2>&1 &&
+    openssl x509 -in "$2.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 &&
+    { [[ -z "${3:-}" ]] || { openssl x509 -in "$2.pem" -noout -checkip "$3" 2>/dev/null | grep -q 'does match' &&
+        openssl x509 -in "$2.pem" -noout -checkhost "$CLUSTER_TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match'; }; }
 }
 
-# tls_issue <base> <common name> server|client [ip]: <base>.pem and .key (mode 600), signed by the
-# cluster's CA for a year, unless a valid one is there. A server certificate names CLUSTER_TLS_SERVER_NAME and
-# the ip, and serves as Temporal's internode client too (clientAuth).
+# tls_issue <ca base> <base> <common name> server|client [ip]: <base>.pem and .key (mode 600), signed
+# by the CA for a year, unless a valid one is there. A server certificate
+# names CLUSTER_TLS_SERVER_NAME and the ip, and serves as a client too (clientAuth: Temporal's
+# internode client, the system worker).
 tls_issue() {
-  local base="$1" cn="$2" role="$3" ip="${4:-}" ext
-  tls_leaf_valid "$base" "$ip" && return 0
-  ensure_tls_ca
+  local ca="$1" base="$2" cn="$3" role="$4" ip="${5:-}" ext
+  tls_leaf_valid "$ca" "$base" "$ip" && return 0
+  [[ -s "$ca.pem" && -s "$ca.key" ]] || die "the CA $ca.pem (and its key) is missing; it signs $base.pem"
   ext="basicConstraints=CA:FALSE"$'\n'"keyUsage=critical,digitalSignature"$'\n'
   if [[ "$role" == server ]]; then
     ext+="extendedKeyUsage=serverAuth,clientAuth"$'\n'"subjectAltName=DNS:$CLUSTER_TLS_SERVER_NAME,IP:$ip"$'\n'
@@ -131,7 +140,7 @@ tls_issue() {
   (umask 077
    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=sweep cluster/CN=$cn" \
      -keyout "$base.key.tmp" 2>/dev/null |
-     openssl x509 -req -CA "$CLUSTER_TLS_CA" -CAkey "$CLUSTER_TLS_CA_KEY" -set_serial "0x$(random_hex 16)" -days 365 \
+     openssl x509 -req -CA "$ca.pem" -CAkey "$ca.key" -set_serial "0x$(random_hex 16)" -days 365 \
        -extfile <(printf '%s' "$ext") -out "$base.pem.tmp" 2>/dev/null) ||
     die "openssl could not issue a $role certificate for $cn ($base.pem)"
   mv -f -- "$base.key.tmp" "$base.key"

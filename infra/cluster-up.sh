@@ -230,28 +230,35 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "$HOST"
-  # Mutual TLS: clients (nodes, the operator, the UI server) and the services among themselves
-  # present certificates of the cluster's CA. Files reread every 10 min (a reissued certificate).
+  # Mutual TLS: clients (nodes, the operator, the UI server) present certificates of the cluster's CA
+  # to the frontend; the services among themselves (internode) present and trust only the internode
+  # CA's (cluster-common.sh says why). Files reread every 10 min (a reissued certificate).
   tls:
     refreshInterval: 10m
     # The server logs a warning 30 days, an error 7 days, before one of its certificates expires.
     expirationChecks: { warningWindow: 720h, errorWindow: 168h, checkInterval: 24h }
     internode:
-      server: &server_tls
+      server:
+        certFile: "$CLUSTER_TLS_INTERNODE.pem"
+        keyFile: "$CLUSTER_TLS_INTERNODE.key"
+        requireClientAuth: true
+        clientCaFiles: ["$CLUSTER_TLS_INTERNODE_CA_BASE.pem"]
+      client:
+        serverName: "$CLUSTER_TLS_SERVER_NAME"
+        rootCaFiles: ["$CLUSTER_TLS_INTERNODE_CA_BASE.pem"]
+    frontend:
+      server:
         certFile: "$CLUSTER_TLS_SERVER.pem"
         keyFile: "$CLUSTER_TLS_SERVER.key"
         requireClientAuth: true
         clientCaFiles: ["$CLUSTER_TLS_CA"]
-      client: &client_tls
+      client: &frontend_client
         serverName: "$CLUSTER_TLS_SERVER_NAME"
         rootCaFiles: ["$CLUSTER_TLS_CA"]
-    frontend:
-      server: *server_tls
-      client: *client_tls
     systemWorker:
       certFile: "$CLUSTER_TLS_SERVER.pem"
       keyFile: "$CLUSTER_TLS_SERVER.key"
-      client: *client_tls
+      client: *frontend_client
 services:
   frontend:
     rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$HOST", httpPort: $((p + 10)) }
@@ -311,12 +318,25 @@ start_instance() {
   ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
   spawn "temporal-$instance" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
     "$BIN_DIR/temporal-$instance" --config-file "$config" --service "$service" --namespace "$TEMPORAL_NAMESPACE"
+  internode_ca_digest >"$RUN_DIR/temporal-$instance.internode-ca"
 }
+
+internode_ca_digest() { sha256sum <"$CLUSTER_TLS_INTERNODE_CA_BASE.pem" | cut -d' ' -f1; }
 
 start_temporal_processes() {
   if live_pid temporal-server >/dev/null; then
     die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as processes of their own: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   fi
+  # The processes must trust one internode CA: a process started now cannot talk to one started with
+  # another (before 2026-12-06, the cluster's own CA: a node's certificate passed the internode ports).
+  local instance other_trust=()
+  for instance in "${TEMPORAL_PROCESSES[@]}"; do
+    live_pid "temporal-$instance" >/dev/null || continue
+    [[ "$(cat -- "$RUN_DIR/temporal-$instance.internode-ca" 2>/dev/null)" == "$(internode_ca_digest)" ]] ||
+      other_trust+=("temporal-$instance")
+  done
+  (( ${#other_trust[@]} == 0 )) ||
+    die "${other_trust[*]} run(s) with the internode TLS of before (the services now trust only $CLUSTER_TLS_INTERNODE_CA_BASE.pem among themselves); restart the whole server at once: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   write_temporal_config
   local pid stale=()
   for instance in "${TEMPORAL_PROCESSES[@]}"; do
@@ -402,8 +422,11 @@ ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$HOST:$
 
 load_pg_password
 load_minio_credentials
-tls_issue "$CLUSTER_TLS_SERVER" "sweep cluster servers" server "$HOST"
-tls_issue "$CLUSTER_TLS_OPERATOR" operator client
+ensure_tls_ca "$CLUSTER_TLS_CA_BASE" "sweep cluster CA"
+ensure_tls_ca "$CLUSTER_TLS_INTERNODE_CA_BASE" "sweep cluster internode CA"
+tls_issue "$CLUSTER_TLS_CA_BASE" "$CLUSTER_TLS_SERVER" "sweep cluster servers" server "$HOST"
+tls_issue "$CLUSTER_TLS_CA_BASE" "$CLUSTER_TLS_OPERATOR" operator client
+tls_issue "$CLUSTER_TLS_INTERNODE_CA_BASE" "$CLUSTER_TLS_INTERNODE" "sweep cluster servers" server "$HOST"
 [[ -x "$BIN_DIR/temporal-ui-server" ]] && TEMPORAL_UI_PORT="$UI_PORT"
 write_client_files
 

@@ -129,7 +129,7 @@ start_node() {
   ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
   printf '%s' "$build" >"$NODES_DIR/$node/build-id"
   # Its own client certificate (CN = the node), which Temporal's mutual TLS asks of every client.
-  tls_issue "$NODES_DIR/$node/tls/client" "$node" client
+  tls_issue "$CLUSTER_TLS_CA_BASE" "$NODES_DIR/$node/tls/client" "$node" client
   log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
   # Its metrics for Prometheus on its own address (a GPU node's further processes take the next ports).
   (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" \

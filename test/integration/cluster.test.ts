@@ -20,6 +20,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -123,6 +124,42 @@ function nodeCertificate(node: string): { cert: string; key: string } {
 function productOnTheHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
   const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
   return run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), ...args], { ...own, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), ...env });
+}
+
+/** The gRPC port of each of the Temporal server's processes, from the configs cluster-up.sh started them with. */
+function serverProcessPorts(): Map<string, number> {
+  const portOf = (config: string, service: string) => {
+    const match = fs.readFileSync(path.join(CLUSTER_DIR, 'config', config), 'utf8').match(new RegExp(`^  ${service}:\\n    rpc: \\{ grpcPort: (\\d+),`, 'm'));
+    assert.ok(match, `${service}'s grpcPort in ${config}`);
+    return Number(match[1]);
+  };
+  return new Map(TEMPORAL_PROCESSES.map((name) =>
+    [name, name === 'history-b' ? portOf('temporal-history-b.yaml', 'history') : portOf('temporal.yaml', name)]));
+}
+
+/**
+ * What the Temporal process at `port` of the servers' host answers a gRPC health check from a client presenting
+ * `credentials` (either CA's servers trusted): `grpc-status N`, or the connection's error.
+ */
+function healthCheckAnswer(port: number, credentials: { cert: string; key: string }): Promise<string> {
+  const host = stackEnv.TEMPORAL_ADDRESS.replace(/:\d+$/, '');
+  return new Promise((resolve) => {
+    const session = http2.connect(`https://${host}:${port}`, {
+      ca: [fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH), fs.readFileSync(path.join(CLUSTER_DIR, 'tls', 'internode-ca.pem'))],
+      cert: fs.readFileSync(credentials.cert), key: fs.readFileSync(credentials.key), servername: stackEnv.TEMPORAL_TLS_SERVER_NAME,
+    });
+    const answer = (text: string) => { session.destroy(); resolve(text); };
+    const failed = (error: NodeJS.ErrnoException) => answer(`error: ${error.code ?? error.message}`);
+    session.on('error', failed);
+    const call = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+    call.on('error', failed);
+    // A trailers-only answer carries its status in the headers.
+    call.on('response', (headers) => { if (headers['grpc-status'] !== undefined) answer(`grpc-status ${headers['grpc-status']}`); });
+    call.on('trailers', (trailers) => answer(`grpc-status ${trailers['grpc-status']}`));
+    call.resume();
+    call.end(Buffer.alloc(5)); // one empty request message: no compression, length 0
+    setTimeout(() => answer('no answer within 10 s'), 10_000).unref();
+  });
 }
 
 /** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate (by default the operator's). */
@@ -711,6 +748,23 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assert.match(worker.out, new RegExp(`^error: Temporal at \\S+ refused this request in namespace temporal-system \\(PermissionDenied: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} `, 'm'));
     figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +
       `\`sweep list\` with it in temporal-system: ${out.trim().split('\n').pop()}`);
+  });
+
+  test('a node\'s certificate reaches the frontend alone: history, matching and the worker service trust only the servers\' internode CA, so it cannot call them past the frontend\'s authorizer', async () => {
+    const node = GPU_NODE_NAMES[0];
+    const servers = { cert: path.join(CLUSTER_DIR, 'tls', 'internode.pem'), key: path.join(CLUSTER_DIR, 'tls', 'internode.key') };
+    const answers: string[] = [];
+    for (const [name, port] of serverProcessPorts()) {
+      const asNode = await healthCheckAnswer(port, nodeCertificate(node));
+      if (name === 'frontend') {
+        assert.equal(asNode, 'grpc-status 0', `the frontend (:${port}) serves ${node}'s certificate`);
+      } else {
+        assert.match(asNode, /^error: /, `${name} (:${port}) refuses ${node}'s certificate: ${asNode}`);
+        assert.equal(await healthCheckAnswer(port, servers), 'grpc-status 0', `${name} (:${port}) serves the servers' internode certificate`);
+      }
+      answers.push(`${name} :${port} ${asNode}`);
+    }
+    figure(`internode: a health check with ${node}'s certificate: ${answers.join('; ')}`);
   });
 
   test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {
