@@ -147,3 +147,24 @@ tls_issue() {
   chmod 644 -- "$base.pem.tmp"
   mv -f -- "$base.pem.tmp" "$base.pem"
 }
+
+# --- Nodes' own S3 identities (MinIO users; mc, installed by setup-cluster.sh) -------------------------
+
+# The policy every node's MinIO user has: the sweeps' bucket's objects, read, written and deleted, and
+# its listing; nothing else (no other bucket, no bucket or MinIO administration).
+NODE_S3_POLICY=sweep-node
+# node_s3_user <node>: the node's MinIO user (its access key id).
+node_s3_user() { printf 'node-%s' "$1"; }
+# node_s3_credentials <node>: its AWS shared credentials file (profile $AWS_PROFILE_NAME), mode 600.
+node_s3_credentials() { printf '%s/%s/aws-credentials' "$NODES_DIR" "$1"; }
+
+# mc_admin <mc arguments>: MinIO's client as its root user, at alias `cluster`; its config (the CA it
+# trusts) in <cluster dir>/mc. The root credentials go in the environment, never in a file of mc's.
+# Needs load_minio_credentials first.
+mc_admin() {
+  [[ -x "$BIN_DIR/mc" ]] || die "$BIN_DIR/mc missing (nodes' own MinIO users need it); run infra/setup-cluster.sh"
+  mkdir -p -- "$CLUSTER_DIR/mc/certs/CAs"
+  cmp -s -- "$CLUSTER_TLS_CA" "$CLUSTER_DIR/mc/certs/CAs/ca.pem" || install -m 644 -- "$CLUSTER_TLS_CA" "$CLUSTER_DIR/mc/certs/CAs/ca.pem"
+  MC_HOST_cluster="https://$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD@$HOST:$MINIO_PORT" \
+    "$BIN_DIR/mc" --config-dir "$CLUSTER_DIR/mc" --quiet --no-color "$@"
+}

@@ -397,6 +397,23 @@ start_minio() {
     --certs-dir "$CONFIG_DIR/minio-certs"
 }
 
+# The policy of the nodes' own MinIO users (nodes-up.sh makes one per node), written at every start so
+# that it follows the bucket's name.
+ensure_node_s3_policy() {
+  local file="$CONFIG_DIR/$NODE_S3_POLICY-policy.json"
+  cat >"$file" <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    { "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": ["arn:aws:s3:::$S3_BUCKET"] },
+    { "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": ["arn:aws:s3:::$S3_BUCKET/*"] }
+  ]
+}
+EOF
+  mc_admin admin policy create cluster "$NODE_S3_POLICY" "$file" >/dev/null ||
+    die "could not write MinIO's policy $NODE_S3_POLICY ($file); see $LOG_DIR/minio.log"
+}
+
 # --- Web UI (optional) ----------------------------------------------------------------------------
 
 start_ui() {
@@ -454,6 +471,7 @@ if wants minio; then
   install_minio_certs
   ensure_running minio "$MINIO_PORT" minio_cluster_healthy start_minio
   create_bucket
+  ensure_node_s3_policy
 fi
 
 cat <<EOF

@@ -77,6 +77,8 @@ while IFS= read -r line; do
 done <"$ENV_FILE"
 # Static keys in the caller's environment would win over the profile in the AWS credential chain.
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+# The root user's, for mc_admin (making each node's own).
+load_minio_credentials
 
 # ensure_netns <node> <address>
 ensure_netns() {
@@ -109,6 +111,22 @@ node_address() {
   die "no free address in $CLUSTER_SUBNET.$2-$3 for $node"
 }
 
+# ensure_node_s3_user <node>: the node's own MinIO user, with the policy cluster-up.sh wrote (the sweeps'
+# bucket and nothing else), and its keys in the node's credentials file: a node holds no keys that
+# administer MinIO, and one node's can be taken back alone (nodes-revoke.sh). Kept while both exist.
+ensure_node_s3_user() {
+  local user file secret
+  user="$(node_s3_user "$1")" file="$(node_s3_credentials "$1")"
+  [[ -s "$file" ]] && mc_admin admin user info cluster "$user" >/dev/null 2>&1 && return 0
+  secret="$(random_hex 24)"
+  mc_admin admin user add cluster "$user" "$secret" >/dev/null &&
+    mc_admin admin policy attach cluster "$NODE_S3_POLICY" --user "$user" >/dev/null ||
+    die "could not give $1 a MinIO user of its own ($user); is MinIO up (infra/cluster-up.sh)?"
+  mkdir -p -- "$(dirname -- "$file")"
+  (umask 077; printf '[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_PROFILE_NAME" "$user" "$secret" >"$file.tmp")
+  mv -f -- "$file.tmp" "$file"
+}
+
 # The build a node's worker runs ("" unversioned), as nodes-up started it.
 node_build() { cat -- "$NODES_DIR/$1/build-id" 2>/dev/null || true; }
 describe_build() { [[ -n "$1" ]] && echo "build $1" || echo unversioned; }
@@ -130,10 +148,13 @@ start_node() {
   printf '%s' "$build" >"$NODES_DIR/$node/build-id"
   # Its own client certificate (CN = the node), which Temporal's mutual TLS asks of every client.
   tls_issue "$CLUSTER_TLS_CA_BASE" "$NODES_DIR/$node/tls/client" "$node" client
+  # And its own keys for MinIO, in place of stack.env's (the root user's).
+  ensure_node_s3_user "$node"
   log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
   # Its metrics for Prometheus on its own address (a GPU node's further processes take the next ports).
   (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" \
     SWEEP_METRICS_ADDRESS="$addr:$METRICS_PORT" \
+    AWS_SHARED_CREDENTIALS_FILE="$(node_s3_credentials "$node")" \
     TEMPORAL_TLS_CLIENT_CERT_PATH="$NODES_DIR/$node/tls/client.pem" TEMPORAL_TLS_CLIENT_KEY_PATH="$NODES_DIR/$node/tls/client.key" -- \
     ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
   started+=("$node")

@@ -7,6 +7,9 @@
 #   temporal-ui-server  the Web UI (github.com/temporalio/ui-server/v2, which embeds the UI's assets;
 #                       the version the temporal CLI embeds); optional: a failed build is a warning,
 #                       SWEEP_CLUSTER_UI=0 skips it
+#   mc                  MinIO's client (github.com/minio/mc, at the version the pinned MinIO server's go.mod
+#                       requires), for its admin API: each node's own MinIO user (nodes-up.sh), taken back
+#                       by nodes-revoke.sh. AGPL, as MinIO is: run as a program, never linked into ours
 #   postgres            a link to Debian's PostgreSQL server binary ($PG_BIN, default the newest
 #                       /usr/lib/postgresql/*/bin)
 #   minio               a link to the dev profile's MinIO (.stack/bin/minio, installed by setup.sh)
@@ -42,6 +45,9 @@ started=$SECONDS
 
 UI_SERVER_MODULE="github.com/temporalio/ui-server/v2"
 UI_SERVER_VERSION="v2.54.1"
+# The version infra/setup.sh's MinIO server requires in its go.mod (its admin API is the server's).
+MC_MODULE="github.com/minio/mc"
+MC_VERSION="v0.0.0-20250313080218-cf909e1063a9"
 
 # module_version <binary> <package path> <module>: the module's version embedded in the binary when
 # it was built from that package, else nothing.
@@ -122,6 +128,7 @@ build_temporal_server() {
 build_temporal_server || die "could not build temporal-server"
 go_install "$TEMPORAL_SERVER_MODULE" "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_SERVER_MODULE/cmd/tools/sql" temporal-sql-tool ||
   die "could not build temporal-sql-tool"
+go_install "$MC_MODULE" "$MC_VERSION" "$MC_MODULE" mc || die "could not build mc"
 if [[ "${SWEEP_CLUSTER_UI:-1}" != 0 ]]; then
   go_install "$UI_SERVER_MODULE" "$UI_SERVER_VERSION" "$UI_SERVER_MODULE/cmd/server" temporal-ui-server ||
     log "warning: no Web UI for the cluster (the build failed; see above); everything else works without it"

@@ -24,7 +24,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -124,6 +124,23 @@ function nodeCertificate(node: string): { cert: string; key: string } {
 function productOnTheHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
   const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
   return run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), ...args], { ...own, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), ...env });
+}
+
+/** A client of the cluster's MinIO with these keys (the operator's tests use the root user's). */
+function clusterS3(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({
+    endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,
+    requestHandler: new NodeHttpHandler({ httpsAgent: { ca: fs.readFileSync(stackEnv.AWS_CA_BUNDLE) } }),
+    credentials,
+  });
+}
+
+/** A node's own MinIO keys, as nodes-up.sh writes them: its credentials file and what it holds. */
+function nodeS3Keys(node: string): { file: string; accessKeyId: string; secretAccessKey: string } {
+  const file = path.join(CLUSTER_DIR, 'nodes', node, 'aws-credentials');
+  const text = fs.readFileSync(file, 'utf8');
+  const value = (name: string) => text.match(new RegExp(`^${name} = (\\S+)$`, 'm'))?.[1] ?? assert.fail(`${name} in ${file}`);
+  return { file, accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
 }
 
 /** The gRPC port of each of the Temporal server's processes, from the configs cluster-up.sh started them with. */
@@ -620,11 +637,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
     const minio = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env'));
     bucket = stackEnv.S3_BUCKET;
-    s3 = new S3Client({
-      endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,
-      requestHandler: new NodeHttpHandler({ httpsAgent: { ca: fs.readFileSync(stackEnv.AWS_CA_BUNDLE) } }),
-      credentials: { accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD },
-    });
+    s3 = clusterS3({ accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD });
     cluster = { client, s3, bucket, queues, nodeOf: clusterNodeOf };
     const nodesMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`nodes-up.sh --gpu ${GPU_NODES} --cpu ${CPU_NODES}: all workers polling after ${seconds(nodesMs)}`);
@@ -765,6 +778,43 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       answers.push(`${name} :${port} ${asNode}`);
     }
     figure(`internode: a health check with ${node}'s certificate: ${answers.join('; ')}`);
+  });
+
+  test('each node has MinIO keys of its own, not the root user\'s: they read, write, list and delete in the sweeps\' bucket and nothing else', async () => {
+    const root = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env')).MINIO_ROOT_USER;
+    for (const node of NODES) {
+      const { file, accessKeyId } = nodeS3Keys(node);
+      assert.equal(accessKeyId, `node-${node}`, `${node}'s MinIO user is its own`);
+      assert.notEqual(accessKeyId, root);
+      assert.equal(fs.statSync(file).mode & 0o077, 0, `${node}'s keys are readable by their owner alone`);
+      const [worker] = await nodePids(node);
+      assert.ok(fs.readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0').includes(`AWS_SHARED_CREDENTIALS_FILE=${file}`), `${node}'s worker reads its own keys`);
+    }
+    const node = GPU_NODE_NAMES[0];
+    const asNode = clusterS3(nodeS3Keys(node));
+    const key = `it-least-privilege-${process.pid}/probe.txt`;
+    await asNode.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'written by a node' }));
+    assert.equal(await (await asNode.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString(), 'written by a node');
+    assert.equal((await asNode.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }))).KeyCount, 1);
+    await asNode.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    // Another bucket, made and filled by the root user: the node's keys can neither read it nor make one.
+    const other = `it-other-${process.pid}`;
+    await s3.send(new CreateBucketCommand({ Bucket: other }));
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: other, Key: 'secret.txt', Body: 'not for nodes' }));
+      const denied = async (what: string, call: () => Promise<unknown>) => {
+        const error = await call().then(() => undefined, (e: Error) => e);
+        assert.equal(error?.name, 'AccessDenied', `${node}'s keys: ${what} denied (${error?.message ?? 'allowed'})`);
+      };
+      await denied(`reading ${other}`, () => asNode.send(new GetObjectCommand({ Bucket: other, Key: 'secret.txt' })));
+      await denied(`deleting in ${other}`, () => asNode.send(new DeleteObjectCommand({ Bucket: other, Key: 'secret.txt' })));
+      await denied('making a bucket', () => asNode.send(new CreateBucketCommand({ Bucket: `it-not-allowed-${process.pid}` })));
+      await denied(`deleting ${bucket}`, () => asNode.send(new DeleteBucketCommand({ Bucket: bucket })));
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: other, Key: 'secret.txt' }));
+      await s3.send(new DeleteBucketCommand({ Bucket: other }));
+    }
+    figure(`S3: every node's worker reads MinIO keys of its own (node-<node>); ${node}'s wrote, read, listed and deleted in ${bucket}, and were denied another bucket's objects, making a bucket and deleting ${bucket}`);
   });
 
   test('a sweep completes across 3 GPU nodes, each trial records its node, and each node\'s metrics count the epochs it trained; it is in PostgreSQL-backed visibility', async () => {
