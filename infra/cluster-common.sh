@@ -46,6 +46,8 @@ CLUSTER_TLS_SERVER="$CLUSTER_TLS_DIR/server"            # .pem and .key
 CLUSTER_TLS_OPERATOR="$CLUSTER_TLS_DIR/operator"        # .pem and .key
 CLUSTER_TLS_INTERNODE_CA_BASE="$CLUSTER_TLS_DIR/internode-ca"
 CLUSTER_TLS_INTERNODE="$CLUSTER_TLS_DIR/internode"      # .pem and .key
+# Client certificates taken back before they expire (nodes-revoke.sh), read by the frontend's claim mapper.
+CLUSTER_TLS_REVOKED="$CLUSTER_TLS_DIR/revoked-certificates"
 # The name clients verify Temporal's certificate against (TEMPORAL_TLS_SERVER_NAME), as they would a
 # DNS name in production; the certificate holds the host address too (MinIO is addressed by it).
 CLUSTER_TLS_SERVER_NAME="sweep-cluster.internal"

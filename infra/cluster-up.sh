@@ -317,7 +317,8 @@ start_instance() {
   # argv[0] is bin/temporal-<name> (a link to the server), so live_pid and ps tell the processes apart.
   ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
   spawn "temporal-$instance" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
-    "$BIN_DIR/temporal-$instance" --config-file "$config" --service "$service" --namespace "$TEMPORAL_NAMESPACE"
+    "$BIN_DIR/temporal-$instance" --config-file "$config" --service "$service" --namespace "$TEMPORAL_NAMESPACE" \
+    --revoked-certificates "$CLUSTER_TLS_REVOKED"
   internode_ca_digest >"$RUN_DIR/temporal-$instance.internode-ca"
 }
 

@@ -101,7 +101,7 @@ link() {
 # changes (the digest of its files is kept beside the binary); its tests first. Returns 1 when either fails.
 build_temporal_server() {
   local src="$SCRIPT_DIR/temporal-server" name=temporal-server digest
-  grep -q "^require $TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION\$" "$src/go.mod" ||
+  grep -qE "^(require )?[[:space:]]*$TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION\$" "$src/go.mod" ||
     die "$src/go.mod does not require $TEMPORAL_SERVER_MODULE $TEMPORAL_SERVER_VERSION (infra/cluster-common.sh): keep the two the same"
   digest="$(cat -- "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -d' ' -f1)"
   if [[ -x "$BIN_DIR/$name" && "$(cat -- "$BIN_DIR/$name.source" 2>/dev/null)" == "$digest" ]]; then

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/x509"
+	"fmt"
 	"slices"
 
 	"go.temporal.io/server/common/authorization"
@@ -19,9 +21,11 @@ const (
 // nodeClaimMapper gives each client certificate of the cluster's CA the roles its holder needs: the
 // servers and the operator administer the cluster; any other name is a worker node's (nodes-up.sh
 // names each certificate after its node), which may run and start workflows in the sweeps' namespace
-// and nothing else: no other namespace, no namespace or cluster administration.
+// and nothing else: no other namespace, no namespace or cluster administration. A certificate on the
+// revocation list (nil: none) gets no roles, whoever it names.
 type nodeClaimMapper struct {
 	namespace string
+	revoked   *revocationList
 }
 
 var _ authorization.ClaimMapper = nodeClaimMapper{}
@@ -33,6 +37,17 @@ func (m nodeClaimMapper) GetClaims(info *authorization.AuthInfo) (*authorization
 	if subject == nil || !slices.Contains(subject.Organization, clusterOrganization) {
 		return &authorization.Claims{}, nil
 	}
+	if certificate := peerCertificate(info); certificate != nil && m.revoked != nil {
+		revoked, err := m.revoked.revoked(certificate.SerialNumber)
+		if err != nil {
+			return nil, err
+		}
+		// An error, not empty claims: the server logs it ("Authorization error"), naming who was refused,
+		// and refuses the call as it refuses any other (PERMISSION_DENIED, Request unauthorized).
+		if revoked {
+			return nil, fmt.Errorf("the client certificate of %s (serial %x) is revoked (%s)", subject.CommonName, certificate.SerialNumber, m.revoked.path)
+		}
+	}
 	claims := &authorization.Claims{Subject: subject.CommonName, AuthType: "mtls"}
 	switch subject.CommonName {
 	case serversName, operatorName:
@@ -41,4 +56,12 @@ func (m nodeClaimMapper) GetClaims(info *authorization.AuthInfo) (*authorization
 		claims.Namespaces = map[string]authorization.Role{m.namespace: authorization.RoleWriter}
 	}
 	return claims, nil
+}
+
+// The client's own certificate, as the frontend's TLS handshake verified it.
+func peerCertificate(info *authorization.AuthInfo) *x509.Certificate {
+	if info.TLSConnection == nil || len(info.TLSConnection.State.PeerCertificates) == 0 {
+		return nil
+	}
+	return info.TLSConnection.State.PeerCertificates[0]
 }

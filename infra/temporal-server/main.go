@@ -4,7 +4,8 @@
 // start the sweeps' workflows in their namespace). infra/setup-cluster.sh builds it; infra/cluster-up.sh
 // starts one process per service:
 //
-//	temporal-server --config-file <temporal.yaml> --service <history|matching|frontend|worker> --namespace <the sweeps' namespace>
+//	temporal-server --config-file <temporal.yaml> --service <history|matching|frontend|worker> --namespace <the sweeps' namespace> \
+//	  [--revoked-certificates <file>]
 package main
 
 import (
@@ -24,14 +25,19 @@ func main() {
 	configFile := flag.String("config-file", "", "the server's configuration (YAML)")
 	service := flag.String("service", "", "the service this process runs: history, matching, frontend or worker")
 	namespace := flag.String("namespace", "default", "the namespace worker nodes' certificates may run and start workflows in")
+	revokedCertificates := flag.String("revoked-certificates", "", "a file of revoked client certificates' serial numbers (hex, one per line), read again when it changes")
 	flag.Parse()
 	if *configFile == "" || *service == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: temporal-server --config-file <file> --service <history|matching|frontend|worker> [--namespace <name>]")
+		fmt.Fprintln(os.Stderr, "usage: temporal-server --config-file <file> --service <history|matching|frontend|worker> [--namespace <name>] [--revoked-certificates <file>]")
 		os.Exit(2)
 	}
 	cfg, err := config.Load(config.WithConfigFile(*configFile))
 	if err != nil {
 		fail("unable to load the configuration: %v", err)
+	}
+	mapper := nodeClaimMapper{namespace: *namespace}
+	if *revokedCertificates != "" {
+		mapper.revoked = newRevocationList(*revokedCertificates)
 	}
 	server, err := temporal.NewServer(
 		temporal.ForServices([]string{*service}),
@@ -39,7 +45,7 @@ func main() {
 		temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(cfg.Log))),
 		temporal.InterruptOn(temporal.InterruptCh()),
 		temporal.WithAuthorizer(authorization.NewDefaultAuthorizer()),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return nodeClaimMapper{namespace: *namespace} }),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return mapper }),
 	)
 	if err != nil {
 		fail("unable to create the server: %v", err)

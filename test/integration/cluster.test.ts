@@ -1,8 +1,10 @@
 // The cluster profile, run like production on one machine: the Temporal server built from its Go
 // module on PostgreSQL, MinIO erasure-coded over 4 drives, and worker nodes in network namespaces of
 // their own (infra/cluster-up.sh, infra/nodes-up.sh), every connection to Temporal mutual TLS and to
-// MinIO HTTPS, each node with a client certificate of its own; a client without one, or with another
-// CA's, is refused and told which setting to change. A sweep completes on 3 GPU nodes and 1 CPU
+// MinIO HTTPS, each node with a client certificate of its own (which reaches the frontend alone, not
+// the services behind it) and MinIO keys of its own (the sweeps' bucket alone); a client without one,
+// or with another CA's, is refused and told which setting to change. A node's credentials revoked while
+// it trains are refused from then on, and its trial resumes elsewhere with identical results. A sweep completes on 3 GPU nodes and 1 CPU
 // node; a sweep of 32 short trials trains on every GPU node; a redeploy (nodes of build B made current
 // while a sweep runs on build A's nodes) keeps that sweep on A's nodes. A sweep completes again after
 // the loss of a whole GPU node (kill -9 of its processes, its cache deleted) while it trains and while
@@ -179,9 +181,9 @@ function healthCheckAnswer(port: number, credentials: { cert: string; key: strin
   });
 }
 
-/** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate (by default the operator's). */
-function temporalCliRun(args: string[], node?: string): Promise<{ code: number | null; out: string }> {
-  const { cert, key } = node ? nodeCertificate(node) : { cert: stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, key: stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH };
+/** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate, or these files (by default the operator's). */
+function temporalCliRun(args: string[], node?: string | { cert: string; key: string }): Promise<{ code: number | null; out: string }> {
+  const { cert, key } = typeof node === 'string' ? nodeCertificate(node) : node ?? { cert: stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH, key: stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH };
   return run(path.join(CLUSTER_DIR, 'bin', 'temporal'), [
     ...args, '--address', stackEnv.TEMPORAL_ADDRESS, '--disable-config-file', '--disable-config-env', '--tls-ca-path', stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
     '--tls-cert-path', cert, '--tls-key-path', key, '--tls-server-name', stackEnv.TEMPORAL_TLS_SERVER_NAME,
@@ -933,6 +935,45 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     // A replacement machine joins under the same name, with an empty cache.
     const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`cluster: replacement ${loss.lost.node} (empty cache) polling ${seconds(replacedMs)} after nodes-up.sh`);
+  });
+
+  test('a GPU node\'s credentials revoked while it trains, its processes left running (a stolen machine): Temporal and MinIO refuse it from then on, its trial resumes on another node, the leaderboard is identical; the node enrolled again gets new credentials', async () => {
+    const kept = fs.mkdtempSync(path.join(CLUSTER_DIR, 'revoked-'));
+    try {
+      let revokedNode = '';
+      let held: { cert: string; key: string; s3: { accessKeyId: string; secretAccessKey: string }; serial: string } | undefined;
+      const loss = await sweepLosingANode(cluster, 'cluster-node-revoked', async (node) => {
+        revokedNode = node;
+        // What the stolen machine holds: nodes-revoke.sh deletes the host's copies.
+        const { cert, key } = nodeCertificate(node);
+        held = { cert: path.join(kept, 'client.pem'), key: path.join(kept, 'client.key'), s3: nodeS3Keys(node), serial: new X509Certificate(fs.readFileSync(cert)).serialNumber };
+        fs.copyFileSync(cert, held.cert);
+        fs.copyFileSync(key, held.key);
+        await infra('nodes-revoke.sh', node);
+        // A request MinIO let in just before the user went may still land; none starts after.
+        await sleep(1000);
+      });
+      assert.ok(held);
+      assert.ok((await nodePids(revokedNode)).length > 0, `${revokedNode}'s processes still ran through the sweep (revoked, not killed)`);
+      const refused = await temporalCliRun(['workflow', 'list', '--namespace', stackEnv.TEMPORAL_NAMESPACE, '--limit', '1'], held);
+      assert.notEqual(refused.code, 0, refused.out);
+      assert.match(refused.out, /Request unauthorized/);
+      const frontendLog = fs.readFileSync(path.join(CLUSTER_DIR, 'logs', 'temporal-frontend.log'), 'utf8');
+      const refusals = frontendLog.split('\n').filter((line) => line.includes(`client certificate of ${revokedNode} (serial ${held!.serial.toLowerCase().replace(/^0+/, '')}) is revoked`)).length;
+      assert.ok(refusals > 0, `the frontend logged refusing ${revokedNode}'s certificate`);
+      const s3Error = await clusterS3(held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
+      assert.equal(s3Error?.name, 'InvalidAccessKeyId', `MinIO refuses ${revokedNode}'s keys: ${s3Error?.message}`);
+      figure(`cluster: GPU node ${revokedNode} revoked (nodes-revoke.sh) after epoch ${loss.atKill}/${EPOCHS} of a trial, its processes left running: ${describeLoss(loss).replace(/after the kill/g, 'after the revocation')}; ` +
+        `the frontend refused it ${refusals} time(s) by then (logged), MinIO its keys (InvalidAccessKeyId)`);
+      // The machine set up anew: stopped, enrolled again under its name with new credentials.
+      await infra('nodes-down.sh', revokedNode, '--kill');
+      const enrolledMs = await infra('nodes-up.sh', ...NODES_UP);
+      assert.notEqual(new X509Certificate(fs.readFileSync(nodeCertificate(revokedNode).cert)).serialNumber, held.serial, 'a new certificate');
+      assert.notEqual(nodeS3Keys(revokedNode).secretAccessKey, held.s3.secretAccessKey, 'new MinIO keys');
+      figure(`cluster: ${revokedNode} enrolled again (a new certificate and MinIO user) and polling ${seconds(enrolledMs)} after nodes-up.sh`);
+    } finally {
+      fs.rmSync(kept, { recursive: true, force: true });
+    }
   });
 
   test('the CPU node (the workflows\' worker, with the suggest worker) lost mid-sweep (kill -9 of every process), a replacement started 5 s later: the sweep resumes from its history; the leaderboard is identical', async () => {
