@@ -26,6 +26,9 @@ HOST="$CLUSTER_SUBNET.1"
 PG_PORT="${CLUSTER_PG_PORT:-5433}"
 TEMPORAL_PORT="${CLUSTER_TEMPORAL_PORT:-7333}"
 UI_PORT="${CLUSTER_UI_PORT:-8333}"
+# The Web UI listens on the host's loopback alone: it reaches Temporal with the operator's certificate
+# and has no login of its own, so whoever reaches it acts as the operator (the nodes would, on the bridge).
+UI_HOST=127.0.0.1
 MINIO_PORT="${CLUSTER_MINIO_PORT:-9100}"
 MINIO_CONSOLE_PORT="${CLUSTER_MINIO_CONSOLE_PORT:-9101}"
 PORT_SETTINGS="set other ones: CLUSTER_PG_PORT, CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, CLUSTER_MINIO_PORT, CLUSTER_MINIO_CONSOLE_PORT (docs/deploy.md)"

@@ -329,7 +329,7 @@ start_temporal_processes() {
     die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as processes of their own: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   fi
   # The processes must trust one internode CA: a process started now cannot talk to one started with
-  # another (before 2026-12-06, the cluster's own CA: a node's certificate passed the internode ports).
+  # another (before 2026-12-05 23:40 UTC, the cluster's own CA: a node's certificate passed the internode ports).
   local instance other_trust=()
   for instance in "${TEMPORAL_PROCESSES[@]}"; do
     live_pid "temporal-$instance" >/dev/null || continue
@@ -418,10 +418,10 @@ EOF
 # --- Web UI (optional) ----------------------------------------------------------------------------
 
 start_ui() {
-  log "ui: starting temporal-ui-server on $HOST:$UI_PORT ..."
+  log "ui: starting temporal-ui-server on $UI_HOST:$UI_PORT ..."
   cat >"$CONFIG_DIR/ui.yaml" <<EOF
 temporalGrpcAddress: "$TEMPORAL_ADDRESS"
-host: "$HOST"
+host: "$UI_HOST"
 port: $UI_PORT
 enableUi: true
 hideLogs: true
@@ -434,7 +434,15 @@ tls:
 EOF
   spawn temporal-ui-server -- "$BIN_DIR/temporal-ui-server" --root "$CONFIG_DIR" --config . --env ui start
 }
-ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$HOST:$UI_PORT/" 2>/dev/null; }
+ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$UI_HOST:$UI_PORT/" 2>/dev/null; }
+
+# Until 2026-12-06 00:05 UTC the UI listened on the bridge, where the nodes reach it: one started then
+# is stopped (it keeps nothing) and started again on the loopback.
+move_ui_off_the_bridge() {
+  live_pid temporal-ui-server >/dev/null && ! grep -qx "host: \"$UI_HOST\"" "$CONFIG_DIR/ui.yaml" 2>/dev/null || return 0
+  log "ui: temporal-ui-server listens where the nodes reach it (it acts with the operator's certificate); restarting it on $UI_HOST"
+  STOP_TIMEOUT=10 stop temporal-ui-server TERM
+}
 
 # --- main -----------------------------------------------------------------------------------------
 
@@ -465,7 +473,9 @@ if wants temporal; then
   ensure_namespace
   ensure_search_attributes
   if [[ -n "$TEMPORAL_UI_PORT" ]]; then
-    ensure_running temporal-ui-server "$UI_PORT" ui_healthy start_ui
+    move_ui_off_the_bridge
+    # Its port checked where it listens.
+    HOST="$UI_HOST" ensure_running temporal-ui-server "$UI_PORT" ui_healthy start_ui
   fi
 fi
 if wants minio; then
@@ -478,7 +488,7 @@ fi
 cat <<EOF
 [cluster-up] ready:
   Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; processes ${TEMPORAL_PROCESSES[*]} on PostgreSQL $HOST:$PG_PORT)
-  Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$HOST:$TEMPORAL_UI_PORT" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
+  Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$UI_HOST:$TEMPORAL_UI_PORT (this host only; from elsewhere: ssh -L $TEMPORAL_UI_PORT:$UI_HOST:$TEMPORAL_UI_PORT <this host>)" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
   Env file   $ENV_FILE   (SWEEP_STACK_ENV=$(printf %q "$ENV_FILE"))
   Nodes      infra/nodes-up.sh --gpu N --cpu M

@@ -65,7 +65,7 @@ for i in "${!nodes[@]}"; do
   live_pid "node-$node" >/dev/null && log "$node: its processes still run, refused; stop them: infra/nodes-down.sh $node"
 done
 
-# A frontend started before the list existed (before 2026-12-06) does not read it.
+# A frontend started before the list existed (before 2026-12-05 23:50 UTC) does not read it.
 if pid="$(live_pid temporal-frontend)" && ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
   log "warning: temporal-frontend (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh temporal-frontend && infra/cluster-up.sh temporal"
 fi

@@ -782,6 +782,21 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     figure(`internode: a health check with ${node}'s certificate: ${answers.join('; ')}`);
   });
 
+  test('the Web UI, which acts with the operator\'s certificate and has no login, listens on the host\'s loopback: the operator lists workflows through it, a node cannot connect to it', { skip: !fs.existsSync(path.join(CLUSTER_DIR, 'bin', 'temporal-ui-server')) && 'no temporal-ui-server (SWEEP_CLUSTER_UI=0)' }, async () => {
+    const ui = new URL(stackEnv.TEMPORAL_UI_URL);
+    assert.equal(ui.hostname, '127.0.0.1');
+    const listed = await fetch(new URL(`/api/v1/namespaces/${stackEnv.TEMPORAL_NAMESPACE}/workflows?pageSize=1`, ui));
+    assert.equal(listed.status, 200, 'the operator on the host lists workflows through the UI');
+    const node = GPU_NODE_NAMES[0];
+    const host = stackEnv.TEMPORAL_ADDRESS.replace(/:\d+$/, '');
+    for (const address of [host, ui.hostname]) {
+      const { code, out } = await run('ip', ['netns', 'exec', `swc-${node}`, 'curl', '-sS', '--max-time', '3', '-o', '/dev/null', `http://${address}:${ui.port}/api/v1/cluster-info`]);
+      assert.notEqual(code, 0, `${node} reached the UI at ${address}:${ui.port}: ${out}`);
+      assert.match(out, /Failed to connect|Couldn't connect/, `${node} to ${address}:${ui.port}`);
+    }
+    figure(`Web UI: the operator listed workflows through ${ui.origin}; ${node} could not connect to port ${ui.port} at ${host} or its own loopback`);
+  });
+
   test('each node has MinIO keys of its own, not the root user\'s: they read, write, list and delete in the sweeps\' bucket and nothing else', async () => {
     const root = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env')).MINIO_ROOT_USER;
     for (const node of NODES) {
