@@ -19,7 +19,6 @@
 //
 // Opt-in (root, ip netns, PostgreSQL, infra/setup-cluster.sh):  SWEEP_CLUSTER_TESTS=1 npm run test:cluster
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http2 from 'node:http2';
@@ -27,33 +26,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { generateFlowerDataset } from '../../demo/generate-flowers';
 import { artifactKeys } from '../../lib/artifact-keys';
 import type { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
-import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
+import { REPO_ROOT, readEnvFile } from '../../platform/config';
 import { queuePollers } from '../../platform/temporal-connection';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor as waitUntil } from './fault-figures';
+import { bucketReader } from './bucket-reader';
+import {
+  CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
+} from './cluster-profile';
+import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import { metricSum, suggestionsCounted } from './prometheus-text';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
 
-const CLUSTER_DIR = clusterDir();
 const GPU_NODES = 3;
 const CPU_NODES = 1;
 const PREFIX = 'it';
 const GPU_NODE_NAMES = Array.from({ length: GPU_NODES }, (_, i) => `${PREFIX}gpu${i + 1}`);
 const NODES = [...GPU_NODE_NAMES, ...Array.from({ length: CPU_NODES }, (_, i) => `${PREFIX}cpu${i + 1}`)];
 const NODES_UP = ['--gpu', String(GPU_NODES), '--cpu', String(CPU_NODES), '--prefix', PREFIX];
-/** A stack's queues; nodes poll the suggest queue with their CPU queue where one is given. */
-interface Queues { cpuQueue: string; gpuQueue: string; suggestQueue?: string }
 const SUGGEST_QUEUE = `cluster-it-suggest-${process.pid}`;
 const queues: Queues = { cpuQueue: `cluster-it-cpu-${process.pid}`, gpuQueue: `cluster-it-gpu-${process.pid}`, suggestQueue: SUGGEST_QUEUE };
 /** Epochs per trial: long enough (a few seconds) that a fault lands while trials train. */
@@ -86,55 +85,14 @@ interface Target {
 }
 let cluster: Target;
 
-/** Waits as fault-figures' waitFor does, with a probe error counting as "not yet" (a server may be down). */
-function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
-  return waitUntil(what, () => probe().catch(() => undefined), timeoutMs, intervalMs);
-}
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
 
-/** Runs infra/<script> for nodes on `on`'s queues, with `env` besides; throws with its output when it fails. */
-async function infraWith(on: Queues, env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<number> {
-  const began = Date.now();
-  const { code, out } = await run('bash', [path.join(REPO_ROOT, 'infra', script), ...args], {
-    ...process.env, SWEEP_CLUSTER_DIR: CLUSTER_DIR, SWEEP_CPU_QUEUE: on.cpuQueue, SWEEP_GPU_QUEUE: on.gpuQueue, ...(on.suggestQueue ? { SWEEP_SUGGEST_QUEUE: on.suggestQueue } : {}), SWEEP_GPU_CONCURRENCY: '1', ...env,
-  });
-  if (code !== 0) throw new Error(`infra/${script} ${args.join(' ')} failed (exit ${code}):\n${out}`);
-  return Date.now() - began;
-}
 const infra = (script: string, ...args: string[]) => infraWith(queues, {}, script, ...args);
 
 /** A node's client certificate and key, as nodes-up.sh issues them. */
 function nodeCertificate(node: string): { cert: string; key: string } {
   const dir = path.join(CLUSTER_DIR, 'nodes', node, 'tls');
   return { cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') };
-}
-
-/**
- * Runs the product (`bin/sweep.js`, `workers/run-workers.ts`: `args` to infra/node.sh) as an operator or a
- * node on the host would: with the cluster's stack.env, none of this process's Temporal or TLS settings, and `env`.
- */
-function productOnTheHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
-  const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(TEMPORAL_|AWS_CA_BUNDLE|SWEEP_STACK)/.test(name)));
-  return run('bash', [path.join(REPO_ROOT, 'infra', 'node.sh'), ...args], { ...own, SWEEP_STACK_ENV: path.join(CLUSTER_DIR, 'stack.env'), ...env });
-}
-
-/** A client of the cluster's MinIO with these keys (the operator's tests use the root user's). */
-function clusterS3(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
-  return new S3Client({
-    endpoint: stackEnv.S3_ENDPOINT, region: stackEnv.AWS_REGION, forcePathStyle: true,
-    requestHandler: new NodeHttpHandler({ httpsAgent: { ca: fs.readFileSync(stackEnv.AWS_CA_BUNDLE) } }),
-    credentials,
-  });
 }
 
 /** A node's own MinIO keys, as nodes-up.sh writes them: its credentials file and what it holds. */
@@ -254,19 +212,8 @@ async function trainingNow(sweep: WorkflowHandle): Promise<void> {
   }, 300_000, 500);
 }
 
-async function getBytes(target: Target, key: string): Promise<Buffer> {
-  const response = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
-  return Buffer.from(await response.Body!.transformToByteArray());
-}
-
-async function getJsonIfExists<T>(target: Target, key: string): Promise<T | undefined> {
-  try {
-    return JSON.parse((await getBytes(target, key)).toString('utf8')) as T;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
-}
+const getBytes = (target: Target, key: string) => bucketReader(target.s3, target.bucket).getBytes(key);
+const getJsonIfExists = <T>(target: Target, key: string) => bucketReader(target.s3, target.bucket).getJson<T>(key);
 
 /** Epochs this sweep's attempts have checkpointed for a trial (0 before the first). */
 async function checkpointedEpochs(target: Target, trialId: string, sweepId: string): Promise<number> {
@@ -330,32 +277,8 @@ function nodeLogFromNow(node: string): () => string {
   return () => fs.readFileSync(log).subarray(from).toString('utf8');
 }
 
-/** Every process in a cluster node's network namespace: the node's worker and anything it started. */
-async function nodePids(node: string): Promise<number[]> {
-  const { code, out } = await run('ip', ['netns', 'pids', `swc-${node}`]);
-  assert.equal(code, 0, out);
-  return out.split(/\s+/).filter(Boolean).map(Number);
-}
 
-/** Sends `signal` to every process of a cluster node; returns how many there were. */
-async function signalNode(node: string, signal: NodeJS.Signals): Promise<number> {
-  const pids = await nodePids(node);
-  assert.ok(pids.length > 0, `${node} has processes`);
-  for (const pid of pids) process.kill(pid, signal);
-  return pids.length;
-}
 
-/**
- * Loses a cluster node: kill -9 of every process in it, then waits until they are gone; `cache:
- * 'deleted'` deletes its local cache too, as a replacement machine's empty disk. Returns how many
- * processes there were.
- */
-async function killNode(node: string, { cache }: { cache: 'kept' | 'deleted' }): Promise<number> {
-  const killed = await signalNode(node, 'SIGKILL');
-  await waitFor(`${node}'s processes to be gone`, async () => (await nodePids(node)).length === 0, 30_000);
-  if (cache === 'deleted') fs.rmSync(path.join(CLUSTER_DIR, 'nodes', node, 'cache'), { recursive: true, force: true });
-  return killed;
-}
 
 /** The cluster node whose worker has this identity ("pid@host"; the nodes' pids are in run/node-<node>.pid). */
 function clusterNodeOf(identity: string): string | undefined {
@@ -369,30 +292,6 @@ function clusterNodeOf(identity: string): string | undefined {
   });
 }
 
-/**
- * Cuts a node off from MinIO and nothing else: in its network namespace, a policy rule sends TCP to S3's
- * address and port through a route via an address nobody has, so its packets go nowhere (no reset, no
- * error: connections hang, as on a broken route) while Temporal, on the same host, is reached as before.
- * (No iptables here, and tc has no drop action on this kernel.)
- */
-async function routeS3Nowhere(node: string): Promise<{ restore(): Promise<void> }> {
-  const url = new URL(stackEnv.S3_ENDPOINT);
-  const [host, port] = [url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80')];
-  const nowhere = `${host.split('.').slice(0, 3).join('.')}.254`;
-  const table = '90';
-  const ip = async (...args: string[]) => {
-    const { code, out } = await run('ip', ['netns', 'exec', `swc-${node}`, 'ip', ...args]);
-    assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`);
-  };
-  await ip('route', 'add', `${host}/32`, 'via', nowhere, 'dev', 'eth0', 'table', table);
-  await ip('rule', 'add', 'to', host, 'ipproto', 'tcp', 'dport', port, 'table', table);
-  return {
-    restore: async () => {
-      await ip('rule', 'del', 'to', host, 'ipproto', 'tcp', 'dport', port, 'table', table);
-      await ip('route', 'flush', 'table', table);
-    },
-  };
-}
 
 /** Epochs a GPU node's worker has trained, by its metrics for Prometheus (nodes-up.sh serves them at the node's address, port 9464). */
 async function epochsTrainedOn(node: string): Promise<number> {
@@ -627,19 +526,11 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     await tinyFlowerDataset();
     const upMs = await infra('cluster-up.sh');
     figure(`cluster-up.sh (PostgreSQL + schemas, the Temporal server's 4 services, MinIO 4 drives; already-running parts kept): ${seconds(upMs)}`);
-    stackEnv = readEnvFile(path.join(CLUSTER_DIR, 'stack.env'));
-    // As the operator: the cluster's CA, the operator's client certificate (infra/cluster-up.sh writes both into stack.env).
-    const connection = await Connection.connect({
-      address: stackEnv.TEMPORAL_ADDRESS,
-      tls: {
-        serverRootCACertificate: fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH), serverNameOverride: stackEnv.TEMPORAL_TLS_SERVER_NAME,
-        clientCertPair: { crt: fs.readFileSync(stackEnv.TEMPORAL_TLS_CLIENT_CERT_PATH), key: fs.readFileSync(stackEnv.TEMPORAL_TLS_CLIENT_KEY_PATH) },
-      },
-    });
-    client = new Client({ connection, namespace: stackEnv.TEMPORAL_NAMESPACE });
-    const minio = readEnvFile(path.join(CLUSTER_DIR, 'minio-credentials.env'));
+    stackEnv = clusterEnv();
+    // As the operator: the cluster's CA, the operator's client certificate, MinIO's root user.
+    client = await operatorClient(stackEnv);
     bucket = stackEnv.S3_BUCKET;
-    s3 = clusterS3({ accessKeyId: minio.MINIO_ROOT_USER, secretAccessKey: minio.MINIO_ROOT_PASSWORD });
+    s3 = clusterS3(stackEnv);
     cluster = { client, s3, bucket, queues, nodeOf: clusterNodeOf };
     const nodesMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`nodes-up.sh --gpu ${GPU_NODES} --cpu ${CPU_NODES}: all workers polling after ${seconds(nodesMs)}`);
@@ -808,7 +699,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assert.ok(fs.readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0').includes(`AWS_SHARED_CREDENTIALS_FILE=${file}`), `${node}'s worker reads its own keys`);
     }
     const node = GPU_NODE_NAMES[0];
-    const asNode = clusterS3(nodeS3Keys(node));
+    const asNode = clusterS3(stackEnv, nodeS3Keys(node));
     const key = `it-least-privilege-${process.pid}/probe.txt`;
     await asNode.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'written by a node' }));
     assert.equal(await (await asNode.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString(), 'written by a node');
@@ -976,7 +867,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       const frontendLog = fs.readFileSync(path.join(CLUSTER_DIR, 'logs', 'temporal-frontend.log'), 'utf8');
       const refusals = frontendLog.split('\n').filter((line) => line.includes(`client certificate of ${revokedNode} (serial ${held!.serial.toLowerCase().replace(/^0+/, '')}) is revoked`)).length;
       assert.ok(refusals > 0, `the frontend logged refusing ${revokedNode}'s certificate`);
-      const s3Error = await clusterS3(held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
+      const s3Error = await clusterS3(stackEnv, held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
       assert.equal(s3Error?.name, 'InvalidAccessKeyId', `MinIO refuses ${revokedNode}'s keys: ${s3Error?.message}`);
       figure(`cluster: GPU node ${revokedNode} revoked (nodes-revoke.sh) after epoch ${loss.atKill}/${EPOCHS} of a trial, its processes left running: ${describeLoss(loss).replace(/after the kill/g, 'after the revocation')}; ` +
         `the frontend refused it ${refusals} time(s) by then (logged), MinIO its keys (InvalidAccessKeyId)`);
@@ -1109,7 +1000,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const logSince = nodeLogFromNow(cut.node);
     const pidsBefore = await nodePids(cut.node);
     assert.equal(await s3ReachableOn(cut.node), 1);
-    const s3Route = await routeS3Nowhere(cut.node);
+    const s3Route = await routeS3Nowhere(cut.node, stackEnv.S3_ENDPOINT);
     const cutAt = Date.now();
     let healed = false;
     try {

@@ -5,16 +5,17 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { readEnvFile, REPO_ROOT, stackDir } from '../../platform/config';
+import { BucketReader, bucketReader } from './bucket-reader';
 import { freePorts } from './free-ports';
 
 const SHARED_BIN = path.join(stackDir(), 'bin');
 
 export type Component = 'temporal' | 'minio';
 
-export interface PrivateStack {
+export interface PrivateStack extends BucketReader {
   dir: string;
   /** Environment for processes that use this stack: its stack.env over ours, and nothing of the shared stack's. */
   env: NodeJS.ProcessEnv;
@@ -28,10 +29,6 @@ export interface PrivateStack {
   down(component?: Component, options?: { kill?: boolean }): Promise<void>;
   /** The running server's pid (to hang it with SIGSTOP, as a stalled machine would). */
   serverPid(component: Component): number;
-  /** The JSON object at `key`, or undefined when it does not exist. */
-  getJson<T>(key: string): Promise<T | undefined>;
-  getBytes(key: string): Promise<Buffer>;
-  lastModified(key: string): Promise<Date | undefined>;
   /** A worker process for `role`; `extraEnv` overrides the stack's environment (e.g. other credentials). */
   /** `suggest` runs the Python suggest worker (as a child of the worker process) on the stack's default suggest queue. */
   /** `role`: one, or several comma-separated (`cpu,suggest`), as run-workers.ts takes them. */
@@ -137,27 +134,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
     up: (component) => script('stack-up.sh', [...(component ? [component] : []), '--no-setup']),
     down: (component, options) => script('stack-down.sh', [...(component ? [component] : []), ...(options?.kill ? ['--kill'] : [])]),
     serverPid: (component) => Number(fs.readFileSync(path.join(dir, 'run', `${component}.pid`), 'utf8')),
-    async getJson<T>(key: string) {
-      try {
-        const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return JSON.parse(await response.Body!.transformToString()) as T;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw error;
-      }
-    },
-    async getBytes(key) {
-      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Buffer.from(await response.Body!.transformToByteArray());
-    },
-    async lastModified(key) {
-      try {
-        return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).LastModified;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'NotFound') return undefined;
-        throw error;
-      }
-    },
+    ...bucketReader(s3, bucket),
     spawnWorker(role, queues, extraEnv = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', role], {
         cwd: REPO_ROOT,

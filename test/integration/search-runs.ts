@@ -4,15 +4,15 @@
 // test images, and each trial's per-epoch metrics and kept head weights, bit for bit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { GetObjectCommand, ListObjectVersionsCommand, ObjectVersion, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import { WorkflowHandle } from '@temporalio/client';
+import { GetObjectCommand, ListObjectVersionsCommand, ObjectVersion, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { Client, WorkflowHandle } from '@temporalio/client';
 import { CheckpointPointer } from '../../activities/checkpoints';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { Leaderboard, TrainResult, TrialSummary } from '../../lib/sweep-types';
 import { parseS3Url } from '../../platform/storage';
 import { metricsOf } from './fault-figures';
 import { tinySpec, uniqueId } from './harness';
-import { PrivateStack } from './private-stack';
+import { BucketReader } from './bucket-reader';
 
 // Batch size 2 on the tiny set makes an epoch ~50 ms, so a trial trains for seconds between rungs
 // (epochs 40 and 80 of 160), long enough to be killed mid-segment.
@@ -47,6 +47,9 @@ export const bayesianSearch = { method: 'bayesian', budget: 6, startupTrials: 2,
 // A grid of trials as long, for the soak: 4 trials of 60 epochs.
 export const longGrid = { hidden_units: [8, 24], lr: [0.003, 0.01], dropout: [0.4], num_classes: [4], batch_size: [2], n_epochs: [60] };
 
+/** What the runs need of a stack (a private one, the cluster): its Temporal client, and its bucket and what is in it. */
+export interface SweepStore extends BucketReader { client: Client; s3: S3Client; bucket: string }
+
 /** What a sweep searches: a search section, or a grid. */
 export type SweepMethod = { search: Record<string, unknown> } | { grid: Record<string, unknown> };
 
@@ -54,13 +57,13 @@ export type SweepMethod = { search: Record<string, unknown> } | { grid: Record<s
  * Starts a sweep on `stack`: reuse off, so each run trains and a broken one is compared with a run that
  * really trained too; checkpoints after every epoch; a 5 s heartbeat timeout. `overrides` replace spec fields (reuse, seed).
  */
-export async function startSweepOn(stack: PrivateStack, queues: { cpuQueue: string; gpuQueue: string }, prefix: string, method: SweepMethod, name = 'search-crash', overrides: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+export async function startSweepOn(stack: SweepStore, queues: { cpuQueue: string; gpuQueue: string; suggestQueue?: string }, prefix: string, method: SweepMethod, name = 'search-crash', overrides: Record<string, unknown> = {}): Promise<WorkflowHandle> {
   const spec = await tinySpec(queues, { name, grid: undefined, ...method, reuse: false, heartbeatTimeoutSeconds: 5, checkpointEverySeconds: 0, concurrency: 2, ...overrides });
   return stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: uniqueId(prefix), args: [spec], workflowExecutionTimeout: '10m' });
 }
 
 /** Epochs this sweep's attempts have checkpointed for a trial (0 before, or while another sweep's checkpoint is there). */
-export async function checkpointedEpochs(stack: PrivateStack, trialId: string, sweepId: string): Promise<number> {
+export async function checkpointedEpochs(stack: SweepStore, trialId: string, sweepId: string): Promise<number> {
   const checkpoint = await stack.getJson<{ sweepId: string; epoch: number }>(artifactKeys.trialCheckpoint(trialId));
   return checkpoint?.sweepId === sweepId ? checkpoint.epoch : 0;
 }
@@ -90,7 +93,7 @@ export interface SweepOutcome {
   trials: Map<string, { epochs: unknown[]; head: Buffer; misclassified: unknown }>;
 }
 
-export async function outcomeOf(stack: PrivateStack, board: Leaderboard): Promise<SweepOutcome> {
+export async function outcomeOf(stack: SweepStore, board: Leaderboard): Promise<SweepOutcome> {
   const trials: SweepOutcome['trials'] = new Map();
   for (const trial of board.ranked) {
     const result = (await stack.getJson<TrainResult>(artifactKeys.trialResult(trial.trialId)))!;
@@ -128,7 +131,7 @@ export function notTrainedOnce(a: Leaderboard, b: Leaderboard): string[] {
 }
 
 /** Versioning on the stack's bucket: every write of a trial's checkpoint pointer stays readable (trainingRecord). */
-export async function keepEveryVersion(stack: PrivateStack): Promise<void> {
+export async function keepEveryVersion(stack: SweepStore): Promise<void> {
   await stack.s3.send(new PutBucketVersioningCommand({ Bucket: stack.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
 }
 
@@ -148,7 +151,7 @@ export interface TrainingRecord {
  * nothing. So the writes after each owner's first, by the sweeps in `sweepIds` since `since`, are the
  * epochs those sweeps trained; an epoch among them twice was trained twice.
  */
-export async function trainingRecord(stack: PrivateStack, trialId: string, sweepIds: readonly string[], since: Date): Promise<TrainingRecord> {
+export async function trainingRecord(stack: SweepStore, trialId: string, sweepIds: readonly string[], since: Date): Promise<TrainingRecord> {
   const key = artifactKeys.trialCheckpoint(trialId);
   const versions: ObjectVersion[] = [];
   // Listed newest first, page by page: stop at the first write before `since`.

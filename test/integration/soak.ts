@@ -25,8 +25,11 @@
 // say the same: one trained, the other reused).
 // The bucket keeps every version of every object, so each trial's checkpoint pointer tells who trained
 // which epoch: no epoch may be trained twice (a pair with early stopping: only counted).
-//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs] [--faults=...]
-// --faults=kill-gpu-worker,... picks the kinds of fault (default: all of FAULTS).
+//   npm run soak -- [--minutes=30] [--seed=1] [--methods=grid,asha,median,bayesian] [--pairs] [--cluster] [--faults=...]
+// --faults=kill-gpu-worker,... picks the kinds of fault (default: all of FAULTS, or with --cluster CLUSTER_FAULTS).
+// With --cluster, the same rounds run on the cluster profile (infra/cluster-up.sh; root) with nodes of
+// their own, through the faults of soak-cluster.ts (nodes lost, hung, redeployed, revoked or cut off
+// from MinIO; a Temporal process, the whole server, PostgreSQL or MinIO killed).
 // Prints each fault and sweep, then a summary; writes .data/soak/<time>.json; exits 1 when a sweep
 // ended otherwise than its reference, or did not end, or a redeployed worker did not exit.
 import fs from 'node:fs';
@@ -42,9 +45,11 @@ import { seconds, sleep, waitFor } from './fault-figures';
 import { tinyFlowerDataset } from './harness';
 import { CuttableLink, cuttableLink } from './cuttable-link';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
+import { Arena, Chance, FaultDone } from './soak-arena';
+import { CLUSTER_FAULTS, clusterArena } from './soak-cluster';
 import {
-  SweepMethod, SweepOutcome, ashaSearch, assertSameOutcome, bayesianSearch, keepEveryVersion, longGrid, medianSearch, notTrainedOnce, outcomeOf, pythonChildOf, startSweepOn,
-  trainingRecord,
+  SweepMethod, SweepOutcome, SweepStore, ashaSearch, assertSameOutcome, bayesianSearch, keepEveryVersion, longGrid, medianSearch, notTrainedOnce, outcomeOf, pythonChildOf,
+  startSweepOn, trainingRecord,
 } from './search-runs';
 
 // Twice the crash tests' budgets: more rungs, decisions and batches for faults to land in.
@@ -64,26 +69,28 @@ const FAULTS = [
 /** A redeployed worker (SIGTERM) cancels its activities at once and finishes its workflow tasks: it has not drained if it still runs this long after. */
 const DRAIN_MS = 30_000;
 type Fault = typeof FAULTS[number];
+type AnyFault = Fault | typeof CLUSTER_FAULTS[number];
 type Server = 'temporal' | 'minio';
 /** A sweep that has not ended this long after its start has not survived (the references take well under a minute). */
 const SWEEP_DEADLINE_MS = 10 * 60_000;
-const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
 
 const { values: options } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, methods: { type: 'string', default: 'grid,asha,median,bayesian' }, pairs: { type: 'boolean', default: false },
-  faults: { type: 'string', default: FAULTS.join(',') },
+  cluster: { type: 'boolean', default: false }, faults: { type: 'string' },
 } });
+const FAULT_KINDS: readonly AnyFault[] = options.cluster ? CLUSTER_FAULTS : FAULTS;
 const methods = options.methods!.split(',') as Method[];
 for (const method of methods) if (!(method in METHODS)) throw new Error(`--methods: unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
-const chosenFaults = options.faults!.split(',') as Fault[];
-for (const fault of chosenFaults) if (!FAULTS.includes(fault)) throw new Error(`--faults: unknown fault "${fault}" (faults: ${FAULTS.join(', ')})`);
+const chosenFaults = (options.faults ?? FAULT_KINDS.join(',')).split(',') as AnyFault[];
+for (const fault of chosenFaults) if (!FAULT_KINDS.includes(fault)) throw new Error(`--faults: unknown fault "${fault}"${options.cluster ? ' with --cluster' : ''} (faults: ${FAULT_KINDS.join(', ')})`);
 const noSuggestWorker = suggestWorkerMissing();
 if (methods.includes('bayesian') && noSuggestWorker) throw new Error(`--methods: bayesian needs the suggest worker (${noSuggestWorker}); run infra/setup-search.sh, or leave bayesian out`);
 const random = randomStream('soak', Number(options.seed));
 const between = (low: number, high: number) => low + random() * (high - low);
 const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
+const chance: Chance = { random, between, pick };
 
-interface FaultRecord { kind: Fault; atSeconds: number; what: string; problem?: string }
+interface FaultRecord extends FaultDone { kind: AnyFault; atSeconds: number }
 interface SweepRecord {
   method: Method; sweepId: string; seconds: number; faults: FaultRecord[]; outcome: 'identical' | 'different' | 'not ended'; detail?: string;
   /** Trials that resumed from a checkpoint after an attempt was cut off: where the faults hit training. */
@@ -100,7 +107,7 @@ interface SweepRecord {
  * epochs trained twice and, where a trial must have been trained by one sweep only (`exclusive`), the trials
  * more than one trained. Faults may cost the epoch in progress, which is never checkpointed twice.
  */
-async function trainingProblems(stack: PrivateStack, board: Leaderboard, sweepIds: string[], since: Date, exclusive: boolean): Promise<{ epochs: number; twice: number; problems: string[] }> {
+async function trainingProblems(stack: SweepStore, board: Leaderboard, sweepIds: string[], since: Date, exclusive: boolean): Promise<{ epochs: number; twice: number; problems: string[] }> {
   let [epochs, twice] = [0, 0];
   const problems: string[] = [];
   // A configuration drawn twice is one trial, trained once.
@@ -143,7 +150,7 @@ class Workers {
   /** Each worker's links to the Temporal server and to MinIO, kept across its restarts: one is cut to partition it from that server. */
   private readonly links = new Map<string, CuttableLink>();
 
-  constructor(private readonly stack: PrivateStack) {
+  constructor(private readonly stack: PrivateStack, private readonly queues: { cpuQueue: string; gpuQueue: string }) {
     this.cacheDir = path.join(stack.dir, 'node-cache');
   }
 
@@ -152,7 +159,7 @@ class Workers {
     env.TEMPORAL_ADDRESS = (await this.linkOf(name, 'temporal')).address;
     // The suggest worker (Python, Optuna) reads nothing from S3.
     if (name !== 'suggest') env.S3_ENDPOINT = `http://${(await this.linkOf(name, 'minio')).address}`;
-    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', queues, env);
+    const worker = this.stack.spawnWorker(name.replace(/-\d$/, '') as 'cpu' | 'gpu' | 'suggest', this.queues, env);
     this.all.set(name, worker);
     // A worker must only end when it is told to; one that ends by itself is reported, and started again.
     void worker.exited.then(async (code) => {
@@ -272,8 +279,8 @@ function damageLocalCopy(dir: string): string {
   return `changed byte ${at} of ${size} in ${name}`;
 }
 
-/** Injects `fault`, waits until the stack is whole again, and says what it did (and what went wrong, if anything did). */
-async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Promise<{ what: string; problem?: string }> {
+/** Injects `fault` into the private stack, waits until it is whole again, and says what it did (and what went wrong, if anything did). */
+async function inject(fault: Fault, stack: PrivateStack, workers: Workers): Promise<FaultDone> {
   switch (fault) {
     case 'redeploy-gpu-worker':
     case 'redeploy-cpu-worker': {
@@ -390,29 +397,29 @@ async function outcomeWithin(handle: WorkflowHandle, ms: number): Promise<{ boar
   return {};
 }
 
-/** Faults one at a time, each a few seconds after the stack is whole again, until `ended` settles. */
-async function faultsUntil(ended: Promise<unknown>, began: number, label: string, stack: PrivateStack, workers: Workers, faults: readonly Fault[]): Promise<FaultRecord[]> {
+/** Faults one at a time, each a few seconds after the arena is whole again, until `ended` settles. */
+async function faultsUntil(ended: Promise<unknown>, began: number, label: string, arena: Arena): Promise<FaultRecord[]> {
   let over = false;
   const settled = ended.finally(() => { over = true; });
   const done: FaultRecord[] = [];
   while (!over) {
     await Promise.race([sleep(between(500, 5000)), settled]);
     if (over) break;
-    const kind = pick(faults);
+    const kind = pick(arena.faults) as AnyFault;
     const atSeconds = (Date.now() - began) / 1000;
-    done.push({ kind, atSeconds, ...await inject(kind, stack, workers) });
+    done.push({ kind, atSeconds, ...await arena.inject(kind) });
     console.log(`[soak]   ${label} at ${atSeconds.toFixed(1)} s: ${done.at(-1)!.what}${done.at(-1)!.problem ? `\n${done.at(-1)!.problem}` : ''}`);
   }
   return done;
 }
 
 /** How a sweep that ran through faults ended against its reference; a sweep that has not ended is terminated. */
-async function judge(stack: PrivateStack, handle: WorkflowHandle, ended: { board?: Leaderboard; failure?: string }, outcome: SweepOutcome | undefined, reference: SweepOutcome): Promise<Pick<SweepRecord, 'outcome' | 'detail'>> {
+async function judge(arena: Arena, handle: WorkflowHandle, ended: { board?: Leaderboard; failure?: string }, outcome: SweepOutcome | undefined, reference: SweepOutcome): Promise<Pick<SweepRecord, 'outcome' | 'detail'>> {
   if (ended.failure) return { outcome: 'different', detail: ended.failure };
   if (!outcome) {
-    const status = await stack.cli(['status', handle.workflowId]);
+    const status = await arena.status(handle.workflowId);
     await handle.terminate('soak.ts: not ended by its deadline');
-    return { outcome: 'not ended', detail: `${status.stdout}${status.stderr}` };
+    return { outcome: 'not ended', detail: status };
   }
   try {
     assertSameOutcome(outcome, reference);
@@ -425,7 +432,8 @@ async function judge(stack: PrivateStack, handle: WorkflowHandle, ended: { board
 type Round = (method: Method, round: number) => Promise<SweepRecord[]>;
 
 /** One sweep through faults, against the reference run before them. */
-function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fault[], references: Map<Method, SweepOutcome & { seconds: number }>): Round {
+function singleRounds(arena: Arena, references: Map<Method, SweepOutcome & { seconds: number }>): Round {
+  const { store: stack, queues } = arena;
   return async (method) => {
     const reference = references.get(method)!;
     const began = Date.now();
@@ -433,9 +441,9 @@ function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fa
     const result = outcomeWithin(handle, SWEEP_DEADLINE_MS);
     // The sweep's own time: it may end while a fault is still in progress (a split, a hang: the soak waits it out).
     const endedAt = result.then(() => Date.now());
-    const done = await faultsUntil(result, began, handle.workflowId, stack, workers, faults);
+    const done = await faultsUntil(result, began, handle.workflowId, arena);
     const ended = await result;
-    const verdict = await judge(stack, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
+    const verdict = await judge(arena, handle, ended, ended.board && await outcomeOf(stack, ended.board), reference);
     const record: SweepRecord = { method, sweepId: handle.workflowId, seconds: (await endedAt - began) / 1000, faults: done, ...verdict, resumedTrials: resumedTrials(ended.board) };
     if (ended.board) {
       const { epochs, twice, problems } = await trainingProblems(stack, ended.board, [handle.workflowId], new Date(began - 1000), true);
@@ -448,7 +456,8 @@ function singleRounds(stack: PrivateStack, workers: Workers, faults: readonly Fa
 }
 
 /** Two sweeps of one spec at once through faults, sharing their trials, then their reference without faults. */
-function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Fault[]): Round {
+function pairRounds(arena: Arena): Round {
+  const { store: stack, queues } = arena;
   return async (method, round) => {
     const seed = 1000 + round;
     const began = Date.now();
@@ -458,7 +467,7 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
     const handles = [first, await start('b')];
     const results = handles.map((handle) => outcomeWithin(handle, SWEEP_DEADLINE_MS));
     const endedAt = Promise.all(results).then(() => Date.now());
-    const done = await faultsUntil(Promise.all(results), began, `${handles[0].workflowId} and b`, stack, workers, faults);
+    const done = await faultsUntil(Promise.all(results), began, `${handles[0].workflowId} and b`, arena);
     const ended = await Promise.all(results);
     const seconds = (await endedAt - began) / 1000;
     // Read before the reference: it trains the same trials again and rewrites what they stored.
@@ -468,7 +477,7 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
     const referenceSeconds = (Date.now() - referenceBegan) / 1000;
     const records: SweepRecord[] = [];
     for (const [i, handle] of handles.entries()) {
-      const verdict = await judge(stack, handle, ended[i], outcomes[i], reference);
+      const verdict = await judge(arena, handle, ended[i], outcomes[i], reference);
       const board = ended[i].board;
       records.push({ method, sweepId: handle.workflowId, seconds, faults: i === 0 ? done : [], ...verdict, resumedTrials: resumedTrials(board), trainedTrials: board?.ranked.filter((t) => !t.reused).length });
     }
@@ -486,56 +495,75 @@ function pairRounds(stack: PrivateStack, workers: Workers, faults: readonly Faul
   };
 }
 
-async function main(): Promise<void> {
-  const deadline = Date.now() + Number(options.minutes) * 60_000;
-  console.log(`[soak] seed ${options.seed}, ${options.minutes} minutes, ${options.pairs ? 'pairs of ' : ''}${methods.join(', ')} sweeps; faults: ${chosenFaults.join(', ')}`);
-  await tinyFlowerDataset();
+/** A private dev stack with its workers as processes of their own: one CPU, two GPU (one node), the suggest worker for bayesian sweeps. */
+async function devArena(): Promise<Arena> {
+  const queues = { cpuQueue: 'soak-cpu', gpuQueue: 'soak-gpu' };
   const stack = await startPrivateStack();
   await keepEveryVersion(stack);
-  const workers = new Workers(stack);
+  const workers = new Workers(stack, queues);
   await Promise.all(['cpu', 'gpu-1', 'gpu-2', ...(methods.includes('bayesian') ? ['suggest'] : [])].map((name) => workers.start(name)));
-  const faults = chosenFaults.filter((f) => !f.endsWith('suggest-worker') || workers.all.has('suggest'));
-  const references = new Map<Method, SweepOutcome & { seconds: number }>();
-  if (!options.pairs) {
-    for (const method of methods) {
-      const began = Date.now();
-      const board = await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
-      references.set(method, { ...await outcomeOf(stack, board), seconds: (Date.now() - began) / 1000 });
-      console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
-    }
-  }
-  const runRound = options.pairs ? pairRounds(stack, workers, faults) : singleRounds(stack, workers, faults, references);
-  const sweeps: SweepRecord[] = [];
-  for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
-  workers.stopAll();
-  // How often a step worker (GPU, or a CPU process's) lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
-  const output = stack.allOutput();
-  const count = (line: string) => output.split(line).length - 1;
-  const storageLosses = (worker: string) => ({ lost: count(`shutting ${worker} down`), answeredAgain: count(`S3 answers again: ${worker} takes tasks again`) });
-  const gpuLosses = storageLosses('the GPU worker');
-  const cpuLosses = storageLosses('the CPU step worker');
-  await stack.destroy();
-  await workers.closeLinks();
+  return {
+    store: stack,
+    queues,
+    faults: (chosenFaults as Fault[]).filter((f) => !f.endsWith('suggest-worker') || workers.all.has('suggest')),
+    inject: (fault) => inject(fault as Fault, stack, workers),
+    status: async (workflowId) => { const { stdout, stderr } = await stack.cli(['status', workflowId]); return `${stdout}${stderr}`; },
+    async close() {
+      workers.stopAll();
+      // How often a step worker (GPU, or a CPU process's) lost S3 and stopped taking tasks (workers/storage-gate.ts), and came back.
+      const output = stack.allOutput();
+      const count = (line: string) => output.split(line).length - 1;
+      const storageLosses = (worker: string) => ({ lost: count(`shutting ${worker} down`), answeredAgain: count(`S3 answers again: ${worker} takes tasks again`) });
+      const figures = { gpuWorkersLostStorage: storageLosses('the GPU worker'), cpuStepWorkersLostStorage: storageLosses('the CPU step worker') };
+      await stack.destroy();
+      await workers.closeLinks();
+      return { exitedOnTheirOwn: workers.exitedOnTheirOwn, figures };
+    },
+  };
+}
 
-  const byKind = Object.fromEntries(FAULTS.map((f) => [f, 0]));
+async function main(): Promise<void> {
+  const deadline = Date.now() + Number(options.minutes) * 60_000;
+  console.log(`[soak] seed ${options.seed}, ${options.minutes} minutes, ${options.pairs ? 'pairs of ' : ''}${methods.join(', ')} sweeps${options.cluster ? ' on the cluster profile' : ''}; faults: ${chosenFaults.join(', ')}`);
+  await tinyFlowerDataset();
+  const arena = options.cluster ? await clusterArena(chosenFaults, chance, methods.includes('bayesian')) : await devArena();
+  const { store: stack, queues } = arena;
+  const references = new Map<Method, SweepOutcome & { seconds: number }>();
+  const sweeps: SweepRecord[] = [];
+  let closed: Awaited<ReturnType<Arena['close']>>;
+  try {
+    if (!options.pairs) {
+      for (const method of methods) {
+        const began = Date.now();
+        const board = await (await startSweepOn(stack, queues, `soak-${method}-reference`, METHODS[method], 'soak')).result() as Leaderboard;
+        references.set(method, { ...await outcomeOf(stack, board), seconds: (Date.now() - began) / 1000 });
+        console.log(`[soak] reference ${method}: ${seconds(Date.now() - began)}, ${board.ranked.length} trials, ${board.ranked.filter((t) => t.status === 'stopped').length} stopped [load ${os.loadavg()[0].toFixed(1)}]`);
+      }
+    }
+    const runRound = options.pairs ? pairRounds(arena) : singleRounds(arena, references);
+    for (let round = 0; Date.now() < deadline; round++) sweeps.push(...await runRound(methods[round % methods.length], round));
+  } finally {
+    closed = await arena.close();
+  }
+
+  const byKind = Object.fromEntries(FAULT_KINDS.map((f) => [f, 0]));
   for (const sweep of sweeps) for (const fault of sweep.faults) byKind[fault.kind]++;
   const summary = {
-    seed: Number(options.seed), minutes: Number(options.minutes), methods, machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    seed: Number(options.seed), minutes: Number(options.minutes), methods, cluster: options.cluster, machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     pairs: options.pairs, references: Object.fromEntries([...references].map(([m, r]) => [m, { seconds: r.seconds, trials: r.board.ranked.length }])),
     sweeps: sweeps.length, faults: sweeps.reduce((n, s) => n + s.faults.length, 0), faultsByKind: byKind,
     identical: sweeps.filter((s) => s.outcome === 'identical').length,
     failures: sweeps.filter((s) => s.outcome !== 'identical'),
     epochsTrained: sweeps.reduce((n, s) => n + (s.epochsTrained ?? 0), 0), epochsTrainedTwice: sweeps.reduce((n, s) => n + (s.epochsTrainedTwice ?? 0), 0),
     faultProblems: sweeps.flatMap((s) => s.faults.filter((f) => f.problem).map((f) => ({ sweepId: s.sweepId, ...f }))),
-    workersExitedOnTheirOwn: workers.exitedOnTheirOwn,
-    gpuWorkersLostStorage: gpuLosses,
-    cpuStepWorkersLostStorage: cpuLosses,
+    workersExitedOnTheirOwn: closed.exitedOnTheirOwn,
+    ...closed.figures,
     log: sweeps,
   };
   const out = path.join(REPO_ROOT, '.data', 'soak', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(summary, null, 2));
-  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} workers did not drain on SIGTERM; ${summary.workersExitedOnTheirOwn.length} exited on their own; S3 lost by GPU workers ${gpuLosses.lost} times, by CPU step workers ${cpuLosses.lost} (S3 answered again ${gpuLosses.answeredAgain} and ${cpuLosses.answeredAgain}); ${out}`);
+  console.log(`[soak] ${summary.sweeps} sweeps, ${summary.faults} faults (${Object.entries(byKind).map(([k, n]) => `${k} ${n}`).join(', ')}): ${summary.identical} identical to their reference, ${summary.failures.length} not; ${summary.epochsTrained} epochs trained, ${summary.epochsTrainedTwice} of them twice; ${summary.faultProblems.length} faults with a problem (a worker that did not drain on SIGTERM, a node that did not come back); ${summary.workersExitedOnTheirOwn.length} workers exited on their own; ${Object.entries(closed.figures).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('; ')}; ${out}`);
   process.exitCode = summary.failures.length || summary.faultProblems.length || summary.workersExitedOnTheirOwn.length ? 1 : 0;
 }
 
