@@ -59,7 +59,7 @@ for i in "${!nodes[@]}"; do
     mc_admin admin user remove cluster "$user" >/dev/null || die "could not remove $node's MinIO user $user; see $LOG_DIR/minio.log"
     log "$node: MinIO user $user removed: MinIO refuses its keys"
   else
-    log "$node: no MinIO user $user (none made, or removed already)"
+    log "$node: no MinIO user $user (removed already, or none made: a node started before nodes had keys of their own holds MinIO's root keys, which only new root keys for MinIO take back)"
   fi
   rm -f -- "$NODES_DIR/$node/tls/client.pem" "$NODES_DIR/$node/tls/client.key" "$(node_s3_credentials "$node")"
   live_pid "node-$node" >/dev/null && log "$node: its processes still run, refused; stop them: infra/nodes-down.sh $node"

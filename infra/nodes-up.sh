@@ -138,6 +138,10 @@ start_node() {
     [[ "$(node_build "$node")" == "$build" ]] ||
       die "$node is running ($(describe_build "$(node_build "$node")")), not $(describe_build "$build"): start this build's nodes under a --prefix of their own, or stop $node first (infra/nodes-down.sh $node)"
     log "$node: already running (pid $pid, $(describe_build "$build"))"
+    # Started before nodes had MinIO users of their own (2026-12-05 23:45 UTC): it holds the root keys.
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE"; then
+      log "warning: $node runs with MinIO's root keys (started before nodes had keys of their own); restart it to give it its own: infra/nodes-down.sh $node && infra/nodes-up.sh ..."
+    fi
     return 0
   fi
   addr="$(node_address "$node" "$3" "$4")"
