@@ -4,7 +4,6 @@ import { SweepStore } from './search-runs';
 
 /** The soak's seeded draws, shared by every arena so that a seed replays the same faults. */
 export interface Chance {
-  random(): number;
   between(low: number, high: number): number;
   pick<T>(items: readonly T[]): T;
 }

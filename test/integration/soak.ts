@@ -88,7 +88,7 @@ if (methods.includes('bayesian') && noSuggestWorker) throw new Error(`--methods:
 const random = randomStream('soak', Number(options.seed));
 const between = (low: number, high: number) => low + random() * (high - low);
 const pick = <T>(items: readonly T[]) => items[randomInt(random, items.length)];
-const chance: Chance = { random, between, pick };
+const chance: Chance = { between, pick };
 
 interface FaultRecord extends FaultDone { kind: AnyFault; atSeconds: number }
 interface SweepRecord {
