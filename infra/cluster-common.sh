@@ -153,6 +153,9 @@ tls_issue() {
   mv -f -- "$base.pem.tmp" "$base.pem"
 }
 
+# node_certificate <node>: the node's client certificate for Temporal, <base>.pem and .key (nodes-up.sh).
+node_certificate() { printf '%s/%s/tls/client' "$NODES_DIR" "$1"; }
+
 # --- Nodes' own S3 identities (MinIO users; mc, installed by setup-cluster.sh) -------------------------
 
 # The policy every node's MinIO user has: the sweeps' bucket's objects, read, written and deleted, and

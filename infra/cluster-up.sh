@@ -330,10 +330,11 @@ start_temporal_processes() {
   fi
   # The processes must trust one internode CA: a process started now cannot talk to one started with
   # another (before 2026-12-05 23:40 UTC, the cluster's own CA: a node's certificate passed the internode ports).
-  local instance other_trust=()
+  local instance trust other_trust=()
+  trust="$(internode_ca_digest)"
   for instance in "${TEMPORAL_PROCESSES[@]}"; do
     live_pid "temporal-$instance" >/dev/null || continue
-    [[ "$(cat -- "$RUN_DIR/temporal-$instance.internode-ca" 2>/dev/null)" == "$(internode_ca_digest)" ]] ||
+    [[ "$(cat -- "$RUN_DIR/temporal-$instance.internode-ca" 2>/dev/null)" == "$trust" ]] ||
       other_trust+=("temporal-$instance")
   done
   (( ${#other_trust[@]} == 0 )) ||

@@ -38,7 +38,7 @@ load_minio_credentials
 # Every certificate first, before anything is changed: a name with none is a typo or revoked already.
 serials=()
 for node in "${nodes[@]}"; do
-  certificate="$NODES_DIR/$node/tls/client.pem"
+  certificate="$(node_certificate "$node").pem"
   [[ -s "$certificate" ]] || die "$node has no certificate ($certificate): not a node of this cluster, or revoked already"
   serial="$(openssl x509 -in "$certificate" -noout -serial)" || die "cannot read the serial number of $certificate"
   serials+=("${serial#serial=}")
@@ -61,7 +61,7 @@ for i in "${!nodes[@]}"; do
   else
     log "$node: no MinIO user $user (removed already, or none made: a node started before nodes had keys of their own holds MinIO's root keys, which only new root keys for MinIO take back)"
   fi
-  rm -f -- "$NODES_DIR/$node/tls/client.pem" "$NODES_DIR/$node/tls/client.key" "$(node_s3_credentials "$node")"
+  rm -f -- "$(node_certificate "$node")".{pem,key} "$(node_s3_credentials "$node")"
   live_pid "node-$node" >/dev/null && log "$node: its processes still run, refused; stop them: infra/nodes-down.sh $node"
 done
 

@@ -151,7 +151,7 @@ start_node() {
   ln -sfn -- "$NODE_BIN" "$BIN_DIR/$name"
   printf '%s' "$build" >"$NODES_DIR/$node/build-id"
   # Its own client certificate (CN = the node), which Temporal's mutual TLS asks of every client.
-  tls_issue "$CLUSTER_TLS_CA_BASE" "$NODES_DIR/$node/tls/client" "$node" client
+  tls_issue "$CLUSTER_TLS_CA_BASE" "$(node_certificate "$node")" "$node" client
   # And its own keys for MinIO, in place of stack.env's (the root user's).
   ensure_node_s3_user "$node"
   log "$node: starting $role worker ($(describe_build "$build")) in netns $NODE_PREFIX$node ($addr) ..."
@@ -159,7 +159,7 @@ start_node() {
   (cd -- "$REPO_ROOT" && spawn "$name" "${stack_env[@]}" SWEEP_BUILD_ID="$build" SWEEP_NODE_NAME="$node" SWEEP_CACHE_DIR="$NODES_DIR/$node/cache" \
     SWEEP_METRICS_ADDRESS="$addr:$METRICS_PORT" \
     AWS_SHARED_CREDENTIALS_FILE="$(node_s3_credentials "$node")" \
-    TEMPORAL_TLS_CLIENT_CERT_PATH="$NODES_DIR/$node/tls/client.pem" TEMPORAL_TLS_CLIENT_KEY_PATH="$NODES_DIR/$node/tls/client.key" -- \
+    TEMPORAL_TLS_CLIENT_CERT_PATH="$(node_certificate "$node").pem" TEMPORAL_TLS_CLIENT_KEY_PATH="$(node_certificate "$node").key" -- \
     ip netns exec "$NODE_PREFIX$node" "$BIN_DIR/$name" --import tsx workers/run-workers.ts "$role")
   started+=("$node")
 }

@@ -48,7 +48,7 @@ func (r *revocationList) revoked(serial *big.Int) (bool, error) {
 		return true, fmt.Errorf("the revocation list %s: %w", r.path, err)
 	}
 	if stamp != r.stamp || r.err != nil {
-		r.serials, r.err = readRevocationList(r.path, stamp.exists)
+		r.serials, r.err = readRevocationList(r.path)
 		r.stamp = stamp
 	}
 	if r.err != nil {
@@ -68,11 +68,8 @@ func stampOf(path string) (fileStamp, error) {
 	return fileStamp{exists: true, size: info.Size(), modTime: info.ModTime()}, nil
 }
 
-func readRevocationList(path string, exists bool) (map[string]bool, error) {
+func readRevocationList(path string) (map[string]bool, error) {
 	serials := map[string]bool{}
-	if !exists {
-		return serials, nil
-	}
 	content, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return serials, nil

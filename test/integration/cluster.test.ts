@@ -43,6 +43,7 @@ import {
 import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import { metricSum, suggestionsCounted } from './prometheus-text';
+import type { SweepStore } from './search-runs';
 
 const ENABLED = process.env.SWEEP_CLUSTER_TESTS === '1';
 const SKIP = ENABLED ? false : 'cluster profile test: opt in with SWEEP_CLUSTER_TESTS=1 (root, ip netns, PostgreSQL, infra/setup-cluster.sh)';
@@ -74,18 +75,13 @@ let stackEnv: Record<string, string>;
 const figures = new Figures();
 const figure = (text: string) => figures.add(text);
 
-/** A stack the sweeps run on (the cluster, or the dev server they are compared with) and its nodes. */
-interface Target {
-  client: Client;
-  s3: S3Client;
-  bucket: string;
+/** A stack the sweeps run on (the cluster, or the dev server they are compared with), what they stored, and its nodes. */
+interface Target extends SweepStore {
   queues: Queues;
   /** The node a live worker identity ("pid@host") belongs to, if it is a GPU node's. */
   nodeOf(identity: string): string | undefined;
 }
 let cluster: Target;
-
-
 
 const infra = (script: string, ...args: string[]) => infraWith(queues, {}, script, ...args);
 
@@ -212,12 +208,9 @@ async function trainingNow(sweep: WorkflowHandle): Promise<void> {
   }, 300_000, 500);
 }
 
-const getBytes = (target: Target, key: string) => bucketReader(target.s3, target.bucket).getBytes(key);
-const getJsonIfExists = <T>(target: Target, key: string) => bucketReader(target.s3, target.bucket).getJson<T>(key);
-
 /** Epochs this sweep's attempts have checkpointed for a trial (0 before the first). */
 async function checkpointedEpochs(target: Target, trialId: string, sweepId: string): Promise<number> {
-  const pointer = await getJsonIfExists<{ sweepId: string; epoch: number }>(target, artifactKeys.trialCheckpoint(trialId));
+  const pointer = await target.getJson<{ sweepId: string; epoch: number }>(artifactKeys.trialCheckpoint(trialId));
   return pointer?.sweepId === sweepId ? pointer.epoch : 0;
 }
 
@@ -427,8 +420,8 @@ interface SweepOutcome {
 async function outcome(target: Target, board: Leaderboard): Promise<SweepOutcome> {
   const trials = new Map<string, { result: TrainResult; head: Buffer }>();
   for (const { trialId } of board.ranked) {
-    const result = (await getJsonIfExists<TrainResult>(target, artifactKeys.trialResult(trialId)))!;
-    trials.set(trialId, { result, head: await getBytes(target, result.headKey) });
+    const result = (await target.getJson<TrainResult>(artifactKeys.trialResult(trialId)))!;
+    trials.set(trialId, { result, head: await target.getBytes(result.headKey) });
   }
   return { board, trials };
 }
@@ -531,7 +524,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     client = await operatorClient(stackEnv);
     bucket = stackEnv.S3_BUCKET;
     s3 = clusterS3(stackEnv);
-    cluster = { client, s3, bucket, queues, nodeOf: clusterNodeOf };
+    cluster = { client, s3, bucket, ...bucketReader(s3, bucket), queues, nodeOf: clusterNodeOf };
     const nodesMs = await infra('nodes-up.sh', ...NODES_UP);
     figure(`nodes-up.sh --gpu ${GPU_NODES} --cpu ${CPU_NODES}: all workers polling after ${seconds(nodesMs)}`);
   });
@@ -906,7 +899,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       const uninterrupted = await outcome(cluster, await assertCompleted(await startSweep('cluster-extraction-reference', cluster, overrides), 'the uninterrupted extraction\'s sweep'));
       const shardKeys = [...(await listObjects('features/')).keys()].filter((key) => !before.has(key));
       assert.ok(shardKeys.length >= 4, `the sweep extracted its features (${shardKeys.length} shards)`);
-      const expected = new Map(await Promise.all(shardKeys.map(async (key) => [key, await getBytes(cluster, key)] as const)));
+      const expected = new Map(await Promise.all(shardKeys.map(async (key) => [key, await cluster.getBytes(key)] as const)));
       for (const key of shardKeys) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 
       const began = Date.now();
@@ -917,7 +910,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       await killNode(extracting.node, { cache: 'deleted' });
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a node was lost during extraction'));
       const finishedAt = Date.now();
-      for (const [key, bytes] of expected) assert.ok((await getBytes(cluster, key)).equals(bytes), `${key} equals the uninterrupted extraction's`);
+      for (const [key, bytes] of expected) assert.ok((await cluster.getBytes(key)).equals(bytes), `${key} equals the uninterrupted extraction's`);
       assertSameAsReference(run, 'after a node was lost during extraction', uninterrupted);
       assert.ok(await anyStepRetried(sweep), 'a step was retried (its first attempt lost with the node)');
       const replacedMs = await infra('nodes-up.sh', ...NODES_UP);
@@ -980,7 +973,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assert.equal(trial.resumedFromEpoch, atStop, 'the retry resumed from the last checkpoint before the hang');
       assert.equal(trial.node, resumed.node, 'the trial records the node that finished it');
       // Nothing dangling: the pointer names weights that exist, and no other checkpoint weights of the trial are left.
-      const pointer = (await getJsonIfExists<{ weightsKey: string }>(cluster, artifactKeys.trialCheckpoint(hung.trialId)))!;
+      const pointer = (await cluster.getJson<{ weightsKey: string }>(artifactKeys.trialCheckpoint(hung.trialId)))!;
       assert.deepEqual([...(await listObjects(artifactKeys.trialCheckpointWeightsPrefix(hung.trialId))).keys()], [pointer.weightsKey],
         'checkpoint.json names the trial\'s only checkpoint weights');
       assertSameAsReference(run, 'after a hung GPU node');
@@ -1163,7 +1156,7 @@ describe('the same spec on the Temporal dev server (a private stack, GPU workers
     const gpus = Array.from({ length: GPU_NODES }, (_, i) => spawnGpu(`devgpu${i + 1}`));
     await Promise.all([cpu.ready, ...gpus.map((w) => w.ready)]);
     dev = {
-      client: stack.client, s3: stack.s3, bucket: stack.bucket, queues: devQueues,
+      client: stack.client, s3: stack.s3, bucket: stack.bucket, ...bucketReader(stack.s3, stack.bucket), queues: devQueues,
       nodeOf: (identity) => [...gpuWorkers].find(([, w]) => String(w.pid) === identity.split('@')[0])?.[0],
     };
   });

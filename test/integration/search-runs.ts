@@ -4,7 +4,9 @@
 // test images, and each trial's per-epoch metrics and kept head weights, bit for bit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { GetObjectCommand, ListObjectVersionsCommand, ObjectVersion, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, ListObjectVersionsCommandOutput, ObjectIdentifier, ObjectVersion, PutBucketVersioningCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { Client, WorkflowHandle } from '@temporalio/client';
 import { CheckpointPointer } from '../../activities/checkpoints';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -135,6 +137,36 @@ export async function keepEveryVersion(stack: SweepStore): Promise<void> {
   await stack.s3.send(new PutBucketVersioningCommand({ Bucket: stack.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
 }
 
+/**
+ * keepEveryVersion undone as far as S3 allows: versioning suspended (it cannot be turned off), and every
+ * version that is not an object's current one deleted, delete markers too, so that a bucket others use
+ * (the cluster's) is not left grown by every write of the soak. Returns how many went.
+ */
+export async function forgetKeptVersions(stack: SweepStore): Promise<number> {
+  await stack.s3.send(new PutBucketVersioningCommand({ Bucket: stack.bucket, VersioningConfiguration: { Status: 'Suspended' } }));
+  let removed = 0;
+  for await (const listed of versionPages(stack)) {
+    const old: ObjectIdentifier[] = [...(listed.Versions ?? []).filter((v) => !v.IsLatest), ...(listed.DeleteMarkers ?? [])]
+      .map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+    if (!old.length) continue;
+    const deleted = await stack.s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: old, Quiet: true } }));
+    assert.equal(deleted.Errors?.length ?? 0, 0, `deleting kept versions: ${JSON.stringify(deleted.Errors?.slice(0, 3))}`);
+    removed += old.length;
+  }
+  return removed;
+}
+
+/** The bucket's object versions under `prefix`, a page at a time, newest first per key. */
+async function* versionPages(stack: SweepStore, prefix?: string): AsyncGenerator<ListObjectVersionsCommandOutput> {
+  let page: { KeyMarker?: string; VersionIdMarker?: string } = {};
+  for (;;) {
+    const listed = await stack.s3.send(new ListObjectVersionsCommand({ Bucket: stack.bucket, Prefix: prefix, ...page }));
+    yield listed;
+    if (!listed.IsTruncated) return;
+    page = { KeyMarker: listed.NextKeyMarker, VersionIdMarker: listed.NextVersionIdMarker };
+  }
+}
+
 /** Who trained a trial, read from its checkpoint pointer's versions (the bucket must keep them: keepEveryVersion). */
 export interface TrainingRecord {
   /** The sweeps whose attempts moved the pointer past an epoch: those that trained some of it. */
@@ -155,12 +187,10 @@ export async function trainingRecord(stack: SweepStore, trialId: string, sweepId
   const key = artifactKeys.trialCheckpoint(trialId);
   const versions: ObjectVersion[] = [];
   // Listed newest first, page by page: stop at the first write before `since`.
-  for (let page = { KeyMarker: undefined as string | undefined, VersionIdMarker: undefined as string | undefined }; ;) {
-    const listed = await stack.s3.send(new ListObjectVersionsCommand({ Bucket: stack.bucket, Prefix: key, ...page }));
+  for await (const listed of versionPages(stack, key)) {
     const recent = (listed.Versions ?? []).filter((v) => v.Key === key);
     versions.push(...recent.filter((v) => v.LastModified! >= since));
-    if (!listed.IsTruncated || recent.some((v) => v.LastModified! < since)) break;
-    page = { KeyMarker: listed.NextKeyMarker, VersionIdMarker: listed.NextVersionIdMarker };
+    if (recent.some((v) => v.LastModified! < since)) break;
   }
   const pointers = await Promise.all(versions.reverse().map(async (v) => {
     const response = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key, VersionId: v.VersionId }));

@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectsCommand, ListObjectVersionsCommand, ObjectIdentifier, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { bucketReader } from './bucket-reader';
 import {
   CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, signalNode,
 } from './cluster-profile';
 import { seconds, sleep } from './fault-figures';
 import { Arena, Chance, FaultDone } from './soak-arena';
-import { SweepStore, keepEveryVersion } from './search-runs';
+import { SweepStore, forgetKeptVersions, keepEveryVersion } from './search-runs';
 
 export const CLUSTER_FAULTS = [
   'kill-gpu-node', 'hang-gpu-node', 'redeploy-gpu-node', 'revoke-gpu-node', 'partition-gpu-node-from-minio', 'kill-cpu-node', 'redeploy-cpu-node',
@@ -129,34 +128,8 @@ export async function clusterArena(chosen: readonly string[], chance: Chance, wi
     async close() {
       await checkNodes();
       await script('nodes-down.sh', ...GPU_NODES, CPU_NODE);
-      const removed = await forgetOldVersions(store);
+      const removed = await forgetKeptVersions(store);
       return { exitedOnTheirOwn, figures: { oldVersionsRemoved: removed } };
     },
   };
-}
-
-/**
- * Versioning off again on the cluster's bucket (suspended: S3 cannot turn it off), and every version the
- * soak kept that is not an object's current one deleted, delete markers too: the cluster's other users
- * (its test, the demo) find the bucket as before, not grown by every write of the soak. Returns how many went.
- */
-async function forgetOldVersions(store: SweepStore): Promise<number> {
-  const { s3, bucket } = store;
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Suspended' } }));
-  let removed = 0;
-  let page: { KeyMarker?: string; VersionIdMarker?: string } = {};
-  for (;;) {
-    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, ...page }));
-    const old: ObjectIdentifier[] = [
-      ...(listed.Versions ?? []).filter((v) => !v.IsLatest),
-      ...(listed.DeleteMarkers ?? []),
-    ].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
-    if (old.length) {
-      const deleted = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: old, Quiet: true } }));
-      assert.equal(deleted.Errors?.length ?? 0, 0, `deleting old versions: ${JSON.stringify(deleted.Errors?.slice(0, 3))}`);
-      removed += old.length;
-    }
-    if (!listed.IsTruncated) return removed;
-    page = { KeyMarker: listed.NextKeyMarker, VersionIdMarker: listed.NextVersionIdMarker };
-  }
 }
