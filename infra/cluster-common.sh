@@ -19,23 +19,30 @@ TEMPORAL_SERVER_VERSION="v1.32.2"
 # Its PostgreSQL schema files, copied there from the Go module by setup-cluster.sh.
 SCHEMA_COPY_DIR="$CLUSTER_DIR/schema/$TEMPORAL_SERVER_VERSION"
 
-# A private /24 on a bridge of our own: the host end (.1) is where the servers listen; nodes are .10+.
+# A private /24 on a bridge of our own: the host end (.1) is the servers' address for the nodes (.10+).
 CLUSTER_SUBNET="${CLUSTER_SUBNET:-10.203.0}"
 CLUSTER_BRIDGE="${CLUSTER_BRIDGE:-swc0}"
 HOST="$CLUSTER_SUBNET.1"
+# Two ports listen at HOST, the two a node needs: Temporal's frontend (relayed by the frontend's process
+# to its own port on the loopback, as a load balancer in front of the frontends does in production) and
+# MinIO's S3 API. Everything else the servers listen on is on the host's loopback, where only the host
+# reaches it: PostgreSQL, the Temporal services' gRPC, membership (ringpop: no TLS, no authentication)
+# and HTTP ports, MinIO's console, the Web UI. In production the servers' private network and a
+# firewall or security groups do this; this machine has no firewall tools.
+INTERNAL_HOST=127.0.0.1
 PG_PORT="${CLUSTER_PG_PORT:-5433}"
 TEMPORAL_PORT="${CLUSTER_TEMPORAL_PORT:-7333}"
 UI_PORT="${CLUSTER_UI_PORT:-8333}"
-# The Web UI listens on the host's loopback alone: it reaches Temporal with the operator's certificate
-# and has no login of its own, so whoever reaches it acts as the operator (the nodes would, on the bridge).
-UI_HOST=127.0.0.1
+# The Web UI reaches Temporal with the operator's certificate and has no login of its own, so whoever
+# reaches it acts as the operator (the nodes would, on the bridge).
+UI_HOST="$INTERNAL_HOST"
 MINIO_PORT="${CLUSTER_MINIO_PORT:-9100}"
 MINIO_CONSOLE_PORT="${CLUSTER_MINIO_CONSOLE_PORT:-9101}"
 PORT_SETTINGS="set other ones: CLUSTER_PG_PORT, CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, CLUSTER_MINIO_PORT, CLUSTER_MINIO_CONSOLE_PORT (docs/deploy.md)"
 S3_BUCKET="${S3_BUCKET:-sweep-artifacts}"
 
 # Mutual TLS everywhere a node or the operator talks to a server: one private CA of the cluster's
-# (tls/ca.pem), a server certificate for the host address (Temporal's frontend, MinIO, PostgreSQL), a
+# (tls/ca.pem), a server certificate for both host addresses (Temporal's frontend, MinIO, PostgreSQL), a
 # client certificate for the operator on this host (the CLI, tests), one per node (nodes-up.sh).
 # Temporal's services among themselves (internode: history, matching, worker) trust a CA of their own,
 # which signs their one certificate and nothing else: the cluster's CA signs the nodes', and the
@@ -60,11 +67,13 @@ TEMPORAL="$BIN_DIR/temporal"
 TCTL_CONNECTION=(--disable-config-file --disable-config-env
   --tls-ca-path "$CLUSTER_TLS_CA" --tls-cert-path "$CLUSTER_TLS_OPERATOR.pem" --tls-key-path "$CLUSTER_TLS_OPERATOR.key" --tls-server-name "$CLUSTER_TLS_SERVER_NAME")
 TEMPORAL_ADDRESS="$HOST:$TEMPORAL_PORT"
+# Where the frontend itself listens; the servers' own clients (the system worker, the UI server) call it there.
+TEMPORAL_INTERNAL_ADDRESS="$INTERNAL_HOST:$TEMPORAL_PORT"
 # The server's processes, temporal-<name>, in the order they start (the frontend's health check needs
 # history and matching; the worker service is a client of the frontend): one per service, and a
 # second history host (history-b), so that the history shards have two owners to move between.
 TEMPORAL_PROCESSES=(history history-b matching frontend worker)
-# temporal_process_port <name>: its gRPC port (the config's; membership ports are +100).
+# temporal_process_port <name>: its gRPC port at INTERNAL_HOST (the config's; membership ports are +100).
 temporal_process_port() {
   case "$1" in
     frontend) echo "$TEMPORAL_PORT" ;;
@@ -117,27 +126,32 @@ ensure_tls_ca() {
   mv -f -- "$ca.pem.tmp" "$ca.pem"
 }
 
-# tls_leaf_valid <ca base> <base> [ip]: <base>.pem is signed by the CA, good for 30 more days, and
-# names the ip and CLUSTER_TLS_SERVER_NAME where an ip is given.
+# tls_leaf_valid <ca base> <base> [ip ...]: <base>.pem is signed by the CA, good for 30 more days, and
+# names each ip and CLUSTER_TLS_SERVER_NAME where ips are given.
 tls_leaf_valid() {
-  [[ -s "$2.pem" && -s "$2.key" ]] &&
-    openssl verify -CAfile "$1.pem" "$2.pem" >/dev/null 2>&1 &&
-    openssl x509 -in "$2.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 &&
-    { [[ -z "${3:-}" ]] || { openssl x509 -in "$2.pem" -noout -checkip "$3" 2>/dev/null | grep -q 'does match' &&
-        openssl x509 -in "$2.pem" -noout -checkhost "$CLUSTER_TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match'; }; }
+  local ca="$1" base="$2" ip
+  [[ -s "$base.pem" && -s "$base.key" ]] &&
+    openssl verify -CAfile "$ca.pem" "$base.pem" >/dev/null 2>&1 &&
+    openssl x509 -in "$base.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 || return 1
+  (( $# > 2 )) || return 0
+  openssl x509 -in "$base.pem" -noout -checkhost "$CLUSTER_TLS_SERVER_NAME" 2>/dev/null | grep -q 'does match' || return 1
+  for ip in "${@:3}"; do
+    openssl x509 -in "$base.pem" -noout -checkip "$ip" 2>/dev/null | grep -q 'does match' || return 1
+  done
 }
 
-# tls_issue <ca base> <base> <common name> server|client [ip]: <base>.pem and .key (mode 600), signed
+# tls_issue <ca base> <base> <common name> server|client [ip ...]: <base>.pem and .key (mode 600), signed
 # by the CA for a year, unless a valid one is there. A server certificate
-# names CLUSTER_TLS_SERVER_NAME and the ip, and serves as a client too (clientAuth: Temporal's
+# names CLUSTER_TLS_SERVER_NAME and the ips, and serves as a client too (clientAuth: Temporal's
 # internode client, the system worker).
 tls_issue() {
-  local ca="$1" base="$2" cn="$3" role="$4" ip="${5:-}" ext
-  tls_leaf_valid "$ca" "$base" "$ip" && return 0
+  local ca="$1" base="$2" cn="$3" role="$4" ext
+  local ips=("${@:5}")
+  tls_leaf_valid "$ca" "$base" "${ips[@]}" && return 0
   [[ -s "$ca.pem" && -s "$ca.key" ]] || die "the CA $ca.pem (and its key) is missing; it signs $base.pem"
   ext="basicConstraints=CA:FALSE"$'\n'"keyUsage=critical,digitalSignature"$'\n'
   if [[ "$role" == server ]]; then
-    ext+="extendedKeyUsage=serverAuth,clientAuth"$'\n'"subjectAltName=DNS:$CLUSTER_TLS_SERVER_NAME,IP:$ip"$'\n'
+    ext+="extendedKeyUsage=serverAuth,clientAuth"$'\n'"subjectAltName=DNS:$CLUSTER_TLS_SERVER_NAME$(printf ',IP:%s' "${ips[@]}")"$'\n'
   else
     ext+="extendedKeyUsage=clientAuth"$'\n'
   fi
@@ -175,4 +189,46 @@ mc_admin() {
   cmp -s -- "$CLUSTER_TLS_CA" "$CLUSTER_DIR/mc/certs/CAs/ca.pem" || install -m 644 -- "$CLUSTER_TLS_CA" "$CLUSTER_DIR/mc/certs/CAs/ca.pem"
   MC_HOST_cluster="https://$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD@$HOST:$MINIO_PORT" \
     "$BIN_DIR/mc" --config-dir "$CLUSTER_DIR/mc" --quiet --no-color "$@"
+}
+
+# revoke_nodes <node> ...: takes back the nodes' credentials (nodes-revoke.sh; nodes-down.sh --purge):
+# each certificate's serial onto the revocation list, each node's MinIO user removed, their files on
+# this host deleted. Every node named has its certificate here. Nothing changes unless MinIO's admin
+# API answers (a user left behind would keep its keys working).
+revoke_nodes() {
+  local nodes=("$@") serials=() node serial certificate user i pid
+  load_minio_credentials
+  mc_admin admin user list cluster >/dev/null 2>&1 ||
+    die "MinIO ($S3_ENDPOINT) does not answer its admin API, so the MinIO users of ${nodes[*]} cannot be removed; start it (infra/cluster-up.sh minio) and run this again"
+  for node in "${nodes[@]}"; do
+    certificate="$(node_certificate "$node").pem"
+    serial="$(openssl x509 -in "$certificate" -noout -serial)" || die "cannot read the serial number of $certificate"
+    serials+=("${serial#serial=}")
+  done
+
+  # The list, rewritten whole and moved into place, so the frontend never reads half of it.
+  {
+    if [[ -s "$CLUSTER_TLS_REVOKED" ]]; then cat -- "$CLUSTER_TLS_REVOKED"; else echo "# serial (hex) node revoked-at: written by infra/nodes-revoke.sh"; fi
+    for i in "${!nodes[@]}"; do printf '%s %s %s\n' "${serials[$i]}" "${nodes[$i]}" "$(date -u +%FT%TZ)"; done
+  } >"$CLUSTER_TLS_REVOKED.tmp"
+  chmod 644 -- "$CLUSTER_TLS_REVOKED.tmp"
+  mv -f -- "$CLUSTER_TLS_REVOKED.tmp" "$CLUSTER_TLS_REVOKED"
+
+  for i in "${!nodes[@]}"; do
+    node="${nodes[$i]}" user="$(node_s3_user "${nodes[$i]}")"
+    log "$node: certificate (serial ${serials[$i]}) revoked: Temporal refuses it from its next call"
+    if mc_admin admin user info cluster "$user" >/dev/null 2>&1; then
+      mc_admin admin user remove cluster "$user" >/dev/null || die "could not remove $node's MinIO user $user; see $LOG_DIR/minio.log"
+      log "$node: MinIO user $user removed: MinIO refuses its keys"
+    else
+      log "$node: no MinIO user $user (removed already, or none made: a node started before nodes had keys of their own holds MinIO's root keys, which only new root keys for MinIO take back)"
+    fi
+    rm -f -- "$(node_certificate "$node")".{pem,key} "$(node_s3_credentials "$node")"
+    live_pid "node-$node" >/dev/null && log "$node: its processes still run, refused; stop them: infra/nodes-down.sh $node"
+  done
+
+  # A frontend started before the list existed (before 2026-12-05 23:50 UTC) does not read it.
+  if pid="$(live_pid temporal-frontend)" && ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
+    log "warning: temporal-frontend (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh temporal-frontend && infra/cluster-up.sh temporal"
+  fi
 }

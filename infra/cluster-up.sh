@@ -2,8 +2,10 @@
 # Starts the CLUSTER PROFILE: the stack as it runs in production, on one machine, detached, with
 # state under $SWEEP_CLUSTER_DIR (default <repo>/.stack/cluster). Starts only what is not already
 # running and healthy.
-#   network    bridge $CLUSTER_BRIDGE with $CLUSTER_SUBNET.1/24: the servers listen on that address,
-#              so worker nodes in network namespaces (infra/nodes-up.sh) reach them as remote hosts
+#   network    bridge $CLUSTER_BRIDGE with $CLUSTER_SUBNET.1/24: worker nodes in network namespaces
+#              (infra/nodes-up.sh) reach the servers at that address as remote hosts, and there only
+#              Temporal's frontend and MinIO's S3 API listen; every other port of the servers is on the
+#              host's loopback (cluster-common.sh says why)
 #   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
 #              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
 #   temporal   the Temporal server's four services, each a process of its own, history two
@@ -121,12 +123,12 @@ init_postgres() {
   rm -f -- "$pwfile"
 }
 
-# Only the Temporal server (and the tools here) connect, from the host end of the bridge, over TLS
-# (hostssl; a data dir of before TLS has its host line turned into one, and a running server reloads).
+# Only the Temporal server (and the tools here) connect, on the host's loopback, over TLS (hostssl).
+# The file is written whole: initdb's own lines let anyone on the loopback in without TLS (moot while
+# PostgreSQL listened on the bridge alone, until 2026-12-06 03:50 UTC). A running server reloads it.
 ensure_pg_hba() {
-  local line="hostssl all $PG_USER $HOST/32 scram-sha-256" hba="$PG_DATA/pg_hba.conf" pid
-  sed -i "s|^host all $PG_USER $HOST/32 scram-sha-256\$|$line|" -- "$hba"
-  grep -qxF -- "$line" "$hba" || printf '# cluster-up.sh\n%s\n' "$line" >>"$hba"
+  local pid
+  printf '# Written by infra/cluster-up.sh at every start.\nhostssl all %s %s/32 scram-sha-256\n' "$PG_USER" "$INTERNAL_HOST" >"$PG_DATA/pg_hba.conf"
   if pid="$(live_pid postgres)"; then kill -HUP "$pid"; fi
 }
 
@@ -139,7 +141,7 @@ install_pg_certs() {
 }
 
 postgres_healthy() {
-  "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -t 3
+  "$PG_BIN/pg_isready" -q -h "$INTERNAL_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -t 3
 }
 
 # Processes of a killed server still running in the data dir (backends exit once they notice the
@@ -158,20 +160,20 @@ start_postgres() {
     (( SECONDS < deadline )) || die "postgres: processes of a previous server still run in $PG_DATA; stop them (infra/cluster-down.sh postgres --kill)"
     sleep 0.2
   done
-  log "postgres: starting on $HOST:$PG_PORT ..."
-  # No unix socket (the system cluster owns /var/run/postgresql); TCP on the cluster address only.
+  log "postgres: starting on $INTERNAL_HOST:$PG_PORT ..."
+  # No unix socket (the system cluster owns /var/run/postgresql); TCP on the host's loopback only.
   spawn postgres -- setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    "$BIN_DIR/postgres" -D "$PG_DATA" -p "$PG_PORT" -c listen_addresses="$HOST" -c unix_socket_directories= \
+    "$BIN_DIR/postgres" -D "$PG_DATA" -p "$PG_PORT" -c listen_addresses="$INTERNAL_HOST" -c unix_socket_directories= \
     -c max_connections=200 -c logging_collector=off \
     -c ssl=on -c ssl_cert_file="$CONFIG_DIR/postgres-tls/server.pem" -c ssl_key_file="$CONFIG_DIR/postgres-tls/server.key"
 }
 
 psql_q() {
-  PGPASSWORD="$PG_PASSWORD" PGSSLMODE=verify-full PGSSLROOTCERT="$CLUSTER_TLS_CA" "$PG_BIN/psql" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d "$1" -tAq -c "$2"
+  PGPASSWORD="$PG_PASSWORD" PGSSLMODE=verify-full PGSSLROOTCERT="$CLUSTER_TLS_CA" "$PG_BIN/psql" -h "$INTERNAL_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$1" -tAq -c "$2"
 }
 
 sql_tool() {
-  SQL_PASSWORD="$PG_PASSWORD" "$BIN_DIR/temporal-sql-tool" --plugin postgres12 --endpoint "$HOST" --port "$PG_PORT" \
+  SQL_PASSWORD="$PG_PASSWORD" "$BIN_DIR/temporal-sql-tool" --plugin postgres12 --endpoint "$INTERNAL_HOST" --port "$PG_PORT" \
     --tls --tls-ca-file "$CLUSTER_TLS_CA" \
     --user "$PG_USER" --database "$1" "${@:2}" >>"$LOG_DIR/schema.log" 2>&1 ||
     die "temporal-sql-tool ${*:2} on database $1 failed; see $LOG_DIR/schema.log"
@@ -212,7 +214,7 @@ persistence:
       sql: &pg
         pluginName: postgres12
         databaseName: temporal
-        connectAddr: "$HOST:$PG_PORT"
+        connectAddr: "$INTERNAL_HOST:$PG_PORT"
         connectProtocol: tcp
         user: "$PG_USER"
         password: "$PG_PASSWORD"
@@ -229,7 +231,7 @@ persistence:
 global:
   membership:
     maxJoinDuration: 30s
-    broadcastAddress: "$HOST"
+    broadcastAddress: "$INTERNAL_HOST"
   # Mutual TLS: clients (nodes, the operator, the UI server) present certificates of the cluster's CA
   # to the frontend; the services among themselves (internode) present and trust only the internode
   # CA's (cluster-common.sh says why). Files reread every 10 min (a reissued certificate).
@@ -261,13 +263,13 @@ global:
       client: *frontend_client
 services:
   frontend:
-    rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$HOST", httpPort: $((p + 10)) }
+    rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$INTERNAL_HOST", httpPort: $((p + 10)) }
   history:
-    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)), bindOnIP: "$HOST" }
+    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)), bindOnIP: "$INTERNAL_HOST" }
   matching:
-    rpc: { grpcPort: $((p + 2)), membershipPort: $((p + 102)), bindOnIP: "$HOST" }
+    rpc: { grpcPort: $((p + 2)), membershipPort: $((p + 102)), bindOnIP: "$INTERNAL_HOST" }
   worker:
-    rpc: { grpcPort: $((p + 6)), membershipPort: $((p + 106)), bindOnIP: "$HOST" }
+    rpc: { grpcPort: $((p + 6)), membershipPort: $((p + 106)), bindOnIP: "$INTERNAL_HOST" }
 clusterMetadata:
   enableGlobalNamespace: false
   failoverVersionIncrement: 10
@@ -278,7 +280,7 @@ clusterMetadata:
       enabled: true
       initialFailoverVersion: 1
       rpcName: frontend
-      rpcAddress: "$HOST:$p"
+      rpcAddress: "$TEMPORAL_INTERNAL_ADDRESS"
 dcRedirectionPolicy:
   policy: noop
 dynamicConfigClient:
@@ -301,7 +303,8 @@ EOF
 }
 
 # ensure_running's check and start for the server process in $instance: the frontend is up when it
-# answers a health check (it needs history and matching, started before it), the others when they listen.
+# answers a health check at the nodes' address (it needs history and matching, started before it), the
+# others when they listen (ensure_running runs with HOST set to INTERNAL_HOST).
 instance_up() {
   if [[ "$instance" == frontend ]]; then
     "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
@@ -311,38 +314,46 @@ instance_up() {
 }
 
 start_instance() {
-  local service="${instance%-b}" config="$CONFIG_DIR/temporal.yaml"
+  local service="${instance%-b}" config="$CONFIG_DIR/temporal.yaml" public=()
   [[ "$instance" == history-b ]] && config="$CONFIG_DIR/temporal-history-b.yaml"
-  log "temporal: starting $instance ($service service) on $HOST:$(temporal_process_port "$instance") ..."
+  [[ "$instance" == frontend ]] && public=(--public-address "$TEMPORAL_ADDRESS")
+  log "temporal: starting $instance ($service service) on $INTERNAL_HOST:$(temporal_process_port "$instance")${public:+, relayed from $TEMPORAL_ADDRESS} ..."
   # argv[0] is bin/temporal-<name> (a link to the server), so live_pid and ps tell the processes apart.
   ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
   spawn "temporal-$instance" TEMPORAL_VERSION_CHECK_DISABLED=1 -- \
     "$BIN_DIR/temporal-$instance" --config-file "$config" --service "$service" --namespace "$TEMPORAL_NAMESPACE" \
-    --revoked-certificates "$CLUSTER_TLS_REVOKED"
-  internode_ca_digest >"$RUN_DIR/temporal-$instance.internode-ca"
+    --revoked-certificates "$CLUSTER_TLS_REVOKED" "${public[@]}"
+  temporal_layout >"$RUN_DIR/temporal-$instance.layout"
 }
 
-internode_ca_digest() { sha256sum <"$CLUSTER_TLS_INTERNODE_CA_BASE.pem" | cut -d' ' -f1; }
+# What a process started now cannot mix with in processes started before: the internode CA it trusts,
+# and the address its ports (gRPC and membership) listen on.
+temporal_layout() { printf 'internode-ca %s listen %s\n' "$(sha256sum <"$CLUSTER_TLS_INTERNODE_CA_BASE.pem" | cut -d' ' -f1)" "$INTERNAL_HOST"; }
+
+# The processes must trust one internode CA (before 2026-12-05 23:40 UTC, the cluster's own CA: a
+# node's certificate passed the internode ports) and listen where the others look for them (before
+# 2026-12-06 03:50 UTC, on the bridge, none recorded; they also reach PostgreSQL there, so this is
+# checked before PostgreSQL moves).
+require_one_temporal_layout() {
+  local instance layout others=()
+  layout="$(temporal_layout)"
+  for instance in "${TEMPORAL_PROCESSES[@]}"; do
+    live_pid "temporal-$instance" >/dev/null || continue
+    [[ "$(cat -- "$RUN_DIR/temporal-$instance.layout" 2>/dev/null)" == "$layout" ]] || others+=("temporal-$instance")
+  done
+  (( ${#others[@]} == 0 )) ||
+    die "${others[*]} run(s) as started before (the services now trust only $CLUSTER_TLS_INTERNODE_CA_BASE.pem among themselves, and listen on $INTERNAL_HOST, the frontend relayed from $TEMPORAL_ADDRESS); restart the whole server at once: infra/cluster-down.sh temporal && infra/cluster-up.sh"
+}
 
 start_temporal_processes() {
   if live_pid temporal-server >/dev/null; then
     die "temporal-server runs all four services in one process, as cluster-up.sh started it before 2026-12-05; restart it as processes of their own: infra/cluster-down.sh temporal && infra/cluster-up.sh"
   fi
-  # The processes must trust one internode CA: a process started now cannot talk to one started with
-  # another (before 2026-12-05 23:40 UTC, the cluster's own CA: a node's certificate passed the internode ports).
-  local instance trust other_trust=()
-  trust="$(internode_ca_digest)"
-  for instance in "${TEMPORAL_PROCESSES[@]}"; do
-    live_pid "temporal-$instance" >/dev/null || continue
-    [[ "$(cat -- "$RUN_DIR/temporal-$instance.internode-ca" 2>/dev/null)" == "$trust" ]] ||
-      other_trust+=("temporal-$instance")
-  done
-  (( ${#other_trust[@]} == 0 )) ||
-    die "${other_trust[*]} run(s) with the internode TLS of before (the services now trust only $CLUSTER_TLS_INTERNODE_CA_BASE.pem among themselves); restart the whole server at once: infra/cluster-down.sh temporal && infra/cluster-up.sh"
+  require_one_temporal_layout
   write_temporal_config
-  local pid stale=()
+  local instance pid stale=()
   for instance in "${TEMPORAL_PROCESSES[@]}"; do
-    ensure_running "temporal-$instance" "$(temporal_process_port "$instance")" instance_up start_instance
+    HOST="$INTERNAL_HOST" ensure_running "temporal-$instance" "$(temporal_process_port "$instance")" instance_up start_instance
     # A process left running across a rebuild of the server (setup-cluster.sh replaced the file) runs the old build.
     pid="$(live_pid "temporal-$instance" || true)"
     [[ -n "$pid" && "$(readlink -- "/proc/$pid/exe" 2>/dev/null)" == *" (deleted)" ]] && stale+=("temporal-$instance")
@@ -388,14 +399,14 @@ install_minio_certs() {
 
 start_minio() {
   mkdir -p -- "${MINIO_DRIVES[@]}"
-  log "minio: starting erasure-coded over ${#MINIO_DRIVES[@]} drives on $HOST:$MINIO_PORT (console $HOST:$MINIO_CONSOLE_PORT) ..."
+  log "minio: starting erasure-coded over ${#MINIO_DRIVES[@]} drives on $HOST:$MINIO_PORT (console $INTERNAL_HOST:$MINIO_CONSOLE_PORT) ..."
   # The drives share the root file system here; MinIO refuses that for erasure sets unless told that
   # only drives of <= 1 byte count as root drives. In production each drive is its own mount.
   spawn minio \
     "MINIO_ROOT_USER=$MINIO_ROOT_USER" "MINIO_ROOT_PASSWORD=$MINIO_ROOT_PASSWORD" \
     MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off MINIO_ROOTDISK_THRESHOLD_SIZE=1B \
     -- "$BIN_DIR/minio" server "$DATA_DIR/minio/drive{1...4}" \
-    --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT" \
+    --address "$HOST:$MINIO_PORT" --console-address "$INTERNAL_HOST:$MINIO_CONSOLE_PORT" \
     --certs-dir "$CONFIG_DIR/minio-certs"
 }
 
@@ -421,7 +432,7 @@ EOF
 start_ui() {
   log "ui: starting temporal-ui-server on $UI_HOST:$UI_PORT ..."
   cat >"$CONFIG_DIR/ui.yaml" <<EOF
-temporalGrpcAddress: "$TEMPORAL_ADDRESS"
+temporalGrpcAddress: "$TEMPORAL_INTERNAL_ADDRESS"
 host: "$UI_HOST"
 port: $UI_PORT
 enableUi: true
@@ -437,13 +448,21 @@ EOF
 }
 ui_healthy() { curl -fsS --noproxy "*" --max-time 3 -o /dev/null "http://$UI_HOST:$UI_PORT/" 2>/dev/null; }
 
-# Until 2026-12-06 00:05 UTC the UI listened on the bridge, where the nodes reach it: one started then
-# is stopped (it keeps nothing) and started again on the loopback.
-move_ui_off_the_bridge() {
-  live_pid temporal-ui-server >/dev/null && ! grep -qx "host: \"$UI_HOST\"" "$CONFIG_DIR/ui.yaml" 2>/dev/null || return 0
-  log "ui: temporal-ui-server listens where the nodes reach it (it acts with the operator's certificate); restarting it on $UI_HOST"
-  STOP_TIMEOUT=10 stop temporal-ui-server TERM
+# --- Moving off the bridge ------------------------------------------------------------------------
+
+# restart_off_the_bridge <name> <signal> <check ...>: a process started when it listened on the bridge
+# (the Web UI until 2026-12-06 00:05 UTC; PostgreSQL and MinIO's console until 03:50 UTC), where the
+# nodes reach it, is stopped, to be started again on the loopback. <check ...> succeeds for one that
+# listens there already. Clients retry through the restart (the soak kills each of them at random).
+restart_off_the_bridge() {
+  local name="$1" sig="$2"
+  live_pid "$name" >/dev/null && ! "${@:3}" || return 0
+  log "$name: listens where the nodes reach it; restarting it on $INTERNAL_HOST"
+  STOP_TIMEOUT=20 stop "$name" "$sig"
 }
+
+# started_with <name> <text>: the running process's command line holds <text>.
+started_with() { tr '\0' ' ' <"/proc/$(live_pid "$1")/cmdline" | grep -qF -- "$2"; }
 
 # --- main -----------------------------------------------------------------------------------------
 
@@ -451,36 +470,41 @@ load_pg_password
 load_minio_credentials
 ensure_tls_ca "$CLUSTER_TLS_CA_BASE" "sweep cluster CA"
 ensure_tls_ca "$CLUSTER_TLS_INTERNODE_CA_BASE" "sweep cluster internode CA"
-tls_issue "$CLUSTER_TLS_CA_BASE" "$CLUSTER_TLS_SERVER" "sweep cluster servers" server "$HOST"
+tls_issue "$CLUSTER_TLS_CA_BASE" "$CLUSTER_TLS_SERVER" "sweep cluster servers" server "$HOST" "$INTERNAL_HOST"
 tls_issue "$CLUSTER_TLS_CA_BASE" "$CLUSTER_TLS_OPERATOR" operator client
-tls_issue "$CLUSTER_TLS_INTERNODE_CA_BASE" "$CLUSTER_TLS_INTERNODE" "sweep cluster servers" server "$HOST"
+tls_issue "$CLUSTER_TLS_INTERNODE_CA_BASE" "$CLUSTER_TLS_INTERNODE" "sweep cluster servers" server "$INTERNAL_HOST"
 [[ -x "$BIN_DIR/temporal-ui-server" ]] && TEMPORAL_UI_PORT="$UI_PORT"
 write_client_files
 
 if wants network || ! ip -4 addr show dev "$CLUSTER_BRIDGE" 2>/dev/null | grep -q "inet $HOST/24"; then
   ensure_network
 fi
+if wants postgres || wants temporal; then
+  require_one_temporal_layout
+fi
 if wants postgres; then
   init_postgres
   install_pg_certs
   ensure_pg_hba
-  ensure_running postgres "$PG_PORT" postgres_healthy start_postgres
+  restart_off_the_bridge postgres INT started_with postgres "listen_addresses=$INTERNAL_HOST "
+  HOST="$INTERNAL_HOST" ensure_running postgres "$PG_PORT" postgres_healthy start_postgres
   ensure_schema temporal temporal
   ensure_schema temporal_visibility visibility
 fi
 if wants temporal; then
-  postgres_healthy || die "postgres is not running on $HOST:$PG_PORT; run infra/cluster-up.sh postgres first"
+  postgres_healthy || die "postgres is not running on $INTERNAL_HOST:$PG_PORT; run infra/cluster-up.sh postgres first"
   start_temporal_processes
   ensure_namespace
   ensure_search_attributes
   if [[ -n "$TEMPORAL_UI_PORT" ]]; then
-    move_ui_off_the_bridge
+    restart_off_the_bridge temporal-ui-server TERM grep -qx "host: \"$UI_HOST\"" "$CONFIG_DIR/ui.yaml"
     # Its port checked where it listens.
     HOST="$UI_HOST" ensure_running temporal-ui-server "$UI_PORT" ui_healthy start_ui
   fi
 fi
 if wants minio; then
   install_minio_certs
+  restart_off_the_bridge minio TERM started_with minio "--console-address $INTERNAL_HOST:"
   ensure_running minio "$MINIO_PORT" minio_cluster_healthy start_minio
   create_bucket
   ensure_node_s3_policy
@@ -488,7 +512,7 @@ fi
 
 cat <<EOF
 [cluster-up] ready:
-  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; processes ${TEMPORAL_PROCESSES[*]} on PostgreSQL $HOST:$PG_PORT)
+  Temporal   $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE; processes ${TEMPORAL_PROCESSES[*]} on $INTERNAL_HOST, PostgreSQL $INTERNAL_HOST:$PG_PORT)
   Web UI     $([[ -n "$TEMPORAL_UI_PORT" ]] && echo "http://$UI_HOST:$TEMPORAL_UI_PORT (this host only; from elsewhere: ssh -L $TEMPORAL_UI_PORT:$UI_HOST:$TEMPORAL_UI_PORT <this host>)" || echo "none (temporal-ui-server not installed; see docs/deploy.md)")
   MinIO      $S3_ENDPOINT (bucket $S3_BUCKET; erasure set of ${#MINIO_DRIVES[@]} drives in $DATA_DIR/minio)
   Env file   $ENV_FILE   (SWEEP_STACK_ENV=$(printf %q "$ENV_FILE"))

@@ -191,7 +191,7 @@ write_client_files() {
     "AWS_REGION=us-east-1" \
     "AWS_SHARED_CREDENTIALS_FILE=$AWS_CREDS_FILE" \
     "AWS_PROFILE=$AWS_PROFILE_NAME" \
-    "MINIO_CONSOLE_URL=${S3_ENDPOINT%%://*}://$HOST:$MINIO_CONSOLE_PORT"; do
+    "MINIO_CONSOLE_URL=${S3_ENDPOINT%%://*}://${INTERNAL_HOST:-$HOST}:$MINIO_CONSOLE_PORT"; do
     [[ "$line" != *\'* ]] || die "cannot write ${line%%=*} to $ENV_FILE: its value holds a single quote ($line); use a folder without one"
     printf "%s='%s'\n" "${line%%=*}" "${line#*=}"
   done >"$ENV_FILE.tmp"

@@ -6,7 +6,8 @@
 #
 # Usage: infra/nodes-down.sh [<node> ...] [--kill|--term] [--purge]
 #   no node   every node (gpu1, cpu1, ...)
-#   --purge   also delete the nodes' local cache dirs
+#   --purge   also retire the nodes: take back their credentials as infra/nodes-revoke.sh does (their
+#             files here are deleted, so nothing else could) and delete their dirs (local caches)
 set -euo pipefail
 
 # shellcheck source=infra/common.sh
@@ -17,7 +18,7 @@ STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-20}"
 
 log() { printf '[nodes-down] %s\n' "$*"; }
 die() { printf '[nodes-down] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 nodes=()
 signal=TERM
@@ -62,7 +63,16 @@ for n in "${nodes[@]}"; do
   fi
   ip link del "$ns-h" 2>/dev/null || true
   rm -f -- "$BIN_DIR/node-$n"
-  # The address is free again; --purge also drops the node's cache.
+  # The address is free again.
   rm -f -- "$NODES_DIR/$n/address" "$NODES_DIR/$n/build-id"
-  if (( purge )) && [[ -d "$NODES_DIR/$n" ]]; then rm -rf -- "${NODES_DIR:?}/$n"; log "$n: purged $NODES_DIR/$n"; fi
 done
+
+if (( purge )); then
+  # Credentials first: a dir is deleted only once what it held is refused.
+  enrolled=()
+  for n in "${nodes[@]}"; do [[ -s "$(node_certificate "$n").pem" ]] && enrolled+=("$n"); done
+  (( ${#enrolled[@]} == 0 )) || revoke_nodes "${enrolled[@]}"
+  for n in "${nodes[@]}"; do
+    if [[ -d "$NODES_DIR/$n" ]]; then rm -rf -- "${NODES_DIR:?}/$n"; log "$n: purged $NODES_DIR/$n"; fi
+  done
+fi

@@ -20,9 +20,10 @@ const (
 
 // nodeClaimMapper gives each client certificate of the cluster's CA the roles its holder needs: the
 // servers and the operator administer the cluster; any other name is a worker node's (nodes-up.sh
-// names each certificate after its node), which may run and start workflows in the sweeps' namespace
-// and nothing else: no other namespace, no namespace or cluster administration. A certificate on the
-// revocation list (nil: none) gets no roles, whoever it names.
+// names each certificate after its node), which may work (workerAuthorizer) and read in the sweeps'
+// namespace and nothing else: not start, signal, cancel, terminate, reset or delete workflows, no
+// other namespace, no namespace or cluster administration. A certificate on the revocation list (nil:
+// none) gets no roles, whoever it names.
 type nodeClaimMapper struct {
 	namespace string
 	revoked   *revocationList
@@ -53,7 +54,7 @@ func (m nodeClaimMapper) GetClaims(info *authorization.AuthInfo) (*authorization
 	case serversName, operatorName:
 		claims.System = authorization.RoleAdmin
 	default:
-		claims.Namespaces = map[string]authorization.Role{m.namespace: authorization.RoleWriter}
+		claims.Namespaces = map[string]authorization.Role{m.namespace: authorization.RoleWorker | authorization.RoleReader}
 	}
 	return claims, nil
 }

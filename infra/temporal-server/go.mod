@@ -3,6 +3,7 @@ module sweep-engine/temporal-server
 go 1.26.10
 
 require (
+	github.com/inetaf/tcpproxy v0.0.0-20260515195445-c159a6051109
 	go.temporal.io/server v1.32.2
 	google.golang.org/grpc v1.83.2
 )

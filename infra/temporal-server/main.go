@@ -1,11 +1,11 @@
 // The cluster profile's Temporal server: the server of go.temporal.io/server, as its cmd/server builds
-// it, plus Temporal's default authorizer and the claim mapper of claims.go, so that each client
-// certificate of the cluster's CA may do what its holder needs and no more (a worker node's: run and
-// start the sweeps' workflows in their namespace). infra/setup-cluster.sh builds it; infra/cluster-up.sh
+// it, plus Temporal's default authorizer with a worker role (authorizer.go) and the claim mapper of
+// claims.go, so that each client certificate of the cluster's CA may do what its holder needs and no
+// more (a worker node's: work on the sweeps' tasks and read in their namespace). infra/setup-cluster.sh builds it; infra/cluster-up.sh
 // starts one process per service:
 //
 //	temporal-server --config-file <temporal.yaml> --service <history|matching|frontend|worker> --namespace <the sweeps' namespace> \
-//	  [--revoked-certificates <file>]
+//	  [--revoked-certificates <file>] [--public-address <ip:port> (the frontend's: relay.go)]
 package main
 
 import (
@@ -26,14 +26,26 @@ func main() {
 	service := flag.String("service", "", "the service this process runs: history, matching, frontend or worker")
 	namespace := flag.String("namespace", "default", "the namespace worker nodes' certificates may run and start workflows in")
 	revokedCertificates := flag.String("revoked-certificates", "", "a file of revoked client certificates' serial numbers (hex, one per line), read again when it changes")
+	publicAddress := flag.String("public-address", "", "for the frontend: an address (ip:port) whose connections this process relays to the frontend's gRPC port")
 	flag.Parse()
-	if *configFile == "" || *service == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: temporal-server --config-file <file> --service <history|matching|frontend|worker> [--namespace <name>] [--revoked-certificates <file>]")
+	if *configFile == "" || *service == "" || flag.NArg() > 0 || (*publicAddress != "" && *service != "frontend") {
+		fmt.Fprintln(os.Stderr, "usage: temporal-server --config-file <file> --service <history|matching|frontend|worker> [--namespace <name>] [--revoked-certificates <file>] [--public-address <ip:port> (frontend only)]")
 		os.Exit(2)
 	}
 	cfg, err := config.Load(config.WithConfigFile(*configFile))
 	if err != nil {
 		fail("unable to load the configuration: %v", err)
+	}
+	if *publicAddress != "" {
+		frontend, err := frontendAddress(cfg)
+		if err != nil {
+			fail("%v", err)
+		}
+		relay, err := startRelay(*publicAddress, frontend)
+		if err != nil {
+			fail("%v", err)
+		}
+		defer relay.Close()
 	}
 	mapper := nodeClaimMapper{namespace: *namespace}
 	if *revokedCertificates != "" {
@@ -44,7 +56,7 @@ func main() {
 		temporal.WithConfig(cfg),
 		temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(cfg.Log))),
 		temporal.InterruptOn(temporal.InterruptCh()),
-		temporal.WithAuthorizer(authorization.NewDefaultAuthorizer()),
+		temporal.WithAuthorizer(newWorkerAuthorizer()),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return mapper }),
 	)
 	if err != nil {

@@ -38,7 +38,7 @@ import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { bucketReader } from './bucket-reader';
 import {
-  CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
+  CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraRun, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
 } from './cluster-profile';
 import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -99,25 +99,28 @@ function nodeS3Keys(node: string): { file: string; accessKeyId: string; secretAc
   return { file, accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
 }
 
-/** The gRPC port of each of the Temporal server's processes, from the configs cluster-up.sh started them with. */
-function serverProcessPorts(): Map<string, number> {
-  const portOf = (config: string, service: string) => {
-    const match = fs.readFileSync(path.join(CLUSTER_DIR, 'config', config), 'utf8').match(new RegExp(`^  ${service}:\\n    rpc: \\{ grpcPort: (\\d+),`, 'm'));
-    assert.ok(match, `${service}'s grpcPort in ${config}`);
-    return Number(match[1]);
+/** Where each of the Temporal server's processes has its gRPC port listen ("ip:port"), from the configs cluster-up.sh started them with. */
+function serverProcessAddresses(): Map<string, string> {
+  const addressOf = (config: string, service: string) => {
+    const match = fs.readFileSync(path.join(CLUSTER_DIR, 'config', config), 'utf8')
+      .match(new RegExp(`^  ${service}:\\n    rpc: \\{ grpcPort: (\\d+), membershipPort: \\d+, bindOnIP: "([^"]+)"`, 'm'));
+    assert.ok(match, `${service}'s grpcPort and bindOnIP in ${config}`);
+    return `${match[2]}:${match[1]}`;
   };
   return new Map(TEMPORAL_PROCESSES.map((name) =>
-    [name, name === 'history-b' ? portOf('temporal-history-b.yaml', 'history') : portOf('temporal.yaml', name)]));
+    [name, name === 'history-b' ? addressOf('temporal-history-b.yaml', 'history') : addressOf('temporal.yaml', name)]));
 }
 
+/** The host's loopback, where the servers listen for each other (and the operator): every port but the nodes' two. */
+const internalHost = () => serverProcessAddresses().get('history')!.replace(/:\d+$/, '');
+
 /**
- * What the Temporal process at `port` of the servers' host answers a gRPC health check from a client presenting
- * `credentials` (either CA's servers trusted): `grpc-status N`, or the connection's error.
+ * What the Temporal process at `address` answers a gRPC health check from a client presenting `credentials`
+ * (either CA's servers trusted): `grpc-status N`, or the connection's error.
  */
-function healthCheckAnswer(port: number, credentials: { cert: string; key: string }): Promise<string> {
-  const host = stackEnv.TEMPORAL_ADDRESS.replace(/:\d+$/, '');
+function healthCheckAnswer(address: string, credentials: { cert: string; key: string }): Promise<string> {
   return new Promise((resolve) => {
-    const session = http2.connect(`https://${host}:${port}`, {
+    const session = http2.connect(`https://${address}`, {
       ca: [fs.readFileSync(stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH), fs.readFileSync(path.join(CLUSTER_DIR, 'tls', 'internode-ca.pem'))],
       cert: fs.readFileSync(credentials.cert), key: fs.readFileSync(credentials.key), servername: stackEnv.TEMPORAL_TLS_SERVER_NAME,
     });
@@ -133,6 +136,62 @@ function healthCheckAnswer(port: number, credentials: { cert: string; key: strin
     call.end(Buffer.alloc(5)); // one empty request message: no compression, length 0
     setTimeout(() => answer('no answer within 10 s'), 10_000).unref();
   });
+}
+
+/** A copy of what a node holds (its certificate and key, its MinIO keys), as a stolen or retired machine would. */
+interface HeldCredentials { cert: string; key: string; s3: { accessKeyId: string; secretAccessKey: string }; serial: string }
+
+/** Copies `node`'s credentials into `dir`: revoking or purging the node deletes the host's copies. */
+function holdCredentials(node: string, dir: string): HeldCredentials {
+  const { cert, key } = nodeCertificate(node);
+  const held = { cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key'), s3: nodeS3Keys(node), serial: new X509Certificate(fs.readFileSync(cert)).serialNumber };
+  fs.copyFileSync(cert, held.cert);
+  fs.copyFileSync(key, held.key);
+  return held;
+}
+
+/** Temporal refuses the held certificate (and logs it, by the node's name and serial) and MinIO the held keys; returns the frontend's refusals of it so far. */
+async function assertRefused(node: string, held: HeldCredentials): Promise<number> {
+  const refused = await temporalCliRun(['workflow', 'list', '--namespace', stackEnv.TEMPORAL_NAMESPACE, '--limit', '1'], held);
+  assert.notEqual(refused.code, 0, refused.out);
+  assert.match(refused.out, /Request unauthorized/);
+  const frontendLog = fs.readFileSync(path.join(CLUSTER_DIR, 'logs', 'temporal-frontend.log'), 'utf8');
+  const refusals = frontendLog.split('\n').filter((line) => line.includes(`client certificate of ${node} (serial ${held.serial.toLowerCase().replace(/^0+/, '')}) is revoked`)).length;
+  assert.ok(refusals > 0, `the frontend logged refusing ${node}'s certificate`);
+  const s3Error = await clusterS3(stackEnv, held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
+  assert.equal(s3Error?.name, 'InvalidAccessKeyId', `MinIO refuses ${node}'s keys: ${s3Error?.message}`);
+  return refusals;
+}
+
+/** The cluster's servers' processes (their pid files in run/, the nodes' aside): pid -> name. */
+function serverPids(): Map<number, string> {
+  const runDir = path.join(CLUSTER_DIR, 'run');
+  const pids = new Map<number, string>();
+  for (const file of fs.readdirSync(runDir).filter((f) => f.endsWith('.pid') && !f.startsWith('node-'))) {
+    const pid = Number(fs.readFileSync(path.join(runDir, file), 'utf8').trim());
+    if (fs.existsSync(`/proc/${pid}`)) pids.set(pid, file.replace(/\.pid$/, ''));
+  }
+  return pids;
+}
+
+/** The host's listening TCP sockets (ss), with the process holding each: address "*" is every address. */
+async function listeningSockets(): Promise<{ address: string; port: number; pid: number }[]> {
+  const { code, out } = await run('ss', ['-Hltnp']);
+  assert.equal(code, 0, out);
+  return out.trim().split('\n').flatMap((line) => {
+    const local = line.trim().split(/\s+/)[3];
+    const at = local.lastIndexOf(':');
+    return [...line.matchAll(/pid=(\d+)/g)].map(([, pid]) =>
+      ({ address: local.slice(0, at).replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, ''), port: Number(local.slice(at + 1)), pid: Number(pid) }));
+  });
+}
+
+/** Which of `targets` ("ip:port") a TCP connection from the node's network namespace reaches (2 s each at most). */
+async function reachableFrom(node: string, targets: string[]): Promise<string[]> {
+  const script = 'for t in "$@"; do timeout 2 bash -c "exec 3<>/dev/tcp/${t%:*}/${t##*:}" 2>/dev/null && echo "$t"; done; true';
+  const { code, out } = await run('ip', ['netns', 'exec', `swc-${node}`, 'bash', '-c', script, 'reach', ...targets]);
+  assert.equal(code, 0, out);
+  return out.trim().split('\n').filter(Boolean);
 }
 
 /** The cluster's temporal CLI against its frontend, presenting `node`'s client certificate, or these files (by default the operator's). */
@@ -155,17 +214,16 @@ async function temporalCli(...args: string[]): Promise<string> {
 function psqlRun(db: string, sql: string, sslmode = 'verify-full'): Promise<{ code: number | null; out: string }> {
   const password = fs.readFileSync(path.join(CLUSTER_DIR, 'postgres-password'), 'utf8').trim();
   const pgBin = path.dirname(fs.realpathSync(path.join(CLUSTER_DIR, 'bin', 'postgres')));
-  const host = stackEnv.TEMPORAL_ADDRESS.split(':')[0];
   const port = process.env.CLUSTER_PG_PORT ?? '5433';
   const tls = { PGSSLMODE: sslmode, PGSSLROOTCERT: stackEnv.TEMPORAL_TLS_SERVER_CA_CERT_PATH };
-  return run(path.join(pgBin, 'psql'), ['-h', host, '-p', port, '-U', 'temporal', '-d', db, '-tAq', '-c', sql], { ...process.env, PGPASSWORD: password, ...tls });
+  return run(path.join(pgBin, 'psql'), ['-h', internalHost(), '-p', port, '-U', 'temporal', '-d', db, '-tAq', '-c', sql], { ...process.env, PGPASSWORD: password, ...tls });
 }
 
 const psql = (db: string, sql: string) => psqlRun(db, sql).then(({ code, out }) => { assert.equal(code, 0, out); return out.trim(); });
 
 /** Each history shard's owner (its history host's address), from the shards table (the owner is a string in the row's blob). */
 async function shardOwners(): Promise<Map<number, string>> {
-  const host = stackEnv.TEMPORAL_ADDRESS.split(':')[0].replace(/\./g, '\\.');
+  const host = internalHost().replace(/\./g, '\\.');
   const rows = await psql('temporal', `SELECT shard_id, substring(encode(data, 'escape') from '${host}:\\d+') FROM shards ORDER BY shard_id`);
   return new Map(rows.split('\n').map((row) => row.split('|')).map(([shard, owner]) => [Number(shard), owner]));
 }
@@ -614,7 +672,7 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     figure(`TLS: PostgreSQL refused an unencrypted connection; the server's ${connections} connections to it all TLS; MinIO answered plain HTTP with 400`);
   });
 
-  test('authorization: a node\'s certificate may run and start workflows in the sweeps\' namespace and nothing else (no other namespace, no administration); the operator\'s may do all', async () => {
+  test('authorization: a node\'s certificate may work on the sweeps\' tasks and read in their namespace and nothing else (no start, signal, terminate or delete, no other namespace, no administration); the operator\'s may do all', async () => {
     const node = GPU_NODE_NAMES[0];
     const namespace = stackEnv.TEMPORAL_NAMESPACE;
     const refusedAs = async (args: string[], who?: string) => {
@@ -628,6 +686,18 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     };
     await allowedAs(['workflow', 'list', '--namespace', namespace, '--limit', '1'], node);
     await allowedAs(['task-queue', 'describe', '--namespace', namespace, '--task-queue', queues.gpuQueue], node);
+    // A stolen node's certificate cannot act on the sweeps (the authorizer answers before the workflow is looked up).
+    const workflow = ['--namespace', namespace, '--workflow-id', `it-not-allowed-${process.pid}`];
+    const actions = [
+      ['workflow', 'start', ...workflow, '--task-queue', queues.cpuQueue, '--type', 'sweepWorkflow'],
+      ['workflow', 'signal', ...workflow, '--name', 'anything'],
+      ['workflow', 'terminate', ...workflow, '--reason', 'a stolen node'],
+      ['workflow', 'delete', ...workflow, '--yes'],
+    ];
+    for (const action of actions) await refusedAs(action, node);
+    // The operator's may: it gets as far as finding no such workflow.
+    const terminated = await temporalCliRun(actions[2]);
+    assert.match(terminated.out, /not found/i, `the operator's terminate is allowed: ${terminated.out}`);
     await refusedAs(['workflow', 'list', '--namespace', 'temporal-system', '--limit', '1'], node);
     await refusedAs(['operator', 'namespace', 'create', '--namespace', `it-not-allowed-${process.pid}`], node);
     await refusedAs(['operator', 'namespace', 'update', '--namespace', namespace, '--retention', '48h'], node);
@@ -645,25 +715,48 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       { ...asNodeElsewhere, SWEEP_CPU_QUEUE: `it-refused-${process.pid}` });
     assert.equal(worker.code, 1, worker.out);
     assert.match(worker.out, new RegExp(`^error: Temporal at \\S+ refused this request in namespace temporal-system \\(PermissionDenied: Request unauthorized\\.\\): it does not let the client certificate O=sweep cluster, CN=${node} `, 'm'));
-    figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +
+    figure(`authorization: ${node}'s certificate listed workflows and described a task queue in ${namespace}; refused ${actions.map((a) => a.slice(0, 2).join(' ')).join(', ')} there, other namespaces, namespace creation and update, search attributes; the operator's allowed. ` +
       `\`sweep list\` with it in temporal-system: ${out.trim().split('\n').pop()}`);
   });
 
-  test('a node\'s certificate reaches the frontend alone: history, matching and the worker service trust only the servers\' internode CA, so it cannot call them past the frontend\'s authorizer', async () => {
+  test('a node reaches two ports of the servers\' host, the frontend\'s and MinIO\'s S3 API: every other port the servers listen on (PostgreSQL, the Temporal services\' gRPC, membership and HTTP ports, MinIO\'s console, the Web UI) is on the host\'s loopback', async () => {
+    const node = GPU_NODE_NAMES[0];
+    const host = stackEnv.TEMPORAL_ADDRESS.replace(/:\d+$/, '');
+    const servers = serverPids();
+    assert.deepEqual([...new Set(servers.values())].sort(), ['minio', 'postgres', ...TEMPORAL_PROCESSES.map((p) => `temporal-${p}`),
+      ...(fs.existsSync(path.join(CLUSTER_DIR, 'bin', 'temporal-ui-server')) ? ['temporal-ui-server'] : [])].sort(), 'every server of the cluster runs');
+    const listening = (await listeningSockets()).filter((socket) => servers.has(socket.pid));
+    const loopback = (address: string) => address.startsWith('127.') || address === '::1';
+    const publicOnes = listening.filter((socket) => !loopback(socket.address));
+    assert.deepEqual(publicOnes.map((s) => `${servers.get(s.pid)} ${s.address}:${s.port}`).sort(),
+      [`minio ${new URL(stackEnv.S3_ENDPOINT).host}`, `temporal-frontend ${stackEnv.TEMPORAL_ADDRESS}`].sort(), 'the servers listen at the bridge address on two ports alone');
+    // From the node, every port at the address it reaches the host by (a loopback port of the host is not its loopback).
+    const targets = [...new Set(listening.map((socket) => `${loopback(socket.address) || ['*', '0.0.0.0', '::'].includes(socket.address) ? host : socket.address}:${socket.port}`))];
+    const reached = await reachableFrom(node, targets);
+    assert.deepEqual(reached.sort(), [new URL(stackEnv.S3_ENDPOINT).host, stackEnv.TEMPORAL_ADDRESS].sort(), `${node} connects to the frontend and S3 alone`);
+    const internal = new Map<string, number>();
+    for (const socket of listening) if (!publicOnes.includes(socket)) internal.set(servers.get(socket.pid)!, (internal.get(servers.get(socket.pid)!) ?? 0) + 1);
+    figure(`network: the servers listen on ${listening.length} ports, ${publicOnes.length} at ${host}; from ${node} ${targets.length} tried, connected to ${reached.join(' and ')} alone; ` +
+      `on the loopback: ${[...internal].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+  });
+
+  test('history, matching and the worker service trust only the servers\' internode CA: a node\'s certificate, even on the host, cannot call them past the frontend\'s authorizer', async () => {
     const node = GPU_NODE_NAMES[0];
     const servers = { cert: path.join(CLUSTER_DIR, 'tls', 'internode.pem'), key: path.join(CLUSTER_DIR, 'tls', 'internode.key') };
     const answers: string[] = [];
-    for (const [name, port] of serverProcessPorts()) {
-      const asNode = await healthCheckAnswer(port, nodeCertificate(node));
+    for (const [name, address] of serverProcessAddresses()) {
+      // The frontend at the address the nodes reach it by, relayed by its process.
+      const at = name === 'frontend' ? stackEnv.TEMPORAL_ADDRESS : address;
+      const asNode = await healthCheckAnswer(at, nodeCertificate(node));
       if (name === 'frontend') {
-        assert.equal(asNode, 'grpc-status 0', `the frontend (:${port}) serves ${node}'s certificate`);
+        assert.equal(asNode, 'grpc-status 0', `the frontend (${at}) serves ${node}'s certificate`);
       } else {
-        assert.match(asNode, /^error: /, `${name} (:${port}) refuses ${node}'s certificate: ${asNode}`);
-        assert.equal(await healthCheckAnswer(port, servers), 'grpc-status 0', `${name} (:${port}) serves the servers' internode certificate`);
+        assert.match(asNode, /^error: /, `${name} (${at}) refuses ${node}'s certificate: ${asNode}`);
+        assert.equal(await healthCheckAnswer(at, servers), 'grpc-status 0', `${name} (${at}) serves the servers' internode certificate`);
       }
-      answers.push(`${name} :${port} ${asNode}`);
+      answers.push(`${name} ${at} ${asNode}`);
     }
-    figure(`internode: a health check with ${node}'s certificate: ${answers.join('; ')}`);
+    figure(`internode: a health check with ${node}'s certificate from the host: ${answers.join('; ')}`);
   });
 
   test('the Web UI, which acts with the operator\'s certificate and has no login, listens on the host\'s loopback: the operator lists workflows through it, a node cannot connect to it', { skip: !fs.existsSync(path.join(CLUSTER_DIR, 'bin', 'temporal-ui-server')) && 'no temporal-ui-server (SWEEP_CLUSTER_UI=0)' }, async () => {
@@ -840,28 +933,18 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const kept = fs.mkdtempSync(path.join(CLUSTER_DIR, 'revoked-'));
     try {
       let revokedNode = '';
-      let held: { cert: string; key: string; s3: { accessKeyId: string; secretAccessKey: string }; serial: string } | undefined;
+      let held: HeldCredentials | undefined;
       const loss = await sweepLosingANode(cluster, 'cluster-node-revoked', async (node) => {
         revokedNode = node;
         // What the stolen machine holds: nodes-revoke.sh deletes the host's copies.
-        const { cert, key } = nodeCertificate(node);
-        held = { cert: path.join(kept, 'client.pem'), key: path.join(kept, 'client.key'), s3: nodeS3Keys(node), serial: new X509Certificate(fs.readFileSync(cert)).serialNumber };
-        fs.copyFileSync(cert, held.cert);
-        fs.copyFileSync(key, held.key);
+        held = holdCredentials(node, kept);
         await infra('nodes-revoke.sh', node);
         // A request MinIO let in just before the user went may still land; none starts after.
         await sleep(1000);
       });
       assert.ok(held);
       assert.ok((await nodePids(revokedNode)).length > 0, `${revokedNode}'s processes still ran through the sweep (revoked, not killed)`);
-      const refused = await temporalCliRun(['workflow', 'list', '--namespace', stackEnv.TEMPORAL_NAMESPACE, '--limit', '1'], held);
-      assert.notEqual(refused.code, 0, refused.out);
-      assert.match(refused.out, /Request unauthorized/);
-      const frontendLog = fs.readFileSync(path.join(CLUSTER_DIR, 'logs', 'temporal-frontend.log'), 'utf8');
-      const refusals = frontendLog.split('\n').filter((line) => line.includes(`client certificate of ${revokedNode} (serial ${held!.serial.toLowerCase().replace(/^0+/, '')}) is revoked`)).length;
-      assert.ok(refusals > 0, `the frontend logged refusing ${revokedNode}'s certificate`);
-      const s3Error = await clusterS3(stackEnv, held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
-      assert.equal(s3Error?.name, 'InvalidAccessKeyId', `MinIO refuses ${revokedNode}'s keys: ${s3Error?.message}`);
+      const refusals = await assertRefused(revokedNode, held);
       figure(`cluster: GPU node ${revokedNode} revoked (nodes-revoke.sh) after epoch ${loss.atKill}/${EPOCHS} of a trial, its processes left running: ${describeLoss(loss).replace(/after the kill/g, 'after the revocation')}; ` +
         `the frontend refused it ${refusals} time(s) by then (logged), MinIO its keys (InvalidAccessKeyId)`);
       // The machine set up anew: stopped, enrolled again under its name with new credentials.
@@ -871,6 +954,24 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       assert.notEqual(nodeS3Keys(revokedNode).secretAccessKey, held.s3.secretAccessKey, 'new MinIO keys');
       figure(`cluster: ${revokedNode} enrolled again (a new certificate and MinIO user) and polling ${seconds(enrolledMs)} after nodes-up.sh`);
     } finally {
+      fs.rmSync(kept, { recursive: true, force: true });
+    }
+  });
+
+  test('nodes-down.sh --purge retires a node: its folder goes, and first its certificate is revoked and its MinIO user removed (no credentials left valid that no file here holds)', async () => {
+    const on = { cpuQueue: `cluster-it-purge-cpu-${process.pid}`, gpuQueue: `cluster-it-purge-gpu-${process.pid}` };
+    const node = 'rtgpu1';
+    const kept = fs.mkdtempSync(path.join(CLUSTER_DIR, 'purged-'));
+    try {
+      await infraWith(on, {}, 'nodes-up.sh', '--gpu', '1', '--cpu', '0', '--prefix', 'rt');
+      const held = holdCredentials(node, kept);
+      const { out } = await infraRun(on, {}, 'nodes-down.sh', node, '--purge');
+      assert.ok(!fs.existsSync(path.join(CLUSTER_DIR, 'nodes', node)), `${node}'s folder is gone`);
+      await assertRefused(node, held);
+      assert.match(fs.readFileSync(path.join(CLUSTER_DIR, 'tls', 'revoked-certificates'), 'utf8'), new RegExp(`^0*${held.serial.replace(/^0+/, '')} ${node} `, 'mi'), 'its serial is on the list');
+      figure(`nodes-down.sh ${node} --purge: ${out.trim().split('\n').filter((line) => /revoked|removed|purged/.test(line)).map((line) => line.replace(/^\[nodes-down\] /, '')).join('; ')}`);
+    } finally {
+      await infraWith(on, {}, 'nodes-down.sh', node, '--kill').catch((e) => console.error(String(e)));
       fs.rmSync(kept, { recursive: true, force: true });
     }
   });
