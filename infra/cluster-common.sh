@@ -67,16 +67,17 @@ TEMPORAL="$BIN_DIR/temporal"
 TCTL_CONNECTION=(--disable-config-file --disable-config-env
   --tls-ca-path "$CLUSTER_TLS_CA" --tls-cert-path "$CLUSTER_TLS_OPERATOR.pem" --tls-key-path "$CLUSTER_TLS_OPERATOR.key" --tls-server-name "$CLUSTER_TLS_SERVER_NAME")
 TEMPORAL_ADDRESS="$HOST:$TEMPORAL_PORT"
-# Where the frontend itself listens; the servers' own clients (the system worker, the UI server) call it there.
-TEMPORAL_INTERNAL_ADDRESS="$INTERNAL_HOST:$TEMPORAL_PORT"
-# The server's processes, temporal-<name>, in the order they start (the frontend's health check needs
-# history and matching; the worker service is a client of the frontend): one per service, and a
-# second history host (history-b), so that the history shards have two owners to move between.
-TEMPORAL_PROCESSES=(history history-b matching frontend worker)
+# The server's processes, temporal-<name>, in the order they start (a frontend's health check needs
+# history and matching; the worker service is a client of the frontend): one per service, a second
+# history host (history-b), so that the history shards have two owners to move between, and a second
+# frontend (frontend-b): both frontends listen at TEMPORAL_ADDRESS, so clients carry on through one
+# while the other is down. A second host's ports are its first's + 20.
+TEMPORAL_PROCESSES=(history history-b matching frontend frontend-b worker)
 # temporal_process_port <name>: its gRPC port at INTERNAL_HOST (the config's; membership ports are +100).
 temporal_process_port() {
   case "$1" in
     frontend) echo "$TEMPORAL_PORT" ;;
+    frontend-b) echo $((TEMPORAL_PORT + 20)) ;;
     history) echo $((TEMPORAL_PORT + 1)) ;;
     history-b) echo $((TEMPORAL_PORT + 21)) ;;
     matching) echo $((TEMPORAL_PORT + 2)) ;;
@@ -228,7 +229,10 @@ revoke_nodes() {
   done
 
   # A frontend started before the list existed (before 2026-12-05 23:50 UTC) does not read it.
-  if pid="$(live_pid temporal-frontend)" && ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
-    log "warning: temporal-frontend (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh temporal-frontend && infra/cluster-up.sh temporal"
-  fi
+  local frontend
+  for frontend in temporal-frontend temporal-frontend-b; do
+    if pid="$(live_pid "$frontend")" && ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
+      log "warning: $frontend (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh $frontend && infra/cluster-up.sh temporal"
+    fi
+  done
 }

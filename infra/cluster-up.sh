@@ -8,9 +8,10 @@
 #              host's loopback (cluster-common.sh says why)
 #   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
 #              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
-#   temporal   the Temporal server's four services, each a process of its own, history two
-#              (temporal-history, -history-b, -matching, -frontend, -worker: one restarts while the
-#              others serve, as in a rolling upgrade; a history host's shards move to the other), on
+#   temporal   the Temporal server's four services, each a process of its own, history and the
+#              frontend two (temporal-history, -history-b, -matching, -frontend, -frontend-b, -worker:
+#              one restarts while the others serve, as in a rolling upgrade; a history host's shards
+#              move to the other; clients reach either frontend at one address), on
 #              postgres12 persistence and visibility; namespace default and the sweep search attributes
 #   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
 #   tls        (always) a private CA and certificates in <cluster dir>/tls: Temporal requires a client
@@ -21,8 +22,8 @@
 #   --no-setup     skip infra/setup-cluster.sh (tools must already be installed)
 #
 # Environment: CLUSTER_SUBNET (10.203.0: host address .1), CLUSTER_BRIDGE (swc0),
-#   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333; the internal ports are +1, +2, +6, +21 and
-#   +100..+106, +121), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
+#   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333 at the bridge address and the loopback; the
+#   loopback's other ports are +1, +2, +6, +10, +20, +21, +30, +100..+106, +120, +121), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
 #   CLUSTER_UI_PORT (8333, used only if temporal-ui-server is installed), S3_BUCKET
 #   (sweep-artifacts), STACK_START_TIMEOUT (seconds, 180).
 #
@@ -196,11 +197,11 @@ ensure_schema() {
 
 # --- Temporal -------------------------------------------------------------------------------------
 
-write_temporal_config() {
-  local p=$TEMPORAL_PORT
-  (
-    umask 077
-    cat >"$CONFIG_DIR/temporal.yaml.tmp" <<EOF
+# temporal_yaml <history offset> <frontend offset>: the server's config, with the history and frontend
+# ports moved up by their offsets: 0 for the first host of each, 20 for the second (history-b, frontend-b).
+temporal_yaml() {
+  local p=$TEMPORAL_PORT h="$1" f="$2"
+  cat <<EOF
 # Written by infra/cluster-up.sh; regenerated at every start.
 log:
   stdout: true
@@ -263,9 +264,9 @@ global:
       client: *frontend_client
 services:
   frontend:
-    rpc: { grpcPort: $p, membershipPort: $((p + 100)), bindOnIP: "$INTERNAL_HOST", httpPort: $((p + 10)) }
+    rpc: { grpcPort: $((p + f)), membershipPort: $((p + 100 + f)), bindOnIP: "$INTERNAL_HOST", httpPort: $((p + 10 + f)) }
   history:
-    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)), bindOnIP: "$INTERNAL_HOST" }
+    rpc: { grpcPort: $((p + 1 + h)), membershipPort: $((p + 101 + h)), bindOnIP: "$INTERNAL_HOST" }
   matching:
     rpc: { grpcPort: $((p + 2)), membershipPort: $((p + 102)), bindOnIP: "$INTERNAL_HOST" }
   worker:
@@ -280,18 +281,26 @@ clusterMetadata:
       enabled: true
       initialFailoverVersion: 1
       rpcName: frontend
-      rpcAddress: "$TEMPORAL_INTERNAL_ADDRESS"
+      rpcAddress: "$TEMPORAL_ADDRESS"
 dcRedirectionPolicy:
   policy: noop
 dynamicConfigClient:
   filepath: "$CONFIG_DIR/dynamicconfig.yaml"
   pollInterval: 10s
 EOF
-    mv -f -- "$CONFIG_DIR/temporal.yaml.tmp" "$CONFIG_DIR/temporal.yaml"
-    # The second history host: the same, with its own ports.
-    sed "s|^    rpc: { grpcPort: $((p + 1)), membershipPort: $((p + 101)),|    rpc: { grpcPort: $((p + 21)), membershipPort: $((p + 121)),|" \
-      "$CONFIG_DIR/temporal.yaml" >"$CONFIG_DIR/temporal-history-b.yaml"
-    grep -q "grpcPort: $((p + 21))," "$CONFIG_DIR/temporal-history-b.yaml" || die "could not give history-b its own ports in $CONFIG_DIR/temporal-history-b.yaml"
+}
+
+# The config of each process: temporal-<process>.yaml for the second hosts, temporal.yaml for the others.
+temporal_config_file() { [[ "$1" == *-b ]] && echo "$CONFIG_DIR/temporal-$1.yaml" || echo "$CONFIG_DIR/temporal.yaml"; }
+
+write_temporal_config() {
+  (
+    umask 077
+    temporal_yaml 0 0 >"$CONFIG_DIR/temporal.yaml.tmp"
+    temporal_yaml 20 0 >"$CONFIG_DIR/temporal-history-b.yaml.tmp"
+    temporal_yaml 0 20 >"$CONFIG_DIR/temporal-frontend-b.yaml.tmp"
+    local file
+    for file in temporal temporal-history-b temporal-frontend-b; do mv -f -- "$CONFIG_DIR/$file.yaml.tmp" "$CONFIG_DIR/$file.yaml"; done
   )
   cat >"$CONFIG_DIR/dynamicconfig.yaml" <<EOF
 # Written by infra/cluster-up.sh. No calls home: this machine must only talk to itself.
@@ -302,21 +311,22 @@ limit.maxIDLength:
 EOF
 }
 
-# ensure_running's check and start for the server process in $instance: the frontend is up when it
-# answers a health check at the nodes' address (it needs history and matching, started before it), the
-# others when they listen (ensure_running runs with HOST set to INTERNAL_HOST).
+# ensure_running's check and start for the server process in $instance: a frontend is up when it
+# answers a health check at its own port (it needs history and matching, started before it; its relay
+# listens before it starts, or the process exits), the others when they listen (ensure_running runs
+# with HOST set to INTERNAL_HOST).
 instance_up() {
-  if [[ "$instance" == frontend ]]; then
-    "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" --command-timeout 3s >/dev/null 2>&1
+  if [[ "$instance" == frontend* ]]; then
+    "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$INTERNAL_HOST:$(temporal_process_port "$instance")" --command-timeout 3s >/dev/null 2>&1
   else
     port_in_use "$(temporal_process_port "$instance")"
   fi
 }
 
 start_instance() {
-  local service="${instance%-b}" config="$CONFIG_DIR/temporal.yaml" public=()
-  [[ "$instance" == history-b ]] && config="$CONFIG_DIR/temporal-history-b.yaml"
-  [[ "$instance" == frontend ]] && public=(--public-address "$TEMPORAL_ADDRESS")
+  local service="${instance%-b}" config public=()
+  config="$(temporal_config_file "$instance")"
+  [[ "$service" == frontend ]] && public=(--public-address "$TEMPORAL_ADDRESS")
   log "temporal: starting $instance ($service service) on $INTERNAL_HOST:$(temporal_process_port "$instance")${public:+, relayed from $TEMPORAL_ADDRESS} ..."
   # argv[0] is bin/temporal-<name> (a link to the server), so live_pid and ps tell the processes apart.
   ln -sfn -- temporal-server "$BIN_DIR/temporal-$instance"
@@ -327,13 +337,14 @@ start_instance() {
 }
 
 # What a process started now cannot mix with in processes started before: the internode CA it trusts,
-# and the address its ports (gRPC and membership) listen on.
-temporal_layout() { printf 'internode-ca %s listen %s\n' "$(sha256sum <"$CLUSTER_TLS_INTERNODE_CA_BASE.pem" | cut -d' ' -f1)" "$INTERNAL_HOST"; }
+# the address its ports (gRPC and membership) listen on, and the frontends' public address shared
+# (SO_REUSEPORT: a frontend whose relay did not share it keeps the other out).
+temporal_layout() { printf 'internode-ca %s listen %s public-address shared\n' "$(sha256sum <"$CLUSTER_TLS_INTERNODE_CA_BASE.pem" | cut -d' ' -f1)" "$INTERNAL_HOST"; }
 
 # The processes must trust one internode CA (before 2026-12-05 23:40 UTC, the cluster's own CA: a
 # node's certificate passed the internode ports) and listen where the others look for them (before
 # 2026-12-06 03:50 UTC, on the bridge, none recorded; they also reach PostgreSQL there, so this is
-# checked before PostgreSQL moves).
+# checked before PostgreSQL moves); until 04:10 UTC, one frontend held the public address alone.
 require_one_temporal_layout() {
   local instance layout others=()
   layout="$(temporal_layout)"
@@ -342,7 +353,7 @@ require_one_temporal_layout() {
     [[ "$(cat -- "$RUN_DIR/temporal-$instance.layout" 2>/dev/null)" == "$layout" ]] || others+=("temporal-$instance")
   done
   (( ${#others[@]} == 0 )) ||
-    die "${others[*]} run(s) as started before (the services now trust only $CLUSTER_TLS_INTERNODE_CA_BASE.pem among themselves, and listen on $INTERNAL_HOST, the frontend relayed from $TEMPORAL_ADDRESS); restart the whole server at once: infra/cluster-down.sh temporal && infra/cluster-up.sh"
+    die "${others[*]} run(s) as started before (the services now trust only $CLUSTER_TLS_INTERNODE_CA_BASE.pem among themselves, and listen on $INTERNAL_HOST, the frontends sharing $TEMPORAL_ADDRESS through their relays); restart the whole server at once: infra/cluster-down.sh temporal && infra/cluster-up.sh"
 }
 
 start_temporal_processes() {
@@ -432,7 +443,7 @@ EOF
 start_ui() {
   log "ui: starting temporal-ui-server on $UI_HOST:$UI_PORT ..."
   cat >"$CONFIG_DIR/ui.yaml" <<EOF
-temporalGrpcAddress: "$TEMPORAL_INTERNAL_ADDRESS"
+temporalGrpcAddress: "$TEMPORAL_ADDRESS"
 host: "$UI_HOST"
 port: $UI_PORT
 enableUi: true

@@ -83,6 +83,7 @@ func TestRelayCarriesAConnectionBothWays(t *testing.T) {
 }
 
 func TestRelayRefusesAnAddressInUse(t *testing.T) {
+	// A listener of another kind (no SO_REUSEPORT): the relay does not share its port.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +95,72 @@ func TestRelayRefusesAnAddressInUse(t *testing.T) {
 	} else if !strings.Contains(err.Error(), taken.Addr().String()) {
 		t.Fatalf("the error does not name the address: %v", err)
 	}
+}
+
+// Two frontends' relays share one public address; with one of them gone, the other takes every connection.
+func TestRelaysShareTheirAddressAndOneCarriesOnAlone(t *testing.T) {
+	targetA, targetB := answering(t, "A"), answering(t, "B")
+	public := freeAddress(t)
+	relayA, err := startRelay(public, targetA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayB, err := startRelay(public, targetB)
+	if err != nil {
+		relayA.Close()
+		t.Fatalf("a second relay at the same address: %v", err)
+	}
+	defer relayB.Close()
+	// The kernel picks a listener by the connection's ports: many connections reach both.
+	seen := map[string]int{}
+	for range 64 {
+		seen[askOnce(t, public)]++
+	}
+	if seen["A"] == 0 || seen["B"] == 0 {
+		t.Fatalf("connections went to %v; want both relays", seen)
+	}
+	relayA.Close()
+	for range 16 {
+		if got := askOnce(t, public); got != "B" {
+			t.Fatalf("with relay A closed, a connection was answered by %q", got)
+		}
+	}
+}
+
+// answering listens on the loopback and answers every connection with name; it returns its address.
+func answering(t *testing.T, name string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = conn.Write([]byte(name))
+			conn.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// askOnce connects to address and returns what the other end says before it closes.
+func askOnce(t *testing.T, address string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	answer, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(answer)
 }
 
 func freeAddress(t *testing.T) string {

@@ -38,7 +38,7 @@ import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { bucketReader } from './bucket-reader';
 import {
-  CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraRun, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
+  CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
 } from './cluster-profile';
 import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -65,8 +65,6 @@ const MANY_GRID = { hidden_units: [8, 16, 24, 32], dropout: [0.2, 0.3, 0.4, 0.5]
 /** Short, so a lost or hung node's trial is retried elsewhere soon; long enough for heartbeats from loaded cores. */
 const HEARTBEAT_TIMEOUT_S = 10;
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-/** The Temporal server's processes (infra/cluster-common.sh TEMPORAL_PROCESSES, in start order): each service, history twice. */
-const TEMPORAL_PROCESSES = ['history', 'history-b', 'matching', 'frontend', 'worker'];
 
 let client: Client;
 let s3: S3Client;
@@ -108,7 +106,7 @@ function serverProcessAddresses(): Map<string, string> {
     return `${match[2]}:${match[1]}`;
   };
   return new Map(TEMPORAL_PROCESSES.map((name) =>
-    [name, name === 'history-b' ? addressOf('temporal-history-b.yaml', 'history') : addressOf('temporal.yaml', name)]));
+    [name, name.endsWith('-b') ? addressOf(`temporal-${name}.yaml`, name.slice(0, -2)) : addressOf('temporal.yaml', name)]));
 }
 
 /** The host's loopback, where the servers listen for each other (and the operator): every port but the nodes' two. */
@@ -161,6 +159,20 @@ async function assertRefused(node: string, held: HeldCredentials): Promise<numbe
   const s3Error = await clusterS3(stackEnv, held.s3).send(new GetObjectCommand({ Bucket: bucket, Key: 'none' })).then(() => undefined, (e: Error) => e);
   assert.equal(s3Error?.name, 'InvalidAccessKeyId', `MinIO refuses ${node}'s keys: ${s3Error?.message}`);
   return refusals;
+}
+
+/** Connections clients hold at the frontends' shared address (TEMPORAL_ADDRESS), per frontend process. */
+async function clientsPerFrontend(): Promise<Map<string, number>> {
+  const servers = serverPids();
+  const { code, out } = await run('ss', ['-Htnp', 'state', 'established']);
+  assert.equal(code, 0, out);
+  const counts = new Map<string, number>();
+  for (const line of out.trim().split('\n')) {
+    const [local] = line.trim().split(/\s+/).slice(2);
+    const name = servers.get(Number(line.match(/pid=(\d+)/)?.[1]));
+    if (local === stackEnv.TEMPORAL_ADDRESS && name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** The cluster's servers' processes (their pid files in run/, the nodes' aside): pid -> name. */
@@ -729,7 +741,8 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const loopback = (address: string) => address.startsWith('127.') || address === '::1';
     const publicOnes = listening.filter((socket) => !loopback(socket.address));
     assert.deepEqual(publicOnes.map((s) => `${servers.get(s.pid)} ${s.address}:${s.port}`).sort(),
-      [`minio ${new URL(stackEnv.S3_ENDPOINT).host}`, `temporal-frontend ${stackEnv.TEMPORAL_ADDRESS}`].sort(), 'the servers listen at the bridge address on two ports alone');
+      [`minio ${new URL(stackEnv.S3_ENDPOINT).host}`, `temporal-frontend ${stackEnv.TEMPORAL_ADDRESS}`, `temporal-frontend-b ${stackEnv.TEMPORAL_ADDRESS}`].sort(),
+      'the servers listen at the bridge address on two ports alone (the frontends share theirs)');
     // From the node, every port at the address it reaches the host by (a loopback port of the host is not its loopback).
     const targets = [...new Set(listening.map((socket) => `${loopback(socket.address) || ['*', '0.0.0.0', '::'].includes(socket.address) ? host : socket.address}:${socket.port}`))];
     const reached = await reachableFrom(node, targets);
@@ -745,14 +758,15 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const servers = { cert: path.join(CLUSTER_DIR, 'tls', 'internode.pem'), key: path.join(CLUSTER_DIR, 'tls', 'internode.key') };
     const answers: string[] = [];
     for (const [name, address] of serverProcessAddresses()) {
-      // The frontend at the address the nodes reach it by, relayed by its process.
-      const at = name === 'frontend' ? stackEnv.TEMPORAL_ADDRESS : address;
-      const asNode = await healthCheckAnswer(at, nodeCertificate(node));
-      if (name === 'frontend') {
-        assert.equal(asNode, 'grpc-status 0', `the frontend (${at}) serves ${node}'s certificate`);
+      // A frontend at the address the nodes reach both by, and at its own.
+      const frontend = name.startsWith('frontend');
+      const at = frontend ? `${stackEnv.TEMPORAL_ADDRESS} and ${address}` : address;
+      const asNode = frontend ? (await Promise.all([stackEnv.TEMPORAL_ADDRESS, address].map((a) => healthCheckAnswer(a, nodeCertificate(node))))).join(', ') : await healthCheckAnswer(address, nodeCertificate(node));
+      if (frontend) {
+        assert.equal(asNode, 'grpc-status 0, grpc-status 0', `the frontend (${at}) serves ${node}'s certificate`);
       } else {
         assert.match(asNode, /^error: /, `${name} (${at}) refuses ${node}'s certificate: ${asNode}`);
-        assert.equal(await healthCheckAnswer(at, servers), 'grpc-status 0', `${name} (${at}) serves the servers' internode certificate`);
+        assert.equal(await healthCheckAnswer(address, servers), 'grpc-status 0', `${name} (${at}) serves the servers' internode certificate`);
       }
       answers.push(`${name} ${at} ${asNode}`);
     }
@@ -1171,6 +1185,27 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assertSameAsReference(run, 'after a rolling restart', uninterrupted);
     figure(`rolling restart of the Temporal services mid-sweep (TERM, then cluster-up.sh; each until it serves again): ${restarts.join(', ')}; ` +
       `${doneWhenRolled}/${TRIALS} trials (200 epochs) done when the last was back; sweep ${seconds(Date.now() - began)} (uninterrupted: ${seconds(uninterruptedMs)}), ${seconds(Date.now() - rolledAt)} after the roll; identical to its uninterrupted run`);
+  });
+
+  test('one of the two frontends killed (kill -9) mid-sweep and left down: the nodes and the operator carry on through the other at the same address; the sweep completes, identical to the uninterrupted run', async () => {
+    // Both frontends hold nodes' connections: the kernel shares the address between their processes.
+    const before = await clientsPerFrontend();
+    assert.ok(before.get('temporal-frontend')! > 0 && before.get('temporal-frontend-b')! > 0, `connections at ${stackEnv.TEMPORAL_ADDRESS} per frontend: ${[...before].join(', ')}`);
+    const began = Date.now();
+    const sweep = await startSweep('cluster-frontend-loss');
+    await trainingNow(sweep);
+    const killedAt = Date.now();
+    await infra('cluster-down.sh', 'temporal-frontend', '--kill');
+    const run = await outcome(cluster, await assertCompleted(sweep, 'after a frontend was lost'));
+    const finishedAt = Date.now();
+    assertSameAsReference(run, 'after a frontend was lost');
+    const after = await clientsPerFrontend();
+    assert.equal(after.get('temporal-frontend') ?? 0, 0, 'the lost frontend stayed down');
+    assert.ok(after.get('temporal-frontend-b')! >= before.get('temporal-frontend-b')!, 'the other took the connections');
+    await infra('cluster-up.sh', 'temporal', '--no-setup');
+    figure(`temporal-frontend killed mid-training and left down (connections per frontend before: ${[...before].map(([f, n]) => `${f} ${n}`).join(', ')}): ` +
+      `sweep completed ${seconds(finishedAt - killedAt)} after the kill (${seconds(finishedAt - began)} in all), identical to the uninterrupted run; ` +
+      `then temporal-frontend-b held ${after.get('temporal-frontend-b')}; restarted`);
   });
 
   test('kill -9 of the Temporal server (all four services) mid-sweep, restarted: the sweep completes', async () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bucketReader } from './bucket-reader';
 import {
-  CLUSTER_DIR, Queues, clusterEnv, clusterS3, infraRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, signalNode,
+  CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, signalNode,
 } from './cluster-profile';
 import { seconds, sleep } from './fault-figures';
 import { Arena, Chance, FaultDone } from './soak-arena';
@@ -24,8 +24,6 @@ const PREFIX = 'sk';
 const GPU_NODES = [`${PREFIX}gpu1`, `${PREFIX}gpu2`];
 const CPU_NODE = `${PREFIX}cpu1`;
 const NODES_UP = ['--gpu', String(GPU_NODES.length), '--cpu', '1', '--prefix', PREFIX];
-/** The Temporal server's processes (infra/cluster-common.sh TEMPORAL_PROCESSES). */
-const TEMPORAL_PROCESSES = ['history', 'history-b', 'matching', 'frontend', 'worker'];
 /** A redeployed node (nodes-down.sh: TERM) that still runs this long after is killed, and that is a problem. */
 const DRAIN_S = 30;
 
