@@ -68,21 +68,21 @@ TCTL_CONNECTION=(--disable-config-file --disable-config-env
   --tls-ca-path "$CLUSTER_TLS_CA" --tls-cert-path "$CLUSTER_TLS_OPERATOR.pem" --tls-key-path "$CLUSTER_TLS_OPERATOR.key" --tls-server-name "$CLUSTER_TLS_SERVER_NAME")
 TEMPORAL_ADDRESS="$HOST:$TEMPORAL_PORT"
 # The server's processes, temporal-<name>, in the order they start (a frontend's health check needs
-# history and matching; the worker service is a client of the frontend): one per service, a second
-# history host (history-b), so that the history shards have two owners to move between, and a second
-# frontend (frontend-b): both frontends listen at TEMPORAL_ADDRESS, so clients carry on through one
-# while the other is down. A second host's ports are its first's + 20.
-TEMPORAL_PROCESSES=(history history-b matching frontend frontend-b worker)
+# history and matching; the worker service is a client of the frontend): each service, and a second
+# host of history, matching and the frontend (<service>-b, its ports its first's + 20), so that a
+# lost host's history shards and task queues move to the other, and clients carry on through one
+# frontend while the other is down (both listen at TEMPORAL_ADDRESS).
+TEMPORAL_PROCESSES=(history history-b matching matching-b frontend frontend-b worker)
 # temporal_process_port <name>: its gRPC port at INTERNAL_HOST (the config's; membership ports are +100).
 temporal_process_port() {
-  case "$1" in
-    frontend) echo "$TEMPORAL_PORT" ;;
-    frontend-b) echo $((TEMPORAL_PORT + 20)) ;;
-    history) echo $((TEMPORAL_PORT + 1)) ;;
-    history-b) echo $((TEMPORAL_PORT + 21)) ;;
-    matching) echo $((TEMPORAL_PORT + 2)) ;;
-    worker) echo $((TEMPORAL_PORT + 6)) ;;
+  local first
+  case "${1%-b}" in
+    frontend) first=$TEMPORAL_PORT ;;
+    history) first=$((TEMPORAL_PORT + 1)) ;;
+    matching) first=$((TEMPORAL_PORT + 2)) ;;
+    worker) first=$((TEMPORAL_PORT + 6)) ;;
   esac
+  if [[ "$1" == *-b ]]; then echo $((first + 20)); else echo "$first"; fi
 }
 TEMPORAL_NAMESPACE=default
 S3_ENDPOINT="https://$HOST:$MINIO_PORT"

@@ -6,7 +6,7 @@
 # Usage: infra/cluster-down.sh [nodes|ui|temporal|temporal-<service>|minio|postgres|network ...] [--purge] [--kill]
 #   no component   stop everything: nodes, servers, then remove the bridge
 #   temporal       all the Temporal server's processes; temporal-history (-history-b, -matching,
-#                  -frontend, -frontend-b, -worker) one of them
+#                  -matching-b, -frontend, -frontend-b, -worker) one of them
 #   --purge        also delete the data of the stopped servers (postgres: both Temporal databases;
 #                  minio: all 4 drives); with no component, the whole cluster dir except bin/
 #   --kill         send KILL at once (a crash, for recovery tests) instead of TERM
@@ -29,7 +29,7 @@ purge=0
 signal=TERM
 for arg in "$@"; do
   case "$arg" in
-    nodes|ui|temporal|temporal-history|temporal-history-b|temporal-matching|temporal-frontend|temporal-frontend-b|temporal-worker|minio|postgres|network) components+=("$arg") ;;
+    nodes|ui|temporal|temporal-history|temporal-history-b|temporal-matching|temporal-matching-b|temporal-frontend|temporal-frontend-b|temporal-worker|minio|postgres|network) components+=("$arg") ;;
     --purge) purge=1 ;;
     --kill) signal=KILL ;;
     -h|--help) usage; exit 0 ;;

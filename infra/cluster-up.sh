@@ -8,10 +8,11 @@
 #              host's loopback (cluster-common.sh says why)
 #   postgres   PostgreSQL (own data dir and port, TLS only); databases temporal + temporal_visibility
 #              with the schemas applied by temporal-sql-tool (setup-schema, then update-schema)
-#   temporal   the Temporal server's four services, each a process of its own, history and the
-#              frontend two (temporal-history, -history-b, -matching, -frontend, -frontend-b, -worker:
-#              one restarts while the others serve, as in a rolling upgrade; a history host's shards
-#              move to the other; clients reach either frontend at one address), on
+#   temporal   the Temporal server's four services, each a process of its own, history, matching
+#              and the frontend two (temporal-history, -history-b, -matching, -matching-b, -frontend,
+#              -frontend-b, -worker: one restarts while the others serve, as in a rolling upgrade; a
+#              lost host's shards or task queues move to the other; clients reach either frontend at
+#              one address), on
 #              postgres12 persistence and visibility; namespace default and the sweep search attributes
 #   minio      MinIO in erasure-coded mode over 4 drive directories (survives losing one), HTTPS
 #   tls        (always) a private CA and certificates in <cluster dir>/tls: Temporal requires a client
@@ -23,7 +24,7 @@
 #
 # Environment: CLUSTER_SUBNET (10.203.0: host address .1), CLUSTER_BRIDGE (swc0),
 #   CLUSTER_PG_PORT (5433), CLUSTER_TEMPORAL_PORT (7333 at the bridge address and the loopback; the
-#   loopback's other ports are +1, +2, +6, +10, +20, +21, +30, +100..+106, +120, +121), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
+#   loopback's other ports are +1, +2, +6, +10, +20..+22, +30, +100..+106, +120..+122), CLUSTER_MINIO_PORT (9100), CLUSTER_MINIO_CONSOLE_PORT (9101),
 #   CLUSTER_UI_PORT (8333, used only if temporal-ui-server is installed), S3_BUCKET
 #   (sweep-artifacts), STACK_START_TIMEOUT (seconds, 180).
 #
@@ -197,10 +198,11 @@ ensure_schema() {
 
 # --- Temporal -------------------------------------------------------------------------------------
 
-# temporal_yaml <history offset> <frontend offset>: the server's config, with the history and frontend
-# ports moved up by their offsets: 0 for the first host of each, 20 for the second (history-b, frontend-b).
+# temporal_yaml [<service>]: the server's config; with a service, the config of its second host
+# (<service>-b), whose ports are the first's + 20.
 temporal_yaml() {
-  local p=$TEMPORAL_PORT h="$1" f="$2"
+  local p=$TEMPORAL_PORT h=0 m=0 f=0
+  case "${1:-}" in history) h=20 ;; matching) m=20 ;; frontend) f=20 ;; esac
   cat <<EOF
 # Written by infra/cluster-up.sh; regenerated at every start.
 log:
@@ -268,7 +270,7 @@ services:
   history:
     rpc: { grpcPort: $((p + 1 + h)), membershipPort: $((p + 101 + h)), bindOnIP: "$INTERNAL_HOST" }
   matching:
-    rpc: { grpcPort: $((p + 2)), membershipPort: $((p + 102)), bindOnIP: "$INTERNAL_HOST" }
+    rpc: { grpcPort: $((p + 2 + m)), membershipPort: $((p + 102 + m)), bindOnIP: "$INTERNAL_HOST" }
   worker:
     rpc: { grpcPort: $((p + 6)), membershipPort: $((p + 106)), bindOnIP: "$INTERNAL_HOST" }
 clusterMetadata:
@@ -291,16 +293,18 @@ EOF
 }
 
 # The config of each process: temporal-<process>.yaml for the second hosts, temporal.yaml for the others.
-temporal_config_file() { [[ "$1" == *-b ]] && echo "$CONFIG_DIR/temporal-$1.yaml" || echo "$CONFIG_DIR/temporal.yaml"; }
+temporal_config_file() { if [[ "$1" == *-b ]]; then echo "$CONFIG_DIR/temporal-$1.yaml"; else echo "$CONFIG_DIR/temporal.yaml"; fi; }
 
 write_temporal_config() {
   (
     umask 077
-    temporal_yaml 0 0 >"$CONFIG_DIR/temporal.yaml.tmp"
-    temporal_yaml 20 0 >"$CONFIG_DIR/temporal-history-b.yaml.tmp"
-    temporal_yaml 0 20 >"$CONFIG_DIR/temporal-frontend-b.yaml.tmp"
-    local file
-    for file in temporal temporal-history-b temporal-frontend-b; do mv -f -- "$CONFIG_DIR/$file.yaml.tmp" "$CONFIG_DIR/$file.yaml"; done
+    local instance file
+    for instance in "" "${TEMPORAL_PROCESSES[@]}"; do
+      [[ -z "$instance" || "$instance" == *-b ]] || continue
+      file="$(temporal_config_file "$instance")"
+      temporal_yaml "${instance%-b}" >"$file.tmp"
+      mv -f -- "$file.tmp" "$file"
+    done
   )
   cat >"$CONFIG_DIR/dynamicconfig.yaml" <<EOF
 # Written by infra/cluster-up.sh. No calls home: this machine must only talk to itself.

@@ -15,9 +15,9 @@ export const CLUSTER_DIR = clusterDir();
 
 /**
  * The Temporal server's processes, temporal-<name> (infra/cluster-common.sh TEMPORAL_PROCESSES, in start order): each
- * service, history and the frontend twice. A second host ("-b") has its own config file, its ports its first's + 20.
+ * service, history, matching and the frontend twice. A second host ("-b") has its own config file, its ports its first's + 20.
  */
-export const TEMPORAL_PROCESSES = ['history', 'history-b', 'matching', 'frontend', 'frontend-b', 'worker'];
+export const TEMPORAL_PROCESSES = ['history', 'history-b', 'matching', 'matching-b', 'frontend', 'frontend-b', 'worker'];
 
 /** A stack's queues; nodes poll the suggest queue with their CPU queue where one is given. */
 export interface Queues { cpuQueue: string; gpuQueue: string; suggestQueue?: string }

@@ -161,6 +161,50 @@ async function assertRefused(node: string, held: HeldCredentials): Promise<numbe
   return refusals;
 }
 
+/** What sweepLosingAServerHost saw. */
+interface HostLoss { victim: string; owned: number; of: number; after: Map<unknown, string>; afterKillMs: number; sweepMs: number }
+
+/**
+ * Kills (kill -9) the host of `service` owning the most of what `owners` maps (history shards, task queue partitions)
+ * while a sweep trains, and leaves it down: the sweep completes, identical to the uninterrupted run, and the other host
+ * comes to own everything. The host is started again after (cluster-up.sh).
+ */
+async function sweepLosingAServerHost(service: 'history' | 'matching', owners: () => Promise<Map<unknown, string>>): Promise<HostLoss> {
+  const before = await owners();
+  const counts = countsOf(before.values());
+  const [busiest, owned] = [...counts].sort((a, b) => b[1] - a[1])[0];
+  const second = `${service}-b`;
+  const victim = busiest.endsWith(`:${serverProcessAddresses().get(second)!.split(':')[1]}`) ? second : service;
+  const began = Date.now();
+  const sweep = await startSweep(`cluster-${service}-loss`);
+  await trainingNow(sweep);
+  const killedAt = Date.now();
+  await infra('cluster-down.sh', `temporal-${victim}`, '--kill');
+  const run = await outcome(cluster, await assertCompleted(sweep, `after a ${service} host was lost`));
+  const finishedAt = Date.now();
+  assertSameAsReference(run, `after a ${service} host was lost`);
+  const after = await waitFor(`one ${service} host to own everything`, async () => { const o = await owners(); return new Set(o.values()).size === 1 && o; }, 60_000, 1000);
+  assert.ok(![...after.values()].includes(busiest), 'not the lost one');
+  await infra('cluster-up.sh', 'temporal', '--no-setup');
+  return { victim, owned, of: before.size, after, afterKillMs: finishedAt - killedAt, sweepMs: finishedAt - began };
+}
+
+const describeHostLoss = (loss: HostLoss, what: string) =>
+  `temporal-${loss.victim} (owning ${loss.owned} of ${loss.of} ${what}) killed mid-training and left down: sweep completed ${seconds(loss.afterKillMs)} after the kill ` +
+  `(${seconds(loss.sweepMs)} in all), identical to the uninterrupted run; then ${describeNodes(countsOf(loss.after.values()))}`;
+
+/** The matching host owning each partition of the sweeps' CPU and GPU queues (workflow and activity partitions alike). */
+async function partitionOwners(): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (const name of [queues.cpuQueue, queues.gpuQueue]) {
+    const answer = await client.workflowService.listTaskQueuePartitions({ namespace: stackEnv.TEMPORAL_NAMESPACE, taskQueue: { name } });
+    for (const [kind, partitions] of [['workflow', answer.workflowTaskQueuePartitions], ['activity', answer.activityTaskQueuePartitions]] as const) {
+      for (const partition of partitions ?? []) owners.set(`${name} ${kind} ${partition.key}`, partition.ownerHostName ?? '');
+    }
+  }
+  return owners;
+}
+
 /** Connections clients hold at the frontends' shared address (TEMPORAL_ADDRESS), per frontend process. */
 async function clientsPerFrontend(): Promise<Map<string, number>> {
   const servers = serverPids();
@@ -1140,26 +1184,9 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
   });
 
   test('one of the two history hosts killed (kill -9) mid-sweep and left down: the other takes its shards and the sweep completes, identical to the uninterrupted run; restarted, it takes shards again', async () => {
-    const before = await shardOwners();
-    const counts = countsOf(before.values());
-    // The host that owns the most shards goes.
-    const [busiest] = [...counts].sort((a, b) => b[1] - a[1])[0];
-    const victim = busiest.endsWith(`:${Number(stackEnv.TEMPORAL_ADDRESS.split(':')[1]) + 21}`) ? 'history-b' : 'history';
-    const began = Date.now();
-    const sweep = await startSweep('cluster-history-loss');
-    await trainingNow(sweep);
-    const killedAt = Date.now();
-    await infra('cluster-down.sh', `temporal-${victim}`, '--kill');
-    const run = await outcome(cluster, await assertCompleted(sweep, 'after a history host was lost'));
-    const finishedAt = Date.now();
-    assertSameAsReference(run, 'after a history host was lost');
-    const after = await shardOwners();
-    assert.deepEqual(new Set(after.values()).size, 1, `one host owns every shard now: ${describeOwners(after)}`);
-    assert.ok(![...after.values()].includes(busiest), 'not the lost one');
-    await infra('cluster-up.sh', 'temporal', '--no-setup');
+    const loss = await sweepLosingAServerHost('history', shardOwners);
     const rejoined = await waitFor('the restarted host to own shards again', async () => { const o = await shardOwners(); return new Set(o.values()).size === 2 && o; }, 120_000, 1000);
-    figure(`temporal-${victim} (owning ${counts.get(busiest)} of ${before.size} shards) killed mid-training and left down: sweep completed ${seconds(finishedAt - killedAt)} after the kill ` +
-      `(${seconds(finishedAt - began)} in all), identical to the uninterrupted run; shards then ${describeOwners(after)}; restarted: ${describeOwners(rejoined)}`);
+    figure(`${describeHostLoss(loss, 'shards')}; restarted: ${describeOwners(rejoined)}`);
   });
 
   test('a rolling restart of the Temporal server mid-sweep (each service stopped and started again while the others serve): the sweep completes, identical to the uninterrupted run', async () => {
@@ -1185,6 +1212,11 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     assertSameAsReference(run, 'after a rolling restart', uninterrupted);
     figure(`rolling restart of the Temporal services mid-sweep (TERM, then cluster-up.sh; each until it serves again): ${restarts.join(', ')}; ` +
       `${doneWhenRolled}/${TRIALS} trials (200 epochs) done when the last was back; sweep ${seconds(Date.now() - began)} (uninterrupted: ${seconds(uninterruptedMs)}), ${seconds(Date.now() - rolledAt)} after the roll; identical to its uninterrupted run`);
+  });
+
+  test('one of the two matching hosts killed (kill -9) mid-sweep and left down: the other takes its task queue partitions and the sweep completes, identical to the uninterrupted run', async () => {
+    const loss = await sweepLosingAServerHost('matching', partitionOwners);
+    figure(`${describeHostLoss(loss, 'partitions of the sweep\'s CPU and GPU queues')}; restarted`);
   });
 
   test('one of the two frontends killed (kill -9) mid-sweep and left down: the nodes and the operator carry on through the other at the same address; the sweep completes, identical to the uninterrupted run', async () => {
