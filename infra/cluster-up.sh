@@ -348,7 +348,7 @@ temporal_layout() { printf 'internode-ca %s listen %s public-address shared\n' "
 # The processes must trust one internode CA (before 2026-12-05 23:40 UTC, the cluster's own CA: a
 # node's certificate passed the internode ports) and listen where the others look for them (before
 # 2026-12-06 03:50 UTC, on the bridge, none recorded; they also reach PostgreSQL there, so this is
-# checked before PostgreSQL moves); until 04:10 UTC, one frontend held the public address alone.
+# checked before PostgreSQL moves); until 04:05 UTC, one frontend held the public address alone.
 require_one_temporal_layout() {
   local instance layout others=()
   layout="$(temporal_layout)"
