@@ -171,6 +171,9 @@ tls_issue() {
 # node_certificate <node>: the node's client certificate for Temporal, <base>.pem and .key (nodes-up.sh).
 node_certificate() { printf '%s/%s/tls/client' "$NODES_DIR" "$1"; }
 
+# started_with <name> <text>: the running process <name>'s command line holds <text>.
+started_with() { tr '\0' ' ' <"/proc/$(live_pid "$1")/cmdline" | grep -qF -- "$2"; }
+
 # --- Nodes' own S3 identities (MinIO users; mc, installed by setup-cluster.sh) -------------------------
 
 # The policy every node's MinIO user has: the sweeps' bucket's objects, read, written and deleted, and
@@ -229,10 +232,11 @@ revoke_nodes() {
   done
 
   # A frontend started before the list existed (before 2026-12-05 23:50 UTC) does not read it.
-  local frontend
-  for frontend in temporal-frontend temporal-frontend-b; do
-    if pid="$(live_pid "$frontend")" && ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
-      log "warning: $frontend (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh $frontend && infra/cluster-up.sh temporal"
+  local process
+  for process in "${TEMPORAL_PROCESSES[@]}"; do
+    [[ "$process" == frontend* ]] || continue
+    if pid="$(live_pid "temporal-$process")" && ! started_with "temporal-$process" "--revoked-certificates $CLUSTER_TLS_REVOKED "; then
+      log "warning: temporal-$process (pid $pid) was started without the revocation list, so Temporal still serves the revoked certificates; restart it: infra/setup-cluster.sh && infra/cluster-down.sh temporal-$process && infra/cluster-up.sh temporal"
     fi
   done
 }

@@ -476,8 +476,6 @@ restart_off_the_bridge() {
   STOP_TIMEOUT=20 stop "$name" "$sig"
 }
 
-# started_with <name> <text>: the running process's command line holds <text>.
-started_with() { tr '\0' ' ' <"/proc/$(live_pid "$1")/cmdline" | grep -qF -- "$2"; }
 
 # --- main -----------------------------------------------------------------------------------------
 
