@@ -3,13 +3,14 @@
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
-import { FullQueue, WorkerBeat, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from './worker-liveness';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { FullQueue, Poller, WorkerBeat, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from './worker-liveness';
 import { IdleQueue, SweepQueue, pendingStepQueue } from './idle-queues';
 
-/** What the server knows of one queue's workers: who polled it (undefined: it would not say) and their heartbeats. */
+/** What the server knows of one queue's workers: who polled it and their heartbeats (each undefined: it would not say). */
 interface QueueWorkers {
-  pollers?: string[];
-  beats: WorkerBeat[];
+  pollers?: Poller[];
+  beats?: WorkerBeat[];
 }
 
 /**
@@ -18,10 +19,13 @@ interface QueueWorkers {
  */
 async function workersOf(client: Client, queues: readonly SweepQueue[]): Promise<QueueWorkers[]> {
   const [beats, pollers] = await Promise.all([
-    queueWorkerHeartbeats(client, queues.map((q) => q.name)).then((list) => list.flatMap((h) => workerBeat(h) ?? []), () => []),
-    Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then((found) => found.map((p) => p.identity ?? ''), () => undefined))),
+    queueWorkerHeartbeats(client, queues.map((q) => q.name)).then((list) => list.flatMap((h) => workerBeat(h) ?? []), () => undefined),
+    Promise.all(queues.map((q) => queuePollers(client, q.name, q.type).then(
+      (found) => found.map((p) => ({ identity: p.identity ?? '', lastPollAt: optionalTsToMs(p.lastAccessTime) })),
+      () => undefined,
+    ))),
   ]);
-  return queues.map((q, i) => ({ pollers: pollers[i], beats: beatsOf(beats, q.name, q.type) }));
+  return queues.map((q, i) => ({ pollers: pollers[i], beats: beats && beatsOf(beats, q.name, q.type) }));
 }
 
 /** No worker serves it (cli/worker-liveness.ts); a queue the server will not describe counts as served. */
@@ -29,7 +33,7 @@ const isIdle = (workers: QueueWorkers, now: number) => workers.pollers !== undef
 
 /** The queue as idle, with the workers it had that are gone (as far as the server still lists them). */
 const idleQueue = (queue: SweepQueue, workers: QueueWorkers, now: number): IdleQueue => {
-  const gone = goneWorkers(workers.beats, now);
+  const gone = goneWorkers(workers.beats ?? [], now);
   return gone.length ? { ...queue, gone } : queue;
 };
 
@@ -61,7 +65,8 @@ export async function activityWaits(client: Client, sweep: WorkflowExecutionDesc
     // Where another of the sweep's activities runs, a worker is there, busy (it does not poll).
     idle: waiting.flatMap((q, i) => (!busy.has(q.name) && isIdle(workers[i], now) ? [idleQueue(q, workers[i], now)] : [])),
     full: waiting.flatMap((q, i) => {
-      const full = workers[i].pollers && queueFull(workers[i].pollers!, workers[i].beats, now);
+      const { pollers, beats } = workers[i];
+      const full = pollers && beats && queueFull(pollers, beats, now);
       return full ? [{ ...q, ...full }] : [];
     }),
   };

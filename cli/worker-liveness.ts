@@ -3,7 +3,9 @@
 // with every slot busy does not poll) and, where workers heartbeat to it (Temporal 1.29+ with SDKs that
 // send worker heartbeats), each worker's last heartbeat. A live heartbeat settles it either way round:
 // a busy worker that has not polled for an hour is there; a worker killed a minute ago is not, though
-// its poll is still listed. Workers that send no heartbeats are judged by their polls alone, as before.
+// its poll is still listed. A worker that has sent no heartbeat yet is judged by how recent its last poll
+// is (it may be starting, or of an SDK that sends none, or killed before its first); where the server
+// keeps no heartbeats at all, by its polls alone, as before.
 import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 
@@ -43,6 +45,19 @@ const MAX_INTERVAL_MS = 60_000;
 const FIRST_BEAT_ONE_INTERVAL_IN = new Set(['temporal-typescript', 'temporal-python']);
 /** Past two intervals, allowed for a heartbeat on its way and for clocks of different machines. */
 const SLACK_MS = 10_000;
+/**
+ * How long a poll lasts at most before the server answers it empty (its long-poll expiry, 1 minute by
+ * default). The server records a poll when it comes and when it ends, so a worker with a slot free was
+ * last seen polling within this (and slack), however long it has been idle.
+ */
+const LONG_POLL_MS = 60_000;
+
+/** A worker the server lists as having polled a queue (for about 5 minutes after its last poll). */
+export interface Poller {
+  identity: string;
+  /** Its last poll (ms since the epoch); absent where the server does not say. */
+  lastPollAt?: number;
+}
 
 /** The heartbeats that speak for one queue's tasks of one type: those of its workers that take them. */
 export function beatsOf(beats: readonly WorkerBeat[], taskQueue: string, type: WorkerBeat['takes'][number]): WorkerBeat[] {
@@ -55,13 +70,29 @@ export function beatIsLive(beat: WorkerBeat, now: number): boolean {
 }
 
 /**
- * Whether some worker serves the queue: one whose heartbeat is live (polling or busy), or one that polled
- * it and whose heartbeats (if it sends any) do not say it is gone. `beats` are those of this queue.
+ * Whether a poller that has sent no heartbeat (`beats` names it not) still polls: its last poll is within
+ * a long poll (and slack). Seen: a worker killed within its first interval, before its first heartbeat,
+ * listed as a poller for minutes; counted by its listing, it served the queue all that time. Where the
+ * server keeps no heartbeats (`beats` undefined), every listed poller counts, as the server lists it.
  */
-export function queueServed(pollerIdentities: readonly string[], beats: readonly WorkerBeat[], now: number): boolean {
-  if (beats.some((beat) => beatIsLive(beat, now))) return true;
-  const gone = new Set(beats.map((beat) => beat.identity));
-  return pollerIdentities.some((identity) => !gone.has(identity));
+function unheardPollerPolls(poller: Poller, beats: readonly WorkerBeat[] | undefined, now: number): boolean {
+  if (beats === undefined || poller.lastPollAt === undefined) return true;
+  return now - poller.lastPollAt <= LONG_POLL_MS + SLACK_MS;
+}
+
+/** Those of `pollers` that no heartbeat speaks for and that still poll (unheardPollerPolls). */
+function unheardPollers(pollers: readonly Poller[], beats: readonly WorkerBeat[] | undefined, now: number): Poller[] {
+  const heard = new Set((beats ?? []).map((beat) => beat.identity));
+  return pollers.filter((poller) => !heard.has(poller.identity) && unheardPollerPolls(poller, beats, now));
+}
+
+/**
+ * Whether some worker serves the queue: one whose heartbeat is live (polling or busy), or one that still
+ * polls it and has sent no heartbeat. `beats` are this queue's; undefined where the server keeps none.
+ */
+export function queueServed(pollers: readonly Poller[], beats: readonly WorkerBeat[] | undefined, now: number): boolean {
+  if (beats?.some((beat) => beatIsLive(beat, now))) return true;
+  return unheardPollers(pollers, beats, now).length > 0;
 }
 
 /** A worker that took a queue's tasks and is gone, by its last heartbeat. */
@@ -94,12 +125,11 @@ export interface FullQueue {
 
 /**
  * Whether the queue's steps wait for a free slot: it has live workers, every one says all its activity
- * slots are taken, and no other worker polls it (one that sends no heartbeats might have a slot free).
+ * slots are taken, and no worker without heartbeats still polls it (it might have a slot free).
  */
-export function queueFull(pollerIdentities: readonly string[], beats: readonly WorkerBeat[], now: number): FullQueue | undefined {
+export function queueFull(pollers: readonly Poller[], beats: readonly WorkerBeat[], now: number): FullQueue | undefined {
   const live = beats.filter((beat) => beatIsLive(beat, now));
-  const known = new Set(beats.map((beat) => beat.identity));
-  if (live.length === 0 || pollerIdentities.some((identity) => !known.has(identity))) return undefined;
+  if (live.length === 0 || unheardPollers(pollers, beats, now).length > 0) return undefined;
   if (!live.every((beat) => beat.activitySlots && beat.activitySlots.free === 0)) return undefined;
   return { workers: live.length, slots: live.reduce((sum, beat) => sum + beat.activitySlots!.used, 0) };
 }

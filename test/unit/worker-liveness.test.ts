@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
-import { WorkerBeat, beatIsLive, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
+import { Poller, WorkerBeat, beatIsLive, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from '../../cli/worker-liveness';
 
 const NOW = 1_800_000_000_000;
 const beat = (identity: string, secondsAgo: number, more: Partial<WorkerBeat> = {}): WorkerBeat =>
   ({ identity, taskQueue: 'q', running: true, at: NOW - secondsAgo * 1000, intervalMs: 10_000, takes: ['workflow', 'activity'], ...more });
+const poll = (identity: string, secondsAgo: number): Poller => ({ identity, lastPollAt: NOW - secondsAgo * 1000 });
 
 test('a heartbeat is live for two intervals and 10 s of slack; a worker shutting down is not', () => {
   assert.equal(beatIsLive(beat('w', 30), NOW), true);
@@ -24,28 +25,38 @@ test('a busy worker (no poll listed: every slot taken) serves its queue while it
 });
 
 test('a killed worker whose poll the server still lists does not serve it once its heartbeat is stale', () => {
-  assert.equal(queueServed(['killed'], [beat('killed', 45)], NOW), false);
-  assert.equal(queueServed(['stopped'], [beat('stopped', 2, { running: false })], NOW), false);
+  assert.equal(queueServed([poll('killed', 45)], [beat('killed', 45)], NOW), false);
+  assert.equal(queueServed([poll('stopped', 2)], [beat('stopped', 2, { running: false })], NOW), false);
   // Before its heartbeat goes stale it still counts.
-  assert.equal(queueServed(['killed'], [beat('killed', 20)], NOW), true);
+  assert.equal(queueServed([poll('killed', 20)], [beat('killed', 20)], NOW), true);
 });
 
-test('a poller that sends no heartbeats (an older SDK) counts by its poll, as before', () => {
-  assert.equal(queueServed(['old-sdk'], [], NOW), true);
-  assert.equal(queueServed(['old-sdk', 'killed'], [beat('killed', 300)], NOW), true);
+test('a poller that has sent no heartbeat (starting, or an SDK that sends none) serves while its last poll is within a long poll and slack', () => {
+  assert.equal(queueServed([poll('starting', 2)], [], NOW), true);
+  assert.equal(queueServed([poll('old-sdk', 70)], [beat('killed', 300)], NOW), true, 'an idle poll answered empty after a minute, and the next');
+  // Killed within its first interval, before its first heartbeat: the server lists it for minutes.
+  assert.equal(queueServed([poll('killed-young', 71)], [beat('other', 300, { running: false })], NOW), false);
+  assert.equal(queueServed([poll('killed-young', 71)], [], NOW), false, 'no heartbeat on the queue at all');
+  assert.equal(queueServed([{ identity: 'no-time' }], [], NOW), true, 'a poll without a time counts, as listed');
+});
+
+test('where the server keeps no heartbeats, every poller it lists serves the queue, as before', () => {
+  assert.equal(queueServed([poll('old-server', 240)], undefined, NOW), true);
+  assert.equal(queueServed([], undefined, NOW), false);
 });
 
 test('a worker started again under the same identity serves it by its new heartbeat', () => {
-  assert.equal(queueServed(['cpu@host'], [beat('cpu@host', 300), beat('cpu@host', 3)], NOW), true);
+  assert.equal(queueServed([poll('cpu@host', 1)], [beat('cpu@host', 300), beat('cpu@host', 3)], NOW), true);
 });
 
-test('a queue is full when every live worker says all its activity slots are taken, and no other worker polls it', () => {
+test('a queue is full when every live worker says all its activity slots are taken, and no worker without heartbeats still polls it', () => {
   const full = (id: string, used: number, secondsAgo = 5) => beat(id, secondsAgo, { activitySlots: { free: 0, used } });
-  assert.deepEqual(queueFull(['a', 'b'], [full('a', 4), full('b', 4)], NOW), { workers: 2, slots: 8 });
-  assert.equal(queueFull(['a', 'b'], [full('a', 4), beat('b', 5, { activitySlots: { free: 1, used: 3 } })], NOW), undefined, 'a slot free on b');
-  // A gone worker's slots do not count; a poller that sends no heartbeats may have one free.
-  assert.deepEqual(queueFull(['a', 'dead'], [full('a', 1), full('dead', 4, 300)], NOW), { workers: 1, slots: 1 });
-  assert.equal(queueFull(['a', 'old-sdk'], [full('a', 4)], NOW), undefined);
+  assert.deepEqual(queueFull([poll('a', 50), poll('b', 50)], [full('a', 4), full('b', 4)], NOW), { workers: 2, slots: 8 });
+  assert.equal(queueFull([poll('a', 50), poll('b', 1)], [full('a', 4), beat('b', 5, { activitySlots: { free: 1, used: 3 } })], NOW), undefined, 'a slot free on b');
+  // A gone worker's slots do not count; a poller that sends no heartbeats may have one free, while it polls.
+  assert.deepEqual(queueFull([poll('a', 50), poll('dead', 300)], [full('a', 1), full('dead', 4, 300)], NOW), { workers: 1, slots: 1 });
+  assert.equal(queueFull([poll('a', 50), poll('old-sdk', 10)], [full('a', 4)], NOW), undefined);
+  assert.deepEqual(queueFull([poll('a', 50), poll('killed-young', 100)], [full('a', 4)], NOW), { workers: 1, slots: 4 }, 'it polls no more');
   assert.equal(queueFull([], [beat('a', 5)], NOW), undefined, 'slots unknown: not said to be full');
   assert.equal(queueFull([], [], NOW), undefined, 'no worker: idle, not full');
 });
@@ -95,7 +106,7 @@ test('a CPU worker process runs its workflows and its steps in two workers: each
   // Its step worker shut down (S3 lost): its last heartbeat still names its slots.
   const stopped = stepsBeat(WORKER_STATUS_SHUTTING_DOWN, { currentAvailableSlots: 3 }, 3);
   const beats = [workflows, stopped];
-  const pollers = ['7@cpu'];
+  const pollers = [poll('7@cpu', 1)];
   assert.equal(queueServed(pollers, beatsOf(beats, 'sweep-cpu', 'workflow'), NOW), true, 'its workflows are served');
   assert.equal(queueServed(pollers, beatsOf(beats, 'sweep-cpu', 'activity'), NOW), false, 'its steps are not');
   assert.deepEqual(beatsOf(beats, 'sweep-gpu', 'activity'), [], 'another queue\'s');
