@@ -70,7 +70,7 @@ export async function startPrivateStack(): Promise<PrivateStack> {
   const children: ChildProcess[] = [];
   let scriptEnv: NodeJS.ProcessEnv = {};
   const script = async (name: string, args: string[]) => {
-    const result = await runProcess('bash', [path.join(REPO_ROOT, 'infra', name), ...args], scriptEnv);
+    const result = await runProcess('bash', [path.join(REPO_ROOT, 'infra', name), ...args], scriptEnv).result;
     if (result.code !== 0) throw new Error(`infra/${name} ${args.join(' ')} failed (exit ${result.code}):\n${result.stdout}${result.stderr}`);
   };
   // Another listener can still take a chosen port (or one the dev server picks itself) before the
@@ -161,10 +161,11 @@ export async function startPrivateStack(): Promise<PrivateStack> {
         kill: (signal) => { child.kill(signal); },
       };
     },
-    async cli(args, extraEnv = {}) {
-      const result = await runProcess(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), ...args], { ...env, ...extraEnv });
-      outputs.push(() => result.stdout + result.stderr);
-      return result;
+    cli(args, extraEnv = {}) {
+      // Killed by destroy() too: a `start --wait` of a failed test would wait for the gone server for ever.
+      const run = runProcess(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep.js'), ...args], { ...env, ...extraEnv }, (child) => children.push(child));
+      outputs.push(run.output);
+      return run.result;
     },
     allOutput: () => outputs.map((o) => o()).join('\n'),
     async destroy() {
@@ -189,14 +190,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
+/** Runs a process to its end; `output` reads what it printed so far, `started` is given the child. */
+function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, started?: (child: ChildProcess) => void): {
+  result: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  output: () => string;
+} {
+  let stdout = '';
+  let stderr = '';
+  const result = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
+    started?.(child);
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { result, output: () => stdout + stderr };
 }

@@ -32,8 +32,9 @@ function listening(address: string): Promise<boolean> {
 }
 
 /**
- * One trial long enough to be interrupted mid-training (~15 s on tfjs-node on 2 cores, so a server
- * outage of ~5 s ends while it still trains); every run of it must give the same numbers.
+ * One trial long enough to be interrupted mid-training (5-15 s on tfjs-node on 2 cores); every run of
+ * it must give the same numbers. Trials that must outlast a server outage are sized by its pace
+ * (epochsLasting).
  */
 const EPOCHS = 300;
 /** The network split's trial: about 25 s here, several heartbeat timeouts. */
@@ -140,6 +141,15 @@ function assertSameAsReference(run: RunOutcome, what: string, uninterrupted = re
 
 let reference: RunOutcome;
 let referenceSweep: WorkflowHandle;
+
+/**
+ * Epochs for a trial that trains for about `seconds` here, at the reference trial's pace: the same 2
+ * cores have trained it in 5 s and in 15 s, and a trial that ends while the server is down shows nothing.
+ */
+function epochsLasting(seconds: number): number {
+  const perSecond = EPOCHS / reference.result.epochs.at(-1)!.runDuration;
+  return Math.max(EPOCHS, Math.ceil((seconds * perSecond) / 100) * 100);
+}
 
 before(async () => {
   await tinyFlowerDataset();
@@ -387,18 +397,23 @@ describe('crashes and outages lose nothing', () => {
   });
 
   test('a Temporal server killed (kill -9) and restarted mid-training: the sweep continues and completes', async () => {
-    const sweep = await startSweep(await spec(), 'res-temporal');
-    await waitFor('training to start', async () => (await checkpointedEpochs(reference.result.trialId, sweep.workflowId)) >= 1);
+    // Long enough to train on through the outage and stack-up's checks after it (seen: 3.5 s down,
+    // 317 epochs of 1,800 sized for 20 s checkpointed when it was back).
+    const epochs = epochsLasting(12);
+    const longSpec = await spec({ grid: { n_epochs: [epochs] } });
+    const uninterrupted = await outcome(await (await startSweep(longSpec, 'res-temporal-reference')).result());
+    const sweep = await startSweep(longSpec, 'res-temporal');
+    await waitFor('training to start', async () => (await checkpointedEpochs(uninterrupted.result.trialId, sweep.workflowId)) >= 1);
     const stoppedAt = Date.now();
     await stack.down('temporal', { kill: true });
     await sleep(3000);
     await stack.up('temporal');
     const downMs = Date.now() - stoppedAt;
-    const atRestart = await checkpointedEpochs(reference.result.trialId, sweep.workflowId);
-    assert.ok(atRestart < EPOCHS, `the server was back while the trial still trained (${atRestart}/${EPOCHS} epochs checkpointed)`);
+    const atRestart = await checkpointedEpochs(uninterrupted.result.trialId, sweep.workflowId);
+    assert.ok(atRestart < epochs, `the server was back while the trial still trained (${atRestart}/${epochs} epochs checkpointed)`);
     const run = await outcome(await sweep.result());
-    assertSameAsReference(run, 'trial across a Temporal restart');
-    figure(`Temporal dev server killed (SIGKILL) and restarted (same SQLite file) mid-training: down ${seconds(downMs)}, ${atRestart}/${EPOCHS} epochs ` +
+    assertSameAsReference(run, 'trial across a Temporal restart', uninterrupted);
+    figure(`Temporal dev server killed (SIGKILL) and restarted (same SQLite file) mid-training: down ${seconds(downMs)}, ${atRestart}/${epochs} epochs ` +
       `checkpointed when it was back; sweep completed, resumedFromEpoch ${run.result.resumedFromEpoch}, results identical to the reference`);
   });
 
@@ -590,10 +605,12 @@ describe('overlapping attempts and long Temporal outages', () => {
   // Outages longer than the heartbeat timeout make Temporal start a retry while the old attempt may
   // still train; the 25 s one also outlasts the SDK's own retries in the CLI's wait.
   const OUTAGES_S = [7, 8, 6, 25];
-  const CHAOS_EPOCHS = 1500;
 
   test('Temporal killed 4 times mid-training (outages 6 to 25 s, heartbeat timeout 5 s): no dangling checkpoint, identical results, and `start --wait` and `watch` see it through', async () => {
-    const chaosSpec = await spec({ seed: 55, grid: { n_epochs: [CHAOS_EPOCHS] } });
+    // The outages (46 s) and the restarts between them end while it trains: seen, the loop took 1,609 of
+    // 7,200 epochs sized for 90 s (its attempts stop and resume), so 60 s leaves it threefold.
+    const chaosEpochs = epochsLasting(60);
+    const chaosSpec = await spec({ seed: 55, grid: { n_epochs: [chaosEpochs] } });
     const began = Date.now();
     const uninterrupted = await outcome(await (await startSweep(chaosSpec, 'res-chaos-reference')).result());
     const referenceMs = Date.now() - began;
@@ -639,7 +656,7 @@ describe('overlapping attempts and long Temporal outages', () => {
         const downMs = Date.now() - killedAt;
         const atRestart = await checkpointedEpochs(trialId, sweepId);
         await restarting;
-        assert.ok(atRestart < CHAOS_EPOCHS, `the trial still trained when Temporal came back (${atRestart}/${CHAOS_EPOCHS})`);
+        assert.ok(atRestart < chaosEpochs, `the trial still trained when Temporal came back (${atRestart}/${chaosEpochs})`);
         // Training goes on after the restart (by the old attempt or its retry) before the next kill.
         await waitFor('two more epochs after the restart', async () => (await checkpointedEpochs(trialId, sweepId)) >= atRestart + 2, 120_000);
         outages.push(`${seconds(downMs)} (epochs ${atKill} -> ${atRestart} while down)`);
@@ -663,7 +680,7 @@ describe('overlapping attempts and long Temporal outages', () => {
     assert.equal(watcherKills, 0, 'checkpoint.json never named missing weights');
     const workerLog = stack.allOutput();
     const stops = { presumedDead: workerLog.split('PresumedDead').length - 1, fenced: workerLog.split('CheckpointFencedError').length - 1 };
-    figure(`Temporal killed ${OUTAGES_S.length} times mid-training (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, ${CHAOS_EPOCHS} epochs; reference ${seconds(referenceMs)}): ` +
+    figure(`Temporal killed ${OUTAGES_S.length} times mid-training (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, ${chaosEpochs} epochs; reference ${seconds(referenceMs)}): ` +
       `down ${outages.join(', ')}; checkpoint.json named missing weights 0 times (watcher kills ${watcherKills}); results identical to the reference; ` +
       `resumedFromEpoch ${run.result.resumedFromEpoch}; worker log: ${stops.presumedDead} attempts stopped as presumed dead, ${stops.fenced} fenced; ` +
       '`sweep start --wait` and `sweep watch` exited 0 with the leaderboard');
