@@ -8,7 +8,9 @@
 #   temporal       all the Temporal server's processes; temporal-history (-history-b, -matching,
 #                  -matching-b, -frontend, -frontend-b, -worker) one of them
 #   --purge        also delete the data of the stopped servers (postgres: both Temporal databases;
-#                  minio: all 4 drives); with no component, the whole cluster dir except bin/
+#                  minio: all 4 drives); nodes: retire them (infra/nodes-down.sh --purge: their
+#                  credentials taken back, their dirs deleted); with no component, the whole
+#                  cluster dir except bin/ (its CA and MinIO users with it)
 #   --kill         send KILL at once (a crash, for recovery tests) instead of TERM
 #
 # Environment: STACK_STOP_TIMEOUT (seconds to wait after TERM before KILL, default 20).
@@ -22,7 +24,7 @@ STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-20}"
 
 log() { printf '[cluster-down] %s\n' "$*"; }
 die() { printf '[cluster-down] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 components=()
 purge=0
@@ -42,7 +44,10 @@ all=0
 
 mkdir -p -- "$RUN_DIR"
 if [[ " ${components[*]} " == *" nodes "* ]]; then
-  bash "$SCRIPT_DIR/nodes-down.sh" "$( [[ $signal == KILL ]] && echo --kill || echo --term)"
+  node_options=("$( [[ $signal == KILL ]] && echo --kill || echo --term)")
+  # Named with --purge, the nodes are retired; with everything purged, the CA and MinIO's users go too.
+  if (( purge && !all )); then node_options+=(--purge); fi
+  bash "$SCRIPT_DIR/nodes-down.sh" "${node_options[@]}"
 fi
 
 exec 9>"$RUN_DIR/cluster.lock"
