@@ -386,13 +386,34 @@ ensure_namespace() {
       die "temporal: could not create namespace $TEMPORAL_NAMESPACE; see $LOG_DIR/temporal-frontend.log"
     log "temporal: registered namespace $TEMPORAL_NAMESPACE"
   fi
-  # The frontend's namespace cache refreshes every 2 s; wait until it serves the new namespace.
   wait_healthy temporal-frontend namespace_served
 }
 
+# Each frontend has a namespace cache of its own, refreshed every 2 s, and the kernel hands a client's
+# connection to either: a namespace, or a search attribute, just made through one is there when every
+# frontend serves it. (Seen on a new cluster: the namespace served through one frontend, the next call
+# reached the other and was told "Namespace default is not found".)
+frontend_search_attributes() {
+  "$TEMPORAL" operator search-attribute list "${TCTL_CONNECTION[@]}" --address "$INTERNAL_HOST:$(temporal_process_port "$1")" \
+    --namespace "$TEMPORAL_NAMESPACE" --command-timeout 3s -o json 2>/dev/null
+}
+
 namespace_served() {
-  temporal_healthy && "$TEMPORAL" operator search-attribute list "${TCTL_CONNECTION[@]}" --address "$TEMPORAL_ADDRESS" \
-    --namespace "$TEMPORAL_NAMESPACE" --command-timeout 3s >/dev/null 2>&1
+  local process
+  temporal_healthy || return 1
+  for process in "${TEMPORAL_PROCESSES[@]}"; do
+    [[ "$process" == frontend* ]] || continue
+    frontend_search_attributes "$process" >/dev/null || return 1
+  done
+}
+
+search_attributes_served() {
+  local process list sa
+  for process in "${TEMPORAL_PROCESSES[@]}"; do
+    [[ "$process" == frontend* ]] || continue
+    list="$(frontend_search_attributes "$process")" || return 1
+    for sa in "${SEARCH_ATTRIBUTES[@]}"; do grep -q "\"${sa%%=*}\":" <<<"$list" || return 1; done
+  done
 }
 
 # --- MinIO ----------------------------------------------------------------------------------------
@@ -509,6 +530,7 @@ if wants temporal; then
   start_temporal_processes
   ensure_namespace
   ensure_search_attributes
+  wait_healthy temporal-frontend search_attributes_served
   if [[ -n "$TEMPORAL_UI_PORT" ]]; then
     restart_off_the_bridge temporal-ui-server TERM grep -qx "host: \"$UI_HOST\"" "$CONFIG_DIR/ui.yaml"
     # Its port checked where it listens.
