@@ -17,7 +17,7 @@ import { FeatureShardResult, Leaderboard, TrainResult } from '../../lib/sweep-ty
 import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
-import { Figures, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
+import { Figures, epochsLasting, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
 import { cuttableLink } from './cuttable-link';
 import { freePorts } from './free-ports';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';
@@ -34,7 +34,7 @@ function listening(address: string): Promise<boolean> {
 /**
  * One trial long enough to be interrupted mid-training (5-15 s on tfjs-node on 2 cores); every run of
  * it must give the same numbers. Trials that must outlast a server outage are sized by its pace
- * (epochsLasting).
+ * (epochsLastingHere).
  */
 const EPOCHS = 300;
 /** The network split's trial: about 25 s here, several heartbeat timeouts. */
@@ -142,14 +142,8 @@ function assertSameAsReference(run: RunOutcome, what: string, uninterrupted = re
 let reference: RunOutcome;
 let referenceSweep: WorkflowHandle;
 
-/**
- * Epochs for a trial that trains for about `seconds` here, at the reference trial's pace: the same 2
- * cores have trained it in 5 s and in 15 s, and a trial that ends while the server is down shows nothing.
- */
-function epochsLasting(seconds: number): number {
-  const perSecond = EPOCHS / reference.result.epochs.at(-1)!.runDuration;
-  return Math.max(EPOCHS, Math.ceil((seconds * perSecond) / 100) * 100);
-}
+/** Epochs for a trial that trains for about `seconds` here, at the reference trial's pace. */
+const epochsLastingHere = (seconds: number) => epochsLasting(seconds, reference.result.epochs);
 
 before(async () => {
   await tinyFlowerDataset();
@@ -399,7 +393,7 @@ describe('crashes and outages lose nothing', () => {
   test('a Temporal server killed (kill -9) and restarted mid-training: the sweep continues and completes', async () => {
     // Long enough to train on through the outage and stack-up's checks after it (seen: 3.5 s down,
     // 317 epochs of 1,800 sized for 20 s checkpointed when it was back).
-    const epochs = epochsLasting(12);
+    const epochs = epochsLastingHere(12);
     const longSpec = await spec({ grid: { n_epochs: [epochs] } });
     const uninterrupted = await outcome(await (await startSweep(longSpec, 'res-temporal-reference')).result());
     const sweep = await startSweep(longSpec, 'res-temporal');
@@ -609,7 +603,7 @@ describe('overlapping attempts and long Temporal outages', () => {
   test('Temporal killed 4 times mid-training (outages 6 to 25 s, heartbeat timeout 5 s): no dangling checkpoint, identical results, and `start --wait` and `watch` see it through', async () => {
     // The outages (46 s) and the restarts between them end while it trains: seen, the loop took 1,609 of
     // 7,200 epochs sized for 90 s (its attempts stop and resume), so 60 s leaves it threefold.
-    const chaosEpochs = epochsLasting(60);
+    const chaosEpochs = epochsLastingHere(60);
     const chaosSpec = await spec({ seed: 55, grid: { n_epochs: [chaosEpochs] } });
     const began = Date.now();
     const uninterrupted = await outcome(await (await startSweep(chaosSpec, 'res-chaos-reference')).result());
