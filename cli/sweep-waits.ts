@@ -1,9 +1,9 @@
 // Where a running sweep waits for a worker, as far as the server can tell (cli/idle-queues.ts says
 // what each queue serves): what `start` warns of, and `status` and `watch` show.
 import { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { queuePollers, queueWorkerHeartbeats } from '../platform/temporal-connection';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { FullQueue, Poller, WorkerBeat, beatsOf, goneWorkers, queueFull, queueServed, workerBeat } from './worker-liveness';
 import { IdleQueue, SweepQueue, pendingStepQueue } from './idle-queues';
 
