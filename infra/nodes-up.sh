@@ -172,9 +172,18 @@ t0=$SECONDS
 for ((i = 1; i <= gpu; i++)); do start_node "${prefix}gpu$i" gpu 11 99; done
 for ((i = 1; i <= cpu; i++)); do start_node "${prefix}cpu$i" cpu,suggest 101 199; done
 for current in "${started[@]}"; do
-  wait_healthy "node-$current" node_polling
+  # A worker that exits while it starts is started once more, as a node's supervisor (systemd,
+  # Kubernetes) would: twice a node's worker exited after its first call through the frontends' relay
+  # went unanswered for 30 s, right after the cluster test's server restarts (not understood; the
+  # session notes of 2026-12-06 say what was seen). One that is slow is not restarted.
+  if ! (wait_healthy "node-$current" node_polling); then
+    live_pid "node-$current" >/dev/null && exit 1
+    log "$current: its worker exited while it started; starting it once more"
+    if [[ "$current" == "${prefix}gpu"* ]]; then start_node "$current" gpu 11 99; else start_node "$current" cpu,suggest 101 199; fi
+    wait_healthy "node-$current" node_polling
+  fi
 done
-(( ${#started[@]} )) && log "started ${#started[@]} node(s) in $((SECONDS - t0))s"
+(( ${#started[@]} )) && log "started $(printf '%s\n' "${started[@]}" | sort -u | wc -l) node(s) in $((SECONDS - t0))s"
 
 printf '[nodes-up] nodes:\n'
 for f in "$RUN_DIR"/node-*.pid; do
