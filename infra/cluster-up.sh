@@ -398,23 +398,18 @@ frontend_search_attributes() {
     --namespace "$TEMPORAL_NAMESPACE" --command-timeout 3s -o json 2>/dev/null
 }
 
-namespace_served() {
-  local process
-  temporal_healthy || return 1
-  for process in "${TEMPORAL_PROCESSES[@]}"; do
-    [[ "$process" == frontend* ]] || continue
-    frontend_search_attributes "$process" >/dev/null || return 1
-  done
-}
-
-search_attributes_served() {
-  local process list sa
+# every_frontend_lists [<search attribute name>...]: each frontend lists the namespace's search
+# attributes, with these among them.
+every_frontend_lists() {
+  local process list name
   for process in "${TEMPORAL_PROCESSES[@]}"; do
     [[ "$process" == frontend* ]] || continue
     list="$(frontend_search_attributes "$process")" || return 1
-    for sa in "${SEARCH_ATTRIBUTES[@]}"; do grep -q "\"${sa%%=*}\":" <<<"$list" || return 1; done
+    for name in "$@"; do grep -q "\"$name\":" <<<"$list" || return 1; done
   done
 }
+namespace_served() { temporal_healthy && every_frontend_lists; }
+search_attributes_served() { every_frontend_lists "${SEARCH_ATTRIBUTES[@]%%=*}"; }
 
 # --- MinIO ----------------------------------------------------------------------------------------
 

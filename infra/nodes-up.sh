@@ -167,10 +167,16 @@ start_node() {
 # A node is up when its worker polls its queue (the log line after Worker.create succeeded).
 node_polling() { grep -q '^\[worker\] polling' <(sed -n "$(grep -n '^=== .* starting ' "$LOG_DIR/node-$current.log" | tail -n 1 | cut -d: -f1),\$p" "$LOG_DIR/node-$current.log"); }
 
+# start_named_node <node>: a gpu node by its name, else a cpu node.
+start_named_node() {
+  if [[ "$1" == "${prefix}gpu"* ]]; then start_node "$1" gpu 11 99; else start_node "$1" cpu,suggest 101 199; fi
+}
+
 started=()
 t0=$SECONDS
-for ((i = 1; i <= gpu; i++)); do start_node "${prefix}gpu$i" gpu 11 99; done
-for ((i = 1; i <= cpu; i++)); do start_node "${prefix}cpu$i" cpu,suggest 101 199; done
+for ((i = 1; i <= gpu; i++)); do start_named_node "${prefix}gpu$i"; done
+for ((i = 1; i <= cpu; i++)); do start_named_node "${prefix}cpu$i"; done
+count=${#started[@]}
 for current in "${started[@]}"; do
   # A worker that exits while it starts is started once more, as a node's supervisor (systemd,
   # Kubernetes) would: twice a node's worker exited after its first call through the frontends' relay
@@ -179,11 +185,11 @@ for current in "${started[@]}"; do
   if ! (wait_healthy "node-$current" node_polling); then
     live_pid "node-$current" >/dev/null && exit 1
     log "$current: its worker exited while it started; starting it once more"
-    if [[ "$current" == "${prefix}gpu"* ]]; then start_node "$current" gpu 11 99; else start_node "$current" cpu,suggest 101 199; fi
+    start_named_node "$current"
     wait_healthy "node-$current" node_polling
   fi
 done
-(( ${#started[@]} )) && log "started $(printf '%s\n' "${started[@]}" | sort -u | wc -l) node(s) in $((SECONDS - t0))s"
+(( count )) && log "started $count node(s) in $((SECONDS - t0))s"
 
 printf '[nodes-up] nodes:\n'
 for f in "$RUN_DIR"/node-*.pid; do
