@@ -5,6 +5,7 @@
 // worker's polling, so the worker is shut down (its steps in progress are cancelled, as on a
 // redeploy, and retried on other workers) and created again. A CPU process's workflow worker needs
 // no S3 and runs on: the sweeps' workflows and their queries are served throughout.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, Worker } from '@temporalio/worker';
 import { withStorageGate } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
@@ -21,13 +22,17 @@ export class StorageGateInterceptor implements ActivityInboundCallsInterceptor {
   }
 }
 
+/** The waits between tries to make a worker again: minDelayMs, doubling up to maxDelayMs. */
+export interface RemakeDelays { minDelayMs: number; maxDelayMs: number }
+
 /**
  * Runs `first`, and whenever the contact loses S3 shuts it down and, once S3 answers again, runs a
  * worker made by `create` in its place; `name` says which in the log ("the GPU worker"). Resolves when
- * a worker stops for another reason (a shutdown signal) or `stop` aborts while S3 is lost; rejects if
- * a worker fails.
+ * a worker stops for another reason (a shutdown signal) or `stop` aborts while S3 is lost or while a
+ * worker is made; rejects if a worker fails.
  */
-export async function runWhileStorageAnswers(first: Worker, create: () => Promise<Worker>, name: string, contact: StorageContact, stop: AbortSignal, log: (message: string) => void): Promise<void> {
+export async function runWhileStorageAnswers(first: Worker, create: () => Promise<Worker>, name: string, contact: StorageContact, stop: AbortSignal, log: (message: string) => void,
+  delays: RemakeDelays = { minDelayMs: 1000, maxDelayMs: 30_000 }): Promise<void> {
   for (let worker = first; ;) {
     let lost = false;
     const shutDownForLostStorage = () => {
@@ -59,6 +64,30 @@ export async function runWhileStorageAnswers(first: Worker, create: () => Promis
       clearInterval(keepAlive);
     }
     log(`[worker] S3 answers again: ${name} takes tasks again`);
-    worker = await create();
+    const next = await remake(create, name, stop, log, delays);
+    if (!next) return;
+    worker = next;
+  }
+}
+
+/**
+ * `create()` until it makes a worker, or undefined once `stop` aborts. The first worker was made with
+ * the same settings, so a failure here is Temporal not answering at that moment (a server restarting,
+ * a connection its client has not yet found dead), and the process must not exit over it: it did, and
+ * its node served no more once S3 was back.
+ */
+async function remake(create: () => Promise<Worker>, name: string, stop: AbortSignal, log: (message: string) => void, delays: RemakeDelays): Promise<Worker | undefined> {
+  for (let delayMs = delays.minDelayMs; ; delayMs = Math.min(delayMs * 2, delays.maxDelayMs)) {
+    try {
+      return await create();
+    } catch (error) {
+      if (stop.aborted) return undefined;
+      log(`[worker] could not make ${name} again (${(error as Error).message}); trying again in ${delayMs / 1000} s`);
+    }
+    try {
+      await sleep(delayMs, undefined, { signal: stop });
+    } catch {
+      return undefined; // asked to stop while waiting
+    }
   }
 }

@@ -34,7 +34,7 @@ function harness() {
   /** Runs a first worker under the loop, then loses S3 and lets the loop shut it down. */
   const runThenLose = async (stop: AbortSignal, make: () => Promise<Worker> = create) => {
     const first = new FakeWorker();
-    const running = runWhileStorageAnswers(first as unknown as Worker, make, 'the GPU worker', contact, stop, say);
+    const running = runWhileStorageAnswers(first as unknown as Worker, make, 'the GPU worker', contact, stop, say, { minDelayMs: 5, maxDelayMs: 10 });
     await tick();
     assert.equal(first.getState(), 'RUNNING');
     lose();
@@ -108,3 +108,41 @@ test('asked to stop while the new worker was made: it is shut down at once and n
   assert.equal(h.made.length, 1);
   assert.equal(h.made[0].getState(), 'STOPPED', 'the worker made as the stop came took no tasks');
 });
+
+test('a worker that cannot be made again (Temporal not answering) is tried again, waits doubling, until one is made', async () => {
+  const h = harness();
+  let failures = 3;
+  const create = async () => {
+    if (failures-- > 0) throw new Error('Namespace default was not found or otherwise could not be described: http2 error');
+    return h.create();
+  };
+  const { running } = await h.runThenLose(new AbortController().signal, create);
+  h.regain();
+  await waitUntil(() => h.made.length === 1);
+  assert.equal(h.made[0].getState(), 'RUNNING', 'the worker made at the fourth try takes tasks');
+  const tries = h.log.filter((line) => line.startsWith('[worker] could not make the GPU worker again'));
+  assert.deepEqual(tries.map((line) => /trying again in ([\d.]+) s/.exec(line)?.[1]), ['0.005', '0.01', '0.01'], 'waits double up to the most');
+  assert.match(tries[0], /http2 error/, 'says why');
+  h.made[0].shutdown();
+  await running;
+});
+
+test('asked to stop while a worker cannot be made: it resolves, and tries no more', async () => {
+  const h = harness();
+  const stop = new AbortController();
+  let tries = 0;
+  const create = async (): Promise<Worker> => { tries++; throw new Error('unavailable'); };
+  const { running } = await h.runThenLose(stop.signal, create);
+  h.regain();
+  await waitUntil(() => tries >= 2);
+  stop.abort();
+  await running;
+  const after = tries;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(tries, after, 'no try after the stop');
+});
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.ok(done(), 'happened in time');
+}
