@@ -96,12 +96,26 @@ export async function nodePids(node: string): Promise<number[]> {
   return out.split(/\s+/).filter(Boolean).map(Number);
 }
 
-/** Sends `signal` to every process of a cluster node; returns how many there were. */
+/**
+ * Sends `signal` to every process of a cluster node; returns how many it reached. The list is read
+ * again until it holds no process not yet signalled: one that exits between the listing and its
+ * signal is passed over (CI's hung-node test failed on `kill ESRCH`), one started meanwhile is reached.
+ */
 export async function signalNode(node: string, signal: NodeJS.Signals): Promise<number> {
-  const pids = await nodePids(node);
-  assert.ok(pids.length > 0, `${node} has processes`);
-  for (const pid of pids) process.kill(pid, signal);
-  return pids.length;
+  const signalled = new Set<number>();
+  for (let pids = await nodePids(node); pids.some((pid) => !signalled.has(pid)); pids = await nodePids(node)) {
+    for (const pid of pids.filter((p) => !signalled.has(p))) {
+      signalled.add(pid);
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        signalled.delete(pid); // gone already; were it listed again, a new process has its pid
+      }
+    }
+  }
+  assert.ok(signalled.size > 0, `${node} has processes`);
+  return signalled.size;
 }
 
 /**
