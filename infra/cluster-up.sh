@@ -93,8 +93,16 @@ ensure_network() {
   if ! ip -4 addr show dev "$CLUSTER_BRIDGE" | grep -q "inet $HOST/24"; then
     ip addr add "$HOST/24" dev "$CLUSTER_BRIDGE" || die "could not add $HOST/24 to $CLUSTER_BRIDGE; is $CLUSTER_SUBNET.0/24 used elsewhere? set CLUSTER_SUBNET"
   fi
+  # The bridge keeps one hardware address. One it chose itself follows the lowest of its ports' (the
+  # nodes' veths): a node started or removed changed the host's address under every other node, whose
+  # frames to the old one the bridge then flooded instead of taking, so their connections to the
+  # frontends and MinIO went silent until they asked ARP again (15-45 s: the nodes' unanswered calls,
+  # http2 KeepAliveTimedOut, of docs/deploy.md). An address set by hand stays (addr_assign_type 3).
+  if [[ "$(cat "/sys/class/net/$CLUSTER_BRIDGE/addr_assign_type")" != 3 ]]; then
+    ip link set "$CLUSTER_BRIDGE" address "$(cat "/sys/class/net/$CLUSTER_BRIDGE/address")"
+  fi
   ip link set "$CLUSTER_BRIDGE" up
-  log "network: $CLUSTER_BRIDGE up with $HOST/24 (nodes get .11-.99 gpu, .101-.199 cpu)"
+  log "network: $CLUSTER_BRIDGE up with $HOST/24 at $(cat "/sys/class/net/$CLUSTER_BRIDGE/address") (nodes get .11-.99 gpu, .101-.199 cpu)"
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------------

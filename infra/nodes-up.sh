@@ -179,9 +179,9 @@ for ((i = 1; i <= cpu; i++)); do start_named_node "${prefix}cpu$i"; done
 count=${#started[@]}
 for current in "${started[@]}"; do
   # A worker that exits while it starts is started once more, as a node's supervisor (systemd,
-  # Kubernetes) would: twice a node's worker exited after its first call through the frontends' relay
-  # went unanswered for 30 s, right after the cluster test's server restarts (not understood; the
-  # session notes of 2026-12-06 say what was seen). One that is slow is not restarted.
+  # Kubernetes) would: a node's worker exited when its first calls went unanswered for 30-45 s, while
+  # the bridge's address still changed with its ports (cluster-up.sh now sets it; docs/deploy.md).
+  # One that is slow is not restarted.
   if ! (wait_healthy "node-$current" node_polling); then
     live_pid "node-$current" >/dev/null && exit 1
     log "$current: its worker exited while it started; starting it once more"

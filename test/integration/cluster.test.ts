@@ -810,6 +810,30 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
       `on the loopback: ${[...internal].map(([name, n]) => `${name} ${n}`).join(', ')}`);
   });
 
+  test('the bridge keeps its hardware address while nodes join and leave: a port of a lower address added, then removed, changes nothing a node sees, and the node reaches the host throughout', async () => {
+    const node = GPU_NODE_NAMES[0];
+    const bridge = process.env.CLUSTER_BRIDGE ?? 'swc0';
+    const s3 = new URL(stackEnv.S3_ENDPOINT).host;
+    const sys = (file: string) => fs.readFileSync(`/sys/class/net/${bridge}/${file}`, 'utf8').trim();
+    const before = sys('address');
+    assert.equal(sys('addr_assign_type'), '3', 'cluster-up.sh set the bridge\'s address (a bridge that chose its own follows its lowest port\'s)');
+    const ip = async (...args: string[]) => { const { code, out } = await run('ip', args); assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`); };
+    // A node's veth of the lowest address there can be: the bridge of before took it as its own, and
+    // went back when it left, while the node still sent to the address it had learnt.
+    const port = 'swc-lowmac-h';
+    assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host before`);
+    await ip('link', 'add', port, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'swc-lowmac-p');
+    try {
+      await ip('link', 'set', port, 'master', bridge, 'up');
+      assert.equal(sys('address'), before, 'a lower port joining leaves the bridge\'s address');
+      assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host while it is there`);
+    } finally {
+      await ip('link', 'del', port);
+    }
+    assert.equal(sys('address'), before, 'and so does its leaving');
+    assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host within 2 s after it left (the bridge of before: not for 10-45 s)`);
+  });
+
   test('history, matching and the worker service trust only the servers\' internode CA: a node\'s certificate, even on the host, cannot call them past the frontend\'s authorizer', async () => {
     const node = GPU_NODE_NAMES[0];
     const servers = { cert: path.join(CLUSTER_DIR, 'tls', 'internode.pem'), key: path.join(CLUSTER_DIR, 'tls', 'internode.key') };
