@@ -130,6 +130,12 @@ export async function killNode(node: string, { cache }: { cache: 'kept' | 'delet
   return killed;
 }
 
+/** Runs `ip <args>` on the host, or in `node`'s network namespace; throws with its output when it fails. */
+export async function ipRun(args: string[], node?: string): Promise<void> {
+  const { code, out } = await run('ip', node ? ['netns', 'exec', `swc-${node}`, 'ip', ...args] : args);
+  assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`);
+}
+
 /**
  * Cuts a node off from MinIO (at `s3Endpoint`) and nothing else: in its network namespace, a policy rule
  * sends TCP to S3's address and port through a route via an address nobody has, so its packets go nowhere
@@ -141,10 +147,7 @@ export async function routeS3Nowhere(node: string, s3Endpoint: string): Promise<
   const [host, port] = [url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80')];
   const nowhere = `${host.split('.').slice(0, 3).join('.')}.254`;
   const table = '90';
-  const ip = async (...args: string[]) => {
-    const { code, out } = await run('ip', ['netns', 'exec', `swc-${node}`, 'ip', ...args]);
-    assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`);
-  };
+  const ip = (...args: string[]) => ipRun(args, node);
   await ip('route', 'add', `${host}/32`, 'via', nowhere, 'dev', 'eth0', 'table', table);
   await ip('rule', 'add', 'to', host, 'ipproto', 'tcp', 'dport', port, 'table', table);
   return {

@@ -38,7 +38,7 @@ import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { bucketReader } from './bucket-reader';
 import {
-  CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, infraWith, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
+  CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, infraWith, ipRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
 } from './cluster-profile';
 import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -817,18 +817,17 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const sys = (file: string) => fs.readFileSync(`/sys/class/net/${bridge}/${file}`, 'utf8').trim();
     const before = sys('address');
     assert.equal(sys('addr_assign_type'), '3', 'cluster-up.sh set the bridge\'s address (a bridge that chose its own follows its lowest port\'s)');
-    const ip = async (...args: string[]) => { const { code, out } = await run('ip', args); assert.equal(code, 0, `ip ${args.join(' ')}: ${out}`); };
     // A node's veth of the lowest address there can be: the bridge of before took it as its own, and
     // went back when it left, while the node still sent to the address it had learnt.
     const port = 'swc-lowmac-h';
     assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host before`);
-    await ip('link', 'add', port, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'swc-lowmac-p');
+    await ipRun(['link', 'add', port, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'swc-lowmac-p']);
     try {
-      await ip('link', 'set', port, 'master', bridge, 'up');
+      await ipRun(['link', 'set', port, 'master', bridge, 'up']);
       assert.equal(sys('address'), before, 'a lower port joining leaves the bridge\'s address');
       assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host while it is there`);
     } finally {
-      await ip('link', 'del', port);
+      await ipRun(['link', 'del', port]);
     }
     assert.equal(sys('address'), before, 'and so does its leaving');
     assert.deepEqual(await reachableFrom(node, [s3]), [s3], `${node} reaches the host within 2 s after it left (the bridge of before: not for 10-45 s)`);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { StorageContact } from '../../platform/storage-contact';
 import { runWhileStorageAnswers } from '../../workers/storage-gate';
+import { waitFor } from '../integration/fault-figures';
 
 /** A worker as runWhileStorageAnswers sees it: run() until shutdown(). */
 class FakeWorker {
@@ -118,7 +119,7 @@ test('a worker that cannot be made again (Temporal not answering) is tried again
   };
   const { running } = await h.runThenLose(new AbortController().signal, create);
   h.regain();
-  await waitUntil(() => h.made.length === 1);
+  await waitFor('the worker made at the fourth try', async () => h.made.length === 1, 400, 2);
   assert.equal(h.made[0].getState(), 'RUNNING', 'the worker made at the fourth try takes tasks');
   const tries = h.log.filter((line) => line.startsWith('[worker] could not make the GPU worker again'));
   assert.deepEqual(tries.map((line) => /trying again in ([\d.]+) s/.exec(line)?.[1]), ['0.005', '0.01', '0.01'], 'waits double up to the most');
@@ -134,15 +135,10 @@ test('asked to stop while a worker cannot be made: it resolves, and tries no mor
   const create = async (): Promise<Worker> => { tries++; throw new Error('unavailable'); };
   const { running } = await h.runThenLose(stop.signal, create);
   h.regain();
-  await waitUntil(() => tries >= 2);
+  await waitFor('a second try', async () => tries >= 2, 400, 2);
   stop.abort();
   await running;
   const after = tries;
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(tries, after, 'no try after the stop');
 });
-
-async function waitUntil(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-  assert.ok(done(), 'happened in time');
-}
