@@ -324,15 +324,21 @@ EOF
 }
 
 # ensure_running's check and start for the server process in $instance: a frontend is up when it
-# answers a health check at its own port (it needs history and matching, started before it; its relay
-# listens before it starts, or the process exits), the others when they listen (ensure_running runs
-# with HOST set to INTERNAL_HOST).
+# answers a health check at its own port (it needs history and matching, started before it) and its
+# relay listens at the nodes' address (opened once the frontend serves: relay.go), the others when
+# they listen (ensure_running runs with HOST set to INTERNAL_HOST).
 instance_up() {
   if [[ "$instance" == frontend* ]]; then
-    "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$INTERNAL_HOST:$(temporal_process_port "$instance")" --command-timeout 3s >/dev/null 2>&1
+    "$TEMPORAL" operator cluster health "${TCTL_CONNECTION[@]}" --address "$INTERNAL_HOST:$(temporal_process_port "$instance")" --command-timeout 3s >/dev/null 2>&1 &&
+      relay_listens "$(live_pid "temporal-$instance")"
   else
     port_in_use "$(temporal_process_port "$instance")"
   fi
+}
+
+# relay_listens <pid>: the process listens at the frontends' shared address (others may too: SO_REUSEPORT).
+relay_listens() {
+  ss -Hltnp "src $TEMPORAL_ADDRESS" | grep -q "pid=$1,"
 }
 
 start_instance() {

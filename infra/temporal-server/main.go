@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 	_ "time/tzdata" // as cmd/server: time zones where the host has none
 
 	"go.temporal.io/server/common/authorization"
@@ -36,16 +37,22 @@ func main() {
 	if err != nil {
 		fail("unable to load the configuration: %v", err)
 	}
+	interrupt := temporal.InterruptCh()
 	if *publicAddress != "" {
 		frontend, err := frontendAddress(cfg)
 		if err != nil {
 			fail("%v", err)
 		}
-		relay, err := startRelay(*publicAddress, frontend)
+		relay, err := newGatedRelay(*publicAddress, frontend)
 		if err != nil {
 			fail("%v", err)
 		}
-		defer relay.Close()
+		go func() {
+			if err := relay.openWhen(func() bool { return tlsServerAnswers(frontend, time.Second) }, 250*time.Millisecond); err != nil {
+				fail("%v", err)
+			}
+		}()
+		interrupt = relay.closedFirst(interrupt)
 	}
 	mapper := nodeClaimMapper{namespace: *namespace}
 	if *revokedCertificates != "" {
@@ -55,7 +62,7 @@ func main() {
 		temporal.ForServices([]string{*service}),
 		temporal.WithConfig(cfg),
 		temporal.WithLogger(log.NewZapLogger(log.BuildZapLogger(cfg.Log))),
-		temporal.InterruptOn(temporal.InterruptCh()),
+		temporal.InterruptOn(interrupt),
 		temporal.WithAuthorizer(newWorkerAuthorizer()),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return mapper }),
 	)

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.temporal.io/server/common/config"
 )
@@ -171,4 +176,104 @@ func freeAddress(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// A frontend's relay takes no connection until its frontend serves, and none once its process is told
+// to stop: the other frontend's relay at the same address takes them all meanwhile.
+func TestGatedRelayListensOnlyWhileItsFrontendServes(t *testing.T) {
+	public := freeAddress(t)
+	other, err := startRelay(public, answering(t, "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	relay, err := newGatedRelay(public, answering(t, "starting"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serves atomic.Bool
+	opened := make(chan error, 1)
+	go func() { opened <- relay.openWhen(serves.Load, 5*time.Millisecond) }()
+	for range 32 {
+		if got := askOnce(t, public); got != "other" {
+			t.Fatalf("before its frontend served, a connection was answered by %q", got)
+		}
+	}
+	serves.Store(true)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for range 64 {
+		seen[askOnce(t, public)]++
+	}
+	if seen["starting"] == 0 || seen["other"] == 0 {
+		t.Fatalf("once its frontend served, connections went to %v; want both relays", seen)
+	}
+	interrupt := make(chan any, 1)
+	passed := relay.closedFirst(interrupt)
+	interrupt <- "TERM"
+	if got := <-passed; got != "TERM" {
+		t.Fatalf("the signal passed on to the server is %v; want TERM", got)
+	}
+	for range 32 {
+		if got := askOnce(t, public); got != "other" {
+			t.Fatalf("once the server was told to stop, a connection was answered by %q", got)
+		}
+	}
+}
+
+// A relay closed before its frontend served never listens.
+func TestGatedRelayClosedBeforeItsFrontendServesStaysClosed(t *testing.T) {
+	public := freeAddress(t)
+	relay, err := newGatedRelay(public, answering(t, "starting"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay.Close()
+	if err := relay.openWhen(func() bool { return true }, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := net.Dial("tcp", public); err == nil {
+		conn.Close()
+		t.Fatal("a relay closed before its frontend served took a connection")
+	}
+}
+
+func TestGatedRelayRefusesAnAddressInUseAtOnce(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if _, err := newGatedRelay(taken.Addr().String(), "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Fatalf("newGatedRelay at an address another process listens on: %v; want an error naming it", err)
+	}
+}
+
+// The frontend serves once a TLS server answers at its port, even one that refuses the probe's lack of a certificate.
+func TestTLSServerAnswersOnlyWhenOneServes(t *testing.T) {
+	if tlsServerAnswers(freeAddress(t), 300*time.Millisecond) {
+		t.Fatal("nothing listening answered")
+	}
+	bound, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	if tlsServerAnswers(bound.Addr().String(), 300*time.Millisecond) {
+		t.Fatal("a bound port that nothing serves answered")
+	}
+	if tlsServerAnswers(answering(t, "plain"), 300*time.Millisecond) {
+		t.Fatal("a server that does not speak TLS answered")
+	}
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		server := httptest.NewUnstartedServer(http.NotFoundHandler())
+		server.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: version, MaxVersion: version}
+		server.StartTLS()
+		if !tlsServerAnswers(server.Listener.Addr().String(), 2*time.Second) {
+			t.Errorf("a TLS server (version %x) that asks for a client certificate did not count as answering", version)
+		}
+		server.Close()
+	}
 }
