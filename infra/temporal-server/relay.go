@@ -92,7 +92,7 @@ func newGatedRelay(public, target string) (*gatedRelay, error) {
 }
 
 // openWhen asks ready every `every` and starts relaying once it says yes (main asks whether the
-// frontend serves: frontendServes); it returns at once when the relay is closed meanwhile.
+// frontend serves: tlsServerAnswers); it returns at once when the relay is closed meanwhile.
 func (r *gatedRelay) openWhen(ready func() bool, every time.Duration) error {
 	for !ready() {
 		if r.isClosed() {
