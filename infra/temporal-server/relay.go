@@ -53,9 +53,13 @@ func startRelay(public, target string) (*tcpproxy.Proxy, error) {
 		KeepAlivePeriod: 30 * time.Second,
 	})
 	if err := proxy.Start(); err != nil {
-		return nil, fmt.Errorf("cannot listen at %s to relay to the frontend: %w", public, err)
+		return nil, cannotListen(public, err)
 	}
 	return proxy, nil
+}
+
+func cannotListen(public string, err error) error {
+	return fmt.Errorf("cannot listen at %s to relay to the frontend: %w", public, err)
 }
 
 // listenShared listens with SO_REUSEPORT, so that every frontend process of the host listens at one address.
@@ -85,7 +89,7 @@ type gatedRelay struct {
 func newGatedRelay(public, target string) (*gatedRelay, error) {
 	probe, err := listenShared("tcp", public)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen at %s to relay to the frontend: %w", public, err)
+		return nil, cannotListen(public, err)
 	}
 	probe.Close()
 	return &gatedRelay{public: public, target: target}, nil

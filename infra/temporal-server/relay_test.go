@@ -32,11 +32,7 @@ func TestFrontendAddressIsTheConfiguredPort(t *testing.T) {
 // A client's bytes reach the target and its answers come back, over one connection, both ways in turn
 // (as a gRPC stream's), and the client's half-close reaches the target (a request that ends).
 func TestRelayCarriesAConnectionBothWays(t *testing.T) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := listening(t)
 	received := make(chan string, 1)
 	go func() {
 		conn, err := target.Accept()
@@ -87,18 +83,26 @@ func TestRelayCarriesAConnectionBothWays(t *testing.T) {
 	}
 }
 
+// A listener of another kind (no SO_REUSEPORT): a relay does not share its port, and says so at once, naming it.
 func TestRelayRefusesAnAddressInUse(t *testing.T) {
-	// A listener of another kind (no SO_REUSEPORT): the relay does not share its port.
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	taken := listening(t).Addr().String()
+	starts := map[string]func() error{
+		"startRelay": func() error {
+			relay, err := startRelay(taken, "127.0.0.1:1")
+			if err == nil {
+				relay.Close()
+			}
+			return err
+		},
+		"newGatedRelay": func() error {
+			_, err := newGatedRelay(taken, "127.0.0.1:1")
+			return err
+		},
 	}
-	defer taken.Close()
-	if relay, err := startRelay(taken.Addr().String(), "127.0.0.1:1"); err == nil {
-		relay.Close()
-		t.Fatal("the relay started at an address another process listens on")
-	} else if !strings.Contains(err.Error(), taken.Addr().String()) {
-		t.Fatalf("the error does not name the address: %v", err)
+	for name, start := range starts {
+		if err := start(); err == nil || !strings.Contains(err.Error(), taken) {
+			t.Errorf("%s at an address another process listens on: %v; want an error naming it", name, err)
+		}
 	}
 }
 
@@ -135,11 +139,7 @@ func TestRelaysShareTheirAddressAndOneCarriesOnAlone(t *testing.T) {
 // answering listens on the loopback and answers every connection with name; it returns its address.
 func answering(t *testing.T, name string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := listening(t)
 	go func() {
 		for {
 			conn, err := l.Accept()
@@ -170,12 +170,20 @@ func askOnce(t *testing.T, address string) string {
 
 func freeAddress(t *testing.T) string {
 	t.Helper()
+	l := listening(t)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// listening listens on a free loopback port until the test ends.
+func listening(t *testing.T) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // A frontend's relay takes no connection until its frontend serves, and none once its process is told
@@ -240,28 +248,12 @@ func TestGatedRelayClosedBeforeItsFrontendServesStaysClosed(t *testing.T) {
 	}
 }
 
-func TestGatedRelayRefusesAnAddressInUseAtOnce(t *testing.T) {
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	if _, err := newGatedRelay(taken.Addr().String(), "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
-		t.Fatalf("newGatedRelay at an address another process listens on: %v; want an error naming it", err)
-	}
-}
-
 // The frontend serves once a TLS server answers at its port, even one that refuses the probe's lack of a certificate.
 func TestTLSServerAnswersOnlyWhenOneServes(t *testing.T) {
 	if tlsServerAnswers(freeAddress(t), 300*time.Millisecond) {
 		t.Fatal("nothing listening answered")
 	}
-	bound, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bound.Close()
-	if tlsServerAnswers(bound.Addr().String(), 300*time.Millisecond) {
+	if tlsServerAnswers(listening(t).Addr().String(), 300*time.Millisecond) {
 		t.Fatal("a bound port that nothing serves answered")
 	}
 	if tlsServerAnswers(answering(t, "plain"), 300*time.Millisecond) {
