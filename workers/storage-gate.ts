@@ -74,8 +74,8 @@ export async function runWhileStorageAnswers(first: Worker, create: () => Promis
  * `create()` until it makes a worker, or undefined once `stop` aborts. The first worker was made with
  * the same settings, so a failure here is Temporal not answering at that moment (a server restarting,
  * a connection its client has not yet found dead), and the process must not exit over it: it did,
- * and its node served no more (CI's cluster test once saw a node not poll again within 60 s of S3's
- * return, which this explains if its make failed; its log was not kept).
+ * and its node served no more. (The cluster's bridge changing its address once silenced a node's
+ * connections so: cluster-up.sh fixed that, and a server restart can still do it.)
  */
 async function remake(create: () => Promise<Worker>, name: string, stop: AbortSignal, log: (message: string) => void, delays: RemakeDelays): Promise<Worker | undefined> {
   for (let delayMs = delays.minDelayMs; ; delayMs = Math.min(delayMs * 2, delays.maxDelayMs)) {
