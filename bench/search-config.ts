@@ -25,13 +25,16 @@ export interface SearchBenchConfig {
   /** Budget of the large ASHA search held against one reference trial. */
   largeBudget: number;
   /**
-   * Trials in flight per sweep: two per GPU slot (gpuProcesses of one slot each), as docs/search.md
-   * advises for short trials. Around its training a trial spends about 0.3 s in workflow tasks, its
-   * lease and the activity's dispatch; with a second trial queued at each slot, the next one starts
-   * training as the last ends instead of after that round trip. Grid, random and ASHA decide the same
-   * at any concurrency (the stop ledger decides in run order), so only wall times move. Measured
-   * (docs/benchmark.md, item 14): the warm grid 11.6-13.1 s at 2, 10.4-11.2 s at 4 (AMD EPYC, 2 vCPUs,
-   * alternating); the 100-configuration ASHA search 66 s at 2 and 43-44 s at 4, 6 and 8 (Intel Xeon).
+   * Trials in flight per sweep: three per GPU slot (gpuProcesses of one slot each), as docs/search.md
+   * advises for short trials under early stopping. Around its training a trial spends about 0.3 s in
+   * workflow tasks, its lease and the activity's dispatch; with more trials queued at each slot, the
+   * next one starts training as the last ends instead of after that round trip. Under early stopping a
+   * trial waiting at a rung for its decision holds its slot without training, so more are needed.
+   * Grid, random and ASHA decide the same at any concurrency (the stop ledger decides in run order), so
+   * only wall times move. Measured (docs/benchmark.md, item 14 and 27): the warm grid 11.6-13.1 s at 2,
+   * 10.4-11.2 s at 4 (AMD EPYC, 2 vCPUs, alternating), the same at 4 and 6 (Intel Xeon); the
+   * 100-configuration ASHA search 33.1-35.4 s at 4, 27.8-31.8 s at 6 and 27.8-30.2 s at 8 (Intel Xeon,
+   * 2026-12-06, alternating).
    */
   concurrency: number;
   /** Bayesian's: its batches are `concurrency` trials (docs/search.md), so this sets how often TPE sees results; one per slot. */
@@ -57,7 +60,7 @@ export function searchBenchConfig(quick: boolean, seeds = 5): SearchBenchConfig 
     dropout: { type: 'uniform', low: 0, high: 0.7 },
     batch_size: { type: 'choice', values: [32] },
   };
-  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 4, bayesianConcurrency: 2, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds), long: { epochs: 27, seed: 101 } };
+  const common = { epochs: 9, space, asha: { gracePeriod: 1, reductionFactor: 3 }, concurrency: 6, bayesianConcurrency: 2, gpuProcesses: 2, seeds: [1, 2, 3, 4, 5].slice(0, seeds), long: { epochs: 27, seed: 101 } };
   return quick
     ? { ...common, mode: 'quick', imageSize: 32, perClass: 40, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128], dropout: [0.3] }, largeBudget: 20 }
     : { ...common, mode: 'full', imageSize: 32, perClass: 170, grid: { lr: [1e-4, 1e-3, 1e-2, 1e-1], hidden_units: [32, 128, 256], dropout: [0, 0.5] }, largeBudget: 100 };
