@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT, clusterDir, readEnvFile } from '../../platform/config';
-import { waitFor as waitUntil } from './fault-figures';
+import { waitFor as waitUntil } from '../waiting';
 
 export const CLUSTER_DIR = clusterDir();
 

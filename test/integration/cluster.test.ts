@@ -40,7 +40,8 @@ import { bucketReader } from './bucket-reader';
 import {
   CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, infraWith, ipRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
 } from './cluster-profile';
-import { Figures, metricsOf, seconds, sleep, trialIdOf } from './fault-figures';
+import { Figures, metricsOf, trialIdOf } from './fault-figures';
+import { seconds, sleep } from '../waiting';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import { metricSum, suggestionsCounted } from './prometheus-text';
 import type { SweepStore } from './search-runs';

@@ -15,7 +15,7 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { progressQuery } from '../../workflows';
 import type { StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
-import { waitFor } from './fault-figures';
+import { waitFor } from '../waiting';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 
 const queues = { cpuQueue: 'cpu-down-cpu', gpuQueue: 'cpu-down-gpu' };

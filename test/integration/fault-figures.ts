@@ -1,26 +1,11 @@
-// Shared by the tests that break things on purpose (resilience.test.ts, cluster.test.ts): waiting
-// for a condition with a deadline, the "[figure]" lines the docs report, what two runs of the same
-// trial must have in common, how long a trial must be to outlast a fault, and what a trial workflow
-// was started with (sweep.test.ts too).
+// Shared by the tests that break things on purpose (resilience.test.ts, cluster.test.ts): the
+// "[figure]" lines the docs report, what two runs of the same trial must have in common, how long a
+// trial must be to outlast a fault, and what a trial workflow was started with (sweep.test.ts too).
 import os from 'node:os';
 import { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { EpochMetrics } from '../../lib/epoch-rows';
 import { TrialInput } from '../../lib/sweep-types';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-/** Polls `probe` until it returns something truthy, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Per-epoch metrics without the wall-clock columns, which differ between any two runs. */
 export const metricsOf = (epochs: EpochMetrics[]) => epochs.map(({ epochDuration: _d, runDuration: _r, ...m }) => m);

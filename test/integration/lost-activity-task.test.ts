@@ -10,7 +10,8 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { connectWorker } from '../../platform/temporal-connection';
 import { createWorkers } from '../../workers/run-workers';
-import { Figures, sleep } from './fault-figures';
+import { Figures } from './fault-figures';
+import { sleep } from '../waiting';
 import { startTestWorkers, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow } from '../../workflows';
 

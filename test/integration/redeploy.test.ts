@@ -18,7 +18,7 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { createWorkers } from '../../workers/run-workers';
 import { connectClient } from '../../platform/temporal-connection';
 import { progressQuery, sweepWorkflow } from '../../workflows';
-import { waitFor } from './fault-figures';
+import { waitFor } from '../waiting';
 import { tinySpec, uniqueId } from './harness';
 import { BUILD_B_MEMO } from './redeploy-build-b';
 

@@ -17,7 +17,8 @@ import { FeatureShardResult, Leaderboard, TrainResult } from '../../lib/sweep-ty
 import type { IngestSummary } from '../../activities/ingest';
 import type { PendingActivity, StatusDocument } from '../../cli/status';
 import { tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
-import { Figures, epochsLasting, metricsOf, seconds, sleep, trialIdOf, waitFor } from './fault-figures';
+import { Figures, epochsLasting, metricsOf, trialIdOf } from './fault-figures';
+import { seconds, sleep, waitFor } from '../waiting';
 import { cuttableLink } from './cuttable-link';
 import { freePorts } from './free-ports';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';

@@ -10,7 +10,7 @@ import { bucketReader } from './bucket-reader';
 import {
   CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, signalNode,
 } from './cluster-profile';
-import { seconds, sleep } from './fault-figures';
+import { seconds, sleep } from '../waiting';
 import { Arena, Chance, FaultDone } from './soak-arena';
 import { SweepStore, forgetKeptVersions, keepEveryVersion } from './search-runs';
 

@@ -41,7 +41,7 @@ import { randomInt, randomStream } from '../../lib/random';
 import { Leaderboard } from '../../lib/sweep-types';
 import { REPO_ROOT } from '../../platform/config';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
-import { seconds, sleep, waitFor } from './fault-figures';
+import { seconds, sleep, waitFor } from '../waiting';
 import { tinyFlowerDataset } from './harness';
 import { CuttableLink, cuttableLink } from './cuttable-link';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';

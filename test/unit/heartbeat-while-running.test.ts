@@ -7,8 +7,7 @@ import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { HeartbeatWhileRunning } from '../../activities/heartbeat-while-running';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../waiting';
 
 /** An activity environment with the interceptor (quiet: the failing activity below is meant to fail). */
 const environment = (heartbeatTimeoutMs: number | undefined, only?: string[], activityType = 'anActivity') =>

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { StorageContact } from '../../platform/storage-contact';
 import { runWhileStorageAnswers } from '../../workers/storage-gate';
-import { waitFor } from '../integration/fault-figures';
+import { waitFor } from '../waiting';
 
 /** A worker as runWhileStorageAnswers sees it: run() until shutdown(). */
 class FakeWorker {
