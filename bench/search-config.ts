@@ -31,7 +31,7 @@ export interface SearchBenchConfig {
    * next one starts training as the last ends instead of after that round trip. Under early stopping a
    * trial waiting at a rung for its decision holds its slot without training, so more are needed.
    * Grid, random and ASHA decide the same at any concurrency (the stop ledger decides in run order), so
-   * only wall times move. Measured (docs/benchmark.md, item 14 and 27): the warm grid 11.6-13.1 s at 2,
+   * only wall times move. Measured (docs/benchmark.md, items 14 and 27): the warm grid 11.6-13.1 s at 2,
    * 10.4-11.2 s at 4 (AMD EPYC, 2 vCPUs, alternating), the same at 4 and 6 (Intel Xeon); the
    * 100-configuration ASHA search 33.1-35.4 s at 4, 27.8-31.8 s at 6 and 27.8-30.2 s at 8 (Intel Xeon,
    * 2026-12-06, alternating).

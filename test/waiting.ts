@@ -1,7 +1,8 @@
-// Waiting in tests, unit and integration alike: a pause, a duration as the messages write it, and
-// polling for a condition with a deadline that names what was awaited.
+// Waiting in tests, unit and integration alike: a duration as the messages write it, and polling for
+// a condition with a deadline that names what was awaited. (A pause is Node's own: `setTimeout` of
+// node:timers/promises.)
+import { setTimeout as sleep } from 'node:timers/promises';
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Polls `probe` until it returns something truthy, or fails after `timeoutMs` naming `what`. */

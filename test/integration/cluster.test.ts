@@ -25,6 +25,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -41,7 +42,7 @@ import {
   CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, infraWith, ipRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, run, signalNode, waitFor,
 } from './cluster-profile';
 import { Figures, metricsOf, trialIdOf } from './fault-figures';
-import { seconds, sleep } from '../waiting';
+import { seconds } from '../waiting';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
 import { metricSum, suggestionsCounted } from './prometheus-text';
 import type { SweepStore } from './search-runs';

@@ -6,12 +6,12 @@
 // and complete, instead of stalling for the 2 minutes it did before the CPU worker heartbeated.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { connectWorker } from '../../platform/temporal-connection';
 import { createWorkers } from '../../workers/run-workers';
 import { Figures } from './fault-figures';
-import { sleep } from '../waiting';
 import { startTestWorkers, tinySpec, uniqueId } from './harness';
 import { sweepWorkflow } from '../../workflows';
 

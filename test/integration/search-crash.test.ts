@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowHandle } from '@temporalio/client';
 import { Leaderboard } from '../../lib/sweep-types';
 import { Figures } from './fault-figures';
-import { seconds, sleep, waitFor } from '../waiting';
+import { seconds, waitFor } from '../waiting';
 import { freeConsecutivePorts } from './free-ports';
 import { suggestionsCounted } from './prometheus-text';
 import { PrivateStack, WorkerProcess, startPrivateStackWithWorkers } from './private-stack';

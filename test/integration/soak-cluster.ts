@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { bucketReader } from './bucket-reader';
 import {
   CLUSTER_DIR, Queues, TEMPORAL_PROCESSES, clusterEnv, clusterS3, infraRun, killNode, nodePids, operatorClient, productOnTheHost, routeS3Nowhere, signalNode,
 } from './cluster-profile';
-import { seconds, sleep } from '../waiting';
+import { seconds } from '../waiting';
 import { Arena, Chance, FaultDone } from './soak-arena';
 import { SweepStore, forgetKeptVersions, keepEveryVersion } from './search-runs';
 

@@ -3,11 +3,11 @@
 // on its way to the worker costs seconds instead of a 2-minute stall.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { HeartbeatWhileRunning } from '../../activities/heartbeat-while-running';
-import { sleep } from '../waiting';
 
 /** An activity environment with the interceptor (quiet: the failing activity below is meant to fail). */
 const environment = (heartbeatTimeoutMs: number | undefined, only?: string[], activityType = 'anActivity') =>
