@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { artifactKeys } from '../lib/artifact-keys';
 import { listKeys, s3Url } from '../platform/storage';
 import { storageConfig, storageRegion, tensorboardExecutable } from '../platform/config';
@@ -115,7 +116,7 @@ async function untilServing(url: string, exited: Promise<unknown>): Promise<bool
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
   }
   return false;
 }

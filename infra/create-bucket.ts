@@ -6,6 +6,7 @@
 // S3_BUCKET, AWS_REGION, AWS_CA_BUNDLE and credentials from the AWS SDK default provider chain (infra/stack-up.sh sets
 // AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE). Keys missing from the environment are read from the
 // stack env file ($SWEEP_STACK_ENV, else $SWEEP_STACK_DIR/stack.env, default <repo>/.stack/stack.env) when it exists.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { storageConfig } from '../platform/config';
 import { s3 } from '../platform/s3-store';
@@ -34,8 +35,6 @@ function isTransient(err: unknown): boolean {
     (c) => e?.code === c || e?.name === c,
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Ensures the bucket exists; returns 'exists' or 'created'. Retries transient errors for ~30 s. */
 export async function ensureBucket(client: S3Client, bucket: string): Promise<'exists' | 'created'> {

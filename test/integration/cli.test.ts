@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../platform/config';
 import { startSweep } from '../../cli/sweep';
 import { TestWorkers, sparseFlowerDataset, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
@@ -117,7 +118,7 @@ test('cancel stops a running sweep, which ends cancelled; a second start under i
   for (let i = 0; i < 120; i++) {
     const progress = await handle.query(progressQuery).catch(() => undefined);
     if (progress?.stage === 'training') break;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   const cancelled = await sweep('cancel', id);
   assert.equal(cancelled.code, 0, cancelled.stderr);
@@ -195,7 +196,7 @@ test('status of a bayesian sweep waiting for a suggestion no worker serves: its 
   try {
     let doc: { stage?: string; waitingForWorkers?: unknown } = {};
     for (let i = 0; i < 120 && doc.stage !== 'suggesting trials'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       doc = JSON.parse((await sweep('status', handle.workflowId, '--json')).stdout);
     }
     assert.equal(doc.stage, 'suggesting trials');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { extractFeatures } from '../../activities/features';
@@ -100,7 +101,7 @@ describe('feature cache', () => {
     assert.equal(first.computed, true);
     const key0 = artifactKeys.featureShard(first.featureSetIds[0], 0);
     const before0 = await lastModified(key0);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // LastModified has one-second resolution
+    await sleep(1100); // LastModified has one-second resolution
     // The retry extracts every shard: shard 0 is found, the others are computed.
     const again = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, view))));
     assert.deepEqual(again.map((r) => r.computed), [false, ...Array(shards - 1).fill(true)]);

@@ -12,21 +12,16 @@ import { Leaderboard } from '../../lib/sweep-types';
 import { onnxThreadsPerProcess } from '../../platform/config';
 import { queuePollers } from '../../platform/temporal-connection';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { waitFor as waitUntil } from '../waiting';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
 let env: TestWorkers;
 let gpu: ChildProcess;
 let output = '';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; GPU worker output:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** test/waiting.ts's waitFor, its timeout naming what the GPU worker printed. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> =>
+  waitUntil(what, probe, timeoutMs, 200).catch((error: Error) => { throw new Error(`${error.message}; GPU worker output:\n${output}`); });
 
 /** The processes polling the GPU queue for activities, by pid (identities are pid@host). */
 async function gpuPollerPids(): Promise<number[]> {

@@ -6,6 +6,7 @@
 // Temporal stops by itself, and a missing object fails the attempt instead of being retried for ever.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -192,7 +193,7 @@ test('an attempt that cannot reach Temporal for longer than its heartbeat timeou
     });
     const stoppedMs = Date.now() - began;
     const pointer = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number };
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const later = JSON.parse((await getObject(artifactKeys.trialCheckpoint(input.trial.trialId))).toString()) as { epoch: number };
     assert.equal(later.epoch, pointer.epoch, 'nothing was written after it stopped');
     assert.ok(stoppedMs < 5000, `stopped ${stoppedMs} ms after it started, heartbeat timeout 400 ms`);
@@ -298,7 +299,7 @@ function slowDownloadsOf(setId: string): { env: MockActivityEnvironment; during:
     get: async (bucket, key, range) => {
       if (!key.includes(setId)) return store.get(bucket, key, range);
       downloading = true;
-      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+      await sleep(2000);
       downloading = false;
       return store.get(bucket, key, range);
     },

@@ -4,6 +4,7 @@
 // trained, its checkpoint and best weights, its TensorBoard session ended).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { CheckpointPointer } from '../../activities/checkpoints';
 import { Leaderboard, TrainResult } from '../../lib/sweep-types';
@@ -69,7 +70,7 @@ describe('search end to end', () => {
     const hung = await startSuggestWorker(queue);
     const exited = new Promise((resolve) => hung.process.once('exit', resolve));
     // Stopped once its polls have reached the server (it says it serves as it starts polling).
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
     hung.process.kill('SIGSTOP');
     let answering: Awaited<ReturnType<typeof startSuggestWorker>> | undefined;
     try {
@@ -82,7 +83,7 @@ describe('search end to end', () => {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         if (pending.some((a) => a.activityType?.name === 'suggestTrials' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)) break;
         assert.ok(Date.now() - started < 120_000, 'the suggestion was never started');
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
       answering = await startSuggestWorker(queue);
       const board = await handle.result();

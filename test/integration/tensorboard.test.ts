@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteObject, getJson, listKeys, putJson, putObject } from '../../platform/storage';
 import { tensorboardEnv, tensorboardLogdir } from '../../cli/tensorboard';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -52,7 +53,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     } catch (error) {
       last = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
 }

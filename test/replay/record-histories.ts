@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
@@ -70,9 +71,9 @@ async function recordGrid(env: TestWorkers, start: Start): Promise<void> {
   for (let i = 0; i < 240; i++) {
     const progress = await long.query<{ stage: string }>('progress').catch(() => undefined);
     if (progress?.stage === 'training') break;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   await long.cancel();
   await save(env.client, 'cancelled', long);
 
@@ -200,7 +201,7 @@ async function recordLeaseFreedAtRung(env: TestWorkers, start: Start): Promise<v
   const sweep = await start(spec, 'replay-lease-freed');
   const gaveBack = async () => ((await env.client.workflow.getHandle(`${sweep.workflowId}.trial-002`).fetchHistory().catch(() => undefined))?.events ?? [])
     .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'release');
-  for (let i = 0; i < 120 && !await gaveBack(); i++) await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 120 && !await gaveBack(); i++) await sleep(500);
   await held.signal('release');
   await save(env.client, 'lease-freed', sweep);
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest } from '../../lib/manifest';
 import { ImagePackIndex } from '../../formats/image-pack';
@@ -108,7 +109,7 @@ describe('the image store', () => {
       // The second is full while the first cannot be stored: this add waits for it.
       let added = false;
       const waiting = writer.add(sha(3), image(3)).then(() => { added = true; });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       assert.equal(added, false, 'the add waits while the pack before it is stored');
       release();
       await waiting;

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Child, keepRunning } from '../../workers/keep-running';
+import { waitFor } from '../waiting';
 
 class FakeProcess extends EventEmitter {
   exitCode: number | null = null;
@@ -34,12 +35,7 @@ function starter() {
 }
 
 /** Waits until `condition` holds (timers may run late on a busy machine; fixed sleeps would flake). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 5) {
-    if (waited > 10_000) throw new Error('timed out');
-    await sleep(5);
-  }
-}
+const until = (condition: () => boolean) => waitFor('the children to reach the expected state', async () => condition(), 10_000, 5);
 
 const quick = (logs: string[]) => ({ log: (m: string) => logs.push(m), minDelayMs: 10, maxDelayMs: 40 });
 

@@ -6,8 +6,10 @@ import { createServer as httpsServer } from 'node:https';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { S3ObjectStore, storageProbe, withStorageGate } from '../../platform/s3-store';
 import { StorageContact, StorageUnreachableError } from '../../platform/storage-contact';
+import { waitFor } from '../waiting';
 
 const options = { intervalMs: 1000, probeTimeoutMs: 500, unreachableAfterMs: 2000, name: 'http://s3.test' };
 
@@ -64,7 +66,7 @@ test('probing on its timer: an answering probe keeps S3 reachable, a hanging one
   const probe = (signal: AbortSignal) => answering ? Promise.resolve(true) : new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(false)));
   const contact = new StorageContact(probe, { intervalMs: 10, probeTimeoutMs: 20, unreachableAfterMs: 60, name: 'x' }).start();
   try {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     assert.equal(contact.reachable, true);
     answering = false;
     const lostAt = Date.now();
@@ -105,7 +107,7 @@ test('a request tied to a gate fails with its reason as soon as it aborts, and a
   const waiting = withStorageGate(gate, () => store.get('bucket', 'key'));
   const untied = store.get('bucket', 'other');
   // The client's first requests resolve its region and credentials first: slow on a busy machine.
-  for (const deadline = Date.now() + 10_000; held.length < 2 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitFor('both requests to reach the server', async () => held.length >= 2, 10_000, 20);
   const sent = held.length;
   assert.equal(sent, 2, 'both requests reached the server and wait');
   const lost = new StorageUnreachableError('S3 lost');
@@ -117,7 +119,7 @@ test('a request tied to a gate fails with its reason as soon as it aborts, and a
   assert.equal(held.length, sent, 'the request after the abort was not sent');
   let untiedSettled = false;
   void untied.finally(() => { untiedSettled = true; }).catch(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   assert.equal(untiedSettled, false, 'a request outside the gate still waits');
 });
 
@@ -135,7 +137,7 @@ test('tied to a contact itself (a CLI command), requests fail at once while S3 i
     contact.record(true, 4000);
     void store.get('bucket', 'key').catch(() => undefined);
   });
-  for (const deadline = Date.now() + 10_000; held.length === sent && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitFor('the request sent once S3 answers', async () => held.length > sent, 10_000, 20);
   assert.equal(held.length, sent + 1, 'sent once S3 answers again (a signal taken at the start would have stayed aborted)');
 });
 

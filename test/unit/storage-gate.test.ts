@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
 import { StorageContact } from '../../platform/storage-contact';
 import { runWhileStorageAnswers } from '../../workers/storage-gate';
@@ -139,6 +140,6 @@ test('asked to stop while a worker cannot be made: it resolves, and tries no mor
   stop.abort();
   await running;
   const after = tries;
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await sleep(30);
   assert.equal(tries, after, 'no try after the stop');
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TemporalContact } from '../../activities/temporal-contact';
 
 test('the longest silence counts past and current gaps since a moment, and only the part after it', () => {
@@ -20,12 +21,12 @@ test('probing records contact while the probe answers and stops once the worker 
   let calls = 0;
   let closed = false;
   const contact = new TemporalContact(async () => { calls++; }, () => closed, 10);
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  await sleep(80);
   assert.ok(calls >= 3, `${calls} probes`);
   assert.ok(contact.longestSilenceSince(0) < 60);
   closed = true;
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await sleep(30);
   const after = calls;
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   assert.equal(calls, after, 'no probes after the worker closed');
 });

@@ -2,6 +2,7 @@
 // finished when planned run beside them, up to REUSED_IN_FLIGHT; results in plan order either way.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REUSED_IN_FLIGHT, runPlannedTrials } from '../../lib/trial-schedule';
 import { TrialPlan } from '../../lib/sweep-types';
 
@@ -19,7 +20,7 @@ async function observe(plans: TrialPlan[], concurrency: number, ms: (p: TrialPla
     const kind = p.resultFound ? 'found' : 'train';
     started.push(p.run);
     most[kind] = Math.max(most[kind], ++inFlight[kind]);
-    await new Promise((resolve) => setTimeout(resolve, ms(p)));
+    await sleep(ms(p));
     inFlight[kind] -= 1;
     return `result of ${p.run}`;
   });

@@ -9,6 +9,7 @@
 // has a cost. Not a test (minutes on a slow machine):
 //   bash infra/node.sh --import tsx test/workflows/history-size.ts [trials] [concurrency] [trialsPerRun] [asha|median:E[:k]|-] [delayMs]
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     const base = fakeActivities();
     const delay = (run: number) => ((run * 7919) % 101) / 100 * delayMs;
     const fakes = delayMs ? fakeActivities({ trainTrial: async (input) => {
-      await new Promise((resolve) => setTimeout(resolve, delay(input.trial.run)));
+      await sleep(delay(input.trial.run));
       return base.gpu.trainTrial(input);
     } }) : base;
     const queues = { cpu: 'history-cpu', gpu: 'history-gpu' };

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
@@ -288,7 +289,7 @@ describe('sweep workflow with fake activities', () => {
       trainTrial: async (input) => {
         inputs.push(input);
         most = Math.max(most, ++running);
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await sleep(1500);
         running--;
         return base.gpu.trainTrial(input);
       },
@@ -497,7 +498,7 @@ describe('search with fake activities', () => {
         let progress: SweepProgress | undefined;
         for (let tries = 0; !progress?.waiting?.length && tries < 200; tries++) {
           progress = await handle.query(progressQuery);
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50);
         }
         assert.deepEqual(progress!.waiting, [{ run: 2, epoch: 1, of: ASHA.maxEpochs }]);
         assert.deepEqual(progress!.running.slice().sort(), [1, 2]);
@@ -694,7 +695,7 @@ describe('a configuration drawn twice', () => {
 
 describe('two early-stopped sweeps that share trials in opposite orders', () => {
   const search = (values: number[]) => ({ method: 'grid', space: { hidden_units: { type: 'choice', values } }, earlyStopping: { rule: 'asha', ...ASHA } });
-  const sleepMs = (ms: number) => new Promise((resolve) => { setTimeout(resolve, Math.max(0, ms)); });
+  const sleepMs = (ms: number) => sleep(Math.max(0, ms));
   /** When a lease waiter started at `from` checks again (trainingLease's backoff: 1, 2, 4, 8, 16 s). */
   const checks = (from: number) => [1, 3, 7, 15, 31].map((s) => from + s * 1000);
 
