@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { artifactKeys } from '../lib/artifact-keys';
 import { headParams } from '../lib/head-params';
 import { defaultStartupTrials } from '../lib/search/bayesian';
@@ -27,9 +28,10 @@ import { Profiler, SweepProfile, historyProfile } from './search-profile';
 import { deletePrefix, splitOf } from './setup';
 import { Series, stepChart } from './svg-plot';
 
-/** The issue's cost targets: a whole sweep against its floor, cold and warm. */
+/** The issue's cost targets: a whole sweep against its floor, cold and warm; the large ASHA search against one reference trial. */
 const COLD_LIMIT = 1.3;
 const WARM_LIMIT = 1.1;
+const LARGE_SEARCH_LIMIT = 2;
 
 /** The sweeps held against their floor's cold time (nothing of their data stored before them); the others against its heads alone. */
 const COLD_SWEEPS = new Set<SweepRun['method']>(['grid', 'grid-long']);
@@ -64,7 +66,8 @@ interface FloorFigures extends FloorResult {
    */
   samples?: { coldSeconds: number[]; headsSeconds: number[]; warmSweepSeconds: number[] };
 }
-interface ReferenceFigures { wallSeconds: number; load: [number, number]; samples: number[] }
+/** The reference trial's median and measurements, and the large ASHA search run right before each. */
+interface ReferenceFigures { wallSeconds: number; load: [number, number]; samples: number[]; searchSeconds: number[] }
 
 /**
  * The yardsticks of the cost targets (the seed's grid floor, the reference trial) are measured this
@@ -208,18 +211,25 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
     for (const method of SEARCH_METHODS.filter((m) => m !== 'grid')) await sweep(method, first, raw(method, first), true);
     for (const seed of others) for (const method of SEARCH_METHODS) await sweep(method, seed, raw(method, seed), false);
     const large = (oneProcess: boolean) => raw('asha', first, config.largeBudget, oneProcess);
-    await sweep('asha-large', first, large(false), true);
     await sweep('asha-large-1proc', first, large(true), true);
-    // One reference trial: the seed's method (the backbone per image and epoch) for the grid's epochs.
+    // One reference trial: the seed's method (the backbone per image and epoch) for the grid's epochs,
+    // measured right after each of YARDSTICK_REPEATS large ASHA searches, which pairs them as the warm
+    // grid sweeps are paired with their floors: the same trial took 13.5 s at load 3 and 16-18 s at
+    // load 4.5 within an hour (docs/benchmark.md), more than the target's margin.
     const params = Object.fromEntries(Object.entries(config.grid).map(([k, v]) => [k, v[Math.floor(v.length / 2)]]));
     const plan: TrialPlan = { trialId: 'bench-reference', run: 1, params, head: { ...headParams(params, 10), batch_size: 32, n_epochs: config.epochs } };
+    const largeSweeps: SweepRun[] = [];
     const loadBefore = load();
     const references = await repeated(async () => {
+      const firstPair = largeSweeps.length === 0;
+      largeSweeps.push(await sweep('asha-large', first, large(false), firstPair, firstPair));
       const { wallSeconds } = await runChild<{ wallSeconds: number }>({ kind: 'reference', spec: gridSpec, split, plans: [plan] });
       log(`one reference trial: ${f(wallSeconds)} s`);
       return wallSeconds;
     });
-    const reference = { wallSeconds: median(references), load: [loadBefore, load()] as [number, number], samples: references };
+    const reference = {
+      wallSeconds: median(references), load: [loadBefore, load()] as [number, number], samples: references, searchSeconds: largeSweeps.map((r) => r.wallSeconds),
+    };
 
     // The other floors, once each, for the table. A one-process run trains the same trials as its counterpart: one floor serves both.
     for (const run of runs.filter((r) => r.seed === first && !(r.method in ONE_PROCESS) && !(r.method in floors))) floors[run.method] = await floorOf(run.method, run, split);
@@ -236,7 +246,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
 
 /** Waits until `count` workers poll `taskQueue` for activities, so no sweep's wall time includes a worker's start. */
 async function gpuProcessesPolling(client: Client, taskQueue: string, count: number): Promise<void> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(250)) {
     if (new Set((await queuePollers(client, taskQueue)).map((p) => p.identity)).size >= count) return;
   }
   throw new Error(`${count} GPU worker processes did not start polling ${taskQueue} within 2 minutes`);
@@ -302,14 +312,17 @@ export function searchReport(result: SearchBenchResult): string {
     met: met(sweep.wallSeconds <= limit * floorSeconds),
   });
   const coldTarget = against(cold, floors.grid.coldSeconds, COLD_LIMIT);
-  // Each warm sweep against the floor measured right after it; the median of those ratios.
-  const { warmSweepSeconds, headsSeconds } = floors['grid-warm'].samples!;
-  const pairedRatios = warmSweepSeconds.map((w, i) => w / headsSeconds[i]);
-  const warmRatio = median(pairedRatios);
-  const warmTarget = {
-    text: `${pairedRatios.map((r, i) => `${f(warmSweepSeconds[i])} s vs ${f(headsSeconds[i])} s = ${f(r, 2)}x`).join('; ')}; median ${f(warmRatio, 2)}x`,
-    met: met(warmRatio <= WARM_LIMIT),
+  /** Each sweep against the yardstick measured right after it, and whether the median of those ratios is within `limit`. */
+  const pairedTarget = (sweepSeconds: number[], yardstickSeconds: number[], limit: number) => {
+    const ratios = sweepSeconds.map((s, i) => s / yardstickSeconds[i]);
+    return {
+      text: `${ratios.map((r, i) => `${f(sweepSeconds[i])} s vs ${f(yardstickSeconds[i])} s = ${f(r, 2)}x`).join('; ')}; median ${f(median(ratios), 2)}x`,
+      met: met(median(ratios) <= limit),
+    };
   };
+  const { warmSweepSeconds, headsSeconds } = floors['grid-warm'].samples!;
+  const warmTarget = pairedTarget(warmSweepSeconds, headsSeconds, WARM_LIMIT);
+  const largeTarget = pairedTarget(reference.searchSeconds, reference.samples, LARGE_SEARCH_LIMIT);
   const longColdTarget = against(longCold, floors['grid-long'].coldSeconds, COLD_LIMIT);
   const longWarmTarget = against(longWarm, floors['grid-long-warm'].headsSeconds, WARM_LIMIT);
   // The bayesian sweeps leave startupTrials to its default (search/optuna/suggest.py draws that many at random first).
@@ -319,8 +332,8 @@ export function searchReport(result: SearchBenchResult): string {
     'Targets:',
     `- ASHA within 1 point of the full grid's best val accuracy with <= 1/3 of its epochs: ${pct(ashaBest)} vs ${pct(gridBest)} (${f(100 * (gridBest - ashaBest), 2)} points below), ${f(epochShare, 3)} of the epochs: ${met(gridBest - ashaBest <= 0.01 && epochShare <= 1 / 3)}.`,
     `- Bayesian beats random on average at equal budget: ${pct(bayes)} vs ${pct(random)} (${f(100 * (bayes - random), 2)} points): ${met(bayes > random)}${budget <= startupTrials ? ` (a budget of ${budget} is within TPE's ${startupTrials} random start-up trials: this run cannot show the model's effect)` : ''}.`,
-    `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.concurrency}) <= 2x one reference trial: ${f(large.wallSeconds)} s vs ${f(reference.wallSeconds)} s = ${f(large.wallSeconds / reference.wallSeconds, 2)}x (load ${f(large.load[0])}, ${f(reference.load[0])}): ${met(large.wallSeconds <= 2 * reference.wallSeconds)}.`,
-    `- the yardsticks, median of ${YARDSTICK_REPEATS} measurements each: the grid's floor, each right after a warm grid sweep, ${samplesText(floors.grid.samples!.coldSeconds)} s cold, ${samplesText(floors.grid.samples!.headsSeconds)} s heads only; the reference trial, right after the large ASHA searches, ${samplesText(reference.samples)} s.`,
+    `- a ${config.largeBudget}-configuration ASHA search (concurrency ${config.concurrency}) <= 2x one reference trial, each search against the reference trial measured right after it: ${largeTarget.text} (load ${f(large.load[0])}→${f(reference.load[1])}): ${largeTarget.met}.`,
+    `- the yardsticks, median of ${YARDSTICK_REPEATS} measurements each: the grid's floor, each right after a warm grid sweep, ${samplesText(floors.grid.samples!.coldSeconds)} s cold, ${samplesText(floors.grid.samples!.headsSeconds)} s heads only; the reference trial, each right after a large ASHA search, ${samplesText(reference.samples)} s.`,
     `- a whole sweep <= ${COLD_LIMIT}x the floor cold: grid ${coldTarget.text}: ${coldTarget.met}; <= ${WARM_LIMIT}x warm, each warm grid sweep against the floor measured right after it: ${warmTarget.text}: ${warmTarget.met}.`,
     `- beside the targets, the same grid with trials ${config.long.epochs} epochs long (seed ${config.long.seed}, its own split; its floor measured once): cold ${longColdTarget.text} (${COLD_LIMIT}x: ${longColdTarget.met}); warm ${longWarmTarget.text} (${WARM_LIMIT}x: ${longWarmTarget.met}).`,
     `- the same sweeps with one GPU worker process (all of a sweep's trials in it), side by side: warm grid ${f(warmOne.wallSeconds)} s = ${f(warmOne.wallSeconds / floors['grid-warm'].headsSeconds, 2)}x the floor; ${config.largeBudget}-configuration ASHA ${f(largeOne.wallSeconds)} s = ${f(largeOne.wallSeconds / reference.wallSeconds, 2)}x the reference trial.`,
