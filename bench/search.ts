@@ -158,7 +158,7 @@ export async function runSearchBench(quick: boolean, seeds: number, runChild: Ru
         profile,
       };
       if (recorded) runs.push(run);
-      log(`${method}${recorded ? '' : ' (again, paired with a floor)'} seed ${seed}: ${f(wallSeconds)} s, ${run.epochs} epochs, best val ${pct(run.best)} (load ${f(run.load[0])}→${f(run.load[1])})`);
+      log(`${method}${recorded ? '' : ' (again, paired with a yardstick)'} seed ${seed}: ${f(wallSeconds)} s, ${run.epochs} epochs, best val ${pct(run.best)} (load ${f(run.load[0])}→${f(run.load[1])})`);
       return run;
     };
 
