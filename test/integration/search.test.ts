@@ -15,6 +15,7 @@ import { temporal } from '@temporalio/proto';
 import { sweepWorkflow } from '../../workflows';
 import { startSuggestWorker, suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { waitFor } from '../waiting';
 
 const noSuggestWorker = suggestWorkerMissing();
 let env: TestWorkers;
@@ -79,12 +80,8 @@ describe('search end to end', () => {
       const started = Date.now();
       const handle = await env.client.workflow.start(sweepWorkflow, { taskQueue: env.cpuQueue, workflowId: uniqueId('it-bayes-hung'), args: [spec], workflowExecutionTimeout: '10m' });
       // The stopped worker's poll, already waiting at the server, takes the suggestion: it is started, and never answered.
-      for (;;) {
-        const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityType?.name === 'suggestTrials' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)) break;
-        assert.ok(Date.now() - started < 120_000, 'the suggestion was never started');
-        await sleep(200);
-      }
+      await waitFor('the suggestion to be started (by the stopped worker)', async () => ((await handle.describe()).raw.pendingActivities ?? [])
+        .some((a) => a.activityType?.name === 'suggestTrials' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED), 120_000, 200);
       answering = await startSuggestWorker(queue);
       const board = await handle.result();
       assert.equal(board.ranked.length, 2);

@@ -17,6 +17,7 @@ import { Client, WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from 
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { suggestWorkerMissing } from '../../workers/suggest-worker';
 import { TestWorkers, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId } from '../integration/harness';
+import { waitFor } from '../waiting';
 
 const OUT = path.join(__dirname, 'histories');
 
@@ -201,7 +202,7 @@ async function recordLeaseFreedAtRung(env: TestWorkers, start: Start): Promise<v
   const sweep = await start(spec, 'replay-lease-freed');
   const gaveBack = async () => ((await env.client.workflow.getHandle(`${sweep.workflowId}.trial-002`).fetchHistory().catch(() => undefined))?.events ?? [])
     .some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'release');
-  for (let i = 0; i < 120 && !await gaveBack(); i++) await sleep(500);
+  await waitFor('trial 2 to give its lease back at its rung', gaveBack, 60_000, 500);
   await held.signal('release');
   await save(env.client, 'lease-freed', sweep);
 }

@@ -26,6 +26,7 @@ import { SEARCH_ATTRIBUTES, SuggestActivities, SweepProgress, progressQuery, rel
 import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy, milestone } from './fake-activities';
+import { waitFor } from '../waiting';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
@@ -495,12 +496,12 @@ describe('search with fake activities', () => {
     await withWorkers(raw, fakes, async () => {
       const handle = await startSweep(raw, 'asha-waiting');
       try {
-        let progress: SweepProgress | undefined;
-        for (let tries = 0; !progress?.waiting?.length && tries < 200; tries++) {
-          progress = await handle.query(progressQuery);
-          await sleep(50);
-        }
-        assert.deepEqual(progress!.waiting, [{ run: 2, epoch: 1, of: ASHA.maxEpochs }]);
+        // 200 queries 50 ms apart, as the loop this replaced: at least 10 s.
+        const progress = await waitFor('a run waiting at a rung', async () => {
+          const answer = await handle.query(progressQuery);
+          return answer.waiting?.length ? answer : undefined;
+        }, 10_000, 50);
+        assert.deepEqual(progress.waiting, [{ run: 2, epoch: 1, of: ASHA.maxEpochs }]);
         assert.deepEqual(progress!.running.slice().sort(), [1, 2]);
       } finally {
         release();
