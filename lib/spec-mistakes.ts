@@ -53,10 +53,11 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
  * since (a random budget past a choice space's configurations, non-finite values, a class written twice,
  * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2); 3: one
  * task queue named for two roles (patch sweep-spec-checks-3); 4: a random budget past the configurations
- * of a space of choices and integer ranges (generation 2 counted choice-only spaces; patch sweep-spec-checks-4).
+ * of a space of choices and integer ranges (generation 2 counted choice-only spaces; patch sweep-spec-checks-4);
+ * 5: an objective that maximises a loss or minimises an accuracy (patch sweep-spec-checks-5).
  */
-export type SpecChecks = 1 | 2 | 3 | 4;
-export const LATEST_SPEC_CHECKS: SpecChecks = 4;
+export type SpecChecks = 1 | 2 | 3 | 4 | 5;
+export const LATEST_SPEC_CHECKS: SpecChecks = 5;
 
 /**
  * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
@@ -88,7 +89,23 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
   problems.push(...settingsWithoutEffect(spec, longestTrial, checks), ...emptySplits(spec));
   if (checks >= 2) problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...oversizedHeads(spec, longestTrial));
   if (checks >= 3) problems.push(...sharedQueues(Object.entries(spec.taskQueues).map(([role, queue]) => [`taskQueues.${role}`, queue])));
+  if (checks >= 5) problems.push(...objectiveAgainstItsMetric(spec));
   return problems;
+}
+
+/** Which way each metric the trials report gets better. */
+const METRIC_DIRECTIONS: Record<string, 'maximize' | 'minimize'> = { valAccuracy: 'maximize', trainAccuracy: 'maximize', valLoss: 'minimize', trainLoss: 'minimize' };
+
+/**
+ * An objective that maximises a loss or minimises an accuracy: the sweep would rank the worst trial
+ * first, export it, and (under early stopping) stop the best ones.
+ */
+function objectiveAgainstItsMetric(spec: ParsedSpec): string[] {
+  const objective = spec.search?.objective;
+  const better = objective && METRIC_DIRECTIONS[objective.metric];
+  if (!better || objective.direction === better) return [];
+  return [`search.objective.direction: "${objective.direction}" would rank the trials with the ${better === 'maximize' ? 'lowest' : 'highest'} ${objective.metric} first ` +
+    `(and export that one), where a lower ${objective.metric} is ${better === 'maximize' ? 'worse' : 'better'}; use "direction": "${better}", or leave direction out (it follows the metric)`];
 }
 
 /**

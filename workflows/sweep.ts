@@ -23,6 +23,7 @@ import { batchSizes, finishedTrials, suggestRequest } from '../lib/search/bayesi
 import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../lib/sweep-continuation';
 import { FeatureShardResult, Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, sweepIdProblem, trialCount } from '../lib/sweep-spec';
+import type { SpecChecks } from '../lib/spec-mistakes';
 import { trialInput } from '../lib/trial-input';
 import { runPlannedTrials } from '../lib/trial-schedule';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
@@ -46,6 +47,10 @@ const SPEC_CHECKS_2_PATCH = 'sweep-spec-checks-2';
 const SPEC_CHECKS_3_PATCH = 'sweep-spec-checks-3';
 /** And the fourth (a random budget past a space of choices and integer ranges). */
 const SPEC_CHECKS_4_PATCH = 'sweep-spec-checks-4';
+/** And the fifth (an objective against its metric's direction). */
+const SPEC_CHECKS_5_PATCH = 'sweep-spec-checks-5';
+/** The markers of generations 2, 3, ... of the checks, in order: a sweep checks with the generation before the first it lacks. */
+const SPEC_CHECKS_PATCHES = [SPEC_CHECKS_2_PATCH, SPEC_CHECKS_3_PATCH, SPEC_CHECKS_4_PATCH, SPEC_CHECKS_5_PATCH];
 /**
  * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.
@@ -110,7 +115,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // A spec accepted before the strict checks existed must still be accepted when its sweep replays or
   // continues as new; a new sweep's first run checks strictly (a continued run's spec passed already).
   const strict = !carry && patched(STRICT_SPEC_PATCH);
-  const checks = !strict || !patched(SPEC_CHECKS_2_PATCH) ? 1 : !patched(SPEC_CHECKS_3_PATCH) ? 2 : patched(SPEC_CHECKS_4_PATCH) ? 4 : 3;
+  const checks = strict ? specChecksGeneration() : 1;
   const spec = validate(rawSpec, (raw) => parseSweepSpec(raw, { strict, checks }));
   const trialsPerRun = validate(continued.trialsPerRun, validTrialsPerRun);
   // A continued run's trials are the sweep's from its start, not only once this run has planned its own
@@ -331,6 +336,16 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   publish(cancelled ? 'cancelled' : 'done');
   if (cancelled) throw new CancelledFailure(`sweep cancelled; partial results in ${leaderboard.artifacts.prefix}`);
   return leaderboard;
+}
+
+/** The generation of checks a strict sweep's spec gets: patched() in order, so each history meets the markers it recorded. */
+function specChecksGeneration(): SpecChecks {
+  let generation = 1;
+  for (const patch of SPEC_CHECKS_PATCHES) {
+    if (!patched(patch)) break;
+    generation++;
+  }
+  return generation as SpecChecks;
 }
 
 function validate<T>(raw: unknown, parse: (raw: unknown) => T): T {

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -256,11 +256,24 @@ async function recordIntBudget(env: TestWorkers, start: Start): Promise<void> {
   await save(env.client, process.env.RECORD_AS ?? 'int-budget', await start(spec, 'replay-int-budget'));
 }
 
+/**
+ * A random search that maximises val loss, which the fifth generation of checks refuses (patch
+ * 'sweep-spec-checks-5'): it would rank the worst-fitting trial first. Recorded on the code before that
+ * patch as objective-direction-unpatched.*: such a sweep must replay as it ran. On the code after it,
+ * the refusal is recorded as objective-direction.*.
+ */
+async function recordObjectiveDirection(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'int', low: 8, high: 16, step: 8 }, n_epochs: { type: 'choice', values: [1] } };
+  const objective = { metric: 'valLoss', direction: 'maximize' };
+  const spec = await tinySpec(env, { grid: undefined, seed: 5, reuse: false, concurrency: 2, search: { method: 'random', budget: 2, space, objective } });
+  await save(env.client, process.env.RECORD_AS ?? 'objective-direction', await start(spec, 'replay-objective-direction'));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
-  'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget,
+  'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget, 'objective-direction': recordObjectiveDirection,
 };
 
 async function main(): Promise<void> {

@@ -273,6 +273,21 @@ test('a random search whose budget passes its space of choices and integer range
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('a search whose objective maximises a loss is refused since the fifth generation of checks; one started before replays as it ran (patch sweep-spec-checks-5)', async () => {
+  // objective-direction-unpatched.*: recorded before patched('sweep-spec-checks-5'), a random search of
+  // 2 trials maximising valLoss; it ran. objective-direction.*: the same spec started after it, refused
+  // at the first task, with the marker.
+  const startedWith = (file: string) => JSON.parse(new TextDecoder().decode(histories((f) => f === file)[0].history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!));
+  assert.throws(() => parseSweepSpec(startedWith('objective-direction-unpatched.00-sweep.json')), /search\.objective\.direction: "maximize" would rank the trials with the highest valLoss first/, 'a new sweep with its spec is refused');
+  assert.deepEqual(startedWith('objective-direction.00-sweep.json').search, startedWith('objective-direction-unpatched.00-sweep.json').search);
+  const hasMarker = (f: string) => patches(f).some((text) => text.includes('sweep-spec-checks-5'));
+  assert.equal(hasMarker('objective-direction-unpatched.00-sweep.json'), false);
+  assert.equal(hasMarker('objective-direction.00-sweep.json'), true);
+  const results = await replay(require.resolve('../../workflows'), (f) => f.startsWith('objective-direction'));
+  assert.equal(results.length, 6);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
   // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
   // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on

@@ -120,6 +120,18 @@ describe('spec mistakes', () => {
     assert.doesNotThrow(() => parseSweepSpec(ints(17, { lr: { type: 'uniform', low: 0.001, high: 0.01 } })), 'a real range has endless values');
   });
 
+  test('an objective against its metric (a loss maximised, an accuracy minimised) is refused (the fifth generation of checks); the fourth takes it, as sweeps started before', () => {
+    const objective = (metric: string, direction?: string) => search((s) => { s.objective = direction ? { metric, direction } : { metric }; });
+    assert.deepEqual(mistakes(objective('valLoss', 'maximize')), ['search.objective.direction: "maximize" would rank the trials with the highest valLoss first (and export that one), where a lower valLoss is better; use "direction": "minimize", or leave direction out (it follows the metric)']);
+    assert.deepEqual(mistakes(objective('trainAccuracy', 'minimize')), ['search.objective.direction: "minimize" would rank the trials with the lowest trainAccuracy first (and export that one), where a lower trainAccuracy is worse; use "direction": "maximize", or leave direction out (it follows the metric)']);
+    assert.match(mistakes(objective('trainLoss', 'maximize'))[0], /^search\.objective\.direction: "maximize" would rank the trials with the highest trainLoss first/);
+    assert.match(mistakes(objective('valAccuracy', 'minimize'))[0], /^search\.objective\.direction: "minimize" would rank the trials with the lowest valAccuracy first/);
+    for (const [metric, direction] of [['valLoss', 'minimize'], ['valAccuracy', 'maximize'], ['trainLoss', undefined], ['trainAccuracy', undefined]]) {
+      assert.doesNotThrow(() => parseSweepSpec(objective(metric!, direction)), `${metric} ${direction ?? '(its default direction)'}`);
+    }
+    assert.doesNotThrow(() => parseSweepSpec(objective('valLoss', 'maximize'), { checks: 4 }));
+  });
+
   test('settings that could never take effect are refused', () => {
     const bayesian = (patch: (s: Record<string, any>) => void) => search((s) => { s.method = 'bayesian'; patch(s); });
     const choices = (budget: number) => search((s) => { s.budget = budget; s.space = { hidden_units: { type: 'choice', values: [64, 128] }, lr: { type: 'choice', values: [0.01, 0.1, 1] } }; delete s.earlyStopping; });
