@@ -127,9 +127,12 @@ export function ashaDecision(trialId: string, epoch: number, histories: readonly
   const rank = ranked.findIndex((t) => t.trialId === trialId);
   const cutoff = ranked[keep - 1].value;
   const stop = rank >= keep;
-  const standing = `rank ${rank + 1} of ${ranked.length} reported at this rung, the top ${keep} continue`;
+  // A stopped trial level with the cutoff lost the tie by id; say so, or its reason reads as a contradiction.
+  const tie = stop && value === cutoff ? '; level with the cutoff, it ranks after the trials of smaller ids (ties go by trial id)' : '';
+  const standing = `rank ${rank + 1} of ${ranked.length} reported at this rung, the top ${keep} continue${tie}`;
   const head = stop ? `stopped at epoch ${epoch} by ASHA rung ${rung}` : `continues past ASHA rung ${rung} at epoch ${epoch}`;
-  return { stop, rule: 'asha', epoch, rung, value, cutoff, reason: `${head} (value ${value}, cutoff ${cutoff}): ${standing}` };
+  const [shownValue, shownCutoff] = shownApart(value, cutoff);
+  return { stop, rule: 'asha', epoch, rung, value, cutoff, reason: `${head} (value ${shownValue}, cutoff ${shownCutoff}): ${standing}` };
 }
 
 /**
@@ -150,7 +153,8 @@ export function medianDecision(trialId: string, epoch: number, histories: readon
   const cutoff = median(others);
   const stop = better(cutoff, value, objective);
   const head = stop ? `stopped at epoch ${epoch} by the median rule` : `continues at epoch ${epoch} under the median rule`;
-  return { ...base, stop, cutoff, reason: `${head} (best so far ${value}, median of ${others.length} other trials at this epoch ${cutoff})` };
+  const [shownValue, shownCutoff] = shownApart(value, cutoff);
+  return { ...base, stop, cutoff, reason: `${head} (best so far ${shownValue}, median of ${others.length} other trials at this epoch ${shownCutoff})` };
 }
 
 function historyOf(trialId: string, epoch: number, histories: readonly TrialHistory[]): TrialHistory {
@@ -169,6 +173,18 @@ function median(values: readonly number[]): number {
   const s = values.slice().sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * Two values for a reason line: 4 significant digits (0.9944, not 0.9944444444444445), more where
+ * that would show two different values as one. The decision's own fields keep the exact values.
+ */
+export function shownApart(a: number, b: number): [string, string] {
+  for (let digits = 4; digits < 17; digits++) {
+    const shown: [string, string] = [String(Number(a.toPrecision(digits))), String(Number(b.toPrecision(digits)))];
+    if (a === b || shown[0] !== shown[1]) return shown;
+  }
+  return [String(a), String(b)];
 }
 
 function compareIds(a: string, b: string): number {

@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_OBJECTIVE, Objective } from '../../lib/search/objective';
-import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, decisionEpochs, medianDecision, parseEarlyStopping, stopDecision } from '../../lib/search/early-stopping';
+import { AshaConfig, MedianConfig, TrialHistory, ashaDecision, ashaRungs, decisionEpochs, medianDecision, parseEarlyStopping, shownApart, stopDecision } from '../../lib/search/early-stopping';
 
 const LOSS: Objective = { metric: 'valLoss', direction: 'minimize' };
 const ASHA: AshaConfig = { gracePeriod: 1, reductionFactor: 3, maxEpochs: 27 };
@@ -87,6 +87,20 @@ describe('ashaDecision', () => {
       assert.deepEqual(['t4', 't1', 't2', 't3', 't5', 't0'].map((id) => ashaDecision(id, 1, histories, ASHA, DEFAULT_OBJECTIVE).stop),
         [false, false, true, true, true, true]);
     }
+    // A trial level with the cutoff says why it stopped anyway; one below it needs no word on ties.
+    assert.equal(ashaDecision('t2', 1, h(table), ASHA, DEFAULT_OBJECTIVE).reason,
+      'stopped at epoch 1 by ASHA rung 0 (value 0.5, cutoff 0.5): rank 3 of 6 reported at this rung, the top 2 continue; level with the cutoff, it ranks after the trials of smaller ids (ties go by trial id)');
+    assert.doesNotMatch(ashaDecision('t0', 1, h(table), ASHA, DEFAULT_OBJECTIVE).reason, /level with/);
+  });
+
+  test('the reason shows values to 4 significant digits, more where 4 would show two different values as one', () => {
+    const accuracies = h({ a: [179 / 180], b: [179 / 180], c: [178 / 180] });
+    assert.match(ashaDecision('b', 1, accuracies, ASHA, DEFAULT_OBJECTIVE).reason, /\(value 0\.9944, cutoff 0\.9944\)/);
+    assert.match(ashaDecision('c', 1, accuracies, ASHA, DEFAULT_OBJECTIVE).reason, /\(value 0\.9889, cutoff 0\.9944\)/);
+    const close = ashaDecision('b', 1, h({ a: [0.123456], b: [0.123452] }), ASHA, DEFAULT_OBJECTIVE);
+    assert.match(close.reason, /\(value 0\.12345, cutoff 0\.12346\)/);
+    assert.deepEqual([close.value, close.cutoff], [0.123452, 0.123456], 'the decision keeps the exact values');
+    assert.deepEqual(shownApart(NaN, 0.25), ['NaN', '0.25']);
   });
 
   test('a NaN value (diverged) ranks last', () => {
