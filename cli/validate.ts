@@ -3,7 +3,7 @@
 // ingestion would find in the data source (images per class, files it would skip and why).
 import { surveyDataSource } from '../activities/ingest';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
+import { fixedHeadParams, labelNames, parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { SKIP } from '../lib/dataset-layout';
 import { MIN_IMAGES_PER_CLASS } from '../lib/split';
 import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable } from '../platform/s3-store';
@@ -29,8 +29,13 @@ export async function validate(specFile: string, json: boolean): Promise<number>
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
   } else {
+    const fixed = fixedHeadParams(spec);
+    const labels = labelNames(spec);
     console.log([
       `${specFile}: valid; sweep "${spec.name}" would run ${trials} trial${trials === 1 ? '' : 's'}${spec.search ? ` (${spec.search.method} search)` : ''} over ${searchedNames(spec).join(', ')}, ${spec.concurrency} at a time`,
+      // What a left-out or misplaced key means is easy to miss in the spec: say it before anything trains.
+      ...fixed.length ? [`every trial trains with the default ${fixed.map(([name, value]) => `${name} ${value}`).join(', ')} (not in the ${spec.search ? 'space' : 'grid'})`] : [],
+      ...labels.length ? [`label${labels.length > 1 ? 's' : ''} ${labels.join(', ')}: recorded with the results and changing each trial's random seed; the head does not read ${labels.length > 1 ? 'them' : 'it'}`] : [],
       doc.data ? `data: ${formatDataSummary(doc.data)}` : `data: ${doc.notes[0]}`,
       'nothing was started; `sweep start` runs it',
     ].join('\n'));

@@ -236,6 +236,21 @@ export function searchedNames(spec: SweepSpec): string[] {
   return Object.keys(spec.search?.space ?? spec.grid);
 }
 
+/**
+ * The head hyperparameters a sweep neither lists nor searches, at the default every trial trains with
+ * (num_classes comes from the data; under ASHA, n_epochs is earlyStopping.maxEpochs).
+ */
+export function fixedHeadParams(spec: SweepSpec): Array<[string, number]> {
+  const named = new Set(searchedNames(spec));
+  const asha = spec.search?.earlyStopping?.rule === 'asha';
+  return Object.entries(HEAD_PARAM_DEFAULTS).filter(([name]) => !named.has(name) && !(asha && name === 'n_epochs'));
+}
+
+/** The grid's or space's keys that are no head hyperparameter: labels, recorded with the results. */
+export function labelNames(spec: SweepSpec): string[] {
+  return searchedNames(spec).filter((name) => name !== 'num_classes' && !Object.hasOwn(HEAD_PARAM_DEFAULTS, name));
+}
+
 /** Epochs of the longest trial: ASHA's maxEpochs, else the largest n_epochs the grid or space allows. */
 export function maxTrialEpochs(spec: SweepSpec): number {
   const stopping = spec.search?.earlyStopping;

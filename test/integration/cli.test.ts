@@ -249,10 +249,12 @@ test('help, version and bad flags', async () => {
 
 test('validate checks the spec and the data and starts nothing (it needs no Temporal at all)', async () => {
   const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  const spec = writeTempJson(await tinySpec(env, { grid: { hidden_units: [16, 32, 64], dropout: [0.5], n_epochs: [2] } }));
+  const spec = writeTempJson(await tinySpec(env, { grid: { hidden_units: [16, 32, 64], dropout: [0.5], n_epochs: [2], replicate: [1] } }));
   const ok = await sweepWithEnv(offline, 'validate', spec);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /valid; sweep "it-sweep" would run 3 trials/);
+  assert.match(ok.stdout, /^label replicate: recorded with the results and changing each trial's random seed; the head does not read it$/m);
+  assert.doesNotMatch(ok.stdout, /trains with the default/, 'every head hyperparameter is in the grid');
   assert.match(ok.stdout, /^data: \d+ images in 4 classes \(daisy \d+, rose \d+, sunflower \d+, tulip \d+\); /m);
   const doc = JSON.parse((await sweepWithEnv(offline, 'validate', spec, '--json')).stdout);
   assert.equal(doc.trials, 3);

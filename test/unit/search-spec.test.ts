@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { trialPlans } from '../../activities/plan';
 import { TrialPlan } from '../../lib/sweep-types';
-import { SpecError, maxTrialEpochs, objectiveOf, parseSweepSpec, trialCount } from '../../lib/sweep-spec';
+import { SpecError, fixedHeadParams, labelNames, maxTrialEpochs, objectiveOf, parseSweepSpec, trialCount } from '../../lib/sweep-spec';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -56,6 +56,16 @@ describe('search section', () => {
     assert.deepEqual(spec.search!.earlyStopping, { rule: 'asha', gracePeriod: 1, reductionFactor: 3, maxEpochs: 9 });
     assert.equal(spec.search!.keepBestEpoch, true);
     assert.equal(maxTrialEpochs(spec), 9);
+  });
+
+  test('what a spec leaves out trains at its default, and keys the head does not know are labels (sweep validate says both)', () => {
+    const search = parseSweepSpec({ ...base, search: { method: 'random', budget: 9, space: { ...SPACE, replicate: { type: 'int', low: 1, high: 3 } } } });
+    assert.deepEqual(fixedHeadParams(search), [['batch_size', 25], ['n_epochs', 40]]);
+    assert.deepEqual(labelNames(search), ['replicate']);
+    const asha = parseSweepSpec({ ...base, search: { method: 'random', budget: 9, space: SPACE, earlyStopping: { rule: 'asha', maxEpochs: 9 } } });
+    assert.deepEqual(fixedHeadParams(asha), [['batch_size', 25]], "under ASHA a trial's epochs are maxEpochs");
+    const grid = parseSweepSpec({ ...base, grid: { hidden_units: [8], dropout: [0.1], lr: [0.01], batch_size: [8], n_epochs: [3], num_classes: [2] } });
+    assert.deepEqual([fixedHeadParams(grid), labelNames(grid)], [[], []], 'num_classes is no label');
   });
 
   test('the grid method is the grid: same grid, same trial count, budget defaults to its size', () => {
