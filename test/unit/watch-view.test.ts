@@ -366,7 +366,12 @@ describe('search results in the views', () => {
     assert.match(details, /best val accuracy 80\.0% at epoch 4 \(run 2, ranked by validation loss \(lower is better\)\)/);
     assert.match(details, /^run 3 stopped at epoch 1 by ASHA rung 0 .*the top 1 continue$/m);
     assert.match(formatTrialTable(board.ranked), /best_epoch[\s\S]*stopped@1 \(asha\)/);
-    assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board, training: {} }).join('\n'), /run 3 stopped at epoch 1 \(asha\): val acc 70\.0%/);
+    const said = changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board, training: {} }).join('\n');
+    assert.match(said, /run 3 stopped at epoch 1 \(asha\): val acc 70\.0%/);
+    // Ranked by val loss, the line says so: the best by it need not have the highest val accuracy.
+    assert.match(said, /best val acc 80\.0% \(run 2, ranked by validation loss \(lower is better\)\)$/m);
+    const byAccuracy = liveLeaderboard(sweep, [done(1, 0.6, 0.9), done(2, 0.8, 0.5)], [], plans, { metric: 'valAccuracy', direction: 'maximize' });
+    assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board: byAccuracy, training: {} }).join('\n'), /best val acc 80\.0% \(run 2\)$/m);
   });
 
   test('the start details of a search describe its method, objective, early stopping and space', () => {
