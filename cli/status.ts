@@ -6,11 +6,12 @@ import { WorkflowExecutionDescription, WorkflowFailedError, WorkflowHandle } fro
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { rootMessage } from '../lib/errors';
 import { trialCounts, trialRunOf } from '../lib/live-leaderboard';
+import type { Objective } from '../lib/search/objective';
 import { Leaderboard } from '../lib/sweep-types';
 import { visible } from '../lib/visible-text';
 import { WorkerRole, workerConfig } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
-import { formatTrialTable } from '../views/leaderboard-table';
+import { formatTrialTable, rankedOtherwise } from '../views/leaderboard-table';
 import { TrialProgress, trialProgressText } from '../views/watch-view';
 import { trialProgress } from './trial-progress';
 import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
@@ -40,7 +41,10 @@ export interface StatusDocument {
    * sweep's answer, waiting at an early-stopping rung for its decision. A trial starting is not listed.
    */
   trialsTraining?: Array<{ run: number } & TrialProgress>;
+  /** The val accuracy of the best trial by `objective` (which need not be the highest). */
   bestValAccuracy?: number;
+  /** What the trials are ranked by; absent: validation accuracy (a grid spec, or a sweep that did not answer). */
+  objective?: Objective;
   trials?: SweepProgress['trials'];
   /**
    * Set when a running sweep did not answer its progress query (no workflow worker takes its tasks):
@@ -141,6 +145,7 @@ export function progressFields(progress: SweepProgress): Omit<StatusDocument, 's
     trialsRunning: progress.running,
     trialsFailed: counts.failed,
     bestValAccuracy: progress.bestValAccuracy,
+    ...(progress.objective ? { objective: progress.objective } : {}),
     trials: progress.trials,
     ...(progress.data ? { data: progress.data } : {}),
   };
@@ -171,7 +176,7 @@ async function closedProgress(handle: WorkflowHandle, status: string): Promise<S
     : status === 'CANCELLED' ? await storedLeaderboard(handle.workflowId) : undefined;
   if (!board) return undefined;
   const trials = [...board.ranked, ...board.failed];
-  return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, data: board.data };
+  return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, ...(board.objective ? { objective: board.objective } : {}), data: board.data };
 }
 
 /** `sweep status` as text. */
@@ -184,7 +189,7 @@ export function statusText(doc: StatusDocument): string {
     doc.data ? `data: ${formatDataSummary(doc.data)}` : '',
     trialsLine,
     ...(doc.trialsTraining ?? []).map((t) => `  run ${t.run}: ${trialProgressText(t)}`),
-    doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%` : '',
+    doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%${rankedOtherwise(doc.objective)}` : '',
     doc.trials?.length ? formatTrialTable(doc.trials) : '',
     ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>

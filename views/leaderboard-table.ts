@@ -23,6 +23,14 @@ export function rankedBy(objective: Objective = DEFAULT_OBJECTIVE): string {
   return usual && objective.metric === DEFAULT_OBJECTIVE.metric ? name : `${name} (${objective.direction === 'maximize' ? 'higher' : 'lower'} is better)`;
 }
 
+/**
+ * ", ranked by <objective>" after a best trial's val accuracy, where the objective is not val accuracy:
+ * the best trial by it need not have the highest. Empty for the default (or no) objective.
+ */
+export function rankedOtherwise(objective: Objective | undefined): string {
+  return objective && rankedBy(objective) !== rankedBy() ? `, ranked by ${rankedBy(objective)}` : '';
+}
+
 /** The trial table as cells (also the HTML report's leaderboard): rank is the position in `trials`. */
 export function trialTableCells(trials: readonly TrialSummary[]): { header: string[]; rows: string[][] } {
   const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];

@@ -3,7 +3,7 @@
 // Pure: the CLI gathers snapshots (leaderboard query + the running trials' heartbeats) and prints.
 import { EpochMetrics } from '../lib/epoch-rows';
 import { Params } from '../lib/grid';
-import { formatTrialTable, num, pct, rankedBy } from './leaderboard-table';
+import { formatTrialTable, num, pct, rankedOtherwise } from './leaderboard-table';
 import { LiveLeaderboard, RunningTrial, boardCounts } from '../lib/live-leaderboard';
 import { formatParams } from './workflow-metadata';
 import { visible } from '../lib/visible-text';
@@ -256,10 +256,5 @@ function countsLine(board: LiveLeaderboard): string {
   const counts = boardCounts(board);
   return `${counts.ranked}/${board.trialsTotal} done · ${board.running.length} running · ${counts.failed} failed` +
     (counts.cancelled ? ` · ${counts.cancelled} cancelled` : '') +
-    (best ? ` · best val acc ${pct(best.valAccuracy)} (run ${best.run}${rankedOtherwise(board)})` : '');
-}
-
-/** What the best trial is best by, where that is not val accuracy: the best-ranked trial may not have the highest. */
-function rankedOtherwise(board: LiveLeaderboard): string {
-  return board.objective && rankedBy(board.objective) !== rankedBy() ? `, ranked by ${rankedBy(board.objective)}` : '';
+    (best ? ` · best val acc ${pct(best.valAccuracy)} (run ${best.run}${rankedOtherwise(board.objective)})` : '');
 }

@@ -41,7 +41,10 @@ export interface SweepProgress {
   running: number[];
   /** Of `running`, those trained to an early-stopping rung and waiting there for the sweep's decision (`of`: their last epoch). */
   waiting?: Array<{ run: number; epoch: number; of: number }>;
+  /** The val accuracy of the best trial by the objective (which need not be the highest). */
   bestValAccuracy?: number;
+  /** What trials are ranked by; absent: validation accuracy (a grid spec, or a sweep started before this field). */
+  objective?: Objective;
   /** What ingestion found: images per class, files skipped per reason. */
   data?: DataSummary;
 }

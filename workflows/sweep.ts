@@ -121,6 +121,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // A continued run's trials are the sweep's from its start, not only once this run has planned its own
   // (the progress query and the Web UI said "of 0 trials" until then). Queries and details are no commands.
   if (carry) progress.trialsTotal = trialCount(spec);
+  if (spec.search) progress.objective = spec.search.objective;
   const sweepId = workflowInfo().workflowId;
   // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.
   const idProblem = strict ? sweepIdProblem(sweepId) : undefined;

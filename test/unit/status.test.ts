@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { attributeProgress, statusText } from '../../cli/status';
+import { attributeProgress, progressFields, statusText } from '../../cli/status';
 import { trialRunOf, trialWorkflowId } from '../../lib/live-leaderboard';
 import { SEARCH_ATTRIBUTES, trainingLeaseWorkflow, trialWorkflow } from '../../workflows';
 
@@ -44,6 +44,13 @@ describe('statusText', () => {
   test('an answered one as before: done of the total', () => {
     const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4], trialsFailed: 0, bestValAccuracy: 0.5 });
     assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 of 8 done, running 1, failed 0\nbest val accuracy so far: 50.0%');
+  });
+
+  test('a search ranked by another objective says so beside the best trial\'s val accuracy, which need not be the highest', () => {
+    const doc = { sweepId: 's1', status: 'RUNNING', stage: 'training' as const, trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4], trialsFailed: 0, bestValAccuracy: 0.5 };
+    assert.match(statusText({ ...doc, objective: { metric: 'valLoss', direction: 'minimize' } }), /^best val accuracy so far: 50\.0%, ranked by validation loss \(lower is better\)$/m);
+    assert.match(statusText({ ...doc, objective: { metric: 'valAccuracy', direction: 'maximize' } }), /^best val accuracy so far: 50\.0%$/m);
+    assert.deepEqual(progressFields({ stage: 'training', trialsTotal: 8, trials: [], running: [], objective: { metric: 'valLoss', direction: 'minimize' } }).objective, { metric: 'valLoss', direction: 'minimize' });
   });
 
   test('each running trial\'s training under the counts, as watch words it', () => {
