@@ -5,7 +5,7 @@
 import { WorkflowExecutionDescription, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { rootMessage } from '../lib/errors';
-import { trialCounts, trialRunOf } from '../lib/live-leaderboard';
+import { inLeaderboardOrder, trialCounts, trialRunOf } from '../lib/live-leaderboard';
 import type { Objective } from '../lib/search/objective';
 import { Leaderboard } from '../lib/sweep-types';
 import { visible } from '../lib/visible-text';
@@ -181,6 +181,8 @@ async function closedProgress(handle: WorkflowHandle, status: string): Promise<S
 
 /** `sweep status` as text. */
 export function statusText(doc: StatusDocument): string {
+  // In finishing order the table's rank column would not be a rank.
+  const trials = inLeaderboardOrder(doc.trials ?? [], doc.objective);
   const trialsLine = doc.trialsTotal
     ? `trials: ${doc.trialsCompleted} of ${doc.trialsTotal} done${doc.trialsStopped ? ` (${doc.trialsStopped} stopped early)` : ''}, running ${doc.trialsRunning?.length ?? 0}, failed ${doc.trialsFailed}`
     // Unanswered: the total is not among the search attributes.
@@ -190,8 +192,8 @@ export function statusText(doc: StatusDocument): string {
     trialsLine,
     ...(doc.trialsTraining ?? []).map((t) => `  run ${t.run}: ${trialProgressText(t)}`),
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%${rankedOtherwise(doc.objective)}` : '',
-    doc.trials?.length ? formatTrialTable(doc.trials) : '',
-    ...(doc.trials ?? []).flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
+    trials.length ? formatTrialTable(trials) : '',
+    ...trials.flatMap((t) => (t.stopped ? [`run ${t.run} ${t.stopped.reason}`] : [])),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.unanswered ? `note: ${doc.unanswered}` : '',

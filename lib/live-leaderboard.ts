@@ -75,6 +75,15 @@ export function completedTrials(trials: readonly TrialSummary[]): Array<TrialSum
     (t.status === 'completed' || t.status === 'stopped') && t.valAccuracy !== undefined && t.valLoss !== undefined);
 }
 
+/** Trials in the leaderboard's order: those with results ranked by the objective, then the failed and cancelled by run. */
+export function inLeaderboardOrder(trials: readonly TrialSummary[], objective?: Objective): TrialSummary[] {
+  return [...rankTrials(completedTrials(trials), objective), ...notCompletedTrials(trials)];
+}
+
+function notCompletedTrials(trials: readonly TrialSummary[]): TrialSummary[] {
+  return trials.filter((t) => t.status === 'failed' || t.status === 'cancelled').sort((a, b) => a.run - b.run);
+}
+
 export function liveLeaderboard(
   sweep: { sweepId: string; name: string; stage: string; trialsTotal: number },
   trials: readonly TrialSummary[],
@@ -89,7 +98,7 @@ export function liveLeaderboard(
     ...(objective ? { objective } : {}),
     ...(unlisted ? { unlisted } : {}),
     ranked: rankTrials(completedTrials(trials), objective),
-    notCompleted: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled').sort((a, b) => a.run - b.run),
+    notCompleted: notCompletedTrials(trials),
     running: plans.filter((p) => runningRuns.includes(p.run)).map((p) => ({
       run: p.run,
       trialId: p.trialId,

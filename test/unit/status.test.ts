@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { attributeProgress, progressFields, statusText } from '../../cli/status';
 import { trialRunOf, trialWorkflowId } from '../../lib/live-leaderboard';
+import type { Objective } from '../../lib/search/objective';
+import type { TrialSummary } from '../../lib/sweep-types';
 import { SEARCH_ATTRIBUTES, trainingLeaseWorkflow, trialWorkflow } from '../../workflows';
 
 const child = (workflowId: string, type: string) => ({ workflowId, workflowTypeName: type });
@@ -44,6 +46,16 @@ describe('statusText', () => {
   test('an answered one as before: done of the total', () => {
     const text = statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trialsTotal: 8, trialsCompleted: 3, trialsRunning: [4], trialsFailed: 0, bestValAccuracy: 0.5 });
     assert.equal(text, 'sweep s1: RUNNING (training)\ntrials: 3 of 8 done, running 1, failed 0\nbest val accuracy so far: 50.0%');
+  });
+
+  test('the trial table is in rank order, by the objective, whatever order the trials finished in; failed ones last', () => {
+    const trial = (run: number, valAccuracy: number, valLoss: number, status: TrialSummary['status'] = 'completed') =>
+      ({ trialId: `t${run}`, run, params: { lr: 0.1 }, status, epochsDone: 2, ...(status === 'failed' ? {} : { valAccuracy, valLoss, trainAccuracy: 0.5, trainLoss: 1 }) }) as TrialSummary;
+    const finished = [trial(1, 0.5, 0.2), trial(2, 0.7, 0.9), trial(3, 0, 0, 'failed'), trial(4, 0.9, 0.5)];
+    const runsInTable = (objective?: Objective) => statusText({ sweepId: 's1', status: 'RUNNING', stage: 'training', trials: finished, ...(objective ? { objective } : {}) })
+      .split('\n').filter((line) => /^ +\d+ +\d+ /.test(line)).map((line) => line.trim().split(/ +/).slice(0, 2).join(':'));
+    assert.deepEqual(runsInTable(), ['1:4', '2:2', '3:1', '4:3'], 'rank:run, by val accuracy');
+    assert.deepEqual(runsInTable({ metric: 'valLoss', direction: 'minimize' }), ['1:1', '2:4', '3:2', '4:3'], 'by val loss');
   });
 
   test('a search ranked by another objective says so beside the best trial\'s val accuracy, which need not be the highest', () => {
