@@ -7,8 +7,8 @@ import { Grid, ParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { medianRuleHistoryProblem } from './search/stopping-history';
-import { OBJECTIVE_FIELDS } from './search/objective';
-import { SEARCH_FIELDS, SearchSpec } from './search/search-spec';
+import { OBJECTIVE_FIELDS, usualDirection } from './search/objective';
+import { OBJECTIVE_METRICS, SEARCH_FIELDS, SearchSpec } from './search/search-spec';
 import { DOMAIN_FIELDS, Domain, intValueCount, largestValue } from './search/space';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
@@ -93,17 +93,16 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
   return problems;
 }
 
-/** Which way each metric the trials report gets better. */
-const METRIC_DIRECTIONS: Record<string, 'maximize' | 'minimize'> = { valAccuracy: 'maximize', trainAccuracy: 'maximize', valLoss: 'minimize', trainLoss: 'minimize' };
-
 /**
  * An objective that maximises a loss or minimises an accuracy: the sweep would rank the worst trial
  * first, export it, and (under early stopping) stop the best ones.
  */
 function objectiveAgainstItsMetric(spec: ParsedSpec): string[] {
   const objective = spec.search?.objective;
-  const better = objective && METRIC_DIRECTIONS[objective.metric];
-  if (!better || objective.direction === better) return [];
+  // A metric trials do not report is refused by the parse already, naming those they do.
+  if (!objective || !OBJECTIVE_METRICS.includes(objective.metric)) return [];
+  const better = usualDirection(objective.metric);
+  if (objective.direction === better) return [];
   return [`search.objective.direction: "${objective.direction}" would rank the trials with the ${better === 'maximize' ? 'lowest' : 'highest'} ${objective.metric} first ` +
     `(and export that one), where a lower ${objective.metric} is ${better === 'maximize' ? 'worse' : 'better'}; use "direction": "${better}", or leave direction out (it follows the metric)`];
 }

@@ -248,7 +248,7 @@ export function fixedHeadParams(spec: SweepSpec): Array<[string, number]> {
 
 /** The grid's or space's keys that are no head hyperparameter: labels, recorded with the results. */
 export function labelNames(spec: SweepSpec): string[] {
-  return searchedNames(spec).filter((name) => name !== 'num_classes' && !Object.hasOwn(HEAD_PARAM_DEFAULTS, name));
+  return searchedNames(spec).filter((name) => headParamLimit(name) === undefined);
 }
 
 /** Epochs of the longest trial: ASHA's maxEpochs, else the largest n_epochs the grid or space allows. */

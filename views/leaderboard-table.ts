@@ -1,5 +1,5 @@
 // Plain-text rendering of a leaderboard for terminals.
-import { DEFAULT_OBJECTIVE, Objective } from '../lib/search/objective';
+import { DEFAULT_OBJECTIVE, Objective, usualDirection } from '../lib/search/objective';
 import { Leaderboard, TrialSummary } from '../lib/sweep-types';
 import { visible } from '../lib/visible-text';
 
@@ -19,7 +19,7 @@ const METRIC_NAMES: Record<string, string> = { valAccuracy: 'validation accuracy
 /** What "best" means on a leaderboard: "validation accuracy" (the default), else e.g. "validation loss (lower is better)". */
 export function rankedBy(objective: Objective = DEFAULT_OBJECTIVE): string {
   const name = METRIC_NAMES[objective.metric] ?? objective.metric;
-  const usual = objective.direction === (/loss/i.test(objective.metric) ? 'minimize' : 'maximize');
+  const usual = objective.direction === usualDirection(objective.metric);
   return usual && objective.metric === DEFAULT_OBJECTIVE.metric ? name : `${name} (${objective.direction === 'maximize' ? 'higher' : 'lower'} is better)`;
 }
 

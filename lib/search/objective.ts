@@ -13,6 +13,11 @@ export const DEFAULT_OBJECTIVE: Objective = { metric: 'valAccuracy', direction: 
 /** The objective section's fields. */
 export const OBJECTIVE_FIELDS = ['metric', 'direction'];
 
+/** Which way a metric gets better, by its name: losses are minimised, anything else (an accuracy) maximised. */
+export function usualDirection(metric: string): Objective['direction'] {
+  return /loss/i.test(metric) ? 'minimize' : 'maximize';
+}
+
 /** Validates a raw objective; a missing direction follows the metric's name (losses are minimised). */
 export function parseObjective(raw: unknown, field = 'objective'): { objective: Objective; problems: string[] } {
   if (raw === undefined) return { objective: DEFAULT_OBJECTIVE, problems: [] };
@@ -24,7 +29,7 @@ export function parseObjective(raw: unknown, field = 'objective'): { objective: 
   } else {
     metric = r.metric;
   }
-  const direction = r?.direction ?? (/loss/i.test(metric) ? 'minimize' : 'maximize');
+  const direction = r?.direction ?? usualDirection(metric);
   if (direction !== 'maximize' && direction !== 'minimize') {
     problems.push(`${field}.direction: ${JSON.stringify(direction)} is not valid: expected "maximize" or "minimize"`);
     return { objective: { metric, direction: 'maximize' }, problems };

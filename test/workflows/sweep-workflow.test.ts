@@ -502,7 +502,7 @@ describe('search with fake activities', () => {
           return answer.waiting?.length ? answer : undefined;
         }, 10_000, 50);
         assert.deepEqual(progress.waiting, [{ run: 2, epoch: 1, of: ASHA.maxEpochs }]);
-        assert.deepEqual(progress!.running.slice().sort(), [1, 2]);
+        assert.deepEqual(progress.running.slice().sort(), [1, 2]);
       } finally {
         release();
       }
