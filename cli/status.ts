@@ -15,7 +15,7 @@ import { formatTrialTable, rankedOtherwise } from '../views/leaderboard-table';
 import { TrialProgress, trialProgressText } from '../views/watch-view';
 import { trialProgress } from './trial-progress';
 import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
-import { describeSweep } from './describe-sweep';
+import { describeSweep, startedSpec } from './describe-sweep';
 import { fullLeaderboard, storedLeaderboard } from './full-leaderboard';
 import { SweepQueue, idleQueuesWarning, sweepQueue } from './idle-queues';
 import type { GoneWorker } from './worker-liveness';
@@ -43,7 +43,7 @@ export interface StatusDocument {
   trialsTraining?: Array<{ run: number } & TrialProgress>;
   /** The val accuracy of the best trial by `objective` (which need not be the highest). */
   bestValAccuracy?: number;
-  /** What the trials are ranked by; absent: validation accuracy (a grid spec, or a sweep that did not answer). */
+  /** What the trials are ranked by (a search's objective; for a sweep that does not answer, read from its spec); absent: validation accuracy (a grid spec). */
   objective?: Objective;
   trials?: SweepProgress['trials'];
   /**
@@ -105,7 +105,11 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     training.push(...atRung.filter((w) => !training.some((t) => t.run === w.run)).map((w) => ({ run: w.run, epochsDone: w.epoch, of: w.of, attempt: 1, waiting: true })));
     if (training.length > 0) document.trialsTraining = training.sort((a, b) => a.run - b.run);
     if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
-    else Object.assign(document, attributeProgress(description), { unanswered: unansweredLine(outcome) });
+    else {
+      // The search attributes hold the best trial's val accuracy, not what it is best by.
+      const objective = (await startedSpec(client, description))?.search?.objective;
+      Object.assign(document, attributeProgress(description), objective ? { objective } : {}, { unanswered: unansweredLine(outcome) });
+    }
     document.pendingActivities = [description, ...trials].flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
       workflowId: d!.workflowId,
       activity: a.activityType?.name ?? '?',

@@ -5,6 +5,7 @@
 // sweep does not answer (one started after the kill shows the trials the server lists); within about
 // 30 s of the kill, by the worker's heartbeats, status says no running worker serves the sweep's queue;
 // with a CPU worker back, the sweep completes, and watch says it answers again (or that it completed).
+// The sweep is a grid search ranked by val loss, which status reads from its spec when it does not answer.
 // Runs on a private stack (its own Temporal dev server and MinIO), workers as separate processes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -37,7 +38,15 @@ before(async () => {
 after(async () => { await stack?.destroy(); });
 
 test('with its CPU worker killed, status answers within its patience from the server and watch keeps showing the training; the sweep completes once a CPU worker is back', { timeout: 300_000 }, async () => {
-  const spec = await tinySpec(queues, { reuse: false, concurrency: 2, grid: { hidden_units: [8, 16], dropout: [0.5], num_classes: [4], lr: [0.01], batch_size: [2], n_epochs: [EPOCHS] } });
+  // A grid search ranked by val loss: status of a sweep that does not answer reads the objective from its spec.
+  const choice = (...values: number[]) => ({ type: 'choice', values });
+  const spec = await tinySpec(queues, {
+    reuse: false, concurrency: 2, grid: undefined,
+    search: {
+      method: 'grid', objective: { metric: 'valLoss' },
+      space: { hidden_units: choice(8, 16), dropout: choice(0.5), lr: choice(0.01), batch_size: choice(2), n_epochs: choice(EPOCHS) },
+    },
+  });
   const id = uniqueId('it-cpu-down');
   const handle = await stack.client.workflow.start('sweepWorkflow', { taskQueue: queues.cpuQueue, workflowId: id, args: [spec], workflowExecutionTimeout: '10m' });
   const watch = watchPlain(id);
@@ -71,6 +80,8 @@ test('with its CPU worker killed, status answers within its patience from the se
     // It waits out the 10 s, or the server, having seen no poll for a while, refuses the query at once.
     assert.match(doc.unanswered ?? '', /^the sweep did not answer(?: within 10 s: no workflow worker is taking its tasks|: no poller seen for task queue recently, worker may be down)/);
     assert.deepEqual(doc.pendingActivities?.map((a) => a.activity), ['trainTrial', 'trainTrial']);
+    // The search attributes do not hold it; before, an unanswered status left it out.
+    assert.deepEqual(doc.objective, { metric: 'valLoss', direction: 'minimize' });
     const text = await stack.cli(['status', id]);
     // Each trial's epoch, read from its activity's heartbeat as watch reads it, under the counts.
     assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\n  run 1: epoch +\\d+/${EPOCHS}.*\n  run 2: epoch +\\d+/${EPOCHS}.*\nnote: the sweep did not answer`));
