@@ -40,9 +40,17 @@ export function trialTableCells(trials: readonly TrialSummary[]): { header: stri
   const rows = trials.map((t, i) => [
     String(i + 1), String(t.run), ...paramNames.map((p) => paramText(t.params[p])), String(t.epochsDone), ...(kept ? [String(t.bestEpoch ?? '-')] : []),
     num(t.trainLoss), pct(t.trainAccuracy), num(t.valLoss), pct(t.valAccuracy), pct(t.test?.accuracy),
-    t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status !== 'completed' ? t.status : t.sameAs ? `same as run ${t.sameAs}` : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '',
+    trialNote(t),
   ]);
   return { header, rows };
+}
+
+/** How the trial ended when not by its last epoch, and how this sweep came by its outcome: both for a stopped trial that was reused. */
+function trialNote(t: TrialSummary): string {
+  if (t.status === 'failed' || t.status === 'cancelled') return t.status;
+  const ended = t.stopped ? `stopped@${t.stopped.epoch} (${t.stopped.rule})` : t.status === 'stopped' ? 'stopped' : '';
+  const origin = t.sameAs ? `same as run ${t.sameAs}` : t.reused ? 'reused' : t.resumedFromEpoch ? `resumed@${t.resumedFromEpoch}` : '';
+  return [ended, origin].filter(Boolean).join(', ');
 }
 
 export function formatTrialTable(trials: readonly TrialSummary[]): string {

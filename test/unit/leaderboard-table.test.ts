@@ -28,6 +28,16 @@ test('the trial table rounds the values it shows and leaves the summaries whole'
   assert.equal(trial.params.lr, 0.012869554480855637);
 });
 
+test('the note says how a trial ended and how the sweep came by it: a reused stopped trial says both', () => {
+  const base: TrialSummary = { trialId: 't', run: 1, params: { lr: 0.01 }, status: 'completed', epochsDone: 9, valAccuracy: 0.9, valLoss: 0.3, trainLoss: 0.2, trainAccuracy: 0.95 };
+  const stopped = { status: 'stopped', epochsDone: 3, stopped: { epoch: 3, rule: 'asha', reason: 'stopped at epoch 3 by ASHA rung 1' } } as const;
+  const notes = trialTableCells([
+    base, { ...base, reused: true }, { ...base, ...stopped }, { ...base, ...stopped, reused: true },
+    { ...base, ...stopped, sameAs: 2 }, { ...base, resumedFromEpoch: 4 }, { ...base, status: 'failed', reused: true },
+  ]).rows.map((row) => row[row.length - 1]);
+  assert.deepEqual(notes, ['', 'reused', 'stopped@3 (asha)', 'stopped@3 (asha), reused', 'stopped@3 (asha), same as run 2', 'resumed@4', 'failed']);
+});
+
 test('k=v lists show the same rounded values', () => {
   assert.equal(formatParams({ lr: 0.012869554480855637, hidden_units: 384, dropout: 0.5 }), 'lr=0.01287 hidden_units=384 dropout=0.5');
 });
