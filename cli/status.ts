@@ -106,8 +106,9 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     if (training.length > 0) document.trialsTraining = training.sort((a, b) => a.run - b.run);
     if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
     else {
-      // The search attributes hold the best trial's val accuracy, not what it is best by.
-      const objective = (await startedSpec(client, description))?.search?.objective;
+      // The search attributes hold the best trial's val accuracy, not what it is best by. Without the
+      // spec (a server too busy to read the history) status says the rest, as before.
+      const objective = (await startedSpec(client, description).catch(() => undefined))?.search?.objective;
       Object.assign(document, attributeProgress(description), objective ? { objective } : {}, { unanswered: unansweredLine(outcome) });
     }
     document.pendingActivities = [description, ...trials].flatMap((d) => (d?.raw.pendingActivities ?? []).map((a) => ({
