@@ -107,7 +107,7 @@ export async function sweepStatus(sweepId: string): Promise<StatusDocument> {
     if (outcome && 'answer' in outcome) Object.assign(document, progressFields(outcome.answer));
     else {
       // The search attributes hold the best trial's val accuracy, not what it is best by. Without the
-      // spec (a server too busy to read the history) status says the rest, as before.
+      // spec (a server too busy to give the history, a spec that never parsed) status says the rest.
       const objective = (await startedSpec(client, description).catch(() => undefined))?.search?.objective;
       Object.assign(document, attributeProgress(description), objective ? { objective } : {}, { unanswered: unansweredLine(outcome) });
     }
