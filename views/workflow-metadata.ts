@@ -5,7 +5,7 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { Grid, ParamValue, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
-import { alignColumns, num, paramText, pct, rankedBy } from './leaderboard-table';
+import { alignColumns, num, paramText, pct, rankedOtherwise } from './leaderboard-table';
 import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
@@ -98,7 +98,7 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
   const varied = Object.keys(grid).filter((name) => grid[name].length > 1);
   const lines = [
     `**${board.stage}** · ${counts.ranked} of ${board.trialsTotal} trials done · ${board.running.length} running · ${counts.failed + counts.cancelled} not completed` +
-      (best ? ` · best val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` at epoch ${best.bestEpoch}`} (run ${best.run}${board.objective ? `, ranked by ${rankedBy(board.objective)}` : ''})` : ''),
+      (best ? ` · best val accuracy ${pct(best.valAccuracy)}${best.bestEpoch === undefined ? '' : ` at epoch ${best.bestEpoch}`} (run ${best.run}${rankedOtherwise(board.objective)})` : ''),
   ];
   if (data) lines.push('', `**Data** ${formatDataSummary(data)}`);
   if (board.running.length) lines.push('', `Training: ${board.running.map((r) => `run ${r.run}`).join(', ')}`);

@@ -372,6 +372,7 @@ describe('search results in the views', () => {
     assert.match(said, /best val acc 80\.0% \(run 2, ranked by validation loss \(lower is better\)\)$/m);
     const byAccuracy = liveLeaderboard(sweep, [done(1, 0.6, 0.9), done(2, 0.8, 0.5)], [], plans, { metric: 'valAccuracy', direction: 'maximize' });
     assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board: byAccuracy, training: {} }).join('\n'), /best val acc 80\.0% \(run 2\)$/m);
+    assert.match(sweepCurrentDetails(byAccuracy, { hidden_units: [16, 32, 48] }), /best val accuracy 80\.0% \(run 2\)$/m, 'the Web UI\'s details as the CLI: val accuracy is what the line shows, so nothing is added');
   });
 
   test('the start details of a search describe its method, objective, early stopping and space', () => {
