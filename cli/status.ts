@@ -7,11 +7,12 @@ import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { rootMessage } from '../lib/errors';
 import { inLeaderboardOrder, trialCounts, trialRunOf } from '../lib/live-leaderboard';
 import type { Objective } from '../lib/search/objective';
-import { Leaderboard, TrialSummary } from '../lib/sweep-types';
+import { Leaderboard } from '../lib/sweep-types';
 import { visible } from '../lib/visible-text';
 import { WorkerRole, workerConfig } from '../platform/config';
 import { connectClient } from '../platform/temporal-connection';
 import { formatTrialTable, rankedOtherwise } from '../views/leaderboard-table';
+import { stopReasonLines } from '../views/stop-reasons';
 import { TrialProgress, trialProgressText } from '../views/watch-view';
 import { trialProgress } from './trial-progress';
 import { SEARCH_ATTRIBUTES, SweepProgress, progressQuery, trialWorkflow } from '../workflows';
@@ -184,19 +185,6 @@ async function closedProgress(handle: WorkflowHandle, status: string): Promise<S
   return { stage: status === 'COMPLETED' ? 'done' : 'cancelled', trialsTotal: trials.length, trials, running: [], bestValAccuracy: board.best?.valAccuracy, ...(board.objective ? { objective: board.objective } : {}), data: board.data };
 }
 
-/** Stop reasons beyond this many, in table order, are counted rather than printed: a search of hundreds would print hundreds. */
-export const STOP_REASONS_SHOWN = 10;
-
-/** Why early stopping ended each stopped trial, the first STOP_REASONS_SHOWN of them; where the rest are. */
-function stopReasonLines(sweepId: string, trials: readonly TrialSummary[]): string[] {
-  const stopped = trials.filter((t) => t.stopped);
-  const shown = stopped.slice(0, STOP_REASONS_SHOWN).map((t) => `run ${t.run} ${t.stopped!.reason}`);
-  const rest = stopped.length - shown.length;
-  return rest > 0
-    ? [...shown, `and ${rest} more stopped early: \`sweep status ${sweepId} --json\` has every reason (trials[].stopped.reason)`]
-    : shown;
-}
-
 /** `sweep status` as text. */
 export function statusText(doc: StatusDocument): string {
   // In finishing order the table's rank column would not be a rank.
@@ -211,7 +199,7 @@ export function statusText(doc: StatusDocument): string {
     ...(doc.trialsTraining ?? []).map((t) => `  run ${t.run}: ${trialProgressText(t)}`),
     doc.bestValAccuracy !== undefined ? `best val accuracy so far: ${(doc.bestValAccuracy * 100).toFixed(1)}%${rankedOtherwise(doc.objective)}` : '',
     trials.length ? formatTrialTable(trials) : '',
-    ...stopReasonLines(doc.sweepId, trials),
+    ...stopReasonLines(trials, `\`sweep status ${doc.sweepId} --json\` has every reason (trials[].stopped.reason)`),
     ...(doc.pendingActivities ?? []).filter((a) => a.lastFailure).map((a) =>
       `retrying ${a.activity} (${a.workflowId}), attempt ${a.attempt}: last failure: ${visible(a.lastFailure ?? '')}`),
     doc.unanswered ? `note: ${doc.unanswered}` : '',

@@ -6,6 +6,7 @@ import { Grid, ParamValue, Params } from '../lib/grid';
 import { Domain } from '../lib/search/space';
 import { SearchSpec } from '../lib/search/search-spec';
 import { alignColumns, num, paramText, pct, rankedOtherwise } from './leaderboard-table';
+import { stopReasonLines } from './stop-reasons';
 import { LiveLeaderboard, boardCounts } from '../lib/live-leaderboard';
 import { SweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { TrialPlan } from '../lib/sweep-types';
@@ -110,7 +111,8 @@ export function sweepCurrentDetails(board: LiveLeaderboard, grid: Grid, data?: D
     lines.push('', codeFence(table), table, codeFence(table));
     if (counts.ranked > DETAILS_ROWS) lines.push('', `… and ${counts.ranked - DETAILS_ROWS} more (${board.unlisted ? 'leaderboard.json has them all when the sweep ends' : 'the `leaderboard` query has them all'})`);
   }
-  for (const t of board.ranked) if (t.stopped) lines.push('', `run ${t.run} ${t.stopped.reason}`);
+  const everyReason = board.unlisted ? 'leaderboard.json has every reason when the sweep ends' : 'the `leaderboard` query has every reason';
+  for (const line of stopReasonLines(board.ranked, everyReason, board.unlisted?.stopped)) lines.push('', line);
   for (const t of board.notCompleted) lines.push('', `run ${t.run} ${t.status}: ${visible(t.error ?? '')}`);
   return lines.join('\n');
 }

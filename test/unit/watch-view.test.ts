@@ -7,6 +7,7 @@ import { LiveLeaderboard, liveLeaderboard, trialWorkflowId } from '../../lib/liv
 import { TrialPlan, TrialSummary } from '../../lib/sweep-types';
 import { TrialProgress, WatchSnapshot, changeLines, closedSweepTrials, parseTrainHeartbeat, progressBar, renderFrame, trainActivityProgress, waitingProgress } from '../../views/watch-view';
 import { formatTrialTable } from '../../views/leaderboard-table';
+import { STOP_REASONS_SHOWN } from '../../views/stop-reasons';
 import { sweepCurrentDetails, sweepStartMetadata, trialStartMetadata, trialSummaryParams } from '../../views/workflow-metadata';
 
 const plan = (run: number, hidden: number): TrialPlan => ({
@@ -373,6 +374,18 @@ describe('search results in the views', () => {
     const byAccuracy = liveLeaderboard(sweep, [done(1, 0.6, 0.9), done(2, 0.8, 0.5)], [], plans, { metric: 'valAccuracy', direction: 'maximize' });
     assert.match(changeLines(undefined, { sweepId: 's1', status: 'RUNNING', elapsed: 0, board: byAccuracy, training: {} }).join('\n'), /best val acc 80\.0% \(run 2\)$/m);
     assert.match(sweepCurrentDetails(byAccuracy, { hidden_units: [16, 32, 48] }), /best val accuracy 80\.0% \(run 2\)$/m, 'the Web UI\'s details as the CLI: val accuracy is what the line shows, so nothing is added');
+  });
+
+  test('the details list the first STOP_REASONS_SHOWN stop reasons, as status does, and say where the rest are', () => {
+    const many = Array.from({ length: STOP_REASONS_SHOWN + 5 }, (_, i) => ({ ...stopped, ...done(i + 1, 0.5 + i / 100), status: 'stopped' as const, stopped: { ...stopped.stopped!, reason: `reason ${i + 1}` } }));
+    const board = liveLeaderboard({ ...sweep, trialsTotal: many.length }, many, [], [], objective);
+    const reasons = (details: string) => details.split('\n').filter((line) => /^run \d+ reason \d+$|^and \d+ more stopped early/.test(line));
+    const listed = reasons(sweepCurrentDetails(board, { hidden_units: [16] }));
+    assert.equal(listed.length, STOP_REASONS_SHOWN + 1);
+    assert.equal(listed.at(-1), 'and 5 more stopped early: the `leaderboard` query has every reason');
+    // A long sweep's later run lists only its own trials: those earlier runs stopped are counted too.
+    const later = reasons(sweepCurrentDetails({ ...board, unlisted: { ranked: 40, failed: 0, cancelled: 0, stopped: 30 } }, { hidden_units: [16] }));
+    assert.equal(later.at(-1), 'and 35 more stopped early: leaderboard.json has every reason when the sweep ends');
   });
 
   test('the start details of a search describe its method, objective, early stopping and space', () => {
