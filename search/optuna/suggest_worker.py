@@ -130,7 +130,13 @@ async def main(stop_when_stdin_closes: bool) -> None:
         sys.exit(2)
     if metrics:
         print(f"[suggest-worker] metrics for Prometheus at http://{metrics}/metrics (SWEEP_METRICS_ADDRESS)", flush=True)
-    client = await Client.connect(**config, runtime=runtime)
+    try:
+        client = await Client.connect(**config, runtime=runtime)
+    except RuntimeError as error:
+        # One line, not a traceback: the cause is the server or the settings, not this code. Exit 1, not
+        # 2: its launcher then asks the server what keeps it out (TLS, say) and names the setting.
+        print(f"[suggest-worker] could not connect to Temporal at {address} ({namespace}): {error}", file=sys.stderr, flush=True)
+        sys.exit(1)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

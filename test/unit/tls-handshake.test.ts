@@ -111,10 +111,16 @@ test('a Temporal client kept out by TLS fails within seconds with the setting to
 
 test('the Python suggest worker kept out by TLS: its launcher names the setting (Python\'s SDK says "transport error")', { skip: suggestWorkerMissing() }, async () => {
   const fixtures = path.join(__dirname, 'fixtures', 'tls');
+  // The launcher passes the worker's stderr on to its own: held here, to read what the worker said.
+  let said = '';
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { said += chunk.toString(); return true; }) as typeof process.stderr.write;
   const error = await connectWith(
     { TEMPORAL_ADDRESS: `127.0.0.1:${ports.mutual}`, TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(fixtures, 'ca.pem'), TEMPORAL_TLS_SERVER_NAME: 'localhost' },
     async () => { await (await startSuggestWorker('tls-test-suggest')).stop(); },
-  );
+  ).finally(() => { process.stderr.write = write; });
   assert.ok(error instanceof SettingError, String(error));
   assert.match(error.message, /^the suggest worker could not connect: Temporal at 127\.0\.0\.1:\d+ requires a client certificate .*set TEMPORAL_TLS_CLIENT_CERT_PATH/);
+  assert.match(said, new RegExp(`^\\[suggest-worker\\] could not connect to Temporal at 127\\.0\\.0\\.1:${ports.mutual} \\([^)]+\\): .*transport`, 'm'), said);
+  assert.doesNotMatch(said, /Traceback/, 'one line, not a Python traceback: the cause is the settings, not the code');
 });
