@@ -1,8 +1,10 @@
 // `sweep list`: the newest sweeps from Temporal's visibility store, with the search attributes each
-// sweep keeps current (stage, trial counts, best val accuracy), so no worker needs to answer a query.
+// sweep keeps current (stage, trial counts, best val accuracy) and its memo (what it is ranked by), so
+// no worker needs to answer a query.
 import { connectClient } from '../platform/temporal-connection';
-import { alignColumns, pct } from '../views/leaderboard-table';
-import { SEARCH_ATTRIBUTES, sweepWorkflow } from '../workflows';
+import { DEFAULT_OBJECTIVE, Objective, parseObjective } from '../lib/search/objective';
+import { alignColumns, pct, rankedBy } from '../views/leaderboard-table';
+import { SEARCH_ATTRIBUTES, SweepMemo, sweepWorkflow } from '../workflows';
 import { EXIT } from './commands';
 
 /** One row of the stable `sweep list --json` document. */
@@ -16,7 +18,10 @@ export interface SweepListEntry {
   trialsDone?: number;
   trialsRunning?: number;
   trialsFailed?: number;
+  /** The val accuracy of the best trial by `objective` (which need not be the highest). */
   bestValAccuracy?: number;
+  /** What the trials are ranked by; absent for a sweep started before its memo said so. */
+  objective?: Objective;
   startTime: string;
   closeTime?: string;
 }
@@ -37,6 +42,7 @@ export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
         trialsRunning: attr.get(SEARCH_ATTRIBUTES.running),
         trialsFailed: attr.get(SEARCH_ATTRIBUTES.failed),
         bestValAccuracy: attr.get(SEARCH_ATTRIBUTES.best),
+        ...objectiveOfMemo(w.memo),
         startTime: w.startTime.toISOString(),
         ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
       });
@@ -48,12 +54,25 @@ export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
   }
 }
 
+/** The objective a sweep's memo holds, if it holds a valid one (SweepMemo). */
+export function objectiveOfMemo(memo: Record<string, unknown> | undefined): Pick<SweepListEntry, 'objective'> {
+  const raw = (memo as Partial<SweepMemo> | undefined)?.objective;
+  if (raw === undefined) return {};
+  const { objective, problems } = parseObjective(raw);
+  return problems.length ? {} : { objective };
+}
+
+const isDefault = (objective: Objective) => rankedBy(objective) === rankedBy(DEFAULT_OBJECTIVE);
+
 export function formatSweepList(entries: SweepListEntry[]): string {
   if (!entries.length) return 'no sweeps yet; start one with: sweep start examples/demo-sweep.json';
   const count = (n: number | undefined) => (n === undefined ? '-' : String(n));
-  return alignColumns(['sweep', 'status', 'stage', 'done', 'running', 'failed', 'best_val_acc', 'started (UTC)'], entries.map((e) => [
+  // Where a listed sweep is ranked by something else, best_val_acc is its best trial's by that: a column says by what.
+  const rankedOtherwise = entries.some((e) => e.objective && !isDefault(e.objective));
+  const ranked = (o: Objective | undefined) => (o ? `${o.metric} ${o.direction}` : '-');
+  return alignColumns(['sweep', 'status', 'stage', 'done', 'running', 'failed', 'best_val_acc', ...(rankedOtherwise ? ['ranked_by'] : []), 'started (UTC)'], entries.map((e) => [
     e.sweepId, e.status, e.stage ?? '-', count(e.trialsDone), count(e.trialsRunning), count(e.trialsFailed), pct(e.bestValAccuracy),
-    e.startTime.replace('T', ' ').slice(0, 19),
+    ...(rankedOtherwise ? [ranked(e.objective)] : []), e.startTime.replace('T', ' ').slice(0, 19),
   ]));
 }
 

@@ -62,6 +62,16 @@ export const SEARCH_ATTRIBUTES = {
   best: defineSearchAttributeKey('SweepBestValAccuracy', 'DOUBLE'),
 };
 
+/**
+ * The sweep's memo: what lists of workflows show without a query (a memo comes back with each entry of
+ * a visibility listing, and needs no registration, unlike a search attribute). Absent in sweeps started
+ * before the memo was set.
+ */
+export interface SweepMemo {
+  /** What the trials are ranked by (val accuracy, maximised, for a grid). */
+  objective: Objective;
+}
+
 export interface TrialWorkflowInput extends TrialInput {
   gpuQueue: string;
   /** With early stopping the trial trains to each decision epoch, reports its objective values to the sweep and waits for its decision. */

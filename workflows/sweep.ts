@@ -9,7 +9,7 @@
 // Deterministic workflow code; every step's I/O happens in activities; payloads are S3 keys and metrics.
 import {
   type ActivityInterfaceFor, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, executeChild, getExternalWorkflowHandle, isCancellation, log,
-  patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  patched, proxyActivities, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { mapBounded } from '../lib/bounded';
 import { SweepFeatures, backboneMismatch, collectFeatureSets, featureShardRequests } from '../lib/feature-plan';
@@ -28,7 +28,7 @@ import { trialInput } from '../lib/trial-input';
 import { runPlannedTrials } from '../lib/trial-schedule';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
-  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SuggestActivities, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
+  ACTIVITY_RETRY, CpuActivities, GpuActivities, SEARCH_ATTRIBUTES, SuggestActivities, SweepMemo, SweepProgress, epochsReportedSignal, leaderboardQuery, progressQuery,
   stopDecisionSignal,
 } from './contract';
 import { trialWorkflow } from './trial';
@@ -99,6 +99,9 @@ const LEDGER_AT_DECISIONS_PATCH = 'sweep-ledger-at-decisions';
  */
 const BACKBONES_AGREE_PATCH = 'sweep-backbones-agree';
 
+/** Marks the sweeps that set their memo (SweepMemo: the objective, for `sweep list`); those before set none. */
+const OBJECTIVE_MEMO_PATCH = 'sweep-objective-memo';
+
 /** The sweep itself was cancelled (not one step of it), in a sweep with `patch`: what finished is ranked below. */
 const sweepCancelled = (patch: string) => CancellationScope.current().consideredCancelled && patched(patch);
 
@@ -126,6 +129,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   // The id names the sweep's folder of artifacts: "/" in it would write into another sweep's.
   const idProblem = strict ? sweepIdProblem(sweepId) : undefined;
   if (idProblem) throw ApplicationFailure.nonRetryable(idProblem, FailureType.sweepId);
+  // In every run: one that continued as new starts with no memo (the server copies none over).
+  if (patched(OBJECTIVE_MEMO_PATCH)) upsertMemo({ objective: objectiveOf(spec) } satisfies SweepMemo);
   let plans: TrialPlan[] = [];
   // The values each hyperparameter takes: the grid's, or (once planned) those the search drew.
   let values = spec.grid;

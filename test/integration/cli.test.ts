@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../platform/config';
 import { startSweep } from '../../cli/sweep';
+import type { SweepListEntry } from '../../cli/list';
 import { TestWorkers, sparseFlowerDataset, startTestWorkers, tinyFlowerDataset, tinySpec, uniqueId, writeTempJson } from './harness';
 import { progressQuery } from '../../workflows';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
@@ -95,11 +96,12 @@ test('start --wait --json, status --json and results --csv describe the same swe
 
   const listed = await sweep('list', '--limit=50', '--json');
   assert.equal(listed.code, 0, listed.stderr);
-  const entry = (JSON.parse(listed.stdout) as Array<{ sweepId: string; status: string; trialsDone: number; bestValAccuracy: number }>).find((e) => e.sweepId === id);
+  const entry = (JSON.parse(listed.stdout) as SweepListEntry[]).find((e) => e.sweepId === id);
   assert.ok(entry, 'the sweep is listed');
   assert.equal(entry.status, 'COMPLETED');
   assert.equal(entry.trialsDone, 2);
   assert.equal(entry.bestValAccuracy, board.ranked[0].valAccuracy);
+  assert.deepEqual(entry.objective, { metric: 'valAccuracy', direction: 'maximize' }, 'a grid is ranked by val accuracy, and its memo says so');
   assert.match((await sweep('list')).stdout, new RegExp(`^ *sweep +status +stage +done +running +failed +best_val_acc[\\s\\S]*^ *${id} +COMPLETED +done +2 +0 +0 `, 'm'));
 });
 

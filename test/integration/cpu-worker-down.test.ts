@@ -15,6 +15,7 @@ import { REPO_ROOT } from '../../platform/config';
 import { Leaderboard } from '../../lib/sweep-types';
 import { progressQuery } from '../../workflows';
 import type { StatusDocument } from '../../cli/status';
+import type { SweepListEntry } from '../../cli/list';
 import { tinyFlowerDataset, tinySpec, uniqueId } from './harness';
 import { waitFor } from '../waiting';
 import { PrivateStack, WorkerProcess, startPrivateStack } from './private-stack';
@@ -82,6 +83,10 @@ test('with its CPU worker killed, status answers within its patience from the se
     assert.deepEqual(doc.pendingActivities?.map((a) => a.activity), ['trainTrial', 'trainTrial']);
     // The search attributes do not hold it; before, an unanswered status left it out.
     assert.deepEqual(doc.objective, { metric: 'valLoss', direction: 'minimize' });
+    // Nor does list ask the sweep: its memo says what it is ranked by.
+    const listed = await stack.cli(['list', '--json']);
+    assert.deepEqual((JSON.parse(listed.stdout) as SweepListEntry[]).find((e) => e.sweepId === id)?.objective, { metric: 'valLoss', direction: 'minimize' });
+    assert.match((await stack.cli(['list'])).stdout, new RegExp(`best_val_acc +ranked_by[\\s\\S]*^ *${id} +RUNNING( +\\S+){5} +valLoss minimize `, 'm'));
     const text = await stack.cli(['status', id]);
     // Each trial's epoch, read from its activity's heartbeat as watch reads it, under the counts.
     assert.match(text.stdout, new RegExp(`^sweep ${id}: RUNNING \\(training\\)\ntrials: 0 done, running 2 \\(runs 1, 2\\), failed 0\n  run 1: epoch +\\d+/${EPOCHS}.*\n  run 2: epoch +\\d+/${EPOCHS}.*\nnote: the sweep did not answer`));

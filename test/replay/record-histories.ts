@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -269,11 +269,22 @@ async function recordObjectiveDirection(env: TestWorkers, start: Start): Promise
   await save(env.client, process.env.RECORD_AS ?? 'objective-direction', await start(spec, 'replay-objective-direction'));
 }
 
+/**
+ * A random search ranked by val loss that continues as new, 1 trial per run: each run sets the memo
+ * (patch 'sweep-objective-memo') that `sweep list` reads the objective from.
+ */
+async function recordObjectiveMemo(env: TestWorkers, start: Start): Promise<void> {
+  const space = { hidden_units: { type: 'int', low: 8, high: 16, step: 8 }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, { grid: undefined, seed: 7, reuse: false, concurrency: 1, search: { method: 'random', budget: 2, space, objective: { metric: 'valLoss' } } });
+  await save(env.client, 'objective-memo', await start(spec, 'replay-objective-memo', { trialsPerRun: 1 }));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
   'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget, 'objective-direction': recordObjectiveDirection,
+  'objective-memo': recordObjectiveMemo,
 };
 
 async function main(): Promise<void> {

@@ -114,6 +114,26 @@ test('a rerun whose plan marked its trials found finished replays as it ran: wit
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('sweeps set their memo (the objective, for sweep list) in every run under its patch; those recorded before set none and replay so', async () => {
+  // objective-memo.*: a random search ranked by val loss, continued as new once; each run starts with
+  // no memo (continue-as-new carries none) and sets it. Every older fixture ran without it: only
+  // patched('sweep-objective-memo'), false for a history without its marker, keeps them replaying.
+  const memos = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => Object.entries(e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields ?? {}))
+    .map(([key, payload]) => [key, JSON.parse(new TextDecoder().decode(payload.data!))]);
+  for (const file of ['objective-memo.00-sweep.json', 'objective-memo.01-sweep.json']) {
+    assert.deepEqual(memos(file), [['objective', { metric: 'valLoss', direction: 'minimize' }]], file);
+    assert.ok(patches(file).some((text) => text.includes('sweep-objective-memo')), `${file} holds the patch marker`);
+  }
+  const older = Object.keys(JSON.parse(fs.readFileSync(path.join(HISTORIES, 'index.json'), 'utf8')) as Record<string, string>)
+    .filter((f) => f.endsWith('-sweep.json') && !f.startsWith('objective-memo.'));
+  assert.ok(older.length >= 30, `${older.length} older sweep histories`);
+  assert.deepEqual(older.filter((f) => memos(f).length), [], 'no older fixture set a memo');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('objective-memo.') || file.startsWith('objective-direction') || file.startsWith('continued.'));
+  assert.ok(results.length >= 10, `${results.length} histories`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a deliberately non-deterministic sweep workflow fails the replay', async () => {
   const results = await replay(require.resolve('../replay/nondeterministic-workflows'), (file) => file.endsWith('-sweep.json') && !file.startsWith('spec-refused'));
   assert.ok(results.length >= 4);
