@@ -7,7 +7,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteObject, getJson, listKeys, putJson, putObject } from '../../platform/storage';
 import { tensorboardEnv, tensorboardLogdir } from '../../cli/tensorboard';
 import { artifactKeys } from '../../lib/artifact-keys';
@@ -17,6 +16,7 @@ import { HEAD_TENSOR_NAMES } from '../../model/head';
 import { REPO_ROOT, stackDir } from '../../platform/config';
 import { freePorts } from './free-ports';
 import { TestWorkers, startTestWorkers, tinySpec, uniqueId } from './harness';
+import { waitFor } from '../waiting';
 import { sweepWorkflow } from '../../workflows';
 
 const PYTHON = path.join(stackDir(), 'venv', 'bin', 'python');
@@ -41,21 +41,6 @@ async function readFromS3(sweepId: string): Promise<any> {
 
 async function resultOf(trialId: string): Promise<TrainResult> {
   return getJson<TrainResult>(artifactKeys.trialResult(trialId));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
 /** Steps of one run's scalar events, per event file (header/footer events are at step 0). */
@@ -117,10 +102,10 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
     cli.stderr.on('data', (d) => { output += d; });
     const exited = once(cli, 'exit');
     try {
-      const url = await until('the URL line', async () => {
+      const url = await waitFor('the URL line', async () => {
         if (cli.exitCode !== null) throw new Error(`sweep tensorboard exited early:\n${output}`);
         return /TensorBoard for sweep \S+: (http:\/\/\S+)/.exec(output)?.[1];
-      }, 120_000);
+      }, 120_000, 500);
       assert.equal(url, `http://127.0.0.1:${port}/`);
       const api = async (route: string, body?: unknown) => {
         const response = await fetch(new URL(route, url), body ? { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {});
@@ -131,15 +116,16 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
       assert.equal(board.ranked.length, 4);
       const runNames = board.ranked.map((t) => trialRunName(t.run, t.params));
       // TensorBoard was started before any event file existed: everything below arrived by its reloads.
-      await until('every epoch of every trial in TensorBoard', async () => {
-        const tags = await api('data/plugin/scalars/tags');
+      // TensorBoard may answer an error while it reloads: not yet, as a missing run is.
+      await waitFor('every epoch of every trial in TensorBoard', async () => {
+        const tags = await api('data/plugin/scalars/tags').catch(() => undefined);
         for (const name of runNames) {
-          if (!tags[name]?.[SCALAR_TAGS.valAccuracy]) return undefined;
-          const points = await api(`data/plugin/scalars/scalars?run=${encodeURIComponent(name)}&tag=${encodeURIComponent(SCALAR_TAGS.valAccuracy)}`);
+          if (!tags?.[name]?.[SCALAR_TAGS.valAccuracy]) return undefined;
+          const points = await api(`data/plugin/scalars/scalars?run=${encodeURIComponent(name)}&tag=${encodeURIComponent(SCALAR_TAGS.valAccuracy)}`).catch(() => []);
           if (points.length < EPOCHS) return undefined;
         }
         return true;
-      }, 90_000);
+      }, 90_000, 500);
       const runs: string[] = await api('data/runs');
       assert.deepEqual(runs.filter((r) => r !== '.').sort(), [...runNames].sort());
       const scalarTags = await api('data/plugin/scalars/tags');
@@ -151,11 +137,11 @@ describe('TensorBoard event files of a sweep, from MinIO', () => {
         assert.deepEqual(points.map((p: number[]) => p[1]), [1, 2, 3]);
       }
       // The HParams tab: one session group per trial, with its hyperparameters and final metrics.
-      const groups = await until('the HParams sessions with metrics', async () => {
-        const answer = await api('data/plugin/hparams/session_groups', { experimentName: '', startIndex: 0, sliceSize: 100, allowedStatuses: ['STATUS_UNKNOWN', 'STATUS_SUCCESS', 'STATUS_FAILURE', 'STATUS_RUNNING'] });
+      const groups = await waitFor('the HParams sessions with metrics', async () => {
+        const answer = await api('data/plugin/hparams/session_groups', { experimentName: '', startIndex: 0, sliceSize: 100, allowedStatuses: ['STATUS_UNKNOWN', 'STATUS_SUCCESS', 'STATUS_FAILURE', 'STATUS_RUNNING'] }).catch(() => ({}));
         const complete = (answer.sessionGroups ?? []).filter((g: any) => g.metricValues?.length === Object.keys(SCALAR_TAGS).length);
         return complete.length === runNames.length ? complete : undefined;
-      }, 60_000);
+      }, 60_000, 500);
       for (const trial of board.ranked) {
         const group = groups.find((g: any) => g.sessions[0].name === trialRunName(trial.run, trial.params));
         assert.ok(group, `session group of run ${trial.run}`);
