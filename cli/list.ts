@@ -1,6 +1,7 @@
 // `sweep list`: the newest sweeps from Temporal's visibility store, with the search attributes each
 // sweep keeps current (stage, trial counts, best val accuracy) and its memo (what it is ranked by), so
 // no worker needs to answer a query.
+import type { Client } from '@temporalio/client';
 import { connectClient } from '../platform/temporal-connection';
 import { DEFAULT_OBJECTIVE, Objective, parseObjective } from '../lib/search/objective';
 import { alignColumns, pct, rankedBy } from '../views/leaderboard-table';
@@ -29,29 +30,58 @@ export interface SweepListEntry {
 export async function listSweeps(limit: number): Promise<SweepListEntry[]> {
   const client = await connectClient();
   try {
-    const entries: SweepListEntry[] = [];
-    // A sweep that continued as new has a closed run per chunk: only its current run is the sweep.
-    for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}" AND ExecutionStatus != "ContinuedAsNew"` })) {
-      const attr = w.typedSearchAttributes;
-      entries.push({
-        sweepId: w.workflowId,
-        name: attr.get(SEARCH_ATTRIBUTES.name),
-        status: w.status.name,
-        stage: attr.get(SEARCH_ATTRIBUTES.status),
-        trialsDone: attr.get(SEARCH_ATTRIBUTES.done),
-        trialsRunning: attr.get(SEARCH_ATTRIBUTES.running),
-        trialsFailed: attr.get(SEARCH_ATTRIBUTES.failed),
-        bestValAccuracy: attr.get(SEARCH_ATTRIBUTES.best),
-        ...objectiveOfMemo(w.memo),
-        startTime: w.startTime.toISOString(),
-        ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
-      });
-      if (entries.length >= limit) break;
-    }
-    return entries;
+    return await sweepEntries(client, limit);
   } finally {
     await client.connection.close();
   }
+}
+
+/** The newest `limit` sweeps that `client`'s namespace lists, each started when its first run was. */
+export async function sweepEntries(client: Client, limit: number): Promise<SweepListEntry[]> {
+  const entries: SweepListEntry[] = [];
+  // A sweep that continued as new has a closed run per chunk: only its current run is the sweep.
+  for await (const w of client.workflow.list({ query: `WorkflowType = "${sweepWorkflow.name}" AND ExecutionStatus != "ContinuedAsNew"` })) {
+    const attr = w.typedSearchAttributes;
+    entries.push({
+      sweepId: w.workflowId,
+      name: attr.get(SEARCH_ATTRIBUTES.name),
+      status: w.status.name,
+      stage: attr.get(SEARCH_ATTRIBUTES.status),
+      trialsDone: attr.get(SEARCH_ATTRIBUTES.done),
+      trialsRunning: attr.get(SEARCH_ATTRIBUTES.running),
+      trialsFailed: attr.get(SEARCH_ATTRIBUTES.failed),
+      bestValAccuracy: attr.get(SEARCH_ATTRIBUTES.best),
+      ...objectiveOfMemo(w.memo),
+      startTime: w.startTime.toISOString(),
+      ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),
+    });
+    if (entries.length >= limit) break;
+  }
+  // The current run's start is when the sweep last continued as new: its earlier runs, one listing for
+  // all the sweeps above, say when it started. (Ids with quotes or backslashes are left out of the
+  // query rather than escaped; those sweeps show their current run's start.)
+  const ids = entries.map((e) => e.sweepId).filter((id) => !/["'\\]/.test(id));
+  if (!ids.length) return entries;
+  const earlier: EarlierRun[] = [];
+  const query = `WorkflowType = "${sweepWorkflow.name}" AND ExecutionStatus = "ContinuedAsNew" AND WorkflowId IN (${ids.map((id) => `"${id}"`).join(', ')})`;
+  for await (const w of client.workflow.list({ query })) earlier.push({ sweepId: w.workflowId, startTime: w.startTime.toISOString() });
+  return startedWithFirstRun(entries, earlier);
+}
+
+/** A closed run of a sweep that continued as new. */
+export interface EarlierRun {
+  sweepId: string;
+  startTime: string;
+}
+
+/** Each entry's startTime made its sweep's: the earliest of its own and its earlier runs' (ISO times compare as strings). */
+export function startedWithFirstRun(entries: SweepListEntry[], earlier: readonly EarlierRun[]): SweepListEntry[] {
+  const first = new Map<string, string>();
+  for (const run of earlier) if (!first.has(run.sweepId) || run.startTime < first.get(run.sweepId)!) first.set(run.sweepId, run.startTime);
+  return entries.map((e) => {
+    const started = first.get(e.sweepId);
+    return started && started < e.startTime ? { ...e, startTime: started } : e;
+  });
 }
 
 /** The objective a sweep's memo holds, if it holds a valid one (SweepMemo). */

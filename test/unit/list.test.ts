@@ -1,7 +1,7 @@
 // cli/list.ts: the table of recent sweeps, and what a sweep's memo says it is ranked by.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SweepListEntry, formatSweepList, objectiveOfMemo } from '../../cli/list';
+import { SweepListEntry, formatSweepList, objectiveOfMemo, startedWithFirstRun } from '../../cli/list';
 
 const entry = (sweepId: string, objective?: SweepListEntry['objective']): SweepListEntry => ({
   sweepId, status: 'COMPLETED', stage: 'done', trialsDone: 2, trialsRunning: 0, trialsFailed: 0, bestValAccuracy: 0.5, startTime: '2026-12-07T10:00:00.000Z',
@@ -29,5 +29,17 @@ describe('sweep list', () => {
     assert.deepEqual(objectiveOfMemo({ other: 1 }), {});
     assert.deepEqual(objectiveOfMemo({ objective: { metric: 'val loss', direction: 'up' } }), {});
     assert.deepEqual(objectiveOfMemo({ objective: 'valLoss' }), {});
+  });
+});
+
+describe('a sweep that continued as new is listed by its current run, started when its first run was', () => {
+  test('the earliest start of its earlier runs, where earlier than its own; other sweeps as they are', () => {
+    const entries = [entry('chunked'), entry('single')].map((e) => ({ ...e, startTime: '2026-12-07T11:04:06.612Z' }));
+    const earlier = [
+      { sweepId: 'chunked', startTime: '2026-12-07T11:04:04.824Z' }, { sweepId: 'chunked', startTime: '2026-12-07T11:03:40.916Z' },
+      { sweepId: 'gone', startTime: '2026-12-07T10:00:00.000Z' },
+    ];
+    assert.deepEqual(startedWithFirstRun(entries, earlier).map((e) => [e.sweepId, e.startTime]), [['chunked', '2026-12-07T11:03:40.916Z'], ['single', '2026-12-07T11:04:06.612Z']]);
+    assert.deepEqual(startedWithFirstRun(entries, []), entries);
   });
 });

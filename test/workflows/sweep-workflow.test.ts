@@ -27,6 +27,7 @@ import { trainingLeaseId } from '../../workflows/training-lease';
 import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy, milestone } from './fake-activities';
 import { waitFor } from '../waiting';
+import { sweepEntries } from '../../cli/list';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
@@ -384,9 +385,11 @@ async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs
     },
   });
   let runs = 0;
+  let sweep: { workflowId: string; startTime: Date } | undefined;
   const board: Leaderboard = await withWorkers(raw, timed, async () => {
     const handle = await startSweep(raw, id, trialsPerRun);
     const result = await handle.result();
+    sweep = { workflowId: handle.workflowId, startTime: (await env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe()).startTime };
     // Follow the chain of runs from the first, each continued as new by the one before.
     for (let runId: string | undefined = handle.firstExecutionRunId; runId; runs++) {
       const events: temporal.api.history.v1.IHistoryEvent[] = (await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
@@ -394,7 +397,7 @@ async function sweepWithDelays(raw: ReturnType<typeof spec>, id: string, delayMs
     }
     return result;
   }, suggest);
-  return { board, inputs, calls: timed.calls, runs };
+  return { board, inputs, calls: timed.calls, runs, sweep: sweep! };
 }
 
 describe('search with fake activities', () => {
@@ -762,6 +765,10 @@ describe('a long sweep continues as new', () => {
     assert.equal(chunked.calls.filter((c) => c.endsWith(':ingestDataset')).length, 1, 'later runs reuse the prepared data');
     assert.equal(chunked.calls.filter((c) => c.endsWith(':writeTrialPart')).length, 2);
     assert.equal(chunked.board.ranked.length + chunked.board.failed.length, 9);
+    // sweep list: one entry, started when its first run was (its current run started at the last continue-as-new), with its memo.
+    const listed = await waitFor('the sweep in the list', async () => (await sweepEntries(env.client, 100)).find((e) => e.sweepId === chunked.sweep.workflowId));
+    assert.equal(listed.startTime, chunked.sweep.startTime.toISOString());
+    assert.deepEqual(listed.objective, DEFAULT_OBJECTIVE, 'the memo set again by the last run');
     const single = await sweepWithDelays(spec({ grid: undefined, concurrency: 2, search, reuse: false }), 'can-asha-single', () => 0);
     assert.equal(single.runs, 1);
     assert.deepEqual(outcome(chunked.board), outcome(single.board));
