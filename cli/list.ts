@@ -64,7 +64,9 @@ export async function sweepEntries(client: Client, limit: number): Promise<Sweep
   if (!ids.length) return entries;
   const earlier: EarlierRun[] = [];
   const query = `WorkflowType = "${sweepWorkflow.name}" AND ExecutionStatus = "ContinuedAsNew" AND WorkflowId IN (${ids.map((id) => `"${id}"`).join(', ')})`;
-  for await (const w of client.workflow.list({ query })) earlier.push({ sweepId: w.workflowId, startTime: w.startTime.toISOString() });
+  for await (const w of client.workflow.list({ query })) {
+    if (w.closeTime) earlier.push({ sweepId: w.workflowId, startTime: w.startTime.toISOString(), closeTime: w.closeTime.toISOString() });
+  }
   return startedWithFirstRun(entries, earlier);
 }
 
@@ -72,15 +74,27 @@ export async function sweepEntries(client: Client, limit: number): Promise<Sweep
 export interface EarlierRun {
   sweepId: string;
   startTime: string;
+  /** When it continued as new: the start of the run after it. */
+  closeTime: string;
 }
 
-/** Each entry's startTime made its sweep's: the earliest of its own and its earlier runs' (ISO times compare as strings). */
+/**
+ * Each entry's startTime made its sweep's: the chain of runs followed back from its current run, each
+ * run the one that closed as the next started. An id used again for a new sweep after an earlier one
+ * ended has that sweep's runs too: they end before the new chain starts, so they are not followed.
+ */
 export function startedWithFirstRun(entries: SweepListEntry[], earlier: readonly EarlierRun[]): SweepListEntry[] {
-  const first = new Map<string, string>();
-  for (const run of earlier) if (!first.has(run.sweepId) || run.startTime < first.get(run.sweepId)!) first.set(run.sweepId, run.startTime);
+  const key = (sweepId: string, time: string) => `${sweepId}\n${time}`;
+  const runBefore = new Map(earlier.map((run) => [key(run.sweepId, run.closeTime), run.startTime]));
   return entries.map((e) => {
-    const started = first.get(e.sweepId);
-    return started && started < e.startTime ? { ...e, startTime: started } : e;
+    let started = e.startTime;
+    for (;;) {
+      const previous = runBefore.get(key(e.sweepId, started));
+      // Each step goes back in time, so the walk ends (a run that closed as it started would not).
+      if (previous === undefined || previous >= started) break;
+      started = previous;
+    }
+    return started === e.startTime ? e : { ...e, startTime: started };
   });
 }
 

@@ -33,13 +33,25 @@ describe('sweep list', () => {
 });
 
 describe('a sweep that continued as new is listed by its current run, started when its first run was', () => {
-  test('the earliest start of its earlier runs, where earlier than its own; other sweeps as they are', () => {
-    const entries = [entry('chunked'), entry('single')].map((e) => ({ ...e, startTime: '2026-12-07T11:04:06.612Z' }));
-    const earlier = [
-      { sweepId: 'chunked', startTime: '2026-12-07T11:04:04.824Z' }, { sweepId: 'chunked', startTime: '2026-12-07T11:03:40.916Z' },
-      { sweepId: 'gone', startTime: '2026-12-07T10:00:00.000Z' },
-    ];
-    assert.deepEqual(startedWithFirstRun(entries, earlier).map((e) => [e.sweepId, e.startTime]), [['chunked', '2026-12-07T11:03:40.916Z'], ['single', '2026-12-07T11:04:06.612Z']]);
+  const now = '2026-12-07T11:04:06.612Z';
+  const entries = [entry('chunked'), entry('single')].map((e) => ({ ...e, startTime: now }));
+  // chunked's three runs; run 2 continued as new as run 3 started, run 1 as run 2 started.
+  const runs = [
+    { sweepId: 'chunked', startTime: '2026-12-07T11:04:04.824Z', closeTime: now },
+    { sweepId: 'chunked', startTime: '2026-12-07T11:03:40.916Z', closeTime: '2026-12-07T11:04:04.824Z' },
+  ];
+
+  test('the chain followed back to its first run; other sweeps as they are', () => {
+    assert.deepEqual(startedWithFirstRun(entries, runs).map((e) => [e.sweepId, e.startTime]), [['chunked', '2026-12-07T11:03:40.916Z'], ['single', now]]);
     assert.deepEqual(startedWithFirstRun(entries, []), entries);
+  });
+
+  test('an id used again: the runs of the sweep that had it before are not this one\'s', () => {
+    const older = [{ sweepId: 'single', startTime: '2026-12-06T09:00:00.000Z', closeTime: '2026-12-06T09:30:00.000Z' }];
+    assert.deepEqual(startedWithFirstRun(entries, [...runs, ...older]).map((e) => e.startTime), ['2026-12-07T11:03:40.916Z', now]);
+  });
+
+  test('a run recorded as closing when it started ends the walk', () => {
+    assert.deepEqual(startedWithFirstRun(entries, [{ sweepId: 'single', startTime: now, closeTime: now }]).map((e) => e.startTime), [now, now]);
   });
 });
