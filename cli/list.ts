@@ -3,8 +3,8 @@
 // no worker needs to answer a query.
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../platform/temporal-connection';
-import { DEFAULT_OBJECTIVE, Objective, parseObjective } from '../lib/search/objective';
-import { alignColumns, pct, rankedBy } from '../views/leaderboard-table';
+import { Objective, parseObjective } from '../lib/search/objective';
+import { alignColumns, pct, rankedOtherwise } from '../views/leaderboard-table';
 import { SEARCH_ATTRIBUTES, SweepMemo, sweepWorkflow } from '../workflows';
 import { EXIT } from './commands';
 
@@ -106,17 +106,15 @@ export function objectiveOfMemo(memo: Record<string, unknown> | undefined): Pick
   return problems.length ? {} : { objective };
 }
 
-const isDefault = (objective: Objective) => rankedBy(objective) === rankedBy(DEFAULT_OBJECTIVE);
-
 export function formatSweepList(entries: SweepListEntry[]): string {
   if (!entries.length) return 'no sweeps yet; start one with: sweep start examples/demo-sweep.json';
   const count = (n: number | undefined) => (n === undefined ? '-' : String(n));
-  // Where a listed sweep is ranked by something else, best_val_acc is its best trial's by that: a column says by what.
-  const rankedOtherwise = entries.some((e) => e.objective && !isDefault(e.objective));
+  // Where a listed sweep is ranked by something else (as rankedOtherwise says for status), best_val_acc is its best trial's by that: a column says by what.
+  const byOther = entries.some((e) => rankedOtherwise(e.objective));
   const ranked = (o: Objective | undefined) => (o ? `${o.metric} ${o.direction}` : '-');
-  return alignColumns(['sweep', 'status', 'stage', 'done', 'running', 'failed', 'best_val_acc', ...(rankedOtherwise ? ['ranked_by'] : []), 'started (UTC)'], entries.map((e) => [
+  return alignColumns(['sweep', 'status', 'stage', 'done', 'running', 'failed', 'best_val_acc', ...(byOther ? ['ranked_by'] : []), 'started (UTC)'], entries.map((e) => [
     e.sweepId, e.status, e.stage ?? '-', count(e.trialsDone), count(e.trialsRunning), count(e.trialsFailed), pct(e.bestValAccuracy),
-    ...(rankedOtherwise ? [ranked(e.objective)] : []), e.startTime.replace('T', ' ').slice(0, 19),
+    ...(byOther ? [ranked(e.objective)] : []), e.startTime.replace('T', ' ').slice(0, 19),
   ]));
 }
 
