@@ -3,7 +3,7 @@
 // metadata.json saying how to feed it. Runs on the GPU queue, where the backbone's weights are.
 import { ApplicationFailure } from '@temporalio/common';
 import * as tf from '@tensorflow/tfjs';
-import { DomainError, FailureType, rootMessage } from '../lib/errors';
+import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { EVAL_PREPROCESSING, ExportedModelMetadata } from '../formats/exported-model';
 import { ExportedModel, TrainResult, TrialSummary } from '../lib/sweep-types';
@@ -13,9 +13,8 @@ import { loadLayersFeatureModel } from '../model/backbone';
 import { saveHandler } from '../model/model-io';
 import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
-import { MissingObjectError } from '../platform/object-store';
-import { isStorageError } from '../platform/s3-store';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
+import { retriedOnlyForStorage } from './failures';
 
 export interface ExportInput {
   sweepId: string;
@@ -26,23 +25,13 @@ export interface ExportInput {
   splitKey: string;
 }
 
+/** A failed export is reported in the leaderboard (modelError), not fatal; storage errors are retried until S3 answers. */
 export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   try {
     return await exportBestTrial(input);
   } catch (error) {
-    throw exportFailure(error);
+    throw retriedOnlyForStorage(error, 'exporting the best trial', FailureType.exportFailed);
   }
-}
-
-/**
- * Storage errors are retried, as in every step, for as long as it takes: an S3 outage at export time
- * must not leave a sweep without its model (the workflow gave this step 5 attempts, about 15 s). Any
- * other error is the export itself failing, which a retry would repeat: not retried, so the sweep
- * ranks its trials and reports it (modelError).
- */
-export function exportFailure(error: unknown): unknown {
-  if (error instanceof ApplicationFailure || error instanceof DomainError || error instanceof MissingObjectError || isStorageError(error)) return error;
-  return ApplicationFailure.nonRetryable(`exporting the best trial failed: ${rootMessage(error)}`, FailureType.exportFailed);
 }
 
 async function exportBestTrial(input: ExportInput): Promise<ExportedModel> {

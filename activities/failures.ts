@@ -3,8 +3,9 @@
 // (bench, tests) can use toFailure.
 import { ApplicationFailure } from '@temporalio/common';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { DomainError, FailureType } from '../lib/errors';
+import { DomainError, FailureType, rootMessage } from '../lib/errors';
 import { MissingObjectError } from '../platform/object-store';
+import { isStorageError } from '../platform/s3-store';
 
 /**
  * A missing object: retrying would only repeat the same error every 30 s for ever while the sweep
@@ -22,6 +23,16 @@ export function toFailure(error: unknown): unknown {
   if (error instanceof DomainError) return ApplicationFailure.nonRetryable(error.message, error.type);
   if (error instanceof MissingObjectError) return missingObjectFailure(error);
   return error;
+}
+
+/**
+ * For a step whose failure the sweep survives (the export, the report): storage errors are retried, as in
+ * every step, for as long as they last, so an S3 outage at that moment never costs a sweep its output.
+ * Any other error is the step itself failing, which a retry would repeat: non-retryable, of `type`.
+ */
+export function retriedOnlyForStorage(error: unknown, step: string, type: FailureType): unknown {
+  if (error instanceof ApplicationFailure || error instanceof DomainError || error instanceof MissingObjectError || isStorageError(error)) return error;
+  return ApplicationFailure.nonRetryable(`${step} failed: ${rootMessage(error)}`, type);
 }
 
 export class FailureInterceptor implements ActivityInboundCallsInterceptor {

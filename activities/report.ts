@@ -4,20 +4,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifactKeys } from '../lib/artifact-keys';
+import { FailureType } from '../lib/errors';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../views/report-html';
 import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
+import { retriedOnlyForStorage } from './failures';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
 
-/** Writes the report to S3, links it from leaderboard.json, and returns its s3:// URL. */
+/**
+ * Writes the report to S3, links it from leaderboard.json, and returns its s3:// URL. A report that
+ * cannot be made is not retried (the sweep completes without it); storage errors are, until S3 answers.
+ */
 export async function writeReport(input: { sweepId: string }): Promise<string> {
-  const html = await buildSweepReport(input.sweepId);
-  await putObject(reportKey(input.sweepId), html, 'text/html; charset=utf-8');
-  const url = s3Url(reportKey(input.sweepId));
+  try {
+    return await writeSweepReport(input.sweepId);
+  } catch (error) {
+    throw retriedOnlyForStorage(error, 'writing the report', FailureType.reportFailed);
+  }
+}
+
+async function writeSweepReport(sweepId: string): Promise<string> {
+  const html = await buildSweepReport(sweepId);
+  await putObject(reportKey(sweepId), html, 'text/html; charset=utf-8');
+  const url = s3Url(reportKey(sweepId));
   // leaderboard.json is written first (the report is built from it), so it learns the link only now.
-  const boardKey = artifactKeys.sweepResults(input.sweepId, 'leaderboard.json');
+  const boardKey = artifactKeys.sweepResults(sweepId, 'leaderboard.json');
   const board = await getJsonIfExists<Leaderboard>(boardKey);
   if (board) await putJson(boardKey, { ...board, artifacts: { ...board.artifacts, report: url } });
   return url;

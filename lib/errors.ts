@@ -36,6 +36,8 @@ export const FailureType = {
   exportUnsupported: 'ExportUnsupported',
   /** Exporting the best trial failed for a reason other than storage (which is retried). */
   exportFailed: 'ExportFailed',
+  /** Writing the sweep's HTML report failed for a reason other than storage (which is retried). */
+  reportFailed: 'ReportFailed',
   /** An artifact a step needs does not exist (deleted from the bucket, say). */
   missingArtifact: 'MissingArtifact',
 } as const;

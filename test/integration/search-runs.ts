@@ -108,13 +108,17 @@ export async function outcomeOf(stack: SweepStore, board: Leaderboard): Promise<
   return { board, trials };
 }
 
-/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, misclassified images, per-epoch metrics and kept weights. */
+/** The run ended as the uninterrupted reference did: configurations, decisions, ranking, scores, misclassified images, per-epoch metrics, kept weights, model and report. */
 export function assertSameOutcome(run: SweepOutcome, reference: SweepOutcome): void {
   assert.equal(run.board.status, 'completed');
   assert.deepEqual(run.board.failed, []);
   const configurations = (board: Leaderboard) => [...board.ranked].sort((a, b) => a.run - b.run).map((t) => [t.run, t.trialId, t.params]);
   assert.deepEqual(configurations(run.board), configurations(reference.board), 'the same configurations in the same runs');
   assert.deepEqual(decisions(run.board), decisions(reference.board), 'same stops (epoch, rule, reason), best epochs, ranking and scores');
+  // The steps whose failure a sweep survives: a fault at that moment must not cost it its model or report.
+  assert.equal(run.board.model?.run, reference.board.model?.run, 'the same trial exported as the model');
+  assert.equal(run.board.modelError, reference.board.modelError);
+  assert.equal(Boolean(run.board.artifacts.report), Boolean(reference.board.artifacts.report), 'the report written, as the reference wrote it');
   for (const [trialId, expected] of reference.trials) {
     const actual = run.trials.get(trialId)!;
     assert.deepEqual(actual.misclassified, expected.misclassified, `${trialId}: the same misclassified test images`);

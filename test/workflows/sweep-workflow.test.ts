@@ -281,6 +281,27 @@ describe('sweep workflow with fake activities', () => {
     });
   });
 
+  test('the report step: storage errors are retried past its old 3 attempts, and the report is written; a report that cannot be made leaves the sweep completed without one', async () => {
+    const raw = spec();
+    const base = fakeActivities();
+    let attempts = 0;
+    const outage = fakeActivities({
+      writeReport: async (input) => {
+        // An S3 outage of a few seconds (the fake's error is retryable, as a storage error is).
+        if (++attempts <= 3) throw ApplicationFailure.retryable('connect ECONNREFUSED 127.0.0.1:9000', 'Error');
+        return base.cpu.writeReport(input);
+      },
+    });
+    const board = await withWorkers(raw, outage, async () => (await startSweep(raw, 'report-outage')).result());
+    assert.equal(attempts, 4);
+    assert.match(board.artifacts.report ?? '', /report\.html$/);
+    const broken = fakeActivities({ writeReport: async () => { throw ApplicationFailure.nonRetryable('writing the report failed: boom', FailureType.reportFailed); } });
+    const unreported = await withWorkers(raw, broken, async () => (await startSweep(raw, 'report-broken')).result());
+    assert.equal(unreported.status, 'completed');
+    assert.equal(unreported.artifacts.report, undefined);
+    assert.equal(broken.calls.filter((c) => c.endsWith(':writeReport')).length, 1);
+  });
+
   test('two sweeps sharing a trial train it one at a time (the lease), the second reuses it', async () => {
     const raw = spec({ grid: { hidden_units: [8], n_epochs: [1] } });
     let running = 0;
