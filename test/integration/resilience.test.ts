@@ -1,5 +1,5 @@
 // The sweep's durability guarantees, shown by really breaking things on a private stack (its own
-// Temporal dev server and MinIO, workers as separate processes): kill -9 of the training worker,
+// Temporal dev server and MinIO, workers as separate processes): kill -9 of the training worker, its redeploy (SIGTERM),
 // the training worker cut off from Temporal, a Temporal restart, a MinIO outage, the same sweep twice, cancellation, a huge grid, bad files
 // and secrets. Each test prints the figures docs/guarantees.md reports (lines starting "[figure]").
 import assert from 'node:assert/strict';
@@ -201,6 +201,32 @@ describe('crashes and outages lose nothing', () => {
       'epochs recomputed: at most the 1 in progress (the attempt restarts at the last checkpoint written before the kill)');
     figure(`kill -> new worker polling ${seconds(workerReadyMs)}; kill -> retry attempt started ${seconds(retriedAt - killedAt)} ` +
       `(heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s); kill -> first new epoch checkpointed ${seconds(resumedAt - killedAt)}`);
+  });
+
+  test('the training worker redeployed (SIGTERM) mid-trial: the attempt stores the epochs it finished, the process exits within 30 s, and the retry resumes after them, exactly', async () => {
+    const trialId = reference.result.trialId;
+    // No periodic checkpoint in this trial's time: a stored epoch can only come from the redeploy's stop.
+    const sweep = await startSweep(await spec({ checkpointEverySeconds: 3600 }), 'res-redeploy');
+    const trialWorkflowId = await runningTrial(sweep);
+    await waitFor('the trial training', async () => (await stack.client.workflow.getHandle(trialWorkflowId).describe()).raw.pendingActivities?.[0]?.lastStartedTime);
+    await sleep(2_000);
+    assert.equal(await checkpointedEpochs(trialId, sweep.workflowId), 0, 'no checkpoint before the redeploy');
+    gpuWorker.kill('SIGTERM');
+    const stoppedAt = Date.now();
+    const code = await gpuWorker.exited;
+    const drainedMs = Date.now() - stoppedAt;
+    assert.equal(code, 0, 'the redeployed worker exits cleanly');
+    assert.ok(drainedMs < 30_000, `the redeployed worker exited ${seconds(drainedMs)} after SIGTERM`);
+    const savedAtStop = await checkpointedEpochs(trialId, sweep.workflowId);
+    assert.ok(savedAtStop > 0 && savedAtStop < EPOCHS, `the stopped attempt stored the epochs it finished (${savedAtStop} of ${EPOCHS})`);
+    gpuWorker = stack.spawnWorker('gpu', queues);
+    await gpuWorker.ready;
+    const run = await outcome(await sweep.result());
+    assert.equal(run.result.trialId, trialId);
+    assert.equal(run.result.resumedFromEpoch, savedAtStop, 'the retry resumed after the epochs stored at the stop');
+    assertSameAsReference(run, 'redeployed trial');
+    figure(`SIGTERM of the GPU worker (checkpoints every 3600 s, none yet): it stored epoch ${savedAtStop}/${EPOCHS} and exited ${seconds(drainedMs)} after the signal; ` +
+      `the retry resumed from epoch ${run.result.resumedFromEpoch}`);
   });
 
   test('a training worker cut off from Temporal mid-trial, still reaching S3 (a network split): it stops training by itself within its heartbeat timeout; a retry on another worker resumes where it stopped, exactly', async () => {
