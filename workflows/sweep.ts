@@ -102,6 +102,13 @@ const BACKBONES_AGREE_PATCH = 'sweep-backbones-agree';
 /** Marks the sweeps that set their memo (SweepMemo: the objective, for `sweep list`); those before set none. */
 const OBJECTIVE_MEMO_PATCH = 'sweep-objective-memo';
 
+/**
+ * Marks the sweeps that publish the stage `ranking` once their trials are done, while they export the
+ * best model, rank and write the report; those before stayed at `training` (with no trial running)
+ * until `done`, however long an S3 outage held those steps.
+ */
+const RANKING_STAGE_PATCH = 'sweep-ranking-stage';
+
 /** The sweep itself was cancelled (not one step of it), in a sweep with `patch`: what finished is ranked below. */
 const sweepCancelled = (patch: string) => CancellationScope.current().consideredCancelled && patched(patch);
 
@@ -325,6 +332,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     // Cancelled while writing them: rank with this run's part read back like the others.
     earlierParts = part + 1;
   }
+  if (patched(RANKING_STAGE_PATCH)) publish('ranking');
   // Exported before ranking, so the leaderboard points at the model (the best of earlier runs is among those carried).
   let exported = cancelled ? {} : await exportBest(gpu, sweepId, spec, split, [...carry?.listed ?? [], ...trials]);
   if (!cancelled && sweepCancelled(CANCELLED_WHILE_EXPORTING_PATCH)) {

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo] [ranking-stage]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -279,12 +279,18 @@ async function recordObjectiveMemo(env: TestWorkers, start: Start): Promise<void
   await save(env.client, 'objective-memo', await start(spec, 'replay-objective-memo', { trialsPerRun: 1 }));
 }
 
+/** A small grid that publishes the stage `ranking` once its trials are done (patch 'sweep-ranking-stage'). */
+async function recordRankingStage(env: TestWorkers, start: Start): Promise<void> {
+  const spec = await tinySpec(env, { grid: { hidden_units: [8, 16], n_epochs: [1] }, seed: 11, reuse: false });
+  await save(env.client, 'ranking-stage', await start(spec, 'replay-ranking-stage'));
+}
+
 const SETS = {
   grid: recordGrid, search: recordSearch, continued: recordContinued, 'bayesian-continued': recordBayesianContinued, 'lease-to-end': recordLeaseToEnd,
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
   'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget, 'objective-direction': recordObjectiveDirection,
-  'objective-memo': recordObjectiveMemo,
+  'objective-memo': recordObjectiveMemo, 'ranking-stage': recordRankingStage,
 };
 
 async function main(): Promise<void> {

@@ -126,7 +126,7 @@ test('sweeps set their memo (the objective, for sweep list) in every run under i
     assert.ok(patches(file).some((text) => text.includes('sweep-objective-memo')), `${file} holds the patch marker`);
   }
   const older = Object.keys(JSON.parse(fs.readFileSync(path.join(HISTORIES, 'index.json'), 'utf8')) as Record<string, string>)
-    .filter((f) => f.endsWith('-sweep.json') && !f.startsWith('objective-memo.'));
+    .filter((f) => f.endsWith('-sweep.json') && !patches(f).some((text) => text.includes('sweep-objective-memo')));
   assert.ok(older.length >= 30, `${older.length} older sweep histories`);
   assert.deepEqual(older.filter((f) => memos(f).length), [], 'no older fixture set a memo');
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('objective-memo.') || file.startsWith('objective-direction') || file.startsWith('continued.'));
@@ -396,23 +396,36 @@ test('median-rule sweeps that continued as new replay either way: before the pat
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+/** The SweepStatus each `activity` of a sweep's history was scheduled under: the last upserted before it. */
+function stagesWhenScheduled(file: string, activity: string): Array<string | undefined> {
+  const { EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: upsert, EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: scheduled } = temporal.api.enums.v1.EventType;
+  let stage: string | undefined;
+  const stages: Array<string | undefined> = [];
+  for (const e of histories((f) => f === file)[0].history.events ?? []) {
+    const status = e.eventType === upsert ? e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SweepStatus : undefined;
+    if (status?.data) stage = JSON.parse(Buffer.from(status.data).toString());
+    if (e.eventType === scheduled && e.activityTaskScheduledEventAttributes?.activityType?.name === activity) stages.push(stage);
+  }
+  return stages;
+}
+
 test('bayesian sweeps replay either way: before patch sweep-suggesting-stage with no stage before a suggestion, after it publishing "suggesting trials" before each', async () => {
   // Recorded by test/replay/record-histories.ts: bayesian.* (search) before the patch, suggesting-stage.* after it.
-  const { EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: upsert, EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: scheduled } = temporal.api.enums.v1.EventType;
-  /** The SweepStatus each suggestTrials was scheduled under: the last upserted before it in the history. */
-  const stagesAtSuggestions = (file: string) => {
-    let stage: string | undefined;
-    const stages: Array<string | undefined> = [];
-    for (const e of histories((f) => f === file)[0].history.events ?? []) {
-      const status = e.eventType === upsert ? e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SweepStatus : undefined;
-      if (status?.data) stage = JSON.parse(Buffer.from(status.data).toString());
-      if (e.eventType === scheduled && e.activityTaskScheduledEventAttributes?.activityType?.name === 'suggestTrials') stages.push(stage);
-    }
-    return stages;
-  };
-  assert.deepEqual(stagesAtSuggestions('bayesian.00-sweep.json'), ['extracting features', 'training'], 'the older sweep showed the step before');
-  assert.deepEqual(stagesAtSuggestions('suggesting-stage.00-sweep.json'), ['suggesting trials', 'suggesting trials']);
+  assert.deepEqual(stagesWhenScheduled('bayesian.00-sweep.json', 'suggestTrials'), ['extracting features', 'training'], 'the older sweep showed the step before');
+  assert.deepEqual(stagesWhenScheduled('suggesting-stage.00-sweep.json', 'suggestTrials'), ['suggesting trials', 'suggesting trials']);
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('bayesian.') || file.startsWith('suggesting-stage.'));
   assert.equal(results.length, 18);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('sweeps publish the stage "ranking" while they export, rank and report under patch sweep-ranking-stage; those recorded before stayed at "training" and replay so', async () => {
+  // ranking-stage.*: a small grid recorded after the patch; completed.* before it.
+  for (const activity of ['exportModel', 'rankSweep', 'writeReport']) {
+    assert.deepEqual(stagesWhenScheduled('ranking-stage.00-sweep.json', activity), ['ranking'], activity);
+    assert.deepEqual(stagesWhenScheduled('completed.00-sweep.json', activity), ['training'], `${activity}, before the patch`);
+  }
+  assert.ok(patches('ranking-stage.00-sweep.json').some((text) => text.includes('sweep-ranking-stage')), 'the newer sweep holds the patch marker');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('ranking-stage.') || file.startsWith('completed.') || file.startsWith('cancelled.'));
+  assert.ok(results.length >= 10, `${results.length} histories`);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
