@@ -14,7 +14,7 @@ import { saveHandler } from '../model/model-io';
 import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
-import { retriedOnlyForStorage } from './failures';
+import { retriedOnlyWhenTransient } from './failures';
 
 export interface ExportInput {
   sweepId: string;
@@ -30,7 +30,7 @@ export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   try {
     return await exportBestTrial(input);
   } catch (error) {
-    throw retriedOnlyForStorage(error, 'exporting the best trial', FailureType.exportFailed);
+    throw retriedOnlyWhenTransient(error, 'exporting the best trial', FailureType.exportFailed);
   }
 }
 

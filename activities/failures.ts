@@ -3,7 +3,7 @@
 // (bench, tests) can use toFailure.
 import { ApplicationFailure } from '@temporalio/common';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { DomainError, FailureType, rootMessage } from '../lib/errors';
+import { DomainError, FailureType, TransientError, findCause, rootMessage } from '../lib/errors';
 import { MissingObjectError } from '../platform/object-store';
 import { isStorageError } from '../platform/s3-store';
 
@@ -26,12 +26,14 @@ export function toFailure(error: unknown): unknown {
 }
 
 /**
- * For a step whose failure the sweep survives (the export, the report): storage errors are retried, as in
- * every step, for as long as they last, so an S3 outage at that moment never costs a sweep its output.
- * Any other error is the step itself failing, which a retry would repeat: non-retryable, of `type`.
+ * For a step whose failure the sweep survives (the export, the report): storage errors and other
+ * transient ones (a connection cut while reading, a backbone server's 5xx) are retried, as in every
+ * step, for as long as they last, so an outage at that moment never costs a sweep its output. Any other
+ * error is the step itself failing, which a retry would repeat: non-retryable, of `type`.
  */
-export function retriedOnlyForStorage(error: unknown, step: string, type: FailureType): unknown {
-  if (error instanceof ApplicationFailure || error instanceof DomainError || error instanceof MissingObjectError || isStorageError(error)) return error;
+export function retriedOnlyWhenTransient(error: unknown, step: string, type: FailureType): unknown {
+  const transient = isStorageError(error) || findCause(error, (e) => e instanceof TransientError) !== undefined;
+  if (error instanceof ApplicationFailure || error instanceof DomainError || error instanceof MissingObjectError || transient) return error;
   return ApplicationFailure.nonRetryable(`${step} failed: ${rootMessage(error)}`, type);
 }
 

@@ -9,7 +9,7 @@ import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../views/report-html';
 import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
-import { retriedOnlyForStorage } from './failures';
+import { retriedOnlyWhenTransient } from './failures';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
 
@@ -21,7 +21,7 @@ export async function writeReport(input: { sweepId: string }): Promise<string> {
   try {
     return await writeSweepReport(input.sweepId);
   } catch (error) {
-    throw retriedOnlyForStorage(error, 'writing the report', FailureType.reportFailed);
+    throw retriedOnlyWhenTransient(error, 'writing the report', FailureType.reportFailed);
   }
 }
 

@@ -44,6 +44,15 @@ export const FailureType = {
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /**
+ * A failure a retry may well not meet again, raised where the error itself would not say so: a
+ * connection cut while an answer's body was read (the S3 client marks only errors raised before it
+ * returns), a remote server's 5xx. Steps that fail at once on unknown errors retry these.
+ */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+/**
  * A failure no retry can fix, raised by code that knows nothing of Temporal (model/, lib/).
  * Activities turn it into a non-retryable ApplicationFailure of the same type (activities/failures.ts).
  */

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { TransientError, rootMessage } from '../lib/errors';
 import { getObject, parseS3Url, putObject } from '../platform/storage';
 
 type ReadFile = (relativePath: string) => Promise<Buffer>;
@@ -19,9 +20,15 @@ export function modelFileReader(url: string): { read: ReadFile; jsonName: string
     return {
       jsonName,
       read: async (name) => {
-        const response = await fetch(new URL(name, url));
-        if (!response.ok) throw new Error(`GET ${new URL(name, url)}: HTTP ${response.status}`);
-        return Buffer.from(await response.arrayBuffer());
+        const file = new URL(name, url);
+        // A server's 5xx, 408 or 429 and a cut connection may pass; another answer will not.
+        const transient = (why: string, cause?: unknown) => new TransientError(`GET ${file}: ${why}`, { cause });
+        const response = await fetch(file).catch((error: unknown) => { throw transient(rootMessage(error), error); });
+        if (!response.ok) {
+          const why = `HTTP ${response.status}`;
+          throw response.status >= 500 || response.status === 408 || response.status === 429 ? transient(why) : new Error(`GET ${file}: ${why}`);
+        }
+        return Buffer.from(await response.arrayBuffer().catch((error: unknown) => { throw transient(rootMessage(error), error); }));
       },
     };
   }

@@ -8,7 +8,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StorageConfig, caBundleCertificates, storageConfig, storageRegion, storageUnreachableAfterS } from './config';
 import { ObjectStore, ObjectVersion, PreconditionFailedError, PutOptions, StoredObject } from './object-store';
 import { StorageContact, StorageProbe, StorageUnreachableError } from './storage-contact';
-import { ChainedError, findCause, rootMessage } from '../lib/errors';
+import { ChainedError, TransientError, findCause, rootMessage } from '../lib/errors';
 import { tlsAdvice, tlsErrorCodeOf } from '../lib/tls-advice';
 
 let client: S3Client | undefined;
@@ -158,7 +158,10 @@ export class S3ObjectStore implements ObjectStore {
   async get(bucket: string, key: string, range?: string): Promise<ObjectVersion | undefined> {
     try {
       const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-      return { body: Buffer.from(await response.Body!.transformToByteArray()), etag: response.ETag ?? '' };
+      const body = await response.Body!.transformToByteArray().catch((error: unknown) => {
+        throw new TransientError(`reading s3://${bucket}/${key}: ${rootMessage(error)}`, { cause: error });
+      });
+      return { body: Buffer.from(body), etag: response.ETag ?? '' };
     } catch (error) {
       // Other errors propagate, so activities retry them.
       if (error instanceof NoSuchKey || named(error, 'NoSuchKey')) return undefined;

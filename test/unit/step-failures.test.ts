@@ -1,12 +1,12 @@
-// activities/failures.ts retriedOnlyForStorage, for the steps a sweep survives the failure of (the export,
+// activities/failures.ts retriedOnlyWhenTransient, for the steps a sweep survives the failure of (the export,
 // the report): which errors are retried (storage, as in every step) and which fail at once (the step itself
 // cannot work), so an S3 outage at that moment never costs a sweep its model or its report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { retriedOnlyForStorage } from '../../activities/failures';
+import { retriedOnlyWhenTransient } from '../../activities/failures';
 import { writeReport } from '../../activities/report';
-import { DomainError, FailureType } from '../../lib/errors';
+import { DomainError, FailureType, TransientError } from '../../lib/errors';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { MissingObjectError } from '../../platform/object-store';
 import { setObjectStore } from '../../platform/storage';
@@ -18,13 +18,16 @@ test('storage errors pass through to be retried; a broken step fails without ret
   const wrapped = new Error('upload failed', { cause: slowDown });
   // A worker that has lost S3 fails its steps' requests at once (workers/storage-gate.ts): retried elsewhere.
   const lost = new StorageUnreachableError('S3 has not answered this worker for 11 s');
-  for (const error of [refused, slowDown, wrapped, lost]) assert.equal(retriedOnlyForStorage(error, 'exporting the best trial', FailureType.exportFailed), error);
-  const broken = retriedOnlyForStorage(new Error('Shape mismatch: expected [1280,64]'), 'exporting the best trial', FailureType.exportFailed) as ApplicationFailure;
+  // A body cut while read (no $metadata: the S3 client had returned), a backbone host's 503, wrapped or not.
+  const cut = new TransientError('reading s3://b/trials/t/result.json: aborted', { cause: Object.assign(new Error('aborted'), { code: 'ECONNRESET' }) });
+  const unavailable = new Error('loading the backbone', { cause: new TransientError('GET https://models.example/model.json: HTTP 503') });
+  for (const error of [refused, slowDown, wrapped, lost, cut, unavailable]) assert.equal(retriedOnlyWhenTransient(error, 'exporting the best trial', FailureType.exportFailed), error);
+  const broken = retriedOnlyWhenTransient(new Error('Shape mismatch: expected [1280,64]'), 'exporting the best trial', FailureType.exportFailed) as ApplicationFailure;
   assert.ok(broken instanceof ApplicationFailure && broken.nonRetryable);
   assert.equal(broken.type, FailureType.exportFailed);
   assert.match(broken.message, /exporting the best trial failed: Shape mismatch/);
   const typed = [new DomainError('no backbone', FailureType.backboneMissing), new MissingObjectError('b', 'k'), ApplicationFailure.nonRetryable('graph model', FailureType.exportUnsupported)];
-  for (const error of typed) assert.equal(retriedOnlyForStorage(error, 'exporting the best trial', FailureType.exportFailed), error);
+  for (const error of typed) assert.equal(retriedOnlyWhenTransient(error, 'exporting the best trial', FailureType.exportFailed), error);
 });
 
 test('writeReport: a report that cannot be made fails without retry; a storage error is retried', async () => {
