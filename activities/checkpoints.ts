@@ -210,12 +210,17 @@ export class TrialCheckpoint {
       this.best = { epoch: best.epoch, weightsKey: bestKey };
     }
     await allSettledOrThrow([...writes, ...(alongside ? [alongside()] : [])]);
-    const next: CheckpointPointer = { ...pointer, weightsKey, owner: this.owner, attempt: this.attempt, ...(this.best ? { best: this.best } : {}) };
+    const next = pointerBytes({ ...pointer, weightsKey, owner: this.owner, attempt: this.attempt, ...(this.best ? { best: this.best } : {}) });
     try {
-      this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), pointerBytes(next), { ifMatch: this.etag });
+      this.etag = await this.store.putIf(artifactKeys.trialCheckpoint(this.trialId), next, { ifMatch: this.etag });
     } catch (error) {
-      if (error instanceof PreconditionFailedError) throw new CheckpointFencedError(this.trialId, await this.currentOwner());
-      throw error;
+      if (!(error instanceof PreconditionFailedError)) throw error;
+      // The S3 client sends a request again when its answer was lost: the write may have landed, and its
+      // second sending found the pointer moved by itself. The pointer holding exactly these bytes (this
+      // owner, this epoch) is this write; anything else is a newer attempt's.
+      const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
+      if (!current || !Buffer.from(current.body).equals(Buffer.from(next))) throw new CheckpointFencedError(this.trialId, ownerOf(current));
+      this.etag = current.etag;
     }
     const stale = [this.weightsKey, previousBest?.weightsKey, this.staleBestKey]
       .filter((key): key is string => key !== undefined && key !== weightsKey && key !== this.best?.weightsKey);
@@ -243,10 +248,10 @@ export class TrialCheckpoint {
     return orphans;
   }
 
-  private async currentOwner(): Promise<string> {
-    const current = await this.store.read(artifactKeys.trialCheckpoint(this.trialId));
-    return current ? (JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer).owner ?? 'unknown' : 'none';
-  }
+}
+
+function ownerOf(current: { body: Uint8Array } | undefined): string {
+  return current ? (JSON.parse(new TextDecoder().decode(current.body)) as CheckpointPointer).owner ?? 'unknown' : 'none';
 }
 
 function pointerBytes(pointer: CheckpointPointer): Uint8Array {

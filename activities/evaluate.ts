@@ -26,7 +26,10 @@ export async function evaluateTrial(input: EvaluateInput): Promise<TestScores> {
  * at a trial's end, without an activity of its own, with `head`: the bytes it has just stored at
  * `input.trained.headKey`, so they need not be read back.
  */
-export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage: string) => void = () => undefined, head?: Uint8Array): Promise<Evaluation> {
+/** `beforeWrites` runs before the scores are stored: a training attempt presumed dead meanwhile stops there. */
+export async function evaluateHeadOnSplit(
+  input: EvaluateInput, progress: (stage: string) => void = () => undefined, head?: Uint8Array, beforeWrites: () => void = () => undefined,
+): Promise<Evaluation> {
   await initTensorflow();
   progress('loading features');
   // The head first: a set read from disk holds a file per shard open until closed, and a failed read
@@ -41,6 +44,7 @@ export async function evaluateHeadOnSplit(input: EvaluateInput, progress: (stage
     const result = await evaluateHead(params, data, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
     const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);
+    beforeWrites();
     const listKey = artifactKeys.headMisclassified(input.trained.headKey, input.split);
     await putJson(listKey, { split: input.split, count: wrong.length, of: data.labels.length, images: wrong });
     const evaluation: Evaluation = {

@@ -41,14 +41,17 @@ interface Unsaved {
 }
 
 export async function trainTrial(input: TrialInput, store: CheckpointStore = s3CheckpointStore()): Promise<TrainResult> {
+  const startedAt = Date.now();
   const { trained, head } = await trainHead(input, store);
   // A stored result that went further holds a later epoch's head: the trial trains its own if it stops here.
   if (!input.evaluateTest || trained.storedEpochs) return trained;
   // Scored here, the test split costs the trial workflow no activity of its own and one workflow task less.
   // It heartbeats meanwhile (the test features' download can take longer than the heartbeat timeout),
-  // with the epoch details `sweep watch` reads.
+  // with the epoch details `sweep watch` reads. An attempt presumed dead while it scored (its process
+  // hung, say) stores no scores: the retry has stored them, and a later rung's may be beside the same head key.
   const done = epochDetails(trained.epochs, input.trial.head.n_epochs);
-  return { ...trained, test: testScores(await heartbeatingWhile(done, () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head))) };
+  const scores = () => evaluateHeadOnSplit(testEvaluationInput(input, trained), undefined, head, () => throwIfPresumedDead(startedAt));
+  return { ...trained, test: testScores(await heartbeatingWhile(done, scores)) };
 }
 
 /**

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { getJson, getObject, parseS3Url } from '../../platform/storage';
+import { getJson, getObject, objectExists, parseS3Url } from '../../platform/storage';
 import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { trialWorkflowId } from '../../lib/live-leaderboard';
@@ -71,6 +71,11 @@ describe('a sweep end to end', () => {
     const manifest = await getJson<SplitManifest>(input.splitKey);
     assert.deepEqual([listed.split, listed.of], ['val', manifest.val.length]);
     assert.ok(listed.images.every((image) => manifest.val[image.row].sha256 === image.sha256), 'every misclassified image is the val row it names');
+    // A training attempt presumed dead while it scored stores no scores (its guard throws before the writes).
+    const headKey = `${trained!.headKey.replace(/weights\.bin$/, '')}guard-${uniqueId('t')}/weights.bin`;
+    const stale = { ...testEvaluationInput(input, trained), trained: { ...trained!, headKey } };
+    await assert.rejects(evaluateHeadOnSplit(stale, undefined, await getObject(trained!.headKey), () => { throw new Error('presumed dead'); }), /presumed dead/);
+    for (const key of [artifactKeys.headEvaluation(headKey, 'test'), artifactKeys.headMisclassified(headKey, 'test')]) assert.equal(await objectExists(key), false, key);
   });
 
   test('results.csv has one row per (trial, epoch) with every hyperparameter', async () => {

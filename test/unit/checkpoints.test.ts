@@ -230,6 +230,27 @@ describe('checkpoint protocol', () => {
     assert.equal(ops.filter((op) => op === 'list').length, 2, 'a later claimer lists what earlier attempts may have left');
   });
 
+  test('a save whose pointer write landed but whose answer was lost (the S3 client sends it again and gets 412) goes on: it is not fenced by itself', async () => {
+    const store = new MemoryStore();
+    let lost = 0;
+    const lossy: CheckpointStore = {
+      read: (k) => store.read(k), put: (k, b) => store.put(k, b), delete: (k) => store.delete(k), list: (p) => store.list(p),
+      putIf: async (key, body, condition) => {
+        // The second save's pointer write lands, then its answer is lost: the retry finds its own write.
+        const etag = await store.putIf(key, body, condition);
+        if ('ifMatch' in condition && store.pointer()?.epoch === 2 && lost++ === 0) throw new PreconditionFailedError(key);
+        return etag;
+      },
+    };
+    assert.equal(await attempt(lossy, 'only', 4), uninterrupted(4));
+    assert.equal(lost, 1, 'the answer was lost once');
+    assert.equal(store.pointer()!.epoch, 4);
+    // A newer attempt's pointer is still told apart: the same loss after another owner claimed fences.
+    const { checkpoint } = await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'old', () => true);
+    await TrialCheckpoint.claim(store, TRIAL, SWEEP, 'new', () => true);
+    await assert.rejects(checkpoint.save({ sweepId: SWEEP, epoch: 5, epochs: [], adamStep: 15 }, encode(5, 'x')), (error: unknown) => error instanceof CheckpointFencedError && /\(new\)/.test((error as Error).message));
+  });
+
   test('the race of the bug report: the retry one epoch behind, the old attempt deletes, the retry crashes', async () => {
     // O trains; R starts (a retry during a Temporal outage) and resumes from O's pointer while O
     // goes on. Before fencing, O's delete of its previous weights and R's pointer move crossed, and
