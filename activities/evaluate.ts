@@ -24,9 +24,9 @@ export async function evaluateTrial(input: EvaluateInput): Promise<TestScores> {
  * The scores of a trained head on a split, its predictions and its misclassified images, stored beside
  * the trial; `progress` is told each slow part as it begins. trainTrial calls it too, for the test split
  * at a trial's end, without an activity of its own, with `head`: the bytes it has just stored at
- * `input.trained.headKey`, so they need not be read back.
+ * `input.trained.headKey`, so they need not be read back, and `beforeWrites`, run before the scores are
+ * stored: a training attempt presumed dead meanwhile stops there.
  */
-/** `beforeWrites` runs before the scores are stored: a training attempt presumed dead meanwhile stops there. */
 export async function evaluateHeadOnSplit(
   input: EvaluateInput, progress: (stage: string) => void = () => undefined, head?: Uint8Array, beforeWrites: () => void = () => undefined,
 ): Promise<Evaluation> {

@@ -25,7 +25,7 @@ export interface ExportInput {
   splitKey: string;
 }
 
-/** A failed export is reported in the leaderboard (modelError), not fatal; storage errors are retried until S3 answers. */
+/** A failed export is reported in the leaderboard (modelError), not fatal; storage and other transient errors are retried. */
 export async function exportModel(input: ExportInput): Promise<ExportedModel> {
   try {
     return await exportBestTrial(input);

@@ -15,7 +15,7 @@ export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId,
 
 /**
  * Writes the report to S3, links it from leaderboard.json, and returns its s3:// URL. A report that
- * cannot be made is not retried (the sweep completes without it); storage errors are, until S3 answers.
+ * cannot be made is not retried (the sweep completes without it); storage and other transient errors are.
  */
 export async function writeReport(input: { sweepId: string }): Promise<string> {
   try {

@@ -34,9 +34,9 @@ export const FailureType = {
   backboneMismatch: 'BackboneMismatch',
   /** The best trial cannot be exported as one model. */
   exportUnsupported: 'ExportUnsupported',
-  /** Exporting the best trial failed for a reason other than storage (which is retried). */
+  /** Exporting the best trial failed for a reason other than storage or another transient error (which are retried). */
   exportFailed: 'ExportFailed',
-  /** Writing the sweep's HTML report failed for a reason other than storage (which is retried). */
+  /** Writing the sweep's HTML report failed for a reason other than storage or another transient error (which are retried). */
   reportFailed: 'ReportFailed',
   /** An artifact a step needs does not exist (deleted from the bucket, say). */
   missingArtifact: 'MissingArtifact',
