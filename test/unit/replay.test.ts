@@ -418,6 +418,16 @@ test('bayesian sweeps replay either way: before patch sweep-suggesting-stage wit
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+test('sweeps that scheduled their report with 3 attempts at most replay on the code that retries it like every step (a retry policy is not compared)', async () => {
+  const reportAttempts = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeReport' ? [e.activityTaskScheduledEventAttributes.retryPolicy?.maximumAttempts ?? 0] : []));
+  assert.deepEqual(reportAttempts('completed.00-sweep.json'), [3], 'recorded with the old cap');
+  assert.deepEqual(reportAttempts('ranking-stage.00-sweep.json'), [0], 'recorded without it');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('completed.') || file.startsWith('ranking-stage.'));
+  assert.ok(results.length >= 10, `${results.length} histories`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('sweeps publish the stage "ranking" while they export, rank and report under patch sweep-ranking-stage; those recorded before stayed at "training" and replay so', async () => {
   // ranking-stage.*: a small grid recorded after the patch; completed.* before it.
   for (const activity of ['exportModel', 'rankSweep', 'writeReport']) {
