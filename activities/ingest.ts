@@ -398,6 +398,7 @@ export function zipEntryName(entry: Pick<yauzl.Entry, 'generalPurposeBitFlag' | 
 async function openZip(file: string, source: string): Promise<Source> {
   // decodeStrings: false so the names are checked here, with errors that name the entry.
   const zip = await yauzl.openPromise(file, { autoClose: false, decodeStrings: false }).catch((error: Error) => {
+    if (isSystemError(error)) throw error;
     throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${error.message}); re-create it`, FailureType.source);
   });
   const files = new Map<string, SourceFile>();
@@ -411,13 +412,34 @@ async function openZip(file: string, source: string): Promise<Source> {
       if (name.endsWith('/') || mode === S_IFDIR) continue;
       if (mode !== 0 && mode !== S_IFREG) throw unsafeEntry(source, name, 'is not a regular file or folder');
       if (entry.isEncrypted()) throw ApplicationFailure.nonRetryable(`archive ${source}: entry "${name}" is encrypted; extract it with its password and ingest the folder`, FailureType.source);
-      files.set(safe.path, { path: safe.path, size: entry.uncompressedSize, read: async () => buffer(await zip.openReadStreamPromise(entry)) });
+      files.set(safe.path, { path: safe.path, size: entry.uncompressedSize, read: () => readZipEntry(zip, entry, source, name) });
     }
   } catch (error) {
     zip.close();
     throw error;
   }
   return { files: [...files.values()], close: async () => zip.close() };
+}
+
+/**
+ * An entry's bytes. Damaged ones (a deflate stream that does not decode, a size the header does not
+ * give) fail the ingest naming the entry: a retry would read the same bytes, for ever.
+ */
+async function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string, name: string): Promise<Buffer> {
+  try {
+    return await buffer(await zip.openReadStreamPromise(entry));
+  } catch (error) {
+    if (isSystemError(error)) throw error;
+    throw ApplicationFailure.nonRetryable(
+      `archive ${source}: entry "${name}" is damaged (${(error as Error).message}); re-create the archive from the data-set folder`,
+      FailureType.source,
+    );
+  }
+}
+
+/** An error of the operating system (EMFILE, EIO, ...), which a retry may not meet; not a fault of the archive's bytes. */
+function isSystemError(error: unknown): boolean {
+  return typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 const TAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);

@@ -1,13 +1,18 @@
 // activities/ingest.ts surveyDataSource (what `sweep validate` shows) on a local folder: every file or
-// folder passed over is counted with its reason, a symbolic link to a class folder included.
+// folder passed over is counted with its reason, a symbolic link to a class folder included. And
+// what it shares with ingestion, opening a source: a damaged archive fails for good, naming its
+// damage; an error of the operating system while reading it does not (a retry may not meet it).
 import assert from 'node:assert/strict';
+import fsCallbacks from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { surveyDataSource } from '../../activities/ingest';
+import { zipArchive } from '../archives';
 
 test('a symbolic link to a folder is skipped and said so, not silently missing', async () => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-links-'));
@@ -38,3 +43,60 @@ test('a tar.gz archive is surveyed as its folder is (validate runs outside an ac
   assert.deepEqual(await surveyDataSource({ source: archive, classes: ['birds', 'cats'] }), fromFolder);
   assert.ok(!('remote' in fromFolder) && fromFolder.counts.birds === 1 && fromFolder.counts.cats === 1);
 });
+
+async function zipOfTwoClasses(damaged: boolean): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-zip-'));
+  const image = (seed: number) => sharp({ create: { width: 8, height: 8, channels: 3, background: { r: seed, g: 9, b: 90 } } }).png().toBuffer();
+  const file = path.join(root, 'data.zip');
+  await fs.writeFile(file, zipArchive([
+    { name: 'data/birds/1.png', data: await image(1) },
+    { name: 'data/cats/2.png', data: await image(2), damaged },
+  ]));
+  return file;
+}
+
+/** A system error as Node's fs gives it (code, errno, syscall). */
+function systemError(code: 'EMFILE' | 'EIO', syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, errno: code === 'EIO' ? -5 : -24, syscall });
+}
+
+test('a zip entry whose bytes do not decode fails for good, naming the entry (it was retried for ever)', async () => {
+  const file = await zipOfTwoClasses(true);
+  await assert.rejects(surveyDataSource({ source: file }), (error: unknown) => {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${error}`);
+    assert.equal(error.type, 'SourceError');
+    assert.equal(error.nonRetryable, true);
+    assert.match(error.message, /entry "data\/cats\/2\.png" is damaged \(invalid block type\); re-create the archive/);
+    return true;
+  });
+  const intact = await surveyDataSource({ source: await zipOfTwoClasses(false) });
+  assert.ok(!('remote' in intact));
+  assert.deepEqual(intact.counts, { birds: 1, cats: 1 });
+});
+
+// yauzl reads through the callback API of node:fs; these fail one kind of call there, as the OS would.
+const { open, read } = fsCallbacks;
+type Callback = (error: Error) => void;
+for (const [when, fail] of [
+  ['opening the zip', (file: string) => mock.method(fsCallbacks, 'open', function failingOpen(this: unknown, ...args: unknown[]) {
+    if (args[0] === file) return (args.at(-1) as Callback)(systemError('EMFILE', 'open'));
+    return Reflect.apply(open, this, args);
+  })],
+  // A 30-byte read is an entry's local header (yauzl reads the directory in larger pieces).
+  ['reading an entry', () => mock.method(fsCallbacks, 'read', function failingRead(this: unknown, ...args: unknown[]) {
+    if (args[3] === 30) return (args.at(-1) as Callback)(systemError('EIO', 'read'));
+    return Reflect.apply(read, this, args);
+  })],
+] as const) {
+  test(`an error of the operating system ${when} is passed on as it is, to be retried, not blamed on the archive`, async (t) => {
+    const file = await zipOfTwoClasses(false);
+    const failing = fail(file);
+    t.after(() => failing.mock.restore());
+    await assert.rejects(surveyDataSource({ source: file }), (error: unknown) => {
+      assert.ok(!(error instanceof ApplicationFailure), `a system error became ${error}`);
+      assert.match((error as NodeJS.ErrnoException).code ?? '', /^(EMFILE|EIO)$/);
+      return true;
+    });
+    assert.ok(failing.mock.callCount() > 0);
+  });
+}
