@@ -8,8 +8,9 @@ import { FailureType } from '../lib/errors';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../views/report-html';
 import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
-import { getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
+import { getJsonIfExists, putObject, s3Url } from '../platform/storage';
 import { retriedOnlyWhenTransient } from './failures';
+import { leaderboardKey, linkReport, readLeaderboard } from './leaderboard-file';
 
 export const reportKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'report.html');
 
@@ -26,23 +27,30 @@ export async function writeReport(input: { sweepId: string }): Promise<string> {
 }
 
 async function writeSweepReport(sweepId: string): Promise<string> {
-  const html = await buildSweepReport(sweepId);
-  await putObject(reportKey(sweepId), html, 'text/html; charset=utf-8');
   const url = s3Url(reportKey(sweepId));
-  // leaderboard.json is written first (the report is built from it), so it learns the link only now.
-  const boardKey = artifactKeys.sweepResults(sweepId, 'leaderboard.json');
-  const board = await getJsonIfExists<Leaderboard>(boardKey);
-  if (board) await putJson(boardKey, { ...board, artifacts: { ...board.artifacts, report: url } });
-  return url;
+  // leaderboard.json is written first (the report is built from it), so it learns the link only now;
+  // built again from a fresh read when the ranking was written again meanwhile (leaderboard-file.ts).
+  for (;;) {
+    const board = await rankedLeaderboard(sweepId);
+    await putObject(reportKey(sweepId), await renderReport(sweepId, board.value), 'text/html; charset=utf-8');
+    if (await linkReport(board, url)) return url;
+  }
 }
 
 export async function buildSweepReport(sweepId: string): Promise<string> {
-  const file = (name: string) => artifactKeys.sweepResults(sweepId, name);
-  const leaderboard = await getJsonIfExists<Leaderboard>(file('leaderboard.json'));
-  if (!leaderboard) {
-    throw new Error(`sweep ${sweepId} has no ${s3Url(file('leaderboard.json'))} yet: the report is made once the sweep has ranked its trials (a running sweep can be followed with \`sweep watch ${sweepId}\`)`);
+  return renderReport(sweepId, (await rankedLeaderboard(sweepId)).value);
+}
+
+async function rankedLeaderboard(sweepId: string): Promise<{ value: Leaderboard; etag: string }> {
+  const board = await readLeaderboard(sweepId);
+  if (!board) {
+    throw new Error(`sweep ${sweepId} has no ${s3Url(leaderboardKey(sweepId))} yet: the report is made once the sweep has ranked its trials (a running sweep can be followed with \`sweep watch ${sweepId}\`)`);
   }
-  const spec = await getJsonIfExists<unknown>(file('spec.json'));
+  return board;
+}
+
+async function renderReport(sweepId: string, leaderboard: Leaderboard): Promise<string> {
+  const spec = await getJsonIfExists<unknown>(artifactKeys.sweepResults(sweepId, 'spec.json'));
   const curves: TrialCurve[] = [];
   for (const trial of [...leaderboard.ranked, ...leaderboard.failed]) {
     curves.push({ run: trial.run, trialId: trial.trialId, epochs: await epochsOf(trial) });

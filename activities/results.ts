@@ -10,6 +10,7 @@ import { resultLeaderboard } from '../lib/sweep-continuation';
 import { BestTrial, Evaluation, ExportedModel, Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
 import { SweepSpec, objectiveOf } from '../lib/sweep-spec';
 import { getJson, getJsonIfExists, putJson, putObject, s3Url } from '../platform/storage';
+import { writeRanking } from './leaderboard-file';
 import { writeSessionEnds } from './tensorboard-events';
 
 export interface RankInput {
@@ -84,7 +85,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
   await putObject(file('results.csv'), rowsAsCsv(rows), 'text/csv');
   await putJson(file('results.json'), rowsAsRecords(rows));
   await putJson(file('spec.json'), input.spec);
-  await putJson(file('leaderboard.json'), leaderboard);
+  await writeRanking(leaderboard);
   await writeSessionEnds(input.sweepId, trials);
   return resultLeaderboard(leaderboard);
 }

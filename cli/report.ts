@@ -3,8 +3,8 @@
 // also works for sweeps that finished before the report step existed or whose report failed.
 import fs from 'node:fs';
 import path from 'node:path';
+import { leaderboardKey } from '../activities/leaderboard-file';
 import { buildSweepReport, reportKey } from '../activities/report';
-import { artifactKeys } from '../lib/artifact-keys';
 import { objectExists, s3Url } from '../platform/storage';
 import { UsageError } from './commands';
 
@@ -15,7 +15,7 @@ export async function report(sweepId: string, out = defaultName(sweepId)): Promi
   // Checked before the report is built from S3, which takes a while on a large sweep.
   if (!out.trim()) throw new UsageError('--out: give the path of the HTML file to write');
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a directory; give a file path, e.g. ${path.join(out, defaultName(sweepId))}`);
-  const leaderboard = artifactKeys.sweepResults(sweepId, 'leaderboard.json');
+  const leaderboard = leaderboardKey(sweepId);
   // Not an error of the tool (exit 1) but of the request: the sweep has not ranked its trials.
   if (!(await objectExists(leaderboard))) {
     throw new UsageError(`sweep ${sweepId} has no ${s3Url(leaderboard)}: the report is made once the sweep has ranked its trials (\`sweep status ${sweepId}\` says where it is)`);

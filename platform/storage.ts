@@ -44,8 +44,10 @@ export async function putObject(key: string, body: Uint8Array | string, contentT
 }
 
 export async function putJson(key: string, value: unknown, bucket = artifactBucket()): Promise<void> {
-  await putObject(key, JSON.stringify(value, null, 1), 'application/json', bucket);
+  await putObject(key, jsonText(value), 'application/json', bucket);
 }
+
+const jsonText = (value: unknown) => JSON.stringify(value, null, 1);
 
 /** The object's bytes; `range` as in HTTP ("bytes=0-11") to read only part of it. */
 export async function getObject(key: string, bucket = artifactBucket(), range?: string): Promise<Buffer> {
@@ -68,6 +70,11 @@ export async function putObjectIf(key: string, body: Uint8Array | string, condit
   return objectStore().put(bucket, key, body, { contentType: 'application/json', ...condition });
 }
 
+/** putObjectIf for a JSON document, written as putJson writes it. */
+export async function putJsonIf(key: string, value: unknown, condition: { ifMatch: string } | { ifNoneMatch: '*' }, bucket = artifactBucket()): Promise<string> {
+  return putObjectIf(key, jsonText(value), condition, bucket);
+}
+
 export async function getJson<T>(key: string, bucket = artifactBucket()): Promise<T> {
   return JSON.parse((await getObject(key, bucket)).toString('utf8')) as T;
 }
@@ -76,6 +83,12 @@ export async function getJson<T>(key: string, bucket = artifactBucket()): Promis
 export async function getJsonIfExists<T>(key: string, bucket = artifactBucket()): Promise<T | undefined> {
   const version = await objectStore().get(bucket, key);
   return version && (JSON.parse(version.body.toString('utf8')) as T);
+}
+
+/** The object with the ETag a conditional write (putJsonIf) compares against, or undefined when it does not exist. */
+export async function getJsonVersionIfExists<T>(key: string, bucket = artifactBucket()): Promise<{ value: T; etag: string } | undefined> {
+  const version = await objectStore().get(bucket, key);
+  return version && { value: JSON.parse(version.body.toString('utf8')) as T, etag: version.etag };
 }
 
 export async function deleteObject(key: string, bucket = artifactBucket()): Promise<void> {

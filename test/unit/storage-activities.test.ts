@@ -9,7 +9,8 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { planTrials, trialPlans } from '../../activities/plan';
-import { buildSweepReport } from '../../activities/report';
+import { leaderboardKey } from '../../activities/leaderboard-file';
+import { buildSweepReport, reportKey, writeReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
 import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
 import { testScores } from '../../lib/test-scores';
@@ -23,7 +24,7 @@ import { parseSweepSpec } from '../../lib/sweep-spec';
 import { encodeFeatureShard } from '../../formats/feature-shard';
 import { openFeatureSet } from '../../platform/feature-cache';
 import { MemoryObjectStore } from '../../platform/memory-store';
-import { MissingObjectError, ObjectStore, PreconditionFailedError } from '../../platform/object-store';
+import { MissingObjectError, ObjectStore, PreconditionFailedError, PutOptions } from '../../platform/object-store';
 import {
   deleteObject, getJson, getJsonIfExists, getObject, getObjectVersion, listKeys, objectExists, putJson, putObject, putObjectIf, setObjectStore,
 } from '../../platform/storage';
@@ -263,6 +264,89 @@ describe('a sweep\'s results and report on the store', () => {
 });
 
 
+
+/** The store, with one write of one key held until released, or answered as refused after it landed (a lost answer, resent). */
+class InterferingStore extends MemoryObjectStore {
+  private hold?: { key: string; reached: () => void; release: Promise<void> };
+  private loseAnswerTo?: string;
+
+  /** Holds the next write of `key`; resolves `reached` once it is held, and lets it go on when `release` is called. */
+  holdNextWrite(key: string): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => { reached = resolve; });
+    this.hold = { key, reached, release: new Promise<void>((resolve) => { release = resolve; }) };
+    return { reached: reachedPromise, release };
+  }
+
+  loseAnswerToNextWrite(key: string): void {
+    this.loseAnswerTo = key;
+  }
+
+  override async put(bucket: string, key: string, body: Uint8Array | string, options?: PutOptions): Promise<string> {
+    const hold = this.hold?.key === key ? this.hold : undefined;
+    if (hold) {
+      this.hold = undefined;
+      hold.reached();
+      await hold.release;
+    }
+    const etag = await super.put(bucket, key, body, options);
+    if (this.loseAnswerTo !== key) return etag;
+    this.loseAnswerTo = undefined;
+    if (options?.ifMatch || options?.ifNoneMatch) throw new PreconditionFailedError(key);
+    return etag;
+  }
+}
+
+describe('leaderboard.json, written by the rank step and linked to the report by the report step', () => {
+  const spec = parseSweepSpec({ data: { source: './flowers' }, backbone: { uri: 'file:///m/model.json' }, grid: { hidden_units: [16, 32] } });
+  const trials: TrialSummary[] = [1, 2].map((run) => ({
+    trialId: `linked-${run}`, run, params: { hidden_units: 16 * run }, status: 'completed', epochsDone: 1, valAccuracy: 0.5 + run / 10, valLoss: 1 - run / 10,
+  }));
+  const interfering = new InterferingStore();
+  let outer: ObjectStore;
+  before(() => { outer = setObjectStore(interfering); });
+  after(() => { setObjectStore(outer); });
+
+  test('a rank attempt presumed dead that wakes after its retry and the report step have written keeps the report\'s link', async () => {
+    const sweepId = 'stale-rank';
+    const rank = () => rankSweep({ sweepId, spec, trials, status: 'completed' });
+    const held = interfering.holdNextWrite(leaderboardKey(sweepId));
+    const stale = rank();
+    await held.reached;
+    const retried = await rank();
+    const url = await writeReport({ sweepId });
+    held.release();
+    assert.deepEqual(await stale, retried);
+    const stored = await getJson<Leaderboard>(leaderboardKey(sweepId));
+    assert.equal(stored.artifacts.report, url, 'the stale attempt\'s write took the report\'s link away');
+    assert.deepEqual(stored.ranked.map((t) => t.run), [2, 1]);
+  });
+
+  test('a ranking that changed since the report read it: the report is built again from the new one, and linked from it', async () => {
+    const sweepId = 'reranked';
+    await rankSweep({ sweepId, spec, trials, status: 'cancelled' });
+    const held = interfering.holdNextWrite(leaderboardKey(sweepId));
+    const report = writeReport({ sweepId });
+    await held.reached;
+    // Written while the report's link waits: its If-Match no longer holds.
+    await rankSweep({ sweepId, spec, trials, status: 'completed' });
+    held.release();
+    const url = await report;
+    const stored = await getJson<Leaderboard>(leaderboardKey(sweepId));
+    assert.deepEqual([stored.status, stored.artifacts.report], ['completed', url]);
+    assert.match((await getObject(reportKey(sweepId))).toString(), /<p class="meta">completed · /);
+  });
+
+  test('a conditional write that landed but was refused when sent again (its answer lost) counts as written', async () => {
+    const sweepId = 'lost-answers';
+    interfering.loseAnswerToNextWrite(leaderboardKey(sweepId));
+    await rankSweep({ sweepId, spec, trials, status: 'completed' });
+    interfering.loseAnswerToNextWrite(leaderboardKey(sweepId));
+    const url = await writeReport({ sweepId });
+    assert.equal((await getJson<Leaderboard>(leaderboardKey(sweepId))).artifacts.report, url);
+  });
+});
 
 describe('TensorBoard events of a reused trial', () => {
   test('the stored head\'s histograms sit at the epoch it is of: the best, for a trial that keeps it (they were drawn at the last)', async () => {
