@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { artifactKeys } from '../lib/artifact-keys';
 import { Leaderboard } from '../lib/sweep-types';
 import { PreconditionFailedError } from '../platform/object-store';
-import { getJsonVersionIfExists, putJsonIf } from '../platform/storage';
+import { getJsonVersionIfExists, putJsonIf, putJsonUnless } from '../platform/storage';
 
 export const leaderboardKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'leaderboard.json');
 
@@ -16,24 +16,11 @@ export function readLeaderboard(sweepId: string): Promise<{ value: Leaderboard; 
   return getJsonVersionIfExists<Leaderboard>(leaderboardKey(sweepId));
 }
 
-/**
- * Writes the ranking, unless leaderboard.json holds it already (the report's link aside, which it then
- * keeps). A refusal of this attempt's own write, sent twice by the S3 client when its answer was lost,
- * reads back as already written.
- */
+/** Writes the ranking, unless leaderboard.json holds it already (the report's link aside, which it then keeps). */
 export async function writeRanking(board: Leaderboard): Promise<void> {
   // As stored: undefined fields dropped, as JSON drops them.
   const ranking = JSON.parse(JSON.stringify(board)) as Leaderboard;
-  for (;;) {
-    const stored = await readLeaderboard(board.sweepId);
-    if (stored && isDeepStrictEqual(withoutReportLink(stored.value), ranking)) return;
-    try {
-      await putJsonIf(leaderboardKey(board.sweepId), ranking, stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' });
-      return;
-    } catch (error) {
-      if (!(error instanceof PreconditionFailedError)) throw error;
-    }
-  }
+  await putJsonUnless(leaderboardKey(board.sweepId), ranking, (stored) => isDeepStrictEqual(withoutReportLink(stored), ranking));
 }
 
 /** Links the report from the ranking it was built from; false when leaderboard.json changed since that was read. */

@@ -22,12 +22,13 @@ import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } fr
 import { initTensorflow } from '../model/tf-backend';
 import { nodeName } from '../platform/config';
 import { openFeatureSet } from '../platform/feature-cache';
-import { getJsonIfExists, getObject, objectExists, putJson, putObject } from '../platform/storage';
+import { getJsonIfExists, getObject, objectExists, putObject } from '../platform/storage';
 import { CheckpointState, CheckpointStore, TrialCheckpoint, attemptOwner, attemptRef, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
 import { evaluateHeadOnSplit } from './evaluate';
 import { testScores } from '../lib/test-scores';
 import { heartbeatingWhile } from './heartbeat-while-running';
+import { storeResult } from './trial-result';
 import { EpochEventFile, TrialEvents, writeReusedTrialEvents } from './tensorboard-events';
 
 /** Epochs trained since the last checkpoint: what the next one stores. */
@@ -257,17 +258,6 @@ async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult | undef
   if (found.headSha256 !== undefined && sha256Of(head) !== found.headSha256) return undefined;
   await putObject(kept, head);
   return { ...found, headKey: kept };
-}
-
-/**
- * Stores a trial's result unless a longer one is there: the stored result is the trial's furthest, and
- * a sweep that stopped the trial earlier (or a stale attempt) must not shorten what others read and reuse.
- */
-async function storeResult(result: TrainResult): Promise<void> {
-  const key = artifactKeys.trialResult(result.trialId);
-  const stored = await getJsonIfExists<Pick<TrainResult, 'epochs'>>(key);
-  if (stored && stored.epochs.length > result.epochs.length) return;
-  await putJson(key, result);
 }
 
 /**

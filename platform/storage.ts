@@ -2,7 +2,7 @@
 // is installed (S3 by default; tests install a MemoryObjectStore). Every artifact key is built in
 // lib/artifact-keys.ts.
 import { storageConfig } from './config';
-import { MissingObjectError, ObjectStore, ObjectVersion, StoredObject } from './object-store';
+import { MissingObjectError, ObjectStore, ObjectVersion, PreconditionFailedError, StoredObject } from './object-store';
 import { S3ObjectStore } from './s3-store';
 
 let store: ObjectStore | undefined;
@@ -73,6 +73,25 @@ export async function putObjectIf(key: string, body: Uint8Array | string, condit
 /** putObjectIf for a JSON document, written as putJson writes it. */
 export async function putJsonIf(key: string, value: unknown, condition: { ifMatch: string } | { ifNoneMatch: '*' }, bucket = artifactBucket()): Promise<string> {
   return putObjectIf(key, jsonText(value), condition, bucket);
+}
+
+/**
+ * Writes `value` unless the stored document is to stay (`keep`), conditionally on the version read, so
+ * a writer that read before another's write cannot undo it; reads again when another write came
+ * between (a refusal of this writer's own write, sent twice by the S3 client when its answer was lost,
+ * among them).
+ */
+export async function putJsonUnless<T>(key: string, value: T, keep: (stored: T) => boolean, bucket = artifactBucket()): Promise<void> {
+  for (;;) {
+    const stored = await getJsonVersionIfExists<T>(key, bucket);
+    if (stored && keep(stored.value)) return;
+    try {
+      await putJsonIf(key, value, stored ? { ifMatch: stored.etag } : { ifNoneMatch: '*' }, bucket);
+      return;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+  }
 }
 
 export async function getJson<T>(key: string, bucket = artifactBucket()): Promise<T> {

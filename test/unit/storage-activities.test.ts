@@ -12,6 +12,7 @@ import { planTrials, trialPlans } from '../../activities/plan';
 import { leaderboardKey } from '../../activities/leaderboard-file';
 import { buildSweepReport, reportKey, writeReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
+import { storeResult } from '../../activities/trial-result';
 import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
 import { testScores } from '../../lib/test-scores';
 import { writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
@@ -345,6 +346,30 @@ describe('leaderboard.json, written by the rank step and linked to the report by
     interfering.loseAnswerToNextWrite(leaderboardKey(sweepId));
     const url = await writeReport({ sweepId });
     assert.equal((await getJson<Leaderboard>(leaderboardKey(sweepId))).artifacts.report, url);
+  });
+});
+
+describe('a trial\'s result.json, its furthest result', () => {
+  const interfering = new InterferingStore();
+  let outer: ObjectStore;
+  before(() => { outer = setObjectStore(interfering); });
+  after(() => { setObjectStore(outer); });
+  const epoch = (e: number) => ({ epoch: e, trainLoss: 1 / e, trainAccuracy: 0.5, valLoss: 1 / e, valAccuracy: 0.5 + e / 100, epochDuration: 1, runDuration: e });
+  const result = (trialId: string, epochs: number): TrainResult => ({
+    trialId, run: 1, params: {}, epochs: Array.from({ length: epochs }, (_, i) => epoch(i + 1)), backend: 'cpu', resumedFromEpoch: 0, reused: false, headKey: `h-${epochs}`,
+  });
+
+  test('a stale attempt\'s shorter result, written after a later rung\'s though read before it, does not shorten it', async () => {
+    const trialId = 'stale-rung-result';
+    const held = interfering.holdNextWrite(artifactKeys.trialResult(trialId));
+    const stale = storeResult(result(trialId, 3));
+    await held.reached;
+    await storeResult(result(trialId, 9));
+    held.release();
+    await stale;
+    assert.equal((await getJson<TrainResult>(artifactKeys.trialResult(trialId))).epochs.length, 9);
+    await storeResult(result(trialId, 9));
+    assert.equal((await getJson<TrainResult>(artifactKeys.trialResult(trialId))).headKey, 'h-9');
   });
 });
 
