@@ -3,7 +3,8 @@
 // (bench, tests) can use toFailure.
 import { ApplicationFailure } from '@temporalio/common';
 import { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { DomainError, FailureType, TransientError, findCause, rootMessage } from '../lib/errors';
+import { DomainError, FailureType, TransientError, findCause, isPassingSystemError, rootMessage } from '../lib/errors';
+import { SettingError } from '../platform/config';
 import { MissingObjectError } from '../platform/object-store';
 import { isStorageError } from '../platform/s3-store';
 
@@ -26,13 +27,14 @@ export function toFailure(error: unknown): unknown {
 }
 
 /**
- * For a step whose failure the sweep survives (the export, the report): storage errors and other
- * transient ones (a connection cut while reading, a backbone server's 5xx) are retried, as in every
- * step, for as long as they last, so an outage at that moment never costs a sweep its output. Any other
- * error is the step itself failing, which a retry would repeat: non-retryable, of `type`.
+ * For work whose errors are not all storage's (the export and the report, whose failure the sweep
+ * survives; loading the backbone): storage errors and other transient ones (a connection cut while
+ * reading, a backbone server's 5xx, too many open files) are retried, as in every step, for as long as
+ * they last, and so is a setting this worker cannot run with (another worker may). Any other error is
+ * the work itself failing, which a retry would repeat: non-retryable, of `type`.
  */
 export function retriedOnlyWhenTransient(error: unknown, step: string, type: FailureType): unknown {
-  const transient = isStorageError(error) || findCause(error, (e) => e instanceof TransientError) !== undefined;
+  const transient = isStorageError(error) || findCause(error, (e) => e instanceof TransientError || e instanceof SettingError || isPassingSystemError(e)) !== undefined;
   if (error instanceof ApplicationFailure || error instanceof DomainError || error instanceof MissingObjectError || transient) return error;
   return ApplicationFailure.nonRetryable(`${step} failed: ${rootMessage(error)}`, type);
 }

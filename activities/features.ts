@@ -19,6 +19,7 @@ import { preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
 import { nodeName } from '../platform/config';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
+import { retriedOnlyWhenTransient } from './failures';
 
 /**
  * Images per backbone call: 16, or up to 64 small ones (at most 64K pixels a batch). On small images
@@ -35,7 +36,10 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   const samples = manifest[request.split];
   const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
-  const backbone = await loadBackbone(request.backbone);
+  // A path that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it.
+  const backbone = await loadBackbone(request.backbone).catch((error: unknown) => {
+    throw retriedOnlyWhenTransient(error, `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`, FailureType.backbone);
+  });
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
   }

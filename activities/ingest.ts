@@ -15,7 +15,7 @@ import { Context, asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
-import { FailureType } from '../lib/errors';
+import { FailureType, isPassingSystemError, isSystemError } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
@@ -252,11 +252,14 @@ async function openSource(source: string, work: string): Promise<Source> {
     if (ARCHIVE_NAME.test(key)) return openArchive(await downloadS3(bucket, key, work), source, work);
     return listS3Prefix(bucket, key);
   }
-  if (/^https?:\/\//i.test(source)) return openArchive(await downloadHttp(source, work), source, work);
+  if (/^https?:\/\//i.test(source)) {
+    if (!URL.canParse(source)) throw ApplicationFailure.nonRetryable(`data.source ${source} is not a valid URL; fix it (spaces and other special characters must be percent-encoded)`, FailureType.source);
+    return openArchive(await downloadHttp(source, work), source, work);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('file://')) {
     throw ApplicationFailure.nonRetryable(`data.source ${source}: unsupported URL scheme; use a local path, file://, http(s):// or s3://`, FailureType.source);
   }
-  const local = source.startsWith('file://') ? fileURLToPath(source) : path.resolve(source);
+  const local = source.startsWith('file://') ? localPathOf(source) : path.resolve(source);
   const stat = await fs.stat(local).catch(() => undefined);
   if (!stat) {
     throw ApplicationFailure.nonRetryable(
@@ -266,6 +269,17 @@ async function openSource(source: string, work: string): Promise<Source> {
     );
   }
   return stat.isDirectory() ? listFolder(local) : openArchive(local, source, work);
+}
+
+function localPathOf(fileUrl: string): string {
+  try {
+    return fileURLToPath(fileUrl);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(
+      `data.source ${fileUrl} is not a file URL of this machine (${(error as Error).message}); write an absolute path after three slashes (file:///data/flowers), or give the path itself`,
+      FailureType.source,
+    );
+  }
 }
 
 async function listFolder(root: string): Promise<Source> {
@@ -290,9 +304,13 @@ async function listFolder(root: string): Promise<Source> {
 async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
   const base = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
   const files: SourceFile[] = [];
-  for await (const { key, size } of listKeys(base, bucket)) {
-    // Keys ending in '/' are folder markers some tools create.
-    if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => getObject(key, bucket) });
+  try {
+    for await (const { key, size } of listKeys(base, bucket)) {
+      // Keys ending in '/' are folder markers some tools create.
+      if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => getObject(key, bucket) });
+    }
+  } catch (error) {
+    throw noSuchBucket(error, `s3://${bucket}/${base}`) ?? error;
   }
   if (!files.length) {
     throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${base} holds no objects; upload the class folders there (<prefix>/<class>/<image>) or fix the prefix`, FailureType.source);
@@ -308,8 +326,14 @@ async function downloadS3(bucket: string, key: string, work: string): Promise<st
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
       throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${key} does not exist; upload the archive there or fix the URL`, FailureType.source);
     }
-    throw error;
+    throw noSuchBucket(error, `s3://${bucket}/${key}`) ?? error;
   }
+}
+
+/** A source in a bucket the store does not have: a typo no retry fixes (other S3 errors are retried, as everywhere). */
+function noSuchBucket(error: unknown, source: string): ApplicationFailure | undefined {
+  if ((error as { name?: string }).name !== 'NoSuchBucket') return undefined;
+  return ApplicationFailure.nonRetryable(`data.source ${source}: the bucket does not exist at the workers' S3 endpoint; fix the URL, or create the bucket and upload the data set there`, FailureType.source);
 }
 
 async function downloadHttp(url: string, work: string): Promise<string> {
@@ -398,7 +422,7 @@ export function zipEntryName(entry: Pick<yauzl.Entry, 'generalPurposeBitFlag' | 
 async function openZip(file: string, source: string): Promise<Source> {
   // decodeStrings: false so the names are checked here, with errors that name the entry.
   const zip = await yauzl.openPromise(file, { autoClose: false, decodeStrings: false }).catch((error: Error) => {
-    if (isSystemError(error)) throw error;
+    if (isPassingSystemError(error)) throw error;
     throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${error.message}); re-create it`, FailureType.source);
   });
   const files = new Map<string, SourceFile>();
@@ -416,7 +440,9 @@ async function openZip(file: string, source: string): Promise<Source> {
     }
   } catch (error) {
     zip.close();
-    throw error;
+    // A central directory that breaks off partway, an entry it cannot describe: no retry reads it.
+    if (error instanceof ApplicationFailure || isPassingSystemError(error)) throw error;
+    throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable zip archive (${(error as Error).message}); re-create it`, FailureType.source);
   }
   return { files: [...files.values()], close: async () => zip.close() };
 }
@@ -429,17 +455,12 @@ async function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: stri
   try {
     return await buffer(await zip.openReadStreamPromise(entry));
   } catch (error) {
-    if (isSystemError(error)) throw error;
+    if (isPassingSystemError(error)) throw error;
     throw ApplicationFailure.nonRetryable(
       `archive ${source}: entry "${name}" is damaged (${(error as Error).message}); re-create the archive from the data-set folder`,
       FailureType.source,
     );
   }
-}
-
-/** An error of the operating system (EMFILE, EIO, ...), which a retry may not meet; not a fault of the archive's bytes. */
-function isSystemError(error: unknown): boolean {
-  return typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 const TAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
@@ -468,14 +489,24 @@ async function extractTar(file: string, source: string, into: string): Promise<v
     write.catch((error: Error) => parser.abort(error));
     writes.push(write);
   });
-  await pipeline(createReadStream(file), parser).catch((error: Error & { code?: string }) => {
-    // TAR_* (format) and Z_* (gzip) errors are a damaged archive; anything else (disk full, ...) may pass on a retry.
-    if (!(error instanceof ApplicationFailure) && /^(TAR|Z)_/.test(error.code ?? '')) {
-      throw ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, FailureType.source);
-    }
-    throw error;
-  });
-  await Promise.all(writes);
+  const failed = (error: Error) => { throw extractionFailure(error, source); };
+  await pipeline(createReadStream(file), parser).catch(failed);
+  await Promise.all(writes).catch(failed);
+}
+
+/** A tar's extraction error as what it is: the archive's fault (for good), or one a retry may not meet. */
+function extractionFailure(error: Error & { code?: string }, source: string): Error {
+  if (error instanceof ApplicationFailure) return error;
+  // TAR_* (format) and Z_* (gzip) errors are a damaged archive.
+  if (/^(TAR|Z)_/.test(error.code ?? '')) {
+    return ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, FailureType.source);
+  }
+  // Paths its entries make that cannot be written (a file and a folder of one name, a name too long) are the
+  // archive's too; other errors of the system (a full disk, ...) may pass on a retry.
+  if (isSystemError(error) && !isPassingSystemError(error)) {
+    return ApplicationFailure.nonRetryable(`data.source ${source} cannot be extracted (${error.message}); re-create it from the data-set folder`, FailureType.source);
+  }
+  return error;
 }
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

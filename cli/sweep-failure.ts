@@ -39,6 +39,7 @@ function fixFor(type: string | undefined, sweepId: string): string {
     case FailureType.sweepId: return 'start it again with a workflow id of letters, digits, ".", "_" or "-" (`sweep start` makes one)';
     case FailureType.source:
     case FailureType.data: return 'fix the data as the reason says, then start the sweep again (under a new id): finished steps are reused';
+    case FailureType.backbone: return 'fix backbone in the spec (uri: a model.json every GPU worker can read; format; featureLayer) as the reason says, then start the sweep again (under a new id): finished steps are reused';
     case FailureType.missingArtifact: return 'start the sweep again with the same spec (under a new id): missing outputs are made again and trials resume from their checkpoints';
     default: return `see \`sweep status ${sweepId}\` and the workers' logs; starting the sweep again with the same spec reuses everything that finished`;
   }

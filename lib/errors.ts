@@ -30,6 +30,8 @@ export const FailureType = {
   source: 'SourceError',
   /** A catalogue backbone was not fetched on the worker. */
   backboneMissing: 'BackboneMissing',
+  /** The backbone cannot be loaded as the spec gives it (no such file, not a model, a wrong format or feature layer). */
+  backbone: 'BackboneError',
   /** GPU workers computed one sweep's features with different weights or engines for its backbone. */
   backboneMismatch: 'BackboneMismatch',
   /** The best trial cannot be exported as one model. */
@@ -42,6 +44,19 @@ export const FailureType = {
   missingArtifact: 'MissingArtifact',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Codes of the operating system's errors that name a lasting problem with a path: a retry meets them again. */
+const LASTING_PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP']);
+
+/** An error of the operating system (Node's system errors name their system call): EMFILE, EIO, ENOENT, ... */
+export function isSystemError(error: unknown): boolean {
+  return typeof (error as { syscall?: unknown } | undefined)?.syscall === 'string';
+}
+
+/** A system error a retry may not meet again (too many open files, an I/O error, a full disk), not a path that names nothing usable. */
+export function isPassingSystemError(error: unknown): boolean {
+  return isSystemError(error) && !LASTING_PATH_ERRORS.has(String((error as { code?: unknown }).code));
+}
 
 /**
  * A failure a retry may well not meet again, raised where the error itself would not say so: a

@@ -77,7 +77,11 @@ function requireOrt(): Ort | undefined {
   }
 }
 
+/**
+ * Whether the optional ONNX file is not there. S3 answers 403, not 404, for a missing key to a reader
+ * that may not list the bucket (over https and s3:// alike); a model.json it may not read fails after.
+ */
 function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
-  return error instanceof MissingObjectError || e.code === 'ENOENT' || /HTTP 404/.test(e.message ?? '');
+  return error instanceof MissingObjectError || e.code === 'ENOENT' || /HTTP 40[34]\b/.test(e.message ?? '') || e.name === 'AccessDenied';
 }

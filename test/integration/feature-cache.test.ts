@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -185,6 +187,32 @@ describe('feature cache', () => {
     } finally {
       if (memory === undefined) delete process.env.SWEEP_FEATURE_MEMORY_MB;
       else process.env.SWEEP_FEATURE_MEMORY_MB = memory;
+    }
+  });
+
+  test('a backbone.uri that names no model, or a featureLayer the model lacks, fails the step at once as BackboneError (it was retried for ever)', async () => {
+    const missing = path.join(os.tmpdir(), `no-such-backbone-${process.pid}`, 'model.json');
+    const cases: Array<[FeatureShardRequest['backbone'], RegExp]> = [
+      [{ ...spec.backbone, uri: missing }, /^loading backbone\.uri \S+\/no-such-backbone-\d+\/model\.json \(format layers\) on worker .+ failed: .*ENOENT/],
+      [{ ...spec.backbone, uri: path.dirname(spec.backbone.uri.replace(/^file:\/\//, '')) }, /failed: .*EISDIR/],
+      [{ ...spec.backbone, featureLayer: 'no_such_layer' }, /failed: backbone\.featureLayer "no_such_layer" is not a layer of .*; its last layers are: /],
+    ];
+    const engine = process.env.SWEEP_BACKBONE_ENGINE;
+    // The ONNX engine (auto's choice where the backbone has a twin) refuses an unknown layer by falling back to TF.js, which says so.
+    process.env.SWEEP_BACKBONE_ENGINE = 'tfjs';
+    try {
+      for (const [backbone, message] of cases) {
+        await assert.rejects(inActivity(extractFeatures, { ...request('val', 0, ['eval']), backbone }), (error: unknown) => {
+          assert.ok(error instanceof ApplicationFailure, String(error));
+          assert.equal(error.nonRetryable, true);
+          assert.equal(error.type, FailureType.backbone);
+          assert.match(error.message, message);
+          return true;
+        });
+      }
+    } finally {
+      if (engine === undefined) delete process.env.SWEEP_BACKBONE_ENGINE;
+      else process.env.SWEEP_BACKBONE_ENGINE = engine;
     }
   });
 

@@ -265,6 +265,13 @@ describe('ingestDataset', () => {
     });
   }
 
+  test('an s3:// source in a bucket that does not exist, or an https:// URL that is not one, fails for good (each was retried for ever)', async () => {
+    const bucket = `no-such-bucket-${run}`;
+    await assertRejects({ source: `s3://${bucket}/flowers`, maxBadFraction: 0 }, 'SourceError', new RegExp(`^data\\.source s3://${bucket}/flowers/: the bucket does not exist at the workers' S3 endpoint`));
+    await assertRejects({ source: `s3://${bucket}/flowers.zip`, maxBadFraction: 0 }, 'SourceError', /flowers\.zip: the bucket does not exist/);
+    await assertRejects({ source: 'https://exa mple.com/flowers.zip', maxBadFraction: 0 }, 'SourceError', /^data\.source https:\/\/exa mple\.com\/flowers\.zip is not a valid URL/);
+  });
+
   test('a zip with a damaged entry fails naming it, for good: a retry would read the same bytes', async () => {
     const file = path.join(tmp, `damaged-${randomUUID()}.zip`);
     await fs.writeFile(file, zipArchive([...(await good()), { name: 'flowers/rose/3.jpg', data: await jpeg(), damaged: true }]));

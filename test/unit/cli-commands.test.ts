@@ -60,6 +60,13 @@ describe('describeSweepFailure', () => {
     assert.match(line, /^sweep s1 failed while ingesting \(step ingestDataset, DataError\): data\/: 12 of 40 .* · what to do: fix the data/);
   });
 
+  test('a backbone that cannot be loaded fails while extracting features, and says to fix the backbone, not the data', () => {
+    const cause = ApplicationFailure.nonRetryable('loading backbone.uri /models/m/model.json (format layers) on worker gpu-1 failed: ENOENT: no such file or directory', 'BackboneError');
+    const failure = describeSweepFailure('s3', new ActivityFailure('Activity task failed', 'extractFeatures', '1', RetryState.NON_RETRYABLE_FAILURE, undefined, cause));
+    assert.deepEqual([failure.stage, failure.type], ['extracting features', 'BackboneError']);
+    assert.match(failure.fix, /^fix backbone in the spec \(uri: a model\.json every GPU worker can read; format; featureLayer\)/);
+  });
+
   test('a spec refused by the workflow itself fails while validating', () => {
     const failure = describeSweepFailure('s2', ApplicationFailure.nonRetryable('invalid sweep spec:\n  - grid: required', 'SpecError'));
     assert.equal(failure.stage, 'validating');

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { surveyDataSource } from '../../activities/ingest';
-import { zipArchive } from '../archives';
+import { tarArchive, zipArchive } from '../archives';
 
 test('a symbolic link to a folder is skipped and said so, not silently missing', async () => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-links-'));
@@ -100,3 +100,29 @@ for (const [when, fail] of [
     assert.ok(failing.mock.callCount() > 0);
   });
 }
+
+/** Asserts that surveying `source` fails for good as a SourceError whose message matches `message`. */
+async function assertSourceError(source: string, message: RegExp): Promise<void> {
+  await assert.rejects(surveyDataSource({ source }), (error: unknown) => {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${error}`);
+    assert.deepEqual([error.type, error.nonRetryable], ['SourceError', true]);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+test('sources no retry can read fail for good, saying what is wrong (each was retried for ever)', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-bad-'));
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 9, b: 90 } } }).png().toBuffer();
+  // A file:// URL with a host: "data" is not a folder here.
+  await assertSourceError('file://data/flowers', /^data\.source file:\/\/data\/flowers is not a file URL of this machine \(.*\); write an absolute path after three slashes/);
+  // A zip whose central directory breaks off after its first entry.
+  const zip = zipArchive([{ name: 'data/birds/1.png', data: png }, { name: 'data/cats/2.png', data: png }]);
+  const second = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 4);
+  zip.writeUInt32LE(0xdeadbeef, second);
+  await fs.writeFile(path.join(root, 'broken-directory.zip'), zip);
+  await assertSourceError(path.join(root, 'broken-directory.zip'), /is not a readable zip archive \(invalid central directory file header signature: 0xdeadbeef\); re-create it/);
+  // A tar whose entries make a file and a folder of one name.
+  await fs.writeFile(path.join(root, 'clash.tar.gz'), tarArchive([{ name: 'data/birds', data: png }, { name: 'data/birds/1.png', data: png }]));
+  await assertSourceError(path.join(root, 'clash.tar.gz'), /clash\.tar\.gz cannot be extracted \((ENOTDIR|EEXIST|EISDIR)[^)]*\); re-create it from the data-set folder/);
+});

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -82,6 +84,24 @@ describe('ONNX backbone engine', { skip }, () => {
     process.env.SWEEP_BACKBONE_ENGINE = 'onnx';
     await assert.rejects(loadBackbone(bareSpec), /no model\.onnx next to .*layers-to-onnx\.mjs/);
     images.dispose();
+  });
+
+  test('a model host that answers 403 for the missing model.onnx (S3 to a reader that may not list the bucket): auto uses TF.js', async () => {
+    const folder = path.dirname(demoJson);
+    const server = http.createServer((request, response) => {
+      const file = path.join(folder, path.basename(request.url ?? ''));
+      if (file.endsWith('.onnx') || !fs.existsSync(file)) response.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
+      else response.writeHead(200).end(fs.readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.json`;
+      const images = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
+      assert.equal((await featuresWith('auto', spec(uri, DEMO_BACKBONE_FEATURE_LAYER), images)).backbone.engine, 'tfjs');
+      images.dispose();
+    } finally {
+      server.close();
+    }
   });
 
   test('a layer without an ONNX translation fails with its name', async () => {
