@@ -84,11 +84,15 @@ export class TrialEvents {
   /**
    * Deletes epoch files after `lastEpoch`: written by an earlier attempt that got further than the
    * checkpoint this attempt resumes from (an epoch's events are stored before its checkpoint).
-   * Returns their names.
+   * `beforeDelete` throws when this attempt may no longer write (a retry may have trained on and
+   * stored those epochs' files since it resumed). Returns their names.
    */
-  async removeStaleEpochs(lastEpoch: number, existing?: string[]): Promise<string[]> {
-    const stale = this.series.staleEpochFiles(existing ?? (await this.existing()), lastEpoch);
-    for (const name of stale) await deleteObject(`${this.prefix}/${name}`);
+  async removeStaleEpochs(lastEpoch: number, beforeDelete: () => void): Promise<string[]> {
+    const stale = this.series.staleEpochFiles(await this.existing(), lastEpoch);
+    for (const name of stale) {
+      beforeDelete();
+      await deleteObject(`${this.prefix}/${name}`);
+    }
     return stale;
   }
 }

@@ -104,7 +104,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
   // remove. An attempt stores the header before its first checkpoint, so a checkpoint of this sweep's
   // (the next early-stopping segment) means the header is there.
   const headerStored = resume.pointer.sweepId === input.sweepId && resume.pointer.epoch > 0;
-  await allSettledOrThrow([headerStored || events.writeHeader(input), checkpoint.firstClaim || events.removeStaleEpochs(epochs.length)]);
+  // An attempt that hung after its claim, while a retry trained on, must not delete the retry's files.
+  const removeStale = () => events.removeStaleEpochs(epochs.length, () => throwIfPresumedDead(startedAt));
+  await allSettledOrThrow([headerStored || events.writeHeader(input), checkpoint.firstClaim || removeStale()]);
   // Resumed from another sweep's checkpoint: the epochs it trained are in that sweep's folder, and this
   // sweep's gets their scalars (TensorBoard shows every epoch that result.json lists).
   if (resume.pointer.sweepId !== input.sweepId && epochs.length > 0) await events.writeMissingEpochs(epochs);
@@ -194,6 +196,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
       ...(input.keepBest ? { bestEpoch: kept } : {}),
     };
     await storeResult(result);
+    // Checked again after the head and result (it may have hung there): a stale attempt must not delete a
+    // newer owner's checkpoint files, nor write "success" over the end a cancelled sweep's ranking wrote.
+    throwIfPresumedDead(startedAt);
     await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
     return { trained: result, head };
   } catch (error) {

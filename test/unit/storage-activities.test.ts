@@ -15,7 +15,7 @@ import { rankSweep } from '../../activities/results';
 import { storeResult } from '../../activities/trial-result';
 import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
 import { testScores } from '../../lib/test-scores';
-import { writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
+import { TrialEvents, writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
 import { SCALAR_TAGS, trialRunName } from '../../formats/tensorboard-layout';
 import { readEventFile } from '../../formats/tensorboard';
 import { HeadArrays } from '../../model/head';
@@ -399,6 +399,18 @@ describe('TensorBoard events of a reused trial', () => {
     }
     assert.ok(Number.isNaN(scalars[SCALAR_TAGS.trainLoss]) && Number.isNaN(scalars[SCALAR_TAGS.valLoss]), JSON.stringify(scalars));
     assert.equal(scalars[SCALAR_TAGS.valAccuracy], 0.25);
+  });
+
+  test('stale epoch files are removed only while the attempt may still write: one that hung after its claim keeps a retry\'s files', async () => {
+    const trial = { trialId: 'stale-files-t', run: 1, params: { lr: 0.1 }, head: { hidden_units: 2, num_classes: 2, dropout: 0.5, n_epochs: 5, lr: 0.1, batch_size: 4 } } as unknown as TrialInput['trial'];
+    const events = new TrialEvents('stale-files-sweep', trial);
+    const epoch = (e: number) => ({ epoch: e, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, epochDuration: 1, runDuration: e });
+    await events.writeEpochFiles([1, 2, 3, 4, 5].map((e) => events.epochFile(epoch(e), undefined)));
+    const epochFiles = async () => (await events.existing()).length;
+    await assert.rejects(events.removeStaleEpochs(2, () => { throw new Error('presumed dead'); }), /presumed dead/);
+    assert.equal(await epochFiles(), 5, 'the files of epochs 3-5 (a retry\'s) are kept');
+    assert.equal((await events.removeStaleEpochs(2, () => undefined)).length, 3);
+    assert.equal(await epochFiles(), 2);
   });
 
   test('the session ends written at ranking: one per run folder; a repeat (sameAs) has none of its own', async () => {
