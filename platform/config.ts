@@ -207,10 +207,19 @@ export function featureCacheConfig(): FeatureCacheConfig {
 /**
  * Free space a node keeps on its cache disk (SWEEP_CACHE_MIN_FREE_MB, default 2048; 0: only what a
  * copy needs): before each download into SWEEP_CACHE_DIR the least recently used copies go until it is
- * free (platform/local-copy.ts). Read where a copy is downloaded, so a bad value fails only that.
+ * free (platform/local-copy.ts). Read where a copy is downloaded, and checked as a GPU worker starts.
  */
 export function cacheMinFreeBytes(): number {
   return wholeNumber('SWEEP_CACHE_MIN_FREE_MB', 2048, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
+}
+
+/**
+ * Reads the settings a GPU worker's steps read as they run, so that a bad value stops the worker as it
+ * starts: read first by a step, it would fail each step it runs, on this node, for as long as it runs.
+ */
+export function checkGpuStepSettings(): void {
+  backboneEngineConfig();
+  cacheMinFreeBytes();
 }
 
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */

@@ -9,7 +9,7 @@ import { FailureInterceptor } from '../activities/failures';
 import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
-import { DeploymentVersion, SettingError, WORKER_ROLES, WorkerConfig, WorkerRole, metricsAddress, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { DeploymentVersion, SettingError, WORKER_ROLES, checkGpuStepSettings, WorkerConfig, WorkerRole, metricsAddress, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
 import { startStorageContact } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
 import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalClientCertificate, temporalNamespace } from '../platform/temporal-connection';
@@ -177,6 +177,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   // suggest role alone a signal during start-up would otherwise be lost (the process ran on).
   const stopAsked = shutdownRequested();
   const config = workerConfig();
+  if (roles.includes('gpu')) checkGpuStepSettings();
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   // Started again if it dies on its own (kill -9, the OOM killer): the TS workers would run on without it.

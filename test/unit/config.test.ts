@@ -185,3 +185,20 @@ function restoredAfter(name: string): void {
     else process.env[name] = saved;
   });
 }
+
+describe('a GPU worker started with a setting its steps cannot run with', () => {
+  test('stops as it starts, naming the setting (each of its steps failed on it, retried for ever on a one-node stack)', () => {
+    for (const [name, value, message] of [
+      ['SWEEP_BACKBONE_ENGINE', 'onxx', /^error: SWEEP_BACKBONE_ENGINE=onxx is not one of auto, tfjs, onnx$/m],
+      ['SWEEP_CACHE_MIN_FREE_MB', '2GB', /^error: SWEEP_CACHE_MIN_FREE_MB=2GB must be a whole number of megabytes, 0 or more$/m],
+    ] as const) {
+      // No Temporal listens there: the worker must stop before it connects.
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), SWEEP_STACK_ENV: path.join(os.tmpdir(), 'no-stack.env'), TEMPORAL_ADDRESS: '127.0.0.1:1', [name]: value },
+      });
+      assert.equal(run.status, 1, `${name}=${value}: exit ${run.status}\n${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  });
+});
