@@ -248,7 +248,7 @@ interface Source {
 
 async function openSource(source: string, work: string): Promise<Source> {
   if (/^s3:\/\//i.test(source)) {
-    const { bucket, key } = parseS3Url(source);
+    const { bucket, key } = s3SourceOf(source);
     if (ARCHIVE_NAME.test(key)) return openArchive(await downloadS3(bucket, key, work), source, work);
     return listS3Prefix(bucket, key);
   }
@@ -269,6 +269,14 @@ async function openSource(source: string, work: string): Promise<Source> {
     );
   }
   return stat.isDirectory() ? listFolder(local) : openArchive(local, source, work);
+}
+
+function s3SourceOf(source: string): { bucket: string; key: string } {
+  try {
+    return parseS3Url(source);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(`data.source ${source}: ${(error as Error).message}; write s3://<bucket>/<prefix or archive>`, FailureType.source);
+  }
 }
 
 function localPathOf(fileUrl: string): string {

@@ -116,6 +116,8 @@ test('sources no retry can read fail for good, saying what is wrong (each was re
   const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 9, b: 90 } } }).png().toBuffer();
   // A file:// URL with a host: "data" is not a folder here.
   await assertSourceError('file://data/flowers', /^data\.source file:\/\/data\/flowers is not a file URL of this machine \(.*\); write an absolute path after three slashes/);
+  // An s3:// URL without a bucket.
+  await assertSourceError('s3://', /^data\.source s3:\/\/: not an s3:\/\/ URL: s3:\/\/; write s3:\/\/<bucket>\/<prefix or archive>/);
   // A zip whose central directory breaks off after its first entry.
   const zip = zipArchive([{ name: 'data/birds/1.png', data: png }, { name: 'data/cats/2.png', data: png }]);
   const second = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 4);
