@@ -17,6 +17,7 @@ import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
 import { preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
+import { MissingObjectError } from '../platform/object-store';
 import { nodeName } from '../platform/config';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 import { retriedOnlyWhenTransient } from './failures';
@@ -36,9 +37,11 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   const samples = manifest[request.split];
   const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
-  // A path that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it.
+  // A path or key that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it
+  // (and a missing model.json is the spec's to fix, not an artifact the sweep lost).
   const backbone = await loadBackbone(request.backbone).catch((error: unknown) => {
-    throw retriedOnlyWhenTransient(error, `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`, FailureType.backbone);
+    const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
+    throw error instanceof MissingObjectError ? ApplicationFailure.nonRetryable(`${step} failed: ${error.message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
   });
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);

@@ -196,6 +196,8 @@ describe('feature cache', () => {
       [{ ...spec.backbone, uri: missing }, /^loading backbone\.uri \S+\/no-such-backbone-\d+\/model\.json \(format layers\) on worker .+ failed: .*ENOENT/],
       [{ ...spec.backbone, uri: path.dirname(spec.backbone.uri.replace(/^file:\/\//, '')) }, /failed: .*EISDIR/],
       [{ ...spec.backbone, featureLayer: 'no_such_layer' }, /failed: backbone\.featureLayer "no_such_layer" is not a layer of .*; its last layers are: /],
+      // Not MissingArtifact, whose fix (start the sweep again) would not help.
+      [{ ...spec.backbone, uri: `s3://${artifactBucket()}/no-such-backbone/model.json` }, /failed: s3:\/\/\S+\/no-such-backbone\/model\.json does not exist$/],
     ];
     const engine = process.env.SWEEP_BACKBONE_ENGINE;
     // The ONNX engine (auto's choice where the backbone has a twin) refuses an unknown layer by falling back to TF.js, which says so.
