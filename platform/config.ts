@@ -200,7 +200,7 @@ export interface FeatureCacheConfig {
 export function featureCacheConfig(): FeatureCacheConfig {
   return {
     dir: setting('SWEEP_CACHE_DIR') ?? path.join(os.tmpdir(), 'sweep-feature-cache'),
-    memoryLimitBytes: Number(setting('SWEEP_FEATURE_MEMORY_MB') ?? 1024) * 2 ** 20,
+    memoryLimitBytes: megabytes('SWEEP_FEATURE_MEMORY_MB', 1024),
   };
 }
 
@@ -210,7 +210,7 @@ export function featureCacheConfig(): FeatureCacheConfig {
  * free (platform/local-copy.ts). Read where a copy is downloaded, and checked as a GPU worker starts.
  */
 export function cacheMinFreeBytes(): number {
-  return wholeNumber('SWEEP_CACHE_MIN_FREE_MB', 2048, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
+  return megabytes('SWEEP_CACHE_MIN_FREE_MB', 2048);
 }
 
 /**
@@ -220,6 +220,7 @@ export function cacheMinFreeBytes(): number {
 export function checkGpuStepSettings(): void {
   backboneEngineConfig();
   cacheMinFreeBytes();
+  featureCacheConfig();
 }
 
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
@@ -286,6 +287,11 @@ export function nodeName(): string {
 /** The TensorBoard executable `sweep tensorboard` runs. */
 export function tensorboardExecutable(): string {
   return setting('SWEEP_TENSORBOARD') ?? path.join(stackDir(), 'venv', 'bin', 'tensorboard');
+}
+
+/** A size setting in megabytes (0 or more), in bytes. */
+function megabytes(name: string, fallback: number): number {
+  return wholeNumber(name, fallback, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
 }
 
 function positiveInt(name: string, fallback: number): number {

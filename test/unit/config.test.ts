@@ -191,6 +191,8 @@ describe('a GPU worker started with a setting its steps cannot run with', () => 
     for (const [name, value, message] of [
       ['SWEEP_BACKBONE_ENGINE', 'onxx', /^error: SWEEP_BACKBONE_ENGINE=onxx is not one of auto, tfjs, onnx$/m],
       ['SWEEP_CACHE_MIN_FREE_MB', '2GB', /^error: SWEEP_CACHE_MIN_FREE_MB=2GB must be a whole number of megabytes, 0 or more$/m],
+      // Read as NaN before: every feature set, however small, was streamed from disk.
+      ['SWEEP_FEATURE_MEMORY_MB', '1GB', /^error: SWEEP_FEATURE_MEMORY_MB=1GB must be a whole number of megabytes, 0 or more$/m],
     ] as const) {
       // No Temporal listens there: the worker must stop before it connects.
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
