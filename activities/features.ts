@@ -38,10 +38,11 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
   // A path or key that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it
-  // (and a missing model.json is the spec's to fix, not an artifact the sweep lost).
+  // (and a missing model.json, or bucket, is the spec's to fix, not an artifact the sweep lost).
   const backbone = await loadBackbone(request.backbone).catch((error: unknown) => {
     const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
-    throw error instanceof MissingObjectError ? ApplicationFailure.nonRetryable(`${step} failed: ${error.message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
+    const noModel = error instanceof MissingObjectError || (error as { name?: string }).name === 'NoSuchBucket';
+    throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
   });
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);

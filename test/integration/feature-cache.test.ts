@@ -198,6 +198,7 @@ describe('feature cache', () => {
       [{ ...spec.backbone, featureLayer: 'no_such_layer' }, /failed: backbone\.featureLayer "no_such_layer" is not a layer of .*; its last layers are: /],
       // Not MissingArtifact, whose fix (start the sweep again) would not help.
       [{ ...spec.backbone, uri: `s3://${artifactBucket()}/no-such-backbone/model.json` }, /failed: s3:\/\/\S+\/no-such-backbone\/model\.json does not exist$/],
+      [{ ...spec.backbone, uri: `s3://no-such-bucket-${process.pid}/m/model.json` }, /^loading backbone\.uri s3:\/\/no-such-bucket-\d+\/m\/model\.json .* failed: The specified bucket does not exist/],
     ];
     const engine = process.env.SWEEP_BACKBONE_ENGINE;
     // The ONNX engine (auto's choice where the backbone has a twin) refuses an unknown layer by falling back to TF.js, which says so.
