@@ -1195,10 +1195,17 @@ describe('cluster profile: real Temporal server on PostgreSQL, erasure-coded Min
     const cutAt = Date.now();
     let healed = false;
     try {
-      const stoppedAfterMs = await waitFor(`${cut.node} to stop taking tasks`, async () => /shutting the GPU worker down/.test(logSince()) && Date.now() - cutAt, 60_000, 200);
+      // The last checkpoint the cut-off node left: the pointer as long as its attempt owns it. Read while
+      // the node gives up, not after: its attempt's save now waits on S3 without heartbeats, so Temporal
+      // may time it out (10 s) and a retry elsewhere claim and checkpoint before the node declares S3
+      // lost (10 s, then two probes unanswered); read after, the pointer was once the retry's epoch 17.
+      let atCut = 0;
+      const stoppedAfterMs = await waitFor(`${cut.node} to stop taking tasks`, async () => {
+        const pointer = await cluster.getJson<{ sweepId: string; epoch: number; attempt?: { attempt: number } }>(artifactKeys.trialCheckpoint(cut.trialId));
+        if (pointer?.sweepId === sweep.workflowId && pointer.attempt?.attempt === cut.attempt) atCut = pointer.epoch;
+        return /shutting the GPU worker down/.test(logSince()) && Date.now() - cutAt;
+      }, 60_000, 200);
       assert.equal(await s3ReachableOn(cut.node), 0, `${cut.node}'s metrics say it has lost S3`);
-      // Nothing of the node reaches S3 any more: this is the last checkpoint it left.
-      const atCut = await checkpointedEpochs(cluster, cut.trialId, sweep.workflowId);
       assert.ok(atCut >= 2 && atCut < EPOCHS, `cut off mid-training (after epoch ${atCut} of ${EPOCHS})`);
       const resumed = await resumedElsewhere(cluster, sweep, cut, atCut);
       const run = await outcome(cluster, await assertCompleted(sweep, 'after a GPU node lost MinIO'));
