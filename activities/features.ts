@@ -18,6 +18,7 @@ import { initTensorflow } from '../model/tf-backend';
 import { preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
 import { MissingObjectError } from '../platform/object-store';
+import { isMissingBucket } from '../platform/s3-store';
 import { nodeName } from '../platform/config';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 import { retriedOnlyWhenTransient } from './failures';
@@ -41,7 +42,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   // (and a missing model.json, or bucket, is the spec's to fix, not an artifact the sweep lost).
   const backbone = await loadBackbone(request.backbone).catch((error: unknown) => {
     const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
-    const noModel = error instanceof MissingObjectError || (error as { name?: string }).name === 'NoSuchBucket';
+    const noModel = error instanceof MissingObjectError || isMissingBucket(error);
     throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
   });
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {

@@ -26,7 +26,7 @@ import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
 import { decodeCheck } from '../model/image-preprocessing';
 import { ImagePackWriter, storedImages } from '../platform/image-store';
 import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
-import { s3 } from '../platform/s3-store';
+import { isMissingBucket, s3 } from '../platform/s3-store';
 
 export interface IngestInput {
   /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */
@@ -340,7 +340,7 @@ async function downloadS3(bucket: string, key: string, work: string): Promise<st
 
 /** A source in a bucket the store does not have: a typo no retry fixes (other S3 errors are retried, as everywhere). */
 function noSuchBucket(error: unknown, source: string): ApplicationFailure | undefined {
-  if ((error as { name?: string }).name !== 'NoSuchBucket') return undefined;
+  if (!isMissingBucket(error)) return undefined;
   return ApplicationFailure.nonRetryable(`data.source ${source}: the bucket does not exist at the workers' S3 endpoint; fix the URL, or create the bucket and upload the data set there`, FailureType.source);
 }
 

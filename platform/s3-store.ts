@@ -151,6 +151,9 @@ export function isStorageError(error: unknown): boolean {
   return someCause(error, (e) => e.$metadata !== undefined || hasNoStorageCredentials(e) || e instanceof StorageUnreachableError);
 }
 
+/** Whether S3 answered that the request's bucket does not exist: a URL's typo, which no retry fixes. */
+export const isMissingBucket = (error: unknown) => named(error, 'NoSuchBucket');
+
 /** Whether the AWS credential chain found no credentials (no stack.env, no AWS_* variables, no profile). */
 export const hasNoStorageCredentials = (error: unknown) => named(error, 'CredentialsProviderError');
 

@@ -100,8 +100,7 @@ export async function getJson<T>(key: string, bucket = artifactBucket()): Promis
 
 /** The object, or undefined when it does not exist (other errors propagate so activities retry). */
 export async function getJsonIfExists<T>(key: string, bucket = artifactBucket()): Promise<T | undefined> {
-  const version = await objectStore().get(bucket, key);
-  return version && (JSON.parse(version.body.toString('utf8')) as T);
+  return (await getJsonVersionIfExists<T>(key, bucket))?.value;
 }
 
 /** The object with the ETag a conditional write (putJsonIf) compares against, or undefined when it does not exist. */
