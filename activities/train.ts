@@ -22,7 +22,7 @@ import { HeadShape, HeadTrainer, dropoutMask, initHeadArrays, zeroAdamState } fr
 import { initTensorflow } from '../model/tf-backend';
 import { nodeName } from '../platform/config';
 import { openFeatureSet } from '../platform/feature-cache';
-import { getJsonIfExists, getObject, objectExists, putObject } from '../platform/storage';
+import { deleteObject, getJsonIfExists, getObject, listKeys, objectExists, putObject } from '../platform/storage';
 import { CheckpointState, CheckpointStore, TrialCheckpoint, attemptOwner, attemptRef, s3CheckpointStore } from './checkpoints';
 import { longestSilenceSince } from './temporal-contact';
 import { evaluateHeadOnSplit } from './evaluate';
@@ -177,7 +177,8 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     // A stale attempt (the retry has already run) writes nothing more.
     throwIfPresumedDead(startedAt);
     const kept = input.keepBest ? bestEpoch(epochs, input.keepBest)!.epoch : epochs.length;
-    const headKey = final || input.endsHere ? artifactKeys.trialHeadWeights(trial.trialId, kept) : artifactKeys.trialRungHead(trial.trialId, trainedBy ?? input.sweepId);
+    const owner = trainedBy ?? input.sweepId;
+    const headKey = final || input.endsHere ? artifactKeys.trialHeadWeights(trial.trialId, kept) : artifactKeys.trialRungHead(trial.trialId, owner, until);
     // The head is its weights alone: a third of its state's bytes (nothing resumes from it).
     const head = input.keepBest ? headWeightsBytes(shape, bestWeights!) : encodeHeadWeights(await trainer.weights());
     await putObject(headKey, head);
@@ -199,7 +200,11 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     // Checked again after the head and result (it may have hung there): a stale attempt must not delete a
     // newer owner's checkpoint files, nor write "success" over the end a cancelled sweep's ranking wrote.
     throwIfPresumedDead(startedAt);
-    await allSettledOrThrow([checkpoint.removeOrphans(), final && events.writeEnd('success')]);
+    await allSettledOrThrow([
+      checkpoint.removeOrphans(),
+      final && events.writeEnd('success'),
+      input.stopping && removeEarlierRungHeads(trial.trialId, owner, until, () => throwIfPresumedDead(startedAt)),
+    ]);
     return { trained: result, head };
   } catch (error) {
     // A cancelled attempt (the sweep cancelled, the worker shutting down) keeps the epochs it finished:
@@ -249,12 +254,27 @@ async function storedResult(input: TrialInput, until: number): Promise<TrainResu
 }
 
 /**
+ * Deletes the heads, with their test scores, that this trial workflow run stored at its rungs before
+ * `epoch`: its result names a later head now. `beforeDelete` throws when this attempt may no longer write.
+ */
+async function removeEarlierRungHeads(trialId: string, owner: string, epoch: number, beforeDelete: () => void): Promise<void> {
+  const earlier: string[] = [];
+  for await (const { key } of listKeys(artifactKeys.trialRungHeads(trialId, owner))) {
+    // A head stored before rung heads had epoch folders lies in the run's folder itself: earlier than any.
+    if (Number(/\/epoch-(\d+)\/[^/]+$/.exec(key)?.[1] ?? 0) < epoch) earlier.push(key);
+  }
+  if (earlier.length === 0) return;
+  beforeDelete();
+  await allSettledOrThrow(earlier.map((key) => deleteObject(key)));
+}
+
+/**
  * A result another trial workflow stored at one of its rungs names that workflow's rung head, which it
- * rewrites when it trains on: reused as it is, this trial's ranking, test scores and export would come
- * to read a later epoch's head. The head is copied under its epoch's key, which every writer writes with
- * the same bytes. The lease this attempt holds keeps the owner from training on meanwhile; bytes that
- * are no longer the result's all the same (an attempt that woke from a long pause, the owner stopped
- * between its head and its result) are not copied, and the trial trains (undefined).
+ * deletes once it trains on to a later rung (heads stored before 2026-12-07 it rewrote): reused as it
+ * is, this trial's ranking, test scores and export would lose their head. The head is copied under its
+ * epoch's key, which every writer writes with the same bytes. The lease this attempt holds keeps the
+ * owner from training on meanwhile; bytes that are not the result's all the same (a rewritten head of
+ * before) are not copied, and the trial trains (undefined).
  */
 async function withHeadOfItsOwn(found: TrainResult): Promise<TrainResult | undefined> {
   const kept = artifactKeys.trialHeadWeights(found.trialId, found.bestEpoch ?? found.epochs.length);

@@ -3,6 +3,8 @@
 
 /** A file in the folder of a head's weights. */
 const besideHead = (headKey: string, file: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/${file}`;
+/** The folder of a trial workflow run's rung heads. */
+const rungHeads = (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/`;
 
 export const artifactKeys = {
   /** An image stored on its own, as ingestion did before image packs (still read for data sets it ingested). */
@@ -32,12 +34,16 @@ export const artifactKeys = {
    */
   trialHeadWeights: (trialId: string, epoch: number) => `trials/${trialId}/head/epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
   /**
-   * The head of an early-stopped trial's latest rung, one per trial workflow run (`owner`), rewritten
-   * rung after rung as the trial goes on (an epoch key per rung would keep every rung's head, up to
-   * one per epoch under the median rule). Once the trial stops, nothing else writes it. Another sweep's
-   * trial that reuses a rung's result reads it once and keeps a copy under `trialHeadWeights`.
+   * The head of an early-stopped trial at one of its rungs, under the trial workflow run (`owner`) that
+   * trained it and the rung's epoch: every writer of a key writes the same bytes, so an attempt given up on
+   * whose write lands late (after the trial trained on) cannot replace a later rung's head. The owner
+   * deletes its earlier rungs' heads once a later one is stored (every epoch could be a rung under the
+   * median rule). Another sweep's trial that reuses a rung's result reads it once and keeps a copy under
+   * `trialHeadWeights`. Heads stored before 2026-12-07 were at `run-<owner>/weights.bin`, rewritten rung
+   * after rung.
    */
-  trialRungHead: (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/weights.bin`,
+  trialRungHead: (trialId: string, owner: string, epoch: number) => `${rungHeads(trialId, owner)}epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
+  trialRungHeads: rungHeads,
   /** A head's scores on a split, beside the head they score. */
   headEvaluation: (headKey: string, split: string) => besideHead(headKey, `evaluation-${split}.json`),
   /** The split's images a head got wrong, with their source paths, beside the head. */

@@ -3,6 +3,7 @@
 import { DataSummary } from './data-summary';
 import { EpochMetrics } from './epoch-rows';
 import { Params } from './grid';
+import { EarlyStopping } from './search/early-stopping';
 import { Objective } from './search/objective';
 import { SplitName } from './manifest';
 import { HeadParams } from './head-params';
@@ -84,6 +85,8 @@ export interface TrialInput {
   checkpointEverySeconds?: number;
   /** Keep the best epoch by this objective (its weights become the trial's head) instead of the last. */
   keepBest?: Objective;
+  /** Early stopping: the trial trains rung by rung, to each decision epoch, and the sweep decides at each whether it goes on. */
+  stopping?: { rule: EarlyStopping; objective: Objective };
   /** Train only to this epoch (early stopping trains rung by rung); default: the trial's n_epochs. */
   untilEpoch?: number;
   /** The trial ends at `untilEpoch` (early stopping stopped it there): its head is kept under its epoch's key, as at the last epoch. */

@@ -8,7 +8,7 @@ import type { cpuActivities, gpuActivities } from '../activities';
 import type { DataSummary } from '../lib/data-summary';
 import { FailureType } from '../lib/errors';
 import type { LiveLeaderboard } from '../lib/live-leaderboard';
-import type { EarlyStopping, StopDecision } from '../lib/search/early-stopping';
+import type { StopDecision } from '../lib/search/early-stopping';
 import type { Objective } from '../lib/search/objective';
 import type { EpochReport } from '../lib/search/stop-ledger';
 import type { SuggestRequest } from '../lib/search/bayesian';
@@ -72,10 +72,9 @@ export interface SweepMemo {
   objective: Objective;
 }
 
+/** With `stopping`, the trial reports its objective values to the sweep at each decision epoch and waits for its decision. */
 export interface TrialWorkflowInput extends TrialInput {
   gpuQueue: string;
-  /** With early stopping the trial trains to each decision epoch, reports its objective values to the sweep and waits for its decision. */
-  stopping?: { rule: EarlyStopping; objective: Objective };
 }
 
 /** Sent by a trial to its sweep at each decision epoch (lib/search/stop-ledger.ts). */

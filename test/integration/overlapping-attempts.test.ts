@@ -11,13 +11,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CheckpointFencedError, CheckpointStore, SupersededAttemptError, s3CheckpointStore } from '../../activities/checkpoints';
-import { MissingObjectError } from '../../platform/object-store';
+import { MissingObjectError, ObjectStore } from '../../platform/object-store';
 import { deleteObject, getJson, getObject, listKeys, objectExists, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { TemporalContact, watchTemporalContact } from '../../activities/temporal-contact';
 import { trainTrial } from '../../activities/train';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { encodeFeatureShard } from '../../formats/feature-shard';
 import { randomStream } from '../../lib/random';
+import { sha256Of } from '../../lib/content-id';
+import { DEFAULT_OBJECTIVE } from '../../lib/search/objective';
 import { Evaluation, FeatureSetRef, TrainResult, TrialInput } from '../../lib/sweep-types';
 import { initTensorflow } from '../../model/tf-backend';
 import { FailureInterceptor } from '../../activities/failures';
@@ -27,6 +29,8 @@ import { readEventFile } from '../../formats/tensorboard';
 import { SCALAR_TAGS } from '../../formats/tensorboard-layout';
 
 const EPOCHS = 6;
+/** Early stopping with rungs at epochs 1 and 3: the trial's segments delete their earlier rungs' heads. */
+const ASHA: TrialInput['stopping'] = { rule: { rule: 'asha', gracePeriod: 1, reductionFactor: 3, maxEpochs: EPOCHS }, objective: DEFAULT_OBJECTIVE };
 const DIM = 12;
 
 /** A feature set of `rows` rows, 4 classes, written to S3 as one shard. */
@@ -258,20 +262,25 @@ test('a sweep that stops a trial another sweep trained further keeps its own hea
   assert.deepEqual([againX.reused, againX.storedEpochs, againX.headKey], [true, undefined, stoppedX.headKey]);
 });
 
-test('an early-stopped trial keeps one head per trial workflow for its rungs, rewritten rung after rung, and its last epoch\'s under the epoch', async () => {
+test('an early-stopped trial keeps the head of its latest rung under the rung\'s epoch, deletes the earlier one\'s, and its last epoch\'s under the epoch', async () => {
   await clearTrial();
-  const sweep = { ...input, sweepId: uniqueId('sweep-rungs'), reuse: true };
+  const sweep = { ...input, sweepId: uniqueId('sweep-rungs'), reuse: true, stopping: ASHA };
   const heads = async () => {
     const keys: string[] = [];
-    for await (const { key } of listKeys(`trials/${input.trial.trialId}/head/`)) if (key.endsWith('/weights.bin')) keys.push(key.split('/').at(-2)!);
+    const folder = `trials/${input.trial.trialId}/head/`;
+    for await (const { key } of listKeys(folder)) if (key.endsWith('/weights.bin')) keys.push(key.slice(folder.length, -'/weights.bin'.length));
     return keys;
   };
   const rung1 = await attemptOf('rungs-1', { ...sweep, untilEpoch: 1 });
+  assert.deepEqual(await heads(), ['run-rungs-1/epoch-0001']);
+  // Where a worker before 2026-12-07 stored a rung's head (rewritten rung after rung): deleted too.
+  await putObject(`trials/${input.trial.trialId}/head/run-rungs-1/weights.bin`, await getObject(rung1.headKey));
   const rung3 = await attemptOf('rungs-1', { ...sweep, untilEpoch: 3 });
-  assert.equal(rung1.headKey, rung3.headKey, 'one rung head per trial workflow');
-  assert.deepEqual(await heads(), ['run-rungs-1']);
+  assert.equal(rung3.headKey, artifactKeys.trialRungHead(input.trial.trialId, 'rungs-1', 3));
+  assert.equal(await objectExists(rung1.headKey), false, 'the earlier rung\'s head is deleted once a later one is the result\'s');
+  assert.deepEqual(await heads(), ['run-rungs-1/epoch-0003']);
   const last = await attemptOf('rungs-1', sweep);
-  assert.deepEqual(await heads(), [`epoch-${String(EPOCHS).padStart(4, '0')}`, 'run-rungs-1']);
+  assert.deepEqual(await heads(), [`epoch-${String(EPOCHS).padStart(4, '0')}`]);
   assert.equal(last.headKey, artifactKeys.trialHeadWeights(input.trial.trialId, EPOCHS));
 });
 
@@ -289,13 +298,8 @@ test('a retry that finds the result its own trial workflow stored (the attempt f
  * timeout; the heartbeats an attempt sends during those downloads are collected.
  */
 function slowDownloadsOf(setId: string): { env: MockActivityEnvironment; during: unknown[]; restore: () => void } {
-  const store = objectStore();
   let downloading = false;
-  setObjectStore({
-    put: (bucket, key, body, options) => store.put(bucket, key, body, options),
-    exists: (bucket, key) => store.exists(bucket, key),
-    list: (bucket, prefix) => store.list(bucket, prefix),
-    delete: (bucket, key) => store.delete(bucket, key),
+  const restore = changeStore((store) => ({
     get: async (bucket, key, range) => {
       if (!key.includes(setId)) return store.get(bucket, key, range);
       downloading = true;
@@ -303,11 +307,25 @@ function slowDownloadsOf(setId: string): { env: MockActivityEnvironment; during:
       downloading = false;
       return store.get(bucket, key, range);
     },
-  });
+  }));
   const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 800 }, { logger: new DefaultLogger('ERROR') });
   const during: unknown[] = [];
   env.on('heartbeat', (details: unknown) => { if (downloading) during.push(details); });
-  return { env, during, restore: () => setObjectStore(store) };
+  return { env, during, restore };
+}
+
+/** Installs the object store with some of its methods changed (given the store as it is); returns what puts it back. */
+function changeStore(change: (store: ObjectStore) => Partial<ObjectStore>): () => void {
+  const store = objectStore();
+  setObjectStore({
+    put: (bucket, key, body, options) => store.put(bucket, key, body, options),
+    exists: (bucket, key) => store.exists(bucket, key),
+    list: (bucket, prefix) => store.list(bucket, prefix),
+    delete: (bucket, key) => store.delete(bucket, key),
+    get: (bucket, key, range) => store.get(bucket, key, range),
+    ...change(store),
+  });
+  return () => setObjectStore(store);
 }
 
 test('scoring the test split at the end of training heartbeats while the test features download, with the epoch details `sweep watch` reads', async () => {
@@ -347,21 +365,57 @@ test('training heartbeats while a feature set downloads to this node for the fir
 test('a trial reused at a rung from another sweep\'s rung keeps a head of that epoch: the other sweep training on changes neither it nor its test scores', async () => {
   await clearTrial();
   const splitKey = await testSplitManifest();
-  const a = { ...input, splitKey, sweepId: uniqueId('sweep-a'), reuse: true, evaluateTest: true };
-  const b = { ...input, splitKey, sweepId: uniqueId('sweep-b'), reuse: true, evaluateTest: true, untilEpoch: 1 };
+  const a = { ...input, splitKey, sweepId: uniqueId('sweep-a'), reuse: true, evaluateTest: true, stopping: ASHA };
+  const b = { ...input, splitKey, sweepId: uniqueId('sweep-b'), reuse: true, evaluateTest: true, untilEpoch: 1, stopping: ASHA };
   const rungA = await attemptOf('a-1', { ...a, untilEpoch: 1 });
   // B's trial takes the lease A gave back at its rung and finds A's rung result: reused, not trained.
   const servedB = await attemptOf('b-1', b);
   assert.equal(servedB.reused, true);
-  assert.notEqual(servedB.headKey, rungA.headKey, 'not A\'s rung head, which A rewrites');
+  assert.notEqual(servedB.headKey, rungA.headKey, 'not A\'s rung head, which A deletes when it trains on');
   assert.equal(servedB.headKey, artifactKeys.trialHeadWeights(input.trial.trialId, 1));
   const [head, scores] = [await getObject(servedB.headKey), await getObject(artifactKeys.headEvaluation(servedB.headKey, 'test'))];
   assert.ok(head.equals(await getObject(rungA.headKey)), 'the same epoch\'s head');
-  // A is told to go on and trains to its next rung, rewriting its own rung head.
+  // A is told to go on and trains to its next rung, deleting its own rung head.
   await attemptOf('a-1', { ...a, untilEpoch: 3 });
-  assert.ok(!(await getObject(rungA.headKey)).equals(head), 'A\'s rung head moved on');
+  assert.equal(await objectExists(rungA.headKey), false, 'A\'s rung head moved on');
   assert.ok((await getObject(servedB.headKey)).equals(head), 'B\'s head is still epoch 1\'s');
   assert.ok((await getObject(artifactKeys.headEvaluation(servedB.headKey, 'test'))).equals(scores), 'and its test scores too');
+});
+
+test('an attempt given up on whose rung head and test scores land after the trial trained on and stopped at a later rung replaces neither that rung\'s head nor its scores', async () => {
+  await clearTrial();
+  const splitKey = await testSplitManifest();
+  const sweep = { ...input, splitKey, sweepId: uniqueId('sweep-late'), reuse: true, evaluateTest: true, stopping: ASHA };
+  const ofRun = (activityId: string, number: number) => new MockActivityEnvironment(
+    { attempt: number, heartbeatTimeoutMs: 5000, activityId, workflowExecution: { workflowId: `${sweep.sweepId}.trial-001`, runId: 'late-run' } },
+    { logger: new DefaultLogger('ERROR') });
+  // Attempt 1 of the first segment sends its rung head, which is held on the way (its node froze, say)...
+  let land!: () => void;
+  let sent!: () => void;
+  const headSent = new Promise<void>((resolve) => { sent = resolve; });
+  const restore = changeStore((store) => ({
+    put: async (bucket, key, body, options) => {
+      if (!land && key.includes('/head/run-')) await new Promise<void>((resolve) => { land = resolve; sent(); });
+      return store.put(bucket, key, body, options);
+    },
+  }));
+  try {
+    const stale = ofRun('1', 1).run(trainTrial, { ...sweep, untilEpoch: 1 });
+    await headSent;
+    // ...while its retry finishes the segment, and the trial trains on to its next rung, where the sweep stops it.
+    await ofRun('1', 2).run(trainTrial, { ...sweep, untilEpoch: 1 });
+    const stopped: TrainResult = await ofRun('2', 1).run(trainTrial, { ...sweep, untilEpoch: 3 });
+    const [head, scores] = [await getObject(stopped.headKey), await getObject(artifactKeys.headEvaluation(stopped.headKey, 'test'))];
+    land();
+    await stale;
+    const result = await getJson<TrainResult>(artifactKeys.trialResult(input.trial.trialId));
+    assert.deepEqual([result.epochs.length, result.headKey], [3, stopped.headKey]);
+    assert.ok((await getObject(result.headKey)).equals(head), 'the stopped trial\'s head is still epoch 3\'s');
+    assert.equal(sha256Of(await getObject(result.headKey)), result.headSha256);
+    assert.ok((await getObject(artifactKeys.headEvaluation(result.headKey, 'test'))).equals(scores), 'and so are its test scores');
+  } finally {
+    restore();
+  }
 });
 
 test('a trial resumed from another sweep\'s checkpoint shows every epoch in this sweep\'s TensorBoard run, each once', async () => {
