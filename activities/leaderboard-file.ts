@@ -7,12 +7,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { artifactKeys } from '../lib/artifact-keys';
 import { Leaderboard } from '../lib/sweep-types';
 import { PreconditionFailedError } from '../platform/object-store';
-import { getJsonVersionIfExists, putJsonIf, putJsonUnless } from '../platform/storage';
+import { JsonVersion, getJsonVersionIfExists, putJsonIf, putJsonUnless } from '../platform/storage';
 
 export const leaderboardKey = (sweepId: string) => artifactKeys.sweepResults(sweepId, 'leaderboard.json');
 
 /** The stored leaderboard and the version a conditional write compares against; undefined before ranking. */
-export function readLeaderboard(sweepId: string): Promise<{ value: Leaderboard; etag: string } | undefined> {
+export function readLeaderboard(sweepId: string): Promise<JsonVersion<Leaderboard> | undefined> {
   return getJsonVersionIfExists<Leaderboard>(leaderboardKey(sweepId));
 }
 
@@ -24,7 +24,7 @@ export async function writeRanking(board: Leaderboard): Promise<void> {
 }
 
 /** Links the report from the ranking it was built from; false when leaderboard.json changed since that was read. */
-export async function linkReport(read: { value: Leaderboard; etag: string }, url: string): Promise<boolean> {
+export async function linkReport(read: JsonVersion<Leaderboard>, url: string): Promise<boolean> {
   if (read.value.artifacts.report === url) return true;
   try {
     await putJsonIf(leaderboardKey(read.value.sweepId), { ...read.value, artifacts: { ...read.value.artifacts, report: url } }, { ifMatch: read.etag });

@@ -8,7 +8,7 @@ import { FailureType } from '../lib/errors';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { TrialCurve, renderReportHtml } from '../views/report-html';
 import { Leaderboard, TrainResult, TrialSummary } from '../lib/sweep-types';
-import { getJsonIfExists, putObject, s3Url } from '../platform/storage';
+import { JsonVersion, getJsonIfExists, putObject, s3Url } from '../platform/storage';
 import { retriedOnlyWhenTransient } from './failures';
 import { leaderboardKey, linkReport, readLeaderboard } from './leaderboard-file';
 
@@ -41,7 +41,7 @@ export async function buildSweepReport(sweepId: string): Promise<string> {
   return renderReport(sweepId, (await rankedLeaderboard(sweepId)).value);
 }
 
-async function rankedLeaderboard(sweepId: string): Promise<{ value: Leaderboard; etag: string }> {
+async function rankedLeaderboard(sweepId: string): Promise<JsonVersion<Leaderboard>> {
   const board = await readLeaderboard(sweepId);
   if (!board) {
     throw new Error(`sweep ${sweepId} has no ${s3Url(leaderboardKey(sweepId))} yet: the report is made once the sweep has ranked its trials (a running sweep can be followed with \`sweep watch ${sweepId}\`)`);

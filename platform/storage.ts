@@ -103,8 +103,14 @@ export async function getJsonIfExists<T>(key: string, bucket = artifactBucket())
   return (await getJsonVersionIfExists<T>(key, bucket))?.value;
 }
 
-/** The object with the ETag a conditional write (putJsonIf) compares against, or undefined when it does not exist. */
-export async function getJsonVersionIfExists<T>(key: string, bucket = artifactBucket()): Promise<{ value: T; etag: string } | undefined> {
+/** A stored JSON document with the ETag a conditional write (putJsonIf) compares against. */
+export interface JsonVersion<T> {
+  value: T;
+  etag: string;
+}
+
+/** The object and its ETag, or undefined when it does not exist. */
+export async function getJsonVersionIfExists<T>(key: string, bucket = artifactBucket()): Promise<JsonVersion<T> | undefined> {
   const version = await objectStore().get(bucket, key);
   return version && { value: JSON.parse(version.body.toString('utf8')) as T, etag: version.etag };
 }

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import { extractFeatures } from '../../activities/features';
+import { assertFailsForGood } from '../failures';
 import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { imageReader } from '../../platform/image-store';
 import { artifactBucket, getJson, getObject, putJson, putObject } from '../../platform/storage';
@@ -205,13 +205,7 @@ describe('feature cache', () => {
     process.env.SWEEP_BACKBONE_ENGINE = 'tfjs';
     try {
       for (const [backbone, message] of cases) {
-        await assert.rejects(inActivity(extractFeatures, { ...request('val', 0, ['eval']), backbone }), (error: unknown) => {
-          assert.ok(error instanceof ApplicationFailure, String(error));
-          assert.equal(error.nonRetryable, true);
-          assert.equal(error.type, FailureType.backbone);
-          assert.match(error.message, message);
-          return true;
-        });
+        await assertFailsForGood(inActivity(extractFeatures, { ...request('val', 0, ['eval']), backbone }), FailureType.backbone, message);
       }
     } finally {
       if (engine === undefined) delete process.env.SWEEP_BACKBONE_ENGINE;
@@ -231,12 +225,7 @@ describe('feature cache', () => {
     await putJson(artifactKeys.dataset(datasetId), dataset);
     const broken: SplitManifest = { splitId: datasetId, datasetId, classes: ['daisy'], train: [{ sha256, label: 0, copy: 0 }], val: [], test: [] };
     await putJson(artifactKeys.split(datasetId), broken);
-    await assert.rejects(inActivity(extractFeatures, { ...request('train', 0, ['eval']), splitKey: artifactKeys.split(datasetId) }), (error: ApplicationFailure) => {
-      assert.ok(error instanceof ApplicationFailure, String(error));
-      assert.equal(error.nonRetryable, true);
-      assert.equal(error.type, FailureType.data);
-      assert.match(error.message, /^image daisy\/half-written\.jpg \(sha256 [0-9a-f]{64}\) could not be preprocessed for the eval view: .+\. .*remove the file from data\.source/);
-      return true;
-    });
+    await assertFailsForGood(inActivity(extractFeatures, { ...request('train', 0, ['eval']), splitKey: artifactKeys.split(datasetId) }), FailureType.data,
+      /^image daisy\/half-written\.jpg \(sha256 [0-9a-f]{64}\) could not be preprocessed for the eval view: .+\. .*remove the file from data\.source/);
   });
 });

@@ -11,12 +11,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { IngestInput, IngestSummary, ingestDataset } from '../../activities/ingest';
+import { assertFailsForGood } from '../failures';
 import { artifactBucket, deleteObject, getJson, listKeys, objectExists, objectStore, putObject, setObjectStore } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { imageReader } from '../../platform/image-store';
@@ -40,14 +40,8 @@ async function ingest(input: IngestInput, beats: unknown[] = []): Promise<Ingest
 }
 
 /** Asserts the ingest fails non-retryably with this failure type and a message matching `message`. */
-async function assertRejects(input: IngestInput, type: string, message: RegExp): Promise<void> {
-  await assert.rejects(ingest(input), (error: unknown) => {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${error}`);
-    assert.equal(error.type, type);
-    assert.equal(error.nonRetryable, true);
-    assert.match(error.message, message);
-    return true;
-  });
+function assertRejects(input: IngestInput, type: string, message: RegExp): Promise<void> {
+  return assertFailsForGood(ingest(input), type, message);
 }
 
 function noise(width: number, height: number, seed: string, channels: 3 | 4 = 3) {
