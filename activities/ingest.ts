@@ -19,11 +19,12 @@ import { FailureType, isPassingSystemError, isSystemError } from '../lib/errors'
 import { artifactKeys } from '../lib/artifact-keys';
 import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
+import { mapBounded } from '../lib/bounded';
 import {
-  ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, hasImageExtension, imagesPerClass, layOutClasses, safeEntryPath, skipReasonOf, skipped,
+  ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, imagesPerClass, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
-import { DatasetManifest, ImageRef, SkippedFile } from '../lib/manifest';
-import { decodeCheck } from '../model/image-preprocessing';
+import { DatasetManifest, SkippedFile } from '../lib/manifest';
+import { MAX_FILE_BYTES, SourceFile, examineFiles, tooLarge } from './examine-files';
 import { ImagePackWriter, storedImages } from '../platform/image-store';
 import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { isMissingBucket, s3 } from '../platform/s3-store';
@@ -46,8 +47,6 @@ export interface IngestSummary extends DataSummary {
 
 // Decoding is CPU-bound in libvips' own threads; a few more in flight than cores hides S3 latency.
 const CONCURRENCY = Math.min(16, os.availableParallelism() + 2);
-// Far above any training image; guards the worker's memory against a mislabelled huge file.
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
 
 export async function ingestDataset(input: IngestInput): Promise<IngestSummary> {
@@ -59,7 +58,6 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     const layout = layOut(input, opened.files.map((f) => f.path));
     const files = new Map(opened.files.map((f) => [f.path, f]));
 
-    const candidates: ImageRef[] = [];
     const skippedFiles: SkippedFile[] = [...opened.skipped ?? [], ...layout.skipped];
     const packs = new ImagePackWriter();
     const paths = opened.files.map((f) => f.path);
@@ -70,34 +68,16 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
       const recorded = await recordedIngest(input, paths, layout, files);
       if (recorded) return recorded;
     }
-    // What the ingest's record is keyed by: each file's sha256 (a file too large to read: its size).
-    const read = new Map<string, string>();
-    let processed = 0;
-    await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
-      ctx.cancellationSignal.throwIfAborted();
-      const file = files.get(source)!;
-      if (file.size > MAX_FILE_BYTES) {
-        read.set(source, tooLarge(file.size));
-        skippedFiles.push(skipped(source, SKIP.tooLarge, `${file.size} bytes, more than ${MAX_FILE_BYTES}`));
-      } else {
-        const bytes = await file.read();
-        const sha256 = sha256Of(bytes);
-        read.set(source, sha256);
-        // Only images that decoded are stored, keyed by their bytes' hash: a stored one needs no second
-        // decode (on a warm sweep, the decodes were most of ingest: docs/benchmark.md).
-        const at = stored?.get(sha256);
-        const check = at ? undefined : await decodeCheck(bytes);
-        if (check && !check.ok) {
-          skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
-        } else {
-          candidates.push({ sha256, label, source, ...(at ? { at } : {}) });
-          // Content-addressed: one copy per distinct image, none if an earlier ingest stored it.
-          // (Copies later dropped as conflicting are stored too; harmless, nothing references them.)
-          if (!at) await packs.add(sha256, bytes);
-        }
-      }
-      ctx.heartbeat({ processed: ++processed, total: layout.files.length });
+    const { candidates, skipped: notImages, read } = await examineFiles(layout, files, {
+      concurrency: CONCURRENCY,
+      stored,
+      keep: (sha256, bytes) => packs.add(sha256, bytes),
+      progress: (processed, total) => {
+        ctx.cancellationSignal.throwIfAborted();
+        ctx.heartbeat({ processed, total });
+      },
     });
+    skippedFiles.push(...notImages);
     const packed = await packs.close();
     for (const image of candidates) image.at ??= packed.get(image.sha256);
 
@@ -169,7 +149,7 @@ function sourceFingerprint(input: IngestInput, paths: readonly string[], read: R
 async function recordedIngest(input: IngestInput, paths: readonly string[], layout: ClassLayout, files: ReadonlyMap<string, SourceFile>): Promise<IngestSummary | undefined> {
   const ctx = Context.current();
   const read = new Map<string, string>();
-  await forEachLimit(layout.files, CONCURRENCY, async ({ path: source }) => {
+  await mapBounded(layout.files, CONCURRENCY, async ({ path: source }) => {
     ctx.cancellationSignal.throwIfAborted();
     const file = files.get(source)!;
     read.set(source, file.size > MAX_FILE_BYTES ? tooLarge(file.size) : sha256Of(await file.read()));
@@ -179,9 +159,6 @@ async function recordedIngest(input: IngestInput, paths: readonly string[], layo
   return recorded && (await objectExists(recorded.manifestKey)) ? recorded : undefined;
 }
 
-function tooLarge(size: number): string {
-  return `${size} bytes, not read`;
-}
 
 /**
  * What ingestion would find, without storing anything: every image decoded and checked as ingest
@@ -198,14 +175,8 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
     opened = await openSource(input.source, work);
     const layout = layOut({ maxBadFraction: 1, ...input }, opened.files.map((f) => f.path));
     const files = new Map(opened.files.map((f) => [f.path, f]));
-    const candidates: ImageRef[] = [];
-    const skippedFiles: SkippedFile[] = [...opened.skipped ?? [], ...layout.skipped];
-    await forEachLimit(layout.files, CONCURRENCY, async ({ path: source, label }) => {
-      const bytes = await files.get(source)!.read();
-      const check = await decodeCheck(bytes);
-      if (check.ok) candidates.push({ sha256: sha256Of(bytes), label, source });
-      else skippedFiles.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));
-    });
+    const { candidates, skipped: notImages } = await examineFiles(layout, files, { concurrency: CONCURRENCY });
+    const skippedFiles: SkippedFile[] = [...opened.skipped ?? [], ...layout.skipped, ...notImages];
     const { images, skipped: dropped } = dropDuplicates(candidates, layout.classes);
     skippedFiles.push(...dropped);
     const counts = imagesPerClass(images, layout.classes);
@@ -233,15 +204,9 @@ function bySource(a: SkippedFile, b: SkippedFile): number {
 
 // ---- Sources: every form becomes a list of files with '/'-separated paths relative to the source.
 
-interface SourceFile {
-  path: string;
-  size: number;
-  read(): Promise<Buffer>;
-}
-
 interface Source {
   files: SourceFile[];
-  /** What the listing itself passed over (a folder's symbolic links to folders). */
+  /** What the listing itself passed over (a folder's symbolic links to folders or to nothing). */
   skipped?: SkippedFile[];
   close(): Promise<void>;
 }
@@ -298,12 +263,22 @@ async function listFolder(root: string): Promise<Source> {
   for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const full = path.join(entry.parentPath, entry.name);
-    const stat = await fs.stat(full).catch(() => undefined);
     const relative = path.relative(root, full).split(path.sep).join('/');
-    if (stat?.isDirectory()) {
+    // A link to nothing is skipped, and said so. Any other error is thrown, not taken for "no file": a
+    // file that could not be looked at (EIO on a network drive, too many open files) would otherwise leave
+    // the data set without a word, and a retry would make another data set of the same folder.
+    const stat = await fs.stat(full).catch((error: NodeJS.ErrnoException) => {
+      if (entry.isSymbolicLink() && (error.code === 'ENOENT' || error.code === 'ELOOP')) return undefined;
+      throw error;
+    });
+    if (!stat) {
+      skippedFiles.push(skipped(relative, SKIP.brokenLink, 'a symbolic link to nothing (or to itself)'));
+      continue;
+    }
+    if (stat.isDirectory()) {
       skippedFiles.push(skipped(relative, SKIP.linkedFolder, 'a symbolic link to a folder is not followed (links can loop); copy the folder in, or make data.source the folder it links to'));
     }
-    if (!stat?.isFile()) continue;
+    if (!stat.isFile()) continue;
     files.push({ path: relative, size: stat.size, read: () => fs.readFile(full) });
   }
   return { files, skipped: skippedFiles, close: async () => undefined };
@@ -517,13 +492,6 @@ function extractionFailure(error: Error & { code?: string }, source: string): Er
   return error;
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 function percent(fraction: number): string {
   return `${Math.round(fraction * 1000) / 10}%`;

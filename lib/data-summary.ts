@@ -4,7 +4,7 @@
 import { visible } from './visible-text';
 
 export interface DataSummary {
-  /** Usable images per class, in label order. */
+  /** Usable images per class, in label order (but JavaScript lists keys that are whole numbers first, in numeric order: read the label order from the split). */
   counts: Record<string, number>;
   skipped: number;
   skippedByReason: Record<string, number>;

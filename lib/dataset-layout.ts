@@ -15,6 +15,7 @@ export const SKIP = {
   duplicate: 'duplicate',
   conflict: 'conflicting labels',
   linkedFolder: 'linked folder',
+  brokenLink: 'broken link',
 } as const;
 
 export type SkipReason = (typeof SKIP)[keyof typeof SKIP];

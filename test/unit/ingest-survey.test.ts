@@ -24,11 +24,34 @@ test('a symbolic link to a folder is skipped and said so, not silently missing',
   }
   await fs.symlink(path.join(root, 'data', 'real-dogs'), path.join(root, 'data', 'dogs'));
   await fs.symlink(path.join(root, 'data', 'birds', 'birds.png'), path.join(root, 'data', 'cats', 'linked-bird.png'));
+  // Links to nothing, and to themselves: skipped too (they were left out without a word).
+  await fs.symlink(path.join(root, 'gone.png'), path.join(root, 'data', 'cats', 'gone.png'));
+  await fs.symlink(path.join(root, 'data', 'birds', 'loop.png'), path.join(root, 'data', 'birds', 'loop.png'));
   const survey = await surveyDataSource({ source: path.join(root, 'data'), classes: ['birds', 'cats'] });
   assert.ok(!('remote' in survey));
   // A linked file is followed (here the same bytes in two classes: dropped as conflicting).
-  assert.deepEqual(survey.skippedByReason, { 'linked folder': 1, 'conflicting labels': 2 });
-  assert.equal(survey.skipped, 3);
+  assert.deepEqual(survey.skippedByReason, { 'linked folder': 1, 'broken link': 2, 'conflicting labels': 2 });
+  assert.equal(survey.skipped, 5);
+});
+
+test('a file of a folder source that cannot be looked at fails the survey, to be retried, instead of leaving the data set without a word', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-stat-'));
+  for (const folder of ['birds', 'cats']) {
+    await fs.mkdir(path.join(root, folder));
+    await fs.writeFile(path.join(root, folder, `${folder}.png`), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: folder.length, g: 9, b: 90 } } }).png().toBuffer());
+  }
+  // As a network drive can answer (and a worker out of file handles: EMFILE).
+  const { stat } = fs;
+  const failing = mock.method(fs, 'stat', function failingStat(this: unknown, ...args: Parameters<typeof fs.stat>) {
+    if (String(args[0]).endsWith('cats.png')) return Promise.reject(systemError('EIO', 'stat'));
+    return Reflect.apply(stat, this, args);
+  });
+  t.after(() => failing.mock.restore());
+  await assert.rejects(surveyDataSource({ source: root }), (error: unknown) => {
+    assert.ok(!(error instanceof ApplicationFailure), `a system error became ${error}`);
+    assert.equal((error as NodeJS.ErrnoException).code, 'EIO');
+    return true;
+  });
 });
 
 test('a tar.gz archive is surveyed as its folder is (validate runs outside an activity: the extraction\'s heartbeat failed it)', async () => {
