@@ -225,7 +225,11 @@ async function openSource(source: string, work: string): Promise<Source> {
     throw ApplicationFailure.nonRetryable(`data.source ${source}: unsupported URL scheme; use a local path, file://, http(s):// or s3://`, FailureType.source);
   }
   const local = source.startsWith('file://') ? localPathOf(source) : path.resolve(source);
-  const stat = await fs.stat(local).catch(() => undefined);
+  // Only a path that names nothing "does not exist": no permission is said as such, and a passing error retried.
+  const stat = await fs.stat(local).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw lastingAsSourceError(error, local);
+  });
   if (!stat) {
     throw ApplicationFailure.nonRetryable(
       `data.source ${local} does not exist on worker ${os.hostname()} (relative paths resolve against the worker's working directory, ${process.cwd()}); ` +
@@ -269,7 +273,7 @@ async function listFolder(root: string): Promise<Source> {
     // the data set without a word, and a retry would make another data set of the same folder.
     const stat = await fs.stat(full).catch((error: NodeJS.ErrnoException) => {
       if (entry.isSymbolicLink() && (error.code === 'ENOENT' || error.code === 'ELOOP')) return undefined;
-      throw error;
+      throw lastingAsSourceError(error, full);
     });
     if (!stat) {
       skippedFiles.push(skipped(relative, SKIP.brokenLink, 'a symbolic link to nothing (or to itself)'));
@@ -279,7 +283,7 @@ async function listFolder(root: string): Promise<Source> {
       skippedFiles.push(skipped(relative, SKIP.linkedFolder, 'a symbolic link to a folder is not followed (links can loop); copy the folder in, or make data.source the folder it links to'));
     }
     if (!stat.isFile()) continue;
-    files.push({ path: relative, size: stat.size, read: () => fs.readFile(full) });
+    files.push({ path: relative, size: stat.size, read: () => fs.readFile(full).catch((error: unknown) => { throw lastingAsSourceError(error, full); }) });
   }
   return { files, skipped: skippedFiles, close: async () => undefined };
 }
@@ -475,6 +479,16 @@ async function extractTar(file: string, source: string, into: string): Promise<v
   const failed = (error: Error) => { throw extractionFailure(error, source); };
   await pipeline(createReadStream(file), parser).catch(failed);
   await Promise.all(writes).catch(failed);
+}
+
+/**
+ * An error of the system looking at or reading a local source's file: a lasting one (no permission, a
+ * name too long) is the source's to fix, for good (retried, it failed for ever); a passing one (EIO,
+ * EMFILE) is passed on as it is, to be retried.
+ */
+function lastingAsSourceError(error: unknown, file: string): unknown {
+  if (!isSystemError(error) || isPassingSystemError(error)) return error;
+  return ApplicationFailure.nonRetryable(`data.source: ${file} cannot be read on worker ${os.hostname()} (${(error as Error).message}); give the worker read permission, or move the file out of the data set`, FailureType.source);
 }
 
 /** A tar's extraction error as what it is: the archive's fault (for good), or one a retry may not meet. */

@@ -80,9 +80,24 @@ async function zipOfTwoClasses(damaged: boolean): Promise<string> {
 }
 
 /** A system error as Node's fs gives it (code, errno, syscall). */
-function systemError(code: 'EMFILE' | 'EIO', syscall: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, errno: code === 'EIO' ? -5 : -24, syscall });
+function systemError(code: 'EMFILE' | 'EIO' | 'EACCES', syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, errno: { EIO: -5, EACCES: -13, EMFILE: -24 }[code], syscall });
 }
+
+test('a file of a folder source the worker may not read fails for good, naming it (it was retried for ever; as root, permissions are simulated)', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-denied-'));
+  for (const folder of ['birds', 'cats']) {
+    await fs.mkdir(path.join(root, folder));
+    await fs.writeFile(path.join(root, folder, `${folder}.png`), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: folder.length, g: 9, b: 90 } } }).png().toBuffer());
+  }
+  const { readFile } = fs;
+  const denied = mock.method(fs, 'readFile', function deniedRead(this: unknown, ...args: Parameters<typeof fs.readFile>) {
+    if (String(args[0]).endsWith('cats.png')) return Promise.reject(systemError('EACCES', 'open'));
+    return Reflect.apply(readFile, this, args);
+  });
+  t.after(() => denied.mock.restore());
+  await assertSourceError(root, /^data\.source: \S+\/cats\/cats\.png cannot be read on worker \S+ \(EACCES: simulated, open\); give the worker read permission/);
+});
 
 test('a zip entry whose bytes do not decode fails for good, naming the entry (it was retried for ever)', async () => {
   const file = await zipOfTwoClasses(true);
