@@ -6,7 +6,7 @@ import { mapBounded } from '../lib/bounded';
 import { ClassLayout, SKIP, hasImageExtension, skipped } from '../lib/dataset-layout';
 import { TransientError } from '../lib/errors';
 import { ImageInPack, ImageRef, SkippedFile } from '../lib/manifest';
-import { DecodeCheck, decodeCheck } from '../model/image-preprocessing';
+import { DecodeCheck, decodeCheck, isWantOfResources } from '../model/image-preprocessing';
 
 export interface SourceFile {
   path: string;
@@ -21,12 +21,6 @@ export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 export function tooLarge(size: number): string {
   return `${size} bytes, not read`;
 }
-
-/**
- * What libvips says when the machine, not the file, failed a decode: memory or threads ran short
- * (out of memory, cannot allocate, thread creation, too many open files).
- */
-const WANT_OF_RESOURCES = /out of memory|cannot allocate|unable to create thread|g_thread|resource temporarily unavailable|too many open files/i;
 
 export interface ExaminedFiles {
   candidates: ImageRef[];
@@ -76,7 +70,7 @@ export async function examineFiles(layout: ClassLayout, files: ReadonlyMap<strin
     const check = at ? undefined : await decode(bytes);
     if (check && !check.ok) {
       if (!alone) return false;
-      if (WANT_OF_RESOURCES.test(check.reason)) {
+      if (isWantOfResources(check.reason)) {
         throw new TransientError(`decoding ${source} failed for want of resources on this worker (${check.reason}); the step is retried`);
       }
       examined.skipped.push(skipped(source, hasImageExtension(source) ? SKIP.unreadable : SKIP.notImage, check.reason));

@@ -10,12 +10,12 @@ import { RenderedJson, canonicalJson, contentId } from '../lib/content-id';
 import { HEADER_BYTES, decodeFeatureShardHeader, encodeFeatureShard } from '../formats/feature-shard';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { AugmentParams, drawAugmentation } from '../lib/augmentation';
-import { FailureType, rootMessage } from '../lib/errors';
+import { FailureType, TransientError, rootMessage } from '../lib/errors';
 import { randomStream } from '../lib/random';
 import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
 import { loadBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
-import { preprocessImage } from '../model/image-preprocessing';
+import { isWantOfResources, preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
 import { MissingObjectError } from '../platform/object-store';
 import { isMissingBucket } from '../platform/s3-store';
@@ -131,12 +131,15 @@ async function embedSamples(rows: SplitManifest['train'], view: ViewName, reques
  * One sample's model input. An image ingestion accepted but preprocessing rejects fails the same way on
  * every attempt, so after one more try in this process (to tell it from a passing fault) it fails the
  * step as a data error naming the file: retried, it would keep the sweep "extracting features" for ever.
+ * Unless libvips ran short of memory or threads: then the step is retried (it failed the sweep, and the
+ * error said to remove a good image).
  */
 async function preprocessSample(bytes: Buffer, sample: Sample, view: ViewName, request: FeatureShardRequest, augment: AugmentParams | undefined, datasetId: string): Promise<Float32Array> {
   const norm = { mean: request.backbone.mean, std: request.backbone.std };
   try {
     return await preprocessImage(bytes, request.image, augment, norm).catch(() => preprocessImage(bytes, request.image, augment, norm));
   } catch (error) {
+    if (isWantOfResources(rootMessage(error))) throw new TransientError(`preprocessing image ${sample.sha256} for the ${view} view: ${rootMessage(error)}`);
     const source = await getJson<DatasetManifest>(artifactKeys.dataset(datasetId))
       .then((dataset) => dataset.images.find((image) => image.sha256 === sample.sha256)?.source, () => undefined);
     throw ApplicationFailure.nonRetryable(

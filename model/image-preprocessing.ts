@@ -54,6 +54,14 @@ export async function decodeCheck(bytes: Buffer): Promise<DecodeCheck> {
 
 const VIPS_LOST_MESSAGE = 'Unknown error';
 
+/**
+ * Whether libvips' message says the machine, not the image, failed: memory or threads ran short (out of
+ * memory, cannot allocate, thread creation, too many open files). A retry, later or elsewhere, may pass.
+ */
+export function isWantOfResources(message: string): boolean {
+  return /out of memory|cannot allocate|unable to create thread|g_thread|resource temporarily unavailable|too many open files/i.test(message);
+}
+
 async function decodeCheckOnce(bytes: Buffer): Promise<DecodeCheck> {
   try {
     const meta = await sharp(bytes, DECODE_OPTIONS).metadata();

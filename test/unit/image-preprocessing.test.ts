@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { decodeCheck, preprocessImage } from '../../model/image-preprocessing';
+import { decodeCheck, isWantOfResources, preprocessImage } from '../../model/image-preprocessing';
 import { AugmentParams, drawAugmentation, jitterColours } from '../../lib/augmentation';
 import { randomStream } from '../../lib/random';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/sweep-spec';
@@ -207,6 +207,19 @@ describe('preprocessImage', () => {
 });
 
 describe('decodeCheck', () => {
+  test('tells a machine short of memory or threads from an image that does not decode (the first is retried, the second skipped)', async () => {
+    const truncated = await decodeCheck((await solid(40, 30, 1, 2, 3).jpeg().toBuffer()).subarray(0, 200));
+    const notImage = await decodeCheck(Buffer.from('daisy,rose\n'));
+    for (const check of [truncated, notImage]) {
+      assert.ok(!check.ok);
+      assert.equal(isWantOfResources(check.reason), false, check.reason);
+    }
+    // libvips' and GLib's words when memory or threads run short.
+    for (const message of ['vips_malloc: out of memory --- size == 96MB', 'VipsImage: Cannot allocate memory', 'unable to create thread', 'GLib: g_thread_new: Resource temporarily unavailable']) {
+      assert.equal(isWantOfResources(message), true, message);
+    }
+  });
+
   test('accepts real images and reports their upright size', async () => {
     const jpeg = await solid(40, 30, 1, 2, 3).jpeg().toBuffer();
     assert.deepEqual(await decodeCheck(jpeg), { ok: true, width: 40, height: 30, format: 'jpeg' });
