@@ -458,6 +458,9 @@ async function extractTar(file: string, source: string, into: string): Promise<v
   const parser = new Parser({ strict: true });
   let extractedFiles = 0;
   const writes: Promise<void>[] = [];
+  // One path may come twice (`tar -r` appends a newer copy; "./a/x.jpg" and "a/x.jpg"): as tar does, the
+  // last wins. Its write waits for the one before, which it would otherwise truncate midway, mixing the two.
+  const lastWriteTo = new Map<string, Promise<void>>();
   parser.on('entry', (entry: ReadEntry) => {
     const safe = safeEntryPath(entry.path);
     const problem = 'problem' in safe ? safe.problem
@@ -469,12 +472,14 @@ async function extractTar(file: string, source: string, into: string): Promise<v
       return;
     }
     const dest = path.join(into, safe.path);
-    const write = fs.mkdir(path.dirname(dest), { recursive: true })
+    const before = lastWriteTo.get(dest)?.catch(() => undefined) ?? fs.mkdir(path.dirname(dest), { recursive: true });
+    const write = before
       .then(() => pipeline(entry, createWriteStream(dest)))
       // In an activity (ingestion), not in `sweep validate`'s survey, which opens sources outside one.
       .then(() => asyncLocalStorage.getStore()?.heartbeat({ extractedFiles: ++extractedFiles }));
     write.catch((error: Error) => parser.abort(error));
     writes.push(write);
+    lastWriteTo.set(dest, write);
   });
   const failed = (error: Error) => { throw extractionFailure(error, source); };
   await pipeline(createReadStream(file), parser).catch(failed);

@@ -287,6 +287,17 @@ describe('ingestDataset', () => {
     });
   }
 
+  test('a tar.gz with one path twice keeps the last copy, as tar does, not a mix of the two (its writes overlapped)', async () => {
+    // A first copy large enough to be still writing when the second arrives.
+    const first = await noise(1024, 1024, 'first').png().toBuffer();
+    const last = await noise(16, 16, 'last').png().toBuffer();
+    const file = path.join(tmp, `twice-${randomUUID()}.tar.gz`);
+    await fs.writeFile(file, tarArchive([...(await good()), { name: './flowers/rose/3.png', data: first }, { name: 'flowers/rose/3.png', data: last }]));
+    const summary = await ingest({ source: file, maxBadFraction: 0 });
+    const manifest = await getJson<DatasetManifest>(summary.manifestKey);
+    assert.equal(manifest.images.find((i) => i.source === 'flowers/rose/3.png')?.sha256, createHash('sha256').update(last).digest('hex'));
+  });
+
   test('cancellation stops the ingest', async () => {
     const env = quiet();
     const result = env.run(ingestDataset, { source: messy, classes: CLASSES, maxBadFraction: 0.2 });
