@@ -2,7 +2,7 @@
 // ingestion stores them and `sweep validate` surveys them. What is skipped must depend on the files
 // alone: a data set that lost an image to a passing failure would get another id, for good.
 import { sha256Of } from '../lib/content-id';
-import { mapBounded } from '../lib/bounded';
+import { forEachBounded } from '../lib/bounded';
 import { ClassLayout, SKIP, hasImageExtension, skipped } from '../lib/dataset-layout';
 import { TransientError } from '../lib/errors';
 import { ImageInPack, ImageRef, SkippedFile } from '../lib/manifest';
@@ -83,7 +83,7 @@ export async function examineFiles(layout: ClassLayout, files: ReadonlyMap<strin
     return true;
   };
   const total = layout.files.length;
-  await mapBounded(layout.files, options.concurrency, async (entry) => {
+  await forEachBounded(layout.files, options.concurrency, async (entry) => {
     if (await examine(entry, false)) options.progress?.(++done, total);
     else failedBesideOthers.push(entry);
   });

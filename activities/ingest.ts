@@ -19,7 +19,7 @@ import { FailureType, isPassingSystemError, isSystemError } from '../lib/errors'
 import { artifactKeys } from '../lib/artifact-keys';
 import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
-import { mapBounded } from '../lib/bounded';
+import { allSettledOrThrow, forEachBounded } from '../lib/bounded';
 import {
   ClassLayout, LayoutError, SKIP, datasetIdOf, dropDuplicates, imagesPerClass, layOutClasses, safeEntryPath, skipReasonOf, skipped,
 } from '../lib/dataset-layout';
@@ -149,7 +149,7 @@ function sourceFingerprint(input: IngestInput, paths: readonly string[], read: R
 async function recordedIngest(input: IngestInput, paths: readonly string[], layout: ClassLayout, files: ReadonlyMap<string, SourceFile>): Promise<IngestSummary | undefined> {
   const ctx = Context.current();
   const read = new Map<string, string>();
-  await mapBounded(layout.files, CONCURRENCY, async ({ path: source }) => {
+  await forEachBounded(layout.files, CONCURRENCY, async ({ path: source }) => {
     ctx.cancellationSignal.throwIfAborted();
     const file = files.get(source)!;
     read.set(source, file.size > MAX_FILE_BYTES ? tooLarge(file.size) : sha256Of(await file.read()));
@@ -461,6 +461,9 @@ async function extractTar(file: string, source: string, into: string): Promise<v
   // One path may come twice (`tar -r` appends a newer copy; "./a/x.jpg" and "a/x.jpg"): as tar does, the
   // last wins. Its write waits for the one before, which it would otherwise truncate midway, mixing the two.
   const lastWriteTo = new Map<string, Promise<void>>();
+  // An entry the parser stops in (a damaged archive, a failed write, a cancel) never ends by itself, and
+  // its file would stay open for the life of the worker: such entries are destroyed on a failure.
+  const unfinished = new Set<ReadEntry>();
   parser.on('entry', (entry: ReadEntry) => {
     const safe = safeEntryPath(entry.path);
     const problem = 'problem' in safe ? safe.problem
@@ -471,6 +474,8 @@ async function extractTar(file: string, source: string, into: string): Promise<v
       if (problem) parser.abort(unsafeEntry(source, entry.path, problem));
       return;
     }
+    unfinished.add(entry);
+    entry.on('end', () => unfinished.delete(entry));
     const dest = path.join(into, safe.path);
     const before = lastWriteTo.get(dest)?.catch(() => undefined) ?? fs.mkdir(path.dirname(dest), { recursive: true });
     const write = before
@@ -481,9 +486,16 @@ async function extractTar(file: string, source: string, into: string): Promise<v
     writes.push(write);
     lastWriteTo.set(dest, write);
   });
-  const failed = (error: Error) => { throw extractionFailure(error, source); };
-  await pipeline(createReadStream(file), parser).catch(failed);
-  await Promise.all(writes).catch(failed);
+  // In an activity, a cancel (the sweep cancelled, the worker stopping) stops the extraction too.
+  const signal = asyncLocalStorage.getStore()?.cancellationSignal;
+  try {
+    await pipeline(createReadStream(file), parser, ...signal ? [{ signal }] : []);
+  } catch (error) {
+    for (const entry of unfinished) entry.destroy(error as Error);
+    await Promise.allSettled(writes);
+    throw extractionFailure(error as Error, source);
+  }
+  await allSettledOrThrow(writes).catch((error: Error) => { throw extractionFailure(error, source); });
 }
 
 /**

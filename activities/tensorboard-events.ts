@@ -2,7 +2,7 @@
 // one complete object written with a single PUT, so `tensorboard --logdir s3://...` (or a copy of the
 // folder) never sees half a file, and a rewrite replaces an object instead of appending to it.
 import { artifactKeys } from '../lib/artifact-keys';
-import { mapBounded } from '../lib/bounded';
+import { forEachBounded } from '../lib/bounded';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { ParamValue, Params } from '../lib/grid';
 import { SearchSpace } from '../lib/search/space';
@@ -54,7 +54,7 @@ export class TrialEvents {
 
   /** Stores epoch files, a few at a time (a checkpoint stores those of every epoch trained since the last). */
   async writeEpochFiles(files: readonly EpochEventFile[]): Promise<void> {
-    await mapBounded(files, PARALLEL_PUTS, (file) => this.put(file.name, file.bytes));
+    await forEachBounded(files, PARALLEL_PUTS, (file) => this.put(file.name, file.bytes));
   }
 
   /**

@@ -47,6 +47,8 @@ export async function loadLayersFeatureModel(spec: BackboneSpec, handler = loadH
   if (!spec.featureLayer) return full;
   const layer = full.layers.find((l) => l.name === spec.featureLayer);
   if (!layer) {
+    // Its weights are the engine's variables until disposed: a worker would keep every failed load's.
+    full.dispose();
     throw new Error(`backbone.featureLayer "${spec.featureLayer}" is not a layer of ${spec.uri}; its last layers are: ${full.layers.slice(-8).map((l) => l.name).join(', ')}`);
   }
   const cut = tf.model({ inputs: full.inputs, outputs: layer.output as tf.SymbolicTensor });

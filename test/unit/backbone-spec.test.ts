@@ -130,8 +130,10 @@ describe('loadLayersFeatureModel', () => {
     assert.deepEqual(cut.outputs[0].shape, [null, 4]);
     const y = cut.predict(tf.tensor2d([[1, 2, 3]])) as tf.Tensor;
     assert.deepEqual(Array.from(await y.data()), [6, 6, 6, 6]);
+    const beforeTypo = tf.memory().numTensors;
     await assert.rejects(loadLayersFeatureModel({ uri: path.join(dir, 'model.json'), format: 'layers', featureLayer: 'pool', mean: [0, 0, 0], std: [1, 1, 1] }),
       /"pool" is not a layer .* its last layers are: .*features, logits/);
+    assert.equal(tf.memory().numTensors, beforeTypo, 'a layer it lacks leaves none of the model\'s weights behind');
   });
 });
 

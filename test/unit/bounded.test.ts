@@ -1,7 +1,7 @@
 // lib/bounded.ts: bounded concurrency in input order; parallel writes that settle before a failure is thrown.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { allSettledOrThrow, mapBounded } from '../../lib/bounded';
+import { allSettledOrThrow, forEachBounded, mapBounded } from '../../lib/bounded';
 
 const later = <T>(value: T, ticks: number): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ticks));
 
@@ -17,6 +17,37 @@ describe('mapBounded', () => {
     });
     assert.deepEqual(results, [0, 1, 2, 3, 4]);
     assert.equal(most, 2);
+  });
+});
+
+describe('forEachBounded', () => {
+  test('starts no item after a failure, and throws it once the items in flight have ended', async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const work = forEachBounded([1, 30, 5, 5, 5, 5], 2, async (ms, i) => {
+      started.push(i);
+      await later(null, ms);
+      ended.push(i);
+      if (i === 0) throw new Error('item 0 failed');
+    });
+    await assert.rejects(work, /item 0 failed/);
+    // mapBounded's other lane would have gone on through items 2 to 5.
+    assert.deepEqual(started, [0, 1]);
+    assert.deepEqual(ended, [0, 1], 'item 1, in flight, ended before the failure was thrown');
+  });
+
+  test('runs every item, at most `limit` at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const done: number[] = [];
+    await forEachBounded([3, 1, 2, 1], 3, async (ms, i) => {
+      most = Math.max(most, ++inFlight);
+      await later(null, ms);
+      inFlight -= 1;
+      done.push(i);
+    });
+    assert.deepEqual(done.sort(), [0, 1, 2, 3]);
+    assert.equal(most, 3);
   });
 });
 

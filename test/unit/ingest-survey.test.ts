@@ -3,6 +3,7 @@
 // what it shares with ingestion, opening a source: a damaged archive fails for good, naming its
 // damage; an error of the operating system while reading it does not (a retry may not meet it).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fsCallbacks from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -97,6 +98,18 @@ test('a file of a folder source the worker may not read fails for good, naming i
   });
   t.after(() => denied.mock.restore());
   await assertSourceError(root, /^data\.source: \S+\/cats\/cats\.png cannot be read on worker \S+ \(EACCES: simulated, open\); give the worker read permission/);
+});
+
+test('a tar.gz cut off inside an entry fails for good and leaves none of its files open (the entry being written stayed open for the life of the worker)', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-cut-'));
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 9, b: 90 } } }).png().toBuffer();
+  // Incompressible, so the cut falls inside its entry.
+  const archive = tarArchive([{ name: 'data/birds/1.png', data: png }, { name: 'data/cats/2.png', data: randomBytes(4 << 20) }]);
+  const file = path.join(root, 'cut.tar.gz');
+  await fs.writeFile(file, archive.subarray(0, archive.length >> 1));
+  await assertSourceError(file, /is not a readable tar archive/);
+  const openFiles = await Promise.all((await fs.readdir('/proc/self/fd')).map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  assert.deepEqual(openFiles.filter((target) => target.includes(`${path.sep}survey-`)), []);
 });
 
 test('a zip entry whose bytes do not decode fails for good, naming the entry (it was retried for ever)', async () => {
