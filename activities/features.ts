@@ -13,7 +13,8 @@ import { AugmentParams, drawAugmentation } from '../lib/augmentation';
 import { FailureType, TransientError, rootMessage } from '../lib/errors';
 import { randomStream } from '../lib/random';
 import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
-import { loadBackbone } from '../model/backbone';
+import { acquireBackbone } from '../model/backbone';
+import { Backbone } from '../model/backbone-types';
 import { initTensorflow } from '../model/tf-backend';
 import { isWantOfResources, preprocessImage } from '../model/image-preprocessing';
 import { imageReader } from '../platform/image-store';
@@ -40,11 +41,21 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
   // A path or key that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it
   // (and a missing model.json, or bucket, is the spec's to fix, not an artifact the sweep lost).
-  const backbone = await loadBackbone(request.backbone).catch((error: unknown) => {
+  const { backbone, release } = await acquireBackbone(request.backbone).catch((error: unknown) => {
     const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
     const noModel = error instanceof MissingObjectError || isMissingBucket(error);
     throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
   });
+  try {
+    return await extractShard(request, manifest, rows, backbone);
+  } finally {
+    release();
+  }
+}
+
+/** The shard's feature sets, one per view, computed with `backbone` unless stored already. */
+async function extractShard(request: FeatureShardRequest, manifest: SplitManifest, rows: SplitManifest['train'], backbone: Backbone): Promise<FeatureShardResult> {
+  const samples = manifest[request.split];
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
   }
@@ -89,7 +100,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
 const renderedSamples = keepLast((_splitAndName: string, samples: SplitManifest['train']) =>
   new RenderedJson(canonicalJson(samples.map((s) => [s.sha256, s.copy, s.label]))));
 
-async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Awaited<ReturnType<typeof loadBackbone>>, imageBytes: (sha256: string) => Promise<Buffer>, datasetId: string): Promise<Float32Array> {
+async function embedSamples(rows: SplitManifest['train'], view: ViewName, request: FeatureShardRequest, backbone: Backbone, imageBytes: (sha256: string) => Promise<Buffer>, datasetId: string): Promise<Float32Array> {
   const { size } = request.image;
   const pixels = size * size * 3;
   const batchSize = backboneBatch(size);

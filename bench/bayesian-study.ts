@@ -18,7 +18,7 @@ import { SplitManifest } from '../lib/manifest';
 import { FinishedTrial, batchSizes, suggestRequest } from '../lib/search/bayesian';
 import { sampleConfig } from '../lib/search/space';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';
-import { loadBackbone } from '../model/backbone';
+import { acquireBackbone } from '../model/backbone';
 import { initTensorflow } from '../model/tf-backend';
 import { FeatureRows, memoryRows } from '../formats/feature-shard';
 import { REPO_ROOT, searchPython } from '../platform/config';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   // Parsed for its settings only: no worker polls these (one per role, as the spec requires).
   const queues = { cpu: 'unused-cpu', gpu: 'unused-gpu', suggest: 'unused-suggest' };
   const specOf = (seed: number): SweepSpec => parseSweepSpec(searchSpec(config, dataDir, 'bayesian', seed, queues));
-  const backbone = await loadBackbone(specOf(seeds[0]).backbone);
+  const { backbone } = await acquireBackbone(specOf(seeds[0]).backbone);
   // The eval view of an image is the same in every split: computed once per image.
   const rowOf = new Map<string, Float32Array>();
   const suggester = suggestProcess();

@@ -9,7 +9,7 @@ import { SplitSummary, TrialInput, TrialPlan } from '../lib/sweep-types';
 import { imageReader } from '../platform/image-store';
 import { getJson } from '../platform/storage';
 import { mapBounded } from '../lib/bounded';
-import { loadBackbone } from '../model/backbone';
+import { acquireBackbone } from '../model/backbone';
 import { HeadTrainer, dropoutMask, headGradients, headTensorShapes, initHeadArrays, zeroAdamState } from '../model/head';
 import { initTensorflow } from '../model/tf-backend';
 import { extractAll, trainAll } from './product';
@@ -137,7 +137,7 @@ async function headSteps(seconds: number) {
 async function engine(config: BenchConfig, dataDir: string, seconds: number) {
   const backend = await initTensorflow();
   const spec = benchSpec(config, dataDir, { hidden_units: [256] });
-  const backbone = await loadBackbone(spec.backbone);
+  const { backbone } = await acquireBackbone(spec.backbone);
   const size = spec.image.size;
   const x = tf.randomUniform([16, size, size, 3], -1, 1) as tf.Tensor4D;
   await backbone.embed(x);
@@ -165,7 +165,7 @@ async function product(task: Extract<Task, { kind: 'product' }>) {
   const plans = trials.map((t) => t.plan);
   return {
     backend: backend.name,
-    engine: (await loadBackbone(spec.backbone)).engine,
+    engine: (await acquireBackbone(spec.backbone)).backbone.engine,
     wallSeconds: (ended - began) / 1000,
     cpuSeconds: cpuSeconds(cpu),
     extractCpuSeconds: extractCpu,
@@ -197,7 +197,7 @@ async function reference(task: Extract<Task, { kind: 'reference' }>) {
   const meter: BackboneMeter = { images: 0, seconds: 0 };
   const began = performance.now();
   const cpu = process.cpuUsage();
-  const backbone = await loadBackbone(spec.backbone);
+  const { backbone } = await acquireBackbone(spec.backbone);
   const featureDim = (await computeFeatures(backbone, spec, images, split.val.slice(0, 1), 'eval')).length;
   const trials = [];
   for (const plan of task.plans) {
@@ -229,7 +229,7 @@ async function floor(task: Extract<Task, { kind: 'floor' }>) {
   const { spec } = task;
   const { split, images } = await loadImages(task.split.splitKey);
   const began = performance.now();
-  const backbone = await loadBackbone(spec.backbone);
+  const { backbone } = await acquireBackbone(spec.backbone);
   const loaded = performance.now();
   const result = await floorRun(backbone, spec, images, split, task.trials, floorInput('bench-floor', spec, task.split));
   // Cold: the backbone loaded and the features computed; warm: the heads alone.

@@ -11,4 +11,6 @@ export interface Backbone {
   embed(images: tf.Tensor4D): Promise<Float32Array>;
   /** What runs the forward pass: TF.js on its backend, or onnxruntime-node (model/onnx-backbone.ts). */
   engine: 'tfjs' | 'onnxruntime';
+  /** Frees its weights (TF.js variables, the ONNX session); it cannot embed after. */
+  dispose(): Promise<void>;
 }

@@ -13,16 +13,64 @@ import { Backbone } from './backbone-types';
 import { loadHandler } from './model-io';
 import { loadOnnxBackbone } from './onnx-backbone';
 
-const loaded = new Map<string, Promise<Backbone>>();
+/**
+ * Backbones kept loaded while no step uses them, the most recently used first: the sweep's next shard,
+ * and its next sweep, mostly want the same one. The others are freed: a long-lived GPU worker would
+ * otherwise hold every backbone it was ever asked for (hundreds of MB each, in GPU memory on tfjs-node-gpu).
+ */
+const KEPT_UNUSED = 1;
 
-export function loadBackbone(spec: BackboneSpec): Promise<Backbone> {
+interface Loaded {
+  backbone: Promise<Backbone>;
+  users: number;
+  lastUsed: number;
+}
+
+const loaded = new Map<string, Loaded>();
+let uses = 0;
+
+/**
+ * The backbone, loaded once per process and shared by the steps using it at once; each calls
+ * `release()` when done with it (then it may be freed, see KEPT_UNUSED).
+ */
+export async function acquireBackbone(spec: BackboneSpec): Promise<{ backbone: Backbone; release: () => void }> {
   const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer, backboneEngineConfig().engine]);
-  if (!loaded.has(cacheKey)) {
-    const promise = load(spec);
-    promise.catch(() => loaded.delete(cacheKey));
-    loaded.set(cacheKey, promise);
+  let entry = loaded.get(cacheKey);
+  if (!entry) {
+    const loading: Loaded = { backbone: load(spec), users: 0, lastUsed: 0 };
+    loading.backbone.catch(() => { if (loaded.get(cacheKey) === loading) loaded.delete(cacheKey); });
+    loaded.set(cacheKey, loading);
+    entry = loading;
   }
-  return loaded.get(cacheKey)!;
+  const held = entry;
+  held.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    held.users--;
+    held.lastUsed = ++uses;
+    freeUnused();
+  };
+  try {
+    return { backbone: await held.backbone, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** How many backbones this process holds loaded (for tests). */
+export function loadedBackbones(): number {
+  return loaded.size;
+}
+
+function freeUnused(): void {
+  const unused = [...loaded].filter(([, entry]) => entry.users === 0).sort(([, a], [, b]) => b.lastUsed - a.lastUsed);
+  for (const [key, entry] of unused.slice(KEPT_UNUSED)) {
+    loaded.delete(key);
+    void entry.backbone.then((backbone) => backbone.dispose(), () => undefined);
+  }
 }
 
 /**
@@ -66,14 +114,14 @@ async function load(spec: BackboneSpec): Promise<Backbone> {
     const model = await tf.loadGraphModel(handler);
     const output = spec.featureLayer ?? model.outputs[0].name;
     const inputShape = model.inputs[0].shape ?? [];
-    return finish(hash.digest('hex'), inputShape, (x) => model.execute(x, output) as tf.Tensor);
+    return finish(hash.digest('hex'), inputShape, (x) => model.execute(x, output) as tf.Tensor, () => model.dispose());
   }
   const model = await loadLayersFeatureModel(spec, handler);
   model.trainable = false;
-  return finish(hash.digest('hex'), model.inputs[0].shape, (x) => model.predict(x) as tf.Tensor);
+  return finish(hash.digest('hex'), model.inputs[0].shape, (x) => model.predict(x) as tf.Tensor, () => model.dispose());
 }
 
-async function finish(id: string, inputShape: Array<number | null>, run: (x: tf.Tensor4D) => tf.Tensor): Promise<Backbone> {
+async function finish(id: string, inputShape: Array<number | null>, run: (x: tf.Tensor4D) => tf.Tensor, dispose: () => void): Promise<Backbone> {
   const height = inputShape[1];
   return {
     id,
@@ -88,6 +136,7 @@ async function finish(id: string, inputShape: Array<number | null>, run: (x: tf.
       features.dispose();
       return data;
     },
+    dispose: async () => dispose(),
   };
 }
 

@@ -23,6 +23,7 @@ interface OrtSession {
   outputNames: readonly string[];
   inputMetadata: ReadonlyArray<{ shape?: ReadonlyArray<number | string> }>;
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
 }
 
 /**
@@ -52,6 +53,7 @@ export async function loadOnnxBackbone(location: string, featureLayer: string | 
   const output = session.outputNames[0];
   // The converter names the output after the layer (with _nhwc when it transposes a feature map back).
   if (!featureLayer || output.replace(/_nhwc$/, '') !== featureLayer) {
+    await session.release();
     return unavailable(`${onnxName} computes "${output}", not the feature layer "${featureLayer ?? '(model output)'}"; rebuild it for that layer`);
   }
   const input = session.inputNames[0];
@@ -66,6 +68,7 @@ export async function loadOnnxBackbone(location: string, featureLayer: string | 
       const result = await session.run({ [input]: new ort.Tensor('float32', pixels, images.shape) });
       return Float32Array.from(result[output].data as Float32Array);
     },
+    dispose: () => session.release(),
   };
 }
 

@@ -9,7 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { s3Url } from '../../platform/storage';
-import { loadBackbone } from '../../model/backbone';
+import { acquireBackbone, loadedBackbones } from '../../model/backbone';
+import { BackboneSpec } from '../../lib/sweep-spec';
+import { Backbone } from '../../model/backbone-types';
 import { loadHandler, saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../lib/sweep-spec';
@@ -45,6 +47,39 @@ test('path, file://, http:// and s3:// give the same backbone', async () => {
   } finally {
     server.close();
   }
+});
+
+/** A backbone kept for the test's life (never released). */
+const loadBackbone = async (spec: BackboneSpec): Promise<Backbone> => (await acquireBackbone(spec)).backbone;
+
+test('a backbone no step uses is freed once another is used after it; one in use never is', async () => {
+  await initTensorflow();
+  // Three copies of one small model: three backbones to this process (the cache is keyed by where a model is).
+  const spec = async (): Promise<BackboneSpec> => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'backbone-copy-'));
+    fs.cpSync(path.dirname(await tinyBackbone()), copy, { recursive: true });
+    return { uri: path.join(copy, 'model.json'), format: 'layers', featureLayer: 'features', mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  };
+  const [a, b, c] = [await spec(), await spec(), await spec()];
+  const held = loadedBackbones();
+  const before = tf.memory().numTensors;
+  const first = await acquireBackbone(a);
+  const perBackbone = tf.memory().numTensors - before;
+  assert.ok(perBackbone > 0);
+  first.release();
+  // A step on b while a is unused: a is the one kept unused, until b is released after it.
+  const second = await acquireBackbone(b);
+  assert.equal(loadedBackbones(), held + 2);
+  // Meanwhile a step takes c and gives it back: b is in use, so it stays; a and c are unused, c the newer.
+  (await acquireBackbone(c)).release();
+  assert.equal(loadedBackbones(), held + 2, 'b (in use) and c (the most recent unused); a freed');
+  const input = tf.zeros([1, TEST_IMAGE_SIZE, TEST_IMAGE_SIZE, 3]) as tf.Tensor4D;
+  assert.equal((await second.backbone.embed(input)).length, 128, 'b still embeds');
+  input.dispose();
+  second.release();
+  assert.equal(loadedBackbones(), held + 1, 'one kept unused: b');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(tf.memory().numTensors - before, perBackbone, 'only one backbone\'s weights are held');
 });
 
 test('an unknown feature layer names the layers there are', async () => {

@@ -32,7 +32,7 @@ import { DatasetManifest, SplitManifest, SplitName } from '../../lib/manifest';
 import { FailureType } from '../../lib/errors';
 import { FeatureShardRequest, SplitSummary, ViewName } from '../../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../../lib/sweep-spec';
-import { loadBackbone } from '../../model/backbone';
+import { acquireBackbone } from '../../model/backbone';
 import { initTensorflow } from '../../model/tf-backend';
 import { tinySpec } from './harness';
 
@@ -73,7 +73,7 @@ describe('feature cache', () => {
     const rows = manifest.train.slice(0, SHARD_SIZE);
     const readImage = await imageReader(manifest.datasetId);
     const images = new Map(await Promise.all(rows.map(async (s) => [s.sha256, await readImage(s.sha256)] as const)));
-    const backbone = await loadBackbone(spec.backbone);
+    const { backbone } = await acquireBackbone(spec.backbone);
     const cached = await Promise.all(result.featureSetIds.map(async (id) => decodeFeatureShard(await getObject(artifactKeys.featureShard(id, 0)))));
     for (const [v, view] of views.entries()) {
       // The reference path batches differently: the images in reverse order, in batches of 5.

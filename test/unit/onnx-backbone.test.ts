@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { DEMO_BACKBONE_FEATURE_LAYER, makeDemoBackbone } from '../../demo/make-demo-backbone';
 import { BackboneSpec } from '../../lib/sweep-spec';
-import { loadBackbone } from '../../model/backbone';
+import { acquireBackbone } from '../../model/backbone';
 import { saveHandler } from '../../model/model-io';
 import { initTensorflow } from '../../model/tf-backend';
 import { backbonesDir } from '../../platform/config';
@@ -38,7 +38,7 @@ function convert(dir: string, layer: string): string {
 
 async function featuresWith(engine: 'tfjs' | 'onnx' | 'auto', spec: BackboneSpec, images: tf.Tensor4D) {
   process.env.SWEEP_BACKBONE_ENGINE = engine;
-  const backbone = await loadBackbone(spec);
+  const { backbone } = await acquireBackbone(spec);
   return { backbone, features: await backbone.embed(images) };
 }
 
@@ -82,7 +82,7 @@ describe('ONNX backbone engine', { skip }, () => {
     const bareSpec = spec(path.join(bare, 'model.json'), DEMO_BACKBONE_FEATURE_LAYER);
     assert.equal((await featuresWith('auto', bareSpec, images)).backbone.engine, 'tfjs');
     process.env.SWEEP_BACKBONE_ENGINE = 'onnx';
-    await assert.rejects(loadBackbone(bareSpec), /no model\.onnx next to .*layers-to-onnx\.mjs/);
+    await assert.rejects(acquireBackbone(bareSpec), /no model\.onnx next to .*layers-to-onnx\.mjs/);
     images.dispose();
   });
 
