@@ -8,7 +8,7 @@ import fsCallbacks from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { mock, test } from 'node:test';
+import { type TestContext, mock, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import sharp from 'sharp';
 import * as tar from 'tar';
@@ -35,19 +35,30 @@ test('a symbolic link to a folder is skipped and said so, not silently missing',
   assert.equal(survey.skipped, 5);
 });
 
-test('a file of a folder source that cannot be looked at fails the survey, to be retried, instead of leaving the data set without a word', async (t) => {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-stat-'));
+/** A folder of two classes, birds and cats, one small PNG each. */
+async function twoClassFolder(): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-folder-'));
   for (const folder of ['birds', 'cats']) {
     await fs.mkdir(path.join(root, folder));
     await fs.writeFile(path.join(root, folder, `${folder}.png`), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: folder.length, g: 9, b: 90 } } }).png().toBuffer());
   }
-  // As a network drive can answer (and a worker out of file handles: EMFILE).
-  const { stat } = fs;
-  const failing = mock.method(fs, 'stat', function failingStat(this: unknown, ...args: Parameters<typeof fs.stat>) {
-    if (String(args[0]).endsWith('cats.png')) return Promise.reject(systemError('EIO', 'stat'));
-    return Reflect.apply(stat, this, args);
-  });
+  return root;
+}
+
+/** Makes fs.promises' `call` fail with `error` for cats/cats.png, for the rest of the test. */
+function failOnCats(t: TestContext, call: 'stat' | 'readFile', error: NodeJS.ErrnoException): void {
+  const original = fs[call] as (...args: unknown[]) => Promise<unknown>;
+  const failing = mock.method(fs, call, function failOnCat(this: unknown, ...args: unknown[]) {
+    if (String(args[0]).endsWith('cats.png')) return Promise.reject(error);
+    return Reflect.apply(original, this, args);
+  } as never);
   t.after(() => failing.mock.restore());
+}
+
+test('a file of a folder source that cannot be looked at fails the survey, to be retried, instead of leaving the data set without a word', async (t) => {
+  const root = await twoClassFolder();
+  // As a network drive can answer (and a worker out of file handles: EMFILE).
+  failOnCats(t, 'stat', systemError('EIO', 'stat'));
   await assert.rejects(surveyDataSource({ source: root }), (error: unknown) => {
     assert.ok(!(error instanceof ApplicationFailure), `a system error became ${error}`);
     assert.equal((error as NodeJS.ErrnoException).code, 'EIO');
@@ -86,17 +97,8 @@ function systemError(code: 'EMFILE' | 'EIO' | 'EACCES', syscall: string): NodeJS
 }
 
 test('a file of a folder source the worker may not read fails for good, naming it (it was retried for ever; as root, permissions are simulated)', async (t) => {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-denied-'));
-  for (const folder of ['birds', 'cats']) {
-    await fs.mkdir(path.join(root, folder));
-    await fs.writeFile(path.join(root, folder, `${folder}.png`), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: folder.length, g: 9, b: 90 } } }).png().toBuffer());
-  }
-  const { readFile } = fs;
-  const denied = mock.method(fs, 'readFile', function deniedRead(this: unknown, ...args: Parameters<typeof fs.readFile>) {
-    if (String(args[0]).endsWith('cats.png')) return Promise.reject(systemError('EACCES', 'open'));
-    return Reflect.apply(readFile, this, args);
-  });
-  t.after(() => denied.mock.restore());
+  const root = await twoClassFolder();
+  failOnCats(t, 'readFile', systemError('EACCES', 'open'));
   await assertSourceError(root, /^data\.source: \S+\/cats\/cats\.png cannot be read on worker \S+ \(EACCES: simulated, open\); give the worker read permission/);
 });
 
