@@ -28,6 +28,7 @@ import { MAX_FILE_BYTES, SourceFile, examineFiles, tooLarge } from './examine-fi
 import { ImagePackWriter, storedImages } from '../platform/image-store';
 import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { isMissingBucket, s3 } from '../platform/s3-store';
+import { scratchFolder } from '../platform/scratch-folders';
 
 export interface IngestInput {
   /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */
@@ -51,7 +52,7 @@ const ARCHIVE_NAME = /\.(zip|tar|tar\.gz|tgz)$/i;
 
 export async function ingestDataset(input: IngestInput): Promise<IngestSummary> {
   const ctx = Context.current();
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+  const work = await scratchFolder('ingest');
   let opened: Source | undefined;
   try {
     opened = await openSource(input.source, work);
@@ -169,7 +170,7 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
   if (/^https?:\/\//i.test(input.source) || (/^s3:\/\//i.test(input.source) && ARCHIVE_NAME.test(input.source))) {
     return { remote: `${input.source} is a remote archive: ingestion downloads and checks it when the sweep starts` };
   }
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-'));
+  const work = await scratchFolder('survey');
   let opened: Source | undefined;
   try {
     opened = await openSource(input.source, work);

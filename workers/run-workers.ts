@@ -10,6 +10,7 @@ import { HeartbeatWhileRunning } from '../activities/heartbeat-while-running';
 import { TemporalContact, watchTemporalContact } from '../activities/temporal-contact';
 import { initTensorflow } from '../model/tf-backend';
 import { DeploymentVersion, SettingError, WORKER_ROLES, checkGpuStepSettings, WorkerConfig, WorkerRole, metricsAddress, onnxThreadsPerProcess, tensorflowThreads, workerConfig } from '../platform/config';
+import { removeOrphanedScratch } from '../platform/scratch-folders';
 import { startStorageContact } from '../platform/s3-store';
 import { StorageContact } from '../platform/storage-contact';
 import { WORKER_HEARTBEAT_INTERVAL, connectWorker, temporalAddress, temporalClientCertificate, temporalNamespace } from '../platform/temporal-connection';
@@ -178,6 +179,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
   const stopAsked = shutdownRequested();
   const config = workerConfig();
   if (roles.includes('gpu')) checkGpuStepSettings();
+  for (const folder of await removeOrphanedScratch()) console.log(`[worker] removed ${folder}, left by a worker process that no longer runs`);
   const missing = roles.includes('suggest') ? suggestWorkerMissing() : undefined;
   if (missing) console.warn(`[worker] not starting the suggest worker: ${missing}`);
   // Started again if it dies on its own (kill -9, the OOM killer): the TS workers would run on without it.
