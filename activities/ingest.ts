@@ -160,7 +160,6 @@ async function recordedIngest(input: IngestInput, paths: readonly string[], layo
   return recorded && (await objectExists(recorded.manifestKey)) ? recorded : undefined;
 }
 
-
 /**
  * What ingestion would find, without storing anything: every image decoded and checked as ingest
  * does, counted per class, and skipped files counted per reason (`sweep validate`). Local folders and
