@@ -26,6 +26,8 @@ export interface RankInput {
   modelError?: string;
   /** What ingestion found (absent for sweeps started by workers before it was recorded). */
   data?: DataSummary;
+  /** The class names, in label order (absent for sweeps started by workers before it was passed). */
+  classes?: string[];
 }
 
 /** One run's trial summaries, before the sweep continues as new. */
@@ -43,14 +45,17 @@ export async function readTrialParts(sweepId: string, parts: number): Promise<Tr
 /**
  * The best trial with its full test scores: its summary carries the loss and accuracy, the per-class
  * scores and the confusion matrix are beside its head (summaries made before carry them). Read back
- * empty if that file is gone, so the leaderboard still has its accuracy.
+ * empty if that file is gone, so the leaderboard still has its accuracy. The scores are named by this
+ * sweep's `classes`: a trial reused from a sweep whose class folders had other names (the same images
+ * and labels, so the same trial) stored them under those.
  */
-async function withFullTestScores(trial: TrialSummary): Promise<BestTrial> {
+async function withFullTestScores(trial: TrialSummary, classes: readonly string[] | undefined): Promise<BestTrial> {
   const { test, ...rest } = trial;
   if (!test) return rest;
   const stored = test.perClass && test.confusion ? test
     : trial.headKey ? await getJsonIfExists<Evaluation>(artifactKeys.headEvaluation(trial.headKey, 'test')) : undefined;
-  return { ...rest, test: { ...test, perClass: stored?.perClass ?? [], confusion: stored?.confusion ?? [] } };
+  const perClass = (stored?.perClass ?? []).map((scores, label) => ({ ...scores, className: classes?.[label] ?? scores.className }));
+  return { ...rest, test: { ...test, perClass, confusion: stored?.confusion ?? [] } };
 }
 
 /** Ranks and writes the results; returns the leaderboard, its lists cut to RESULT_ROWS when longer. */
@@ -70,7 +75,7 @@ export async function rankSweep(input: RankInput): Promise<Leaderboard> {
     ...(input.spec.search ? { objective: input.spec.search.objective } : {}),
     ranked,
     failed: trials.filter((t) => t.status === 'failed' || t.status === 'cancelled'),
-    ...(ranked[0] ? { best: await withFullTestScores(ranked[0]) } : {}),
+    ...(ranked[0] ? { best: await withFullTestScores(ranked[0], input.classes) } : {}),
     model: input.model,
     modelError: input.modelError,
     reusedTrials: trials.filter((t) => t.reused).length,

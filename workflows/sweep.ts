@@ -344,7 +344,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const leaderboard = await CancellationScope.nonCancellable(async () => {
     const current = earlierParts === carry?.parts ? trials : [];
     const board = await cpu.rankSweep.executeWithOptions({ summary: `rank ${current.length} trials${earlierParts ? ` and those of ${earlierParts} earlier runs` : ''}` },
-      [{ sweepId, spec, trials: current, ...(earlierParts ? { earlierParts } : {}), status: cancelled ? 'cancelled' : 'completed', data: progress.data, ...exported }]);
+      [{ sweepId, spec, trials: current, ...(earlierParts ? { earlierParts } : {}), status: cancelled ? 'cancelled' : 'completed', data: progress.data, classes: split.classes, ...exported }]);
     return { ...board, artifacts: { ...board.artifacts, report: await writeReport(cpu, sweepId) } };
   });
   publish(cancelled ? 'cancelled' : 'done');

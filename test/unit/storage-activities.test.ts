@@ -261,6 +261,12 @@ describe('a sweep\'s results and report on the store', () => {
     assert.deepEqual([board.best?.test?.perClass, board.best?.test?.confusion], [full.perClass, full.confusion]);
     assert.equal(board.ranked[0].test?.confusion, undefined, 'the ranked rows stay small');
     assert.deepEqual((await getJson<Leaderboard>(artifactKeys.sweepResults('results-scores', 'leaderboard.json'))).best?.test, full);
+    // The same trials ranked by a sweep whose class folders were renamed (the same images and labels):
+    // its names, not those the scores were stored under.
+    const renamed = classes.map((c) => c.toUpperCase());
+    const again = await rankSweep({ sweepId: 'results-renamed', spec, trials, status: 'completed', classes: renamed });
+    assert.deepEqual(again.best?.test?.perClass.map((c) => c.className), renamed);
+    assert.deepEqual(again.best?.test?.perClass.map((c) => c.f1), full.perClass.map((c) => c.f1));
   });
 });
 
