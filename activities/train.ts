@@ -203,7 +203,9 @@ async function trainHead(input: TrialInput, store: CheckpointStore): Promise<{ t
     await allSettledOrThrow([
       checkpoint.removeOrphans(),
       final && events.writeEnd('success'),
-      input.stopping && removeEarlierRungHeads(trial.trialId, owner, until, () => throwIfPresumedDead(startedAt)),
+      // A rung's head lies before this segment's start, which resumed from that rung's checkpoint: a first
+      // segment, which started from nothing (most of an ASHA search's), has none to look for.
+      input.stopping && resume.pointer.epoch > 0 && removeEarlierRungHeads(trial.trialId, owner, until, () => throwIfPresumedDead(startedAt)),
     ]);
     return { trained: result, head };
   } catch (error) {
