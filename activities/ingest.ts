@@ -28,7 +28,7 @@ import { MAX_FILE_BYTES, SourceFile, examineFiles, tooLarge } from './examine-fi
 import { ImagePackWriter, storedImages } from '../platform/image-store';
 import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { isMissingBucket, s3 } from '../platform/s3-store';
-import { scratchFolder } from '../platform/scratch-folders';
+import { removeScratchFolder, scratchFolder } from '../platform/scratch-folders';
 
 export interface IngestInput {
   /** A folder of class folders, a .zip/.tar.gz/.tgz/.tar (local path, file://, http(s)://, s3://), or an s3:// prefix. */
@@ -129,7 +129,7 @@ export async function ingestDataset(input: IngestInput): Promise<IngestSummary> 
     return summary;
   } finally {
     await opened?.close();
-    await fs.rm(work, { recursive: true, force: true });
+    await removeScratchFolder(work);
   }
 }
 
@@ -185,7 +185,7 @@ export async function surveyDataSource(input: Pick<IngestInput, 'source' | 'clas
     return { counts, skipped: skippedFiles.length, skippedByReason };
   } finally {
     await opened?.close();
-    await fs.rm(work, { recursive: true, force: true });
+    await removeScratchFolder(work);
   }
 }
 

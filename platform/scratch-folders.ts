@@ -11,8 +11,22 @@ const OWNER_FOLDER = /^sweep-work-(\d+)$/;
 /** A new folder for this process's scratch files, named `<name>-XXXXXX`; the caller removes it. */
 export async function scratchFolder(name: string): Promise<string> {
   const own = path.join(os.tmpdir(), `sweep-work-${process.pid}`);
-  await fs.mkdir(own, { recursive: true });
-  return fs.mkdtemp(path.join(own, `${name}-`));
+  for (;;) {
+    await fs.mkdir(own, { recursive: true });
+    try {
+      return await fs.mkdtemp(path.join(own, `${name}-`));
+    } catch (error) {
+      // Another step removed this process's folder, its last, in between: made again.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/** Removes a folder scratchFolder made, and this process's own folder once it holds no other. */
+export async function removeScratchFolder(folder: string): Promise<void> {
+  await fs.rm(folder, { recursive: true, force: true });
+  // Fails while another step's scratch folder is in it (ENOTEMPTY), or after another step removed it.
+  await fs.rmdir(path.dirname(folder)).catch(() => undefined);
 }
 
 /** Removes the scratch folders of processes that no longer run on this machine; returns them. */

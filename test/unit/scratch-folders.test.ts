@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { removeOrphanedScratch, scratchFolder } from '../../platform/scratch-folders';
+import { removeOrphanedScratch, removeScratchFolder, scratchFolder } from '../../platform/scratch-folders';
 
 test('the scratch folders of a process that no longer runs are removed; this process\'s and a running one\'s stay', async (t) => {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'scratch-test-'));
@@ -24,5 +24,11 @@ test('the scratch folders of a process that no longer runs are removed; this pro
   await fs.mkdir(path.join(tmp, 'sweep-work-notes'));
   assert.deepEqual(await removeOrphanedScratch(), [path.join(tmp, `sweep-work-${gone}`)]);
   assert.deepEqual((await fs.readdir(tmp)).sort(), [`sweep-work-${process.pid}`, `sweep-work-${process.ppid}`, 'sweep-work-notes'].sort());
+  // A step's folder removed: this process's own folder goes with its last one.
+  const other = await scratchFolder('survey');
+  await removeScratchFolder(own);
+  assert.ok((await fs.readdir(tmp)).includes(`sweep-work-${process.pid}`), 'kept while another step\'s folder is in it');
+  await removeScratchFolder(other);
+  assert.ok(!(await fs.readdir(tmp)).includes(`sweep-work-${process.pid}`));
   await fs.rm(tmp, { recursive: true, force: true });
 });
