@@ -321,8 +321,7 @@ export async function trainEpoch(trainer: HeadTrainer, data: FeatureRows, input:
     batchRows.forEach((row, i) => { labels[i] = data.labels[row]; });
     const x = tf.tensor2d(batch.subarray(0, rows * dim), [rows, dim]);
     const mask = tf.tensor2d(dropoutMask(rows, trainer.shape.hiddenUnits, trial.head.dropout, input.seed, trial.trialId, epoch, b), [rows, trainer.shape.hiddenUnits]);
-    const stats = await trainer.trainBatch(x, labels.subarray(0, rows), mask);
-    tf.dispose([x, mask]);
+    const stats = await trainer.trainBatch(x, labels.subarray(0, rows), mask).finally(() => tf.dispose([x, mask]));
     lossSum += stats.lossSum;
     correct += stats.correct;
     if (performance.now() - heartbeatAt >= BATCH_HEARTBEAT_MS) {

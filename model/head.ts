@@ -63,15 +63,18 @@ export function headGradients(params: tf.Tensor[], x: tf.Tensor2D, labels: Int32
     const d = tf.mul(h, mask) as tf.Tensor2D;
     return [h, d, tf.add(tf.matMul(d, w2), b2)];
   });
-  const { logProbs, dLogits, dBias2 } = logSoftmaxGradient(logits.dataSync() as Float32Array, labels, numClasses);
-  const grads = tf.tidy(() => {
-    const dLogitsTensor = tf.tensor2d(dLogits, [labels.length, numClasses]);
-    // Through dropout and relu: hidden >= 0, so sign(hidden) is relu's gradient (0 at 0).
-    const dHidden = tf.mul(tf.matMul(dLogitsTensor, w2, false, true), tf.mul(mask, tf.sign(hidden)));
-    return [tf.matMul(x, dHidden, true, false), tf.sum(dHidden, 0), tf.matMul(dropped, dLogitsTensor, true, false), tf.tensor1d(dBias2)];
-  });
-  tf.dispose([hidden, dropped, logits]);
-  return { logProbs, grads };
+  try {
+    const { logProbs, dLogits, dBias2 } = logSoftmaxGradient(logits.dataSync() as Float32Array, labels, numClasses);
+    const grads = tf.tidy(() => {
+      const dLogitsTensor = tf.tensor2d(dLogits, [labels.length, numClasses]);
+      // Through dropout and relu: hidden >= 0, so sign(hidden) is relu's gradient (0 at 0).
+      const dHidden = tf.mul(tf.matMul(dLogitsTensor, w2, false, true), tf.mul(mask, tf.sign(hidden)));
+      return [tf.matMul(x, dHidden, true, false), tf.sum(dHidden, 0), tf.matMul(dropped, dLogitsTensor, true, false), tf.tensor1d(dBias2)];
+    });
+    return { logProbs, grads };
+  } finally {
+    tf.dispose([hidden, dropped, logits]);
+  }
 }
 
 /** Log-softmax of rows of logits, and the gradient of their mean NLL: (softmax - oneHot) / rows, and its column sums. */
@@ -133,15 +136,25 @@ export class HeadTrainer {
 
   /** One Adam step on a batch; returns the batch's summed loss and correct count. */
   async trainBatch(x: tf.Tensor2D, labels: Int32Array, mask: tf.Tensor2D): Promise<{ lossSum: number; correct: number }> {
+    // Disposed on every path: a step that throws (the GPU's memory short, say) fails its attempt, and a
+    // worker would keep the tensors of each failed one.
     const params = this.store.read();
-    const { logProbs, grads } = headGradients(params, x, labels, mask);
-    // The weights are read before they are updated in place (see FusedAdamStore).
-    tf.dispose(params);
-    this.step += 1;
-    // Bias corrections in double precision from the step count alone, so a resumed run matches exactly.
-    const { lrT, epsT } = adamStepScalars(this.learningRate, this.step);
-    this.store.update(grads, lrT, epsT);
-    tf.dispose(grads);
+    let gradients: ReturnType<typeof headGradients>;
+    try {
+      gradients = headGradients(params, x, labels, mask);
+    } finally {
+      // The weights are read before they are updated in place (see FusedAdamStore).
+      tf.dispose(params);
+    }
+    const { logProbs, grads } = gradients;
+    try {
+      this.step += 1;
+      // Bias corrections in double precision from the step count alone, so a resumed run matches exactly.
+      const { lrT, epsT } = adamStepScalars(this.learningRate, this.step);
+      this.store.update(grads, lrT, epsT);
+    } finally {
+      tf.dispose(grads);
+    }
     return scoreRows(logProbs, labels, this.shape.numClasses);
   }
 

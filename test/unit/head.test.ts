@@ -196,6 +196,18 @@ describe('HeadTrainer', () => {
       assert.equal(tf.memory().numTensors, before - 12, 'dispose frees the 4 params and 8 moments');
     }
   });
+
+  test('a step that throws leaves no tensor behind (a failed attempt kept its weights\' copies)', async () => {
+    const trainer = new HeadTrainer(SHAPE, 0.01, initHeadArrays(SHAPE, 'throws'), zeroAdamState(SHAPE));
+    const x = tf.tensor2d(TRAIN.features.slice(0, 25 * SHAPE.inputDim), [25, SHAPE.inputDim]);
+    // A mask of the wrong width: the step fails inside, after the weights were read.
+    const mask = tf.ones([25, SHAPE.hiddenUnits + 1]) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    await assert.rejects(trainer.trainBatch(x, TRAIN.labels.slice(0, 25), mask));
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, mask]);
+    trainer.dispose();
+  });
 });
 
 /** The loss headGradients differentiates by hand, for autodiff to differentiate as the reference. */
