@@ -47,15 +47,14 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
     throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
   });
   try {
-    return await extractShard(request, manifest, rows, backbone);
+    return await extractShard(request, manifest, samples, rows, backbone);
   } finally {
     release();
   }
 }
 
-/** The shard's feature sets, one per view, computed with `backbone` unless stored already. */
-async function extractShard(request: FeatureShardRequest, manifest: SplitManifest, rows: SplitManifest['train'], backbone: Backbone): Promise<FeatureShardResult> {
-  const samples = manifest[request.split];
+/** The shard's feature sets (its `rows` of the split's `samples`), one per view, computed with `backbone` unless stored already. */
+async function extractShard(request: FeatureShardRequest, manifest: SplitManifest, samples: SplitManifest['train'], rows: SplitManifest['train'], backbone: Backbone): Promise<FeatureShardResult> {
   if (backbone.inputSize && backbone.inputSize !== request.image.size) {
     throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
   }

@@ -262,8 +262,7 @@ async function storedResult(input: TrialInput, until: number): Promise<TrainResu
 async function removeEarlierRungHeads(trialId: string, owner: string, epoch: number, beforeDelete: () => void): Promise<void> {
   const earlier: string[] = [];
   for await (const { key } of listKeys(artifactKeys.trialRungHeads(trialId, owner))) {
-    // A head stored before rung heads had epoch folders lies in the run's folder itself: earlier than any.
-    if (Number(/\/epoch-(\d+)\/[^/]+$/.exec(key)?.[1] ?? 0) < epoch) earlier.push(key);
+    if (artifactKeys.rungOfHeadFile(key) < epoch) earlier.push(key);
   }
   if (earlier.length === 0) return;
   beforeDelete();

@@ -5,6 +5,10 @@
 const besideHead = (headKey: string, file: string) => `${headKey.slice(0, headKey.lastIndexOf('/'))}/${file}`;
 /** The folder of a trial workflow run's rung heads. */
 const rungHeads = (trialId: string, owner: string) => `trials/${trialId}/head/run-${owner}/`;
+/** An epoch as keys spell it: four digits, so that keys list in epoch order. */
+const epochDigits = (epoch: number) => String(epoch).padStart(4, '0');
+/** A head's folder by the epoch it is of. */
+const epochFolder = (epoch: number) => `epoch-${epochDigits(epoch)}`;
 
 export const artifactKeys = {
   /** An image stored on its own, as ingestion did before image packs (still read for data sets it ingested). */
@@ -20,10 +24,10 @@ export const artifactKeys = {
   split: (splitId: string) => `splits/${splitId}/manifest.json`,
   featureShard: (featureSetId: string, shard: number) => `features/${featureSetId}/shard-${String(shard).padStart(5, '0')}.bin`,
   trialCheckpoint: (trialId: string) => `trials/${trialId}/checkpoint.json`,
-  trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialCheckpointWeights: (trialId: string, epoch: number) => `trials/${trialId}/checkpoint-epoch-${epochDigits(epoch)}.bin`,
   trialCheckpointWeightsPrefix: (trialId: string) => `trials/${trialId}/checkpoint-epoch-`,
   /** A trial's best-so-far weights (trials that keep their best epoch): immutable per epoch, like the checkpoints. */
-  trialBestWeights: (trialId: string, epoch: number) => `trials/${trialId}/best-epoch-${String(epoch).padStart(4, '0')}.bin`,
+  trialBestWeights: (trialId: string, epoch: number) => `trials/${trialId}/best-epoch-${epochDigits(epoch)}.bin`,
   trialBestWeightsPrefix: (trialId: string) => `trials/${trialId}/best-epoch-`,
   trialResult: (trialId: string) => `trials/${trialId}/result.json`,
   /**
@@ -32,7 +36,7 @@ export const artifactKeys = {
    * earlier (or a stale attempt) never replaces a head another sweep ranked. Heads stored before were
    * at `trials/<id>/head/weights.bin` (results name their head's key).
    */
-  trialHeadWeights: (trialId: string, epoch: number) => `trials/${trialId}/head/epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
+  trialHeadWeights: (trialId: string, epoch: number) => `trials/${trialId}/head/${epochFolder(epoch)}/weights.bin`,
   /**
    * The head of an early-stopped trial at one of its rungs, under the trial workflow run (`owner`) that
    * trained it and the rung's epoch: every writer of a key writes the same bytes, so an attempt given up on
@@ -42,8 +46,10 @@ export const artifactKeys = {
    * `trialHeadWeights`. Heads stored before 2026-12-07 were at `run-<owner>/weights.bin`, rewritten rung
    * after rung.
    */
-  trialRungHead: (trialId: string, owner: string, epoch: number) => `${rungHeads(trialId, owner)}epoch-${String(epoch).padStart(4, '0')}/weights.bin`,
+  trialRungHead: (trialId: string, owner: string, epoch: number) => `${rungHeads(trialId, owner)}${epochFolder(epoch)}/weights.bin`,
   trialRungHeads: rungHeads,
+  /** The epoch of a file under `trialRungHeads`; 0 for one stored before rung heads had epoch folders (earlier than any). */
+  rungOfHeadFile: (key: string) => Number(/\/epoch-(\d+)\/[^/]+$/.exec(key)?.[1] ?? 0),
   /** A head's scores on a split, beside the head they score. */
   headEvaluation: (headKey: string, split: string) => besideHead(headKey, `evaluation-${split}.json`),
   /** The split's images a head got wrong, with their source paths, beside the head. */

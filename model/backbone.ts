@@ -14,7 +14,7 @@ import { loadHandler } from './model-io';
 import { loadOnnxBackbone } from './onnx-backbone';
 
 /**
- * Backbones kept loaded while no step uses them, the most recently used first: the sweep's next shard,
+ * Backbones kept loaded while no step uses them, the most recently used: the sweep's next shard,
  * and its next sweep, mostly want the same one. The others are freed: a long-lived GPU worker would
  * otherwise hold every backbone it was ever asked for (hundreds of MB each, in GPU memory on tfjs-node-gpu).
  */
@@ -23,11 +23,10 @@ const KEPT_UNUSED = 1;
 interface Loaded {
   backbone: Promise<Backbone>;
   users: number;
-  lastUsed: number;
 }
 
+/** By cache key, the most recently released last. */
 const loaded = new Map<string, Loaded>();
-let uses = 0;
 
 /**
  * The backbone, loaded once per process and shared by the steps using it at once; each calls
@@ -37,7 +36,7 @@ export async function acquireBackbone(spec: BackboneSpec): Promise<{ backbone: B
   const cacheKey = JSON.stringify([spec.uri, spec.format, spec.featureLayer, backboneEngineConfig().engine]);
   let entry = loaded.get(cacheKey);
   if (!entry) {
-    const loading: Loaded = { backbone: load(spec), users: 0, lastUsed: 0 };
+    const loading: Loaded = { backbone: load(spec), users: 0 };
     loading.backbone.catch(() => { if (loaded.get(cacheKey) === loading) loaded.delete(cacheKey); });
     loaded.set(cacheKey, loading);
     entry = loading;
@@ -49,7 +48,11 @@ export async function acquireBackbone(spec: BackboneSpec): Promise<{ backbone: B
     if (released) return;
     released = true;
     held.users--;
-    held.lastUsed = ++uses;
+    // Moved to the end: the most recently used. (Unless a failed load took it out meanwhile.)
+    if (loaded.get(cacheKey) === held) {
+      loaded.delete(cacheKey);
+      loaded.set(cacheKey, held);
+    }
     freeUnused();
   };
   try {
@@ -66,8 +69,8 @@ export function loadedBackbones(): number {
 }
 
 function freeUnused(): void {
-  const unused = [...loaded].filter(([, entry]) => entry.users === 0).sort(([, a], [, b]) => b.lastUsed - a.lastUsed);
-  for (const [key, entry] of unused.slice(KEPT_UNUSED)) {
+  const unused = [...loaded].filter(([, entry]) => entry.users === 0);
+  for (const [key, entry] of unused.slice(0, -KEPT_UNUSED)) {
     loaded.delete(key);
     void entry.backbone.then((backbone) => backbone.dispose(), () => undefined);
   }

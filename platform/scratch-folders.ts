@@ -6,11 +6,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const OWNER_FOLDER = /^sweep-work-(\d+)$/;
+const OWNER_PREFIX = 'sweep-work-';
+const OWNER_FOLDER = new RegExp(`^${OWNER_PREFIX}(\\d+)$`);
 
 /** A new folder for this process's scratch files, named `<name>-XXXXXX`; the caller removes it. */
 export async function scratchFolder(name: string): Promise<string> {
-  const own = path.join(os.tmpdir(), `sweep-work-${process.pid}`);
+  const own = path.join(os.tmpdir(), `${OWNER_PREFIX}${process.pid}`);
   for (;;) {
     await fs.mkdir(own, { recursive: true });
     try {

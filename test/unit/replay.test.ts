@@ -439,3 +439,15 @@ test('sweeps publish the stage "ranking" while they export, rank and report unde
   assert.ok(results.length >= 10, `${results.length} histories`);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
+
+test('sweeps that ranked without the split\'s class names replay on the code that passes them to rankSweep (an activity\'s input is not compared)', async () => {
+  const rankInputs = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
+    .flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'rankSweep' ? [e.activityTaskScheduledEventAttributes.input!.payloads![0]] : []))
+    .map((payload) => JSON.parse(new TextDecoder().decode(payload.data!)) as Record<string, unknown>);
+  const recorded = rankInputs('ranking-stage.00-sweep.json');
+  assert.equal(recorded.length, 1);
+  assert.ok(!('classes' in recorded[0]), 'recorded before rankSweep took the classes');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('ranking-stage.') || file.startsWith('completed.') || file.startsWith('asha.'));
+  assert.ok(results.length >= 10, `${results.length} histories`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
