@@ -18,3 +18,22 @@ export function perClassScores(confusion: number[][], classes: readonly string[]
     return { className, precision, recall, f1, support };
   });
 }
+
+/** An off-diagonal cell of a confusion matrix: how many images of one class were predicted as another. */
+export interface Confusion {
+  trueClass: number;
+  predictedClass: number;
+  count: number;
+}
+
+/**
+ * The `n` largest off-diagonal cells, most images first (ties: by true, then predicted class), none
+ * empty: the mistakes worth a look where the whole matrix (classes²) is too large to read.
+ */
+export function topConfusions(confusion: readonly (readonly number[])[], n: number): Confusion[] {
+  const cells: Confusion[] = [];
+  confusion.forEach((row, trueClass) => row.forEach((count, predictedClass) => {
+    if (count > 0 && trueClass !== predictedClass) cells.push({ trueClass, predictedClass, count });
+  }));
+  return cells.sort((a, b) => b.count - a.count || a.trueClass - b.trueClass || a.predictedClass - b.predictedClass).slice(0, n);
+}

@@ -2,6 +2,8 @@
 // confusion matrix, per-class scores, spec) are rendered here as HTML; the curves and the per-class
 // chart are drawn in the browser by Chart.js, whose UMD bundle is inlined with the data as JSON.
 // Pure: the caller supplies the data and the chart library's source.
+import { artifactKeys } from '../lib/artifact-keys';
+import { topConfusions } from '../lib/classification-metrics';
 import { EpochMetrics } from '../lib/epoch-rows';
 import { formatDataSummary } from '../lib/data-summary';
 import { num, pct, rankedBy, trialTableCells } from './leaderboard-table';
@@ -99,17 +101,14 @@ ${trials.map((t, i) => row(t, rows[i])).join('\n')}
 </table>${stops.length ? `\n<ul class="stops" id="stopped-trials">${stops.join('')}</ul>` : ''}${errors.length ? `\n<ul class="errors">${errors.join('')}</ul>` : ''}`;
 }
 
+/** Classes up to which the whole confusion matrix is drawn; beyond, its cells (classes²) are too many to read, and to render. */
+export const CONFUSION_TABLE_MAX_CLASSES = 40;
+/** The largest confusions listed in its place. */
+const TOP_CONFUSIONS = 25;
+
 function bestTrialSection(best: TrialSummary, test: Evaluation): string {
   const classes = test.perClass.map((c) => c.className);
-  const max = Math.max(1, ...test.confusion.flat());
-  const confusion = `<table id="confusion" class="confusion">
-<caption>Confusion matrix (rows: true class, columns: predicted)</caption>
-<thead><tr><th></th>${classes.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
-<tbody>
-${test.confusion.map((row, i) => `<tr><th>${esc(classes[i])}</th>${row.map((n, j) =>
-    `<td class="${i === j ? 'diag' : 'off'}" style="--level:${(n / max).toFixed(3)}">${n}</td>`).join('')}</tr>`).join('\n')}
-</tbody>
-</table>`;
+  const confusion = classes.length <= CONFUSION_TABLE_MAX_CLASSES ? confusionTable(test.confusion, classes) : confusionList(test.confusion, classes, best);
   const perClass = `<table id="per-class">
 <thead><tr><th>class</th><th>precision</th><th>recall (per-class accuracy)</th><th>F1</th><th>support</th></tr></thead>
 <tbody>
@@ -122,6 +121,32 @@ ${test.perClass.map((c) => `<tr><td>${esc(c.className)}</td><td>${pct(c.precisio
 <figure><div class="chart"><canvas id="chart-per-class"></canvas></div></figure>
 </div>
 ${perClass}`;
+}
+
+function confusionTable(matrix: number[][], classes: string[]): string {
+  // A loop, not Math.max(...cells): spreading classes² arguments overflows the stack from about 360 classes.
+  const max = matrix.reduce((m, row) => row.reduce((r, n) => Math.max(r, n), m), 1);
+  return `<table id="confusion" class="confusion">
+<caption>Confusion matrix (rows: true class, columns: predicted)</caption>
+<thead><tr><th></th>${classes.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
+<tbody>
+${matrix.map((row, i) => `<tr><th>${esc(classes[i])}</th>${row.map((n, j) =>
+    `<td class="${i === j ? 'diag' : 'off'}" style="--level:${(n / max).toFixed(3)}">${n}</td>`).join('')}</tr>`).join('\n')}
+</tbody>
+</table>`;
+}
+
+function confusionList(matrix: number[][], classes: string[], best: TrialSummary): string {
+  const support = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  const largest = topConfusions(matrix, TOP_CONFUSIONS);
+  const whole = best.headKey ? `<code>${esc(artifactKeys.headEvaluation(best.headKey, 'test'))}</code>` : 'evaluation-test.json beside the best trial\'s head';
+  return `<table id="confusion" class="confusions">
+<caption>The ${largest.length} largest confusions of ${classes.length} classes (the whole matrix: ${whole})</caption>
+<thead><tr><th>true class</th><th>predicted as</th><th>images</th><th>of the class</th></tr></thead>
+<tbody>
+${largest.map((c) => `<tr><td>${esc(classes[c.trueClass])}</td><td>${esc(classes[c.predictedClass])}</td><td>${c.count}</td><td>${pct(c.count / support[c.trueClass])}</td></tr>`).join('\n')}
+</tbody>
+</table>`;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,7 +1,7 @@
 // lib/classification-metrics.ts: confusion matrix [true][predicted] and per-class precision/recall/F1.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { confusionMatrix, perClassScores } from '../../lib/classification-metrics';
+import { confusionMatrix, perClassScores, topConfusions } from '../../lib/classification-metrics';
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
 
@@ -80,5 +80,20 @@ describe('perClassScores', () => {
     assert.deepEqual(scores[1], { className: 'b', precision: 0, recall: 0, f1: 0, support: 0 });
     assert.deepEqual(scores[2], { className: 'c', precision: 0, recall: 0, f1: 0, support: 1 });
     for (const s of scores) for (const v of [s.precision, s.recall, s.f1]) assert.ok(Number.isFinite(v));
+  });
+
+  test('topConfusions: the largest off-diagonal cells, most images first, ties by true then predicted class; never the diagonal or an empty cell', () => {
+    const m = [
+      [9, 2, 0],
+      [3, 9, 2],
+      [0, 1, 9],
+    ];
+    assert.deepEqual(topConfusions(m, 3), [
+      { trueClass: 1, predictedClass: 0, count: 3 },
+      { trueClass: 0, predictedClass: 1, count: 2 },
+      { trueClass: 1, predictedClass: 2, count: 2 },
+    ]);
+    assert.equal(topConfusions(m, 10).length, 4, 'only the non-empty off-diagonal cells');
+    assert.deepEqual(topConfusions([[5, 0], [0, 5]], 10), []);
   });
 });
