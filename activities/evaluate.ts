@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { artifactKeys } from '../lib/artifact-keys';
 import { keepLast } from '../lib/keep-last';
 import { confusionMatrix, perClassScores } from '../lib/classification-metrics';
-import { DatasetManifest, SplitManifest } from '../lib/manifest';
+import { DatasetManifest } from '../lib/manifest';
 import { misclassifiedImages } from '../lib/misclassified';
 import { EvaluateInput, Evaluation, TestScores } from '../lib/sweep-types';
 import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
@@ -14,6 +14,7 @@ import { openFeatureSet } from '../platform/feature-cache';
 import { getJson, getObject, putJson, s3Url } from '../platform/storage';
 import * as tf from '@tensorflow/tfjs';
 import { testScores } from '../lib/test-scores';
+import { splitManifest } from './split-manifest';
 
 export async function evaluateTrial(input: EvaluateInput): Promise<TestScores> {
   // Heartbeat between the slow parts: the trial workflow gives this activity a heartbeat timeout.
@@ -86,7 +87,7 @@ async function misclassified(input: EvaluateInput, labels: Int32Array, predictio
  * be large.
  */
 const splitSources = keepLast(async (splitKey: string) => {
-  const manifest = await getJson<SplitManifest>(splitKey);
+  const manifest = await splitManifest(splitKey);
   const dataset = await getJson<DatasetManifest>(artifactKeys.dataset(manifest.datasetId));
   return { manifest, sources: new Map(dataset.images.map((i) => [i.sha256, i.source])) };
 });

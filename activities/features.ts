@@ -23,6 +23,7 @@ import { isMissingBucket } from '../platform/s3-store';
 import { nodeName } from '../platform/config';
 import { getJson, getObject, objectExists, putObject } from '../platform/storage';
 import { retriedOnlyWhenTransient } from './failures';
+import { splitManifest } from './split-manifest';
 
 /**
  * Images per backbone call: 16, or up to 64 small ones (at most 64K pixels a batch). On small images
@@ -35,7 +36,7 @@ function backboneBatch(size: number): number {
 
 export async function extractFeatures(request: FeatureShardRequest): Promise<FeatureShardResult> {
   await initTensorflow();
-  const manifest = await getJson<SplitManifest>(request.splitKey);
+  const manifest = await splitManifest(request.splitKey);
   const samples = manifest[request.split];
   const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);

@@ -16,7 +16,7 @@ import { extractFeatures } from '../../activities/features';
 import { assertFailsForGood } from '../failures';
 import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { imageReader } from '../../platform/image-store';
-import { artifactBucket, getJson, getObject, putJson, putObject } from '../../platform/storage';
+import { artifactBucket, getJson, getObject, objectStore, putJson, putObject, setObjectStore } from '../../platform/storage';
 import { s3 } from '../../platform/s3-store';
 import { balanceDataset, splitDataset } from '../../activities/dataset-steps';
 import { ingestDataset } from '../../activities/ingest';
@@ -119,6 +119,21 @@ describe('feature cache', () => {
     assert.deepEqual(await lastModified(key1), before1, 'view 2 of shard 1 was not rewritten');
     assert.equal(decodeFeatureShard(await getObject(artifactKeys.featureShard(more.featureSetIds[1], 1))).count, Math.min(SHARD_SIZE, split.counts.train - SHARD_SIZE));
   });
+  test('the split manifest is read once per process for all its shards (at a million images: 120 MB and a second of parsing a shard)', async () => {
+    const reads: string[] = [];
+    const store = objectStore();
+    setObjectStore({
+      get: (bucket, key, range) => { reads.push(key); return store.get(bucket, key, range); },
+      put: (...args) => store.put(...args), exists: (...args) => store.exists(...args), list: (...args) => store.list(...args), delete: (...args) => store.delete(...args),
+    });
+    try {
+      for (const shard of [0, 1, 2]) await inActivity(extractFeatures, request('val', shard % Math.ceil(split.counts.val / SHARD_SIZE), ['eval']));
+    } finally {
+      setObjectStore(store);
+    }
+    assert.ok(reads.filter((key) => key === split.splitKey).length <= 1, `read ${reads.filter((key) => key === split.splitKey).length} times`);
+  });
+
   test('a feature set larger than the memory limit is read from the local shard files: the same rows, labels and scores', async () => {
     const shards = Math.ceil(split.counts.train / SHARD_SIZE);
     const parts = await Promise.all([...Array(shards).keys()].map((shard) => inActivity(extractFeatures, request('train', shard, [4]))));

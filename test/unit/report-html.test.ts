@@ -109,15 +109,15 @@ describe('renderReportHtml', () => {
     const confusion = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 8 : j === (i + 1) % n ? (i % 7) : 0)));
     const perClass = Array.from({ length: n }, (_, i) => ({ className: `class-${i}`, precision: 0.5, recall: 0.5, f1: 0.5, support: 8 + (i % 7) }));
     const wide = { ...test_, perClass, confusion };
-    const best = trial(2, 0.8, { test: wide, headKey: 'trials/t2/head/epoch-0004/weights.bin' });
-    const page = renderReportHtml(input({ ranked: [best], best }), CHART_LIB);
+    const best = trial(2, 0.8, { headKey: 'trials/t2/head/epoch-0004/weights.bin' });
+    const page = renderReportHtml(input({ ranked: [best], best: { ...best, test: wide } }), CHART_LIB);
     const list = /<table id="confusion"[\s\S]*?<\/table>/.exec(page)![0];
     assert.match(list, /<caption>The 25 largest confusions of 1000 classes \(the whole matrix: <code>trials\/t2\/head\/epoch-0004\/evaluation-test.json<\/code>\)<\/caption>/);
     // Class 6 (count 6) is the first of the largest: 6 of its 14 images went to class 7.
     assert.match(list, /<tbody>\n<tr><td>class-6<\/td><td>class-7<\/td><td>6<\/td><td>42.9%<\/td><\/tr>/);
     assert.equal(list.match(/<tr>/g)!.length, 26, 'a header row and 25 confusions');
     const forty = Array.from({ length: 40 }, (_, i) => Array.from({ length: 40 }, (_, j) => Number(i === j)));
-    const small = renderReportHtml(input({ best: trial(2, 0.8, { test: { ...test_, perClass: perClass.slice(0, 40), confusion: forty } }) }), CHART_LIB);
+    const small = renderReportHtml(input({ best: { ...trial(2, 0.8), test: { ...test_, perClass: perClass.slice(0, 40), confusion: forty } } }), CHART_LIB);
     assert.match(small, /<caption>Confusion matrix \(rows: true class, columns: predicted\)<\/caption>/, '40 classes still get the whole matrix');
   });
 });
