@@ -11,6 +11,7 @@ import type { Objective } from './search/objective';
 import type { LedgerState } from './search/stop-ledger';
 import { SpecError } from './sweep-spec';
 import type { Leaderboard, SplitSummary, TrialSummary } from './sweep-types';
+import { testScores } from './test-scores';
 import { DEFAULT_TRIALS_PER_RUN, trialsInRun } from './workflow-limits';
 
 /** Best and not-completed trials carried (for the live leaderboard and the best trial); the others are counted. */
@@ -78,8 +79,27 @@ export function nextCarry(
   };
 }
 
-/** The workflow's result: at most RESULT_ROWS of each list, with the totals when it cut them (leaderboard.json has all). */
+/**
+ * JSON bytes of the best trial's per-class scores and confusion matrix that the workflow's result carries:
+ * about 500 classes' worth (the matrix grows with classes²: at 1,000 it alone is 1.9 MB, and the result
+ * passed Temporal's 2 MB payload limit, so a sweep that had trained everything could not complete).
+ */
+export const RESULT_BEST_SCORES_BYTES = 512 * 1024;
+
+/**
+ * The workflow's result: at most RESULT_ROWS of each list, and the best trial's per-class scores and
+ * confusion matrix up to RESULT_BEST_SCORES_BYTES; `truncated` says what it left out (leaderboard.json has all).
+ */
 export function resultLeaderboard(board: Leaderboard): Leaderboard {
-  if (board.ranked.length <= RESULT_ROWS && board.failed.length <= RESULT_ROWS) return board;
-  return { ...board, ranked: board.ranked.slice(0, RESULT_ROWS), failed: board.failed.slice(0, RESULT_ROWS), truncated: { ranked: board.ranked.length, failed: board.failed.length } };
+  const rowsCut = board.ranked.length > RESULT_ROWS || board.failed.length > RESULT_ROWS;
+  const test = board.best?.test;
+  const scoresCut = test !== undefined && JSON.stringify([test.perClass, test.confusion]).length > RESULT_BEST_SCORES_BYTES;
+  if (!rowsCut && !scoresCut) return board;
+  return {
+    ...board,
+    ranked: board.ranked.slice(0, RESULT_ROWS),
+    failed: board.failed.slice(0, RESULT_ROWS),
+    ...(scoresCut ? { best: { ...board.best!, test: testScores(test) } } : {}),
+    truncated: { ranked: board.ranked.length, failed: board.failed.length, ...(scoresCut ? { bestScores: true as const } : {}) },
+  };
 }

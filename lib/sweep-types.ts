@@ -158,8 +158,12 @@ export interface Evaluation {
  */
 export type TestScores = Omit<Evaluation, 'perClass' | 'confusion'> & Partial<Pick<Evaluation, 'perClass' | 'confusion'>>;
 
-/** The best trial as the leaderboard names it: with its full test scores. */
-export type BestTrial = Omit<TrialSummary, 'test'> & { test?: Evaluation };
+/**
+ * The best trial as the leaderboard names it: with its full test scores (per-class scores and confusion
+ * matrix) in leaderboard.json; a workflow result leaves them out past RESULT_BEST_SCORES_BYTES
+ * (lib/sweep-continuation.ts) and says so in `truncated`.
+ */
+export type BestTrial = TrialSummary;
 
 /** What a trial workflow reports to the sweep: final metrics only; per-epoch rows stay in S3. */
 export interface TrialSummary {
@@ -205,8 +209,12 @@ export interface Leaderboard {
   /** Why the best trial could not be exported (the results are written all the same). */
   modelError?: string;
   reusedTrials: number;
-  /** Set when the workflow's result lists only the first rows of `ranked` and `failed`: their full lengths (leaderboard.json has every row). */
-  truncated?: { ranked: number; failed: number };
+  /**
+   * Set when the workflow's result leaves something out (leaderboard.json has it all): the full lengths of
+   * `ranked` and `failed` when it lists only their first rows; `bestScores` when it leaves out the best
+   * trial's per-class scores and confusion matrix (past ~500 classes they alone neared Temporal's 2 MB limit).
+   */
+  truncated?: { ranked: number; failed: number; bestScores?: true };
   /** What ingestion found: images per class and files skipped per reason. */
   data?: DataSummary;
   /** `report` is the HTML report, absent when it could not be written. */

@@ -73,7 +73,8 @@ export function formatLeaderboard(board: Leaderboard): string {
   if (board.best?.test) {
     const test = board.best.test;
     lines.push('', `best: run ${board.best.run} ${visible(JSON.stringify(board.best.params))}`);
-    lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}; per class: ${test.perClass.map((c) => `${visible(c.className)} F1 ${c.f1.toFixed(2)}`).join(', ')}`);
+    const perClass = test.perClass ? `; per class: ${test.perClass.map((c) => `${visible(c.className)} F1 ${c.f1.toFixed(2)}`).join(', ')}` : '';
+    lines.push(`  test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)}${perClass}`);
   }
   if (board.model) lines.push(`model (run ${board.model.run}): ${board.model.modelJson}; classify images with: sweep predict ${board.sweepId} <image...>`);
   if (board.modelError) lines.push(`model not exported: ${visible(board.modelError)}`);

@@ -8,7 +8,7 @@ import { EpochMetrics } from '../lib/epoch-rows';
 import { formatDataSummary } from '../lib/data-summary';
 import { num, pct, rankedBy, trialTableCells } from './leaderboard-table';
 import { formatParams } from './workflow-metadata';
-import { Evaluation, Leaderboard, TrialSummary } from '../lib/sweep-types';
+import { Evaluation, Leaderboard, TestScores, TrialSummary } from '../lib/sweep-types';
 
 export interface TrialCurve {
   run: number;
@@ -106,16 +106,19 @@ export const CONFUSION_TABLE_MAX_CLASSES = 40;
 /** The largest confusions listed in its place. */
 const TOP_CONFUSIONS = 25;
 
-function bestTrialSection(best: TrialSummary, test: Evaluation): string {
-  const classes = test.perClass.map((c) => c.className);
-  const confusion = classes.length <= CONFUSION_TABLE_MAX_CLASSES ? confusionTable(test.confusion, classes) : confusionList(test.confusion, classes, best);
+/** `test` as leaderboard.json has it: with per-class scores and the confusion matrix (empty for trials stored before they were kept). */
+function bestTrialSection(best: TrialSummary, test: TestScores): string {
+  const scores = test.perClass ?? [];
+  const classes = scores.map((c) => c.className);
+  const matrix = test.confusion ?? [];
+  const confusion = classes.length <= CONFUSION_TABLE_MAX_CLASSES ? confusionTable(matrix, classes) : confusionList(matrix, classes, best);
   const perClass = `<table id="per-class">
 <thead><tr><th>class</th><th>precision</th><th>recall (per-class accuracy)</th><th>F1</th><th>support</th></tr></thead>
 <tbody>
-${test.perClass.map((c) => `<tr><td>${esc(c.className)}</td><td>${pct(c.precision)}</td><td>${pct(c.recall)}</td><td>${pct(c.f1)}</td><td>${c.support}</td></tr>`).join('\n')}
+${scores.map((c) => `<tr><td>${esc(c.className)}</td><td>${pct(c.precision)}</td><td>${pct(c.recall)}</td><td>${pct(c.f1)}</td><td>${c.support}</td></tr>`).join('\n')}
 </tbody>
 </table>`;
-  return `<p>Run ${best.run}: test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)} on ${test.perClass.reduce((n, c) => n + c.support, 0)} images.</p>
+  return `<p>Run ${best.run}: test accuracy ${pct(test.accuracy)}, test loss ${num(test.loss)} on ${scores.reduce((n, c) => n + c.support, 0)} images.</p>
 <div class="best-grid">
 <div>${confusion}</div>
 <figure><div class="chart"><canvas id="chart-per-class"></canvas></div></figure>

@@ -80,7 +80,7 @@ describe('the sweep report', () => {
       else assert.deepEqual(datasets, [5, 5], 'one line per trial, one point per epoch');
     }
     const confusion = await page.locator('#confusion tbody td').allInnerTexts();
-    assert.equal(confusion.reduce((n, c) => n + Number(c), 0), board.best!.test!.perClass.reduce((n, c) => n + c.support, 0));
+    assert.equal(confusion.reduce((n, c) => n + Number(c), 0), board.best!.test!.perClass!.reduce((n, c) => n + c.support, 0));
     assert.deepEqual(errors, [], 'no console errors');
     assert.deepEqual(requests, [], 'no network requests');
     await page.screenshot({ path: screenshotPath('report.png'), fullPage: true });

@@ -49,7 +49,7 @@ describe('a sweep end to end', () => {
     const accuracies = first.ranked.map((t) => t.valAccuracy!);
     assert.deepEqual(accuracies, [...accuracies].sort((a, b) => b - a));
     assert.ok(first.best?.test, 'the best trial has test-set scores');
-    assert.equal(first.best!.test!.confusion.flat().reduce((a, b) => a + b, 0), first.best!.test!.perClass.reduce((n, c) => n + c.support, 0));
+    assert.equal(first.best!.test!.confusion!.flat().reduce((a, b) => a + b, 0), first.best!.test!.perClass!.reduce((n, c) => n + c.support, 0));
     for (const trial of first.ranked) {
       assert.ok(trial.valAccuracy! > 0 && trial.valAccuracy! <= 1);
       assert.equal(trial.epochsDone, 3);

@@ -12,6 +12,8 @@ import { planTrials, trialPlans } from '../../activities/plan';
 import { leaderboardKey } from '../../activities/leaderboard-file';
 import { buildSweepReport, reportKey, writeReport } from '../../activities/report';
 import { rankSweep } from '../../activities/results';
+import { fullLeaderboard } from '../../cli/full-leaderboard';
+import { TEMPORAL_LIMITS } from '../../lib/workflow-limits';
 import { storeResult } from '../../activities/trial-result';
 import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
 import { testScores } from '../../lib/test-scores';
@@ -265,8 +267,31 @@ describe('a sweep\'s results and report on the store', () => {
     // its names, not those the scores were stored under.
     const renamed = classes.map((c) => c.toUpperCase());
     const again = await rankSweep({ sweepId: 'results-renamed', spec, trials, status: 'completed', classes: renamed });
-    assert.deepEqual(again.best?.test?.perClass.map((c) => c.className), renamed);
-    assert.deepEqual(again.best?.test?.perClass.map((c) => c.f1), full.perClass.map((c) => c.f1));
+    assert.deepEqual(again.best?.test?.perClass!.map((c) => c.className), renamed);
+    assert.deepEqual(again.best?.test?.perClass!.map((c) => c.f1), full.perClass.map((c) => c.f1));
+  });
+
+  test('1,000 classes: the workflow\'s result leaves the best trial\'s matrix to leaderboard.json, and stays under Temporal\'s 2 MB payload limit; the CLI reads it whole', async () => {
+    const classes = Array.from({ length: 1000 }, (_, i) => `n0${1440000 + i}`);
+    const full: Evaluation = {
+      split: 'test', loss: 0.5, accuracy: 0.9, misclassified: { count: 1, list: 's3://b/m.json' },
+      perClass: classes.map((className) => ({ className, precision: 0.9, recall: 0.9, f1: 0.9, support: 90 })),
+      confusion: classes.map((_, i) => classes.map((__, j) => (i === j ? 81 : j === (i + 1) % classes.length ? 9 : 0))),
+    };
+    const spec = parseSweepSpec({ data: { source: './flowers' }, backbone: { uri: 'file:///m/model.json' }, grid: { hidden_units: [16] } });
+    const trials = Array.from({ length: 100 }, (_, i): TrialSummary => ({
+      trialId: `wide-${i + 1}`, run: i + 1, params: { hidden_units: 16 }, status: 'completed', epochsDone: 1, valAccuracy: 0.5 + i / 1000, valLoss: 0.5,
+      headKey: `trials/wide-${i + 1}/head/weights.bin`, test: testScores(full),
+    }));
+    await putJson(artifactKeys.headEvaluation(trials[99].headKey!, 'test'), full);
+    const board = await rankSweep({ sweepId: 'results-wide', spec, trials, status: 'completed', classes });
+    const bytes = Buffer.byteLength(JSON.stringify(board));
+    assert.ok(bytes < TEMPORAL_LIMITS.payloadBytes / 4, `the result is ${bytes} bytes`);
+    assert.deepEqual(board.truncated, { ranked: 100, failed: 0, bestScores: true });
+    assert.equal(board.best?.test?.accuracy, 0.9, 'the best trial\'s test scores themselves stay');
+    assert.equal(board.best?.test?.confusion, undefined);
+    const stored = await fullLeaderboard(board);
+    assert.deepEqual([stored.best?.test?.confusion, stored.best?.test?.perClass?.length], [full.confusion, 1000]);
   });
 });
 
