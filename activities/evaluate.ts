@@ -11,7 +11,8 @@ import { HeadShape, evaluateHead, headTensorShapes } from '../model/head';
 import { decodeHeadWeights } from '../model/checkpoint';
 import { initTensorflow } from '../model/tf-backend';
 import { openFeatureSet } from '../platform/feature-cache';
-import { getJson, getObject, putJson, s3Url } from '../platform/storage';
+import { encodeProbabilities } from '../formats/probabilities';
+import { getJson, getObject, putJson, putObject, s3Url } from '../platform/storage';
 import * as tf from '@tensorflow/tfjs';
 import { testScores } from '../lib/test-scores';
 import { splitManifest } from './split-manifest';
@@ -56,11 +57,13 @@ export async function evaluateHeadOnSplit(
       confusion,
       misclassified: { count: wrong.length, list: s3Url(listKey) },
     };
+    const probabilitiesKey = artifactKeys.headProbabilities(input.trained.headKey, input.split);
+    await putObject(probabilitiesKey, encodeProbabilities(result.logProbs));
     await putJson(artifactKeys.headEvaluation(input.trained.headKey, input.split), {
       ...evaluation,
       predictions: Array.from(result.predictions),
       labels: Array.from(data.labels),
-      probabilities: Array.from(result.logProbs, Math.exp),
+      probabilitiesFile: { url: s3Url(probabilitiesKey), rows: data.labels.length, classes: shape.numClasses },
     });
     return evaluation;
   } finally {

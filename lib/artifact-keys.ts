@@ -52,6 +52,8 @@ export const artifactKeys = {
   rungOfHeadFile: (key: string) => Number(/\/epoch-(\d+)\/[^/]+$/.exec(key)?.[1] ?? 0),
   /** A head's scores on a split, beside the head they score. */
   headEvaluation: (headKey: string, split: string) => besideHead(headKey, `evaluation-${split}.json`),
+  /** A head's probabilities on a split (formats/probabilities.ts), beside the head. */
+  headProbabilities: (headKey: string, split: string) => besideHead(headKey, `probabilities-${split}.bin`),
   /** The split's images a head got wrong, with their source paths, beside the head. */
   headMisclassified: (headKey: string, split: string) => besideHead(headKey, `misclassified-${split}.json`),
   sweep: (sweepId: string) => `sweeps/${sweepId}`,

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { imageReader } from '../../platform/image-store';
-import { getJson, parseS3Url, putJson } from '../../platform/storage';
+import { getJson, getObject, parseS3Url, putJson } from '../../platform/storage';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { ExportedModelMetadata } from '../../formats/exported-model';
+import { decodeProbabilities } from '../../formats/probabilities';
 import { SplitManifest } from '../../lib/manifest';
 import { MisclassifiedImage } from '../../lib/misclassified';
 import { Evaluation, Leaderboard } from '../../lib/sweep-types';
@@ -26,7 +27,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 const lite0Fetched = fs.existsSync(path.join(backbonesDir(), 'efficientnet-lite0', 'model.json'));
 
-type EvaluationFile = Evaluation & { predictions: number[]; labels: number[]; probabilities: number[] };
+type EvaluationFile = Evaluation & { predictions: number[]; labels: number[]; probabilitiesFile: { url: string; rows: number; classes: number } };
 
 let env: TestWorkers;
 let tmp: string;
@@ -97,11 +98,14 @@ for (const { what, backbone, skip } of cases) {
       const predicted = doc.predictions.map((p) => ('class' in p ? doc.classes.indexOf(p.class) : -1));
       assert.deepEqual(predicted, evaluation.predictions);
       const k = doc.classes.length;
+      const { url, rows, classes } = evaluation.probabilitiesFile;
+      assert.deepEqual([rows, classes], [split.test.length, k]);
+      const probabilities = decodeProbabilities(await getObject(parseS3Url(url).key), rows, classes);
       doc.predictions.forEach((p, row) => {
         assert.ok('probabilities' in p);
         doc.classes.forEach((c, j) => {
-          const diff = Math.abs(p.probabilities[c] - evaluation.probabilities[row * k + j]);
-          assert.ok(diff < 1e-4, `row ${row} ${c}: predict ${p.probabilities[c]} vs evaluation ${evaluation.probabilities[row * k + j]}`);
+          const diff = Math.abs(p.probabilities[c] - probabilities[row * k + j]);
+          assert.ok(diff < 1e-4, `row ${row} ${c}: predict ${p.probabilities[c]} vs evaluation ${probabilities[row * k + j]}`);
         });
       });
     });

@@ -20,16 +20,19 @@ import { testScores } from '../../lib/test-scores';
 import { TrialEvents, writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
 import { SCALAR_TAGS, trialRunName } from '../../formats/tensorboard-layout';
 import { readEventFile } from '../../formats/tensorboard';
-import { HeadArrays } from '../../model/head';
+import { HeadArrays, initHeadArrays } from '../../model/head';
 import { artifactKeys } from '../../lib/artifact-keys';
 import { DatasetManifest, SplitManifest } from '../../lib/manifest';
 import { parseSweepSpec } from '../../lib/sweep-spec';
 import { encodeFeatureShard } from '../../formats/feature-shard';
+import { decodeProbabilities, encodeProbabilities } from '../../formats/probabilities';
+import { evaluateHeadOnSplit } from '../../activities/evaluate';
+import { encodeHeadWeights } from '../../model/checkpoint';
 import { openFeatureSet } from '../../platform/feature-cache';
 import { MemoryObjectStore } from '../../platform/memory-store';
 import { MissingObjectError, ObjectStore, PreconditionFailedError, PutOptions } from '../../platform/object-store';
 import {
-  deleteObject, getJson, getJsonIfExists, getObject, getObjectVersion, listKeys, objectExists, putJson, putObject, putObjectIf, setObjectStore,
+  deleteObject, getJson, getJsonIfExists, getObject, getObjectVersion, listKeys, objectExists, putJson, putObject, putObjectIf, s3Url, setObjectStore,
 } from '../../platform/storage';
 
 const store = new MemoryObjectStore();
@@ -401,6 +404,45 @@ describe('a trial\'s result.json, its furthest result', () => {
     assert.equal((await getJson<TrainResult>(artifactKeys.trialResult(trialId))).epochs.length, 9);
     await storeResult(result(trialId, 9));
     assert.equal((await getJson<TrainResult>(artifactKeys.trialResult(trialId))).headKey, 'h-9');
+  });
+});
+
+describe('a head\'s test evaluation on the store', () => {
+  test('the probabilities go to a binary file beside it (rows × classes float32), out of the JSON', async () => {
+    const classes = Array.from({ length: 200 }, (_, i) => `class-${i}`);
+    const rows = 300;
+    const dim = 4;
+    const samples = Array.from({ length: rows }, (_, i) => ({ sha256: `img-${i}`, label: i % classes.length, copy: 0 }));
+    await putJson('splits/eval-wide.json', { splitId: 'eval-wide', datasetId: 'data-wide', classes, train: [], val: [], test: samples });
+    await putJson(artifactKeys.dataset('data-wide'), { datasetId: 'data-wide', source: 's', classes, images: samples.map((s) => ({ sha256: s.sha256, label: classes[s.label], source: `${s.sha256}.jpg` })), skipped: [] });
+    const features = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i));
+    await putObject(artifactKeys.featureShard('eval-wide', 0), encodeFeatureShard({ count: rows, dim, labels: Int32Array.from(samples, (s) => s.label), features }));
+    const shape = { inputDim: dim, hiddenUnits: 8, numClasses: classes.length };
+    const headKey = 'trials/eval-wide/head/epoch-0001/weights.bin';
+    await putObject(headKey, encodeHeadWeights(initHeadArrays(shape, 1, 'eval-wide')));
+    const input = { trained: { trialId: 'eval-wide', headKey, params: {} }, hiddenUnits: 8, split: 'test' as const, features: { id: 'eval-wide', shards: 1, rows, dim }, splitKey: 'splits/eval-wide.json', classes };
+    const evaluation = await evaluateHeadOnSplit(input);
+    const json = await getObject(artifactKeys.headEvaluation(headKey, 'test'));
+    const stored = JSON.parse(json.toString()) as { predictions: number[]; probabilitiesFile: { url: string; rows: number; classes: number } };
+    assert.deepEqual(stored.probabilitiesFile, { url: s3Url(artifactKeys.headProbabilities(headKey, 'test')), rows, classes: 200 });
+    assert.equal('probabilities' in stored, false);
+    // Its confusion matrix is most of it (classes²); the probabilities as JSON numbers were ~25 bytes each: 1.5 MB more here.
+    assert.ok(json.length < 500_000, `evaluation-test.json is ${json.length} bytes`);
+    const probabilities = decodeProbabilities(await getObject(artifactKeys.headProbabilities(headKey, 'test')), rows, classes.length);
+    for (let row = 0; row < rows; row++) {
+      const p = probabilities.subarray(row * classes.length, (row + 1) * classes.length);
+      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4, `row ${row} sums to 1`);
+      assert.equal(p.indexOf(Math.max(...p)), stored.predictions[row], `row ${row}: the most probable class is the prediction`);
+    }
+    assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), rows);
+  });
+
+  test('encodeProbabilities and decodeProbabilities: exp of the log-probabilities, little-endian, the size checked', () => {
+    const logProbs = Float32Array.from([Math.log(0.25), Math.log(0.75), 0, -Infinity]);
+    const bytes = encodeProbabilities(logProbs);
+    assert.equal(new DataView(bytes.buffer).getFloat32(4, true), 0.75);
+    assert.deepEqual([...decodeProbabilities(bytes, 2, 2)], [0.25, 0.75, 1, 0]);
+    assert.throws(() => decodeProbabilities(bytes, 3, 2), /has 16 bytes, not 3 rows × 2 classes × 4/);
   });
 });
 
