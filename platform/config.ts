@@ -70,7 +70,7 @@ export function storageConfig(): StorageConfig {
   return {
     bucket: setting('S3_BUCKET') ?? 'sweep-artifacts',
     endpoint: setting('S3_ENDPOINT'),
-    forcePathStyle: (setting('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
+    forcePathStyle: trueOrFalse('S3_FORCE_PATH_STYLE', true),
     caBundle: setting('AWS_CA_BUNDLE'),
   };
 }
@@ -220,7 +220,24 @@ export function cacheMinFreeBytes(): number {
 export function checkGpuStepSettings(): void {
   backboneEngineConfig();
   cacheMinFreeBytes();
-  featureCacheConfig();
+  checkWritableFolder('SWEEP_CACHE_DIR', featureCacheConfig().dir);
+}
+
+/**
+ * Stops with a SettingError when `dir` (the setting `name`'s) cannot be made or written: a path under a
+ * file, a read-only disk, no permission. Its first download would fail with the bare ENOTDIR or EACCES,
+ * retried every 30 s for as long as the worker ran.
+ */
+function checkWritableFolder(name: string, dir: string): void {
+  const probe = path.join(dir, `.writable-${process.pid}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new SettingError(`${name}=${dir} cannot be written by this worker (${code ?? message}); point it at a folder on a local disk it may write, or leave it unset (${path.join(os.tmpdir(), 'sweep-feature-cache')})`);
+  }
 }
 
 /** Where this worker keeps catalogue backbones: what backbones/fetch-*.sh write. */
@@ -237,8 +254,9 @@ export interface BackboneEngineConfig {
 export function backboneEngineConfig(): BackboneEngineConfig {
   const engine = setting('SWEEP_BACKBONE_ENGINE') ?? 'auto';
   if (engine !== 'auto' && engine !== 'tfjs' && engine !== 'onnx') throw new SettingError(`SWEEP_BACKBONE_ENGINE=${engine} is not one of auto, tfjs, onnx`);
-  const threads = setting('SWEEP_ONNX_THREADS');
-  return { engine, onnxThreads: threads ? Number(threads) : undefined };
+  // Checked here, not by onnxruntime: -1 failed every sweep at its first feature step, blaming backbone.uri, and "abc" was ignored.
+  const threads = wholeNumber('SWEEP_ONNX_THREADS', 0, 0, 'a whole number of threads per GPU worker process, 0 for onnxruntime\'s default (a thread per core)');
+  return { engine, onnxThreads: threads || undefined };
 }
 
 /**
@@ -292,6 +310,14 @@ export function tensorboardExecutable(): string {
 /** A size setting in megabytes (0 or more), in bytes. */
 function megabytes(name: string, fallback: number): number {
   return wholeNumber(name, fallback, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
+}
+
+/** `true` or `false` (any case); anything else is refused: "1" or "yes" read as false before. */
+function trueOrFalse(name: string, fallback: boolean): boolean {
+  const raw = setting(name);
+  if (raw === undefined) return fallback;
+  if (!/^(true|false)$/i.test(raw)) throw new SettingError(`${name}=${raw} must be true or false`);
+  return raw.toLowerCase() === 'true';
 }
 
 function positiveInt(name: string, fallback: number): number {

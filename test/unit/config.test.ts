@@ -117,6 +117,24 @@ describe('the task queues of the worker roles (platform/config.ts workerConfig)'
   });
 });
 
+describe('S3_FORCE_PATH_STYLE (platform/config.ts storageConfig)', () => {
+  restoredAfter('S3_FORCE_PATH_STYLE');
+
+  test('true unless set; true or false in any case; anything else refused ("1" and "yes" read as false before)', async () => {
+    const { storageConfig } = await import('../../platform/config');
+    delete process.env.S3_FORCE_PATH_STYLE;
+    assert.equal(storageConfig().forcePathStyle, true);
+    for (const [value, style] of [['false', false], ['FALSE', false], ['True', true]] as const) {
+      process.env.S3_FORCE_PATH_STYLE = value;
+      assert.equal(storageConfig().forcePathStyle, style, value);
+    }
+    for (const bad of ['1', 'yes', 'off']) {
+      process.env.S3_FORCE_PATH_STYLE = bad;
+      assert.throws(() => storageConfig(), new RegExp(`^SettingError: S3_FORCE_PATH_STYLE=${bad} must be true or false$`));
+    }
+  });
+});
+
 describe('the free space kept on a node\'s cache disk (platform/config.ts cacheMinFreeBytes)', () => {
   restoredAfter('SWEEP_CACHE_MIN_FREE_MB');
 
@@ -187,12 +205,18 @@ function restoredAfter(name: string): void {
 }
 
 describe('a GPU worker started with a setting its steps cannot run with', () => {
+  const notAFolder = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-folder-')), 'file');
+  fs.writeFileSync(notAFolder, '');
   test('stops as it starts, naming the setting (each of its steps failed on it, retried for ever on a one-node stack)', () => {
     for (const [name, value, message] of [
       ['SWEEP_BACKBONE_ENGINE', 'onxx', /^error: SWEEP_BACKBONE_ENGINE=onxx is not one of auto, tfjs, onnx$/m],
       ['SWEEP_CACHE_MIN_FREE_MB', '2GB', /^error: SWEEP_CACHE_MIN_FREE_MB=2GB must be a whole number of megabytes, 0 or more$/m],
       // Read as NaN before: every feature set, however small, was streamed from disk.
       ['SWEEP_FEATURE_MEMORY_MB', '1GB', /^error: SWEEP_FEATURE_MEMORY_MB=1GB must be a whole number of megabytes, 0 or more$/m],
+      // Passed to onnxruntime before: every sweep failed at its first feature step, blaming backbone.uri.
+      ['SWEEP_ONNX_THREADS', '-1', /^error: SWEEP_ONNX_THREADS=-1 must be a whole number of threads per GPU worker process, 0 for onnxruntime's default/m],
+      // A folder under a file: each download failed with the bare ENOTDIR, retried every 30 s.
+      ['SWEEP_CACHE_DIR', path.join(notAFolder, 'cache'), /^error: SWEEP_CACHE_DIR=.*\/cache cannot be written by this worker \(ENOTDIR\); point it at a folder on a local disk it may write/m],
     ] as const) {
       // No Temporal listens there: the worker must stop before it connects.
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'workers/run-workers.ts', 'gpu'], {
