@@ -5,6 +5,7 @@ import { FailureType } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { balanceClasses } from '../lib/balance';
 import { contentId } from '../lib/content-id';
+import { dataFitProblem } from '../lib/data-fit';
 import { imagesPerClass } from '../lib/dataset-layout';
 import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { MIN_IMAGES_PER_CLASS, classesMissingFromSplits, stratifiedSplit } from '../lib/split';
@@ -29,10 +30,8 @@ export interface BalanceResult {
 
 export async function balanceDataset(input: BalanceInput): Promise<BalanceResult> {
   const dataset = await getJson<DatasetManifest>(input.datasetKey);
-  const wrong = input.numClassesInGrid.filter((n) => n !== dataset.classes.length);
-  if (wrong.length) {
-    throw ApplicationFailure.nonRetryable(`grid.num_classes ${JSON.stringify(wrong)} disagrees with the data, which has ${dataset.classes.length} classes (${dataset.classes.join(', ')}); set num_classes to [${dataset.classes.length}] or choose classes with data.classes`, FailureType.spec);
-  }
+  const misfit = dataFitProblem(dataset.classes, input.perClass, input.numClassesInGrid);
+  if (misfit) throw ApplicationFailure.nonRetryable(misfit, FailureType.spec);
   const balancedKey = artifactKeys.balanced(contentId({ dataset: dataset.datasetId, perClass: input.perClass, seed: input.seed }));
   const counts = imagesPerClass(dataset.images, dataset.classes);
   if (!(await getJsonIfExists(balancedKey))) {

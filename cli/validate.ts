@@ -2,6 +2,7 @@
 // data, without starting anything: the spec (every problem at once), the trial count, and what
 // ingestion would find in the data source (images per class, files it would skip and why).
 import { surveyDataSource } from '../activities/ingest';
+import { dataFitProblem } from '../lib/data-fit';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { fixedHeadParams, labelNames, parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
 import { SKIP } from '../lib/dataset-layout';
@@ -40,7 +41,8 @@ export async function validate(specFile: string, json: boolean): Promise<number>
       'nothing was started; `sweep start` runs it',
     ].join('\n'));
   }
-  const problem = doc.data && ingestionProblem(doc.data, spec.data.maxBadFraction);
+  const problem = doc.data && (ingestionProblem(doc.data, spec.data.maxBadFraction)
+    ?? dataFitProblem(Object.keys(doc.data.counts), spec.balance.perClass, (spec.grid.num_classes ?? []).map(Number)));
   if (problem) throw new UsageError(`${specFile}: ${problem}`);
   return EXIT.ok;
 }

@@ -273,6 +273,15 @@ test('validate checks the spec and the data and starts nothing (it needs no Temp
   const sparse = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: await sparseFlowerDataset('rose', 2) } })));
   assert.equal(sparse.code, 2);
   assert.match(sparse.stderr, /class "rose" has 2 distinct image\(s\); each class needs at least 3/);
+  // What the balance step would refuse, after ingestion, is said here before it.
+  const unlisted = await tinySpec(env, { grid: { num_classes: [3], hidden_units: [16] } }) as { data: { classes?: string[] } };
+  delete unlisted.data.classes; // the parse compares num_classes with data.classes; without them, only the data can
+  const threeClasses = await sweepWithEnv(offline, 'validate', writeTempJson(unlisted));
+  assert.equal(threeClasses.code, 2);
+  assert.match(threeClasses.stderr, /grid\.num_classes \[3\] disagrees with the data, which has 4 classes/);
+  const huge = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { balance: { perClass: 1_000_000 } })));
+  assert.equal(huge.code, 2);
+  assert.match(huge.stderr, /balance\.perClass: 1,000,000 images for each of 4 classes is 4,000,000 samples, more than the 3,000,000 a sweep's manifests can hold; use a perClass of at most 750,000/);
 });
 
 test('a command that needs S3 while S3 does not answer says so within SWEEP_S3_UNREACHABLE_AFTER_S, not after minutes of silence', async () => {

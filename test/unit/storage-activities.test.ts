@@ -93,6 +93,14 @@ describe('balance and split on the store', () => {
       (error: unknown) => error instanceof ApplicationFailure && error.type === 'SpecError' && error.nonRetryable);
   });
 
+  test('a perClass whose balanced set no manifest can hold is a non-retryable SpecError before anything is built (30M ran the worker out of memory)', async () => {
+    const objects = store.objects.size;
+    await assert.rejects(balanceDataset({ datasetKey, perClass: 30_000_000, seed: 7, numClassesInGrid: [] }),
+      (error: unknown) => error instanceof ApplicationFailure && error.type === 'SpecError' && error.nonRetryable &&
+        /^balance\.perClass: 30,000,000 images for each of \d classes is [\d,]+ samples, more than the 3,000,000 a sweep's manifests can hold; use a perClass of at most [\d,]+$/.test(error.message));
+    assert.equal(store.objects.size, objects, 'nothing written');
+  });
+
   test('splitting is stratified, complete and keyed by its inputs', async () => {
     const { balancedKey } = await balanceDataset({ datasetKey, perClass: 12, seed: 7, numClassesInGrid: [] });
     const summary = await splitDataset({ balancedKey, fractions: { train: 0.5, val: 0.25, test: 0.25 }, seed: 7 });
