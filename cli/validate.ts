@@ -4,7 +4,8 @@
 import { surveyDataSource } from '../activities/ingest';
 import { dataFitProblem } from '../lib/data-fit';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
-import { fixedHeadParams, labelNames, parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
+import { SweepSpec, fixedHeadParams, labelNames, parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
+import { tpeSuggestedTrials } from '../lib/search/bayesian';
 import { SKIP } from '../lib/dataset-layout';
 import { MIN_IMAGES_PER_CLASS } from '../lib/split';
 import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable } from '../platform/s3-store';
@@ -27,6 +28,8 @@ export async function validate(specFile: string, json: boolean): Promise<number>
   // The data source's problems are the spec's (exit 2); an unreachable or unauthenticated store is not (exit 1, said as such).
   const survey = await surveyDataSource(spec.data).catch((error: Error) => { throw isStorageUnreachable(error) || isStorageLost(error) || hasNoStorageCredentials(error) ? error : new UsageError(error.message); });
   const doc: ValidateDocument = { spec: specFile, name: spec.name, trials, ...('remote' in survey ? {} : { data: survey }), notes: 'remote' in survey ? [survey.remote] : [] };
+  const randomBayesian = bayesianWithoutTpe(spec);
+  if (randomBayesian) doc.notes.push(randomBayesian);
   if (json) {
     console.log(JSON.stringify(doc, null, 2));
   } else {
@@ -37,6 +40,7 @@ export async function validate(specFile: string, json: boolean): Promise<number>
       // What a left-out or misplaced key means is easy to miss in the spec: say it before anything trains.
       ...fixed.length ? [`every trial trains with the default ${fixed.map(([name, value]) => `${name} ${value}`).join(', ')} (not in the ${spec.search ? 'space' : 'grid'})`] : [],
       ...labels.length ? [`label${labels.length > 1 ? 's' : ''} ${labels.join(', ')}: recorded with the results and changing each trial's random seed; the head does not read ${labels.length > 1 ? 'them' : 'it'}`] : [],
+      ...randomBayesian ? [randomBayesian] : [],
       doc.data ? `data: ${formatDataSummary(doc.data)}` : `data: ${doc.notes[0]}`,
       'nothing was started; `sweep start` runs it',
     ].join('\n'));
@@ -45,6 +49,20 @@ export async function validate(specFile: string, json: boolean): Promise<number>
     ?? dataFitProblem(Object.keys(doc.data.counts), spec.balance.perClass, (spec.grid.num_classes ?? []).map(Number)));
   if (problem) throw new UsageError(`${specFile}: ${problem}`);
   return EXIT.ok;
+}
+
+/**
+ * A bayesian search whose default start-up trials leave TPE no trial to suggest: a random search in
+ * effect. Said, not refused (start-up trials set so are refused by the spec checks): the default is the
+ * product's choice, and a tiny bayesian sweep that only tries the path is fine.
+ */
+function bayesianWithoutTpe(spec: SweepSpec): string | undefined {
+  const search = spec.search;
+  if (search?.method !== 'bayesian' || search.startupTrials !== undefined) return undefined;
+  const tpe = tpeSuggestedTrials(search, spec.concurrency);
+  if (tpe.trials > 0) return undefined;
+  return `bayesian search: the space's default ${tpe.startup} start-up trials leave a budget of ${search.budget} at concurrency ${spec.concurrency} no trial for TPE to suggest ` +
+    `(each batch is suggested from the batches finished before it), so every trial will be random; for TPE, a budget of at least ${tpe.budgetNeeded}, or fewer search.startupTrials`;
 }
 
 /** What would make ingestion fail on this data, as ingestion would say it. */

@@ -10,6 +10,7 @@ import { medianRuleHistoryProblem } from './search/stopping-history';
 import { OBJECTIVE_FIELDS, usualDirection } from './search/objective';
 import { OBJECTIVE_METRICS, SEARCH_FIELDS, SearchSpec } from './search/search-spec';
 import { DOMAIN_FIELDS, Domain, intValueCount, largestValue } from './search/space';
+import { tpeSuggestedTrials } from './search/bayesian';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {
@@ -20,6 +21,7 @@ export interface ParsedSpec {
   split: { val: number; test: number };
   concurrency: number;
   taskQueues: { cpu: string; gpu: string; suggest?: string };
+  backbone: { mean: readonly number[]; std: readonly number[] };
 }
 
 /** The fields of each object section of the spec, by path ('' is the top level). */
@@ -54,10 +56,12 @@ const HEAD_PARAM_ALIASES: Record<string, string> = {
  * an oversized head, median-rule histories past Temporal's limits; patch sweep-spec-checks-2); 3: one
  * task queue named for two roles (patch sweep-spec-checks-3); 4: a random budget past the configurations
  * of a space of choices and integer ranges (generation 2 counted choice-only spaces; patch sweep-spec-checks-4);
- * 5: an objective that maximises a loss or minimises an accuracy (patch sweep-spec-checks-5).
+ * 5: an objective that maximises a loss or minimises an accuracy (patch sweep-spec-checks-5); 6: a
+ * bayesian budget past the space's configurations, start-up trials that leave TPE no trial counted by
+ * batch (not only at the budget), and a backbone mean or std on the 0-255 scale (patch sweep-spec-checks-6).
  */
-export type SpecChecks = 1 | 2 | 3 | 4 | 5;
-export const LATEST_SPEC_CHECKS: SpecChecks = 5;
+export type SpecChecks = 1 | 2 | 3 | 4 | 5 | 6;
+export const LATEST_SPEC_CHECKS: SpecChecks = 6;
 
 /**
  * Problems of a spec that parsed: empty when none. `raw` is what was parsed, `spec` what it gave,
@@ -90,7 +94,20 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
   if (checks >= 2) problems.push(...classesTwice(spec), ...nonFiniteValues(spec), ...oversizedHeads(spec, longestTrial));
   if (checks >= 3) problems.push(...sharedQueues(Object.entries(spec.taskQueues).map(([role, queue]) => [`taskQueues.${role}`, queue])));
   if (checks >= 5) problems.push(...objectiveAgainstItsMetric(spec));
+  if (checks >= 6) problems.push(...normalisationOn255Scale(spec));
   return problems;
+}
+
+/**
+ * A backbone mean or std given on the 0-255 scale (Keras's and Caffe's [123.68, 116.78, 103.94]): the
+ * preprocessing computes (rgb / 255 - mean) / std, so every image would come out nearly constant and
+ * every trial would train on noise, with no error anywhere.
+ */
+function normalisationOn255Scale(spec: ParsedSpec): string[] {
+  const { mean, std } = spec.backbone;
+  if (mean.every((m) => m <= 1) && std.every((s) => s <= 1)) return [];
+  const scaled = (values: readonly number[]) => `[${values.map((v) => Number((v / 255).toFixed(3))).join(', ')}]`;
+  return [`backbone.mean ${JSON.stringify(mean)} and std ${JSON.stringify(std)}: these look like 0-255 values, but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); divide them by 255: "mean": ${scaled(mean)}, "std": ${scaled(std)}`];
 }
 
 /**
@@ -218,19 +235,37 @@ function valueCount(domain: Domain, checks: SpecChecks): number {
   return domain.type === 'int' && checks >= 4 ? intValueCount(domain) : Infinity;
 }
 
+/**
+ * Start-up trials set so that TPE suggests nothing: before generation 6, a count at or past the budget;
+ * from it, by batch (at concurrency 2, 11 start-up trials leave a budget of 12 none either). The
+ * space's default count is the product's choice, not a setting: `sweep validate` notes when it leaves
+ * TPE nothing (tiny bayesian sweeps that only exercise the path are fine).
+ */
+function startupTrialsWithoutEffect(search: NonNullable<ParsedSpec['search']>, concurrency: number, checks: SpecChecks): string[] {
+  const { startupTrials, budget } = search;
+  if (startupTrials === undefined) return [];
+  if (checks < 6) {
+    return startupTrials >= budget
+      ? [`search.startupTrials: ${startupTrials} start-up trials with a budget of ${budget} leaves TPE no trial to model the results for; use fewer, or "method": "random"`]
+      : [];
+  }
+  const tpe = tpeSuggestedTrials(search, concurrency);
+  return tpe.trials > 0 ? [] : [`search.startupTrials: ${startupTrials} start-up trials with a budget of ${budget} at concurrency ${concurrency} leave TPE no trial to suggest ` +
+    `(each batch of ${concurrency} is suggested from the batches finished before it): every trial would be random; use fewer start-up trials, a budget of at least ${tpe.budgetNeeded}, or "method": "random"`];
+}
+
 /** Settings that parse but can never change what the sweep does (or, generation 2, would outgrow its histories). */
 function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: SpecChecks): string[] {
   const search = spec.search;
   if (!search) return [];
   const problems: string[] = [];
   const configurations = Object.values(search.space).reduce((n, d) => n * valueCount(d, checks), 1);
-  if (checks >= 2 && search.method === 'random' && search.budget > configurations) {
+  // Generation 6: a bayesian search repeats too, once Optuna runs out of untried configurations.
+  if (checks >= 2 && (search.method === 'random' || (checks >= 6 && search.method === 'bayesian')) && search.budget > configurations) {
     // A repeated configuration is the same trial (one id): it is trained once, and its repeats reuse it.
-    problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a random search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
+    problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a ${search.method} search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
-  if (search.method === 'bayesian' && search.startupTrials !== undefined && search.startupTrials >= search.budget) {
-    problems.push(`search.startupTrials: ${search.startupTrials} start-up trials with a budget of ${search.budget} leaves TPE no trial to model the results for; use fewer, or "method": "random"`);
-  }
+  if (search.method === 'bayesian') problems.push(...startupTrialsWithoutEffect(search, spec.concurrency, checks));
   if (search.method === 'bayesian') {
     for (const [name, domain] of Object.entries(search.space)) {
       // Optuna, in Python, holds true == 1 and false == 0: it would take the two for one value.

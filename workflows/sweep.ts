@@ -49,8 +49,10 @@ const SPEC_CHECKS_3_PATCH = 'sweep-spec-checks-3';
 const SPEC_CHECKS_4_PATCH = 'sweep-spec-checks-4';
 /** And the fifth (an objective against its metric's direction). */
 const SPEC_CHECKS_5_PATCH = 'sweep-spec-checks-5';
+/** And the sixth (a bayesian budget past its space or its start-up trials; a backbone mean or std on the 0-255 scale). */
+const SPEC_CHECKS_6_PATCH = 'sweep-spec-checks-6';
 /** The markers of generations 2, 3, ... of the checks, in order: a sweep checks with the generation before the first it lacks. */
-const SPEC_CHECKS_PATCHES = [SPEC_CHECKS_2_PATCH, SPEC_CHECKS_3_PATCH, SPEC_CHECKS_4_PATCH, SPEC_CHECKS_5_PATCH];
+const SPEC_CHECKS_PATCHES = [SPEC_CHECKS_2_PATCH, SPEC_CHECKS_3_PATCH, SPEC_CHECKS_4_PATCH, SPEC_CHECKS_5_PATCH, SPEC_CHECKS_6_PATCH];
 /**
  * Marks the sweeps that run a configuration drawn twice once: those before started a trial workflow
  * per run, and under early stopping the two could wait on each other (the lease, the ledger) for ever.

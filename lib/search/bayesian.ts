@@ -60,6 +60,23 @@ export function defaultStartupTrials(space: SearchSpace): number {
   return Math.max(5, 2 * searched);
 }
 
+/**
+ * The trials TPE suggests from results, the rest being its random start-up trials: a batch of
+ * `concurrency` is suggested from the batches before it, so TPE models a batch only once its start-up
+ * trials (set, or the space's default) have finished before it. 0: the search is a random one.
+ */
+export function tpeSuggestedTrials(search: Pick<SearchSpec, 'budget' | 'startupTrials' | 'space'>, concurrency: number): { trials: number; startup: number; budgetNeeded: number } {
+  const startup = search.startupTrials ?? defaultStartupTrials(search.space);
+  let finished = 0;
+  let trials = 0;
+  for (const size of batchSizes(search.budget, concurrency)) {
+    if (finished >= startup) trials += size;
+    finished += size;
+  }
+  // The first batch after the start-up trials' batches, and one trial of it.
+  return { trials, startup, budgetNeeded: Math.ceil(startup / concurrency) * concurrency + 1 };
+}
+
 /** Batch sizes: `concurrency` trials at a time, the last batch what remains of the budget. */
 export function batchSizes(budget: number, concurrency: number): number[] {
   return Array.from({ length: Math.ceil(budget / concurrency) }, (_, k) => Math.min(concurrency, budget - k * concurrency));

@@ -261,6 +261,12 @@ test('validate checks the spec and the data and starts nothing (it needs no Temp
   const doc = JSON.parse((await sweepWithEnv(offline, 'validate', spec, '--json')).stdout);
   assert.equal(doc.trials, 3);
   assert.equal(Object.keys(doc.data.counts).length, 4);
+  assert.deepEqual(doc.notes, []);
+  // A bayesian search too small for TPE to act with the space's default start-up trials: said, not refused.
+  const tiny = writeTempJson(await tinySpec(env, { grid: undefined, search: { method: 'bayesian', budget: 2, space: { lr: { type: 'loguniform', low: 1e-3, high: 1e-1 }, n_epochs: { type: 'choice', values: [1] } } } }));
+  const random = await sweepWithEnv(offline, 'validate', tiny);
+  assert.equal(random.code, 0, random.stderr);
+  assert.match(random.stdout, /^bayesian search: the space's default 5 start-up trials leave a budget of 2 at concurrency 2 no trial for TPE to suggest .* for TPE, a budget of at least 7, or fewer search\.startupTrials$/m);
 
   const data = await brokenDataSet();
   const broken = await sweepWithEnv(offline, 'validate', writeTempJson(await tinySpec(env, { data: { source: data, maxBadFraction: 0 } })));

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo] [ranking-stage]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo] [ranking-stage] [spec-checks-6]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -270,6 +270,22 @@ async function recordObjectiveDirection(env: TestWorkers, start: Start): Promise
 }
 
 /**
+ * A bayesian search whose budget (3) is above its space's configurations (2), with the backbone's mean
+ * and std given on the 0-255 scale: both refused by the sixth generation of checks (patch
+ * 'sweep-spec-checks-6'). Recorded on the code before that patch as spec-checks-6-unpatched.*: such a
+ * sweep must replay as it ran. On the code after it, the refusal is recorded as spec-checks-6.*.
+ */
+async function recordSpecChecks6(env: TestWorkers, start: Start): Promise<void> {
+  if (suggestWorkerMissing()) throw new Error(`spec-checks-6 needs the suggest worker: ${suggestWorkerMissing()}`);
+  const space = { hidden_units: { type: 'int', low: 8, high: 16, step: 8 }, n_epochs: { type: 'choice', values: [1] } };
+  const spec = await tinySpec(env, {
+    grid: undefined, seed: 5, reuse: false, concurrency: 1, search: { method: 'bayesian', budget: 3, startupTrials: 2, space },
+    backbone: { mean: [123.68, 116.78, 103.94], std: [58.39, 57.12, 57.38] },
+  });
+  await save(env.client, process.env.RECORD_AS ?? 'spec-checks-6', await start(spec, 'replay-spec-checks-6'));
+}
+
+/**
  * A random search ranked by val loss that continues as new, 1 trial per run: each run sets the memo
  * (patch 'sweep-objective-memo') that `sweep list` reads the objective from.
  */
@@ -290,7 +306,7 @@ const SETS = {
   'test-in-training': recordTestInTraining, rerun: recordRerun, repeated: recordRepeated, 'lease-freed': recordLeaseFreedAtRung,
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
   'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget, 'objective-direction': recordObjectiveDirection,
-  'objective-memo': recordObjectiveMemo, 'ranking-stage': recordRankingStage,
+  'objective-memo': recordObjectiveMemo, 'ranking-stage': recordRankingStage, 'spec-checks-6': recordSpecChecks6,
 };
 
 async function main(): Promise<void> {

@@ -307,6 +307,14 @@ test('a search whose objective maximises a loss is refused since the fifth gener
   await assertChecksGeneration('objective-direction', 'sweep-spec-checks-5', /search\.objective\.direction: "maximize" would rank the trials with the highest valLoss first/, 6);
 });
 
+test('a bayesian budget past its space and a backbone mean on the 0-255 scale are refused since the sixth generation of checks; a sweep started before replays as it ran (patch sweep-spec-checks-6)', async () => {
+  // spec-checks-6-unpatched.*: a bayesian search of 3 trials over 2 configurations (its repeat shares a
+  // trial), its backbone's mean and std on the 0-255 scale; it ran to the end. Without the patch its
+  // replay fails at the first task (checked by hand).
+  await assertChecksGeneration('spec-checks-6', 'sweep-spec-checks-6', /search\.budget: the space has only 2 configurations .* so a bayesian search of 3 trials would repeat some/, 6);
+  assert.throws(() => parseSweepSpec(specOf('spec-checks-6.00-sweep.json')), /backbone\.mean \[123\.68,116\.78,103\.94\] and std \[58\.39,57\.12,57\.38\]: these look like 0-255 values/);
+});
+
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
   // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
   // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on

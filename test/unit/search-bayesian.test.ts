@@ -2,7 +2,7 @@
 // order, the batch sizes, and TPE's start-up trials sized by the space.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSizes, defaultStartupTrials, finishedTrials, suggestRequest } from '../../lib/search/bayesian';
+import { batchSizes, defaultStartupTrials, finishedTrials, suggestRequest, tpeSuggestedTrials } from '../../lib/search/bayesian';
 import { TrialSummary } from '../../lib/sweep-types';
 import { SearchSpec } from '../../lib/search/search-spec';
 import { SearchSpace } from '../../lib/search/space';
@@ -34,6 +34,16 @@ describe('batches', () => {
     assert.deepEqual(batchSizes(5, 2), [2, 2, 1]);
     assert.deepEqual(batchSizes(24, 2), Array(12).fill(2));
     assert.deepEqual(batchSizes(3, 4), [3]);
+  });
+
+  test('TPE suggests the batches that start once the start-up trials have finished; 0 when none does, with the budget that gives it one', () => {
+    // Default 6 start-up trials: at concurrency 2 batches 1-3 are random, 4 onwards TPE's.
+    assert.deepEqual(tpeSuggestedTrials(search(), 2), { trials: 18, startup: 6, budgetNeeded: 7 });
+    assert.deepEqual(tpeSuggestedTrials(search({ budget: 6 }), 2), { trials: 0, startup: 6, budgetNeeded: 7 });
+    assert.deepEqual(tpeSuggestedTrials(search({ budget: 7 }), 2), { trials: 1, startup: 6, budgetNeeded: 7 });
+    // At concurrency 4, 6 start-up trials take two batches (8 trials): a budget of 8 leaves TPE none.
+    assert.deepEqual(tpeSuggestedTrials(search({ budget: 8 }), 4), { trials: 0, startup: 6, budgetNeeded: 9 });
+    assert.deepEqual(tpeSuggestedTrials(search({ budget: 12, startupTrials: 2 }), 4), { trials: 8, startup: 2, budgetNeeded: 5 });
   });
 });
 

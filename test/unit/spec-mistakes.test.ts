@@ -137,8 +137,20 @@ describe('spec mistakes', () => {
     const choices = (budget: number) => search((s) => { s.budget = budget; s.space = { hidden_units: { type: 'choice', values: [64, 128] }, lr: { type: 'choice', values: [0.01, 0.1, 1] } }; delete s.earlyStopping; });
     assert.deepEqual(mistakes(choices(7)), ['search.budget: the space has only 6 configurations (every domain a choice or an integer range), so a random search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
     assert.doesNotThrow(() => parseSweepSpec(choices(6)));
-    assert.match(mistakes(bayesian((s) => { s.startupTrials = 12; }))[0], /^search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
-    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; })));
+    // Before generation 6, only start-up trials at or past the budget were refused.
+    assert.throws(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 12; }), { checks: 5 }), /search\.startupTrials: 12 start-up trials with a budget of 12 leaves TPE no trial/);
+    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 11; }), { checks: 5 }));
+    // Since, by batch: at concurrency 2, 11 start-up trials leave the last batch of a budget of 12 random too.
+    assert.deepEqual(mistakes(bayesian((s) => { s.startupTrials = 11; })), ['search.startupTrials: 11 start-up trials with a budget of 12 at concurrency 2 leave TPE no trial to suggest ' +
+      '(each batch of 2 is suggested from the batches finished before it): every trial would be random; use fewer start-up trials, a budget of at least 13, or "method": "random"']);
+    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 10; })));
+    // The space's default count (6 here) is not refused; `sweep validate` notes it (cli.test.ts).
+    assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.budget = 6; })));
+    // A bayesian budget past a space of choices repeats configurations, as a random one does (generation 6).
+    const bayesianChoices = { ...choices(7), search: { ...choices(7).search, method: 'bayesian', startupTrials: 2 } };
+    assert.deepEqual(mistakes(bayesianChoices),
+      ['search.budget: the space has only 6 configurations (every domain a choice or an integer range), so a bayesian search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
+    assert.doesNotThrow(() => parseSweepSpec(bayesianChoices, { checks: 5 }));
     assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: lists true and 1, which the bayesian method's sampler .* takes for one value/);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.space.flag = { type: 'choice', values: [false, 0.5, true] }; })), 'only true/1 and false/0 are confused');
     assert.doesNotThrow(() => parseSweepSpec(search((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; })), 'random search tells them apart');
@@ -151,6 +163,15 @@ describe('spec mistakes', () => {
     assert.match(mistakes(long({}))[0], /^search\.earlyStopping: the median rule deciding every epoch .* would put about 65,350 events in the sweep's workflow history, more than the 40,000 events .*: set search\.earlyStopping\.intervalEpochs to 2 /);
     assert.doesNotThrow(() => parseSweepSpec(long({ intervalEpochs: 2 })));
     assert.throws(() => parseSweepSpec(long({ intervalEpochs: 0 }), { strict: false }), /search\.earlyStopping\.intervalEpochs: 0 is not valid: expected an integer >= 1/);
+  });
+
+  test('a backbone mean or std on the 0-255 scale is refused, with the values divided by 255 (generation 6); ImageNet\'s 0-1 values and a [-1, 1] scaling are taken', () => {
+    const withNorm = (mean: number[], std: number[]) => ({ ...example('demo-sweep.json'), backbone: { ...example('demo-sweep.json').backbone, mean, std } });
+    assert.deepEqual(mistakes(withNorm([123.68, 116.78, 103.94], [58.393, 57.12, 57.375])), ['backbone.mean [123.68,116.78,103.94] and std [58.393,57.12,57.375]: these look like 0-255 values, ' +
+      'but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); divide them by 255: "mean": [0.485, 0.458, 0.408], "std": [0.229, 0.224, 0.225]']);
+    assert.doesNotThrow(() => parseSweepSpec(withNorm([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])));
+    assert.doesNotThrow(() => parseSweepSpec(withNorm([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])));
+    assert.doesNotThrow(() => parseSweepSpec(withNorm([123.68, 116.78, 103.94], [58.393, 57.12, 57.375]), { checks: 5 }), 'sweeps started before replay without the check');
   });
 
   test('a split that would be empty is refused, with the perClass that fills it', () => {
