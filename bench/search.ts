@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { artifactKeys } from '../lib/artifact-keys';
 import { headParams } from '../lib/head-params';
-import { defaultStartupTrials } from '../lib/search/bayesian';
+import { defaultStartupTrials } from '../lib/search/tpe-batches';
 import { SearchSpace } from '../lib/search/space';
 import { Leaderboard, SplitSummary, TrainResult, TrialPlan } from '../lib/sweep-types';
 import { SweepSpec, parseSweepSpec } from '../lib/sweep-spec';

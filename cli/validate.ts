@@ -5,7 +5,7 @@ import { surveyDataSource } from '../activities/ingest';
 import { dataFitProblem } from '../lib/data-fit';
 import { DataSummary, formatDataSummary } from '../lib/data-summary';
 import { SweepSpec, fixedHeadParams, labelNames, parseSweepSpec, searchedNames, trialCount } from '../lib/sweep-spec';
-import { tpeSuggestedTrials } from '../lib/search/bayesian';
+import { tpeSuggestedTrials } from '../lib/search/tpe-batches';
 import { SKIP } from '../lib/dataset-layout';
 import { MIN_IMAGES_PER_CLASS } from '../lib/split';
 import { hasNoStorageCredentials, isStorageLost, isStorageUnreachable } from '../platform/s3-store';

@@ -10,7 +10,7 @@ import { medianRuleHistoryProblem } from './search/stopping-history';
 import { OBJECTIVE_FIELDS, usualDirection } from './search/objective';
 import { OBJECTIVE_METRICS, SEARCH_FIELDS, SearchSpec } from './search/search-spec';
 import { DOMAIN_FIELDS, Domain, intValueCount, largestValue } from './search/space';
-import { tpeSuggestedTrials } from './search/bayesian';
+import { tpeSuggestedTrials } from './search/tpe-batches';
 
 /** What the checks read of a parsed spec (lib/sweep-spec.ts's SweepSpec, which imports this module). */
 export interface ParsedSpec {

@@ -1,8 +1,9 @@
-// lib/search/bayesian.ts: what a bayesian batch asks the suggest worker: the finished trials in run
+// lib/search/bayesian.ts and tpe-batches.ts: what a bayesian batch asks the suggest worker: the finished trials in run
 // order, the batch sizes, and TPE's start-up trials sized by the space.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSizes, defaultStartupTrials, finishedTrials, suggestRequest, tpeSuggestedTrials } from '../../lib/search/bayesian';
+import { finishedTrials, suggestRequest } from '../../lib/search/bayesian';
+import { batchSizes, defaultStartupTrials, tpeSuggestedTrials } from '../../lib/search/tpe-batches';
 import { TrialSummary } from '../../lib/sweep-types';
 import { SearchSpec } from '../../lib/search/search-spec';
 import { SearchSpace } from '../../lib/search/space';
