@@ -7,6 +7,7 @@ import { Grid, ParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
 import { medianRuleHistoryProblem } from './search/stopping-history';
+import { suggestHistoryProblem } from './search/suggest-history';
 import { OBJECTIVE_FIELDS, usualDirection } from './search/objective';
 import { OBJECTIVE_METRICS, SEARCH_FIELDS, SearchSpec } from './search/search-spec';
 import { DOMAIN_FIELDS, Domain, intValueCount, largestValue } from './search/space';
@@ -266,6 +267,8 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: S
     problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a ${search.method} search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
   if (search.method === 'bayesian') problems.push(...startupTrialsWithoutEffect(search, spec.concurrency, checks));
+  const suggestions = checks >= 6 && search.method === 'bayesian' && suggestHistoryProblem(search.space, search.budget, spec.concurrency);
+  if (suggestions) problems.push(suggestions);
   if (search.method === 'bayesian') {
     for (const [name, domain] of Object.entries(search.space)) {
       // Optuna, in Python, holds true == 1 and false == 0: it would take the two for one value.

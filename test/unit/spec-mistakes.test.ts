@@ -151,6 +151,10 @@ describe('spec mistakes', () => {
     assert.deepEqual(mistakes(bayesianChoices),
       ['search.budget: the space has only 6 configurations (every domain a choice or an integer range), so a bayesian search of 7 trials would repeat some; use "method": "grid" for all 6, or a budget of at most 6']);
     assert.doesNotThrow(() => parseSweepSpec(bayesianChoices, { checks: 5 }));
+    // Suggestion requests past the history's budget (lib/search/suggest-history.ts), since generation 6.
+    const large = { ...bayesian((s) => { s.budget = 3000; delete s.earlyStopping; }), concurrency: 1, maxTrials: 3000 };
+    assert.match(mistakes(large).join('\n'), /^search\.budget: a bayesian search of 3000 trials at concurrency 1 would put about [\d.]+ MB of suggestion requests in the last run/m);
+    assert.doesNotThrow(() => parseSweepSpec(large, { checks: 5 }));
     assert.match(mistakes(bayesian((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; }))[0], /^search\.space\.flag\.values: lists true and 1, which the bayesian method's sampler .* takes for one value/);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.space.flag = { type: 'choice', values: [false, 0.5, true] }; })), 'only true/1 and false/0 are confused');
     assert.doesNotThrow(() => parseSweepSpec(search((s) => { s.space.flag = { type: 'choice', values: [true, 1] }; })), 'random search tells them apart');
