@@ -12,7 +12,7 @@ import { DatasetManifest, Sample, SplitManifest } from '../lib/manifest';
 import { AugmentParams, drawAugmentation } from '../lib/augmentation';
 import { FailureType, TransientError, rootMessage } from '../lib/errors';
 import { randomStream } from '../lib/random';
-import { FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
+import { BackboneCheck, FeatureShardRequest, FeatureShardResult, ViewName } from '../lib/sweep-types';
 import { acquireBackbone } from '../model/backbone';
 import { Backbone } from '../model/backbone-types';
 import { initTensorflow } from '../model/tf-backend';
@@ -40,13 +40,7 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   const samples = manifest[request.split];
   const rows = samples.slice(request.shard * request.shardSize, (request.shard + 1) * request.shardSize);
   if (rows.length === 0) throw ApplicationFailure.nonRetryable(`shard ${request.shard} of ${request.split} is empty`);
-  // A path or key that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it
-  // (and a missing model.json, or bucket, is the spec's to fix, not an artifact the sweep lost).
-  const { backbone, release } = await acquireBackbone(request.backbone).catch((error: unknown) => {
-    const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
-    const noModel = error instanceof MissingObjectError || isMissingBucket(error);
-    throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
-  });
+  const { backbone, release } = await backboneFor(request);
   try {
     return await extractShard(request, manifest, samples, rows, backbone);
   } finally {
@@ -54,11 +48,38 @@ export async function extractFeatures(request: FeatureShardRequest): Promise<Fea
   }
 }
 
+/**
+ * Loads the sweep's backbone on a GPU worker while its data is ingested, so that a model that is not
+ * there, a feature layer it lacks or an input size other than image.size fails the sweep before the
+ * data steps' work (minutes for a large data set), not at the first feature shard after them; the
+ * worker then keeps it loaded for that shard (model/backbone.ts acquireBackbone).
+ */
+export async function checkBackbone(request: BackboneCheck): Promise<{ backboneId: string }> {
+  await initTensorflow();
+  const { backbone, release } = await backboneFor(request);
+  release();
+  return { backboneId: backbone.id };
+}
+
+/** The request's backbone, acquired, its input size checked against image.size; failures no retry fixes are BackboneErrors. */
+async function backboneFor(request: BackboneCheck): ReturnType<typeof acquireBackbone> {
+  // A path or key that names nothing, a file that is not a model, a feature layer it lacks: no retry loads it
+  // (and a missing model.json, or bucket, is the spec's to fix, not an artifact the sweep lost).
+  const acquired = await acquireBackbone(request.backbone).catch((error: unknown) => {
+    const step = `loading backbone.uri ${request.backbone.uri} (format ${request.backbone.format}) on worker ${nodeName()}`;
+    const noModel = error instanceof MissingObjectError || isMissingBucket(error);
+    throw noModel ? ApplicationFailure.nonRetryable(`${step} failed: ${(error as Error).message}`, FailureType.backbone) : retriedOnlyWhenTransient(error, step, FailureType.backbone);
+  });
+  const { inputSize } = acquired.backbone;
+  if (inputSize && inputSize !== request.image.size) {
+    acquired.release();
+    throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${inputSize}x${inputSize} inputs; set image.size to ${inputSize}`, FailureType.backbone);
+  }
+  return acquired;
+}
+
 /** The shard's feature sets (its `rows` of the split's `samples`), one per view, computed with `backbone` unless stored already. */
 async function extractShard(request: FeatureShardRequest, manifest: SplitManifest, samples: SplitManifest['train'], rows: SplitManifest['train'], backbone: Backbone): Promise<FeatureShardResult> {
-  if (backbone.inputSize && backbone.inputSize !== request.image.size) {
-    throw ApplicationFailure.nonRetryable(`image.size is ${request.image.size} but the backbone ${request.backbone.uri} takes ${backbone.inputSize}x${backbone.inputSize} inputs; set image.size to ${backbone.inputSize}`);
-  }
   const rendered = renderedSamples(`${request.splitKey}#${request.split}`, samples);
   const featureSetIds = request.views.map((view) => contentId({
     backbone: backbone.id,

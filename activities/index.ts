@@ -3,7 +3,7 @@
 import { balanceDataset, splitDataset } from './dataset-steps';
 import { evaluateTrial } from './evaluate';
 import { exportModel } from './export';
-import { extractFeatures } from './features';
+import { checkBackbone, extractFeatures } from './features';
 import { ingestDataset } from './ingest';
 import { planTrials } from './plan';
 import { writeReport } from './report';
@@ -12,4 +12,4 @@ import { writeTensorboardExperiment } from './tensorboard-events';
 import { trainTrial } from './train';
 
 export const cpuActivities = { ingestDataset, balanceDataset, splitDataset, planTrials, rankSweep, writeTrialPart, writeReport, writeTensorboardExperiment };
-export const gpuActivities = { extractFeatures, trainTrial, evaluateTrial, exportModel };
+export const gpuActivities = { checkBackbone, extractFeatures, trainTrial, evaluateTrial, exportModel };

@@ -31,6 +31,9 @@ export interface FeatureShardRequest {
   seed: number;
 }
 
+/** What `checkBackbone` loads and checks on a GPU worker before the data steps run. */
+export type BackboneCheck = Pick<FeatureShardRequest, 'backbone' | 'image'>;
+
 export interface FeatureShardResult {
   /** Feature set id per requested view, same order. */
   featureSetIds: string[];

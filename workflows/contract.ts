@@ -22,7 +22,7 @@ export type CpuActivities = typeof cpuActivities;
 export type GpuActivities = typeof gpuActivities;
 
 /** The GPU queue's activities by name, for clients that tell a pending step's queue by its activity (every one listed). */
-export const GPU_ACTIVITY_NAMES = Object.keys({ extractFeatures: 0, trainTrial: 0, evaluateTrial: 0, exportModel: 0 } satisfies Record<keyof GpuActivities, 0>);
+export const GPU_ACTIVITY_NAMES = Object.keys({ checkBackbone: 0, extractFeatures: 0, trainTrial: 0, evaluateTrial: 0, exportModel: 0 } satisfies Record<keyof GpuActivities, 0>);
 
 /** What the Python suggest worker (search/optuna/suggest_worker.py) serves on a bayesian sweep's suggest queue. */
 export interface SuggestActivities {

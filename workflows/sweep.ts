@@ -52,6 +52,8 @@ const SPEC_CHECKS_4_PATCH = 'sweep-spec-checks-4';
 const SPEC_CHECKS_5_PATCH = 'sweep-spec-checks-5';
 /** And the sixth (a bayesian budget past its space or its start-up trials; a backbone mean or std on the 0-255 scale). */
 const SPEC_CHECKS_6_PATCH = 'sweep-spec-checks-6';
+/** Marks the sweeps that load and check their backbone while ingesting: those before found a bad one at their first feature shard. */
+const BACKBONE_CHECKED_FIRST_PATCH = 'sweep-backbone-checked-first';
 /** The markers of generations 2, 3, ... of the checks, in order: a sweep checks with the generation before the first it lacks. */
 const SPEC_CHECKS_PATCHES = [SPEC_CHECKS_2_PATCH, SPEC_CHECKS_3_PATCH, SPEC_CHECKS_4_PATCH, SPEC_CHECKS_5_PATCH, SPEC_CHECKS_6_PATCH];
 /**
@@ -182,7 +184,13 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const { split, features } = carry ? carry.prepared : await prepare();
   async function prepare() {
     publish('ingesting');
-    const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
+    // The backbone is loaded and checked on a GPU worker while the data is ingested; either failing fails
+    // the sweep at once (a bad backbone need not wait for a large data set's ingestion). Sweeps started
+    // before checked it at their first feature shard, after the data steps.
+    const backboneChecked = patched(BACKBONE_CHECKED_FIRST_PATCH)
+      ? gpu.checkBackbone.executeWithOptions({ summary: `load and check backbone ${spec.backbone.uri}` }, [{ backbone: spec.backbone, image: spec.image }])
+      : undefined;
+    const [dataset] = await Promise.all([cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]), backboneChecked]);
     progress.data = dataSummary(dataset);
     publish('balancing');
     const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{

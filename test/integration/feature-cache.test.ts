@@ -12,7 +12,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { extractFeatures } from '../../activities/features';
+import { checkBackbone, extractFeatures } from '../../activities/features';
 import { assertFailsForGood } from '../failures';
 import { evaluateHeadOnSplit } from '../../activities/evaluate';
 import { imageReader } from '../../platform/image-store';
@@ -205,7 +205,7 @@ describe('feature cache', () => {
     }
   });
 
-  test('a backbone.uri that names no model, or a featureLayer the model lacks, fails the step at once as BackboneError (it was retried for ever)', async () => {
+  test('a backbone.uri that names no model, or a featureLayer the model lacks, fails the step at once as BackboneError (it was retried for ever); so does the check a sweep makes while it ingests', async () => {
     const missing = path.join(os.tmpdir(), `no-such-backbone-${process.pid}`, 'model.json');
     const cases: Array<[FeatureShardRequest['backbone'], RegExp]> = [
       [{ ...spec.backbone, uri: missing }, /^loading backbone\.uri \S+\/no-such-backbone-\d+\/model\.json \(format layers\) on worker .+ failed: .*ENOENT/],
@@ -221,7 +221,12 @@ describe('feature cache', () => {
     try {
       for (const [backbone, message] of cases) {
         await assertFailsForGood(inActivity(extractFeatures, { ...request('val', 0, ['eval']), backbone }), FailureType.backbone, message);
+        await assertFailsForGood(inActivity(checkBackbone, { backbone, image: spec.image }), FailureType.backbone, message);
       }
+      const checked = await inActivity(checkBackbone, { backbone: spec.backbone, image: spec.image });
+      assert.match(checked.backboneId, /^[0-9a-f]{64}$/);
+      await assertFailsForGood(inActivity(checkBackbone, { backbone: spec.backbone, image: { ...spec.image, size: spec.image.size + 1 } }), FailureType.backbone,
+        new RegExp(`^image\\.size is ${spec.image.size + 1} but the backbone \\S+ takes ${spec.image.size}x${spec.image.size} inputs; set image\\.size to ${spec.image.size}$`));
     } finally {
       if (engine === undefined) delete process.env.SWEEP_BACKBONE_ENGINE;
       else process.env.SWEEP_BACKBONE_ENGINE = engine;

@@ -8,7 +8,7 @@
 // started with trialsPerRun 2 on the workflow code before continue-as-new, c00201f, which ran it in
 // one run; recorded once, in a checkout of that commit, for the patched() branch of the replay test.)
 // E.g.:
-//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo] [ranking-stage] [spec-checks-6]
+//   bash infra/node.sh --import tsx test/replay/record-histories.ts [grid] [search] [continued] [bayesian-continued] [lease-to-end] [test-in-training] [rerun] [repeated] [lease-freed] [repeated-continued] [median-continued] [suggesting-stage] [spec-checks-3] [int-budget] [objective-direction] [objective-memo] [ranking-stage] [spec-checks-6] [backbone-checked]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -285,6 +285,12 @@ async function recordSpecChecks6(env: TestWorkers, start: Start): Promise<void> 
   await save(env.client, process.env.RECORD_AS ?? 'spec-checks-6', await start(spec, 'replay-spec-checks-6'));
 }
 
+/** A small grid that loads and checks its backbone while it ingests (patch 'sweep-backbone-checked-first'). */
+async function recordBackboneChecked(env: TestWorkers, start: Start): Promise<void> {
+  const spec = await tinySpec(env, { grid: { hidden_units: [8, 16], n_epochs: [1] }, seed: 13, reuse: false });
+  await save(env.client, 'backbone-checked', await start(spec, 'replay-backbone-checked'));
+}
+
 /**
  * A random search ranked by val loss that continues as new, 1 trial per run: each run sets the memo
  * (patch 'sweep-objective-memo') that `sweep list` reads the objective from.
@@ -307,6 +313,7 @@ const SETS = {
   'repeated-continued': recordRepeatedContinued, 'median-continued': recordMedianContinued, 'suggesting-stage': recordSuggestingStage,
   'spec-checks-3': recordSpecChecks3, 'int-budget': recordIntBudget, 'objective-direction': recordObjectiveDirection,
   'objective-memo': recordObjectiveMemo, 'ranking-stage': recordRankingStage, 'spec-checks-6': recordSpecChecks6,
+  'backbone-checked': recordBackboneChecked,
 };
 
 async function main(): Promise<void> {

@@ -315,6 +315,15 @@ test('a bayesian budget past its space and a backbone mean on the 0-255 scale ar
   assert.throws(() => parseSweepSpec(specOf('spec-checks-6.00-sweep.json')), /backbone\.mean \[123\.68,116\.78,103\.94\] and std \[58\.39,57\.12,57\.38\]: these look like 0-255 values/);
 });
 
+test('sweeps that checked their backbone at the first feature shard replay without the check; one that loads it while ingesting replays with it (patch sweep-backbone-checked-first)', async () => {
+  assert.deepEqual(scheduledActivities('ranking-stage.00-sweep.json').slice(0, 2), ['ingestDataset', 'balanceDataset']);
+  assert.deepEqual(scheduledActivities('backbone-checked.00-sweep.json').slice(0, 3), ['checkBackbone', 'ingestDataset', 'balanceDataset']);
+  assert.ok(patches('backbone-checked.00-sweep.json').some((text) => text.includes('sweep-backbone-checked-first')));
+  const results = await replay(require.resolve('../../workflows'), (f) => f.startsWith('backbone-checked.') || f.startsWith('ranking-stage.'));
+  assert.ok(results.length >= 10, `${results.length} histories`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
 test('a search that drew one configuration twice replays as it ran: a trial workflow per run before the patch, one per trial after', async () => {
   // repeated-unpatched.* ran on the code before patched('sweep-repeated-trial-once'): runs 1 and 2 (one
   // trial id) each started a trial workflow, the second waiting for the first's lease. repeated.* ran on

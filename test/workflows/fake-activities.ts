@@ -74,6 +74,7 @@ export function fakeActivities(overrides: Partial<CpuActivities & GpuActivities>
     writeReport: async (input) => `s3://test/sweeps/${input.sweepId}/report.html`,
   };
   const gpu: GpuActivities = {
+    checkBackbone: async () => ({ backboneId: 'a'.repeat(64) }),
     extractFeatures: async (request) => ({
       featureSetIds: request.views.map((view) => `${request.split}-${view}`),
       rows: Math.min(request.shardSize, 300 - request.shard * request.shardSize),

@@ -142,8 +142,10 @@ describe('sweep workflow with fake activities', () => {
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2);
     assert.equal(fakes.calls.filter((c) => c.endsWith(':evaluateTrial')).length, 0);
     assert.ok(board.ranked.every((t) => t.test?.accuracy === 0.6), 'every trial carries the test scores its training returned');
+    // The backbone is checked beside ingestion, before the data steps go on.
+    assert.ok(span(fakes.calls, 'checkBackbone')[1] >= 0 && span(fakes.calls, 'checkBackbone')[1] < span(fakes.calls, 'balanceDataset')[0], fakes.calls.join(', '));
     for (const call of fakes.calls) {
-      const gpuStep = /:(extractFeatures|trainTrial|evaluateTrial|exportModel)$/.test(call);
+      const gpuStep = /:(checkBackbone|extractFeatures|trainTrial|evaluateTrial|exportModel)$/.test(call);
       assert.ok(call.startsWith(gpuStep ? raw.taskQueues.gpu : raw.taskQueues.cpu), call);
     }
     assert.equal(board.status, 'completed');
@@ -210,6 +212,31 @@ describe('sweep workflow with fake activities', () => {
       else assert.equal(extracted, shards);
       assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, copies === 2 ? 0 : 2);
     }
+  });
+
+  test('a backbone that cannot be loaded fails the sweep while its data is still being ingested, as a BackboneError; nothing after ingestion runs', async () => {
+    const raw = spec();
+    let ingesting = true;
+    const fakes = fakeActivities({
+      // An ingestion that takes a while (a large data set): the check's failure must not wait for it.
+      ingestDataset: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        ingesting = false;
+        return { datasetId: 'd', manifestKey: 'datasets/d.json', classes: CLASSES, counts: { daisy: 200, rose: 200 }, skipped: 0, skippedByReason: {} };
+      },
+      checkBackbone: async () => {
+        throw ApplicationFailure.nonRetryable('loading backbone.uri file:///models/fake/model.json (format layers) on worker w failed: backbone.featureLayer "no_such_layer" is not a layer of it', FailureType.backbone);
+      },
+    });
+    await withWorkers(raw, fakes, async () => {
+      const handle = await startSweep(raw, 'wf-bad-backbone');
+      await assert.rejects(handle.result(), (error: unknown) => {
+        const cause = (error as WorkflowFailedError).cause?.cause as ApplicationFailure;
+        return cause?.type === FailureType.backbone && /featureLayer "no_such_layer"/.test(cause.message);
+      });
+      assert.equal(ingesting, true, 'the sweep failed before its ingestion ended');
+    });
+    assert.deepEqual(fakes.calls.filter((c) => /:(balanceDataset|splitDataset|extractFeatures|trainTrial)$/.test(c)), []);
   });
 
   test('a trial whose training returned no test scores (an older GPU worker) is scored by evaluateTrial', async () => {
