@@ -184,13 +184,18 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
   const { split, features } = carry ? carry.prepared : await prepare();
   async function prepare() {
     publish('ingesting');
-    // The backbone is loaded and checked on a GPU worker while the data is ingested; either failing fails
-    // the sweep at once (a bad backbone need not wait for a large data set's ingestion). Sweeps started
+    // The backbone is loaded and checked on a GPU worker beside the data steps; either failing fails the
+    // sweep at once (a bad backbone need not wait for a large data set's ingestion). Sweeps started
     // before checked it at their first feature shard, after the data steps.
     const backboneChecked = patched(BACKBONE_CHECKED_FIRST_PATCH)
       ? gpu.checkBackbone.executeWithOptions({ summary: `load and check backbone ${spec.backbone.uri}` }, [{ backbone: spec.backbone, image: spec.image }])
       : undefined;
-    const [dataset] = await Promise.all([cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]), backboneChecked]);
+    const [split] = await Promise.all([dataSteps(), backboneChecked]);
+    return { split, features: await extractFeatureSets(gpu, spec, split) };
+  }
+  /** Ingest, balance, split; then the stage is feature extraction (waiting for a GPU worker, if none is up). */
+  async function dataSteps() {
+    const dataset = await cpu.ingestDataset.executeWithOptions({ summary: `ingest ${spec.data.source}` }, [spec.data]);
     progress.data = dataSummary(dataset);
     publish('balancing');
     const balanced = await cpu.balanceDataset.executeWithOptions({ summary: `balance to ${spec.balance.perClass} images per class` }, [{
@@ -203,7 +208,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const split = await cpu.splitDataset.executeWithOptions({ summary: `split ${spec.split.train}/${spec.split.val}/${spec.split.test} (seed ${spec.seed})` },
       [{ balancedKey: balanced.balancedKey, fractions: spec.split, seed: spec.seed }]);
     publish('extracting features');
-    return { split, features: await extractFeatureSets(gpu, spec, split) };
+    return split;
   }
   // A sweep started before continue-as-new existed keeps running every trial in one run.
   const chunked = !!carry || (trialCount(spec) > trialsPerRun && patched(CONTINUE_AS_NEW_PATCH));

@@ -142,7 +142,7 @@ describe('sweep workflow with fake activities', () => {
     assert.equal(fakes.calls.filter((c) => c.endsWith(':trainTrial')).length, 2);
     assert.equal(fakes.calls.filter((c) => c.endsWith(':evaluateTrial')).length, 0);
     assert.ok(board.ranked.every((t) => t.test?.accuracy === 0.6), 'every trial carries the test scores its training returned');
-    // The backbone is checked beside ingestion, before the data steps go on.
+    // The backbone's check starts beside ingestion, before balancing.
     assert.ok(span(fakes.calls, 'checkBackbone')[1] >= 0 && span(fakes.calls, 'checkBackbone')[1] < span(fakes.calls, 'balanceDataset')[0], fakes.calls.join(', '));
     for (const call of fakes.calls) {
       const gpuStep = /:(checkBackbone|extractFeatures|trainTrial|evaluateTrial|exportModel)$/.test(call);
