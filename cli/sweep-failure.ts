@@ -21,6 +21,7 @@ export interface SweepFailure {
 
 const STAGE_OF_STEP: Record<string, string> = {
   ingestDataset: 'ingesting',
+  checkBackbone: 'loading the backbone',
   balanceDataset: 'balancing',
   splitDataset: 'splitting',
   extractFeatures: 'extracting features',

@@ -6,7 +6,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { Grid, ParamValue } from './grid';
 import { HEAD_PARAM_DEFAULTS } from './head-params';
 import { EARLY_STOPPING_FIELDS } from './search/early-stopping';
-import { medianRuleHistoryProblem } from './search/stopping-history';
+import { medianRuleHistory, medianRuleHistoryProblem } from './search/stopping-history';
 import { suggestHistoryProblem } from './search/suggest-history';
 import { OBJECTIVE_FIELDS, usualDirection } from './search/objective';
 import { OBJECTIVE_METRICS, SEARCH_FIELDS, SearchSpec } from './search/search-spec';
@@ -105,10 +105,10 @@ export function specMistakes(raw: Record<string, unknown>, spec: ParsedSpec, lon
  * every trial would train on noise, with no error anywhere.
  */
 function normalisationOn255Scale(spec: ParsedSpec): string[] {
-  const { mean, std } = spec.backbone;
-  if (mean.every((m) => m <= 1) && std.every((s) => s <= 1)) return [];
   const scaled = (values: readonly number[]) => `[${values.map((v) => Number((v / 255).toFixed(3))).join(', ')}]`;
-  return [`backbone.mean ${JSON.stringify(mean)} and std ${JSON.stringify(std)}: these look like 0-255 values, but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); divide them by 255: "mean": ${scaled(mean)}, "std": ${scaled(std)}`];
+  return (['mean', 'std'] as const).filter((field) => spec.backbone[field].some((v) => v > 1)).map((field) =>
+    `backbone.${field} ${JSON.stringify(spec.backbone[field])}: values above 1 look like the 0-255 scale, but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); ` +
+    `divide them by 255: "${field}": ${scaled(spec.backbone[field])}`);
 }
 
 /**
@@ -251,8 +251,11 @@ function startupTrialsWithoutEffect(search: NonNullable<ParsedSpec['search']>, c
       : [];
   }
   const tpe = tpeSuggestedTrials(search, concurrency);
-  return tpe.trials > 0 ? [] : [`search.startupTrials: ${startupTrials} start-up trials with a budget of ${budget} at concurrency ${concurrency} leave TPE no trial to suggest ` +
-    `(each batch of ${concurrency} is suggested from the batches finished before it): every trial would be random; use fewer start-up trials, a budget of at least ${tpe.budgetNeeded}, or "method": "random"`];
+  if (tpe.trials > 0) return [];
+  // With one batch for the whole budget, no count of start-up trials helps: only smaller batches do.
+  const fewer = concurrency < budget ? 'fewer start-up trials, ' : `a concurrency below ${budget}, `;
+  return [`search.startupTrials: ${startupTrials} start-up trials with a budget of ${budget} at concurrency ${concurrency} leave TPE no trial to suggest ` +
+    `(each batch of ${concurrency} is suggested from the batches finished before it): every trial would be random; use ${fewer}a budget of at least ${tpe.budgetNeeded}, or "method": "random"`];
 }
 
 /** Settings that parse but can never change what the sweep does (or, generation 2, would outgrow its histories). */
@@ -267,7 +270,8 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: S
     problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a ${search.method} search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
   if (search.method === 'bayesian') problems.push(...startupTrialsWithoutEffect(search, spec.concurrency, checks));
-  const suggestions = checks >= 6 && search.method === 'bayesian' && suggestHistoryProblem(search.space, search.budget, spec.concurrency);
+  const median = search.earlyStopping?.rule === 'median' ? medianRuleHistory(search.earlyStopping, longestTrial, search.budget, spec.concurrency) : undefined;
+  const suggestions = checks >= 6 && search.method === 'bayesian' && suggestHistoryProblem(search.space, search.budget, spec.concurrency, median);
   if (suggestions) problems.push(suggestions);
   if (search.method === 'bayesian') {
     for (const [name, domain] of Object.entries(search.space)) {

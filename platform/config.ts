@@ -229,11 +229,11 @@ export function checkGpuStepSettings(): void {
  * retried every 30 s for as long as the worker ran.
  */
 function checkWritableFolder(name: string, dir: string): void {
-  const probe = path.join(dir, `.writable-${process.pid}`);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(probe, '');
-    fs.rmSync(probe);
+    // access(2), not a probe file: a disk whose space or inodes the cache itself took must not stop the
+    // worker (its downloads make room), and processes sharing the folder must not race on a file.
+    fs.accessSync(dir, fs.constants.W_OK);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new SettingError(`${name}=${dir} cannot be written by this worker (${code ?? message}); point it at a folder on a local disk it may write, or leave it unset (${path.join(os.tmpdir(), 'sweep-feature-cache')})`);
@@ -312,12 +312,15 @@ function megabytes(name: string, fallback: number): number {
   return wholeNumber(name, fallback, 0, 'a whole number of megabytes, 0 or more') * 2 ** 20;
 }
 
-/** `true` or `false` (any case); anything else is refused: "1" or "yes" read as false before. */
+/**
+ * `true` or `false`; anything else is refused: "1", "yes" and "TRUE" read as false before, and taking
+ * "TRUE" as true now would flip a running deployment's setting without a word.
+ */
 function trueOrFalse(name: string, fallback: boolean): boolean {
   const raw = setting(name);
   if (raw === undefined) return fallback;
-  if (!/^(true|false)$/i.test(raw)) throw new SettingError(`${name}=${raw} must be true or false`);
-  return raw.toLowerCase() === 'true';
+  if (raw !== 'true' && raw !== 'false') throw new SettingError(`${name}=${raw} must be true or false (lower case)`);
+  return raw === 'true';
 }
 
 function positiveInt(name: string, fallback: number): number {

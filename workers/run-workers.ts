@@ -108,9 +108,9 @@ async function createWorker(part: WorkerPart, context: WorkerContext): Promise<W
     ...common,
     taskQueue: config.gpuQueue,
     activities: gpuActivities,
-    // The export does not heartbeat by itself, and evaluation only between its steps (a test split's download
-    // can outlast the heartbeat timeout); training and extraction heartbeat per batch.
-    interceptors: { activity: stepInterceptors(() => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial']) })) },
+    // The export and the backbone check do not heartbeat by themselves, and evaluation only between its steps
+    // (a test split's download can outlast the heartbeat timeout); training and extraction heartbeat per batch.
+    interceptors: { activity: stepInterceptors(() => ({ inbound: new HeartbeatWhileRunning(['exportModel', 'evaluateTrial', 'checkBackbone']) })) },
     maxConcurrentActivityTaskExecutions: config.gpuConcurrency,
     // Heartbeats (current epoch and metrics) reach the server within 2 s instead of 0.8 x the
     // heartbeat timeout, so `sweep watch` and the Web UI's pending activities show live epochs, and

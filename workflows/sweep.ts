@@ -188,7 +188,8 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     // sweep at once (a bad backbone need not wait for a large data set's ingestion). Sweeps started
     // before checked it at their first feature shard, after the data steps.
     const backboneChecked = patched(BACKBONE_CHECKED_FIRST_PATCH)
-      ? gpu.checkBackbone.executeWithOptions({ summary: `load and check backbone ${spec.backbone.uri}` }, [{ backbone: spec.backbone, image: spec.image }])
+      // It heartbeats by timer (run-workers.ts): a task lost on its way is retried after 20 s, not the GPU steps' 5 minutes.
+      ? gpu.checkBackbone.executeWithOptions({ summary: `load and check backbone ${spec.backbone.uri}`, heartbeatTimeout: '20s' }, [{ backbone: spec.backbone, image: spec.image }])
       : undefined;
     const [split] = await Promise.all([dataSteps(), backboneChecked]);
     return { split, features: await extractFeatureSets(gpu, spec, split) };

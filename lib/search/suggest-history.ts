@@ -22,30 +22,37 @@ export function finishedTrialBytes(space: SearchSpace): number {
 }
 
 /**
- * The bytes of the requests of a bayesian sweep's last run, and of its largest request (one payload; the
- * finished trials one run hands the next, in the carry, are fewer).
+ * The bytes of the requests of a bayesian sweep's last run, of its largest request (one payload), and
+ * of the finished trials the run before hands it (in the carry).
  */
-export function suggestHistory(space: SearchSpace, budget: number, concurrency: number): { runBytes: number; requestBytes: number } {
+export function suggestHistory(space: SearchSpace, budget: number, concurrency: number): { runBytes: number; requestBytes: number; carryBytes: number } {
   const perTrial = finishedTrialBytes(space);
   const perRun = Math.min(budget, trialsInRun(DEFAULT_TRIALS_PER_RUN, concurrency));
   const batches = Math.ceil(perRun / concurrency);
   const before = budget - perRun;
   // Batch j of the last run carries the trials of earlier runs and its own run's j batches before it.
   const carried = batches * before + (concurrency * batches * (batches - 1)) / 2;
-  return { runBytes: carried * perTrial, requestBytes: Math.max(0, budget - concurrency) * perTrial };
+  return { runBytes: carried * perTrial, requestBytes: Math.max(0, budget - concurrency) * perTrial, carryBytes: before * perTrial };
 }
 
-/** Why a bayesian sweep's suggestion requests would outgrow its workflow histories, with the fix; undefined when they fit. */
-export function suggestHistoryProblem(space: SearchSpace, budget: number, concurrency: number): string | undefined {
-  const { runBytes, requestBytes } = suggestHistory(space, budget, concurrency);
+/**
+ * Why a bayesian sweep's suggestion requests would outgrow its workflow histories, with the fix; undefined
+ * when they fit. `alongside`: what the median rule puts in the same run and carry (stopping-history.ts).
+ */
+export function suggestHistoryProblem(space: SearchSpace, budget: number, concurrency: number, alongside = { runBytes: 0, carryBytes: 0 }): string | undefined {
+  const { runBytes, requestBytes, carryBytes } = suggestHistory(space, budget, concurrency);
+  const beside = alongside.runBytes ? ' beside the median rule\'s decisions' : '';
+  const runOver = (bytes: number) => bytes + alongside.runBytes > STOPPING_HISTORY_BUDGET.runBytes;
   const over = [
-    ...runBytes > STOPPING_HISTORY_BUDGET.runBytes ? [`about ${megabytes(runBytes)} of suggestion requests in the last run of the sweep's workflow history, more than the ${megabytes(STOPPING_HISTORY_BUDGET.runBytes)} allowed there`] : [],
+    ...runOver(runBytes) ? [`about ${megabytes(runBytes)} of suggestion requests${beside} in the last run of the sweep's workflow history, more than the ${megabytes(STOPPING_HISTORY_BUDGET.runBytes)} allowed there`] : [],
     ...requestBytes > STOPPING_HISTORY_BUDGET.carryBytes ? [`about ${megabytes(requestBytes)} in its last request (one payload), more than the ${megabytes(STOPPING_HISTORY_BUDGET.carryBytes)} allowed`] : [],
+    ...alongside.carryBytes && carryBytes + alongside.carryBytes > STOPPING_HISTORY_BUDGET.carryBytes
+      ? [`about ${megabytes(carryBytes + alongside.carryBytes)} of finished trials and early-stopping values handed from one run to the next (one payload), more than the ${megabytes(STOPPING_HISTORY_BUDGET.carryBytes)} allowed`] : [],
   ];
   if (!over.length) return undefined;
   let fits = concurrency;
-  while (fits < budget && suggestHistory(space, budget, fits).runBytes > STOPPING_HISTORY_BUDGET.runBytes) fits++;
-  const fix = requestBytes <= STOPPING_HISTORY_BUDGET.carryBytes && fits < budget ? `a concurrency of at least ${fits} (fewer, larger batches)` : 'a smaller budget';
+  while (fits < budget && runOver(suggestHistory(space, budget, fits).runBytes)) fits++;
+  const fix = over.length === 1 && runOver(runBytes) && fits < budget ? `a concurrency of at least ${fits} (fewer, larger batches)` : 'a smaller budget';
   return `search.budget: a bayesian search of ${budget} trials at concurrency ${concurrency} would put ${over.join('; and ')} (every batch's request carries every trial finished before it; ` +
     `Temporal's limits: ${megabytes(TEMPORAL_LIMITS.bytes)} per history, ${megabytes(TEMPORAL_LIMITS.payloadBytes)} per payload; near or past them, a sweep fails hours in): use ${fix}`;
 }

@@ -41,6 +41,8 @@ test('past the run\'s budget the search is refused with the concurrency that fit
   assert.equal(suggestHistoryProblem(SPACE, 1000, 1), undefined);
   assert.match(suggestHistoryProblem(SPACE, 2000, 1)!, /^search\.budget: a bayesian search of 2000 trials at concurrency 1 would put about 34 MB of suggestion requests in the last run of the sweep's workflow history, more than the 25 MB allowed there .*: use a concurrency of at least 2 \(fewer, larger batches\)$/);
   assert.equal(suggestHistoryProblem(SPACE, 2000, 2), undefined);
+  // With the median rule, its decisions share the run's budget: each fits alone, not together.
+  assert.match(suggestHistoryProblem(SPACE, 1000, 1, { runBytes: 10 * 2 ** 20, carryBytes: 0 })!, /of suggestion requests beside the median rule's decisions in the last run .*: use a concurrency of at least 2/);
   // 20,000 trials: the last request alone passes the payload's budget, whatever the concurrency.
   assert.match(suggestHistoryProblem(SPACE, 20_000, 50)!, /would put about 3\.5 MB in its last request \(one payload\), more than the 1\.5 MB allowed \(.*: use a smaller budget$/);
 });

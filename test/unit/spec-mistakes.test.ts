@@ -144,6 +144,8 @@ describe('spec mistakes', () => {
     assert.deepEqual(mistakes(bayesian((s) => { s.startupTrials = 11; })), ['search.startupTrials: 11 start-up trials with a budget of 12 at concurrency 2 leave TPE no trial to suggest ' +
       '(each batch of 2 is suggested from the batches finished before it): every trial would be random; use fewer start-up trials, a budget of at least 13, or "method": "random"']);
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.startupTrials = 10; })));
+    // One batch for the whole budget: no count of start-up trials helps, a lower concurrency does.
+    assert.match(mistakes({ ...bayesian((s) => { s.startupTrials = 1; s.budget = 4; }), concurrency: 4 })[0], /every trial would be random; use a concurrency below 4, a budget of at least 5, or "method": "random"$/);
     // The space's default count (6 here) is not refused; `sweep validate` notes it (cli.test.ts).
     assert.doesNotThrow(() => parseSweepSpec(bayesian((s) => { s.budget = 6; })));
     // A bayesian budget past a space of choices repeats configurations, as a random one does (generation 6).
@@ -171,8 +173,12 @@ describe('spec mistakes', () => {
 
   test('a backbone mean or std on the 0-255 scale is refused, with the values divided by 255 (generation 6); ImageNet\'s 0-1 values and a [-1, 1] scaling are taken', () => {
     const withNorm = (mean: number[], std: number[]) => ({ ...example('demo-sweep.json'), backbone: { ...example('demo-sweep.json').backbone, mean, std } });
-    assert.deepEqual(mistakes(withNorm([123.68, 116.78, 103.94], [58.393, 57.12, 57.375])), ['backbone.mean [123.68,116.78,103.94] and std [58.393,57.12,57.375]: these look like 0-255 values, ' +
-      'but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); divide them by 255: "mean": [0.485, 0.458, 0.408], "std": [0.229, 0.224, 0.225]']);
+    const scale = 'values above 1 look like the 0-255 scale, but the images are scaled to 0-1 first ((rgb / 255 - mean) / std); divide them by 255';
+    assert.deepEqual(mistakes(withNorm([123.68, 116.78, 103.94], [58.393, 57.12, 57.375])), [
+      `backbone.mean [123.68,116.78,103.94]: ${scale}: "mean": [0.485, 0.458, 0.408]`,
+      `backbone.std [58.393,57.12,57.375]: ${scale}: "std": [0.229, 0.224, 0.225]`,
+    ]);
+    assert.deepEqual(mistakes(withNorm([0.5, 0.5, 0.5], [2, 2, 2])), [`backbone.std [2,2,2]: ${scale}: "std": [0.008, 0.008, 0.008]`], 'each field named on its own');
     assert.doesNotThrow(() => parseSweepSpec(withNorm([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])));
     assert.doesNotThrow(() => parseSweepSpec(withNorm([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])));
     assert.doesNotThrow(() => parseSweepSpec(withNorm([123.68, 116.78, 103.94], [58.393, 57.12, 57.375]), { checks: 5 }), 'sweeps started before replay without the check');
