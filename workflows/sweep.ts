@@ -52,7 +52,7 @@ const SPEC_CHECKS_4_PATCH = 'sweep-spec-checks-4';
 const SPEC_CHECKS_5_PATCH = 'sweep-spec-checks-5';
 /** And the sixth (a bayesian budget past its space or its start-up trials; a backbone mean or std on the 0-255 scale). */
 const SPEC_CHECKS_6_PATCH = 'sweep-spec-checks-6';
-/** Marks the sweeps that load and check their backbone while ingesting: those before found a bad one at their first feature shard. */
+/** Marks the sweeps that load and check their backbone beside their data steps: those before found a bad one at their first feature shard. */
 const BACKBONE_CHECKED_FIRST_PATCH = 'sweep-backbone-checked-first';
 /** The markers of generations 2, 3, ... of the checks, in order: a sweep checks with the generation before the first it lacks. */
 const SPEC_CHECKS_PATCHES = [SPEC_CHECKS_2_PATCH, SPEC_CHECKS_3_PATCH, SPEC_CHECKS_4_PATCH, SPEC_CHECKS_5_PATCH, SPEC_CHECKS_6_PATCH];
