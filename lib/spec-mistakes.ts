@@ -270,9 +270,11 @@ function settingsWithoutEffect(spec: ParsedSpec, longestTrial: number, checks: S
     problems.push(`search.budget: the space has only ${configurations} configurations (every domain a choice or an integer range), so a ${search.method} search of ${search.budget} trials would repeat some; use "method": "grid" for all ${configurations}, or a budget of at most ${configurations}`);
   }
   if (search.method === 'bayesian') problems.push(...startupTrialsWithoutEffect(search, spec.concurrency, checks));
-  const median = search.earlyStopping?.rule === 'median' ? medianRuleHistory(search.earlyStopping, longestTrial, search.budget, spec.concurrency) : undefined;
-  const suggestions = checks >= 6 && search.method === 'bayesian' && suggestHistoryProblem(search.space, search.budget, spec.concurrency, median);
-  if (suggestions) problems.push(suggestions);
+  if (checks >= 6 && search.method === 'bayesian') {
+    const median = search.earlyStopping?.rule === 'median' ? medianRuleHistory(search.earlyStopping, longestTrial, search.budget, spec.concurrency) : undefined;
+    const suggestions = suggestHistoryProblem(search.space, search.budget, spec.concurrency, median);
+    if (suggestions) problems.push(suggestions);
+  }
   if (search.method === 'bayesian') {
     for (const [name, domain] of Object.entries(search.space)) {
       // Optuna, in Python, holds true == 1 and false == 0: it would take the two for one value.
