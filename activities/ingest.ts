@@ -476,6 +476,9 @@ async function extractTar(file: string, source: string, into: string): Promise<v
     }
     unfinished.add(entry);
     entry.on('end', () => unfinished.delete(entry));
+    // An entry still waiting for its folder has no reader yet: destroyed on a failure, its error would be
+    // thrown where it is destroyed, in place of the failure the extraction maps.
+    entry.on('error', () => undefined);
     const dest = path.join(into, safe.path);
     const before = lastWriteTo.get(dest)?.catch(() => undefined) ?? fs.mkdir(path.dirname(dest), { recursive: true });
     const write = before
@@ -516,8 +519,9 @@ function extractionFailure(error: Error & { code?: string }, source: string): Er
     return ApplicationFailure.nonRetryable(`data.source ${source} is not a readable tar archive (${error.message}); re-create it`, FailureType.source);
   }
   // Paths its entries make that cannot be written (a file and a folder of one name, a name too long) are the
-  // archive's too; other errors of the system (a full disk, ...) may pass on a retry.
-  if (isSystemError(error) && !isPassingSystemError(error)) {
+  // archive's too (EEXIST: a folder wanted where an entry wrote a file; the folder is new, so nothing else
+  // made it); other errors of the system (a full disk, ...) may pass on a retry.
+  if (isSystemError(error) && (!isPassingSystemError(error) || error.code === 'EEXIST')) {
     return ApplicationFailure.nonRetryable(`data.source ${source} cannot be extracted (${error.message}); re-create it from the data-set folder`, FailureType.source);
   }
   return error;
