@@ -34,18 +34,20 @@ export async function evaluateHeadOnSplit(
 ): Promise<Evaluation> {
   await initTensorflow();
   progress('loading features');
-  // The head first: a set read from disk holds a file per shard open until closed, and a failed read
+  // The head and classes first: a set read from disk holds a file per shard open until closed, and a failed read
   // (S3 down, retried) must not leave them open attempt after attempt.
   const headBytes = head ?? await getObject(input.trained.headKey);
+  // Trials started since 2026-12-08 are not given the class names: the split manifest (kept per process) has them.
+  const classes = input.classes ?? (await splitManifest(input.splitKey)).classes;
   const data = await openFeatureSet(input.features);
   let params: tf.Tensor[] = [];
   try {
     progress('evaluating');
-    const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: input.classes.length };
+    const shape: HeadShape = { inputDim: data.dim, hiddenUnits: input.hiddenUnits, numClasses: classes.length };
     params = decodeHeadWeights(shape, headBytes).map((w, i) => tf.tensor(w, headTensorShapes(shape)[i]));
     const result = await evaluateHead(params, data, shape.numClasses);
     const confusion = confusionMatrix(data.labels, result.predictions, shape.numClasses);
-    const wrong = await misclassified(input, data.labels, result.predictions, result.logProbs);
+    const wrong = await misclassified(input, classes, data.labels, result.predictions, result.logProbs);
     beforeWrites();
     const listKey = artifactKeys.headMisclassified(input.trained.headKey, input.split);
     await putJson(listKey, { split: input.split, count: wrong.length, of: data.labels.length, images: wrong });
@@ -53,7 +55,7 @@ export async function evaluateHeadOnSplit(
       split: input.split,
       loss: result.loss,
       accuracy: result.accuracy,
-      perClass: perClassScores(confusion, input.classes),
+      perClass: perClassScores(confusion, classes),
       confusion,
       misclassified: { count: wrong.length, list: s3Url(listKey) },
     };
@@ -73,13 +75,13 @@ export async function evaluateHeadOnSplit(
 }
 
 /** The wrong predictions, named by the images' source paths (split manifest -> data set manifest). */
-async function misclassified(input: EvaluateInput, labels: Int32Array, predictions: Int32Array, logProbs: Float32Array) {
+async function misclassified(input: EvaluateInput, classes: string[], labels: Int32Array, predictions: Int32Array, logProbs: Float32Array) {
   const { manifest, sources } = await splitSources(input.splitKey);
   const rows = manifest[input.split];
   if (rows.length !== labels.length || rows.some((r, i) => r.label !== labels[i])) {
     throw new Error(`the ${input.split} features (${labels.length} rows) do not match ${input.splitKey} (${rows.length} rows): features and split come from different sweeps`);
   }
-  return misclassifiedImages(rows, predictions, logProbs, input.classes, sources);
+  return misclassifiedImages(rows, predictions, logProbs, classes, sources);
 }
 
 /**

@@ -18,9 +18,11 @@ import { readTrialParts } from './results';
 /** Bump when a change to training changes results, so old trials are not reused for new code. */
 export const TRAINING_CODE_VERSION = 'head-v2'; // v2: hand-written gradients, TensorFlow's Adam update form
 
-export interface PlanInput {
+/** What planning needs of the data is its number of classes (plans asked for before 2026-12-08 were given the class names). */
+export type PlanInput = PlanFields & ({ numClasses: number } | { classes: string[] });
+
+interface PlanFields {
   spec: SweepSpec;
-  classes: string[];
   train: FeatureSetRef[];
   val: FeatureSetRef;
   /** A bayesian search's batch: its suggested configurations, planned as runs firstRun, firstRun + 1, ... */
@@ -60,8 +62,9 @@ export function trialPlans(input: PlanInput): TrialPlan[] {
   // What a trial keeps beyond today's last epoch changes its stored result, so it is part of the id;
   // absent (a grid spec's case), the id is what it always was.
   const keep = spec.search?.keepBestEpoch ? { keep: spec.search.objective } : {};
+  const numClasses = 'numClasses' in input ? input.numClasses : input.classes.length;
   return configs.map((params, i) => {
-    const head = headParams(params, input.classes.length);
+    const head = headParams(params, numClasses);
     // With ASHA every trial may train to maxEpochs; the rungs decide how far it gets.
     if (stopping?.rule === 'asha') head.n_epochs = stopping.maxEpochs;
     return {

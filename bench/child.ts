@@ -207,7 +207,7 @@ async function reference(task: Extract<Task, { kind: 'reference' }>) {
     // The reference has no cached features: trainEpoch reads the plan and the seed, the refs only carry the dimension.
     const input: TrialInput = {
       sweepId: 'bench-reference', trial: plan, train: [], val: { id: '', shards: 0, rows: 0, dim: featureDim }, test: { id: '', shards: 0, rows: 0, dim: featureDim },
-      splitKey: task.split.splitKey, classes: task.split.classes, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+      splitKey: task.split.splitKey, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
     };
     // trainEpoch heartbeats and checks for cancellation through the activity Context, so it runs in a mocked one.
     const result = await inActivity(referenceTrial, backbone, featureDim, spec, images, split, input, meter);

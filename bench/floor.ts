@@ -70,6 +70,6 @@ export function floorInput(sweepId: string, spec: SweepSpec, split: SplitSummary
   const none = { id: '', shards: 0, rows: 0, dim: 0 };
   return {
     sweepId, train: [], val: none, test: none,
-    splitKey: split.splitKey, classes: split.classes, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
+    splitKey: split.splitKey, seed: spec.seed, reuse: false, heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
   };
 }

@@ -35,11 +35,11 @@ export interface ProductTrialResult {
 
 /** Every trial of the grid, as trial workflows run them: trainTrial, then evaluateTrial on test. */
 export async function trainAll(spec: SweepSpec, split: SplitSummary, features: ProductFeatures, sweepId: string): Promise<ProductTrialResult[]> {
-  const plans = trialPlans({ spec, classes: split.classes, train: features.train, val: features.val });
+  const plans = trialPlans({ spec, numClasses: split.classes.length, train: features.train, val: features.val });
   return mapBounded(plans, spec.concurrency, async (plan) => {
     const trained = await inActivity(trainTrial, trialInput(sweepId, spec, split, features, plan));
     const test = await inActivity(evaluateTrial, {
-      trained, hiddenUnits: plan.head.hidden_units, split: 'test', features: features.test, splitKey: split.splitKey, classes: split.classes,
+      trained, hiddenUnits: plan.head.hidden_units, split: 'test', features: features.test, splitKey: split.splitKey,
     });
     const last = trained.epochs[trained.epochs.length - 1];
     return { plan, valAccuracy: last.valAccuracy, valLoss: last.valLoss, testAccuracy: test.accuracy };

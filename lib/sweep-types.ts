@@ -77,9 +77,13 @@ export interface TrialInput {
   train: FeatureSetRef[];
   val: FeatureSetRef;
   test: FeatureSetRef;
-  /** The split manifest: which image each feature row is, for the list of misclassified images. */
+  /** The split manifest: which image each feature row is, for the list of misclassified images, and the class names. */
   splitKey: string;
-  classes: string[];
+  /**
+   * The class names, in trials started before 2026-12-08 only: now read from the split manifest where they
+   * are needed (the test evaluation), since a sweep run's history held them once per trial.
+   */
+  classes?: string[];
   seed: number;
   reuse: boolean;
   /** How long a training attempt may go without a heartbeat before another worker takes over. */
@@ -129,9 +133,10 @@ export interface EvaluateInput {
   hiddenUnits: number;
   split: SplitName;
   features: FeatureSetRef;
-  /** The split manifest whose `split` rows the features are, in the same order. */
+  /** The split manifest whose `split` rows the features are, in the same order; it names the classes. */
   splitKey: string;
-  classes: string[];
+  /** The class names, as the split manifest has them; given by trials started before 2026-12-08 only. */
+  classes?: string[];
 }
 
 export interface ClassScores {

@@ -12,7 +12,6 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
     val: features.val,
     test: features.test,
     splitKey: split.splitKey,
-    classes: split.classes,
     seed: spec.seed,
     reuse: spec.reuse,
     heartbeatTimeoutSeconds: spec.heartbeatTimeoutSeconds,
@@ -23,5 +22,5 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
 
 /** Scoring a trial's kept head on the test split: done by trainTrial, or by evaluateTrial for trials trained before it was. */
 export function testEvaluationInput(input: TrialInput, trained: EvaluateInput['trained']): EvaluateInput {
-  return { trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, classes: input.classes };
+  return { trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, ...input.classes ? { classes: input.classes } : {} };
 }

@@ -273,7 +273,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const planned = await cpu.planTrials.executeWithOptions({
       summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : chunk ? `plan runs ${chunk.first} to ${chunk.first + chunk.count - 1}` : `plan ${trialCount(spec)} trials`,
     }, [{
-      spec, classes: split.classes, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}),
+      spec, numClasses: split.classes.length, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}),
       ...(carry?.parts ? { earlier: { sweepId, parts: carry.parts } } : {}),
     }]);
     plans = [...plans, ...planned];

@@ -15,7 +15,7 @@ import { rankSweep } from '../../activities/results';
 import { fullLeaderboard } from '../../cli/full-leaderboard';
 import { TEMPORAL_LIMITS } from '../../lib/workflow-limits';
 import { storeResult } from '../../activities/trial-result';
-import { Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
+import { EvaluateInput, Evaluation, Leaderboard, TrainResult, TrialInput, TrialSummary } from '../../lib/sweep-types';
 import { testScores } from '../../lib/test-scores';
 import { TrialEvents, writeReusedTrialEvents, writeSessionEnds } from '../../activities/tensorboard-events';
 import { SCALAR_TAGS, trialRunName } from '../../formats/tensorboard-layout';
@@ -415,20 +415,28 @@ describe('a trial\'s result.json, its furthest result', () => {
   });
 });
 
+/** A head of 200 classes on 300 test rows, stored with its features, split manifest and data set manifest; the input names no classes. */
+async function wideEvaluation(): Promise<EvaluateInput> {
+  const classes = Array.from({ length: 200 }, (_, i) => `class-${i}`);
+  const rows = 300;
+  const dim = 4;
+  const samples = Array.from({ length: rows }, (_, i) => ({ sha256: `img-${i}`, label: i % classes.length, copy: 0 }));
+  await putJson('splits/eval-wide.json', { splitId: 'eval-wide', datasetId: 'data-wide', classes, train: [], val: [], test: samples });
+  await putJson(artifactKeys.dataset('data-wide'), { datasetId: 'data-wide', source: 's', classes, images: samples.map((s) => ({ sha256: s.sha256, label: classes[s.label], source: `${s.sha256}.jpg` })), skipped: [] });
+  const features = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i));
+  await putObject(artifactKeys.featureShard('eval-wide', 0), encodeFeatureShard({ count: rows, dim, labels: Int32Array.from(samples, (s) => s.label), features }));
+  const shape = { inputDim: dim, hiddenUnits: 8, numClasses: classes.length };
+  const headKey = 'trials/eval-wide/head/epoch-0001/weights.bin';
+  await putObject(headKey, encodeHeadWeights(initHeadArrays(shape, 1, 'eval-wide')));
+  return { trained: { trialId: 'eval-wide', headKey, params: {} }, hiddenUnits: 8, split: 'test' as const, features: { id: 'eval-wide', shards: 1, rows, dim }, splitKey: 'splits/eval-wide.json' };
+}
+
 describe('a head\'s test evaluation on the store', () => {
   test('the probabilities go to a binary file beside it (rows × classes float32), out of the JSON', async () => {
     const classes = Array.from({ length: 200 }, (_, i) => `class-${i}`);
     const rows = 300;
-    const dim = 4;
-    const samples = Array.from({ length: rows }, (_, i) => ({ sha256: `img-${i}`, label: i % classes.length, copy: 0 }));
-    await putJson('splits/eval-wide.json', { splitId: 'eval-wide', datasetId: 'data-wide', classes, train: [], val: [], test: samples });
-    await putJson(artifactKeys.dataset('data-wide'), { datasetId: 'data-wide', source: 's', classes, images: samples.map((s) => ({ sha256: s.sha256, label: classes[s.label], source: `${s.sha256}.jpg` })), skipped: [] });
-    const features = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i));
-    await putObject(artifactKeys.featureShard('eval-wide', 0), encodeFeatureShard({ count: rows, dim, labels: Int32Array.from(samples, (s) => s.label), features }));
-    const shape = { inputDim: dim, hiddenUnits: 8, numClasses: classes.length };
-    const headKey = 'trials/eval-wide/head/epoch-0001/weights.bin';
-    await putObject(headKey, encodeHeadWeights(initHeadArrays(shape, 1, 'eval-wide')));
-    const input = { trained: { trialId: 'eval-wide', headKey, params: {} }, hiddenUnits: 8, split: 'test' as const, features: { id: 'eval-wide', shards: 1, rows, dim }, splitKey: 'splits/eval-wide.json', classes };
+    const input = { ...await wideEvaluation(), classes };
+    const { headKey } = input.trained;
     const evaluation = await evaluateHeadOnSplit(input);
     const json = await getObject(artifactKeys.headEvaluation(headKey, 'test'));
     const stored = JSON.parse(json.toString()) as { predictions: number[]; probabilitiesFile: { url: string; rows: number; classes: number } };
@@ -443,6 +451,20 @@ describe('a head\'s test evaluation on the store', () => {
       assert.equal(p.indexOf(Math.max(...p)), stored.predictions[row], `row ${row}: the most probable class is the prediction`);
     }
     assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), rows);
+  });
+
+  test('a trial given no class list (since 2026-12-08: a sweep run\'s history held one per trial) names the classes from the split manifest, as one given them does', async () => {
+    const input = await wideEvaluation();
+    assert.equal('classes' in input, false);
+    const named = await evaluateHeadOnSplit(input);
+    const misclassifiedKey = artifactKeys.headMisclassified(input.trained.headKey, 'test');
+    const namedList = (await getObject(misclassifiedKey)).toString();
+    const given = await evaluateHeadOnSplit({ ...input, classes: Array.from({ length: 200 }, (_, i) => `class-${i}`) });
+    assert.deepEqual(named, given);
+    assert.equal((await getObject(misclassifiedKey)).toString(), namedList);
+    assert.deepEqual(named.perClass.slice(0, 2).map((c) => c.className), ['class-0', 'class-1']);
+    const { images } = JSON.parse(namedList) as { images: { trueClass: string; predictedClass: string }[] };
+    assert.ok(images.length > 0 && images.every((i) => /^class-\d+$/.test(i.trueClass) && /^class-\d+$/.test(i.predictedClass)));
   });
 
   test('encodeProbabilities and decodeProbabilities: exp of the log-probabilities, little-endian, the size checked', () => {

@@ -28,6 +28,7 @@ import { SuggestRequest } from '../../lib/search/bayesian';
 import { CLASSES, Fakes, busyUntilCancelled, fakeActivities, fakeValAccuracy, milestone } from './fake-activities';
 import { waitFor } from '../waiting';
 import { sweepEntries } from '../../cli/list';
+import { trialWorkflowId } from '../../lib/live-leaderboard';
 
 const TEMPORAL = process.env.SWEEP_TEMPORAL_BIN ?? path.join(stackDir(), 'bin', 'temporal');
 
@@ -594,6 +595,35 @@ describe('search with fake activities', () => {
     }
     assert.deepEqual(runs[0].requests, runs[1].requests);
     assert.deepEqual(runs[0].board.ranked.map((t) => [t.run, t.trialId]), runs[1].board.ranked.map((t) => [t.run, t.trialId]));
+  });
+
+  test('the class names are in a sweep run\'s history a fixed number of times, not once per trial and batch, and in no trial\'s (10,000 long names passed Temporal\'s history limit about 65 trials in)', async () => {
+    const classes = Array.from({ length: 50 }, (_, i) => `class ${i} of a data set with long names`);
+    const counts = Object.fromEntries(classes.map((c) => [c, 10]));
+    const fakes = fakeActivities({
+      ingestDataset: async () => ({ datasetId: 'd', manifestKey: 'datasets/d.json', classes, counts, skipped: 0, skippedByReason: {} }),
+      balanceDataset: async (input) => ({ balancedKey: 'balanced/b.json', classes, perClass: input.perClass, oversampledClasses: [] }),
+      splitDataset: async () => ({ splitId: 's', splitKey: 'splits/s.json', classes, counts: { train: 300, val: 50, test: 50 } }),
+    });
+    const raw = spec({ data: { source: './nowhere' }, grid: undefined, concurrency: 1, search: { method: 'bayesian', budget: 6, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } } });
+    const handle = await withWorkers(raw, fakes, async () => {
+      const started = await startSweep(raw, 'class-names');
+      await started.result();
+      return started;
+    });
+    // The events whose payloads name a class (JSON inside the protobuf-encoded event, as Temporal stores and limits it).
+    const naming = async (workflowId: string) => {
+      const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const activityOf = (id: unknown) => events.find((e) => String(e.eventId) === String(id))?.activityTaskScheduledEventAttributes?.activityType?.name;
+      return events.filter((e) => Buffer.from(temporal.api.history.v1.HistoryEvent.encode(e).finish()).toString('utf8').includes(classes[7])).map((e) =>
+        e.activityTaskScheduledEventAttributes ? `${e.activityTaskScheduledEventAttributes.activityType?.name} input`
+          : e.activityTaskCompletedEventAttributes ? `${activityOf(e.activityTaskCompletedEventAttributes.scheduledEventId)} result`
+            : e.startChildWorkflowExecutionInitiatedEventAttributes ? `${e.startChildWorkflowExecutionInitiatedEventAttributes.workflowType?.name} start`
+              : e.workflowExecutionCompletedEventAttributes ? 'sweep result' : `event type ${e.eventType}`);
+    };
+    // Before: also every batch's planTrials input and every trial workflow's start (6 + 6 here).
+    assert.deepEqual(await naming(handle.workflowId), ['ingestDataset result', 'balanceDataset result', 'splitDataset result', 'exportModel input', 'rankSweep input', 'rankSweep result', 'sweep result']);
+    assert.deepEqual(await naming(trialWorkflowId(handle.workflowId, 6)), []);
   });
 
   test('bayesian: a suggestion lost with its worker (no heartbeat, no answer) is asked again after 20 s, not after the 5-minute start-to-close', async () => {
