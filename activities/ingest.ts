@@ -15,7 +15,7 @@ import { Context, asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
-import { FailureType, isPassingSystemError, isSystemError } from '../lib/errors';
+import { FailureType, TransientError, isPassingSystemError, isSystemError } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
@@ -28,6 +28,7 @@ import { MAX_FILE_BYTES, SourceFile, examineFiles, tooLarge } from './examine-fi
 import { ImagePackWriter, storedImages } from '../platform/image-store';
 import { getJsonIfExists, getObject, listKeys, objectExists, parseS3Url, putJson } from '../platform/storage';
 import { isMissingBucket, s3 } from '../platform/s3-store';
+import { MissingObjectError } from '../platform/object-store';
 import { removeScratchFolder, scratchFolder } from '../platform/scratch-folders';
 
 export interface IngestInput {
@@ -228,7 +229,7 @@ async function openSource(source: string, work: string): Promise<Source> {
   // Only a path that names nothing "does not exist": no permission is said as such, and a passing error retried.
   const stat = await fs.stat(local).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw lastingAsSourceError(error, local);
+    throw lastingAsSourceError(error, local, false);
   });
   if (!stat) {
     throw ApplicationFailure.nonRetryable(
@@ -264,7 +265,10 @@ async function listFolder(root: string): Promise<Source> {
   const skippedFiles: SkippedFile[] = [];
   // Symlinked files are followed (the folder is the user's own); recursive readdir does not enter
   // symlinked folders, so no cycles: each is skipped, and said so, rather than silently missing.
-  for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
+  // A folder the worker may not read (its own or a class folder's) is the source's to fix, as a file is.
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true })
+    .catch((error: NodeJS.ErrnoException) => { throw lastingAsSourceError(error, error.path ?? root, error.path !== undefined && error.path !== root); });
+  for (const entry of entries) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const full = path.join(entry.parentPath, entry.name);
     const relative = path.relative(root, full).split(path.sep).join('/');
@@ -294,7 +298,7 @@ async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
   try {
     for await (const { key, size } of listKeys(base, bucket)) {
       // Keys ending in '/' are folder markers some tools create.
-      if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => getObject(key, bucket) });
+      if (!key.endsWith('/')) files.push({ path: key.slice(base.length), size, read: () => readListed(bucket, key) });
     }
   } catch (error) {
     throw noSuchBucket(error, `s3://${bucket}/${base}`) ?? error;
@@ -303,6 +307,19 @@ async function listS3Prefix(bucket: string, prefix: string): Promise<Source> {
     throw ApplicationFailure.nonRetryable(`data.source s3://${bucket}/${base} holds no objects; upload the class folders there (<prefix>/<class>/<image>) or fix the prefix`, FailureType.source);
   }
   return { files, close: async () => undefined };
+}
+
+/**
+ * An object of a listed prefix. One gone since the listing (the prefix changed while it was read: a sync
+ * with --delete) is no lost artifact of the sweep's, which would fail it for good: a retry lists again.
+ */
+async function readListed(bucket: string, key: string): Promise<Buffer> {
+  try {
+    return await getObject(key, bucket);
+  } catch (error) {
+    if (error instanceof MissingObjectError) throw new TransientError(`data.source: s3://${bucket}/${key} was deleted after the prefix was listed; the prefix is listed again`);
+    throw error;
+  }
 }
 
 async function downloadS3(bucket: string, key: string, work: string): Promise<string> {
@@ -356,7 +373,7 @@ async function saveStream(body: Readable, work: string): Promise<string> {
 
 async function openArchive(file: string, source: string, work: string): Promise<Source> {
   const head = Buffer.alloc(512);
-  const handle = await fs.open(file);
+  const handle = await fs.open(file).catch((error: unknown) => { throw lastingAsSourceError(error, file, false); });
   const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
   // Recognised by content, not name: download URLs often have no extension.
   if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04')) || head.subarray(0, 4).equals(Buffer.from('PK\x05\x06'))) return openZip(file, source);
@@ -506,9 +523,10 @@ async function extractTar(file: string, source: string, into: string): Promise<v
  * name too long) is the source's to fix, for good (retried, it failed for ever); a passing one (EIO,
  * EMFILE) is passed on as it is, to be retried.
  */
-function lastingAsSourceError(error: unknown, file: string): unknown {
+function lastingAsSourceError(error: unknown, file: string, inDataSet = true): unknown {
   if (!isSystemError(error) || isPassingSystemError(error)) return error;
-  return ApplicationFailure.nonRetryable(`data.source: ${file} cannot be read on worker ${os.hostname()} (${(error as Error).message}); give the worker read permission, or move the file out of the data set`, FailureType.source);
+  const fix = inDataSet ? 'give the worker read permission, or move it out of the data set' : 'give the worker read permission';
+  return ApplicationFailure.nonRetryable(`data.source: ${file} cannot be read on worker ${os.hostname()} (${(error as Error).message}); ${fix}`, FailureType.source);
 }
 
 /** A tar's extraction error as what it is: the archive's fault (for good), or one a retry may not meet. */

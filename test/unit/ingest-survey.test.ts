@@ -14,6 +14,10 @@ import sharp from 'sharp';
 import * as tar from 'tar';
 import { surveyDataSource } from '../../activities/ingest';
 import { assertFailsForGood } from '../failures';
+import { toFailure } from '../../activities/failures';
+import { TransientError } from '../../lib/errors';
+import { MemoryObjectStore } from '../../platform/memory-store';
+import { setObjectStore } from '../../platform/storage';
 import { tarArchive, zipArchive } from '../archives';
 
 test('a symbolic link to a folder is skipped and said so, not silently missing', async () => {
@@ -45,11 +49,11 @@ async function twoClassFolder(): Promise<string> {
   return root;
 }
 
-/** Makes fs.promises' `call` fail with `error` for cats/cats.png, for the rest of the test. */
-function failOnCats(t: TestContext, call: 'stat' | 'readFile', error: NodeJS.ErrnoException): void {
+/** Makes fs.promises' `call` fail with `error` for the path ending in `name` (cats/cats.png), for the rest of the test. */
+function failOnCats(t: TestContext, call: 'stat' | 'readFile' | 'open' | 'readdir', error: NodeJS.ErrnoException, name = 'cats.png'): void {
   const original = fs[call] as (...args: unknown[]) => Promise<unknown>;
   const failing = mock.method(fs, call, function failOnCat(this: unknown, ...args: unknown[]) {
-    if (String(args[0]).endsWith('cats.png')) return Promise.reject(error);
+    if (String(args[0]).endsWith(name)) return Promise.reject(error);
     return Reflect.apply(original, this, args);
   } as never);
   t.after(() => failing.mock.restore());
@@ -91,15 +95,48 @@ async function zipOfTwoClasses(damaged: boolean): Promise<string> {
   return file;
 }
 
-/** A system error as Node's fs gives it (code, errno, syscall). */
-function systemError(code: 'EMFILE' | 'EIO' | 'EACCES', syscall: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, errno: { EIO: -5, EACCES: -13, EMFILE: -24 }[code], syscall });
+/** A system error as Node's fs gives it (code, errno, syscall, and the path where it names one). */
+function systemError(code: 'EMFILE' | 'EIO' | 'EACCES', syscall: string, at?: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated, ${syscall}`), { code, errno: { EIO: -5, EACCES: -13, EMFILE: -24 }[code], syscall, ...at ? { path: at } : {} });
 }
 
 test('a file of a folder source the worker may not read fails for good, naming it (it was retried for ever; as root, permissions are simulated)', async (t) => {
   const root = await twoClassFolder();
   failOnCats(t, 'readFile', systemError('EACCES', 'open'));
   await assertSourceError(root, /^data\.source: \S+\/cats\/cats\.png cannot be read on worker \S+ \(EACCES: simulated, open\); give the worker read permission/);
+});
+
+test('a local archive the worker may not read fails for good, naming it (it was retried for ever; as root, permissions are simulated)', async (t) => {
+  const root = await twoClassFolder();
+  const archive = path.join(root, 'data.tar.gz');
+  await tar.c({ gzip: true, file: archive, cwd: root }, ['birds', 'cats']);
+  failOnCats(t, 'open', systemError('EACCES', 'open'), 'data.tar.gz');
+  await assertSourceError(archive, /^data\.source: \S+\/data\.tar\.gz cannot be read on worker \S+ \(EACCES: simulated, open\); give the worker read permission$/);
+});
+
+test('a class folder the worker may not read fails for good, naming the folder (it was retried for ever); one that cannot be read for now is retried', async (t) => {
+  const root = await twoClassFolder();
+  // Recursive readdir fails as a whole, naming the folder it could not read.
+  failOnCats(t, 'readdir', systemError('EACCES', 'scandir', path.join(root, 'cats')), root);
+  await assertSourceError(root, /^data\.source: \S+\/cats cannot be read on worker \S+ \(EACCES: simulated, scandir\); give the worker read permission, or move it out of the data set$/);
+  failOnCats(t, 'readdir', systemError('EIO', 'scandir', path.join(root, 'cats')), root);
+  await assert.rejects(surveyDataSource({ source: root }), (error: unknown) => !(error instanceof ApplicationFailure) && (error as NodeJS.ErrnoException).code === 'EIO');
+});
+
+test('an object of an s3:// prefix deleted after the listing is retried, not a lost artifact of the sweep (that failed it for good, saying to start again)', async (t) => {
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 9, b: 90 } } }).png().toBuffer();
+  const store = new MemoryObjectStore();
+  for (const key of ['flowers/birds/1.png', 'flowers/cats/2.png']) await store.put('data', key, png);
+  // Listed, then gone when read: a sync with --delete running meanwhile.
+  const read = mock.method(store, 'get', async (bucket: string, key: string) => (key.endsWith('2.png') ? undefined : MemoryObjectStore.prototype.get.call(store, bucket, key)));
+  const previous = setObjectStore(store);
+  t.after(() => { read.mock.restore(); setObjectStore(previous); });
+  await assert.rejects(surveyDataSource({ source: 's3://data/flowers' }), (error: unknown) => {
+    assert.ok(error instanceof TransientError, `got ${error}`);
+    assert.match(error.message, /^data\.source: s3:\/\/data\/flowers\/cats\/2\.png was deleted after the prefix was listed; the prefix is listed again$/);
+    assert.equal(toFailure(error), error, 'retried: not made a non-retryable MissingArtifact');
+    return true;
+  });
 });
 
 test('a tar.gz cut off inside an entry fails for good and leaves none of its files open (the entry being written stayed open for the life of the worker)', async () => {
