@@ -46,7 +46,10 @@ export async function startSuggestWorker(queue: string, { signal, metrics }: Sug
     process.stderr.write(chunk);
     refused = /^error: (.+)$/m.exec(chunk.toString())?.[1] ?? refused;
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A spawn that fails (the python not executable, a folder: existsSync passed) emits 'error' and never
+  // 'exit'; with no listener the error was thrown in the launcher, taking every worker of the process down.
+  const spawnFailed = new Promise<Error>((resolve) => child.on('error', resolve));
+  const exited = Promise.race([new Promise<void>((resolve) => child.once('exit', () => resolve())), spawnFailed.then(() => undefined)]);
   const giveUp = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', giveUp, { once: true });
   try {
@@ -58,6 +61,9 @@ export async function startSuggestWorker(queue: string, { signal, metrics }: Sug
       child.once('exit', (code) => reject(code === SETTING_REFUSED_EXIT && refused
         ? new SettingError(`the suggest worker: ${refused}`)
         : new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
+      void spawnFailed.then((error) => reject(new SettingError(
+        `the suggest worker could not be started (${error.message}); make SWEEP_SEARCH_PYTHON an executable python, or run infra/setup-search.sh for the default one`,
+      )));
     });
   } catch (error) {
     if (signal?.aborted) throw error;
