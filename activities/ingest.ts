@@ -15,7 +15,7 @@ import { Context, asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Parser, ReadEntry } from 'tar';
 import yauzl from 'yauzl';
-import { FailureType, TransientError, isPassingSystemError, isSystemError } from '../lib/errors';
+import { FailureType, TransientError, URL_FIX, isPassingSystemError, isSystemError, isUnfetchableUrl, rootMessage } from '../lib/errors';
 import { artifactKeys } from '../lib/artifact-keys';
 import { contentId, sha256Of } from '../lib/content-id';
 import { DataSummary } from '../lib/data-summary';
@@ -341,7 +341,10 @@ function noSuchBucket(error: unknown, source: string): ApplicationFailure | unde
 }
 
 async function downloadHttp(url: string, work: string): Promise<string> {
-  const response = await fetch(url, { signal: Context.current().cancellationSignal });
+  const response = await fetch(url, { signal: Context.current().cancellationSignal }).catch((error: unknown) => {
+    if (!isUnfetchableUrl(error)) throw error;
+    throw ApplicationFailure.nonRetryable(`downloading data.source ${url} cannot start: ${rootMessage(error)}; ${URL_FIX}`, FailureType.source);
+  });
   if (!response.ok || !response.body) {
     const message = `downloading data.source ${url} failed: HTTP ${response.status} ${response.statusText}`;
     // Client errors will not go away on a retry; server errors and throttling may.

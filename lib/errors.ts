@@ -48,6 +48,18 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 /** Codes of the operating system's errors that name a lasting problem with a path: a retry meets them again. */
 const LASTING_PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ENAMETOOLONG', 'ELOOP']);
 
+/** What to do about a URL fetch cannot request (isUnfetchableUrl). */
+export const URL_FIX = 'give an http(s) URL with no user name or password in it (a presigned link, or an s3:// URL read with the workers\' credentials) on a port fetch allows (not 6000, say)';
+
+/**
+ * A fetch() rejection no retry changes: the request cannot be made from its URL (a user name or password
+ * in it, a port fetch blocks, a scheme it does not speak). Network failures (refused, reset, timed out,
+ * DNS, TLS) carry a code among their causes; these carry none but the URL's own.
+ */
+export function isUnfetchableUrl(error: unknown): boolean {
+  return error instanceof TypeError && findCause(error, (e) => typeof e.code === 'string' && e.code !== 'ERR_INVALID_URL') === undefined;
+}
+
 /** An error of the operating system (Node's system errors name their system call): EMFILE, EIO, ENOENT, ... */
 export function isSystemError(error: unknown): boolean {
   return typeof (error as { syscall?: unknown } | undefined)?.syscall === 'string';

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { TransientError, rootMessage } from '../lib/errors';
+import { TransientError, URL_FIX, isUnfetchableUrl, rootMessage } from '../lib/errors';
 import { getObject, parseS3Url, putObject } from '../platform/storage';
 
 type ReadFile = (relativePath: string) => Promise<Buffer>;
@@ -23,7 +23,9 @@ export function modelFileReader(url: string): { read: ReadFile; jsonName: string
         const file = new URL(name, url);
         // A server's 5xx, 408 or 429 and a cut connection may pass; another answer will not.
         const transient = (why: string, cause?: unknown) => new TransientError(`GET ${file}: ${why}`, { cause });
-        const response = await fetch(file).catch((error: unknown) => { throw transient(rootMessage(error), error); });
+        const response = await fetch(file).catch((error: unknown) => {
+          throw isUnfetchableUrl(error) ? new Error(`GET ${file} cannot start: ${rootMessage(error)}; ${URL_FIX}`) : transient(rootMessage(error), error);
+        });
         if (!response.ok) {
           const why = `HTTP ${response.status}`;
           throw response.status >= 500 || response.status === 408 || response.status === 429 ? transient(why) : new Error(`GET ${file}: ${why}`);

@@ -6,6 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ingestDataset } from '../../activities/ingest';
 import { TransientError } from '../../lib/errors';
 import { modelFileReader } from '../../model/model-io';
 import { S3ObjectStore } from '../../platform/s3-store';
@@ -50,4 +53,36 @@ test('a model server that cannot be reached is transient', async () => {
   const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/model.json`;
   closed.close();
   await assert.rejects(modelFileReader(url).read('model.json'), (error: unknown) => error instanceof TransientError);
+});
+
+// fetch refuses these before any connection: a retry meets the same refusal, and they were retried for ever.
+const unfetchable = (port: string) => [
+  [`http://user:secret@127.0.0.1:${port}/model.json`, /Request cannot be constructed from a URL that includes credentials/],
+  ['http://127.0.0.1:6000/model.json', /bad port/],
+] as const;
+
+test('a model URL fetch refuses (a password in it, a blocked port) is no transient failure: it names the URL\'s problem and the fix', async () => {
+  for (const [url, why] of unfetchable(new URL(base).port)) {
+    await assert.rejects(modelFileReader(url).read('model.json'), (error: unknown) => {
+      assert.ok(!(error instanceof TransientError), `${url}: ${error}`);
+      assert.match((error as Error).message, new RegExp(`^GET .*model\\.json cannot start: ${why.source}.*; give an http\\(s\\) URL with no user name or password in it`));
+      return true;
+    });
+  }
+});
+
+test('a data.source URL fetch refuses fails the ingestion for good, naming the fix (it was retried every 30 s for ever); a server that cannot be reached is retried', async () => {
+  for (const [url, why] of unfetchable(new URL(base).port)) {
+    const source = url.replace('model.json', 'flowers.zip');
+    await assert.rejects(new MockActivityEnvironment().run(ingestDataset, { source, maxBadFraction: 0 }), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure && error.nonRetryable && error.type === 'SourceError', `${source}: ${error}`);
+      assert.match(error.message, new RegExp(`^downloading data\\.source .*flowers\\.zip cannot start: ${why.source}.*; give an http\\(s\\) URL`));
+      return true;
+    });
+  }
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const source = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/flowers.zip`;
+  closed.close();
+  await assert.rejects(new MockActivityEnvironment().run(ingestDataset, { source, maxBadFraction: 0 }), (error: unknown) => !(error instanceof ApplicationFailure) && /fetch failed/.test(String(error)));
 });
