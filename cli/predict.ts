@@ -96,7 +96,7 @@ export async function predict(sweepId: string, images: string[], json: boolean):
   // Before the model is fetched: a path that is not a file is the command line's mistake, not an image's.
   const notFiles = (await Promise.all(images.map((image) => fs.stat(image).then(
     (stat) => (stat.isDirectory() ? `${image} is a directory` : ''),
-    () => `${image} does not exist`,
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? `${image} does not exist` : `${image} cannot be looked at (${error.message})`),
   )))).filter(Boolean);
   if (notFiles.length) throw new UsageError(`sweep predict: ${notFiles.join('; ')}; give image files (a folder's: sweep predict ${sweepId} folder/*.jpg)`);
   const doc = await predictImages(sweepId, images);

@@ -84,9 +84,31 @@ export function s3(): S3Client {
       // 2-hour start-to-close timeout. Transfers that move bytes are not cut short.
       requestHandler: new GatedHttpHandler({ connectionTimeout: 10_000, socketTimeout: 60_000, ...httpsTrust(config) }),
     });
+    client.middlewareStack.add((next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw artifactBucketNamed(error, (args.input as { Bucket?: string }).Bucket, config);
+      }
+    }, { step: 'initialize', name: 'artifactBucketNamed' });
   }
   return client;
 }
+
+/**
+ * S3's "The specified bucket does not exist" for the artifact bucket, said with the bucket, the store and
+ * the fix: its steps are retried (a bucket may be made after the workers start) until it exists, and
+ * `sweep status` shows this. Still the SDK's error (name, $metadata), so it is retried as storage errors are.
+ */
+function artifactBucketNamed(error: unknown, bucket: string | undefined, config: StorageConfig): unknown {
+  if (isMissingBucket(error) && bucket === config.bucket) {
+    (error as Error).message = missingArtifactBucket(config);
+  }
+  return error;
+}
+
+const missingArtifactBucket = (config: StorageConfig) =>
+  `the artifact bucket S3_BUCKET=${config.bucket} does not exist at ${storeName(config)}: create it (aws s3 mb s3://${config.bucket}, or mc mb), or set S3_BUCKET to one that does; steps that store artifacts are retried until it exists`;
 
 /**
  * This process's contact with S3, probing every second; a probe gives up within half the silence that
@@ -112,12 +134,18 @@ export const storeName = (config: StorageConfig) => config.endpoint ?? 'its AWS 
  */
 export function storageProbe(config = storageConfig()): StorageProbe {
   const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1, requestHandler: new NodeHttpHandler(httpsTrust(config)) });
+  // A missing bucket is an answer (S3 is reachable), said once in the worker's log, and again if it goes missing after it was found.
+  let missingSaid = false;
   return async (signal) => {
     try {
       await probeClient.send(new HeadBucketCommand({ Bucket: config.bucket }), { abortSignal: signal });
+      missingSaid = false;
       return true;
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined || hasNoStorageCredentials(error)) return true;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 && !missingSaid) console.warn(`[worker] ${missingArtifactBucket(config)}`);
+      missingSaid ||= status === 404;
+      if (status !== undefined || hasNoStorageCredentials(error)) return true;
       // Not an answer; why, for the contact's message (a certificate this process does not trust, above all).
       throw new Error(storageTlsAdvice(error, config) ?? rootMessage(error));
     }

@@ -36,6 +36,9 @@ describe('the CLI refuses bad input before contacting a server', () => {
   test('predict checks its image paths, and report its --out, before fetching anything', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-bad-input-'));
     await usageError(['predict', 'x', path.join(dir, 'nope.jpg'), dir], new RegExp(`nope\\.jpg does not exist; ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a directory`));
+    // A link to itself exists (it was said not to); what is wrong with it is said instead.
+    fs.symlinkSync(path.join(dir, 'loop.jpg'), path.join(dir, 'loop.jpg'));
+    await usageError(['predict', 'x', path.join(dir, 'loop.jpg')], /loop\.jpg cannot be looked at \(ELOOP: too many symbolic links encountered, stat '[^']+'\); give image files/);
     await usageError(['report', 'x', '--out', dir], /--out .* is a directory; give a file path/);
     await usageError(['report', 'x', '--out', ''], /--out: give the path/);
   });

@@ -186,6 +186,40 @@ test('over HTTPS with a private CA: the probe trusts AWS_CA_BUNDLE; without it, 
     /does not trust .*: AWS_CA_BUNDLE=.*other-ca\.pem holds no CA that signed it: set AWS_CA_BUNDLE to that CA's PEM file/, 'another CA is no better, and named');
 });
 
+test('a missing artifact bucket: the worker says so once as it starts probing, and a step\'s S3 error names the bucket and the fix, still retried (it said only "The specified bucket does not exist")', async (t) => {
+  const bucket = `sweep-no-such-bucket-${process.pid}`;
+  // Answers as S3 does for a bucket that does not exist: HEAD a bare 404, other requests its NoSuchBucket error.
+  const missing = http.createServer((request, response) => {
+    response.writeHead(404, { 'Content-Type': 'application/xml' });
+    response.end(request.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${bucket}</BucketName></Error>`);
+  });
+  await new Promise<void>((resolve) => missing.listen(0, '127.0.0.1', resolve));
+  t.after(() => { missing.closeAllConnections(); missing.close(); });
+  // A fresh process: the store's client is made once per process, from the settings it finds then.
+  const code = "import { S3ObjectStore, isStorageError, storageProbe } from './platform/s3-store'; import { storageConfig } from './platform/config'; " +
+    "(async () => { const probe = storageProbe(); for (let i = 0; i < 3; i++) console.log('probe answered', await probe(AbortSignal.timeout(5000))); " +
+    "await new S3ObjectStore().put(storageConfig().bucket, 'key', 'x').catch((e) => console.log(JSON.stringify({ message: e.message, retried: isStorageError(e) }))); })();";
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+    cwd: path.join(__dirname, '..', '..'),
+    env: {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWEEP_STACK_ENV: '/nonexistent', S3_ENDPOINT: `http://127.0.0.1:${(missing.address() as AddressInfo).port}`,
+      S3_FORCE_PATH_STYLE: 'true', S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1',
+    },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk; });
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk; });
+  await new Promise((resolve) => child.on('close', resolve));
+  const said = new RegExp(`the artifact bucket S3_BUCKET=${bucket} does not exist at \\S+: create it \\(aws s3 mb s3://${bucket}, or mc mb\\), or set S3_BUCKET to one that does; steps that store artifacts are retried until it exists`);
+  assert.equal(err.split('\n').filter((line) => said.test(line)).length, 1, `said once in three probes: ${err}`);
+  const lines = out.trim().split('\n');
+  assert.deepEqual(lines.slice(0, 3), ['probe answered true', 'probe answered true', 'probe answered true'], out);
+  const failed = JSON.parse(lines[3]) as { message: string; retried: boolean };
+  assert.match(failed.message, new RegExp(`^${said.source}$`));
+  assert.equal(failed.retried, true);
+});
+
 test('the contact\'s message quotes why the last probe got no answer', () => {
   const contact = contactAt(0);
   contact.record(false, 1000, 'first reason');
