@@ -114,10 +114,10 @@ const missingArtifactBucket = (config: StorageConfig) =>
  * This process's contact with S3, probing every second; a probe gives up within half the silence that
  * makes S3 unreachable (at most 5 s).
  */
-export function startStorageContact(): StorageContact {
+export function startStorageContact(sayMissingBucket?: (message: string) => void): StorageContact {
   const config = storageConfig();
   const unreachableAfterMs = storageUnreachableAfterS() * 1000;
-  return new StorageContact(storageProbe(config), {
+  return new StorageContact(storageProbe(config, sayMissingBucket), {
     intervalMs: 1000,
     probeTimeoutMs: Math.min(5000, unreachableAfterMs / 2),
     unreachableAfterMs,
@@ -130,11 +130,12 @@ export const storeName = (config: StorageConfig) => config.endpoint ?? 'its AWS 
 
 /**
  * A StorageContact's probe: HEAD of the artifact bucket on a client of its own (so it never waits
- * behind the steps' transfers), sent once (no retries within a probe). Any HTTP answer counts.
+ * behind the steps' transfers), sent once (no retries within a probe). Any HTTP answer counts. A
+ * missing bucket is an answer (S3 is reachable), told to `sayMissingBucket` (a worker's log) once, and
+ * again if it goes missing after it was found.
  */
-export function storageProbe(config = storageConfig()): StorageProbe {
+export function storageProbe(config = storageConfig(), sayMissingBucket: (message: string) => void = () => undefined): StorageProbe {
   const probeClient = new S3Client({ ...storeAddress(config), maxAttempts: 1, requestHandler: new NodeHttpHandler(httpsTrust(config)) });
-  // A missing bucket is an answer (S3 is reachable), said once in the worker's log, and again if it goes missing after it was found.
   let missingSaid = false;
   return async (signal) => {
     try {
@@ -143,7 +144,7 @@ export function storageProbe(config = storageConfig()): StorageProbe {
       return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 && !missingSaid) console.warn(`[worker] ${missingArtifactBucket(config)}`);
+      if (status === 404 && !missingSaid) sayMissingBucket(missingArtifactBucket(config));
       missingSaid ||= status === 404;
       if (status !== undefined || hasNoStorageCredentials(error)) return true;
       // Not an answer; why, for the contact's message (a certificate this process does not trust, above all).

@@ -214,7 +214,7 @@ export async function runWorkers(roles: WorkerRole[]): Promise<void> {
     const temporal = roles.some((role) => role !== 'suggest') ? await connectWorker() : undefined;
     // A worker whose steps have lost S3 stops taking them until S3 answers again (workers/storage-gate.ts).
     const parts = workerParts(roles);
-    const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact() : undefined;
+    const storageContact = parts.some((part) => STORAGE_GATED[part]) ? startStorageContact((message) => console.warn(`[worker] ${message}`)) : undefined;
     if (storageContact && telemetryOptions) reportStorageReachable(storageContact);
     const context = temporal && await workerContext({ temporal, storageContact });
     const workers = context ? await createParts(parts, context) : [];

@@ -197,7 +197,7 @@ test('a missing artifact bucket: the worker says so once as it starts probing, a
   t.after(() => { missing.closeAllConnections(); missing.close(); });
   // A fresh process: the store's client is made once per process, from the settings it finds then.
   const code = "import { S3ObjectStore, isStorageError, storageProbe } from './platform/s3-store'; import { storageConfig } from './platform/config'; " +
-    "(async () => { const probe = storageProbe(); for (let i = 0; i < 3; i++) console.log('probe answered', await probe(AbortSignal.timeout(5000))); " +
+    "(async () => { const probe = storageProbe(storageConfig(), (message) => console.warn('[worker] ' + message)); for (let i = 0; i < 3; i++) console.log('probe answered', await probe(AbortSignal.timeout(5000))); " +
     "await new S3ObjectStore().put(storageConfig().bucket, 'key', 'x').catch((e) => console.log(JSON.stringify({ message: e.message, retried: isStorageError(e) }))); })();";
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: path.join(__dirname, '..', '..'),
