@@ -265,9 +265,12 @@ async function listFolder(root: string): Promise<Source> {
   const skippedFiles: SkippedFile[] = [];
   // Symlinked files are followed (the folder is the user's own); recursive readdir does not enter
   // symlinked folders, so no cycles: each is skipped, and said so, rather than silently missing.
-  // A folder the worker may not read (its own or a class folder's) is the source's to fix, as a file is.
-  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true })
-    .catch((error: NodeJS.ErrnoException) => { throw lastingAsSourceError(error, error.path ?? root, error.path !== undefined && error.path !== root); });
+  // A folder the worker may not read (its own or a class folder's) is the source's to fix, as a file is;
+  // one gone while it was walked (a sync meanwhile) is not: a retry walks the folder again.
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new TransientError(`data.source: ${error.path ?? root} changed while it was listed (${error.message}); a retry lists it again`, { cause: error });
+    throw lastingAsSourceError(error, error.path ?? root, error.path !== undefined && error.path !== root);
+  });
   for (const entry of entries) {
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const full = path.join(entry.parentPath, entry.name);
@@ -317,7 +320,7 @@ async function readListed(bucket: string, key: string): Promise<Buffer> {
   try {
     return await getObject(key, bucket);
   } catch (error) {
-    if (error instanceof MissingObjectError) throw new TransientError(`data.source: s3://${bucket}/${key} was deleted after the prefix was listed; the prefix is listed again`);
+    if (error instanceof MissingObjectError) throw new TransientError(`data.source: s3://${bucket}/${key} was deleted after the prefix was listed (it changed meanwhile); a retry lists it again`);
     throw error;
   }
 }

@@ -51,13 +51,17 @@ const LASTING_PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'E
 /** What to do about a URL fetch cannot request (isUnfetchableUrl). */
 export const URL_FIX = 'give an http(s) URL with no user name or password in it (a presigned link, or an s3:// URL read with the workers\' credentials) on a port fetch allows (not 6000, say)';
 
+/** fetch()'s words (undici's, Node 24) for a request it will not make from its URL; matched in its causes. */
+const FETCH_URL_REFUSALS = /^(Request cannot be constructed from a URL that includes credentials|bad port$|unknown scheme$)/;
+
 /**
  * A fetch() rejection no retry changes: the request cannot be made from its URL (a user name or password
- * in it, a port fetch blocks, a scheme it does not speak). Network failures (refused, reset, timed out,
- * DNS, TLS) carry a code among their causes; these carry none but the URL's own.
+ * in it, a port fetch blocks, a scheme it does not speak). Matched by fetch's own words, so a wording
+ * that changes makes these retried again, as every other fetch failure is (a bad answer, too many
+ * redirects, the network).
  */
 export function isUnfetchableUrl(error: unknown): boolean {
-  return error instanceof TypeError && findCause(error, (e) => typeof e.code === 'string' && e.code !== 'ERR_INVALID_URL') === undefined;
+  return error instanceof TypeError && findCause(error, (e) => FETCH_URL_REFUSALS.test(String(e.message))) !== undefined;
 }
 
 /** An error of the operating system (Node's system errors name their system call): EMFILE, EIO, ENOENT, ... */

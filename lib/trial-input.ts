@@ -24,3 +24,12 @@ export function trialInput(sweepId: string, spec: SweepSpec, split: SplitSummary
 export function testEvaluationInput(input: TrialInput, trained: EvaluateInput['trained']): EvaluateInput {
   return { trained, hiddenUnits: input.trial.head.hidden_units, split: 'test', features: input.test, splitKey: input.splitKey, ...input.classes ? { classes: input.classes } : {} };
 }
+
+/**
+ * The spec as planning is given it, without the data set's class names: a bayesian sweep plans once per
+ * batch, and names listed in `data.classes` rode in every plan's input (planning needs only their number).
+ */
+export function planningSpec(spec: SweepSpec): SweepSpec {
+  const { classes: _, ...data } = spec.data;
+  return { ...spec, data };
+}

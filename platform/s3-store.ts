@@ -97,18 +97,22 @@ export function s3(): S3Client {
 
 /**
  * S3's "The specified bucket does not exist" for the artifact bucket, said with the bucket, the store and
- * the fix: its steps are retried (a bucket may be made after the workers start) until it exists, and
- * `sweep status` shows this. Still the SDK's error (name, $metadata), so it is retried as storage errors are.
+ * the fix (`sweep status` shows it). Still the SDK's error (name, $metadata): steps that store artifacts
+ * retry it as they do storage errors (a bucket may be made after the workers start).
  */
 function artifactBucketNamed(error: unknown, bucket: string | undefined, config: StorageConfig): unknown {
   if (isMissingBucket(error) && bucket === config.bucket) {
-    (error as Error).message = missingArtifactBucket(config);
+    const named = error as Error;
+    const said = named.message;
+    named.message = missingArtifactBucket(config);
+    // Temporal shows the stack, which begins with the message as it was.
+    named.stack = named.stack?.replace(said, named.message);
   }
   return error;
 }
 
 const missingArtifactBucket = (config: StorageConfig) =>
-  `the artifact bucket S3_BUCKET=${config.bucket} does not exist at ${storeName(config)}: create it (aws s3 mb s3://${config.bucket}, or mc mb), or set S3_BUCKET to one that does; steps that store artifacts are retried until it exists`;
+  `the artifact bucket S3_BUCKET=${config.bucket} does not exist at ${storeName(config)}: create it (aws s3 mb s3://${config.bucket}, or mc mb), or set S3_BUCKET to one that does`;
 
 /**
  * This process's contact with S3, probing every second; a probe gives up within half the silence that
@@ -144,7 +148,7 @@ export function storageProbe(config = storageConfig(), sayMissingBucket: (messag
       return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 && !missingSaid) sayMissingBucket(missingArtifactBucket(config));
+      if (status === 404 && !missingSaid) sayMissingBucket(`${missingArtifactBucket(config)}; steps that store artifacts are retried until it exists`);
       missingSaid ||= status === 404;
       if (status !== undefined || hasNoStorageCredentials(error)) return true;
       // Not an answer; why, for the contact's message (a certificate this process does not trust, above all).

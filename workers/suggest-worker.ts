@@ -12,6 +12,9 @@ import { metricsEnv } from './metrics';
 /** The Python worker: its process, and stop() (SIGTERM, then wait for it to exit). */
 export type SuggestWorker = Child;
 
+/** Why a spawn fails that is the python's own (its path), not the machine's for now. */
+const UNRUNNABLE = new Set(['EACCES', 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENOEXEC', 'ELOOP']);
+
 /** The suggest worker's exit status for a setting it refuses (suggest_worker.py), its reason on stderr as "error: ...". */
 const SETTING_REFUSED_EXIT = 2;
 
@@ -48,7 +51,11 @@ export async function startSuggestWorker(queue: string, { signal, metrics }: Sug
   });
   // A spawn that fails (the python not executable, a folder: existsSync passed) emits 'error' and never
   // 'exit'; with no listener the error was thrown in the launcher, taking every worker of the process down.
-  const spawnFailed = new Promise<Error>((resolve) => child.on('error', resolve));
+  // One after the spawn (a signal that cannot be sent) is only said: the child runs on.
+  const spawnFailed = new Promise<NodeJS.ErrnoException>((resolve) => child.on('error', (error) => {
+    if (child.pid === undefined) resolve(error);
+    else console.warn(`[worker] the suggest worker: ${error.message}`);
+  }));
   const exited = Promise.race([new Promise<void>((resolve) => child.once('exit', () => resolve())), spawnFailed.then(() => undefined)]);
   const giveUp = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', giveUp, { once: true });
@@ -61,12 +68,14 @@ export async function startSuggestWorker(queue: string, { signal, metrics }: Sug
       child.once('exit', (code) => reject(code === SETTING_REFUSED_EXIT && refused
         ? new SettingError(`the suggest worker: ${refused}`)
         : new Error(`the suggest worker exited (code ${code}) before serving ${queue}`)));
-      void spawnFailed.then((error) => reject(new SettingError(
-        `the suggest worker could not be started (${error.message}); make SWEEP_SEARCH_PYTHON an executable python, or run infra/setup-search.sh for the default one`,
-      )));
+      // The python itself (not there, not runnable) is a setting; a passing failure (EAGAIN, EMFILE) is not.
+      void spawnFailed.then((error) => reject(UNRUNNABLE.has(error.code ?? '')
+        ? new SettingError(`the suggest worker could not be started (${error.message}); make SWEEP_SEARCH_PYTHON an executable python, or run infra/setup-search.sh for the default one`)
+        : new Error(`the suggest worker could not be started (${error.message})`)));
     });
   } catch (error) {
-    if (signal?.aborted) throw error;
+    // Not TLS: aborted, a setting refused, or a process that never ran.
+    if (signal?.aborted || error instanceof SettingError || child.pid === undefined) throw error;
     // Python's SDK says only "transport error" when TLS keeps it out: ask as the TS workers do.
     const tls = await temporalTlsProblem();
     throw tls ? new SettingError(`the suggest worker could not connect: ${tls}`) : error;

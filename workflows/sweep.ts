@@ -25,7 +25,7 @@ import { SweepContinuation, nextCarry, runChunk, validTrialsPerRun } from '../li
 import { FeatureShardResult, Leaderboard, SplitSummary, TrialPlan, TrialSummary } from '../lib/sweep-types';
 import { SpecError, SweepSpec, objectiveOf, parseSweepSpec, sweepIdProblem, trialCount } from '../lib/sweep-spec';
 import type { SpecChecks } from '../lib/spec-mistakes';
-import { trialInput } from '../lib/trial-input';
+import { planningSpec, trialInput } from '../lib/trial-input';
 import { runPlannedTrials } from '../lib/trial-schedule';
 import { sweepCurrentDetails, trialStartMetadata } from '../views/workflow-metadata';
 import {
@@ -273,7 +273,7 @@ export async function sweepWorkflow(rawSpec: unknown, continued: SweepContinuati
     const planned = await cpu.planTrials.executeWithOptions({
       summary: suggested ? `plan ${suggested.configs.length} suggested trials from run ${suggested.firstRun}` : chunk ? `plan runs ${chunk.first} to ${chunk.first + chunk.count - 1}` : `plan ${trialCount(spec)} trials`,
     }, [{
-      spec, numClasses: split.classes.length, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}),
+      spec: planningSpec(spec), numClasses: split.classes.length, train: features.train, val: features.val, ...(suggested ? { suggested } : chunk ? { runs: chunk } : {}),
       ...(carry?.parts ? { earlier: { sweepId, parts: carry.parts } } : {}),
     }]);
     plans = [...plans, ...planned];

@@ -121,6 +121,9 @@ test('a class folder the worker may not read fails for good, naming the folder (
   await assertSourceError(root, /^data\.source: \S+\/cats cannot be read on worker \S+ \(EACCES: simulated, scandir\); give the worker read permission, or move it out of the data set$/);
   failOnCats(t, 'readdir', systemError('EIO', 'scandir', path.join(root, 'cats')), root);
   await assert.rejects(surveyDataSource({ source: root }), (error: unknown) => !(error instanceof ApplicationFailure) && (error as NodeJS.ErrnoException).code === 'EIO');
+  // Gone while the folder was walked (a sync meanwhile): the walk is retried, not blamed on permissions.
+  failOnCats(t, 'readdir', Object.assign(new Error('ENOENT: simulated, scandir'), { code: 'ENOENT', errno: -2, syscall: 'scandir', path: path.join(root, 'cats') }), root);
+  await assert.rejects(surveyDataSource({ source: root }), (error: unknown) => error instanceof TransientError && /\/cats changed while it was listed \(ENOENT: simulated, scandir\); a retry lists it again$/.test(error.message));
 });
 
 test('an object of an s3:// prefix deleted after the listing is retried, not a lost artifact of the sweep (that failed it for good, saying to start again)', async (t) => {
@@ -133,7 +136,7 @@ test('an object of an s3:// prefix deleted after the listing is retried, not a l
   t.after(() => { read.mock.restore(); setObjectStore(previous); });
   await assert.rejects(surveyDataSource({ source: 's3://data/flowers' }), (error: unknown) => {
     assert.ok(error instanceof TransientError, `got ${error}`);
-    assert.match(error.message, /^data\.source: s3:\/\/data\/flowers\/cats\/2\.png was deleted after the prefix was listed; the prefix is listed again$/);
+    assert.match(error.message, /^data\.source: s3:\/\/data\/flowers\/cats\/2\.png was deleted after the prefix was listed \(it changed meanwhile\); a retry lists it again$/);
     assert.equal(toFailure(error), error, 'retried: not made a non-retryable MissingArtifact');
     return true;
   });
@@ -162,7 +165,7 @@ function delayMkdir(t: TestContext, delays: Record<string, number>): void {
   t.after(() => delayed.mock.restore());
 }
 
-/** A tar.gz whose first two entries make a file and a folder of one name; its big last entry's folder is made last (see below), so the parser waits on it while the two clash. */
+/** A tar.gz whose first two entries make a file and a folder of one name, then a big entry the parser must wait to hand over while they clash. */
 async function clashingTar(): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'survey-clash-'));
   const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 9, b: 90 } } }).png().toBuffer();
@@ -180,12 +183,14 @@ async function assertClashFailsForGood(code: 'EISDIR' | 'EEXIST'): Promise<void>
 // Which of the two clashing entries is written first is a race; ingest-survey's first test met each way
 // (one run in six, the error escaped bare: thrown by the waiting entry, or EEXIST taken for a passing error).
 test('a tar whose folder is made before the file of its name fails for good, naming the clash, while another entry waits for its folder', async (t) => {
+  // The file's open fails (EISDIR) while the big entry waits for its folder, made last.
   delayMkdir(t, { [`${path.sep}data`]: 100, [`${path.sep}cats`]: 1000 });
   await assertClashFailsForGood('EISDIR');
 });
 
-test('a tar whose file is written before the folder of its name fails for good, naming the clash, while another entry waits for its folder', async (t) => {
-  delayMkdir(t, { [`${path.sep}birds`]: 100, [`${path.sep}cats`]: 1000 });
+test('a tar whose file is written before the folder of its name fails for good, naming the clash, while its entry waits for that folder', async (t) => {
+  // The parser waits behind data/birds/1.png, whose folder is made last and fails (EEXIST); data/cats is never reached.
+  delayMkdir(t, { [`${path.sep}birds`]: 100 });
   await assertClashFailsForGood('EEXIST');
 });
 

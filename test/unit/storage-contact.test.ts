@@ -198,7 +198,7 @@ test('a missing artifact bucket: the worker says so once as it starts probing, a
   // A fresh process: the store's client is made once per process, from the settings it finds then.
   const code = "import { S3ObjectStore, isStorageError, storageProbe } from './platform/s3-store'; import { storageConfig } from './platform/config'; " +
     "(async () => { const probe = storageProbe(storageConfig(), (message) => console.warn('[worker] ' + message)); for (let i = 0; i < 3; i++) console.log('probe answered', await probe(AbortSignal.timeout(5000))); " +
-    "await new S3ObjectStore().put(storageConfig().bucket, 'key', 'x').catch((e) => console.log(JSON.stringify({ message: e.message, retried: isStorageError(e) }))); })();";
+    "await new S3ObjectStore().put(storageConfig().bucket, 'key', 'x').catch((e) => console.log(JSON.stringify({ message: e.message, stack: e.stack.split('\\n')[0], retried: isStorageError(e) }))); })();";
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
     cwd: path.join(__dirname, '..', '..'),
     env: {
@@ -211,12 +211,15 @@ test('a missing artifact bucket: the worker says so once as it starts probing, a
   child.stdout.on('data', (chunk: Buffer) => { out += chunk; });
   child.stderr.on('data', (chunk: Buffer) => { err += chunk; });
   await new Promise((resolve) => child.on('close', resolve));
-  const said = new RegExp(`the artifact bucket S3_BUCKET=${bucket} does not exist at \\S+: create it \\(aws s3 mb s3://${bucket}, or mc mb\\), or set S3_BUCKET to one that does; steps that store artifacts are retried until it exists`);
-  assert.equal(err.split('\n').filter((line) => said.test(line)).length, 1, `said once in three probes: ${err}`);
+  const said = `the artifact bucket S3_BUCKET=${bucket} does not exist at \\S+: create it \\(aws s3 mb s3://${bucket}, or mc mb\\), or set S3_BUCKET to one that does`;
+  const logged = new RegExp(`^\\[worker\\] ${said}; steps that store artifacts are retried until it exists$`);
+  assert.equal(err.split('\n').filter((line) => logged.test(line)).length, 1, `said once in three probes: ${err}`);
   const lines = out.trim().split('\n');
   assert.deepEqual(lines.slice(0, 3), ['probe answered true', 'probe answered true', 'probe answered true'], out);
-  const failed = JSON.parse(lines[3]) as { message: string; retried: boolean };
-  assert.match(failed.message, new RegExp(`^${said.source}$`));
+  const failed = JSON.parse(lines[3]) as { message: string; stack: string; retried: boolean };
+  assert.match(failed.message, new RegExp(`^${said}$`));
+  // Temporal shows the stack, which began with S3's words.
+  assert.match(failed.stack, new RegExp(`^NoSuchBucket: ${said}$`));
   assert.equal(failed.retried, true);
 });
 

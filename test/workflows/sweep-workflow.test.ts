@@ -605,7 +605,8 @@ describe('search with fake activities', () => {
       balanceDataset: async (input) => ({ balancedKey: 'balanced/b.json', classes, perClass: input.perClass, oversampledClasses: [] }),
       splitDataset: async () => ({ splitId: 's', splitKey: 'splits/s.json', classes, counts: { train: 300, val: 50, test: 50 } }),
     });
-    const raw = spec({ data: { source: './nowhere' }, grid: undefined, concurrency: 1, search: { method: 'bayesian', budget: 6, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } } });
+    // Listed in the spec too, as users may: the sweep's input and its ingestion's name them then.
+    const raw = spec({ data: { source: './nowhere', classes }, grid: undefined, concurrency: 1, search: { method: 'bayesian', budget: 6, space: { ...SPACE, n_epochs: { type: 'choice', values: [1] } } } });
     const handle = await withWorkers(raw, fakes, async () => {
       const started = await startSweep(raw, 'class-names');
       await started.result();
@@ -619,10 +620,11 @@ describe('search with fake activities', () => {
         e.activityTaskScheduledEventAttributes ? `${e.activityTaskScheduledEventAttributes.activityType?.name} input`
           : e.activityTaskCompletedEventAttributes ? `${activityOf(e.activityTaskCompletedEventAttributes.scheduledEventId)} result`
             : e.startChildWorkflowExecutionInitiatedEventAttributes ? `${e.startChildWorkflowExecutionInitiatedEventAttributes.workflowType?.name} start`
+              : e.workflowExecutionStartedEventAttributes ? 'sweep input'
               : e.workflowExecutionCompletedEventAttributes ? 'sweep result' : `event type ${e.eventType}`);
     };
     // Before: also every batch's planTrials input and every trial workflow's start (6 + 6 here).
-    assert.deepEqual(await naming(handle.workflowId), ['ingestDataset result', 'balanceDataset result', 'splitDataset result', 'exportModel input', 'rankSweep input', 'rankSweep result', 'sweep result']);
+    assert.deepEqual(await naming(handle.workflowId), ['sweep input', 'ingestDataset input', 'ingestDataset result', 'balanceDataset result', 'splitDataset result', 'exportModel input', 'rankSweep input', 'rankSweep result', 'sweep result']);
     assert.deepEqual(await naming(trialWorkflowId(handle.workflowId, 6)), []);
   });
 
