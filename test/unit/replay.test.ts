@@ -457,14 +457,35 @@ test('sweeps publish the stage "ranking" while they export, rank and report unde
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
 
+/** The first argument of each of a recorded history's commands of `type` (an activity type, or a child workflow type). */
+function recordedInputs(file: string, type: string): Array<Record<string, unknown>> {
+  return (histories((f) => f === file)[0].history.events ?? []).flatMap((e) => {
+    const activity = e.activityTaskScheduledEventAttributes;
+    const child = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    const input = activity?.activityType?.name === type ? activity.input : child?.workflowType?.name === type ? child.input : undefined;
+    return input ? [JSON.parse(new TextDecoder().decode(input.payloads![0].data!)) as Record<string, unknown>] : [];
+  });
+}
+
 test('sweeps that ranked without the split\'s class names replay on the code that passes them to rankSweep (an activity\'s input is not compared)', async () => {
-  const rankInputs = (file: string) => (histories((f) => f === file)[0].history.events ?? [])
-    .flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'rankSweep' ? [e.activityTaskScheduledEventAttributes.input!.payloads![0]] : []))
-    .map((payload) => JSON.parse(new TextDecoder().decode(payload.data!)) as Record<string, unknown>);
-  const recorded = rankInputs('ranking-stage.00-sweep.json');
+  const recorded = recordedInputs('ranking-stage.00-sweep.json', 'rankSweep');
   assert.equal(recorded.length, 1);
   assert.ok(!('classes' in recorded[0]), 'recorded before rankSweep took the classes');
   const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('ranking-stage.') || file.startsWith('completed.') || file.startsWith('asha.'));
   assert.ok(results.length >= 10, `${results.length} histories`);
+  assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
+});
+
+test('sweeps that gave every trial and every plan the class names replay on the code that gives them neither (inputs of activities and children are not compared, so no patch)', async () => {
+  // bayesian.*: a plan per batch; asha.*: a trial workflow per configuration. Both recorded before 2026-12-08.
+  for (const file of ['bayesian.00-sweep.json', 'asha.00-sweep.json']) {
+    const plans = recordedInputs(file, 'planTrials');
+    const trials = recordedInputs(file, 'trialWorkflow');
+    assert.ok(plans.length >= 1 && trials.length >= 4, `${file}: ${plans.length} plans, ${trials.length} trials`);
+    for (const input of [...plans, ...trials]) assert.ok(Array.isArray(input.classes), `${file}: recorded with the class names`);
+  }
+  assert.ok(recordedInputs('bayesian.00-sweep.json', 'planTrials').length >= 2, 'a plan per batch');
+  const results = await replay(require.resolve('../../workflows'), (file) => file.startsWith('bayesian.') || file.startsWith('asha.'));
+  assert.ok(results.length >= 18, `${results.length} histories`);
   assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`), []);
 });
